@@ -1,0 +1,54 @@
+# Marquee: two commands on a fresh machine with Python 3.11 — `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install lint typecheck sam-check unit bench catalogue clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+## Start the whole local stack: embedded PostgreSQL, migrations, catalogue, gateway on :8000.
+run: install
+	$(BIN)/marquee run
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+## `sam validate --lint` and `sam build`, offline, in SAM's own tool environment (it pins its own boto3).
+sam-check: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --region us-east-1
+	$(SAM) build --cached --parallel
+
+## Install everything and run every check and test.
+test: install lint typecheck sam-check
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+## Rebuild data/movies.csv.gz from ../shared/data/wikipedia-movies.json.gz.
+catalogue: install
+	$(BIN)/python scripts/build_catalogue.py
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .marquee

@@ -1,0 +1,154 @@
+"""Test fixtures shared by every test folder: a real (embedded) PostgreSQL with a fresh database per session,
+migrated and seeded with the bundled catalogue; per-test connections rolled back at the end; keys; events."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from marquee_local import stack
+from marquee_local.lambda_context import LocalLambdaContext
+from marquee_local.postgres import EmbeddedPostgres, start_embedded
+
+REPO = Path(__file__).resolve().parent
+_server: EmbeddedPostgres | None = None
+_admin_url: str | None = None
+_test_db = f"marquee_test_{os.getpid()}"
+
+
+def _with_database(url: str, name: str) -> str:
+    return psycopg.conninfo.make_conninfo(url, dbname=name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start PostgreSQL before collection, so the handlers' settings (read once, at import) see the test DB."""
+    global _server, _admin_url
+    if os.environ.get("MARQUEE_TEST_DATABASE_URL"):
+        _admin_url = os.environ["MARQUEE_TEST_DATABASE_URL"]
+    else:
+        _server = start_embedded(REPO / ".marquee" / "test" / "pgdata")
+        _admin_url = _server.url
+    with psycopg.connect(_admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{_test_db}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{_test_db}"')
+    os.environ.pop("DATABASE_SECRET_ARN", None)
+    os.environ["MARQUEE_ENV"] = "local"
+    stack.configure_environment(_with_database(_admin_url, _test_db))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _admin_url is None:
+        return
+    from movie_common.database import close_connection
+
+    close_connection()
+    with psycopg.connect(_admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{_test_db}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """The session's database, migrated and holding the bundled catalogue."""
+    url = os.environ["DATABASE_URL"]
+    with psycopg.connect(url, autocommit=True) as probe:
+        ready = probe.execute("SELECT to_regclass('movies') IS NOT NULL").fetchone()
+    if not (ready and ready[0]):
+        from movie_common.database import connect
+
+        with connect(url) as conn:
+            stack.prepare(conn)
+    return url
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[Any]:
+    """A connection inside a transaction that is rolled back; every handler in the test uses it."""
+    from movie_common.database import connect, using_connection
+
+    connection = connect(database_url, autocommit=False)
+    try:
+        with using_connection(connection):
+            yield connection
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def make_key(conn: Any) -> Callable[..., str]:
+    """Create a key in the test transaction; returns the raw key."""
+    from movie_common import access
+    from movie_common.db import users
+
+    def make(
+        plan: str = "free", *, status: str = "active", expires_at: datetime | None = None, owner: str = "dev@gmail.com"
+    ) -> str:
+        owner_id = users.ensure_user(conn, name="Dev", email=owner, canonical_email=owner, verified=True)
+        issued = access.issue_key(conn, owner_id=owner_id, plan=plan, expires_at=expires_at)
+        if status != "active":
+            conn.execute("UPDATE api_keys SET status = %s WHERE id = %s", (status, issued.key_id))
+        return issued.raw_key
+
+    return make
+
+
+@pytest.fixture
+def api_event() -> Callable[..., dict[str, Any]]:
+    """Load functions/api/events/<name>.json and adjust it: key, query, path parameters, headers."""
+
+    def load(
+        name: str,
+        *,
+        key: str | None = None,
+        query: dict[str, str] | None = None,
+        path_params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        drop_key: bool = False,
+    ) -> dict[str, Any]:
+        event: dict[str, Any] = json.loads((REPO / "functions/api/events" / f"{name}.json").read_text())
+        hdrs: dict[str, str] = dict(event.get("headers") or {})
+        if drop_key:
+            hdrs.pop("X-API-KEY", None)
+        elif key is not None:
+            hdrs["X-API-KEY"] = key
+        hdrs.update(headers or {})
+        event["headers"] = hdrs
+        event["multiValueHeaders"] = {k: [v] for k, v in hdrs.items()}
+        if query is not None:
+            event["queryStringParameters"] = query or None
+            event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+        if path_params is not None:
+            event["pathParameters"] = path_params
+            path = event["resource"]
+            for name_, value in path_params.items():
+                path = path.replace("{" + name_ + "}", value)
+            event["path"] = path
+            event["requestContext"]["path"] = "/prod" + path
+        return event
+
+    return load
+
+
+@pytest.fixture
+def invoke() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Call the API function's real Lambda entry point; parse a JSON body into `json`."""
+    from movie_api.handler import handler
+
+    def call(event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = handler(event, LocalLambdaContext(function_name="ApiFunction"))
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        for k, values in (response.get("multiValueHeaders") or {}).items():
+            headers[k.lower()] = ", ".join(values)
+        response["headers"] = headers
+        body = response.get("body") or ""
+        response["json"] = json.loads(body) if body and "json" in headers.get("content-type", "") else None
+        return response
+
+    return call

@@ -1,0 +1,58 @@
+"""HTTP routes about the API itself: genres, the caller's usage, health, and the interactive docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+from movie_api import services
+from movie_api.dependencies import admitted_key
+from movie_api.responses import KEYED_RESPONSES, base_path
+from movie_api.schemas import GenreList, Health, Problem, Usage
+from movie_common import access
+from movie_common.database import get_connection
+
+router = APIRouter()
+
+
+@router.get(
+    "/genres",
+    response_model=GenreList,
+    tags=["movies"],
+    summary="Genres with counts",
+    dependencies=[Depends(admitted_key)],
+    responses=KEYED_RESPONSES,
+)
+async def genres() -> Response:
+    """Every genre in the catalogue with how many movies carry it, most common first."""
+    return Response(
+        GenreList.model_validate({"genres": services.genres(get_connection())}).model_dump_json(),
+        media_type="application/json",
+    )
+
+
+@router.get("/usage", response_model=Usage, tags=["account"], summary="Your quota", responses=KEYED_RESPONSES)
+async def usage(request: Request) -> dict[str, Any]:
+    """Your key's plan, limits and what is left in each window. Free: it does not count against your quota."""
+    return services.usage(get_connection(), access.read_key(request.headers))
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    tags=["meta"],
+    summary="Liveness",
+    responses={503: {"description": "The database is unreachable.", "model": Problem}},
+)
+async def health() -> dict[str, Any]:
+    """Whether the API is up and reaches its database. Needs no key."""
+    return services.health(get_connection())
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs(request: Request) -> HTMLResponse:
+    # Behind API Gateway the stage (or a custom domain's base path) prefixes every URL the browser sees.
+    return get_swagger_ui_html(openapi_url=f"{base_path(request)}/openapi.json", title="Marquee API")

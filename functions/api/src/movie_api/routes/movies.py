@@ -1,0 +1,58 @@
+"""HTTP routes for movies: list, one movie (with ETag), and similar movies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from movie_api import services
+from movie_api.dependencies import ListSort, MediaType, MovieId, PageNumber, PerPage, admitted_key
+from movie_api.responses import KEYED_RESPONSES, NOT_FOUND, json_list
+from movie_api.schemas import Movie, MovieList
+from movie_common.database import get_connection
+
+router = APIRouter(tags=["movies"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
+
+CACHE_CONTROL = "private, max-age=300"
+
+
+@router.get("/movies", response_model=MovieList, summary="List movies")
+async def list_movies(
+    request: Request,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+    sort: ListSort = "popularity.desc",
+    media_type: MediaType = None,
+) -> Response:
+    """The catalogue, a page at a time, in TMDB's list envelope; a `Link` header points to the other pages."""
+    body = services.list_movies(get_connection(), page=page, per_page=per_page, sort=sort, media_type=media_type)
+    return json_list(request, body)
+
+
+@router.get(
+    "/movies/{id}",
+    response_model=Movie,
+    summary="Get one movie",
+    responses={**NOT_FOUND, 304: {"description": "Not modified: the `If-None-Match` ETag still matches."}},
+)
+async def get_movie(
+    id: MovieId,
+    if_none_match: str | None = Header(default=None, include_in_schema=False),
+) -> Response:
+    """One movie by its Marquee id. Responses carry an `ETag`; send it back in `If-None-Match` to get a 304."""
+    doc, etag = services.get_movie(get_connection(), id)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if services.etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(doc, media_type="application/json", headers=headers)
+
+
+@router.get("/movies/{id}/similar", response_model=MovieList, summary="Similar movies", responses=NOT_FOUND)
+async def similar_movies(
+    request: Request,
+    id: MovieId,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+) -> Response:
+    """Content-based recommendations: movies that share genres, cast or director and come from a close era."""
+    body = services.similar(get_connection(), movie_id=id, page=page, per_page=per_page)
+    return json_list(request, body)

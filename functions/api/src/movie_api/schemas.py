@@ -1,0 +1,103 @@
+"""Response models of the public API: they document the OpenAPI schema that clients and schemathesis read."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Movie(BaseModel):
+    id: int
+    title: str
+    year: int | None
+    genre: list[str]
+    director: str | None
+    actors: list[str]
+    plot: str | None
+    poster_url: str | None
+    media_type: Literal["movie", "tv"]
+    release_date: date | None
+    runtime: int | None = Field(description="minutes")
+    rating: float | None = Field(description="0 to 10")
+    popularity: float
+    tmdb_id: int | None
+    imdb_id: str | None
+    updated_at: datetime
+
+
+class MovieList(BaseModel):
+    """TMDB's list envelope."""
+
+    page: int
+    per_page: int
+    results: list[Movie]
+    total_results: int
+    total_pages: int
+
+
+class Suggestion(BaseModel):
+    id: int
+    title: str
+    year: int | None
+
+
+class SuggestionList(BaseModel):
+    results: list[Suggestion]
+
+
+class Genre(BaseModel):
+    name: str
+    count: int
+
+
+class GenreList(BaseModel):
+    genres: list[Genre]
+
+
+class LimitWindow(BaseModel):
+    name: Literal["minute", "day"]
+    limit: int
+    used: int
+    remaining: int
+    resets_at: datetime
+
+
+class Usage(BaseModel):
+    key_id: int
+    plan: str
+    status: Literal["active", "suspended", "revoked"]
+    expires_at: datetime | None
+    daily_quota: int | None = Field(description="null: no daily cap")
+    per_minute: int
+    total_requests: int
+    windows: list[LimitWindow]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    movies: int
+
+
+class InvalidParam(BaseModel):
+    name: str
+    location: str = Field(alias="in")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, plus a stable `code` and the `request_id` to quote to support."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    request_id: str
+    errors: list[InvalidParam] | None = None
+    limit: int | None = None
+    reset_at: datetime | None = None
+    retry_after: int | None = None

@@ -1,0 +1,126 @@
+"""The database connection: one per execution environment (per thread), opened lazily, reopened when broken.
+
+Lambda runs one request at a time per environment, so a pool would only hold idle connections; the local gateway
+runs a fixed set of worker threads, each of which behaves like one warm environment.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+
+from movie_common.errors import DatabaseUnavailableError
+from movie_common.secrets import database_url_from_secret_string, fetch_secret_string
+from movie_common.settings import Settings, get_settings
+
+Connection = psycopg.Connection[DictRow]
+
+_state = threading.local()
+_override: Connection | None = None
+_url_lock = threading.Lock()
+_resolved_url: str | None = None
+
+
+def database_url(settings: Settings) -> str:
+    """The URL from DATABASE_URL, or from the Secrets Manager secret (fetched once per environment)."""
+    global _resolved_url
+    if settings.database_url is not None:
+        return settings.database_url
+    with _url_lock:
+        if _resolved_url is None:
+            secret_arn = settings.database_secret_arn or ""  # load_settings guarantees one of the two
+            _resolved_url = database_url_from_secret_string(fetch_secret_string(secret_arn))
+        return _resolved_url
+
+
+def connect(url: str | None = None, *, settings: Settings | None = None, autocommit: bool = True) -> Connection:
+    """Open a new connection with Marquee's session settings; DatabaseUnavailableError if it cannot."""
+    settings = settings or get_settings()
+    options = (
+        f"-c statement_timeout={settings.db_statement_timeout_ms} "
+        "-c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC "
+        "-c pg_trgm.similarity_threshold=0.3 -c pg_trgm.word_similarity_threshold=0.5"
+    )
+    try:
+        conn: Connection = psycopg.connect(
+            url or database_url(settings),
+            autocommit=autocommit,
+            row_factory=dict_row,
+            connect_timeout=settings.db_connect_timeout,
+            options=options,
+            application_name="marquee",
+            keepalives=1,
+            keepalives_idle=30,
+            tcp_user_timeout=settings.db_connect_timeout * 1000 + settings.db_statement_timeout_ms,
+        )
+    except psycopg.OperationalError as error:
+        raise DatabaseUnavailableError("The database cannot be reached right now; try again shortly.") from error
+    conn.prepare_threshold = settings.db_prepare_threshold
+    return conn
+
+
+def get_connection() -> Connection:
+    """This environment's connection, opened on first use and reopened after it broke."""
+    if _override is not None:
+        return _override
+    conn: Connection | None = getattr(_state, "conn", None)
+    if conn is None or conn.closed or conn.broken:
+        if conn is not None:
+            conn.close()
+        conn = connect()
+        _state.conn = conn
+    return conn
+
+
+def close_connection() -> None:
+    conn: Connection | None = getattr(_state, "conn", None)
+    if conn is not None:
+        conn.close()
+        _state.conn = None
+
+
+@contextmanager
+def using_connection(conn: Connection) -> Iterator[Connection]:
+    """Make every `get_connection()` return `conn` (tests run handlers inside a rolled-back transaction)."""
+    global _override
+    previous, _override = _override, conn
+    try:
+        yield conn
+    finally:
+        _override = previous
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn a lost or unreachable database into DatabaseUnavailableError (a 503), never a hang or a 500."""
+    try:
+        yield
+    except psycopg.OperationalError as error:
+        # A broken connection is dropped here; the next request of this environment opens a new one.
+        conn: Connection | None = getattr(_state, "conn", None)
+        if conn is not None and (conn.broken or conn.closed):
+            close_connection()
+        raise DatabaseUnavailableError("The database is unavailable right now; try again shortly.") from error
+
+
+def fetch_one(conn: Connection, query: Any, params: Any = None) -> DictRow | None:
+    with translate_errors():
+        return conn.execute(query, params).fetchone()
+
+
+def fetch_required(conn: Connection, query: Any, params: Any = None) -> DictRow:
+    """For statements that always return a row (INSERT … RETURNING, aggregates)."""
+    row = fetch_one(conn, query, params)
+    if row is None:
+        raise RuntimeError("the statement returned no row")
+    return row
+
+
+def fetch_all(conn: Connection, query: Any, params: Any = None) -> list[DictRow]:
+    with translate_errors():
+        return conn.execute(query, params).fetchall()

@@ -1,0 +1,252 @@
+"""SQL for the movie catalogue: reads for every public route (as ready JSON text), and the bulk upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg import sql
+
+from movie_common.database import Connection, fetch_all, fetch_one, translate_errors
+
+# The public shape of a movie, built by PostgreSQL so the API can send the text as it comes.
+_MOVIE_JSON = sql.SQL(
+    """json_build_object(
+        'id', m.id, 'title', m.title, 'year', m.year, 'genre', m.genre, 'director', m.director,
+        'actors', m.actors, 'plot', m.plot, 'poster_url', m.poster_url, 'media_type', m.media_type,
+        'release_date', m.release_date, 'runtime', m.runtime, 'rating', m.rating,
+        'popularity', m.popularity, 'tmdb_id', m.tmdb_id, 'imdb_id', m.imdb_id,
+        'updated_at', m.updated_at)::text"""
+)
+
+# Sort names clients may send, mapped to constant SQL (never built from input).
+SORTS: dict[str, sql.Composable] = {
+    "popularity.desc": sql.SQL("m.popularity DESC, m.id"),
+    "popularity.asc": sql.SQL("m.popularity ASC, m.id"),
+    "year.desc": sql.SQL("m.year DESC NULLS LAST, m.id"),
+    "year.asc": sql.SQL("m.year ASC NULLS LAST, m.id"),
+    "title.asc": sql.SQL("m.title_norm ASC, m.id"),
+    "title.desc": sql.SQL("m.title_norm DESC, m.id"),
+    "rating.desc": sql.SQL("m.rating DESC NULLS LAST, m.id"),
+    "rating.asc": sql.SQL("m.rating ASC NULLS LAST, m.id"),
+    "id.asc": sql.SQL("m.id ASC"),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows of one page, each a JSON object as text, and the number of rows over all pages."""
+
+    results: list[str]
+    total: int
+
+
+def get_movie_json(conn: Connection, *, movie_id: int) -> str | None:
+    row = fetch_one(conn, sql.SQL("SELECT {} AS doc FROM movies m WHERE m.id = %s").format(_MOVIE_JSON), (movie_id,))
+    return None if row is None else str(row["doc"])
+
+
+def movie_exists(conn: Connection, *, movie_id: int) -> bool:
+    return fetch_one(conn, "SELECT 1 AS one FROM movies WHERE id = %s", (movie_id,)) is not None
+
+
+def _page(conn: Connection, query: sql.Composable, params: dict[str, Any]) -> Page:
+    rows = fetch_all(conn, query, params)
+    if not rows:
+        return Page([], 0)
+    return Page([row["doc"] for row in rows], int(rows[0]["total"]))
+
+
+def list_movies(conn: Connection, *, media_type: str | None, sort: str, limit: int, offset: int) -> Page:
+    where = sql.SQL("WHERE m.media_type = %(media_type)s") if media_type else sql.SQL("")
+    query = sql.SQL(
+        """SELECT {doc} AS doc, (SELECT count(*) FROM movies m {where}) AS total
+           FROM movies m {where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"""
+    ).format(doc=_MOVIE_JSON, where=where, order=SORTS[sort])
+    rows = fetch_all(conn, query, {"media_type": media_type, "limit": limit, "offset": offset})
+    if rows:
+        return Page([row["doc"] for row in rows], int(rows[0]["total"]))
+    # Past the last page: still say how many there are.
+    count = fetch_one(
+        conn, sql.SQL("SELECT count(*) AS total FROM movies m {}").format(where), {"media_type": media_type}
+    )
+    return Page([], int(count["total"]) if count else 0)
+
+
+@dataclass(frozen=True)
+class MovieFilters:
+    """Normalised search filters (see marquee_normalize in the schema); None means not filtered."""
+
+    title: str | None = None
+    genres: list[str] = field(default_factory=list)
+    year: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    director: str | None = None
+    actor: str | None = None
+    text: str | None = None
+    media_type: str | None = None
+
+
+def _escape_like(value: str) -> str:
+    """Escape LIKE wildcards; marquee_normalize leaves backslash, % and _ as they are."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, limit: int, offset: int) -> Page:
+    """Any combination of filters; `relevance` ranks typo-tolerant title matches, then full-text matches."""
+    conditions: list[sql.Composable] = []
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    relevance: sql.Composable = sql.SQL("0")
+    if filters.title is not None:
+        params["title"] = filters.title
+        params["title_like"] = _escape_like(filters.title)
+        # Trigram word similarity tolerates typos and finds the words anywhere in the title; an exact or
+        # prefix match still wins. Very short queries cannot be trigram-matched, so they match by prefix.
+        prefix = sql.SQL("m.title_norm LIKE marquee_normalize(%(title_like)s) || '%%'")
+        if len(filters.title) >= 3:
+            conditions.append(sql.SQL("(m.title_norm %%> marquee_normalize(%(title)s) OR {})").format(prefix))
+        else:
+            conditions.append(prefix)
+        relevance = sql.SQL(
+            """(word_similarity(marquee_normalize(%(title)s), m.title_norm)
+                + similarity(marquee_normalize(%(title)s), m.title_norm)
+                + CASE WHEN m.title_norm = marquee_normalize(%(title)s) THEN 2 WHEN {} THEN 0.5 ELSE 0 END)"""
+        ).format(prefix)
+    if filters.text is not None:
+        params["text"] = filters.text
+        tsquery = sql.SQL("(websearch_to_tsquery('english', %(text)s) || websearch_to_tsquery('simple', %(text)s))")
+        conditions.append(sql.SQL("m.search_doc @@ {}").format(tsquery))
+        relevance = sql.SQL("{} + ts_rank_cd(m.search_doc, {})").format(relevance, tsquery)
+    if filters.genres:
+        params["genres"] = filters.genres
+        conditions.append(sql.SQL("m.genre_keys @> marquee_normalize_array(%(genres)s::text[])"))
+    if filters.year is not None:
+        params["year"] = filters.year
+        conditions.append(sql.SQL("m.year = %(year)s"))
+    if filters.year_from is not None:
+        params["year_from"] = filters.year_from
+        conditions.append(sql.SQL("m.year >= %(year_from)s"))
+    if filters.year_to is not None:
+        params["year_to"] = filters.year_to
+        conditions.append(sql.SQL("m.year <= %(year_to)s"))
+    if filters.director is not None:
+        params["director"] = _escape_like(filters.director)
+        conditions.append(sql.SQL("m.director_norm LIKE '%%' || marquee_normalize(%(director)s) || '%%'"))
+    if filters.actor is not None:
+        params["actor"] = _escape_like(filters.actor)
+        conditions.append(sql.SQL("m.actors_norm LIKE '%%' || marquee_normalize(%(actor)s) || '%%'"))
+    if filters.media_type is not None:
+        params["media_type"] = filters.media_type
+        conditions.append(sql.SQL("m.media_type = %(media_type)s"))
+    where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")
+    order = sql.SQL("score DESC, m.popularity DESC, m.id") if sort == "relevance" else SORTS[sort]
+    query = sql.SQL(
+        """SELECT {doc} AS doc, count(*) OVER () AS total, {relevance} AS score
+           FROM movies m WHERE {where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"""
+    ).format(doc=_MOVIE_JSON, relevance=relevance, where=where, order=order)
+    page = _page(conn, query, params)
+    if page.results or offset == 0:
+        return page
+    count = fetch_one(conn, sql.SQL("SELECT count(*) AS total FROM movies m WHERE {}").format(where), params)
+    return Page([], int(count["total"]) if count else 0)
+
+
+def suggest_titles(conn: Connection, *, prefix: str, limit: int) -> list[dict[str, Any]]:
+    """Titles that start with the text, then titles with a word that starts with it; popular first."""
+    rows = fetch_all(
+        conn,
+        """(SELECT m.id, m.title, m.year, 0 AS tier, m.popularity, m.title_norm FROM movies m
+            WHERE m.title_norm LIKE marquee_normalize(%(prefix)s) || '%%'
+            ORDER BY m.popularity DESC, m.title_norm, m.id LIMIT %(limit)s)
+           UNION ALL
+           (SELECT m.id, m.title, m.year, 1 AS tier, m.popularity, m.title_norm FROM movies m
+            WHERE m.title_norm LIKE '%% ' || marquee_normalize(%(prefix)s) || '%%'
+              AND m.title_norm NOT LIKE marquee_normalize(%(prefix)s) || '%%'
+            ORDER BY m.popularity DESC, m.title_norm, m.id LIMIT %(limit)s)
+           ORDER BY tier, popularity DESC, title_norm, id LIMIT %(limit)s""",
+        {"prefix": _escape_like(prefix), "limit": limit},
+    )
+    return [{"id": r["id"], "title": r["title"], "year": r["year"]} for r in rows]
+
+
+def genre_counts(conn: Connection) -> list[dict[str, Any]]:
+    rows = fetch_all(
+        conn,
+        """SELECT g AS name, count(*) AS count FROM movies m, unnest(m.genre) AS g
+           GROUP BY g ORDER BY count(*) DESC, g""",
+    )
+    return [{"name": r["name"], "count": int(r["count"])} for r in rows]
+
+
+def similar_movies(conn: Connection, *, movie_id: int, limit: int, offset: int) -> Page:
+    """Content-based neighbours: shared genres, shared people and a close release year, popular first on ties."""
+    query = sql.SQL(
+        """WITH base AS (
+               SELECT id, genre_keys, director_norm, actors, year FROM movies WHERE id = %(id)s
+           )
+           SELECT {doc} AS doc, count(*) OVER () AS total,
+                  cardinality(ARRAY(SELECT unnest(m.genre_keys) INTERSECT SELECT unnest(b.genre_keys))) * 2.0
+                  + cardinality(ARRAY(SELECT unnest(m.actors) INTERSECT SELECT unnest(b.actors))) * 3.0
+                  + CASE WHEN m.director_norm IS NOT NULL AND m.director_norm = b.director_norm THEN 4 ELSE 0 END
+                  + CASE WHEN m.year IS NULL OR b.year IS NULL THEN 0
+                         ELSE greatest(0, 1.5 - abs(m.year - b.year) / 10.0) END AS score
+           FROM movies m CROSS JOIN base b
+           WHERE m.id <> b.id
+             AND (m.genre_keys && b.genre_keys OR m.actors && b.actors OR m.director_norm = b.director_norm)
+             AND (b.year IS NULL OR m.year BETWEEN b.year - 20 AND b.year + 20)
+           ORDER BY score DESC, m.popularity DESC, m.id
+           LIMIT %(limit)s OFFSET %(offset)s"""
+    ).format(doc=_MOVIE_JSON)
+    return _page(conn, query, {"id": movie_id, "limit": limit, "offset": offset})
+
+
+def count_movies(conn: Connection) -> int:
+    row = fetch_one(conn, "SELECT count(*) AS n FROM movies")
+    return int(row["n"]) if row else 0
+
+
+@dataclass(frozen=True)
+class MovieRow:
+    """A validated movie ready to be written."""
+
+    title: str
+    year: int | None
+    genre: list[str]
+    director: str | None
+    actors: list[str]
+    plot: str | None
+    poster_url: str | None
+    source: str = "csv"
+
+
+def upsert_movies(conn: Connection, rows: Iterable[MovieRow]) -> int:
+    """COPY into a staging table, then one INSERT … ON CONFLICT on normalised title + year.
+
+    Re-running with the same rows changes nothing but updated_at, which makes at-least-once delivery safe.
+    Within one batch the last row for a title + year wins. Returns the number of rows written.
+    """
+    with translate_errors(), conn.transaction():
+        conn.execute(
+            """CREATE TEMP TABLE movie_staging (
+                   seq bigserial, title text, year smallint, genre text[], director text, actors text[],
+                   plot text, poster_url text, source text) ON COMMIT DROP"""
+        )
+        with conn.cursor().copy(
+            "COPY movie_staging (title, year, genre, director, actors, plot, poster_url, source) FROM STDIN"
+        ) as copy:
+            for r in rows:
+                copy.write_row((r.title, r.year, r.genre, r.director, r.actors, r.plot, r.poster_url, r.source))
+        cursor = conn.execute(
+            """INSERT INTO movies AS m (title, year, genre, director, actors, plot, poster_url, source)
+               SELECT DISTINCT ON (marquee_normalize(title), year)
+                      title, year, genre, director, actors, plot, poster_url, source
+               FROM movie_staging ORDER BY marquee_normalize(title), year, seq DESC
+               ON CONFLICT ON CONSTRAINT movies_title_year_key DO UPDATE SET
+                   title = excluded.title, genre = excluded.genre,
+                   director = coalesce(excluded.director, m.director), actors = excluded.actors,
+                   plot = coalesce(excluded.plot, m.plot), poster_url = coalesce(excluded.poster_url, m.poster_url),
+                   updated_at = now()"""
+        )
+        return cursor.rowcount

@@ -1,0 +1,90 @@
+"""Bootstrapping the one-machine stack: database (embedded or DATABASE_URL), migrations, catalogue, demo key."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from marquee_local.postgres import EmbeddedPostgres, start_embedded
+from movie_common import access
+from movie_common.catalogue import read_seed_csv
+from movie_common.database import Connection, connect
+from movie_common.db import movies, users
+from movie_common.errors import MarqueeError
+from movie_common.migrations import migrate
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO_ROOT / "template.yaml"
+CATALOGUE = Path(os.environ.get("MARQUEE_CATALOGUE") or REPO_ROOT / "data" / "movies.csv.gz")
+PORTAL_ORIGIN = "http://127.0.0.1:8080"
+# Stand-ins for the per-tier API Gateway keys (template.yaml makes the real ones); the gateway checks them.
+LOCAL_USAGE_KEYS = {tier: f"marquee-{tier}-local-usage-plan-key" for tier in ("free", "pro", "unlimited")}
+
+
+def marquee_home() -> Path:
+    return Path(os.environ.get("MARQUEE_HOME") or REPO_ROOT / ".marquee").resolve()
+
+
+@dataclass
+class Database:
+    url: str
+    embedded: EmbeddedPostgres | None
+
+
+def open_database(home: Path | None = None) -> Database:
+    """DATABASE_URL when set; otherwise the embedded server under $MARQUEE_HOME/pgdata (started if needed)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return Database(url, None)
+    embedded = start_embedded((home or marquee_home()) / "pgdata")
+    return Database(embedded.url, embedded)
+
+
+def configure_environment(database_url: str) -> None:
+    """The environment the handlers read (movie_common.settings), as template.yaml sets it in AWS."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("MARQUEE_ENV", "local")
+    os.environ.setdefault("CORS_ALLOW_ORIGIN", PORTAL_ORIGIN)
+    os.environ.setdefault("USAGE_PLAN_KEYS", json.dumps(LOCAL_USAGE_KEYS))
+
+
+def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str], int]:
+    """Migrate, and load the bundled catalogue if the movies table is empty. Returns (migrations, movies loaded)."""
+    applied = migrate(conn)
+    conn.execute("SELECT marquee_ensure_usage_partitions(2)")
+    loaded = 0
+    if movies.count_movies(conn) == 0:
+        loaded = movies.upsert_movies(conn, read_seed_csv(catalogue))
+        conn.execute("ANALYZE movies")
+    return applied, loaded
+
+
+def create_key(conn: Connection, *, owner_email: str, plan: str, name: str | None = None) -> access.IssuedKey:
+    email = owner_email.strip()
+    owner_id = users.ensure_user(
+        conn, name=name or email.split("@")[0], email=email, canonical_email=email.lower(), verified=True
+    )
+    return access.issue_key(conn, owner_id=owner_id, plan=plan)
+
+
+def demo_key(conn: Connection, home: Path) -> str:
+    """A pro key for trying the API, kept in $MARQUEE_HOME/demo-key (git-ignored) and reused while it works."""
+    saved = home / "demo-key"
+    if saved.exists():
+        raw = saved.read_text().strip()
+        try:
+            access.check_key(conn, raw)
+            return raw
+        except MarqueeError:
+            pass
+    issued = create_key(conn, owner_email="demo@localhost", plan="pro", name="Local demo")
+    home.mkdir(parents=True, exist_ok=True)
+    saved.write_text(issued.raw_key + "\n")
+    saved.chmod(0o600)
+    return issued.raw_key
+
+
+def connect_admin(url: str) -> Connection:
+    return connect(url)
