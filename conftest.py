@@ -137,8 +137,8 @@ def api_event() -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def invoke() -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Call the API function's real Lambda entry point; parse a JSON body into `json`."""
+def invoke(conn: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Call the API function's real Lambda entry point (inside the test's transaction); parse JSON into `json`."""
     from movie_api.handler import handler
 
     def call(event: dict[str, Any]) -> dict[str, Any]:

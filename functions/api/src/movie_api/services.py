@@ -71,6 +71,9 @@ def _clean(name: str, value: str | None, errors: list[InvalidParameter]) -> str 
     if not text:
         errors.append(InvalidParameter(name, "query", "must not be empty or blank"))
         return None
+    if "\x00" in text:
+        errors.append(InvalidParameter(name, "query", "must not contain NUL characters"))
+        return None
     return text
 
 
@@ -117,9 +120,10 @@ def search(
 
 
 def suggest(conn: Connection, *, q: str, limit: int) -> list[dict[str, Any]]:
-    text = " ".join(q.split())
-    if not text:
-        raise RequestValidationError("q must not be blank.", [InvalidParameter("q", "query", "must not be blank")])
+    errors: list[InvalidParameter] = []
+    text = _clean("q", q, errors)
+    if text is None:
+        raise RequestValidationError("q is invalid.", errors)
     return movies.suggest_titles(conn, prefix=text, limit=limit)
 
 
