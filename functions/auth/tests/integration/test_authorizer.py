@@ -1,0 +1,82 @@
+"""The REQUEST authorizer through its real entry point, with functions/auth/events/request.json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marquee_local.lambda_context import LocalLambdaContext
+from marquee_local.stack import LOCAL_USAGE_KEYS
+from movie_auth.handler import handler
+from movie_common import access
+
+EVENT = Path(__file__).resolve().parents[2] / "events" / "request.json"
+
+
+def _authorize(headers: dict[str, str]) -> dict[str, Any]:
+    event = json.loads(EVENT.read_text())
+    event["headers"] = {k: v for k, v in event["headers"].items() if k != "X-API-KEY"} | headers
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    result: dict[str, Any] = handler(event, LocalLambdaContext(function_name="KeyAuthorizerFunction"))
+    return result
+
+
+def _effect(answer: dict[str, Any]) -> str:
+    return str(answer["policyDocument"]["Statement"][0]["Effect"])
+
+
+@pytest.mark.parametrize("plan", ["free", "pro", "unlimited"])
+def test_good_key_is_allowed_with_its_tier_usage_key(conn: Any, make_key: Callable[..., str], plan: str) -> None:
+    raw = make_key(plan)
+    answer = _authorize({"X-API-KEY": raw})
+    assert _effect(answer) == "Allow"
+    assert answer["usageIdentifierKey"] == LOCAL_USAGE_KEYS[plan]
+    assert answer["context"]["plan"] == plan and answer["principalId"].startswith("key:")
+    resource = answer["policyDocument"]["Statement"][0]["Resource"][0]
+    assert resource.startswith("arn:aws:execute-api:us-east-1:123456789012:1234567890/prod/")
+
+
+def test_bearer_key_is_allowed(conn: Any, make_key: Callable[..., str]) -> None:
+    assert _effect(_authorize({"Authorization": f"Bearer {make_key()}"})) == "Allow"
+
+
+def test_authorizing_does_not_count_the_request(conn: Any, make_key: Callable[..., str]) -> None:
+    raw = make_key()
+    _authorize({"x-api-key": raw})
+    row = conn.execute("SELECT usage_count, total_count FROM api_keys WHERE key = %s", (access.hash_key(raw),))
+    assert row.fetchone() == {"usage_count": 0, "total_count": 0}
+
+
+def test_missing_key_raises_unauthorized_for_a_401(conn: Any) -> None:
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        _authorize({})
+
+
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [
+        ({"key": "not-a-key"}, "malformed_api_key"),
+        ({"key": "3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"}, "invalid_api_key"),
+        ({"status": "suspended"}, "key_suspended"),
+        ({"status": "revoked"}, "key_revoked"),
+        ({"expired": True}, "key_expired"),
+    ],
+)
+def test_refused_keys_are_denied_with_the_problem_in_the_context(
+    conn: Any, make_key: Callable[..., str], setup: dict[str, Any], code: str
+) -> None:
+    raw = setup.get("key") or make_key(
+        status=setup.get("status", "active"),
+        expires_at=datetime.now(UTC) - timedelta(hours=1) if setup.get("expired") else None,
+    )
+    answer = _authorize({"X-API-KEY": raw})
+    assert _effect(answer) == "Deny"
+    assert answer["context"]["code"] == code
+    assert answer["context"]["title"] and answer["context"]["detail"]
+    assert '"' not in answer["context"]["detail"]  # it is pasted into the gateway's JSON template
+    assert "usageIdentifierKey" not in answer
