@@ -1,0 +1,193 @@
+"""End to end over HTTP: the local gateway built from template.yaml, the real authorizer and handler, real commits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from marquee_local import cli, stack
+from marquee_local.gateway import GatewayServer, LocalGateway, serve_in_thread
+from marquee_local.template import load_api_spec
+from movie_common import access
+from movie_common.database import connect
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[GatewayServer]:
+    gateway = LocalGateway.from_template(
+        stack.TEMPLATE,
+        parameters={"PortalOrigin": stack.PORTAL_ORIGIN, "Stage": "local"},
+        usage_keys=set(stack.LOCAL_USAGE_KEYS.values()),
+    )
+    gateway_server = GatewayServer(("127.0.0.1", 0), gateway, workers=4)
+    serve_in_thread(gateway_server)
+    yield gateway_server
+    gateway_server.shutdown()
+    gateway_server.server_close()
+
+
+@pytest.fixture(scope="module")
+def committed_key(database_url: str) -> Iterator[Callable[..., str]]:
+    """Keys committed for real (the gateway's workers use their own connections), deleted afterwards."""
+    owners: list[str] = []
+
+    def make(plan: str = "pro", status: str = "active") -> str:
+        with connect(database_url) as conn:
+            email = f"e2e-{len(owners)}-{plan}@gmail.com"
+            raw = stack.create_key(conn, owner_email=email, plan=plan).raw_key
+            conn.execute("UPDATE api_keys SET status = %s WHERE key = %s", (status, access.hash_key(raw)))
+        owners.append(email)
+        return raw
+
+    yield make
+    with connect(database_url) as conn:
+        conn.execute(
+            """WITH gone AS (DELETE FROM users WHERE canonical_email = ANY(%s) RETURNING id)
+               DELETE FROM usage_logs WHERE api_key_id NOT IN (SELECT id FROM api_keys)""",
+            (owners,),
+        )
+
+
+def _get(server: GatewayServer, path: str, **headers: str) -> httpx.Response:
+    return httpx.get(server.url + path, headers=headers, timeout=30)
+
+
+def test_keyed_route_through_the_gateway(server: GatewayServer, committed_key: Callable[..., str]) -> None:
+    response = _get(server, "/search?title=casablanca", **{"X-API-KEY": committed_key()})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["title"] == "Casablanca"
+    assert response.headers["x-ratelimit-limit"] and response.headers["x-request-id"]
+
+
+def test_missing_key_gets_the_templates_401_problem(server: GatewayServer) -> None:
+    response = _get(server, "/movies")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["access-control-allow-origin"] == stack.PORTAL_ORIGIN
+    problem = response.json()
+    assert problem["code"] == "missing_api_key" and problem["instance"] == "/movies" and problem["request_id"]
+
+
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [("not-a-uuid", "malformed_api_key"), ("3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b", "invalid_api_key")],
+)
+def test_bad_keys_are_denied_at_the_edge(server: GatewayServer, key: str, code: str) -> None:
+    response = _get(server, "/movies/1", **{"X-API-KEY": key})
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["code"] == code and problem["type"].endswith(code) and problem["status"] == 403
+
+
+def test_suspended_key_is_denied_with_its_reason(server: GatewayServer, committed_key: Callable[..., str]) -> None:
+    response = _get(server, "/genres", Authorization=f"Bearer {committed_key(status='suspended')}")
+    assert response.status_code == 403 and response.json()["code"] == "key_suspended"
+
+
+def test_unknown_route_and_method_are_404_problems(server: GatewayServer) -> None:
+    assert _get(server, "/nowhere").json()["code"] == "not_found"
+    response = httpx.post(server.url + "/movies", timeout=30)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_cors_preflight_needs_no_key(server: GatewayServer) -> None:
+    response = httpx.options(
+        server.url + "/movies/1",
+        headers={"Origin": stack.PORTAL_ORIGIN, "Access-Control-Request-Method": "GET"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == stack.PORTAL_ORIGIN
+    assert "X-API-KEY" in response.headers["access-control-allow-headers"]
+
+
+def test_public_routes_need_no_key(server: GatewayServer) -> None:
+    assert _get(server, "/health").json()["status"] == "ok"
+    assert "paths" in _get(server, "/openapi.json").json()
+    assert "swagger-ui" in _get(server, "/docs").text
+
+
+def test_concurrent_requests_over_http_share_the_quota_exactly(
+    server: GatewayServer, committed_key: Callable[..., str], database_url: str
+) -> None:
+    key = committed_key("free")  # 30 per minute
+    with ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(lambda _: _get(server, "/genres", **{"X-API-KEY": key}).status_code, range(60)))
+    assert statuses.count(200) == 30 and statuses.count(429) == 30
+
+
+def _flatten(routes: list[Any]) -> Iterator[Any]:
+    """FastAPI 0.16x keeps included routers whole (`original_router`); walk into them."""
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            yield from _flatten(nested.routes)
+        elif getattr(route, "methods", None):
+            yield route
+
+
+def test_template_routes_are_exactly_the_apps_routes() -> None:
+    from movie_api.handler import handler
+
+    spec = load_api_spec(stack.TEMPLATE, {})
+    template_routes = {(r.method, r.path) for r in spec.routes if r.function == "ApiFunction"}
+    app_routes = {(method, route.path) for route in _flatten(handler.app.routes) for method in route.methods - {"HEAD"}}
+    assert template_routes == app_routes
+    public = {r.path for r in spec.routes if not r.authorized}
+    assert public == {"/health", "/openapi.json", "/docs"}
+
+
+def test_cli_create_key_prints_a_working_key_once(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["create-key", "--plan", "unlimited", "--owner", "cli-test@gmail.com"]) == 0
+    raw = capsys.readouterr().out.strip().splitlines()[-1]
+    with connect(database_url) as conn:
+        record = access.check_key(conn, raw)
+        assert record.plan == "unlimited"
+        conn.execute("DELETE FROM users WHERE canonical_email = 'cli-test@gmail.com'")
+
+
+def test_cli_refuses_an_unknown_plan(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["create-key", "--plan", "platinum", "--owner", "x@gmail.com"]) == 2
+    assert "unknown plan 'platinum'" in capsys.readouterr().err
+
+
+def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
+    server: GatewayServer, committed_key: Callable[..., str], tmp_path: Path
+) -> None:
+    key = committed_key("unlimited")
+    checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            f"{server.url}/openapi.json",
+            "--header",
+            f"X-API-KEY: {key}",
+            "--checks",
+            checks,
+            "--max-examples",
+            "40",
+            "--seed",
+            "20261123",
+            "--workers",
+            "2",
+            "--report-dir",
+            str(tmp_path),
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
