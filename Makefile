@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint typecheck sam-check unit bench catalogue clean
+.PHONY: run test install lint typecheck sam-check bench examples catalogue clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: install lint typecheck sam-check
 
 bench: install
 	$(BIN)/python -m bench
+
+## Re-capture the README's example requests and responses from a live local stack.
+examples: install
+	$(BIN)/python scripts/capture_examples.py
 
 ## Rebuild data/movies.csv.gz from ../shared/data/wikipedia-movies.json.gz.
 catalogue: install

@@ -62,7 +62,7 @@ def database_url() -> str:
     if not (ready and ready[0]):
         from movie_common.database import connect
 
-        with connect(url) as conn:
+        with stack.connect_admin(url) as conn:
             stack.prepare(conn)
     return url
 

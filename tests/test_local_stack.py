@@ -69,6 +69,13 @@ def test_keyed_route_through_the_gateway(server: GatewayServer, committed_key: C
     assert response.headers["x-ratelimit-limit"] and response.headers["x-request-id"]
 
 
+def test_page_links_point_back_through_the_gateway(server: GatewayServer, committed_key: Callable[..., str]) -> None:
+    response = _get(server, "/movies?per_page=2&page=2", **{"X-API-KEY": committed_key()})
+    link = response.headers["link"]
+    assert f'<{server.url}/movies?per_page=2&page=1>; rel="first"' in link
+    assert f'<{server.url}/movies?per_page=2&page=3>; rel="next"' in link and 'rel="prev"' in link
+
+
 def test_missing_key_gets_the_templates_401_problem(server: GatewayServer) -> None:
     response = _get(server, "/movies")
     assert response.status_code == 401

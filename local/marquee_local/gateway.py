@@ -121,9 +121,21 @@ class LocalGateway:
         return any(route.pattern.match(path) for route in self.routes)
 
     def handle(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        *,
+        port: int = 80,
     ) -> HttpResponse:
         url = urlsplit(target)
+        # API Gateway adds these (https, 443 there); Mangum builds the request's URL from them.
+        forwarded = {"x-forwarded-proto": "http", "x-forwarded-port": str(port), "x-forwarded-for": source_ip}
+        headers = [(k, v) for k, v in headers if k.lower() not in forwarded] + [
+            (name.title(), value) for name, value in forwarded.items()
+        ]
         path = unquote(url.path) or "/"
         request_id = str(uuid.uuid4())
         context = {"path": path, "requestId": request_id}
@@ -330,7 +342,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         response = self.server.gateway.handle(
-            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            self.client_address[0],
+            port=self.server.server_address[1],
         )
         self.send_response(response.status)
         for name, value in response.headers:

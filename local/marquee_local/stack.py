@@ -87,4 +87,5 @@ def demo_key(conn: Connection, home: Path) -> str:
 
 
 def connect_admin(url: str) -> Connection:
-    return connect(url)
+    """For migrations, seeding and key creation: no request-path statement timeout."""
+    return connect(url, statement_timeout_ms=0)

@@ -17,7 +17,7 @@ def handler(event: dict[str, Any], context: Any) -> None:
     status, reason, applied = "SUCCESS", "", []
     if event.get("RequestType") in ("Create", "Update"):
         try:
-            with connect() as conn:
+            with connect(statement_timeout_ms=0) as conn:  # migrations may rewrite big tables
                 applied = migrate(conn)
             logger.info("migrations applied: %s", applied or "none")
         except Exception as error:  # every failure must reach CloudFormation, or the stack hangs for an hour

@@ -25,7 +25,7 @@ EVENTS = REPO / "functions/api/events"
 def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedPostgres, str]]:
     """A second PostgreSQL this test may stop; the handlers are pointed at it through the environment."""
     server = start_embedded(REPO / ".marquee" / "test" / "outage-pgdata")
-    with database.connect(server.url) as conn:
+    with stack.connect_admin(server.url) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
         stack.prepare(conn, catalogue=REPO / "data" / "movies.csv.gz")

@@ -38,11 +38,21 @@ def database_url(settings: Settings) -> str:
         return _resolved_url
 
 
-def connect(url: str | None = None, *, settings: Settings | None = None, autocommit: bool = True) -> Connection:
-    """Open a new connection with Marquee's session settings; DatabaseUnavailableError if it cannot."""
+def connect(
+    url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    autocommit: bool = True,
+    statement_timeout_ms: int | None = None,
+) -> Connection:
+    """Open a new connection with Marquee's session settings; DatabaseUnavailableError if it cannot.
+
+    Request paths keep the configured statement timeout; bulk work (migrations, seeding) passes 0 for none.
+    """
     settings = settings or get_settings()
+    timeout = settings.db_statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
     options = (
-        f"-c statement_timeout={settings.db_statement_timeout_ms} "
+        f"-c statement_timeout={timeout} "
         "-c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC "
         "-c pg_trgm.similarity_threshold=0.3 -c pg_trgm.word_similarity_threshold=0.5"
     )

@@ -12,12 +12,9 @@ from movie_common.database import Connection, fetch_all, fetch_one, translate_er
 
 # The public shape of a movie, built by PostgreSQL so the API can send the text as it comes.
 _MOVIE_JSON = sql.SQL(
-    """json_build_object(
-        'id', m.id, 'title', m.title, 'year', m.year, 'genre', m.genre, 'director', m.director,
-        'actors', m.actors, 'plot', m.plot, 'poster_url', m.poster_url, 'media_type', m.media_type,
-        'release_date', m.release_date, 'runtime', m.runtime, 'rating', m.rating,
-        'popularity', m.popularity, 'tmdb_id', m.tmdb_id, 'imdb_id', m.imdb_id,
-        'updated_at', m.updated_at)::text"""
+    """(SELECT row_to_json(x)::text FROM (SELECT
+        m.id, m.title, m.year, m.genre, m.director, m.actors, m.plot, m.poster_url, m.media_type,
+        m.release_date, m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.updated_at) AS x)"""
 )
 
 # Sort names clients may send, mapped to constant SQL (never built from input).
