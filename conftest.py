@@ -60,8 +60,6 @@ def database_url() -> str:
     with psycopg.connect(url, autocommit=True) as probe:
         ready = probe.execute("SELECT to_regclass('movies') IS NOT NULL").fetchone()
     if not (ready and ready[0]):
-        from movie_common.database import connect
-
         with stack.connect_admin(url) as conn:
             stack.prepare(conn)
     return url

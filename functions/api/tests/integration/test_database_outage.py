@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -41,10 +42,8 @@ def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedPostgr
         get_settings.cache_clear()
         monkeypatch.undo()
         get_settings.cache_clear()
-        try:
+        with contextlib.suppress(RuntimeError):  # already running
             pg_ctl_start(server)
-        except RuntimeError:
-            pass  # already running
 
 
 # One worker thread plays one warm Lambda environment, so its cached connection really breaks and reconnects.

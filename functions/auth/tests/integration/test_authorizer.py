@@ -53,7 +53,7 @@ def test_authorizing_does_not_count_the_request(conn: Any, make_key: Callable[..
 
 
 def test_missing_key_raises_unauthorized_for_a_401(conn: Any) -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         _authorize({})
 
 
