@@ -11,7 +11,7 @@ from marquee_local.postgres import EmbeddedPostgres, start_embedded
 from movie_common import access
 from movie_common.catalogue import read_seed_csv
 from movie_common.database import Connection, connect
-from movie_common.db import movies, users
+from movie_common.db import movies, usage, users
 from movie_common.errors import MarqueeError
 from movie_common.migrations import migrate
 
@@ -53,7 +53,7 @@ def configure_environment(database_url: str) -> None:
 def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str], int]:
     """Migrate, and load the bundled catalogue if the movies table is empty. Returns (migrations, movies loaded)."""
     applied = migrate(conn)
-    conn.execute("SELECT marquee_ensure_usage_partitions(2)")
+    usage.ensure_partitions(conn)
     loaded = 0
     if movies.count_movies(conn) == 0:
         loaded = movies.upsert_movies(conn, read_seed_csv(catalogue))

@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 from movie_common.database import connect
+from movie_common.db import usage
 from movie_common.migrations import migrate
 
 logger = logging.getLogger("movie_api.migrate")
@@ -19,6 +20,7 @@ def handler(event: dict[str, Any], context: Any) -> None:
         try:
             with connect(statement_timeout_ms=0) as conn:  # migrations may rewrite big tables
                 applied = migrate(conn)
+                usage.ensure_partitions(conn, months_ahead=3)
             logger.info("migrations applied: %s", applied or "none")
         except Exception as error:  # every failure must reach CloudFormation, or the stack hangs for an hour
             logger.exception("migration failed")
