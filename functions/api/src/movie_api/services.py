@@ -138,8 +138,8 @@ def similar(conn: Connection, *, movie_id: int, page: int, per_page: int) -> Lis
     return envelope(result, page_number=page, per_page=per_page)
 
 
-def usage(conn: Connection, raw_key: str) -> dict[str, Any]:
-    """The caller's quota state; reading it does not count against the quota."""
+def usage(conn: Connection, raw_key: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The caller's quota state and its rate-limit headers; reading it does not count against the quota."""
     state = api_keys.quota_state(conn, key_hash=access.hash_key(raw_key))
     if state is None:
         raise InvalidApiKeyError("This API key is not recognised.")
@@ -150,7 +150,7 @@ def usage(conn: Connection, raw_key: str) -> dict[str, Any]:
         minute_used=state.minute_used,
         now=state.now,
     )
-    return {
+    body = {
         "key_id": state.key_id,
         "plan": state.plan,
         "status": state.status,
@@ -169,6 +169,7 @@ def usage(conn: Connection, raw_key: str) -> dict[str, Any]:
             for w in windows
         ],
     }
+    return body, access.limit_headers(windows, state.now)
 
 
 def health(conn: Connection) -> dict[str, Any]:

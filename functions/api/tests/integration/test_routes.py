@@ -179,6 +179,7 @@ def test_usage_reports_quota_without_counting(
     usage = first["json"]
     assert usage["plan"] == "free" and usage["daily_quota"] == 100 and usage["per_minute"] == 30
     assert {w["name"]: (w["used"], w["remaining"]) for w in usage["windows"]} == {"minute": (1, 29), "day": (1, 99)}
+    assert first["headers"]["x-ratelimit-remaining"] == "29" and '"day";r=99' in first["headers"]["ratelimit"]
 
 
 def test_health_needs_no_key_and_reports_the_database(api_event: Event, invoke: Invoke) -> None:

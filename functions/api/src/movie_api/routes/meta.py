@@ -35,9 +35,11 @@ async def genres() -> Response:
 
 
 @router.get("/usage", response_model=Usage, tags=["account"], summary="Your quota", responses=KEYED_RESPONSES)
-async def usage(request: Request) -> dict[str, Any]:
+async def usage(request: Request, response: Response) -> dict[str, Any]:
     """Your key's plan, limits and what is left in each window. Free: it does not count against your quota."""
-    return services.usage(get_connection(), access.read_key(request.headers))
+    body, headers = services.usage(get_connection(), access.read_key(request.headers))
+    response.headers.update(headers)
+    return body
 
 
 @router.get(
