@@ -168,6 +168,38 @@ def test_cli_refuses_an_unknown_plan(database_url: str, capsys: pytest.CaptureFi
     assert "unknown plan 'platinum'" in capsys.readouterr().err
 
 
+def test_cli_migrate_reports_an_up_to_date_schema(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["migrate"]) == 0
+    assert capsys.readouterr().out.strip() == "schema is up to date"
+
+
+def test_cli_seed_upserts_a_csv_without_duplicates(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = tmp_path / "two.csv"
+    seed.write_text(
+        "title,year,genre,director,actors,plot,poster_url\n"
+        'Seed Test One,1999,Drama|Comedy,Ann Director,"Actor, Jr.|Other Actor",A plot.,\n'
+        "Seed Test Two,2001,Horror,,,,https://upload.wikimedia.org/x.jpg\n",
+        encoding="utf-8",
+    )
+    try:
+        assert cli.main(["seed", "--file", str(seed)]) == 0
+        assert cli.main(["seed", "--file", str(seed)]) == 0  # again: updates, never duplicates
+        assert "upserted 2 movies" in capsys.readouterr().out
+        with connect(database_url) as conn:
+            rows = conn.execute(
+                "SELECT title, genre, actors FROM movies WHERE title LIKE 'Seed Test %%' ORDER BY title"
+            ).fetchall()
+        assert rows == [
+            {"title": "Seed Test One", "genre": ["Drama", "Comedy"], "actors": ["Actor, Jr.", "Other Actor"]},
+            {"title": "Seed Test Two", "genre": ["Horror"], "actors": []},
+        ]
+    finally:
+        with connect(database_url) as conn:
+            conn.execute("DELETE FROM movies WHERE title LIKE 'Seed Test %%'")
+
+
 def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
     server: GatewayServer, committed_key: Callable[..., str], tmp_path: Path
 ) -> None:
