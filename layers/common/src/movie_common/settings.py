@@ -20,7 +20,6 @@ class Settings:
     db_statement_timeout_ms: int
     db_prepare_threshold: int | None
     cors_allow_origin: str
-    api_stage: str
 
     @property
     def is_local(self) -> bool:
@@ -54,7 +53,6 @@ def load_settings() -> Settings:
         # RDS Proxy / PgBouncer in transaction mode cannot keep prepared statements: "none" turns them off.
         db_prepare_threshold=None if prepare in {"none", "off", ""} else _int("DB_PREPARE_THRESHOLD", 5),
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN", "http://127.0.0.1:8080").strip(),
-        api_stage=os.environ.get("API_STAGE", "").strip(),
     )
 
 
