@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import Path, Query, Request
 from starlette.routing import Route
 
-from movie_api import services
 from movie_common import access
 from movie_common.access import Grant
 from movie_common.database import get_connection
@@ -47,6 +46,6 @@ async def admitted_key(request: Request) -> Grant:
     """Admit, count and log this request against the caller's key (one database round trip)."""
     route = request.scope.get("route")
     endpoint = route.path if isinstance(route, Route) else request.url.path
-    grant = services.admit(get_connection(), access.read_key(request.headers), endpoint=endpoint)
+    grant = access.admit(get_connection(), access.read_key(request.headers), endpoint=endpoint)
     request.state.grant = grant
     return grant

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from movie_common import access
-from movie_common.access import Grant
 from movie_common.database import Connection
 from movie_common.db import api_keys, movies
 from movie_common.db.movies import MovieFilters, Page
@@ -38,10 +37,6 @@ def envelope(page: Page, *, page_number: int, per_page: int) -> ListBody:
         f'"total_results":{page.total},"total_pages":{total_pages}}}'
     )
     return ListBody(body, page_number, total_pages)
-
-
-def admit(conn: Connection, raw_key: str, *, endpoint: str) -> Grant:
-    return access.admit(conn, raw_key, endpoint=endpoint)
 
 
 def get_movie(conn: Connection, movie_id: int) -> tuple[str, str]:

@@ -23,11 +23,17 @@ from movie_common.errors import (
     RateLimitedError,
 )
 
-_KEY_STATUS_ERRORS: dict[str, MarqueeError] = {
-    "key_suspended": KeySuspendedError("This API key is suspended; contact support to reactivate it."),
-    "key_revoked": KeyRevokedError("This API key was revoked; request a new one from the developer portal."),
-    "key_expired": KeyExpiredError("This API key has expired; request a new one from the developer portal."),
+_KEY_STATUS_DETAILS: dict[str, tuple[type[MarqueeError], str]] = {
+    "key_suspended": (KeySuspendedError, "This API key is suspended; contact support to reactivate it."),
+    "key_revoked": (KeyRevokedError, "This API key was revoked; request a new one from the developer portal."),
+    "key_expired": (KeyExpiredError, "This API key has expired; request a new one from the developer portal."),
 }
+
+
+def _key_status_error(outcome: str) -> MarqueeError:
+    """A new error each time: a shared instance would pile up tracebacks across requests and threads."""
+    error_class, detail = _KEY_STATUS_DETAILS[outcome]
+    return error_class(detail)
 
 
 def read_key(headers: Mapping[str, str]) -> str:
@@ -64,9 +70,9 @@ def check_key(conn: Connection, raw_key: str) -> KeyRecord:
     if record is None:
         raise InvalidApiKeyError("This API key is not recognised.")
     if record.status != "active":
-        raise _KEY_STATUS_ERRORS[f"key_{record.status}"]
+        raise _key_status_error(f"key_{record.status}")
     if record.expires_at is not None and record.expires_at <= datetime.now(record.expires_at.tzinfo):
-        raise _KEY_STATUS_ERRORS["key_expired"]
+        raise _key_status_error("key_expired")
     return record
 
 
@@ -125,8 +131,8 @@ def admit(conn: Connection, raw_key: str, *, endpoint: str) -> Grant:
     result: Admission = api_keys.admit_request(conn, key_hash=hash_key(raw_key), endpoint=endpoint)
     if result.key_id is None:
         raise InvalidApiKeyError("This API key is not recognised.")
-    if result.outcome in _KEY_STATUS_ERRORS:
-        raise _KEY_STATUS_ERRORS[result.outcome]
+    if result.outcome in _KEY_STATUS_DETAILS:
+        raise _key_status_error(result.outcome)
     windows = limit_windows(
         daily_quota=result.daily_quota,
         per_minute=result.per_minute,
