@@ -192,8 +192,9 @@ class LocalGateway:
                 authorizer_event, LocalLambdaContext(function_name="authorizer")
             )
         except Exception as error:
-            kind = "UNAUTHORIZED" if str(error) == "Unauthorized" else "AUTHORIZER_FAILURE"
-            return self._gateway_response(kind, context, fallback="DEFAULT_5XX")
+            if str(error) == "Unauthorized":
+                return self._gateway_response("UNAUTHORIZED", context, fallback="DEFAULT_4XX")
+            return self._gateway_response("AUTHORIZER_FAILURE", context, fallback="DEFAULT_5XX")
         statements = answer.get("policyDocument", {}).get("Statement", [])
         allowed = any(s.get("Effect") == "Allow" for s in statements) and not any(
             s.get("Effect") == "Deny" for s in statements
