@@ -30,20 +30,19 @@ LABELS = {
 
 
 class _Recorder:
-    """Stands in for a connection to capture the statement a repository function sends, for EXPLAIN."""
+    """Stands in for a connection to capture the statements a repository function sends, for EXPLAIN.
 
-    def __init__(self) -> None:
+    The statements run on the real connection too: a function may send several, each built from the last's rows
+    (search_movies looks the query's words up first).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.statements: list[tuple[Any, Any]] = []
 
-    def execute(self, query: Any, params: Any = None, **options: Any) -> _Recorder:
+    def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
         self.statements.append((query, params))
-        return self
-
-    def fetchall(self) -> list[Any]:
-        return []
-
-    def fetchone(self) -> None:
-        return None
+        return self.conn.execute(query, params, **options)
 
 
 def with_typo(title: str, rng: random.Random) -> str | None:
@@ -113,13 +112,18 @@ def _call(kind: str, conn: Any, query: dict[str, Any]) -> Any:
 
 
 def explain(conn: Connection, kind: str, query: dict[str, Any]) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of exactly the statement the repository function sends for this query."""
-    recorder = _Recorder()
+    """EXPLAIN (ANALYZE, BUFFERS) of exactly the statements the repository function sends for this query, in order."""
+    recorder = _Recorder(conn)
     _call(kind, recorder, query)
-    statement, params = recorder.statements[0]
-    composable = statement if isinstance(statement, sql.Composable) else sql.SQL(statement)
-    plan = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + composable, params).fetchall()
-    return "\n".join(row["QUERY PLAN"] for row in plan)
+    plans = []
+    for number, (statement, params) in enumerate(recorder.statements, 1):
+        composable = statement if isinstance(statement, sql.Composable) else sql.SQL(statement)
+        plan = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + composable, params).fetchall()
+        text = "\n".join(row["QUERY PLAN"] for row in plan)
+        plans.append(
+            text if len(recorder.statements) == 1 else f"-- statement {number} of {len(recorder.statements)}\n{text}"
+        )
+    return "\n\n".join(plans)
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:

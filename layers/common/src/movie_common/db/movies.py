@@ -97,21 +97,118 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# Words a title search does not require, though they still count in the ranking: "the godfather" also finds
+# "Disco Godfather", and a query does not read the posting lists of the commonest title words for them.
+_TITLE_OPTIONAL_WORDS = frozenset(
+    ("a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with")
+)
+
+# The query's words (the 'simple' parser over the normalised text, as the title index has them), each with the title
+# words one deletion away from it (marquee_word_variants; migration 0003): every word one typo away is among those.
+_TITLE_WORDS_SQL = sql.SQL(
+    """SELECT t.lexeme AS word, (SELECT max(p) FROM unnest(t.positions) AS p) AS position,
+              ARRAY(SELECT w.word FROM movie_title_words w
+                    WHERE marquee_word_variants(w.word) && marquee_word_variants(t.lexeme)) AS near
+       FROM unnest(to_tsvector('simple', marquee_normalize(%(title)s))) AS t
+       ORDER BY position, word"""
+)
+
+
+@dataclass(frozen=True)
+class _TitleWords:
+    """A title query as words: the tsquery that finds titles holding them, and the words the fallback matches."""
+
+    tsquery: str
+    significant: str
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One typo at most: a letter inserted, deleted or replaced, or two neighbours swapped."""
+    if a == b:
+        return True
+    if len(a) < len(b):
+        a, b = b, a
+    if len(a) - len(b) > 1:
+        return False
+    if len(a) > len(b):
+        return any(a[:i] + a[i + 1 :] == b for i in range(len(a)))
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def _tsquery_word(word: str, *, prefix: bool = False) -> str:
+    """A word as a quoted tsquery operand (tsquery's own syntax; the query is still sent as a parameter)."""
+    quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + ":*" if prefix else quoted
+
+
+def _title_words(conn: Connection, title: str) -> _TitleWords | None:
+    """The word route of a title search; None when the title has no words to look up.
+
+    Every significant word must be in the title, as typed or one typo away from a word some title uses; the last
+    word may also be the start of one (typing in progress). Stop words and single letters are not required (unless
+    the query has nothing else, then every word is, as typed); nor is a hyphenated word whose parts are there.
+    """
+    rows = _fetch_all(conn, _TITLE_WORDS_SQL, {"title": title}, prepare=None)
+    if not rows:
+        return None
+    words = {str(row["word"]) for row in rows}
+
+    def optional(word: str) -> bool:
+        if word in _TITLE_OPTIONAL_WORDS or (len(word) == 1 and not word.isdigit()):
+            return True
+        parts = [part for part in word.split("-") if part]
+        return len(parts) > 1 and all(part in words for part in parts)
+
+    required = [row for row in rows if not optional(str(row["word"]))]
+    chosen, fuzzy = (required, True) if required else (rows, False)
+    last = str(max(rows, key=lambda row: row["position"] or 0)["word"])
+    groups = []
+    for row in chosen:
+        word = str(row["word"])
+        alternatives = {word}
+        if fuzzy and len(word) >= 2 and not word.isdigit():
+            alternatives.update(near for near in row["near"] if _one_edit_apart(word, near))
+        operands = [_tsquery_word(w) for w in sorted(alternatives)]
+        if fuzzy and word == last and len(word) >= 3:
+            operands.append(_tsquery_word(word, prefix=True))
+        groups.append("(" + " | ".join(operands) + ")")
+    return _TitleWords(" & ".join(groups), " ".join(str(row["word"]) for row in chosen))
+
+
 def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, limit: int, offset: int) -> Page:
-    """Any combination of filters; `relevance` ranks typo-tolerant title matches, then full-text matches."""
+    """Any combination of filters; `relevance` ranks typo-tolerant title matches, then full-text matches.
+
+    A title matches when it starts with the query or holds every significant word of it, each as typed or one typo
+    away (see _title_words); only when no title does (with the other filters) does the search fall back to trigram
+    word similarity, which also forgives missing words and several typos but must recheck every candidate.
+    """
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     relevance: sql.Composable = sql.SQL("0")
+    title_routes: list[sql.Composable] = []
     if filters.title is not None:
         params["title"] = filters.title
         params["title_like"] = _escape_like(filters.title)
-        # Trigram word similarity tolerates typos and finds the words anywhere in the title; an exact or
-        # prefix match still wins. Very short queries cannot be trigram-matched, so they match by prefix.
         prefix = sql.SQL("m.title_norm LIKE marquee_normalize(%(title_like)s) || '%%'")
         if len(filters.title) >= 3:
-            conditions.append(sql.SQL("(m.title_norm %%> marquee_normalize(%(title)s) OR {})").format(prefix))
+            words = _title_words(conn, filters.title)
+            if words is not None:
+                params["title_words"] = words.tsquery
+                title_routes.append(
+                    sql.SQL(
+                        "(to_tsvector('simple'::regconfig, m.title_norm) @@ %(title_words)s::tsquery OR {})"
+                    ).format(prefix)
+                )
+            # The fallback: trigram word similarity to the significant words, anywhere in the title.
+            params["title_fuzzy"] = words.significant if words is not None else filters.title
+            title_routes.append(sql.SQL("(m.title_norm %%> marquee_normalize(%(title_fuzzy)s) OR {})").format(prefix))
         else:
-            conditions.append(prefix)
+            # Very short queries cannot be trigram-matched, so they match by prefix.
+            title_routes.append(prefix)
+        # The ranking is the same on every route: similarity to the whole query; an exact or prefix match wins.
         relevance = sql.SQL(
             """(word_similarity(marquee_normalize(%(title)s), m.title_norm)
                 + similarity(marquee_normalize(%(title)s), m.title_norm)
@@ -143,8 +240,25 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, limit: 
     if filters.media_type is not None:
         params["media_type"] = filters.media_type
         conditions.append(sql.SQL("m.media_type = %(media_type)s"))
-    where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")
     order = sql.SQL("score DESC, m.popularity DESC, m.id") if sort == "relevance" else SORTS[sort]
+    page = Page([], 0)
+    for parts in [[route, *conditions] for route in title_routes] or [conditions]:
+        where = sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
+        page = _search_page(conn, where, params, relevance=relevance, order=order, offset=offset)
+        if page.total:
+            break  # the next route is a fallback for a title no word route found
+    return page
+
+
+def _search_page(
+    conn: Connection,
+    where: sql.Composable,
+    params: dict[str, Any],
+    *,
+    relevance: sql.Composable,
+    order: sql.Composable,
+    offset: int,
+) -> Page:
     # The inner query ranks and counts narrow rows; only the page's rows are fetched again to build their JSON,
     # so a broad match (thousands of rows) never builds or buffers thousands of documents it then throws away.
     query = sql.SQL(
