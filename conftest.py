@@ -3,6 +3,7 @@ migrated and seeded with the bundled catalogue; per-test connections rolled back
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ import pytest
 
 from marquee_local import stack
 from marquee_local.lambda_context import LocalLambdaContext
-from marquee_local.postgres import EmbeddedPostgres, start_embedded
+from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, start_embedded
 
 REPO = Path(__file__).resolve().parent
 _server: EmbeddedPostgres | None = None
@@ -63,6 +64,31 @@ def database_url() -> str:
         with stack.connect_admin(url) as conn:
             stack.prepare(conn)
     return url
+
+
+@pytest.fixture
+def outage_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedPostgres, str]]:
+    """A second PostgreSQL that the test may stop and start; the handlers are pointed at it through the
+    environment (settings are re-read). Yields the server and a pro key on it. Each test closes the connections
+    its own handler threads opened."""
+    from movie_common.settings import get_settings
+
+    server = start_embedded(REPO / ".marquee" / "test" / "outage-pgdata")
+    with stack.connect_admin(server.url) as setup:
+        setup.execute("DROP SCHEMA public CASCADE")
+        setup.execute("CREATE SCHEMA public")
+        stack.prepare(setup, catalogue=REPO / "data" / "movies.csv.gz")
+        key = stack.create_key(setup, owner_email="outage@gmail.com", plan="pro").raw_key
+    monkeypatch.setenv("DATABASE_URL", server.url)
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "2")
+    get_settings.cache_clear()
+    try:
+        yield server, key
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        with contextlib.suppress(RuntimeError):  # already running
+            pg_ctl_start(server)
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ import pytest
 
 from marquee_local import cli, stack
 from marquee_local.gateway import GatewayServer, LocalGateway, serve_in_thread
+from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop
 from marquee_local.template import load_api_spec
 from movie_common import access
-from movie_common.database import connect
+from movie_common.database import close_connection, connect
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -141,6 +142,37 @@ def _flatten(routes: list[Any]) -> Iterator[Any]:
             yield from _flatten(nested.routes)
         elif getattr(route, "methods", None):
             yield route
+
+
+def test_database_outage_through_the_stack_is_503_then_recovers(outage_database: tuple[EmbeddedPostgres, str]) -> None:
+    """The authorizer runs first: with PostgreSQL down it fails, and the template's AUTHORIZER_FAILURE response
+    answers 503 database_unavailable; public routes get the API function's own 503. Then it all comes back."""
+    pg, key = outage_database
+    gateway = LocalGateway.from_template(
+        stack.TEMPLATE,
+        parameters={"PortalOrigin": stack.PORTAL_ORIGIN, "Stage": "local"},
+        usage_keys=set(stack.LOCAL_USAGE_KEYS.values()),
+    )
+    one_environment = GatewayServer(("127.0.0.1", 0), gateway, workers=1)
+    serve_in_thread(one_environment)
+    try:
+        assert _get(one_environment, "/genres", **{"X-API-KEY": key}).status_code == 200
+        pg_ctl_stop(pg.pgdata)
+        for path, headers in (("/genres", {"X-API-KEY": key}), ("/genres", {"X-API-KEY": key}), ("/health", {})):
+            response = _get(one_environment, path, **headers)
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "database_unavailable"
+            assert response.headers["retry-after"] == "5"
+            # Keyed routes are refused by the gateway (the authorizer failed); /health by the API function.
+            expected_source = "AUTHORIZER_FAILURE" if headers else None
+            assert response.headers.get("x-amzn-errortype") == expected_source
+        pg_ctl_start(pg)
+        assert _get(one_environment, "/genres", **{"X-API-KEY": key}).status_code == 200
+        assert _get(one_environment, "/health").json()["status"] == "ok"
+    finally:
+        one_environment.pool.submit(close_connection).result()
+        one_environment.shutdown()
+        one_environment.server_close()
 
 
 def test_template_routes_are_exactly_the_apps_routes() -> None:

@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from marquee_local import stack
 from marquee_local.lambda_context import LocalLambdaContext
-from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop, start_embedded
+from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop
 from movie_common import database
-from movie_common.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[4]
 EVENTS = REPO / "functions/api/events"
-
-
-@pytest.fixture
-def own_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedPostgres, str]]:
-    """A second PostgreSQL this test may stop; the handlers are pointed at it through the environment."""
-    server = start_embedded(REPO / ".marquee" / "test" / "outage-pgdata")
-    with stack.connect_admin(server.url) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-        stack.prepare(conn, catalogue=REPO / "data" / "movies.csv.gz")
-        key = stack.create_key(conn, owner_email="outage@gmail.com", plan="pro").raw_key
-    _environment.submit(database.close_connection).result()
-    monkeypatch.setenv("DATABASE_URL", server.url)
-    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "2")
-    get_settings.cache_clear()
-    try:
-        yield server, key
-    finally:
-        _environment.submit(database.close_connection).result()
-        get_settings.cache_clear()
-        monkeypatch.undo()
-        get_settings.cache_clear()
-        with contextlib.suppress(RuntimeError):  # already running
-            pg_ctl_start(server)
 
 
 # One worker thread plays one warm Lambda environment, so its cached connection really breaks and reconnects.
@@ -63,8 +33,9 @@ def _call(name: str, key: str | None = None) -> dict[str, Any]:
     return response
 
 
-def test_database_down_gives_503_and_recovery_is_automatic(own_server: tuple[EmbeddedPostgres, str]) -> None:
-    server, key = own_server
+def test_database_down_gives_503_and_recovery_is_automatic(outage_database: tuple[EmbeddedPostgres, str]) -> None:
+    server, key = outage_database
+    _environment.submit(database.close_connection).result()  # this environment starts on the outage database
     assert _call("genres", key)["statusCode"] == 200  # opens this environment's connection
 
     pg_ctl_stop(server.pgdata)
@@ -78,3 +49,4 @@ def test_database_down_gives_503_and_recovery_is_automatic(own_server: tuple[Emb
     pg_ctl_start(server)
     assert _call("genres", key)["statusCode"] == 200
     assert _call("health")["statusCode"] == 200
+    _environment.submit(database.close_connection).result()
