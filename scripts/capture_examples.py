@@ -80,7 +80,7 @@ def main() -> None:
 
     db = stack.open_database()
     stack.configure_environment(db.url)
-    from marquee_local.gateway import GatewayServer, LocalGateway, serve_in_thread
+    from marquee_local.gateway import GatewayServer, serve_in_thread
     from movie_common import access
 
     with stack.connect_admin(db.url) as conn:
@@ -93,11 +93,7 @@ def main() -> None:
         conn.execute("UPDATE api_keys SET status = 'suspended' WHERE key = %s", (access.hash_key(suspended),))
         godfather = conn.execute("SELECT id FROM movies WHERE title = 'The Godfather' AND year = 1972").fetchone()["id"]
 
-    gateway = LocalGateway.from_template(
-        stack.TEMPLATE,
-        parameters={"PortalOrigin": stack.PORTAL_ORIGIN, "Stage": "local"},
-        usage_keys=set(stack.LOCAL_USAGE_KEYS.values()),
-    )
+    gateway = stack.local_gateway()
     try:  # the port the README's curl lines use, when it is free
         server = GatewayServer(("127.0.0.1", 8000), gateway, workers=2)
     except OSError:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from marquee_local import cli, stack
-from marquee_local.gateway import GatewayServer, LocalGateway, serve_in_thread
+from marquee_local.gateway import GatewayServer, serve_in_thread
 from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop
 from marquee_local.template import load_api_spec
 from movie_common import access
@@ -25,11 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[GatewayServer]:
-    gateway = LocalGateway.from_template(
-        stack.TEMPLATE,
-        parameters={"PortalOrigin": stack.PORTAL_ORIGIN, "Stage": "local"},
-        usage_keys=set(stack.LOCAL_USAGE_KEYS.values()),
-    )
+    gateway = stack.local_gateway()
     gateway_server = GatewayServer(("127.0.0.1", 0), gateway, workers=4)
     serve_in_thread(gateway_server)
     yield gateway_server
@@ -148,11 +144,7 @@ def test_database_outage_through_the_stack_is_503_then_recovers(outage_database:
     """The authorizer runs first: with PostgreSQL down it fails, and the template's AUTHORIZER_FAILURE response
     answers 503 database_unavailable; public routes get the API function's own 503. Then it all comes back."""
     pg, key = outage_database
-    gateway = LocalGateway.from_template(
-        stack.TEMPLATE,
-        parameters={"PortalOrigin": stack.PORTAL_ORIGIN, "Stage": "local"},
-        usage_keys=set(stack.LOCAL_USAGE_KEYS.values()),
-    )
+    gateway = stack.local_gateway()
     one_environment = GatewayServer(("127.0.0.1", 0), gateway, workers=1)
     serve_in_thread(one_environment)
     try:

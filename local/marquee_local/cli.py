@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ def _database() -> tuple[stack.Database, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from marquee_local.gateway import GatewayServer, LocalGateway
+    from marquee_local.gateway import GatewayServer
 
     home = stack.marquee_home()
     db, url = _database()
@@ -28,11 +27,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"migrations applied: {', '.join(applied)}")
     if loaded:
         print(f"catalogue loaded: {loaded} movies from {stack.CATALOGUE.relative_to(stack.REPO_ROOT)}")
-    gateway = LocalGateway.from_template(
-        stack.TEMPLATE,
-        parameters={"PortalOrigin": os.environ["CORS_ALLOW_ORIGIN"], "Stage": "local"},
-        usage_keys=set(stack.LOCAL_USAGE_KEYS.values()),
-    )
+    gateway = stack.local_gateway()
     server = GatewayServer(
         (args.host, args.port), gateway, workers=args.workers, access_log=None if args.quiet else print
     )

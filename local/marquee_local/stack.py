@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from marquee_local.gateway import LocalGateway
 from marquee_local.postgres import EmbeddedPostgres, start_embedded
 from movie_common import access
 from movie_common.catalogue import read_seed_csv
@@ -59,6 +60,15 @@ def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str]
         loaded = movies.upsert_movies(conn, read_seed_csv(catalogue))
         conn.execute("ANALYZE movies")
     return applied, loaded
+
+
+def local_gateway() -> LocalGateway:
+    """The local API Gateway for this template, configured as `marquee run` serves it."""
+    return LocalGateway.from_template(
+        TEMPLATE,
+        parameters={"PortalOrigin": os.environ.get("CORS_ALLOW_ORIGIN", PORTAL_ORIGIN), "Stage": "local"},
+        usage_keys=set(LOCAL_USAGE_KEYS.values()),
+    )
 
 
 def create_key(conn: Connection, *, owner_email: str, plan: str, name: str | None = None) -> access.IssuedKey:
