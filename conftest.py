@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,15 @@ def database_url() -> str:
         with stack.connect_admin(url) as conn:
             stack.prepare(conn)
     return url
+
+
+@pytest.fixture
+def away_from_utc_midnight() -> None:
+    """Daily windows roll over at UTC midnight; a burst that straddles it would see two windows. Wait it out."""
+    now = datetime.now(UTC)
+    to_midnight = (now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1) - now).total_seconds()
+    if to_midnight < 30:
+        time.sleep(to_midnight + 1)
 
 
 @pytest.fixture

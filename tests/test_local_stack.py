@@ -121,13 +121,28 @@ def test_public_routes_need_no_key(server: GatewayServer) -> None:
     assert "swagger-ui" in _get(server, "/docs").text
 
 
+@pytest.mark.usefixtures("away_from_utc_midnight")
 def test_concurrent_requests_over_http_share_the_quota_exactly(
     server: GatewayServer, committed_key: Callable[..., str], database_url: str
 ) -> None:
-    key = committed_key("free")  # 30 per minute
-    with ThreadPoolExecutor(12) as pool:
-        statuses = list(pool.map(lambda _: _get(server, "/genres", **{"X-API-KEY": key}).status_code, range(60)))
-    assert statuses.count(200) == 30 and statuses.count(429) == 30
+    # A daily quota of 30 (not the per-minute limit, whose window could turn over during the burst).
+    with connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO plans (id, name, daily_quota, per_minute, gateway_tier) "
+            "VALUES ('e2e_burst', 'E2E burst', 30, 100000, 'free')"
+        )
+    try:
+        key = committed_key("e2e_burst")
+        with ThreadPoolExecutor(12) as pool:
+            statuses = list(pool.map(lambda _: _get(server, "/genres", **{"X-API-KEY": key}).status_code, range(60)))
+        assert statuses.count(200) == 30 and statuses.count(429) == 30
+    finally:
+        with connect(database_url) as conn:
+            conn.execute(
+                """WITH gone AS (DELETE FROM api_keys WHERE plan = 'e2e_burst' RETURNING id)
+                   DELETE FROM usage_logs WHERE api_key_id IN (SELECT id FROM gone)"""
+            )
+            conn.execute("DELETE FROM plans WHERE id = 'e2e_burst'")
 
 
 def _flatten(routes: list[Any]) -> Iterator[Any]:

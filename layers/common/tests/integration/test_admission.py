@@ -133,6 +133,7 @@ def test_status_correction_updates_the_logged_row(conn: Any, make_key: KeyMaker)
 
 
 @pytest.mark.commit
+@pytest.mark.usefixtures("away_from_utc_midnight")
 def test_a_burst_of_1000_concurrent_requests_against_a_quota_of_100_admits_exactly_100(database_url: str) -> None:
     """Real commits on 40 connections released together: the row lock makes the count exact."""
     setup = connect(database_url)
