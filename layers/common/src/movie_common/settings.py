@@ -21,10 +21,6 @@ class Settings:
     db_prepare_threshold: int | None
     cors_allow_origin: str
 
-    @property
-    def is_local(self) -> bool:
-        return self.env == LOCAL_ENV
-
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()

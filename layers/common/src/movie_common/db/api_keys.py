@@ -167,8 +167,3 @@ def insert_key(
         (owner_id, key_hash, last4, plan, expires_at),
     )
     return int(row["id"])
-
-
-def set_key_status(conn: Connection, *, key_id: int, status: str) -> None:
-    with translate_errors():
-        conn.execute("UPDATE api_keys SET status = %s WHERE id = %s", (status, key_id))
