@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint typecheck sam-check bench examples catalogue clean
+.PHONY: run test test-fast install lint typecheck sam-check bench examples catalogue clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ sam-check: $(SAM_VENV)/.installed
 ## Install everything and run every check and test.
 test: install lint typecheck sam-check
 	$(BIN)/pytest
+
+## The inner loop: lint, types and every test not marked slow (under a minute).
+test-fast: install lint typecheck
+	$(BIN)/pytest -m "not slow" -q
 
 bench: install
 	$(BIN)/python -m bench

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,12 +18,13 @@ import pytest
 
 from marquee_local import stack
 from marquee_local.lambda_context import LocalLambdaContext
-from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, start_embedded
+from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop, start_embedded
 
 REPO = Path(__file__).resolve().parent
 _server: EmbeddedPostgres | None = None
 _admin_url: str | None = None
 _test_db = f"marquee_test_{os.getpid()}"
+_stop_at_exit: set[Path] = set()
 
 
 def _with_database(url: str, name: str) -> str:
@@ -46,6 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    for pgdata in _stop_at_exit:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+            pg_ctl_stop(pgdata)
     if _admin_url is None:
         return
     from movie_common.database import close_connection
@@ -99,6 +104,9 @@ def outage_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedP
         get_settings.cache_clear()
         with contextlib.suppress(RuntimeError):  # already running
             pg_ctl_start(server)
+        # A server the test restarted with pg_ctl is not the wheel's to stop at exit: stop it when the run ends, or
+        # it would outlive `make test`.
+        _stop_at_exit.add(server.pgdata)
 
 
 @pytest.fixture

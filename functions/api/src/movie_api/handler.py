@@ -1,10 +1,10 @@
-"""Lambda entry point of ApiFunction: the FastAPI app behind Mangum (lifespan off: no startup work)."""
+"""Lambda entry point of ApiFunction: the public API's FastAPI app behind Mangum, logging through Powertools."""
 
-from mangum import Mangum
-from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from aws_lambda_powertools import Logger
 
 from movie_api.app import create_app
+from movie_web.app import lambda_handler
 
-# Problem documents must travel as text: API Gateway without binary media types would otherwise hand the
-# client Mangum's base64 encoding of them.
-handler = Mangum(create_app(), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"])
+logger = Logger(service="marquee-api")
+app = create_app(logger)
+handler = lambda_handler(app, logger)

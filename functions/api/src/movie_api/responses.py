@@ -1,4 +1,4 @@
-"""Response helpers shared by the routes: documented error responses and the list envelope with its Link header."""
+"""Response helpers of the public API's routes: the list envelope with its RFC 8288 Link header."""
 
 from __future__ import annotations
 
@@ -6,33 +6,11 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from movie_api.problems import PROBLEM_MEDIA_TYPE
-from movie_api.schemas import Problem
 from movie_api.services import ListBody
+from movie_web.paths import base_path
+from movie_web.schemas import problem_response
 
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
-
-
-KEYED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _problem("No API key was sent (`missing_api_key`)."),
-    403: _problem("The key is malformed, unknown, suspended, revoked or expired (see `code`)."),
-    422: _problem("A parameter is invalid (`validation_error`); `errors` names each one."),
-    429: _problem("A per-key limit was hit (`rate_limited`, `daily_quota_exceeded`); see `Retry-After`."),
-    503: _problem("The database is unavailable (`database_unavailable`); retry shortly."),
-}
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _problem("No such movie (`not_found`).")}
-
-
-def base_path(request: Request) -> str:
-    """The prefix the client sees before our routes: the stage (`/prod`) or a custom domain's base path.
-
-    API Gateway sends the route path in `path` and the full one in `requestContext.path`."""
-    event: dict[str, Any] = request.scope.get("aws.event") or {}
-    outer = str((event.get("requestContext") or {}).get("path") or "")
-    inner = str(event.get("path") or "")
-    return outer[: -len(inner)] if inner and outer.endswith(inner) else ""
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_response("No such movie (`not_found`).")}
 
 
 def json_list(request: Request, body: ListBody) -> Response:

@@ -79,25 +79,3 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
     movies: int
-
-
-class InvalidParam(BaseModel):
-    name: str
-    location: str = Field(alias="in")
-    reason: str
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, plus a stable `code` and the `request_id` to quote to support."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    code: str
-    request_id: str
-    errors: list[InvalidParam] | None = None
-    limit: int | None = None
-    reset_at: datetime | None = None
-    retry_after: int | None = None

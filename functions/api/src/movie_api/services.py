@@ -9,10 +9,9 @@ from typing import Any
 
 from movie_common import access
 from movie_common.database import Connection
-from movie_common.db import api_keys, movies
+from movie_common.db import movies
 from movie_common.db.movies import MovieFilters, Page
 from movie_common.errors import (
-    InvalidApiKeyError,
     InvalidParameter,
     NotFoundError,
     RequestValidationError,
@@ -135,36 +134,21 @@ def similar(conn: Connection, *, movie_id: int, page: int, per_page: int) -> Lis
 
 def usage(conn: Connection, raw_key: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The caller's quota state and its rate-limit headers; reading it does not count against the quota."""
-    state = api_keys.quota_state(conn, key_hash=access.hash_key(raw_key))
-    if state is None:
-        raise InvalidApiKeyError("This API key is not recognised.")
-    windows = access.limit_windows(
-        daily_quota=state.daily_quota,
-        per_minute=state.per_minute,
-        day_used=state.day_used,
-        minute_used=state.minute_used,
-        now=state.now,
-    )
+    standing, windows = access.key_usage(conn, raw_key)
     body = {
-        "key_id": state.key_id,
-        "plan": state.plan,
-        "status": state.status,
-        "expires_at": state.expires_at,
-        "daily_quota": state.daily_quota,
-        "per_minute": state.per_minute,
-        "total_requests": state.total_count,
+        "key_id": standing.key_id,
+        "plan": standing.plan,
+        "status": standing.status,
+        "expires_at": standing.expires_at,
+        "daily_quota": standing.daily_quota,
+        "per_minute": standing.per_minute,
+        "total_requests": standing.total_count,
         "windows": [
-            {
-                "name": w.name,
-                "limit": w.limit,
-                "used": state.minute_used if w.name == "minute" else state.day_used,
-                "remaining": w.remaining,
-                "resets_at": w.reset_at,
-            }
-            for w in windows
+            {"name": w.name, "limit": w.limit, "used": w.used, "remaining": w.remaining, "resets_at": w.reset_at}
+            for w in windows.all()
         ],
     }
-    return body, access.limit_headers(windows, state.now)
+    return body, access.limit_headers(windows, standing.now)
 
 
 def health(conn: Connection) -> dict[str, Any]:

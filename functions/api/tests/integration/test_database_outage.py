@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from marquee_local.lambda_context import LocalLambdaContext
 from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop
 from movie_common import database
@@ -33,6 +35,7 @@ def _call(name: str, key: str | None = None) -> dict[str, Any]:
     return response
 
 
+@pytest.mark.slow
 def test_database_down_gives_503_and_recovery_is_automatic(outage_database: tuple[EmbeddedPostgres, str]) -> None:
     server, key = outage_database
     _environment.submit(database.close_connection).result()  # this environment starts on the outage database

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from movie_auth.settings import authorizer_settings
 from movie_common import access
 from movie_common.database import get_connection
-from movie_common.errors import MarqueeError
-from movie_common.settings import get_settings
+from movie_common.errors import MarqueeError, MissingApiKeyError
 
 
 @dataclass(frozen=True)
@@ -20,21 +19,21 @@ class Decision:
     usage_identifier_key: str | None = None
 
 
-def usage_plan_keys() -> dict[str, str]:
-    """Tier -> the value of that tier's API Gateway key (USAGE_PLAN_KEYS, set by template.yaml)."""
-    raw = os.environ.get("USAGE_PLAN_KEYS", "").strip()
-    return dict(json.loads(raw)) if raw else {}
+def authorize(headers: Mapping[str, Iterable[str]]) -> Decision:
+    """Allow or deny a request from all its header values (name -> every value).
 
-
-def authorize(headers: dict[str, str]) -> Decision:
-    """Allow or deny; raises MissingApiKeyError when no key was sent (a 401, not a policy)."""
-    get_settings()
-    raw_key = access.read_key(headers)
+    Raises MissingApiKeyError when no key was sent (API Gateway's 401), and DatabaseUnavailableError or
+    QueryTimeoutError when the key cannot be checked (the gateway's AUTHORIZER_FAILURE, a 503). Every other
+    refusal is the client's doing and becomes a Deny carrying its problem (a 4xx), never a 5xx.
+    """
+    usage_plan_keys = authorizer_settings().usage_plan_keys
     try:
-        record = access.check_key(get_connection(), raw_key)
+        standing = access.check_key(get_connection(), access.read_key(headers))
+    except MissingApiKeyError:
+        raise
     except MarqueeError as refusal:
         if refusal.status >= 500:
-            raise  # an unreachable database is the gateway's 500, not the client's fault
+            raise
         return Decision(
             allowed=False,
             principal_id="anonymous",
@@ -42,7 +41,7 @@ def authorize(headers: dict[str, str]) -> Decision:
         )
     return Decision(
         allowed=True,
-        principal_id=f"key:{record.id}",
-        context={"keyId": record.id, "ownerId": record.owner_id, "plan": record.plan},
-        usage_identifier_key=usage_plan_keys().get(record.gateway_tier),
+        principal_id=f"key:{standing.key_id}",
+        context={"keyId": standing.key_id, "ownerId": standing.owner_id, "plan": standing.plan},
+        usage_identifier_key=usage_plan_keys[standing.gateway_tier],
     )

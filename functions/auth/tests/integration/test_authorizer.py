@@ -12,7 +12,7 @@ import pytest
 
 from marquee_local.lambda_context import LocalLambdaContext
 from marquee_local.stack import LOCAL_USAGE_KEYS
-from movie_auth.handler import handler
+from movie_auth.authorizer import handler
 from movie_common import access
 
 EVENT = Path(__file__).resolve().parents[2] / "events" / "request.json"

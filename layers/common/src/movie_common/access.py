@@ -1,17 +1,19 @@
-"""API-key access: reading the key from a request, hashing it, admitting requests, and minting new keys."""
+"""API-key access, the one home for key policy: reading the key from a request, hashing it, checking it (the
+authorizer), admitting requests (counting and logging), the limit windows clients see, and minting new keys."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from movie_common.database import Connection
 from movie_common.db import api_keys
-from movie_common.db.api_keys import Admission, KeyRecord
+from movie_common.db.api_keys import KeyStanding
 from movie_common.errors import (
+    ConflictingApiKeysError,
     DailyQuotaExceededError,
     InvalidApiKeyError,
     KeyExpiredError,
@@ -21,34 +23,84 @@ from movie_common.errors import (
     MarqueeError,
     MissingApiKeyError,
     RateLimitedError,
+    RepeatedApiKeyHeaderError,
 )
 
-_KEY_STATUS_DETAILS: dict[str, tuple[type[MarqueeError], str]] = {
+API_KEY_HEADER = "X-API-KEY"
+REFUSALS_LOGGED_PER_MINUTE = api_keys.REFUSALS_LOGGED_PER_MINUTE
+
+# Why a key is refused (marquee_key_refusal in SQL) -> what the client is told.
+_REFUSALS: dict[str, tuple[type[MarqueeError], str]] = {
     "key_suspended": (KeySuspendedError, "This API key is suspended; contact support to reactivate it."),
     "key_revoked": (KeyRevokedError, "This API key was revoked; request a new one from the developer portal."),
     "key_expired": (KeyExpiredError, "This API key has expired; request a new one from the developer portal."),
+    "account_suspended": (KeySuspendedError, "The account that owns this API key is suspended; contact support."),
 }
 
 
-def _key_status_error(outcome: str) -> MarqueeError:
-    """A new error each time: a shared instance would pile up tracebacks across requests and threads."""
-    error_class, detail = _KEY_STATUS_DETAILS[outcome]
+def refusal_error(refusal: str) -> MarqueeError:
+    """The error for a refusal reason; a new instance each time (a shared one would pile up tracebacks)."""
+    error_class, detail = _REFUSALS[refusal]
     return error_class(detail)
 
 
-def read_key(headers: Mapping[str, str]) -> str:
-    """The raw key from `X-API-KEY` or `Authorization: Bearer`; header names are matched case-insensitively."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    key = lowered.get("x-api-key", "").strip()
-    if not key:
-        scheme, _, credentials = lowered.get("authorization", "").strip().partition(" ")
+def _canonical(raw: str) -> str:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return raw
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        seen.setdefault(_canonical(value), value)
+    return list(seen.values())
+
+
+def read_key(headers: Mapping[str, Iterable[str]]) -> str:
+    """The raw key of a request, from every value of its headers (names matched case-insensitively).
+
+    `headers` maps each header name to ALL its values (API Gateway's multiValueHeaders, Starlette's getlist), so
+    the authorizer and the API apply one rule: a key may come in `X-API-KEY` or as `Authorization: Bearer <key>`;
+    the same key repeated (or sent in both places) is one key; different keys are refused, never picked from.
+    Raises MissingApiKeyError (401), MalformedApiKeyError (an Authorization scheme other than Bearer, when no
+    X-API-KEY is sent), RepeatedApiKeyHeaderError or ConflictingApiKeysError (400).
+    """
+    by_name: dict[str, list[str]] = {}
+    for name, values in headers.items():
+        by_name.setdefault(name.lower(), []).extend(values)
+    # A proxy may fold repeated headers into one comma-separated value; keys never contain commas.
+    header_keys = _distinct(
+        part.strip() for value in by_name.get("x-api-key", []) for part in value.split(",") if part.strip()
+    )
+    if len(header_keys) > 1:
+        raise RepeatedApiKeyHeaderError(
+            f"The {API_KEY_HEADER} header was sent more than once with different keys; send one key."
+        )
+    bearer_keys: list[str] = []
+    other_schemes: list[str] = []
+    for value in by_name.get("authorization", []):
+        scheme, _, credentials = value.strip().partition(" ")
         if scheme.lower() == "bearer":
-            key = credentials.strip()
-        elif scheme:
-            raise MalformedApiKeyError("The Authorization header must use the Bearer scheme: Bearer <key>.")
-    if not key:
-        raise MissingApiKeyError("Send your key in the X-API-KEY header or as Authorization: Bearer <key>.")
-    return key
+            if credentials.strip():
+                bearer_keys.append(credentials.strip())
+        elif value.strip():
+            other_schemes.append(scheme)
+    bearer_keys = _distinct(bearer_keys)
+    if len(bearer_keys) > 1:
+        raise RepeatedApiKeyHeaderError("The Authorization header was sent more than once with different keys.")
+    if header_keys and bearer_keys and _canonical(header_keys[0]) != _canonical(bearer_keys[0]):
+        raise ConflictingApiKeysError(
+            f"{API_KEY_HEADER} and Authorization: Bearer carry different keys; send one key, in either header."
+        )
+    if header_keys:
+        return header_keys[0]
+    if bearer_keys:
+        return bearer_keys[0]
+    if other_schemes:
+        raise MalformedApiKeyError("The Authorization header must use the Bearer scheme: Bearer <key>.")
+    raise MissingApiKeyError(f"Send your key in the {API_KEY_HEADER} header or as Authorization: Bearer <key>.")
 
 
 def hash_key(raw_key: str) -> bytes:
@@ -64,55 +116,91 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
-def check_key(conn: Connection, raw_key: str) -> KeyRecord:
-    """Verify a key without counting it (the authorizer's check); raises the error a client should see."""
-    record = api_keys.find_key(conn, key_hash=hash_key(raw_key))
-    if record is None:
-        raise InvalidApiKeyError("This API key is not recognised.")
-    if record.status != "active":
-        raise _key_status_error(f"key_{record.status}")
-    if record.expires_at is not None and record.expires_at <= datetime.now(record.expires_at.tzinfo):
-        raise _key_status_error("key_expired")
-    return record
-
-
 @dataclass(frozen=True)
 class Window:
-    """One limit window as clients see it in headers: its name, size, how much is left and when it resets."""
+    """One limit window as clients see it: its name, size, use, what is left and when it resets."""
 
-    name: str
+    name: str  # minute | day
     limit: int
+    used: int
     remaining: int
     seconds: int
     reset_at: datetime
 
 
-def limit_windows(
-    *, daily_quota: int | None, per_minute: int, day_used: int, minute_used: int, now: datetime
-) -> list[Window]:
-    minute_reset = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    windows = [Window("minute", per_minute, max(per_minute - minute_used, 0), 60, minute_reset)]
-    if daily_quota is not None:
-        day_reset = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-        windows.append(Window("day", daily_quota, max(daily_quota - day_used, 0), 86400, day_reset))
-    return windows
+@dataclass(frozen=True)
+class LimitWindows:
+    """The windows a key's limits count in: always a minute, and a UTC day unless the plan has no daily cap."""
+
+    minute: Window
+    day: Window | None
+
+    def all(self) -> list[Window]:
+        return [self.minute] if self.day is None else [self.minute, self.day]
+
+    def tightest(self) -> Window:
+        """The window that will refuse first: fewest remaining, the longer one on a tie."""
+        return min(self.all(), key=lambda w: (w.remaining, -w.seconds))
 
 
-def tightest(windows: list[Window]) -> Window:
-    """The window that will refuse first: fewest remaining, the longer one on a tie."""
-    return min(windows, key=lambda w: (w.remaining, -w.seconds))
+def limit_windows(standing: KeyStanding) -> LimitWindows:
+    """The key's windows from its standing (counters and resets come from SQL: the arithmetic exists once)."""
+    minute = Window(
+        "minute",
+        standing.per_minute,
+        standing.minute_used,
+        max(standing.per_minute - standing.minute_used, 0),
+        60,
+        standing.minute_reset,
+    )
+    day = None
+    if standing.daily_quota is not None:
+        day = Window(
+            "day",
+            standing.daily_quota,
+            standing.day_used,
+            max(standing.daily_quota - standing.day_used, 0),
+            86400,
+            standing.day_reset,
+        )
+    return LimitWindows(minute, day)
 
 
-def limit_headers(windows: list[Window], now: datetime) -> dict[str, str]:
+def seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds from `now` to `moment`, at least 1 (what Retry-After and RateLimit's `t` say)."""
+    return max(1, int((moment - now).total_seconds() + 0.999))
+
+
+def limit_headers(windows: LimitWindows, now: datetime) -> dict[str, str]:
     """GitHub-style X-RateLimit-* for the limit that bites first, and the IETF draft fields for every limit."""
-    first = tightest(windows)
+    first = windows.tightest()
     return {
         "X-RateLimit-Limit": str(first.limit),
         "X-RateLimit-Remaining": str(first.remaining),
         "X-RateLimit-Reset": str(int(first.reset_at.timestamp())),
-        "RateLimit-Policy": ", ".join(f'"{w.name}";q={w.limit};w={w.seconds}' for w in windows),
-        "RateLimit": ", ".join(f'"{w.name}";r={w.remaining};t={_seconds_until(w.reset_at, now)}' for w in windows),
+        "RateLimit-Policy": ", ".join(f'"{w.name}";q={w.limit};w={w.seconds}' for w in windows.all()),
+        "RateLimit": ", ".join(f'"{w.name}";r={w.remaining};t={seconds_until(w.reset_at, now)}' for w in windows.all()),
     }
+
+
+def _known(standing: KeyStanding | None) -> KeyStanding:
+    if standing is None:
+        raise InvalidApiKeyError("This API key is not recognised.")
+    return standing
+
+
+def check_key(conn: Connection, raw_key: str) -> KeyStanding:
+    """Verify a key without counting it (the authorizer's check); raises the error a client should see."""
+    standing = _known(api_keys.key_standing(conn, key_hash=hash_key(raw_key)))
+    if standing.refusal is not None:
+        raise refusal_error(standing.refusal)
+    return standing
+
+
+def key_usage(conn: Connection, raw_key: str) -> tuple[KeyStanding, LimitWindows]:
+    """The key's standing and windows, for `/usage`: known keys only, whatever their status; not counted."""
+    standing = _known(api_keys.key_standing(conn, key_hash=hash_key(raw_key)))
+    return standing, limit_windows(standing)
 
 
 @dataclass(frozen=True)
@@ -120,55 +208,45 @@ class Grant:
     """An admitted request: the key, its windows after counting, and the usage-log row to correct later."""
 
     key_id: int
+    owner_id: int
     plan: str
-    windows: list[Window]
+    windows: LimitWindows
     log_id: int | None
     logged_at: datetime
 
 
 def admit(conn: Connection, raw_key: str, *, endpoint: str) -> Grant:
     """Admit, count and log one request in one round trip; raises the error the client should see."""
-    result: Admission = api_keys.admit_request(conn, key_hash=hash_key(raw_key), endpoint=endpoint)
-    if result.key_id is None:
-        raise InvalidApiKeyError("This API key is not recognised.")
-    if result.outcome in _KEY_STATUS_DETAILS:
-        raise _key_status_error(result.outcome)
-    windows = limit_windows(
-        daily_quota=result.daily_quota,
-        per_minute=result.per_minute,
-        day_used=result.day_used,
-        minute_used=result.minute_used,
-        now=result.now,
-    )
-    if result.outcome == "daily_quota_exceeded":
-        day = next(w for w in windows if w.name == "day")
+    result = api_keys.admit_request(conn, key_hash=hash_key(raw_key), endpoint=endpoint)
+    standing = _known(result.standing)
+    if standing.refusal is not None:
+        raise refusal_error(standing.refusal)
+    windows = limit_windows(standing)
+    if result.outcome == "daily_quota_exceeded" and windows.day is not None:
+        day = windows.day
         raise DailyQuotaExceededError(
             f"The daily quota of {day.limit} requests is used up; it resets at {day.reset_at.isoformat()}.",
             limit=day.limit,
             reset_at=day.reset_at,
-            retry_after=_seconds_until(day.reset_at, result.now),
-            headers=limit_headers(windows, result.now),
+            retry_after=seconds_until(day.reset_at, standing.now),
+            headers=limit_headers(windows, standing.now),
         )
     if result.outcome == "rate_limited":
-        minute = windows[0]
+        minute = windows.minute
         raise RateLimitedError(
             f"The limit of {minute.limit} requests per minute is reached; it resets at {minute.reset_at.isoformat()}.",
             limit=minute.limit,
             reset_at=minute.reset_at,
-            retry_after=_seconds_until(minute.reset_at, result.now),
-            headers=limit_headers(windows, result.now),
+            retry_after=seconds_until(minute.reset_at, standing.now),
+            headers=limit_headers(windows, standing.now),
         )
-    return Grant(result.key_id, result.plan or "", windows, result.log_id, result.now)
+    return Grant(standing.key_id, standing.owner_id, standing.plan, windows, result.log_id, standing.now)
 
 
 def record_status(conn: Connection, grant: Grant, status: int) -> None:
     """The admission logged the request as 200; correct it when the response was something else."""
     if grant.log_id is not None and status != 200:
         api_keys.set_logged_status(conn, log_id=grant.log_id, logged_at=grant.logged_at, status=status)
-
-
-def _seconds_until(moment: datetime, now: datetime) -> int:
-    return max(1, int((moment - now).total_seconds() + 0.999))
 
 
 @dataclass(frozen=True)
@@ -179,7 +257,8 @@ class IssuedKey:
 
 
 def issue_key(conn: Connection, *, owner_id: int, plan: str, expires_at: datetime | None = None) -> IssuedKey:
-    """Mint a UUIDv4 key; only its SHA-256 is stored, so the raw value exists only in the return value."""
+    """Mint a UUIDv4 key; only its SHA-256 and last four characters are stored, so the raw value exists only in
+    the return value (show it once)."""
     raw = new_key()
     key_id = api_keys.insert_key(
         conn, owner_id=owner_id, key_hash=hash_key(raw), last4=raw[-4:], plan=plan, expires_at=expires_at

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
-from movie_common.errors import DatabaseUnavailableError
+from movie_common.errors import DatabaseUnavailableError, QueryTimeoutError
 from movie_common.secrets import database_url_from_secret_string, fetch_secret_string
 from movie_common.settings import Settings, get_settings
 
@@ -107,9 +107,14 @@ def using_connection(conn: Connection) -> Iterator[Connection]:
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn a lost or unreachable database into DatabaseUnavailableError (a 503), never a hang or a 500."""
+    """Turn a lost or unreachable database into DatabaseUnavailableError (a 503), never a hang or a 500, and a
+    statement cancelled by the statement timeout into QueryTimeoutError (a 504: the database is there)."""
     try:
         yield
+    except psycopg.errors.QueryCanceled as error:
+        raise QueryTimeoutError(
+            "The query ran longer than this API allows and was cancelled; narrow it (fewer or more specific terms)."
+        ) from error
     except psycopg.OperationalError as error:
         # A broken connection is dropped here; the next request of this environment opens a new one.
         conn: Connection | None = getattr(_state, "conn", None)

@@ -1,4 +1,4 @@
-"""Domain errors of the common layer: each class maps to one stable problem `code` and HTTP status."""
+"""Domain errors of the common layer: each class maps to one stable problem `code`, HTTP status and title."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import ClassVar
 
 
 class MarqueeError(Exception):
-    """Base of every error a user can cause or see; the API renders it as an RFC 9457 problem."""
+    """Base of every error a user can cause or see; HTTP functions render it as an RFC 9457 problem."""
 
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 400
@@ -20,7 +20,7 @@ class MarqueeError(Exception):
 
 
 class ConfigurationError(RuntimeError):
-    """A required setting is missing or unsafe; raised at cold start, never per request."""
+    """A required setting is missing or unsafe; raised at cold start (or by a CLI command), never per request."""
 
 
 class NotFoundError(MarqueeError):
@@ -48,6 +48,9 @@ class RequestValidationError(MarqueeError):
         self.errors = errors
 
 
+# ---------------------------------------------------------------- API keys
+
+
 class MissingApiKeyError(MarqueeError):
     code = "missing_api_key"
     status = 401
@@ -58,6 +61,22 @@ class MalformedApiKeyError(MarqueeError):
     code = "malformed_api_key"
     status = 403
     title = "Malformed API key"
+
+
+class RepeatedApiKeyHeaderError(MarqueeError):
+    """The key header came more than once with different values: which one is meant cannot be guessed."""
+
+    code = "repeated_api_key_header"
+    status = 403  # like every key refusal: the authorizer's Deny is a 403 at the gateway, so the app agrees
+    title = "API key header repeated"
+
+
+class ConflictingApiKeysError(MarqueeError):
+    """`X-API-KEY` and `Authorization: Bearer` carry different keys."""
+
+    code = "conflicting_api_keys"
+    status = 403
+    title = "Conflicting API keys"
 
 
 class InvalidApiKeyError(MarqueeError):
@@ -85,7 +104,7 @@ class KeyExpiredError(MarqueeError):
 
 
 class LimitExceededError(MarqueeError):
-    """A per-key limit refused the request; says which limit and when it resets."""
+    """A per-key limit refused the request; says which limit and when it resets (`Retry-After`, `reset_at`)."""
 
     status = 429
 
@@ -101,7 +120,7 @@ class LimitExceededError(MarqueeError):
 
 class RateLimitedError(LimitExceededError):
     code = "rate_limited"
-    title = "Per-minute rate limit exceeded"
+    title = "Rate limit exceeded"
 
 
 class DailyQuotaExceededError(LimitExceededError):
@@ -109,7 +128,57 @@ class DailyQuotaExceededError(LimitExceededError):
     title = "Daily quota exceeded"
 
 
+# ---------------------------------------------------------------- sessions (developer and admin logins)
+
+
+class NotAuthenticatedError(MarqueeError):
+    code = "not_authenticated"
+    status = 401
+    title = "Not signed in"
+
+
+class InvalidSessionError(MarqueeError):
+    """The bearer token is not one of ours: malformed, wrongly signed, or naming no session."""
+
+    code = "invalid_session"
+    status = 401
+    title = "Invalid session"
+
+
+class SessionExpiredError(MarqueeError):
+    code = "session_expired"
+    status = 401
+    title = "Session expired"
+
+
+class SessionRevokedError(MarqueeError):
+    """Ended by logout, a password change or a suspension."""
+
+    code = "session_revoked"
+    status = 401
+    title = "Session ended"
+
+
+class ForbiddenRoleError(MarqueeError):
+    """A valid session of the wrong kind, e.g. a developer's token on an admin route."""
+
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"
+
+
+# ---------------------------------------------------------------- the database
+
+
 class DatabaseUnavailableError(MarqueeError):
     code = "database_unavailable"
     status = 503
     title = "Database unavailable"
+
+
+class QueryTimeoutError(MarqueeError):
+    """A statement ran past DB_STATEMENT_TIMEOUT_MS and was cancelled: the database is up, the query was too dear."""
+
+    code = "query_timeout"
+    status = 504
+    title = "Query timed out"

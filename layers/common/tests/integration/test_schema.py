@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
 
 from movie_common.database import connect
 from movie_common.db import movies
@@ -17,22 +22,43 @@ def test_migrations_are_recorded_and_reapplying_is_a_no_op(conn: Any) -> None:
     assert migrate(conn) == []
 
 
-def test_concurrent_migrations_wait_for_each_other(database_url: str) -> None:
+@pytest.mark.commit
+def test_concurrent_migrations_of_an_empty_database_apply_each_migration_once(database_url: str) -> None:
+    """Four cold starts migrating a brand-new database at once: the advisory lock makes them take turns, so each
+    migration is applied exactly once and nobody fails on a half-built schema."""
+    name = f"marquee_race_{os.getpid()}"
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
+    applied: list[list[str]] = []
     errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
 
     def run() -> None:
         try:
-            with connect(database_url) as own:
-                migrate(own)
+            with connect(url, statement_timeout_ms=0) as own:
+                barrier.wait()
+                applied.append(migrate(own))
         except BaseException as error:  # collected and asserted below
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        names = [m.name for m in available_migrations()]
+        assert sorted(applied, key=len) == [[], [], [], names]  # one did it all, three found nothing to do
+        with connect(url) as check:
+            rows = check.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+            assert [r["version"] for r in rows] == [m.version for m in available_migrations()]
+            assert check.execute("SELECT to_regclass('movies') IS NOT NULL AS ok").fetchone() == {"ok": True}
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_usage_logs_have_a_partition_for_this_month_and_the_next_two(conn: Any) -> None:
@@ -44,7 +70,7 @@ def test_usage_logs_have_a_partition_for_this_month_and_the_next_two(conn: Any) 
     month = conn.execute("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM') AS m").fetchone()["m"]
     assert f"usage_logs_{month}" in names and "usage_logs_default" in names
     assert len(names) >= 4
-    conn.execute("SELECT marquee_ensure_usage_partitions(2)")  # idempotent
+    assert conn.execute("SELECT marquee_ensure_usage_partitions(2) AS n").fetchone() == {"n": 0}  # idempotent
 
 
 def test_default_plans_have_the_documented_limits(conn: Any) -> None:

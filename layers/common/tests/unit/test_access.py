@@ -1,42 +1,80 @@
-"""Unit tests of key parsing, hashing and limit windows (no database)."""
+"""Unit tests of key reading (one rule for the authorizer and the API), hashing and limit windows (no database)."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from movie_common import access
-from movie_common.errors import MalformedApiKeyError, MissingApiKeyError
+from movie_common.db.api_keys import KeyStanding
+from movie_common.errors import (
+    ConflictingApiKeysError,
+    MalformedApiKeyError,
+    MissingApiKeyError,
+    RepeatedApiKeyHeaderError,
+)
 
 KEY = "3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"
+OTHER = "9d1c7a2e-0b3f-4c5d-8e6f-7a8b9c0d1e2f"
+
+
+def _read(**headers: str | list[str]) -> str:
+    return access.read_key({name.replace("_", "-"): [v] if isinstance(v, str) else v for name, v in headers.items()})
 
 
 def test_key_is_read_from_x_api_key_in_any_case() -> None:
-    assert access.read_key({"x-api-key": KEY}) == KEY
-    assert access.read_key({"X-API-KEY": f"  {KEY} "}) == KEY
+    assert _read(x_api_key=KEY) == KEY
+    assert access.read_key({"X-API-KEY": [f"  {KEY} "]}) == KEY
 
 
 def test_key_is_read_from_bearer_authorization() -> None:
-    assert access.read_key({"Authorization": f"Bearer {KEY}"}) == KEY
-    assert access.read_key({"authorization": f"bearer   {KEY}"}) == KEY
+    assert _read(Authorization=f"Bearer {KEY}") == KEY
+    assert _read(authorization=f"bearer   {KEY}") == KEY
 
 
-def test_x_api_key_wins_over_authorization() -> None:
-    assert access.read_key({"X-API-KEY": KEY, "Authorization": "Bearer other"}) == KEY
+def test_the_same_key_repeated_is_one_key() -> None:
+    assert _read(x_api_key=[KEY, KEY]) == KEY
+    assert _read(x_api_key=f"{KEY}, {KEY}") == KEY  # folded by a proxy into one value
+    assert _read(x_api_key=[KEY, KEY.upper()]) == KEY  # the same UUID, other case
+    assert _read(x_api_key=KEY, Authorization=f"Bearer {KEY}") == KEY
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x_api_key": [KEY, OTHER]},
+        {"x_api_key": [KEY, "not-a-key"]},
+        {"x_api_key": f"{KEY},{OTHER}"},
+        {"Authorization": [f"Bearer {KEY}", f"Bearer {OTHER}"]},
+    ],
+)
+def test_different_values_of_a_repeated_header_are_refused(headers: dict[str, str | list[str]]) -> None:
+    with pytest.raises(RepeatedApiKeyHeaderError, match="more than once"):
+        _read(**headers)
+
+
+def test_different_keys_in_the_two_headers_are_refused() -> None:
+    with pytest.raises(ConflictingApiKeysError, match="different keys"):
+        _read(x_api_key=KEY, Authorization=f"Bearer {OTHER}")
 
 
 def test_no_key_is_missing() -> None:
     with pytest.raises(MissingApiKeyError):
-        access.read_key({"Accept": "application/json"})
+        _read(Accept="application/json")
     with pytest.raises(MissingApiKeyError):
-        access.read_key({"X-API-KEY": "   ", "Authorization": "Bearer "})
+        _read(x_api_key="   ", Authorization="Bearer ")
 
 
-def test_other_authorization_scheme_is_malformed() -> None:
-    with pytest.raises(MalformedApiKeyError):
-        access.read_key({"Authorization": f"Basic {KEY}"})
+@pytest.mark.parametrize("value", [f"Basic {KEY}", f"Token {KEY}", KEY, "Digest x"])
+def test_another_authorization_scheme_alone_is_malformed(value: str) -> None:
+    with pytest.raises(MalformedApiKeyError, match="Bearer"):
+        _read(Authorization=value)
+
+
+def test_another_authorization_scheme_beside_x_api_key_is_not_a_key() -> None:
+    assert _read(x_api_key=KEY, Authorization="Basic dXNlcjpwYXNz") == KEY
 
 
 def test_hash_is_sha256_of_the_canonical_uuid() -> None:
@@ -54,9 +92,33 @@ def test_new_keys_are_uuid4() -> None:
     assert key[14] == "4" and len(key) == 36
 
 
+def _standing(
+    *, daily_quota: int | None, per_minute: int, day_used: int, minute_used: int, now: datetime
+) -> KeyStanding:
+    return KeyStanding(
+        key_id=1,
+        owner_id=1,
+        plan="free",
+        gateway_tier="free",
+        status="active",
+        refusal=None,
+        expires_at=None,
+        daily_quota=daily_quota,
+        per_minute=per_minute,
+        day_used=day_used,
+        day_reset=now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1),
+        minute_used=minute_used,
+        minute_reset=now.replace(second=0, microsecond=0) + timedelta(minutes=1),
+        total_count=0,
+        now=now,
+    )
+
+
 def test_windows_and_headers_name_the_limit_that_bites_first() -> None:
     now = datetime(2026, 11, 23, 23, 59, 30, tzinfo=UTC)
-    windows = access.limit_windows(daily_quota=100, per_minute=30, day_used=99, minute_used=5, now=now)
+    windows = access.limit_windows(_standing(daily_quota=100, per_minute=30, day_used=99, minute_used=5, now=now))
+    assert windows.day is not None and windows.day.remaining == 1 and windows.minute.remaining == 25
+    assert windows.tightest() is windows.day
     headers = access.limit_headers(windows, now)
     assert headers["X-RateLimit-Limit"] == "100"
     assert headers["X-RateLimit-Remaining"] == "1"
@@ -67,5 +129,5 @@ def test_windows_and_headers_name_the_limit_that_bites_first() -> None:
 
 def test_unlimited_plan_has_only_a_minute_window() -> None:
     now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
-    windows = access.limit_windows(daily_quota=None, per_minute=3000, day_used=10**6, minute_used=0, now=now)
-    assert [w.name for w in windows] == ["minute"]
+    windows = access.limit_windows(_standing(daily_quota=None, per_minute=3000, day_used=10**6, minute_used=0, now=now))
+    assert windows.day is None and [w.name for w in windows.all()] == ["minute"]

@@ -47,3 +47,53 @@ def test_secret_formats_give_a_database_url(secret: str, url: str) -> None:
 def test_secret_without_host_is_a_clear_error() -> None:
     with pytest.raises(ConfigurationError, match="'host'"):
         database_url_from_secret_string(json.dumps({"username": "a", "password": "b"}))
+
+
+def test_a_database_url_that_is_not_one_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "nonsense")
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        load_settings()
+
+
+def test_a_negative_statement_timeout_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "-5")
+    with pytest.raises(ConfigurationError, match="DB_STATEMENT_TIMEOUT_MS must be at least 0"):
+        load_settings()
+
+
+def test_the_development_session_secret_is_refused_outside_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    from movie_common import sessions
+    from movie_common.settings import get_settings
+
+    monkeypatch.setenv("MARQUEE_ENV", "prod")
+    monkeypatch.delenv("SESSION_SECRET", raising=False)
+    monkeypatch.delenv("SESSION_SECRET_ARN", raising=False)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError, match="SESSION_SECRET or SESSION_SECRET_ARN must be set"):
+            sessions.load_session_settings()
+        monkeypatch.setenv("SESSION_SECRET", sessions.LOCAL_DEFAULT_SECRET)
+        with pytest.raises(ConfigurationError, match="development default"):
+            sessions.load_session_settings()
+        monkeypatch.setenv("SESSION_SECRET", "short")
+        with pytest.raises(ConfigurationError, match="at least 32 bytes"):
+            sessions.load_session_settings()
+        monkeypatch.setenv("SESSION_SECRET", "a-real-secret-of-forty-characters-123456")
+        assert sessions.load_session_settings().secret.startswith("a-real-secret")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_local_mode_may_use_the_development_session_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from movie_common import sessions
+    from movie_common.settings import get_settings
+
+    monkeypatch.setenv("MARQUEE_ENV", "local")
+    monkeypatch.delenv("SESSION_SECRET", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert sessions.load_session_settings().secret == sessions.LOCAL_DEFAULT_SECRET
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

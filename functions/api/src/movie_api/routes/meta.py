@@ -9,11 +9,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from movie_api import services
-from movie_api.dependencies import admitted_key
-from movie_api.responses import KEYED_RESPONSES, base_path
-from movie_api.schemas import GenreList, Health, Problem, Usage
-from movie_common import access
+from movie_api.schemas import GenreList, Health, Usage
 from movie_common.database import get_connection
+from movie_web.key_auth import KEYED_RESPONSES, admitted_key, request_key
+from movie_web.paths import base_path
+from movie_web.schemas import COMMON_RESPONSES
 
 router = APIRouter()
 
@@ -37,7 +37,7 @@ async def genres() -> Response:
 @router.get("/usage", response_model=Usage, tags=["account"], summary="Your quota", responses=KEYED_RESPONSES)
 async def usage(request: Request, response: Response) -> dict[str, Any]:
     """Your key's plan, limits and what is left in each window. Free: it does not count against your quota."""
-    body, headers = services.usage(get_connection(), access.read_key(request.headers))
+    body, headers = services.usage(get_connection(), request_key(request))
     response.headers.update(headers)
     return body
 
@@ -47,7 +47,7 @@ async def usage(request: Request, response: Response) -> dict[str, Any]:
     response_model=Health,
     tags=["meta"],
     summary="Liveness",
-    responses={503: {"description": "The database is unreachable.", "model": Problem}},
+    responses=COMMON_RESPONSES,
 )
 async def health() -> dict[str, Any]:
     """Whether the API is up and reaches its database. Needs no key."""

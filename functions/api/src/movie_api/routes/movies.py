@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from movie_api import services
-from movie_api.dependencies import ListSort, MediaType, MovieId, PageNumber, PerPage, admitted_key
-from movie_api.responses import KEYED_RESPONSES, NOT_FOUND, json_list
+from movie_api.params import ListSort, MediaType, MovieId, PageNumber, PerPage
+from movie_api.responses import NOT_FOUND, json_list
 from movie_api.schemas import Movie, MovieList
 from movie_common.database import get_connection
+from movie_web.key_auth import KEYED_RESPONSES, admitted_key
 
 router = APIRouter(tags=["movies"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
 

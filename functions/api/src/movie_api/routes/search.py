@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from movie_api import services
-from movie_api.dependencies import MediaType, PageNumber, PerPage, SearchSort, admitted_key
-from movie_api.responses import KEYED_RESPONSES, json_list
+from movie_api.params import MediaType, PageNumber, PerPage, SearchSort
+from movie_api.responses import json_list
 from movie_api.schemas import MovieList, SuggestionList
 from movie_common.database import get_connection
+from movie_web.key_auth import KEYED_RESPONSES, admitted_key
 
 router = APIRouter(tags=["search"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
 

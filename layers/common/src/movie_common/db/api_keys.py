@@ -1,104 +1,145 @@
-"""SQL for API keys: lookup by hash, creation, and the one-statement admission that counts and logs a request."""
+"""SQL for API keys: a key's standing (the authorizer's check and /usage), the one-statement admission that
+counts and logs a request, and key creation. The rules themselves are SQL functions of migration 0004
+(marquee_key_refusal, marquee_day_used, marquee_minute_used, ...), so every statement applies the same ones."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from movie_common.database import Connection, fetch_one, fetch_required, translate_errors
 
+# Refused requests (429 and 403) get a usage_logs row only for the first REFUSALS_LOGGED_PER_MINUTE of each key and
+# minute; every refusal is still counted in usage_daily.rejected.
+REFUSALS_LOGGED_PER_MINUTE = 10
+
 
 @dataclass(frozen=True)
-class KeyRecord:
-    id: int
+class KeyStanding:
+    """A key as the rules see it at `now`: why it is refused (None: it is not) and its usage in each window."""
+
+    key_id: int
     owner_id: int
     plan: str
     gateway_tier: str
     status: str
+    refusal: str | None  # key_suspended | key_revoked | key_expired | account_suspended
     expires_at: datetime | None
+    daily_quota: int | None  # None: no daily cap
+    per_minute: int
+    day_used: int
+    day_reset: datetime
+    minute_used: int
+    minute_reset: datetime
+    total_count: int
+    now: datetime
+
+
+# The windows of a key's limits (SQL functions of migration 0004): used now in each, and when each resets.
+_WINDOWS = """marquee_day_used(a.usage_day, a.usage_count, v.now) AS day_used,
+           marquee_day_reset(v.now) AS day_reset,
+           marquee_minute_used(a.minute_start, a.minute_count, v.now) AS minute_used,
+           marquee_minute_reset(v.now) AS minute_reset"""
+
+_STANDING = """
+    SELECT a.id AS key_id, a.owner_id, a.plan, p.gateway_tier, a.status,
+           marquee_key_refusal(a.status, a.expires_at, u.status, v.now) AS refusal,
+           a.expires_at, p.daily_quota, p.per_minute, {windows}, a.total_count, v.now
+    FROM api_keys a
+    JOIN plans p ON p.id = a.plan
+    LEFT JOIN users u ON u.id = a.owner_id
+    CROSS JOIN (SELECT now() AS now) v
+    WHERE a.key = %s
+""".replace("{windows}", _WINDOWS)
+
+
+def key_standing(conn: Connection, *, key_hash: bytes) -> KeyStanding | None:
+    """The key with this SHA-256, as it stands now, without counting the look-up; None when no key has it."""
+    row = fetch_one(conn, _STANDING, (key_hash,))
+    return None if row is None else KeyStanding(**row)
 
 
 @dataclass(frozen=True)
 class Admission:
-    """What the admission statement decided, with the counters after it."""
+    """What the admission statement decided, with the key's standing after it."""
 
-    key_id: int | None  # None: no key has this hash
-    outcome: str  # ok | key_suspended | key_revoked | key_expired | daily_quota_exceeded | rate_limited | unknown
-    plan: str | None
-    daily_quota: int | None
-    per_minute: int
-    day_used: int
-    minute_used: int
-    now: datetime
-    log_id: int | None
+    outcome: str  # ok | unknown | rate_limited | daily_quota_exceeded | a KeyStanding.refusal
+    standing: KeyStanding | None  # None: no key has this hash
+    log_id: int | None  # the usage_logs row written for this request, if one was
 
 
 # One round trip: lock the key row (so concurrent requests see each other's counts), decide, count if admitted,
-# log the request either way and bump the daily rollup. FOR UPDATE returns the newest committed row version in
-# READ COMMITTED, so a burst of N concurrent requests against a quota of Q admits exactly min(N, Q).
+# log the request (refusals only up to the per-minute bound) and bump the daily rollup. FOR UPDATE returns the
+# newest committed row version in READ COMMITTED, so a burst of N concurrent requests against a quota of Q admits
+# exactly min(N, Q).
 _ADMIT = """
-WITH v AS (
-    SELECT now() AS ts, (now() AT TIME ZONE 'UTC')::date AS today, date_trunc('minute', now()) AS minute
-), k AS (
-    SELECT a.id, a.status, a.expires_at, a.plan, p.daily_quota, p.per_minute,
-           CASE WHEN a.usage_day = v.today THEN a.usage_count ELSE 0 END AS day_used,
-           CASE WHEN a.minute_start = v.minute THEN a.minute_count ELSE 0 END AS minute_used
-    FROM api_keys a JOIN plans p ON p.id = a.plan CROSS JOIN v
+WITH v AS (SELECT now() AS now), k AS (
+    SELECT a.id AS key_id, a.owner_id, a.plan, p.gateway_tier, a.status,
+           marquee_key_refusal(a.status, a.expires_at, u.status, v.now) AS refusal,
+           a.expires_at, p.daily_quota, p.per_minute, {windows}, a.total_count, v.now,
+           marquee_minute_used(a.refused_minute_start, a.refused_minute_count, v.now) AS refused_logged
+    FROM api_keys a
+    JOIN plans p ON p.id = a.plan
+    LEFT JOIN users u ON u.id = a.owner_id
+    CROSS JOIN v
     WHERE a.key = %(key)s
     FOR UPDATE OF a
 ), d AS (
-    SELECT k.*, CASE
-        WHEN k.status <> 'active' THEN 'key_' || k.status
-        WHEN k.expires_at IS NOT NULL AND k.expires_at <= v.ts THEN 'key_expired'
+    SELECT k.*, coalesce(k.refusal, CASE
         WHEN k.daily_quota IS NOT NULL AND k.day_used >= k.daily_quota THEN 'daily_quota_exceeded'
         WHEN k.minute_used >= k.per_minute THEN 'rate_limited'
-        ELSE 'ok' END AS outcome
-    FROM k CROSS JOIN v
+        ELSE 'ok' END) AS outcome
+    FROM k
 ), counted AS (
-    UPDATE api_keys a
-    SET usage_count = d.day_used + 1, usage_day = v.today,
-        minute_count = d.minute_used + 1, minute_start = v.minute,
-        total_count = a.total_count + 1, last_used_at = v.ts
-    FROM d CROSS JOIN v
-    WHERE a.id = d.id AND d.outcome = 'ok'
+    UPDATE api_keys a SET
+        usage_count = CASE WHEN d.outcome = 'ok' THEN d.day_used + 1 ELSE a.usage_count END,
+        usage_day = CASE WHEN d.outcome = 'ok' THEN greatest(a.usage_day, marquee_day_start(d.now))
+                         ELSE a.usage_day END,
+        minute_count = CASE WHEN d.outcome = 'ok' THEN d.minute_used + 1 ELSE a.minute_count END,
+        minute_start = CASE WHEN d.outcome = 'ok' THEN greatest(a.minute_start, marquee_minute_start(d.now))
+                            ELSE a.minute_start END,
+        total_count = a.total_count + (d.outcome = 'ok')::int,
+        last_used_at = CASE WHEN d.outcome = 'ok' THEN d.now ELSE a.last_used_at END,
+        refused_minute_start = CASE WHEN d.outcome = 'ok' THEN a.refused_minute_start
+                                    ELSE greatest(a.refused_minute_start, marquee_minute_start(d.now)) END,
+        refused_minute_count = CASE WHEN d.outcome = 'ok' THEN a.refused_minute_count ELSE d.refused_logged + 1 END
+    FROM d
+    WHERE a.id = d.key_id AND (d.outcome = 'ok' OR d.refused_logged < %(refusals_logged)s)
     RETURNING a.id
 ), logged AS (
     INSERT INTO usage_logs (api_key_id, endpoint, status, "timestamp")
-    SELECT d.id, %(endpoint)s,
+    SELECT d.key_id, %(endpoint)s,
            CASE WHEN d.outcome = 'ok' THEN 200
                 WHEN d.outcome IN ('rate_limited', 'daily_quota_exceeded') THEN 429 ELSE 403 END,
-           v.ts
-    FROM d CROSS JOIN v
+           d.now
+    FROM d
+    WHERE d.outcome = 'ok' OR d.refused_logged < %(refusals_logged)s
     RETURNING id
 ), rolled AS (
-    INSERT INTO usage_daily AS u (api_key_id, day, endpoint, requests, rejected)
-    SELECT d.id, v.today, %(endpoint)s, (d.outcome = 'ok')::int, (d.outcome <> 'ok')::int
-    FROM d CROSS JOIN v
+    INSERT INTO usage_daily AS r (api_key_id, day, endpoint, requests, rejected)
+    SELECT d.key_id, marquee_day_start(d.now), %(endpoint)s, (d.outcome = 'ok')::int, (d.outcome <> 'ok')::int
+    FROM d
     ON CONFLICT (api_key_id, day, endpoint)
-    DO UPDATE SET requests = u.requests + excluded.requests, rejected = u.rejected + excluded.rejected
+    DO UPDATE SET requests = r.requests + excluded.requests, rejected = r.rejected + excluded.rejected
 )
-SELECT d.id AS key_id, coalesce(d.outcome, 'unknown') AS outcome, d.plan, d.daily_quota,
-       coalesce(d.per_minute, 0) AS per_minute,
-       coalesce(d.day_used, 0) + (d.outcome = 'ok')::int AS day_used,
-       coalesce(d.minute_used, 0) + (d.outcome = 'ok')::int AS minute_used,
-       v.ts AS now, (SELECT id FROM logged) AS log_id
-FROM v LEFT JOIN d ON true
-"""
+SELECT d.key_id, d.owner_id, d.plan, d.gateway_tier, d.status, d.refusal, d.expires_at, d.daily_quota,
+       d.per_minute, d.day_used + (d.outcome = 'ok')::int AS day_used, d.day_reset,
+       d.minute_used + (d.outcome = 'ok')::int AS minute_used, d.minute_reset,
+       d.total_count + (d.outcome = 'ok')::int AS total_count, d.now,
+       d.outcome, (SELECT id FROM logged) AS log_id
+FROM d
+""".replace("{windows}", _WINDOWS)
 
 
 def admit_request(conn: Connection, *, key_hash: bytes, endpoint: str) -> Admission:
-    row = fetch_required(conn, _ADMIT, {"key": key_hash, "endpoint": endpoint})  # always the row of `v`
-    return Admission(
-        key_id=row["key_id"],
-        outcome=row["outcome"],
-        plan=row["plan"],
-        daily_quota=row["daily_quota"],
-        per_minute=row["per_minute"],
-        day_used=row["day_used"] or 0,
-        minute_used=row["minute_used"] or 0,
-        now=row["now"],
-        log_id=row["log_id"],
+    """Decide, count and log one request for the key with this SHA-256; `endpoint` is the route template."""
+    row = fetch_one(
+        conn, _ADMIT, {"key": key_hash, "endpoint": endpoint, "refusals_logged": REFUSALS_LOGGED_PER_MINUTE}
     )
+    if row is None:
+        return Admission(outcome="unknown", standing=None, log_id=None)
+    outcome, log_id = row.pop("outcome"), row.pop("log_id")
+    return Admission(outcome=outcome, standing=KeyStanding(**row), log_id=log_id)
 
 
 def set_logged_status(conn: Connection, *, log_id: int, logged_at: datetime, status: int) -> None:
@@ -110,47 +151,6 @@ def set_logged_status(conn: Connection, *, log_id: int, logged_at: datetime, sta
         )
 
 
-def find_key(conn: Connection, *, key_hash: bytes) -> KeyRecord | None:
-    row = fetch_one(
-        conn,
-        """SELECT a.id, a.owner_id, a.plan, p.gateway_tier, a.status, a.expires_at
-           FROM api_keys a JOIN plans p ON p.id = a.plan WHERE a.key = %s""",
-        (key_hash,),
-    )
-    return None if row is None else KeyRecord(**row)
-
-
-@dataclass(frozen=True)
-class QuotaState:
-    key_id: int
-    plan: str
-    status: str
-    daily_quota: int | None
-    per_minute: int
-    day_used: int
-    minute_used: int
-    total_count: int
-    expires_at: datetime | None
-    now: datetime
-    today: date
-
-
-def quota_state(conn: Connection, *, key_hash: bytes) -> QuotaState | None:
-    """The key's counters as they stand, without counting this look-up."""
-    row = fetch_one(
-        conn,
-        """SELECT a.id AS key_id, a.plan, a.status, p.daily_quota, p.per_minute,
-                  CASE WHEN a.usage_day = (now() AT TIME ZONE 'UTC')::date THEN a.usage_count ELSE 0 END
-                      AS day_used,
-                  CASE WHEN a.minute_start = date_trunc('minute', now()) THEN a.minute_count ELSE 0 END
-                      AS minute_used,
-                  a.total_count, a.expires_at, now() AS now, (now() AT TIME ZONE 'UTC')::date AS today
-           FROM api_keys a JOIN plans p ON p.id = a.plan WHERE a.key = %s""",
-        (key_hash,),
-    )
-    return None if row is None else QuotaState(**row)
-
-
 def insert_key(
     conn: Connection,
     *,
@@ -160,6 +160,7 @@ def insert_key(
     plan: str,
     expires_at: datetime | None = None,
 ) -> int:
+    """Store a new key's SHA-256 and last four characters; returns its id."""
     row = fetch_required(
         conn,
         """INSERT INTO api_keys (owner_id, key, last4, plan, expires_at)

@@ -1,15 +1,10 @@
-"""FastAPI dependencies shared by the keyed routes: the key check that admits, counts and logs the request."""
+"""Query and path parameter types shared by the public API's routes (what OpenAPI documents for each)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Path, Query, Request
-from starlette.routing import Route
-
-from movie_common import access
-from movie_common.access import Grant
-from movie_common.database import get_connection
+from fastapi import Path, Query
 
 MAX_PAGE = 500
 
@@ -40,12 +35,3 @@ SearchSort = Literal[
     "rating.asc",
     "id.asc",
 ]
-
-
-async def admitted_key(request: Request) -> Grant:
-    """Admit, count and log this request against the caller's key (one database round trip)."""
-    route = request.scope.get("route")
-    endpoint = route.path if isinstance(route, Route) else request.url.path
-    grant = access.admit(get_connection(), access.read_key(request.headers), endpoint=endpoint)
-    request.state.grant = grant
-    return grant

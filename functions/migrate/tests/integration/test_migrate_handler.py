@@ -1,4 +1,5 @@
-"""The deploy-time migration custom resource: applies migrations and always answers CloudFormation."""
+"""MigrationFunction, the deploy-time custom resource, through its real entry point with events/create.json:
+applies migrations and always answers CloudFormation."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from marquee_local.lambda_context import LocalLambdaContext
-from movie_api.migrate import handler
+from movie_migrate.handler import handler
 
 
 class _CloudFormation(BaseHTTPRequestHandler):
@@ -41,22 +43,22 @@ def response_url() -> Iterator[str]:
     server.server_close()
 
 
+EVENT = Path(__file__).resolve().parents[2] / "events" / "create.json"
+
+
 def _event(request_type: str, url: str) -> dict[str, Any]:
-    return {
-        "RequestType": request_type,
-        "ResponseURL": url,
-        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/marquee/1",
-        "RequestId": "req-1",
-        "LogicalResourceId": "DatabaseMigrations",
-        "ResourceType": "Custom::DatabaseMigrations",
-        "ResourceProperties": {"ServiceToken": "arn", "LayerVersion": "arn:layer:1"},
-    }
+    event: dict[str, Any] = json.loads(EVENT.read_text())
+    event.update(RequestType=request_type, ResponseURL=url)
+    if request_type != "Create":
+        event["PhysicalResourceId"] = "marquee-database-migrations"
+    return event
 
 
 def test_update_applies_migrations_and_reports_success(database_url: str, response_url: str) -> None:
     handler(_event("Update", response_url), LocalLambdaContext())
     [answer] = _CloudFormation.received
     assert answer["Status"] == "SUCCESS" and answer["LogicalResourceId"] == "DatabaseMigrations"
+    assert answer["PhysicalResourceId"] == "marquee-database-migrations"
     assert answer["Data"] == {"Applied": ""}  # the session database is already migrated
 
 

@@ -1,0 +1,109 @@
+"""HTTP as clients expect it, through the API function's real Lambda entry point: HEAD, 405 with Allow, a trailing
+slash, keys sent twice or in both headers, and logs that never hold a key."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+Event = Callable[..., dict[str, Any]]
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _with(event: dict[str, Any], *, method: str | None = None, path: str | None = None) -> dict[str, Any]:
+    if method is not None:
+        event["httpMethod"] = method
+        event["requestContext"]["httpMethod"] = method
+    if path is not None:
+        event["path"] = path
+        event["requestContext"]["path"] = "/prod" + path
+    return event
+
+
+def test_head_answers_like_get_without_a_body(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+    key = make_key("pro")
+    get = invoke(api_event("get_movie", key=key))
+    head = invoke(_with(api_event("get_movie", key=key), method="HEAD"))
+    assert head["statusCode"] == 200 and head["body"] == ""
+    assert head["headers"]["etag"] == get["headers"]["etag"]
+    assert head["headers"]["content-length"] == get["headers"]["content-length"] != "0"
+    assert head["headers"]["x-ratelimit-remaining"]
+
+
+def test_a_wrong_method_is_405_with_allow_and_costs_nothing(
+    api_event: Event, invoke: Invoke, make_key: Callable[..., str], conn: Any
+) -> None:
+    key = make_key("free")
+    response = invoke(_with(api_event("get_movie", key=key), method="DELETE"))
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == "GET, HEAD"
+    assert response["json"]["code"] == "method_not_allowed"
+    used = conn.execute("SELECT total_count FROM api_keys ORDER BY id DESC LIMIT 1").fetchone()["total_count"]
+    assert used == 0
+
+
+def test_a_trailing_slash_is_the_same_route(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+    key = make_key("pro")
+    plain = invoke(api_event("list_movies", key=key))
+    slashed = invoke(_with(api_event("list_movies", key=key), path="/movies/"))
+    assert slashed["statusCode"] == 200
+    assert json.loads(slashed["body"])["results"] == json.loads(plain["body"])["results"]
+    assert "/prod/movies?" in slashed["headers"]["link"]  # links keep the stage prefix; no redirect loses it
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({"X-API-KEY": "{key}, 3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"}, "repeated_api_key_header"),
+        (
+            {"X-API-KEY": "{key}", "Authorization": "Bearer 3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"},
+            "conflicting_api_keys",
+        ),
+        ({"Authorization": "Token {key}"}, "malformed_api_key"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "malformed_api_key"),
+        ({"Authorization": "{key}"}, "malformed_api_key"),
+    ],
+)
+def test_ambiguous_or_misformatted_keys_are_4xx_problems(
+    api_event: Event, invoke: Invoke, make_key: Callable[..., str], headers: dict[str, str], code: str
+) -> None:
+    key = make_key("pro")
+    event = api_event("genres", drop_key=True, headers={k: v.format(key=key) for k, v in headers.items()})
+    response = invoke(event)
+    assert response["statusCode"] == 403 and response["json"]["code"] == code
+
+
+def test_the_same_key_sent_twice_is_one_key(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+    key = make_key("pro")
+    event = api_event("genres", key=key)
+    event["multiValueHeaders"]["X-API-KEY"] = [key, key]
+    assert invoke(event)["statusCode"] == 200
+    both = api_event("genres", key=key, headers={"Authorization": f"Bearer {key}"})
+    assert invoke(both)["statusCode"] == 200
+
+
+def test_logs_carry_the_request_and_key_ids_and_never_the_key(
+    api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+) -> None:
+    from movie_api.handler import logger
+
+    key = make_key("pro")
+    buffer = io.StringIO()
+    stream = logger.registered_handler.setStream(buffer)  # what CloudWatch would receive, as Powertools writes it
+    try:
+        response = invoke(api_event("get_movie", key=key))
+        refused = invoke(api_event("get_movie", key="3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"))
+    finally:
+        logger.registered_handler.setStream(stream)
+    output = buffer.getvalue()
+    assert key not in output and "3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b" not in output
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    [access] = [line for line in lines if line.get("route") == "/movies/{id}" and line["status"] == 200]
+    assert access["request_id"] == response["headers"]["x-request-id"]
+    assert access["key_id"] and access["function_request_id"]
+    assert {line["status"] for line in lines if line.get("message") == "request"} == {200, 403}
+    assert refused["statusCode"] == 403

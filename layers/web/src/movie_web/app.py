@@ -1,0 +1,86 @@
+"""The app factory every HTTP function uses: problem handlers, request-context middleware (request id, CORS,
+HEAD, trailing slash), OpenAPI security declarations, and the Lambda handler that wraps it all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+
+from movie_common.problems import PROBLEM_MEDIA_TYPE
+from movie_web.middleware import RequestContextMiddleware
+from movie_web.problems import AppLogger, install_problem_handlers
+
+# OpenAPI security schemes: an API key in either header (the public API), or a session bearer token (portals).
+API_KEY_SCHEMES: dict[str, dict[str, Any]] = {
+    "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-KEY"},
+    "BearerKey": {"type": "http", "scheme": "bearer", "description": "The same key as a bearer token."},
+}
+SESSION_SCHEMES: dict[str, dict[str, Any]] = {
+    "SessionToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The `access_token` a login answers with.",
+    },
+}
+
+
+def create_app(
+    *,
+    title: str,
+    description: str,
+    routers: Iterable[APIRouter],
+    cors_allow_origin: str,
+    logger: AppLogger,
+    security_schemes: dict[str, dict[str, Any]],
+    public_paths: Iterable[str] = (),
+    version: str = "1.0.0",
+    openapi_url: str = "/openapi.json",
+) -> FastAPI:
+    """A FastAPI app with Marquee's HTTP conventions. Every operation outside `public_paths` is declared in the
+    OpenAPI document as needing one of `security_schemes` (enforcing it is the routes' dependencies' job)."""
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=openapi_url,
+        redirect_slashes=False,  # the middleware treats `/x/` as `/x`; a redirect would lose the stage prefix
+    )
+    app.state.logger = logger
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, allow_origin=cors_allow_origin, logger=logger)
+    public = set(public_paths)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = security_schemes
+            for path, operations in schema["paths"].items():
+                if path not in public:
+                    for operation in operations.values():
+                        operation["security"] = [{name: []} for name in security_schemes]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda entry point for `app`: Mangum (lifespan off: no startup work) inside Powertools'
+    `inject_lambda_context`, which puts the Lambda request id on every log line and clears per-request keys.
+
+    Problem documents travel as text: API Gateway without binary media types would otherwise hand the client
+    Mangum's base64 encoding of them."""
+    adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE])
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = logger.inject_lambda_context(adapter, clear_state=True)
+    return handler

@@ -1,0 +1,102 @@
+"""Pure ASGI middleware of every HTTP function (cheaper than BaseHTTPMiddleware on the hot path): request id,
+CORS headers, HEAD served by the GET route without a body, a trailing slash treated as the same route, the
+rate-limit headers of an admitted key, and the correction of its usage-log status once the response is known."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from movie_common import access
+from movie_common.access import Grant
+from movie_common.database import get_connection
+from movie_common.errors import MarqueeError
+from movie_web.problems import AppLogger
+
+EXPOSED_HEADERS = (
+    "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, RateLimit, RateLimit-Policy, "
+    "Retry-After, ETag, Link, Allow"
+)
+
+
+def request_id_of(scope: Scope) -> str:
+    """API Gateway's request id (what its own error responses carry too), or a fresh one outside API Gateway."""
+    event: dict[str, Any] | None = scope.get("aws.event")
+    if event:
+        request_id = (event.get("requestContext") or {}).get("requestId")
+        if request_id:
+            return str(request_id)
+    return str(uuid.uuid4())
+
+
+class RequestContextMiddleware:
+    """Wraps the whole app, so problem responses of the exception handlers get the same headers."""
+
+    def __init__(self, app: ASGIApp, *, allow_origin: str, logger: AppLogger) -> None:
+        self.app = app
+        self.allow_origin = allow_origin
+        self.logger = logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = scope.setdefault("state", {})
+        request_id = state["request_id"] = request_id_of(scope)
+        self.logger.append_keys(request_id=request_id)
+        state["method"] = scope["method"]
+        head = scope["method"] == "HEAD"
+        if head:
+            # HEAD is GET without the body (RFC 9110): the GET route answers it, and its headers stay.
+            scope["method"] = "GET"
+        path: str = scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            # `/movies/` is `/movies`: API Gateway routes both to the function; no redirect (it would lose the
+            # stage prefix behind API Gateway).
+            scope["path"] = path.rstrip("/") or "/"
+            raw: bytes | None = scope.get("raw_path")
+            if raw:
+                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+                headers["Access-Control-Allow-Origin"] = self.allow_origin
+                headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+                headers["Vary"] = "Origin"
+                grant: Grant | None = state.get("grant")
+                if grant is not None:
+                    for name, value in access.limit_headers(grant.windows, grant.logged_at).items():
+                        headers.setdefault(name, value)
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+        grant = state.get("grant")
+        if grant is not None and status != 200:
+            # The response is already sent; a lost status correction must not turn it into an error.
+            with contextlib.suppress(MarqueeError):
+                access.record_status(get_connection(), grant, status)
+        # One access line per request: the route template, never the raw path or query (they may hold anything).
+        route = scope.get("route")
+        self.logger.info(
+            "request",
+            extra={
+                "method": state["method"],
+                "route": route.path if isinstance(route, Route) else None,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )

@@ -1,0 +1,172 @@
+"""The one place where errors become HTTP in every FastAPI function: RFC 9457 problem responses with stable codes,
+`Allow` on 405, never a stack trace. Bodies, codes and Retry-After rules come from movie_common.problems."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError as FastAPIValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
+
+from movie_common.errors import InvalidParameter, MarqueeError, RequestValidationError
+from movie_common.problems import (
+    HTTP_PROBLEMS,
+    PROBLEM_MEDIA_TYPE,
+    error_extras,
+    error_headers,
+    problem_body,
+)
+
+
+class AppLogger(Protocol):
+    """What the web layer needs of a function's logger (Powertools' Logger fits)."""
+
+    def info(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
+
+    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
+
+    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
+
+    def append_keys(self, **additional_keys: Any) -> None: ...
+
+
+def problem(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """A problem response for this request (instance = its path; request_id = the X-Request-Id it answers with)."""
+    body = problem_body(
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
+        instance=request.url.path,
+        request_id=str(request.scope.get("state", {}).get("request_id", "")),
+        **extra,
+    )
+    return Response(json.dumps(body, default=str), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _http_problem(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}.get(
+        status, "bad_request" if status < 500 else "internal_error"
+    )
+    return problem(request, status=status, code=code, title=HTTP_PROBLEMS[code][1], detail=detail, headers=headers)
+
+
+def invalid_params_problem(request: Request, errors: list[InvalidParameter], detail: str) -> Response:
+    return problem(
+        request,
+        status=RequestValidationError.status,
+        code=RequestValidationError.code,
+        title=RequestValidationError.title,
+        detail=detail,
+        errors=[{"name": e.name, "in": e.location, "reason": e.reason} for e in errors],
+    )
+
+
+def _logger(request: Request) -> AppLogger:
+    return cast(AppLogger, request.app.state.logger)
+
+
+async def _marquee_error(request: Request, error: Exception) -> Response:
+    error = cast(MarqueeError, error)  # registered for MarqueeError only
+    if isinstance(error, RequestValidationError):
+        return invalid_params_problem(request, error.errors, error.detail)
+    if error.status >= 500:
+        _logger(request).warning(
+            "%s on %s %s: %s", error.code, request.method, request.url.path, error.__cause__ or error
+        )
+    return problem(
+        request,
+        status=error.status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        headers=error_headers(error),
+        **error_extras(error),
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> tuple[str, str]:
+    where = str(loc[0]) if loc else "request"
+    name = ".".join(str(part) for part in loc[1:]) or where
+    return name, where
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    error = cast(FastAPIValidationError, error)
+    errors = []
+    for item in error.errors():
+        name, where = _location(tuple(item.get("loc", ())))
+        errors.append(InvalidParameter(name=name, location=where, reason=str(item.get("msg", "invalid"))))
+    names = ", ".join(sorted({e.name for e in errors}))
+    return invalid_params_problem(request, errors, f"Invalid value for: {names}.")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this app answers on the request's path (HEAD wherever GET is), sorted."""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in _flat_routes(request.app.routes):
+        match, _ = route.matches(scope)
+        if match != Match.NONE and route.methods:
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _flat_routes(routes: list[Any]) -> list[Route]:
+    """FastAPI 0.16x keeps included routers whole (`original_router`): walk into them."""
+    flat: list[Route] = []
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            flat.extend(_flat_routes(nested.routes))
+        elif isinstance(route, Route):
+            flat.append(route)
+    return flat
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    error = cast(StarletteHTTPException, error)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        allow = allowed_methods(request)
+        headers["Allow"] = ", ".join(allow)
+        method = request.scope.get("state", {}).get("method", request.method)
+        detail = f"{method} is not allowed on {request.url.path}; use {', '.join(allow)}."
+    elif error.status_code == 404 and error.detail == "Not Found":
+        detail = f"No route matches {request.method} {request.url.path}."
+    else:
+        detail = str(error.detail)
+    return _http_problem(request, error.status_code, detail, headers)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    _logger(request).exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(
+        request,
+        status=500,
+        code="internal_error",
+        title=HTTP_PROBLEMS["internal_error"][1],
+        detail="Something went wrong on our side; quote the request_id if you contact support.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(MarqueeError, _marquee_error)
+    app.add_exception_handler(FastAPIValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,44 @@
+"""Response models every HTTP function shares: the RFC 9457 problem document as the OpenAPI schema shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from movie_common.problems import PROBLEM_MEDIA_TYPE
+
+
+class InvalidParam(BaseModel):
+    name: str
+    location: str = Field(alias="in")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, plus a stable `code` and the `request_id` to quote to support."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    request_id: str
+    errors: list[InvalidParam] | None = None
+    limit: int | None = None
+    reset_at: datetime | None = None
+    retry_after: int | None = None
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI `responses` entry for a problem answer."""
+    return {"description": description, "model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: problem_response("A parameter is invalid (`validation_error`); `errors` names each one."),
+    503: problem_response("The database is unavailable (`database_unavailable`); retry after `Retry-After`."),
+    504: problem_response("The query took too long and was cancelled (`query_timeout`); narrow it."),
+}

@@ -1,0 +1,196 @@
+"""template.yaml against the code: every HTTP route declared as API Gateway needs it (GET with HEAD, ANY for
+405s), gateway responses that agree with movie_common.problems, environment variables that something reads, and
+every deployable wired everywhere it must be."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from movie_common.problems import PROBLEM_TYPE_BASE, problem_table
+from movie_web.problems import _flat_routes
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class _Tag:
+    def __init__(self, tag: str, value: Any) -> None:
+        self.tag, self.value = tag, value
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> _Tag:
+    if isinstance(node, yaml.ScalarNode):
+        return _Tag(suffix, loader.construct_scalar(node))
+    if isinstance(node, yaml.SequenceNode):
+        return _Tag(suffix, loader.construct_sequence(node, deep=True))
+    return _Tag(suffix, loader.construct_mapping(node, deep=True))  # type: ignore[arg-type]
+
+
+_Loader.add_multi_constructor("!", _construct)
+TEMPLATE: dict[str, Any] = yaml.load((REPO / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = {name: r["Properties"] for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+API = next(r["Properties"] for r in RESOURCES.values() if r["Type"] == "AWS::Serverless::Api")
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def _api_events(props: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["Properties"] for e in (props.get("Events") or {}).values() if e["Type"] == "Api"]
+
+
+def _auth(event: dict[str, Any]) -> tuple[str, bool]:
+    auth = event.get("Auth") or {}
+    default = API["Auth"]
+    return str(auth.get("Authorizer", default.get("DefaultAuthorizer"))), bool(
+        auth.get("ApiKeyRequired", default.get("ApiKeyRequired", False))
+    )
+
+
+HTTP_FUNCTIONS = sorted(name for name, props in FUNCTIONS.items() if _api_events(props))
+
+
+@pytest.mark.parametrize("function", HTTP_FUNCTIONS)
+def test_every_route_of_the_app_is_declared_with_head_and_any(function: str) -> None:
+    props = FUNCTIONS[function]
+    module = importlib.import_module(props["Handler"].rpartition(".")[0])
+    app = module.app  # convention: an HTTP function's handler module exposes its FastAPI app as `app`
+    app_routes = {(m, r.path) for r in _flat_routes(app.routes) for m in (r.methods or set())}
+    events = _api_events(props)
+    declared = {(str(e["Method"]).upper(), e["Path"]): e for e in events}
+    assert {key for key in declared if key[0] not in ("HEAD", "ANY")} == {r for r in app_routes if r[0] != "HEAD"}
+    for path in {p for _, p in declared}:
+        any_event = declared.get(("ANY", path))
+        assert any_event is not None, f"{path}: no ANY event, so a wrong method is a 404 at the gateway, not a 405"
+        assert _auth(any_event) == ("NONE", False), f"{path}: ANY must reach the function to answer 405"
+        if ("GET", path) in declared:
+            head = declared.get(("HEAD", path))
+            assert head is not None, f"{path}: GET without HEAD"
+            assert _auth(head) == _auth(declared[("GET", path)]), f"{path}: HEAD must be authorised like GET"
+
+
+def _render(template: str, values: dict[str, str]) -> dict[str, Any]:
+    def lookup(match: re.Match[str]) -> str:
+        return values[match.group(1)]
+
+    rendered: dict[str, Any] = json.loads(re.sub(r"\$context\.([A-Za-z0-9_.]*[A-Za-z0-9_])", lookup, template))
+    return rendered
+
+
+@pytest.mark.parametrize("kind", sorted(API["GatewayResponses"]))
+def test_gateway_responses_agree_with_the_problem_table_and_are_json_for_any_path(kind: str) -> None:
+    spec = API["GatewayResponses"][kind]
+    template = spec["ResponseTemplates"]["application/json"]
+    table = problem_table()
+    deny_codes = ["malformed_api_key", "invalid_api_key", "key_suspended", "key_revoked", "key_expired"]
+    deny_codes += ["repeated_api_key_header", "conflicting_api_keys"]
+    for code in deny_codes if "$context.authorizer.code" in template else [None]:
+        values = {
+            "requestId": "c0ffee00-0000-4000-8000-000000000000",
+            "error.messageString": json.dumps('Invalid request body "x"'),
+            "error.responseType": kind,
+            "path": '/nope"x\\',  # must not appear: a raw client path would break the JSON
+        }
+        if code is not None:
+            values |= {"authorizer.code": code, "authorizer.title": table[code][1], "authorizer.detail": "d"}
+        body = _render(template, values)
+        assert "$context.path" not in template
+        status, title = table[body["code"]]
+        assert body["type"] == PROBLEM_TYPE_BASE + body["code"]
+        assert body["title"] == title
+        if "StatusCode" in spec:
+            assert int(spec["StatusCode"]) == status == body["status"]
+        assert body["request_id"] == values["requestId"]
+
+
+def test_every_refusal_the_authorizer_denies_with_is_a_403_like_the_gateways() -> None:
+    table = problem_table()
+    for code in ("malformed_api_key", "invalid_api_key", "key_suspended", "key_revoked", "key_expired"):
+        assert table[code][0] == 403
+    assert table["repeated_api_key_header"][0] == table["conflicting_api_keys"][0] == 403
+
+
+# Variables read by a library rather than by our code, and the package that reads them.
+_LIBRARY_VARIABLES = {"POWERTOOLS_LOG_LEVEL": "aws_lambda_powertools"}
+
+
+def _sources(*folders: Path) -> str:
+    return "\n".join(p.read_text() for folder in folders for p in folder.rglob("*.py"))
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_environment_variable_is_read_by_something(function: str) -> None:
+    props = FUNCTIONS[function]
+    variables = {
+        **TEMPLATE["Globals"]["Function"]["Environment"]["Variables"],
+        **((props.get("Environment") or {}).get("Variables") or {}),
+    }
+    code = _sources(REPO / props["CodeUri"], REPO / "layers/common/src", REPO / "layers/web/src")
+    for name in variables:
+        if name in _LIBRARY_VARIABLES:
+            package = importlib.import_module(_LIBRARY_VARIABLES[name])
+            assert name in _sources(Path(package.__file__ or "").parent), name
+        else:
+            assert f'"{name}"' in code, f"{function}: nothing reads {name}"
+
+
+def _function_folders() -> list[Path]:
+    return sorted(p for p in (REPO / "functions").iterdir() if (p / "src").is_dir())
+
+
+def test_every_deployable_is_wired_everywhere() -> None:
+    """A function folder or layer that the template, the package list, pytest, mypy or ruff misses is a deployable
+    that ships untested, untyped or not at all."""
+    setuptools_where = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["where"]
+    pytest_options = PYPROJECT["tool"]["pytest"]["ini_options"]
+    mypy = PYPROJECT["tool"]["mypy"]
+    first_party = PYPROJECT["tool"]["ruff"]["lint"]["isort"]["known-first-party"]
+    code_uris = {props["CodeUri"] for props in FUNCTIONS.values()}
+    layer_uris = {
+        r["Properties"]["ContentUri"] for r in RESOURCES.values() if r["Type"] == "AWS::Serverless::LayerVersion"
+    }
+    folders = [*_function_folders(), *sorted((REPO / "layers").iterdir())]
+    assert {f"functions/{p.name}/src" for p in _function_folders()} == code_uris
+    assert {f"layers/{p.name}/src" for p in (REPO / "layers").iterdir()} == layer_uris
+    for folder in folders:
+        src = f"{folder.relative_to(REPO)}/src"
+        [package] = [p.name for p in (folder / "src").iterdir() if p.is_dir() and p.name.startswith("movie_")]
+        assert (folder / "src" / "requirements.txt").is_file(), src
+        assert (folder / "src" / package / "py.typed").is_file(), src
+        assert src in setuptools_where and src in pytest_options["pythonpath"], src
+        assert src in mypy["mypy_path"].split(":") and src in mypy["files"], src
+        assert package in first_party, package
+        if (folder / "tests").is_dir():
+            assert f"{folder.relative_to(REPO)}/tests" in pytest_options["testpaths"], folder
+
+
+def test_every_handler_in_the_template_imports() -> None:
+    for name, props in FUNCTIONS.items():
+        module, _, attribute = props["Handler"].rpartition(".")
+        assert callable(getattr(importlib.import_module(module), attribute)), name
+
+
+def _requirements(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            names.add(re.split(r"[\[=<>~ ]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def test_no_distribution_is_listed_in_both_a_layer_and_a_function() -> None:
+    layers = set().union(*(_requirements(p) for p in (REPO / "layers").glob("*/src/requirements.txt")))
+    for folder in _function_folders():
+        both = _requirements(folder / "src" / "requirements.txt") & layers
+        assert not both, f"{folder.name} also lists {both}, which a layer ships"
