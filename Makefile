@@ -7,9 +7,27 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast install lint typecheck sam-check bench examples catalogue clean
+.PHONY: run test test-fast install browser lint typecheck sam-check bench examples catalogue clean
+
+# A virtual environment made by another Python (say 3.12) is rebuilt, not reused: the project needs 3.11. Checked on
+# every make run, since its stamp file alone would look up to date.
+IS_311 := import sys; print(sys.version_info[:2] == (3, 11))
+ifneq ($(wildcard $(BIN)/python),)
+ifneq ($(shell $(BIN)/python -c '$(IS_311)' 2>/dev/null),True)
+$(info $(VENV) was made with another Python than 3.11: recreating it)
+$(shell rm -rf $(VENV))
+endif
+endif
+ifneq ($(wildcard $(SAM_VENV)/bin/python),)
+ifneq ($(shell $(SAM_VENV)/bin/python -c '$(IS_311)' 2>/dev/null),True)
+$(shell rm -rf $(SAM_VENV))
+endif
+endif
 
 $(BIN)/.installed: pyproject.toml
+	@[ "$$($(PYTHON) -c '$(IS_311)' 2>/dev/null)" = True ] || { \
+	  echo "Marquee needs Python 3.11; $(PYTHON) is $$($(PYTHON) --version 2>&1). Install 3.11, or run make PYTHON=/path/to/python3.11." >&2; \
+	  exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev]"
@@ -39,8 +57,18 @@ sam-check: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --region us-east-1
 	$(SAM) build --cached --parallel
 
+## Chromium for the browser tests, from the operating system's packages (Playwright never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install -y chromium' (Debian/Ubuntu) and retry." >&2; \
+	    exit 1; \
+	  fi; }
+
 ## Install everything and run every check and test.
-test: install lint typecheck sam-check
+test: install lint typecheck sam-check browser
 	$(BIN)/pytest
 
 ## The inner loop: lint, types and every test not marked slow (under a minute).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -194,3 +195,27 @@ def invoke(conn: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
         return response
 
     return call
+
+
+# ---------------------------------------------------------------- browsers (pytest-playwright, system Chromium)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Playwright drives the operating system's Chromium (`make test` installs it with apt); it never downloads
+    one. The flags keep Chromium from calling out to Google's services, which this network refuses."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Browser tests need Chromium: `apt-get install -y chromium` (make test does it when root).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }

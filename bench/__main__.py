@@ -10,7 +10,9 @@ from bench import common, report
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="Marquee's benchmarks (DESIGN.md §8).")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Marquee's benchmarks (budgets: docs/architecture.md §8)."
+    )
     parser.add_argument("benchmarks", nargs="*", metavar="|".join(common.BENCHMARKS), help="default: all three")
     parser.add_argument(
         "--quick", action="store_true", help="small numbers for development; results go to .marquee/bench/quick/"

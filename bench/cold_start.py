@@ -25,7 +25,7 @@ VARIANTS = {
     "interpreter": "pass",
 }
 BASELINE = "import fastapi, mangum and Powertools' Logger, net"
-# Handlers that must never pull in the web framework (DESIGN §8), and what counts as the framework.
+# Handlers that must never pull in the web framework (docs/architecture.md §8), and what counts as the framework.
 FRAMEWORK_FREE = ("movie_auth.authorizer", "movie_migrate.handler", "movie_ingest.handler", "movie_sync.handler")
 FRAMEWORK = ("fastapi", "pydantic", "pydantic_core", "starlette", "mangum")
 # What the API handler must never import: sessions and passwords (the portals' business) and the AWS SDK.
@@ -232,7 +232,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             )
     return {
         "benchmark": "cold_start",
-        "title": "Cold start: importing the handlers (DESIGN §8)",
+        "title": "Cold start: importing the handlers (budgets: docs/architecture.md §8)",
         "parameters": {"runs_per_variant": runs, "python": PYTHON, "variants": VARIANTS, "interpreter": sys.version},
         "figures": [f.as_dict() for f in figures],
         "tables": [

@@ -254,7 +254,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     ]
     return {
         "benchmark": "hot_path",
-        "title": "Hot path: GET /movies/{id} through the Lambda handler (DESIGN §8)",
+        "title": "Hot path: GET /movies/{id} through the Lambda handler (budgets: docs/architecture.md §8)",
         "parameters": {
             "rounds": rounds,
             "calls_per_round_per_variant": per_round,

@@ -211,7 +211,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     ]
     return {
         "benchmark": "search",
-        "title": f"Search over {rows:,} generated movies (DESIGN §8)",
+        "title": f"Search over {rows:,} generated movies (budgets: docs/architecture.md §8)",
         "parameters": {
             "rows": rows,
             "database": database,

@@ -8,6 +8,7 @@ from movie_api.routes import meta, movies, search
 from movie_api.settings import api_settings
 from movie_web.app import API_KEY_SCHEMES
 from movie_web.app import create_app as create_web_app
+from movie_web.docs import docs_router
 from movie_web.problems import AppLogger
 
 DESCRIPTION = """Movie and TV data with self-serve keys.
@@ -25,7 +26,7 @@ def create_app(logger: AppLogger) -> FastAPI:
     return create_web_app(
         title="Marquee API",
         description=DESCRIPTION,
-        routers=[movies.router, search.router, meta.router],
+        routers=[movies.router, search.router, meta.router, docs_router(title="Marquee API")],
         cors_allow_origin=settings.cors_allow_origin,
         logger=logger,
         security_schemes=API_KEY_SCHEMES,

@@ -1,18 +1,15 @@
-"""HTTP routes about the API itself: genres, the caller's usage, health, and the interactive docs."""
+"""HTTP routes about the API itself: genres, the caller's usage and health (the docs come from movie_web.docs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
 
 from movie_api import services
 from movie_api.schemas import GenreList, Health, Usage
 from movie_common.database import get_connection
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key, request_key
-from movie_web.paths import base_path
 from movie_web.schemas import COMMON_RESPONSES
 
 router = APIRouter()
@@ -52,9 +49,3 @@ async def usage(request: Request, response: Response) -> dict[str, Any]:
 async def health() -> dict[str, Any]:
     """Whether the API is up and reaches its database. Needs no key."""
     return services.health(get_connection())
-
-
-@router.get("/docs", include_in_schema=False)
-async def docs(request: Request) -> HTMLResponse:
-    # Behind API Gateway the stage (or a custom domain's base path) prefixes every URL the browser sees.
-    return get_swagger_ui_html(openapi_url=f"{base_path(request)}/openapi.json", title="Marquee API")
