@@ -370,37 +370,45 @@ def kind_of(event: Mapping[str, Any]) -> str:
     raise ValueError("not an event shape this toolkit builds")
 
 
-def _rest_from(event: Mapping[str, Any]) -> dict[str, Any]:
+def _rest_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of `rest_proxy_event` that rebuild `event` (plus `method` and `path`)."""
     context = event["requestContext"]
+    gateway_added = {"host", "x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
     client = [
         (name, value)
         for name, values in (event.get("multiValueHeaders") or {}).items()
         for value in values
-        if name.lower() not in {"host", "x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
+        if name.lower() not in gateway_added
     ]
     body: bytes | str | None = event.get("body")
     if event.get("isBase64Encoded") and isinstance(body, str):
         body = base64.b64decode(body)
-    return rest_proxy_event(
-        event["httpMethod"],
-        event["path"],
-        resource=event["resource"],
-        path_parameters=event.get("pathParameters") or {},
-        query=[(k, v) for k, vs in (event.get("multiValueQueryStringParameters") or {}).items() for v in vs],
-        headers=client,
-        body=body,
-        authorizer=context.get("authorizer"),
-        request_id=context["requestId"],
-        time=datetime.fromtimestamp(context["requestTimeEpoch"] / 1000, UTC),
-        source_ip=context["identity"]["sourceIp"],
-        stage=context["stage"],
-        api_id=context["apiId"],
-        host=context["domainName"],
-        port=int((event.get("headers") or {}).get("X-Forwarded-Port", 443)),
-        scheme=(event.get("headers") or {}).get("X-Forwarded-Proto", "https"),
-        stage_path=context["path"].startswith(f"/{context['stage']}/"),
-        binary=bool(event.get("isBase64Encoded")),
-    )
+    single = event.get("headers") or {}
+    return {
+        "method": event["httpMethod"],
+        "path": event["path"],
+        "resource": event["resource"],
+        "path_parameters": event.get("pathParameters") or {},
+        "query": [(k, v) for k, vs in (event.get("multiValueQueryStringParameters") or {}).items() for v in vs],
+        "headers": client,
+        "body": body,
+        "authorizer": context.get("authorizer"),
+        "request_id": context["requestId"],
+        "time": datetime.fromtimestamp(context["requestTimeEpoch"] / 1000, UTC),
+        "source_ip": context["identity"]["sourceIp"],
+        "stage": context["stage"],
+        "api_id": context["apiId"],
+        "host": context["domainName"],
+        "port": int(single.get("X-Forwarded-Port", 443)),
+        "scheme": single.get("X-Forwarded-Proto", "https"),
+        "stage_path": context["path"].startswith(f"/{context['stage']}/"),
+        "binary": bool(event.get("isBase64Encoded")),
+    }
+
+
+def _rest_from(event: Mapping[str, Any]) -> dict[str, Any]:
+    fields = _rest_fields(event)
+    return rest_proxy_event(fields.pop("method"), fields.pop("path"), **fields)
 
 
 def rebuild(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -443,6 +451,96 @@ def rebuild(event: Mapping[str, Any]) -> dict[str, Any]:
         region=event["region"],
         account=event["account"],
     )
+
+
+_KEEP: Any = object()
+
+
+def adjust(  # noqa: PLR0913 - one keyword per thing a test may change
+    event: Mapping[str, Any],
+    *,
+    key: Any = _KEEP,
+    headers: Mapping[str, str | None] | None = None,
+    query: Query | None | Any = _KEEP,
+    path_params: Mapping[str, str] | None = None,
+    path: str | None = None,
+    method: str | None = None,
+    body: bytes | str | None | Any = _KEEP,
+    authorizer: Mapping[str, Any] | None | Any = _KEEP,
+    bucket: str | None = None,
+    size: int | None = None,
+    time: datetime | None = None,
+    rule: str | None = None,
+) -> dict[str, Any]:
+    """A copy of `event`, rebuilt with some fields changed, so the result keeps the exact shape AWS sends.
+
+    REST and REQUEST-authorizer events: `key` sets the X-API-KEY header (None removes it); `headers` are merged
+    (a None value removes that header, any case); `query` replaces the query (a mapping, pairs or a raw string;
+    None for none); `path_params` fill the resource template into a new path; `path`, `method`, `body`,
+    `authorizer` replace theirs. S3 events: `key` is the object key as stored, `bucket`, `size`, `time`.
+    Scheduled events: `rule`, `time`. ValueError for an override that does not apply to the event's kind.
+    """
+    kind = kind_of(event)
+    if kind in {"rest", "authorizer_request"}:
+        if bucket is not None or size is not None or rule is not None:
+            raise ValueError(f"bucket, size and rule do not apply to a {kind} event")
+        base = dict(event) if kind == "rest" else {**event, "body": None, "isBase64Encoded": False}
+        fields = _rest_fields(base)
+        pairs: list[tuple[str, str]] = fields.pop("headers")
+        changes = dict(headers or {})
+        if key is not _KEEP:
+            changes = {"X-API-KEY": key, **changes}
+        for name, value in changes.items():
+            position = next((i for i, (k, _) in enumerate(pairs) if k.lower() == name.lower()), None)
+            pairs = [(k, v) for k, v in pairs if k.lower() != name.lower()]
+            if value is not None:
+                pairs.insert(len(pairs) if position is None else position, (name, value))
+        fields["headers"] = pairs
+        if query is not _KEEP:
+            fields["query"] = query
+        if path_params is not None:
+            filled = fields["resource"]
+            for name, value in path_params.items():
+                filled = re.sub(r"\{" + re.escape(name) + r"\+?\}", value, filled)
+            fields["path"], fields["path_parameters"] = filled, dict(path_params)
+        if path is not None:
+            fields["path"], fields["path_parameters"] = path, None
+        if method is not None:
+            fields["method"] = method
+        if body is not _KEEP:
+            fields["body"], fields["binary"] = body, False
+        if authorizer is not _KEEP:
+            fields["authorizer"] = authorizer
+        if time is not None:
+            fields["time"] = time
+        rebuilt = rest_proxy_event(fields.pop("method"), fields.pop("path"), **fields)
+        return rebuilt if kind == "rest" else authorizer_request_event(rebuilt)
+    if kind == "s3":
+        record = event["Records"][0]
+        s3_object = record["s3"]["object"]
+        return s3_object_created_event(
+            bucket or record["s3"]["bucket"]["name"],
+            unquote_plus(s3_object["key"]) if key is _KEEP else str(key),
+            size=s3_object["size"] if size is None else size,
+            etag=s3_object["eTag"],
+            version_id=s3_object.get("versionId"),
+            sequencer=s3_object.get("sequencer") if time is None else None,
+            event_name=record["eventName"],
+            time=time or datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+            region=record["awsRegion"],
+            source_ip=record["requestParameters"]["sourceIPAddress"],
+            request_id=record["responseElements"]["x-amz-request-id"],
+        )
+    if kind == "scheduled":
+        rebuilt = rebuild(event)
+        return scheduled_event(
+            rule or rebuilt["resources"][0],
+            time=time or datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+            event_id=event["id"],
+            region=event["region"],
+            account=event["account"],
+        )
+    raise ValueError(f"no overrides for a {kind} event")
 
 
 def event_files(repo: Path) -> list[Path]:
