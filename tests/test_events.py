@@ -34,7 +34,9 @@ def test_every_function_has_event_files() -> None:
 
 def test_s3_keys_are_encoded_as_s3_sends_them_and_only_object_key_decodes() -> None:
     stored = "uploads/incoming/top movies+extras 2026.csv"
-    event = events.s3_object_created_event("marquee-uploads", stored, size=2048, etag="9b2cf535f27731c974343645a3985328")
+    event = events.s3_object_created_event(
+        "marquee-uploads", stored, size=2048, etag="9b2cf535f27731c974343645a3985328"
+    )
     record = event["Records"][0]
     assert record["s3"]["object"]["key"] == "uploads/incoming/top+movies%2Bextras+2026.csv"
     parsed = S3Event(event)

@@ -284,8 +284,7 @@ def test_text_and_binary_bodies_reach_the_event(gateway: ServerThread) -> None:
 def test_a_chunked_body_is_the_body_not_a_second_request(gateway: ServerThread) -> None:
     raw = _raw(
         gateway,
-        b"POST /open HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        b"POST /open HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
     )
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
@@ -351,3 +350,19 @@ def test_the_listen_backlog_is_large(gateway: ServerThread) -> None:
     ).stdout.split()
     # For a listening socket ss shows the backlog as Send-Q (the 3rd column).
     assert int(listing[2]) >= 1024, listing
+
+
+def test_stopping_the_server_ends_every_environment() -> None:
+    template = load_template(FIXTURE)
+    server = ServerThread("127.0.0.1", 0, name="short-lived")
+    lambdas = LocalLambdas(template.functions, max_environments=1)
+    server.start(LocalGateway(api_spec(template), lambdas, public_host=server.authority))
+    try:
+        assert _get(server, "/two/x").status_code == 200
+        pids = [pid for pids in lambdas.pids().values() for pid in pids]
+        assert len(pids) >= 4  # warmed at startup: every function with an Api event, and both authorizers
+    finally:
+        server.stop()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

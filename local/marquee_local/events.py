@@ -121,7 +121,8 @@ def rest_proxy_event(
 
     `path` is the request path as API Gateway REST puts it in the event: as the client sent it (still
     percent-encoded), without the stage. `resource` is the matched resource template (default: `path`);
-    `path_parameters` default to the values of `path` under it, percent-decoded once (API Gateway decodes them). `headers` are the client's; API Gateway's own (`Host` = the API's domain, `X-Forwarded-For`,
+    `path_parameters` default to the values of `path` under it, percent-decoded once (API Gateway decodes them).
+    `headers` are the client's; API Gateway's own (`Host` = the API's domain, `X-Forwarded-For`,
     `-Port`, `-Proto`, `X-Amzn-Trace-Id`) are set on top, replacing any the client sent. A `bytes` body that is not
     UTF-8, or any body with `binary=True`, travels base64-encoded with `isBase64Encoded: true`. `authorizer` is the
     Lambda authorizer's output as API Gateway passes it on: principalId plus the context values (as strings).
@@ -456,17 +457,17 @@ def rebuild(event: Mapping[str, Any]) -> dict[str, Any]:
 _KEEP: Any = object()
 
 
-def adjust(  # noqa: PLR0913 - one keyword per thing a test may change
+def adjust(
     event: Mapping[str, Any],
     *,
     key: Any = _KEEP,
     headers: Mapping[str, str | None] | None = None,
-    query: Query | None | Any = _KEEP,
+    query: Query | Any | None = _KEEP,
     path_params: Mapping[str, str] | None = None,
     path: str | None = None,
     method: str | None = None,
-    body: bytes | str | None | Any = _KEEP,
-    authorizer: Mapping[str, Any] | None | Any = _KEEP,
+    body: bytes | str | Any | None = _KEEP,
+    authorizer: Mapping[str, Any] | Any | None = _KEEP,
     bucket: str | None = None,
     size: int | None = None,
     time: datetime | None = None,

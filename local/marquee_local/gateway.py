@@ -3,13 +3,14 @@ proxy events for the real Lambda entry points of template.yaml, each route's Lam
 
 What it emulates, from the template: every function's Api events (resources matched as API Gateway does: static
 segments before `{param}` before `{proxy+}`, an exact method before ANY, one trailing slash ignored, `path` as
-sent and path parameters percent-decoded once), Lambda authorizers (REQUEST and TOKEN; several per API; DefaultAuthorizer and per-route
-`Authorizer: NONE`; identity sources checked before invoking; policies matched against the methodArn; results
-cached per identity for ReauthorizeEvery seconds), `ApiKeyRequired` with the template's API keys
-(ApiKeySourceType HEADER or AUTHORIZER), SAM's CORS preflight (OPTIONS), gateway responses rendered from their
-templates (`$context.*` substituted raw, as AWS does), the 10 MB payload limit (413), and the API's own Host in
-every event. Not emulated: usage-plan throttles and quotas, request validators, mapping templates, binary media
-types, resource policies, IAM and Cognito authorizers, WAF. See README "The local gateway".
+sent and path parameters percent-decoded once), Lambda authorizers (REQUEST and TOKEN; several per API;
+DefaultAuthorizer and per-route `Authorizer: NONE`; identity sources checked before invoking; policies matched
+against the methodArn; results cached per identity for ReauthorizeEvery seconds), `ApiKeyRequired` with the
+template's API keys (ApiKeySourceType HEADER or AUTHORIZER), SAM's CORS preflight (OPTIONS), gateway responses
+rendered from their templates (`$context.*` substituted raw, as AWS does), the 10 MB payload limit (413), and the
+API's own Host in every event. Not emulated: usage-plan throttles and quotas, request validators, mapping
+templates, binary media types, resource policies, IAM and Cognito authorizers, WAF. See README "The local
+gateway".
 """
 
 from __future__ import annotations
@@ -318,12 +319,10 @@ class LocalGateway:
             if node is None:
                 raise _GatewayError("MISSING_AUTHENTICATION_TOKEN")
             context["resourcePath"] = node.path
-            route = node.methods.get(method) or node.methods.get("ANY")
-            if method == "OPTIONS" and "OPTIONS" not in node.methods and self.spec.cors is not None:
-                route = None
-                preflight = True
-            else:
-                preflight = False
+            route = node.methods.get(method)  # an exact method, then SAM's CORS OPTIONS, then ANY
+            preflight = route is None and method == "OPTIONS" and self.spec.cors is not None
+            if route is None and not preflight:
+                route = node.methods.get("ANY")
                 if route is None:
                     raise _GatewayError("MISSING_AUTHENTICATION_TOKEN")
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
@@ -344,9 +343,8 @@ class LocalGateway:
                 scheme=self.scheme,
                 stage_path=False,
             )
-            if preflight:
+            if route is None:
                 return await self._preflight(node, event, context)
-            assert route is not None
             usage_key = await self._authorize(route.authorizer, event, context) if route.authorizer else None
             if route.api_key_required:
                 self._check_api_key(route, usage_key, headers, event)
@@ -393,9 +391,9 @@ class LocalGateway:
         values += [query.get(q, "") for q in authorizer.identity_query]
         if any(not v for v in values):
             raise _GatewayError("UNAUTHORIZED")
-        if authorizer.payload_type == "TOKEN" and authorizer.validation_expression:
-            if not re.fullmatch(authorizer.validation_expression, values[0]):
-                raise _GatewayError("UNAUTHORIZED")
+        expression = authorizer.validation_expression if authorizer.payload_type == "TOKEN" else None
+        if expression and not re.fullmatch(expression, values[0]):
+            raise _GatewayError("UNAUTHORIZED")
         return tuple(values)
 
     async def _invoke_authorizer(self, authorizer: AuthorizerSpec, event: dict[str, Any]) -> _Decision:
@@ -441,7 +439,8 @@ class LocalGateway:
     async def _preflight(self, node: _Resource, event: dict[str, Any], context: dict[str, Any]) -> HttpResponse:
         """SAM's generated OPTIONS method: a mock integration answering with the Cors headers."""
         cors = self.spec.cors
-        assert cors is not None
+        if cors is None:
+            raise _GatewayError("MISSING_AUTHENTICATION_TOKEN")
         authorizer = self.spec.default_authorizer if cors.with_authorizer else None
         usage_key = await self._authorize(authorizer, event, context) if authorizer else None
         if cors.with_api_key and any(r.api_key_required for r in self.spec.routes):

@@ -127,11 +127,15 @@ class FunctionPool:
             hello = await asyncio.wait_for(environment.receive(), timeout=max(30.0, self.spec.timeout_seconds))
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             environment.end()
-            raise FunctionError(self.spec.name, "the execution environment did not start", "Runtime.ExitError") from None
+            raise FunctionError(
+                self.spec.name, "the execution environment did not start", "Runtime.ExitError"
+            ) from None
         if "initError" in hello:
             environment.end()
             error = hello["initError"]
-            raise FunctionError(self.spec.name, error["errorMessage"], f"Runtime.ImportModuleError:{error['errorType']}")
+            raise FunctionError(
+                self.spec.name, error["errorMessage"], f"Runtime.ImportModuleError:{error['errorType']}"
+            )
         return environment
 
     async def _acquire(self) -> _Environment:
@@ -191,6 +195,11 @@ class FunctionPool:
             error = reply["error"]
             raise FunctionError(self.spec.name, str(error.get("errorMessage")), str(error.get("errorType")))
         return reply["result"]
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of this function's idle environments."""
+        return [environment.process.pid for environment in self._idle]
 
     async def warm(self) -> None:
         """Start one environment ahead of the first invocation (so the first request is not a cold start)."""
@@ -254,6 +263,10 @@ class LocalLambdas:
             raise RuntimeError("LocalLambdas.start() has not run")
         future = asyncio.run_coroutine_threadsafe(self.invoke(function, event), self.loop)
         return future.result(timeout)
+
+    def pids(self) -> dict[str, list[int]]:
+        """Process ids of the idle environments of each function (for tests and diagnostics)."""
+        return {name: pool.pids for name, pool in self._pools.items()}
 
     async def stop(self) -> None:
         await asyncio.gather(*(pool.close() for pool in self._pools.values()))

@@ -141,7 +141,7 @@ def _normalise(value: Any) -> Any:
     """Long-form intrinsics ({"Fn::Sub": ...}, {"Ref": ...}) as the short-form tags."""
     if isinstance(value, dict):
         if len(value) == 1:
-            (key, inner), = value.items()
+            ((key, inner),) = value.items()
             if key == "Ref":
                 return _Tag("Ref", _normalise(inner))
             if isinstance(key, str) and key.startswith("Fn::"):
@@ -242,7 +242,7 @@ class Resolver:
                 return None
             out.append(str(value))
 
-    def resolve(self, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one branch per intrinsic
+    def resolve(self, value: Any) -> Any:
         """The local value of a template fragment: dicts and lists resolved deeply, NO_VALUE entries removed."""
         if isinstance(value, dict):
             resolved = {k: self.resolve(v) for k, v in value.items()}
@@ -418,7 +418,9 @@ def _api_keys(template: Template, api_name: str) -> frozenset[str]:
         name
         for name, r in resources.items()
         if r.get("Type") == "AWS::ApiGateway::UsagePlan"
-        and any(resolve(s.get("ApiId")) == api_name for s in resolve((r.get("Properties") or {}).get("ApiStages") or []))
+        and any(
+            resolve(s.get("ApiId")) == api_name for s in resolve((r.get("Properties") or {}).get("ApiStages") or [])
+        )
     }
     keys: set[str] = set()
     for resource in resources.values():
@@ -525,6 +527,8 @@ def api_spec(template: Template, api: str | None = None) -> ApiSpec:
     )
 
 
-def load_api_spec(template_path: Path, parameters: Mapping[str, str] | None = None, *, api: str | None = None) -> ApiSpec:
+def load_api_spec(
+    template_path: Path, parameters: Mapping[str, str] | None = None, *, api: str | None = None
+) -> ApiSpec:
     """`api_spec(load_template(template_path, parameters), api)`."""
     return api_spec(load_template(template_path, parameters), api)

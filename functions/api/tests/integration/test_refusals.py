@@ -89,12 +89,16 @@ def test_bearer_key_is_accepted(load_event: Event, invoke: Invoke, make_key: Cal
 def test_bad_parameters_get_a_422_naming_them(
     load_event: Event, invoke: Invoke, make_key: Callable[..., str], route: str, query: dict[str, str], bad: str
 ) -> None:
-    problem = _assert_problem(invoke(load_event("api", route, key=make_key("pro"), query=query)), 422, "validation_error")
+    problem = _assert_problem(
+        invoke(load_event("api", route, key=make_key("pro"), query=query)), 422, "validation_error"
+    )
     assert bad in {error["name"] for error in problem["errors"]}, problem
 
 
 @pytest.mark.parametrize("movie_id", ["abc", "0", "-5", "1.5", "99999999999999999999999"])
-def test_bad_movie_ids_get_a_422(load_event: Event, invoke: Invoke, make_key: Callable[..., str], movie_id: str) -> None:
+def test_bad_movie_ids_get_a_422(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], movie_id: str
+) -> None:
     event = load_event("api", "get_movie", key=make_key("pro"), path_params={"id": movie_id})
     problem = _assert_problem(invoke(event), 422, "validation_error")
     assert problem["errors"][0]["name"] == "id" and problem["errors"][0]["in"] == "path"

@@ -84,7 +84,9 @@ def test_matching_if_none_match_gets_a_304(load_event: Event, invoke: Invoke, ke
     path = {"id": str(_movie_id(conn, "Casablanca", 1942))}
     first = invoke(load_event("api", "get_movie", key=key, path_params=path))
     etag = first["headers"]["etag"]
-    again = invoke(load_event("api", "get_movie", key=key, path_params=path, headers={"If-None-Match": f'W/{etag}, "x"'}))
+    again = invoke(
+        load_event("api", "get_movie", key=key, path_params=path, headers={"If-None-Match": f'W/{etag}, "x"'})
+    )
     assert again["statusCode"] == 304 and not again.get("body")
     assert again["headers"]["etag"] == etag
     stale = invoke(load_event("api", "get_movie", key=key, path_params=path, headers={"If-None-Match": '"stale"'}))

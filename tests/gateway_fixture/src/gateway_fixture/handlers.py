@@ -68,7 +68,11 @@ def request_authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     arn = event["methodArn"]
     base = arn.split("/", 1)[0] + "/" + arn.split("/")[1]
     if token == "allow":
-        return {"principalId": "user-1", "policyDocument": _policy("Allow", base + "/*/*"), "context": {"n": 7, "ok": True}}
+        return {
+            "principalId": "user-1",
+            "policyDocument": _policy("Allow", base + "/*/*"),
+            "context": {"n": 7, "ok": True},
+        }
     if token == "only-items":
         return {"principalId": "user-2", "policyDocument": _policy("Allow", base + "/GET/items")}
     if token == "deny":
