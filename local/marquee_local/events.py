@@ -477,8 +477,8 @@ def adjust(
 
     REST and REQUEST-authorizer events: `key` sets the X-API-KEY header (None removes it); `headers` are merged
     (a None value removes that header, any case); `query` replaces the query (a mapping, pairs or a raw string;
-    None for none); `path_params` fill the resource template into a new path; `path`, `method`, `body`,
-    `authorizer` replace theirs. S3 events: `key` is the object key as stored, `bucket`, `size`, `time`.
+    None for none); `path_params` fill the resource template into a new path; `path`, `resource`, `method`,
+    `body`, `authorizer` replace theirs (path parameters then follow from the path under the resource). S3 events: `key` is the object key as stored, `bucket`, `size`, `time`.
     Scheduled events: `rule`, `time`. ValueError for an override that does not apply to the event's kind.
     """
     kind = kind_of(event)
@@ -504,6 +504,8 @@ def adjust(
             for name, value in path_params.items():
                 filled = re.sub(r"\{" + re.escape(name) + r"\+?\}", value, filled)
             fields["path"], fields["path_parameters"] = filled, dict(path_params)
+        if resource is not None:
+            fields["resource"], fields["path_parameters"] = resource, None
         if path is not None:
             fields["path"], fields["path_parameters"] = path, None
         if method is not None:
