@@ -465,6 +465,7 @@ def adjust(
     query: Query | Any | None = _KEEP,
     path_params: Mapping[str, str] | None = None,
     path: str | None = None,
+    resource: str | None = None,
     method: str | None = None,
     body: bytes | str | Any | None = _KEEP,
     authorizer: Mapping[str, Any] | Any | None = _KEEP,
