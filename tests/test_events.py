@@ -148,3 +148,24 @@ def test_adjust_keeps_the_shape_and_changes_only_what_it_is_told() -> None:
     assert S3Event(s3).object_key == "x y.csv" and s3["Records"][0]["s3"]["object"]["key"] == "x+y.csv"
     with pytest.raises(ValueError, match="do not apply"):
         events.adjust(base, bucket="b")
+
+
+def test_custom_resource_requests_carry_what_cloudformation_sends() -> None:
+    token = "arn:aws:lambda:us-east-1:123456789012:function:MigrationFunction"
+    update = events.custom_resource_event(
+        "Update",
+        logical_id="DatabaseMigrations",
+        resource_type="Custom::DatabaseMigrations",
+        properties={"LayerVersion": "arn:layer:8"},
+        old_properties={"LayerVersion": "arn:layer:7"},
+        physical_resource_id="marquee-migrations",
+        service_token=token,
+    )
+    assert update["ResourceProperties"] == {"ServiceToken": token, "LayerVersion": "arn:layer:8"}
+    assert update["OldResourceProperties"]["LayerVersion"] == "arn:layer:7"
+    assert update["PhysicalResourceId"] == "marquee-migrations" and update["ResponseURL"].startswith("https://")
+    assert events.rebuild(update) == update
+    with pytest.raises(ValueError, match="PhysicalResourceId"):
+        events.custom_resource_event(
+            "Delete", logical_id="X", resource_type="Custom::X", properties={}, service_token=token
+        )

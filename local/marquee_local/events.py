@@ -356,8 +356,54 @@ def scheduled_event(
     }
 
 
+def custom_resource_event(
+    request_type: str,
+    *,
+    logical_id: str,
+    resource_type: str,
+    properties: Mapping[str, Any],
+    service_token: str,
+    old_properties: Mapping[str, Any] | None = None,
+    physical_resource_id: str | None = None,
+    stack_id: str = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/marquee/5b918d10-cd98-11ea-90d5-0a9cd3354c10",
+    request_id: str | None = None,
+    response_url: str | None = None,
+) -> dict[str, Any]:
+    """A CloudFormation custom resource request (Create, Update or Delete) as Lambda receives it. ResourceProperties
+    include the ServiceToken, as CloudFormation sends them; Update and Delete carry the PhysicalResourceId, Update
+    the OldResourceProperties. `response_url` is the pre-signed S3 URL the function must PUT its answer to.
+    Raises ValueError for another request type, or for Update/Delete without a physical id."""
+    if request_type not in {"Create", "Update", "Delete"}:
+        raise ValueError(f"not a custom resource request type: {request_type!r}")
+    if request_type != "Create" and physical_resource_id is None:
+        raise ValueError(f"{request_type} requests carry the PhysicalResourceId")
+    request_id = request_id or str(uuid.uuid4())
+    if response_url is None:
+        target = quote_plus(f"{stack_id}|{logical_id}|{request_id}", safe="")
+        response_url = (
+            f"https://cloudformation-custom-resource-response-{REGION.replace('-', '')}.s3.amazonaws.com/{target}"
+            "?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        )
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": service_token,
+        "ResponseURL": response_url,
+        "StackId": stack_id,
+        "RequestId": request_id,
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "ResourceProperties": {"ServiceToken": service_token, **properties},
+    }
+    if physical_resource_id is not None:
+        event["PhysicalResourceId"] = physical_resource_id
+    if request_type == "Update":
+        event["OldResourceProperties"] = {"ServiceToken": service_token, **(old_properties or {})}
+    return event
+
+
 def kind_of(event: Mapping[str, Any]) -> str:
-    """`rest`, `authorizer_request`, `authorizer_token`, `s3` or `scheduled`; ValueError for anything else."""
+    """`rest`, `authorizer_request`, `authorizer_token`, `s3`, `scheduled` or `custom_resource`; ValueError for
+    anything else."""
     if event.get("type") == "REQUEST" and "methodArn" in event:
         return "authorizer_request"
     if event.get("type") == "TOKEN":
@@ -368,6 +414,8 @@ def kind_of(event: Mapping[str, Any]) -> str:
         return "s3"
     if event.get("detail-type") == "Scheduled Event":
         return "scheduled"
+    if "RequestType" in event and "ResponseURL" in event:
+        return "custom_resource"
     raise ValueError("not an event shape this toolkit builds")
 
 
@@ -445,6 +493,19 @@ def rebuild(event: Mapping[str, Any]) -> dict[str, Any]:
             source_ip=record["requestParameters"]["sourceIPAddress"],
             request_id=record["responseElements"]["x-amz-request-id"],
         )
+    if kind == "custom_resource":
+        return custom_resource_event(
+            event["RequestType"],
+            logical_id=event["LogicalResourceId"],
+            resource_type=event["ResourceType"],
+            properties={k: v for k, v in event["ResourceProperties"].items() if k != "ServiceToken"},
+            service_token=event["ServiceToken"],
+            old_properties={k: v for k, v in (event.get("OldResourceProperties") or {}).items() if k != "ServiceToken"},
+            physical_resource_id=event.get("PhysicalResourceId"),
+            stack_id=event["StackId"],
+            request_id=event["RequestId"],
+            response_url=event["ResponseURL"],
+        )
     return scheduled_event(
         event["resources"][0],
         time=datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
@@ -479,8 +540,9 @@ def adjust(
     REST and REQUEST-authorizer events: `key` sets the X-API-KEY header (None removes it); `headers` are merged
     (a None value removes that header, any case); `query` replaces the query (a mapping, pairs or a raw string;
     None for none); `path_params` fill the resource template into a new path; `path`, `resource`, `method`,
-    `body`, `authorizer` replace theirs (path parameters then follow from the path under the resource). S3 events: `key` is the object key as stored, `bucket`, `size`, `time`.
-    Scheduled events: `rule`, `time`. ValueError for an override that does not apply to the event's kind.
+    `body`, `authorizer` replace theirs (path parameters then follow from the path under the resource).
+    S3 events: `key` is the object key as stored, `bucket`, `size`, `time`. Scheduled events: `rule`, `time`.
+    ValueError for an override that does not apply to the event's kind.
     """
     kind = kind_of(event)
     if kind in {"rest", "authorizer_request"}:
