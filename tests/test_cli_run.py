@@ -52,6 +52,7 @@ def _service_module(name: str, journal: list[str], load_event: Any, option: str 
     return module
 
 
+@pytest.mark.slow
 def test_run_starts_services_after_the_gateway_and_stops_them_in_reverse(
     database_url: str,
     tmp_path: Path,
@@ -83,6 +84,7 @@ def test_run_starts_services_after_the_gateway_and_stops_them_in_reverse(
     assert "API        http://127.0.0.1:" in out and (tmp_path / "demo-key").exists()
 
 
+@pytest.mark.slow
 def test_a_service_that_fails_to_start_stops_the_others(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
