@@ -247,7 +247,7 @@ def test_api_key_required_checks_the_templates_enabled_keys(gateway: ServerThrea
 # ---------------------------------------------------------------- integration results
 
 
-@pytest.mark.parametrize("mode", ["raise", "malformed"])
+@pytest.mark.parametrize("mode", ["raise", "malformed", "header-injection", "object-body"])
 def test_a_failing_function_is_a_502(gateway: ServerThread, mode: str) -> None:
     response = _get(gateway, f"/fail/{mode}")
     assert response.status_code == 502 and response.json() == {"message": "Internal server error"}

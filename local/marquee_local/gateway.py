@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import fnmatch
 import json
 import re
@@ -74,6 +75,9 @@ MESSAGES = {
 }
 _DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
 _CONTEXT_VARIABLE = re.compile(r"\$(?:context\.([A-Za-z0-9_.]*[A-Za-z0-9_])|\{context\.([A-Za-z0-9_.]+)\})")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110 token)
+_UNSAFE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_AUTHORIZER_CACHE_LIMIT = 10_000
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"}
 
 
@@ -352,7 +356,7 @@ class LocalGateway:
                 result = await self.lambdas.invoke(route.function, event, request_id=request_id)
             except FunctionError:
                 raise _GatewayError("INTEGRATION_FAILURE") from None
-            return self._from_proxy_result(result, request_id, method)
+            return self._from_proxy_result(result, context, method)
         except _GatewayError as error:
             return self.gateway_response(error.kind, context, message=error.message)
         except TimeoutError:
@@ -371,6 +375,11 @@ class LocalGateway:
         if decision is None or decision.expires < time.monotonic():
             decision = await self._invoke_authorizer(authorizer, event)
             if cache_key:
+                if len(self._cache) >= _AUTHORIZER_CACHE_LIMIT:
+                    now = time.monotonic()
+                    self._cache = {k: d for k, d in self._cache.items() if d.expires > now}
+                    while len(self._cache) >= _AUTHORIZER_CACHE_LIMIT:  # still full: drop the oldest entries
+                        del self._cache[next(iter(self._cache))]
                 self._cache[cache_key] = decision
         authorizer_context = {"principalId": decision.principal_id, **decision.context}
         context["authorizer"] = authorizer_context
@@ -490,22 +499,29 @@ class LocalGateway:
         ]
         return HttpResponse((spec.status if spec and spec.status else None) or default_status, headers, body)
 
-    def _from_proxy_result(self, result: Any, request_id: str, method: str) -> HttpResponse:
-        """The Lambda proxy result as HTTP; a malformed one is API Gateway's 502."""
-        context = {"path": "", "requestId": request_id}
+    def _from_proxy_result(self, result: Any, context: Mapping[str, Any], method: str) -> HttpResponse:
+        """The Lambda proxy result as HTTP; a malformed one (no statusCode, a body that is not a string, a header
+        HTTP cannot carry) is API Gateway's 502."""
         if not isinstance(result, Mapping) or not isinstance(result.get("statusCode"), int | str):
             return self.gateway_response("INTEGRATION_FAILURE", context)
+        raw = result.get("body") or ""
         try:
             status = int(result["statusCode"])
-            raw = result.get("body") or ""
-            body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-        except ValueError:
+            if not isinstance(raw, str) or not 100 <= status <= 599:
+                raise ValueError(status)
+            body = base64.b64decode(raw, validate=True) if result.get("isBase64Encoded") else raw.encode()
+            merged: dict[str, list[str]] = {str(k): [str(v)] for k, v in (result.get("headers") or {}).items()}
+            for name, values in (result.get("multiValueHeaders") or {}).items():
+                merged[str(name)] = [str(v) for v in values]  # multiValueHeaders win over headers for one name
+            headers = [(k, v) for k, values in merged.items() if k.lower() not in _HOP_BY_HOP for v in values]
+            for name, value in headers:
+                name.encode("latin-1")
+                value.encode("latin-1")
+                if not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
+                    raise ValueError(name)
+        except (ValueError, TypeError, AttributeError, UnicodeEncodeError, binascii.Error):
             return self.gateway_response("INTEGRATION_FAILURE", context)
-        merged: dict[str, list[str]] = {k: [str(v)] for k, v in (result.get("headers") or {}).items()}
-        for name, values in (result.get("multiValueHeaders") or {}).items():
-            merged[name] = [str(v) for v in values]  # multiValueHeaders win over headers for the same name
-        headers = [(k, v) for k, values in merged.items() if k.lower() not in _HOP_BY_HOP for v in values]
-        headers += [("Content-Length", str(len(body))), ("x-amzn-RequestId", request_id)]
+        headers += [("Content-Length", str(len(body))), ("x-amzn-RequestId", str(context["requestId"]))]
         return HttpResponse(status, headers, b"" if method == "HEAD" else body)
 
 

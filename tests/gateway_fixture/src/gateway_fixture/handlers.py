@@ -49,6 +49,10 @@ def fail(event: dict[str, Any], context: Any) -> Any:
         time.sleep(30)
     if mode == "malformed":
         return {"body": "no status code"}
+    if mode == "header-injection":
+        return {"statusCode": 200, "headers": {"X-Evil": "a\r\nSet-Cookie: x=1"}, "body": ""}
+    if mode == "object-body":
+        return {"statusCode": 200, "body": {"not": "a string"}}
     if mode == "binary":
         return {"statusCode": 200, "body": "AAEC/w==", "isBase64Encoded": True, "headers": {"Content-Type": "x/y"}}
     return {"statusCode": 204, "body": ""}
