@@ -141,7 +141,7 @@ def rest_proxy_event(
         path_parameters = found
     gateway_headers = {
         "host": domain,
-        "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{uuid.UUID(request_id).hex[:24]}",
+        "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{request_id.replace('-', '')[:24]}",
         "x-forwarded-for": source_ip,
         "x-forwarded-port": str(port),
         "x-forwarded-proto": scheme,
@@ -195,6 +195,8 @@ def rest_proxy_event(
                 "caller": None,
                 "sourceIp": source_ip,
                 "principalOrgId": None,
+                "apiKey": None,
+                "apiKeyId": None,
                 "accessKey": None,
                 "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None,
