@@ -24,7 +24,7 @@ from movie_common.database import connect
 DATABASE = "marquee_bench_gateway"
 CONNECTIONS = 32
 WRK_THREADS = 2
-ENVIRONMENTS = 4  # marquee run's default --environments
+ENVIRONMENTS = int(os.environ.get("BENCH_GATEWAY_ENVIRONMENTS", "4"))  # marquee run --environments (default 4)
 BENCH_PLAN = """INSERT INTO plans (id, name, daily_quota, per_minute, gateway_tier)
                 VALUES ('bench', 'Bench', NULL, 1000000000, 'unlimited')"""
 UVICORN_FLAGS = ("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning")

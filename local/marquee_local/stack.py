@@ -82,8 +82,8 @@ def function_overrides(template: Template, database_url: str | None = None) -> d
     url = database_url or os.environ["DATABASE_URL"]
     overrides: dict[str, dict[str, str | None]] = {}
     for name, spec in template.functions.items():
-        values: dict[str, str | None] = {"DATABASE_URL": url, "DATABASE_SECRET_ARN": None}
-        values.update({var: os.environ[var] for var in spec.unresolved if var in os.environ})
+        values: dict[str, str | None] = {var: os.environ[var] for var in spec.unresolved if var in os.environ}
+        values.update({"DATABASE_URL": url, "DATABASE_SECRET_ARN": None})  # never the secret, whatever the shell has
         overrides[name] = values
     return overrides
 
