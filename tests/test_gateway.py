@@ -366,3 +366,18 @@ def test_stopping_the_server_ends_every_environment() -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_unresolvable_variables_come_from_the_shell_but_never_the_database_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from marquee_local import stack
+
+    monkeypatch.setenv("TOKEN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:local")
+    monkeypatch.setenv("DATABASE_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")
+    template = load_template(FIXTURE)
+    lambdas = LocalLambdas(template.functions, per_function=stack.function_overrides(template, "postgresql:///x"))
+    environment = lambdas.environment("EchoOneFunction")
+    assert environment["TOKEN_SECRET_ARN"].endswith(":secret:local")  # declared, no local value: the shell's
+    assert environment["DATABASE_URL"] == "postgresql:///x" and "DATABASE_SECRET_ARN" not in environment
+    assert "SHARED" in environment and "HOME" in environment and "PYTEST_CURRENT_TEST" not in environment
