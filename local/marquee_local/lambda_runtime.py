@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -60,6 +61,9 @@ def _error(error: BaseException) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     fd, handler_path = int(argv[1]), argv[2]
+    # Ctrl-C reaches the whole process group; the gateway ends its environments itself (closing the socket ends
+    # this loop, and a dead gateway's socket reads as closed too).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
     try:
         module_name, _, attribute = handler_path.rpartition(".")
