@@ -314,7 +314,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     ]
     return {
         "benchmark": "gateway",
-        "title": "The one-machine stack over HTTP: local gateway vs a constant FastAPI route (DESIGN §8)",
+        "title": "The one-machine stack over HTTP: local gateway vs a constant FastAPI route (budgets: docs/architecture.md §8)",
         "parameters": {
             "connections": CONNECTIONS,
             "wrk_threads": WRK_THREADS,
@@ -342,7 +342,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             }
         ],
         "notes": [
-            "Budgets (DESIGN §8) are ratios to the first baseline, FastAPI's own first example under uvicorn with one "
+            "Budgets (docs/architecture.md §8) are ratios to the first baseline, FastAPI's own first example under uvicorn with one "
             "worker; the two other constant routes, measured in the same rounds, show how much the choice of "
             "baseline moves the ratios.",
             f"wrk {WRK_THREADS} threads, {CONNECTIONS} connections, {seconds} s per run, {rounds} rounds with the five "
