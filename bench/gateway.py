@@ -314,7 +314,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     ]
     return {
         "benchmark": "gateway",
-        "title": "The one-machine stack over HTTP: local gateway vs a constant FastAPI route (budgets: docs/architecture.md §8)",
+        "title": "The one-machine stack over HTTP beside a constant FastAPI route (budgets: docs/architecture.md §8)",
         "parameters": {
             "connections": CONNECTIONS,
             "wrk_threads": WRK_THREADS,
@@ -342,10 +342,10 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             }
         ],
         "notes": [
-            "Budgets (docs/architecture.md §8) are ratios to the first baseline, FastAPI's own first example under uvicorn with one "
-            "worker; the two other constant routes, measured in the same rounds, show how much the choice of "
-            "baseline moves the ratios.",
-            f"wrk {WRK_THREADS} threads, {CONNECTIONS} connections, {seconds} s per run, {rounds} rounds with the five "
+            "Budgets (docs/architecture.md §8) are ratios to the first baseline, FastAPI's own first example under "
+            "uvicorn with one worker; the two other constant routes, measured in the same rounds, show how much the "
+            "choice of baseline moves the ratios.",
+            f"wrk {WRK_THREADS} threads, {CONNECTIONS} connections, {seconds} s per run, {rounds} rounds with the six "
             f"targets in rotating order after a {warmup} s warm-up of each; then {single} s on one connection each.",
             "Both servers run inside `unshare -n` (a private loopback) on the same 2 cores as wrk: the baseline is "
             "`uvicorn bench.constant_app:app --workers 1` (uvloop, httptools); the stack is `marquee run "
