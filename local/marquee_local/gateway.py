@@ -50,7 +50,7 @@ DEFAULT_STATUS = {
     "BAD_REQUEST_BODY": 400,
     "BAD_REQUEST_PARAMETERS": 400,
     "EXPIRED_TOKEN": 403,
-    "INTEGRATION_FAILURE": 502,
+    "INTEGRATION_FAILURE": 504,
     "INTEGRATION_TIMEOUT": 504,
     "INVALID_API_KEY": 403,
     "MISSING_AUTHENTICATION_TOKEN": 403,
@@ -196,9 +196,14 @@ class _Decision:
 
 
 class _GatewayError(Exception):
-    def __init__(self, kind: str, message: str | None = None) -> None:
+    def __init__(self, kind: str, message: str | None = None, status: int | None = None) -> None:
         super().__init__(kind)
-        self.kind, self.message = kind, message
+        self.kind, self.message, self.status = kind, message, status
+
+
+# A Lambda proxy integration whose function fails, times out or answers something malformed: API Gateway's 502
+# "Internal server error", rendered through DEFAULT_5XX (no dedicated gateway response type covers it).
+LAMBDA_ERROR = ("DEFAULT_5XX", "Internal server error", 502)
 
 
 class LocalGateway:
@@ -355,10 +360,10 @@ class LocalGateway:
             try:
                 result = await self.lambdas.invoke(route.function, event, request_id=request_id)
             except FunctionError:
-                raise _GatewayError("INTEGRATION_FAILURE") from None
+                raise _GatewayError(*LAMBDA_ERROR) from None
             return self._from_proxy_result(result, context, method)
         except _GatewayError as error:
-            return self.gateway_response(error.kind, context, message=error.message)
+            return self.gateway_response(error.kind, context, message=error.message, status=error.status)
         except TimeoutError:
             return self.gateway_response("BAD_REQUEST_BODY", context, status=408)
 
@@ -503,7 +508,7 @@ class LocalGateway:
         """The Lambda proxy result as HTTP; a malformed one (no statusCode, a body that is not a string, a header
         HTTP cannot carry) is API Gateway's 502."""
         if not isinstance(result, Mapping) or not isinstance(result.get("statusCode"), int | str):
-            return self.gateway_response("INTEGRATION_FAILURE", context)
+            return self.gateway_response(LAMBDA_ERROR[0], context, message=LAMBDA_ERROR[1], status=LAMBDA_ERROR[2])
         raw = result.get("body") or ""
         try:
             status = int(result["statusCode"])
@@ -520,7 +525,7 @@ class LocalGateway:
                 if not _TOKEN.fullmatch(name) or _UNSAFE_VALUE.search(value):
                     raise ValueError(name)
         except (ValueError, TypeError, AttributeError, UnicodeEncodeError, binascii.Error):
-            return self.gateway_response("INTEGRATION_FAILURE", context)
+            return self.gateway_response(LAMBDA_ERROR[0], context, message=LAMBDA_ERROR[1], status=LAMBDA_ERROR[2])
         headers += [("Content-Length", str(len(body))), ("x-amzn-RequestId", str(context["requestId"]))]
         return HttpResponse(status, headers, b"" if method == "HEAD" else body)
 
