@@ -182,3 +182,121 @@ class QueryTimeoutError(MarqueeError):
     code = "query_timeout"
     status = 504
     title = "Query timed out"
+
+
+# Developer accounts (issue 8). Each refusal of the portal has its own code; none of them says whether an
+# address has an account except `email_taken`, which the duplicate rule requires.
+
+
+class InvalidEmailError(MarqueeError):
+    code = "invalid_email"
+    status = 422
+    title = "Invalid email address"
+
+
+class EmailDomainNotAllowedError(MarqueeError):
+    code = "email_domain_not_allowed"
+    status = 422
+    title = "Email provider not accepted"
+
+
+class DisposableEmailError(MarqueeError):
+    code = "disposable_email"
+    status = 422
+    title = "Disposable email address"
+
+
+class EmailTakenError(MarqueeError):
+    code = "email_taken"
+    status = 409
+    title = "Email address already registered"
+
+
+class WeakPasswordError(MarqueeError):
+    code = "weak_password"
+    status = 422
+    title = "Password too weak"
+
+
+class PasswordTooLongError(MarqueeError):
+    code = "password_too_long"
+    status = 422
+    title = "Password too long"
+
+
+class InvalidTokenError(MarqueeError):
+    """A verification or reset token that is unknown (mistyped, tampered, or never issued)."""
+
+    code = "invalid_token"
+    status = 400
+    title = "Invalid link"
+
+
+class TokenExpiredError(MarqueeError):
+    code = "token_expired"
+    status = 410
+    title = "Link expired"
+
+
+class TokenUsedError(MarqueeError):
+    code = "token_used"
+    status = 409
+    title = "Link already used"
+
+
+class InvalidCredentialsError(MarqueeError):
+    code = "invalid_credentials"
+    status = 401
+    title = "Wrong email or password"
+
+
+class EmailNotVerifiedError(MarqueeError):
+    code = "email_not_verified"
+    status = 403
+    title = "Email address not verified"
+
+
+class AccountSuspendedError(MarqueeError):
+    code = "account_suspended"
+    status = 403
+    title = "Account suspended"
+
+
+class TooManyAttemptsError(MarqueeError):
+    """A per-IP or per-account limit of the portal (signup, login, resend, reset): 429 with Retry-After."""
+
+    code = "too_many_attempts"
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int, reset_at: datetime) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.reset_at = reset_at
+
+
+class AccountLockedError(TooManyAttemptsError):
+    """Repeated failed logins locked the account for a while (429 with Retry-After)."""
+
+    code = "account_locked"
+    title = "Account temporarily locked"
+
+
+class KeyRequestPendingError(MarqueeError):
+    code = "key_request_pending"
+    status = 409
+    title = "A key request is already pending"
+
+
+class KeyRequestNotApprovedError(MarqueeError):
+    code = "key_request_not_approved"
+    status = 409
+    title = "Key request not approved"
+
+
+class NoApiKeyError(MarqueeError):
+    """The developer has no key yet (not verified) or none to replace."""
+
+    code = "no_api_key"
+    status = 409
+    title = "No API key"

@@ -1,0 +1,87 @@
+"""Per-IP and per-account limits for the portals' sensitive actions (sign-up, login, resend, reset) and lockouts
+after repeated failed logins, counted in PostgreSQL (auth_attempts) so every Lambda environment sees one count."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from movie_common.database import Connection
+from movie_common.db import auth_attempts
+from movie_common.errors import AccountLockedError, TooManyAttemptsError
+
+
+@dataclass(frozen=True)
+class AttemptLimit:
+    """At most `limit` attempts per `window` for one subject of `scope`."""
+
+    scope: str
+    limit: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """After `failures` failed attempts within `window`, the subject is locked for `duration`."""
+
+    scope: str
+    failures: int
+    window: timedelta
+    duration: timedelta
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def hit(conn: Connection, limit: AttemptLimit, subject: str, *, what: str) -> None:
+    """Count one attempt of `subject`; TooManyAttemptsError (429, Retry-After) once the window's limit is passed.
+    `what` names the action in the detail ("sign-ups from this network", "verification emails")."""
+    count = auth_attempts.count_attempt(conn, scope=limit.scope, subject=subject, window=limit.window)
+    if count.attempts > limit.limit:
+        reset_at = count.window_start + limit.window
+        retry = _seconds_until(reset_at, count.now)
+        raise TooManyAttemptsError(
+            f"Too many {what}; try again in {_human(retry)}.", retry_after=retry, reset_at=reset_at
+        )
+
+
+def ensure_unlocked(conn: Connection, lockout: Lockout, subject: str) -> None:
+    """AccountLockedError (429, Retry-After) while a lock on `subject` is in force."""
+    until, now = auth_attempts.locked_until(conn, scope=lockout.scope, subject=subject)
+    if until is not None:
+        retry = _seconds_until(until, now)
+        raise AccountLockedError(
+            f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
+            "You can reset your password meanwhile.",
+            retry_after=retry,
+            reset_at=until,
+        )
+
+
+def record_failure(conn: Connection, lockout: Lockout, subject: str) -> None:
+    """Count a failure; the one that reaches the threshold locks the subject and raises AccountLockedError."""
+    count = auth_attempts.count_attempt(conn, scope=lockout.scope, subject=subject, window=lockout.window)
+    if count.attempts >= lockout.failures:
+        until = auth_attempts.lock(conn, scope=lockout.scope, subject=subject, duration=lockout.duration)
+        retry = _seconds_until(until, count.now)
+        raise AccountLockedError(
+            f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
+            "You can reset your password meanwhile.",
+            retry_after=retry,
+            reset_at=until,
+        )
+
+
+def clear_failures(conn: Connection, lockout: Lockout, subject: str) -> None:
+    auth_attempts.clear(conn, scope=lockout.scope, subject=subject)
+
+
+def _human(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} minutes"
+    return f"{math.ceil(minutes / 60)} hours"

@@ -1,0 +1,98 @@
+"""Who may sign up: address syntax (email-validator), allowed providers, disposable domains, canonical form."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from movie_common.errors import DisposableEmailError, EmailDomainNotAllowedError, InvalidEmailError
+
+GMAIL = "gmail"
+YAHOO = "yahoo"
+OUTLOOK = "outlook"
+
+# A country-code or generic suffix after the provider's name: yahoo.com, yahoo.co.uk, yahoo.com.br, hotmail.fr.
+_SUFFIX = r"(?:[a-z]{2,3})(?:\.[a-z]{2})?"
+_PROVIDER_DOMAINS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?:gmail|googlemail)\.com$"), GMAIL),
+    (re.compile(rf"^yahoo\.{_SUFFIX}$"), YAHOO),
+    (re.compile(r"^ymail\.com$"), YAHOO),
+    (re.compile(rf"^(?:outlook|hotmail|live)\.{_SUFFIX}$"), OUTLOOK),
+    (re.compile(r"^msn\.com$"), OUTLOOK),
+)
+ALLOWED_PROVIDERS_TEXT = "Gmail, Yahoo or Outlook/Hotmail/Live"
+
+
+@dataclass(frozen=True)
+class DeveloperEmail:
+    """An accepted address: `address` as typed but normalised by email-validator (domain lower-cased),
+    `canonical` the mailbox it reaches (the uniqueness key, users.canonical_email), `provider` gmail|yahoo|outlook.
+    """
+
+    address: str
+    canonical: str
+    provider: str
+
+
+def provider_of(domain: str) -> str | None:
+    """`gmail`, `yahoo` or `outlook` for an allowed (lower-case, ASCII) domain; None for any other."""
+    for pattern, provider in _PROVIDER_DOMAINS:
+        if pattern.match(domain):
+            return provider
+    return None
+
+
+def is_disposable(domain: str) -> bool:
+    """True when the domain or any parent domain is on the `disposable-email-domains` blocklist."""
+    from disposable_email_domains import blocklist
+
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in blocklist for i in range(len(labels) - 1))
+
+
+def canonical_address(local: str, domain: str, provider: str) -> str:
+    """The mailbox an address delivers to, lower-cased: Gmail ignores dots and `+tags` in the local part and treats
+    googlemail.com as gmail.com; Outlook, Hotmail and Live ignore `+tags`; Yahoo's disposable form is
+    `base-keyword`, so everything from the first `-` is a tag."""
+    local, domain = local.lower(), domain.lower()
+    if provider == GMAIL:
+        return local.split("+", 1)[0].replace(".", "") + "@gmail.com"
+    if provider == OUTLOOK:
+        return local.split("+", 1)[0] + "@" + domain
+    if provider == YAHOO:
+        return local.split("-", 1)[0] + "@" + domain
+    return local + "@" + domain
+
+
+def check_developer_email(raw: str) -> DeveloperEmail:
+    """Accept a sign-up address or raise: InvalidEmailError (syntax, checked by email-validator without DNS),
+    DisposableEmailError (on the disposable-email-domains list), EmailDomainNotAllowedError (not Gmail, Yahoo
+    or Outlook/Hotmail/Live). Disposable is checked before the provider so that each refusal names its reason."""
+    try:
+        # No DNS: the allowed providers' domains are known to accept mail, and tests must not need a network.
+        valid = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise InvalidEmailError(str(error)) from None
+    domain = valid.ascii_domain.lower()
+    if is_disposable(domain):
+        raise DisposableEmailError(f"Addresses at {domain} are disposable; use a {ALLOWED_PROVIDERS_TEXT} address.")
+    provider = provider_of(domain)
+    if provider is None:
+        raise EmailDomainNotAllowedError(
+            f"Marquee accepts {ALLOWED_PROVIDERS_TEXT} addresses only; {domain} is not one of them."
+        )
+    canonical = canonical_address(valid.local_part, domain, provider)
+    if canonical.startswith("@"):  # "+tag@gmail.com" or "-x@yahoo.com": nothing left of the mailbox name
+        raise InvalidEmailError("The part before the @ names no mailbox.")
+    return DeveloperEmail(address=valid.normalized, canonical=canonical, provider=provider)
+
+
+def canonical_or_none(raw: str) -> str | None:
+    """The canonical form of any syntactically valid address (for look-ups at login, resend and reset, where an
+    address that could never have signed up must behave exactly like one that did not); None if invalid."""
+    try:
+        return check_developer_email(raw).canonical
+    except (InvalidEmailError, DisposableEmailError, EmailDomainNotAllowedError):
+        return None
