@@ -19,10 +19,10 @@ class SesSender:
         self.configuration_set = configuration_set
 
     def send(self, message: EmailMessage) -> str:
-        """Returns SES's MessageId; botocore's ClientError propagates (the caller decides what the user sees)."""
+        """Returns SES's MessageId; botocore's ClientError propagates (the caller decides what the user sees).
+        Recipients come from the message's To header, as SES reads them when no Destinations are given."""
         arguments: dict[str, Any] = {
             "Source": str(message["From"]),
-            "Destinations": [str(message["To"])],
             "RawMessage": {"Data": message.as_bytes()},
         }
         if self.configuration_set:

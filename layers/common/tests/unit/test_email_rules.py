@@ -1,0 +1,125 @@
+"""Sign-up address rules: syntax, allowed providers, disposable domains and canonical duplicates."""
+
+from __future__ import annotations
+
+import pytest
+
+from movie_common.email_rules import canonical_or_none, check_developer_email, is_disposable, provider_of
+from movie_common.errors import DisposableEmailError, EmailDomainNotAllowedError, InvalidEmailError
+
+
+@pytest.mark.parametrize(
+    ("domain", "provider"),
+    [
+        ("gmail.com", "gmail"),
+        ("googlemail.com", "gmail"),
+        ("yahoo.com", "yahoo"),
+        ("yahoo.co.uk", "yahoo"),
+        ("yahoo.com.br", "yahoo"),
+        ("yahoo.fr", "yahoo"),
+        ("ymail.com", "yahoo"),
+        ("outlook.com", "outlook"),
+        ("outlook.de", "outlook"),
+        ("hotmail.com", "outlook"),
+        ("hotmail.co.uk", "outlook"),
+        ("live.com", "outlook"),
+        ("live.fr", "outlook"),
+        ("msn.com", "outlook"),
+    ],
+)
+def test_allowed_provider_domains(domain: str, provider: str) -> None:
+    assert provider_of(domain) == provider
+    assert check_developer_email(f"someone@{domain}").provider == provider
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "example.com",
+        "gmail.co",
+        "mygmail.com",
+        "gmail.com.evil.io",
+        "yahoo.evil.example.com",
+        "protonmail.com",
+        "notlive.com",
+        "msn.org",
+        "icloud.com",
+    ],
+)
+def test_other_domains_are_refused_with_their_own_code(domain: str) -> None:
+    with pytest.raises(EmailDomainNotAllowedError) as refused:
+        check_developer_email(f"someone@{domain}")
+    assert refused.value.code == "email_domain_not_allowed"
+    assert domain in refused.value.detail
+
+
+@pytest.mark.parametrize("address", ["someone@mailinator.com", "x@guerrillamail.com", "x@10minutemail.com"])
+def test_disposable_domains_are_refused_before_the_provider_check(address: str) -> None:
+    with pytest.raises(DisposableEmailError) as refused:
+        check_developer_email(address)
+    assert refused.value.code == "disposable_email"
+
+
+def test_subdomains_of_disposable_domains_are_disposable() -> None:
+    assert is_disposable("inbox.mailinator.com")
+    assert not is_disposable("gmail.com")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "no-at-sign",
+        "two@@gmail.com",
+        "a b@gmail.com",
+        "ünïcode@gmail.com",
+        "x@gmail",
+        ".dot@gmail.com",
+        "+@gmail.com",
+        "-tag@yahoo.com",
+    ],
+)
+def test_bad_syntax_is_invalid_email(address: str) -> None:
+    with pytest.raises(InvalidEmailError) as refused:
+        check_developer_email(address)
+    assert refused.value.code == "invalid_email"
+
+
+@pytest.mark.parametrize(
+    ("address", "canonical"),
+    [
+        ("Jane.Doe+movies@Gmail.com", "janedoe@gmail.com"),
+        ("j.a.n.e.doe@googlemail.com", "janedoe@gmail.com"),
+        ("JaneDoe@gmail.com", "janedoe@gmail.com"),
+        ("jane.doe+news@outlook.com", "jane.doe@outlook.com"),
+        ("jane.doe+x+y@hotmail.co.uk", "jane.doe@hotmail.co.uk"),
+        ("Jane.Doe@live.com", "jane.doe@live.com"),
+        ("janedoe-shopping@yahoo.com", "janedoe@yahoo.com"),
+        ("janedoe-a-b@ymail.com", "janedoe@ymail.com"),
+        ("jane.doe@yahoo.co.uk", "jane.doe@yahoo.co.uk"),
+    ],
+)
+def test_canonical_forms(address: str, canonical: str) -> None:
+    assert check_developer_email(address).canonical == canonical
+
+
+def test_distinct_mailboxes_stay_distinct() -> None:
+    # Outlook keeps dots; hotmail and outlook are different mailboxes; a Yahoo + is not a tag.
+    assert (
+        check_developer_email("jane.doe@outlook.com").canonical
+        != check_developer_email("janedoe@outlook.com").canonical
+    )
+    assert check_developer_email("jane@outlook.com").canonical != check_developer_email("jane@hotmail.com").canonical
+    assert check_developer_email("jane@yahoo.com").canonical != check_developer_email("jane@ymail.com").canonical
+
+
+def test_the_address_keeps_what_was_typed_with_the_domain_normalised() -> None:
+    accepted = check_developer_email("  Jane.Doe+movies@GMAIL.com ")
+    assert accepted.address == "Jane.Doe+movies@gmail.com"
+
+
+def test_canonical_or_none_hides_which_rule_failed() -> None:
+    assert canonical_or_none("Jane.Doe@gmail.com") == "janedoe@gmail.com"
+    assert canonical_or_none("x@example.com") is None
+    assert canonical_or_none("x@mailinator.com") is None
+    assert canonical_or_none("nonsense") is None
