@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast install browser lint typecheck sam-check bench examples catalogue clean
+.PHONY: run test test-fast install site browser lint typecheck sam-check bench examples catalogue clean
 
 # A virtual environment made by another Python (say 3.12) is rebuilt, not reused: the project needs 3.11. Checked on
 # every make run, since its stamp file alone would look up to date.
@@ -41,8 +41,25 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 
 install: $(BIN)/.installed
 
+## The portal's front-end libraries: npm installs the locked versions, vendor/ gets the files the pages load.
+VENDOR := site/vendor
+$(VENDOR)/.built: site/package.json site/package-lock.json
+	cd site && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/bootstrap/css $(VENDOR)/bootstrap/js $(VENDOR)/chart.js $(VENDOR)/swagger-ui
+	cp site/node_modules/bootstrap/dist/css/bootstrap.min.css $(VENDOR)/bootstrap/css/
+	cp site/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/js/
+	cp site/node_modules/bootstrap/LICENSE $(VENDOR)/bootstrap/
+	cp site/node_modules/chart.js/dist/chart.umd.js site/node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js/
+	cp site/node_modules/swagger-ui-dist/swagger-ui-bundle.js site/node_modules/swagger-ui-dist/swagger-ui.css \
+	   site/node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui/
+	touch $@
+
+site: $(VENDOR)/.built
+
+
 ## Start the whole local stack: embedded PostgreSQL, migrations, catalogue, gateway on :8000.
-run: install
+run: install site
 	$(BIN)/marquee run
 
 lint: install
@@ -68,7 +85,7 @@ browser:
 	  fi; }
 
 ## Install everything and run every check and test.
-test: install lint typecheck sam-check browser
+test: install site lint typecheck sam-check browser
 	$(BIN)/pytest
 
 ## The inner loop: lint, types and every test not marked slow (under a minute).
@@ -89,4 +106,4 @@ catalogue: install
 	$(BIN)/python scripts/build_catalogue.py
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .marquee
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .marquee site/node_modules $(VENDOR)

@@ -1,0 +1,221 @@
+"""The portal site on the one-machine stack (what S3 + CloudFront serve in AWS): site/ as static files with the
+same security headers, /config.js pointing at the local API, and the local outbox's pages (/outbox/)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import html
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SITE_DIR = REPO_ROOT / "site"
+_EML_NAME = re.compile(r"^[0-9TZ]+-[0-9a-f]{8}\.eml$")
+_LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL (the CSP's connect-src needs the API's origin, not its path)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy(api_base: str) -> str:
+    """The portal's CSP: scripts and styles from the site itself only (no inline code, no CDN), API calls to
+    the site and the API's origin, nothing may frame the portal. The same policy is set by CloudFront in AWS."""
+    connect = " ".join(filter(None, ["'self'", origin_of(api_base)]))
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        f"font-src 'self' data:; connect-src {connect}; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(api_base: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(api_base),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        # Tokens travel in verify/reset links: never leak a page's URL to another origin.
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response; HTML and /config.js are never cached (deploys change them)."""
+
+    def __init__(self, app: ASGIApp, *, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] not in {k for k, _ in self.headers}]
+                headers.extend(self.headers)
+                if path.endswith((".html", "/", ".js")) and not path.startswith("/vendor/"):
+                    headers.append((b"cache-control", b"no-cache"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    name: str
+    to: str
+    subject: str
+    date: str
+
+
+def read_message(path: Path) -> EmailMessage:
+    with path.open("rb") as handle:
+        message = email.message_from_binary_file(handle, policy=email.policy.default)
+    if not isinstance(message, EmailMessage):  # policy.default always builds one; this narrows the type
+        raise TypeError(f"{path} did not parse as an email message")
+    return message
+
+
+def list_outbox(folder: Path) -> list[OutboxEntry]:
+    """The outbox's messages, newest first (file names start with their UTC time)."""
+    if not folder.is_dir():
+        return []
+    entries = []
+    for path in sorted(folder.glob("*.eml"), reverse=True):
+        message = read_message(path)
+        entries.append(OutboxEntry(path.name, str(message["To"]), str(message["Subject"]), str(message["Date"])))
+    return entries
+
+
+def _text_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
+
+
+def _links(message: EmailMessage) -> list[str]:
+    found: list[str] = []
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            for link in _LINK.findall(part.get_content()):
+                link = html.unescape(link)
+                if link not in found:
+                    found.append(link)
+    return found
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"""<!doctype html>
+<html lang="en" data-bs-theme="light">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · Marquee local outbox</title>
+<link rel="stylesheet" href="/vendor/bootstrap/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css">
+<script src="/config.js"></script><script src="/assets/app.js"></script></head>
+<body><header data-site-header></header><main id="main" class="container py-4">{body}</main></body></html>"""
+    )
+
+
+def _rows(entries: Iterable[OutboxEntry]) -> str:
+    return "".join(
+        f"<tr data-outbox-message><td>{html.escape(e.date)}</td><td>{html.escape(e.to)}</td>"
+        f'<td><a href="/outbox/{html.escape(e.name)}">{html.escape(e.subject)}</a></td></tr>'
+        for e in entries
+    )
+
+
+def outbox_routes(folder: Path) -> list[Route]:
+    """The outbox pages: /outbox/ lists the .eml files, /outbox/<name> shows one (its links clickable),
+    ?raw=1 downloads it."""
+
+    async def outbox(request: Request) -> Response:
+        entries = list_outbox(folder)
+        table = (
+            '<table class="table table-sm"><thead><tr><th scope="col">Sent</th><th scope="col">To</th>'
+            f'<th scope="col">Subject</th></tr></thead><tbody>{_rows(entries)}</tbody></table>'
+            if entries
+            else '<p class="text-body-secondary" data-outbox-empty>No messages yet.</p>'
+        )
+        return _page(
+            "Outbox",
+            f'<h1 class="h3">Local outbox</h1><p class="small text-body-secondary">Mail the one-machine stack would '
+            f"have sent, newest first, from <code>{html.escape(str(folder))}</code>.</p>{table}",
+        )
+
+    async def outbox_message(request: Request) -> Response:
+        name = request.path_params["name"]
+        path = folder / name
+        if not _EML_NAME.match(name) or not path.is_file():
+            return PlainTextResponse("No such message", status_code=404)
+        if request.query_params.get("raw") == "1":
+            return FileResponse(path, media_type="message/rfc822", filename=name)
+        message = read_message(path)
+        links = "".join(
+            f'<li><a href="{html.escape(link)}" data-outbox-link>{html.escape(link)}</a></li>'
+            for link in _links(message)
+        )
+        return _page(
+            str(message["Subject"]),
+            f'<p><a href="/outbox/">&larr; Outbox</a></p><h1 class="h4">{html.escape(str(message["Subject"]))}</h1>'
+            f'<dl class="row small"><dt class="col-3 col-md-2">From</dt><dd class="col-9 col-md-10">'
+            f'{html.escape(str(message["From"]))}</dd><dt class="col-3 col-md-2">To</dt><dd class="col-9 col-md-10">'
+            f'{html.escape(str(message["To"]))}</dd><dt class="col-3 col-md-2">Date</dt><dd class="col-9 col-md-10">'
+            f'{html.escape(str(message["Date"]))}</dd></dl><h2 class="h6">Links</h2><ul>{links}</ul>'
+            f'<h2 class="h6">Plain-text part</h2><pre class="bg-body-tertiary border rounded p-3 code-sample" '
+            f"data-outbox-text>{html.escape(_text_part(message))}</pre>"
+            f'<p><a href="/outbox/{html.escape(name)}?raw=1">Download the .eml</a></p>',
+        )
+
+    async def outbox_redirect(request: Request) -> Response:
+        return RedirectResponse("/outbox/", status_code=308)
+
+    return [
+        Route("/outbox", outbox_redirect),
+        Route("/outbox/", outbox),
+        Route("/outbox/{name}", outbox_message),
+    ]
+
+
+def create_site_app(*, api_base: str, outbox_dir: Path | None, site_dir: Path = SITE_DIR) -> ASGIApp:
+    """The portal as an ASGI app: `api_base` is the public API's URL (written into /config.js and the CSP);
+    `outbox_dir` enables the outbox pages (None hides them, as in AWS)."""
+    config_js = "window.MARQUEE_CONFIG = " + json.dumps({"apiBase": api_base.rstrip("/")}) + ";\n"
+
+    async def config(request: Request) -> Response:
+        return Response(config_js, media_type="text/javascript")
+
+    async def not_published(request: Request) -> Response:
+        return PlainTextResponse("Not found", status_code=404)
+
+    # Build inputs stay out of the site, as they stay out of the S3 bucket.
+    routes: list[Route | Mount] = [
+        Route("/config.js", config),
+        Route("/node_modules/{rest:path}", not_published),
+        Route("/package.json", not_published),
+        Route("/package-lock.json", not_published),
+    ]
+    if outbox_dir is not None:
+        routes += outbox_routes(outbox_dir)
+    routes.append(Mount("/", StaticFiles(directory=site_dir, html=True, check_dir=True)))
+    app = Starlette(routes=routes)
+    return SecurityHeaders(app, headers=security_headers(api_base))

@@ -1,0 +1,443 @@
+/* Dashboard: the new key once, the masked key and reissue requests, usage windows, the 30-day chart, the request
+   log, example calls, the playground and the API reference. Every figure comes from the developer's own
+   /auth/* routes with the session token; the playground calls the public API with an API key. */
+(function () {
+  "use strict";
+  var M = window.Marquee;
+  var el = M.el;
+
+  var state = { me: null, justShownKey: null, logPage: 1, logPages: 1, chart: null, usage: null };
+
+  /* ---------- the new key, shown once ---------- */
+  function showNewKey(rawKey) {
+    var panel = document.querySelector("[data-new-key]");
+    panel.querySelector("[data-new-key-value]").value = rawKey;
+    panel.classList.remove("d-none");
+    state.justShownKey = rawKey;
+    var keyInput = document.querySelector("[data-pg-key]");
+    if (keyInput && !keyInput.value) keyInput.value = rawKey;
+    panel.focus();
+  }
+
+  function takeHandedOverKey() {
+    var raw = null;
+    try {
+      raw = window.sessionStorage.getItem("marquee.newKey");
+      window.sessionStorage.removeItem("marquee.newKey");
+    } catch (e) {
+      raw = null;
+    }
+    if (raw) showNewKey(raw);
+  }
+
+  function bindCopy() {
+    document.querySelector("[data-copy-key]").addEventListener("click", async function () {
+      var value = document.querySelector("[data-new-key-value]").value;
+      var status = document.querySelector("[data-copy-status]");
+      try {
+        await M.copyText(value);
+        status.textContent = "Copied to the clipboard.";
+      } catch (e) {
+        document.querySelector("[data-new-key-value]").select();
+        status.textContent = "Copy failed: the key is selected, press Ctrl+C (or \u2318C).";
+      }
+    });
+  }
+
+  /* ---------- profile and key ---------- */
+  function text(selector, value) {
+    var node = document.querySelector(selector);
+    if (node) node.textContent = value === null || value === undefined || value === "" ? "\u2014" : String(value);
+  }
+
+  async function loadMe() {
+    var me = (await M.api("/auth/me", { auth: true })).data;
+    state.me = me;
+    document.querySelector("[data-welcome]").textContent = "Signed in as " + me.name + " (" + me.email + ").";
+    text("[data-key-plan]", me.plan ? me.plan.name : "");
+    if (me.key) {
+      text("[data-key-masked]", me.key.masked);
+      text("[data-key-status]", me.key.status);
+      text("[data-key-created]", M.formatTime(me.key.created_at));
+      text("[data-key-used]", me.key.last_used_at ? M.formatTime(me.key.last_used_at) : "never");
+    } else {
+      text("[data-key-masked]", "No key yet");
+    }
+    renderExamples();
+  }
+
+  /* ---------- reissue requests ---------- */
+  async function loadKeyRequests() {
+    var list = document.querySelector("[data-key-requests]");
+    var requests = (await M.api("/auth/key-requests", { auth: true })).data.results || [];
+    list.replaceChildren();
+    requests.forEach(function (request) {
+      var item = el("li", { className: "list-group-item px-0", "data-key-request": String(request.id) }, [
+        el("div", { className: "d-flex justify-content-between gap-2" }, [
+          el("span", { text: M.formatTime(request.created_at) }),
+          el("span", { className: "badge text-bg-" + badgeFor(request), text: labelFor(request) }),
+        ]),
+        el("div", { className: "text-body-secondary text-truncate", text: request.reason }),
+      ]);
+      if (request.decision_note) item.append(el("div", { className: "fst-italic", text: request.decision_note }));
+      if (request.status === "approved" && !request.fulfilled_at) {
+        var reveal = el("button", { type: "button", className: "btn btn-sm btn-success mt-1", text: "Reveal my new key" });
+        reveal.addEventListener("click", async function () {
+          reveal.disabled = true;
+          try {
+            var claimed = (await M.api("/auth/key-requests/" + request.id + "/claim", { method: "POST", auth: true })).data;
+            showNewKey(claimed.api_key);
+            await Promise.all([loadMe(), loadKeyRequests()]);
+          } catch (error) {
+            reveal.disabled = false;
+            pageAlert(error.message);
+          }
+        });
+        item.append(reveal);
+      }
+      list.append(item);
+    });
+    var open = requests.some(function (r) {
+      return r.status === "pending" || (r.status === "approved" && !r.fulfilled_at);
+    });
+    if (open) document.querySelector("[data-key-request-box]").open = true;
+  }
+
+  function labelFor(request) {
+    if (request.status === "approved") return request.fulfilled_at ? "replaced" : "approved";
+    return request.status;
+  }
+
+  function badgeFor(request) {
+    return { pending: "secondary", approved: "success", denied: "danger" }[request.status] || "secondary";
+  }
+
+  function bindKeyRequestForm() {
+    var form = document.querySelector("[data-key-request-form]");
+    M.bindForm(form, async function (values) {
+      await M.api("/auth/key-requests", { method: "POST", auth: true, body: { reason: values.reason.trim() } });
+      form.reset();
+      await loadKeyRequests();
+    });
+  }
+
+  /* ---------- usage windows ---------- */
+  function renderWindow(name, window_) {
+    var box = document.querySelector('[data-window="' + name + '"]');
+    var bar = box.querySelector("[data-window-bar]");
+    var fill = bar.querySelector(".progress-bar");
+    if (!window_) {
+      box.querySelector("[data-window-text]").textContent = "No key";
+      return;
+    }
+    if (window_.limit === null || window_.limit === undefined) {
+      box.querySelector("[data-window-text]").textContent = window_.used.toLocaleString() + " used \u00b7 no cap";
+      fill.style.width = "0%";
+      bar.setAttribute("aria-valuenow", "0");
+    } else {
+      var percent = window_.limit > 0 ? Math.min(100, Math.round((window_.used / window_.limit) * 100)) : 100;
+      box.querySelector("[data-window-text]").textContent =
+        window_.used.toLocaleString() + " of " + window_.limit.toLocaleString() + " (" + window_.remaining.toLocaleString() + " left)";
+      fill.style.width = percent + "%";
+      fill.classList.toggle("bg-danger", percent >= 90);
+      bar.setAttribute("aria-valuenow", String(percent));
+      bar.setAttribute("aria-valuetext", window_.used + " of " + window_.limit + " requests used");
+    }
+    box.querySelector("[data-window-reset]").textContent = window_.reset_at ? "Resets " + M.formatTime(window_.reset_at) : "";
+  }
+
+  async function loadUsage() {
+    var usage = (await M.api("/auth/usage", { auth: true })).data;
+    state.usage = usage;
+    renderWindow("day", usage.windows && usage.windows.day);
+    renderWindow("minute", usage.windows && usage.windows.minute);
+    text("[data-total-requests]", Number(usage.total_requests || 0).toLocaleString());
+    renderChart();
+  }
+
+  /* ---------- 30-day chart ---------- */
+  var PALETTE = ["#0d6efd", "#20c997", "#fd7e14", "#6f42c1", "#d63384", "#198754", "#0dcaf0", "#ffc107", "#6c757d", "#dc3545"];
+  var OUTCOME_COLORS = { "2xx": "#198754", "4xx": "#fd7e14", "429": "#dc3545" };
+
+  function chartBy() {
+    var checked = document.querySelector('input[name="chart-by"]:checked');
+    return checked ? checked.value : "endpoints";
+  }
+
+  function renderChart() {
+    var usage = state.usage;
+    if (!usage || !window.Chart) return;
+    var series = usage.series || { days: [], endpoints: {}, outcomes: {} };
+    var group = series[chartBy()] || {};
+    var names = Object.keys(group);
+    var datasets = names.map(function (name, index) {
+      var color = OUTCOME_COLORS[name] || PALETTE[index % PALETTE.length];
+      return { label: name, data: group[name], backgroundColor: color, borderColor: color, stack: "requests" };
+    });
+    var total = names.reduce(function (sum, name) {
+      return sum + group[name].reduce(function (a, b) { return a + b; }, 0);
+    }, 0);
+    document.querySelector("[data-chart-summary]").textContent =
+      total.toLocaleString() + " requests in the last 30 days" + (names.length ? " across " + names.join(", ") + "." : ".");
+    var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
+    window.Chart.defaults.color = dark ? "#dee2e6" : "#212529";
+    window.Chart.defaults.borderColor = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.1)";
+    var labels = (series.days || []).map(function (day) { return day.slice(5); });
+    if (state.chart) state.chart.destroy();
+    state.chart = new window.Chart(document.querySelector("[data-usage-chart]"), {
+      type: "bar",
+      data: { labels: labels, datasets: datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { position: "bottom" } },
+      },
+    });
+  }
+
+  /* ---------- request log ---------- */
+  function statusBadge(status) {
+    var tone = status >= 500 ? "danger" : status === 429 ? "warning" : status >= 400 ? "secondary" : "success";
+    return el("span", { className: "badge text-bg-" + tone, text: String(status) });
+  }
+
+  async function loadLog(page) {
+    var data = (await M.api("/auth/requests", { auth: true, query: { page: page, per_page: 20 } })).data;
+    state.logPage = data.page;
+    state.logPages = Math.max(1, data.total_pages);
+    var body = document.querySelector("[data-request-log] tbody");
+    body.replaceChildren();
+    if (!data.results.length) {
+      body.append(el("tr", {}, [el("td", { colspan: "4", className: "text-body-secondary", text: "No requests yet. Try the playground below." })]));
+    }
+    data.results.forEach(function (row) {
+      body.append(
+        el("tr", { "data-log-row": "" }, [
+          el("td", { text: M.formatTime(row.time) }),
+          el("td", { text: row.method }),
+          el("td", {}, [el("code", { text: row.endpoint })]),
+          el("td", {}, [statusBadge(row.status)]),
+        ])
+      );
+    });
+    document.querySelector("[data-log-page]").textContent = "Page " + state.logPage + " of " + state.logPages;
+    document.querySelector("[data-log-newer]").disabled = state.logPage <= 1;
+    document.querySelector("[data-log-older]").disabled = state.logPage >= state.logPages;
+  }
+
+  function bindLogPager() {
+    document.querySelector("[data-log-newer]").addEventListener("click", function () {
+      loadLog(Math.max(1, state.logPage - 1)).catch(pageError);
+    });
+    document.querySelector("[data-log-older]").addEventListener("click", function () {
+      loadLog(state.logPage + 1).catch(pageError);
+    });
+  }
+
+  /* ---------- example calls ---------- */
+  function renderExamples() {
+    var key = state.me && state.me.key ? state.me.key.masked : "YOUR_API_KEY";
+    var path = document.querySelector("[data-example-endpoint]").value;
+    var url = (M.apiBase || window.location.origin) + path;
+    var samples = {
+      curl: 'curl -H "X-API-KEY: ' + key + '" \\\n  "' + url + '"',
+      js:
+        'const response = await fetch("' + url + '", {\n  headers: { "X-API-KEY": "' + key + '" },\n});\n' +
+        "if (!response.ok) throw new Error((await response.json()).detail);\nconst data = await response.json();\nconsole.log(data.results);",
+      python:
+        "import requests\n\nresponse = requests.get(\n    \"" + url + "\",\n    headers={\"X-API-KEY\": \"" + key + "\"},\n    timeout=10,\n)\nresponse.raise_for_status()\nprint(response.json()[\"results\"])",
+    };
+    Object.keys(samples).forEach(function (name) {
+      document.querySelector('[data-example="' + name + '"]').textContent = samples[name];
+    });
+  }
+
+  /* ---------- playground ---------- */
+  var ENDPOINTS = [
+    { path: "/movies", params: ["page", "per_page", "sort", "type"] },
+    { path: "/movies/{id}", params: ["id"] },
+    { path: "/search", params: ["title", "genre", "year", "year_from", "year_to", "director", "actor", "q", "sort", "page", "per_page"] },
+    { path: "/search/suggest", params: ["q"] },
+    { path: "/genres", params: [] },
+    { path: "/movies/trending", params: ["page", "per_page"] },
+    { path: "/movies/popular", params: ["page", "per_page"] },
+    { path: "/movies/upcoming", params: ["page", "per_page"] },
+    { path: "/movies/{id}/similar", params: ["id"] },
+    { path: "/usage", params: [] },
+  ];
+  var NUMERIC = { page: true, per_page: true, id: true, year: true, year_from: true, year_to: true };
+
+  function currentEndpoint() {
+    var select = document.querySelector("[data-pg-endpoint]");
+    return ENDPOINTS[Number(select.value)] || ENDPOINTS[0];
+  }
+
+  function renderParams() {
+    var holder = document.querySelector("[data-pg-params]");
+    holder.replaceChildren();
+    currentEndpoint().params.forEach(function (name) {
+      var id = "pg-param-" + name;
+      var input = el("input", { id: id, name: "param:" + name, className: "form-control form-control-sm", autocomplete: "off" });
+      if (NUMERIC[name]) {
+        input.setAttribute("inputmode", "numeric");
+      }
+      if (name === "id") input.setAttribute("required", "");
+      if (name === "title") {
+        input.setAttribute("list", "pg-title-suggestions");
+        input.setAttribute("data-pg-title", "");
+        input.addEventListener("input", suggestTitles);
+      }
+      holder.append(
+        el("div", { className: "col-6 col-md-3" }, [
+          el("label", { for: id, className: "form-label small mb-0", text: name + (name === "id" ? " (required)" : "") }),
+          input,
+        ])
+      );
+    });
+  }
+
+  var suggestTimer = null;
+  function suggestTitles(event) {
+    var value = event.target.value.trim();
+    var key = document.querySelector("[data-pg-key]").value.trim();
+    window.clearTimeout(suggestTimer);
+    if (value.length < 2 || !key) return;
+    suggestTimer = window.setTimeout(async function () {
+      try {
+        var response = await fetch(M.apiUrl("/search/suggest?q=" + encodeURIComponent(value)), {
+          headers: { "X-API-KEY": key, Accept: "application/json" },
+          credentials: "omit",
+        });
+        if (!response.ok) return;
+        var data = await response.json();
+        var list = document.querySelector("[data-pg-suggestions]");
+        list.replaceChildren();
+        (data.results || []).forEach(function (movie) {
+          list.append(el("option", { value: movie.title, label: movie.title + (movie.year ? " (" + movie.year + ")" : "") }));
+        });
+      } catch (e) {
+        /* suggestions are a convenience: the form works without them */
+      }
+    }, 250);
+  }
+
+  function buildUrl(values) {
+    var endpoint = currentEndpoint();
+    var path = endpoint.path;
+    var query = new URLSearchParams();
+    var problems = [];
+    endpoint.params.forEach(function (name) {
+      var value = (values["param:" + name] || "").trim();
+      if (name === "id") {
+        if (!/^\d+$/.test(value)) problems.push({ name: "param:id", reason: "Enter a movie id (a number)." });
+        path = path.replace("{id}", encodeURIComponent(value));
+      } else if (value) {
+        query.append(name, value);
+      }
+    });
+    if (problems.length) throw new M.ApiError(422, { detail: problems[0].reason, errors: problems });
+    var qs = query.toString();
+    return M.apiUrl(path) + (qs ? "?" + qs : "");
+  }
+
+  function bindPlayground() {
+    var select = document.querySelector("[data-pg-endpoint]");
+    ENDPOINTS.forEach(function (endpoint, index) {
+      select.append(el("option", { value: String(index), text: "GET " + endpoint.path }));
+    });
+    select.addEventListener("change", renderParams);
+    renderParams();
+    var keyInput = document.querySelector("[data-pg-key]");
+    var toggle = document.querySelector("[data-pg-key-toggle]");
+    toggle.addEventListener("click", function () {
+      var show = keyInput.type === "password";
+      keyInput.type = show ? "text" : "password";
+      toggle.textContent = show ? "Hide" : "Show";
+      toggle.setAttribute("aria-pressed", String(show));
+    });
+    var form = document.querySelector("[data-playground-form]");
+    M.bindForm(form, async function (values) {
+      var key = (values.key || "").trim();
+      if (!key) {
+        throw new M.ApiError(422, { detail: "Paste your API key first.", errors: [{ name: "key", reason: "Paste your API key first." }] });
+      }
+      var url = buildUrl(values);
+      var started = performance.now();
+      var response;
+      try {
+        response = await fetch(url, { headers: { "X-API-KEY": key, Accept: "application/json" }, credentials: "omit", cache: "no-store" });
+      } catch (e) {
+        throw new M.ApiError(0, { detail: "The API at " + M.apiBase + " could not be reached." });
+      }
+      var elapsed = Math.round(performance.now() - started);
+      var body = await response.text();
+      showResult(response, url, body, elapsed);
+      refreshAfterCall();
+    });
+  }
+
+  function showResult(response, url, body, elapsed) {
+    var result = document.querySelector("[data-pg-result]");
+    var status = result.querySelector("[data-pg-status]");
+    status.textContent = response.status + " " + (response.statusText || "");
+    status.className = "badge text-bg-" + (response.ok ? "success" : response.status === 429 ? "warning" : "danger");
+    result.querySelector("[data-pg-url]").textContent = url;
+    result.querySelector("[data-pg-time]").textContent = elapsed + " ms";
+    var lines = [];
+    response.headers.forEach(function (value, name) {
+      lines.push(name + ": " + value);
+    });
+    result.querySelector("[data-pg-headers]").textContent = lines.sort().join("\n");
+    var pretty = body;
+    try {
+      pretty = JSON.stringify(JSON.parse(body), null, 2);
+    } catch (e) {
+      /* not JSON: shown as it came */
+    }
+    result.querySelector("[data-pg-body]").textContent = pretty;
+    result.classList.remove("d-none");
+  }
+
+  function refreshAfterCall() {
+    Promise.all([loadUsage(), loadLog(1), loadMe()]).catch(pageError);
+  }
+
+  /* ---------- API reference ---------- */
+  function loadReference() {
+    var openapi = M.apiUrl("/openapi.json");
+    document.querySelector("[data-openapi-link]").href = openapi;
+    if (!window.SwaggerUIBundle) return;
+    window.SwaggerUIBundle({ url: openapi, dom_id: "#swagger-ui", deepLinking: false, tryItOutEnabled: false });
+  }
+
+  /* ---------- page ---------- */
+  function pageAlert(message) {
+    var alert = document.querySelector("[data-page-alert]");
+    alert.textContent = message;
+    alert.classList.remove("d-none");
+  }
+
+  function pageError(error) {
+    if (error && error.status === 401) return; // redirected to sign-in
+    pageAlert((error && error.message) || "Something went wrong.");
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!M.requireSession()) return;
+    bindCopy();
+    bindKeyRequestForm();
+    bindLogPager();
+    bindPlayground();
+    takeHandedOverKey();
+    document.querySelector("[data-example-endpoint]").addEventListener("change", renderExamples);
+    document.querySelectorAll('input[name="chart-by"]').forEach(function (radio) {
+      radio.addEventListener("change", renderChart);
+    });
+    document.addEventListener("marquee:theme", renderChart);
+    renderExamples();
+    Promise.all([loadMe(), loadUsage(), loadLog(1), loadKeyRequests()]).catch(pageError);
+    loadReference();
+  });
+})();

@@ -1,0 +1,112 @@
+"""The local portal server: static pages with security headers, /config.js, and the outbox pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from marquee_local.site_server import SITE_DIR, create_site_app
+from movie_common.mail import OutboxSender, compose
+
+API = "http://127.0.0.1:8123"
+LINK = "http://127.0.0.1:8080/verify.html?token=" + "A" * 43
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Path:
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def client(outbox: Path) -> TestClient:
+    return TestClient(create_site_app(api_base=API + "/", outbox_dir=outbox))
+
+
+def test_config_points_at_the_api(client: TestClient) -> None:
+    response = client.get("/config.js")
+    assert response.status_code == 200
+    assert response.text == 'window.MARQUEE_CONFIG = {"apiBase": "http://127.0.0.1:8123"};\n'
+    assert response.headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/",
+        "/index.html",
+        "/signup.html",
+        "/login.html",
+        "/verify.html",
+        "/resend.html",
+        "/forgot.html",
+        "/reset.html",
+        "/dashboard.html",
+        "/docs.html",
+    ],
+)
+def test_pages_carry_the_security_headers(client: TestClient, page: str) -> None:
+    response = client.get(page)
+    assert response.status_code == 200 and "<html" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    assert f"connect-src 'self' {API};" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "unsafe-inline" not in csp
+
+
+def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
+    for page in SITE_DIR.glob("*.html"):
+        text = page.read_text()
+        assert "<script>" not in text and " style=" not in text and "onclick" not in text, page.name
+
+
+def test_build_inputs_are_not_published(client: TestClient) -> None:
+    assert client.get("/package.json").status_code == 404
+    assert client.get("/node_modules/bootstrap/package.json").status_code == 404
+
+
+def test_vendor_files_are_served_when_built(client: TestClient) -> None:
+    if not (SITE_DIR / "vendor" / ".built").exists():
+        pytest.skip("run `make site` first")
+    for path in (
+        "/vendor/bootstrap/css/bootstrap.min.css",
+        "/vendor/bootstrap/js/bootstrap.bundle.min.js",
+        "/vendor/chart.js/chart.umd.js",
+        "/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/vendor/swagger-ui/swagger-ui.css",
+    ):
+        assert client.get(path).status_code == 200, path
+
+
+def test_outbox_lists_and_shows_messages_with_their_links(client: TestClient, outbox: Path) -> None:
+    assert "No messages yet" in client.get("/outbox/").text
+    name = OutboxSender(outbox).send(
+        compose(
+            sender="Marquee <no-reply@marquee.local>",
+            to="jane@gmail.com",
+            subject="Confirm <your> email",
+            text=f"Open {LINK}",
+            html=f'<a href="{LINK}">Confirm</a>',
+        )
+    )
+    listing = client.get("/outbox/")
+    assert "Confirm &lt;your&gt; email" in listing.text and f'href="/outbox/{name}"' in listing.text
+    page = client.get(f"/outbox/{name}")
+    assert page.status_code == 200
+    assert f'href="{LINK}"' in page.text
+    raw = client.get(f"/outbox/{name}?raw=1")
+    assert raw.headers["content-type"].startswith("message/rfc822") and b"jane@gmail.com" in raw.content
+
+
+@pytest.mark.parametrize("name", ["..%2F..%2Fetc%2Fpasswd", "nope.eml", "20260101T000000Z-zzzzzzzz.eml"])
+def test_outbox_serves_only_its_own_files(client: TestClient, name: str) -> None:
+    assert client.get(f"/outbox/{name}").status_code == 404
+
+
+def test_without_an_outbox_the_pages_do_not_exist(tmp_path: Path) -> None:
+    client = TestClient(create_site_app(api_base=API, outbox_dir=None))
+    assert client.get("/outbox/").status_code == 404
