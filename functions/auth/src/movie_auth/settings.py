@@ -1,5 +1,6 @@
-"""KeyAuthorizerFunction's settings, read once at cold start: the shared database settings and the gateway key of
-each tier's usage plan (USAGE_PLAN_KEYS, set by template.yaml)."""
+"""AuthFunction's settings, read once at cold start. The function has two entry points: the key authorizer
+(USAGE_PLAN_KEYS: the gateway key of each tier's usage plan) and the developer portal's app (CORS origin, portal
+URL for emailed links, default plan, mail backend)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import functools
 from dataclasses import dataclass
 
 from movie_common.errors import ConfigurationError
-from movie_common.settings import Settings, env_json_object, get_settings
+from movie_common.mail import MailSettings, load_mail_settings
+from movie_common.settings import Settings, env_json_object, env_str, get_settings
 
 TIERS = ("free", "pro", "unlimited")
 
@@ -31,3 +33,39 @@ def load_authorizer_settings() -> AuthorizerSettings:
 @functools.cache
 def authorizer_settings() -> AuthorizerSettings:
     return load_authorizer_settings()
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The portal app's settings. CORS_ALLOW_ORIGIN: the portal site's origin (movie_web.settings); PORTAL_URL:
+    where emailed links point (default: that origin, https required outside local mode); DEFAULT_PLAN: the plan
+    of keys issued on verification (default free); mail: MAIL_BACKEND and the rest (movie_common.mail)."""
+
+    portal_url: str
+    default_plan: str
+    mail: MailSettings
+    cors_allow_origin: str = "http://127.0.0.1:8080"
+
+
+def load_auth_settings() -> AuthSettings:
+    """Fails naming the variable when one is missing or malformed (ConfigurationError)."""
+    from movie_web.settings import cors_allow_origin  # the portal app has the web layer; the authorizer does not
+
+    common = get_settings()
+    origin = cors_allow_origin(common)
+    portal_url = (env_str("PORTAL_URL") or origin).rstrip("/")
+    if not portal_url.startswith(("https://", "http://")):
+        raise ConfigurationError(f"PORTAL_URL must be the portal's http(s) origin, got {portal_url!r}")
+    if not common.is_local and not portal_url.startswith("https://"):
+        raise ConfigurationError("PORTAL_URL must use https outside local mode (links carry one-time tokens)")
+    return AuthSettings(
+        portal_url=portal_url,
+        default_plan=env_str("DEFAULT_PLAN", "free") or "free",
+        mail=load_mail_settings(local=common.is_local),
+        cors_allow_origin=origin,
+    )
+
+
+@functools.cache
+def auth_settings() -> AuthSettings:
+    return load_auth_settings()

@@ -300,3 +300,17 @@ class NoApiKeyError(MarqueeError):
     code = "no_api_key"
     status = 409
     title = "No API key"
+
+
+class KeyAlreadyRevealedError(MarqueeError):
+    code = "key_already_revealed"
+    status = 409
+    title = "Key already revealed"
+
+
+class MailUnavailableError(MarqueeError):
+    """The mail backend refused or could not be reached; what was saved stays saved and a resend can follow."""
+
+    code = "mail_unavailable"
+    status = 503
+    title = "Email could not be sent"

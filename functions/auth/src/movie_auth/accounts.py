@@ -1,0 +1,475 @@
+"""Use cases of the developer portal (sign-up, verification, sessions, passwords, dashboard data, key reissue);
+framework-free: the routes call these, SQL stays in movie_common.db."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+
+from email_validator import EmailNotValidError, validate_email
+
+from movie_auth import messages
+from movie_auth.settings import AuthSettings
+from movie_common import access, attempt_limits
+from movie_common.attempt_limits import AttemptLimit, Lockout
+from movie_common.database import Connection
+from movie_common.db import developer_usage, developers, key_requests, one_time_tokens, plans
+from movie_common.db.developers import Developer
+from movie_common.db.key_requests import KeyRequest
+from movie_common.email_rules import canonical_or_none, check_developer_email
+from movie_common.errors import (
+    AccountSuspendedError,
+    EmailNotVerifiedError,
+    EmailTakenError,
+    InvalidCredentialsError,
+    InvalidEmailError,
+    InvalidParameter,
+    InvalidTokenError,
+    KeyAlreadyRevealedError,
+    KeyRequestNotApprovedError,
+    KeyRequestPendingError,
+    MailUnavailableError,
+    NoApiKeyError,
+    NotFoundError,
+    RequestValidationError,
+    TokenExpiredError,
+    TokenUsedError,
+)
+from movie_common.mail import MailSender
+from movie_common.one_time_tokens import hash_token, new_token
+from movie_common.password_policy import check_password
+from movie_common.passwords import hash_password, verify_password
+from movie_common.sessions import SessionToken, end_all_sessions, end_session, start_session
+
+logger = logging.getLogger("movie_auth")
+
+DEVELOPER = "developer"
+VERIFICATION_TTL = timedelta(hours=24)
+RESET_TTL = timedelta(hours=1)
+USAGE_DAYS = 30
+NAME_MAX = 100
+
+# Limits: per client IP against floods and enumeration, per address against mail bombing and guessing.
+SIGNUP_PER_IP = AttemptLimit("signup_ip", limit=10, window=timedelta(hours=1))
+SIGNUP_PER_ACCOUNT = AttemptLimit("signup_account", limit=5, window=timedelta(hours=1))
+LOGIN_PER_IP = AttemptLimit("login_ip", limit=30, window=timedelta(minutes=15))
+LOGIN_PER_ACCOUNT = AttemptLimit("login_account", limit=20, window=timedelta(minutes=15))
+LOGIN_LOCKOUT = Lockout("login_failure", failures=5, window=timedelta(minutes=15), duration=timedelta(minutes=15))
+RESEND_PER_IP = AttemptLimit("resend_ip", limit=10, window=timedelta(hours=1))
+RESEND_PER_ACCOUNT = AttemptLimit("resend_account", limit=3, window=timedelta(hours=1))
+FORGOT_PER_IP = AttemptLimit("forgot_ip", limit=10, window=timedelta(hours=1))
+FORGOT_PER_ACCOUNT = AttemptLimit("forgot_account", limit=3, window=timedelta(hours=1))
+RESET_PER_IP = AttemptLimit("reset_ip", limit=20, window=timedelta(minutes=15))
+VERIFY_PER_IP = AttemptLimit("verify_ip", limit=30, window=timedelta(minutes=15))
+
+RESEND_SENT = (
+    "If an unconfirmed account uses this address, a new confirmation link is on its way. It works for 24 hours."
+)
+FORGOT_SENT = "If an account uses this address, a password-reset link is on its way. It works for 1 hour."
+
+
+@dataclass(frozen=True)
+class Portal:
+    """What the use cases need besides the connection: settings and the mail backend."""
+
+    settings: AuthSettings
+    mail: MailSender
+
+
+# ---------- input checks ----------
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > NAME_MAX or any(unicodedata.category(c).startswith("C") for c in cleaned):
+        raise RequestValidationError(
+            "Check the name.",
+            [InvalidParameter("name", "body", f"Enter your name: 1 to {NAME_MAX} printable characters.")],
+        )
+    return cleaned
+
+
+def _address_key(email: str) -> str:
+    """The per-account subject for limits: the canonical mailbox when the address could have an account, the
+    lower-cased address otherwise; InvalidEmailError only for bad syntax (which reveals nothing)."""
+    try:
+        valid = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise InvalidEmailError(str(error)) from None
+    return canonical_or_none(valid.normalized) or valid.normalized.lower()
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A bcrypt hash to check against when no account matches, so that a wrong address costs as long as a wrong
+    password (made on first use: one bcrypt round per execution environment)."""
+    return hash_password("decoy password that matches no account")
+
+
+def _send(portal: Portal, message: EmailMessage, *, purpose: str) -> None:
+    try:
+        portal.mail.send(message)
+    except Exception as error:
+        # The account and token are saved; the person can ask again. The address is not logged.
+        logger.error("mail backend failed", extra={"purpose": purpose, "error": type(error).__name__})
+        raise MailUnavailableError(
+            "We could not send the email just now. Your request is saved; ask for a new link in a few minutes."
+        ) from error
+
+
+def _issue_token(conn: Connection, table: one_time_tokens.TokenTable, developer: Developer, ttl: timedelta) -> str:
+    raw, digest = new_token()
+    email = developer.email if table == "email_verifications" else None
+    one_time_tokens.insert_token(conn, table, user_id=developer.id, token_hash=digest, ttl=ttl, email=email)
+    return raw
+
+
+def _spend(conn: Connection, table: one_time_tokens.TokenTable, token: str) -> one_time_tokens.TokenRecord:
+    """The token's row, locked; InvalidTokenError, TokenUsedError or TokenExpiredError if it cannot be used."""
+    record = one_time_tokens.find_token(conn, table, token_hash=hash_token(token))
+    if record is None:
+        raise InvalidTokenError("This link is not valid. Open the latest email we sent you, or ask for a new link.")
+    if record.used_at is not None:
+        raise TokenUsedError("This link was already used. Each link works once.")
+    if record.expired:
+        raise TokenExpiredError("This link has expired. Ask for a new one.")
+    return record
+
+
+# ---------- sign-up and verification ----------
+
+
+@dataclass(frozen=True)
+class SignupReceipt:
+    email: str  # the address the link went to, as normalised
+
+
+def signup(conn: Connection, portal: Portal, *, name: str, email: str, password: str, client_ip: str) -> SignupReceipt:
+    """Create an unverified account and email its confirmation link. Refusals, in this order: too many sign-ups
+    from the IP (429), the name (422), the address (invalid_email, disposable_email, email_domain_not_allowed),
+    too many for the address (429), the password (weak_password, password_too_long), a verified or suspended
+    account on the same mailbox (email_taken, 409). An unverified account on the same mailbox is taken over:
+    only the mailbox's owner can finish by clicking the link."""
+    attempt_limits.hit(conn, SIGNUP_PER_IP, client_ip, what="sign-ups from your network")
+    clean_name = _clean_name(name)
+    accepted = check_developer_email(email)
+    attempt_limits.hit(conn, SIGNUP_PER_ACCOUNT, accepted.canonical, what="sign-ups for this address")
+    check_password(password, user_inputs=(clean_name, accepted.address))
+    hashed = hash_password(password)
+    with conn.transaction():
+        user_id = developers.create_developer(
+            conn, name=clean_name, email=accepted.address, canonical_email=accepted.canonical, hashed_password=hashed
+        )
+        if user_id is None:
+            existing = developers.find_by_canonical_email(conn, canonical_email=accepted.canonical, lock=True)
+            if existing is None or existing.verified or existing.status != "active":
+                raise EmailTakenError("An account already uses this email address. Sign in, or reset your password.")
+            developers.restart_signup(
+                conn, user_id=existing.id, name=clean_name, email=accepted.address, hashed_password=hashed
+            )
+            user_id = existing.id
+        developer = developers.get_developer(conn, user_id=user_id)
+        if developer is None:  # just written in this transaction
+            raise RuntimeError("the new account vanished")
+        token = _issue_token(conn, "email_verifications", developer, VERIFICATION_TTL)
+    _send(portal, _verification_message(portal, developer, token), purpose="verification")
+    return SignupReceipt(email=accepted.address)
+
+
+def _verification_message(portal: Portal, developer: Developer, token: str) -> EmailMessage:
+    link = messages.portal_link(portal.settings.portal_url, "verify.html", token)
+    return messages.verification_email(
+        sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
+    )
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The new key (raw, this once) and a session, so the dashboard opens with the key on it."""
+
+    api_key: str
+    key: developer_usage.OwnerKey
+    session: SessionToken
+
+
+def verify_email(conn: Connection, portal: Portal, *, token: str, client_ip: str) -> Verified:
+    """Spend a verification token: the account becomes verified, every other link of it is spent, a UUIDv4 key is
+    issued (only its hash and last four characters are stored) and a session starts. Refusals: invalid_token,
+    token_used, token_expired, account_suspended, too_many_attempts."""
+    attempt_limits.hit(conn, VERIFY_PER_IP, client_ip, what="confirmation attempts from your network")
+    with conn.transaction():
+        record = _spend(conn, "email_verifications", token)
+        developer = developers.get_developer(conn, user_id=record.user_id, lock=True)
+        if developer is None:
+            raise InvalidTokenError("This link is not valid. Open the latest email we sent you, or ask for a new link.")
+        if developer.status != "active":
+            raise AccountSuspendedError("This account is suspended; contact support.")
+        if developer.verified:
+            raise TokenUsedError("This address is already confirmed. Sign in to see your dashboard.")
+        developers.mark_verified(conn, user_id=developer.id)
+        one_time_tokens.spend_tokens(conn, "email_verifications", user_id=developer.id)
+        issued = access.issue_key(conn, owner_id=developer.id, plan=portal.settings.default_plan)
+        session = start_session(conn, role=DEVELOPER, subject_id=developer.id)
+        key = developer_usage.owner_key(conn, owner_id=developer.id)
+        if key is None:
+            raise RuntimeError("the new key vanished")
+    return Verified(api_key=issued.raw_key, key=key, session=session)
+
+
+def resend_verification(conn: Connection, portal: Portal, *, email: str, client_ip: str) -> str:
+    """Email a new confirmation link if an unverified, active account uses the address; the same answer either
+    way (the returned sentence). Limited per IP and per address (429)."""
+    attempt_limits.hit(conn, RESEND_PER_IP, client_ip, what="confirmation emails from your network")
+    subject = _address_key(email)
+    attempt_limits.hit(conn, RESEND_PER_ACCOUNT, subject, what="confirmation emails for this address")
+    developer = developers.find_by_canonical_email(conn, canonical_email=subject)
+    if developer is not None and not developer.verified and developer.status == "active":
+        with conn.transaction():
+            token = _issue_token(conn, "email_verifications", developer, VERIFICATION_TTL)
+        _send(portal, _verification_message(portal, developer, token), purpose="verification")
+    return RESEND_SENT
+
+
+# ---------- sessions ----------
+
+
+def login(conn: Connection, *, email: str, password: str, client_ip: str) -> SessionToken:
+    """Check the password (bcrypt) and start a session. Refusals: too_many_attempts (per IP, per address),
+    account_locked (after LOGIN_LOCKOUT.failures failures, for its duration), invalid_credentials (same answer for
+    an unknown address and a wrong password), then, only with the right password, account_suspended or
+    email_not_verified."""
+    attempt_limits.hit(conn, LOGIN_PER_IP, client_ip, what="sign-in attempts from your network")
+    subject = _address_key(email)
+    attempt_limits.hit(conn, LOGIN_PER_ACCOUNT, subject, what="sign-in attempts for this account")
+    attempt_limits.ensure_unlocked(conn, LOGIN_LOCKOUT, subject)
+    developer = developers.find_by_canonical_email(conn, canonical_email=subject)
+    stored = developer.hashed_password if developer is not None else None
+    matches = verify_password(password, stored or _decoy_hash()) and stored is not None
+    if developer is None or not matches:
+        attempt_limits.record_failure(conn, LOGIN_LOCKOUT, subject)
+        raise InvalidCredentialsError("The email or the password is wrong.")
+    if developer.status != "active":
+        raise AccountSuspendedError("This account is suspended; contact support.")
+    if not developer.verified:
+        raise EmailNotVerifiedError("Confirm your email address first: use the link we sent, or ask for a new one.")
+    attempt_limits.clear_failures(conn, LOGIN_LOCKOUT, subject)
+    with conn.transaction():
+        developers.record_login(conn, user_id=developer.id)
+        return start_session(conn, role=DEVELOPER, subject_id=developer.id)
+
+
+def logout(conn: Connection, *, session_id: str) -> None:
+    """End this session server-side: its token is refused from now on, even before it expires."""
+    end_session(conn, session_id=session_id)
+
+
+# ---------- passwords ----------
+
+
+def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: str) -> str:
+    """Email a reset link (1 hour, single use; older links of the account are spent) if a verified, active
+    account uses the address; the same answer either way. Limited per IP and per address (429)."""
+    attempt_limits.hit(conn, FORGOT_PER_IP, client_ip, what="password-reset emails from your network")
+    subject = _address_key(email)
+    attempt_limits.hit(conn, FORGOT_PER_ACCOUNT, subject, what="password-reset emails for this address")
+    developer = developers.find_by_canonical_email(conn, canonical_email=subject)
+    if developer is not None and developer.verified and developer.status == "active":
+        with conn.transaction():
+            one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
+            token = _issue_token(conn, "password_resets", developer, RESET_TTL)
+        link = messages.portal_link(portal.settings.portal_url, "reset.html", token)
+        message = messages.password_reset_email(
+            sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
+        )
+        _send(portal, message, purpose="password_reset")
+    return FORGOT_SENT
+
+
+def reset_password(conn: Connection, *, token: str, password: str, client_ip: str) -> None:
+    """Set a new password with a reset token: the token and every other reset link are spent, every session of
+    the account ends and a login lockout is lifted. Refusals: invalid_token, token_used, token_expired,
+    weak_password, password_too_long (the token stays usable after a refused password), too_many_attempts."""
+    attempt_limits.hit(conn, RESET_PER_IP, client_ip, what="password resets from your network")
+    with conn.transaction():
+        record = _spend(conn, "password_resets", token)
+        developer = developers.get_developer(conn, user_id=record.user_id, lock=True)
+        if developer is None:
+            raise InvalidTokenError("This link is not valid. Ask for a new one.")
+        check_password(password, user_inputs=(developer.name, developer.email))
+        developers.set_password(conn, user_id=developer.id, hashed_password=hash_password(password))
+        one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
+        end_all_sessions(conn, role=DEVELOPER, subject_id=developer.id)
+        attempt_limits.clear_failures(conn, LOGIN_LOCKOUT, developer.canonical_email)
+
+
+# ---------- dashboard data ----------
+
+
+@dataclass(frozen=True)
+class Profile:
+    developer: Developer
+    key: developer_usage.OwnerKey | None
+    plan: plans.Plan | None
+
+
+def profile(conn: Connection, *, user_id: int) -> Profile:
+    developer = developers.get_developer(conn, user_id=user_id)
+    if developer is None:
+        raise NotFoundError("This account no longer exists.")
+    key = developer_usage.owner_key(conn, owner_id=user_id)
+    plan_id = key.plan if key is not None else None
+    plan = next((p for p in plans.list_plans(conn) if p.id == plan_id), None)
+    return Profile(developer, key, plan)
+
+
+@dataclass(frozen=True)
+class UsageWindow:
+    used: int
+    limit: int | None  # None: no cap (the unlimited plan's day)
+    remaining: int | None
+    reset_at: datetime
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    plan: str | None
+    key_status: str | None
+    day: UsageWindow | None
+    minute: UsageWindow | None
+    total_requests: int
+    days: list[str]  # the last USAGE_DAYS UTC days, oldest first (ISO dates)
+    endpoints: dict[str, list[int]]  # endpoint -> requests per day (every outcome)
+    outcomes: dict[str, list[int]]  # "2xx" | "4xx" | "429" | "5xx" -> requests per day
+
+
+def usage(conn: Connection, *, user_id: int) -> UsageReport:
+    """The developer's quota windows (from the key policy's counters, as the API's headers report them) and the
+    30-day series by endpoint and by outcome from the daily rollup."""
+    key = developer_usage.owner_key(conn, owner_id=user_id)
+    now = key.now if key is not None else datetime.now(UTC)
+    today = now.astimezone(UTC).date()
+    first = today - timedelta(days=USAGE_DAYS - 1)
+    days = [first + timedelta(days=i) for i in range(USAGE_DAYS)]
+    index = {day: i for i, day in enumerate(days)}
+    endpoints: dict[str, list[int]] = {}
+    outcomes: dict[str, list[int]] = {name: [0] * USAGE_DAYS for name in ("2xx", "4xx", "429", "5xx")}
+    for row in developer_usage.daily_usage(conn, owner_id=user_id, since=first):
+        i = index.get(row.day)
+        if i is None:
+            continue
+        series = endpoints.setdefault(row.endpoint, [0] * USAGE_DAYS)
+        series[i] += row.ok + row.client_errors + row.limited + row.server_errors
+        outcomes["2xx"][i] += row.ok
+        outcomes["4xx"][i] += row.client_errors
+        outcomes["429"][i] += row.limited
+        outcomes["5xx"][i] += row.server_errors
+    day_window = minute_window = None
+    if key is not None:
+        windows = {
+            w.name: w
+            for w in access.limit_windows(
+                daily_quota=key.daily_quota,
+                per_minute=key.per_minute,
+                day_used=key.day_used,
+                minute_used=key.minute_used,
+                now=now,
+            )
+        }
+        minute = windows["minute"]
+        minute_window = UsageWindow(key.minute_used, minute.limit, minute.remaining, minute.reset_at)
+        if "day" in windows:
+            day = windows["day"]
+            day_window = UsageWindow(key.day_used, day.limit, day.remaining, day.reset_at)
+        else:
+            midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+            day_window = UsageWindow(key.day_used, None, None, midnight)
+    return UsageReport(
+        plan=key.plan if key is not None else None,
+        key_status=key.status if key is not None else None,
+        day=day_window,
+        minute=minute_window,
+        total_requests=key.total_count if key is not None else 0,
+        days=[d.isoformat() for d in days],
+        endpoints=dict(sorted(endpoints.items())),
+        outcomes=outcomes,
+    )
+
+
+@dataclass(frozen=True)
+class RequestLogPage:
+    page: int
+    per_page: int
+    results: list[developer_usage.LoggedRequest]
+    total_results: int
+    total_pages: int
+
+
+def request_log(conn: Connection, *, user_id: int, page: int, per_page: int) -> RequestLogPage:
+    """The developer's own requests over the last USAGE_DAYS days, newest first, in TMDB's list envelope."""
+    today = datetime.now(UTC).date()
+    first_day: date = today - timedelta(days=USAGE_DAYS - 1)
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    total = developer_usage.request_count(conn, owner_id=user_id, since=first_day)
+    rows = developer_usage.request_log(
+        conn, owner_id=user_id, since=since, limit=per_page, offset=(page - 1) * per_page
+    )
+    return RequestLogPage(page, per_page, rows, total, math.ceil(total / per_page) if total else 0)
+
+
+def list_plans(conn: Connection) -> list[plans.Plan]:
+    return plans.list_plans(conn)
+
+
+# ---------- key reissue ----------
+
+
+def list_key_requests(conn: Connection, *, user_id: int) -> list[KeyRequest]:
+    return key_requests.list_requests(conn, user_id=user_id)
+
+
+def file_key_request(conn: Connection, *, user_id: int, reason: str) -> KeyRequest:
+    """File a reissue request for the developer's current key. Refusals: validation_error (blank or over 1,000
+    characters), no_api_key (none issued yet: confirm the email first), key_request_pending (one is open)."""
+    cleaned = reason.strip()
+    if not cleaned or len(cleaned) > 1000:
+        raise RequestValidationError(
+            "Check the reason.", [InvalidParameter("reason", "body", "Say why in 1 to 1,000 characters.")]
+        )
+    key = developer_usage.owner_key(conn, owner_id=user_id)
+    if key is None:
+        raise NoApiKeyError("You have no API key yet: confirm your email address first.")
+    filed = key_requests.file_request(conn, user_id=user_id, api_key_id=key.id, reason=cleaned)
+    if filed is None:
+        raise KeyRequestPendingError("You already have an open request; wait for its decision, or reveal its key.")
+    return filed
+
+
+def claim_key(
+    conn: Connection, portal: Portal, *, user_id: int, request_id: int
+) -> tuple[str, developer_usage.OwnerKey]:
+    """Reveal the new key of an approved request, once: the developer's old keys are revoked and a new key on the
+    old key's plan is issued in one transaction. Refusals: not_found (unknown, or another developer's request),
+    key_request_not_approved, key_already_revealed."""
+    with conn.transaction():
+        request = key_requests.get_request(conn, request_id=request_id, user_id=user_id, lock=True)
+        if request is None:
+            raise NotFoundError(f"You have no key request {request_id}.")
+        if request.status != "approved":
+            raise KeyRequestNotApprovedError(f"This request is {request.status}; only an approved one gives a new key.")
+        if request.fulfilled_at is not None:
+            raise KeyAlreadyRevealedError(
+                "The key of this request was already shown; file a new request if it is lost."
+            )
+        old = developer_usage.owner_key(conn, owner_id=user_id)
+        developer_usage.revoke_owner_keys(conn, owner_id=user_id)
+        issued = access.issue_key(conn, owner_id=user_id, plan=old.plan if old else portal.settings.default_plan)
+        key_requests.mark_fulfilled(conn, request_id=request.id, new_api_key_id=issued.key_id)
+        key = developer_usage.owner_key(conn, owner_id=user_id)
+        if key is None:
+            raise RuntimeError("the new key vanished")
+    return issued.raw_key, key

@@ -1,0 +1,112 @@
+"""SQL behind a developer's dashboard: their current key with its counters, the 30-day rollup by endpoint and
+outcome, and their own request log. Every query is scoped by owner id: nobody reads another developer's rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
+
+
+@dataclass(frozen=True)
+class OwnerKey:
+    """The developer's newest key, its plan's limits and its counters as of `now` (the database's clock)."""
+
+    id: int
+    last4: str
+    plan: str
+    plan_name: str
+    daily_quota: int | None
+    per_minute: int
+    status: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    total_count: int
+    day_used: int
+    minute_used: int
+    now: datetime
+
+
+def owner_key(conn: Connection, *, owner_id: int) -> OwnerKey | None:
+    row = fetch_one(
+        conn,
+        """SELECT a.id, a.last4, a.plan, p.name AS plan_name, p.daily_quota, p.per_minute, a.status, a.created_at,
+                  a.last_used_at, a.expires_at, a.total_count,
+                  CASE WHEN a.usage_day = (now() AT TIME ZONE 'UTC')::date THEN a.usage_count ELSE 0 END AS day_used,
+                  CASE WHEN a.minute_start = date_trunc('minute', now()) THEN a.minute_count ELSE 0 END
+                      AS minute_used,
+                  now() AS now
+           FROM api_keys a JOIN plans p ON p.id = a.plan
+           WHERE a.owner_id = %s ORDER BY a.created_at DESC, a.id DESC LIMIT 1""",
+        (owner_id,),
+    )
+    return None if row is None else OwnerKey(**row)
+
+
+def revoke_owner_keys(conn: Connection, *, owner_id: int) -> int:
+    """Revoke every key of the developer that is not revoked yet; returns how many."""
+    with translate_errors():
+        return conn.execute(
+            "UPDATE api_keys SET status = 'revoked' WHERE owner_id = %s AND status <> 'revoked'", (owner_id,)
+        ).rowcount
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    day: date
+    endpoint: str
+    ok: int  # 2xx (and 3xx) responses
+    client_errors: int  # 4xx other than 429, including refusals by key status
+    limited: int  # 429: refused by the per-minute limit or the daily quota
+    server_errors: int  # 5xx
+
+
+def daily_usage(conn: Connection, *, owner_id: int, since: date) -> list[DailyUsage]:
+    """The rollup rows of every key of the developer from `since` (a UTC day) on, summed per day and endpoint."""
+    rows = fetch_all(
+        conn,
+        """SELECT u.day, u.endpoint, sum(u.ok)::int AS ok, sum(u.client_errors)::int AS client_errors,
+                  sum(u.limited)::int AS limited, sum(u.server_errors)::int AS server_errors
+           FROM usage_daily u JOIN api_keys a ON a.id = u.api_key_id
+           WHERE a.owner_id = %s AND u.day >= %s
+           GROUP BY u.day, u.endpoint ORDER BY u.day, u.endpoint""",
+        (owner_id, since),
+    )
+    return [DailyUsage(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    time: datetime
+    method: str
+    endpoint: str
+    status: int
+
+
+def request_log(conn: Connection, *, owner_id: int, since: datetime, limit: int, offset: int) -> list[LoggedRequest]:
+    """The developer's requests since `since`, newest first (served by usage_logs_key_time_idx per key)."""
+    rows = fetch_all(
+        conn,
+        """SELECT l."timestamp" AS time, l.method, l.endpoint, l.status
+           FROM usage_logs l
+           WHERE l.api_key_id = ANY (ARRAY(SELECT id FROM api_keys WHERE owner_id = %(owner)s))
+             AND l."timestamp" >= %(since)s
+           ORDER BY l."timestamp" DESC, l.id DESC LIMIT %(limit)s OFFSET %(offset)s""",
+        {"owner": owner_id, "since": since, "limit": limit, "offset": offset},
+    )
+    return [LoggedRequest(**row) for row in rows]
+
+
+def request_count(conn: Connection, *, owner_id: int, since: date) -> int:
+    """How many requests the developer's keys logged from the UTC day `since` on (from the rollup, not a count
+    over the log: a pro key logs up to 1.5 million rows a month)."""
+    row = fetch_required(
+        conn,
+        """SELECT coalesce(sum(u.requests + u.rejected), 0)::bigint AS total
+           FROM usage_daily u JOIN api_keys a ON a.id = u.api_key_id
+           WHERE a.owner_id = %s AND u.day >= %s""",
+        (owner_id, since),
+    )
+    return int(row["total"])
