@@ -31,7 +31,7 @@
       var dark = theme === "dark";
       button.setAttribute("aria-pressed", String(dark));
       button.setAttribute("aria-label", dark ? "Switch to light theme" : "Switch to dark theme");
-      button.textContent = dark ? "\u2600\ufe0f Light" : "\ud83c\udf19 Dark";
+      button.textContent = dark ? "Light theme" : "Dark theme";
     });
     document.dispatchEvent(new CustomEvent("marquee:theme", { detail: { theme: theme } }));
   }
@@ -350,9 +350,8 @@
     ]);
     if (signedIn) items.append(link("dashboard.html", "Dashboard", page === "dashboard.html"));
     var actions = el("div", { className: "d-flex flex-wrap gap-2 align-items-center" });
-    var theme = el("button", { type: "button", className: "btn btn-outline-secondary btn-sm", "data-theme-toggle": "" });
+    var theme = el("button", { type: "button", className: "btn btn-outline-secondary btn-sm order-md-last ms-md-2 me-2 me-md-0", "data-theme-toggle": "" });
     theme.addEventListener("click", toggleTheme);
-    actions.append(theme);
     if (signedIn) {
       var out = el("button", { type: "button", className: "btn btn-outline-primary btn-sm", text: "Sign out", "data-sign-out": "" });
       out.addEventListener("click", signOut);
@@ -372,7 +371,8 @@
     }, [el("span", { className: "navbar-toggler-icon" })]);
     var nav = el("nav", { className: "navbar navbar-expand-md border-bottom bg-body-tertiary", "aria-label": "Main" }, [
       el("div", { className: "container" }, [
-        el("a", { className: "navbar-brand fw-bold", href: "index.html", text: "\ud83c\udfac Marquee" }),
+        el("a", { className: "navbar-brand fw-bold me-auto me-md-3", href: "index.html", text: "Marquee" }),
+        theme,
         toggler,
         el("div", { className: "collapse navbar-collapse", id: "site-nav" }, [items, actions]),
       ]),
