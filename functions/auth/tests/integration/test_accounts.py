@@ -1,0 +1,525 @@
+"""Developer-account use cases against the real PostgreSQL: every sign-up, verification, session, password,
+limit and reissue rule, with mail captured by a recording backend."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from movie_auth import accounts
+from movie_auth.accounts import Portal
+from movie_auth.settings import AuthSettings
+from movie_common import access
+from movie_common.db import key_requests
+from movie_common.errors import (
+    AccountLockedError,
+    AccountSuspendedError,
+    DisposableEmailError,
+    EmailDomainNotAllowedError,
+    EmailNotVerifiedError,
+    EmailTakenError,
+    InvalidApiKeyError,
+    InvalidCredentialsError,
+    InvalidEmailError,
+    InvalidTokenError,
+    KeyAlreadyRevealedError,
+    KeyRequestNotApprovedError,
+    KeyRequestPendingError,
+    KeyRevokedError,
+    MailUnavailableError,
+    NoApiKeyError,
+    NotFoundError,
+    RequestValidationError,
+    TokenExpiredError,
+    TokenUsedError,
+    TooManyAttemptsError,
+    WeakPasswordError,
+)
+from movie_common.mail import MailSettings, OutboxSender
+from movie_common.sessions import verify_session
+
+PASSWORD = "velvet-orbit-canyon-42"
+NEW_PASSWORD = "amber-tundra-pelican-77"
+IP = "203.0.113.7"
+
+
+@dataclass
+class RecordingMail:
+    """A mail backend that keeps what it was given (and can be told to fail like an unreachable relay)."""
+
+    sent: list[EmailMessage] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, message: EmailMessage) -> str:
+        if self.fail:
+            raise ConnectionRefusedError("relay down")
+        self.sent.append(message)
+        return str(len(self.sent))
+
+    def last_link(self, page: str) -> str:
+        text = self.sent[-1].get_body(preferencelist=("plain",))
+        assert text is not None
+        match = re.search(rf"https?://\S+/{page}\?token=([A-Za-z0-9_-]+)", text.get_content())
+        assert match, text.get_content()
+        return match.group(1)
+
+
+def _settings(tmp_path: Path) -> AuthSettings:
+    mail = MailSettings(
+        backend="outbox",
+        sender="Marquee <no-reply@marquee.local>",
+        outbox_dir=tmp_path / "outbox",
+        smtp_host="",
+        smtp_port=587,
+        smtp_security="starttls",
+        smtp_username=None,
+        smtp_password=None,
+        ses_region=None,
+        ses_configuration_set=None,
+    )
+    return AuthSettings(portal_url="http://127.0.0.1:8080", default_plan="free", mail=mail)
+
+
+@pytest.fixture
+def mail() -> RecordingMail:
+    return RecordingMail()
+
+
+@pytest.fixture
+def portal(tmp_path: Path, mail: RecordingMail) -> Portal:
+    return Portal(settings=_settings(tmp_path), mail=mail)
+
+
+def _signup(conn: Any, portal: Portal, email: str = "Jane.Doe@gmail.com", *, ip: str = IP) -> None:
+    accounts.signup(conn, portal, name="Jane Doe", email=email, password=PASSWORD, client_ip=ip)
+
+
+def _verified(conn: Any, portal: Portal, mail: RecordingMail, email: str = "Jane.Doe@gmail.com") -> accounts.Verified:
+    _signup(conn, portal, email)
+    return accounts.verify_email(conn, portal, token=mail.last_link("verify.html"), client_ip=IP)
+
+
+# ---------- sign-up ----------
+
+
+def test_signup_stores_an_unverified_account_and_emails_a_link_in_both_parts(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    receipt = accounts.signup(
+        conn, portal, name="  Jane   Doe ", email="Jane.Doe+movies@GMAIL.com", password=PASSWORD, client_ip=IP
+    )
+    assert receipt.email == "Jane.Doe+movies@gmail.com"
+    row = conn.execute("SELECT * FROM users WHERE canonical_email = 'janedoe@gmail.com'").fetchone()
+    assert row["name"] == "Jane Doe" and not row["verified"] and row["hashed_password"].startswith("$2")
+    assert PASSWORD not in row["hashed_password"]
+    assert conn.execute("SELECT count(*) AS n FROM api_keys WHERE owner_id = %s", (row["id"],)).fetchone()["n"] == 0
+    message = mail.sent[-1]
+    assert message["To"] == "Jane.Doe+movies@gmail.com"
+    token = mail.last_link("verify.html")
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None and f"verify.html?token={token}" in html.get_content()
+    stored = conn.execute("SELECT token, expires_at - created_at AS ttl FROM email_verifications").fetchone()
+    assert stored["ttl"] == timedelta(hours=24)
+    assert bytes(stored["token"]) != token.encode()
+
+
+@pytest.mark.parametrize(
+    ("address", "error"),
+    [
+        ("jane@example.com", EmailDomainNotAllowedError),
+        ("jane@protonmail.com", EmailDomainNotAllowedError),
+        ("jane@mailinator.com", DisposableEmailError),
+        ("not-an-address", InvalidEmailError),
+    ],
+)
+def test_signup_refuses_addresses_outside_the_rules(
+    conn: Any, portal: Portal, mail: RecordingMail, address: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        _signup(conn, portal, address)
+    assert mail.sent == []
+    assert conn.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 0
+
+
+@pytest.mark.parametrize("password", ["short", "password1234", "qwertyuiop123"])
+def test_signup_refuses_weak_passwords(conn: Any, portal: Portal, password: str) -> None:
+    with pytest.raises(WeakPasswordError):
+        accounts.signup(conn, portal, name="Jane", email="jane@gmail.com", password=password, client_ip=IP)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, "Jane\x00Doe"])
+def test_signup_refuses_a_bad_name_naming_the_field(conn: Any, portal: Portal, name: str) -> None:
+    with pytest.raises(RequestValidationError) as refused:
+        accounts.signup(conn, portal, name=name, email="jane@gmail.com", password=PASSWORD, client_ip=IP)
+    assert [e.name for e in refused.value.errors] == ["name"]
+
+
+@pytest.mark.parametrize("duplicate", ["janedoe@gmail.com", "j.a.n.e.d.o.e+x@googlemail.com", "JANE.DOE@gmail.com"])
+def test_a_canonical_duplicate_of_a_verified_account_is_email_taken(
+    conn: Any, portal: Portal, mail: RecordingMail, duplicate: str
+) -> None:
+    _verified(conn, portal, mail)
+    with pytest.raises(EmailTakenError) as refused:
+        _signup(conn, portal, duplicate)
+    assert refused.value.status == 409
+
+
+def test_outlook_and_yahoo_tags_are_duplicates_too(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail, "jane.doe@outlook.com")
+    with pytest.raises(EmailTakenError):
+        _signup(conn, portal, "jane.doe+news@outlook.com")
+    _verified(conn, portal, mail, "janedoe@yahoo.com")
+    with pytest.raises(EmailTakenError):
+        _signup(conn, portal, "janedoe-shopping@yahoo.com")
+
+
+def test_signing_up_again_before_verifying_takes_over_the_pending_account(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    _signup(conn, portal, "jane.doe@gmail.com")
+    first_link = mail.last_link("verify.html")
+    accounts.signup(conn, portal, name="Real Jane", email="janedoe@gmail.com", password=NEW_PASSWORD, client_ip=IP)
+    assert conn.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 1
+    verified = accounts.verify_email(conn, portal, token=mail.last_link("verify.html"), client_ip=IP)
+    assert verified.api_key
+    # The squatter's password is gone; the new one works.
+    with pytest.raises(InvalidCredentialsError):
+        accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip=IP)
+    assert accounts.login(conn, email="janedoe@gmail.com", password=NEW_PASSWORD, client_ip=IP).access_token
+    with pytest.raises(TokenUsedError):
+        accounts.verify_email(conn, portal, token=first_link, client_ip=IP)
+
+
+def test_signup_is_limited_per_ip(conn: Any, portal: Portal) -> None:
+    for i in range(accounts.SIGNUP_PER_IP.limit):
+        _signup(conn, portal, f"dev{i}@gmail.com", ip="198.51.100.1")
+    with pytest.raises(TooManyAttemptsError) as refused:
+        _signup(conn, portal, "one.more@gmail.com", ip="198.51.100.1")
+    assert refused.value.retry_after > 0
+    _signup(conn, portal, "other.network@gmail.com", ip="198.51.100.2")
+
+
+def test_a_mail_failure_keeps_the_account_and_says_so(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    mail.fail = True
+    with pytest.raises(MailUnavailableError) as refused:
+        _signup(conn, portal)
+    assert refused.value.status == 503
+    assert conn.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 1
+    mail.fail = False
+    assert accounts.resend_verification(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    assert len(mail.sent) == 1
+
+
+# ---------- verification ----------
+
+
+def test_verify_issues_a_uuid4_key_once_stores_only_its_hash_and_starts_a_session(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    verified = _verified(conn, portal, mail)
+    raw = verified.api_key
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", raw)
+    row = conn.execute("SELECT key, last4, plan, status FROM api_keys").fetchone()
+    assert bytes(row["key"]) == access.hash_key(raw) and row["last4"] == raw[-4:]
+    assert row["plan"] == "free" and row["status"] == "active"
+    assert raw.encode() not in bytes(row["key"])
+    assert verified.key.last4 == raw[-4:]
+    session = verify_session(conn, verified.session.access_token, role="developer")
+    assert session.subject_id == conn.execute("SELECT id FROM users").fetchone()["id"]
+    assert access.check_key(conn, raw).status == "active"
+
+
+def test_a_verification_link_works_once(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _signup(conn, portal)
+    token = mail.last_link("verify.html")
+    accounts.verify_email(conn, portal, token=token, client_ip=IP)
+    with pytest.raises(TokenUsedError):
+        accounts.verify_email(conn, portal, token=token, client_ip=IP)
+    assert conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"] == 1
+
+
+def test_an_expired_verification_link_is_refused_and_a_new_one_works(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    _signup(conn, portal)
+    token = mail.last_link("verify.html")
+    conn.execute(
+        "UPDATE email_verifications SET created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'"
+    )
+    with pytest.raises(TokenExpiredError):
+        accounts.verify_email(conn, portal, token=token, client_ip=IP)
+    accounts.resend_verification(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    assert accounts.verify_email(conn, portal, token=mail.last_link("verify.html"), client_ip=IP).api_key
+
+
+@pytest.mark.parametrize("token", ["A" * 43, "garbage", ""])
+def test_unknown_or_mangled_tokens_are_invalid(conn: Any, portal: Portal, token: str) -> None:
+    with pytest.raises(InvalidTokenError):
+        accounts.verify_email(conn, portal, token=token, client_ip=IP)
+
+
+def test_unverified_accounts_cannot_sign_in_and_have_no_key(conn: Any, portal: Portal) -> None:
+    _signup(conn, portal)
+    with pytest.raises(EmailNotVerifiedError):
+        accounts.login(conn, email="jane.doe@gmail.com", password=PASSWORD, client_ip=IP)
+    assert conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"] == 0
+
+
+def test_resend_answers_the_same_for_any_address_and_mails_only_pending_accounts(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    _signup(conn, portal)
+    answers = {
+        accounts.resend_verification(conn, portal, email=address, client_ip=IP)
+        for address in ("jane.doe@gmail.com", "nobody@gmail.com", "someone@example.com")
+    }
+    assert answers == {accounts.RESEND_SENT}
+    assert len(mail.sent) == 2  # the sign-up and one resend, to Jane only
+    assert all(m["To"] == "Jane.Doe@gmail.com" for m in mail.sent)
+
+
+def test_resend_is_limited_per_address_whether_or_not_it_exists(conn: Any, portal: Portal) -> None:
+    for address in ("nobody@gmail.com", "Jane.Doe@gmail.com"):
+        for _ in range(accounts.RESEND_PER_ACCOUNT.limit):
+            accounts.resend_verification(conn, portal, email=address, client_ip=IP)
+        with pytest.raises(TooManyAttemptsError):
+            accounts.resend_verification(conn, portal, email=address, client_ip="192.0.2.9")
+
+
+# ---------- sessions ----------
+
+
+def test_login_and_logout(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    token = accounts.login(conn, email="j.a.n.e.doe@gmail.com", password=PASSWORD, client_ip=IP)
+    assert token.token_type == "bearer" and token.expires_in > 0
+    session = verify_session(conn, token.access_token, role="developer")
+    accounts.logout(conn, session_id=session.session_id)
+    with pytest.raises(Exception) as refused:
+        verify_session(conn, token.access_token, role="developer")
+    assert getattr(refused.value, "status", None) == 401
+
+
+def test_wrong_password_and_unknown_address_get_the_same_answer(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    with pytest.raises(InvalidCredentialsError) as wrong_password:
+        accounts.login(conn, email="jane.doe@gmail.com", password="not-the-password-1", client_ip=IP)
+    with pytest.raises(InvalidCredentialsError) as unknown:
+        accounts.login(conn, email="nobody.here@gmail.com", password="not-the-password-1", client_ip=IP)
+    assert wrong_password.value.detail == unknown.value.detail
+
+
+def test_repeated_failures_lock_the_account_with_retry_after(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    for _ in range(accounts.LOGIN_LOCKOUT.failures - 1):
+        with pytest.raises(InvalidCredentialsError):
+            accounts.login(conn, email="jane.doe@gmail.com", password="wrong-password-xyz", client_ip=IP)
+    with pytest.raises(AccountLockedError) as locked:
+        accounts.login(conn, email="jane.doe@gmail.com", password="wrong-password-xyz", client_ip=IP)
+    assert locked.value.status == 429 and locked.value.retry_after > 0
+    # Even the right password waits out the lock.
+    with pytest.raises(AccountLockedError):
+        accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip="192.0.2.44")
+
+
+def test_login_is_limited_per_ip(conn: Any, portal: Portal) -> None:
+    for i in range(accounts.LOGIN_PER_IP.limit):
+        with pytest.raises(InvalidCredentialsError):
+            accounts.login(conn, email=f"guess{i}@gmail.com", password="whatever-123", client_ip="198.51.100.8")
+    with pytest.raises(TooManyAttemptsError):
+        accounts.login(conn, email="guess@gmail.com", password="whatever-123", client_ip="198.51.100.8")
+
+
+def test_a_suspended_account_cannot_sign_in(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    conn.execute("UPDATE users SET status = 'suspended'")
+    with pytest.raises(AccountSuspendedError):
+        accounts.login(conn, email="jane.doe@gmail.com", password=PASSWORD, client_ip=IP)
+
+
+# ---------- passwords ----------
+
+
+def test_reset_by_email_link_changes_the_password_and_ends_every_session(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    verified = _verified(conn, portal, mail)
+    other = accounts.login(conn, email="jane.doe@gmail.com", password=PASSWORD, client_ip=IP)
+    assert accounts.forgot_password(conn, portal, email="janedoe@gmail.com", client_ip=IP) == accounts.FORGOT_SENT
+    token = mail.last_link("reset.html")
+    stored = conn.execute("SELECT expires_at - created_at AS ttl FROM password_resets").fetchone()
+    assert stored["ttl"] == timedelta(hours=1)
+    accounts.reset_password(conn, token=token, password=NEW_PASSWORD, client_ip=IP)
+    for grant in (verified.session, other):
+        with pytest.raises(Exception) as ended:
+            verify_session(conn, grant.access_token, role="developer")
+        assert getattr(ended.value, "status", None) == 401
+    with pytest.raises(InvalidCredentialsError):
+        accounts.login(conn, email="jane.doe@gmail.com", password=PASSWORD, client_ip=IP)
+    assert accounts.login(conn, email="jane.doe@gmail.com", password=NEW_PASSWORD, client_ip=IP)
+    with pytest.raises(TokenUsedError):
+        accounts.reset_password(conn, token=token, password="another-fine-password-9", client_ip=IP)
+
+
+def test_a_refused_new_password_leaves_the_link_usable(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    token = mail.last_link("reset.html")
+    with pytest.raises(WeakPasswordError):
+        accounts.reset_password(conn, token=token, password="password123", client_ip=IP)
+    accounts.reset_password(conn, token=token, password=NEW_PASSWORD, client_ip=IP)
+
+
+def test_a_new_reset_link_spends_the_older_ones_and_links_expire(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    _verified(conn, portal, mail)
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    first = mail.last_link("reset.html")
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    second = mail.last_link("reset.html")
+    with pytest.raises(TokenUsedError):
+        accounts.reset_password(conn, token=first, password=NEW_PASSWORD, client_ip=IP)
+    conn.execute(
+        "UPDATE password_resets SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'"
+    )
+    with pytest.raises(TokenExpiredError):
+        accounts.reset_password(conn, token=second, password=NEW_PASSWORD, client_ip=IP)
+
+
+def test_forgot_answers_the_same_for_unknown_addresses_and_sends_nothing(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    assert accounts.forgot_password(conn, portal, email="nobody@gmail.com", client_ip=IP) == accounts.FORGOT_SENT
+    assert accounts.forgot_password(conn, portal, email="x@example.com", client_ip=IP) == accounts.FORGOT_SENT
+    assert mail.sent == []
+
+
+def test_a_reset_lifts_a_login_lockout(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    with pytest.raises(AccountLockedError):
+        for _ in range(accounts.LOGIN_LOCKOUT.failures):
+            with pytest.raises(InvalidCredentialsError):
+                accounts.login(conn, email="jane.doe@gmail.com", password="wrong-password-xyz", client_ip=IP)
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    accounts.reset_password(conn, token=mail.last_link("reset.html"), password=NEW_PASSWORD, client_ip=IP)
+    assert accounts.login(conn, email="jane.doe@gmail.com", password=NEW_PASSWORD, client_ip=IP)
+
+
+# ---------- dashboard data ----------
+
+
+def test_usage_reports_windows_and_a_30_day_series_of_the_developers_own_calls(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    jane = _verified(conn, portal, mail)
+    bob = _verified(conn, portal, mail, "bob.smith@outlook.com")
+    for _ in range(3):
+        access.admit(conn, jane.api_key, endpoint="/movies")
+    access.admit(conn, jane.api_key, endpoint="/search")
+    access.admit(conn, bob.api_key, endpoint="/genres")
+    jane_id = verify_session(conn, jane.session.access_token, role="developer").subject_id
+    report = accounts.usage(conn, user_id=jane_id)
+    assert report.day is not None and report.day.used == 4 and report.day.limit == 100 and report.day.remaining == 96
+    assert report.minute is not None and report.minute.used == 4 and report.minute.limit == 30
+    assert len(report.days) == 30
+    assert set(report.endpoints) == {"/movies", "/search"}
+    assert report.endpoints["/movies"][-1] == 3 and sum(report.endpoints["/movies"]) == 3
+    assert report.outcomes["2xx"][-1] == 4 and sum(report.outcomes["429"]) == 0
+    log = accounts.request_log(conn, user_id=jane_id, page=1, per_page=2)
+    assert log.total_results == 4 and log.total_pages == 2
+    assert [r.endpoint for r in log.results] == ["/search", "/movies"]  # newest first
+    assert all(r.method == "GET" and r.status == 200 for r in log.results)
+
+
+def test_no_key_means_empty_windows(conn: Any, portal: Portal) -> None:
+    _signup(conn, portal)
+    user_id = conn.execute("SELECT id FROM users").fetchone()["id"]
+    report = accounts.usage(conn, user_id=user_id)
+    assert report.day is None and report.minute is None and report.total_requests == 0
+    profile = accounts.profile(conn, user_id=user_id)
+    assert profile.key is None and not profile.developer.verified
+
+
+def test_plans_list_the_limits(conn: Any) -> None:
+    listed = {p.id: (p.daily_quota, p.per_minute) for p in accounts.list_plans(conn)}
+    assert listed["free"] == (100, 30) and listed["pro"] == (50000, 600) and listed["unlimited"] == (None, 3000)
+
+
+# ---------- key reissue ----------
+
+
+def test_reissue_request_approval_and_reveal_once(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    verified = _verified(conn, portal, mail)
+    user_id = verify_session(conn, verified.session.access_token, role="developer").subject_id
+    request = accounts.file_key_request(conn, user_id=user_id, reason="Lost my laptop")
+    with pytest.raises(KeyRequestPendingError):
+        accounts.file_key_request(conn, user_id=user_id, reason="again")
+    with pytest.raises(KeyRequestNotApprovedError):
+        accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
+    key_requests.decide_request(conn, request_id=request.id, approve=True, admin_id=None)
+    new_key, key = accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
+    assert new_key != verified.api_key and key.last4 == new_key[-4:] and key.status == "active"
+    with pytest.raises(KeyRevokedError):
+        access.check_key(conn, verified.api_key)
+    assert access.check_key(conn, new_key).status == "active"
+    with pytest.raises(KeyAlreadyRevealedError):
+        accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
+
+
+def test_a_denied_request_gives_no_key(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    verified = _verified(conn, portal, mail)
+    user_id = verify_session(conn, verified.session.access_token, role="developer").subject_id
+    request = accounts.file_key_request(conn, user_id=user_id, reason="please")
+    key_requests.decide_request(conn, request_id=request.id, approve=False, admin_id=None, note="Not convincing")
+    with pytest.raises(KeyRequestNotApprovedError):
+        accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
+    assert access.check_key(conn, verified.api_key).status == "active"
+
+
+def test_another_developers_request_is_not_found(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    jane = _verified(conn, portal, mail)
+    bob = _verified(conn, portal, mail, "bob.smith@outlook.com")
+    jane_id = verify_session(conn, jane.session.access_token, role="developer").subject_id
+    bob_id = verify_session(conn, bob.session.access_token, role="developer").subject_id
+    request = accounts.file_key_request(conn, user_id=jane_id, reason="lost")
+    key_requests.decide_request(conn, request_id=request.id, approve=True, admin_id=None)
+    with pytest.raises(NotFoundError):
+        accounts.claim_key(conn, portal, user_id=bob_id, request_id=request.id)
+    assert accounts.list_key_requests(conn, user_id=bob_id) == []
+    with pytest.raises(InvalidApiKeyError):
+        access.check_key(conn, "00000000-0000-4000-8000-000000000000")
+
+
+def test_a_request_needs_a_key_and_a_reason(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _signup(conn, portal)
+    user_id = conn.execute("SELECT id FROM users").fetchone()["id"]
+    with pytest.raises(NoApiKeyError):
+        accounts.file_key_request(conn, user_id=user_id, reason="lost")
+    with pytest.raises(RequestValidationError):
+        accounts.file_key_request(conn, user_id=user_id, reason="   ")
+
+
+def test_the_outbox_backend_writes_the_verification_mail_readable_by_the_email_package(
+    conn: Any, tmp_path: Path
+) -> None:
+    outbox = tmp_path / "box"
+    portal = Portal(settings=_settings(tmp_path), mail=OutboxSender(outbox))
+    _signup(conn, portal)
+    [eml] = list(outbox.glob("*.eml"))
+    with eml.open("rb") as handle:
+        message = email.message_from_binary_file(handle, policy=email.policy.default)
+    assert message["To"] == "Jane.Doe@gmail.com" and message["Subject"] == "Confirm your email for Marquee"
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    link = re.search(r"http://127\.0\.0\.1:8080/verify\.html\?token=[A-Za-z0-9_-]{43}", plain.get_content())
+    assert link and link.group(0) in html.get_content()
