@@ -252,7 +252,8 @@ def test_an_expired_verification_link_is_refused_and_a_new_one_works(
     _signup(conn, portal)
     token = mail.last_link("verify.html")
     conn.execute(
-        "UPDATE email_verifications SET created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'"
+        "UPDATE email_verifications"
+        " SET created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'"
     )
     with pytest.raises(TokenExpiredError):
         accounts.verify_email(conn, portal, token=token, client_ip=IP)
