@@ -3,10 +3,10 @@ framework-free: the routes call these, SQL stays in movie_common.db."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -18,7 +18,7 @@ from movie_auth.settings import AuthSettings
 from movie_common import access, attempt_limits
 from movie_common.attempt_limits import AttemptLimit, Lockout
 from movie_common.database import Connection
-from movie_common.db import developer_usage, developers, key_requests, one_time_tokens, plans
+from movie_common.db import api_keys, developer_usage, developers, key_requests, one_time_tokens, plans
 from movie_common.db.developers import Developer
 from movie_common.db.key_requests import KeyRequest
 from movie_common.email_rules import canonical_or_none, check_developer_email
@@ -44,11 +44,11 @@ from movie_common.mail import MailSender
 from movie_common.one_time_tokens import hash_token, new_token
 from movie_common.password_policy import check_password
 from movie_common.passwords import hash_password, verify_password
-from movie_common.sessions import SessionToken, end_all_sessions, end_session, start_session
+from movie_common.sessions import Role, SessionToken, end_all_sessions, end_session, start_session
 
 logger = logging.getLogger("movie_auth")
 
-DEVELOPER = "developer"
+DEVELOPER: Role = "developer"
 VERIFICATION_TTL = timedelta(hours=24)
 RESET_TTL = timedelta(hours=1)
 USAGE_DAYS = 30
@@ -102,13 +102,6 @@ def _address_key(email: str) -> str:
     except EmailNotValidError as error:
         raise InvalidEmailError(str(error)) from None
     return canonical_or_none(valid.normalized) or valid.normalized.lower()
-
-
-@functools.cache
-def _decoy_hash() -> str:
-    """A bcrypt hash to check against when no account matches, so that a wrong address costs as long as a wrong
-    password (made on first use: one bcrypt round per execution environment)."""
-    return hash_password("decoy password that matches no account")
 
 
 def _send(portal: Portal, message: EmailMessage, *, purpose: str) -> None:
@@ -248,8 +241,8 @@ def login(conn: Connection, *, email: str, password: str, client_ip: str) -> Ses
     attempt_limits.hit(conn, LOGIN_PER_ACCOUNT, subject, what="sign-in attempts for this account")
     attempt_limits.ensure_unlocked(conn, LOGIN_LOCKOUT, subject)
     developer = developers.find_by_canonical_email(conn, canonical_email=subject)
-    stored = developer.hashed_password if developer is not None else None
-    matches = verify_password(password, stored or _decoy_hash()) and stored is not None
+    # With no account, verify_password still spends a bcrypt check: a wrong address costs what a wrong password does.
+    matches = verify_password(password, developer.hashed_password if developer is not None else None)
     if developer is None or not matches:
         attempt_limits.record_failure(conn, LOGIN_LOCKOUT, subject)
         raise InvalidCredentialsError("The email or the password is wrong.")
@@ -263,9 +256,9 @@ def login(conn: Connection, *, email: str, password: str, client_ip: str) -> Ses
         return start_session(conn, role=DEVELOPER, subject_id=developer.id)
 
 
-def logout(conn: Connection, *, session_id: str) -> None:
+def logout(conn: Connection, *, session_id: uuid.UUID) -> None:
     """End this session server-side: its token is refused from now on, even before it expires."""
-    end_session(conn, session_id=session_id)
+    end_session(conn, session_id=session_id, reason="logout")
 
 
 # ---------- passwords ----------
@@ -303,7 +296,7 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
         check_password(password, user_inputs=(developer.name, developer.email))
         developers.set_password(conn, user_id=developer.id, hashed_password=hash_password(password))
         one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
-        end_all_sessions(conn, role=DEVELOPER, subject_id=developer.id)
+        end_all_sessions(conn, role=DEVELOPER, subject_id=developer.id, reason="password_reset")
         attempt_limits.clear_failures(conn, LOGIN_LOCKOUT, developer.canonical_email)
 
 
@@ -348,10 +341,11 @@ class UsageReport:
 
 
 def usage(conn: Connection, *, user_id: int) -> UsageReport:
-    """The developer's quota windows (from the key policy's counters, as the API's headers report them) and the
-    30-day series by endpoint and by outcome from the daily rollup."""
+    """The developer's quota windows (the key policy's own counters and resets, as the API's headers report them)
+    and the 30-day series by endpoint and by outcome from the daily rollup."""
     key = developer_usage.owner_key(conn, owner_id=user_id)
-    now = key.now if key is not None else datetime.now(UTC)
+    standing = api_keys.key_standing_by_id(conn, key_id=key.id) if key is not None else None
+    now = standing.now if standing is not None else datetime.now(UTC)
     today = now.astimezone(UTC).date()
     first = today - timedelta(days=USAGE_DAYS - 1)
     days = [first + timedelta(days=i) for i in range(USAGE_DAYS)]
@@ -369,31 +363,20 @@ def usage(conn: Connection, *, user_id: int) -> UsageReport:
         outcomes["429"][i] += row.limited
         outcomes["5xx"][i] += row.server_errors
     day_window = minute_window = None
-    if key is not None:
-        windows = {
-            w.name: w
-            for w in access.limit_windows(
-                daily_quota=key.daily_quota,
-                per_minute=key.per_minute,
-                day_used=key.day_used,
-                minute_used=key.minute_used,
-                now=now,
-            )
-        }
-        minute = windows["minute"]
-        minute_window = UsageWindow(key.minute_used, minute.limit, minute.remaining, minute.reset_at)
-        if "day" in windows:
-            day = windows["day"]
-            day_window = UsageWindow(key.day_used, day.limit, day.remaining, day.reset_at)
+    if standing is not None:
+        windows = access.limit_windows(standing)
+        minute = windows.minute
+        minute_window = UsageWindow(minute.used, minute.limit, minute.remaining, minute.reset_at)
+        if windows.day is not None:
+            day_window = UsageWindow(windows.day.used, windows.day.limit, windows.day.remaining, windows.day.reset_at)
         else:
-            midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-            day_window = UsageWindow(key.day_used, None, None, midnight)
+            day_window = UsageWindow(standing.day_used, None, None, standing.day_reset)
     return UsageReport(
-        plan=key.plan if key is not None else None,
-        key_status=key.status if key is not None else None,
+        plan=standing.plan if standing is not None else None,
+        key_status=standing.status if standing is not None else None,
         day=day_window,
         minute=minute_window,
-        total_requests=key.total_count if key is not None else 0,
+        total_requests=standing.total_count if standing is not None else 0,
         days=[d.isoformat() for d in days],
         endpoints=dict(sorted(endpoints.items())),
         outcomes=outcomes,

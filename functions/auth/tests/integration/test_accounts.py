@@ -303,7 +303,7 @@ def test_login_and_logout(conn: Any, portal: Portal, mail: RecordingMail) -> Non
     token = accounts.login(conn, email="j.a.n.e.doe@gmail.com", password=PASSWORD, client_ip=IP)
     assert token.token_type == "bearer" and token.expires_in > 0
     session = verify_session(conn, token.access_token, role="developer")
-    accounts.logout(conn, session_id=session.session_id)
+    accounts.logout(conn, session_id=session.id)
     with pytest.raises(Exception) as refused:
         verify_session(conn, token.access_token, role="developer")
     assert getattr(refused.value, "status", None) == 401

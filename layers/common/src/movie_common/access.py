@@ -215,9 +215,10 @@ class Grant:
     logged_at: datetime
 
 
-def admit(conn: Connection, raw_key: str, *, endpoint: str) -> Grant:
-    """Admit, count and log one request in one round trip; raises the error the client should see."""
-    result = api_keys.admit_request(conn, key_hash=hash_key(raw_key), endpoint=endpoint)
+def admit(conn: Connection, raw_key: str, *, endpoint: str, method: str = "GET") -> Grant:
+    """Admit, count and log one request in one round trip; raises the error the client should see. `method` is
+    logged as the client sent it (the developer's request log shows it)."""
+    result = api_keys.admit_request(conn, key_hash=hash_key(raw_key), endpoint=endpoint, method=method)
     standing = _known(result.standing)
     if standing.refusal is not None:
         raise refusal_error(standing.refusal)

@@ -43,7 +43,7 @@ def hit(conn: Connection, limit: AttemptLimit, subject: str, *, what: str) -> No
         reset_at = count.window_start + limit.window
         retry = _seconds_until(reset_at, count.now)
         raise TooManyAttemptsError(
-            f"Too many {what}; try again in {_human(retry)}.", retry_after=retry, reset_at=reset_at
+            f"Too many {what}; try again in {_human(retry)}.", limit=limit.limit, retry_after=retry, reset_at=reset_at
         )
 
 
@@ -55,6 +55,7 @@ def ensure_unlocked(conn: Connection, lockout: Lockout, subject: str) -> None:
         raise AccountLockedError(
             f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
             "You can reset your password meanwhile.",
+            limit=lockout.failures,
             retry_after=retry,
             reset_at=until,
         )
@@ -69,6 +70,7 @@ def record_failure(conn: Connection, lockout: Lockout, subject: str) -> None:
         raise AccountLockedError(
             f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
             "You can reset your password meanwhile.",
+            limit=lockout.failures,
             retry_after=retry,
             reset_at=until,
         )

@@ -262,17 +262,15 @@ class AccountSuspendedError(MarqueeError):
     title = "Account suspended"
 
 
-class TooManyAttemptsError(MarqueeError):
-    """A per-IP or per-account limit of the portal (signup, login, resend, reset): 429 with Retry-After."""
+class TooManyAttemptsError(LimitExceededError):
+    """A per-IP or per-account limit of the portals (sign-up, login, resend, reset): 429 with Retry-After, and
+    `limit`, `reset_at`, `retry_after` in the body like the API's own limits."""
 
     code = "too_many_attempts"
-    status = 429
     title = "Too many attempts"
 
-    def __init__(self, detail: str, *, retry_after: int, reset_at: datetime) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-        self.reset_at = reset_at
+    def __init__(self, detail: str, *, limit: int, retry_after: int, reset_at: datetime) -> None:
+        super().__init__(detail, limit=limit, reset_at=reset_at, retry_after=retry_after, headers={})
 
 
 class AccountLockedError(TooManyAttemptsError):

@@ -25,7 +25,8 @@ async def admitted_key(request: Request) -> Grant:
     """Admit, count and log this request against the caller's key (one database round trip)."""
     route = request.scope.get("route")
     endpoint = route.path if isinstance(route, Route) else request.url.path
-    grant = access.admit(get_connection(), request_key(request), endpoint=endpoint)
+    method = str(request.scope.get("state", {}).get("method", request.method))  # HEAD as sent, not as routed
+    grant = access.admit(get_connection(), request_key(request), endpoint=endpoint, method=method)
     request.state.grant = grant
     logger: AppLogger = request.app.state.logger
     logger.append_keys(key_id=grant.key_id)

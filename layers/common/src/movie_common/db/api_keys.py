@@ -53,6 +53,12 @@ _STANDING = """
 """.replace("{windows}", _WINDOWS)
 
 
+def key_standing_by_id(conn: Connection, *, key_id: int) -> KeyStanding | None:
+    """The key with this id as it stands now (a developer's dashboard knows its key by id, not by value)."""
+    row = fetch_one(conn, _STANDING.replace("WHERE a.key = %s", "WHERE a.id = %s"), (key_id,))
+    return None if row is None else KeyStanding(**row)
+
+
 def key_standing(conn: Connection, *, key_hash: bytes) -> KeyStanding | None:
     """The key with this SHA-256, as it stands now, without counting the look-up; None when no key has it."""
     row = fetch_one(conn, _STANDING, (key_hash,))
@@ -107,8 +113,8 @@ WITH v AS (SELECT now() AS now), k AS (
     WHERE a.id = d.key_id AND (d.outcome = 'ok' OR d.refused_logged < %(refusals_logged)s)
     RETURNING a.id
 ), logged AS (
-    INSERT INTO usage_logs (api_key_id, endpoint, status, "timestamp")
-    SELECT d.key_id, %(endpoint)s,
+    INSERT INTO usage_logs (api_key_id, endpoint, method, status, "timestamp")
+    SELECT d.key_id, %(endpoint)s, %(method)s,
            CASE WHEN d.outcome = 'ok' THEN 200
                 WHEN d.outcome IN ('rate_limited', 'daily_quota_exceeded') THEN 429 ELSE 403 END,
            d.now
@@ -116,11 +122,15 @@ WITH v AS (SELECT now() AS now), k AS (
     WHERE d.outcome = 'ok' OR d.refused_logged < %(refusals_logged)s
     RETURNING id
 ), rolled AS (
-    INSERT INTO usage_daily AS r (api_key_id, day, endpoint, requests, rejected)
-    SELECT d.key_id, marquee_day_start(d.now), %(endpoint)s, (d.outcome = 'ok')::int, (d.outcome <> 'ok')::int
+    INSERT INTO usage_daily AS r (api_key_id, day, endpoint, requests, rejected, ok, client_errors, limited)
+    SELECT d.key_id, marquee_day_start(d.now), %(endpoint)s, (d.outcome = 'ok')::int, (d.outcome <> 'ok')::int,
+           (d.outcome = 'ok')::int, (d.outcome NOT IN ('ok', 'rate_limited', 'daily_quota_exceeded'))::int,
+           (d.outcome IN ('rate_limited', 'daily_quota_exceeded'))::int
     FROM d
     ON CONFLICT (api_key_id, day, endpoint)
-    DO UPDATE SET requests = r.requests + excluded.requests, rejected = r.rejected + excluded.rejected
+    DO UPDATE SET requests = r.requests + excluded.requests, rejected = r.rejected + excluded.rejected,
+                  ok = r.ok + excluded.ok, client_errors = r.client_errors + excluded.client_errors,
+                  limited = r.limited + excluded.limited
 )
 SELECT d.key_id, d.owner_id, d.plan, d.gateway_tier, d.status, d.refusal, d.expires_at, d.daily_quota,
        d.per_minute, d.day_used + (d.outcome = 'ok')::int AS day_used, d.day_reset,
@@ -131,10 +141,13 @@ FROM d
 """.replace("{windows}", _WINDOWS)
 
 
-def admit_request(conn: Connection, *, key_hash: bytes, endpoint: str) -> Admission:
-    """Decide, count and log one request for the key with this SHA-256; `endpoint` is the route template."""
+def admit_request(conn: Connection, *, key_hash: bytes, endpoint: str, method: str = "GET") -> Admission:
+    """Decide, count and log one request for the key with this SHA-256; `endpoint` is the route template and
+    `method` the HTTP method as the client sent it (GET or HEAD)."""
     row = fetch_one(
-        conn, _ADMIT, {"key": key_hash, "endpoint": endpoint, "refusals_logged": REFUSALS_LOGGED_PER_MINUTE}
+        conn,
+        _ADMIT,
+        {"key": key_hash, "endpoint": endpoint, "method": method, "refusals_logged": REFUSALS_LOGGED_PER_MINUTE},
     )
     if row is None:
         return Admission(outcome="unknown", standing=None, log_id=None)
@@ -142,13 +155,29 @@ def admit_request(conn: Connection, *, key_hash: bytes, endpoint: str) -> Admiss
     return Admission(outcome=outcome, standing=KeyStanding(**row), log_id=log_id)
 
 
+# The admission counted the request as ok in the rollup; a 4xx or 5xx answer moves it to its outcome (a 3xx, e.g.
+# 304 Not Modified, stays ok). One round trip: the log row names the rollup row.
+_SET_STATUS = """
+WITH l AS (
+    UPDATE usage_logs SET status = %(status)s WHERE id = %(id)s AND "timestamp" = %(at)s
+    RETURNING api_key_id, endpoint, "timestamp"
+)
+UPDATE usage_daily r SET
+    ok = r.ok - 1,
+    client_errors = r.client_errors + (%(status)s BETWEEN 400 AND 499 AND %(status)s <> 429)::int,
+    limited = r.limited + (%(status)s = 429)::int,
+    server_errors = r.server_errors + (%(status)s >= 500)::int
+FROM l
+WHERE %(status)s >= 400 AND r.api_key_id = l.api_key_id AND r.day = marquee_day_start(l."timestamp")
+  AND r.endpoint = l.endpoint
+"""
+
+
 def set_logged_status(conn: Connection, *, log_id: int, logged_at: datetime, status: int) -> None:
-    """Correct a log row's status once the response is known (only when it was not 200)."""
+    """Correct a log row's status once the response is known (only when it was not 200), and move the request to
+    its outcome in the daily rollup."""
     with translate_errors():
-        conn.execute(
-            'UPDATE usage_logs SET status = %s WHERE id = %s AND "timestamp" = %s',
-            (status, log_id, logged_at),
-        )
+        conn.execute(_SET_STATUS, {"status": status, "id": log_id, "at": logged_at})
 
 
 def insert_key(

@@ -11,7 +11,7 @@ from movie_common.database import Connection, fetch_all, fetch_one, fetch_requir
 
 @dataclass(frozen=True)
 class OwnerKey:
-    """The developer's newest key, its plan's limits and its counters as of `now` (the database's clock)."""
+    """The developer's newest key as the dashboard shows it (its counters and windows: api_keys.key_standing_by_id)."""
 
     id: int
     last4: str
@@ -24,20 +24,14 @@ class OwnerKey:
     last_used_at: datetime | None
     expires_at: datetime | None
     total_count: int
-    day_used: int
-    minute_used: int
-    now: datetime
 
 
 def owner_key(conn: Connection, *, owner_id: int) -> OwnerKey | None:
+    """The newest key of the developer (after a reissue the old one is revoked), or None before verification."""
     row = fetch_one(
         conn,
         """SELECT a.id, a.last4, a.plan, p.name AS plan_name, p.daily_quota, p.per_minute, a.status, a.created_at,
-                  a.last_used_at, a.expires_at, a.total_count,
-                  CASE WHEN a.usage_day = (now() AT TIME ZONE 'UTC')::date THEN a.usage_count ELSE 0 END AS day_used,
-                  CASE WHEN a.minute_start = date_trunc('minute', now()) THEN a.minute_count ELSE 0 END
-                      AS minute_used,
-                  now() AS now
+                  a.last_used_at, a.expires_at, a.total_count
            FROM api_keys a JOIN plans p ON p.id = a.plan
            WHERE a.owner_id = %s ORDER BY a.created_at DESC, a.id DESC LIMIT 1""",
         (owner_id,),

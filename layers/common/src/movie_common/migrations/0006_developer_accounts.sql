@@ -69,3 +69,17 @@ CREATE TABLE auth_attempts (
     PRIMARY KEY (scope, subject)
 );
 CREATE INDEX auth_attempts_window_idx ON auth_attempts (window_start);
+
+-- The developer's request log shows the method (the API answers GET and HEAD).
+ALTER TABLE usage_logs ADD COLUMN method text NOT NULL DEFAULT 'GET';
+
+-- The daily rollup split by outcome, for the dashboard's chart: 2xx/3xx, 4xx other than 429 (refusals by key
+-- status included), 429, 5xx. The admission counts a request as ok and record_status moves it once the response
+-- is known. requests/rejected stay as they were (admitted vs refused).
+ALTER TABLE usage_daily
+    ADD COLUMN ok            integer NOT NULL DEFAULT 0,
+    ADD COLUMN client_errors integer NOT NULL DEFAULT 0,
+    ADD COLUMN limited       integer NOT NULL DEFAULT 0,
+    ADD COLUMN server_errors integer NOT NULL DEFAULT 0;
+-- Rows from before the split: admitted requests count as 2xx and refusals as 429 (the usual refusal).
+UPDATE usage_daily SET ok = requests, limited = rejected;
