@@ -17,7 +17,7 @@ import pytest
 from movie_auth import accounts
 from movie_auth.accounts import Portal
 from movie_auth.settings import AuthSettings
-from movie_common import access
+from movie_common import access, passwords
 from movie_common.db import key_requests
 from movie_common.errors import (
     AccountLockedError,
@@ -111,14 +111,15 @@ def _verified(conn: Any, portal: Portal, mail: RecordingMail, email: str = "Jane
 
 
 def test_signup_stores_an_unverified_account_and_emails_a_link_in_both_parts(
-    conn: Any, portal: Portal, mail: RecordingMail
+    conn: Any, portal: Portal, mail: RecordingMail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(accounts, "hash_password", passwords.hash_password)  # the production cost, here
     receipt = accounts.signup(
         conn, portal, name="  Jane   Doe ", email="Jane.Doe+movies@GMAIL.com", password=PASSWORD, client_ip=IP
     )
     assert receipt.email == "Jane.Doe+movies@gmail.com"
     row = conn.execute("SELECT * FROM users WHERE canonical_email = 'janedoe@gmail.com'").fetchone()
-    assert row["name"] == "Jane Doe" and not row["verified"] and row["hashed_password"].startswith("$2")
+    assert row["name"] == "Jane Doe" and not row["verified"] and row["hashed_password"].startswith("$2b$12$")
     assert PASSWORD not in row["hashed_password"]
     assert conn.execute("SELECT count(*) AS n FROM api_keys WHERE owner_id = %s", (row["id"],)).fetchone()["n"] == 0
     message = mail.sent[-1]
@@ -198,6 +199,7 @@ def test_signing_up_again_before_verifying_takes_over_the_pending_account(
         accounts.verify_email(conn, portal, token=first_link, client_ip=IP)
 
 
+@pytest.mark.slow
 def test_signup_is_limited_per_ip(conn: Any, portal: Portal) -> None:
     for i in range(accounts.SIGNUP_PER_IP.limit):
         _signup(conn, portal, f"dev{i}@gmail.com", ip="198.51.100.1")
@@ -331,6 +333,7 @@ def test_repeated_failures_lock_the_account_with_retry_after(conn: Any, portal: 
         accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip="192.0.2.44")
 
 
+@pytest.mark.slow  # 30 bcrypt checks at the production cost (unknown accounts use the fixed decoy hash)
 def test_login_is_limited_per_ip(conn: Any, portal: Portal) -> None:
     for i in range(accounts.LOGIN_PER_IP.limit):
         with pytest.raises(InvalidCredentialsError):

@@ -1,0 +1,150 @@
+"""HTTP routes of the developer's dashboard (a developer session required; each answers only the caller's own
+data), the key reissue requests, and the public list of plans."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from movie_auth import accounts
+from movie_auth.routes.common import PORTAL_RESPONSES, key_info, portal
+from movie_auth.schemas import (
+    KeyRequestBody,
+    KeyRequestInfo,
+    KeyRequestList,
+    LoggedRequest,
+    Me,
+    NewKey,
+    PlanInfo,
+    PlanList,
+    RequestLog,
+    Usage,
+    UsageSeries,
+    UsageWindow,
+    UsageWindows,
+)
+from movie_common.database import get_connection
+from movie_common.db.key_requests import KeyRequest
+from movie_web.schemas import COMMON_RESPONSES, problem_response
+from movie_web.session_auth import SESSION_RESPONSES, CurrentDeveloper
+
+router = APIRouter(prefix="/auth")
+
+
+@router.get("/plans", response_model=PlanList, tags=["plans"], responses=COMMON_RESPONSES)
+async def plans() -> PlanList:
+    """The plans and their limits (no session needed): requests per UTC day (null: no cap) and per minute."""
+    return PlanList(
+        results=[
+            PlanInfo(id=p.id, name=p.name, daily_quota=p.daily_quota, per_minute=p.per_minute)
+            for p in accounts.list_plans(get_connection())
+        ]
+    )
+
+
+@router.get("/me", response_model=Me, tags=["dashboard"], responses=SESSION_RESPONSES)
+async def me(session: CurrentDeveloper) -> Me:
+    """Your profile, plan and key (masked: only its last four characters are known after it was shown)."""
+    found = accounts.profile(get_connection(), user_id=session.subject_id)
+    dev, plan = found.developer, found.plan
+    return Me(
+        id=dev.id,
+        name=dev.name,
+        email=dev.email,
+        verified=dev.verified,
+        status=dev.status,
+        created_at=dev.created_at,
+        plan=None
+        if plan is None
+        else PlanInfo(id=plan.id, name=plan.name, daily_quota=plan.daily_quota, per_minute=plan.per_minute),
+        key=None if found.key is None else key_info(found.key),
+    )
+
+
+@router.get("/usage", response_model=Usage, tags=["dashboard"], responses=SESSION_RESPONSES)
+async def usage(session: CurrentDeveloper) -> Usage:
+    """Your key's day and minute windows (used, limit, remaining, reset time) and the last 30 days of requests
+    by endpoint and by outcome (2xx, 4xx, 429, 5xx)."""
+    report = accounts.usage(get_connection(), user_id=session.subject_id)
+
+    def window(value: accounts.UsageWindow | None) -> UsageWindow | None:
+        if value is None:
+            return None
+        return UsageWindow(used=value.used, limit=value.limit, remaining=value.remaining, reset_at=value.reset_at)
+
+    return Usage(
+        plan=report.plan,
+        key_status=report.key_status,
+        windows=UsageWindows(day=window(report.day), minute=window(report.minute)),
+        total_requests=report.total_requests,
+        series=UsageSeries(days=report.days, endpoints=report.endpoints, outcomes=report.outcomes),
+    )
+
+
+@router.get("/requests", response_model=RequestLog, tags=["dashboard"], responses=SESSION_RESPONSES)
+async def requests(
+    session: CurrentDeveloper,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> RequestLog:
+    """Your own requests of the last 30 days (time, method, endpoint, status), newest first, in TMDB's envelope."""
+    log = accounts.request_log(get_connection(), user_id=session.subject_id, page=page, per_page=per_page)
+    return RequestLog(
+        page=log.page,
+        per_page=log.per_page,
+        results=[
+            LoggedRequest(time=r.time, method=r.method, endpoint=r.endpoint, status=r.status) for r in log.results
+        ],
+        total_results=log.total_results,
+        total_pages=log.total_pages,
+    )
+
+
+def _request_info(request: KeyRequest) -> KeyRequestInfo:
+    return KeyRequestInfo(
+        id=request.id,
+        reason=request.reason,
+        status=request.status,
+        created_at=request.created_at,
+        decided_at=request.decided_at,
+        decision_note=request.decision_note,
+        fulfilled_at=request.fulfilled_at,
+    )
+
+
+@router.get("/key-requests", response_model=KeyRequestList, tags=["keys"], responses=SESSION_RESPONSES)
+async def list_key_requests(session: CurrentDeveloper) -> KeyRequestList:
+    """Your key reissue requests, newest first."""
+    found = accounts.list_key_requests(get_connection(), user_id=session.subject_id)
+    return KeyRequestList(results=[_request_info(r) for r in found])
+
+
+@router.post(
+    "/key-requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeyRequestInfo,
+    tags=["keys"],
+    responses={**SESSION_RESPONSES, 409: PORTAL_RESPONSES[409]},
+)
+async def file_key_request(body: KeyRequestBody, session: CurrentDeveloper) -> KeyRequestInfo:
+    """Ask for a replacement key, saying why. An admin approves or denies it; once approved, reveal the new key
+    with `POST /auth/key-requests/{id}/claim`. Codes: `key_request_pending`, `no_api_key`, `validation_error`."""
+    return _request_info(accounts.file_key_request(get_connection(), user_id=session.subject_id, reason=body.reason))
+
+
+@router.post(
+    "/key-requests/{request_id}/claim",
+    response_model=NewKey,
+    tags=["keys"],
+    responses={
+        **SESSION_RESPONSES,
+        404: problem_response("No such request of yours (`not_found`)."),
+        409: PORTAL_RESPONSES[409],
+    },
+)
+async def claim_key(request_id: Annotated[int, Path(ge=1, le=2**62)], session: CurrentDeveloper) -> NewKey:
+    """Reveal the new key of an approved request, once; your old key stops working at the same moment. Codes:
+    `not_found`, `key_request_not_approved`, `key_already_revealed`."""
+    raw, key = accounts.claim_key(get_connection(), portal(), user_id=session.subject_id, request_id=request_id)
+    return NewKey(api_key=raw, key=key_info(key))

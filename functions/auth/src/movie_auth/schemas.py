@@ -1,0 +1,158 @@
+"""Request and response bodies of the developer portal's routes (they are the OpenAPI document's schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_BODY = ConfigDict(extra="forbid", str_max_length=2000)
+
+
+class SignupRequest(BaseModel):
+    model_config = _BODY
+    name: str = Field(max_length=200, examples=["Jane Doe"])
+    email: str = Field(max_length=320, examples=["jane.doe@gmail.com"])
+    password: str = Field(max_length=200, examples=["velvet-orbit-canyon-42"])
+
+
+class SignupAccepted(BaseModel):
+    status: str = Field(examples=["verification_sent"])
+    email: str = Field(description="The address the confirmation link went to.")
+    detail: str
+
+
+class TokenRequest(BaseModel):
+    model_config = _BODY
+    token: str = Field(max_length=200, description="The token from the emailed link.")
+
+
+class EmailRequest(BaseModel):
+    model_config = _BODY
+    email: str = Field(max_length=320, examples=["jane.doe@gmail.com"])
+
+
+class LoginRequest(BaseModel):
+    model_config = _BODY
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=200)
+
+
+class ResetRequest(BaseModel):
+    model_config = _BODY
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=200)
+
+
+class SessionGrant(BaseModel):
+    access_token: str
+    token_type: str = Field(examples=["bearer"])
+    expires_in: int = Field(description="Seconds until the session ends.")
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
+class KeyInfo(BaseModel):
+    """A key as the portal shows it: never the key itself, only its last four characters."""
+
+    masked: str
+    last4: str
+    plan: str
+    status: str = Field(description="active, suspended or revoked")
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class Verified(SessionGrant):
+    api_key: str = Field(description="The new key, shown this once: only its hash is stored.")
+    key: KeyInfo
+
+
+class PlanInfo(BaseModel):
+    id: str
+    name: str
+    daily_quota: int | None = Field(description="Requests per UTC day; null: no daily cap.")
+    per_minute: int
+
+
+class PlanList(BaseModel):
+    results: list[PlanInfo]
+
+
+class Me(BaseModel):
+    id: int
+    name: str
+    email: str
+    verified: bool
+    status: str
+    created_at: datetime
+    plan: PlanInfo | None
+    key: KeyInfo | None
+
+
+class UsageWindow(BaseModel):
+    used: int
+    limit: int | None = Field(description="null: no cap in this window")
+    remaining: int | None
+    reset_at: datetime
+
+
+class UsageWindows(BaseModel):
+    day: UsageWindow | None
+    minute: UsageWindow | None
+
+
+class UsageSeries(BaseModel):
+    days: list[str] = Field(description="The last 30 UTC days, oldest first.")
+    endpoints: dict[str, list[int]] = Field(description="Route template -> requests per day.")
+    outcomes: dict[str, list[int]] = Field(description="2xx, 4xx, 429, 5xx -> requests per day.")
+
+
+class Usage(BaseModel):
+    plan: str | None
+    key_status: str | None
+    windows: UsageWindows
+    total_requests: int
+    series: UsageSeries
+
+
+class LoggedRequest(BaseModel):
+    time: datetime
+    method: str
+    endpoint: str
+    status: int
+
+
+class RequestLog(BaseModel):
+    page: int
+    per_page: int
+    results: list[LoggedRequest]
+    total_results: int
+    total_pages: int
+
+
+class KeyRequestBody(BaseModel):
+    model_config = _BODY
+    reason: str = Field(max_length=2000, examples=["My laptop with the key was stolen."])
+
+
+class KeyRequestInfo(BaseModel):
+    id: int
+    reason: str
+    status: str = Field(description="pending, approved or denied")
+    created_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
+    fulfilled_at: datetime | None = Field(description="When the new key was revealed (it is shown once).")
+
+
+class KeyRequestList(BaseModel):
+    results: list[KeyRequestInfo]
+
+
+class NewKey(BaseModel):
+    api_key: str = Field(description="The new key, shown this once; the old key no longer works.")
+    key: KeyInfo

@@ -1,0 +1,364 @@
+"""The portal app through its real Lambda entry point with real-shaped REST events: status codes, problem
+bodies, headers, the outbox read back, and a second developer who can never read the first one's data."""
+
+from __future__ import annotations
+
+import copy
+import email
+import email.policy
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marquee_local.lambda_context import LocalLambdaContext
+from movie_common import sessions
+from movie_common.db import key_requests
+
+REPO = Path(__file__).resolve().parents[4]
+EVENTS = REPO / "functions" / "auth" / "events"
+PASSWORD = "velvet-orbit-canyon-42"
+
+Call = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The portal app mails into a fresh outbox folder (settings and the sender are re-read)."""
+    from movie_auth.mailer import get_mail_sender
+    from movie_auth.settings import auth_settings
+
+    folder = tmp_path / "outbox"
+    monkeypatch.setenv("OUTBOX_DIR", str(folder))
+    monkeypatch.delenv("MAIL_BACKEND", raising=False)
+    auth_settings.cache_clear()
+    get_mail_sender.cache_clear()
+    yield folder
+    monkeypatch.undo()
+    auth_settings.cache_clear()
+    get_mail_sender.cache_clear()
+
+
+@pytest.fixture
+def call(conn: Any, outbox: Path) -> Call:
+    """call(method, path, body=None, token=None, ip=..., query=None, headers=None) -> Lambda proxy response with
+    `json` parsed and lower-cased `headers`; built from functions/auth/events/*.json."""
+    from movie_auth.handler import handler
+
+    template = json.loads((EVENTS / "me.json").read_text())
+
+    def invoke(
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        ip: str = "203.0.113.10",
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        event = copy.deepcopy(template)
+        hdrs = {k: v for k, v in event["headers"].items() if k != "Authorization"}
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        event.update(
+            httpMethod=method,
+            path=path,
+            resource=path,
+            body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+            headers=hdrs,
+            multiValueHeaders={k: [v] for k, v in hdrs.items()},
+            queryStringParameters=query,
+            multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+        )
+        match = re.fullmatch(r"/auth/key-requests/([^/]+)/claim", path)
+        if match:
+            event["resource"] = "/auth/key-requests/{request_id}/claim"
+            event["pathParameters"] = {"request_id": match.group(1)}
+        event["requestContext"].update(path="/prod" + path, resourcePath=event["resource"], httpMethod=method)
+        event["requestContext"]["identity"]["sourceIp"] = ip
+        response: dict[str, Any] = handler(event, LocalLambdaContext(function_name="AuthFunction"))
+        headers_out = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        for k, values in (response.get("multiValueHeaders") or {}).items():
+            headers_out[k.lower()] = ", ".join(values)
+        response["headers"] = headers_out
+        text = response.get("body") or ""
+        response["json"] = json.loads(text) if text and "json" in headers_out.get("content-type", "") else None
+        return response
+
+    return invoke
+
+
+def _mail_link(outbox: Path, page: str, to: str) -> str:
+    for path in sorted(outbox.glob("*.eml"), reverse=True):
+        with path.open("rb") as handle:
+            message = email.message_from_binary_file(handle, policy=email.policy.default)
+        if message["To"] == to:
+            plain = message.get_body(preferencelist=("plain",))
+            assert plain is not None
+            found = re.search(rf"/{page}\?token=([A-Za-z0-9_-]+)", plain.get_content())
+            assert found
+            return found.group(1)
+    raise AssertionError(f"no mail to {to}")
+
+
+@pytest.fixture
+def developer(call: Call, outbox: Path) -> Callable[[str], dict[str, Any]]:
+    """Sign up and verify through the routes; returns the verify response's body (api_key, access_token, ...)."""
+
+    def make(address: str) -> dict[str, Any]:
+        signed = call(
+            "POST", "/auth/signup", {"name": "Dev " + address.split("@")[0], "email": address, "password": PASSWORD}
+        )
+        assert signed["statusCode"] == 202, signed["json"]
+        verified = call("POST", "/auth/verify", {"token": _mail_link(outbox, "verify.html", address)})
+        assert verified["statusCode"] == 200, verified["json"]
+        body: dict[str, Any] = verified["json"]
+        return body
+
+    return make
+
+
+def _problem(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
+    assert response["statusCode"] == status, response["json"]
+    assert response["headers"]["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response["json"]
+    assert body["code"] == code and body["status"] == status and body["type"].endswith("/" + code)
+    assert body["request_id"] == response["headers"]["x-request-id"]
+    return body
+
+
+# ---------- sign-up and verification ----------
+
+
+def test_signup_answers_202_and_mails_a_link_to_the_portal(call: Call, outbox: Path) -> None:
+    response = call("POST", "/auth/signup", {"name": "Jane", "email": "Jane.Doe@gmail.com", "password": PASSWORD})
+    assert response["statusCode"] == 202
+    assert response["json"]["status"] == "verification_sent" and response["json"]["email"] == "Jane.Doe@gmail.com"
+    assert response["headers"]["access-control-allow-origin"] == "http://127.0.0.1:8080"
+    token = _mail_link(outbox, "verify.html", "Jane.Doe@gmail.com")
+    assert len(token) == 43
+
+
+@pytest.mark.parametrize(
+    ("address", "status", "code"),
+    [
+        ("jane@example.com", 422, "email_domain_not_allowed"),
+        ("jane@mailinator.com", 422, "disposable_email"),
+        ("jane@", 422, "invalid_email"),
+    ],
+)
+def test_signup_refusals_are_problems_with_their_own_code(call: Call, address: str, status: int, code: str) -> None:
+    body = _problem(call("POST", "/auth/signup", {"name": "J", "email": address, "password": PASSWORD}), status, code)
+    assert body["detail"]
+
+
+def test_weak_password_and_taken_email(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    _problem(
+        call("POST", "/auth/signup", {"name": "J", "email": "j@gmail.com", "password": "password123"}),
+        422,
+        "weak_password",
+    )
+    developer("taken@gmail.com")
+    _problem(
+        call("POST", "/auth/signup", {"name": "J", "email": "t.a.k.e.n+x@gmail.com", "password": PASSWORD}),
+        409,
+        "email_taken",
+    )
+
+
+def test_malformed_bodies_name_the_field(call: Call) -> None:
+    body = _problem(call("POST", "/auth/signup", {"name": "J", "email": "j@gmail.com"}), 422, "validation_error")
+    assert [e["name"] for e in body["errors"]] == ["password"]
+    body = _problem(
+        call("POST", "/auth/signup", {"name": "J", "email": "j@gmail.com", "password": PASSWORD, "admin": True}),
+        422,
+        "validation_error",
+    )
+    assert [e["name"] for e in body["errors"]] == ["admin"]
+    _problem(call("POST", "/auth/login", "{not json"), 422, "validation_error")
+
+
+def test_verify_answers_the_key_once_and_a_session(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    body = developer("jane.doe@gmail.com")
+    assert re.fullmatch(r"[0-9a-f-]{36}", body["api_key"])
+    assert body["key"]["last4"] == body["api_key"][-4:] and body["api_key"] not in body["key"]["masked"]
+    assert body["token_type"] == "bearer" and body["expires_in"] > 0
+    me = call("GET", "/auth/me", token=body["access_token"])
+    assert me["statusCode"] == 200
+    assert me["json"]["key"]["last4"] == body["api_key"][-4:]
+    assert body["api_key"] not in json.dumps(me["json"])  # the key is never shown again
+
+
+def test_verify_link_refusals(call: Call, outbox: Path) -> None:
+    call("POST", "/auth/signup", {"name": "J", "email": "j.d@gmail.com", "password": PASSWORD})
+    token = _mail_link(outbox, "verify.html", "j.d@gmail.com")
+    assert call("POST", "/auth/verify", {"token": token})["statusCode"] == 200
+    _problem(call("POST", "/auth/verify", {"token": token}), 409, "token_used")
+    _problem(call("POST", "/auth/verify", {"token": "B" * 43}), 400, "invalid_token")
+    _problem(call("POST", "/auth/verify", {"token": "short"}), 400, "invalid_token")
+
+
+def test_resend_and_forgot_answer_the_same_for_any_address(
+    call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    developer("known@gmail.com")
+    for route in ("/auth/verify/resend", "/auth/password/forgot"):
+        answers = {
+            json.dumps(call("POST", route, {"email": a})["json"]) for a in ("known@gmail.com", "unknown@gmail.com")
+        }
+        assert len(answers) == 1, route
+
+
+# ---------- sessions ----------
+
+
+def test_login_logout_and_a_revoked_token(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    developer("jane@gmail.com")
+    login = call("POST", "/auth/login", {"email": "jane@gmail.com", "password": PASSWORD})
+    assert login["statusCode"] == 200 and set(login["json"]) == {"access_token", "token_type", "expires_in"}
+    token = login["json"]["access_token"]
+    assert call("POST", "/auth/logout", token=token)["statusCode"] == 204
+    _problem(call("GET", "/auth/me", token=token), 401, "session_revoked")
+    _problem(call("GET", "/auth/me"), 401, "not_authenticated")
+    _problem(call("GET", "/auth/me", token="nonsense"), 401, "invalid_session")
+
+
+def test_wrong_password_then_lockout_with_retry_after(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    developer("lock@gmail.com")
+    for _ in range(4):
+        _problem(
+            call("POST", "/auth/login", {"email": "lock@gmail.com", "password": "wrong-wrong-wrong"}),
+            401,
+            "invalid_credentials",
+        )
+    locked = _problem(
+        call("POST", "/auth/login", {"email": "lock@gmail.com", "password": "wrong-wrong-wrong"}), 429, "account_locked"
+    )
+    response = call("POST", "/auth/login", {"email": "lock@gmail.com", "password": PASSWORD})
+    _problem(response, 429, "account_locked")
+    assert int(response["headers"]["retry-after"]) > 0 and locked["retry_after"] > 0
+
+
+def test_an_admin_session_is_refused_on_developer_routes(conn: Any, call: Call) -> None:
+    token = sessions.start_session(conn, role="admin", subject_id=1).access_token
+    _problem(call("GET", "/auth/me", token=token), 403, "forbidden")
+
+
+def test_password_reset_ends_every_session(
+    call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path
+) -> None:
+    first = developer("reset@gmail.com")["access_token"]
+    assert call("POST", "/auth/password/forgot", {"email": "reset@gmail.com"})["statusCode"] == 202
+    token = _mail_link(outbox, "reset.html", "reset@gmail.com")
+    _problem(call("POST", "/auth/password/reset", {"token": token, "password": "short"}), 422, "weak_password")
+    assert (
+        call("POST", "/auth/password/reset", {"token": token, "password": "amber-tundra-pelican-77"})["statusCode"]
+        == 200
+    )
+    _problem(call("GET", "/auth/me", token=first), 401, "session_revoked")
+    _problem(
+        call("POST", "/auth/password/reset", {"token": token, "password": "amber-tundra-pelican-78"}), 409, "token_used"
+    )
+
+
+# ---------- dashboard data and a second developer ----------
+
+
+def test_every_dashboard_route_answers_only_the_callers_own_data(
+    conn: Any,
+    call: Call,
+    developer: Callable[[str], dict[str, Any]],
+    api_event: Callable[..., dict[str, Any]],
+    invoke: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    jane = developer("jane@gmail.com")
+    bob = developer("bob@outlook.com")
+    for _ in range(3):
+        assert invoke(api_event("list_movies", key=jane["api_key"]))["statusCode"] == 200
+    assert invoke(api_event("get_movie", key=jane["api_key"], path_params={"id": "999999999"}))["statusCode"] == 404
+    assert invoke(api_event("genres", key=bob["api_key"]))["statusCode"] == 200
+
+    jane_me = call("GET", "/auth/me", token=jane["access_token"])["json"]
+    bob_me = call("GET", "/auth/me", token=bob["access_token"])["json"]
+    assert jane_me["email"] == "jane@gmail.com" and bob_me["email"] == "bob@outlook.com"
+    assert jane_me["key"]["last4"] == jane["api_key"][-4:] and bob_me["key"]["last4"] == bob["api_key"][-4:]
+
+    jane_usage = call("GET", "/auth/usage", token=jane["access_token"])["json"]
+    bob_usage = call("GET", "/auth/usage", token=bob["access_token"])["json"]
+    assert jane_usage["windows"]["day"]["used"] == 4 and jane_usage["windows"]["day"]["limit"] == 100
+    assert bob_usage["windows"]["day"]["used"] == 1
+    assert set(jane_usage["series"]["endpoints"]) == {"/movies", "/movies/{id}"}
+    assert set(bob_usage["series"]["endpoints"]) == {"/genres"}
+    assert jane_usage["series"]["outcomes"]["2xx"][-1] == 3 and jane_usage["series"]["outcomes"]["4xx"][-1] == 1
+
+    jane_log = call("GET", "/auth/requests", token=jane["access_token"], query={"per_page": "2"})["json"]
+    assert jane_log["total_results"] == 4 and jane_log["total_pages"] == 2
+    assert [(r["method"], r["endpoint"], r["status"]) for r in jane_log["results"]] == [
+        ("GET", "/movies/{id}", 404),
+        ("GET", "/movies", 200),
+    ]
+    bob_log = call("GET", "/auth/requests", token=bob["access_token"])["json"]
+    assert [r["endpoint"] for r in bob_log["results"]] == ["/genres"]
+
+    filed = call("POST", "/auth/key-requests", {"reason": "Laptop stolen"}, token=jane["access_token"])
+    assert filed["statusCode"] == 201
+    request_id = filed["json"]["id"]
+    assert call("GET", "/auth/key-requests", token=bob["access_token"])["json"] == {"results": []}
+    key_requests.decide_request(conn, request_id=request_id, approve=True, admin_id=None)
+    _problem(call("POST", f"/auth/key-requests/{request_id}/claim", token=bob["access_token"]), 404, "not_found")
+    claimed = call("POST", f"/auth/key-requests/{request_id}/claim", token=jane["access_token"])
+    assert claimed["statusCode"] == 200 and claimed["json"]["api_key"] != jane["api_key"]
+    refused = invoke(api_event("list_movies", key=jane["api_key"]))
+    assert refused["statusCode"] == 403 and refused["json"]["code"] == "key_revoked"
+    assert invoke(api_event("list_movies", key=claimed["json"]["api_key"]))["statusCode"] == 200
+    assert invoke(api_event("list_movies", key=bob["api_key"]))["statusCode"] == 200  # bob's key untouched
+    _problem(
+        call("POST", f"/auth/key-requests/{request_id}/claim", token=jane["access_token"]), 409, "key_already_revealed"
+    )
+
+
+def test_key_request_refusals(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    jane = developer("jane2@gmail.com")
+    _problem(call("POST", "/auth/key-requests", {"reason": "  "}, token=jane["access_token"]), 422, "validation_error")
+    assert call("POST", "/auth/key-requests", {"reason": "lost"}, token=jane["access_token"])["statusCode"] == 201
+    _problem(
+        call("POST", "/auth/key-requests", {"reason": "again"}, token=jane["access_token"]), 409, "key_request_pending"
+    )
+    pending = call("GET", "/auth/key-requests", token=jane["access_token"])["json"]["results"][0]
+    _problem(
+        call("POST", f"/auth/key-requests/{pending['id']}/claim", token=jane["access_token"]),
+        409,
+        "key_request_not_approved",
+    )
+    _problem(call("POST", "/auth/key-requests/abc/claim", token=jane["access_token"]), 422, "validation_error")
+
+
+def test_request_log_paging_is_bounded(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    token = developer("pager@gmail.com")["access_token"]
+    body = _problem(call("GET", "/auth/requests", token=token, query={"per_page": "1000"}), 422, "validation_error")
+    assert [e["name"] for e in body["errors"]] == ["per_page"]
+
+
+def test_plans_need_no_session(call: Call) -> None:
+    response = call("GET", "/auth/plans")
+    assert response["statusCode"] == 200
+    assert [p["id"] for p in response["json"]["results"]] == ["free", "pro", "unlimited"]
+    assert response["json"]["results"][2]["daily_quota"] is None
+
+
+def test_http_semantics_head_405_and_openapi(call: Call) -> None:
+    head = call("HEAD", "/auth/plans")
+    assert head["statusCode"] == 200 and not head.get("body")
+    wrong = _problem(call("GET", "/auth/signup"), 405, "method_not_allowed")
+    assert "POST" in wrong["detail"]
+    assert call("GET", "/auth/signup")["headers"]["allow"] == "POST"
+    spec = call("GET", "/auth/openapi.json")["json"]
+    assert "/auth/signup" in spec["paths"] and "security" not in spec["paths"]["/auth/signup"]["post"]
+    assert spec["paths"]["/auth/me"]["get"]["security"] == [{"SessionToken": []}]
