@@ -18,7 +18,7 @@ from marquee_local import run, stack
 # Modules that add subcommands: `def register(commands: argparse._SubParsersAction) -> None`.
 COMMAND_MODULES: tuple[str, ...] = ()
 # Modules that add services to `marquee run`, started in this order after the gateway, stopped in reverse.
-SERVICE_MODULES: tuple[str, ...] = ()
+SERVICE_MODULES: tuple[str, ...] = ("marquee_local.site_server",)
 
 
 def _modules(names: tuple[str, ...]) -> list[ModuleType]:
@@ -33,6 +33,12 @@ def _database() -> tuple[stack.Database, str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     home = stack.marquee_home()
+    services = _modules(SERVICE_MODULES)
+    for module in services:
+        # Optional: work before anything starts, e.g. the portal binds its socket: its origin is the gateway's CORS.
+        before = getattr(module, "before_run", None)
+        if before is not None:
+            before(args)
     db, url = _database()
     with stack.connect_admin(url) as conn:
         applied, loaded = stack.prepare(conn)
@@ -53,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("Ctrl-C stops the stack.", flush=True)
 
     factories: list[Callable[[], run.Service | None]] = [lambda: run.GatewayService(context)]
-    factories += [functools.partial(module.service, context) for module in _modules(SERVICE_MODULES)]
+    factories += [functools.partial(module.service, context) for module in services]
     return run.serve_until_stopped(factories, banner=banner, log=print)
 
 

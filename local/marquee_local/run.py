@@ -3,6 +3,7 @@ API Gateway first. Other modules add services (drop-folder watcher, site server,
 `marquee_local.cli.SERVICE_MODULES`: each such module defines
 
     def add_run_arguments(parser: argparse.ArgumentParser) -> None   # optional: its own `marquee run` options
+    def before_run(args: argparse.Namespace) -> None                  # optional: runs before any service starts
     def service(run: RunContext) -> Service | None                    # None when it has nothing to do
 
 and its Service starts in the background (`start()` returns once it serves), stops cleanly (`stop()` returns once

@@ -3,10 +3,12 @@ same security headers, /config.js pointing at the local API, and the local outbo
 
 from __future__ import annotations
 
+import argparse
 import email
 import email.policy
 import html
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +22,9 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from marquee_local.run import RunContext
+from marquee_local.server import ServerThread
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SITE_DIR = REPO_ROOT / "site"
@@ -219,3 +224,47 @@ def create_site_app(*, api_base: str, outbox_dir: Path | None, site_dir: Path = 
     routes.append(Mount("/", StaticFiles(directory=site_dir, html=True, check_dir=True)))
     app = Starlette(routes=routes)
     return SecurityHeaders(app, headers=security_headers(api_base))
+
+
+class SiteService:
+    """`marquee run`'s portal: the site on --site-host/--site-port (default 127.0.0.1:8080) with /config.js pointing
+    at the local API and the outbox pages. Its socket is bound in `before_run`, before the gateway starts, because
+    the portal's origin is what the functions' CORS and the emailed links need (port 0 picks a free one)."""
+
+    name = "portal site"
+
+    def __init__(self, run: RunContext, server: ServerThread) -> None:
+        self.run = run
+        self.server = server
+        self.outbox = Path(os.environ.get("OUTBOX_DIR") or run.home / "outbox")
+
+    def start(self) -> None:
+        self.server.start(create_site_app(api_base=self.run.api_url, outbox_dir=self.outbox), lifespan="off")
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def describe(self) -> list[str]:
+        url = self.server.url
+        return [f"Portal     {url}   (sign up, dashboard, playground)", f"Outbox     {url}/outbox/   ({self.outbox})"]
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site-host", default="127.0.0.1", help="address the portal site listens on")
+    parser.add_argument("--site-port", type=int, default=8080, help="port of the portal site (default 8080; 0: any)")
+
+
+def before_run(args: argparse.Namespace) -> None:
+    """Bind the portal's socket and make its origin the one the functions allow (CORS) and link to (emails)."""
+    server = ServerThread(args.site_host, args.site_port, name="portal")
+    args.site_server = server
+    os.environ["CORS_ALLOW_ORIGIN"] = server.url
+    os.environ["PORTAL_URL"] = server.url
+
+
+def service(run: RunContext) -> SiteService:
+    server: ServerThread | None = getattr(run.args, "site_server", None)
+    if server is None:  # before_run was not called (a caller that builds services itself)
+        before_run(run.args)
+        server = run.args.site_server
+    return SiteService(run, server)

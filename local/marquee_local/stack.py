@@ -52,6 +52,7 @@ def configure_environment(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("MARQUEE_ENV", "local")
     os.environ.setdefault("CORS_ALLOW_ORIGIN", PORTAL_ORIGIN)
+    os.environ.setdefault("OUTBOX_DIR", str(marquee_home() / "outbox"))  # the portal's mail, read on /outbox/
     os.environ.setdefault("USAGE_PLAN_KEYS", json.dumps(LOCAL_USAGE_KEYS))
 
 
@@ -75,15 +76,28 @@ def local_template() -> Template:
     return load_template(TEMPLATE, template_parameters())
 
 
+# Mail settings a developer may set in the shell for the local stack (movie_common.mail); none is in the template.
+LOCAL_MAIL_SETTINGS = ("MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USERNAME", "SMTP_PASSWORD")
+
+
 def function_overrides(template: Template, database_url: str | None = None) -> dict[str, dict[str, str | None]]:
     """What the local stack changes in each function's environment: the database URL instead of the Secrets
-    Manager secret; and, for variables the template declares but that cannot be known locally (a parameter
-    without default), the value from this shell when it sets one."""
+    Manager secret; the outbox folder (and mail settings from the shell); and, for variables the template
+    declares but that cannot be known locally (a parameter without default), the value from this shell when it
+    sets one."""
     url = database_url or os.environ["DATABASE_URL"]
     overrides: dict[str, dict[str, str | None]] = {}
     for name, spec in template.functions.items():
         values: dict[str, str | None] = {var: os.environ[var] for var in spec.unresolved if var in os.environ}
         values.update({"DATABASE_URL": url, "DATABASE_SECRET_ARN": None})  # never the secret, whatever the shell has
+        # The portal's mail: the outbox this stack shows on /outbox/, or what the shell chose (e.g. a real SMTP relay).
+        values["OUTBOX_DIR"] = os.environ.get("OUTBOX_DIR") or str(marquee_home() / "outbox")
+        # Sessions are signed with the local development secret (or SESSION_SECRET from the shell), never a
+        # Secrets Manager secret: the template's is a resource that exists only in AWS.
+        values["SESSION_SECRET_ARN"] = None
+        if "SESSION_SECRET" in os.environ:
+            values["SESSION_SECRET"] = os.environ["SESSION_SECRET"]
+        values.update({var: os.environ[var] for var in LOCAL_MAIL_SETTINGS if var in os.environ})
         overrides[name] = values
     return overrides
 
