@@ -1,0 +1,305 @@
+"""The developer portal end to end in headless Chromium (Playwright, the system's Chromium) against the
+one-machine stack started by `marquee run` in a subprocess on free ports: sign-up, the verification mail read
+from the outbox, one-click confirmation, the key shown once, a call from the playground, usage and request log,
+refusals shown at the field, a second developer who sees none of the first one's data; screenshots of the
+dashboard at desktop and phone widths are written to .marquee/screenshots/."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from movie_common.database import connect
+
+pytestmark = [pytest.mark.slow, pytest.mark.commit]
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / ".marquee" / "screenshots"
+PASSWORD = "velvet-orbit-canyon-42"
+RUN = uuid.uuid4().hex[:8]
+# Cold starts of the stack's functions (bcrypt, zxcvbn, FastAPI) on a busy 2-core machine can take seconds.
+expect.set_options(timeout=30_000)
+
+
+@dataclass
+class Stack:
+    api: str
+    portal: str
+    outbox: Path
+    process: subprocess.Popen[str]
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """`marquee run` on free ports with its own MARQUEE_HOME (so its own outbox) and the test database."""
+    if not (REPO / "site" / "vendor" / ".built").exists():
+        pytest.fail("The portal's vendor files are missing: run `make site` (make test does).")
+    home = tmp_path_factory.mktemp("marquee-home")
+    env = {
+        **os.environ,
+        "MARQUEE_HOME": str(home),
+        "DATABASE_URL": database_url,
+        "MARQUEE_ENV": "local",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("CORS_ALLOW_ORIGIN", "PORTAL_URL", "OUTBOX_DIR", "MAIL_BACKEND"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "marquee_local.cli", "run", "--port", "0", "--site-port", "0", "--quiet"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    urls: dict[str, str] = {}
+    output: list[str] = []
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    while len(urls) < 2:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("marquee run did not start:\n" + "".join(output))
+            continue
+        output.append(line)
+        found = re.match(r"\s+(API|Portal)\s+(http://\S+)", line)
+        if found:
+            urls[found.group(1)] = found.group(2)
+    try:
+        yield Stack(api=urls["API"], portal=urls["Portal"], outbox=home / "outbox", process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        with connect(database_url) as conn:
+            conn.execute(
+                """WITH gone AS (DELETE FROM users WHERE canonical_email LIKE %s RETURNING id)
+                   DELETE FROM sessions WHERE role = 'developer' AND subject_id IN (SELECT id FROM gone)""",
+                (f"%{RUN}%",),
+            )
+            conn.execute("DELETE FROM usage_logs WHERE api_key_id NOT IN (SELECT id FROM api_keys)")
+            conn.execute("DELETE FROM usage_daily WHERE api_key_id NOT IN (SELECT id FROM api_keys)")
+
+
+def _address(who: str) -> str:
+    return f"{who}.{RUN}@gmail.com"
+
+
+def _context(browser: Browser, *, width: int = 1280) -> BrowserContext:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    return context
+
+
+def _watch_console(page: Page) -> list[str]:
+    problems: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or (message.type == "error" and "Refused" in message.text):
+            problems.append(message.text)
+
+    page.on("console", record)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return problems
+
+
+def _latest_mail(outbox: Path, to: str) -> email.message.EmailMessage:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for path in sorted(outbox.glob("*.eml"), reverse=True):
+            with path.open("rb") as handle:
+                message = email.message_from_binary_file(handle, policy=email.policy.default)
+            if message["To"] == to and isinstance(message, email.message.EmailMessage):
+                return message
+        time.sleep(0.1)
+    raise AssertionError(f"no mail to {to} in {outbox}")
+
+
+def _verification_row(database_url: str, address: str) -> dict[str, Any]:
+    with connect(database_url) as conn:
+        row = conn.execute(
+            """SELECT u.verified,
+                      (SELECT count(*) FROM email_verifications v WHERE v.user_id = u.id AND v.used_at IS NOT NULL)
+                          AS used,
+                      (SELECT count(*) FROM api_keys k WHERE k.owner_id = u.id) AS keys
+               FROM users u WHERE u.email = %s""",
+            (address,),
+        ).fetchone()
+    assert row is not None
+    return dict(row)
+
+
+def _sign_up(page: Page, stack: Stack, name: str, address: str) -> None:
+    page.goto(stack.portal + "/signup.html")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    expect(page.locator("[data-sent-to]")).to_have_text(address)
+
+
+def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    address = _address("jane")
+    context = _context(browser)
+    page = context.new_page()
+    console = _watch_console(page)
+
+    _sign_up(page, stack, "Jane Doe", address)
+
+    # The mail, read back with Python's email package: both parts carry the link to the portal's verify page.
+    message = _latest_mail(stack.outbox, address)
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    link = re.search(r"http://\S+/verify\.html\?token=[A-Za-z0-9_-]{43}", plain.get_content())
+    assert link and link.group(0).startswith(stack.portal)
+    assert link.group(0) in html.get_content()
+
+    # ... and on the outbox page, from which the link is followed as a person would.
+    page.goto(stack.portal + "/outbox/")
+    page.get_by_role("link", name="Confirm your email for Marquee").first.click()
+    page.locator("[data-outbox-link]", has_text="verify.html").first.click()
+    expect(page.get_by_role("button", name="Confirm my email")).to_be_visible()
+    # Opening the link (what a mail scanner does) changed nothing.
+    assert _verification_row(database_url, address) == {"verified": False, "used": 0, "keys": 0}
+
+    page.get_by_role("button", name="Confirm my email").click()
+    page.wait_for_url("**/dashboard.html")
+    new_key = page.locator("[data-new-key-value]")
+    expect(new_key).to_be_visible()
+    raw_key = new_key.input_value()
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", raw_key)
+    expect(page.get_by_text("this is the only time it is shown")).to_be_visible()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == raw_key
+    assert _verification_row(database_url, address)["verified"] is True
+    expect(page.locator("[data-key-masked]")).to_contain_text(raw_key[-4:])
+
+    # The playground, with the key just shown: GET /movies through the real API.
+    expect(page.locator("[data-pg-key]")).to_have_value(raw_key)
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /movies")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("[data-pg-status]")).to_have_text(re.compile(r"^200"))
+    expect(page.locator("[data-pg-body]")).to_contain_text('"results"')
+    expect(page.locator("[data-pg-headers]")).to_contain_text('"day";r=99')
+
+    # The usage bar and the request log show the call.
+    expect(page.locator('[data-window="day"] [data-window-text]')).to_contain_text("1 of 100")
+    first_row = page.locator("[data-log-row]").first
+    expect(first_row).to_contain_text("/movies")
+    expect(first_row).to_contain_text("200")
+    expect(page.locator("[data-chart-summary]")).to_contain_text("1 requests in the last 30 days across /movies")
+
+    # Title autocomplete from /search/suggest (with the same key).
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /search")
+    page.get_by_label("title").fill("godfa")
+    expect(page.locator("[data-pg-suggestions] option").first).to_have_attribute("value", re.compile("Godfather"))
+
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-desktop.png"), full_page=True)
+
+    # Reloaded, the key is masked: it is never shown again.
+    page.reload()
+    expect(page.locator("[data-key-masked]")).to_contain_text(raw_key[-4:])
+    expect(page.locator("[data-new-key]")).to_be_hidden()
+    assert raw_key not in page.content()
+
+    # The same dashboard on a phone: nothing wider than the screen.
+    phone = context.new_page()
+    phone.set_viewport_size({"width": 375, "height": 812})
+    phone.goto(stack.portal + "/dashboard.html")
+    expect(phone.locator("[data-log-row]").first).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.screenshot(path=str(SCREENSHOTS / "dashboard-phone.png"), full_page=True)
+
+    # Dark theme, remembered across pages.
+    page.get_by_role("button", name="Switch to dark theme").click()
+    page.goto(stack.portal + "/index.html")
+    assert page.evaluate("document.documentElement.getAttribute('data-bs-theme')") == "dark"
+    expect(page.locator("[data-plan=free]")).to_contain_text("100")
+
+    assert console == []
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [("jane@example.com", "not one of them"), ("jane@mailinator.com", "disposable")],
+)
+def test_refused_addresses_show_the_reason_at_the_email_field(
+    browser: Browser, stack: Stack, address: str, message: str
+) -> None:
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(stack.portal + "/signup.html")
+    page.get_by_label("Name").fill("Jane")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    field = page.get_by_label("Email")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#email-feedback")).to_contain_text(message)
+    expect(field).to_be_focused()
+    context.close()
+
+
+def test_a_second_developer_sees_only_their_own_data(browser: Browser, stack: Stack) -> None:
+    # The first developer, through the API (the browser flow is the test above), with one call of their own.
+    jane, bob = _address("jane2"), _address("bob")
+    keys = {}
+    for who, address in (("jane2", jane), ("bob", bob)):
+        signed = httpx.post(
+            stack.api + "/auth/signup", json={"name": who, "email": address, "password": PASSWORD}, timeout=30
+        )
+        assert signed.status_code == 202, signed.text
+        link = re.search(
+            r"token=([A-Za-z0-9_-]{43})", _latest_mail(stack.outbox, address).get_body(("plain",)).get_content()
+        )  # type: ignore[union-attr]
+        assert link
+        verified = httpx.post(stack.api + "/auth/verify", json={"token": link.group(1)}, timeout=30)
+        assert verified.status_code == 200, verified.text
+        keys[who] = verified.json()["api_key"]
+    assert httpx.get(stack.api + "/genres", headers={"X-API-KEY": keys["jane2"]}, timeout=30).status_code == 200
+
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(stack.portal + "/login.html")
+    page.get_by_label("Email").fill(bob)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard.html")
+    expect(page.locator("[data-welcome]")).to_contain_text(bob)
+    expect(page.locator("[data-key-masked]")).to_contain_text(keys["bob"][-4:])
+    expect(page.locator("[data-request-log] tbody")).to_contain_text("No requests yet")
+    expect(page.locator('[data-window="day"] [data-window-text]')).to_contain_text("0 of 100")
+    body = page.content()
+    assert jane not in body and keys["jane2"][-4:] not in page.locator("[data-key-masked]").inner_text()
+    assert "/genres" not in page.locator("[data-request-log]").inner_text()
+
+    # Signing out ends the session on the server: the old token is refused.
+    token = page.evaluate("JSON.parse(localStorage.getItem('marquee.session')).token")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/index.html")
+    refused = httpx.get(stack.api + "/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert refused.status_code == 401 and refused.json()["code"] == "session_revoked"
+    context.close()
