@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast install site browser lint typecheck sam-check bench examples catalogue clean
+.PHONY: run test test-fast install site publish-site browser lint typecheck sam-check bench examples catalogue clean
 
 # A virtual environment made by another Python (say 3.12) is rebuilt, not reused: the project needs 3.11. Checked on
 # every make run, since its stamp file alone would look up to date.
@@ -56,6 +56,11 @@ $(VENDOR)/.built: site/package.json site/package-lock.json
 	touch $@
 
 site: $(VENDOR)/.built
+
+## Upload the portal to a deployed stack's bucket with its /config.js: make publish-site STACK=marquee
+publish-site: install site
+	@[ -n "$(STACK)" ] || { echo "usage: make publish-site STACK=<stack name> [REGION=<region>]" >&2; exit 2; }
+	$(BIN)/python scripts/publish_site.py --stack $(STACK) $(if $(REGION),--region $(REGION))
 
 
 ## Start the whole local stack: embedded PostgreSQL, migrations, catalogue, gateway on :8000.
