@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from movie_common.errors import ConfigurationError
-from movie_common.mail import MailSettings, load_mail_settings
 from movie_common.settings import Settings, env_json_object, env_str, get_settings
+
+if TYPE_CHECKING:  # the authorizer imports this module too: it must not pay for smtplib, ssl and email
+    from movie_common.mail import MailSettings
 
 TIERS = ("free", "pro", "unlimited")
 
@@ -49,6 +52,7 @@ class AuthSettings:
 
 def load_auth_settings() -> AuthSettings:
     """Fails naming the variable when one is missing or malformed (ConfigurationError)."""
+    from movie_common.mail import load_mail_settings
     from movie_web.settings import cors_allow_origin  # the portal app has the web layer; the authorizer does not
 
     common = get_settings()
