@@ -1,11 +1,12 @@
-"""Who may sign up: address syntax (email-validator), allowed providers, disposable domains, canonical form."""
+"""Who may sign up: address syntax (email-validator), allowed providers, disposable domains, canonical form.
+
+email-validator and disposable-email-domains are imported when first used and ship with the functions that call
+this module (functions/auth), not with the layer: FastAPI imports email_validator whenever it is installed."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from email_validator import EmailNotValidError, validate_email
 
 from movie_common.errors import DisposableEmailError, EmailDomainNotAllowedError, InvalidEmailError
 
@@ -70,6 +71,9 @@ def check_developer_email(raw: str) -> DeveloperEmail:
     """Accept a sign-up address or raise: InvalidEmailError (syntax, checked by email-validator without DNS),
     DisposableEmailError (on the disposable-email-domains list), EmailDomainNotAllowedError (not Gmail, Yahoo
     or Outlook/Hotmail/Live). Disposable is checked before the provider so that each refusal names its reason."""
+    # Imported here: the package ships only with the functions that check addresses (see their requirements).
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         # No DNS: the allowed providers' domains are known to accept mail, and tests must not need a network.
         valid = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)

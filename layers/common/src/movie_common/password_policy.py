@@ -1,4 +1,6 @@
-"""The password rules for developer accounts: length, the common-password list and a guessability estimate (zxcvbn)."""
+"""The password rules for developer accounts: length, the common-password list and a guessability estimate (zxcvbn).
+
+zxcvbn is imported when first used and ships with the functions that call this module (functions/auth)."""
 
 from __future__ import annotations
 
