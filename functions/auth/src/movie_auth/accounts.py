@@ -65,6 +65,7 @@ RESEND_PER_ACCOUNT = AttemptLimit("resend_account", limit=3, window=timedelta(ho
 FORGOT_PER_IP = AttemptLimit("forgot_ip", limit=10, window=timedelta(hours=1))
 FORGOT_PER_ACCOUNT = AttemptLimit("forgot_account", limit=3, window=timedelta(hours=1))
 RESET_PER_IP = AttemptLimit("reset_ip", limit=20, window=timedelta(minutes=15))
+RESET_PER_ACCOUNT = AttemptLimit("reset_account", limit=5, window=timedelta(minutes=15))
 VERIFY_PER_IP = AttemptLimit("verify_ip", limit=30, window=timedelta(minutes=15))
 
 RESEND_SENT = (
@@ -286,8 +287,13 @@ def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: 
 def reset_password(conn: Connection, *, token: str, password: str, client_ip: str) -> None:
     """Set a new password with a reset token: the token and every other reset link are spent, every session of
     the account ends and a login lockout is lifted. Refusals: invalid_token, token_used, token_expired,
-    weak_password, password_too_long (the token stays usable after a refused password), too_many_attempts."""
+    weak_password, password_too_long (the token stays usable after a refused password), too_many_attempts (per IP,
+    and per account: RESET_PER_ACCOUNT.limit tries per window)."""
     attempt_limits.hit(conn, RESET_PER_IP, client_ip, what="password resets from your network")
+    # Counted per account too (before the transaction, so that a refused try still counts).
+    owner = one_time_tokens.token_owner(conn, "password_resets", token_hash=hash_token(token))
+    if owner is not None:
+        attempt_limits.hit(conn, RESET_PER_ACCOUNT, owner, what="password resets for this account")
     with conn.transaction():
         record = _spend(conn, "password_resets", token)
         developer = developers.get_developer(conn, user_id=record.user_id, lock=True)

@@ -527,3 +527,15 @@ def test_the_outbox_backend_writes_the_verification_mail_readable_by_the_email_p
     assert plain is not None and html is not None
     link = re.search(r"http://127\.0\.0\.1:8080/verify\.html\?token=[A-Za-z0-9_-]{43}", plain.get_content())
     assert link and link.group(0) in html.get_content()
+
+
+def test_reset_attempts_are_limited_per_account(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    token = mail.last_link("reset.html")
+    for i in range(accounts.RESET_PER_ACCOUNT.limit):
+        with pytest.raises(WeakPasswordError):
+            accounts.reset_password(conn, token=token, password="password123", client_ip=f"192.0.2.{i}")
+    with pytest.raises(TooManyAttemptsError) as refused:
+        accounts.reset_password(conn, token=token, password=NEW_PASSWORD, client_ip="192.0.2.200")
+    assert "this account" in refused.value.detail

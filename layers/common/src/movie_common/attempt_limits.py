@@ -4,6 +4,7 @@ after repeated failed logins, counted in PostgreSQL (auth_attempts) so every Lam
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,12 @@ class Lockout:
     duration: timedelta
 
 
+# Counters outlive their windows; one attempt in PURGE_EVERY also deletes a bounded batch of stale ones, so the
+# table stays small without a scheduled job.
+PURGE_EVERY = 200
+STALE_AFTER = timedelta(days=2)
+
+
 def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
@@ -38,6 +45,8 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
 def hit(conn: Connection, limit: AttemptLimit, subject: str, *, what: str) -> None:
     """Count one attempt of `subject`; TooManyAttemptsError (429, Retry-After) once the window's limit is passed.
     `what` names the action in the detail ("sign-ups from this network", "verification emails")."""
+    if random.randrange(PURGE_EVERY) == 0:  # noqa: S311 - a sampling choice, not a secret
+        auth_attempts.purge_stale(conn, older_than=STALE_AFTER)
     count = auth_attempts.count_attempt(conn, scope=limit.scope, subject=subject, window=limit.window)
     if count.attempts > limit.limit:
         reset_at = count.window_start + limit.window

@@ -161,3 +161,11 @@ def test_purge_removes_only_stale_counters(conn: Any) -> None:
     conn.execute("UPDATE auth_attempts SET window_start = now() - interval '3 days' WHERE subject = 'old'")
     assert auth_attempts.purge_stale(conn, older_than=timedelta(days=1)) == 1
     assert [r["subject"] for r in conn.execute("SELECT subject FROM auth_attempts WHERE scope = 't'")] == ["new"]
+
+
+def test_purge_deletes_a_bounded_batch(conn: Any) -> None:
+    for i in range(5):
+        auth_attempts.count_attempt(conn, scope="t", subject=f"old{i}", window=timedelta(minutes=1))
+    conn.execute("UPDATE auth_attempts SET window_start = now() - interval '3 days' WHERE scope = 't'")
+    assert auth_attempts.purge_stale(conn, older_than=timedelta(days=1), limit=2) == 2
+    assert auth_attempts.purge_stale(conn, older_than=timedelta(days=1)) == 3

@@ -66,13 +66,16 @@ def clear(conn: Connection, *, scope: str, subject: str) -> None:
         conn.execute("DELETE FROM auth_attempts WHERE scope = %s AND subject = %s", (scope, subject))
 
 
-def purge_stale(conn: Connection, *, older_than: timedelta) -> int:
-    """Delete counters whose window started and whose lock ended more than `older_than` ago; returns the count."""
+def purge_stale(conn: Connection, *, older_than: timedelta, limit: int = 1000) -> int:
+    """Delete up to `limit` counters whose window started and whose lock ended more than `older_than` ago; returns
+    how many. Bounded, so that the request that happens to run it pays little."""
     with translate_errors():
         return conn.execute(
-            """DELETE FROM auth_attempts WHERE window_start < now() - %(age)s
-               AND (locked_until IS NULL OR locked_until < now() - %(age)s)""",
-            {"age": older_than},
+            """DELETE FROM auth_attempts WHERE (scope, subject) IN (
+                   SELECT scope, subject FROM auth_attempts
+                   WHERE window_start < now() - %(age)s AND (locked_until IS NULL OR locked_until < now() - %(age)s)
+                   LIMIT %(limit)s)""",
+            {"age": older_than, "limit": limit},
         ).rowcount
 
 

@@ -58,6 +58,16 @@ def find_token(conn: Connection, table: TokenTable, *, token_hash: bytes) -> Tok
     return None if row is None else TokenRecord(**row)
 
 
+def token_owner(conn: Connection, table: TokenTable, *, token_hash: bytes) -> str | None:
+    """The canonical email of the account a token belongs to (used or not, expired or not), or None: the subject of
+    per-account limits on the action the token allows."""
+    query = sql.SQL("SELECT u.canonical_email FROM {} t JOIN users u ON u.id = t.user_id WHERE t.token = %s").format(
+        sql.Identifier(table)
+    )
+    row = fetch_one(conn, query, (token_hash,))
+    return None if row is None else str(row["canonical_email"])
+
+
 def spend_tokens(conn: Connection, table: TokenTable, *, user_id: int) -> int:
     """Mark every unspent token of the user used (after a verification or reset, or before sending a new reset
     link); returns how many were spent."""
