@@ -3,7 +3,6 @@ bodies, headers, the outbox read back, and a second developer who can never read
 
 from __future__ import annotations
 
-import copy
 import email
 import email.policy
 import json
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from marquee_local import events
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_common import sessions
 from movie_common.db import key_requests
@@ -45,7 +45,7 @@ def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def call(conn: Any, outbox: Path) -> Call:
     """call(method, path, body=None, token=None, ip=..., query=None, headers=None) -> Lambda proxy response with
-    `json` parsed and lower-cased `headers`; built from functions/auth/events/*.json."""
+    `json` parsed and lower-cased `headers`; events are functions/auth/events/me.json rebuilt by the toolkit."""
     from movie_auth.handler import handler
 
     template = json.loads((EVENTS / "me.json").read_text())
@@ -60,28 +60,22 @@ def call(conn: Any, outbox: Path) -> Call:
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        event = copy.deepcopy(template)
-        hdrs = {k: v for k, v in event["headers"].items() if k != "Authorization"}
-        if token is not None:
-            hdrs["Authorization"] = f"Bearer {token}"
+        changes: dict[str, str | None] = {"Authorization": f"Bearer {token}" if token is not None else None}
         if body is not None:
-            hdrs["Content-Type"] = "application/json"
-        hdrs.update(headers or {})
-        event.update(
-            httpMethod=method,
-            path=path,
-            resource=path,
-            body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
-            headers=hdrs,
-            multiValueHeaders={k: [v] for k, v in hdrs.items()},
-            queryStringParameters=query,
-            multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+            changes["Content-Type"] = "application/json"
+        changes.update(headers or {})
+        resource = (
+            "/auth/key-requests/{request_id}/claim" if re.fullmatch(r"/auth/key-requests/[^/]+/claim", path) else path
         )
-        match = re.fullmatch(r"/auth/key-requests/([^/]+)/claim", path)
-        if match:
-            event["resource"] = "/auth/key-requests/{request_id}/claim"
-            event["pathParameters"] = {"request_id": match.group(1)}
-        event["requestContext"].update(path="/prod" + path, resourcePath=event["resource"], httpMethod=method)
+        event = events.adjust(
+            template,
+            method=method,
+            resource=resource,
+            path=path,
+            headers=changes,
+            query=query,
+            body=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+        )
         event["requestContext"]["identity"]["sourceIp"] = ip
         response: dict[str, Any] = handler(event, LocalLambdaContext(function_name="AuthFunction"))
         headers_out = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
@@ -275,15 +269,18 @@ def test_every_dashboard_route_answers_only_the_callers_own_data(
     conn: Any,
     call: Call,
     developer: Callable[[str], dict[str, Any]],
-    api_event: Callable[..., dict[str, Any]],
+    load_event: Callable[..., dict[str, Any]],
     invoke: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> None:
     jane = developer("jane@gmail.com")
     bob = developer("bob@outlook.com")
     for _ in range(3):
-        assert invoke(api_event("list_movies", key=jane["api_key"]))["statusCode"] == 200
-    assert invoke(api_event("get_movie", key=jane["api_key"], path_params={"id": "999999999"}))["statusCode"] == 404
-    assert invoke(api_event("genres", key=bob["api_key"]))["statusCode"] == 200
+        assert invoke(load_event("api", "list_movies", key=jane["api_key"]))["statusCode"] == 200
+    assert (
+        invoke(load_event("api", "get_movie", key=jane["api_key"], path_params={"id": "999999999"}))["statusCode"]
+        == 404
+    )
+    assert invoke(load_event("api", "genres", key=bob["api_key"]))["statusCode"] == 200
 
     jane_me = call("GET", "/auth/me", token=jane["access_token"])["json"]
     bob_me = call("GET", "/auth/me", token=bob["access_token"])["json"]
@@ -315,10 +312,10 @@ def test_every_dashboard_route_answers_only_the_callers_own_data(
     _problem(call("POST", f"/auth/key-requests/{request_id}/claim", token=bob["access_token"]), 404, "not_found")
     claimed = call("POST", f"/auth/key-requests/{request_id}/claim", token=jane["access_token"])
     assert claimed["statusCode"] == 200 and claimed["json"]["api_key"] != jane["api_key"]
-    refused = invoke(api_event("list_movies", key=jane["api_key"]))
+    refused = invoke(load_event("api", "list_movies", key=jane["api_key"]))
     assert refused["statusCode"] == 403 and refused["json"]["code"] == "key_revoked"
-    assert invoke(api_event("list_movies", key=claimed["json"]["api_key"]))["statusCode"] == 200
-    assert invoke(api_event("list_movies", key=bob["api_key"]))["statusCode"] == 200  # bob's key untouched
+    assert invoke(load_event("api", "list_movies", key=claimed["json"]["api_key"]))["statusCode"] == 200
+    assert invoke(load_event("api", "list_movies", key=bob["api_key"]))["statusCode"] == 200  # bob's key untouched
     _problem(
         call("POST", f"/auth/key-requests/{request_id}/claim", token=jane["access_token"]), 409, "key_already_revealed"
     )
