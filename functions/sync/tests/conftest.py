@@ -159,4 +159,3 @@ def sync_settings(fake_tmdb: FakeTmdb) -> SyncSettings:
         backoff_factor=0.05,
         backoff_jitter=0.05,
     )
-

@@ -175,7 +175,8 @@ def map_details(
         if name and name not in names:
             names.append(name)
 
-    credits = body.get("credits") or {}
+    credits = body.get("credits", {})
+    credits = {} if credits is None else credits
     if not isinstance(credits, dict):
         raise MalformedRecordError("credits is not an object")
     cast = [c for c in _list(credits, "cast") if isinstance(c, dict)]
@@ -187,7 +188,8 @@ def map_details(
     else:
         directors = _names(_list(body, "created_by"), "created_by")
 
-    external = body.get("external_ids") or {}
+    external = body.get("external_ids", {})
+    external = {} if external is None else external
     if not isinstance(external, dict):
         raise MalformedRecordError("external_ids is not an object")
     imdb_id = _text(body, "imdb_id") or _text(external, "imdb_id")

@@ -121,10 +121,28 @@ class PacedRetry(Retry):
     """
 
     pacer: Pacer | None = None
+    max_rate_limited: int = 20
 
     def new(self, **kw: Any) -> PacedRetry:
         retry = super().new(**kw)
         retry.pacer = self.pacer
+        retry.max_rate_limited = self.max_rate_limited
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> PacedRetry:
+        """As Retry's, except that 429s draw on their own allowance (`max_rate_limited`) rather than the retries
+        for errors: during a 429 storm the same request may be refused many times, and each refusal comes with the
+        time to wait; the run's deadline bounds the waiting."""
+        retry = super().increment(*args, **kwargs)
+        latest = retry.history[-1] if retry.history else None
+        refused = sum(1 for h in retry.history if h.status == 429)
+        if latest is not None and latest.status == 429 and refused <= self.max_rate_limited:
+            restore: dict[str, Any] = {}
+            if retry.total is not None and not isinstance(retry.total, bool):
+                restore["total"] = retry.total + 1
+            if retry.status is not None:
+                restore["status"] = retry.status + 1
+            retry = retry.new(**restore)
         return retry
 
     def _backoff(self) -> float:
@@ -178,6 +196,7 @@ class TmdbClient:
         backoff_factor: float = 0.5,
         backoff_jitter: float = 0.5,
         max_retry_after: float = 60.0,
+        max_rate_limited: int = 20,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.language = language
@@ -206,6 +225,7 @@ class TmdbClient:
             raise_on_status=False,
         )
         retry.pacer = pacer
+        retry.max_rate_limited = max_rate_limited
         self._retry = retry
 
     def close(self) -> None:

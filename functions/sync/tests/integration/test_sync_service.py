@@ -88,7 +88,12 @@ def test_first_run_maps_lists_and_details_into_the_catalogue(
     assert detail.query["append_to_response"] == "credits,external_ids"
     assert detail.authorization == f"Bearer {fake_tmdb.token}"
 
-    assert tmdb.list_ranks(conn, list_name="popular", media_type="movie") == [GODFATHER, FIGHT_CLUB, MATRIX, FORREST_GUMP]
+    assert tmdb.list_ranks(conn, list_name="popular", media_type="movie") == [
+        GODFATHER,
+        FIGHT_CLUB,
+        MATRIX,
+        FORREST_GUMP,
+    ]
     assert tmdb.list_ranks(conn, list_name="popular", media_type="tv") == [GAME_OF_THRONES, BREAKING_BAD]
     assert tmdb.list_ranks(conn, list_name="upcoming", media_type="movie") == [PROJECT_HAIL_MARY]
     stored = conn.execute("SELECT * FROM sync_runs WHERE id = %s", (run.id,)).fetchone()
@@ -334,7 +339,9 @@ def test_time_budget_stops_cleanly_and_the_next_run_resumes(
 
     assert resumed.status == "succeeded"
     assert resumed.counts.queued == 0
-    assert conn.execute("SELECT count(*) AS n FROM movies WHERE tmdb_id BETWEEN 800000 AND 800039").fetchone()["n"] == 40
+    assert (
+        conn.execute("SELECT count(*) AS n FROM movies WHERE tmdb_id BETWEEN 800000 AND 800039").fetchone()["n"] == 40
+    )
     # Nothing was fetched twice: the second run took up where the first stopped.
     for n in range(40):
         assert details_requests(fake_tmdb, "movie", 800_000 + n) == 1
@@ -408,8 +415,23 @@ def test_purge_removes_tmdb_rows_and_fields(conn: Any, fake_tmdb: FakeTmdb, sync
     assert tmdb_rows(conn) == 0
     assert conn.execute("SELECT count(*) AS n FROM movies WHERE source = 'tmdb'").fetchone()["n"] == 0
     restored = dict(conn.execute("SELECT * FROM movies WHERE id = %s", (bundled["id"],)).fetchone())
-    for column in ("title", "year", "genre", "director", "actors", "plot", "poster_url", "runtime", "rating",
-                   "imdb_id", "release_date", "popularity", "original_language", "tmdb_id", "tmdb_fetched_at"):
+    for column in (
+        "title",
+        "year",
+        "genre",
+        "director",
+        "actors",
+        "plot",
+        "poster_url",
+        "runtime",
+        "rating",
+        "imdb_id",
+        "release_date",
+        "popularity",
+        "original_language",
+        "tmdb_id",
+        "tmdb_fetched_at",
+    ):
         assert restored[column] == bundled[column], column  # fmt: skip
     for table in ("tmdb_list_ranks", "tmdb_sync_queue", "tmdb_sync_state", "tmdb_cache"):
         assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0  # noqa: S608
