@@ -1,4 +1,4 @@
-"""`marquee`: the one-machine stack's command line (run, migrate, seed, create-key)."""
+"""`marquee`: the one-machine stack's command line (run, migrate, seed, create-key, sync, purge-tmdb)."""
 
 from __future__ import annotations
 
@@ -96,6 +96,47 @@ def cmd_create_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    """One TMDB sync now; prints the run as one JSON object; exit 1 if it failed, 2 if it could not start."""
+    import json
+
+    from movie_common.errors import SyncAlreadyRunningError, TmdbNotConfiguredError
+    from movie_common.migrations import migrate
+    from movie_sync.services import run_sync
+    from movie_sync.settings import get_settings
+
+    _, url = _database()
+    with stack.connect_admin(url) as conn:
+        migrate(conn)
+        try:
+            run = run_sync(conn, settings=get_settings(), triggered_by="cli")
+        except (TmdbNotConfiguredError, SyncAlreadyRunningError) as refused:
+            print(refused.detail, file=sys.stderr)
+            return 2
+    print(json.dumps(run.as_json(), indent=2 if args.pretty else None))
+    return 1 if run.status == "failed" else 0
+
+
+def cmd_purge_tmdb(args: argparse.Namespace) -> int:
+    from movie_common.errors import SyncAlreadyRunningError
+    from movie_common.migrations import migrate
+    from movie_sync.services import purge_tmdb_data
+
+    if not args.yes:
+        print("purge-tmdb deletes every TMDB-only movie and TMDB's fields on the others; add --yes", file=sys.stderr)
+        return 2
+    _, url = _database()
+    with stack.connect_admin(url) as conn:
+        migrate(conn)
+        try:
+            result = purge_tmdb_data(conn)
+        except SyncAlreadyRunningError as refused:
+            print(refused.detail, file=sys.stderr)
+            return 2
+    print(f"deleted {result.deleted} TMDB movies; cleared TMDB fields from {result.cleared} others")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="marquee", description="Marquee's one-machine stack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--plan", default="free", help="free, pro, unlimited or another plan id")
     create.add_argument("--owner", required=True, help="owner's email address")
     create.set_defaults(func=cmd_create_key)
+    sync = sub.add_parser(
+        "sync", help="run one TMDB sync now (needs TMDB_API_TOKEN); prints the run as JSON, exit 1 if it failed"
+    )
+    sync.add_argument("--pretty", action="store_true", help="indent the JSON")
+    sync.set_defaults(func=cmd_sync)
+    purge = sub.add_parser("purge-tmdb", help="delete TMDB-only movies and TMDB's fields (TMDB's terms)")
+    purge.add_argument("--yes", action="store_true", help="really purge")
+    purge.set_defaults(func=cmd_purge_tmdb)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

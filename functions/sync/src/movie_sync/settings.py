@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
 from dataclasses import dataclass
 
@@ -105,6 +107,31 @@ def load_settings() -> SyncSettings:
     )
 
 
+def token_from_secret_string(secret: str) -> str:
+    """The token in a secret: the plain token, or JSON with "token", "TMDB_API_TOKEN" or "api_read_access_token"."""
+    text = secret.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ConfigurationError("the TMDB token secret is neither a token nor JSON") from None
+        for key in ("token", "TMDB_API_TOKEN", "api_read_access_token"):
+            if isinstance(data.get(key), str) and data[key].strip():
+                return str(data[key]).strip()
+        raise ConfigurationError('the TMDB token secret has no "token" field')
+    if not text:
+        raise ConfigurationError("the TMDB token secret is empty")
+    return text
+
+
 @functools.cache
 def get_settings() -> SyncSettings:
-    return load_settings()
+    """The settings, with the token fetched once per environment from Secrets Manager when only its ARN is set
+    (through the AWS Parameters and Secrets Lambda Extension, like the database URL)."""
+    settings = load_settings()
+    if settings.api_token is None and settings.token_secret_arn is not None:
+        from movie_common.secrets import fetch_secret_string
+
+        token = token_from_secret_string(fetch_secret_string(settings.token_secret_arn))
+        settings = dataclasses.replace(settings, api_token=token)
+    return settings

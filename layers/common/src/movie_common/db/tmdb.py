@@ -245,8 +245,8 @@ def enqueue_stale(conn: Connection, *, checked_before: datetime) -> int:
         return conn.execute(
             """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
                SELECT media_type, tmdb_id, 'stale' FROM movies
-               WHERE tmdb_id IS NOT NULL
-                 AND greatest(tmdb_fetched_at, tmdb_gone_at) < %(cutoff)s
+               WHERE tmdb_id IS NOT NULL AND tmdb_fetched_at < %(cutoff)s
+                 AND (tmdb_gone_at IS NULL OR tmdb_gone_at < %(cutoff)s)
                ON CONFLICT DO NOTHING""",
             {"cutoff": checked_before},
         ).rowcount

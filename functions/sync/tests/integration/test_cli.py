@@ -1,0 +1,110 @@
+"""`marquee sync` and `marquee purge-tmdb` against the fake TMDB, committing into a scratch database of their own."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from marquee_local import cli, stack
+from marquee_local.fake_tmdb import FakeTmdb
+
+pytestmark = pytest.mark.commit
+
+
+@pytest.fixture
+def scratch_database(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database of its own (the CLI commits), migrated and seeded with two catalogue films."""
+    name = f"marquee_sync_cli_{os.getpid()}"
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
+    seed = tmp_path / "seed.csv"
+    seed.write_text(
+        "title,year,genre,director,actors,plot,poster_url\n"
+        "Fight Club,1999,Thriller,David Fincher,Brad Pitt|Edward Norton,A film.,\n"
+        "Nosferatu,1922,Horror,F. W. Murnau,Max Schreck,A vampire.,\n",
+        encoding="utf-8",
+    )
+    with stack.connect_admin(url) as conn:
+        stack.prepare(conn, catalogue=seed)
+    monkeypatch.setenv("DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        monkeypatch.undo()
+        stack.configure_environment(database_url)
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def tmdb_env(fake_tmdb: FakeTmdb, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from movie_sync.settings import get_settings
+
+    monkeypatch.setenv("TMDB_API_BASE", fake_tmdb.url)
+    monkeypatch.setenv("TMDB_API_TOKEN", fake_tmdb.token)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _count(url: str, query: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_sync_prints_the_run_as_json_and_purge_undoes_it(
+    scratch_database: str, tmdb_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sync"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # one JSON object on one line
+    run = json.loads(out)
+    assert run["status"] == "succeeded"
+    assert run["triggered_by"] == "cli"
+    assert run["titles"]["updated"] == 1  # Fight Club, matched
+    assert run["titles"]["new"] == 7
+    assert _count(scratch_database, "SELECT count(*) FROM movies WHERE tmdb_id IS NOT NULL") == 8
+
+    assert cli.main(["purge-tmdb"]) == 2  # asks for --yes
+    assert cli.main(["purge-tmdb", "--yes"]) == 0
+    assert "deleted 7 TMDB movies; cleared TMDB fields from 1 others" in capsys.readouterr().out
+    assert _count(scratch_database, "SELECT count(*) FROM movies") == 2
+    assert _count(scratch_database, "SELECT count(*) FROM movies WHERE tmdb_id IS NOT NULL") == 0
+
+
+def test_sync_exits_non_zero_when_the_run_fails(
+    scratch_database: str, tmdb_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from movie_sync.settings import get_settings
+
+    monkeypatch.setenv("TMDB_API_TOKEN", "revoked")
+    get_settings.cache_clear()
+
+    assert cli.main(["sync"]) == 1
+    run = json.loads(capsys.readouterr().out)
+    assert run["status"] == "failed"
+    assert "TMDB_API_TOKEN" in run["message"]
+
+
+def test_sync_without_a_token_explains_and_changes_nothing(
+    scratch_database: str, tmdb_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from movie_sync.settings import get_settings
+
+    monkeypatch.delenv("TMDB_API_TOKEN")
+    get_settings.cache_clear()
+
+    assert cli.main(["sync"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "TMDB_API_TOKEN" in captured.err
+    assert _count(scratch_database, "SELECT count(*) FROM sync_runs") == 0
