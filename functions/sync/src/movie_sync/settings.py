@@ -72,7 +72,7 @@ class SyncSettings:
     configuration_max_age_days: int = 3  # /configuration and the genre lists are cached this long
     include_adult: bool = False
     max_cast: int = 10  # top-billed cast members kept as actors
-    requests_per_second: float = 35.0  # TMDB allows about 40 per second
+    requests_per_second: float = 30.0  # TMDB allows about 40 per second; the margin absorbs jitter
     concurrency: int = 8  # detail requests in flight at once
     connect_timeout: float = 5.0  # seconds
     read_timeout: float = 10.0  # seconds per socket read
@@ -101,7 +101,7 @@ def load_settings() -> SyncSettings:
         configuration_max_age_days=_int("TMDB_CONFIGURATION_MAX_AGE_DAYS", 3, minimum=1),
         include_adult=_bool("TMDB_INCLUDE_ADULT", False),
         max_cast=_int("TMDB_MAX_CAST", 10, minimum=1),
-        requests_per_second=_float("TMDB_REQUESTS_PER_SECOND", 35.0, minimum=0.1, maximum=MAX_REQUESTS_PER_SECOND),
+        requests_per_second=_float("TMDB_REQUESTS_PER_SECOND", 30.0, minimum=0.1, maximum=MAX_REQUESTS_PER_SECOND),
         concurrency=_int("TMDB_CONCURRENCY", 8, minimum=1),
         stop_margin_seconds=_float("SYNC_STOP_MARGIN_SECONDS", 30.0, minimum=0.0),
     )

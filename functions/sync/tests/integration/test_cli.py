@@ -13,7 +13,7 @@ import pytest
 from marquee_local import cli, stack
 from marquee_local.fake_tmdb import FakeTmdb
 
-pytestmark = pytest.mark.commit
+pytestmark = [pytest.mark.commit, pytest.mark.slow]  # each test builds a database of its own
 
 
 @pytest.fixture

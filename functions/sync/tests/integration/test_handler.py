@@ -98,6 +98,7 @@ def test_a_short_invocation_stops_before_its_timeout_and_resumes(
 
     assert first["status"] == "partial"
     assert first["queued"] > 0
+    fake_tmdb.clear_faults()
     second = invoke(load("scheduled"))
     assert second["status"] == "succeeded"
     assert second["queued"] == 0

@@ -215,8 +215,9 @@ def test_change_feed_pages_are_all_read_before_the_watermark_moves(
     fake_tmdb.add_changes("movie", DAY.date(), [*range(700_000, 700_249), GODFATHER])
     fake_tmdb.state.titles[("movie", GODFATHER)].doc["popularity"] = 99.5
     fake_tmdb.fault(r"^/movie/changes$", "status", status=503, times=99)  # TMDB's change feed is down
+    settings = dataclasses.replace(sync_settings, max_retries=1)
 
-    failed_feed = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(days=1)))
+    failed_feed = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY + timedelta(days=1)))
 
     assert failed_feed.status == "succeeded"  # the lists and other titles still went through
     assert failed_feed.counts.error_count == 1
@@ -335,6 +336,7 @@ def test_time_budget_stops_cleanly_and_the_next_run_resumes(
     assert c.queued == total - written
     assert tmdb.list_ranks(conn, list_name="popular", media_type="movie")[:2] == [800_000, 800_001]
 
+    fake_tmdb.clear_faults()
     resumed = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY + timedelta(hours=1)))
 
     assert resumed.status == "succeeded"

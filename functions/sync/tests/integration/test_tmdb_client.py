@@ -30,7 +30,7 @@ def fake() -> Iterator[FakeTmdb]:
         yield server
 
 
-def client_for(fake: FakeTmdb, *, rate: float = 35.0, deadline: float | None = None, **options: Any) -> TmdbClient:
+def client_for(fake: FakeTmdb, *, rate: float = 30.0, deadline: float | None = None, **options: Any) -> TmdbClient:
     settings: dict[str, Any] = {"backoff_factor": 0.05, "backoff_jitter": 0.05, "read_timeout": 2.0} | options
     return TmdbClient(base_url=fake.url, token=fake.token, pacer=Pacer(rate, deadline=deadline), **settings)
 
@@ -52,7 +52,7 @@ def test_404_is_not_found_with_tmdbs_status_code(fake: FakeTmdb) -> None:
 
 
 def test_wrong_token_is_an_auth_error_and_is_not_retried(fake: FakeTmdb) -> None:
-    client = TmdbClient(base_url=fake.url, token="nope", pacer=Pacer(35))
+    client = TmdbClient(base_url=fake.url, token="nope", pacer=Pacer(30))
     with pytest.raises(TmdbAuthError) as refused:
         client.configuration()
     assert refused.value.status_code == 7
@@ -157,7 +157,7 @@ def test_measured_rate_stays_under_tmdbs_limit(fake: FakeTmdb) -> None:
     assert len(bodies) == len(ids)
     assert fake.max_requests_per_window(1.0) <= 40
     assert [r for r in fake.requests if r.status == 429] == []
-    assert len(ids) / elapsed <= 36  # paced at 35 per second
+    assert len(ids) / elapsed <= 31  # paced at 30 per second
 
 
 def test_pacer_spaces_requests_across_threads(fake: FakeTmdb) -> None:
