@@ -3,6 +3,7 @@ details) recorded in `sync_runs`, and the purge of TMDB data. Handlers, the CLI 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import CancelledError, ThreadPoolExecutor
@@ -15,7 +16,12 @@ from movie_common.database import Connection
 from movie_common.db import sync_runs, tmdb
 from movie_common.db.sync_runs import SyncCounts, SyncRun
 from movie_common.db.tmdb import MEDIA_TYPES, PurgeResult, QueuedTitle, TmdbTitle
-from movie_common.errors import SyncAlreadyRunningError, TitleConflictError, TmdbNotConfiguredError
+from movie_common.errors import (
+    DatabaseUnavailableError,
+    SyncAlreadyRunningError,
+    TitleConflictError,
+    TmdbNotConfiguredError,
+)
 from movie_sync.mapping import (
     ImageConfiguration,
     MalformedRecordError,
@@ -124,6 +130,14 @@ def run_sync(
         except (TmdbError, MalformedRecordError) as error:
             status = "failed"
             message = f"TMDB could not be read: {error}"
+        except Exception as error:
+            # A fault of our own or of the database: record it if the database still answers, then let it out.
+            logger.exception("sync run crashed")
+            with contextlib.suppress(Exception):
+                sync_runs.finish_run(
+                    conn, run_id=run.id, counts=job.counts, status="failed", message=f"{type(error).__name__}: {error}"
+                )
+            raise
         finally:
             client.close()
         job.counts.requests = client.requests
@@ -132,7 +146,8 @@ def run_sync(
         logger.info("sync run finished", extra={"sync_run": finished.as_json() | {"errors": None}})
         return finished
     finally:
-        sync_runs.unlock(conn)
+        with contextlib.suppress(DatabaseUnavailableError):  # a lost session releases its lock anyway
+            sync_runs.unlock(conn)
 
 
 def purge_tmdb_data(conn: Connection) -> PurgeResult:

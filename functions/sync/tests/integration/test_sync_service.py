@@ -437,3 +437,17 @@ def test_purge_removes_tmdb_rows_and_fields(conn: Any, fake_tmdb: FakeTmdb, sync
         assert restored[column] == bundled[column], column  # fmt: skip
     for table in ("tmdb_list_ranks", "tmdb_sync_queue", "tmdb_sync_state", "tmdb_cache"):
         assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0  # noqa: S608
+
+
+def test_a_run_left_open_by_a_killed_invocation_is_closed_as_failed(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    killed = conn.execute("INSERT INTO sync_runs (triggered_by) VALUES ('schedule') RETURNING id").fetchone()["id"]
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    closed = conn.execute("SELECT status, message, finished_at FROM sync_runs WHERE id = %s", (killed,)).fetchone()
+    assert closed["status"] == "failed"
+    assert closed["message"].startswith("interrupted")
+    assert closed["finished_at"] is not None
