@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import os
+import threading
 from dataclasses import dataclass
 
 from movie_common.errors import ConfigurationError
+from movie_common.settings import env_bool, env_int, env_str
 
 DEFAULT_API_BASE = "https://api.themoviedb.org/3"
 # TMDB rate-limits at "somewhere in the 40 requests per second range"; the sync never asks for more.
 MAX_REQUESTS_PER_SECOND = 40.0
 
 
-def _int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
 def _float(name: str, default: float, *, minimum: float, maximum: float | None = None) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
+    raw = env_str(name)
+    if raw is None:
         return default
     try:
         value = float(raw)
@@ -41,17 +28,6 @@ def _float(name: str, default: float, *, minimum: float, maximum: float | None =
     if maximum is not None and value > maximum:
         raise ConfigurationError(f"{name} must be at most {maximum}, got {value}")
     return value
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -90,48 +66,65 @@ class SyncSettings:
 
 def load_settings() -> SyncSettings:
     """Read the environment; a malformed value fails here, at cold start, naming the variable."""
-    token = os.environ.get("TMDB_API_TOKEN", "").strip() or None
     return SyncSettings(
-        api_base=(os.environ.get("TMDB_API_BASE", "").strip() or DEFAULT_API_BASE).rstrip("/"),
-        api_token=token,
-        token_secret_arn=os.environ.get("TMDB_API_TOKEN_SECRET_ARN", "").strip() or None,
-        language=os.environ.get("TMDB_LANGUAGE", "").strip() or "en-US",
-        list_pages=_int("TMDB_LIST_PAGES", 5, minimum=1),
-        refresh_after_days=_int("TMDB_REFRESH_AFTER_DAYS", 90, minimum=1),
-        configuration_max_age_days=_int("TMDB_CONFIGURATION_MAX_AGE_DAYS", 3, minimum=1),
-        include_adult=_bool("TMDB_INCLUDE_ADULT", False),
-        max_cast=_int("TMDB_MAX_CAST", 10, minimum=1),
+        api_base=(env_str("TMDB_API_BASE") or DEFAULT_API_BASE).rstrip("/"),
+        api_token=env_str("TMDB_API_TOKEN"),
+        token_secret_arn=env_str("TMDB_API_TOKEN_SECRET_ARN"),
+        language=env_str("TMDB_LANGUAGE") or "en-US",
+        list_pages=env_int("TMDB_LIST_PAGES", 5, minimum=1),
+        refresh_after_days=env_int("TMDB_REFRESH_AFTER_DAYS", 90, minimum=1),
+        configuration_max_age_days=env_int("TMDB_CONFIGURATION_MAX_AGE_DAYS", 3, minimum=1),
+        include_adult=env_bool("TMDB_INCLUDE_ADULT", False),
+        max_cast=env_int("TMDB_MAX_CAST", 10, minimum=1),
         requests_per_second=_float("TMDB_REQUESTS_PER_SECOND", 30.0, minimum=0.1, maximum=MAX_REQUESTS_PER_SECOND),
-        concurrency=_int("TMDB_CONCURRENCY", 8, minimum=1),
+        concurrency=env_int("TMDB_CONCURRENCY", 8, minimum=1),
         stop_margin_seconds=_float("SYNC_STOP_MARGIN_SECONDS", 30.0, minimum=0.0),
     )
 
 
-def token_from_secret_string(secret: str) -> str:
-    """The token in a secret: the plain token, or JSON with "token", "TMDB_API_TOKEN" or "api_read_access_token"."""
+def token_from_secret_string(secret: str) -> str | None:
+    """The token in a secret: the plain token, or JSON with "token" (also "TMDB_API_TOKEN" or
+    "api_read_access_token"); None when the secret holds an empty token (the sync is then not configured)."""
     text = secret.strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            raise ConfigurationError("the TMDB token secret is neither a token nor JSON") from None
-        for key in ("token", "TMDB_API_TOKEN", "api_read_access_token"):
-            if isinstance(data.get(key), str) and data[key].strip():
-                return str(data[key]).strip()
-        raise ConfigurationError('the TMDB token secret has no "token" field')
-    if not text:
-        raise ConfigurationError("the TMDB token secret is empty")
-    return text
+    if not text.startswith("{"):
+        return text or None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ConfigurationError("the TMDB token secret is neither a token nor JSON") from None
+    for key in ("token", "TMDB_API_TOKEN", "api_read_access_token"):
+        value = data.get(key)
+        if isinstance(value, str):
+            return value.strip() or None
+    raise ConfigurationError('the TMDB token secret has no "token" field')
 
 
-@functools.cache
+_lock = threading.Lock()
+_settings: SyncSettings | None = None
+
+
 def get_settings() -> SyncSettings:
-    """The settings, with the token fetched once per environment from Secrets Manager when only its ARN is set
-    (through the AWS Parameters and Secrets Lambda Extension, like the database URL)."""
-    settings = load_settings()
-    if settings.api_token is None and settings.token_secret_arn is not None:
-        from movie_common.secrets import fetch_secret_string
+    """This environment's settings, with the token fetched from Secrets Manager when only its ARN is set (through
+    the AWS Parameters and Secrets Lambda Extension, like the database URL). Kept for the environment's life once
+    a token was found; while the secret holds none, it is read again on the next call, so an operator's
+    put-secret-value takes effect without a redeploy."""
+    global _settings
+    with _lock:
+        if _settings is not None:
+            return _settings
+        settings = load_settings()
+        if settings.api_token is None and settings.token_secret_arn is not None:
+            from movie_common.secrets import fetch_secret_string
 
-        token = token_from_secret_string(fetch_secret_string(settings.token_secret_arn))
-        settings = dataclasses.replace(settings, api_token=token)
-    return settings
+            token = token_from_secret_string(fetch_secret_string(settings.token_secret_arn))
+            settings = dataclasses.replace(settings, api_token=token)
+        if settings.api_token is not None or settings.token_secret_arn is None:
+            _settings = settings
+        return settings
+
+
+def clear_settings() -> None:
+    """Forget the settings (tests change the environment)."""
+    global _settings
+    with _lock:
+        _settings = None

@@ -45,13 +45,13 @@ def scratch_database(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def tmdb_env(fake_tmdb: FakeTmdb, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from movie_sync.settings import get_settings
+    from movie_sync.settings import clear_settings
 
     monkeypatch.setenv("TMDB_API_BASE", fake_tmdb.url)
     monkeypatch.setenv("TMDB_API_TOKEN", fake_tmdb.token)
-    get_settings.cache_clear()
+    clear_settings()
     yield
-    get_settings.cache_clear()
+    clear_settings()
 
 
 def _count(url: str, query: str) -> int:
@@ -84,10 +84,10 @@ def test_sync_prints_the_run_as_json_and_purge_undoes_it(
 def test_sync_exits_non_zero_when_the_run_fails(
     scratch_database: str, tmdb_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from movie_sync.settings import get_settings
+    from movie_sync.settings import clear_settings
 
     monkeypatch.setenv("TMDB_API_TOKEN", "revoked")
-    get_settings.cache_clear()
+    clear_settings()
 
     assert cli.main(["sync"]) == 1
     run = json.loads(capsys.readouterr().out)
@@ -98,10 +98,10 @@ def test_sync_exits_non_zero_when_the_run_fails(
 def test_sync_without_a_token_explains_and_changes_nothing(
     scratch_database: str, tmdb_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from movie_sync.settings import get_settings
+    from movie_sync.settings import clear_settings
 
     monkeypatch.delenv("TMDB_API_TOKEN")
-    get_settings.cache_clear()
+    clear_settings()
 
     assert cli.main(["sync"]) == 2
     captured = capsys.readouterr()

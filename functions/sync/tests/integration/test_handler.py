@@ -24,7 +24,7 @@ def load(name: str) -> dict[str, Any]:
 @pytest.fixture
 def sync_env(monkeypatch: pytest.MonkeyPatch, fake_tmdb: FakeTmdb) -> Iterator[Callable[..., None]]:
     """Point the function's settings (read once per environment) at the fake; re-read after each change."""
-    from movie_sync.settings import get_settings
+    from movie_sync.settings import clear_settings
 
     def configure(**env: str | None) -> None:
         values = {"TMDB_API_BASE": fake_tmdb.url, "TMDB_API_TOKEN": fake_tmdb.token, "TMDB_LIST_PAGES": "2"} | env
@@ -33,12 +33,12 @@ def sync_env(monkeypatch: pytest.MonkeyPatch, fake_tmdb: FakeTmdb) -> Iterator[C
                 monkeypatch.delenv(name, raising=False)
             else:
                 monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
+        clear_settings()
 
     configure()
     yield configure
     monkeypatch.undo()
-    get_settings.cache_clear()
+    clear_settings()
 
 
 def invoke(event: dict[str, Any], *, timeout: float = 60.0) -> dict[str, Any]:
