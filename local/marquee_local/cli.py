@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from marquee_local import stack
 
@@ -47,13 +49,44 @@ Try it:
 Ctrl-C stops the stack.""",
         flush=True,
     )
+    daily_sync = _start_daily_sync(url)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         print("\nstopping")
     finally:
+        if daily_sync is not None:
+            daily_sync.stop()
         server.server_close()
     return 0
+
+
+def _start_daily_sync(url: str) -> Any:
+    """With TMDB_API_TOKEN set, the TMDB sync runs daily (and now, when none succeeded in the last day), through
+    the real sync handler and a real-shaped scheduled event, as EventBridge runs it in AWS."""
+    import os
+
+    if not os.environ.get("TMDB_API_TOKEN", "").strip():
+        print("TMDB sync off (set TMDB_API_TOKEN to a TMDB v3 API read access token to turn it on)", flush=True)
+        return None
+    from marquee_local.scheduler import DAILY_AT, DailySync
+    from movie_common.db.sync_runs import last_successful_start
+    from movie_sync.handler import handler
+
+    with stack.connect_admin(url) as conn:
+        last = last_successful_start(conn)
+    due = last is None or datetime.now(UTC) - last > timedelta(days=1)
+
+    def report(summary: dict[str, Any]) -> None:
+        titles = summary.get("titles") or {}
+        print(
+            f"TMDB sync {summary.get('status')}: {titles.get('new', 0)} new, {titles.get('updated', 0)} updated, "
+            f"{summary.get('error_count', 0)} errors" + (f" ({summary['message']})" if summary.get("message") else ""),
+            flush=True,
+        )
+
+    print(f"TMDB sync daily at {DAILY_AT:%H:%M} UTC" + (", and now" if due else ""), flush=True)
+    return DailySync(handler, report=report, due_at_start=due).start()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

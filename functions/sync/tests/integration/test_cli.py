@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,12 +34,16 @@ def scratch_database(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
     )
     with stack.connect_admin(url) as conn:
         stack.prepare(conn, catalogue=seed)
+    from movie_common.settings import get_settings
+
     monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()  # handlers read DATABASE_URL once per process
     try:
         yield url
     finally:
         monkeypatch.undo()
         stack.configure_environment(database_url)
+        get_settings.cache_clear()
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -108,3 +113,33 @@ def test_sync_without_a_token_explains_and_changes_nothing(
     assert captured.out == ""
     assert "TMDB_API_TOKEN" in captured.err
     assert _count(scratch_database, "SELECT count(*) FROM sync_runs") == 0
+
+
+def test_marquee_run_starts_the_daily_sync_and_runs_it_now_when_due(
+    scratch_database: str, tmdb_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from movie_common.database import close_connection
+
+    daily = cli._start_daily_sync(scratch_database)
+    assert daily is not None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if _count(scratch_database, "SELECT count(*) FROM sync_runs WHERE status <> 'running'"):
+                break
+            time.sleep(0.2)
+    finally:
+        daily.stop()
+        close_connection()
+    out = capsys.readouterr().out
+    assert "TMDB sync daily at 03:15 UTC, and now" in out
+    assert _count(scratch_database, "SELECT count(*) FROM sync_runs WHERE status = 'succeeded'") == 1
+    assert _count(scratch_database, "SELECT count(*) FROM tmdb_list_ranks WHERE list = 'popular'") == 6
+
+
+def test_marquee_run_without_a_token_leaves_the_sync_off(
+    scratch_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TMDB_API_TOKEN", raising=False)
+    assert cli._start_daily_sync(scratch_database) is None
+    assert "TMDB sync off" in capsys.readouterr().out
