@@ -85,6 +85,7 @@ def test_without_a_token_the_handler_says_so_and_changes_nothing(
     assert fake_tmdb.requests == []
 
 
+@pytest.mark.slow
 def test_a_short_invocation_stops_before_its_timeout_and_resumes(
     conn: Any, fake_tmdb: FakeTmdb, sync_env: Callable[..., None]
 ) -> None:

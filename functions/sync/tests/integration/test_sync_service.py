@@ -234,6 +234,7 @@ def test_change_feed_pages_are_all_read_before_the_watermark_moves(
     assert tmdb.changes_through(conn, media_type="movie") == DAY.date()
 
 
+@pytest.mark.slow
 def test_gap_longer_than_tmdb_keeps_changes_refetches_older_titles(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
