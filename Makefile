@@ -75,7 +75,9 @@ test: install lint typecheck sam-check browser
 test-fast: install lint typecheck
 	$(BIN)/pytest -m "not slow" -q
 
+## Benchmarks (bench/README.md); the gateway benchmark drives HTTP with wrk (a Debian package).
 bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m bench
 
 ## Re-capture the README's example requests and responses from a live local stack.

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from marquee_local import stack
+from marquee_local import events, stack
 from marquee_local.lambda_context import LocalLambdaContext
 from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop, start_embedded
 
@@ -143,38 +143,15 @@ def make_key(conn: Any) -> Callable[..., str]:
 
 
 @pytest.fixture
-def api_event() -> Callable[..., dict[str, Any]]:
-    """Load functions/api/events/<name>.json and adjust it: key, query, path parameters, headers."""
+def load_event() -> Callable[..., dict[str, Any]]:
+    """Load functions/<function>/events/<name>.json, rebuilt by the event toolkit with `overrides` applied
+    (marquee_local.events.adjust): REST events take key= (X-API-KEY; None drops it), headers=, query=,
+    path_params=, path=, method=, body=, authorizer=; S3 events key= (the object key), bucket=, size=, time=;
+    scheduled events rule=, time=."""
 
-    def load(
-        name: str,
-        *,
-        key: str | None = None,
-        query: dict[str, str] | None = None,
-        path_params: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        drop_key: bool = False,
-    ) -> dict[str, Any]:
-        event: dict[str, Any] = json.loads((REPO / "functions/api/events" / f"{name}.json").read_text())
-        hdrs: dict[str, str] = dict(event.get("headers") or {})
-        if drop_key:
-            hdrs.pop("X-API-KEY", None)
-        elif key is not None:
-            hdrs["X-API-KEY"] = key
-        hdrs.update(headers or {})
-        event["headers"] = hdrs
-        event["multiValueHeaders"] = {k: [v] for k, v in hdrs.items()}
-        if query is not None:
-            event["queryStringParameters"] = query or None
-            event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
-        if path_params is not None:
-            event["pathParameters"] = path_params
-            path = event["resource"]
-            for name_, value in path_params.items():
-                path = path.replace("{" + name_ + "}", value)
-            event["path"] = path
-            event["requestContext"]["path"] = "/prod" + path
-        return event
+    def load(function: str, name: str, **overrides: Any) -> dict[str, Any]:
+        event: dict[str, Any] = json.loads((REPO / "functions" / function / "events" / f"{name}.json").read_text())
+        return events.adjust(event, **overrides) if overrides else event
 
     return load
 

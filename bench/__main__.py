@@ -1,4 +1,4 @@
-"""Command line of the benchmarks (bench/): `python -m bench [hot_path|search|cold_start ...] [--quick]`."""
+"""Command line of the benchmarks (bench/): `python -m bench [hot_path|search|cold_start|gateway ...] [--quick]`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="Marquee's benchmarks (budgets: docs/architecture.md §8)."
     )
-    parser.add_argument("benchmarks", nargs="*", metavar="|".join(common.BENCHMARKS), help="default: all three")
+    parser.add_argument("benchmarks", nargs="*", metavar="|".join(common.BENCHMARKS), help="default: all of them")
     parser.add_argument(
         "--quick", action="store_true", help="small numbers for development; results go to .marquee/bench/quick/"
     )

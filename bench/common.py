@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 QUICK_RESULTS = REPO / ".marquee" / "bench" / "quick"  # --quick runs never overwrite the committed figures
 PGDATA = REPO / ".marquee" / "bench" / "pgdata"
-BENCHMARKS = ("hot_path", "search", "cold_start")
-TIMES, DASH, MINUS = "\u00d7", "\u2013", "\u2212"  # written as escapes: ruff flags the characters
+BENCHMARKS = ("hot_path", "search", "cold_start", "gateway")
+TIMES, DASH, MINUS, DIVIDE = "\u00d7", "\u2013", "\u2212", "\u00f7"  # escapes: ruff flags the characters
 
 # Read before any benchmark points DATABASE_URL at its own database (bench/__main__ imports this module first).
 _ORIGINAL_DATABASE_URL = os.environ.get("DATABASE_URL", "").strip() or None
@@ -169,11 +169,12 @@ class Figure:
 
     name: str
     value: float
-    unit: str  # ms | s | x | % | count | bool
+    unit: str  # ms | s | x | % | count | bool | req/s
     baseline: float | None = None
     baseline_name: str = ""
     budget: float | None = None
     budget_on: str = "value"  # value | ratio
+    at_least: bool = False  # the budget is a floor (throughput), not a ceiling
     budget_text: str = ""
     note: str = ""
 
@@ -190,7 +191,8 @@ class Figure:
         bounded = self.value if self.budget_on == "value" else self.ratio
         if bounded is None or math.isnan(bounded):
             return "n/a"
-        return "pass" if bounded <= self.budget else "OVER BUDGET"
+        within = bounded >= self.budget if self.at_least else bounded <= self.budget
+        return "pass" if within else ("UNDER BUDGET" if self.at_least else "OVER BUDGET")
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -14,6 +14,7 @@ from fastapi import Header, Response
 
 from bench import common
 from marquee_local import stack
+from marquee_local.events import adjust as adjust_event
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_api import services
 from movie_api.params import MovieId
@@ -43,20 +44,9 @@ LABELS = {
 }
 
 
-def _event(
-    base: dict[str, Any], *, path: str, resource: str, path_parameters: dict[str, str] | None, key: str
-) -> dict[str, Any]:
-    """The sample REST event with another route and the benchmark key; everything else as API Gateway sends it."""
-    event = copy.deepcopy(base)
-    event["path"] = path
-    event["resource"] = resource
-    event["pathParameters"] = path_parameters
-    event["headers"]["X-API-KEY"] = key
-    event["multiValueHeaders"]["X-API-KEY"] = [key]
-    context = event["requestContext"]
-    context["path"] = f"/{context['stage']}{path}"
-    context["resourcePath"] = resource
-    return event
+def _event(base: dict[str, Any], *, path: str, resource: str, key: str) -> dict[str, Any]:
+    """The sample REST event with another route and the benchmark key, rebuilt by the event toolkit."""
+    return adjust_event(base, key=key, resource=resource, path=path)
 
 
 def _bench_handler(logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -109,17 +99,14 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     handler = _bench_handler(deployed_module.logger)
     base = json.loads(EVENT.read_text(encoding="utf-8"))
     events = {
-        KEYED: _event(
-            base, path=f"/movies/{movie_id}", resource="/movies/{id}", path_parameters={"id": str(movie_id)}, key=key
-        ),
+        KEYED: _event(base, path=f"/movies/{movie_id}", resource="/movies/{id}", key=key),
         UNKEYED: _event(
             base,
             path=f"/bench/movie/{movie_id}",
             resource="/bench/movie/{id}",
-            path_parameters={"id": str(movie_id)},
             key=key,
         ),
-        CONSTANT_ROUTE: _event(base, path="/bench/constant", resource="/bench/constant", path_parameters=None, key=key),
+        CONSTANT_ROUTE: _event(base, path="/bench/constant", resource="/bench/constant", key=key),
     }
     context = LocalLambdaContext(function_name="ApiFunction")
     conn = get_connection()  # the handler's own connection: the context rows use it too

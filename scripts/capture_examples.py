@@ -80,7 +80,6 @@ def main() -> None:
 
     db = stack.open_database()
     stack.configure_environment(db.url)
-    from marquee_local.gateway import GatewayServer, serve_in_thread
     from movie_common import access
 
     with stack.connect_admin(db.url) as conn:
@@ -93,12 +92,10 @@ def main() -> None:
         conn.execute("UPDATE api_keys SET status = 'suspended' WHERE key = %s", (access.hash_key(suspended),))
         godfather = conn.execute("SELECT id FROM movies WHERE title = 'The Godfather' AND year = 1972").fetchone()["id"]
 
-    gateway = stack.local_gateway()
     try:  # the port the README's curl lines use, when it is free
-        server = GatewayServer(("127.0.0.1", 8000), gateway, workers=2)
+        server = stack.serve_gateway("127.0.0.1", 8000, database_url=db.url, max_environments=2)
     except OSError:
-        server = GatewayServer(("127.0.0.1", 0), gateway, workers=2)
-    serve_in_thread(server)
+        server = stack.serve_gateway("127.0.0.1", 0, database_url=db.url, max_environments=2)
     parts: list[str] = []
     with httpx.Client(base_url=server.url, timeout=30) as client:
         etag = client.get(f"/movies/{godfather}", headers={"X-API-KEY": pro}).headers["etag"]
@@ -137,8 +134,7 @@ def main() -> None:
             _example(client, "Unknown movie", "/movies/999999999", key=pro),
             _example(client, "Daily quota used up (429)", "/genres", key=spent, shown_key="$SPENT_FREE_KEY"),
         ]
-    server.shutdown()
-    server.server_close()
+    server.stop()
     text = README.read_text()
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)

@@ -10,21 +10,19 @@ import pytest
 from playwright.sync_api import Page, Route
 
 from marquee_local import stack
-from marquee_local.gateway import GatewayServer, serve_in_thread
+from marquee_local.server import ServerThread
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[GatewayServer]:
-    gateway_server = GatewayServer(("127.0.0.1", 0), stack.local_gateway(), workers=2)
-    serve_in_thread(gateway_server)
+def server(database_url: str) -> Iterator[ServerThread]:
+    gateway_server = stack.serve_gateway("127.0.0.1", 0, database_url=database_url, max_environments=2)
     yield gateway_server
-    gateway_server.shutdown()
-    gateway_server.server_close()
+    gateway_server.stop()
 
 
-def test_docs_list_every_operation_with_no_network_but_the_api(server: GatewayServer, page: Page) -> None:
+def test_docs_list_every_operation_with_no_network_but_the_api(server: ServerThread, page: Page) -> None:
     api_host = urlsplit(server.url).netloc
     refused: list[str] = []
 

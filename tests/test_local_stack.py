@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,22 +16,22 @@ import httpx
 import pytest
 
 from marquee_local import cli, stack
-from marquee_local.gateway import GatewayServer, serve_in_thread
+from marquee_local.gateway import LocalGateway
 from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop
+from marquee_local.server import ServerThread
+from marquee_local.template import load_api_spec
 from movie_common import access
-from movie_common.database import close_connection, connect
+from movie_common.database import connect
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[GatewayServer]:
-    gateway = stack.local_gateway()
-    gateway_server = GatewayServer(("127.0.0.1", 0), gateway, workers=4)
-    serve_in_thread(gateway_server)
+def server(database_url: str) -> Iterator[ServerThread]:
+    """The local gateway for template.yaml under uvicorn on a free port, functions in warm processes."""
+    gateway_server = stack.serve_gateway("127.0.0.1", 0, database_url=database_url, max_environments=2)
     yield gateway_server
-    gateway_server.shutdown()
-    gateway_server.server_close()
+    gateway_server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -54,25 +56,27 @@ def committed_key(database_url: str) -> Iterator[Callable[..., str]]:
         )
 
 
-def _get(server: GatewayServer, path: str, **headers: str) -> httpx.Response:
+def _get(server: ServerThread, path: str, **headers: str) -> httpx.Response:
     return httpx.get(server.url + path, headers=headers, timeout=30)
 
 
-def test_keyed_route_through_the_gateway(server: GatewayServer, committed_key: Callable[..., str]) -> None:
+def test_keyed_route_through_the_gateway(server: ServerThread, committed_key: Callable[..., str]) -> None:
     response = _get(server, "/search?title=casablanca", **{"X-API-KEY": committed_key()})
     assert response.status_code == 200
     assert response.json()["results"][0]["title"] == "Casablanca"
     assert response.headers["x-ratelimit-limit"] and response.headers["x-request-id"]
 
 
-def test_page_links_point_back_through_the_gateway(server: GatewayServer, committed_key: Callable[..., str]) -> None:
-    response = _get(server, "/movies?per_page=2&page=2", **{"X-API-KEY": committed_key()})
+def test_page_links_point_back_through_the_gateway(server: ServerThread, committed_key: Callable[..., str]) -> None:
+    # API Gateway sends the API's own Host to the function, never the client's: links cannot be steered.
+    response = _get(server, "/movies?per_page=2&page=2", **{"X-API-KEY": committed_key(), "Host": "evil.example"})
     link = response.headers["link"]
+    assert "evil.example" not in link
     assert f'<{server.url}/movies?per_page=2&page=1>; rel="first"' in link
     assert f'<{server.url}/movies?per_page=2&page=3>; rel="next"' in link and 'rel="prev"' in link
 
 
-def test_missing_key_gets_the_templates_401_problem(server: GatewayServer) -> None:
+def test_missing_key_gets_the_templates_401_problem(server: ServerThread) -> None:
     response = _get(server, "/movies")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
@@ -86,25 +90,99 @@ def test_missing_key_gets_the_templates_401_problem(server: GatewayServer) -> No
     ("key", "code"),
     [("not-a-uuid", "malformed_api_key"), ("3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b", "invalid_api_key")],
 )
-def test_bad_keys_are_denied_at_the_edge(server: GatewayServer, key: str, code: str) -> None:
+def test_bad_keys_are_denied_at_the_edge(server: ServerThread, key: str, code: str) -> None:
     response = _get(server, "/movies/1", **{"X-API-KEY": key})
     assert response.status_code == 403
     problem = response.json()
     assert problem["code"] == code and problem["type"].endswith(code) and problem["status"] == 403
 
 
-def test_suspended_key_is_denied_with_its_reason(server: GatewayServer, committed_key: Callable[..., str]) -> None:
+def test_suspended_key_is_denied_with_its_reason(server: ServerThread, committed_key: Callable[..., str]) -> None:
     response = _get(server, "/genres", Authorization=f"Bearer {committed_key(status='suspended')}")
     assert response.status_code == 403 and response.json()["code"] == "key_suspended"
 
 
-def test_unknown_route_and_method_are_404_problems(server: GatewayServer) -> None:
-    assert _get(server, "/nowhere").json()["code"] == "not_found"
-    response = httpx.post(server.url + "/movies", timeout=30)
+def test_unknown_route_is_a_404_problem_and_a_wrong_method_a_405(server: ServerThread) -> None:
+    unknown = _get(server, "/nowhere")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+    response = httpx.post(server.url + "/movies", timeout=30)  # the template's ANY event reaches the function
+    assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("host", ["[::1]:8000", "[::1]", "a b", "x:y:z", ""])
+def test_any_host_header_is_served_never_a_502(
+    server: ServerThread, committed_key: Callable[..., str], host: str
+) -> None:
+    key = committed_key()
+    request = f"GET /movies?per_page=1 HTTP/1.1\r\nHost: {host}\r\nX-API-KEY: {key}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        sock.sendall(request.encode())
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := sock.recv(65536)):
+            head += chunk
+    assert head.startswith(b"HTTP/1.1 200 "), head[:300]
+    assert f"<{server.url}/movies?".encode() in head  # the Link header, built from the gateway's own host
+
+
+def test_a_double_encoded_slash_is_decoded_once_and_not_served_as_similar(
+    server: ServerThread, committed_key: Callable[..., str]
+) -> None:
+    response = _get(server, "/movies/1%252Fsimilar", **{"X-API-KEY": committed_key()})
+    assert response.status_code == 422, response.text  # the id "1%2Fsimilar" is not a number
+    assert "results" not in response.json()
+
+
+@pytest.mark.parametrize("path", ["/nope%22x", '/nope"x', "/a\\b", '/a\\"b', "/%7B%7D"])
+def test_every_gateway_response_of_the_template_is_json_for_hostile_paths(path: str) -> None:
+    """$context variables are substituted raw, as API Gateway does: the templates must stay valid JSON anyway."""
+    gateway = LocalGateway(load_api_spec(stack.TEMPLATE, {}), stack.local_lambdas(database_url="unused"))
+    context = {"path": path, "requestId": "r-1", "authorizer": {"code": "c", "title": "t", "detail": "d"}}
+    assert gateway.spec.gateway_responses, "template.yaml declares gateway responses"
+    for kind in [*gateway.spec.gateway_responses, "INTEGRATION_FAILURE", "REQUEST_TOO_LARGE"]:
+        response = gateway.gateway_response(kind, context)
+        body = json.loads(response.body)
+        assert isinstance(body, dict), (kind, response.body)
+
+
+def test_unknown_path_with_a_quote_is_a_json_problem(server: ServerThread) -> None:
+    response = _get(server, "/nope%22x")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
-def test_cors_preflight_needs_no_key(server: GatewayServer) -> None:
+def test_trailing_slash_answers_like_the_route_without_it(
+    server: ServerThread, committed_key: Callable[..., str]
+) -> None:
+    key = committed_key()
+    with_slash = _get(server, "/movies/?per_page=2", **{"X-API-KEY": key})
+    assert with_slash.status_code == 200, with_slash.text
+    assert with_slash.json()["results"] == _get(server, "/movies?per_page=2", **{"X-API-KEY": key}).json()["results"]
+
+
+def test_head_on_a_get_route_has_the_headers_and_no_body(
+    server: ServerThread, committed_key: Callable[..., str]
+) -> None:
+    key = committed_key()
+    head = httpx.head(server.url + "/movies/1", headers={"X-API-KEY": key}, timeout=30)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] and head.headers["x-ratelimit-limit"]
+    assert httpx.head(server.url + "/health", timeout=30).status_code == 200
+
+
+def test_a_wrong_method_is_a_405_with_allow(server: ServerThread) -> None:
+    response = httpx.delete(server.url + "/movies", timeout=30)
+    assert response.status_code == 405, response.text
+    assert "GET" in response.headers["allow"] and response.json()["status"] == 405
+
+
+def test_options_sends_content_length_once(server: ServerThread) -> None:
+    request = b"OPTIONS /movies HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1:8080\r\nConnection: close\r\n\r\n"
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        sock.sendall(request)
+        head = sock.recv(65536).split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 200 ") and head.count(b"\r\ncontent-length:") == 1
+
+
+def test_cors_preflight_needs_no_key(server: ServerThread) -> None:
     response = httpx.options(
         server.url + "/movies/1",
         headers={"Origin": stack.PORTAL_ORIGIN, "Access-Control-Request-Method": "GET"},
@@ -115,7 +193,7 @@ def test_cors_preflight_needs_no_key(server: GatewayServer) -> None:
     assert "X-API-KEY" in response.headers["access-control-allow-headers"]
 
 
-def test_public_routes_need_no_key(server: GatewayServer) -> None:
+def test_public_routes_need_no_key(server: ServerThread) -> None:
     assert _get(server, "/health").json()["status"] == "ok"
     assert "paths" in _get(server, "/openapi.json").json()
     assert "swagger-ui" in _get(server, "/docs").text
@@ -123,7 +201,7 @@ def test_public_routes_need_no_key(server: GatewayServer) -> None:
 
 @pytest.mark.usefixtures("away_from_utc_midnight")
 def test_concurrent_requests_over_http_share_the_quota_exactly(
-    server: GatewayServer, committed_key: Callable[..., str], database_url: str
+    server: ServerThread, committed_key: Callable[..., str], database_url: str
 ) -> None:
     # A daily quota of 30 (not the per-minute limit, whose window could turn over during the burst).
     with connect(database_url) as conn:
@@ -160,9 +238,7 @@ def test_database_outage_through_the_stack_is_503_then_recovers(outage_database:
     """The authorizer runs first: with PostgreSQL down it fails, and the template's AUTHORIZER_FAILURE response
     answers 503 database_unavailable; public routes get the API function's own 503. Then it all comes back."""
     pg, key = outage_database
-    gateway = stack.local_gateway()
-    one_environment = GatewayServer(("127.0.0.1", 0), gateway, workers=1)
-    serve_in_thread(one_environment)
+    one_environment = stack.serve_gateway("127.0.0.1", 0, database_url=pg.url, max_environments=1)
     try:
         assert _get(one_environment, "/genres", **{"X-API-KEY": key}).status_code == 200
         pg_ctl_stop(pg.pgdata)
@@ -178,9 +254,7 @@ def test_database_outage_through_the_stack_is_503_then_recovers(outage_database:
         assert _get(one_environment, "/genres", **{"X-API-KEY": key}).status_code == 200
         assert _get(one_environment, "/health").json()["status"] == "ok"
     finally:
-        one_environment.pool.submit(close_connection).result()
-        one_environment.shutdown()
-        one_environment.server_close()
+        one_environment.stop()  # ends the environments' processes, and with them their connections
 
 
 def test_cli_create_key_prints_a_working_key_once(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -231,7 +305,7 @@ def test_cli_seed_upserts_a_csv_without_duplicates(
 
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
-    server: GatewayServer, committed_key: Callable[..., str], tmp_path: Path
+    server: ServerThread, committed_key: Callable[..., str], tmp_path: Path
 ) -> None:
     key = committed_key("unlimited")
     checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"

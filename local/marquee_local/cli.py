@@ -1,14 +1,28 @@
-"""`marquee`: the one-machine stack's command line (run, migrate, seed, create-key, sync, purge-tmdb)."""
+"""`marquee`: the one-machine stack's command line. Core commands live here (run, migrate, seed, create-key);
+other modules add theirs by being listed in COMMAND_MODULES (each defines `register(commands)`, where `commands`
+is argparse's subparsers object), and add background services to `marquee run` by being listed in SERVICE_MODULES
+(see marquee_local.run for that contract)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import sys
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
-from marquee_local import stack
+from marquee_local import run, stack
+
+# Modules that add subcommands: `def register(commands: argparse._SubParsersAction) -> None`.
+COMMAND_MODULES: tuple[str, ...] = ("marquee_local.sync_commands",)
+# Modules that add services to `marquee run`, started in this order after the gateway, stopped in reverse.
+SERVICE_MODULES: tuple[str, ...] = ("marquee_local.scheduler",)
+
+
+def _modules(names: tuple[str, ...]) -> list[ModuleType]:
+    return [importlib.import_module(name) for name in names]
 
 
 def _database() -> tuple[stack.Database, str]:
@@ -18,8 +32,6 @@ def _database() -> tuple[stack.Database, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from marquee_local.gateway import GatewayServer
-
     home = stack.marquee_home()
     db, url = _database()
     with stack.connect_admin(url) as conn:
@@ -29,64 +41,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"migrations applied: {', '.join(applied)}")
     if loaded:
         print(f"catalogue loaded: {loaded} movies from {stack.CATALOGUE.relative_to(stack.REPO_ROOT)}")
-    gateway = stack.local_gateway()
-    server = GatewayServer(
-        (args.host, args.port), gateway, workers=args.workers, access_log=None if args.quiet else print
-    )
+    context = run.RunContext(args=args, home=home, database_url=url)
     where = "embedded PostgreSQL in " + str(home / "pgdata") if db.embedded else "DATABASE_URL"
-    print(
-        f"""
-Marquee is running ({where}).
 
-  API        {server.url}
-  API docs   {server.url}/docs
-  OpenAPI    {server.url}/openapi.json
-  Your key   {key}   (pro plan; saved in {home / "demo-key"})
+    def banner(services: list[run.Service]) -> None:
+        lines = [line for service in services for line in service.describe()]
+        lines.append(f"Your key   {key}   (pro plan; saved in {home / 'demo-key'})")
+        print(f"\nMarquee is running ({where}).\n")
+        print("\n".join(f"  {line}" for line in lines))
+        print(f'\nTry it:\n  curl -H "X-API-KEY: {key}" "{context.api_url}/search?title=godfather"\n')
+        print("Ctrl-C stops the stack.", flush=True)
 
-Try it:
-  curl -H "X-API-KEY: {key}" "{server.url}/search?title=godfather"
-
-Ctrl-C stops the stack.""",
-        flush=True,
-    )
-    daily_sync = _start_daily_sync(url)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        print("\nstopping")
-    finally:
-        if daily_sync is not None:
-            daily_sync.stop()
-        server.server_close()
-    return 0
-
-
-def _start_daily_sync(url: str) -> Any:
-    """With TMDB_API_TOKEN set, the TMDB sync runs daily (and now, when none succeeded in the last day), through
-    the real sync handler and a real-shaped scheduled event, as EventBridge runs it in AWS."""
-    import os
-
-    if not os.environ.get("TMDB_API_TOKEN", "").strip():
-        print("TMDB sync off (set TMDB_API_TOKEN to a TMDB v3 API read access token to turn it on)", flush=True)
-        return None
-    from marquee_local.scheduler import DAILY_AT, DailySync
-    from movie_common.db.sync_runs import last_successful_start
-    from movie_sync.handler import handler
-
-    with stack.connect_admin(url) as conn:
-        last = last_successful_start(conn)
-    due = last is None or datetime.now(UTC) - last > timedelta(days=1)
-
-    def report(summary: dict[str, Any]) -> None:
-        titles = summary.get("titles") or {}
-        print(
-            f"TMDB sync {summary.get('status')}: {titles.get('new', 0)} new, {titles.get('updated', 0)} updated, "
-            f"{summary.get('error_count', 0)} errors" + (f" ({summary['message']})" if summary.get("message") else ""),
-            flush=True,
-        )
-
-    print(f"TMDB sync daily at {DAILY_AT:%H:%M} UTC" + (", and now" if due else ""), flush=True)
-    return DailySync(handler, report=report, due_at_start=due).start()
+    factories: list[Callable[[], run.Service | None]] = [lambda: run.GatewayService(context)]
+    factories += [functools.partial(module.service, context) for module in _modules(SERVICE_MODULES)]
+    return run.serve_until_stopped(factories, banner=banner, log=print)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -129,73 +97,33 @@ def cmd_create_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    """One TMDB sync now; prints the run as one JSON object; exit 1 if it failed, 2 if it could not start."""
-    import json
-
-    from movie_common.errors import SyncAlreadyRunningError, TmdbNotConfiguredError
-    from movie_common.migrations import migrate
-    from movie_sync.services import run_sync
-    from movie_sync.settings import get_settings
-
-    _, url = _database()
-    with stack.connect_admin(url) as conn:
-        migrate(conn)
-        try:
-            run = run_sync(conn, settings=get_settings(), triggered_by="cli")
-        except (TmdbNotConfiguredError, SyncAlreadyRunningError) as refused:
-            print(refused.detail, file=sys.stderr)
-            return 2
-    print(json.dumps(run.as_json(), indent=2 if args.pretty else None))
-    return 1 if run.status == "failed" else 0
-
-
-def cmd_purge_tmdb(args: argparse.Namespace) -> int:
-    from movie_common.errors import SyncAlreadyRunningError
-    from movie_common.migrations import migrate
-    from movie_sync.services import purge_tmdb_data
-
-    if not args.yes:
-        print("purge-tmdb deletes every TMDB-only movie and TMDB's fields on the others; add --yes", file=sys.stderr)
-        return 2
-    _, url = _database()
-    with stack.connect_admin(url) as conn:
-        migrate(conn)
-        try:
-            result = purge_tmdb_data(conn)
-        except SyncAlreadyRunningError as refused:
-            print(refused.detail, file=sys.stderr)
-            return 2
-    print(f"deleted {result.deleted} TMDB movies; cleared TMDB fields from {result.cleared} others")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marquee", description="Marquee's one-machine stack.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start PostgreSQL, migrate, seed, and serve the API on 127.0.0.1:8000")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--workers", type=int, default=8, help="warm 'Lambda environments' (threads)")
-    run.add_argument("--quiet", action="store_true", help="no access log")
-    run.set_defaults(func=cmd_run)
-    sub.add_parser("migrate", help="apply pending SQL migrations").set_defaults(func=cmd_migrate)
-    seed = sub.add_parser("seed", help="upsert movies from a seed CSV (default: the bundled catalogue)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser(
+        "run", help="start PostgreSQL, migrate, seed, and serve the API (and the other local services)"
+    )
+    run.add_run_arguments(run_parser)
+    for module in _modules(SERVICE_MODULES):
+        add_arguments = getattr(module, "add_run_arguments", None)
+        if add_arguments is not None:
+            add_arguments(run_parser)
+    run_parser.set_defaults(func=cmd_run)
+    commands.add_parser("migrate", help="apply pending SQL migrations").set_defaults(func=cmd_migrate)
+    seed = commands.add_parser("seed", help="upsert movies from a seed CSV (default: the bundled catalogue)")
     seed.add_argument("--file", default=str(stack.CATALOGUE))
     seed.set_defaults(func=cmd_seed)
-    create = sub.add_parser("create-key", help="create an API key and print it once")
+    create = commands.add_parser("create-key", help="create an API key and print it once")
     create.add_argument("--plan", default="free", help="free, pro, unlimited or another plan id")
     create.add_argument("--owner", required=True, help="owner's email address")
     create.set_defaults(func=cmd_create_key)
-    sync = sub.add_parser(
-        "sync", help="run one TMDB sync now (needs TMDB_API_TOKEN); prints the run as JSON, exit 1 if it failed"
-    )
-    sync.add_argument("--pretty", action="store_true", help="indent the JSON")
-    sync.set_defaults(func=cmd_sync)
-    purge = sub.add_parser("purge-tmdb", help="delete TMDB-only movies and TMDB's fields (TMDB's terms)")
-    purge.add_argument("--yes", action="store_true", help="really purge")
-    purge.set_defaults(func=cmd_purge_tmdb)
-    args = parser.parse_args(argv)
+    for module in _modules(COMMAND_MODULES):
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 

@@ -1,4 +1,4 @@
-"""A Lambda context object for invoking handlers outside AWS (local gateway, tests, benchmarks)."""
+"""A Lambda context object for invoking handlers outside AWS (local Lambda environments, tests, benchmarks)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ class LocalLambdaContext:
     memory_limit_in_mb: int = 512
     timeout_seconds: float = 10.0
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
     function_version: str = "$LATEST"
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
 
     @property
     def invoked_function_arn(self) -> str:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from marquee_local.gateway import LocalGateway
+from marquee_local.lambdas import LocalLambdas
 from marquee_local.postgres import EmbeddedPostgres, start_embedded
+from marquee_local.server import ServerThread
+from marquee_local.template import Template, api_spec, load_template
 from movie_common import access
 from movie_common.catalogue import read_seed_csv
 from movie_common.database import Connection, connect
@@ -20,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "template.yaml"
 CATALOGUE = Path(os.environ.get("MARQUEE_CATALOGUE") or REPO_ROOT / "data" / "movies.csv.gz")
 PORTAL_ORIGIN = "http://127.0.0.1:8080"
-# Stand-ins for the per-tier API Gateway keys (template.yaml makes the real ones); the gateway checks them.
+# Per-tier gateway key values for handlers run in-process (tests); the local gateway reads the template's own.
 LOCAL_USAGE_KEYS = {tier: f"marquee-{tier}-local-usage-plan-key" for tier in ("free", "pro", "unlimited")}
 
 
@@ -62,13 +66,85 @@ def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str]
     return applied, loaded
 
 
-def local_gateway() -> LocalGateway:
-    """The local API Gateway for this template, configured as `marquee run` serves it."""
-    return LocalGateway.from_template(
-        TEMPLATE,
-        parameters={"PortalOrigin": os.environ.get("CORS_ALLOW_ORIGIN", PORTAL_ORIGIN), "Stage": "local"},
-        usage_keys=set(LOCAL_USAGE_KEYS.values()),
+def template_parameters() -> dict[str, str]:
+    """The parameter overrides of the local stack (the rest keep their defaults)."""
+    return {"PortalOrigin": os.environ.get("CORS_ALLOW_ORIGIN", PORTAL_ORIGIN), "Stage": "local"}
+
+
+def local_template() -> Template:
+    return load_template(TEMPLATE, template_parameters())
+
+
+# Local stand-ins for what a function reads from Secrets Manager in AWS, and local redirections: taken from this
+# shell when it sets them (e.g. TMDB_API_TOKEN instead of the token secret, TMDB_API_BASE for a fake TMDB).
+LOCAL_SETTINGS: dict[str, tuple[str, ...]] = {"SyncFunction": ("TMDB_API_TOKEN", "TMDB_API_BASE")}
+
+
+def function_overrides(template: Template, database_url: str | None = None) -> dict[str, dict[str, str | None]]:
+    """What the local stack changes in each function's environment: the database URL instead of the Secrets
+    Manager secret; for variables the template declares but that cannot be known locally (a parameter without
+    default), the value from this shell when it sets one; and the function's LOCAL_SETTINGS from this shell."""
+    url = database_url or os.environ["DATABASE_URL"]
+    overrides: dict[str, dict[str, str | None]] = {}
+    for name, spec in template.functions.items():
+        values: dict[str, str | None] = {var: os.environ[var] for var in spec.unresolved if var in os.environ}
+        values.update({var: os.environ[var] for var in LOCAL_SETTINGS.get(name, ()) if os.environ.get(var)})
+        values.update({"DATABASE_URL": url, "DATABASE_SECRET_ARN": None})  # never the secret, whatever the shell has
+        overrides[name] = values
+    return overrides
+
+
+def local_lambdas(*, database_url: str | None = None, max_environments: int = 4) -> LocalLambdas:
+    """Every function of template.yaml in its own pool of local execution environments."""
+    template = local_template()
+    return LocalLambdas(
+        template.functions,
+        per_function=function_overrides(template, database_url),
+        max_environments=max_environments,
     )
+
+
+def local_gateway(
+    *,
+    public_host: str = "127.0.0.1:8000",
+    database_url: str | None = None,
+    max_environments: int = 4,
+    warm: bool = True,
+    access_log: Callable[[str], None] | None = None,
+) -> LocalGateway:
+    """The local API Gateway for template.yaml, as `marquee run` serves it; `public_host` is the address clients
+    use (API Gateway's own Host in every event)."""
+    template = local_template()
+    lambdas = LocalLambdas(
+        template.functions,
+        per_function=function_overrides(template, database_url),
+        max_environments=max_environments,
+    )
+    return LocalGateway(api_spec(template), lambdas, public_host=public_host, warm=warm, access_log=access_log)
+
+
+def serve_gateway(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    database_url: str | None = None,
+    max_environments: int = 4,
+    access_log: Callable[[str], None] | None = None,
+) -> ServerThread:
+    """Bind, build the gateway for that address and serve it under uvicorn in a background thread (warm
+    environments started before this returns). Stop it with `.stop()`; `.server.config.app` is the gateway."""
+    server = ServerThread(host, port, name="gateway")
+    try:
+        gateway = local_gateway(
+            public_host=server.authority,
+            database_url=database_url,
+            max_environments=max_environments,
+            access_log=access_log,
+        )
+        return server.start(gateway)
+    except BaseException:
+        server.stop()
+        raise
 
 
 def create_key(conn: Connection, *, owner_email: str, plan: str, name: str | None = None) -> access.IssuedKey:

@@ -14,20 +14,10 @@ Event = Callable[..., dict[str, Any]]
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _with(event: dict[str, Any], *, method: str | None = None, path: str | None = None) -> dict[str, Any]:
-    if method is not None:
-        event["httpMethod"] = method
-        event["requestContext"]["httpMethod"] = method
-    if path is not None:
-        event["path"] = path
-        event["requestContext"]["path"] = "/prod" + path
-    return event
-
-
-def test_head_answers_like_get_without_a_body(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+def test_head_answers_like_get_without_a_body(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     key = make_key("pro")
-    get = invoke(api_event("get_movie", key=key))
-    head = invoke(_with(api_event("get_movie", key=key), method="HEAD"))
+    get = invoke(load_event("api", "get_movie", key=key))
+    head = invoke(load_event("api", "get_movie", key=key, method="HEAD"))
     assert head["statusCode"] == 200 and head["body"] == ""
     assert head["headers"]["etag"] == get["headers"]["etag"]
     assert head["headers"]["content-length"] == get["headers"]["content-length"] != "0"
@@ -35,10 +25,10 @@ def test_head_answers_like_get_without_a_body(api_event: Event, invoke: Invoke, 
 
 
 def test_a_wrong_method_is_405_with_allow_and_costs_nothing(
-    api_event: Event, invoke: Invoke, make_key: Callable[..., str], conn: Any
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], conn: Any
 ) -> None:
     key = make_key("free")
-    response = invoke(_with(api_event("get_movie", key=key), method="DELETE"))
+    response = invoke(load_event("api", "get_movie", key=key, method="DELETE"))
     assert response["statusCode"] == 405
     assert response["headers"]["allow"] == "GET, HEAD"
     assert response["json"]["code"] == "method_not_allowed"
@@ -46,10 +36,10 @@ def test_a_wrong_method_is_405_with_allow_and_costs_nothing(
     assert used == 0
 
 
-def test_a_trailing_slash_is_the_same_route(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+def test_a_trailing_slash_is_the_same_route(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     key = make_key("pro")
-    plain = invoke(api_event("list_movies", key=key))
-    slashed = invoke(_with(api_event("list_movies", key=key), path="/movies/"))
+    plain = invoke(load_event("api", "list_movies", key=key))
+    slashed = invoke(load_event("api", "list_movies", key=key, path="/movies/"))
     assert slashed["statusCode"] == 200
     assert json.loads(slashed["body"])["results"] == json.loads(plain["body"])["results"]
     assert "/prod/movies?" in slashed["headers"]["link"]  # links keep the stage prefix; no redirect loses it
@@ -69,25 +59,25 @@ def test_a_trailing_slash_is_the_same_route(api_event: Event, invoke: Invoke, ma
     ],
 )
 def test_ambiguous_or_misformatted_keys_are_4xx_problems(
-    api_event: Event, invoke: Invoke, make_key: Callable[..., str], headers: dict[str, str], code: str
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], headers: dict[str, str], code: str
 ) -> None:
     key = make_key("pro")
-    event = api_event("genres", drop_key=True, headers={k: v.format(key=key) for k, v in headers.items()})
+    event = load_event("api", "genres", key=None, headers={k: v.format(key=key) for k, v in headers.items()})
     response = invoke(event)
     assert response["statusCode"] == 403 and response["json"]["code"] == code
 
 
-def test_the_same_key_sent_twice_is_one_key(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+def test_the_same_key_sent_twice_is_one_key(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     key = make_key("pro")
-    event = api_event("genres", key=key)
+    event = load_event("api", "genres", key=key)
     event["multiValueHeaders"]["X-API-KEY"] = [key, key]
     assert invoke(event)["statusCode"] == 200
-    both = api_event("genres", key=key, headers={"Authorization": f"Bearer {key}"})
+    both = load_event("api", "genres", key=key, headers={"Authorization": f"Bearer {key}"})
     assert invoke(both)["statusCode"] == 200
 
 
 def test_logs_carry_the_request_and_key_ids_and_never_the_key(
-    api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
     from movie_api.handler import logger
 
@@ -95,8 +85,8 @@ def test_logs_carry_the_request_and_key_ids_and_never_the_key(
     buffer = io.StringIO()
     stream = logger.registered_handler.setStream(buffer)  # what CloudWatch would receive, as Powertools writes it
     try:
-        response = invoke(api_event("get_movie", key=key))
-        refused = invoke(api_event("get_movie", key="3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"))
+        response = invoke(load_event("api", "get_movie", key=key))
+        refused = invoke(load_event("api", "get_movie", key="3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b"))
     finally:
         logger.registered_handler.setStream(stream)
     output = buffer.getvalue()

@@ -26,37 +26,37 @@ def _assert_problem(response: dict[str, Any], status: int, code: str) -> dict[st
     return problem
 
 
-def test_missing_key_is_401(api_event: Event, invoke: Invoke) -> None:
-    _assert_problem(invoke(api_event("list_movies", drop_key=True)), 401, "missing_api_key")
+def test_missing_key_is_401(load_event: Event, invoke: Invoke) -> None:
+    _assert_problem(invoke(load_event("api", "list_movies", key=None)), 401, "missing_api_key")
 
 
-def test_malformed_key_is_403_malformed(api_event: Event, invoke: Invoke) -> None:
-    _assert_problem(invoke(api_event("list_movies", key="not-a-uuid")), 403, "malformed_api_key")
+def test_malformed_key_is_403_malformed(load_event: Event, invoke: Invoke) -> None:
+    _assert_problem(invoke(load_event("api", "list_movies", key="not-a-uuid")), 403, "malformed_api_key")
 
 
-def test_non_bearer_authorization_is_403_malformed(api_event: Event, invoke: Invoke) -> None:
-    event = api_event("list_movies", drop_key=True, headers={"Authorization": f"Token {UNKNOWN_KEY}"})
+def test_non_bearer_authorization_is_403_malformed(load_event: Event, invoke: Invoke) -> None:
+    event = load_event("api", "list_movies", key=None, headers={"Authorization": f"Token {UNKNOWN_KEY}"})
     _assert_problem(invoke(event), 403, "malformed_api_key")
 
 
-def test_unknown_key_is_403_invalid(api_event: Event, invoke: Invoke) -> None:
-    _assert_problem(invoke(api_event("list_movies", key=UNKNOWN_KEY)), 403, "invalid_api_key")
+def test_unknown_key_is_403_invalid(load_event: Event, invoke: Invoke) -> None:
+    _assert_problem(invoke(load_event("api", "list_movies", key=UNKNOWN_KEY)), 403, "invalid_api_key")
 
 
 @pytest.mark.parametrize(("status", "code"), [("suspended", "key_suspended"), ("revoked", "key_revoked")])
 def test_suspended_and_revoked_keys_get_403(
-    api_event: Event, invoke: Invoke, make_key: Callable[..., str], status: str, code: str
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], status: str, code: str
 ) -> None:
-    _assert_problem(invoke(api_event("list_movies", key=make_key(status=status))), 403, code)
+    _assert_problem(invoke(load_event("api", "list_movies", key=make_key(status=status))), 403, code)
 
 
-def test_expired_key_gets_403(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+def test_expired_key_gets_403(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     key = make_key(expires_at=datetime.now(UTC) - timedelta(days=1))
-    _assert_problem(invoke(api_event("list_movies", key=key)), 403, "key_expired")
+    _assert_problem(invoke(load_event("api", "list_movies", key=key)), 403, "key_expired")
 
 
-def test_bearer_key_is_accepted(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
-    event = api_event("genres", drop_key=True, headers={"Authorization": f"Bearer {make_key()}"})
+def test_bearer_key_is_accepted(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+    event = load_event("api", "genres", key=None, headers={"Authorization": f"Bearer {make_key()}"})
     assert invoke(event)["statusCode"] == 200
 
 
@@ -87,31 +87,35 @@ def test_bearer_key_is_accepted(api_event: Event, invoke: Invoke, make_key: Call
     ],
 )
 def test_bad_parameters_get_a_422_naming_them(
-    api_event: Event, invoke: Invoke, make_key: Callable[..., str], route: str, query: dict[str, str], bad: str
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], route: str, query: dict[str, str], bad: str
 ) -> None:
-    problem = _assert_problem(invoke(api_event(route, key=make_key("pro"), query=query)), 422, "validation_error")
+    problem = _assert_problem(
+        invoke(load_event("api", route, key=make_key("pro"), query=query)), 422, "validation_error"
+    )
     assert bad in {error["name"] for error in problem["errors"]}, problem
 
 
 @pytest.mark.parametrize("movie_id", ["abc", "0", "-5", "1.5", "99999999999999999999999"])
-def test_bad_movie_ids_get_a_422(api_event: Event, invoke: Invoke, make_key: Callable[..., str], movie_id: str) -> None:
-    event = api_event("get_movie", key=make_key("pro"), path_params={"id": movie_id})
+def test_bad_movie_ids_get_a_422(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], movie_id: str
+) -> None:
+    event = load_event("api", "get_movie", key=make_key("pro"), path_params={"id": movie_id})
     problem = _assert_problem(invoke(event), 422, "validation_error")
     assert problem["errors"][0]["name"] == "id" and problem["errors"][0]["in"] == "path"
 
 
-def test_hostile_text_is_just_text(api_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
+def test_hostile_text_is_just_text(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     for text in ("'; DROP TABLE movies; --", "100%_\\", "<script>", "\u0000x", "ünïcödé 🎬"):
-        response = invoke(api_event("search", key=make_key("pro"), query={"title": text, "q": text}))
+        response = invoke(load_event("api", "search", key=make_key("pro"), query={"title": text, "q": text}))
         assert response["statusCode"] in (200, 422), (text, response["body"])
 
 
 def test_bad_requests_are_logged_with_their_status(
-    conn: Any, api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
     key = make_key("free")
-    invoke(api_event("list_movies", key=key, query={"per_page": "0"}))
-    invoke(api_event("get_movie", key=key, path_params={"id": "999999999"}))
+    invoke(load_event("api", "list_movies", key=key, query={"per_page": "0"}))
+    invoke(load_event("api", "get_movie", key=key, path_params={"id": "999999999"}))
     rows = conn.execute(
         """SELECT l.endpoint, l.status FROM usage_logs l JOIN api_keys k ON k.id = l.api_key_id
            WHERE k.key = %s ORDER BY l.id""",
@@ -121,11 +125,11 @@ def test_bad_requests_are_logged_with_their_status(
 
 
 def test_exhausted_daily_quota_is_429_with_reset_and_retry_after(
-    conn: Any, api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
     key = make_key("free")
     conn.execute("UPDATE api_keys SET usage_count = 100 WHERE key = %s", (access.hash_key(key),))
-    response = invoke(api_event("genres", key=key))
+    response = invoke(load_event("api", "genres", key=key))
     problem = _assert_problem(response, 429, "daily_quota_exceeded")
     midnight = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     assert datetime.fromisoformat(problem["reset_at"]) == midnight
@@ -136,30 +140,30 @@ def test_exhausted_daily_quota_is_429_with_reset_and_retry_after(
 
 
 def test_per_minute_limit_is_429_rate_limited(
-    conn: Any, api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
     key = make_key("free")
     conn.execute(
         "UPDATE api_keys SET minute_count = 30, minute_start = date_trunc('minute', now()) WHERE key = %s",
         (access.hash_key(key),),
     )
-    response = invoke(api_event("genres", key=key))
+    response = invoke(load_event("api", "genres", key=key))
     problem = _assert_problem(response, 429, "rate_limited")
     assert 1 <= int(response["headers"]["retry-after"]) <= 60
     assert "per minute" in problem["detail"]
 
 
 def test_usage_is_free_even_when_the_quota_is_used_up(
-    conn: Any, api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
     key = make_key("free")
     conn.execute("UPDATE api_keys SET usage_count = 100 WHERE key = %s", (access.hash_key(key),))
-    usage = invoke(api_event("usage", key=key))
+    usage = invoke(load_event("api", "usage", key=key))
     assert usage["statusCode"] == 200
     assert {w["name"]: w["remaining"] for w in usage["json"]["windows"]}["day"] == 0
 
 
-def test_unknown_route_is_a_404_problem(api_event: Event, invoke: Invoke) -> None:
-    event = api_event("health")
+def test_unknown_route_is_a_404_problem(load_event: Event, invoke: Invoke) -> None:
+    event = load_event("api", "health")
     event["path"] = event["resource"] = "/nope"
     _assert_problem(invoke(event), 404, "not_found")

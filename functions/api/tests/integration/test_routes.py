@@ -42,8 +42,8 @@ def _movie_id(conn: Any, title: str, year: int) -> int:
     return int(row["id"])
 
 
-def test_list_movies_uses_the_tmdb_envelope_with_links(api_event: Event, invoke: Invoke, key: str) -> None:
-    response = invoke(api_event("list_movies", key=key))  # page 1, per_page 5, year.desc
+def test_list_movies_uses_the_tmdb_envelope_with_links(load_event: Event, invoke: Invoke, key: str) -> None:
+    response = invoke(load_event("api", "list_movies", key=key))  # page 1, per_page 5, year.desc
     assert response["statusCode"] == 200
     body = response["json"]
     assert (body["page"], body["per_page"], len(body["results"])) == (1, 5, 5)
@@ -56,15 +56,15 @@ def test_list_movies_uses_the_tmdb_envelope_with_links(api_event: Event, invoke:
     assert "https://1234567890.execute-api.us-east-1.amazonaws.com/prod/movies?" in link
 
 
-def test_list_movies_can_filter_by_type(api_event: Event, invoke: Invoke, key: str) -> None:
-    response = invoke(api_event("list_movies", key=key, query={"type": "tv"}))
+def test_list_movies_can_filter_by_type(load_event: Event, invoke: Invoke, key: str) -> None:
+    response = invoke(load_event("api", "list_movies", key=key, query={"type": "tv"}))
     assert response["statusCode"] == 200
     assert response["json"]["total_results"] == 0 and response["json"]["results"] == []
 
 
-def test_get_movie_returns_the_movie_with_etag(conn: Any, api_event: Event, invoke: Invoke, key: str) -> None:
+def test_get_movie_returns_the_movie_with_etag(conn: Any, load_event: Event, invoke: Invoke, key: str) -> None:
     movie_id = _movie_id(conn, "The Godfather", 1972)
-    response = invoke(api_event("get_movie", key=key, path_params={"id": str(movie_id)}))
+    response = invoke(load_event("api", "get_movie", key=key, path_params={"id": str(movie_id)}))
     assert response["statusCode"] == 200
     movie = response["json"]
     assert movie["title"] == "The Godfather" and movie["year"] == 1972
@@ -73,8 +73,8 @@ def test_get_movie_returns_the_movie_with_etag(conn: Any, api_event: Event, invo
     assert response["headers"]["cache-control"] == "private, max-age=300"
 
 
-def test_unknown_movie_is_a_404_problem(api_event: Event, invoke: Invoke, key: str) -> None:
-    response = invoke(api_event("get_movie", key=key, path_params={"id": "999999999"}))
+def test_unknown_movie_is_a_404_problem(load_event: Event, invoke: Invoke, key: str) -> None:
+    response = invoke(load_event("api", "get_movie", key=key, path_params={"id": "999999999"}))
     assert response["statusCode"] == 404
     assert response["headers"]["content-type"] == "application/problem+json"
     problem = response["json"]
@@ -82,101 +82,103 @@ def test_unknown_movie_is_a_404_problem(api_event: Event, invoke: Invoke, key: s
     assert problem["instance"] == "/movies/999999999" and problem["request_id"]
 
 
-def test_matching_if_none_match_gets_a_304(api_event: Event, invoke: Invoke, key: str, conn: Any) -> None:
+def test_matching_if_none_match_gets_a_304(load_event: Event, invoke: Invoke, key: str, conn: Any) -> None:
     path = {"id": str(_movie_id(conn, "Casablanca", 1942))}
-    first = invoke(api_event("get_movie", key=key, path_params=path))
+    first = invoke(load_event("api", "get_movie", key=key, path_params=path))
     etag = first["headers"]["etag"]
-    again = invoke(api_event("get_movie", key=key, path_params=path, headers={"If-None-Match": f'W/{etag}, "x"'}))
+    again = invoke(
+        load_event("api", "get_movie", key=key, path_params=path, headers={"If-None-Match": f'W/{etag}, "x"'})
+    )
     assert again["statusCode"] == 304 and not again.get("body")
     assert again["headers"]["etag"] == etag
-    stale = invoke(api_event("get_movie", key=key, path_params=path, headers={"If-None-Match": '"stale"'}))
+    stale = invoke(load_event("api", "get_movie", key=key, path_params=path, headers={"If-None-Match": '"stale"'}))
     assert stale["statusCode"] == 200
 
 
-def test_search_is_typo_tolerant_and_ranked(api_event: Event, invoke: Invoke, key: str) -> None:
-    response = invoke(api_event("search", key=key, query={"title": "godfater"}))
+def test_search_is_typo_tolerant_and_ranked(load_event: Event, invoke: Invoke, key: str) -> None:
+    response = invoke(load_event("api", "search", key=key, query={"title": "godfater"}))
     assert response["statusCode"] == 200
     titles = [m["title"] for m in response["json"]["results"]]
     assert titles[0] == "The Godfather"
     assert "The Godfather Part II" in titles[:5]
 
 
-def test_search_combines_genre_and_year_range(api_event: Event, invoke: Invoke, key: str) -> None:
+def test_search_combines_genre_and_year_range(load_event: Event, invoke: Invoke, key: str) -> None:
     query = {"genre": "western", "year_from": "1950", "year_to": "1959", "per_page": "100"}
-    body = invoke(api_event("search", key=key, query=query))["json"]
+    body = invoke(load_event("api", "search", key=key, query=query))["json"]
     assert body["total_results"] > 50
     assert all(1950 <= m["year"] <= 1959 and "Western" in m["genre"] for m in body["results"])
 
 
-def test_search_by_exact_year(api_event: Event, invoke: Invoke, key: str) -> None:
-    body = invoke(api_event("search", key=key, query={"year": "1999", "per_page": "100"}))["json"]
+def test_search_by_exact_year(load_event: Event, invoke: Invoke, key: str) -> None:
+    body = invoke(load_event("api", "search", key=key, query={"year": "1999", "per_page": "100"}))["json"]
     assert body["total_results"] > 100 and {m["year"] for m in body["results"]} == {1999}
 
 
-def test_search_by_actor_ignores_case_and_accents(api_event: Event, invoke: Invoke, key: str) -> None:
-    body = invoke(api_event("search", key=key, query={"actor": "TOM HANKS", "per_page": "100"}))["json"]
+def test_search_by_actor_ignores_case_and_accents(load_event: Event, invoke: Invoke, key: str) -> None:
+    body = invoke(load_event("api", "search", key=key, query={"actor": "TOM HANKS", "per_page": "100"}))["json"]
     titles = {m["title"] for m in body["results"]}
     assert {"Forrest Gump", "Cast Away"} <= titles
     assert all(any("tom hanks" in a.lower() for a in m["actors"]) for m in body["results"])
 
 
-def test_search_by_director(api_event: Event, invoke: Invoke, key: str) -> None:
-    body = invoke(api_event("search", key=key, query={"director": "hitchcock", "per_page": "100"}))["json"]
+def test_search_by_director(load_event: Event, invoke: Invoke, key: str) -> None:
+    body = invoke(load_event("api", "search", key=key, query={"director": "hitchcock", "per_page": "100"}))["json"]
     assert body["total_results"] >= 10
     assert all("Hitchcock" in (m["director"] or "") for m in body["results"])
 
 
-def test_free_text_searches_plot_and_people(api_event: Event, invoke: Invoke, key: str) -> None:
-    body = invoke(api_event("search", key=key, query={"q": "police chief hunts a great white shark"}))["json"]
+def test_free_text_searches_plot_and_people(load_event: Event, invoke: Invoke, key: str) -> None:
+    body = invoke(load_event("api", "search", key=key, query={"q": "police chief hunts a great white shark"}))["json"]
     assert "Jaws" in [m["title"] for m in body["results"][:5]]
 
 
-def test_search_sorts_and_pages(api_event: Event, invoke: Invoke, key: str) -> None:
+def test_search_sorts_and_pages(load_event: Event, invoke: Invoke, key: str) -> None:
     query = {"genre": "Comedy", "year": "1985", "sort": "title.asc", "page": "2", "per_page": "3"}
-    body = invoke(api_event("search", key=key, query=query))["json"]
+    body = invoke(load_event("api", "search", key=key, query=query))["json"]
     assert body["page"] == 2 and len(body["results"]) == 3
     titles = [m["title"].lower() for m in body["results"]]
     assert titles == sorted(titles)
 
 
-def test_suggest_returns_up_to_ten_prefix_matches_first(api_event: Event, invoke: Invoke, key: str) -> None:
-    response = invoke(api_event("suggest", key=key, query={"q": "star w"}))
+def test_suggest_returns_up_to_ten_prefix_matches_first(load_event: Event, invoke: Invoke, key: str) -> None:
+    response = invoke(load_event("api", "suggest", key=key, query={"q": "star w"}))
     assert response["statusCode"] == 200
     results = response["json"]["results"]
     assert 1 <= len(results) <= 10 and set(results[0]) == {"id", "title", "year"}
     assert all(r["title"].lower().startswith("star w") for r in results[:3])
-    words = invoke(api_event("suggest", key=key, query={"q": "godfa"}))["json"]["results"]
+    words = invoke(load_event("api", "suggest", key=key, query={"q": "godfa"}))["json"]["results"]
     assert "The Godfather" in [r["title"] for r in words]
 
 
-def test_genres_come_with_counts(api_event: Event, invoke: Invoke, key: str) -> None:
-    genres = invoke(api_event("genres", key=key))["json"]["genres"]
+def test_genres_come_with_counts(load_event: Event, invoke: Invoke, key: str) -> None:
+    genres = invoke(load_event("api", "genres", key=key))["json"]["genres"]
     counts = [g["count"] for g in genres]
     assert counts == sorted(counts, reverse=True) and counts[0] > 1000
     assert "Drama" in {g["name"] for g in genres}
 
 
-def test_similar_movies_share_genres_or_people(conn: Any, api_event: Event, invoke: Invoke, key: str) -> None:
+def test_similar_movies_share_genres_or_people(conn: Any, load_event: Event, invoke: Invoke, key: str) -> None:
     movie_id = _movie_id(conn, "The Godfather", 1972)
-    response = invoke(api_event("similar_movies", key=key, path_params={"id": str(movie_id)}))
+    response = invoke(load_event("api", "similar_movies", key=key, path_params={"id": str(movie_id)}))
     assert response["statusCode"] == 200
     results = response["json"]["results"]
     assert results and movie_id not in [m["id"] for m in results]
     assert "The Godfather Part II" in [m["title"] for m in results]
 
 
-def test_similar_for_an_unknown_movie_is_404(api_event: Event, invoke: Invoke, key: str) -> None:
-    response = invoke(api_event("similar_movies", key=key, path_params={"id": "999999999"}))
+def test_similar_for_an_unknown_movie_is_404(load_event: Event, invoke: Invoke, key: str) -> None:
+    response = invoke(load_event("api", "similar_movies", key=key, path_params={"id": "999999999"}))
     assert response["statusCode"] == 404 and response["json"]["code"] == "not_found"
 
 
 def test_usage_reports_quota_without_counting(
-    conn: Any, api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
     key = make_key("free")
-    invoke(api_event("genres", key=key))
-    first = invoke(api_event("usage", key=key))
-    second = invoke(api_event("usage", key=key))
+    invoke(load_event("api", "genres", key=key))
+    first = invoke(load_event("api", "usage", key=key))
+    second = invoke(load_event("api", "usage", key=key))
     assert first["statusCode"] == 200 and first["json"] == second["json"]
     usage = first["json"]
     assert usage["plan"] == "free" and usage["daily_quota"] == 100 and usage["per_minute"] == 30
@@ -184,14 +186,14 @@ def test_usage_reports_quota_without_counting(
     assert first["headers"]["x-ratelimit-remaining"] == "29" and '"day";r=99' in first["headers"]["ratelimit"]
 
 
-def test_health_needs_no_key_and_reports_the_database(api_event: Event, invoke: Invoke) -> None:
-    response = invoke(api_event("health"))
+def test_health_needs_no_key_and_reports_the_database(load_event: Event, invoke: Invoke) -> None:
+    response = invoke(load_event("api", "health"))
     assert response["statusCode"] == 200
     assert response["json"]["status"] == "ok" and response["json"]["movies"] > 30000
 
 
-def test_openapi_documents_every_route_and_the_key_schemes(api_event: Event, invoke: Invoke) -> None:
-    spec = invoke(api_event("openapi"))["json"]
+def test_openapi_documents_every_route_and_the_key_schemes(load_event: Event, invoke: Invoke) -> None:
+    spec = invoke(load_event("api", "openapi"))["json"]
     assert set(spec["paths"]) == {
         "/movies",
         "/movies/{id}",
@@ -210,23 +212,23 @@ def test_openapi_documents_every_route_and_the_key_schemes(api_event: Event, inv
     assert "security" in spec["paths"]["/movies"]["get"] and "security" not in spec["paths"]["/health"]["get"]
 
 
-def test_docs_load_the_spec_under_the_stage(api_event: Event, invoke: Invoke) -> None:
-    response = invoke(api_event("docs"))
+def test_docs_load_the_spec_under_the_stage(load_event: Event, invoke: Invoke) -> None:
+    response = invoke(load_event("api", "docs"))
     assert response["statusCode"] == 200 and "text/html" in response["headers"]["content-type"]
     assert "/prod/openapi.json" in response["body"]
 
 
-def test_every_response_has_a_request_id_and_cors(api_event: Event, invoke: Invoke, key: str) -> None:
-    for response in (invoke(api_event("health")), invoke(api_event("genres", key=key))):
+def test_every_response_has_a_request_id_and_cors(load_event: Event, invoke: Invoke, key: str) -> None:
+    for response in (invoke(load_event("api", "health")), invoke(load_event("api", "genres", key=key))):
         assert response["headers"]["x-request-id"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
         assert response["headers"]["access-control-allow-origin"] == "http://127.0.0.1:8080"
         assert "X-RateLimit-Remaining" in response["headers"]["access-control-expose-headers"]
 
 
 def test_keyed_responses_carry_rate_limit_headers(
-    api_event: Event, invoke: Invoke, make_key: Callable[..., str]
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
-    headers = invoke(api_event("genres", key=make_key("free")))["headers"]
+    headers = invoke(load_event("api", "genres", key=make_key("free")))["headers"]
     # After one request the minute window (29 of 30 left) bites before the day (99 of 100).
     assert headers["x-ratelimit-limit"] == "30" and headers["x-ratelimit-remaining"] == "29"
     assert int(headers["x-ratelimit-reset"]) > 0

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from marquee_local import events
 from marquee_local.lambda_context import LocalLambdaContext
 from marquee_local.stack import LOCAL_USAGE_KEYS
 from movie_auth.authorizer import handler
@@ -19,9 +20,7 @@ EVENT = Path(__file__).resolve().parents[2] / "events" / "request.json"
 
 
 def _authorize(headers: dict[str, str]) -> dict[str, Any]:
-    event = json.loads(EVENT.read_text())
-    event["headers"] = {k: v for k, v in event["headers"].items() if k != "X-API-KEY"} | headers
-    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    event = events.adjust(json.loads(EVENT.read_text()), key=None, headers=headers)
     result: dict[str, Any] = handler(event, LocalLambdaContext(function_name="KeyAuthorizerFunction"))
     return result
 

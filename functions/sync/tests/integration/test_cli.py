@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from marquee_local import cli, stack
+from marquee_local import cli, run, scheduler, stack
 from marquee_local.fake_tmdb import FakeTmdb
 
 pytestmark = [pytest.mark.commit, pytest.mark.slow]  # each test builds a database of its own
@@ -115,31 +116,41 @@ def test_sync_without_a_token_explains_and_changes_nothing(
     assert _count(scratch_database, "SELECT count(*) FROM sync_runs") == 0
 
 
-def test_marquee_run_starts_the_daily_sync_and_runs_it_now_when_due(
-    scratch_database: str, tmdb_env: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from movie_common.database import close_connection
+def _run_context(database_url: str, logged: list[str]) -> run.RunContext:
+    return run.RunContext(args=argparse.Namespace(), home=Path(), database_url=database_url, log=logged.append)
 
-    daily = cli._start_daily_sync(scratch_database)
+
+def test_marquee_run_starts_the_daily_sync_and_runs_it_now_when_due(scratch_database: str, tmdb_env: None) -> None:
+    """The scheduler service invokes SyncFunction in its local environment (the template's environment with
+    TMDB_API_TOKEN and TMDB_API_BASE from this shell) with a scheduled event, at start since no sync succeeded."""
+    logged: list[str] = []
+    context = _run_context(scratch_database, logged)
+    server = stack.serve_gateway(database_url=scratch_database, max_environments=1)
+    context.gateway = server.server.config.app
+    daily = scheduler.service(context)
     assert daily is not None
     try:
-        deadline = time.monotonic() + 60
+        daily.start()
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if _count(scratch_database, "SELECT count(*) FROM sync_runs WHERE status <> 'running'"):
                 break
             time.sleep(0.2)
+        while time.monotonic() < deadline and not any(line.startswith("TMDB sync succeeded") for line in logged):
+            time.sleep(0.1)
     finally:
         daily.stop()
-        close_connection()
-    out = capsys.readouterr().out
-    assert "TMDB sync daily at 03:15 UTC, and now" in out
+        server.stop()
+    assert daily.describe() == ["TMDB sync  daily at 03:15 UTC (and now)"]
+    assert any(line.startswith("TMDB sync succeeded") for line in logged), logged
     assert _count(scratch_database, "SELECT count(*) FROM sync_runs WHERE status = 'succeeded'") == 1
     assert _count(scratch_database, "SELECT count(*) FROM tmdb_list_ranks WHERE list = 'popular'") == 6
 
 
 def test_marquee_run_without_a_token_leaves_the_sync_off(
-    scratch_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    scratch_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TMDB_API_TOKEN", raising=False)
-    assert cli._start_daily_sync(scratch_database) is None
-    assert "TMDB sync off" in capsys.readouterr().out
+    logged: list[str] = []
+    assert scheduler.service(_run_context(scratch_database, logged)) is None
+    assert any("TMDB sync off" in line for line in logged)

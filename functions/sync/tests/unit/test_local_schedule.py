@@ -30,16 +30,16 @@ def test_a_due_sync_runs_at_start_and_reports_even_when_the_handler_crashes() ->
     reports: list[dict[str, Any]] = []
     done = threading.Event()
 
-    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
         calls.append(event)
-        assert context.get_remaining_time_in_millis() > 800_000
         raise RuntimeError("boom")
 
     def report(summary: dict[str, Any]) -> None:
         reports.append(summary)
         done.set()
 
-    schedule = DailySync(invoke, report=report, due_at_start=True).start()
+    schedule = DailySync(invoke, report=report, due_at_start=True)
+    schedule.start()
     assert done.wait(5)
     schedule.stop()
     assert len(calls) == 1
@@ -49,8 +49,9 @@ def test_a_due_sync_runs_at_start_and_reports_even_when_the_handler_crashes() ->
 def test_nothing_runs_at_start_when_a_recent_sync_succeeded() -> None:
     calls: list[dict[str, Any]] = []
     schedule = DailySync(
-        lambda e, c: calls.append(e) or {}, report=lambda s: None, due_at_start=False,
+        lambda e: calls.append(e) or {}, report=lambda s: None, due_at_start=False,
         now=lambda: datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
-    ).start()  # fmt: skip
+    )  # fmt: skip
+    schedule.start()
     schedule.stop()
     assert calls == []

@@ -1,0 +1,151 @@
+"""`marquee run`: the one-machine stack as a set of services started in order and stopped in reverse, the local
+API Gateway first. Other modules add services (drop-folder watcher, site server, scheduler) through
+`marquee_local.cli.SERVICE_MODULES`: each such module defines
+
+    def add_run_arguments(parser: argparse.ArgumentParser) -> None   # optional: its own `marquee run` options
+    def service(run: RunContext) -> Service | None                    # None when it has nothing to do
+
+and its Service starts in the background (`start()` returns once it serves), stops cleanly (`stop()` returns once
+it has stopped; it may be called after a failed start), and says what it serves (`describe()`: banner lines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from marquee_local import stack
+from marquee_local.gateway import LocalGateway
+from marquee_local.lambdas import LocalLambdas
+from marquee_local.server import ServerThread
+
+
+class Service(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def describe(self) -> list[str]: ...
+
+
+@dataclass
+class RunContext:
+    """What services of `marquee run` may use. `lambdas` invokes any function of template.yaml in its warm local
+    environments, from any thread: `run.lambdas.invoke_threadsafe("IngestFunction", event)`."""
+
+    args: argparse.Namespace
+    home: Path
+    database_url: str
+    api_url: str = ""  # the local API Gateway's base URL, once it serves
+    gateway: LocalGateway | None = None
+    log: Callable[[str], None] = print
+    extra: dict[str, Any] = field(default_factory=dict)  # for services to share what they start
+
+    @property
+    def lambdas(self) -> LocalLambdas:
+        if self.gateway is None:
+            raise RuntimeError("the gateway has not started yet")
+        return self.gateway.lambdas
+
+
+class GatewayService:
+    """The local API Gateway under uvicorn on --host/--port, every function in warm local environments."""
+
+    name = "gateway"
+
+    def __init__(self, run: RunContext) -> None:
+        self.run = run
+        self.server: ServerThread | None = None
+
+    def start(self) -> None:
+        args = self.run.args
+        self.server = ServerThread(args.host, args.port, name="gateway")
+        public_host = args.public_host or self.server.authority
+        gateway = stack.local_gateway(
+            public_host=public_host,
+            database_url=self.run.database_url,
+            max_environments=args.environments,
+            access_log=None if args.quiet else self.run.log,
+        )
+        self.server.start(gateway)
+        self.run.gateway = gateway
+        self.run.api_url = f"http://{public_host}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    def describe(self) -> list[str]:
+        url = self.run.api_url
+        return [f"API        {url}", f"API docs   {url}/docs", f"OpenAPI    {url}/openapi.json"]
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port of the API (default 8000)")
+    parser.add_argument(
+        "--public-host", default=None, help="host[:port] clients use, if not --host:--port (sent as the API's Host)"
+    )
+    parser.add_argument(
+        "--environments",
+        "--workers",
+        type=int,
+        default=4,
+        help="most warm execution environments (processes) per function (default 4)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no access log")
+
+
+def serve_until_stopped(
+    factories: list[Callable[[], Service | None]],
+    *,
+    banner: Callable[[list[Service]], None],
+    log: Callable[[str], None],
+) -> int:
+    """Make and start each service in order (a factory runs only once those before it serve, so it can use what
+    they set in the RunContext; None means nothing to run), print the banner, wait for Ctrl-C or SIGTERM, then
+    stop the started services in reverse order. A service that fails to start stops those already started and
+    makes the exit status 1."""
+    started: list[Service] = []
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    status = 0
+    try:
+        for factory in factories:
+            service = factory()
+            if service is None:
+                continue
+            try:
+                service.start()
+            except Exception as error:
+                log(f"{service.name} did not start: {error}")
+                with contextlib.suppress(Exception):
+                    service.stop()
+                status = 1
+                break
+            started.append(service)
+        else:
+            banner(started)
+            while not stopping.wait(0.5):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if started:
+            log("\nstopping")
+        for service in reversed(started):
+            try:
+                service.stop()
+            except Exception as error:  # stop the rest all the same
+                log(f"{service.name} did not stop cleanly: {error}")
+                status = 1
+        signal.signal(signal.SIGTERM, previous)
+    return status

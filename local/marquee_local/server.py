@@ -1,0 +1,85 @@
+"""uvicorn serving one ASGI app (the local gateway, the site) from a background thread, on a socket bound before the
+app is built, so port 0 works and the app knows its own address. Used by `marquee run`, the tests and the bench."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+LISTEN_BACKLOG = 2048  # uvicorn's default; the kernel caps it at net.core.somaxconn
+
+
+class ServerThread:
+    """Bind now (`host`, `port`; 0 picks a free port), serve later with `start(app)`, stop with `stop()`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, name: str = "server") -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+        self.name = name
+        self.server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return str(self.socket.getsockname()[0])
+
+    @property
+    def port(self) -> int:
+        return int(self.socket.getsockname()[1])
+
+    @property
+    def authority(self) -> str:
+        """host:port as clients write it in URLs (IPv6 in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.authority}"
+
+    def start(self, app: Callable[..., Any], *, timeout: float = 120.0, **config: Any) -> ServerThread:
+        """Serve `app` (lifespan on: its startup runs before this returns). RuntimeError if it fails to start.
+        `config` goes to uvicorn.Config (e.g. timeout_keep_alive, limit_concurrency)."""
+        settings: dict[str, Any] = {
+            "lifespan": "on",
+            "http": "httptools",
+            "loop": "uvloop",
+            "log_config": None,
+            "access_log": False,
+            "server_header": False,
+            "backlog": LISTEN_BACKLOG,
+            "timeout_graceful_shutdown": 5,
+            **config,
+        }
+        self.server = uvicorn.Server(uvicorn.Config(app, **settings))
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, name=self.name, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name} did not start on {self.url} (see the log above)")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop serving (open connections get a graceful close), run the app's shutdown, close the socket."""
+        if self.server is not None:
+            self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self.socket.close()
+
+    def __enter__(self) -> ServerThread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
