@@ -23,12 +23,9 @@ def key(make_key: Callable[..., str]) -> str:
     return make_key("pro")
 
 
-def ranked(api_event: Event, list_name: str, *, key: str, query: dict[str, str] | None = None) -> dict[str, Any]:
-    event = api_event("trending_movies", key=key, query=query or {})
+def ranked(load_event: Event, list_name: str, *, key: str, query: dict[str, str] | None = None) -> dict[str, Any]:
     path = f"/movies/{list_name}"
-    event["resource"] = event["path"] = event["requestContext"]["resourcePath"] = path
-    event["requestContext"]["path"] = "/prod" + path
-    return event
+    return load_event("api", "trending_movies", key=key, query=query or None, resource=path, path=path)
 
 
 def title(media_type: str, tmdb_id: int, name: str, year: int) -> TmdbTitle:
@@ -53,16 +50,16 @@ def title(media_type: str, tmdb_id: int, name: str, year: int) -> TmdbTitle:
 
 @pytest.mark.parametrize("list_name", LISTS)
 def test_lists_answer_an_empty_page_before_any_sync(
-    conn: Any, api_event: Event, invoke: Invoke, key: str, list_name: str
+    conn: Any, load_event: Event, invoke: Invoke, key: str, list_name: str
 ) -> None:
     conn.execute("DELETE FROM tmdb_list_ranks")
-    response = invoke(ranked(api_event, list_name, key=key))
+    response = invoke(ranked(load_event, list_name, key=key))
     assert response["statusCode"] == 200
     assert response["json"] == {"page": 1, "per_page": 20, "results": [], "total_results": 0, "total_pages": 0}
 
 
 def test_lists_serve_the_latest_ranks_in_order_with_tmdb_attribution(
-    conn: Any, api_event: Event, invoke: Invoke, key: str
+    conn: Any, load_event: Event, invoke: Invoke, key: str
 ) -> None:
     fetched = datetime(2026, 11, 20, tzinfo=UTC)
     for n in range(1, 13):
@@ -73,8 +70,8 @@ def test_lists_serve_the_latest_ranks_in_order_with_tmdb_attribution(
     tmdb.replace_list_ranks(conn, list_name="popular", media_type="tv", tmdb_ids=[9_001])
     tmdb.mark_gone(conn, media_type="movie", tmdb_id=9_005, at=fetched)
 
-    first = invoke(ranked(api_event, "popular", key=key, query={"page": "1", "per_page": "5"}))
-    second = invoke(ranked(api_event, "popular", key=key, query={"page": "2", "per_page": "5"}))
+    first = invoke(ranked(load_event, "popular", key=key, query={"page": "1", "per_page": "5"}))
+    second = invoke(ranked(load_event, "popular", key=key, query={"page": "2", "per_page": "5"}))
 
     assert first["statusCode"] == 200
     body = first["json"]
@@ -91,16 +88,16 @@ def test_lists_serve_the_latest_ranks_in_order_with_tmdb_attribution(
     }
     assert movie["original_language"] == "en"
 
-    tv = invoke(ranked(api_event, "popular", key=key, query={"type": "tv"}))
+    tv = invoke(ranked(load_event, "popular", key=key, query={"type": "tv"}))
     assert [(m["title"], m["media_type"]) for m in tv["json"]["results"]] == [("Ranked Show", "tv")]
     assert tv["json"]["results"][0]["attribution"]["url"] == "https://www.themoviedb.org/tv/9001"
 
 
 @pytest.mark.parametrize("list_name", ["upcoming", "now_playing"])
 def test_film_only_lists_refuse_type_tv_naming_the_parameter(
-    api_event: Event, invoke: Invoke, key: str, list_name: str
+    load_event: Event, invoke: Invoke, key: str, list_name: str
 ) -> None:
-    response = invoke(ranked(api_event, list_name, key=key, query={"type": "tv"}))
+    response = invoke(ranked(load_event, list_name, key=key, query={"type": "tv"}))
     assert response["statusCode"] == 422
     problem = response["json"]
     assert problem["code"] == "validation_error"
@@ -108,8 +105,8 @@ def test_film_only_lists_refuse_type_tv_naming_the_parameter(
 
 
 def test_catalogue_rows_without_tmdb_data_carry_no_attribution(
-    conn: Any, api_event: Event, invoke: Invoke, key: str
+    conn: Any, load_event: Event, invoke: Invoke, key: str
 ) -> None:
     movie_id = conn.execute("SELECT id FROM movies WHERE tmdb_id IS NULL LIMIT 1").fetchone()["id"]
-    response = invoke(api_event("get_movie", key=key, path_params={"id": str(movie_id)}))
+    response = invoke(load_event("api", "get_movie", key=key, path_params={"id": str(movie_id)}))
     assert response["json"]["attribution"] is None
