@@ -106,6 +106,9 @@ def main() -> None:
             _example(client, "Not modified (ETag)", f"/movies/{godfather}", key=pro, headers={"If-None-Match": etag}),
             _example(client, "Similar movies", f"/movies/{godfather}/similar?per_page=2", key=pro),
             _example(client, "Genres with counts", "/genres", key=pro, bearer=True),
+            _example(
+                client, "TMDB's trending TV (filled by the TMDB sync)", "/movies/trending?type=tv&per_page=2", key=pro
+            ),
             "### Search\n",
             _example(client, "Typo-tolerant title", "/search?title=godfater&per_page=2", key=pro),
             _example(

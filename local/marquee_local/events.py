@@ -358,6 +358,33 @@ def scheduled_event(
     }
 
 
+def eventbridge_event(
+    source: str,
+    detail_type: str,
+    detail: Mapping[str, Any],
+    *,
+    resources: list[str] | None = None,
+    time: datetime | None = None,
+    event_id: str | None = None,
+    region: str = REGION,
+    account: str = ACCOUNT_ID,
+) -> dict[str, Any]:
+    """An event an application puts on an EventBridge bus (PutEvents) as a rule target receives it, e.g.
+    source `marquee.admin`, detail-type `Sync Requested`."""
+    now = (time or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": list(resources or []),
+        "detail": dict(detail),
+    }
+
+
 def custom_resource_event(
     request_type: str,
     *,
@@ -404,8 +431,8 @@ def custom_resource_event(
 
 
 def kind_of(event: Mapping[str, Any]) -> str:
-    """`rest`, `authorizer_request`, `authorizer_token`, `s3`, `scheduled` or `custom_resource`; ValueError for
-    anything else."""
+    """`rest`, `authorizer_request`, `authorizer_token`, `s3`, `scheduled`, `eventbridge` or `custom_resource`;
+    ValueError for anything else."""
     if event.get("type") == "REQUEST" and "methodArn" in event:
         return "authorizer_request"
     if event.get("type") == "TOKEN":
@@ -416,6 +443,8 @@ def kind_of(event: Mapping[str, Any]) -> str:
         return "s3"
     if event.get("detail-type") == "Scheduled Event":
         return "scheduled"
+    if "detail-type" in event and "source" in event and "detail" in event:
+        return "eventbridge"
     if "RequestType" in event and "ResponseURL" in event:
         return "custom_resource"
     raise ValueError("not an event shape this toolkit builds")
@@ -507,6 +536,17 @@ def rebuild(event: Mapping[str, Any]) -> dict[str, Any]:
             stack_id=event["StackId"],
             request_id=event["RequestId"],
             response_url=event["ResponseURL"],
+        )
+    if kind == "eventbridge":
+        return eventbridge_event(
+            event["source"],
+            event["detail-type"],
+            event["detail"],
+            resources=event.get("resources"),
+            time=datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+            event_id=event["id"],
+            region=event["region"],
+            account=event["account"],
         )
     return scheduled_event(
         event["resources"][0],

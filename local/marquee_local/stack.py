@@ -79,16 +79,21 @@ def local_template() -> Template:
 # Mail settings a developer may set in the shell for the local stack (movie_common.mail); none is in the template.
 LOCAL_MAIL_SETTINGS = ("MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USERNAME", "SMTP_PASSWORD")
 
+# Local stand-ins for what a function reads from Secrets Manager in AWS, and local redirections: taken from this
+# shell when it sets them (e.g. TMDB_API_TOKEN instead of the token secret, TMDB_API_BASE for a fake TMDB).
+LOCAL_SETTINGS: dict[str, tuple[str, ...]] = {"SyncFunction": ("TMDB_API_TOKEN", "TMDB_API_BASE")}
+
 
 def function_overrides(template: Template, database_url: str | None = None) -> dict[str, dict[str, str | None]]:
     """What the local stack changes in each function's environment: the database URL instead of the Secrets
-    Manager secret; the outbox folder (and mail settings from the shell); and, for variables the template
-    declares but that cannot be known locally (a parameter without default), the value from this shell when it
-    sets one."""
+    Manager secret; the outbox folder (and mail settings from the shell); for variables the template declares but
+    that cannot be known locally (a parameter without default), the value from this shell when it sets one; and
+    the function's LOCAL_SETTINGS from this shell."""
     url = database_url or os.environ["DATABASE_URL"]
     overrides: dict[str, dict[str, str | None]] = {}
     for name, spec in template.functions.items():
         values: dict[str, str | None] = {var: os.environ[var] for var in spec.unresolved if var in os.environ}
+        values.update({var: os.environ[var] for var in LOCAL_SETTINGS.get(name, ()) if os.environ.get(var)})
         values.update({"DATABASE_URL": url, "DATABASE_SECRET_ARN": None})  # never the secret, whatever the shell has
         # The portal's mail: the outbox this stack shows on /outbox/, or what the shell chose (e.g. a real SMTP relay).
         values["OUTBOX_DIR"] = os.environ.get("OUTBOX_DIR") or str(marquee_home() / "outbox")

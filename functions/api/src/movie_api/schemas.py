@@ -8,6 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class Attribution(BaseModel):
+    """Where a movie's data came from, as TMDB's terms ask: present when the row carries TMDB data."""
+
+    source: Literal["TMDB"]
+    notice: str
+    url: str = Field(description="the title's page on themoviedb.org")
+
+
 class Movie(BaseModel):
     id: int
     title: str
@@ -24,7 +32,9 @@ class Movie(BaseModel):
     popularity: float
     tmdb_id: int | None
     imdb_id: str | None
+    original_language: str | None = Field(description="ISO 639-1 code, from TMDB")
     updated_at: datetime
+    attribution: Attribution | None
 
 
 class MovieList(BaseModel):

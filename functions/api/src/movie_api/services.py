@@ -58,6 +58,30 @@ def list_movies(conn: Connection, *, page: int, per_page: int, sort: str, media_
     return envelope(result, page_number=page, per_page=per_page)
 
 
+# TMDB's lists the sync ranks, by route; upcoming and now-playing are lists of films only.
+RANKED_LISTS: dict[str, tuple[str, ...]] = {
+    "trending": ("movie", "tv"),
+    "popular": ("movie", "tv"),
+    "upcoming": ("movie",),
+    "now_playing": ("movie",),
+}
+
+
+def ranked_list(conn: Connection, *, list_name: str, page: int, per_page: int, media_type: str | None) -> ListBody:
+    """TMDB's trending, popular, upcoming or now-playing titles in the order of the latest sync (films unless
+    `media_type` is 'tv'); an empty list before any sync. RequestValidationError for a list TMDB has no TV for."""
+    kind = media_type or "movie"
+    if kind not in RANKED_LISTS[list_name]:
+        raise RequestValidationError(
+            f"TMDB has no {list_name.replace('_', '-')} list for TV; only type=movie.",
+            [InvalidParameter("type", "query", f"{list_name} is a list of movies only")],
+        )
+    result = movies.ranked_movies(
+        conn, list_name=list_name, media_type=kind, limit=per_page, offset=(page - 1) * per_page
+    )
+    return envelope(result, page_number=page, per_page=per_page)
+
+
 def _clean(name: str, value: str | None, errors: list[InvalidParameter]) -> str | None:
     if value is None:
         return None

@@ -25,7 +25,9 @@ MOVIE_FIELDS = {
     "popularity",
     "tmdb_id",
     "imdb_id",
+    "original_language",
     "updated_at",
+    "attribution",
 }
 
 
@@ -196,6 +198,10 @@ def test_openapi_documents_every_route_and_the_key_schemes(load_event: Event, in
         "/movies",
         "/movies/{id}",
         "/movies/{id}/similar",
+        "/movies/trending",
+        "/movies/popular",
+        "/movies/upcoming",
+        "/movies/now_playing",
         "/search",
         "/search/suggest",
         "/genres",

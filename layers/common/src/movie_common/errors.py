@@ -312,3 +312,30 @@ class MailUnavailableError(MarqueeError):
     code = "mail_unavailable"
     status = 503
     title = "Email could not be sent"
+
+
+# ---------------------------------------------------------------- TMDB sync
+
+
+class TmdbNotConfiguredError(MarqueeError):
+    """The TMDB sync has no read token (TMDB_API_TOKEN locally, TMDB_API_TOKEN_SECRET_ARN in AWS)."""
+
+    code = "tmdb_not_configured"
+    status = 503
+    title = "TMDB sync not configured"
+
+
+class SyncAlreadyRunningError(MarqueeError):
+    """Another TMDB sync holds the sync lock; runs never overlap."""
+
+    code = "sync_running"
+    status = 409
+    title = "A sync is already running"
+
+
+class TitleConflictError(MarqueeError):
+    """A TMDB title would duplicate another catalogue row (same normalised title and year, or the same TMDB id)."""
+
+    code = "title_conflict"
+    status = 409
+    title = "Title conflicts with another movie"

@@ -29,6 +29,36 @@ async def list_movies(
     return json_list(request, body)
 
 
+def _ranked_route(list_name: str, path: str, summary: str, description: str) -> None:
+    async def ranked(
+        request: Request,
+        page: PageNumber = 1,
+        per_page: PerPage = 20,
+        media_type: MediaType = None,
+    ) -> Response:
+        body = services.ranked_list(
+            get_connection(), list_name=list_name, page=page, per_page=per_page, media_type=media_type
+        )
+        return json_list(request, body)
+
+    ranked.__name__ = f"{list_name}_movies"
+    ranked.__doc__ = description
+    router.add_api_route(path, ranked, methods=["GET"], response_model=MovieList, summary=summary)
+
+
+# Declared before /movies/{id}, which would otherwise take "trending" for an id.
+_SYNC_NOTE = (
+    " Ranked by TMDB and refreshed by the daily TMDB sync; an empty list before the first sync. Titles carry TMDB's"
+    " attribution."
+)
+_ranked_route("trending", "/movies/trending", "Trending today", "TMDB's trending titles of the day." + _SYNC_NOTE)
+_ranked_route("popular", "/movies/popular", "Popular", "TMDB's most popular titles." + _SYNC_NOTE)
+_ranked_route(
+    "upcoming", "/movies/upcoming", "Upcoming films", "Films about to open in cinemas (films only)." + _SYNC_NOTE
+)
+_ranked_route("now_playing", "/movies/now_playing", "Now playing", "Films in cinemas now (films only)." + _SYNC_NOTE)
+
+
 @router.get(
     "/movies/{id}",
     response_model=Movie,

@@ -10,12 +10,18 @@ from psycopg import sql
 
 from movie_common.database import Connection, fetch_all, fetch_one, translate_errors
 
+# A row that carries TMDB data names TMDB as its source, as TMDB's API terms ask of every use of its data.
+TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+
 # The public shape of a movie, built by PostgreSQL so the API can send the text as it comes.
 _MOVIE_JSON = sql.SQL(
     """(SELECT row_to_json(x)::text FROM (SELECT
         m.id, m.title, m.year, m.genre, m.director, m.actors, m.plot, m.poster_url, m.media_type,
-        m.release_date, m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.updated_at) AS x)"""
-)
+        m.release_date, m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.original_language, m.updated_at,
+        CASE WHEN m.tmdb_id IS NOT NULL THEN json_build_object(
+            'source', 'TMDB', 'notice', {notice}::text,
+            'url', 'https://www.themoviedb.org/' || m.media_type || '/' || m.tmdb_id) END AS attribution) AS x)"""
+).format(notice=sql.Literal(TMDB_NOTICE))
 
 # Sort names clients may send, mapped to constant SQL (never built from input).
 SORTS: dict[str, sql.Composable] = {
@@ -67,6 +73,30 @@ def list_movies(conn: Connection, *, media_type: str | None, sort: str, limit: i
     # Past the last page: still say how many there are.
     count = fetch_one(
         conn, sql.SQL("SELECT count(*) AS total FROM movies m {}").format(where), {"media_type": media_type}
+    )
+    return Page([], int(count["total"]) if count else 0)
+
+
+def ranked_movies(conn: Connection, *, list_name: str, media_type: str, limit: int, offset: int) -> Page:
+    """A page of one of TMDB's lists as the latest sync ranked it (tmdb_list_ranks), rank 1 first; titles whose
+    details are not in the catalogue yet, or that TMDB no longer has, are left out. Empty before any sync."""
+    query = sql.SQL(
+        """SELECT {doc} AS doc, count(*) OVER () AS total
+           FROM tmdb_list_ranks r
+           JOIN movies m ON m.media_type = r.media_type AND m.tmdb_id = r.tmdb_id AND m.tmdb_gone_at IS NULL
+           WHERE r.list = %(list)s AND r.media_type = %(media_type)s
+           ORDER BY r.rank LIMIT %(limit)s OFFSET %(offset)s"""
+    ).format(doc=_MOVIE_JSON)
+    params = {"list": list_name, "media_type": media_type, "limit": limit, "offset": offset}
+    rows = fetch_all(conn, query, params)
+    if rows:
+        return Page([row["doc"] for row in rows], int(rows[0]["total"]))
+    count = fetch_one(
+        conn,
+        """SELECT count(*) AS total FROM tmdb_list_ranks r
+           JOIN movies m ON m.media_type = r.media_type AND m.tmdb_id = r.tmdb_id AND m.tmdb_gone_at IS NULL
+           WHERE r.list = %(list)s AND r.media_type = %(media_type)s""",
+        params,
     )
     return Page([], int(count["total"]) if count else 0)
 

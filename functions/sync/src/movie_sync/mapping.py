@@ -1,0 +1,239 @@
+"""TMDB v3 documents mapped onto Marquee's movie columns: movie and TV details (with credits and external_ids),
+the image configuration, and list pages. Anything that does not have TMDB's shape raises MalformedRecordError."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from movie_common.db.tmdb import TmdbTitle
+
+POSTER_SIZE = "w500"
+_IMDB_ID = re.compile(r"^(tt|nm)\d{5,10}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+YEAR_MIN, YEAR_MAX = 1870, 2100  # the catalogue's bounds on `year`
+RUNTIME_MAX = 32767  # smallint
+
+
+class MalformedRecordError(ValueError):
+    """A TMDB document lacks a field the mapping needs, or holds one of the wrong type."""
+
+
+@dataclass(frozen=True)
+class ImageConfiguration:
+    """Where TMDB serves posters: `secure_base_url` (https) and the poster size used (`w500`, else the closest)."""
+
+    secure_base_url: str
+    poster_size: str
+
+    def poster_url(self, path: Any) -> str | None:
+        """The full poster URL for a `poster_path` such as "/abc.jpg", or None without one."""
+        if not isinstance(path, str) or not path.startswith("/"):
+            return None
+        return f"{self.secure_base_url}{self.poster_size}{path}"
+
+
+def image_configuration(body: dict[str, Any]) -> ImageConfiguration:
+    """Read /configuration's `images`; raises MalformedRecordError without an https base URL."""
+    images = body.get("images")
+    if not isinstance(images, dict):
+        raise MalformedRecordError("configuration has no images object")
+    base = images.get("secure_base_url")
+    if not isinstance(base, str) or not base.startswith("https://"):
+        raise MalformedRecordError("configuration has no https secure_base_url")
+    if not base.endswith("/"):
+        base += "/"
+    sizes = [s for s in images.get("poster_sizes") or [] if isinstance(s, str)]
+    size = POSTER_SIZE
+    if sizes and POSTER_SIZE not in sizes:
+        # The widest size up to 500 pixels, else the smallest offered, else the original.
+        widths = sorted((int(s[1:]), s) for s in sizes if re.fullmatch(r"w\d+", s))
+        fitting = [s for w, s in widths if w <= 500]
+        size = fitting[-1] if fitting else (widths[0][1] if widths else "original")
+    return ImageConfiguration(secure_base_url=base, poster_size=size)
+
+
+def genre_names(body: dict[str, Any]) -> dict[int, str]:
+    """/genre/{movie|tv}/list as {id: name}; entries without an integer id and a name are ignored."""
+    genres = body.get("genres")
+    if not isinstance(genres, list):
+        raise MalformedRecordError("genre list has no genres array")
+    return {
+        g["id"]: g["name"].strip()
+        for g in genres
+        if isinstance(g, dict) and isinstance(g.get("id"), int) and isinstance(g.get("name"), str) and g["name"].strip()
+    }
+
+
+def _text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedRecordError(f"{key} is not a string")
+    return value.strip() or None
+
+
+def _list(body: dict[str, Any], key: str) -> list[Any]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedRecordError(f"{key} is not an array")
+    return value
+
+
+def _date(body: dict[str, Any], key: str) -> date | None:
+    value = _text(body, key)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise MalformedRecordError(f"{key} is not a date: {value!r}") from None
+
+
+def _number(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedRecordError(f"{key} is not a number")
+    return float(value)
+
+
+def _names(people: list[Any], what: str) -> list[str]:
+    names = []
+    for person in people:
+        if not isinstance(person, dict) or not isinstance(person.get("name"), str):
+            raise MalformedRecordError(f"{what} entry without a name")
+        name = person["name"].strip()
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _rating(body: dict[str, Any]) -> Decimal | None:
+    average = _number(body, "vote_average")
+    votes = _number(body, "vote_count")
+    if average is None or not votes:  # TMDB reports 0.0 for a title nobody rated
+        return None
+    if not 0 <= average <= 10:
+        raise MalformedRecordError(f"vote_average out of range: {average}")
+    return Decimal(str(average)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _runtime(body: dict[str, Any], media_type: str) -> int | None:
+    if media_type == "movie":
+        minutes = _number(body, "runtime")
+    else:
+        # TV: the typical episode length (TMDB leaves the array empty for many recent shows).
+        runs = [r for r in _list(body, "episode_run_time") if isinstance(r, int | float) and not isinstance(r, bool)]
+        minutes = float(runs[0]) if runs else None
+    if minutes is None or minutes <= 0 or minutes > RUNTIME_MAX:
+        return None
+    return round(minutes)
+
+
+def map_details(
+    media_type: str,
+    tmdb_id: int,
+    body: dict[str, Any],
+    *,
+    images: ImageConfiguration,
+    genres: dict[int, str],
+    max_cast: int,
+) -> TmdbTitle:
+    """Map GET /movie/{id} or /tv/{id} (append_to_response=credits,external_ids) onto a TmdbTitle.
+
+    Title is `title` (movies) or `name` (TV); the date is `release_date` or `first_air_date`, and the year comes
+    from it; genres are named by the genre list (`genres`, {id: name}) or by the document; the director is the crew
+    with job "Director" (movies) or the creators (`created_by`, TV), comma-separated; actors are the first
+    `max_cast` of `credits.cast` by billing order; the plot is `overview`; the poster is the configuration's secure
+    base URL + size + `poster_path`; imdb_id comes from `imdb_id` or `external_ids.imdb_id`; rating is
+    `vote_average` (None without votes); runtime is `runtime` or the first `episode_run_time`.
+    Raises MalformedRecordError when the document is not a title of that id or a field has the wrong type.
+    """
+    if body.get("id") != tmdb_id:
+        raise MalformedRecordError(f"details of {media_type} {tmdb_id} carry id {body.get('id')!r}")
+    title = _text(body, "title" if media_type == "movie" else "name")
+    if title is None:
+        raise MalformedRecordError("no title" if media_type == "movie" else "no name")
+    released = _date(body, "release_date" if media_type == "movie" else "first_air_date")
+    year = released.year if released and YEAR_MIN <= released.year <= YEAR_MAX else None
+
+    names: list[str] = []
+    for genre in _list(body, "genres"):
+        if not isinstance(genre, dict):
+            raise MalformedRecordError("genres entry is not an object")
+        genre_id, own_name = genre.get("id"), genre.get("name")
+        name = genres.get(genre_id) if isinstance(genre_id, int) else None
+        name = name or (own_name.strip() if isinstance(own_name, str) else None)
+        if name and name not in names:
+            names.append(name)
+
+    credits = body.get("credits", {})
+    credits = {} if credits is None else credits
+    if not isinstance(credits, dict):
+        raise MalformedRecordError("credits is not an object")
+    cast = [c for c in _list(credits, "cast") if isinstance(c, dict)]
+    cast.sort(key=lambda c: c["order"] if isinstance(c.get("order"), int) else 1_000_000)
+    actors = _names(cast, "cast")[:max_cast]
+    if media_type == "movie":
+        crew = [c for c in _list(credits, "crew") if isinstance(c, dict) and c.get("job") == "Director"]
+        directors = _names(crew, "crew")
+    else:
+        directors = _names(_list(body, "created_by"), "created_by")
+
+    external = body.get("external_ids", {})
+    external = {} if external is None else external
+    if not isinstance(external, dict):
+        raise MalformedRecordError("external_ids is not an object")
+    imdb_id = _text(body, "imdb_id") or _text(external, "imdb_id")
+    popularity = _number(body, "popularity") or 0.0
+    language = _text(body, "original_language")
+    adult = body.get("adult")
+    return TmdbTitle(
+        media_type=media_type,
+        tmdb_id=tmdb_id,
+        title=title,
+        year=year,
+        release_date=released,
+        genre=names,
+        director=", ".join(directors) or None,
+        actors=actors,
+        plot=_text(body, "overview"),
+        poster_url=images.poster_url(body.get("poster_path")),
+        imdb_id=imdb_id if imdb_id and _IMDB_ID.match(imdb_id) else None,
+        runtime=_runtime(body, media_type),
+        rating=_rating(body),
+        popularity=max(0.0, popularity),
+        original_language=language if language and _LANGUAGE.match(language) else None,
+        adult=adult is True,
+    )
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One title of a list page (or of a change-feed page): its TMDB id and whether TMDB marks it adult."""
+
+    tmdb_id: int
+    adult: bool
+
+
+def list_entries(body: dict[str, Any]) -> tuple[list[ListEntry], int]:
+    """A list or change-feed page's entries and its `total_pages`; entries without a positive integer id are
+    dropped. Raises MalformedRecordError when `results` is not an array."""
+    results = body.get("results")
+    if not isinstance(results, list):
+        raise MalformedRecordError("page has no results array")
+    total_pages = body.get("total_pages")
+    entries = [
+        ListEntry(tmdb_id=r["id"], adult=r.get("adult") is True)
+        for r in results
+        if isinstance(r, dict) and isinstance(r.get("id"), int) and not isinstance(r.get("id"), bool) and r["id"] > 0
+    ]
+    return entries, total_pages if isinstance(total_pages, int) and total_pages > 0 else 1

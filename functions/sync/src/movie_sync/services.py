@@ -1,0 +1,424 @@
+"""The TMDB sync's use cases, framework-free: one run (configuration, genres, change feeds, lists, stale rows,
+details) recorded in `sync_runs`, and the purge of TMDB data. Handlers, the CLI and the admin API call these."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import CancelledError, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+from typing import Any
+
+from movie_common.database import Connection
+from movie_common.db import sync_runs, tmdb
+from movie_common.db.sync_runs import SyncCounts, SyncRun
+from movie_common.db.tmdb import MEDIA_TYPES, PurgeResult, QueuedTitle, TmdbTitle
+from movie_common.errors import (
+    DatabaseUnavailableError,
+    SyncAlreadyRunningError,
+    TitleConflictError,
+    TmdbNotConfiguredError,
+)
+from movie_sync.mapping import (
+    ImageConfiguration,
+    MalformedRecordError,
+    genre_names,
+    image_configuration,
+    list_entries,
+    map_details,
+)
+from movie_sync.settings import SyncSettings
+from movie_sync.tmdb import (
+    BudgetExhaustedError,
+    Pacer,
+    TmdbAuthError,
+    TmdbClient,
+    TmdbError,
+    TmdbMalformedError,
+    TmdbNotFoundError,
+    TmdbUnavailableError,
+)
+
+logger = logging.getLogger("movie_sync")
+
+CHANGES_KEPT_DAYS = 14  # TMDB's change feeds reach this many days back
+MAX_CHANGE_PAGES = 500  # and serve at most this many pages (100 ids each) per query
+
+
+@dataclass(frozen=True)
+class ListSource:
+    """A TMDB list the sync ranks: Marquee's list name, the media type, and TMDB's v3 path."""
+
+    name: str
+    media_type: str
+    path: str
+
+
+LIST_SOURCES = (
+    ListSource("trending", "movie", "/trending/movie/day"),
+    ListSource("trending", "tv", "/trending/tv/day"),
+    ListSource("popular", "movie", "/movie/popular"),
+    ListSource("popular", "tv", "/tv/popular"),
+    ListSource("upcoming", "movie", "/movie/upcoming"),
+    ListSource("now_playing", "movie", "/movie/now_playing"),
+)
+
+NOT_CONFIGURED = (
+    "TMDB sync is not configured: set TMDB_API_TOKEN (locally) or TMDB_API_TOKEN_SECRET_ARN (in AWS) to a TMDB "
+    "v3 API read access token. Nothing was changed."
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def run_sync(
+    conn: Connection,
+    *,
+    settings: SyncSettings,
+    triggered_by: str,
+    deadline: float | None = None,
+    now: Callable[[], datetime] = _utc_now,
+) -> SyncRun:
+    """Run one sync and return its `sync_runs` row (status 'succeeded', 'partial' or 'failed').
+
+    `deadline` is a `time.monotonic()` value after which no TMDB request starts; the run then stops cleanly with
+    status 'partial', and the next run resumes from the queue. `now` gives the current UTC time (tests move it).
+    A failure of one title is recorded and never aborts the run; a refused token or TMDB being down for the
+    configuration fails it. Raises TmdbNotConfiguredError without a token and SyncAlreadyRunningError while another
+    run holds the sync lock; neither writes anything.
+    """
+    if not settings.api_token:
+        raise TmdbNotConfiguredError(NOT_CONFIGURED)
+    if not sync_runs.try_lock(conn):
+        raise SyncAlreadyRunningError("Another TMDB sync is running; try again when it has finished.")
+    try:
+        sync_runs.close_interrupted(conn)
+        run = sync_runs.start_run(conn, triggered_by=triggered_by)
+        pacer = Pacer(settings.requests_per_second, deadline=deadline)
+        client = TmdbClient(
+            base_url=settings.api_base,
+            token=settings.api_token,
+            pacer=pacer,
+            language=settings.language,
+            concurrency=settings.concurrency,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            max_retries=settings.max_retries,
+            backoff_factor=settings.backoff_factor,
+            backoff_jitter=settings.backoff_jitter,
+            max_retry_after=settings.max_retry_after,
+        )
+        job = _Run(conn, client=client, settings=settings, run_id=run.id, now=now)
+        status, message = "succeeded", None
+        try:
+            job.execute()
+        except BudgetExhaustedError:
+            status = "partial"
+            message = "stopped at its time budget; the next run resumes with the titles still queued"
+        except TmdbAuthError as error:
+            status = "failed"
+            message = f"TMDB refused the API read token ({error}); check TMDB_API_TOKEN"
+        except (TmdbError, MalformedRecordError) as error:
+            status = "failed"
+            message = f"TMDB could not be read: {error}"
+        except Exception as error:
+            # A fault of our own or of the database: record it if the database still answers, then let it out.
+            logger.exception("sync run crashed")
+            with contextlib.suppress(Exception):
+                sync_runs.finish_run(
+                    conn, run_id=run.id, counts=job.counts, status="failed", message=f"{type(error).__name__}: {error}"
+                )
+            raise
+        finally:
+            client.close()
+        job.counts.requests = client.requests
+        job.counts.queued = tmdb.queue_length(conn)
+        finished = sync_runs.finish_run(conn, run_id=run.id, counts=job.counts, status=status, message=message)
+        logger.info("sync run finished", extra={"sync_run": finished.as_json() | {"errors": None}})
+        return finished
+    finally:
+        with contextlib.suppress(DatabaseUnavailableError):  # a lost session releases its lock anyway
+            sync_runs.unlock(conn)
+
+
+def purge_tmdb_data(conn: Connection) -> PurgeResult:
+    """Delete TMDB-sourced rows and clear TMDB's fields from the others (TMDB's terms, on leaving TMDB).
+
+    Raises SyncAlreadyRunningError while a sync runs (the purge would race its writes).
+    """
+    if not sync_runs.try_lock(conn):
+        raise SyncAlreadyRunningError("A TMDB sync is running; purge when it has finished.")
+    try:
+        return tmdb.purge(conn)
+    finally:
+        sync_runs.unlock(conn)
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """What a worker thread brought back for one queued title."""
+
+    kind: str  # 'title', 'gone', 'malformed' or 'failed'
+    title: TmdbTitle | None = None
+    reason: str = ""
+
+
+class _Run:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        client: TmdbClient,
+        settings: SyncSettings,
+        run_id: int,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.conn = conn
+        self.client = client
+        self.settings = settings
+        self.run_id = run_id
+        self.now = now
+        self.started = now()
+        self.today = self.started.date()
+        self.counts = SyncCounts()
+
+    def error(self, stage: str, reason: str, *, media_type: str | None = None, tmdb_id: int | None = None) -> None:
+        self.counts.error_count += 1
+        if len(self.counts.errors) < sync_runs.MAX_STORED_ERRORS:
+            entry: dict[str, Any] = {"stage": stage, "reason": reason}
+            if media_type is not None:
+                entry["media_type"] = media_type
+            if tmdb_id is not None:
+                entry["tmdb_id"] = tmdb_id
+            self.counts.errors.append(entry)
+
+    def progress(self) -> None:
+        self.counts.requests = self.client.requests
+        sync_runs.record_progress(self.conn, run_id=self.run_id, counts=self.counts)
+
+    def execute(self) -> None:
+        images = image_configuration(self._cached("configuration", self.client.configuration))
+        genres = {m: genre_names(self._cached(f"genres/{m}", partial(self.client.genres, m))) for m in MEDIA_TYPES}
+        for media_type in MEDIA_TYPES:
+            self._changes(media_type)
+        self.progress()
+        for source in LIST_SOURCES:
+            self._list(source)
+        self.progress()
+        cutoff = self.started - timedelta(days=self.settings.refresh_after_days)
+        tmdb.enqueue_stale(self.conn, checked_before=cutoff)
+        self._fetch_queued(images, genres)
+
+    # --- cached documents -------------------------------------------------------------------------------------------
+
+    def _cached(self, name: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """A cached TMDB document younger than the configured age, else fetched anew; a stale copy stands in when
+        TMDB cannot be read (recorded)."""
+        cached = tmdb.get_cached(self.conn, name=name)
+        max_age = timedelta(days=self.settings.configuration_max_age_days)
+        if cached is not None and cached[1] > self.started - max_age:
+            return cached[0]
+        try:
+            body = fetch()
+            # Validate before caching: a broken document must not replace a good one.
+            image_configuration(body) if name == "configuration" else genre_names(body)
+        except (TmdbUnavailableError, TmdbMalformedError, TmdbNotFoundError, MalformedRecordError) as error:
+            if cached is None:
+                raise
+            self.error(name, f"kept the cached copy from {cached[1].date().isoformat()}: {error}")
+            return cached[0]
+        tmdb.put_cached(self.conn, name=name, body=body, fetched_at=self.now())
+        return body
+
+    # --- change feeds -----------------------------------------------------------------------------------------------
+
+    def _changes(self, media_type: str) -> None:
+        """Queue the held titles TMDB changed on each complete UTC day since the watermark, one day at a time; the
+        watermark moves only past days whose pages were all read."""
+        through = tmdb.changes_through(self.conn, media_type=media_type)
+        yesterday = self.today - timedelta(days=1)
+        if through is not None and through >= yesterday:
+            return
+        oldest = self.today - timedelta(days=CHANGES_KEPT_DAYS)
+        if through is None or through < oldest - timedelta(days=1):
+            # Changes before `oldest` can no longer be read: every title fetched before then is fetched again.
+            tmdb.enqueue_fetched_before(self.conn, media_type=media_type, before=_midnight(oldest), reason="gap")
+            day = oldest
+        else:
+            day = through + timedelta(days=1)
+        while day <= yesterday:
+            end_of_day = _midnight(day + timedelta(days=1))
+            # Rows fetched after the day ended already carry its changes: the day matters only if older ones exist.
+            if tmdb.holds_fetched_before(self.conn, media_type=media_type, before=end_of_day):
+                try:
+                    self._change_day(media_type, day, end_of_day)
+                except (TmdbUnavailableError, TmdbMalformedError, TmdbNotFoundError, MalformedRecordError) as error:
+                    self.error(
+                        "changes",
+                        f"{day.isoformat()}: {error}; the next run reads this day again",
+                        media_type=media_type,
+                    )
+                    return
+            tmdb.set_changes_through(self.conn, media_type=media_type, day=day)
+            day += timedelta(days=1)
+
+    def _change_day(self, media_type: str, day: date, end_of_day: datetime) -> None:
+        page = 1
+        while True:
+            entries, total_pages = list_entries(self.client.changes(media_type, day, page))
+            self.counts.pages += 1
+            if entries:
+                tmdb.enqueue_changed(
+                    self.conn,
+                    media_type=media_type,
+                    tmdb_ids=[e.tmdb_id for e in entries],
+                    fetched_before=end_of_day,
+                )
+            if page >= min(total_pages, MAX_CHANGE_PAGES):
+                break
+            page += 1
+        if total_pages > MAX_CHANGE_PAGES:
+            # TMDB serves no more pages of that day: fetch everything it may have touched again instead.
+            tmdb.enqueue_fetched_before(self.conn, media_type=media_type, before=end_of_day, reason="gap")
+            self.error(
+                "changes",
+                f"{day.isoformat()} has {total_pages} pages of changes, more than TMDB serves ({MAX_CHANGE_PAGES}); "
+                "every title fetched before then is queued again",
+                media_type=media_type,
+            )
+
+    # --- lists --------------------------------------------------------------------------------------------------------
+
+    def _list(self, source: ListSource) -> None:
+        """Read a list's pages; replace its ranks when all were read; queue the titles the catalogue lacks."""
+        ids: list[int] = []
+        page = 1
+        try:
+            while page <= self.settings.list_pages:
+                entries, total_pages = list_entries(self.client.list_page(source.path, page))
+                self.counts.pages += 1
+                for entry in entries:
+                    if (self.settings.include_adult or not entry.adult) and entry.tmdb_id not in ids:
+                        ids.append(entry.tmdb_id)
+                if page >= total_pages:
+                    break
+                page += 1
+        except (TmdbUnavailableError, TmdbMalformedError, TmdbNotFoundError, MalformedRecordError) as error:
+            self.error(
+                "list", f"{source.path} page {page}: {error}; the previous ranks stay", media_type=source.media_type
+            )
+            return
+        tmdb.replace_list_ranks(self.conn, list_name=source.name, media_type=source.media_type, tmdb_ids=ids)
+        tmdb.enqueue_unless_held(self.conn, media_type=source.media_type, tmdb_ids=ids, reason="list")
+
+    # --- details ------------------------------------------------------------------------------------------------------
+
+    def _fetch_queued(self, images: ImageConfiguration, genres: dict[str, dict[int, str]]) -> None:
+        """Fetch queued titles' details on worker threads (HTTP only) and write them in queue order on this thread,
+        which owns the connection (so when two TMDB titles claim one title + year, the queue order decides, not
+        the network). Titles that failed in this run wait for the next one."""
+        batch_size = self.settings.concurrency * 4
+        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="tmdb") as pool:
+            while True:
+                batch = tmdb.next_queued(self.conn, limit=batch_size, not_attempted_since=self.started)
+                if not batch:
+                    return
+                futures = [(item, pool.submit(self._fetch, item, images, genres)) for item in batch]
+                stop: BaseException | None = None
+                for item, future in futures:
+                    try:
+                        fetched = future.result()
+                    except (BudgetExhaustedError, TmdbAuthError) as error:
+                        # The titles after it fail fast at the pacer (no request is sent) or were cancelled.
+                        stop = stop or error
+                        for _, pending in futures:
+                            pending.cancel()
+                        continue
+                    except CancelledError:
+                        continue
+                    self._write(item, fetched)
+                self.progress()
+                if stop is not None:
+                    raise stop
+
+    def _fetch(self, item: QueuedTitle, images: ImageConfiguration, genres: dict[str, dict[int, str]]) -> _Fetched:
+        try:
+            body = self.client.details(item.media_type, item.tmdb_id)
+        except TmdbNotFoundError:
+            return _Fetched("gone")
+        except TmdbMalformedError as error:
+            return _Fetched("malformed", reason=str(error))
+        except TmdbUnavailableError as error:
+            return _Fetched("failed", reason=str(error))
+        try:
+            title = map_details(
+                item.media_type,
+                item.tmdb_id,
+                body,
+                images=images,
+                genres=genres[item.media_type],
+                max_cast=self.settings.max_cast,
+            )
+        except MalformedRecordError as error:
+            return _Fetched("malformed", reason=f"malformed details: {error}")
+        return _Fetched("title", title=title)
+
+    def _write(self, item: QueuedTitle, fetched: _Fetched) -> None:
+        conn, media_type, tmdb_id = self.conn, item.media_type, item.tmdb_id
+        if fetched.kind == "title" and fetched.title is not None:
+            title = fetched.title
+            if title.adult and not self.settings.include_adult:
+                tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+                self.counts.titles_skipped += 1
+                return
+            try:
+                with conn.transaction():
+                    outcome = tmdb.upsert_title(conn, title, fetched_at=self.now())
+                    tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+            except TitleConflictError as error:
+                tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+                self.counts.titles_skipped += 1
+                self.error("details", error.detail, media_type=media_type, tmdb_id=tmdb_id)
+                return
+            if outcome == "new":
+                self.counts.titles_new += 1
+            elif outcome == "updated":
+                self.counts.titles_updated += 1
+            else:
+                self.counts.titles_unchanged += 1
+        elif fetched.kind == "gone":
+            with conn.transaction():
+                held = tmdb.mark_gone(conn, at=self.now(), media_type=media_type, tmdb_id=tmdb_id)
+                tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+            if held:
+                self.counts.titles_gone += 1
+            else:
+                self.counts.titles_skipped += 1
+        elif fetched.kind == "malformed":
+            tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+            self.counts.titles_skipped += 1
+            self.error("details", fetched.reason, media_type=media_type, tmdb_id=tmdb_id)
+        else:
+            attempts = tmdb.record_attempt_failed(
+                conn, error=fetched.reason, at=self.now(), media_type=media_type, tmdb_id=tmdb_id
+            )
+            if attempts >= self.settings.max_attempts:
+                tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+                self.counts.titles_skipped += 1
+                self.error(
+                    "details",
+                    f"{fetched.reason}; given up after {attempts} runs",
+                    media_type=media_type,
+                    tmdb_id=tmdb_id,
+                )
+            else:
+                self.error("details", f"{fetched.reason}; tried again next run", media_type=media_type, tmdb_id=tmdb_id)

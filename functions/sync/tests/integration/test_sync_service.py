@@ -1,0 +1,454 @@
+"""The sync service against a fake TMDB server on loopback and the real (embedded) PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+
+from marquee_local.fake_tmdb import FakeTmdb
+from movie_common.db import tmdb
+from movie_common.errors import SyncAlreadyRunningError, TmdbNotConfiguredError
+from movie_sync.services import purge_tmdb_data, run_sync
+from movie_sync.settings import SyncSettings
+
+FIGHT_CLUB, MATRIX, GODFATHER, FORREST_GUMP, INTERSTELLAR = 550, 603, 238, 13, 157336
+BREAKING_BAD, GAME_OF_THRONES, ADULT_FILM, PROJECT_HAIL_MARY = 1396, 1399, 999001, 687163
+# All but Project Hail Mary are in the bundled catalogue too (without TMDB ids).
+MOVIE_IDS = {FIGHT_CLUB, MATRIX, GODFATHER, FORREST_GUMP, INTERSTELLAR, PROJECT_HAIL_MARY}
+TV_IDS = {BREAKING_BAD, GAME_OF_THRONES}
+DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+
+
+def clock(moment: datetime) -> Any:
+    return lambda: moment
+
+
+def row(conn: Any, media_type: str, tmdb_id: int) -> dict[str, Any]:
+    found = conn.execute(
+        "SELECT * FROM movies WHERE media_type = %s AND tmdb_id = %s", (media_type, tmdb_id)
+    ).fetchone()
+    assert found is not None, f"{media_type} {tmdb_id} is not in the catalogue"
+    return dict(found)
+
+
+def tmdb_rows(conn: Any) -> int:
+    return int(conn.execute("SELECT count(*) AS n FROM movies WHERE tmdb_id IS NOT NULL").fetchone()["n"])
+
+
+def details_requests(fake: FakeTmdb, media_type: str, tmdb_id: int) -> int:
+    return len(fake.requests_to(rf"^/{media_type}/{tmdb_id}$"))
+
+
+def test_first_run_maps_lists_and_details_into_the_catalogue(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    before = int(conn.execute("SELECT count(*) AS n FROM movies").fetchone()["n"])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+
+    assert run.status == "succeeded", run.message
+    counts = run.counts
+    # Five of the films are in the bundled catalogue: they are matched, not duplicated.
+    assert (counts.titles_new, counts.titles_updated, counts.titles_unchanged) == (3, 5, 0)
+    assert counts.titles_skipped == 0 and counts.titles_gone == 0 and counts.error_count == 0
+    assert counts.pages == 6  # one page of each list
+    assert counts.queued == 0
+    assert int(conn.execute("SELECT count(*) AS n FROM movies").fetchone()["n"]) == before + 3
+    assert tmdb_rows(conn) == 8
+
+    film = row(conn, "movie", PROJECT_HAIL_MARY)
+    assert film["title"] == "Project Hail Mary"
+    assert film["year"] == 2026
+    assert film["release_date"] == date(2026, 3, 20)
+    assert film["genre"] == ["Science Fiction", "Adventure"]
+    assert film["director"] == "Phil Lord, Christopher Miller"
+    assert film["actors"] == ["Ryan Gosling", "Sandra Hüller", "Lionel Boyce"]
+    assert film["plot"].startswith("Science teacher Ryland Grace")
+    assert film["poster_url"] == "https://image.tmdb.org/t/p/w500/yihdXomYb5kTeSivtFndMy5iDmf.jpg"
+    assert film["imdb_id"] == "tt12042730"
+    assert film["runtime"] == 156
+    assert film["rating"] == Decimal("8.2")
+    assert film["popularity"] == pytest.approx(250.25)
+    assert film["original_language"] == "en"
+    assert film["media_type"] == "movie"
+    assert film["source"] == "tmdb"
+    assert film["tmdb_fetched_at"] == DAY
+    assert film["tmdb_gone_at"] is None
+
+    # Each title was fetched once, with credits and external ids in the same request.
+    for tmdb_id in MOVIE_IDS:
+        assert details_requests(fake_tmdb, "movie", tmdb_id) == 1
+    detail = fake_tmdb.requests_to(rf"^/movie/{MATRIX}$")[0]
+    assert detail.query["append_to_response"] == "credits,external_ids"
+    assert detail.authorization == f"Bearer {fake_tmdb.token}"
+
+    assert tmdb.list_ranks(conn, list_name="popular", media_type="movie") == [
+        GODFATHER,
+        FIGHT_CLUB,
+        MATRIX,
+        FORREST_GUMP,
+    ]
+    assert tmdb.list_ranks(conn, list_name="popular", media_type="tv") == [GAME_OF_THRONES, BREAKING_BAD]
+    assert tmdb.list_ranks(conn, list_name="upcoming", media_type="movie") == [PROJECT_HAIL_MARY]
+    stored = conn.execute("SELECT * FROM sync_runs WHERE id = %s", (run.id,)).fetchone()
+    assert stored["status"] == "succeeded" and stored["finished_at"] is not None
+    assert (stored["titles_new"], stored["titles_updated"], stored["pages"]) == (3, 5, 6)
+    assert stored["requests"] == len(fake_tmdb.requests)
+
+
+def test_bundled_catalogue_film_gains_its_tmdb_id_and_keeps_its_own_values(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    bundled = dict(conn.execute("SELECT * FROM movies WHERE title = 'Fight Club' AND year = 1999").fetchone())
+    assert bundled["tmdb_id"] is None and bundled["runtime"] is None
+
+    run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+
+    adopted = row(conn, "movie", FIGHT_CLUB)
+    assert adopted["id"] == bundled["id"]
+    assert conn.execute("SELECT count(*) AS n FROM movies WHERE title_norm = 'fight club'").fetchone()["n"] == 1
+    assert adopted["source"] == "csv"
+    # The catalogue's own values stay; TMDB fills what the row lacked.
+    for column in ("genre", "director", "actors", "plot"):
+        assert adopted[column] == bundled[column]
+    assert adopted["runtime"] == 139
+    assert adopted["imdb_id"] == "tt0137523"
+    assert adopted["rating"] == Decimal("8.4")
+    assert adopted["release_date"] == date(1999, 10, 15)
+    assert "runtime" in adopted["tmdb_filled"] and "genre" not in adopted["tmdb_filled"]
+    # The Matrix's catalogue row had no director: TMDB's fills it.
+    matrix = row(conn, "movie", MATRIX)
+    assert matrix["director"] == "Lana Wachowski, Lilly Wachowski"
+    assert matrix["genre"] == ["Science Fiction", "Action"]  # the catalogue's
+
+
+def test_tv_series_is_mapped_from_tv_fields(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+
+    show = row(conn, "tv", BREAKING_BAD)
+    assert show["title"] == "Breaking Bad"
+    assert show["year"] == 2008 and show["release_date"] == date(2008, 1, 20)
+    assert show["director"] == "Vince Gilligan"  # the creators
+    assert show["actors"] == ["Bryan Cranston", "Aaron Paul", "Anna Gunn"]
+    assert show["genre"] == ["Drama", "Crime"]
+    assert show["runtime"] == 45  # the first episode run time
+    assert show["imdb_id"] == "tt0903747"  # from external_ids: TV details have no top-level imdb_id
+    assert show["poster_url"] == f"https://image.tmdb.org/t/p/w500/tvposter{BREAKING_BAD}.jpg"
+    got = row(conn, "tv", GAME_OF_THRONES)
+    assert got["director"] == "David Benioff, D. B. Weiss"
+    assert got["genre"] == ["Sci-Fi & Fantasy", "Drama", "Action & Adventure"]
+    assert got["runtime"] is None  # TMDB gave no episode run time
+    assert details_requests(fake_tmdb, "tv", BREAKING_BAD) == 1
+
+
+def test_adult_titles_are_skipped_unless_configured(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+    assert details_requests(fake_tmdb, "movie", ADULT_FILM) == 0
+    assert tmdb.list_ranks(conn, list_name="trending", media_type="movie") == [INTERSTELLAR, MATRIX]
+
+    run = run_sync(
+        conn, settings=dataclasses.replace(sync_settings, include_adult=True), triggered_by="cli", now=clock(DAY)
+    )
+    assert run.counts.titles_new == 1
+    assert row(conn, "movie", ADULT_FILM)["title"] == "Something For Grown-Ups"
+
+
+def test_rerun_on_the_same_day_changes_nothing(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+    snapshot = conn.execute("SELECT id, updated_at, tmdb_fetched_at FROM movies ORDER BY id").fetchall()
+    sent = len(fake_tmdb.requests)
+
+    again = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(hours=3)))
+
+    assert again.status == "succeeded"
+    c = again.counts
+    assert (c.titles_new, c.titles_updated, c.titles_unchanged, c.titles_skipped, c.titles_gone) == (0, 0, 0, 0, 0)
+    assert conn.execute("SELECT id, updated_at, tmdb_fetched_at FROM movies ORDER BY id").fetchall() == snapshot
+    second = fake_tmdb.requests[sent:]
+    # The configuration and genre lists are cached; only the lists are read again.
+    assert sorted({r.path for r in second}) == sorted(
+        ["/trending/movie/day", "/trending/tv/day", "/movie/popular", "/tv/popular", "/movie/upcoming",
+         "/movie/now_playing"]
+    )  # fmt: skip
+
+
+def test_incremental_run_fetches_the_held_titles_that_changed(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+    assert tmdb.changes_through(conn, media_type="movie") == DAY.date() - timedelta(days=1)
+    fake_tmdb.state.titles[("movie", PROJECT_HAIL_MARY)].doc["overview"] = "Ryland Grace meets Rocky."
+    fake_tmdb.state.titles[("movie", MATRIX)].doc["vote_average"] = 8.7
+    fake_tmdb.add_changes("movie", DAY.date(), [PROJECT_HAIL_MARY, MATRIX, 424242])  # 424242 is not held
+    fake_tmdb.add_changes("tv", DAY.date(), [BREAKING_BAD])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(days=1)))
+
+    assert run.status == "succeeded"
+    assert (run.counts.titles_new, run.counts.titles_updated, run.counts.titles_unchanged) == (0, 2, 1)
+    film = row(conn, "movie", PROJECT_HAIL_MARY)
+    assert film["plot"] == "Ryland Grace meets Rocky."
+    assert film["tmdb_fetched_at"] == DAY + timedelta(days=1)
+    assert row(conn, "movie", MATRIX)["rating"] == Decimal("8.7")  # TMDB filled it, so TMDB keeps it current
+    assert details_requests(fake_tmdb, "movie", MATRIX) == 2
+    assert details_requests(fake_tmdb, "movie", 424242) == 0
+    assert details_requests(fake_tmdb, "movie", GODFATHER) == 1  # unchanged titles are not fetched again
+    changes = fake_tmdb.requests_to(r"^/movie/changes$")
+    assert [(r.query["start_date"], r.query["page"]) for r in changes] == [(DAY.date().isoformat(), "1")]
+    assert tmdb.changes_through(conn, media_type="movie") == DAY.date()
+    assert tmdb.changes_through(conn, media_type="tv") == DAY.date()
+
+
+def test_change_feed_pages_are_all_read_before_the_watermark_moves(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+    # 250 changed ids on the day (three pages of 100); the held one is on the last page.
+    fake_tmdb.add_changes("movie", DAY.date(), [*range(700_000, 700_249), GODFATHER])
+    fake_tmdb.state.titles[("movie", GODFATHER)].doc["popularity"] = 99.5
+    fake_tmdb.fault(r"^/movie/changes$", "status", status=503, times=99)  # TMDB's change feed is down
+    settings = dataclasses.replace(sync_settings, max_retries=1)
+
+    failed_feed = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY + timedelta(days=1)))
+
+    assert failed_feed.status == "succeeded"  # the lists and other titles still went through
+    assert failed_feed.counts.error_count == 1
+    assert failed_feed.counts.errors[0]["stage"] == "changes"
+    assert tmdb.changes_through(conn, media_type="movie") == DAY.date() - timedelta(days=1)  # not moved
+    fake_tmdb.clear_faults()
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(days=1, hours=1)))
+
+    pages = [r.query["page"] for r in fake_tmdb.requests_to(r"^/movie/changes$") if r.status == 200]
+    assert pages == ["1", "2", "3"]
+    assert run.counts.titles_updated == 1
+    assert row(conn, "movie", GODFATHER)["popularity"] == pytest.approx(99.5)
+    assert tmdb.changes_through(conn, media_type="movie") == DAY.date()
+
+
+@pytest.mark.slow
+def test_gap_longer_than_tmdb_keeps_changes_refetches_older_titles(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+    later = DAY + timedelta(days=20)
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(later))
+
+    assert run.status == "succeeded"
+    # Every title fetched before the 14 days TMDB still reports is fetched again: 6 movies and 2 shows.
+    assert run.counts.titles_unchanged == 8
+    # The days TMDB still keeps are read one by one (only days that can matter: rows were fetched before them).
+    days = [r.query["start_date"] for r in fake_tmdb.requests_to(r"^/movie/changes$")]
+    assert days == [(later.date() - timedelta(days=n)).isoformat() for n in range(14, 0, -1)]
+    assert tmdb.changes_through(conn, media_type="movie") == later.date() - timedelta(days=1)
+
+
+def test_title_gone_from_tmdb_is_flagged_kept_and_reported(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+    fake_tmdb.remove("movie", FORREST_GUMP)
+    fake_tmdb.set_list("/movie/popular", [GODFATHER, FIGHT_CLUB, MATRIX])
+    fake_tmdb.set_list("/movie/now_playing", [])
+    fake_tmdb.add_changes("movie", DAY.date(), [FORREST_GUMP])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(days=1)))
+
+    assert run.status == "succeeded"
+    assert run.counts.titles_gone == 1
+    gone = row(conn, "movie", FORREST_GUMP)
+    assert gone["title"] == "Forrest Gump"  # kept
+    assert gone["tmdb_gone_at"] == DAY + timedelta(days=1)
+    assert tmdb.queue_length(conn) == 0
+
+
+def test_failing_title_does_not_abort_the_run_and_is_retried_then_given_up(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    fake_tmdb.fault(rf"^/movie/{FORREST_GUMP}$", "status", status=500)  # always
+    fake_tmdb.fault(rf"^/movie/{INTERSTELLAR}$", "malformed")  # a 200 that is not JSON
+    settings = dataclasses.replace(sync_settings, max_retries=2)
+
+    run = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    assert run.counts.titles_new == 3  # Project Hail Mary and the two shows
+    assert run.counts.titles_updated == 3  # catalogue films matched
+    assert run.counts.titles_skipped == 1  # the malformed one is dropped at once
+    assert run.counts.queued == 1  # Forrest Gump waits for the next run
+    reasons = {e["tmdb_id"]: e["reason"] for e in run.counts.errors}
+    assert "not JSON" in reasons[INTERSTELLAR]
+    assert "HTTP 500" in reasons[FORREST_GUMP] and "tried again next run" in reasons[FORREST_GUMP]
+    # 500s were retried with backoff: the first try and max_retries more.
+    assert details_requests(fake_tmdb, "movie", FORREST_GUMP) == 3
+
+    for hours in (1, 2):
+        last = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY + timedelta(hours=hours)))
+    assert last.counts.queued == 0
+    reasons = {e["tmdb_id"]: e["reason"] for e in last.counts.errors}
+    assert "given up after 3 runs" in reasons[FORREST_GUMP]
+    assert "not JSON" in reasons[INTERSTELLAR]  # still on a list, so tried (and skipped) again each run
+    assert last.counts.titles_skipped == 2
+    assert conn.execute("SELECT 1 FROM movies WHERE tmdb_id = %s", (FORREST_GUMP,)).fetchone() is None
+
+
+def test_transient_errors_and_slow_answers_are_retried(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    fake_tmdb.fault(rf"^/movie/{MATRIX}$", "status", status=502, times=2)
+    fake_tmdb.fault(rf"^/movie/{GODFATHER}$", "slow", delay=1.5, times=1)  # longer than the read timeout
+    settings = dataclasses.replace(sync_settings, read_timeout=0.5)
+
+    run = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded" and run.counts.error_count == 0
+    assert details_requests(fake_tmdb, "movie", MATRIX) == 3
+    assert details_requests(fake_tmdb, "movie", GODFATHER) == 2
+    assert row(conn, "movie", GODFATHER)["runtime"] == 175
+
+
+def test_time_budget_stops_cleanly_and_the_next_run_resumes(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    for n in range(40):
+        fake_tmdb.add_movie(800_000 + n, f"Generated Picture {n}", release_date="2020-05-01", cast=["Someone"])
+    fake_tmdb.set_list("/movie/popular", [800_000 + n for n in range(40)])
+    fake_tmdb.fault(r"^/movie/8000\d\d$", "slow", delay=0.25)
+    settings = dataclasses.replace(sync_settings, concurrency=2)
+
+    cut = run_sync(conn, settings=settings, triggered_by="schedule", deadline=time.monotonic() + 1.5, now=clock(DAY))
+
+    assert cut.status == "partial"
+    assert "time budget" in (cut.message or "")
+    assert cut.finished_at is not None
+    c = cut.counts
+    written = c.titles_new + c.titles_updated + c.titles_unchanged + c.titles_skipped
+    total = 46  # the 40 on the popular list and the 6 other listed titles
+    assert 0 < written < total
+    assert c.queued == total - written
+    assert tmdb.list_ranks(conn, list_name="popular", media_type="movie")[:2] == [800_000, 800_001]
+
+    fake_tmdb.clear_faults()
+    resumed = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY + timedelta(hours=1)))
+
+    assert resumed.status == "succeeded"
+    assert resumed.counts.queued == 0
+    assert (
+        conn.execute("SELECT count(*) AS n FROM movies WHERE tmdb_id BETWEEN 800000 AND 800039").fetchone()["n"] == 40
+    )
+    # Nothing was fetched twice: the second run took up where the first stopped.
+    for n in range(40):
+        assert details_requests(fake_tmdb, "movie", 800_000 + n) == 1
+
+
+def test_conflicting_title_is_skipped_and_reported(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
+    # A second TMDB film with the title and year of one the catalogue already has from TMDB: the queue order
+    # (TMDB id) decides which one the catalogue keeps.
+    fake_tmdb.add_movie(999_999, "Project Hail Mary", release_date="2026-11-01", cast=["Nobody"])
+    fake_tmdb.set_list("/movie/upcoming", [999_999, PROJECT_HAIL_MARY])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    assert run.counts.titles_skipped == 1
+    assert run.counts.errors == [
+        {
+            "stage": "details",
+            "reason": "another movie already has the title 'Project Hail Mary' and year 2026",
+            "media_type": "movie",
+            "tmdb_id": 999_999,
+        }
+    ]
+    assert row(conn, "movie", PROJECT_HAIL_MARY)["release_date"] == date(2026, 3, 20)
+    assert tmdb.queue_length(conn) == 0
+
+
+def test_without_a_token_the_run_refuses_with_a_clear_message_and_changes_nothing(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    runs_before = conn.execute("SELECT count(*) AS n FROM sync_runs").fetchone()["n"]
+
+    with pytest.raises(TmdbNotConfiguredError) as refused:
+        run_sync(conn, settings=dataclasses.replace(sync_settings, api_token=None), triggered_by="cli")
+
+    assert "TMDB_API_TOKEN" in refused.value.detail
+    assert conn.execute("SELECT count(*) AS n FROM sync_runs").fetchone()["n"] == runs_before
+    assert fake_tmdb.requests == []
+
+
+def test_a_refused_token_fails_the_run_and_writes_no_title(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    run = run_sync(conn, settings=dataclasses.replace(sync_settings, api_token="wrong"), triggered_by="cli")
+
+    assert run.status == "failed"
+    assert "refused the API read token" in (run.message or "")
+    assert tmdb_rows(conn) == 0
+    assert len(fake_tmdb.requests) == 1  # a 401 is not retried
+
+
+def test_runs_never_overlap(conn: Any, database_url: str, sync_settings: SyncSettings) -> None:
+    from movie_common.db.sync_runs import SYNC_LOCK_ID
+
+    with psycopg.connect(database_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (SYNC_LOCK_ID,))
+        with pytest.raises(SyncAlreadyRunningError):
+            run_sync(conn, settings=sync_settings, triggered_by="admin")
+        with pytest.raises(SyncAlreadyRunningError):
+            purge_tmdb_data(conn)
+
+
+def test_purge_removes_tmdb_rows_and_fields(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
+    bundled = dict(conn.execute("SELECT * FROM movies WHERE title = 'Fight Club' AND year = 1999").fetchone())
+    run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+
+    result = purge_tmdb_data(conn)
+
+    assert result.deleted == 3
+    assert result.cleared == 5  # the catalogue films TMDB matched
+    assert tmdb_rows(conn) == 0
+    assert conn.execute("SELECT count(*) AS n FROM movies WHERE source = 'tmdb'").fetchone()["n"] == 0
+    restored = dict(conn.execute("SELECT * FROM movies WHERE id = %s", (bundled["id"],)).fetchone())
+    for column in (
+        "title",
+        "year",
+        "genre",
+        "director",
+        "actors",
+        "plot",
+        "poster_url",
+        "runtime",
+        "rating",
+        "imdb_id",
+        "release_date",
+        "popularity",
+        "original_language",
+        "tmdb_id",
+        "tmdb_fetched_at",
+    ):
+        assert restored[column] == bundled[column], column  # fmt: skip
+    for table in ("tmdb_list_ranks", "tmdb_sync_queue", "tmdb_sync_state", "tmdb_cache"):
+        assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0  # noqa: S608
+
+
+def test_a_run_left_open_by_a_killed_invocation_is_closed_as_failed(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    killed = conn.execute("INSERT INTO sync_runs (triggered_by) VALUES ('schedule') RETURNING id").fetchone()["id"]
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    closed = conn.execute("SELECT status, message, finished_at FROM sync_runs WHERE id = %s", (killed,)).fetchone()
+    assert closed["status"] == "failed"
+    assert closed["message"].startswith("interrupted")
+    assert closed["finished_at"] is not None

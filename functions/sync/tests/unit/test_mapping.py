@@ -1,0 +1,168 @@
+"""Mapping TMDB v3 documents onto movie columns (no network, no database)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from movie_sync.mapping import (
+    ImageConfiguration,
+    MalformedRecordError,
+    genre_names,
+    image_configuration,
+    list_entries,
+    map_details,
+)
+
+IMAGES = ImageConfiguration(secure_base_url="https://image.tmdb.org/t/p/", poster_size="w500")
+MOVIE: dict[str, Any] = {
+    "adult": False,
+    "genres": [{"id": 18, "name": "Drama"}, {"id": 53, "name": "Thriller"}],
+    "id": 550,
+    "imdb_id": "tt0137523",
+    "original_language": "en",
+    "overview": "A ticking-time-bomb insomniac and a slippery soap salesman channel primal male aggression.",
+    "popularity": 61.416,
+    "poster_path": "/pB8BM7pdSp6B6Ih7QZ4DrQ3PmJK.jpg",
+    "release_date": "1999-10-15",
+    "runtime": 139,
+    "title": "Fight Club",
+    "vote_average": 8.433,
+    "vote_count": 26280,
+    "credits": {
+        "cast": [
+            {"id": 287, "name": "Brad Pitt", "order": 1, "character": "Tyler Durden"},
+            {"id": 819, "name": "Edward Norton", "order": 0, "character": "Narrator"},
+            {"id": 1283, "name": "Helena Bonham Carter", "order": 2, "character": "Marla Singer"},
+        ],
+        "crew": [
+            {"id": 7467, "name": "David Fincher", "job": "Director", "department": "Directing"},
+            {"id": 7474, "name": "Ross Grayson Bell", "job": "Producer", "department": "Production"},
+        ],
+    },
+    "external_ids": {"imdb_id": "tt0137523", "wikidata_id": "Q190050"},
+}
+TV: dict[str, Any] = {
+    "adult": False,
+    "created_by": [{"id": 66633, "name": "Vince Gilligan"}],
+    "episode_run_time": [],
+    "first_air_date": "2008-01-20",
+    "genres": [{"id": 18, "name": "Drama"}],
+    "id": 1396,
+    "name": "Breaking Bad",
+    "original_language": "en",
+    "overview": "Walter White, a chemistry teacher.",
+    "popularity": 288.2,
+    "poster_path": "/ggFHVNu6YYI5L9pCfOacjizRGt.jpg",
+    "vote_average": 8.9,
+    "vote_count": 13000,
+    "credits": {"cast": [{"name": "Bryan Cranston", "order": 0}], "crew": []},
+    "external_ids": {"imdb_id": "tt0903747", "tvdb_id": 81189},
+}
+
+
+def movie(**changes: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(MOVIE)
+    doc.update(changes)
+    return doc
+
+
+def test_movie_details_map_onto_movie_columns() -> None:
+    title = map_details("movie", 550, MOVIE, images=IMAGES, genres={}, max_cast=10)
+    assert title.title == "Fight Club"
+    assert (title.year, title.release_date) == (1999, date(1999, 10, 15))
+    assert title.genre == ["Drama", "Thriller"]
+    assert title.director == "David Fincher"
+    assert title.actors == ["Edward Norton", "Brad Pitt", "Helena Bonham Carter"]  # billing order
+    assert title.poster_url == "https://image.tmdb.org/t/p/w500/pB8BM7pdSp6B6Ih7QZ4DrQ3PmJK.jpg"
+    assert title.rating == Decimal("8.4")
+    assert title.runtime == 139
+    assert title.imdb_id == "tt0137523"
+    assert title.original_language == "en"
+    assert title.adult is False
+
+
+def test_top_billed_cast_is_cut_to_max_cast() -> None:
+    title = map_details("movie", 550, MOVIE, images=IMAGES, genres={}, max_cast=2)
+    assert title.actors == ["Edward Norton", "Brad Pitt"]
+
+
+def test_genre_list_names_win_over_the_documents() -> None:
+    title = map_details("movie", 550, MOVIE, images=IMAGES, genres={18: "Drama", 53: "Suspense"}, max_cast=10)
+    assert title.genre == ["Drama", "Suspense"]
+
+
+def test_tv_details_use_name_first_air_date_creators_and_external_ids() -> None:
+    title = map_details("tv", 1396, TV, images=IMAGES, genres={}, max_cast=10)
+    assert title.title == "Breaking Bad"
+    assert title.year == 2008
+    assert title.director == "Vince Gilligan"
+    assert title.actors == ["Bryan Cranston"]
+    assert title.imdb_id == "tt0903747"
+    assert title.runtime is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"vote_count": 0, "vote_average": 0.0}, {"rating": None}),
+        ({"release_date": ""}, {"year": None, "release_date": None}),
+        ({"release_date": "1850-01-01"}, {"year": None, "release_date": date(1850, 1, 1)}),
+        ({"runtime": 0}, {"runtime": None}),
+        ({"poster_path": None}, {"poster_url": None}),
+        ({"overview": ""}, {"plot": None}),
+        ({"imdb_id": "", "external_ids": {"imdb_id": None}}, {"imdb_id": None}),
+        ({"imdb_id": "not-an-id", "external_ids": {}}, {"imdb_id": None}),
+        ({"adult": True}, {"adult": True}),
+        ({"credits": {"cast": [], "crew": []}}, {"director": None, "actors": []}),
+    ],
+)
+def test_missing_or_empty_fields_map_to_empty_values(changes: dict[str, Any], expected: dict[str, Any]) -> None:
+    title = map_details("movie", 550, movie(**changes), images=IMAGES, genres={}, max_cast=10)
+    for name, value in expected.items():
+        assert getattr(title, name) == value
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": 551},
+        {"title": None},
+        {"title": "   "},
+        {"title": 42},
+        {"release_date": "15/10/1999"},
+        {"genres": "Drama"},
+        {"credits": []},
+        {"credits": {"cast": [{"order": 0}]}},
+        {"popularity": "very"},
+        {"vote_average": 11.0},
+        {"external_ids": "tt0137523"},
+    ],
+)
+def test_malformed_details_are_refused(changes: dict[str, Any]) -> None:
+    with pytest.raises(MalformedRecordError):
+        map_details("movie", 550, movie(**changes), images=IMAGES, genres={}, max_cast=10)
+
+
+def test_image_configuration_prefers_w500_else_the_widest_up_to_500() -> None:
+    base = {"images": {"secure_base_url": "https://image.tmdb.org/t/p/", "poster_sizes": ["w92", "w500", "original"]}}
+    assert image_configuration(base).poster_size == "w500"
+    base["images"]["poster_sizes"] = ["w92", "w342", "w780", "original"]
+    assert image_configuration(base).poster_size == "w342"
+    with pytest.raises(MalformedRecordError):
+        image_configuration({"images": {"base_url": "http://image.tmdb.org/t/p/"}})
+
+
+def test_genre_list_and_list_pages() -> None:
+    assert genre_names({"genres": [{"id": 28, "name": "Action"}, {"id": "x", "name": "Bad"}]}) == {28: "Action"}
+    entries, pages = list_entries(
+        {"page": 1, "results": [{"id": 5, "adult": False}, {"id": 6, "adult": True}, {"id": "7"}], "total_pages": 3}
+    )
+    assert [(e.tmdb_id, e.adult) for e in entries] == [(5, False), (6, True)]
+    assert pages == 3
+    with pytest.raises(MalformedRecordError):
+        list_entries({"page": 1, "results": None})

@@ -1,0 +1,402 @@
+"""SQL of the TMDB sync: the title upsert (by TMDB id, then title + year), gone flags, the fetch queue, change-feed
+watermarks, list ranks, the configuration cache and the purge of TMDB data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
+from movie_common.errors import TitleConflictError
+
+MEDIA_TYPES = ("movie", "tv")
+LISTS = ("trending", "popular", "upcoming", "now_playing")
+
+
+@dataclass(frozen=True)
+class TmdbTitle:
+    """A title as TMDB describes it (movie details or TV series details), mapped onto the catalogue's columns.
+
+    `rating` is TMDB's vote average rounded to one decimal (None when nobody voted); `popularity` is TMDB's score.
+    """
+
+    media_type: str
+    tmdb_id: int
+    title: str
+    year: int | None
+    release_date: date | None
+    genre: list[str]
+    director: str | None
+    actors: list[str]
+    plot: str | None
+    poster_url: str | None
+    imdb_id: str | None
+    runtime: int | None
+    rating: Decimal | None
+    popularity: float
+    original_language: str | None
+    adult: bool = False
+
+
+# Columns TMDB may fill, with the types their parameters are cast to (the comparison that decides "unchanged" is
+# done by PostgreSQL, so a float rounded to `real` or a numeric(3,1) compares as stored). Title and year are the
+# row's identity: TMDB writes them on its own rows only, never on a csv or admin row it matched.
+FILLABLE: dict[str, str] = {
+    "genre": "text[]",
+    "director": "text",
+    "actors": "text[]",
+    "plot": "text",
+    "poster_url": "text",
+    "release_date": "date",
+    "runtime": "smallint",
+    "rating": "numeric",
+    "popularity": "real",
+    "imdb_id": "text",
+    "original_language": "text",
+}
+_IDENTITY = {"title": "text", "year": "smallint"}
+# What "empty" is for each fillable column (popularity is NOT NULL DEFAULT 0).
+_EMPTY: dict[str, Any] = {"genre": [], "actors": [], "popularity": 0}
+
+
+def _is_empty(column: str, value: Any) -> bool:
+    return value is None or value == "" or value == _EMPTY.get(column)
+
+
+def _values(title: TmdbTitle) -> dict[str, Any]:
+    return {
+        "title": title.title,
+        "year": title.year,
+        "genre": title.genre,
+        "director": title.director,
+        "actors": title.actors,
+        "plot": title.plot,
+        "poster_url": title.poster_url,
+        "release_date": title.release_date,
+        "runtime": title.runtime,
+        "rating": title.rating,
+        "popularity": title.popularity,
+        "imdb_id": title.imdb_id,
+        "original_language": title.original_language,
+    }
+
+
+def _conflict(error: psycopg.errors.UniqueViolation, title: TmdbTitle) -> TitleConflictError:
+    constraint = error.diag.constraint_name or "a unique constraint"
+    if "title" in constraint:
+        detail = f"another movie already has the title {title.title!r} and year {title.year}"
+    else:
+        detail = f"another row holds TMDB id {title.tmdb_id} ({constraint})"
+    return TitleConflictError(detail)
+
+
+def _find(conn: Connection, title: TmdbTitle) -> Any:
+    """The row this title belongs to: by TMDB id, else by title + year among rows of its type without a TMDB id."""
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in FILLABLE)
+    row = fetch_one(
+        conn,
+        sql.SQL(
+            "SELECT id, source, tmdb_id, tmdb_filled, {} FROM movies WHERE media_type = %s AND tmdb_id = %s FOR UPDATE"
+        ).format(columns),
+        (title.media_type, title.tmdb_id),
+    )
+    if row is not None:
+        return row
+    # Spelled so that the (title_norm, year) unique index answers it, a NULL year included.
+    year = sql.SQL("year IS NULL") if title.year is None else sql.SQL("year = %(year)s")
+    return fetch_one(
+        conn,
+        sql.SQL(
+            "SELECT id, source, tmdb_id, tmdb_filled, {} FROM movies "
+            "WHERE title_norm = marquee_normalize(%(title)s) AND {} "
+            "AND media_type = %(media_type)s AND tmdb_id IS NULL FOR UPDATE"
+        ).format(columns, year),
+        {"title": title.title, "year": title.year, "media_type": title.media_type},
+    )
+
+
+def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) -> str:
+    """Write one TMDB title; returns 'new', 'updated' or 'unchanged'. Run it inside a transaction.
+
+    The row is found by (media_type, tmdb_id), else by normalised title + year among rows without a TMDB id (a csv,
+    bundled-catalogue or admin row then gains its tmdb_id instead of being duplicated), else inserted with source
+    'tmdb'. TMDB's own rows mirror TMDB; a matched csv/admin row keeps its values and TMDB fills only the columns that
+    were empty (remembered in tmdb_filled). 'unchanged' means no column differs; the fetch time is recorded anyway,
+    and a gone flag is cleared. Raises TitleConflictError when the title + year (or the TMDB id) is another row's.
+    """
+    values = _values(title)
+    try:
+        with translate_errors():
+            row = _find(conn, title)
+            if row is None:
+                conn.execute(
+                    sql.SQL(
+                        """INSERT INTO movies (title, year, media_type, tmdb_id, source, tmdb_fetched_at, {columns})
+                           VALUES (%(title)s, %(year)s, %(media_type)s, %(tmdb_id)s, 'tmdb', %(fetched_at)s,
+                                   {placeholders})
+"""
+                    ).format(
+                        columns=sql.SQL(", ").join(sql.Identifier(c) for c in FILLABLE),
+                        placeholders=sql.SQL(", ").join(sql.Placeholder(c) for c in FILLABLE),
+                    ),
+                    {**values, "media_type": title.media_type, "tmdb_id": title.tmdb_id, "fetched_at": fetched_at},
+                )
+                return "new"
+            if row["source"] == "tmdb":
+                writable = {**_IDENTITY, **FILLABLE}
+                filled: list[str] = []
+            else:
+                previously = set(row["tmdb_filled"])
+                writable = {c: t for c, t in FILLABLE.items() if c in previously or _is_empty(c, row[c])}
+                filled = sorted(c for c in writable if not _is_empty(c, values[c]))
+            targets = sql.SQL(", ").join(
+                [sql.Identifier(c) for c in writable] + [sql.SQL("tmdb_id"), sql.SQL("tmdb_filled")]
+            )
+            casts = sql.SQL(", ").join(
+                [sql.SQL("{}::{}").format(sql.Placeholder(c), sql.SQL(t)) for c, t in writable.items()]
+                + [sql.SQL("%(tmdb_id)s::integer"), sql.SQL("%(filled)s::text[]")]
+            )
+            updated = conn.execute(
+                sql.SQL(
+                    """UPDATE movies SET ({targets}) = ROW({casts}), updated_at = now()
+                       WHERE id = %(id)s AND ROW({targets}) IS DISTINCT FROM ROW({casts})"""
+                ).format(targets=targets, casts=casts),
+                {**values, "tmdb_id": title.tmdb_id, "filled": filled, "id": row["id"]},
+            ).rowcount
+            conn.execute(
+                "UPDATE movies SET tmdb_fetched_at = %s, tmdb_gone_at = NULL WHERE id = %s", (fetched_at, row["id"])
+            )
+            return "updated" if updated else "unchanged"
+    except psycopg.errors.UniqueViolation as error:
+        raise _conflict(error, title) from None
+
+
+def mark_gone(conn: Connection, *, media_type: str, tmdb_id: int, at: datetime) -> bool:
+    """Flag the row TMDB no longer has (404 on its details); kept, not deleted. False if no row has that TMDB id."""
+    with translate_errors():
+        cursor = conn.execute(
+            "UPDATE movies SET tmdb_gone_at = %s WHERE media_type = %s AND tmdb_id = %s",
+            (at, media_type, tmdb_id),
+        )
+        return cursor.rowcount > 0
+
+
+# --- the fetch queue (the sync's cursor) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueuedTitle:
+    media_type: str
+    tmdb_id: int
+    reason: str
+    attempts: int
+
+
+_REASON_ORDER = "CASE reason WHEN 'list' THEN 0 WHEN 'changed' THEN 1 WHEN 'gap' THEN 2 ELSE 3 END"
+
+
+def enqueue_unless_held(conn: Connection, *, media_type: str, tmdb_ids: list[int], reason: str) -> int:
+    """Queue the ids the catalogue does not hold (or holds flagged as gone); returns how many were newly queued."""
+    with translate_errors():
+        return conn.execute(
+            """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
+               SELECT %(media_type)s, i, %(reason)s FROM unnest(%(ids)s::integer[]) AS i
+               WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.media_type = %(media_type)s AND m.tmdb_id = i
+                                 AND m.tmdb_gone_at IS NULL)
+               ON CONFLICT DO NOTHING""",
+            {"media_type": media_type, "ids": tmdb_ids, "reason": reason},
+        ).rowcount
+
+
+def enqueue_changed(conn: Connection, *, media_type: str, tmdb_ids: list[int], fetched_before: datetime) -> int:
+    """Queue the changed ids that the catalogue holds with data fetched before the change's day ended."""
+    with translate_errors():
+        return conn.execute(
+            """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
+               SELECT m.media_type, m.tmdb_id, 'changed' FROM movies m
+               WHERE m.media_type = %(media_type)s AND m.tmdb_id = ANY(%(ids)s::integer[])
+                 AND m.tmdb_fetched_at < %(before)s
+               ON CONFLICT DO NOTHING""",
+            {"media_type": media_type, "ids": tmdb_ids, "before": fetched_before},
+        ).rowcount
+
+
+def enqueue_fetched_before(conn: Connection, *, media_type: str, before: datetime, reason: str) -> int:
+    """Queue every TMDB-identified row of the type last fetched before `before` (a gap in the change feed)."""
+    with translate_errors():
+        return conn.execute(
+            """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
+               SELECT media_type, tmdb_id, %(reason)s FROM movies
+               WHERE media_type = %(media_type)s AND tmdb_id IS NOT NULL AND tmdb_fetched_at < %(before)s
+               ON CONFLICT DO NOTHING""",
+            {"media_type": media_type, "before": before, "reason": reason},
+        ).rowcount
+
+
+def enqueue_stale(conn: Connection, *, checked_before: datetime) -> int:
+    """Queue TMDB-identified rows whose data TMDB last confirmed (fetched, or found gone) before the cutoff."""
+    with translate_errors():
+        return conn.execute(
+            """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
+               SELECT media_type, tmdb_id, 'stale' FROM movies
+               WHERE tmdb_id IS NOT NULL AND tmdb_fetched_at < %(cutoff)s
+                 AND (tmdb_gone_at IS NULL OR tmdb_gone_at < %(cutoff)s)
+               ON CONFLICT DO NOTHING""",
+            {"cutoff": checked_before},
+        ).rowcount
+
+
+def holds_fetched_before(conn: Connection, *, media_type: str, before: datetime) -> bool:
+    """Whether any row of the type carries TMDB data fetched before `before` (so a change feed day matters)."""
+    row = fetch_one(
+        conn,
+        """SELECT 1 AS one FROM movies
+           WHERE media_type = %s AND tmdb_id IS NOT NULL AND tmdb_fetched_at < %s LIMIT 1""",
+        (media_type, before),
+    )
+    return row is not None
+
+
+def next_queued(conn: Connection, *, limit: int, not_attempted_since: datetime) -> list[QueuedTitle]:
+    """The next titles to fetch: list titles first, then changed, gap and stale ones, oldest first; titles already
+    attempted since `not_attempted_since` (in this run) are left for the next run."""
+    rows = fetch_all(
+        conn,
+        sql.SQL(
+            """SELECT media_type, tmdb_id, reason, attempts FROM tmdb_sync_queue
+               WHERE attempted_at IS NULL OR attempted_at < %s
+               ORDER BY {}, queued_at, media_type, tmdb_id LIMIT %s"""
+        ).format(sql.SQL(_REASON_ORDER)),
+        (not_attempted_since, limit),
+    )
+    return [QueuedTitle(r["media_type"], r["tmdb_id"], r["reason"], r["attempts"]) for r in rows]
+
+
+def dequeue(conn: Connection, *, media_type: str, tmdb_id: int) -> None:
+    with translate_errors():
+        conn.execute("DELETE FROM tmdb_sync_queue WHERE media_type = %s AND tmdb_id = %s", (media_type, tmdb_id))
+
+
+def record_attempt_failed(conn: Connection, *, media_type: str, tmdb_id: int, error: str, at: datetime) -> int:
+    """Count a failed fetch on a queued title; returns its attempts so far."""
+    row = fetch_one(
+        conn,
+        """UPDATE tmdb_sync_queue SET attempts = attempts + 1, attempted_at = %s, last_error = %s
+           WHERE media_type = %s AND tmdb_id = %s RETURNING attempts""",
+        (at, error, media_type, tmdb_id),
+    )
+    return 0 if row is None else int(row["attempts"])
+
+
+def queue_length(conn: Connection) -> int:
+    return int(fetch_required(conn, "SELECT count(*) AS n FROM tmdb_sync_queue")["n"])
+
+
+# --- change-feed watermarks ---------------------------------------------------------------------------------------
+
+
+def changes_through(conn: Connection, *, media_type: str) -> date | None:
+    """The last UTC day whose changes are applied or queued, or None before the first run."""
+    row = fetch_one(conn, "SELECT changes_through FROM tmdb_sync_state WHERE media_type = %s", (media_type,))
+    return None if row is None else row["changes_through"]
+
+
+def set_changes_through(conn: Connection, *, media_type: str, day: date) -> None:
+    with translate_errors():
+        conn.execute(
+            """INSERT INTO tmdb_sync_state (media_type, changes_through) VALUES (%s, %s)
+               ON CONFLICT (media_type) DO UPDATE SET changes_through = excluded.changes_through, updated_at = now()""",
+            (media_type, day),
+        )
+
+
+# --- list ranks ---------------------------------------------------------------------------------------------------
+
+
+def replace_list_ranks(conn: Connection, *, list_name: str, media_type: str, tmdb_ids: list[int]) -> bool:
+    """Make `tmdb_ids` (rank 1 first) the list's ranks; False (and nothing written) when they already are."""
+    current = fetch_all(
+        conn,
+        "SELECT tmdb_id FROM tmdb_list_ranks WHERE list = %s AND media_type = %s ORDER BY rank",
+        (list_name, media_type),
+    )
+    if [r["tmdb_id"] for r in current] == tmdb_ids:
+        return False
+    with translate_errors(), conn.transaction():
+        conn.execute("DELETE FROM tmdb_list_ranks WHERE list = %s AND media_type = %s", (list_name, media_type))
+        conn.execute(
+            """INSERT INTO tmdb_list_ranks (list, media_type, rank, tmdb_id)
+               SELECT %s, %s, r.rank, r.tmdb_id FROM unnest(%s::integer[]) WITH ORDINALITY AS r (tmdb_id, rank)""",
+            (list_name, media_type, tmdb_ids),
+        )
+    return True
+
+
+def list_ranks(conn: Connection, *, list_name: str, media_type: str) -> list[int]:
+    """The TMDB ids of a list, rank 1 first."""
+    rows = fetch_all(
+        conn,
+        "SELECT tmdb_id FROM tmdb_list_ranks WHERE list = %s AND media_type = %s ORDER BY rank",
+        (list_name, media_type),
+    )
+    return [r["tmdb_id"] for r in rows]
+
+
+# --- cache of /configuration and the genre lists ------------------------------------------------------------------
+
+
+def get_cached(conn: Connection, *, name: str) -> tuple[dict[str, Any], datetime] | None:
+    """A cached TMDB document and when it was fetched."""
+    row = fetch_one(conn, "SELECT body, fetched_at FROM tmdb_cache WHERE name = %s", (name,))
+    return None if row is None else (dict(row["body"]), row["fetched_at"])
+
+
+def put_cached(conn: Connection, *, name: str, body: dict[str, Any], fetched_at: datetime) -> None:
+    with translate_errors():
+        conn.execute(
+            """INSERT INTO tmdb_cache (name, body, fetched_at) VALUES (%s, %s, %s)
+               ON CONFLICT (name) DO UPDATE SET body = excluded.body, fetched_at = excluded.fetched_at""",
+            (name, Jsonb(body), fetched_at),
+        )
+
+
+# --- purge ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """Rows deleted (TMDB's own) and rows cleared (csv/admin rows that lost their TMDB id and filled-in columns)."""
+
+    deleted: int
+    cleared: int
+
+
+def purge(conn: Connection) -> PurgeResult:
+    """Remove every TMDB-sourced row, TMDB's fields on the other rows, and the sync's TMDB caches, ranks, queue and
+    watermarks, in one transaction. `sync_runs` stays (it holds counts and ids, not TMDB content)."""
+    resets = sql.SQL(", ").join(
+        sql.SQL("{col} = CASE WHEN {name} = ANY(tmdb_filled) THEN {empty} ELSE {col} END").format(
+            col=sql.Identifier(c),
+            name=sql.Literal(c),
+            empty=sql.SQL("'{}'::text[]") if t == "text[]" else sql.SQL("0") if c == "popularity" else sql.NULL,
+        )
+        for c, t in FILLABLE.items()
+    )
+    with translate_errors(), conn.transaction():
+        deleted = conn.execute("DELETE FROM movies WHERE source = 'tmdb'").rowcount
+        cleared = conn.execute(
+            sql.SQL(
+                """UPDATE movies SET {resets}, tmdb_id = NULL, tmdb_fetched_at = NULL, tmdb_gone_at = NULL,
+                          tmdb_filled = '{{}}', updated_at = now()
+                   WHERE tmdb_id IS NOT NULL OR tmdb_filled <> '{{}}' OR tmdb_fetched_at IS NOT NULL"""
+            ).format(resets=resets)
+        ).rowcount
+        for table in ("tmdb_list_ranks", "tmdb_sync_queue", "tmdb_sync_state", "tmdb_cache"):
+            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+    return PurgeResult(deleted=deleted, cleared=cleared)
