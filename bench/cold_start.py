@@ -28,9 +28,11 @@ BASELINE = "import fastapi, mangum and Powertools' Logger, net"
 # Handlers that must never pull in the web framework (docs/architecture.md §8), and what counts as the framework.
 FRAMEWORK_FREE = ("movie_auth.authorizer", "movie_migrate.handler", "movie_ingest.handler", "movie_sync.handler")
 FRAMEWORK = ("fastapi", "pydantic", "pydantic_core", "starlette", "mangum")
-# What the API handler must never import: sessions and passwords (the portals' business) and the AWS SDK.
-NOT_ON_THE_HOT_PATH = ("bcrypt", "jwt", "boto3", "botocore")
-HEAVY = ("boto3", "botocore", "aws_xray_sdk", "httpx", "yaml", "numpy", "bcrypt", "jwt")
+# What the API handler must never import: sessions and passwords (the portals' business) and the AWS SDK's
+# machinery. (Powertools imports the bare `botocore` package wherever it is installed, as in every Lambda runtime,
+# for its user-agent hook; sessions and clients are what cost.)
+NOT_ON_THE_HOT_PATH = ("bcrypt", "jwt", "boto3", "botocore.session", "botocore.client")
+HEAVY = ("boto3", "botocore.session", "aws_xray_sdk", "httpx", "yaml", "numpy", "bcrypt", "jwt")
 _IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s+)(\S+)$")
 
 
@@ -71,7 +73,9 @@ def loaded_modules(module: str, env: dict[str, str]) -> list[str]:
 
 
 def _top_level(modules: list[str], roots: tuple[str, ...]) -> list[str]:
-    return sorted({m.split(".")[0] for m in modules if m.split(".")[0] in roots})
+    """Which of `roots` (packages, or dotted modules such as botocore.session) were imported."""
+    loaded = set(modules)
+    return sorted(root for root in roots if root in loaded)
 
 
 def import_times(code: str, env: dict[str, str], runs: int) -> list[dict[str, Any]]:
