@@ -88,4 +88,4 @@ class Usage(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
-    movies: int
+    movies: int = Field(description="about how many movies the catalogue holds (PostgreSQL's estimate)")

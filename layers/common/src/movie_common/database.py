@@ -56,6 +56,8 @@ def connect(
         "-c idle_in_transaction_session_timeout=60000 -c TimeZone=UTC "
         "-c pg_trgm.similarity_threshold=0.3 -c pg_trgm.word_similarity_threshold=0.5"
     )
+    if not settings.db_synchronous_commit:
+        options += " -c synchronous_commit=off"
     try:
         conn: Connection = psycopg.connect(
             url or database_url(settings),

@@ -97,6 +97,7 @@ class Settings:
     db_connect_timeout: int
     db_statement_timeout_ms: int
     db_prepare_threshold: int | None
+    db_synchronous_commit: bool
 
     @property
     def is_local(self) -> bool:
@@ -121,6 +122,9 @@ def load_settings() -> Settings:
         db_statement_timeout_ms=env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0),
         # RDS Proxy / PgBouncer in transaction mode cannot keep prepared statements: "none" turns them off.
         db_prepare_threshold=None if prepare in {"none", "off"} else env_int("DB_PREPARE_THRESHOLD", 5, minimum=0),
+        # "off" lets a commit return before its WAL is flushed: a crash of PostgreSQL can lose the last fraction of
+        # a second of committed writes (never corrupt them). The API function's only writes are usage accounting.
+        db_synchronous_commit=env_bool("DB_SYNCHRONOUS_COMMIT", True),
     )
 
 

@@ -110,3 +110,13 @@ def test_same_title_in_another_year_is_another_movie(conn: Any) -> None:
         ],
     )
     assert conn.execute("SELECT count(*) AS n FROM movies WHERE title = 'Remake Test'").fetchone()["n"] == 2
+
+
+def test_connections_can_skip_waiting_for_the_wal_flush(database_url: str) -> None:
+    from movie_common.settings import Settings, load_settings
+
+    base = load_settings()
+    relaxed = Settings(**{**base.__dict__, "db_synchronous_commit": False})
+    with connect(database_url, settings=relaxed) as fast, connect(database_url, settings=base) as safe:
+        assert fast.execute("SHOW synchronous_commit").fetchone() == {"synchronous_commit": "off"}
+        assert safe.execute("SHOW synchronous_commit").fetchone() == {"synchronous_commit": "on"}

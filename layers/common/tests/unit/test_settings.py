@@ -97,3 +97,13 @@ def test_local_mode_may_use_the_development_session_secret(monkeypatch: pytest.M
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_synchronous_commit_is_on_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DB_SYNCHRONOUS_COMMIT", raising=False)
+    assert load_settings().db_synchronous_commit is True
+    monkeypatch.setenv("DB_SYNCHRONOUS_COMMIT", "off")
+    assert load_settings().db_synchronous_commit is False
+    monkeypatch.setenv("DB_SYNCHRONOUS_COMMIT", "sometimes")
+    with pytest.raises(ConfigurationError, match="DB_SYNCHRONOUS_COMMIT"):
+        load_settings()

@@ -373,6 +373,13 @@ def count_movies(conn: Connection) -> int:
     return int(row["n"]) if row else 0
 
 
+def estimate_movies(conn: Connection) -> int:
+    """The planner's estimate of the catalogue's size (pg_class.reltuples, kept by ANALYZE and autovacuum): a
+    catalogue lookup, not a scan, so a liveness probe can afford it on every call; 0 before the first ANALYZE."""
+    row = fetch_one(conn, "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'movies'::regclass")
+    return int(row["n"]) if row else 0
+
+
 @dataclass(frozen=True)
 class MovieRow:
     """A validated movie ready to be written."""
