@@ -81,7 +81,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     _, url = _database()
     with stack.connect_admin(url) as conn:
         migrate(conn)
-        written = movies.upsert_movies(conn, read_seed_csv(Path(args.file)))
+        written = movies.upsert_movies(conn, read_seed_csv(Path(args.file))).written
         conn.execute("ANALYZE movies")
         print(f"upserted {written} movies from {args.file}; catalogue now holds {movies.count_movies(conn)}")
     return 0

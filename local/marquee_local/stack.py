@@ -62,7 +62,7 @@ def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str]
     usage.ensure_partitions(conn)
     loaded = 0
     if movies.count_movies(conn) == 0:
-        loaded = movies.upsert_movies(conn, read_seed_csv(catalogue))
+        loaded = movies.upsert_movies(conn, read_seed_csv(catalogue)).inserted
         conn.execute("ANALYZE movies")
     return applied, loaded
 

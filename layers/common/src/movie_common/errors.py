@@ -339,3 +339,51 @@ class TitleConflictError(MarqueeError):
     code = "title_conflict"
     status = 409
     title = "Title conflicts with another movie"
+
+
+# ---------------------------------------------------------------------------------------------------- CSV ingest
+# A job that fails with one of these changes nothing in the catalogue; `detail` says what to do about it.
+
+
+class IngestFileError(MarqueeError):
+    """The uploaded file cannot be ingested as a whole (not text, empty, no title column, ...)."""
+
+    code = "unreadable_file"
+    status = 422
+    title = "File cannot be read"
+
+
+class NotTextFileError(IngestFileError):
+    code = "not_text"
+    title = "Not a text (CSV) file"
+
+
+class EmptyFileError(IngestFileError):
+    code = "empty_file"
+    title = "Empty file"
+
+
+class MissingTitleColumnError(IngestFileError):
+    code = "missing_title_column"
+    title = "No title column"
+
+
+class TooManyBadRowsError(IngestFileError):
+    code = "too_many_bad_rows"
+    title = "Too many bad rows"
+
+
+class IngestConflictError(MarqueeError):
+    """Rows of the file would collide with each other or with movies written meanwhile (a unique key)."""
+
+    code = "ingest_conflict"
+    status = 409
+    title = "Conflicting rows"
+
+
+class CatalogueBusyError(MarqueeError):
+    """The catalogue stayed locked by other work through every retry."""
+
+    code = "catalogue_busy"
+    status = 503
+    title = "Catalogue busy"

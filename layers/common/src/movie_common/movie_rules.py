@@ -1,0 +1,690 @@
+"""The movie validation rules shared by CSV ingest rows and the admin movie form (framework-free, no database).
+
+Values arrive as a person or a file gives them (text such as `142 min`, `(1994)`, `Crime, Drama`, or already
+typed values from a JSON form) and leave as a `MovieRow` ready to be written, or as a list of `FieldError`s, one
+per violation, each with a stable `code` and a sentence for people. Rules read values the way a person would: a
+runtime with units, a year in brackets or inside the title, names separated by commas in one field, a number with
+thousands separators, the media-type spellings real files use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+# Movie fields, in the order of the `movies` table (DESIGN.md section 2).
+FIELDS = (
+    "title",
+    "year",
+    "genre",
+    "director",
+    "actors",
+    "plot",
+    "poster_url",
+    "media_type",
+    "release_date",
+    "runtime",
+    "rating",
+    "popularity",
+    "tmdb_id",
+    "imdb_id",
+)
+
+MIN_YEAR = 1870  # the oldest surviving motion pictures are from the late 1870s; the schema's CHECK agrees
+YEARS_AHEAD = 20  # announced films; the schema itself allows up to 2100
+MAX_TITLE_CHARS = 500
+MAX_NAME_CHARS = 200
+MAX_NAMES = 200
+MAX_GENRES = 30
+MAX_PEOPLE_CHARS = 1000  # director: several names joined by ", "
+MAX_PLOT_CHARS = 20_000
+MAX_URL_CHARS = 2048
+MAX_RUNTIME_MINUTES = 6000  # 100 hours; the longest released films run a few dozen
+MAX_TMDB_ID = 2**31 - 1
+MEDIA_TYPES = ("movie", "tv")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MovieRow:
+    """A validated movie ready to be written (source: a CSV row, the admin form, the bundled catalogue).
+
+    Lists are empty and scalars None where the source gave no value; writers then keep what the catalogue holds.
+    `media_type` None means "movie" for a new row. `line` is where the row started in its file (for reports).
+    The first eight fields keep their positions so older callers can build rows positionally.
+    """
+
+    title: str
+    year: int | None
+    genre: list[str]
+    director: str | None
+    actors: list[str]
+    plot: str | None
+    poster_url: str | None
+    source: str = "csv"
+    media_type: str | None = None
+    release_date: dt.date | None = None
+    runtime: int | None = None  # minutes
+    rating: Decimal | None = None  # 0.0 to 10.0, one decimal
+    popularity: float | None = None
+    tmdb_id: int | None = None
+    imdb_id: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One violation: the movie field, a stable `code` (see CODES), a sentence for people, and the value seen."""
+
+    field: str
+    code: str
+    message: str
+    value: str | None = None
+
+
+# Every code a FieldError can carry; clients may rely on these staying the same.
+CODES = (
+    "required",
+    "too_long",
+    "too_many",
+    "not_a_number",
+    "not_a_whole_number",
+    "out_of_range",
+    "not_a_url",
+    "not_a_date",
+    "ambiguous_date",
+    "not_a_duration",
+    "unknown_media_type",
+    "not_a_movie_or_series",
+    "malformed_imdb_id",
+    "malformed_text",
+)
+
+
+@dataclass
+class MovieCheck:
+    """The outcome of `check_movie`: a row when every field passed, and every violation found."""
+
+    movie: MovieRow | None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+class FieldValueError(ValueError):
+    """Raised by the parse_* functions: a stable `code` (see CODES) and a sentence for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_SPACES = re.compile(r"\s+")
+_NEEDS_CLEANING = re.compile(r"^\s|\s$|\s\s|[^\S ]|[\x00-\x08\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s*[(\[](?P<year>\d{4})[)\]]$")
+_YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:\.0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,\u00a0\u202f' ]\d{3})+(?:\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_IMDB_ID = re.compile(r"(?i)\b(tt\d{7,10})\b")
+_DIGITS = re.compile(r"^\d{1,10}$")
+_NAME_SUFFIX = re.compile(r"(?i)^(jr|sr|jnr|snr|ii|iii|iv|v|esq|phd|md)\.?$")
+
+
+def clean_text(value: str) -> str:
+    """Whitespace runs (newlines and tabs included) become one space; control characters go; ends are trimmed."""
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    return _SPACES.sub(" ", value).strip()
+
+
+def _text(value: object) -> str | None:
+    """A value as clean text; None for missing or blank values."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise FieldValueError("malformed_text", "expected text")
+    text = value if isinstance(value, str) else str(value)
+    if _NEEDS_CLEANING.search(text):
+        text = clean_text(text)
+    return text or None
+
+
+def _shown(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def this_year() -> int:
+    return dt.datetime.now(dt.UTC).year
+
+
+# ---------------------------------------------------------------------------------------------------- titles, years
+
+
+def split_title_year(title: str) -> tuple[str, int | None]:
+    """`The Matrix (1999)` -> ("The Matrix", 1999); a title without a trailing bracketed year is returned as is."""
+    match = _TITLE_YEAR.match(title)
+    if match is None:
+        return title, None
+    year = int(match.group("year"))
+    if not MIN_YEAR <= year <= this_year() + YEARS_AHEAD:
+        return title, None
+    return match.group("title"), year
+
+
+def parse_title(value: object) -> str:
+    """A title: present, at most MAX_TITLE_CHARS after whitespace is tidied."""
+    text = _text(value)
+    if text is None:
+        raise FieldValueError("required", "a title is required")
+    if len(text) > MAX_TITLE_CHARS:
+        raise FieldValueError("too_long", f"a title is at most {MAX_TITLE_CHARS} characters, this one has {len(text)}")
+    return text
+
+
+def _check_year(year: int) -> int:
+    latest = this_year() + YEARS_AHEAD
+    if not MIN_YEAR <= year <= latest:
+        raise FieldValueError("out_of_range", f"a year is between {MIN_YEAR} and {latest}")
+    return year
+
+
+def parse_year(value: object) -> int | None:
+    """A release year: `1994`, `1994.0`, `(1994)`, a span such as `2008-2013` (its first year; en and em dashes
+    too), or the year of a date (`1994-09-23`). FieldValueError when it is not one, or outside the sane range."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise FieldValueError("not_a_number", "a year is a number such as 1994")
+    if isinstance(value, int):
+        return _check_year(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise FieldValueError("not_a_whole_number", "a year is a whole number")
+        return _check_year(int(value))
+    if isinstance(value, dt.date):
+        return _check_year(value.year)
+    text = _text(value)
+    if text is None:
+        return None
+    if text.isdigit() and len(text) == 4:
+        return _check_year(int(text))
+    match = _YEAR_TEXT.match(text)
+    if match:
+        return _check_year(int(match.group("year")))
+    try:
+        parsed = parse_release_date(text)
+    except FieldValueError:
+        parsed = None
+    if parsed is not None:
+        return parsed.year
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        raise FieldValueError("out_of_range", f"a year is between {MIN_YEAR} and {this_year() + YEARS_AHEAD}")
+    raise FieldValueError("not_a_number", "a year is a number such as 1994")
+
+
+# ---------------------------------------------------------------------------------------------------- dates
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+_MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+
+
+def _date(year: int, month: int, day: int) -> dt.date:
+    try:
+        date = dt.date(year, month, day)
+    except ValueError:
+        raise FieldValueError("not_a_date", "not a calendar date") from None
+    _check_year(date.year)
+    return date
+
+
+def parse_release_date(value: object) -> dt.date | None:
+    """A release date: `1994-09-23` (a time after it is ignored), `1994/09/23`, `23 September 1994`,
+    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` when day and month cannot be confused."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return _date(value.year, value.month, value.day)
+    if isinstance(value, dt.date):
+        return _date(value.year, value.month, value.day)
+    text = _text(value)
+    if text is None:
+        return None
+    if match := _ISO_DATE.match(text):
+        return _date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    if match := _ISO_MONTH.match(text):
+        return _date(int(match.group(1)), int(match.group(2)), 1)
+    if match := _NUMERIC_DATE.match(text):
+        first, second, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        if first > 12 >= second:
+            return _date(year, second, first)
+        if second > 12 >= first or first == second:
+            return _date(year, first, second)
+        raise FieldValueError("ambiguous_date", "day and month could be either way round; write the date as YYYY-MM-DD")
+    for pattern, day_group, month_group in ((_DAY_MONTH_YEAR, 1, 2), (_MONTH_DAY_YEAR, 2, 1)):
+        if match := pattern.match(text):
+            month = _MONTHS.get(match.group(month_group).lower())
+            if month is not None:
+                return _date(int(match.group(3)), month, int(match.group(day_group)))
+    raise FieldValueError("not_a_date", "a date is written like 1994-09-23")
+
+
+# ---------------------------------------------------------------------------------------------------- numbers
+
+
+def _number_text(text: str, *, decimal_comma: bool) -> str:
+    """Thousands separators dropped (`2,343,110`); a decimal comma read as a point where allowed (`8,5`)."""
+    text = text.replace("\u2212", "-")
+    if _THOUSANDS.match(text) and not (decimal_comma and _DECIMAL_COMMA.match(text)):
+        return re.sub(r"[,\u00a0\u202f' ]", "", text)
+    if decimal_comma and _DECIMAL_COMMA.match(text):
+        return text.replace(",", ".")
+    return text
+
+
+def _decimal(value: object, *, decimal_comma: bool) -> Decimal:
+    if isinstance(value, bool):
+        raise FieldValueError("not_a_number", "expected a number")
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FieldValueError("not_a_number", "expected a finite number")
+        return Decimal(repr(value))
+    text = _number_text(str(value).strip(), decimal_comma=decimal_comma)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise FieldValueError("not_a_number", "expected a number") from None
+    if not number.is_finite():
+        raise FieldValueError("not_a_number", "expected a finite number")
+    return number
+
+
+def parse_rating(value: object) -> Decimal | None:
+    """A rating out of 10 with one decimal: `9.3`, `9,3`, `7.5/10`, `85%` (read as 8.5) or `85/100`."""
+    text = _text(value) if isinstance(value, str) else value
+    if text is None:
+        return None
+    scale = Decimal(1)
+    if isinstance(text, str):
+        if text.endswith("%"):
+            text, scale = text[:-1].strip(), Decimal(10)
+        elif "/" in text:
+            number, _, out_of = text.partition("/")
+            denominator = _decimal(out_of.strip(), decimal_comma=True)
+            if denominator not in (10, 100, 5):
+                raise FieldValueError("not_a_number", "a rating is out of 10")
+            text, scale = number.strip(), denominator / 10
+    rating = _decimal(text, decimal_comma=True) / scale
+    if not 0 <= rating <= 10:
+        raise FieldValueError("out_of_range", "a rating is between 0 and 10")
+    return rating.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+
+
+def parse_popularity(value: object) -> float | None:
+    """TMDB-style popularity: a number of 0 or more (`1,234.5` allowed)."""
+    text = _text(value) if isinstance(value, str) else value
+    if text is None:
+        return None
+    number = float(_decimal(text, decimal_comma=False))
+    if number < 0 or not math.isfinite(number) or number > 1e9:
+        raise FieldValueError("out_of_range", "popularity is a number of 0 or more")
+    return number
+
+
+def _whole(value: object, *, what: str) -> int:
+    number = _decimal(value, decimal_comma=False)
+    if number != number.to_integral_value():
+        raise FieldValueError("not_a_whole_number", f"{what} is a whole number")
+    return int(number)
+
+
+def parse_tmdb_id(value: object) -> int | None:
+    """A TMDB id: a positive whole number (`603`, `603.0` as spreadsheet exports write it)."""
+    text = _text(value) if isinstance(value, str) else value
+    if text is None:
+        return None
+    number = _whole(text, what="a TMDB id")
+    if not 1 <= number <= MAX_TMDB_ID:
+        raise FieldValueError("out_of_range", f"a TMDB id is between 1 and {MAX_TMDB_ID}")
+    return number
+
+
+def parse_imdb_id(value: object) -> str | None:
+    """An IMDb title id `tt` + 7 to 10 digits; also found inside an IMDb URL, or given as bare digits (MovieLens)."""
+    text = _text(value) if isinstance(value, str) else (None if value is None else str(value))
+    if text is None:
+        return None
+    if match := _IMDB_ID.search(text):
+        return match.group(1).lower()
+    if _DIGITS.match(text) and int(text) > 0:
+        return "tt" + text.zfill(7)
+    raise FieldValueError("malformed_imdb_id", "an IMDb id looks like tt0111161")
+
+
+_DURATION_PARTS = re.compile(
+    r"^(?:(?P<hours>\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hour|hours)\b\.?)?\s*"
+    r"(?:(?P<minutes>\d+(?:\.\d+)?)\s*(?:m|min|mins|minute|minutes|mn)?\.?)?$",
+    re.IGNORECASE,
+)
+_ISO_DURATION = re.compile(r"^PT(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?$", re.IGNORECASE)
+_CLOCK = re.compile(r"^(?P<hours>\d{1,2}):(?P<minutes>\d{2})(?::(?P<seconds>\d{2}))?$")
+
+
+def parse_runtime(value: object) -> int | None:
+    """A running time in whole minutes: `142`, `142 min`, `2h 22m`, `2 hr 22 min`, `2:22`, `PT2H22M`, `1.5 h`."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        minutes = float(value)
+    else:
+        text = _text(value)
+        if text is None:
+            return None
+        text = text.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+( ?min.*)?", text) else text
+        match = _DURATION_PARTS.match(text) or _ISO_DURATION.match(text) or _CLOCK.match(text)
+        if match is None or not (match.group("hours") or match.group("minutes")):
+            raise FieldValueError("not_a_duration", "a runtime is written like 142, 142 min or 2h 22m")
+        parts = match.groupdict()
+        minutes = float(parts.get("hours") or 0) * 60 + float(parts.get("minutes") or 0)
+        minutes += float(parts.get("seconds") or 0) / 60
+    if not math.isfinite(minutes):
+        raise FieldValueError("not_a_duration", "a runtime is a number of minutes")
+    rounded = round(minutes)
+    if not 1 <= rounded <= MAX_RUNTIME_MINUTES:
+        raise FieldValueError("out_of_range", f"a runtime is between 1 and {MAX_RUNTIME_MINUTES} minutes")
+    return int(rounded)
+
+
+# ---------------------------------------------------------------------------------------------------- media types
+
+# Spellings seen in real files (IMDb titleType, TMDB media_type, streaming catalogues), compared without case,
+# spaces, hyphens or underscores.
+_MOVIE_SPELLINGS = frozenset(
+    (
+        "movie",
+        "movies",
+        "film",
+        "films",
+        "feature",
+        "featurefilm",
+        "motionpicture",
+        "short",
+        "shortfilm",
+        "tvmovie",
+        "madefortvmovie",
+        "tvspecial",
+        "tvshort",
+        "video",
+        "videomovie",
+        "documentary",
+    )
+)
+_TV_SPELLINGS = frozenset(
+    (
+        "tv",
+        "tvseries",
+        "tvshow",
+        "tvshows",
+        "series",
+        "show",
+        "tvminiseries",
+        "miniseries",
+        "minitvseries",
+        "limitedseries",
+        "tvmini",
+        "television",
+        "televisionseries",
+        "webseries",
+        "docuseries",
+    )
+)
+_NOT_TITLES = frozenset(("tvepisode", "episode", "videogame", "game", "podcastseries", "podcastepisode", "person"))
+
+
+def parse_media_type(value: object) -> str | None:
+    """`movie` or `tv`, from the spellings files use (`Movie`, `feature`, `tvMovie`, `TV Series`, `tvMiniSeries`,
+    `show`, ...). Episodes and video games are refused: they are not titles the catalogue holds."""
+    text = _text(value)
+    if text is None:
+        return None
+    key = re.sub(r"[\s_\-./]+", "", text.lower())
+    if key in _MOVIE_SPELLINGS:
+        return "movie"
+    if key in _TV_SPELLINGS:
+        return "tv"
+    if key in _NOT_TITLES:
+        raise FieldValueError(
+            "not_a_movie_or_series", "the catalogue holds movies and TV series, not this kind of title"
+        )
+    raise FieldValueError(
+        "unknown_media_type", "a media type is movie or tv (film, feature, TV series, show ... also read)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- lists, people
+
+
+def _split_list(text: str, *, names: bool) -> list[str]:
+    """Split on `|` when present, else `;`, else `,`; for names a suffix such as `Jr.` stays with its name."""
+    for separator in ("|", ";", ","):
+        if separator in text:
+            parts = text.split(separator)
+            break
+    else:
+        return [text]
+    items: list[str] = []
+    for part in parts:
+        item = clean_text(part)
+        if not item:
+            continue
+        if names and separator == "," and items and _NAME_SUFFIX.match(item):
+            items[-1] = f"{items[-1]}, {item}"
+        else:
+            items.append(item)
+    return items
+
+
+def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str]:
+    """A list of names or genres from a list, or from text separated by `|`, `;` or `,`; repeats dropped."""
+    if value is None:
+        return []
+    raw: Iterable[object]
+    if isinstance(value, (list, tuple)):
+        raw = value
+    elif isinstance(value, str):
+        raw = [value]
+    else:
+        raise FieldValueError("malformed_text", f"{what} are text")
+    items: list[str] = []
+    seen: set[str] = set()
+    for entry in raw:
+        if entry is None:
+            continue
+        if not isinstance(entry, str):
+            raise FieldValueError("malformed_text", f"{what} are text")
+        for item in _split_list(entry, names=names) if entry else ():
+            item = clean_text(item)
+            if not item:
+                continue
+            if len(item) > MAX_NAME_CHARS:
+                raise FieldValueError("too_long", f"each of the {what} is at most {MAX_NAME_CHARS} characters")
+            folded = item.casefold()
+            if folded not in seen:
+                seen.add(folded)
+                items.append(item)
+    if len(items) > limit:
+        raise FieldValueError("too_many", f"at most {limit} {what}")
+    return items
+
+
+def parse_people(value: object) -> str | None:
+    """A director field: one name, or several (a list, or text separated by `|`, `;` or `,`) joined by `, `."""
+    names = parse_list(value, names=True, limit=MAX_NAMES, what="directors")
+    if not names:
+        return None
+    joined = ", ".join(names)
+    if len(joined) > MAX_PEOPLE_CHARS:
+        raise FieldValueError("too_long", f"directors take at most {MAX_PEOPLE_CHARS} characters")
+    return joined
+
+
+def parse_plot(value: object) -> str | None:
+    text = _text(value)
+    if text is not None and len(text) > MAX_PLOT_CHARS:
+        raise FieldValueError(
+            "too_long", f"a plot is at most {MAX_PLOT_CHARS:,} characters, this one has {len(text):,}"
+        )
+    return text
+
+
+def parse_poster_url(value: object) -> str | None:
+    """An absolute http(s) URL with a host, at most MAX_URL_CHARS, without spaces."""
+    text = _text(value)
+    if text is None:
+        return None
+    if len(text) > MAX_URL_CHARS:
+        raise FieldValueError("too_long", f"a URL is at most {MAX_URL_CHARS} characters")
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise FieldValueError("not_a_url", "a poster is an http(s) URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in text:
+        raise FieldValueError("not_a_url", "a poster is an http(s) URL such as https://example.com/poster.jpg")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------- a whole movie
+
+
+def check_field(name: str, value: object) -> tuple[object, FieldError | None]:
+    """Parse one field (a name from FIELDS) on its own, as a form that edits one field at a time needs.
+
+    Returns (parsed value, None), or (None, the violation). KeyError for a name not in FIELDS.
+    """
+    parse = _PARSERS[name]
+    try:
+        return parse(value), None
+    except FieldValueError as invalid:
+        return None, FieldError(name, invalid.code, invalid.message, _shown(value))
+
+
+def _parse_genres(value: object) -> list[str]:
+    return parse_list(value, names=False, limit=MAX_GENRES, what="genres")
+
+
+def _parse_actors(value: object) -> list[str]:
+    return parse_list(value, names=True, limit=MAX_NAMES, what="actors")
+
+
+_PARSERS: dict[str, Callable[[object], object]] = {
+    "title": parse_title,
+    "year": parse_year,
+    "genre": _parse_genres,
+    "director": parse_people,
+    "actors": _parse_actors,
+    "plot": parse_plot,
+    "poster_url": parse_poster_url,
+    "media_type": parse_media_type,
+    "release_date": parse_release_date,
+    "runtime": parse_runtime,
+    "rating": parse_rating,
+    "popularity": parse_popularity,
+    "tmdb_id": parse_tmdb_id,
+    "imdb_id": parse_imdb_id,
+}
+
+
+def check_movie(values: Mapping[str, object], *, source: str = "csv", line: int | None = None) -> MovieCheck:
+    """Validate one movie given as {field: value} (fields from FIELDS; a missing field has no value).
+
+    Every field is checked, so one call reports every violation of the row. A year in brackets at the end of the
+    title is taken as the year when none is given (and dropped from the title when it repeats the year); a year
+    missing beside a release date is taken from the date. Returns MovieCheck(movie, errors): `movie` is None
+    whenever `errors` is not empty.
+    """
+    errors: list[FieldError] = []
+
+    def get(name: str, parse: Callable[[object], T], default: T) -> T:
+        raw = values.get(name)
+        try:
+            return parse(raw)
+        except FieldValueError as invalid:
+            errors.append(FieldError(name, invalid.code, invalid.message, _shown(raw)))
+            return default
+
+    title = get("title", parse_title, "")
+    year = get("year", parse_year, None)
+    genre: list[str] = get("genre", _parse_genres, [])
+    director = get("director", parse_people, None)
+    actors: list[str] = get("actors", _parse_actors, [])
+    plot = get("plot", parse_plot, None)
+    poster_url = get("poster_url", parse_poster_url, None)
+    media_type = get("media_type", parse_media_type, None)
+    release_date = get("release_date", parse_release_date, None)
+    runtime = get("runtime", parse_runtime, None)
+    rating = get("rating", parse_rating, None)
+    popularity = get("popularity", parse_popularity, None)
+    tmdb_id = get("tmdb_id", parse_tmdb_id, None)
+    imdb_id = get("imdb_id", parse_imdb_id, None)
+    if errors:
+        return MovieCheck(None, errors)
+    bare_title, title_year = split_title_year(title)
+    if title_year is not None and (year is None or year == title_year):
+        title, year = bare_title, title_year
+    if year is None and release_date is not None:
+        year = release_date.year
+    movie = MovieRow(
+        title=title,
+        year=year,
+        genre=genre,
+        director=director,
+        actors=actors,
+        plot=plot,
+        poster_url=poster_url,
+        source=source,
+        media_type=media_type,
+        release_date=release_date,
+        runtime=runtime,
+        rating=rating,
+        popularity=popularity,
+        tmdb_id=tmdb_id,
+        imdb_id=imdb_id,
+        line=line,
+    )
+    return MovieCheck(movie, [])
