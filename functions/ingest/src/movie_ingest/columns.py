@@ -1,0 +1,155 @@
+"""Which column of an uploaded CSV holds which movie field (IngestFunction): header spellings, values to fields.
+
+Header names are compared without case, spaces, underscores, hyphens, dots or brackets, so `Series_Title`,
+`series title` and `SeriesTitle` are one spelling. Each field lists its spellings by preference: when a file has
+two (say `title` and `original_title`), the first listed is read and the other is reported as ignored. Actors may
+also come from numbered columns (`Star1`..`Star4`, `actor_1_name`, `cast2`), read in their numbers' order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from movie_common.errors import MissingTitleColumnError
+from movie_common.movie_rules import FIELDS
+
+ALIASES: Mapping[str, tuple[str, ...]] = {
+    "title": (
+        "title",
+        "primarytitle",
+        "seriestitle",
+        "movietitle",
+        "filmtitle",
+        "showtitle",
+        "name",
+        "movie",
+        "film",
+        "movietitleenglish",
+        "originaltitle",
+    ),
+    "year": ("year", "releasedyear", "releaseyear", "startyear", "titleyear", "movieyear", "yearofrelease", "yr"),
+    "release_date": (
+        "releasedate",
+        "released",
+        "releasedon",
+        "datereleased",
+        "firstairdate",
+        "airdate",
+        "premiere",
+        "premieredate",
+    ),
+    "genre": ("genre", "genres", "genrelist", "listedin"),
+    "director": ("director", "directors", "directorname", "directornames", "directedby"),
+    "actors": ("actors", "cast", "stars", "starring", "castmembers", "mainactors", "actor", "castlist"),
+    "plot": ("plot", "overview", "description", "summary", "synopsis", "storyline", "plotsummary", "plotoutline"),
+    "poster_url": (
+        "posterurl",
+        "posterlink",
+        "poster",
+        "posterpath",
+        "posterimage",
+        "posterimageurl",
+        "imageurl",
+        "image",
+        "coverurl",
+        "thumbnail",
+    ),
+    "runtime": ("runtime", "runtimeminutes", "runtimemin", "runtimemins", "duration", "runningtime", "length"),
+    "rating": ("rating", "imdbrating", "voteaverage", "averagerating", "imdbscore", "userrating", "score"),
+    "popularity": ("popularity",),
+    "media_type": ("mediatype", "type", "titletype", "kind", "contenttype", "showtype"),
+    "imdb_id": ("imdbid", "imdb", "tconst", "imdbidentifier", "imdblink", "movieimdblink", "imdburl"),
+    "tmdb_id": ("tmdbid", "tmdb", "themoviedbid"),
+}
+_NUMBERED_ACTOR = re.compile(r"^(?:star|actor|actress|cast|castmember|lead)(\d{1,2})(?:name)?$")
+_SPELLING = re.compile(r"[^0-9a-z]+")
+# TMDB exports give poster paths relative to its image server; the sync writes the same full URL.
+TMDB_IMAGE_BASE = "https://image.tmdb.org/t/p/w500"
+# What files write for "no value" (IMDb's TSV files write \N). Never applied to titles.
+NULL_TOKENS = frozenset(("n/a", "na", "null", "none", "nan", "\\n", "-", "--", "?", "#n/a", "nil", "undefined"))
+
+
+def spelling(name: str) -> str:
+    """A header name as compared: `Series_Title` -> `seriestitle`."""
+    return _SPELLING.sub("", name.lower())
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each movie field is read from (column positions and the file's names for them), and what is not."""
+
+    positions: Mapping[str, tuple[int, ...]]
+    names: Mapping[str, tuple[str, ...]]
+    unknown: tuple[str, ...]  # columns no field reads (unknown spellings, second spellings, repeated names)
+    header: tuple[str, ...]
+
+    def column_of(self, field: str) -> str:
+        """The file's name(s) for a field, as reports show them: `Released_Year`, `Star1, Star2, Star3, Star4`."""
+        return ", ".join(self.names.get(field, ())) or field
+
+    def values(self, fields: Sequence[str]) -> dict[str, object]:
+        """One record's values by movie field: text, None where empty or a null token, a list for actor columns."""
+        values: dict[str, object] = {}
+        for name, positions in self.positions.items():
+            if name == "actors" and len(positions) > 1:
+                cells = [_value(fields[i], name) if i < len(fields) else None for i in positions]
+                values[name] = [cell for cell in cells if cell is not None]
+                continue
+            i = positions[0]
+            values[name] = _value(fields[i], name) if i < len(fields) else None
+        if (
+            "poster_url" in values
+            and self.names["poster_url"]
+            and spelling(self.names["poster_url"][0]) == "posterpath"
+        ):
+            path = values["poster_url"]
+            if isinstance(path, str) and path.startswith("/"):
+                values["poster_url"] = TMDB_IMAGE_BASE + path
+        return values
+
+
+def _value(cell: str, field: str) -> str | None:
+    if field != "title" and len(cell) <= 10 and cell.strip().lower() in NULL_TOKENS:
+        return None
+    return cell if cell.strip() else None
+
+
+def map_columns(header: Sequence[str]) -> ColumnMap:
+    """Map a header row onto movie fields. MissingTitleColumnError (listing the columns seen) without a title."""
+    by_spelling: dict[str, int] = {}
+    unknown: list[str] = []
+    for i, name in enumerate(header):
+        key = spelling(name)
+        if not key or key in by_spelling:
+            if name:
+                unknown.append(name)
+            continue
+        by_spelling[key] = i
+    positions: dict[str, tuple[int, ...]] = {}
+    used: set[int] = set()
+    for field, aliases in ALIASES.items():
+        found = [by_spelling[alias] for alias in aliases if alias in by_spelling]
+        if found:
+            positions[field] = (found[0],)
+            used.add(found[0])
+    if "actors" not in positions:
+        numbered = sorted(
+            (int(match.group(1)), i)
+            for key, i in by_spelling.items()
+            if (match := _NUMBERED_ACTOR.match(key)) is not None
+        )
+        if numbered:
+            positions["actors"] = tuple(i for _, i in numbered)
+            used.update(positions["actors"])
+    unknown += [header[i] for i in sorted(by_spelling.values()) if i not in used]
+    if "title" not in positions:
+        seen = ", ".join(repr(name) for name in header[:20]) or "none"
+        raise MissingTitleColumnError(
+            f"No title column: the header row has to name one (title, name, Series_Title, primaryTitle, "
+            f"movie_title, ...). Columns found: {seen}."
+        )
+    names = {field: tuple(header[i] for i in found) for field, found in positions.items()}
+    ordered = {field: positions[field] for field in FIELDS if field in positions}
+    return ColumnMap(ordered, names, tuple(unknown), tuple(header))

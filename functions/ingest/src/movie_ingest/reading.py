@@ -1,0 +1,456 @@
+"""Reading an uploaded file as CSV records in constant memory (IngestFunction): bytes -> text -> bounded records.
+
+Whatever the file's size, at most one sample (64 KiB), one record (`max_record_chars`) and the reader's buffers are
+in memory. The file may be gzip; its text UTF-8 (with or without BOM), or Windows-1252 / Latin-1 (detected), or
+another encoding charset-normalizer recognises. A UTF-8 file with stray Windows-1252 bytes deep inside (past the
+sample) is still read: those bytes are read as Windows-1252 and counted in a warning. Delimiters `,` `;` tab and
+`|` are sniffed from the sample (or given). Records follow RFC 4180: quoted fields may hold delimiters, quotes
+(doubled) and line breaks; CRLF, LF or CR line ends; the last line may lack one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import threading
+import unicodedata
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from movie_common.errors import EmptyFileError, IngestFileError, NotTextFileError
+
+SAMPLE_BYTES = 64 * 1024
+SKIP_CHUNK_CHARS = 64 * 1024
+DEFAULT_MAX_RECORD_CHARS = 1024 * 1024
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+# Single-byte encodings of Latin script that charset-normalizer may name for a Western file; Windows-1252 reads all
+# of their letters the way such files are meant (Latin-1 is Windows-1252 minus the punctuation in 0x80-0x9F).
+_WESTERN = frozenset(
+    ("ascii", "latin_1", "iso8859_1", "cp1252", "cp1250", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254", "mac_roman")
+)
+# Signatures of files people upload by mistake, with what to do instead.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive or an Excel/OpenDocument workbook; save the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document; save the sheet as CSV"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"BZh", "a bzip2 archive; only gzip compression is read"),
+    (b"\xfd7zXZ", "an xz archive; only gzip compression is read"),
+    (b"7z\xbc\xaf", "a 7-Zip archive; only gzip compression is read"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"\x7fELF", "a program"),
+)
+_FALLBACK_ERRORS = "marquee-windows-1252"
+_fallbacks = threading.local()
+
+
+def _read_as_windows_1252(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252 (its 5 unused bytes as Latin-1)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    _fallbacks.count = getattr(_fallbacks, "count", 0) + len(bad)
+    return "".join(bytes((b,)).decode("cp1252", errors="ignore") or chr(b) for b in bad), error.end
+
+
+codecs.register_error(_FALLBACK_ERRORS, _read_as_windows_1252)
+
+
+class _Counted(io.RawIOBase):
+    """A readable raw stream over any `.read(n)` object (a file, an S3 StreamingBody), counting the bytes read."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._source.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+
+class _Prefixed(io.RawIOBase):
+    """`prefix` (bytes already read for the sample), then the rest of `rest`."""
+
+    def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
+        self._prefix = memoryview(prefix)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+@dataclass
+class TextSource:
+    """The decoded text of an upload: the stream, what was detected, and byte counts for progress."""
+
+    text: io.TextIOWrapper
+    encoding: str  # a Python codec name: utf-8, utf-8-sig, cp1252, ...
+    compressed: bool
+    sample: str  # the first SAMPLE_BYTES, decoded (the last line may be cut)
+    sample_complete: bool  # the sample is the whole file
+    raw: _Counted
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from the upload itself (compressed bytes for gzip), for progress against its size."""
+        return self.raw.bytes_read
+
+    @property
+    def encoding_label(self) -> str:
+        return {
+            "utf-8": "UTF-8",
+            "utf-8-sig": "UTF-8 with BOM",
+            "cp1252": "Windows-1252",
+            "utf-16": "UTF-16",
+            "utf-32": "UTF-32",
+        }.get(self.encoding, self.encoding)
+
+    @property
+    def fallback_bytes(self) -> int:
+        """Bytes of a UTF-8 file that were not UTF-8 and were read as Windows-1252 (this thread, this file)."""
+        return int(getattr(_fallbacks, "count", 0))
+
+
+def _read_sample(stream: IO[bytes]) -> bytes:
+    chunks = []
+    size = 0
+    while size < SAMPLE_BYTES:
+        chunk = stream.read(SAMPLE_BYTES - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _utf8_prefix_is_valid(sample: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _detect_encoding(sample: bytes) -> str:
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if sample.startswith(bom):
+            return name
+    for signature, what in _SIGNATURES:
+        if sample.startswith(signature):
+            raise NotTextFileError(f"This file is {what}, not a CSV text file.")
+    if b"\x00" in sample:
+        raise NotTextFileError("This file holds NUL bytes: it is a binary file, not a CSV text file.")
+    if _utf8_prefix_is_valid(sample):
+        return "utf-8"
+    from charset_normalizer import from_bytes  # imported only for files that are not UTF-8
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise NotTextFileError("This file is not text in any encoding recognised: it is not a CSV file.")
+    encoding = str(best.encoding)
+    return "cp1252" if encoding in _WESTERN else encoding
+
+
+def _check_looks_like_text(sample_text: str) -> None:
+    if not sample_text.strip():
+        return
+    controls = sum(
+        1 for ch in sample_text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x85"
+    )  # C1 controls (U+0080-U+009F) count too: they appear when binary data is read as text
+    if controls > max(2, len(sample_text) // 100):
+        raise NotTextFileError("This file is mostly control characters: it is a binary file, not a CSV text file.")
+
+
+def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
+    """Open an upload (any object with `.read(n)` giving bytes) as text.
+
+    gzip is recognised by its magic bytes. `encoding` overrides detection (a Python codec name).
+    Raises EmptyFileError for an empty file, NotTextFileError for binary files (with what the file seems to be),
+    IngestFileError for a damaged gzip stream or an unknown encoding name.
+    """
+    raw = _Counted(stream)
+    buffered = io.BufferedReader(raw, buffer_size=SAMPLE_BYTES)
+    head = buffered.peek(2)[:2]
+    compressed = head == b"\x1f\x8b"
+    source: Any = gzip.GzipFile(fileobj=buffered, mode="rb") if compressed else buffered
+    try:
+        sample = _read_sample(source)
+    except (OSError, EOFError, zlib.error) as error:
+        raise IngestFileError(f"The gzip data is damaged: {error}.") from None
+    if not sample:
+        raise EmptyFileError("The file is empty." if not compressed else "The file is an empty gzip archive.")
+    if encoding:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise IngestFileError(f"Unknown encoding {encoding!r}.") from None
+    else:
+        encoding = _detect_encoding(sample)
+    complete = len(sample) < SAMPLE_BYTES
+    errors = _FALLBACK_ERRORS if encoding in ("utf-8", "utf-8-sig", "cp1252") else "replace"
+    sample_text = codecs.getincrementaldecoder(encoding)(errors=errors).decode(sample, final=complete)
+    _check_looks_like_text(sample_text)
+    _fallbacks.count = 0
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Prefixed(sample, source), buffer_size=SAMPLE_BYTES),
+        encoding=encoding,
+        errors=errors,
+        newline="",
+    )
+    return TextSource(text, encoding, compressed, sample_text.lstrip("\ufeff"), complete, raw)
+
+
+def delimiter_from_name(name: str) -> str:
+    """`,` `;` `|` or a tab, also given as comma, semicolon, tab (or `\\t`), pipe. IngestFileError otherwise."""
+    value = _DELIMITER_NAMES.get(name.strip().lower(), name)
+    if value not in DELIMITERS:
+        raise IngestFileError(f"Unknown delimiter {name!r}: use comma, semicolon, tab or pipe.")
+    return value
+
+
+def sniff_delimiter(sample: str, *, complete: bool) -> str:
+    """The delimiter that splits the header into the most columns while splitting the next rows alike.
+
+    Reads at most the first 50 records of the sample (the last one is dropped unless the sample is the whole file,
+    as it may be cut). A file whose header has one column (titles only) is read as comma-separated.
+    """
+    best, best_score = ",", (0.0, 1)
+    for delimiter in DELIMITERS:
+        records = []
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        try:
+            for record in reader:
+                if any(cell.strip() for cell in record):
+                    records.append(len(record))
+                if len(records) > 50:
+                    break
+        except csv.Error:
+            continue
+        if not complete and len(records) > 1:
+            records.pop()
+        if not records or records[0] < 2:
+            continue
+        width = records[0]
+        rest = records[1:]
+        consistent = sum(1 for n in rest if n == width) / len(rest) if rest else 1.0
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+class RecordTooLargeError(Exception):
+    """A record longer than the bound; its lines were skipped."""
+
+    def __init__(self, first_line: int, last_line: int, chars: int, *, unterminated: bool) -> None:
+        super().__init__(f"lines {first_line}-{last_line}")
+        self.first_line = first_line
+        self.last_line = last_line
+        self.chars = chars
+        self.unterminated = unterminated
+
+
+_LINE_ENDS = ("\n", "\r")
+
+
+class BoundedLines:
+    """The physical lines of a text stream, for csv.reader, never holding more than one bounded record.
+
+    `start_record()` marks where the reader starts a record. A record that would exceed `max_record_chars` is
+    skipped to its end (tracking quotes, as RFC 4180 quoting decides where a record ends) and reported by raising
+    RecordTooLargeError from __next__, which csv.reader passes on; the reader starts afresh on the next call.
+    """
+
+    def __init__(self, text: IO[str], *, max_record_chars: int) -> None:
+        self._text = text
+        self._max = max_record_chars
+        self.line = 0  # physical lines consumed
+        self._record_chars = 0
+        self._quoted = False
+        self._record_first_line = 1
+
+    def start_record(self) -> int:
+        """Called before each record; returns the line it starts on."""
+        self._record_chars = 0
+        self._quoted = False
+        self._record_first_line = self.line + 1
+        return self._record_first_line
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        room = self._max - self._record_chars
+        piece = self._text.readline(room + 1) if room >= 0 else self._text.readline(SKIP_CHUNK_CHARS)
+        if not piece:
+            raise StopIteration
+        if len(piece) > room:
+            self._skip_record(piece)
+        self.line += 1
+        self._record_chars += len(piece)
+        if piece.count('"') % 2:
+            self._quoted = not self._quoted
+        return piece
+
+    def _skip_record(self, piece: str) -> None:
+        """Read on to the end of the current record (quotes balanced at a line end), then raise."""
+        chars = self._record_chars
+        while piece:
+            chars += len(piece)
+            if piece.count('"') % 2:
+                self._quoted = not self._quoted
+            if piece.endswith(_LINE_ENDS):
+                self.line += 1
+                if not self._quoted:
+                    break
+                piece = self._text.readline(SKIP_CHUNK_CHARS)
+            else:
+                piece = self._text.readline(SKIP_CHUNK_CHARS)
+                if not piece:
+                    self.line += 1  # the file's last line, without a line end
+        first, unterminated = self._record_first_line, self._quoted
+        self.start_record()
+        raise RecordTooLargeError(first, self.line, chars, unterminated=unterminated)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One CSV record: the line it starts on, and its fields."""
+
+    line: int
+    fields: list[str]
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record that could not be read: where, and why (a stable code and a sentence)."""
+
+    line: int
+    code: str
+    reason: str
+
+
+class CsvTable:
+    """A CSV file read record by record: its delimiter and header (read by `open`), then `records()`."""
+
+    def __init__(
+        self, source: TextSource, delimiter: str, header: list[str], lines: BoundedLines, reader: Any, max_chars: int
+    ) -> None:
+        self.source = source
+        self.delimiter = delimiter
+        self.header = header
+        self._lines = lines
+        self._reader = reader
+        self._max_chars = max_chars
+
+    @classmethod
+    def open(
+        cls, source: TextSource, *, delimiter: str | None = None, max_record_chars: int = DEFAULT_MAX_RECORD_CHARS
+    ) -> CsvTable:
+        """Read up to the header. EmptyFileError when the file holds no header (blank lines only),
+        IngestFileError when the first row is not a readable CSV header or `delimiter` is not one of DELIMITERS."""
+        first_line = source.sample.split("\n", 1)[0].strip()
+        sep_line = first_line.lower().startswith("sep=") and len(first_line) == 5
+        if sep_line and delimiter is None:
+            delimiter = first_line[4]  # Excel's "sep=;" hint line
+        chosen = (
+            delimiter_from_name(delimiter)
+            if delimiter
+            else sniff_delimiter(source.sample, complete=source.sample_complete)
+        )
+        csv.field_size_limit(max(csv.field_size_limit(), max_record_chars + 1))
+        lines = BoundedLines(source.text, max_record_chars=max_record_chars)
+        reader = csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True)
+        if sep_line:
+            lines.start_record()
+            next(reader, None)
+        while True:
+            start = lines.start_record()
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise EmptyFileError("The file holds no header row and no data, only blank lines.") from None
+            except RecordTooLargeError:
+                raise IngestFileError(
+                    f"The first row (line {start} on) is longer than {max_record_chars:,} characters: "
+                    "it is not a CSV header."
+                ) from None
+            except csv.Error as error:
+                raise IngestFileError(f"The header row (line {start}) cannot be read as CSV: {error}.") from None
+            if any(cell.strip() for cell in header):
+                break
+        header = [cell.strip().lstrip("\ufeff").strip() for cell in header]
+        return cls(source, chosen, header, lines, reader, max_record_chars)
+
+    @property
+    def lines_read(self) -> int:
+        return self._lines.line
+
+    def records(self) -> Iterator[Record | BadRecord]:
+        """Every data record after the header, or a BadRecord where one could not be read; blank rows skipped.
+
+        A row with more fields than the header is bad unless the extra ones are empty (trailing delimiters); a row
+        with fewer has its missing fields empty.
+        """
+        width = len(self.header)
+        lines, reader = self._lines, self._reader
+        while True:
+            start = lines.start_record()
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except RecordTooLargeError as error:
+                reason = (
+                    f"a quoted field opened on line {error.first_line} is never closed; "
+                    f"lines {error.first_line} to {error.last_line} were skipped"
+                    if error.unterminated
+                    else f"the row is longer than {self._max_chars:,} characters ({error.chars:,}); it was skipped"
+                )
+                yield BadRecord(error.first_line, "record_too_large", reason)
+                continue
+            except csv.Error as error:
+                yield BadRecord(start, "malformed_csv", f"the row cannot be read as CSV: {error}")
+                continue
+            if len(fields) > width:
+                if any(cell.strip() for cell in fields[width:]):
+                    yield BadRecord(
+                        start,
+                        "too_many_fields",
+                        f"the row has {len(fields)} fields but the header has {width}: a value holding the "
+                        "delimiter needs quotes",
+                    )
+                    continue
+                del fields[width:]
+            if any(cell.strip() for cell in fields):
+                yield Record(start, fields)

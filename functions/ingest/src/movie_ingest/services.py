@@ -1,0 +1,338 @@
+"""Ingest use cases (IngestFunction, `marquee ingest`, the drop folder, the admin upload): read, validate, load.
+
+A job reads its file once, start to end, in constant memory: records are checked by the shared movie rules
+(movie_common.movie_rules) as they stream by; valid rows are COPYed into a staging table in batches (each batch also
+updates the job's progress); bad rows are spooled to a temporary file. Then the staged rows are merged into the
+catalogue in one transaction (movie_common.db.movies.merge_staged), and the reported rows are stored with the job.
+A job that fails, whatever the reason, changes nothing in the catalogue; it records why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import heapq
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from movie_common import movie_rules
+from movie_common.database import Connection
+from movie_common.db import ingest_jobs as jobs
+from movie_common.db import movies
+from movie_common.db.ingest_jobs import Counts, IngestJob, RowError
+from movie_common.errors import (
+    DatabaseUnavailableError,
+    EmptyFileError,
+    IngestFileError,
+    MarqueeError,
+    TooManyBadRowsError,
+)
+from movie_ingest import columns, reading
+from movie_ingest.settings import IngestSettings, get_ingest_settings
+
+MODES = jobs.MODES
+REPORT_COLUMNS = ("line", "column", "value", "reason", "code")
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read a file when detection is not wanted: a delimiter (`,` `;` `tab` `|`) and a Python codec name."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+
+
+class _Spool:
+    """Reported rows kept in a temporary file (constant memory), in the order they were added, up to `cap`."""
+
+    def __init__(self, cap: int) -> None:
+        self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 - closed
+        self._writer = csv.writer(self._file)
+        self._cap = cap
+        self.count = 0  # every row added
+        self.kept = 0  # rows written (at most cap)
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        if self.kept < self._cap:
+            value = None if error.value is None else error.value[: jobs.MAX_VALUE_CHARS]
+            self._writer.writerow(
+                (
+                    "" if error.line is None else error.line,
+                    error.column or "",
+                    value or "",
+                    error.reason,
+                    error.code,
+                    "" if value is None else "1",
+                )
+            )
+            self.kept += 1
+
+    def __iter__(self) -> Iterator[RowError]:
+        self._file.flush()
+        self._file.seek(0)
+        for line, column, value, reason, code, has_value in csv.reader(self._file):
+            yield RowError(int(line) if line else None, column or None, value if has_value else None, reason, code)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass
+class _Progress:
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+
+    def counts(self) -> Counts:
+        return Counts(rows=self.rows, valid=self.valid, invalid=self.invalid)
+
+
+def _check_share(progress: _Progress, *, mode: str, settings: IngestSettings) -> None:
+    if progress.rows == 0:
+        raise EmptyFileError("The file has a header row but no data rows; nothing was changed.")
+    if mode != "replace":
+        return
+    if progress.valid == 0:
+        raise TooManyBadRowsError(
+            f"None of the {progress.rows:,} rows is valid: the catalogue was not replaced; nothing was changed."
+        )
+    share = progress.invalid / progress.rows
+    if share > settings.max_bad_row_share:
+        raise TooManyBadRowsError(
+            f"{progress.invalid:,} of {progress.rows:,} rows ({share:.1%}) are bad; replace mode accepts at most "
+            f"{settings.max_bad_row_share:.0%}. Fix the rows listed in the report and upload again; "
+            "nothing was changed."
+        )
+
+
+def _read_into_staging(
+    conn: Connection,
+    job: IngestJob,
+    stream: Any,
+    *,
+    options: FileOptions,
+    settings: IngestSettings,
+    spool: _Spool,
+    progress: _Progress,
+    warnings: list[str],
+) -> tuple[columns.ColumnMap, reading.TextSource]:
+    """Read the file into movie_staging; bad records and rows go to the spool. Raises IngestFileError subclasses."""
+    source = reading.open_text(stream, encoding=options.encoding)
+    table = reading.CsvTable.open(source, delimiter=options.delimiter, max_record_chars=settings.max_record_chars)
+    mapping = columns.map_columns(table.header)
+    jobs.record_format(
+        conn,
+        job_id=job.id,
+        encoding=source.encoding_label,
+        delimiter=reading.DELIMITERS[table.delimiter],
+        columns={field: list(names) for field, names in mapping.names.items()},
+        unknown_columns=list(mapping.unknown),
+    )
+    movies.create_staging(conn)
+    batch: list[movie_rules.MovieRow] = []
+    title_column = mapping.column_of("title")
+    try:
+        for record in table.records():
+            progress.rows += 1
+            if isinstance(record, reading.BadRecord):
+                progress.invalid += 1
+                spool.add(RowError(record.line, None, None, record.reason, record.code))
+            else:
+                check = movie_rules.check_movie(mapping.values(record.fields), source="csv", line=record.line)
+                if check.movie is None:
+                    progress.invalid += 1
+                    for error in check.errors:
+                        column = title_column if error.field == "title" else mapping.column_of(error.field)
+                        spool.add(RowError(record.line, column, error.value, error.message, error.code))
+                else:
+                    progress.valid += 1
+                    batch.append(check.movie)
+            if len(batch) >= settings.batch_rows or (progress.rows % settings.batch_rows == 0):
+                if batch:
+                    movies.stage_movies(conn, batch)
+                    batch.clear()
+                jobs.record_progress(conn, job_id=job.id, counts=progress.counts(), bytes_read=source.bytes_read)
+    except (OSError, EOFError, zlib.error) as error:
+        # Raised by gzip (or the stream) while reading: the file is damaged past the part already read.
+        raise IngestFileError(
+            f"The file could not be read past line {table.lines_read:,}: {error}. Nothing was changed."
+        ) from None
+    if batch:
+        movies.stage_movies(conn, batch)
+    if source.fallback_bytes:
+        warnings.append(
+            f"{source.fallback_bytes:,} bytes were not valid UTF-8 and were read as Windows-1252 "
+            "(a file saved from two encodings); check accented letters in the rows they are in"
+        )
+    return mapping, source
+
+
+def run_job(
+    conn: Connection,
+    job: IngestJob,
+    stream: Any,
+    *,
+    options: FileOptions | None = None,
+    settings: IngestSettings | None = None,
+) -> IngestJob:
+    """Run one job on `stream` (any object with `.read(n)` returning bytes) and return it finished.
+
+    The job's mode decides the load: `upsert` merges the valid rows into the catalogue, `replace` makes them the
+    whole catalogue (rows from TMDB stay unless the job says otherwise; refused above the bad-row share), and
+    `validate` writes nothing but reports what an upsert would do. File-level problems (empty, not text, no title
+    column, too many bad rows in replace mode, a busy catalogue) end the job as `failed` with a problem code and
+    detail, and change nothing. DatabaseUnavailableError propagates when even the failure cannot be recorded.
+    """
+    options = options or FileOptions()
+    settings = settings or get_ingest_settings()
+    jobs.start_job(conn, job_id=job.id)
+    spool = _Spool(settings.max_reported_errors)
+    notices = _Spool(settings.max_reported_errors)
+    progress = _Progress()
+    warnings: list[str] = []
+    result = movies.UpsertResult()
+    failure: MarqueeError | None = None
+    bytes_read = 0
+    conn.execute("SET statement_timeout = 0")  # bulk work: never under the request-path timeout
+    try:
+        try:
+            mapping, source = _read_into_staging(
+                conn,
+                job,
+                stream,
+                options=options,
+                settings=settings,
+                spool=spool,
+                progress=progress,
+                warnings=warnings,
+            )
+            bytes_read = source.bytes_read
+            _check_share(progress, mode=job.mode, settings=settings)
+            jobs.mark_loading(conn, job_id=job.id, counts=progress.counts(), bytes_read=bytes_read)
+            result = movies.merge_staged(
+                conn,
+                replace=job.mode == "replace",
+                keep_tmdb=job.keep_tmdb,
+                dry_run=job.mode == "validate",
+                lock_timeout_ms=settings.lock_timeout_ms,
+                attempts=settings.lock_attempts,
+            )
+            title_column = mapping.column_of("title")
+            for notice in movies.iter_notices(conn):
+                notices.add(RowError(notice.line, title_column, notice.title, notice.reason, notice.code))
+        except MarqueeError as error:
+            if isinstance(error, DatabaseUnavailableError):
+                raise
+            failure = error
+        counts = Counts(
+            rows=progress.rows,
+            valid=progress.valid - result.refused,
+            invalid=progress.invalid + result.refused,
+            duplicates=result.merged,
+            inserted=result.inserted,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            deleted=result.deleted,
+        )
+        reported = spool.count + notices.count
+        if spool.kept + notices.kept < reported:
+            warnings.append(
+                f"{reported:,} rows were reported; the report keeps the first {settings.max_reported_errors:,} "
+                "of each kind"
+            )
+        stored = jobs.add_errors(
+            conn,
+            job_id=job.id,
+            errors=heapq.merge(spool, notices, key=lambda e: e.line or 0),
+        )
+        jobs.finish_job(
+            conn,
+            job_id=job.id,
+            counts=counts,
+            error_count=stored,
+            warnings=warnings,
+            error_code=failure.code if failure else None,
+            error_detail=failure.detail if failure else None,
+        )
+    except Exception as error:
+        _record_crash(conn, job, error)
+        raise
+    finally:
+        spool.close()
+        notices.close()
+        _cleanup(conn)
+    finished = jobs.get_job(conn, job_id=job.id)
+    if finished is None:  # the row was there a moment ago; only a concurrent delete could do this
+        raise DatabaseUnavailableError("The ingest job vanished while it ran.")
+    return finished
+
+
+def _cleanup(conn: Connection) -> None:
+    if conn.closed or conn.broken:
+        return
+    try:
+        movies.drop_staging(conn)
+        conn.execute("RESET statement_timeout")
+    except MarqueeError:
+        pass
+
+
+def _record_crash(conn: Connection, job: IngestJob, error: Exception) -> None:
+    """Mark a job failed after an unexpected error, if the database still answers (the error is re-raised)."""
+    if isinstance(error, DatabaseUnavailableError) or conn.closed or conn.broken:
+        return
+    with contextlib.suppress(Exception):  # the original error is what matters; the caller re-raises it
+        jobs.finish_job(
+            conn,
+            job_id=job.id,
+            counts=Counts(),
+            error_count=0,
+            warnings=[],
+            error_code="internal_error",
+            error_detail="The job stopped on an unexpected error (see the function's log); nothing was changed.",
+        )
+
+
+def ingest_path(
+    conn: Connection,
+    path: Path,
+    *,
+    mode: str = "upsert",
+    origin: str = "cli",
+    keep_tmdb: bool = True,
+    options: FileOptions | None = None,
+    requested_by: str | None = None,
+    settings: IngestSettings | None = None,
+) -> IngestJob:
+    """Create a job for a local file and run it (`marquee ingest`, the bundled catalogue, tests)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    job = jobs.create_job(
+        conn,
+        mode=mode,
+        origin=origin,
+        keep_tmdb=keep_tmdb,
+        file_name=path.name,
+        size_bytes=path.stat().st_size,
+        requested_by=requested_by,
+    )
+    with path.open("rb") as stream:
+        return run_job(conn, job, stream, options=options, settings=settings)
+
+
+def write_report(conn: Connection, *, job_id: int, out: IO[str]) -> int:
+    """Write the job's reported rows as CSV (line, column, value, reason, code) to `out`; returns rows written."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    n = 0
+    for error in jobs.iter_job_errors(conn, job_id=job_id):
+        n += 1
+        writer.writerow(
+            ("" if error.line is None else error.line, error.column or "", error.value or "", error.reason, error.code)
+        )
+    return n

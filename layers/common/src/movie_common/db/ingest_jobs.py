@@ -1,0 +1,456 @@
+"""SQL for CSV ingest jobs (`ingest_jobs`, `ingest_job_errors`; migration 0008): create, claim, progress, read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
+
+STATUSES = ("queued", "validating", "loading", "done", "failed")
+MODES = ("upsert", "replace", "validate")
+ORIGINS = ("s3", "upload", "drop_folder", "cli", "catalogue")
+IN_PROGRESS = ("queued", "validating", "loading")
+MAX_VALUE_CHARS = 200  # reported values are cut to this: a 20 MB field is not copied into the report
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One reported row problem: where it starts in the file, the file's column name, the value, and why."""
+
+    line: int | None
+    column: str | None
+    value: str | None
+    reason: str
+    code: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason, "code": self.code}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A job's row counts: rows = valid + invalid; valid = inserted + updated + unchanged + duplicates."""
+
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+@dataclass(frozen=True)
+class IngestJob:
+    """A row of ingest_jobs; `errors` holds the first reported rows when read with get_job(errors_limit=...)."""
+
+    id: int
+    status: str
+    mode: str
+    keep_tmdb: bool
+    origin: str
+    file_name: str | None
+    bucket: str | None
+    object_key: str | None
+    object_version: str | None
+    size_bytes: int | None
+    bytes_read: int
+    encoding: str | None
+    delimiter: str | None
+    columns: dict[str, list[str]]
+    unknown_columns: list[str]
+    warnings: list[str]
+    counts: Counts
+    error_count: int
+    error_code: str | None
+    error_detail: str | None
+    report_key: str | None
+    requested_by: str | None
+    attempts: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    loading_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    updated_at: dt.datetime
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The job as JSON-ready data: what `marquee ingest` prints and the admin routes return."""
+
+        def seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
+            return None if start is None or end is None else round((end - start).total_seconds(), 3)
+
+        c = self.counts
+        return {
+            "id": self.id,
+            "status": self.status,
+            "mode": self.mode,
+            "keep_tmdb": self.keep_tmdb,
+            "origin": self.origin,
+            "file_name": self.file_name,
+            "bucket": self.bucket,
+            "key": self.object_key,
+            "version": self.object_version,
+            "size_bytes": self.size_bytes,
+            "bytes_read": self.bytes_read,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "columns": self.columns,
+            "unknown_columns": self.unknown_columns,
+            "warnings": self.warnings,
+            "rows": c.rows,
+            "valid": c.valid,
+            "invalid": c.invalid,
+            "duplicates": c.duplicates,
+            "inserted": c.inserted,
+            "updated": c.updated,
+            "unchanged": c.unchanged,
+            "deleted": c.deleted,
+            "error_count": self.error_count,
+            "error": None if self.error_code is None else {"code": self.error_code, "detail": self.error_detail},
+            "report_key": self.report_key,
+            "requested_by": self.requested_by,
+            "created_at": self.created_at.isoformat(),
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "timings": {
+                "queued_seconds": seconds(self.created_at, self.started_at),
+                "reading_seconds": seconds(self.started_at, self.loading_at or self.finished_at),
+                "loading_seconds": seconds(self.loading_at, self.finished_at),
+                "total_seconds": seconds(self.started_at, self.finished_at),
+            },
+            "errors": [error.as_dict() for error in self.errors],
+        }
+
+
+def _job(row: Any) -> IngestJob:
+    return IngestJob(
+        id=row["id"],
+        status=row["status"],
+        mode=row["mode"],
+        keep_tmdb=row["keep_tmdb"],
+        origin=row["origin"],
+        file_name=row["file_name"],
+        bucket=row["bucket"],
+        object_key=row["object_key"],
+        object_version=row["object_version"],
+        size_bytes=row["size_bytes"],
+        bytes_read=row["bytes_read"],
+        encoding=row["encoding"],
+        delimiter=row["delimiter"],
+        columns=dict(row["columns"] or {}),
+        unknown_columns=list(row["unknown_columns"]),
+        warnings=list(row["warnings"]),
+        counts=Counts(
+            rows=row["rows"],
+            valid=row["valid"],
+            invalid=row["invalid"],
+            duplicates=row["duplicates"],
+            inserted=row["inserted"],
+            updated=row["updated"],
+            unchanged=row["unchanged"],
+            deleted=row["deleted"],
+        ),
+        error_count=row["error_count"],
+        error_code=row["error_code"],
+        error_detail=row["error_detail"],
+        report_key=row["report_key"],
+        requested_by=row["requested_by"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        loading_at=row["loading_at"],
+        finished_at=row["finished_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def create_job(
+    conn: Connection,
+    *,
+    mode: str,
+    origin: str,
+    keep_tmdb: bool = True,
+    file_name: str | None = None,
+    bucket: str | None = None,
+    object_key: str | None = None,
+    object_version: str | None = None,
+    size_bytes: int | None = None,
+    requested_by: str | None = None,
+) -> IngestJob:
+    """A new queued job. For an S3 object, see claim_object_job instead (it makes delivery idempotent)."""
+    row = fetch_required(
+        conn,
+        """INSERT INTO ingest_jobs (mode, origin, keep_tmdb, file_name, bucket, object_key, object_version,
+                                    size_bytes, requested_by)
+           VALUES (%(mode)s, %(origin)s, %(keep_tmdb)s, %(file_name)s, %(bucket)s, %(object_key)s,
+                   %(object_version)s, %(size_bytes)s, %(requested_by)s)
+           RETURNING *""",
+        {
+            "mode": mode,
+            "origin": origin,
+            "keep_tmdb": keep_tmdb,
+            "file_name": file_name,
+            "bucket": bucket,
+            "object_key": object_key,
+            "object_version": object_version,
+            "size_bytes": size_bytes,
+            "requested_by": requested_by,
+        },
+    )
+    return _job(row)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of claim_object_job: the job, and whether this caller should run it now."""
+
+    job: IngestJob
+    run: bool
+
+
+def claim_object_job(
+    conn: Connection,
+    *,
+    bucket: str,
+    object_key: str,
+    object_version: str,
+    mode: str,
+    origin: str,
+    keep_tmdb: bool = True,
+    file_name: str | None = None,
+    size_bytes: int | None = None,
+    requested_by: str | None = None,
+    stale_after_s: int = 960,
+) -> Claim:
+    """Find or create the job of one S3 object version, and say whether to run it.
+
+    The first delivery creates the job (or takes over the queued job a presigned upload made for that key) and
+    runs it. Later deliveries of the same (bucket, key, version) do not run it, unless the job was left in
+    progress for longer than `stale_after_s` (its function timed out or crashed): then it is run again.
+    """
+    with translate_errors(), conn.transaction():
+        row = fetch_one(
+            conn,
+            """SELECT * FROM ingest_jobs
+               WHERE bucket = %s AND object_key = %s AND object_version = %s FOR UPDATE""",
+            (bucket, object_key, object_version),
+        )
+        if row is None:
+            row = fetch_one(
+                conn,
+                """UPDATE ingest_jobs SET object_version = %(version)s, size_bytes = %(size)s, updated_at = now()
+                   WHERE id = (SELECT id FROM ingest_jobs
+                               WHERE bucket = %(bucket)s AND object_key = %(key)s AND object_version IS NULL
+                                 AND status = 'queued'
+                               ORDER BY id DESC LIMIT 1 FOR UPDATE SKIP LOCKED)
+                   RETURNING *""",
+                {"version": object_version, "size": size_bytes, "bucket": bucket, "key": object_key},
+            )
+        if row is None:
+            row = fetch_one(
+                conn,
+                """INSERT INTO ingest_jobs (mode, origin, keep_tmdb, file_name, bucket, object_key, object_version,
+                                            size_bytes, requested_by)
+                   VALUES (%(mode)s, %(origin)s, %(keep_tmdb)s, %(file_name)s, %(bucket)s, %(key)s, %(version)s,
+                           %(size)s, %(requested_by)s)
+                   ON CONFLICT ON CONSTRAINT ingest_jobs_object_key DO NOTHING
+                   RETURNING *""",
+                {
+                    "mode": mode,
+                    "origin": origin,
+                    "keep_tmdb": keep_tmdb,
+                    "file_name": file_name,
+                    "bucket": bucket,
+                    "key": object_key,
+                    "version": object_version,
+                    "size": size_bytes,
+                    "requested_by": requested_by,
+                },
+            )
+            if row is None:  # a concurrent delivery created it first
+                existing = fetch_required(
+                    conn,
+                    "SELECT * FROM ingest_jobs WHERE bucket = %s AND object_key = %s AND object_version = %s",
+                    (bucket, object_key, object_version),
+                )
+                return Claim(_job(existing), run=False)
+            return Claim(_job(row), run=True)
+        job = _job(row)
+        if job.status == "queued" and job.attempts == 0:
+            return Claim(job, run=True)
+        stale = fetch_required(
+            conn, "SELECT now() - %s > make_interval(secs => %s) AS stale", (job.updated_at, stale_after_s)
+        )["stale"]
+        return Claim(job, run=job.status in IN_PROGRESS and bool(stale))
+
+
+def start_job(conn: Connection, *, job_id: int) -> None:
+    """validating: the file is being read; its earlier attempt's errors (if any) are forgotten."""
+    with translate_errors():
+        conn.execute("DELETE FROM ingest_job_errors WHERE job_id = %s", (job_id,))
+        conn.execute(
+            """UPDATE ingest_jobs SET status = 'validating', started_at = now(), loading_at = NULL,
+                      finished_at = NULL, attempts = attempts + 1, error_code = NULL, error_detail = NULL,
+                      error_count = 0, rows = 0, valid = 0, invalid = 0, duplicates = 0, inserted = 0,
+                      updated = 0, unchanged = 0, deleted = 0, bytes_read = 0, updated_at = now()
+               WHERE id = %s""",
+            (job_id,),
+        )
+
+
+def record_format(
+    conn: Connection,
+    *,
+    job_id: int,
+    encoding: str,
+    delimiter: str,
+    columns: dict[str, list[str]],
+    unknown_columns: list[str],
+) -> None:
+    with translate_errors():
+        conn.execute(
+            """UPDATE ingest_jobs SET encoding = %s, delimiter = %s, columns = %s, unknown_columns = %s,
+                      updated_at = now()
+               WHERE id = %s""",
+            (encoding, delimiter, Jsonb(columns), unknown_columns, job_id),
+        )
+
+
+def record_progress(conn: Connection, *, job_id: int, counts: Counts, bytes_read: int) -> None:
+    """Rows read so far (also the heartbeat that tells a running job from an abandoned one)."""
+    with translate_errors():
+        conn.execute(
+            """UPDATE ingest_jobs SET rows = %s, valid = %s, invalid = %s, bytes_read = %s, updated_at = now()
+               WHERE id = %s""",
+            (counts.rows, counts.valid, counts.invalid, bytes_read, job_id),
+        )
+
+
+def mark_loading(conn: Connection, *, job_id: int, counts: Counts, bytes_read: int) -> None:
+    with translate_errors():
+        conn.execute(
+            """UPDATE ingest_jobs SET status = 'loading', loading_at = now(), rows = %s, valid = %s, invalid = %s,
+                      bytes_read = %s, updated_at = now()
+               WHERE id = %s""",
+            (counts.rows, counts.valid, counts.invalid, bytes_read, job_id),
+        )
+
+
+def finish_job(
+    conn: Connection,
+    *,
+    job_id: int,
+    counts: Counts,
+    error_count: int,
+    warnings: list[str],
+    error_code: str | None = None,
+    error_detail: str | None = None,
+) -> None:
+    """done (no error_code) or failed (with the problem code and detail that say why)."""
+    with translate_errors():
+        conn.execute(
+            """UPDATE ingest_jobs SET status = %(status)s, finished_at = now(), updated_at = now(),
+                      rows = %(rows)s, valid = %(valid)s, invalid = %(invalid)s, duplicates = %(duplicates)s,
+                      inserted = %(inserted)s, updated = %(updated)s, unchanged = %(unchanged)s,
+                      deleted = %(deleted)s, error_count = %(error_count)s, warnings = %(warnings)s,
+                      error_code = %(error_code)s, error_detail = %(error_detail)s
+               WHERE id = %(id)s""",
+            {
+                "status": "failed" if error_code else "done",
+                "rows": counts.rows,
+                "valid": counts.valid,
+                "invalid": counts.invalid,
+                "duplicates": counts.duplicates,
+                "inserted": counts.inserted,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "deleted": counts.deleted,
+                "error_count": error_count,
+                "warnings": warnings,
+                "error_code": error_code,
+                "error_detail": error_detail,
+                "id": job_id,
+            },
+        )
+
+
+def set_report_key(conn: Connection, *, job_id: int, report_key: str) -> None:
+    with translate_errors():
+        conn.execute("UPDATE ingest_jobs SET report_key = %s WHERE id = %s", (report_key, job_id))
+
+
+def add_errors(conn: Connection, *, job_id: int, errors: Iterable[RowError], first_seq: int = 1) -> int:
+    """COPY reported rows into ingest_job_errors (values cut to MAX_VALUE_CHARS); returns how many."""
+    n = 0
+    with (
+        translate_errors(),
+        conn.cursor().copy(
+            "COPY ingest_job_errors (job_id, seq, line, column_name, value, reason, code) FROM STDIN"
+        ) as copy,
+    ):
+        for n, error in enumerate(errors, 1):
+            value = error.value if error.value is None else error.value[:MAX_VALUE_CHARS]
+            copy.write_row((job_id, first_seq + n - 1, error.line, error.column, value, error.reason, error.code))
+    return n
+
+
+def get_job(conn: Connection, *, job_id: int, errors_limit: int = 0) -> IngestJob | None:
+    """One job, with its first `errors_limit` reported rows (in line order)."""
+    row = fetch_one(conn, "SELECT * FROM ingest_jobs WHERE id = %s", (job_id,))
+    if row is None:
+        return None
+    job = _job(row)
+    if errors_limit > 0:
+        job.errors.extend(job_errors(conn, job_id=job_id, limit=errors_limit, offset=0))
+    return job
+
+
+def list_jobs(conn: Connection, *, limit: int, offset: int = 0) -> tuple[list[IngestJob], int]:
+    """Jobs newest first, and how many there are in all."""
+    rows = fetch_all(
+        conn,
+        "SELECT *, count(*) OVER () AS total FROM ingest_jobs ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+        (limit, offset),
+    )
+    if rows:
+        return [_job(row) for row in rows], int(rows[0]["total"])
+    total = fetch_required(conn, "SELECT count(*) AS n FROM ingest_jobs")["n"]
+    return [], int(total)
+
+
+def job_errors(conn: Connection, *, job_id: int, limit: int, offset: int = 0) -> list[RowError]:
+    rows = fetch_all(
+        conn,
+        """SELECT line, column_name, value, reason, code FROM ingest_job_errors
+           WHERE job_id = %s ORDER BY seq LIMIT %s OFFSET %s""",
+        (job_id, limit, offset),
+    )
+    return [RowError(r["line"], r["column_name"], r["value"], r["reason"], r["code"]) for r in rows]
+
+
+def iter_job_errors(conn: Connection, *, job_id: int, batch_size: int = 5000) -> Iterator[RowError]:
+    """Every reported row of a job in order, fetched batch_size at a time (for the error report)."""
+    last = 0
+    while True:
+        rows = fetch_all(
+            conn,
+            """SELECT seq, line, column_name, value, reason, code FROM ingest_job_errors
+               WHERE job_id = %s AND seq > %s ORDER BY seq LIMIT %s""",
+            (job_id, last, batch_size),
+        )
+        for r in rows:
+            yield RowError(r["line"], r["column_name"], r["value"], r["reason"], r["code"])
+        if len(rows) < batch_size:
+            return
+        last = rows[-1]["seq"]
