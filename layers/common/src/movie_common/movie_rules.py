@@ -398,8 +398,8 @@ def parse_imdb_id(value: object) -> str | None:
 
 
 _DURATION_PARTS = re.compile(
-    r"^(?:(?P<hours>\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hour|hours)\b\.?)?\s*"
-    r"(?:(?P<minutes>\d+(?:\.\d+)?)\s*(?:m|min|mins|minute|minutes|mn)?\.?)?$",
+    r"^(?:(?P<hours>\d+(?:\.\d+)?)\s*(?:hours|hour|hrs|hr|h)\.?)?\s*"
+    r"(?:(?P<minutes>\d+(?:\.\d+)?)\s*(?:minutes|minute|mins|min|mn|m)?\.?)?$",
     re.IGNORECASE,
 )
 _ISO_DURATION = re.compile(r"^PT(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?$", re.IGNORECASE)
@@ -633,8 +633,9 @@ _PARSERS: dict[str, Callable[[object], object]] = {
 def check_movie(values: Mapping[str, object], *, source: str = "csv", line: int | None = None) -> MovieCheck:
     """Validate one movie given as {field: value} (fields from FIELDS; a missing field has no value).
 
-    Every field is checked, so one call reports every violation of the row. A year in brackets at the end of the
-    title is taken as the year when none is given (and dropped from the title when it repeats the year); a year
+    Every field is checked, so one call reports every violation of the row. When neither a year nor a release date
+    is given, a year in brackets ending the title (`Toy Story (1995)`, as MovieLens writes titles) is the year and
+    leaves the title; with a year given the title is kept whole (some real titles end in a bracketed year). A year
     missing beside a release date is taken from the date. Returns MovieCheck(movie, errors): `movie` is None
     whenever `errors` is not empty.
     """
@@ -664,9 +665,8 @@ def check_movie(values: Mapping[str, object], *, source: str = "csv", line: int 
     imdb_id = get("imdb_id", parse_imdb_id, None)
     if errors:
         return MovieCheck(None, errors)
-    bare_title, title_year = split_title_year(title)
-    if title_year is not None and (year is None or year == title_year):
-        title, year = bare_title, title_year
+    if year is None and release_date is None:
+        title, year = split_title_year(title)
     if year is None and release_date is not None:
         year = release_date.year
     movie = MovieRow(

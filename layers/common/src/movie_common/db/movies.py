@@ -597,7 +597,7 @@ def _merge_duplicates(conn: Connection) -> int:
         conn.execute(
             """INSERT INTO movie_notices (line, code, reason, title, other_line)
                SELECT b.line, 'duplicate_row',
-                      format('same title and year as line %%s; merged into it', d.kept_line), b.title, d.kept_line
+                      format('same title and year as line %s; merged into it', d.kept_line), b.title, d.kept_line
                FROM movie_duplicates d JOIN movie_batch b ON b.line = ANY(d.lines) AND b.line <> d.kept_line"""
         )
         conn.execute(
@@ -635,7 +635,7 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     conn.execute(
         """INSERT INTO movie_notices (line, code, reason, title, movie_id)
            SELECT x.line, 'title_year_taken',
-                  format('movie %%s already has this title and year; this row matched movie %%s by its %%s',
+                  format('movie %s already has this title and year; this row matched movie %s by its %s',
                          x.owner, x.movie_id, CASE WHEN x.by_tmdb IS NOT NULL THEN 'TMDB id' ELSE 'IMDb id' END),
                   x.title, x.owner
            FROM (SELECT y.*,
@@ -648,9 +648,9 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
            UNION ALL
            SELECT x.line, 'identity_conflict',
                   CASE WHEN x.tmdb_id IS NOT NULL AND m.tmdb_id IS NOT NULL AND m.tmdb_id <> x.tmdb_id
-                       THEN format('movie %%s has this title and year but TMDB id %%s, not %%s', m.id, m.tmdb_id,
+                       THEN format('movie %s has this title and year but TMDB id %s, not %s', m.id, m.tmdb_id,
                                    x.tmdb_id)
-                       ELSE format('movie %%s has this title and year but IMDb id %%s, not %%s', m.id, m.imdb_id,
+                       ELSE format('movie %s has this title and year but IMDb id %s, not %s', m.id, m.imdb_id,
                                    x.imdb_id) END,
                   x.title, m.id
            FROM movie_match x JOIN movies m ON m.id = x.by_title
@@ -662,7 +662,7 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     conn.execute(
         """INSERT INTO movie_notices (line, code, reason, title, other_line, movie_id)
            SELECT x.line, 'same_movie',
-                  format('matches the same movie (%%s) as line %%s, which was used', x.movie_id, x.kept_line),
+                  format('matches the same movie (%s) as line %s, which was used', x.movie_id, x.kept_line),
                   x.title, x.kept_line, x.movie_id
            FROM (SELECT y.*, max(y.line) OVER (PARTITION BY y.movie_id) AS kept_line
                  FROM movie_match y
@@ -805,31 +805,32 @@ def merge_staged(
     counts: dict[str, int] = {}
     bulk = False
     attempt = 0
-    while True:
-        attempt += 1
-        try:
-            with translate_errors(), conn.transaction():
-                conn.execute(
-                    """SELECT set_config('statement_timeout', '0', true), set_config('work_mem', '64MB', true),
-                              set_config('lock_timeout', %s, true)""",
-                    (f"{lock_timeout_ms}ms",),
-                )
-                # Notices of an earlier attempt's plan are dropped with its rollback; duplicates stay.
-                counts = _plan(conn, replace=replace, keep_tmdb=keep_tmdb)
-                if not dry_run:
-                    bulk = _apply(conn, replace=replace, keep_tmdb=keep_tmdb, inserts=counts["inserted"])
-            break
-        except _RETRYABLE as error:
-            if attempt >= attempts:
-                if isinstance(error, errors.UniqueViolation):
-                    raise IngestConflictError(
-                        "Two rows would give movies the same title and year (or TMDB id): "
-                        f"{error.diag.message_detail or error}"
+    with translate_errors():  # outermost, so that the retryable errors below are seen as they are
+        while True:
+            attempt += 1
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        """SELECT set_config('statement_timeout', '0', true), set_config('work_mem', '64MB', true),
+                                  set_config('lock_timeout', %s, true)""",
+                        (f"{lock_timeout_ms}ms",),
+                    )
+                    # Notices of an earlier attempt's plan are dropped with its rollback; duplicates stay.
+                    counts = _plan(conn, replace=replace, keep_tmdb=keep_tmdb)
+                    if not dry_run:
+                        bulk = _apply(conn, replace=replace, keep_tmdb=keep_tmdb, inserts=counts["inserted"])
+                break
+            except _RETRYABLE as error:
+                if attempt >= attempts:
+                    if isinstance(error, errors.UniqueViolation):
+                        raise IngestConflictError(
+                            "Two rows would give movies the same title and year (or TMDB id): "
+                            f"{error.diag.message_detail or error}"
+                        ) from error
+                    raise CatalogueBusyError(
+                        f"The catalogue stayed locked by other work through {attempts} attempts; try again shortly."
                     ) from error
-                raise CatalogueBusyError(
-                    f"The catalogue stayed locked by other work through {attempts} attempts; try again shortly."
-                ) from error
-            time.sleep(retry_wait_s * 2 ** (attempt - 1))
+                time.sleep(retry_wait_s * 2 ** (attempt - 1))
     if counts["inserted"] + counts["updated"] + counts["deleted"] > 0 and not dry_run:
         with translate_errors():
             conn.execute("ANALYZE movies")

@@ -1,0 +1,390 @@
+"""Ingest jobs on real files against the real (embedded) PostgreSQL: what loads, what is reported, what changes."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from marquee_local import stack
+from movie_common.catalogue import read_seed_csv
+from movie_common.db import ingest_jobs
+from movie_ingest import services
+from movie_ingest.settings import IngestSettings, load_ingest_settings
+
+Ingest = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def ingest(conn: Any, tmp_path: Path) -> Ingest:
+    """Write `content` to a file and ingest it in the test's transaction; returns the job as `marquee ingest`
+    prints it (with up to 1,000 reported rows)."""
+
+    def run(content: bytes | str, *, name: str = "movies.csv", mode: str = "upsert", **options: Any) -> dict[str, Any]:
+        path = tmp_path / name
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        file_options = services.FileOptions(
+            delimiter=options.pop("delimiter", None), encoding=options.pop("encoding", None)
+        )
+        job = services.ingest_path(conn, path, mode=mode, options=file_options, **options)
+        found = ingest_jobs.get_job(conn, job_id=job.id, errors_limit=1000)
+        assert found is not None
+        return found.as_dict()
+
+    return run
+
+
+def _movie(conn: Any, title: str, year: int | None) -> dict[str, Any] | None:
+    row: dict[str, Any] | None = conn.execute(
+        """SELECT id, title, year, genre, director, actors, plot, poster_url, media_type, release_date, runtime,
+                  rating::text AS rating, tmdb_id, imdb_id, source, updated_at
+           FROM movies WHERE title_norm = marquee_normalize(%s) AND year IS NOT DISTINCT FROM %s""",
+        (title, year),
+    ).fetchone()
+    return row
+
+
+def _catalogue_digest(conn: Any) -> tuple[int, str]:
+    row = conn.execute(
+        """SELECT count(*) AS n, md5(string_agg(id::text || title || coalesce(year::text, '') || updated_at::text,
+                                                ',' ORDER BY id)) AS digest
+           FROM movies"""
+    ).fetchone()
+    return int(row["n"]), str(row["digest"])
+
+
+def _errors(job: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]]
+
+
+def test_imdb_top_1000_loads_with_its_bad_row_reported(conn: Any, ingest: Ingest, imdb_top_1000: Path) -> None:
+    before = _movie(conn, "Apollo 13", 1995)
+    job = ingest(imdb_top_1000.read_bytes(), name="imdb_top_1000.csv")
+    assert (job["status"], job["rows"], job["valid"], job["invalid"]) == ("done", 1000, 999, 1)
+    assert job["inserted"] + job["updated"] + job["unchanged"] + job["duplicates"] == 999
+    assert job["inserted"] > 0 and job["updated"] > 0  # the bundled catalogue already holds many of these films
+    assert _errors(job) == [(968, "Released_Year", "PG", "not_a_number")]
+    assert job["errors"][0]["reason"] == "a year is a number such as 1994"
+    assert job["unknown_columns"] == ["Certificate", "Meta_score", "No_of_Votes", "Gross"]
+    assert (job["encoding"], job["delimiter"]) == ("UTF-8", "comma")
+    assert _movie(conn, "Apollo 13", 1995) == before  # the bad row changed nothing
+
+    matrix = _movie(conn, "The Matrix", 1999)
+    assert matrix is not None
+    assert (matrix["director"], matrix["runtime"], matrix["rating"], matrix["source"]) == (
+        "Lana Wachowski",
+        136,
+        "8.7",
+        "csv",
+    )
+    # The file puts the co-director in Star1; nothing in the file tells them apart, so they stay listed as given.
+    assert matrix["actors"][:2] == ["Lilly Wachowski", "Keanu Reeves"]
+    shawshank = _movie(conn, "The Shawshank Redemption", 1994)
+    assert shawshank is not None and shawshank["genre"] == ["Drama"] and shawshank["runtime"] == 142
+    assert shawshank["poster_url"].startswith("https://m.media-amazon.com/images/M/")
+    godfather = _movie(conn, "The Godfather", 1972)
+    assert godfather is not None and godfather["genre"] == ["Crime", "Drama"]
+    assert _movie(conn, "Il buono, il brutto, il cattivo", 1966) is not None  # commas inside a quoted title
+    singin = _movie(conn, "Singin' in the Rain", 1952)
+    assert singin is not None and singin["actors"].count("Gene Kelly") == 1
+
+    again = ingest(imdb_top_1000.read_bytes(), name="imdb_top_1000.csv")
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 999)
+
+
+def test_the_bundled_catalogue_reads_exactly_as_the_seed_loader_wrote_it(conn: Any, ingest: Ingest) -> None:
+    job = ingest(stack.CATALOGUE.read_bytes(), name="movies.csv.gz")
+    assert (job["rows"], job["valid"], job["invalid"], job["duplicates"]) == (36_243, 36_243, 0, 0)
+    assert (job["inserted"], job["updated"], job["unchanged"]) == (0, 0, 36_243)
+    assert job["errors"] == [] and job["unknown_columns"] == []
+
+
+@pytest.mark.slow
+def test_the_bundled_catalogue_fills_an_empty_catalogue(conn: Any, ingest: Ingest) -> None:
+    conn.execute("DELETE FROM movies")
+    job = ingest(stack.CATALOGUE.read_bytes(), name="movies.csv.gz")
+    assert (job["status"], job["inserted"], job["invalid"]) == ("done", 36_243, 0)
+    expected = {(r.title, r.year): r for r in read_seed_csv(stack.CATALOGUE)}
+    rows = conn.execute("SELECT title, year, genre, director, actors, plot, poster_url FROM movies").fetchall()
+    assert len(rows) == len(expected)
+    for row in rows:
+        seed = expected[(row["title"], row["year"])]
+        assert (row["genre"], row["director"], row["actors"], row["plot"], row["poster_url"]) == (
+            seed.genre,
+            seed.director,
+            seed.actors,
+            seed.plot,
+            seed.poster_url,
+        )
+    # The indexes the bulk path rebuilt are all there and serve searches.
+    names = {r["indexname"] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'movies'")}
+    assert {"movies_title_trgm_idx", "movies_search_idx", "movies_title_words_idx", "movies_imdb_id_idx"} <= names
+
+
+ACCENTED = "title,year,director,genre\nAmélie Ingest,2001,Jean-Pierre Jeunet,Comédie\nLéon Ingest,1994,Luc Besson,\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "encoding", "delimiter"),
+    [
+        ("bom.csv", b"\xef\xbb\xbf" + ACCENTED.encode(), "UTF-8 with BOM", "comma"),
+        ("latin1.csv", ACCENTED.encode("latin-1"), "Windows-1252", "comma"),
+        ("gzip.csv.gz", gzip.compress(ACCENTED.encode()), "UTF-8", "comma"),
+        ("semicolons.csv", ACCENTED.replace(",", ";").encode(), "UTF-8", "semicolon"),
+        ("tabs.tsv", ACCENTED.replace(",", "\t").encode(), "UTF-8", "tab"),
+        ("crlf.csv", ACCENTED.replace("\n", "\r\n").rstrip().encode("cp1252"), "Windows-1252", "comma"),
+    ],
+)
+def test_encodings_compression_and_delimiters(
+    conn: Any, ingest: Ingest, name: str, content: bytes, encoding: str, delimiter: str
+) -> None:
+    job = ingest(content, name=name)
+    assert (job["status"], job["encoding"], job["delimiter"]) == ("done", encoding, delimiter)
+    assert (job["rows"], job["inserted"], job["errors"]) == (2, 2, [])
+    amelie = _movie(conn, "Amélie Ingest", 2001)
+    assert amelie is not None and (amelie["director"], amelie["genre"]) == ("Jean-Pierre Jeunet", ["Comédie"])
+    assert _movie(conn, "Léon Ingest", 1994) is not None
+
+
+def test_quoted_fields_with_commas_quotes_and_line_breaks(conn: Any, ingest: Ingest) -> None:
+    content = (
+        'title,year,plot,cast\r\n"Heat, Revisited",1995,"He said ""no"".\r\nThen he left.",'
+        '"Al Pacino, Robert De Niro, Sammy Davis, Jr."\r\nPlain Film Ingest,2001,Short.,'
+    )
+    job = ingest(content)
+    assert (job["rows"], job["inserted"], job["errors"]) == (2, 2, [])
+    heat = _movie(conn, "Heat, Revisited", 1995)
+    assert heat is not None
+    assert heat["plot"] == 'He said "no". Then he left.'
+    assert heat["actors"] == ["Al Pacino", "Robert De Niro", "Sammy Davis, Jr."]
+
+
+def test_odd_values_are_read_as_a_person_would(conn: Any, ingest: Ingest) -> None:
+    content = (
+        "movie_title,runtime,imdb_rating,type,imdb_id,release_date,stars\n"
+        'Odd Values Film (1987),1h 52min,"7,9",Feature Film,https://www.imdb.com/title/tt0093870/,,Bob; Ann\n'
+        "Odd Series Show,,85%,TV Series,,2008-01-20,\n"
+    )
+    job = ingest(content, delimiter="comma")
+    assert job["errors"] == [] and job["inserted"] == 2
+    film = _movie(conn, "Odd Values Film", 1987)
+    assert film is not None
+    assert (film["runtime"], film["rating"], film["media_type"], film["imdb_id"], film["actors"]) == (
+        112,
+        "7.9",
+        "movie",
+        "tt0093870",
+        ["Bob", "Ann"],
+    )
+    show = _movie(conn, "Odd Series Show", 2008)
+    assert show is not None and (show["media_type"], show["rating"], str(show["release_date"])) == (
+        "tv",
+        "8.5",
+        "2008-01-20",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "says"),
+    [
+        ("year,genre\n1999,Drama\n", "missing_title_column", "No title column"),
+        ("", "empty_file", "empty"),
+        ("title,year\n", "empty_file", "no data rows"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not_text", "PNG"),
+        (os.urandom(2048), "not_text", "not"),
+    ],
+)
+def test_files_that_cannot_be_ingested_fail_and_change_nothing(
+    conn: Any, ingest: Ingest, content: bytes | str, code: str, says: str
+) -> None:
+    before = _catalogue_digest(conn)
+    job = ingest(content)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == code and says in job["error"]["detail"]
+    assert job["inserted"] == job["updated"] == job["deleted"] == 0
+    assert _catalogue_digest(conn) == before
+
+
+def test_a_20_mb_field_is_reported_and_the_other_rows_load(conn: Any, ingest: Ingest) -> None:
+    content = b'title,year,plot\nBefore Huge,2001,ok\nHuge Plot Film,2002,"' + b"x" * (20 * 1024 * 1024)
+    content += b'"\nAfter Huge,2003,ok\n'
+    job = ingest(content)
+    assert (job["status"], job["rows"], job["valid"], job["invalid"], job["inserted"]) == ("done", 3, 2, 1, 2)
+    assert _errors(job) == [(3, None, None, "record_too_large")]
+    assert _movie(conn, "Before Huge", 2001) is not None and _movie(conn, "After Huge", 2003) is not None
+    assert _movie(conn, "Huge Plot Film", 2002) is None
+
+
+def test_rows_repeating_a_title_and_year_are_merged_and_reported(conn: Any, ingest: Ingest) -> None:
+    content = (
+        "title,year,genre,director,plot\n"
+        "Repeat Ingest,1995,Crime,,First plot.\n"
+        "Other Ingest,1995,Drama,,\n"
+        "REPEAT  ingest,1995,,Michael Mann,\n"
+    )
+    job = ingest(content)
+    assert (job["rows"], job["valid"], job["duplicates"], job["inserted"]) == (3, 3, 1, 2)
+    assert _errors(job) == [(2, "title", "Repeat Ingest", "duplicate_row")]
+    assert "line 4" in job["errors"][0]["reason"]
+    row = _movie(conn, "Repeat Ingest", 1995)
+    assert row is not None
+    assert (row["title"], row["genre"], row["director"], row["plot"]) == (
+        "REPEAT ingest",
+        ["Crime"],
+        "Michael Mann",
+        "First plot.",
+    )
+
+
+def test_existing_movies_change_only_where_the_file_has_a_value(conn: Any, ingest: Ingest) -> None:
+    conn.execute(
+        """INSERT INTO movies (title, year, genre, director, plot, poster_url, runtime, updated_at)
+           VALUES ('Kept Values', 1980, '{Drama}', 'Old Director', 'Old plot.', 'https://x/old.jpg', 100,
+                   now() - interval '1 day')"""
+    )
+    job = ingest("title,year,director,plot,runtime\nKept Values,1980,,,\n")
+    assert (job["unchanged"], job["updated"]) == (1, 0)
+    job = ingest("title,year,director,plot,runtime\nkept values,1980,New Director,,95 min\n")
+    assert (job["unchanged"], job["updated"]) == (0, 1)
+    row = _movie(conn, "Kept Values", 1980)
+    assert row is not None
+    assert (row["title"], row["director"], row["plot"], row["poster_url"], row["runtime"], row["genre"]) == (
+        "kept values",
+        "New Director",
+        "Old plot.",
+        "https://x/old.jpg",
+        95,
+        ["Drama"],
+    )
+    assert row["source"] == "csv"
+    assert conn.execute("SELECT now() - %s < interval '1 minute' AS fresh", (row["updated_at"],)).fetchone()["fresh"]
+
+
+def test_rows_match_movies_by_tmdb_id_then_imdb_id(conn: Any, ingest: Ingest) -> None:
+    conn.execute(
+        """INSERT INTO movies (title, year, tmdb_id, imdb_id, source) VALUES
+           ('Id Match One', 1999, 990001, NULL, 'tmdb'), ('Id Match Two', 2005, NULL, 'tt9900002', 'tmdb')"""
+    )
+    job = ingest(
+        "title,year,tmdb_id,imdb_id\nRenamed One,1999,990001,\nRenamed Two,2005,,tt9900002\nNew Three,2010,990003,\n"
+    )
+    assert (job["updated"], job["inserted"], job["errors"]) == (2, 1, [])
+    assert _movie(conn, "Id Match One", 1999) is None
+    one = _movie(conn, "Renamed One", 1999)
+    assert one is not None and one["tmdb_id"] == 990001
+    two = _movie(conn, "Renamed Two", 2005)
+    assert two is not None and two["imdb_id"] == "tt9900002"
+
+
+def test_rows_that_would_collide_with_another_movie_are_refused(conn: Any, ingest: Ingest) -> None:
+    conn.execute(
+        """INSERT INTO movies (title, year, tmdb_id, source) VALUES
+           ('Collide A', 2001, 990011, 'tmdb'), ('Collide B', 2001, NULL, 'csv'), ('Collide C', 2002, 990013, 'tmdb')"""
+    )
+    job = ingest("title,year,tmdb_id\nCollide B,2001,990011\nCollide C,2002,990099\nFine Row,2003,\n")
+    assert (job["rows"], job["valid"], job["invalid"], job["inserted"], job["updated"]) == (3, 1, 2, 1, 0)
+    assert [(e["line"], e["code"]) for e in job["errors"]] == [(2, "title_year_taken"), (3, "identity_conflict")]
+    assert _movie(conn, "Collide A", 2001) is not None  # unchanged
+    c = _movie(conn, "Collide C", 2002)
+    assert c is not None and c["tmdb_id"] == 990013
+
+
+def test_validate_mode_reports_what_an_upsert_would_do_and_changes_nothing(
+    conn: Any, ingest: Ingest, imdb_top_1000: Path
+) -> None:
+    before = _catalogue_digest(conn)
+    job = ingest(imdb_top_1000.read_bytes(), mode="validate")
+    assert (job["status"], job["mode"], job["valid"], job["invalid"]) == ("done", "validate", 999, 1)
+    assert job["inserted"] > 0 and job["updated"] > 0
+    assert _catalogue_digest(conn) == before
+    real = ingest(imdb_top_1000.read_bytes())
+    assert (real["inserted"], real["updated"]) == (job["inserted"], job["updated"])
+
+
+def _replace_fixture(conn: Any) -> None:
+    conn.execute("DELETE FROM movies")
+    conn.execute(
+        """INSERT INTO movies (title, year, source, tmdb_id) VALUES
+           ('Stays By File', 2001, 'csv', NULL), ('Goes Away', 2002, 'csv', NULL),
+           ('From Tmdb', 2003, 'tmdb', 990021), ('Typed By Admin', 2004, 'admin', NULL)"""
+    )
+
+
+def test_replace_makes_the_file_the_catalogue_keeping_tmdb_rows(conn: Any, ingest: Ingest) -> None:
+    _replace_fixture(conn)
+    job = ingest("title,year\nStays By File,2001\nBrand New,2005\n", mode="replace")
+    assert (job["status"], job["inserted"], job["unchanged"], job["deleted"]) == ("done", 1, 1, 2)
+    titles = {r["title"] for r in conn.execute("SELECT title FROM movies")}
+    assert titles == {"Stays By File", "Brand New", "From Tmdb"}
+
+
+def test_replace_can_drop_tmdb_rows_too(conn: Any, ingest: Ingest) -> None:
+    _replace_fixture(conn)
+    job = ingest("title,year\nStays By File,2001\n", mode="replace", keep_tmdb=False)
+    assert (job["deleted"], job["keep_tmdb"]) == (3, False)
+    assert [r["title"] for r in conn.execute("SELECT title FROM movies")] == ["Stays By File"]
+
+
+def test_replace_with_too_many_bad_rows_is_refused_and_changes_nothing(conn: Any, ingest: Ingest) -> None:
+    before = _catalogue_digest(conn)
+    rows = "".join(f"Replacement {i},{2000 + i % 20}\n" for i in range(90)) + "".join(
+        f"Bad Year {i},PG\n" for i in range(10)
+    )
+    job = ingest("title,year\n" + rows, mode="replace")
+    assert (job["status"], job["error"]["code"], job["invalid"]) == ("failed", "too_many_bad_rows", 10)
+    assert "10 of 100 rows (10.0%)" in job["error"]["detail"]
+    assert len(job["errors"]) == 10  # the admin sees which rows to fix
+    assert _catalogue_digest(conn) == before
+    # The same file in upsert mode loads its good rows.
+    assert ingest("title,year\n" + rows)["inserted"] == 90
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> IngestSettings:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_ingest_settings()
+
+
+def test_a_busy_catalogue_is_retried_then_fails_changing_nothing(
+    conn: Any, ingest: Ingest, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(monkeypatch, INGEST_LOCK_TIMEOUT_MS="100", INGEST_LOCK_ATTEMPTS="2")
+    before = _catalogue_digest(conn)
+    with psycopg.connect(database_url) as other:
+        other.execute("LOCK TABLE movies IN SHARE MODE")  # blocks writers (not readers) until this transaction ends
+        job = ingest("title,year\nBusy Film,2001\n", settings=settings)
+        other.rollback()
+    assert (job["status"], job["error"]["code"]) == ("failed", "catalogue_busy")
+    assert _catalogue_digest(conn) == before
+
+
+def test_a_lock_released_while_retrying_lets_the_job_through(
+    ingest: Ingest, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(monkeypatch, INGEST_LOCK_TIMEOUT_MS="200", INGEST_LOCK_ATTEMPTS="6")
+    with psycopg.connect(database_url) as other:
+        other.execute("LOCK TABLE movies IN SHARE MODE")
+        timer = threading.Timer(0.6, other.rollback)
+        timer.start()
+        job = ingest("title,year\nPatient Film,2001\n", settings=settings)
+        timer.join()
+    assert (job["status"], job["inserted"]) == ("done", 1)
+
+
+def test_the_report_lists_every_reported_row_as_csv(conn: Any, ingest: Ingest) -> None:
+    job = ingest('title,year,poster\n"",2001,\nOk Film Report,PG,ftp://x\n', name="report.csv")
+    text = io.StringIO()
+    assert services.write_report(conn, job_id=job["id"], out=text) == 3
+    assert text.getvalue().splitlines() == [
+        "line,column,value,reason,code",
+        "2,title,,a title is required,required",
+        "3,year,PG,a year is a number such as 1994,not_a_number",
+        "3,poster,ftp://x,a poster is an http(s) URL such as https://example.com/poster.jpg,not_a_url",
+    ]

@@ -1,0 +1,282 @@
+"""The CSV reader: encodings, gzip, delimiters, quoting, line ends, binary and empty files, bounded memory."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from movie_common.errors import EmptyFileError, IngestFileError, MissingTitleColumnError, NotTextFileError
+from movie_ingest import columns, reading
+from movie_ingest.reading import BadRecord, CsvTable, Record
+
+
+def _table(data: bytes, **options: object) -> CsvTable:
+    source = reading.open_text(io.BytesIO(data), encoding=options.pop("encoding", None))  # type: ignore[arg-type]
+    return CsvTable.open(source, **options)  # type: ignore[arg-type]
+
+
+def _rows(data: bytes, **options: object) -> tuple[CsvTable, list[Record | BadRecord]]:
+    table = _table(data, **options)
+    return table, list(table.records())
+
+
+def test_utf8_with_and_without_bom_read_the_same() -> None:
+    text = "title,year\r\nAmélie,2001\r\nLéon,1994\r\n"
+    for data, label in ((text.encode(), "UTF-8"), (b"\xef\xbb\xbf" + text.encode(), "UTF-8 with BOM")):
+        table, rows = _rows(data)
+        assert table.header == ["title", "year"]  # no BOM left in the first column's name
+        assert table.source.encoding_label == label
+        assert rows == [Record(2, ["Amélie", "2001"]), Record(3, ["Léon", "1994"])]
+
+
+def test_latin1_and_windows_1252_are_detected() -> None:
+    text = "title;year;director\nAmélie;2001;Jean-Pierre Jeunet\nLa Cité des enfants perdus;1995;Marc Caro\n"
+    _, rows = _rows(text.encode("latin-1"))
+    assert [r.fields[0] for r in rows if isinstance(r, Record)] == ["Amélie", "La Cité des enfants perdus"]
+    smart = "title,plot\n\u201cQuoted\u201d \u2013 Caf\u00e9,It\u2019s \u20ac5\n"
+    table, rows = _rows(smart.encode("cp1252"))
+    assert table.source.encoding_label == "Windows-1252"
+    assert rows == [Record(2, ["\u201cQuoted\u201d \u2013 Caf\u00e9", "It\u2019s \u20ac5"])]
+
+
+def test_a_file_that_stops_being_utf8_deep_inside_is_still_read() -> None:
+    head = "title,year\n" + "".join(f"Movie {i} ünïcode,2000\n" for i in range(8000))  # > the 64 KiB sample
+    tail = "Café Society,2016\n".encode("cp1252")
+    table, rows = _rows(head.encode() + tail)
+    assert table.source.encoding == "utf-8"
+    last = rows[-1]
+    assert isinstance(last, Record) and last.fields == ["Café Society", "2016"]
+    assert table.source.fallback_bytes == 1
+    assert len(rows) == 8001
+
+
+def test_gzip_is_recognised_by_its_bytes() -> None:
+    table, rows = _rows(gzip.compress(b"title,year\nHeat,1995\n"))
+    assert table.source.compressed
+    assert rows == [Record(2, ["Heat", "1995"])]
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("title,year,genre\nHeat,1995,Crime\n", ","),
+        ('title;year;genre\nHeat;1995;"Crime, Drama"\nSe7en;1995;Crime, Mystery\n', ";"),
+        ("title\tyear\tgenre\nHeat\t1995\tCrime, Drama\n", "\t"),
+        ("title|year\nHeat|1995\n", "|"),
+        ("sep=;\ntitle;year\nHeat;1995\n", ";"),
+        ("title\nHeat\n", ","),
+    ],
+)
+def test_delimiters_are_sniffed(text: str, delimiter: str) -> None:
+    table, rows = _rows(text.encode())
+    assert table.delimiter == delimiter
+    assert isinstance(rows[0], Record) and rows[0].fields[0] == "Heat"
+
+
+def test_a_delimiter_can_be_given() -> None:
+    table, rows = _rows(b"title;year\nHeat,1995;1995\n", delimiter="semicolon")
+    assert table.delimiter == ";"
+    assert rows == [Record(2, ["Heat,1995", "1995"])]
+    with pytest.raises(IngestFileError, match="Unknown delimiter"):
+        _table(b"title\nx\n", delimiter="colon")
+
+
+def test_quoted_fields_hold_delimiters_quotes_and_line_breaks() -> None:
+    data = b'title,plot,year\r\n"Heat, the film","He said ""no"".\r\nThen left.",1995\r\nSe7en,Dark,1995'
+    _, rows = _rows(data)
+    assert rows == [
+        Record(2, ["Heat, the film", 'He said "no".\r\nThen left.', "1995"]),
+        Record(4, ["Se7en", "Dark", "1995"]),  # line numbers count the line break inside the quotes
+    ]
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_any_line_end_and_no_final_newline(newline: bytes) -> None:
+    _, rows = _rows(newline.join([b"title,year", b"A,2001", b"", b"B,2002"]))
+    assert rows == [Record(2, ["A", "2001"]), Record(4, ["B", "2002"])]
+
+
+def test_rows_with_more_fields_than_the_header_are_bad_unless_the_extra_ones_are_empty() -> None:
+    _, rows = _rows(b"title,year\nA,2001,,\nB,2002,oops\nC\n")
+    assert rows[0] == Record(2, ["A", "2001"])
+    assert isinstance(rows[1], BadRecord) and (rows[1].line, rows[1].code) == (3, "too_many_fields")
+    assert rows[2] == Record(4, ["C"])
+
+
+def test_empty_and_blank_files_fail() -> None:
+    with pytest.raises(EmptyFileError):
+        _table(b"")
+    with pytest.raises(EmptyFileError):
+        _table(gzip.compress(b""))
+    with pytest.raises(EmptyFileError):
+        _table(b"\n\r\n  \n")
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + os.urandom(200), "PNG image"),
+        (b"PK\x03\x04" + os.urandom(200), "Excel"),
+        (b"%PDF-1.7\n" + os.urandom(200), "PDF"),
+        (b"title,year\n\x00\x01\x02\x03", "NUL bytes"),
+        (bytes(range(1, 32)) * 20, "control characters"),
+    ],
+)
+def test_binary_files_are_refused_with_what_they_look_like(data: bytes, says: str) -> None:
+    with pytest.raises(NotTextFileError, match=says):
+        _table(data)
+
+
+def test_random_bytes_are_not_text() -> None:
+    with pytest.raises(NotTextFileError):
+        _table(os.urandom(4096))
+
+
+def test_a_damaged_gzip_stream_is_refused() -> None:
+    with pytest.raises(IngestFileError, match="gzip"):
+        _table(gzip.compress(b"title,year\n" * 10)[:15])
+
+
+class _Generated(io.RawIOBase):
+    """A large file produced on the fly: a header, one row with a huge field, then ordinary rows."""
+
+    def __init__(self, field_bytes: int, *, quoted: bool) -> None:
+        quote = b'"' if quoted else b""
+        self._parts: Iterator[bytes] = iter(
+            [
+                b"title,plot\n",
+                b"Before,ok\n",
+                b"Huge," + quote,
+                *([b"x" * 65536] * (field_bytes // 65536)),
+                quote + b"\n",
+                b"After,ok\n",
+            ]
+        )
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            try:
+                self._pending = next(self._parts)
+            except StopIteration:
+                return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_20_mb_field_is_skipped_and_reported_in_bounded_memory(quoted: bool) -> None:
+    tracemalloc.start()
+    try:
+        source = reading.open_text(io.BufferedReader(_Generated(20 * 1024 * 1024, quoted=quoted)))
+        table = CsvTable.open(source, max_record_chars=1024 * 1024)
+        rows = list(table.records())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert rows[0] == Record(2, ["Before", "ok"])
+    assert isinstance(rows[1], BadRecord) and (rows[1].line, rows[1].code) == (3, "record_too_large")
+    assert "longer than 1,048,576 characters" in rows[1].reason
+    assert rows[2] == Record(4, ["After", "ok"])
+    assert peak < 8 * 1024 * 1024, f"peak {peak:,} bytes"
+
+
+def test_a_quote_never_closed_is_reported_where_it_opened() -> None:
+    data = b'title,plot\nA,fine\nB,"opened\n' + b"more text\n" * 200_000
+    _, rows = _rows(data, max_record_chars=64 * 1024)
+    assert rows[0] == Record(2, ["A", "fine"])
+    assert isinstance(rows[1], BadRecord) and rows[1].line == 3
+    assert "never closed" in rows[1].reason
+    assert len(rows) == 2
+
+
+def test_header_spellings_map_onto_movie_fields() -> None:
+    header = [
+        "Poster_Link",
+        "Series_Title",
+        "Released_Year",
+        "Certificate",
+        "Runtime",
+        "Genre",
+        "IMDB_Rating",
+        "Overview",
+        "Meta_score",
+        "Director",
+        "Star1",
+        "Star2",
+        "Star3",
+        "Star4",
+        "No_of_Votes",
+        "Gross",
+    ]
+    mapping = columns.map_columns(header)
+    assert mapping.names == {
+        "title": ("Series_Title",),
+        "year": ("Released_Year",),
+        "genre": ("Genre",),
+        "director": ("Director",),
+        "actors": ("Star1", "Star2", "Star3", "Star4"),
+        "plot": ("Overview",),
+        "poster_url": ("Poster_Link",),
+        "runtime": ("Runtime",),
+        "rating": ("IMDB_Rating",),
+    }
+    assert mapping.unknown == ("Certificate", "Meta_score", "No_of_Votes", "Gross")
+    assert mapping.column_of("actors") == "Star1, Star2, Star3, Star4"
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "column"),
+    [
+        (["primaryTitle", "startYear", "titleType", "tconst", "runtimeMinutes"], "year", "startYear"),
+        (["primaryTitle", "startYear", "titleType", "tconst"], "media_type", "titleType"),
+        (["primaryTitle", "tconst"], "imdb_id", "tconst"),
+        (["TITLE ", "Release Date"], "release_date", "Release Date"),
+        (["movie_title", "title_year", "actor_1_name", "actor_2_name"], "year", "title_year"),
+        (["name", "genres", "cast", "description", "poster"], "actors", "cast"),
+        (["title", "overview", "poster_path", "vote_average", "id"], "rating", "vote_average"),
+    ],
+)
+def test_common_header_spellings(header: list[str], field: str, column: str) -> None:
+    assert columns.map_columns(header).names[field] == (column,)
+
+
+def test_the_first_listed_spelling_wins_and_the_other_is_reported() -> None:
+    mapping = columns.map_columns(["original_title", "title", "Title", "x"])
+    assert mapping.names["title"] == ("title",)
+    assert set(mapping.unknown) == {"original_title", "Title", "x"}
+
+
+def test_no_title_column_fails_naming_the_columns_seen() -> None:
+    with pytest.raises(MissingTitleColumnError, match="'year', 'genre'"):
+        columns.map_columns(["year", "genre"])
+
+
+def test_null_tokens_and_tmdb_poster_paths() -> None:
+    mapping = columns.map_columns(["title", "poster_path", "director", "Star1", "Star2"])
+    values = mapping.values(["N/A", "/abc.jpg", "\\N", "Tom Hanks", "NA"])
+    assert values == {
+        "title": "N/A",  # a title is never a null token
+        "director": None,
+        "actors": ["Tom Hanks"],
+        "poster_url": "https://image.tmdb.org/t/p/w500/abc.jpg",
+    }
+
+
+def test_the_shared_imdb_file_reads_as_1000_rows(imdb_top_1000: Path) -> None:
+    with imdb_top_1000.open("rb") as raw:
+        table = CsvTable.open(reading.open_text(raw))
+        rows = list(table.records())
+    assert len(rows) == 1000 and all(isinstance(r, Record) and len(r.fields) == 16 for r in rows)
+    assert rows[-1].line == 1001

@@ -1,0 +1,261 @@
+"""The shared movie rules read values the way a person would, and name every violation with a stable code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from movie_common import movie_rules
+from movie_common.movie_rules import CODES, FieldError, check_field, check_movie
+
+
+def _codes(values: dict[str, Any]) -> dict[str, str]:
+    check = check_movie(values)
+    assert (check.movie is None) == bool(check.errors)
+    return {error.field: error.code for error in check.errors}
+
+
+def test_a_plain_row_becomes_a_movie_row() -> None:
+    check = check_movie(
+        {
+            "title": "  The  Shawshank\tRedemption ",
+            "year": "1994",
+            "genre": "Drama",
+            "director": "Frank Darabont",
+            "actors": ["Tim Robbins", "Morgan Freeman"],
+            "plot": "Two imprisoned men\r\nbond over a number of years.",
+            "poster_url": "https://m.media-amazon.com/images/M/x.jpg",
+            "runtime": "142 min",
+            "rating": "9.3",
+        },
+        line=2,
+    )
+    assert check.errors == []
+    movie = check.movie
+    assert movie is not None
+    assert (movie.title, movie.year, movie.genre, movie.director) == (
+        "The Shawshank Redemption",
+        1994,
+        ["Drama"],
+        "Frank Darabont",
+    )
+    assert movie.actors == ["Tim Robbins", "Morgan Freeman"]
+    assert movie.plot == "Two imprisoned men bond over a number of years."
+    assert (movie.runtime, movie.rating, movie.line, movie.media_type) == (142, Decimal("9.3"), 2, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "year"),
+    [
+        ("1994", 1994),
+        (" 1994 ", 1994),
+        ("1994.0", 1994),
+        ("(1994)", 1994),
+        ("2008\u20132013", 2008),
+        ("2010-", 2010),
+        ("1994-09-23", 1994),
+        (1994, 1994),
+        (1994.0, 1994),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_years_are_read_as_written(raw: Any, year: int | None) -> None:
+    assert movie_rules.parse_year(raw) == year
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("PG", "not_a_number"), ("1850", "out_of_range"), ("3000", "out_of_range"), ("0", "out_of_range")],
+)
+def test_bad_years_are_refused_with_a_code(raw: str, code: str) -> None:
+    assert _codes({"title": "X", "year": raw}) == {"year": code}
+
+
+def test_a_year_in_brackets_at_the_end_of_the_title_is_the_year() -> None:
+    movie = check_movie({"title": "The Matrix (1999)"}).movie
+    assert movie is not None and (movie.title, movie.year) == ("The Matrix", 1999)
+    # With a year given the title stays whole: some real titles end in a bracketed year.
+    same = check_movie({"title": "Arrival at Shooter's Island (1902)", "year": "1902"}).movie
+    assert same is not None and (same.title, same.year) == ("Arrival at Shooter's Island (1902)", 1902)
+    other = check_movie({"title": "Film (1999)", "year": "2003"}).movie
+    assert other is not None and (other.title, other.year) == ("Film (1999)", 2003)
+
+
+def test_a_missing_year_is_taken_from_the_release_date() -> None:
+    movie = check_movie({"title": "Se7en", "release_date": "22 September 1995"}).movie
+    assert movie is not None and (movie.year, movie.release_date) == (1995, dt.date(1995, 9, 22))
+
+
+@pytest.mark.parametrize(
+    ("raw", "date"),
+    [
+        ("1994-09-23", dt.date(1994, 9, 23)),
+        ("1994-09-23T00:00:00Z", dt.date(1994, 9, 23)),
+        ("1994/09/23", dt.date(1994, 9, 23)),
+        ("23 Sep 1994", dt.date(1994, 9, 23)),
+        ("September 23, 1994", dt.date(1994, 9, 23)),
+        ("23/09/1994", dt.date(1994, 9, 23)),
+        ("09/23/1994", dt.date(1994, 9, 23)),
+        ("1994-09", dt.date(1994, 9, 1)),
+    ],
+)
+def test_release_dates_in_common_spellings(raw: str, date: dt.date) -> None:
+    assert movie_rules.parse_release_date(raw) == date
+
+
+def test_dates_whose_day_and_month_could_swap_are_refused() -> None:
+    assert _codes({"title": "X", "release_date": "03/04/1999"}) == {"release_date": "ambiguous_date"}
+    assert _codes({"title": "X", "release_date": "1999-02-30"}) == {"release_date": "not_a_date"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "minutes"),
+    [
+        ("142 min", 142),
+        ("142", 142),
+        ("142 minutes", 142),
+        ("2h 22m", 142),
+        ("2 hr 22 min", 142),
+        ("2h22min", 142),
+        ("2:22", 142),
+        ("PT2H22M", 142),
+        ("1.5 h", 90),
+        (142, 142),
+        ("", None),
+    ],
+)
+def test_runtimes_with_units(raw: Any, minutes: int | None) -> None:
+    assert movie_rules.parse_runtime(raw) == minutes
+
+
+def test_bad_runtimes() -> None:
+    assert _codes({"title": "X", "runtime": "long"}) == {"runtime": "not_a_duration"}
+    assert _codes({"title": "X", "runtime": "0 min"}) == {"runtime": "out_of_range"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "rating"),
+    [("9.3", "9.3"), ("9,3", "9.3"), ("7.5/10", "7.5"), ("85%", "8.5"), ("85/100", "8.5"), ("9", "9.0")],
+)
+def test_ratings_out_of_ten(raw: str, rating: str) -> None:
+    assert movie_rules.parse_rating(raw) == Decimal(rating)
+
+
+def test_bad_ratings() -> None:
+    assert _codes({"title": "X", "rating": "11"}) == {"rating": "out_of_range"}
+    assert _codes({"title": "X", "rating": "great"}) == {"rating": "not_a_number"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "media_type"),
+    [
+        ("movie", "movie"),
+        ("Movie", "movie"),
+        ("feature", "movie"),
+        ("tvMovie", "movie"),
+        ("short", "movie"),
+        ("TV Series", "tv"),
+        ("tvSeries", "tv"),
+        ("tv_series", "tv"),
+        ("TV Show", "tv"),
+        ("tvMiniSeries", "tv"),
+        ("show", "tv"),
+        ("tv", "tv"),
+    ],
+)
+def test_media_type_spellings(raw: str, media_type: str) -> None:
+    assert movie_rules.parse_media_type(raw) == media_type
+
+
+def test_episodes_and_unknown_media_types_are_refused() -> None:
+    assert _codes({"title": "X", "media_type": "tvEpisode"}) == {"media_type": "not_a_movie_or_series"}
+    assert _codes({"title": "X", "media_type": "podcast"}) == {"media_type": "unknown_media_type"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "imdb_id"),
+    [
+        ("tt0111161", "tt0111161"),
+        ("TT0111161", "tt0111161"),
+        ("https://www.imdb.com/title/tt0111161/?ref_=fn", "tt0111161"),
+        ("111161", "tt0111161"),
+        ("tt10872600", "tt10872600"),
+    ],
+)
+def test_imdb_ids(raw: str, imdb_id: str) -> None:
+    assert movie_rules.parse_imdb_id(raw) == imdb_id
+
+
+def test_malformed_ids() -> None:
+    assert _codes({"title": "X", "imdb_id": "nm0000209"}) == {"imdb_id": "malformed_imdb_id"}
+    assert _codes({"title": "X", "tmdb_id": "603.5"}) == {"tmdb_id": "not_a_whole_number"}
+    assert _codes({"title": "X", "tmdb_id": "-3"}) == {"tmdb_id": "out_of_range"}
+    assert movie_rules.parse_tmdb_id("603.0") == 603
+    assert movie_rules.parse_tmdb_id("1,234") == 1234
+
+
+def test_names_separated_by_commas_keep_their_suffixes() -> None:
+    assert movie_rules.parse_list("Sammy Davis, Jr., Frank Sinatra, Dean Martin", names=True, limit=50, what="x") == [
+        "Sammy Davis, Jr.",
+        "Frank Sinatra",
+        "Dean Martin",
+    ]
+    # Pipes win over commas, so a name with a comma inside a pipe list stays whole.
+    assert movie_rules.parse_list("Robert Downey, Jr.|Gwyneth Paltrow", names=True, limit=50, what="x") == [
+        "Robert Downey, Jr.",
+        "Gwyneth Paltrow",
+    ]
+
+
+def test_lists_drop_repeats_and_blanks() -> None:
+    movie = check_movie({"title": "X", "genre": "Crime, Drama, crime,", "actors": ["Gene Kelly", "Gene Kelly", ""]})
+    assert movie.movie is not None
+    assert (movie.movie.genre, movie.movie.actors) == (["Crime", "Drama"], ["Gene Kelly"])
+
+
+def test_directors_are_joined_with_commas() -> None:
+    assert movie_rules.parse_people("Joel Coen|Ethan Coen") == "Joel Coen, Ethan Coen"
+    assert movie_rules.parse_people(["Lana Wachowski", "Lilly Wachowski"]) == "Lana Wachowski, Lilly Wachowski"
+
+
+def test_posters_must_be_http_urls() -> None:
+    assert _codes({"title": "X", "poster_url": "ftp://example.com/p.jpg"}) == {"poster_url": "not_a_url"}
+    assert _codes({"title": "X", "poster_url": "poster.jpg"}) == {"poster_url": "not_a_url"}
+    assert _codes({"title": "X", "poster_url": "https://example.com/" + "p" * 3000}) == {"poster_url": "too_long"}
+    assert movie_rules.parse_poster_url("HTTPS://example.com/p.jpg") == "HTTPS://example.com/p.jpg"
+
+
+def test_titles_are_required_and_bounded() -> None:
+    assert _codes({"title": "   "}) == {"title": "required"}
+    assert _codes({}) == {"title": "required"}
+    assert _codes({"title": "x" * 501}) == {"title": "too_long"}
+    assert check_movie({"title": "x" * 500}).movie is not None
+
+
+def test_control_characters_are_dropped_from_text() -> None:
+    movie = check_movie({"title": "Bad\x00Title\x07", "plot": "one\x1btwo"}).movie
+    assert movie is not None and (movie.title, movie.plot) == ("BadTitle", "onetwo")
+
+
+def test_every_violation_of_a_row_is_reported_at_once() -> None:
+    check = check_movie({"title": "", "year": "PG", "runtime": "x", "poster_url": "nope", "rating": "12"})
+    assert check.movie is None
+    assert [(e.field, e.code) for e in check.errors] == [
+        ("title", "required"),
+        ("year", "not_a_number"),
+        ("poster_url", "not_a_url"),
+        ("runtime", "not_a_duration"),
+        ("rating", "out_of_range"),
+    ]
+    assert all(e.code in CODES and e.message for e in check.errors)
+    assert check.errors[1] == FieldError("year", "not_a_number", "a year is a number such as 1994", "PG")
+
+
+def test_a_form_can_check_one_field_at_a_time() -> None:
+    assert check_field("runtime", "2h") == (120, None)
+    value, error = check_field("year", "soon")
+    assert value is None and error is not None and (error.field, error.code) == ("year", "not_a_number")
