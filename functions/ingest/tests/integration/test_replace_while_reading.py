@@ -1,0 +1,127 @@
+"""Replace mode swaps the catalogue atomically: API clients reading all along see the old or the new one, whole."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from marquee_local import stack
+from marquee_local.lambda_context import LocalLambdaContext
+from movie_common import database
+from movie_common.db import usage
+from movie_common.migrations import migrate
+from movie_common.settings import get_settings
+from movie_ingest import services
+
+REPO = Path(__file__).resolve().parents[4]
+OLD_ROWS, NEW_ROWS = 3000, 4000
+
+
+@pytest.fixture
+def scratch_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database of its own on the test server (this test commits a replace of the whole catalogue), with the
+    handlers' settings pointed at it for the test; dropped afterwards."""
+    name = f"{psycopg.conninfo.conninfo_to_dict(database_url)['dbname']}_replace"
+    admin_url = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        yield url
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _catalogue(path: Path, prefix: str, genre: str, rows: int) -> Path:
+    lines = ["title,year,genre,director,plot"]
+    lines += [f"{prefix} Film {i},{1950 + i % 60},{genre},Director {i % 97},Plot of film {i}." for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _event(name: str, key: str, query: dict[str, str]) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((REPO / "functions/api/events" / f"{name}.json").read_text())
+    event["headers"]["X-API-KEY"] = key
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    return event
+
+
+@pytest.mark.commit
+@pytest.mark.slow
+def test_readers_never_see_an_empty_or_partial_catalogue_during_a_replace(
+    scratch_database: str, tmp_path: Path
+) -> None:
+    from movie_api.handler import handler
+
+    with stack.connect_admin(scratch_database) as setup:
+        migrate(setup)
+        usage.ensure_partitions(setup)
+        old = services.ingest_path(setup, _catalogue(tmp_path / "old.csv", "Old", "Oldgenre", OLD_ROWS))
+        assert (old.status, old.counts.inserted) == ("done", OLD_ROWS)
+        key = stack.create_key(setup, owner_email="reader@gmail.com", plan="unlimited").raw_key
+
+    seen: list[tuple[float, int, int | None, int | None, int | None]] = []
+    stop = threading.Event()
+
+    def read_all_along() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        try:
+            while not stop.is_set():
+                listing = handler(_event("list_movies", key, {"per_page": "1"}), LocalLambdaContext())
+                old_genre = handler(_event("search", key, {"genre": "Oldgenre", "per_page": "1"}), LocalLambdaContext())
+                new_genre = handler(_event("search", key, {"genre": "Newgenre", "per_page": "1"}), LocalLambdaContext())
+                statuses = {listing["statusCode"], old_genre["statusCode"], new_genre["statusCode"]}
+                totals = [
+                    json.loads(r["body"]).get("total_results") if r["statusCode"] == 200 else None
+                    for r in (listing, old_genre, new_genre)
+                ]
+                seen.append((time.monotonic(), max(statuses), *totals))
+        finally:
+            database.close_connection()
+
+    reader = threading.Thread(target=read_all_along)
+    reader.start()
+    try:
+        while len(seen) < 5:
+            time.sleep(0.01)
+        with stack.connect_admin(scratch_database) as loader:
+            started = time.monotonic()
+            job = services.ingest_path(
+                loader, _catalogue(tmp_path / "new.csv", "New", "Newgenre", NEW_ROWS), mode="replace"
+            )
+            finished = time.monotonic()
+        count_after = len(seen)
+        while len(seen) < count_after + 5:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+
+    assert (job.status, job.counts.inserted, job.counts.deleted) == ("done", NEW_ROWS, OLD_ROWS)
+    assert {status for _, status, *_ in seen} == {200}
+    # Each answer comes from the whole old catalogue or the whole new one: never empty, never a mix; and once the
+    # new one has been seen, the old one never comes back.
+    for kind, (old_total, new_total) in enumerate(((OLD_ROWS, NEW_ROWS), (OLD_ROWS, 0), (0, NEW_ROWS)), start=2):
+        answers = [entry[kind] for entry in seen]
+        assert set(answers) == {old_total, new_total}, (kind, set(answers))
+        switch = answers.index(new_total)
+        assert answers[:switch] == [old_total] * switch and answers[switch:] == [new_total] * (len(answers) - switch)
+    during = [entry for entry in seen if started <= entry[0] <= finished]
+    assert len(during) >= 3, f"only {len(during)} reads overlapped the replace ({finished - started:.2f} s)"
