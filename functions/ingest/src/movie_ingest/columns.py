@@ -8,6 +8,7 @@ also come from numbered columns (`Star1`..`Star4`, `actor_1_name`, `cast2`), rea
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -84,6 +85,9 @@ class ColumnMap:
     names: Mapping[str, tuple[str, ...]]
     unknown: tuple[str, ...]  # columns no field reads (unknown spellings, second spellings, repeated names)
     header: tuple[str, ...]
+    _single: tuple[tuple[str, int], ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _actor_columns: tuple[int, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _poster_path: bool = dataclasses.field(init=False, repr=False, compare=False)
 
     def column_of(self, field: str) -> str:
         """The file's name(s) for a field, as reports show them: `Released_Year`, `Star1, Star2, Star3, Star4`."""
@@ -92,28 +96,39 @@ class ColumnMap:
     def values(self, fields: Sequence[str]) -> dict[str, object]:
         """One record's values by movie field: text, None where empty or a null token, a list for actor columns."""
         values: dict[str, object] = {}
-        for name, positions in self.positions.items():
-            if name == "actors" and len(positions) > 1:
-                cells = [_value(fields[i], name) if i < len(fields) else None for i in positions]
-                values[name] = [cell for cell in cells if cell is not None]
-                continue
-            i = positions[0]
-            values[name] = _value(fields[i], name) if i < len(fields) else None
-        if (
-            "poster_url" in values
-            and self.names["poster_url"]
-            and spelling(self.names["poster_url"][0]) == "posterpath"
-        ):
-            path = values["poster_url"]
+        width = len(fields)
+        for name, positions in self._single:
+            cell = fields[positions] if positions < width else ""
+            values[name] = _value(cell) if name != "title" else (cell if cell.strip() else None)
+        if self._actor_columns:
+            cells = [_value(fields[i]) for i in self._actor_columns if i < width]
+            values["actors"] = [cell for cell in cells if cell is not None]
+        if self._poster_path:
+            path = values.get("poster_url")
             if isinstance(path, str) and path.startswith("/"):
                 values["poster_url"] = TMDB_IMAGE_BASE + path
         return values
 
+    def __post_init__(self) -> None:
+        multi = self.positions.get("actors", ())
+        single = [
+            (name, found[0]) for name, found in self.positions.items() if not (name == "actors" and len(multi) > 1)
+        ]
+        object.__setattr__(self, "_single", tuple(single))
+        object.__setattr__(self, "_actor_columns", tuple(multi) if len(multi) > 1 else ())
+        poster = self.names.get("poster_url", ())
+        object.__setattr__(self, "_poster_path", bool(poster) and spelling(poster[0]) == "posterpath")
 
-def _value(cell: str, field: str) -> str | None:
-    if field != "title" and len(cell) <= 10 and cell.strip().lower() in NULL_TOKENS:
+
+def _value(cell: str) -> str | None:
+    """A cell's text, or None when it is empty or a null token (`N/A`, `\\N`, `null`, ...)."""
+    if not cell:
         return None
-    return cell if cell.strip() else None
+    if len(cell) <= 10:
+        short = cell.strip()
+        if not short or short.lower() in NULL_TOKENS:
+            return None
+    return cell
 
 
 def map_columns(header: Sequence[str]) -> ColumnMap:
