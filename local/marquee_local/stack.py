@@ -14,7 +14,6 @@ from marquee_local.postgres import EmbeddedPostgres, start_embedded
 from marquee_local.server import ServerThread
 from marquee_local.template import Template, api_spec, load_template
 from movie_common import access
-from movie_common.catalogue import read_seed_csv
 from movie_common.database import Connection, connect
 from movie_common.db import movies, usage, users
 from movie_common.errors import MarqueeError
@@ -62,8 +61,13 @@ def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str]
     usage.ensure_partitions(conn)
     loaded = 0
     if movies.count_movies(conn) == 0:
-        loaded = movies.upsert_movies(conn, read_seed_csv(catalogue)).inserted
-        conn.execute("ANALYZE movies")
+        # Through the CSV ingest, like any upload: checked row by row, recorded as an ingest job.
+        from movie_ingest.services import ingest_path
+
+        job = ingest_path(conn, catalogue, origin="catalogue", requested_by="marquee")
+        if job.status != "done":
+            raise RuntimeError(f"the catalogue {catalogue} did not load: {job.error_detail}")
+        loaded = job.counts.inserted
     return applied, loaded
 
 

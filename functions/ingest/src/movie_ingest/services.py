@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import heapq
+import io
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -31,8 +32,8 @@ from movie_common.errors import (
     MarqueeError,
     TooManyBadRowsError,
 )
-from movie_ingest import columns, reading
-from movie_ingest.settings import IngestSettings, get_ingest_settings
+from movie_ingest import columns, reading, storage
+from movie_ingest.settings import IngestSettings, ingest_settings
 
 MODES = jobs.MODES
 REPORT_COLUMNS = ("line", "column", "value", "reason", "code")
@@ -189,7 +190,7 @@ def run_job(
     detail, and change nothing. DatabaseUnavailableError propagates when even the failure cannot be recorded.
     """
     options = options or FileOptions()
-    settings = settings or get_ingest_settings()
+    settings = settings or ingest_settings()
     jobs.start_job(conn, job_id=job.id)
     spool = _Spool(settings.max_reported_errors)
     notices = _Spool(settings.max_reported_errors)
@@ -336,3 +337,162 @@ def write_report(conn: Connection, *, job_id: int, out: IO[str]) -> int:
             ("" if error.line is None else error.line, error.column or "", error.value or "", error.reason, error.code)
         )
     return n
+
+
+# ---------------------------------------------------------------------------------------------------- uploads
+
+REPORT_PREFIX = "reports/"
+REPORT_CONTENT_TYPE = "text/csv; charset=utf-8"
+_PREFIX_MODES = {"upsert": ("upsert", True), "replace": ("replace", True), "validate": ("validate", True)}
+_PREFIX_MODES["replace-all"] = ("replace", False)
+
+
+@dataclass(frozen=True)
+class UploadInstructions:
+    """How to ingest one uploaded object: from its key (`incoming/<mode>/...`) and its metadata (which wins)."""
+
+    mode: str = "upsert"
+    keep_tmdb: bool = True
+    options: FileOptions = FileOptions()
+    origin: str | None = None
+    requested_by: str | None = None
+
+
+def _flag(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("true", "yes", "1", "on"):
+        return True
+    if lowered in ("false", "no", "0", "off"):
+        return False
+    raise IngestFileError(f"The object's {name} metadata must be true or false, got {raw!r}.")
+
+
+def instructions_for(key: str, metadata: dict[str, str]) -> UploadInstructions:
+    """Read a key's mode folder and the object's metadata (x-amz-meta-mode, -keep-tmdb, -delimiter, -encoding,
+    -origin, -requested-by). `incoming/replace/x.csv` replaces keeping TMDB rows; `incoming/replace-all/x.csv`
+    replaces them too; `incoming/validate/x.csv` is a dry run; any other key under incoming/ is an upsert.
+    IngestFileError for metadata that names an unknown mode or is not true/false where it must be."""
+    parts = key.split("/")
+    mode, keep_tmdb = "upsert", True
+    if len(parts) > 2 and parts[0] == "incoming":
+        mode, keep_tmdb = _PREFIX_MODES.get(parts[1].lower(), (mode, keep_tmdb))
+    if "mode" in metadata:
+        mode = metadata["mode"].strip().lower()
+        if mode not in MODES:
+            raise IngestFileError(f"Unknown mode {metadata['mode']!r}: use upsert, replace or validate.")
+    if "keep-tmdb" in metadata:
+        keep_tmdb = _flag("keep-tmdb", metadata["keep-tmdb"])
+    origin = metadata.get("origin")
+    return UploadInstructions(
+        mode=mode,
+        keep_tmdb=keep_tmdb,
+        options=FileOptions(delimiter=metadata.get("delimiter") or None, encoding=metadata.get("encoding") or None),
+        origin=origin if origin in jobs.ORIGINS else None,
+        requested_by=metadata.get("requested-by") or None,
+    )
+
+
+def report_key(key: str, job_id: int) -> str:
+    """Where a job's error report goes, beside its upload: `reports/<upload key>.job-<id>.errors.csv` (outside
+    incoming/, so writing it triggers no ingest)."""
+    return f"{REPORT_PREFIX}{key}.job-{job_id}.errors.csv"
+
+
+@dataclass(frozen=True)
+class ObjectOutcome:
+    """What became of one uploaded object: its job, and whether this call ran it (False: already processed)."""
+
+    job: IngestJob
+    ran: bool
+
+
+def ingest_object(
+    conn: Connection,
+    store: storage.ObjectStore,
+    *,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    etag: str | None,
+    size: int | None = None,
+    default_origin: str = "s3",
+    instructions: UploadInstructions | None = None,
+    settings: IngestSettings | None = None,
+) -> ObjectOutcome | None:
+    """Ingest one object version once (the S3 handler, the drop folder and `marquee ingest` come here).
+
+    The same (bucket, key, version id or ETag) delivered again finds its job and does not run it (ran=False).
+    After a run with reported rows, the error report is written beside the upload (report_key). Returns None
+    when the object is gone before it could be read (nothing to do).
+    """
+    settings = settings or ingest_settings()
+    try:
+        found = store.head(bucket, key, version_id=version_id)
+    except storage.ObjectMissingError:
+        return None
+    identity = version_id or etag or found.etag
+    problem: IngestFileError | None = None
+    try:
+        chosen = instructions or instructions_for(key, found.metadata)
+    except IngestFileError as error:
+        chosen, problem = UploadInstructions(), error
+    claim = jobs.claim_object_job(
+        conn,
+        bucket=bucket,
+        object_key=key,
+        object_version=identity,
+        mode=chosen.mode,
+        origin=chosen.origin or default_origin,
+        keep_tmdb=chosen.keep_tmdb,
+        file_name=key.rsplit("/", 1)[-1],
+        size_bytes=size if size is not None else found.size,
+        requested_by=chosen.requested_by,
+        stale_after_s=settings.stale_after_s,
+    )
+    if not claim.run:
+        return ObjectOutcome(claim.job, ran=False)
+    wanted = storage.StoredObject(bucket, key, found.size, (etag or found.etag).strip('"'), version_id, found.metadata)
+    try:
+        if problem is not None:
+            raise problem
+        body = store.open(wanted)
+    except (IngestFileError, storage.ObjectMissingError) as error:
+        jobs.start_job(conn, job_id=claim.job.id)
+        detail = (
+            error.detail
+            if isinstance(error, IngestFileError)
+            else ("The object changed or went away before it could be read; a newer upload is a job of its own.")
+        )
+        jobs.finish_job(
+            conn,
+            job_id=claim.job.id,
+            counts=Counts(),
+            error_count=0,
+            warnings=[],
+            error_code=error.code if isinstance(error, IngestFileError) else "object_gone",
+            error_detail=detail,
+        )
+        return ObjectOutcome(_reload(conn, claim.job.id), ran=True)
+    try:
+        job = run_job(conn, claim.job, body, options=chosen.options, settings=settings)
+    finally:
+        body.close()
+    if job.error_count:
+        target = report_key(key, job.id)
+        with tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            write_report(conn, job_id=job.id, out=text)
+            text.flush()
+            text.detach()
+            raw.seek(0)
+            store.put(bucket, target, raw, content_type=REPORT_CONTENT_TYPE)
+        jobs.set_report_key(conn, job_id=job.id, report_key=target)
+        job = _reload(conn, job.id)
+    return ObjectOutcome(job, ran=True)
+
+
+def _reload(conn: Connection, job_id: int) -> IngestJob:
+    job = jobs.get_job(conn, job_id=job_id)
+    if job is None:
+        raise DatabaseUnavailableError("The ingest job vanished while it ran.")
+    return job

@@ -6,45 +6,20 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from marquee_local import stack
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_common import database
 from movie_common.db import usage
 from movie_common.migrations import migrate
-from movie_common.settings import get_settings
 from movie_ingest import services
 
 REPO = Path(__file__).resolve().parents[4]
 OLD_ROWS, NEW_ROWS = 3000, 4000
-
-
-@pytest.fixture
-def scratch_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A database of its own on the test server (this test commits a replace of the whole catalogue), with the
-    handlers' settings pointed at it for the test; dropped afterwards."""
-    name = f"{psycopg.conninfo.conninfo_to_dict(database_url)['dbname']}_replace"
-    admin_url = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    try:
-        yield url
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _catalogue(path: Path, prefix: str, genre: str, rows: int) -> Path:

@@ -1,0 +1,158 @@
+"""Where uploads live (IngestFunction): the S3 uploads bucket in AWS (boto3 is imported here only), or a folder
+that stands in for it on one machine (`$MARQUEE_HOME/uploads`, the drop folder's parent)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+
+class ObjectMissingError(Exception):
+    """The object named by an event is gone (deleted, or expired by the lifecycle rule, before it was read)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object version: where it is, its size in bytes, its ETag (no quotes), version id, user metadata."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    version_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class ObjectStore(Protocol):
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> StoredObject:
+        """The object's size, ETag and metadata; ObjectMissingError when it is not there."""
+        ...
+
+    def open(self, obj: StoredObject) -> Any:
+        """A stream of the object's bytes (`.read(n)`, `.close()`), of exactly that version or ETag."""
+        ...
+
+    def put(self, bucket: str, key: str, body: IO[bytes], *, content_type: str) -> None:
+        """Write an object (the error report)."""
+        ...
+
+
+class S3Store:
+    """The uploads bucket through boto3 (one client per execution environment, made on first use)."""
+
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = _s3_client()
+        return self._client
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> StoredObject:
+        from botocore.exceptions import ClientError
+
+        options = {"VersionId": version_id} if version_id else {}
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key, **options)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchVersion", "403"):
+                raise ObjectMissingError(f"s3://{bucket}/{key} is not there") from error
+            raise
+        return StoredObject(
+            bucket=bucket,
+            key=key,
+            size=int(head["ContentLength"]),
+            etag=str(head["ETag"]).strip('"'),
+            version_id=head.get("VersionId") or version_id,
+            metadata={str(k).lower(): str(v) for k, v in (head.get("Metadata") or {}).items()},
+        )
+
+    def open(self, obj: StoredObject) -> Any:
+        from botocore.exceptions import ClientError
+
+        # Exactly the version the event announced: a newer upload under the same key is its own job.
+        options = {"VersionId": obj.version_id} if obj.version_id else {"IfMatch": f'"{obj.etag}"'}
+        try:
+            return self.client.get_object(Bucket=obj.bucket, Key=obj.key, **options)["Body"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in (
+                "404",
+                "NoSuchKey",
+                "NoSuchVersion",
+                "PreconditionFailed",
+            ):
+                raise ObjectMissingError(f"s3://{obj.bucket}/{obj.key} changed or went away") from error
+            raise
+
+    def put(self, bucket: str, key: str, body: IO[bytes], *, content_type: str) -> None:
+        self.client.upload_fileobj(body, bucket, key, ExtraArgs={"ContentType": content_type})
+
+
+@functools.cache
+def _s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+class LocalFolderStore:
+    """A folder standing in for the uploads bucket: the object `incoming/a.csv` is the file `<root>/incoming/a.csv`,
+    whatever the bucket name. The ETag is the MD5 of the content, as S3 gives it for single-part uploads. User
+    metadata (S3's x-amz-meta-*) sits in a hidden JSON file beside the object: `incoming/.a.csv.metadata.json`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise ObjectMissingError(f"{key!r} is outside the uploads folder")
+        return path
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> StoredObject:
+        path = self.path(key)
+        if not path.is_file():
+            raise ObjectMissingError(f"{path} is not there")
+        sidecar = metadata_path(path)
+        metadata = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
+        return StoredObject(
+            bucket=bucket,
+            key=key,
+            size=path.stat().st_size,
+            etag=file_etag(path),
+            metadata={str(k).lower(): str(v) for k, v in metadata.items()},
+        )
+
+    def open(self, obj: StoredObject) -> Any:
+        path = self.path(obj.key)
+        if not path.is_file():
+            raise ObjectMissingError(f"{path} is not there")
+        return path.open("rb")
+
+    def put(self, bucket: str, key: str, body: IO[bytes], *, content_type: str) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("wb") as out:
+            while chunk := body.read(1 << 20):
+                out.write(chunk)
+        tmp.replace(path)
+
+
+def metadata_path(path: Path) -> Path:
+    """Where LocalFolderStore keeps an object's user metadata."""
+    return path.with_name(f".{path.name}.metadata.json")
+
+
+def file_etag(path: Path) -> str:
+    """The MD5 of a file's content in hex: what S3 reports as the ETag of a single-part upload."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as data:
+        while chunk := data.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

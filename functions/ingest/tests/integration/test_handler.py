@@ -1,0 +1,177 @@
+"""IngestFunction's real handler driven by real-shaped S3 ObjectCreated events, with moto standing in for S3."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from marquee_local.lambda_context import LocalLambdaContext
+
+REPO = Path(__file__).resolve().parents[4]
+BUCKET = "marquee-uploads"
+GOOD = "title,year,genre\nHandler Film One,2001,Drama\nHandler Film Two,2002,Comedy\n"
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's S3 with a versioned uploads bucket; the handler's cached client is made inside the mock."""
+    from movie_ingest import handler, storage
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    storage._s3_client.cache_clear()
+    handler.object_store.cache_clear()
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield client
+    storage._s3_client.cache_clear()
+    handler.object_store.cache_clear()
+
+
+Upload = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def upload(s3: Any) -> Upload:
+    """Put an object and return the ObjectCreated event S3 would send for it (key URL-encoded, as S3 does)."""
+
+    def put(
+        key: str, body: str | bytes, *, metadata: dict[str, str] | None = None, bucket: str = BUCKET
+    ) -> dict[str, Any]:
+        data = body.encode() if isinstance(body, str) else body
+        response = s3.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata or {})
+        event: dict[str, Any] = json.loads((REPO / "functions/ingest/events/object_created.json").read_text())
+        record = event["Records"][0]["s3"]
+        record["bucket"]["name"], record["bucket"]["arn"] = bucket, f"arn:aws:s3:::{bucket}"
+        record["object"].update(key=quote_plus(key, safe="/"), size=len(data), eTag=response["ETag"].strip('"'))
+        if response.get("VersionId"):
+            record["object"]["versionId"] = response["VersionId"]
+        else:
+            record["object"].pop("versionId", None)
+        return event
+
+    return put
+
+
+def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+    from movie_ingest.handler import handler
+
+    result: dict[str, Any] = handler(event, LocalLambdaContext(function_name="IngestFunction"))
+    return result
+
+
+def _count(conn: Any, prefix: str) -> int:
+    return int(conn.execute("SELECT count(*) AS n FROM movies WHERE title LIKE %s", (prefix + "%",)).fetchone()["n"])
+
+
+def test_an_upload_is_ingested_and_its_error_report_written_beside_it(conn: Any, s3: Any, upload: Upload) -> None:
+    event = upload("incoming/movies.csv", GOOD + "Handler Bad Year,PG,Drama\n")
+    [job] = _invoke(event)["jobs"]
+    assert (job["status"], job["ran"], job["origin"], job["mode"]) == ("done", True, "s3", "upsert")
+    assert (job["rows"], job["inserted"], job["invalid"], job["bucket"], job["key"]) == (
+        3,
+        2,
+        1,
+        BUCKET,
+        "incoming/movies.csv",
+    )
+    assert _count(conn, "Handler Film") == 2
+    assert job["report_key"] == f"reports/incoming/movies.csv.job-{job['id']}.errors.csv"
+    report = s3.get_object(Bucket=BUCKET, Key=job["report_key"])
+    assert report["ContentType"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(report["Body"].read().decode("utf-8-sig"))))
+    assert rows == [
+        ["line", "column", "value", "reason", "code"],
+        ["4", "year", "PG", "a year is a number such as 1994", "not_a_number"],
+    ]
+
+
+def test_the_same_event_twice_is_processed_once(conn: Any, upload: Upload) -> None:
+    event = upload("incoming/twice.csv", GOOD)
+    [first] = _invoke(event)["jobs"]
+    conn.execute("DELETE FROM movies WHERE title LIKE 'Handler Film%'")  # a second run would put them back
+    [second] = _invoke(event)["jobs"]
+    assert (first["ran"], second["ran"], second["id"], second["status"]) == (True, False, first["id"], "done")
+    assert _count(conn, "Handler Film") == 0
+    jobs = conn.execute("SELECT count(*) AS n FROM ingest_jobs WHERE object_key = 'incoming/twice.csv'").fetchone()
+    assert jobs["n"] == 1
+
+
+def test_new_content_under_the_same_key_is_a_new_job(conn: Any, upload: Upload) -> None:
+    [first] = _invoke(upload("incoming/again.csv", GOOD))["jobs"]
+    [second] = _invoke(upload("incoming/again.csv", GOOD + "Handler Film Three,2003,\n"))["jobs"]
+    assert second["id"] != first["id"] and second["version"] != first["version"]
+    assert (second["ran"], second["inserted"], second["unchanged"]) == (True, 1, 2)
+
+
+def test_without_versioning_the_etag_tells_contents_apart(conn: Any, s3: Any, upload: Upload) -> None:
+    s3.create_bucket(Bucket="plain-uploads")
+    [first] = _invoke(upload("incoming/a.csv", GOOD, bucket="plain-uploads"))["jobs"]
+    [again] = _invoke(upload("incoming/a.csv", GOOD, bucket="plain-uploads"))["jobs"]
+    [changed] = _invoke(upload("incoming/a.csv", GOOD + "Handler Film Four,2004,\n", bucket="plain-uploads"))["jobs"]
+    assert first["version"] == again["version"] != changed["version"]
+    assert (again["ran"], changed["ran"]) == (False, True)
+
+
+def test_a_key_with_spaces_and_plus_signs(conn: Any, upload: Upload) -> None:
+    key = "incoming/My Movies + More (v2).csv"
+    event = upload(key, GOOD)
+    assert event["Records"][0]["s3"]["object"]["key"] == "incoming/My+Movies+%2B+More+%28v2%29.csv"
+    [job] = _invoke(event)["jobs"]
+    assert (job["status"], job["key"], job["file_name"], job["inserted"]) == (
+        "done",
+        key,
+        "My Movies + More (v2).csv",
+        2,
+    )
+
+
+def test_the_mode_comes_from_the_key_folder_or_the_metadata(conn: Any, upload: Upload) -> None:
+    [validate] = _invoke(upload("incoming/validate/check.csv", GOOD))["jobs"]
+    assert (validate["mode"], validate["inserted"]) == ("validate", 2)
+    assert _count(conn, "Handler Film") == 0
+    metadata = {"mode": "validate", "requested-by": "admin@example.com", "origin": "upload", "delimiter": ";"}
+    [by_metadata] = _invoke(upload("incoming/portal.csv", GOOD.replace(",", ";"), metadata=metadata))["jobs"]
+    assert (by_metadata["mode"], by_metadata["origin"], by_metadata["requested_by"], by_metadata["delimiter"]) == (
+        "validate",
+        "upload",
+        "admin@example.com",
+        "semicolon",
+    )
+
+
+def test_replace_with_too_many_bad_rows_through_the_handler_changes_nothing(conn: Any, upload: Upload) -> None:
+    before = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM movies").fetchone()
+    body = "title,year\nOnly Good,2001\nBad One,PG\nBad Two,PG\n"
+    [job] = _invoke(upload("incoming/replace-all/catalogue.csv", body))["jobs"]
+    assert (job["mode"], job["keep_tmdb"], job["status"]) == ("replace", False, "failed")
+    assert job["error"]["code"] == "too_many_bad_rows"
+    assert conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM movies").fetchone() == before
+
+
+def test_unusable_metadata_fails_the_job_with_a_reason(conn: Any, upload: Upload) -> None:
+    [job] = _invoke(upload("incoming/x.csv", GOOD, metadata={"mode": "replase"}))["jobs"]
+    assert (job["status"], job["error"]["code"]) == ("failed", "unreadable_file")
+    assert "Unknown mode 'replase'" in job["error"]["detail"]
+
+
+def test_an_object_gone_before_it_is_read_is_skipped(conn: Any, s3: Any, upload: Upload) -> None:
+    event = upload("incoming/gone.csv", GOOD)
+    s3.delete_object(Bucket=BUCKET, Key="incoming/gone.csv", VersionId=event["Records"][0]["s3"]["object"]["versionId"])
+    assert _invoke(event) == {"jobs": []}

@@ -1,0 +1,139 @@
+"""The one-machine stack's ingest: `marquee ingest FILE` and the drop folder, both through IngestFunction's handler
+with S3-shaped events, against a database of their own (they commit)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from marquee_local import cli, dropfolder
+from movie_ingest.storage import metadata_path
+
+
+@pytest.fixture
+def home(tmp_path: Path, scratch_database: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh $MARQUEE_HOME whose database is the scratch one."""
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = cli.main(["ingest", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def _titles(url: str, prefix: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [
+            r[0] for r in conn.execute("SELECT title FROM movies WHERE title LIKE %s ORDER BY title", (prefix + "%",))
+        ]
+
+
+@pytest.mark.commit
+def test_marquee_ingest_prints_the_job_as_json(
+    home: Path, scratch_database: str, imdb_top_1000: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, job = _cli(capsys, str(imdb_top_1000))
+    assert code == 0
+    assert {
+        k: job[k] for k in ("status", "rows", "valid", "invalid", "inserted", "updated", "unchanged", "deleted")
+    } == {
+        "status": "done",
+        "rows": 1000,
+        "valid": 999,
+        "invalid": 1,
+        "inserted": 999,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+    }
+    assert job["errors"] == [
+        {
+            "line": 968,
+            "column": "Released_Year",
+            "value": "PG",
+            "reason": "a year is a number such as 1994",
+            "code": "not_a_number",
+        }
+    ]
+    assert (job["origin"], job["ran"], job["key"]) == ("cli", True, "incoming/imdb_top_1000.csv")
+    report = Path(job["report"])
+    assert report == home / "uploads" / "reports" / f"incoming/imdb_top_1000.csv.job-{job['id']}.errors.csv"
+    assert report.read_text(encoding="utf-8-sig").splitlines()[1].startswith("968,Released_Year,PG,")
+
+    again_code, again = _cli(capsys, str(imdb_top_1000))
+    assert (again_code, again["id"], again["ran"]) == (0, job["id"], False)
+
+
+@pytest.mark.commit
+def test_marquee_ingest_exits_non_zero_when_the_job_fails(
+    home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("title,year\nGood Cli,2001\nBad Cli,PG\n")
+    code, job = _cli(capsys, str(path), "--mode", "replace")
+    assert (code, job["status"], job["mode"], job["error"]["code"]) == (1, "failed", "replace", "too_many_bad_rows")
+    assert job["key"] == "incoming/replace/bad.csv"
+    assert _titles(scratch_database, "Good Cli") == []
+    binary = tmp_path / "image.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    code, job = _cli(capsys, str(binary))
+    assert (code, job["status"], job["error"]["code"]) == (1, "failed", "not_text")
+
+
+@pytest.mark.commit
+def test_marquee_ingest_passes_delimiter_and_validate_mode(
+    home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "semi.txt"
+    path.write_text("title;year\nSemi, Colon Cli;2001\n")
+    code, job = _cli(capsys, str(path), "--mode", "validate", "--delimiter", "semicolon")
+    assert (code, job["mode"], job["delimiter"], job["inserted"]) == (0, "validate", "semicolon", 1)
+    assert _titles(scratch_database, "Semi") == []
+    code, job = _cli(capsys, str(path), "--delimiter", "semicolon")
+    assert (code, job["inserted"]) == (0, 1)
+    assert _titles(scratch_database, "Semi") == ["Semi, Colon Cli"]
+
+
+@pytest.mark.commit
+def test_a_file_in_the_drop_folder_is_ingested_once_when_it_holds_still(
+    home: Path, scratch_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli.main(["migrate"])
+    root = dropfolder.configure(home)
+    lines: list[str] = []
+    watcher = dropfolder.DropFolderWatcher(root, report=lines.append)
+    (root / "incoming" / "replace").mkdir()
+    dropped = root / "incoming" / "Drop Folder + Films.csv"
+    dropped.write_text("title,year\nDropped Film One,2001\nDropped Film Two,PG\n")
+    (root / "incoming" / "half-written.csv.part").write_text("title\nNever\n")
+    assert watcher.scan() == []  # seen once: it may still be being written
+    [job] = watcher.scan()
+    assert (job["status"], job["origin"], job["key"], job["inserted"], job["invalid"]) == (
+        "done",
+        "drop_folder",
+        "incoming/Drop Folder + Films.csv",
+        1,
+        1,
+    )
+    assert (root / job["report_key"]).is_file()
+    assert _titles(scratch_database, "Dropped Film") == ["Dropped Film One"]
+    assert watcher.scan() == []  # unchanged: not handed over again
+
+    dropped.write_text("title,year\nDropped Film One,2001\nDropped Film Three,2003\n")
+    watcher.scan()
+    [changed] = watcher.scan()
+    assert (changed["id"] != job["id"], changed["inserted"], changed["unchanged"]) == (True, 1, 1)
+
+    # A new watcher (the stack restarted) recognises what was done.
+    restarted = dropfolder.DropFolderWatcher(root, report=lines.append)
+    restarted.scan()
+    [recognised] = restarted.scan()
+    assert (recognised["id"], recognised["ran"]) == (changed["id"], False)
+    assert any("already ingested" in line for line in lines)
+    assert not metadata_path(dropped).exists()
