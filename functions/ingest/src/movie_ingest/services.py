@@ -32,11 +32,11 @@ from movie_common.errors import (
     MarqueeError,
     TooManyBadRowsError,
 )
+from movie_common.ingest_uploads import write_report
 from movie_ingest import columns, reading, storage
 from movie_ingest.settings import IngestSettings, ingest_settings
 
 MODES = jobs.MODES
-REPORT_COLUMNS = ("line", "column", "value", "reason", "code")
 
 
 @dataclass(frozen=True)
@@ -324,19 +324,6 @@ def ingest_path(
     )
     with path.open("rb") as stream:
         return run_job(conn, job, stream, options=options, settings=settings)
-
-
-def write_report(conn: Connection, *, job_id: int, out: IO[str]) -> int:
-    """Write the job's reported rows as CSV (line, column, value, reason, code) to `out`; returns rows written."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS)
-    n = 0
-    for error in jobs.iter_job_errors(conn, job_id=job_id):
-        n += 1
-        writer.writerow(
-            ("" if error.line is None else error.line, error.column or "", error.value or "", error.reason, error.code)
-        )
-    return n
 
 
 # ---------------------------------------------------------------------------------------------------- uploads

@@ -1,0 +1,181 @@
+"""The admin portal's CSV upload screen, framework-free (AdminFunction's routes call it): a queued job with a
+presigned upload for it, pages of jobs, one job with its reported rows, and the error report as CSV.
+
+Presigning is handed in (`UploadPresigner`): boto3 stays in the functions that call AWS, and the one-machine stack
+hands in its own. The upload lands under incoming/, where IngestFunction's S3 event finds the queued job by its key
+and runs it (movie_common.db.ingest_jobs.claim_object_job).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+from movie_common.database import Connection
+from movie_common.db import ingest_jobs as jobs
+from movie_common.db.ingest_jobs import IngestJob
+from movie_common.errors import InvalidParameter, NotFoundError, RequestValidationError
+
+UPLOAD_EXPIRES_S = 900
+MAX_UPLOAD_BYTES = 2 * 1024**3  # 2 GiB: far beyond the 1,000,000-row budget file (~450 MB)
+FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".gz")
+MODE_FOLDERS = {("upsert", True): "", ("upsert", False): "", ("validate", True): "validate/"}
+MODE_FOLDERS |= {("validate", False): "validate/", ("replace", True): "replace/", ("replace", False): "replace-all/"}
+REPORT_COLUMNS = ("line", "column", "value", "reason", "code")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._()+ -]+")
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """How the browser sends the file: a POST of `fields` then the file (S3's presigned POST), or a PUT with
+    `headers`; valid for `expires_in` seconds."""
+
+    url: str
+    method: str
+    fields: dict[str, str]
+    headers: dict[str, str]
+    expires_in: int
+
+
+class UploadPresigner(Protocol):
+    """Signs one upload of at most `max_bytes` to `key` in `bucket`, carrying `metadata` (x-amz-meta-*)."""
+
+    bucket: str
+
+    def presign(self, *, key: str, metadata: dict[str, str], max_bytes: int, expires_in: int) -> PresignedUpload: ...
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """A queued job and where to upload its file."""
+
+    job: IngestJob
+    key: str
+    upload: PresignedUpload
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job.as_dict(),
+            "key": self.key,
+            "upload": {
+                "url": self.upload.url,
+                "method": self.upload.method,
+                "fields": self.upload.fields,
+                "headers": self.upload.headers,
+                "expires_in": self.upload.expires_in,
+            },
+        }
+
+
+def safe_file_name(name: str) -> str:
+    """The last path part of a browser's file name, in characters safe in an S3 key and a report's name."""
+    base = unicodedata.normalize("NFKD", name.replace("\\", "/").rsplit("/", 1)[-1])
+    base = base.encode("ascii", "ignore").decode()
+    return _UNSAFE.sub("_", base).strip(" .")[:120]
+
+
+def create_upload(
+    conn: Connection,
+    presigner: UploadPresigner,
+    *,
+    mode: str,
+    file_name: str,
+    requested_by: str,
+    keep_tmdb: bool = True,
+    expires_in: int = UPLOAD_EXPIRES_S,
+) -> UploadTicket:
+    """Queue a job for a file the admin is about to upload, and sign its upload.
+
+    The key is `incoming/<mode folder>/<random>-<file name>`, so two uploads of one file never share a key.
+    RequestValidationError names the bad parameter: an unknown mode, or a file name that is empty or not a CSV
+    (.csv, .tsv, .txt, optionally .gz).
+    """
+    errors = []
+    if mode not in jobs.MODES:
+        errors.append(InvalidParameter("mode", "body", "must be upsert, replace or validate"))
+    name = safe_file_name(file_name)
+    if not name or not name.lower().endswith(FILE_SUFFIXES):
+        errors.append(InvalidParameter("file_name", "body", "must name a .csv, .tsv or .txt file (gzip allowed)"))
+    if errors:
+        raise RequestValidationError("The upload cannot be prepared; see each parameter.", errors)
+    key = f"incoming/{MODE_FOLDERS[(mode, keep_tmdb)]}{secrets.token_hex(6)}-{name}"
+    job = jobs.create_job(
+        conn,
+        mode=mode,
+        origin="upload",
+        keep_tmdb=keep_tmdb,
+        file_name=name,
+        bucket=presigner.bucket,
+        object_key=key,
+        requested_by=requested_by,
+    )
+    metadata = {
+        "mode": mode,
+        "keep-tmdb": "true" if keep_tmdb else "false",
+        "origin": "upload",
+        "requested-by": requested_by,
+    }
+    upload = presigner.presign(key=key, metadata=metadata, max_bytes=MAX_UPLOAD_BYTES, expires_in=expires_in)
+    return UploadTicket(job, key, upload)
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[IngestJob]
+    page: int
+    per_page: int
+    total: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """TMDB's list envelope, as every list of the API uses."""
+        return {
+            "page": self.page,
+            "per_page": self.per_page,
+            "results": [{k: v for k, v in job.as_dict().items() if k != "errors"} for job in self.jobs],
+            "total_results": self.total,
+            "total_pages": -(-self.total // self.per_page) if self.total else 0,
+        }
+
+
+def list_jobs(conn: Connection, *, page: int = 1, per_page: int = 20) -> JobPage:
+    """Jobs newest first (progress of running ones included: rows read so far, bytes read of size_bytes)."""
+    found, total = jobs.list_jobs(conn, limit=per_page, offset=(page - 1) * per_page)
+    return JobPage(found, page, per_page, total)
+
+
+def job_with_errors(
+    conn: Connection, *, job_id: int, errors_page: int = 1, errors_per_page: int = 100
+) -> dict[str, Any]:
+    """One job as JSON-ready data with one page of its reported rows (`errors`, `errors_page`, `error_count`).
+    NotFoundError when there is no such job."""
+    job = jobs.get_job(conn, job_id=job_id)
+    if job is None:
+        raise NotFoundError(f"There is no ingest job {job_id}.")
+    data = job.as_dict()
+    rows = jobs.job_errors(conn, job_id=job_id, limit=errors_per_page, offset=(errors_page - 1) * errors_per_page)
+    data["errors"] = [row.as_dict() for row in rows]
+    data["errors_page"] = {
+        "page": errors_page,
+        "per_page": errors_per_page,
+        "total_pages": -(-job.error_count // errors_per_page) if job.error_count else 0,
+    }
+    return data
+
+
+def write_report(conn: Connection, *, job_id: int, out: IO[str]) -> int:
+    """Write the job's reported rows as CSV (line, column, value, reason, code) to `out`, fetched in batches (flat
+    memory); returns the rows written. NotFoundError when there is no such job."""
+    if jobs.get_job(conn, job_id=job_id) is None:
+        raise NotFoundError(f"There is no ingest job {job_id}.")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    n = 0
+    for error in jobs.iter_job_errors(conn, job_id=job_id):
+        n += 1
+        line = "" if error.line is None else error.line
+        writer.writerow((line, error.column or "", error.value or "", error.reason, error.code))
+    return n
