@@ -263,7 +263,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             f"bundled catalogue ({first['job']['inserted']:,} rows) into an empty catalogue (first start)",
             round(first["seconds"], 2),
             "s",
-            note="the empty-catalogue path: secondary indexes built once after the load",
+            note="what the first `marquee run` does: migrations are not included",
         ),
     ]
     return {

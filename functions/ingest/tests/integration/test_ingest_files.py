@@ -123,7 +123,7 @@ def test_the_bundled_catalogue_fills_an_empty_catalogue(conn: Any, ingest: Inges
             seed.plot,
             seed.poster_url,
         )
-    # The indexes the bulk path rebuilt are all there and serve searches.
+    # Every index of the schema is there (a load never drops one).
     names = {r["indexname"] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'movies'")}
     assert {"movies_title_trgm_idx", "movies_search_idx", "movies_title_words_idx", "movies_imdb_id_idx"} <= names
 
