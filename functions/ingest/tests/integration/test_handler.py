@@ -24,8 +24,6 @@ GOOD = "title,year,genre\nHandler Film One,2001,Drama\nHandler Film Two,2002,Com
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto's S3 with a versioned uploads bucket; the handler's cached client is made inside the mock."""
-    from movie_ingest import handler, storage
-
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -33,15 +31,14 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    storage._s3_client.cache_clear()
-    handler.object_store.cache_clear()
+    monkeypatch.delenv("UPLOADS_LOCAL_ROOT", raising=False)
+    _fresh_clients()
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
         client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         yield client
-    storage._s3_client.cache_clear()
-    handler.object_store.cache_clear()
+    _fresh_clients()
 
 
 Upload = Callable[..., dict[str, Any]]
@@ -175,3 +172,12 @@ def test_an_object_gone_before_it_is_read_is_skipped(conn: Any, s3: Any, upload:
     event = upload("incoming/gone.csv", GOOD)
     s3.delete_object(Bucket=BUCKET, Key="incoming/gone.csv", VersionId=event["Records"][0]["s3"]["object"]["versionId"])
     assert _invoke(event) == {"jobs": []}
+
+
+def _fresh_clients() -> None:
+    """The handler's settings, store and boto3 client are made once per process; made again for this S3."""
+    from movie_ingest import handler, storage
+    from movie_ingest.settings import ingest_settings
+
+    for cached in (ingest_settings, handler.object_store, storage._s3_client):
+        cached.cache_clear()

@@ -18,6 +18,7 @@ from movie_ingest.storage import metadata_path
 def home(tmp_path: Path, scratch_database: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh $MARQUEE_HOME whose database is the scratch one."""
     monkeypatch.setenv("MARQUEE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("UPLOADS_LOCAL_ROOT", raising=False)  # the CLI sets it; undone after the test
     return tmp_path / "home"
 
 

@@ -39,8 +39,6 @@ def s3_server() -> Iterator[str]:
 @pytest.fixture
 def s3(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A client of moto's S3 server; the handler's own boto3 client goes there too (AWS_ENDPOINT_URL_S3)."""
-    from movie_ingest import handler, storage
-
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -48,13 +46,12 @@ def s3(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "AWS_ENDPOINT_URL_S3": s3_server,
     }.items():
         monkeypatch.setenv(name, value)
-    storage._s3_client.cache_clear()
-    handler.object_store.cache_clear()
+    monkeypatch.delenv("UPLOADS_LOCAL_ROOT", raising=False)
+    _fresh_clients()
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
     yield client
-    storage._s3_client.cache_clear()
-    handler.object_store.cache_clear()
+    _fresh_clients()
 
 
 def _event_for(s3: Any, key: str) -> dict[str, Any]:
@@ -120,3 +117,12 @@ def test_bad_upload_requests_name_the_parameter(conn: Any, s3: Any) -> None:
     assert [(e.name, e.location) for e in raised.value.errors] == [("mode", "body"), ("file_name", "body")]
     with pytest.raises(NotFoundError):
         ingest_uploads.job_with_errors(conn, job_id=987654321)
+
+
+def _fresh_clients() -> None:
+    """The handler's settings, store and boto3 client are made once per process; made again for this S3."""
+    from movie_ingest import handler, storage
+    from movie_ingest.settings import ingest_settings
+
+    for cached in (ingest_settings, handler.object_store, storage._s3_client):
+        cached.cache_clear()
