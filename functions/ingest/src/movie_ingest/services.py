@@ -31,6 +31,7 @@ from movie_common.errors import (
     IngestFileError,
     MarqueeError,
     TooManyBadRowsError,
+    UploadGoneError,
 )
 from movie_common.ingest_uploads import write_report
 from movie_ingest import columns, reading, storage
@@ -442,22 +443,22 @@ def ingest_object(
     try:
         if problem is not None:
             raise problem
-        body = store.open(wanted)
-    except (IngestFileError, storage.ObjectMissingError) as error:
+        try:
+            body = store.open(wanted)
+        except storage.ObjectMissingError:
+            raise UploadGoneError(
+                "The object changed or went away before it could be read; a newer upload is a job of its own."
+            ) from None
+    except IngestFileError as error:
         jobs.start_job(conn, job_id=claim.job.id)
-        detail = (
-            error.detail
-            if isinstance(error, IngestFileError)
-            else ("The object changed or went away before it could be read; a newer upload is a job of its own.")
-        )
         jobs.finish_job(
             conn,
             job_id=claim.job.id,
             counts=Counts(),
             error_count=0,
             warnings=[],
-            error_code=error.code if isinstance(error, IngestFileError) else "object_gone",
-            error_detail=detail,
+            error_code=error.code,
+            error_detail=error.detail,
         )
         return ObjectOutcome(_reload(conn, claim.job.id), ran=True)
     try:

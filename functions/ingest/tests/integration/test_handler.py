@@ -181,3 +181,15 @@ def _fresh_clients() -> None:
 
     for cached in (ingest_settings, handler.object_store, storage._s3_client):
         cached.cache_clear()
+
+
+def test_an_event_for_content_since_replaced_fails_and_the_newer_upload_loads(
+    conn: Any, s3: Any, upload: Upload
+) -> None:
+    s3.create_bucket(Bucket="plain-uploads")
+    stale = upload("incoming/raced.csv", GOOD, bucket="plain-uploads")
+    fresh = upload("incoming/raced.csv", GOOD + "Handler Film Five,2005,\n", bucket="plain-uploads")
+    [late] = _invoke(stale)["jobs"]
+    assert (late["status"], late["error"]["code"], late["inserted"]) == ("failed", "upload_gone", 0)
+    [newer] = _invoke(fresh)["jobs"]
+    assert (newer["status"], newer["inserted"]) == ("done", 3)

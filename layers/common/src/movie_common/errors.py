@@ -373,6 +373,14 @@ class TooManyBadRowsError(IngestFileError):
     title = "Too many bad rows"
 
 
+class UploadGoneError(IngestFileError):
+    """The uploaded object changed or was deleted between its event and the read (a newer upload is its own job)."""
+
+    code = "upload_gone"
+    status = 409
+    title = "Upload changed or gone"
+
+
 class IngestConflictError(MarqueeError):
     """Rows of the file would collide with each other or with movies written meanwhile (a unique key)."""
 
