@@ -268,7 +268,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     ]
     return {
         "benchmark": "ingest",
-        "title": f"CSV ingest: {label} validated and upserted (DESIGN \u00a78)",
+        "title": f"CSV ingest: {label} validated and upserted (budgets: docs/architecture.md \u00a78)",
         "parameters": {"rows": rows, "file": str(path.relative_to(common.REPO)), "generator": marker},
         "figures": [f.as_dict() for f in figures],
         "tables": [
