@@ -1,59 +1,56 @@
-"""The one-machine stand-in for the uploads bucket: `$MARQUEE_HOME/uploads/incoming/` is watched, and a file placed
-there is ingested by IngestFunction's real handler with an S3-shaped ObjectCreated event, as in AWS."""
+"""The one-machine stand-in for the uploads bucket: `$MARQUEE_HOME/uploads/incoming/` is watched by `marquee run`,
+and a file placed there is ingested by IngestFunction's real handler with an S3-shaped ObjectCreated event from the
+event toolkit, as in AWS; `marquee ingest FILE` does the same at once and prints the job. (A `marquee run` service
+and a command module: see marquee_local.run and marquee_local.cli.)"""
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
+import logging
 import shutil
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
+from marquee_local import events, stack
 from marquee_local.lambda_context import LocalLambdaContext
+from marquee_local.run import RunContext
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EVENT_TEMPLATE = REPO_ROOT / "functions" / "ingest" / "events" / "object_created.json"
 INCOMING = "incoming"
-# Files still being written or that are not uploads (editors' and downloaders' temporary names).
+FUNCTION = "IngestFunction"
+# Files still being written, or that are not uploads (editors' and downloaders' temporary names).
 _IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".swp", "~")
 
-
-def uploads_root(home: Path) -> Path:
-    return home / "uploads"
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def configure(home: Path) -> Path:
-    """Point IngestFunction's settings at the local uploads folder (as template.yaml points them at the bucket),
-    and make the drop folder. Returns the uploads folder."""
-    root = uploads_root(home)
+    """Make the drop folder; returns the uploads folder (IngestFunction reads UPLOADS_LOCAL_ROOT, which
+    stack.configure_environment sets)."""
+    root = stack.uploads_root(home)
     (root / INCOMING).mkdir(parents=True, exist_ok=True)
-    os.environ["UPLOADS_LOCAL_ROOT"] = str(root)
     return root
 
 
-def object_created_event(bucket: str, key: str, *, size: int, etag: str) -> dict[str, Any]:
-    """An S3 ObjectCreated:Put event for one object, shaped like functions/ingest/events/object_created.json (the
-    key URL-encoded as S3 sends it; no version id, as in an unversioned bucket, so the ETag identifies content)."""
-    event: dict[str, Any] = json.loads(EVENT_TEMPLATE.read_text(encoding="utf-8"))
-    record = event["Records"][0]
-    record["s3"]["bucket"].update(name=bucket, arn=f"arn:aws:s3:::{bucket}")
-    record["s3"]["object"] = {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": "0"}
-    return event
-
-
-def invoke_ingest(key: str, root: Path) -> dict[str, Any]:
-    """Run IngestFunction's handler on the object `key` of the local uploads folder; returns the handler's result."""
-    from movie_ingest import storage
-    from movie_ingest.handler import handler
+def upload_event(root: Path, key: str) -> dict[str, Any]:
+    """The ObjectCreated event S3 would send for the object `key` of the local uploads folder (no version id, as
+    from an unversioned bucket: the ETag, the MD5 of the content, tells contents apart)."""
     from movie_ingest.settings import LOCAL_BUCKET
+    from movie_ingest.storage import file_etag
 
     path = root / key
-    event = object_created_event(LOCAL_BUCKET, key, size=path.stat().st_size, etag=storage.file_etag(path))
-    result: dict[str, Any] = handler(event, LocalLambdaContext(function_name="IngestFunction", timeout_seconds=900))
+    return events.s3_object_created_event(LOCAL_BUCKET, key, size=path.stat().st_size, etag=file_etag(path))
+
+
+def invoke_in_process(event: dict[str, Any]) -> dict[str, Any]:
+    """IngestFunction's handler called in this process (`marquee ingest`, tests)."""
+    from movie_ingest.handler import handler
+
+    result: dict[str, Any] = handler(event, LocalLambdaContext(function_name=FUNCTION, timeout_seconds=900))
     return result
 
 
@@ -86,29 +83,21 @@ class _Seen:
     mtime_ns: int
 
 
-class DropFolderWatcher(threading.Thread):
+class DropFolderWatcher:
     """Polls the drop folder; a file whose size and modification time held still for one poll is ingested once.
 
-    Files already ingested in an earlier run are handed over again at start and recognised by their job (same key
-    and content), so nothing is loaded twice. A file changed in place is new content, hence a new job.
+    Files ingested in an earlier run are handed over again at start and recognised by their job (same key and
+    content), so nothing is loaded twice. A file changed in place is new content, hence a new job.
     """
 
-    def __init__(self, root: Path, *, interval: float = 1.0, report: Callable[[str], None] = print) -> None:
-        super().__init__(name="drop-folder", daemon=True)
+    def __init__(
+        self, root: Path, invoke: Invoke = invoke_in_process, *, report: Callable[[str], None] = print
+    ) -> None:
         self.root = root
-        self.interval = interval
+        self.invoke = invoke
         self.report = report
         self._pending: dict[str, _Seen] = {}
         self._done: dict[str, _Seen] = {}
-        self._stop = threading.Event()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            self.scan()
-            self._stop.wait(self.interval)
 
     def scan(self) -> list[dict[str, Any]]:
         """One poll: ingest the files that are ready; returns the jobs that ran or were recognised."""
@@ -130,7 +119,7 @@ class DropFolderWatcher(threading.Thread):
             del self._pending[key]
             self._done[key] = seen
             try:
-                result = invoke_ingest(key, self.root)
+                result = self.invoke(upload_event(self.root, key))
             except Exception as error:  # the stack keeps running; the next change of the file tries again
                 self.report(f"drop folder: {key}: {type(error).__name__}: {error}")
                 del self._done[key]
@@ -152,3 +141,118 @@ def _summary(job: dict[str, Any]) -> str:
         f"{job['inserted']:,} inserted, {job['updated']:,} updated, {job['unchanged']:,} unchanged, "
         f"{job['deleted']:,} deleted, {job['invalid']:,} bad{report}"
     )
+
+
+# ---------------------------------------------------------------------------------------------------- marquee run
+
+
+class DropFolderService:
+    """`marquee run`'s watcher: polls every `interval` seconds in a thread; files go to IngestFunction in its
+    local execution environment (the template's environment), as S3 events do in AWS."""
+
+    name = "drop folder"
+
+    def __init__(self, run: RunContext, *, interval: float = 1.0) -> None:
+        self.run = run
+        self.root = configure(run.home)
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.run.lambdas.invoke_threadsafe(FUNCTION, event)
+        return result
+
+    def start(self) -> None:
+        watcher = DropFolderWatcher(self.root, self._invoke, report=self.run.log)
+
+        def poll() -> None:
+            while not self._stop.is_set():
+                watcher.scan()
+                self._stop.wait(self.interval)
+
+        self._thread = threading.Thread(target=poll, name="drop-folder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def describe(self) -> list[str]:
+        return [f"Uploads    {self.root / INCOMING}/  (drop CSVs; replace/, replace-all/, validate/ for those modes)"]
+
+
+def service(run: RunContext) -> DropFolderService:
+    return DropFolderService(run)
+
+
+# ---------------------------------------------------------------------------------------------------- marquee ingest
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from movie_common.db import ingest_jobs, usage
+    from movie_common.migrations import migrate
+
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"marquee ingest: {source} is not a file", file=sys.stderr)
+        return 2
+    database = stack.open_database()
+    stack.configure_environment(database.url)
+    uploads = configure(stack.marquee_home())
+    with stack.connect_admin(database.url) as conn:
+        migrate(conn)
+        usage.ensure_partitions(conn)
+    metadata = {"origin": "cli", "requested-by": "marquee ingest"}
+    if args.delimiter:
+        metadata["delimiter"] = args.delimiter
+    if args.encoding:
+        metadata["encoding"] = args.encoding
+    key = place_upload(source, uploads, mode=args.mode, keep_tmdb=not args.drop_tmdb, metadata=metadata)
+    _logs_to_stderr()
+    result = invoke_in_process(upload_event(uploads, key))
+    if not result["jobs"]:
+        print(f"marquee ingest: {key} could not be read from {uploads}", file=sys.stderr)
+        return 1
+    with stack.connect_admin(database.url) as conn:
+        job = ingest_jobs.get_job(conn, job_id=result["jobs"][0]["id"], errors_limit=args.max_errors)
+    if job is None:  # the handler just reported it; only a concurrent delete could do this
+        print("marquee ingest: the job vanished", file=sys.stderr)
+        return 1
+    output = job.as_dict()
+    output["ran"] = result["jobs"][0]["ran"]  # False: this very content was ingested before (that job is shown)
+    output["errors_truncated"] = job.error_count > len(job.errors)
+    if job.report_key:
+        output["report"] = str(uploads / job.report_key)
+    print(json.dumps(output, ensure_ascii=False, indent=2))
+    return 0 if job.status == "done" else 1
+
+
+def _logs_to_stderr() -> None:
+    """IngestFunction's Powertools logger writes JSON lines to stdout, as in Lambda; here stdout holds the job."""
+    from movie_ingest.handler import logger
+
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.stream = sys.stderr  # not setStream: it flushes the old stream, which may be closed
+
+
+def register(commands: Any) -> None:
+    """`marquee ingest FILE [--mode upsert|replace|validate]`."""
+    ingest = commands.add_parser(
+        "ingest",
+        help="ingest a CSV through IngestFunction's handler and print the job as JSON (exit 1 when it fails)",
+        description="Copies FILE into the drop folder ($MARQUEE_HOME/uploads/incoming/, in the mode's subfolder) and "
+        "runs IngestFunction's handler on it with an S3-shaped event. The same file content under the same name is "
+        "ingested once; the job it made is printed again.",
+    )
+    ingest.add_argument("file", help="a CSV file (.csv, .tsv, .txt; gzip allowed)")
+    ingest.add_argument("--mode", choices=("upsert", "replace", "validate"), default="upsert")
+    ingest.add_argument(
+        "--drop-tmdb", action="store_true", help="replace mode: delete rows that came from TMDB too (kept otherwise)"
+    )
+    ingest.add_argument("--delimiter", help="comma, semicolon, tab or pipe (default: sniffed)")
+    ingest.add_argument("--encoding", help="a Python codec name such as cp1252 (default: detected)")
+    ingest.add_argument("--max-errors", type=int, default=1000, help="reported rows to print (all are in the report)")
+    ingest.set_defaults(func=cmd_ingest)

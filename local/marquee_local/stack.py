@@ -31,6 +31,11 @@ def marquee_home() -> Path:
     return Path(os.environ.get("MARQUEE_HOME") or REPO_ROOT / ".marquee").resolve()
 
 
+def uploads_root(home: Path) -> Path:
+    """The folder standing in for the uploads bucket; its `incoming/` is the drop folder (marquee_local.dropfolder)."""
+    return home / "uploads"
+
+
 @dataclass
 class Database:
     url: str
@@ -53,6 +58,7 @@ def configure_environment(database_url: str) -> None:
     os.environ.setdefault("CORS_ALLOW_ORIGIN", PORTAL_ORIGIN)
     os.environ.setdefault("OUTBOX_DIR", str(marquee_home() / "outbox"))  # the portal's mail, read on /outbox/
     os.environ.setdefault("USAGE_PLAN_KEYS", json.dumps(LOCAL_USAGE_KEYS))
+    os.environ.setdefault("UPLOADS_LOCAL_ROOT", str(uploads_root(marquee_home())))
 
 
 def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str], int]:
@@ -85,7 +91,10 @@ LOCAL_MAIL_SETTINGS = ("MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY"
 
 # Local stand-ins for what a function reads from Secrets Manager in AWS, and local redirections: taken from this
 # shell when it sets them (e.g. TMDB_API_TOKEN instead of the token secret, TMDB_API_BASE for a fake TMDB).
-LOCAL_SETTINGS: dict[str, tuple[str, ...]] = {"SyncFunction": ("TMDB_API_TOKEN", "TMDB_API_BASE")}
+LOCAL_SETTINGS: dict[str, tuple[str, ...]] = {
+    "SyncFunction": ("TMDB_API_TOKEN", "TMDB_API_BASE"),
+    "IngestFunction": ("UPLOADS_LOCAL_ROOT",),  # the folder standing in for the uploads bucket
+}
 
 
 def function_overrides(template: Template, database_url: str | None = None) -> dict[str, dict[str, str | None]]:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from marquee_local import events
 from marquee_local.lambda_context import LocalLambdaContext
 
-REPO = Path(__file__).resolve().parents[4]
 BUCKET = "marquee-uploads"
 GOOD = "title,year,genre\nHandler Film One,2001,Drama\nHandler Film Two,2002,Comedy\n"
 
@@ -53,15 +50,9 @@ def upload(s3: Any) -> Upload:
     ) -> dict[str, Any]:
         data = body.encode() if isinstance(body, str) else body
         response = s3.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata or {})
-        event: dict[str, Any] = json.loads((REPO / "functions/ingest/events/object_created.json").read_text())
-        record = event["Records"][0]["s3"]
-        record["bucket"]["name"], record["bucket"]["arn"] = bucket, f"arn:aws:s3:::{bucket}"
-        record["object"].update(key=quote_plus(key, safe="/"), size=len(data), eTag=response["ETag"].strip('"'))
-        if response.get("VersionId"):
-            record["object"]["versionId"] = response["VersionId"]
-        else:
-            record["object"].pop("versionId", None)
-        return event
+        return events.s3_object_created_event(
+            bucket, key, size=len(data), etag=response["ETag"].strip('"'), version_id=response.get("VersionId")
+        )
 
     return put
 

@@ -4,13 +4,21 @@ with S3-shaped events, against a database of their own (they commit)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from marquee_local import cli, dropfolder
+from marquee_local import cli, dropfolder, run
+from marquee_local.lambda_context import LocalLambdaContext
 from movie_ingest.storage import metadata_path
 
 
@@ -138,3 +146,91 @@ def test_a_file_in_the_drop_folder_is_ingested_once_when_it_holds_still(
     assert (recognised["id"], recognised["ran"]) == (changed["id"], False)
     assert any("already ingested" in line for line in lines)
     assert not metadata_path(dropped).exists()
+
+
+def test_the_committed_event_file_drives_the_handler_on_the_local_folder(
+    conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load_event: Callable[..., dict[str, Any]]
+) -> None:
+    from movie_ingest.handler import handler
+
+    monkeypatch.setenv("UPLOADS_LOCAL_ROOT", str(tmp_path))
+    _fresh_settings()
+    body = b"title,year\nCommitted Event Film,2011\n"
+    (tmp_path / "incoming").mkdir()
+    (tmp_path / "incoming" / "movies.csv").write_bytes(body)
+    try:
+        event = load_event("ingest", "object_created", size=len(body))
+        [job] = handler(event, LocalLambdaContext(function_name="IngestFunction"))["jobs"]
+    finally:
+        monkeypatch.undo()
+        _fresh_settings()
+    assert (job["status"], job["bucket"], job["key"], job["inserted"]) == (
+        "done",
+        "marquee-uploads",
+        "incoming/movies.csv",
+        1,
+    )
+    assert job["version"] == event["Records"][0]["s3"]["object"]["versionId"]
+
+
+def _fresh_settings() -> None:
+    from movie_ingest import handler
+    from movie_ingest.settings import ingest_settings
+
+    ingest_settings.cache_clear()
+    handler.object_store.cache_clear()
+
+
+@pytest.mark.slow
+@pytest.mark.commit
+def test_marquee_run_ingests_the_drop_folder_through_the_local_ingest_function(
+    home: Path, scratch_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole stack: `marquee run` loads the bundled catalogue through the ingest on first start, and its drop
+    folder hands a new file to IngestFunction in the function's own local environment (template environment)."""
+    seen: dict[str, Any] = {}
+
+    class DropAndWait:
+        name = "drop and wait"
+
+        def __init__(self, context: run.RunContext) -> None:
+            self.context = context
+
+        def start(self) -> None:
+            folder = self.context.home / "uploads" / "incoming" / "validate"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "run check.csv").write_text("title,year\nRun Drop Film,2001\nThe Godfather,1972\n")
+            deadline = time.monotonic() + 120
+            with psycopg.connect(scratch_database, autocommit=True) as conn:
+                while time.monotonic() < deadline:
+                    row = conn.execute(
+                        "SELECT status, origin, mode, inserted, unchanged, updated FROM ingest_jobs "
+                        "WHERE object_key = 'incoming/validate/run check.csv'"
+                    ).fetchone()
+                    if row and row[0] in ("done", "failed"):
+                        seen["job"] = row
+                        break
+                    time.sleep(0.5)
+                seen["catalogue"] = conn.execute(
+                    "SELECT origin, status, inserted FROM ingest_jobs WHERE origin = 'catalogue'"
+                ).fetchall()
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+        def stop(self) -> None:
+            pass
+
+        def describe(self) -> list[str]:
+            return []
+
+    module = types.ModuleType("fake_service_drop_and_wait")
+    module.service = DropAndWait  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(cli, "SERVICE_MODULES", ("marquee_local.dropfolder", module.__name__))
+
+    assert cli.main(["run", "--port", "0", "--quiet", "--environments", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"Uploads    {home / 'uploads' / 'incoming'}/" in out
+    assert seen["catalogue"] == [("catalogue", "done", 36_243)]
+    # validate mode: the new film would be inserted, The Godfather (in the bundled catalogue) is unchanged.
+    assert seen["job"] == ("done", "drop_folder", "validate", 1, 1, 0)
+    assert "drop folder: incoming/validate/run check.csv validate done" in out
