@@ -1,15 +1,11 @@
-"""The one-machine stand-in for the uploads bucket: `$MARQUEE_HOME/uploads/incoming/` is watched by `marquee run`,
-and a file placed there is ingested by IngestFunction's real handler with an S3-shaped ObjectCreated event from the
-event toolkit, as in AWS; `marquee ingest FILE` does the same at once and prints the job. (A `marquee run` service
-and a command module: see marquee_local.run and marquee_local.cli.)"""
+"""The one-machine stand-in for the uploads bucket: `$MARQUEE_HOME/uploads/incoming/` is watched by `marquee run`
+(a service: see marquee_local.run), and a file placed there is ingested by IngestFunction, in its local execution
+environment, with an S3-shaped ObjectCreated event from the event toolkit, as S3 would send it in AWS."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import shutil
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,74 +181,3 @@ class DropFolderService:
 
 def service(run: RunContext) -> DropFolderService:
     return DropFolderService(run)
-
-
-# ---------------------------------------------------------------------------------------------------- marquee ingest
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from movie_common.db import ingest_jobs, usage
-    from movie_common.migrations import migrate
-
-    source = Path(args.file)
-    if not source.is_file():
-        print(f"marquee ingest: {source} is not a file", file=sys.stderr)
-        return 2
-    database = stack.open_database()
-    stack.configure_environment(database.url)
-    uploads = configure(stack.marquee_home())
-    with stack.connect_admin(database.url) as conn:
-        migrate(conn)
-        usage.ensure_partitions(conn)
-    metadata = {"origin": "cli", "requested-by": "marquee ingest"}
-    if args.delimiter:
-        metadata["delimiter"] = args.delimiter
-    if args.encoding:
-        metadata["encoding"] = args.encoding
-    key = place_upload(source, uploads, mode=args.mode, keep_tmdb=not args.drop_tmdb, metadata=metadata)
-    _logs_to_stderr()
-    result = invoke_in_process(upload_event(uploads, key))
-    if not result["jobs"]:
-        print(f"marquee ingest: {key} could not be read from {uploads}", file=sys.stderr)
-        return 1
-    with stack.connect_admin(database.url) as conn:
-        job = ingest_jobs.get_job(conn, job_id=result["jobs"][0]["id"], errors_limit=args.max_errors)
-    if job is None:  # the handler just reported it; only a concurrent delete could do this
-        print("marquee ingest: the job vanished", file=sys.stderr)
-        return 1
-    output = job.as_dict()
-    output["ran"] = result["jobs"][0]["ran"]  # False: this very content was ingested before (that job is shown)
-    output["errors_truncated"] = job.error_count > len(job.errors)
-    if job.report_key:
-        output["report"] = str(uploads / job.report_key)
-    print(json.dumps(output, ensure_ascii=False, indent=2))
-    return 0 if job.status == "done" else 1
-
-
-def _logs_to_stderr() -> None:
-    """IngestFunction's Powertools logger writes JSON lines to stdout, as in Lambda; here stdout holds the job."""
-    from movie_ingest.handler import logger
-
-    handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        handler.stream = sys.stderr  # not setStream: it flushes the old stream, which may be closed
-
-
-def register(commands: Any) -> None:
-    """`marquee ingest FILE [--mode upsert|replace|validate]`."""
-    ingest = commands.add_parser(
-        "ingest",
-        help="ingest a CSV through IngestFunction's handler and print the job as JSON (exit 1 when it fails)",
-        description="Copies FILE into the drop folder ($MARQUEE_HOME/uploads/incoming/, in the mode's subfolder) and "
-        "runs IngestFunction's handler on it with an S3-shaped event. The same file content under the same name is "
-        "ingested once; the job it made is printed again.",
-    )
-    ingest.add_argument("file", help="a CSV file (.csv, .tsv, .txt; gzip allowed)")
-    ingest.add_argument("--mode", choices=("upsert", "replace", "validate"), default="upsert")
-    ingest.add_argument(
-        "--drop-tmdb", action="store_true", help="replace mode: delete rows that came from TMDB too (kept otherwise)"
-    )
-    ingest.add_argument("--delimiter", help="comma, semicolon, tab or pipe (default: sniffed)")
-    ingest.add_argument("--encoding", help="a Python codec name such as cp1252 (default: detected)")
-    ingest.add_argument("--max-errors", type=int, default=1000, help="reported rows to print (all are in the report)")
-    ingest.set_defaults(func=cmd_ingest)
