@@ -388,3 +388,16 @@ def test_the_report_lists_every_reported_row_as_csv(conn: Any, ingest: Ingest) -
         "3,year,PG,a year is a number such as 1994,not_a_number",
         "3,poster,ftp://x,a poster is an http(s) URL such as https://example.com/poster.jpg,not_a_url",
     ]
+
+
+def test_a_column_the_tmdb_sync_filled_becomes_the_files_once_the_file_gives_it(conn: Any, ingest: Ingest) -> None:
+    conn.execute(
+        """INSERT INTO movies (title, year, source, tmdb_id, poster_url, runtime, tmdb_filled)
+           VALUES ('Filled By Tmdb', 1999, 'csv', 990031, 'https://image.tmdb.org/t/p/w500/a.jpg', 120,
+                   '{poster_url,runtime}')"""
+    )
+    job = ingest("title,year,poster_url\nFilled By Tmdb,1999,https://example.com/ours.jpg\n")
+    assert job["updated"] == 1
+    row = conn.execute("SELECT poster_url, runtime, tmdb_filled FROM movies WHERE title = 'Filled By Tmdb'").fetchone()
+    # The sync keeps refreshing runtime; the poster is the file's now, which the sync no longer overwrites.
+    assert (row["poster_url"], row["runtime"], row["tmdb_filled"]) == ("https://example.com/ours.jpg", 120, ["runtime"])

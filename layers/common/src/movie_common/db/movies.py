@@ -532,6 +532,23 @@ _NEW_VALUES = """
     coalesce(x.tmdb_id, m.tmdb_id) AS tmdb_id,
     coalesce(x.imdb_id, m.imdb_id) AS imdb_id,
     x.source AS source"""
+# The columns a row gives a value for, by name: a column the TMDB sync filled in (movies.tmdb_filled, 0009) and the
+# file now provides is the file's from then on, so later syncs leave it alone.
+_PROVIDED = ", ".join(
+    f"CASE WHEN {test} THEN '{column}' END"
+    for column, test in (
+        ("genre", "cardinality(x.genre) > 0"),
+        ("director", "x.director IS NOT NULL"),
+        ("actors", "cardinality(x.actors) > 0"),
+        ("plot", "x.plot IS NOT NULL"),
+        ("poster_url", "x.poster_url IS NOT NULL"),
+        ("release_date", "x.release_date IS NOT NULL"),
+        ("runtime", "x.runtime IS NOT NULL"),
+        ("rating", "x.rating IS NOT NULL"),
+        ("popularity", "x.popularity IS NOT NULL"),
+        ("imdb_id", "x.imdb_id IS NOT NULL"),
+    )
+)
 _MERGED_SCALARS = (
     "director",
     "plot",
@@ -670,6 +687,7 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     conn.execute(
         f"""CREATE TEMP TABLE movie_plan AS
             SELECT x.line, x.movie_id, {_NEW_VALUES},
+                   array_remove(ARRAY[{_PROVIDED}], NULL) AS provided,
                    m.id IS NULL AS is_new,
                    m.id IS NOT NULL AND (
                        x.title, coalesce(x.year, m.year),
@@ -736,9 +754,10 @@ def _apply(conn: Connection, *, replace: bool, keep_tmdb: bool) -> None:
             {"keep_tmdb": keep_tmdb},
         )
     conn.execute(
-        f"""UPDATE movies m SET ({_WRITTEN_COLUMNS}, updated_at) = (
+        f"""UPDATE movies m SET ({_WRITTEN_COLUMNS}, tmdb_filled, updated_at) = (
                 p.title, p.year, p.genre, p.director, p.actors, p.plot, p.poster_url, p.media_type, p.release_date,
-                p.runtime, p.rating, p.popularity, p.tmdb_id, p.imdb_id, p.source, now())
+                p.runtime, p.rating, p.popularity, p.tmdb_id, p.imdb_id, p.source,
+                ARRAY(SELECT c FROM unnest(m.tmdb_filled) AS c WHERE c <> ALL (p.provided)), now())
             FROM movie_plan p WHERE p.changed AND m.id = p.movie_id"""  # noqa: S608 - constant SQL
     )
     conn.execute(
