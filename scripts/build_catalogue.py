@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import html
 import io
 import json
 import re
@@ -18,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "wikipedia-movies.json.gz"
+_SOURCE = Path("shared") / "data" / "wikipedia-movies.json.gz"
+# ../shared/data beside the checkout; from a git worktree nested deeper (../../shared/data), the nearest one up.
+DEFAULT_SOURCE = next(
+    (folder / _SOURCE for folder in REPO_ROOT.parents if (folder / _SOURCE).exists()), REPO_ROOT.parent / _SOURCE
+)
 DEFAULT_OUT = REPO_ROOT / "data" / "movies.csv.gz"
 
 HEADER = ("title", "year", "genre", "director", "actors", "plot", "poster_url")
@@ -36,8 +41,80 @@ def normalise_space(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+# --- markup left by the scrape ---------------------------------------------------------------------------------
+# The source text was extracted from rendered Wikipedia pages, and some of it carries the page's machinery: the
+# CSS of TemplateStyles ("Naked Gun .mw-parser-output .frac{white-space:nowrap}…33+1/3: The Final Insult"),
+# unexpanded templates ("{{Infobox film | name = The Outsiders …", "corse{sic}"), wiki links ("[[a|b]]", a stray
+# "]]"), HTML tags and entities, and hatnotes in place of a summary ("For the Family Guy episode see …").
+
+# A CSS rule: class or id selectors (what TemplateStyles writes), then a declaration block with a `property:value`.
+# Each run of name characters must be followed by a separator character, so a text is split into a selector one way
+# only (no backtracking blow-up on long plots).
+_CSS_RULE = re.compile(r"[.#][\w-]+(?:[ \t,>+~.#:]+[\w-]+)*[ \t]*\{[^{}]*:[^{}]*\}")
+_TEMPLATE_STYLES = re.compile(r"\.mw-parser-output\b[^{}]*\{[^{}]*\}")
+_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
+_OPEN_TEMPLATE = re.compile(r"\{\{.*\Z", re.DOTALL)  # a template cut off by the extract: everything after it goes
+_BRACED = re.compile(r"\{[^{}]{0,40}\}")  # what a template left behind: "corse{sic}"
+_WIKI_LINK = re.compile(r"\[\[(?:[^\[\]|]*\|)?([^\[\]|]*)\]\]")
+_STRAY_LINK = re.compile(r"\[\[|\]\]")
+_HTML_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
+_FOOTNOTE = re.compile(r"\s*\[(?:\d{1,3}|citation needed|note \d{1,3})\]")  # not "[sic]" or "[a]" in a quote
+_HTML_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});")
+# The {{frac}} template reads "33+1/3" (with a fraction slash) once its styling is gone: the whole number, a hidden
+# "+", the fraction.
+_FRACTION = re.compile(r"(\d)\+(\d+)\u2044(\d+)")
+_VULGAR_FRACTIONS = {"1/2": "\u00bd", "1/3": "\u2153", "2/3": "\u2154", "1/4": "\u00bc", "3/4": "\u00be"}
+_HATNOTE = re.compile(
+    r"^(?:For (?:the|other|a)\b.{0,200}\bsee\b|This article is about\b|Not to be confused with\b|See also\b)",
+    re.IGNORECASE,
+)
+# What no cleaned title, name or plot may contain (tests/test_catalogue.py checks the bundled file with it).
+MARKUP = re.compile(
+    r"mw-parser-output|\{|\}|\[\[|\]\]|</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]{2,8});"
+    r"|\[(?:\d{1,3}|citation needed|note \d{1,3})\]"
+)
+
+
+def _fraction(match: re.Match[str]) -> str:
+    fraction = f"{match.group(2)}/{match.group(3)}"
+    return match.group(1) + _VULGAR_FRACTIONS.get(fraction, " " + fraction.replace("/", "\u2044"))
+
+
+def strip_markup(text: str) -> str:
+    """Text without the markup a scrape of rendered wiki pages leaves in it, whitespace normalised.
+
+    Removes TemplateStyles CSS and any other CSS rule, templates (`{{…}}`, also one cut off by the end of the text),
+    leftover braces, HTML tags; unwraps wiki links (`[[target|label]]` -> `label`) and HTML entities; writes the
+    {{frac}} template's text as the fraction it shows (`33+1/3` with a fraction slash -> `33⅓`).
+    """
+    if not any(marker in text for marker in ("{", "}", "[", "]", "<", "&", "\u2044")):
+        return normalise_space(text)
+    if "{" in text or "}" in text:
+        text = _TEMPLATE_STYLES.sub("", text)
+        while True:
+            shorter = _TEMPLATE.sub("", text)
+            if shorter == text:
+                break
+            text = shorter
+        text = _OPEN_TEMPLATE.sub("", text)
+        text = _CSS_RULE.sub("", text)
+        text = _BRACED.sub("", text).replace("{", "").replace("}", "")
+    text = _STRAY_LINK.sub("", _WIKI_LINK.sub(r"\1", text))
+    text = _FOOTNOTE.sub("", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _HTML_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = _FRACTION.sub(_fraction, text)
+    return normalise_space(text)
+
+
+def clean_plot(raw: str) -> str:
+    """The summary without markup; empty when what is left is a hatnote ("For the … episode, see …")."""
+    plot = strip_markup(raw)
+    return "" if _HATNOTE.match(plot) else plot
+
+
 def clean_title(raw: str) -> str:
-    return _TITLE_MARKER.sub("", normalise_space(raw))
+    return _TITLE_MARKER.sub("", strip_markup(raw))
 
 
 def title_key(title: str, year: int) -> tuple[str, int]:
@@ -145,7 +222,7 @@ def clean_cast(raw: Sequence[str], report: CastReport | None = None) -> list[str
             skip_next = False
             report.dropped += 1
             continue
-        name = normalise_space(_WIKI_MARKUP.sub("", text))
+        name = strip_markup(_WIKI_MARKUP.sub("", text))
         lowered = name.casefold()
         if lowered in _CREDIT_FOR_NEXT:
             skip_next = True
@@ -549,7 +626,7 @@ def movie_from_record(record: dict[str, Any], report: BuildReport) -> Movie | No
         return None
     if title != raw_title:
         report.titles_cleaned += 1
-    plot = normalise_space(str(record.get("extract") or ""))
+    plot = clean_plot(str(record.get("extract") or ""))
     poster = str(record.get("thumbnail") or "").strip()
     if poster and not poster.startswith("https://"):
         report.non_https_posters += 1

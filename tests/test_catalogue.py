@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,67 @@ def test_list_fields_have_no_empty_or_repeated_items(rows: list[dict[str, str]])
 
 def test_plots_are_single_line_with_normalised_spaces(rows: list[dict[str, str]]) -> None:
     assert all(row["plot"] == " ".join(row["plot"].split()) for row in rows)
+
+
+# Markup of any kind the scrape could leave (checked independently of the script's own patterns): TemplateStyles and
+# other CSS declarations, templates and braces, wiki links, HTML tags and entities, footnote markers, infoboxes.
+_ANY_MARKUP = re.compile(
+    r"mw-parser-output|[{}]|\[\[|\]\]|</?[a-z][a-z0-9-]*[\s/>]|&(?:#\d+|#x[0-9a-f]+|[a-z]{2,8});"
+    r"|\b[a-z-]+:[a-z0-9%.-]+;|\[\d{1,3}\]|\[citation needed\]|\binfobox\b|^\s*\|",
+    re.IGNORECASE,
+)
+_HATNOTE = re.compile(r"^(?:For (?:the|other|a)\b.*\bsee\b|Not to be confused with|This article is about)", re.I)
+
+
+def test_no_title_name_or_plot_carries_markup(rows: list[dict[str, str]]) -> None:
+    found = [
+        (row["title"], row["year"], column, match.group(0))
+        for row in rows
+        for column in ("title", "director", "actors", "plot")
+        for value in row[column].split("|" if column in ("director", "actors") else "\0")
+        if (match := _ANY_MARKUP.search(value))
+    ]
+    assert found == []
+
+
+def test_no_plot_is_a_hatnote(rows: list[dict[str, str]]) -> None:
+    assert [(row["title"], row["plot"]) for row in rows if _HATNOTE.match(row["plot"])] == []
+
+
+def test_the_naked_gun_title_is_clean(by_title_year: dict[tuple[str, int], dict[str, str]]) -> None:
+    # Source title: "Naked Gun .mw-parser-output .frac{white-space:nowrap}…{…}33+1/3: The Final Insult"
+    movie = by_title_year[("Naked Gun 33\u2153: The Final Insult", 1994)]
+    assert movie["plot"].startswith("Naked Gun 33\u2153: The Final Insult is a 1994 American crime comedy film")
+    assert by_title_year[("The Outsiders", 1983)]["plot"] == ""  # the source has an unexpanded infobox instead
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        (
+            "Naked Gun .mw-parser-output .frac{white-space:nowrap}.mw-parser-output .frac .num,.mw-parser-output "
+            ".frac .den{font-size:80%;line-height:0;vertical-align:super}33+1\u20443: The Final Insult",
+            "Naked Gun 33\u2153: The Final Insult",
+        ),
+        ("\n{{Infobox film\n| name = The Outsiders\n| director = Francis Ford Coppola", ""),
+        ("Before {{nowrap|{{convert|6|ft}}}} after", "Before after"),
+        ("As his corse{sic} to the rampart", "As his corse to the rampart"),
+        ("Starring [[Rita Hayworth|Hayworth]] and [[Gig Young]].", "Starring Hayworth and Gig Young."),
+        ("Katherine MacDonald]]", "Katherine MacDonald"),
+        ("A <b>bold</b> move<br/>today &amp; tomorrow", "A bold move today & tomorrow"),
+        ("Molnár's play, The Devil [1]. Long thought lost", "Molnár's play, The Devil. Long thought lost"),
+        ("a 6 ft 3+1\u20442 in tall rabbit", "a 6 ft 3\u00bd in tall rabbit"),
+        ('"[h]uman beings" [sic] stay', '"[h]uman beings" [sic] stay'),
+        ("Plain text stays: 100% of 50 < 60 & more [a]", "Plain text stays: 100% of 50 < 60 & more [a]"),
+    ],
+)
+def test_strip_markup_removes_each_kind(raw: str, clean: str) -> None:
+    assert build_catalogue.strip_markup(raw) == clean
+
+
+def test_a_hatnote_is_not_a_plot() -> None:
+    assert build_catalogue.clean_plot("For the Family Guy episode see Family Guy #ep26]]") == ""
+    assert build_catalogue.clean_plot("For a while it was fine.") == "For a while it was fine."
 
 
 def test_the_godfather_has_its_director_cast_and_genres(by_title_year: dict[tuple[str, int], dict[str, str]]) -> None:
