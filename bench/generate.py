@@ -234,9 +234,11 @@ def ensure_generated(*, rows: int = ROWS, database: str = DATABASE, catalogue: P
         conn.execute("SET statement_timeout = 0")
         conn.execute("SET maintenance_work_mem = '1GB'")
         applied = migrate(conn)  # a migration added since the build (an index, say) is applied to the cached data
-        migrate_seconds = time.perf_counter() - started
         if applied:
-            conn.execute("ANALYZE movies")
+            # A migration that rewrote the table leaves its visibility map empty: without a VACUUM no index-only
+            # scan is possible until autovacuum gets to it, and the first runs would measure that.
+            conn.execute("VACUUM (ANALYZE) movies")
+        migrate_seconds = time.perf_counter() - started
         size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('movies')) AS s").fetchone()
     return Generated(
         url=url,

@@ -99,9 +99,11 @@ def main() -> None:
     parts: list[str] = []
     with httpx.Client(base_url=server.url, timeout=30) as client:
         etag = client.get(f"/movies/{godfather}", headers={"X-API-KEY": pro}).headers["etag"]
+        cursor = client.get("/movies?per_page=2&sort=year.desc", headers={"X-API-KEY": pro}).json()["next_cursor"]
         parts += [
             "### Movies\n",
             _example(client, "List movies", "/movies?per_page=2&sort=year.desc", key=pro),
+            _example(client, "The next page by cursor", f"/movies?per_page=2&sort=year.desc&cursor={cursor}", key=pro),
             _example(client, "One movie", f"/movies/{godfather}", key=pro),
             _example(client, "Not modified (ETag)", f"/movies/{godfather}", key=pro, headers={"If-None-Match": etag}),
             _example(client, "Similar movies", f"/movies/{godfather}/similar?per_page=2", key=pro),
@@ -115,7 +117,9 @@ def main() -> None:
                 client, "Genre and year range", "/search?genre=western&year_from=1950&year_to=1959&per_page=2", key=pro
             ),
             _example(client, "Director, actor, free text", "/search?director=spielberg&q=shark&per_page=1", key=pro),
-            _example(client, "Autocomplete", "/search/suggest?q=star%20w", key=pro),
+            _example(client, "Punctuation and sequel numerals", "/search?title=rocky%202&per_page=2", key=pro),
+            _example(client, "Names across punctuation", "/search?actor=OBrien&per_page=1", key=pro),
+            _example(client, "Autocomplete", "/search/suggest?q=godfather", key=pro),
             "### Your quota, health, docs\n",
             _example(client, "Usage (free: does not count)", "/usage", key=free, shown_key="$FREE_KEY"),
             _example(client, "Health (no key)", "/health", key=None),
@@ -130,7 +134,11 @@ def main() -> None:
             ),
             _example(client, "Suspended key", "/movies", key=suspended, shown_key="$SUSPENDED_KEY"),
             _example(client, "Bad parameters", "/movies?per_page=0&sort=sideways", key=pro),
-            _example(client, "Empty search", "/search", key=pro),
+            _example(client, "Empty search", "/search?genre%5B%5D=Drama", key=pro),
+            _example(client, "A parameter sent twice", "/search?year=1999&year=2000", key=pro),
+            _example(
+                client, "A search that would cost too much", "/search?q=-alien%20-shark%20-storm%20-ghost", key=pro
+            ),
             _example(client, "Unknown movie", "/movies/999999999", key=pro),
             _example(client, "Daily quota used up (429)", "/genres", key=spent, shown_key="$SPENT_FREE_KEY"),
         ]

@@ -194,3 +194,33 @@ def test_no_distribution_is_listed_in_both_a_layer_and_a_function() -> None:
     for folder in _function_folders():
         both = _requirements(folder / "src" / "requirements.txt") & layers
         assert not both, f"{folder.name} also lists {both}, which a layer ships"
+
+
+def test_per_key_flood_protection_is_an_optional_waf_rate_rule_on_the_key_headers() -> None:
+    params = TEMPLATE["Parameters"]
+    assert params["KeyFloodLimit"]["Default"] == 0  # off unless asked for
+    assert set(params["KeyFloodWindowSeconds"]["AllowedValues"]) == {60, 120, 300, 600}
+    condition = TEMPLATE["Conditions"]["KeyFloodProtection"]
+    assert condition.tag == "Not" and condition.value[0].tag == "Equals"
+    acl = RESOURCES["KeyFloodWebAcl"]
+    association = RESOURCES["KeyFloodWebAclAssociation"]
+    assert acl["Type"] == "AWS::WAFv2::WebACL" and association["Type"] == "AWS::WAFv2::WebACLAssociation"
+    assert acl["Condition"] == association["Condition"] == "KeyFloodProtection"
+    assert acl["Properties"]["Scope"] == "REGIONAL"
+    headers = set()
+    for rule in acl["Properties"]["Rules"]:
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert statement["Limit"].value == "KeyFloodLimit"
+        assert statement["EvaluationWindowSec"].value == "KeyFloodWindowSeconds"
+        assert statement["AggregateKeyType"] == "CUSTOM_KEYS"
+        [custom_key] = statement["CustomKeys"]
+        headers.add(custom_key["Header"]["Name"])
+        response = rule["Action"]["Block"]["CustomResponse"]
+        assert response["ResponseCode"] == 429
+        body = acl["Properties"]["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+        assert json.loads(body["Content"])["code"] == "rate_limited"
+    assert headers == {"x-api-key", "authorization"}  # every way a key is sent (movie_common.access.read_key)
+    # Associated with the API's stage: the ARN ends in the stage of MarqueeApi.
+    arn = association["Properties"]["ResourceArn"]
+    assert arn.tag == "Join" and "/restapis/${MarqueeApi}/stages/" in arn.value[1][0].value
+    assert arn.value[1][1].value == "MarqueeApi.Stage"

@@ -6,9 +6,24 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
-MAX_PAGE = 500
+from movie_api.paging import MAX_PAGE
 
-PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"1-based page number (at most {MAX_PAGE}).")]
+PageNumber = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_PAGE,
+        description=f"1-based page number (at most {MAX_PAGE}; past it, follow `next_cursor`). Default 1.",
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=1000,
+        description="`next_cursor` of the previous page: the next page at the same cost at any depth. Not with page.",
+    ),
+]
 PerPage = Annotated[int, Query(ge=1, le=100, description="Results per page, 1-100.")]
 MediaType = Annotated[Literal["movie", "tv"] | None, Query(alias="type", description="Only movies or only TV.")]
 MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Marquee movie id.")]

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from movie_api.services import ListBody
+from movie_api.paging import ListBody
 from movie_web.paths import base_path
 from movie_web.schemas import problem_response
 
@@ -18,14 +18,21 @@ def json_list(request: Request, body: ListBody) -> Response:
 
 
 def _link_header(request: Request, body: ListBody) -> dict[str, str]:
-    """RFC 8288 links to the first, previous, next and last pages."""
-    if body.total_pages == 0:
-        return {}
-    links = {"first": 1, "last": body.total_pages}
-    if body.page > 1:
-        links["prev"] = min(body.page - 1, body.total_pages)
-    if body.page < body.total_pages:
-        links["next"] = body.page + 1
+    """RFC 8288 links: first, previous, next and last by page number, all within the page numbers the API answers
+    (total_pages); `next` carries the cursor instead once page numbers run out (or when the request used one)."""
     url = request.url.replace(path=base_path(request) + request.url.path)
-    parts = [f'<{url.include_query_params(page=number)}>; rel="{rel}"' for rel, number in links.items()]
-    return {"Link": ", ".join(parts)}
+    by_page = url.remove_query_params("cursor")
+    links: list[tuple[str, str]] = []
+    if body.total_pages:
+        links.append(("first", str(by_page.include_query_params(page=1))))
+        if body.page > 1 and not body.by_cursor:
+            links.append(("prev", str(by_page.include_query_params(page=min(body.page - 1, body.total_pages)))))
+    if body.next_page is not None:
+        links.append(("next", str(by_page.include_query_params(page=body.next_page))))
+    elif body.next_cursor is not None:
+        links.append(("next", str(url.remove_query_params("page").include_query_params(cursor=body.next_cursor))))
+    if body.total_pages:
+        links.append(("last", str(by_page.include_query_params(page=body.total_pages))))
+    if not links:
+        return {}
+    return {"Link": ", ".join(f'<{target}>; rel="{rel}"' for rel, target in links)}

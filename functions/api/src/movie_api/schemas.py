@@ -38,13 +38,15 @@ class Movie(BaseModel):
 
 
 class MovieList(BaseModel):
-    """TMDB's list envelope."""
+    """TMDB's list envelope, plus whether the total is exact and the cursor of the next page."""
 
     page: int
     per_page: int
     results: list[Movie]
-    total_results: int
-    total_pages: int
+    total_results: int = Field(description="Exact up to 1,000; past that an estimate (see total_results_exact).")
+    total_pages: int = Field(description="Pages reachable by number: at most 500 (follow next_cursor past them).")
+    total_results_exact: bool = Field(description="false: total_results is the database's estimate.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
 class Suggestion(BaseModel):

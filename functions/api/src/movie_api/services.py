@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from movie_api.paging import ListBody, envelope, position, query_digest
 from movie_common import access
 from movie_common.database import Connection
-from movie_common.db import movies
-from movie_common.db.movies import MovieFilters, Page
+from movie_common.db import movie_search, movies
+from movie_common.db.movie_search import MovieFilters
 from movie_common.errors import (
     InvalidParameter,
     NotFoundError,
@@ -19,23 +20,21 @@ from movie_common.errors import (
 
 SEARCH_FILTERS = ("title", "genre", "year", "year_from", "year_to", "director", "actor", "q")
 
+# What one search may ask for (each refused with a 422 naming the parameter): the cost of a search grows with these,
+# and a query of negations alone cannot use the full-text index at all.
+MAX_TITLE_WORDS = 20
+MAX_TEXT_TERMS = 10
+MAX_NEGATED_TERMS = 3
+MAX_GENRES = 10
+
 
 @dataclass(frozen=True)
-class ListBody:
-    """A TMDB-style list envelope, already serialised, with what the Link header needs."""
+class PageRequest:
+    """How a list request pages: `page` (1-based, None when not sent), `per_page`, or a `cursor` from next_cursor."""
 
-    body: str
-    page: int
-    total_pages: int
-
-
-def envelope(page: Page, *, page_number: int, per_page: int) -> ListBody:
-    total_pages = math.ceil(page.total / per_page) if page.total else 0
-    body = (
-        f'{{"page":{page_number},"per_page":{per_page},"results":[{",".join(page.results)}],'
-        f'"total_results":{page.total},"total_pages":{total_pages}}}'
-    )
-    return ListBody(body, page_number, total_pages)
+    per_page: int
+    page: int | None = None
+    cursor: str | None = None
 
 
 def get_movie(conn: Connection, movie_id: int) -> tuple[str, str]:
@@ -53,9 +52,12 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def list_movies(conn: Connection, *, page: int, per_page: int, sort: str, media_type: str | None) -> ListBody:
-    result = movies.list_movies(conn, media_type=media_type, sort=sort, limit=per_page, offset=(page - 1) * per_page)
-    return envelope(result, page_number=page, per_page=per_page)
+def list_movies(conn: Connection, *, paging: PageRequest, sort: str, media_type: str | None) -> ListBody:
+    """The catalogue a page at a time; RequestValidationError for a bad cursor or page with cursor."""
+    digest = query_digest("/movies", {"sort": sort, "type": media_type})
+    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    result = movie_search.list_movies(conn, media_type=media_type, sort=sort, paging=start.paging)
+    return envelope(result, start=start, per_page=paging.per_page, digest=digest)
 
 
 # TMDB's lists the sync ranks, by route; upcoming and now-playing are lists of films only.
@@ -67,19 +69,24 @@ RANKED_LISTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def ranked_list(conn: Connection, *, list_name: str, page: int, per_page: int, media_type: str | None) -> ListBody:
+def ranked_list(
+    conn: Connection, *, list_name: str, page: int | None, per_page: int, media_type: str | None
+) -> ListBody:
     """TMDB's trending, popular, upcoming or now-playing titles in the order of the latest sync (films unless
-    `media_type` is 'tv'); an empty list before any sync. RequestValidationError for a list TMDB has no TV for."""
+    `media_type` is 'tv'); an empty list before any sync. RequestValidationError for a list TMDB has no TV for.
+    These lists are short (TMDB's first pages): page numbers only, exact totals."""
     kind = media_type or "movie"
     if kind not in RANKED_LISTS[list_name]:
         raise RequestValidationError(
             f"TMDB has no {list_name.replace('_', '-')} list for TV; only type=movie.",
             [InvalidParameter("type", "query", f"{list_name} is a list of movies only")],
         )
-    result = movies.ranked_movies(
-        conn, list_name=list_name, media_type=kind, limit=per_page, offset=(page - 1) * per_page
+    digest = query_digest(f"/movies/{list_name}", {"type": kind})
+    start = position(page=page, per_page=per_page, cursor=None, digest=digest)
+    result = movie_search.ranked_movies(
+        conn, list_name=list_name, media_type=kind, limit=per_page, offset=start.paging.offset
     )
-    return envelope(result, page_number=page, per_page=per_page)
+    return envelope(result, start=start, per_page=per_page, digest=digest)
 
 
 def _clean(name: str, value: str | None, errors: list[InvalidParameter]) -> str | None:
@@ -95,36 +102,86 @@ def _clean(name: str, value: str | None, errors: list[InvalidParameter]) -> str 
     return text
 
 
+def _genres(values: Sequence[str] | None, errors: list[InvalidParameter]) -> list[str] | None:
+    """Every genre of every `genre` value (repeated, comma-separated, or both); None when none was sent."""
+    if values is None:
+        return None
+    genres: list[str] = []
+    for value in values:
+        if "\x00" in value:
+            errors.append(InvalidParameter("genre", "query", "must not contain NUL characters"))
+            return []
+        genres.extend(g for g in (" ".join(part.split()) for part in value.split(",")) if g)
+    genres = list(dict.fromkeys(genres))
+    if not genres:
+        errors.append(InvalidParameter("genre", "query", "must name at least one genre"))
+    elif len(genres) > MAX_GENRES:
+        errors.append(InvalidParameter("genre", "query", f"at most {MAX_GENRES} genres"))
+    return genres
+
+
+def _check_cost(conn: Connection, text: dict[str, str | None], errors: list[InvalidParameter]) -> None:
+    """Refuse what would make one search dear: too many title words, too many or only negated free-text terms."""
+    title = text["title"]
+    if title is not None and len(title.split()) > MAX_TITLE_WORDS:
+        errors.append(InvalidParameter("title", "query", f"at most {MAX_TITLE_WORDS} words"))
+    q = text["q"]
+    if q is None:
+        return
+    shape = movie_search.text_query_shape(conn, q)
+    if shape.terms == 0:
+        errors.append(InvalidParameter("q", "query", "must contain a word to search for"))
+    elif shape.negated > MAX_NEGATED_TERMS:
+        errors.append(
+            InvalidParameter(
+                "q", "query", f"at most {MAX_NEGATED_TERMS} negated (-word) terms (it has {shape.negated})"
+            )
+        )
+    elif shape.terms > MAX_TEXT_TERMS:
+        errors.append(InvalidParameter("q", "query", f"at most {MAX_TEXT_TERMS} search terms (it has {shape.terms})"))
+    elif not shape.indexable:
+        errors.append(
+            InvalidParameter("q", "query", "needs a word that is not negated (-word), in every `or` alternative")
+        )
+
+
 def search(
     conn: Connection,
     *,
     params: dict[str, Any],
     sort: str,
-    page: int,
-    per_page: int,
+    paging: PageRequest,
     media_type: str | None,
+    unrecognised: Sequence[str] = (),
 ) -> ListBody:
-    """Any combination of the filters; at least one is required."""
+    """Any combination of the filters; at least one is required. `params` holds the filters as sent (`genre` a
+    list of every value); `unrecognised` names query parameters the route does not know, which the 422 for a
+    search without a filter lists (`genre[]=Drama` is not `genre=Drama`)."""
     errors: list[InvalidParameter] = []
-    text = {name: _clean(name, params.get(name), errors) for name in ("title", "director", "actor", "q", "genre")}
-    genres = [g.strip() for g in (text["genre"] or "").split(",") if g.strip()]
-    if text["genre"] is not None and not genres:
-        errors.append(InvalidParameter("genre", "query", "must name at least one genre"))
+    text = {name: _clean(name, params.get(name), errors) for name in ("title", "director", "actor", "q")}
+    genres = _genres(params.get("genre"), errors)
     year_from, year_to = params.get("year_from"), params.get("year_to")
     if year_from is not None and year_to is not None and year_from > year_to:
         errors.append(InvalidParameter("year_to", "query", "must not be before year_from"))
+    if not errors:
+        _check_cost(conn, text, errors)
     if errors:
         raise RequestValidationError("Some search parameters are invalid.", errors)
     if all(params.get(name) is None for name in SEARCH_FILTERS):
-        raise RequestValidationError(
-            "Give at least one filter: " + ", ".join(SEARCH_FILTERS) + ".",
-            [InvalidParameter("query", "query", "no search filter given")],
-        )
+        detail = "Give at least one filter: " + ", ".join(SEARCH_FILTERS) + "."
+        problems = [InvalidParameter("query", "query", "no search filter given")]
+        if unrecognised:
+            detail += " Not search parameters, so ignored: " + ", ".join(unrecognised) + "."
+            problems += [
+                InvalidParameter(name, "query", "not a search parameter; ignored (repeat a list: genre=A&genre=B)")
+                for name in unrecognised
+            ]
+        raise RequestValidationError(detail, problems)
     if sort == "relevance" and text["title"] is None and text["q"] is None:
         sort = "popularity.desc"
     filters = MovieFilters(
         title=text["title"],
-        genres=genres,
+        genres=genres or [],
         year=params.get("year"),
         year_from=year_from,
         year_to=year_to,
@@ -133,8 +190,10 @@ def search(
         text=text["q"],
         media_type=media_type,
     )
-    result = movies.search_movies(conn, filters=filters, sort=sort, limit=per_page, offset=(page - 1) * per_page)
-    return envelope(result, page_number=page, per_page=per_page)
+    digest = query_digest("/search", {**params, "genre": genres, "sort": sort, "type": media_type})
+    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    result = movie_search.search_movies(conn, filters=filters, sort=sort, paging=start.paging)
+    return envelope(result, start=start, per_page=paging.per_page, digest=digest)
 
 
 def suggest(conn: Connection, *, q: str, limit: int) -> list[dict[str, Any]]:
@@ -142,23 +201,27 @@ def suggest(conn: Connection, *, q: str, limit: int) -> list[dict[str, Any]]:
     text = _clean("q", q, errors)
     if text is None:
         raise RequestValidationError("q is invalid.", errors)
-    return movies.suggest_titles(conn, prefix=text, limit=limit)
+    return movie_search.suggest_titles(conn, prefix=text, limit=limit)
 
 
 def genres(conn: Connection) -> list[dict[str, Any]]:
     return movies.genre_counts(conn)
 
 
-def similar(conn: Connection, *, movie_id: int, page: int, per_page: int) -> ListBody:
-    result = movies.similar_movies(conn, movie_id=movie_id, limit=per_page, offset=(page - 1) * per_page)
-    if not result.results and not movies.movie_exists(conn, movie_id=movie_id):
+def similar(conn: Connection, *, movie_id: int, paging: PageRequest) -> ListBody:
+    """Movies like this one; NotFoundError when it does not exist. Past the end, the totals are still real."""
+    if not movies.movie_exists(conn, movie_id=movie_id):
         raise NotFoundError(f"No movie has id {movie_id}.")
-    return envelope(result, page_number=page, per_page=per_page)
+    digest = query_digest(f"/movies/{movie_id}/similar", {})
+    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    result = movie_search.similar_movies(conn, movie_id=movie_id, paging=start.paging)
+    return envelope(result, start=start, per_page=paging.per_page, digest=digest)
 
 
 def usage(conn: Connection, raw_key: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """The caller's quota state and its rate-limit headers; reading it does not count against the quota."""
-    standing, windows = access.key_usage(conn, raw_key)
+    """The caller's quota state and its rate-limit headers. Reading it does not count against the quota, but it has
+    a limit of its own (access.USAGE_READS_PER_MINUTE; RateLimitedError past it)."""
+    standing, windows = access.read_usage(conn, raw_key)
     body = {
         "key_id": standing.key_id,
         "plan": standing.plan,

@@ -97,3 +97,46 @@ def test_logs_carry_the_request_and_key_ids_and_never_the_key(
     assert access["key_id"] and access["function_request_id"]
     assert {line["status"] for line in lines if line.get("message") == "request"} == {200, 403}
     assert refused["statusCode"] == 403
+
+
+def _with_headers(event: dict[str, Any], headers: dict[str, list[str]]) -> dict[str, Any]:
+    """Every value of repeated headers, as API Gateway passes them (the single-value map keeps the last)."""
+    for name, values in headers.items():
+        event["headers"].pop(name, None)
+        event["multiValueHeaders"].pop(name, None)
+        event["headers"][name] = values[-1]
+        event["multiValueHeaders"][name] = values
+    return event
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({"X-API-KEY": ["{good}", "{good}"]}, 200, None),
+        ({"X-API-KEY": ["{good}"], "Authorization": ["Bearer {good}"]}, 200, None),
+        ({"X-API-KEY": ["{bad}", "{good}"]}, 403, "repeated_api_key_header"),
+        ({"X-API-KEY": ["{good}", "{bad}"]}, 403, "repeated_api_key_header"),
+        ({"X-API-KEY": ["{good}", "{other}"]}, 403, "repeated_api_key_header"),
+        ({"Authorization": ["Bearer {good}", "Bearer {other}"]}, 403, "repeated_api_key_header"),
+        ({"X-API-KEY": ["{good}"], "Authorization": ["Bearer {other}"]}, 403, "conflicting_api_keys"),
+    ],
+)
+def test_repeated_key_headers_follow_one_rule_in_the_handler_as_in_the_authorizer(
+    load_event: Event,
+    invoke: Invoke,
+    make_key: Callable[..., str],
+    headers: dict[str, list[str]],
+    status: int,
+    code: str | None,
+) -> None:
+    from movie_auth.services import authorize
+
+    keys = {"good": make_key("pro"), "other": make_key("pro", owner="other@gmail.com"), "bad": "not-a-key"}
+    filled = {name: [v.format(**keys) for v in values] for name, values in headers.items()}
+    response = invoke(_with_headers(load_event("api", "genres", key=None), filled))
+    assert response["statusCode"] == status, response["body"]
+    if code is not None:
+        assert response["json"]["code"] == code
+    decision = authorize(filled)  # the authorizer's decision from the same header values
+    assert decision.allowed is (status == 200)
+    assert decision.context.get("code") == code

@@ -47,7 +47,9 @@ def test_list_movies_uses_the_tmdb_envelope_with_links(load_event: Event, invoke
     assert response["statusCode"] == 200
     body = response["json"]
     assert (body["page"], body["per_page"], len(body["results"])) == (1, 5, 5)
-    assert body["total_results"] > 30000 and body["total_pages"] == -(-body["total_results"] // 5)
+    # 36,243 movies: past the exact-count bound, so an estimate, and page numbers stop at 500.
+    assert body["total_results"] > 30000 and body["total_results_exact"] is False
+    assert body["total_pages"] == 500 and body["next_cursor"]
     years = [m["year"] for m in body["results"]]
     assert years == sorted(years, reverse=True)
     assert set(body["results"][0]) == MOVIE_FIELDS
@@ -146,7 +148,8 @@ def test_suggest_returns_up_to_ten_prefix_matches_first(load_event: Event, invok
     assert response["statusCode"] == 200
     results = response["json"]["results"]
     assert 1 <= len(results) <= 10 and set(results[0]) == {"id", "title", "year"}
-    assert all(r["title"].lower().startswith("star w") for r in results[:3])
+    # The first significant words start with it: "Star Wars", "The Star Witness".
+    assert all(r["title"].lower().removeprefix("the ").startswith("star w") for r in results[:3])
     words = invoke(load_event("api", "suggest", key=key, query={"q": "godfa"}))["json"]["results"]
     assert "The Godfather" in [r["title"] for r in words]
 

@@ -79,3 +79,41 @@ def test_refused_keys_are_denied_with_the_problem_in_the_context(
     assert answer["context"]["title"] and answer["context"]["detail"]
     assert '"' not in answer["context"]["detail"]  # it is pasted into the gateway's JSON template
     assert "usageIdentifierKey" not in answer
+
+
+def _authorize_multi(headers: dict[str, list[str]]) -> dict[str, Any]:
+    """The authorizer with every value of repeated headers, as API Gateway sends them (multiValueHeaders; the
+    single-value `headers` map keeps the last)."""
+    event = json.loads(EVENT.read_text())
+    single = {k: v for k, v in event["headers"].items() if k != "X-API-KEY"}
+    event["headers"] = single | {name: values[-1] for name, values in headers.items()}
+    event["multiValueHeaders"] = {k: [v] for k, v in single.items()} | headers
+    result: dict[str, Any] = handler(event, LocalLambdaContext(function_name="KeyAuthorizerFunction"))
+    return result
+
+
+def test_the_same_key_sent_twice_is_allowed(conn: Any, make_key: Callable[..., str]) -> None:
+    # curl -H "X-API-KEY: $KEY" -H "X-API-KEY: $KEY"
+    raw = make_key()
+    assert _effect(_authorize_multi({"X-API-KEY": [raw, raw]})) == "Allow"
+    assert _effect(_authorize_multi({"X-API-KEY": [raw], "Authorization": [f"Bearer {raw}"]})) == "Allow"
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        # A bad and a good key: the last value must not win (it used to, while the API read both joined).
+        ({"X-API-KEY": ["{bad}", "{good}"]}, "repeated_api_key_header"),
+        ({"X-API-KEY": ["{good}", "{bad}"]}, "repeated_api_key_header"),
+        ({"X-API-KEY": ["{good}", "{other}"]}, "repeated_api_key_header"),
+        ({"Authorization": ["Bearer {good}", "Bearer {other}"]}, "repeated_api_key_header"),
+        ({"X-API-KEY": ["{good}"], "Authorization": ["Bearer {other}"]}, "conflicting_api_keys"),
+    ],
+)
+def test_different_keys_are_denied_as_repeated_or_conflicting(
+    conn: Any, make_key: Callable[..., str], headers: dict[str, list[str]], code: str
+) -> None:
+    keys = {"good": make_key(), "other": make_key(owner="other@gmail.com"), "bad": "not-a-key"}
+    answer = _authorize_multi({name: [v.format(**keys) for v in values] for name, values in headers.items()})
+    assert _effect(answer) == "Deny"
+    assert answer["context"]["code"] == code and "usageIdentifierKey" not in answer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from movie_common.database import Connection
@@ -28,6 +28,9 @@ from movie_common.errors import (
 
 API_KEY_HEADER = "X-API-KEY"
 REFUSALS_LOGGED_PER_MINUTE = api_keys.REFUSALS_LOGGED_PER_MINUTE
+# GET /usage does not count against the quota, but one key may read it at most this often (a 429 past it, which
+# writes nothing): an exhausted key must not be able to hammer it.
+USAGE_READS_PER_MINUTE = 60
 
 # Why a key is refused (marquee_key_refusal in SQL) -> what the client is told.
 _REFUSALS: dict[str, tuple[type[MarqueeError], str]] = {
@@ -80,12 +83,14 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
         )
     bearer_keys: list[str] = []
     other_schemes: list[str] = []
-    for value in by_name.get("authorization", []):
-        scheme, _, credentials = value.strip().partition(" ")
+    # Folded repeats too ("Bearer a, Bearer b", as Mangum and proxies join them): a key never contains a comma, and
+    # another scheme's comma-separated parameters only ever add more non-Bearer parts.
+    for part in (part.strip() for value in by_name.get("authorization", []) for part in value.split(",")):
+        scheme, _, credentials = part.partition(" ")
         if scheme.lower() == "bearer":
             if credentials.strip():
                 bearer_keys.append(credentials.strip())
-        elif value.strip():
+        elif part:
             other_schemes.append(scheme)
     bearer_keys = _distinct(bearer_keys)
     if len(bearer_keys) > 1:
@@ -198,9 +203,28 @@ def check_key(conn: Connection, raw_key: str) -> KeyStanding:
 
 
 def key_usage(conn: Connection, raw_key: str) -> tuple[KeyStanding, LimitWindows]:
-    """The key's standing and windows, for `/usage`: known keys only, whatever their status; not counted."""
+    """The key's standing and windows: known keys only, whatever their status; not counted, not limited."""
     standing = _known(api_keys.key_standing(conn, key_hash=hash_key(raw_key)))
     return standing, limit_windows(standing)
+
+
+def read_usage(conn: Connection, raw_key: str) -> tuple[KeyStanding, LimitWindows]:
+    """The key's standing and windows for GET /usage: known keys only, whatever their status; never counted
+    against the quota, but limited to USAGE_READS_PER_MINUTE per key (RateLimitedError past it, which names that
+    limit and says when it resets). One round trip."""
+    read = api_keys.read_usage(conn, key_hash=hash_key(raw_key), per_minute=USAGE_READS_PER_MINUTE)
+    standing = _known(read.standing)
+    windows = limit_windows(standing)
+    if not read.allowed:
+        raise RateLimitedError(
+            f"GET /usage answers {USAGE_READS_PER_MINUTE} requests per minute per key; it resets at "
+            f"{read.reads_reset.isoformat()}. It never counts against your quota.",
+            limit=USAGE_READS_PER_MINUTE,
+            reset_at=read.reads_reset,
+            retry_after=seconds_until(read.reads_reset, standing.now),
+            headers=limit_headers(windows, standing.now),
+        )
+    return standing, windows
 
 
 @dataclass(frozen=True)
@@ -245,9 +269,28 @@ def admit(conn: Connection, raw_key: str, *, endpoint: str, method: str = "GET")
 
 
 def record_status(conn: Connection, grant: Grant, status: int) -> None:
-    """The admission logged the request as 200; correct it when the response was something else."""
-    if grant.log_id is not None and status != 200:
+    """The admission logged the request as 200; correct it when the response was something else (a 304 is
+    recorded by refund_not_modified)."""
+    if grant.log_id is not None and status not in (200, 304):
         api_keys.set_logged_status(conn, log_id=grant.log_id, logged_at=grant.logged_at, status=status)
+
+
+def refund_not_modified(conn: Connection, grant: Grant, *, endpoint: str) -> Grant:
+    """A 304 Not Modified is free (as on GitHub): take the admitted request off the key's minute, day and total
+    counts and the day's rollup (`not_modified` instead of `requests`), and log it as 304. Returns the grant with
+    its windows after the refund, for the response's rate-limit headers. At most the plan's per-minute limit of
+    304s per key and minute are refunded; past that a 304 counts like any other request (still logged as 304)."""
+    refund = api_keys.refund_request(
+        conn, key_id=grant.key_id, log_id=grant.log_id, logged_at=grant.logged_at, endpoint=endpoint
+    )
+    if not refund.refunded:
+        return grant
+    minute = grant.windows.minute
+    minute = replace(minute, used=refund.minute_used, remaining=max(minute.limit - refund.minute_used, 0))
+    day = grant.windows.day
+    if day is not None:
+        day = replace(day, used=refund.day_used, remaining=max(day.limit - refund.day_used, 0))
+    return replace(grant, windows=LimitWindows(minute, day))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Typo-tolerant title search (movies.search_movies) against the bundled catalogue on a real PostgreSQL."""
+"""Search (movie_search) against the bundled catalogue on a real PostgreSQL: typo-tolerant titles that forgive
+punctuation, spacing and sequel numerals, people's names, suggest, keyset cursors and bounded counts."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from movie_common.db import movies
-from movie_common.db.movies import MovieFilters, MovieRow, Page
+from movie_common.db import movie_search, movies
+from movie_common.db.movie_search import MovieFilters, Page, Paging
+from movie_common.db.movies import MovieRow
 
 
 def _search(conn: Any, title: str, *, limit: int = 20, offset: int = 0, **filters: Any) -> Page:
-    return movies.search_movies(
-        conn, filters=MovieFilters(title=title, **filters), sort="relevance", limit=limit, offset=offset
+    return movie_search.search_movies(
+        conn, filters=MovieFilters(title=title, **filters), sort="relevance", paging=Paging(limit=limit, offset=offset)
     )
 
 
@@ -132,8 +134,8 @@ def test_new_and_renamed_titles_are_searchable_at_once(conn: Any) -> None:
     ],
 )
 def test_one_edit_apart(a: str, b: str, expected: bool) -> None:
-    assert movies._one_edit_apart(a, b) is expected
-    assert movies._one_edit_apart(b, a) is expected
+    assert movie_search.one_edit_apart(a, b) is expected
+    assert movie_search.one_edit_apart(b, a) is expected
 
 
 @pytest.mark.parametrize("word", ["it's", "back\\slash", "a:b", "&|!()", "o''brien", "spider-man"])
@@ -141,6 +143,131 @@ def test_words_are_quoted_for_tsquery(conn: Any, word: str) -> None:
     row = conn.execute(
         """SELECT array_to_tsvector(ARRAY[%s]) @@ %s::tsquery AS exact,
                   array_to_tsvector(ARRAY[%s]) @@ %s::tsquery AS prefix""",
-        (word, movies._tsquery_word(word), word + "x", movies._tsquery_word(word, prefix=True)),
+        (word, movie_search.tsquery_word(word), word + "x", movie_search.tsquery_word(word, prefix=True)),
     ).fetchone()
     assert row == {"exact": True, "prefix": True}
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "lead", "words"),
+    [
+        ("M*A*S*H", "mash", "mash", {"mash", "m", "a", "s", "h"}),
+        ("Rocky II", "rocky 2", "rocky2", {"rocky", "2"}),
+        ("The Godfather Part III", "the godfather part 3", "godfatherpart3", {"the", "godfather", "part", "3"}),
+        ("Spider-Man: Far From Home", "spiderman far from home", "spidermanfarfromhome", None),
+        ("E.T. the Extra-Terrestrial", "et the extraterrestrial", "ettheextraterrestrial", None),
+        ("A", "a", "a", {"a"}),
+        ("\uff2d\uff41\uff53\uff48\u3000\uff12", "mash 2", "mash2", {"mash", "2"}),  # full width
+    ],
+)
+def test_search_keys_of_a_title(conn: Any, title: str, text: str, lead: str, words: set[str] | None) -> None:
+    row = conn.execute(
+        "SELECT marquee_search_text(%(t)s) AS text, marquee_search_lead(%(t)s) AS lead, "
+        "marquee_search_words(%(t)s) AS words",
+        {"t": title},
+    ).fetchone()
+    assert (row["text"], row["lead"]) == (text, lead)
+    if words is not None:
+        assert set(row["words"]) == words
+
+
+def test_search_keys_leave_the_catalogues_uniqueness_alone(conn: Any) -> None:
+    """title_norm (movies_title_year_key, which ingest and sync match on) keeps its meaning: M*A*S*H and MASH are
+    two titles, though search finds both for either."""
+    conn.execute("INSERT INTO movies (title, year) VALUES ('MASH', 1970)")
+    rows = conn.execute("SELECT title, title_norm, title_lead FROM movies WHERE title_lead = 'mash' AND year = 1970")
+    assert {(r["title"], r["title_norm"]) for r in rows.fetchall()} == {("M*A*S*H", "m*a*s*h"), ("MASH", "mash")}
+
+
+@pytest.mark.parametrize(
+    ("names", "words", "key"),
+    [
+        (["D. W. Griffith", "O'Brien"], "|d w griffith|o brien|", "|dwgriffith|obrien|"),
+        (["Zoë Kravitz", None, ""], "|zoe kravitz|", "|zoekravitz|"),
+        ([None], None, None),
+    ],
+)
+def test_name_keys(conn: Any, names: list[str | None], words: str | None, key: str | None) -> None:
+    row = conn.execute(
+        "SELECT marquee_names_words(%(n)s::text[]) AS words, marquee_names_compact(%(n)s::text[]) AS key",
+        {"n": names},
+    ).fetchone()
+    assert (row["words"], row["key"]) == (words, key)
+
+
+@pytest.mark.parametrize(
+    ("words", "query", "matches"),
+    [
+        ("|tom hanks|", "hanks", True),
+        ("|tom hanks|", "anks", False),  # not at a word start
+        ("|o brien|", "OBrien", True),
+        ("|obrien|", "O Brien", True),
+        ("|jacob rienzi|", "obrien", False),  # the letters are there, but not from a word start
+        ("|tom|hanks x|", "tomhanks", False),  # not across two names
+        ("|d w griffith|", "DW Griffith", True),
+        ("|a|", "%", False),
+    ],
+)
+def test_a_name_query_matches_word_starts_across_spacing(conn: Any, words: str, query: str, matches: bool) -> None:
+    row = conn.execute("SELECT coalesce(marquee_name_matches(%s, %s), false) AS m", (words, query)).fetchone()
+    assert row["m"] is matches
+
+
+@pytest.mark.parametrize("wildcard", ["%", "\uff05", "_", "\uff3f", "\\", "\uff3c"])
+def test_like_patterns_are_escaped_after_normalising(conn: Any, wildcard: str) -> None:
+    row = conn.execute(
+        "SELECT 'x' || marquee_normalize(%(w)s) || 'y' LIKE 'x' || marquee_like_escape(marquee_normalize(%(w)s)) "
+        "|| 'y' AS literal, 'xAAy' LIKE 'x' || marquee_like_escape(marquee_normalize(%(w)s)) || 'y' AS wild",
+        {"w": wildcard},
+    ).fetchone()
+    assert row == {"literal": True, "wild": False}
+
+
+def test_counts_are_exact_up_to_the_bound_then_estimated(conn: Any) -> None:
+    narrow = _search(conn, "godfather")
+    assert narrow.exact and narrow.total == len(_search(conn, "godfather", limit=100).results)
+    broad = _search(conn, "the")
+    assert not broad.exact and broad.total > movie_search.COUNT_EXACT_UP_TO
+    assert broad.ordering == movie_search.BROAD and len(broad.results) == 20
+
+
+def test_a_broad_search_ranks_equal_titles_first_then_by_popularity(conn: Any) -> None:
+    conn.execute("UPDATE movies SET popularity = 50 WHERE title = 'The Great Gatsby' AND year = 1974")
+    conn.execute("UPDATE movies SET popularity = 90 WHERE title = 'The Sting' AND year = 1973")
+    page = _search(conn, "the", limit=5)
+    assert page.ordering == movie_search.BROAD
+    assert _titles(page)[:2] == ["The Sting", "The Great Gatsby"]
+    conn.execute("INSERT INTO movies (title, year, popularity) VALUES ('The', 2001, 0)")
+    assert _titles(_search(conn, "the", limit=5))[0] == "The"
+
+
+def test_keyset_pages_equal_offset_pages_in_every_ordering(conn: Any) -> None:
+    for sort in movie_search.ORDERINGS:
+        whole = movie_search.list_movies(conn, media_type=None, sort=sort, paging=Paging(limit=60, offset=1000))
+        first = movie_search.list_movies(conn, media_type=None, sort=sort, paging=Paging(limit=25, offset=1000))
+        rest = movie_search.list_movies(
+            conn, media_type=None, sort=sort, paging=Paging(limit=35, after=first.last_key, ordering=sort)
+        )
+        assert [json.loads(d)["id"] for d in first.results + rest.results] == [
+            json.loads(d)["id"] for d in whole.results
+        ], sort
+
+
+@pytest.mark.parametrize(
+    ("ordering", "key", "valid"),
+    [
+        ("popularity.desc", [0.5, 10], True),
+        ("popularity.desc", [0.5], False),
+        ("popularity.desc", ["x", 10], False),
+        ("title.asc", ["abc", 10], True),
+        ("title.asc", [1, 10], False),
+        ("id.asc", [True], False),
+        ("id.asc", [2**70], False),
+        ("relevance.ranked", [1.5, 0.0, 7], True),
+        ("relevance.broad", [1, 0.0, 7], True),
+        ("nope", [1], False),
+        ("year.desc", "1,2", False),
+    ],
+)
+def test_cursor_keys_are_checked_before_sql_sees_them(ordering: str, key: Any, valid: bool) -> None:
+    assert movie_search.valid_key(ordering, key) is valid

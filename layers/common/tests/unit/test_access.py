@@ -39,6 +39,7 @@ def test_the_same_key_repeated_is_one_key() -> None:
     assert _read(x_api_key=f"{KEY}, {KEY}") == KEY  # folded by a proxy into one value
     assert _read(x_api_key=[KEY, KEY.upper()]) == KEY  # the same UUID, other case
     assert _read(x_api_key=KEY, Authorization=f"Bearer {KEY}") == KEY
+    assert _read(Authorization=f"Bearer {KEY}, Bearer {KEY}") == KEY
 
 
 @pytest.mark.parametrize(
@@ -48,6 +49,7 @@ def test_the_same_key_repeated_is_one_key() -> None:
         {"x_api_key": [KEY, "not-a-key"]},
         {"x_api_key": f"{KEY},{OTHER}"},
         {"Authorization": [f"Bearer {KEY}", f"Bearer {OTHER}"]},
+        {"Authorization": f"Bearer {KEY}, Bearer {OTHER}"},  # folded into one value by a proxy
     ],
 )
 def test_different_values_of_a_repeated_header_are_refused(headers: dict[str, str | list[str]]) -> None:

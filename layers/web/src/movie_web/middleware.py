@@ -1,6 +1,7 @@
 """Pure ASGI middleware of every HTTP function (cheaper than BaseHTTPMiddleware on the hot path): request id,
 CORS headers, HEAD served by the GET route without a body, a trailing slash treated as the same route, the
-rate-limit headers of an admitted key, and the correction of its usage-log status once the response is known."""
+rate-limit headers of an admitted key, the refund of a 304 (free), and the correction of its usage-log status once
+the response is known."""
 
 from __future__ import annotations
 
@@ -76,6 +77,12 @@ class RequestContextMiddleware:
                 headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
                 headers["Vary"] = "Origin"
                 grant: Grant | None = state.get("grant")
+                if grant is not None and status == 304:
+                    # A 304 is free: refunded before its headers go out, so they show the quota it did not use.
+                    route = scope.get("route")
+                    endpoint = route.path if isinstance(route, Route) else scope["path"]
+                    with contextlib.suppress(MarqueeError):
+                        grant = state["grant"] = access.refund_not_modified(get_connection(), grant, endpoint=endpoint)
                 if grant is not None:
                     for name, value in access.limit_headers(grant.windows, grant.logged_at).items():
                         headers.setdefault(name, value)
@@ -85,7 +92,7 @@ class RequestContextMiddleware:
 
         await self.app(scope, receive, send_with_headers)
         grant = state.get("grant")
-        if grant is not None and status != 200:
+        if grant is not None and status not in (200, 304):
             # The response is already sent; a lost status correction must not turn it into an error.
             with contextlib.suppress(MarqueeError):
                 access.record_status(get_connection(), grant, status)

@@ -33,7 +33,8 @@ async def genres() -> Response:
 
 @router.get("/usage", response_model=Usage, tags=["account"], summary="Your quota", responses=KEYED_RESPONSES)
 async def usage(request: Request, response: Response) -> dict[str, Any]:
-    """Your key's plan, limits and what is left in each window. Free: it does not count against your quota."""
+    """Your key's plan, limits and what is left in each window. Free: it does not count against your quota; it
+    answers up to 60 requests per minute per key (then 429 `rate_limited`)."""
     body, headers = services.usage(get_connection(), request_key(request))
     response.headers.update(headers)
     return body

@@ -5,34 +5,41 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from movie_api import services
-from movie_api.params import ListSort, MediaType, MovieId, PageNumber, PerPage
+from movie_api.params import Cursor, ListSort, MediaType, MovieId, PageNumber, PerPage
 from movie_api.responses import NOT_FOUND, json_list
 from movie_api.schemas import Movie, MovieList
 from movie_common.database import get_connection
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
+from movie_web.query import single_valued_parameters
 
 router = APIRouter(tags=["movies"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
+# Only the routes with query parameters check them for repeats: GET /movies/{id} is the hot path and takes none.
+LIST_DEPENDENCIES = [Depends(single_valued_parameters)]
 
 CACHE_CONTROL = "private, max-age=300"
 
 
-@router.get("/movies", response_model=MovieList, summary="List movies")
+@router.get("/movies", response_model=MovieList, summary="List movies", dependencies=LIST_DEPENDENCIES)
 async def list_movies(
     request: Request,
-    page: PageNumber = 1,
+    page: PageNumber = None,
     per_page: PerPage = 20,
     sort: ListSort = "popularity.desc",
     media_type: MediaType = None,
+    cursor: Cursor = None,
 ) -> Response:
-    """The catalogue, a page at a time, in TMDB's list envelope; a `Link` header points to the other pages."""
-    body = services.list_movies(get_connection(), page=page, per_page=per_page, sort=sort, media_type=media_type)
+    """The catalogue, a page at a time, in TMDB's list envelope; a `Link` header points to the other pages.
+
+    Page numbers reach page 500; `next_cursor` (and the `next` link past page 500) walks the whole catalogue."""
+    paging = services.PageRequest(per_page=per_page, page=page, cursor=cursor)
+    body = services.list_movies(get_connection(), paging=paging, sort=sort, media_type=media_type)
     return json_list(request, body)
 
 
 def _ranked_route(list_name: str, path: str, summary: str, description: str) -> None:
     async def ranked(
         request: Request,
-        page: PageNumber = 1,
+        page: PageNumber = None,
         per_page: PerPage = 20,
         media_type: MediaType = None,
     ) -> Response:
@@ -43,7 +50,9 @@ def _ranked_route(list_name: str, path: str, summary: str, description: str) -> 
 
     ranked.__name__ = f"{list_name}_movies"
     ranked.__doc__ = description
-    router.add_api_route(path, ranked, methods=["GET"], response_model=MovieList, summary=summary)
+    router.add_api_route(
+        path, ranked, methods=["GET"], response_model=MovieList, summary=summary, dependencies=LIST_DEPENDENCIES
+    )
 
 
 # Declared before /movies/{id}, which would otherwise take "trending" for an id.
@@ -63,13 +72,17 @@ _ranked_route("now_playing", "/movies/now_playing", "Now playing", "Films in cin
     "/movies/{id}",
     response_model=Movie,
     summary="Get one movie",
-    responses={**NOT_FOUND, 304: {"description": "Not modified: the `If-None-Match` ETag still matches."}},
+    responses={
+        **NOT_FOUND,
+        304: {"description": "Not modified: the `If-None-Match` ETag still matches. Free: not counted."},
+    },
 )
 async def get_movie(
     id: MovieId,
     if_none_match: str | None = Header(default=None, include_in_schema=False),
 ) -> Response:
-    """One movie by its Marquee id. Responses carry an `ETag`; send it back in `If-None-Match` to get a 304."""
+    """One movie by its Marquee id. Responses carry an `ETag`; send it back in `If-None-Match` to get a 304, which
+    does not count against your quota."""
     doc, etag = services.get_movie(get_connection(), id)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if services.etag_matches(if_none_match, etag):
@@ -77,13 +90,21 @@ async def get_movie(
     return Response(doc, media_type="application/json", headers=headers)
 
 
-@router.get("/movies/{id}/similar", response_model=MovieList, summary="Similar movies", responses=NOT_FOUND)
+@router.get(
+    "/movies/{id}/similar",
+    response_model=MovieList,
+    summary="Similar movies",
+    responses=NOT_FOUND,
+    dependencies=LIST_DEPENDENCIES,
+)
 async def similar_movies(
     request: Request,
     id: MovieId,
-    page: PageNumber = 1,
+    page: PageNumber = None,
     per_page: PerPage = 20,
+    cursor: Cursor = None,
 ) -> Response:
     """Content-based recommendations: movies that share genres, cast or director and come from a close era."""
-    body = services.similar(get_connection(), movie_id=id, page=page, per_page=per_page)
+    paging = services.PageRequest(per_page=per_page, page=page, cursor=cursor)
+    body = services.similar(get_connection(), movie_id=id, paging=paging)
     return json_list(request, body)

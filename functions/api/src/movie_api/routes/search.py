@@ -7,43 +7,67 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from movie_api import services
-from movie_api.params import MediaType, PageNumber, PerPage, SearchSort
+from movie_api.params import Cursor, MediaType, PageNumber, PerPage, SearchSort
 from movie_api.responses import json_list
 from movie_api.schemas import MovieList, SuggestionList
 from movie_common.database import get_connection
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
+from movie_web.query import single_valued_parameters, unrecognised_query_names
 
-router = APIRouter(tags=["search"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
+router = APIRouter(
+    tags=["search"],
+    dependencies=[Depends(admitted_key), Depends(single_valued_parameters)],
+    responses=KEYED_RESPONSES,
+)
 
-Text = Annotated[str | None, Query(min_length=1, max_length=200)]
 Year = Annotated[int | None, Query(ge=1870, le=2100)]
+Name = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="A name or the start of one (any word of it); punctuation, spacing and accents do not matter.",
+    ),
+]
 
 
 @router.get("/search", response_model=MovieList, summary="Search movies")
 async def search(
     request: Request,
-    title: Annotated[str | None, Query(min_length=1, max_length=200, description="Typo-tolerant title.")] = None,
-    genre: Annotated[
+    title: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="Genres, comma-separated; all must match."),
+        Query(min_length=1, max_length=200, description="Title words (at most 20); typos, punctuation forgiven."),
+    ] = None,
+    genre: Annotated[
+        list[str] | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Genres, comma-separated or repeated (genre=Drama&genre=Comedy); all must match.",
+        ),
     ] = None,
     year: Year = None,
     year_from: Year = None,
     year_to: Year = None,
-    director: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Part of a director's name.")
-    ] = None,
-    actor: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of an actor's name.")] = None,
+    director: Name = None,
+    actor: Name = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Free text over title, people and plot.")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Free text over title, people and plot: at most 10 terms, at most 3 negated (-word).",
+        ),
     ] = None,
     sort: SearchSort = "relevance",
-    page: PageNumber = 1,
+    page: PageNumber = None,
     per_page: PerPage = 20,
     media_type: MediaType = None,
+    cursor: Cursor = None,
 ) -> Response:
-    """Any combination of filters (at least one). `relevance` ranks close title matches first — typos are
-    forgiven — then free-text matches; without `title` or `q` it falls back to popularity."""
+    """Any combination of filters (at least one). `relevance` ranks a title equal to the query first (punctuation,
+    spacing, case and sequel numerals aside), then close title matches (typos forgiven), then free-text matches;
+    without `title` or `q` it falls back to popularity."""
     params = {
         "title": title,
         "genre": genre,
@@ -55,7 +79,12 @@ async def search(
         "q": q,
     }
     body = services.search(
-        get_connection(), params=params, sort=sort, page=page, per_page=per_page, media_type=media_type
+        get_connection(),
+        params=params,
+        sort=sort,
+        paging=services.PageRequest(per_page=per_page, page=page, cursor=cursor),
+        media_type=media_type,
+        unrecognised=unrecognised_query_names(request),
     )
     return json_list(request, body)
 
@@ -64,8 +93,9 @@ async def search(
 async def suggest(
     q: Annotated[str, Query(min_length=1, max_length=100, description="The start of a title or of a word in it.")],
 ) -> Response:
-    """Up to 10 `{id, title, year}` for a search box: titles starting with `q` first, then titles with a word
-    starting with `q`, popular ones first."""
+    """Up to 10 `{id, title, year}` for a search box: titles whose first significant words start with `q` (an
+    equal title first: `godfather` gives The Godfather), then titles with a later word starting with `q`, popular
+    ones first."""
     results = services.suggest(get_connection(), q=q, limit=10)
     return Response(
         SuggestionList.model_validate({"results": results}).model_dump_json(), media_type="application/json"

@@ -173,6 +173,104 @@ WHERE %(status)s >= 400 AND r.api_key_id = l.api_key_id AND r.day = marquee_day_
 """
 
 
+@dataclass(frozen=True)
+class UsageRead:
+    """GET /usage's own limit: whether this read was allowed, and when its window resets."""
+
+    standing: KeyStanding | None  # None: no key has this hash
+    allowed: bool
+    reads_used: int
+    reads_reset: datetime
+
+
+# /usage reads are counted in their own per-minute window (never the quota's). A read past the limit writes nothing:
+# the UPDATE's condition fails, so the row is neither changed nor locked; a concurrent read re-checks the condition
+# on the newest row version, so the limit is exact.
+_READ_USAGE = """
+WITH v AS (SELECT now() AS now), counted AS (
+    UPDATE api_keys a SET
+        usage_reads_minute_start = greatest(a.usage_reads_minute_start, marquee_minute_start(v.now)),
+        usage_reads_minute_count = marquee_minute_used(a.usage_reads_minute_start, a.usage_reads_minute_count, v.now)
+                                   + 1
+    FROM v
+    WHERE a.key = %(key)s
+      AND marquee_minute_used(a.usage_reads_minute_start, a.usage_reads_minute_count, v.now) < %(limit)s
+    RETURNING a.usage_reads_minute_count
+)
+SELECT s.*, (SELECT count(*) FROM counted) > 0 AS allowed,
+       coalesce((SELECT usage_reads_minute_count FROM counted), %(limit)s) AS reads_used,
+       marquee_minute_reset(s.now) AS reads_reset
+FROM ({standing}) AS s
+""".replace("{standing}", _STANDING.replace("%s", "%(key)s"))
+
+
+def read_usage(conn: Connection, *, key_hash: bytes, per_minute: int) -> UsageRead:
+    """The key's standing for GET /usage, counting the read in the key's /usage window unless `per_minute` reads
+    were already made this minute (then `allowed` is false and nothing is written)."""
+    row = fetch_one(conn, _READ_USAGE, {"key": key_hash, "limit": per_minute})
+    if row is None:
+        now = fetch_required(conn, "SELECT marquee_minute_reset(now()) AS reset")["reset"]
+        return UsageRead(standing=None, allowed=False, reads_used=0, reads_reset=now)
+    allowed, used, reset = row.pop("allowed"), row.pop("reads_used"), row.pop("reads_reset")
+    return UsageRead(standing=KeyStanding(**row), allowed=bool(allowed), reads_used=int(used), reads_reset=reset)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """What refunding a 304 did: whether the request came off the key's counts, and the windows' use after it."""
+
+    refunded: bool
+    day_used: int
+    minute_used: int
+    total_count: int
+
+
+# A 304 Not Modified is free: the admission counted it, this takes it off again (the day, the minute and the total,
+# each only if the request was counted in the window that is still stored), moves it in the day's rollup from
+# `requests` to `not_modified` (its outcome stays `ok`: a 3xx), and logs it as 304. At most `per_minute` refunds per key and minute (free requests
+# must not be unlimited); past that a 304 counts like any other request, but is still logged as 304.
+_REFUND = """
+WITH v AS (SELECT now() AS now), k AS (
+    SELECT a.id, p.per_minute, marquee_minute_used(a.free_minute_start, a.free_minute_count, v.now) AS free_used
+    FROM api_keys a JOIN plans p ON p.id = a.plan CROSS JOIN v
+    WHERE a.id = %(key_id)s
+    FOR UPDATE OF a
+), refunded AS (
+    UPDATE api_keys a SET
+        usage_count = CASE WHEN a.usage_day = marquee_day_start(%(at)s) THEN greatest(a.usage_count - 1, 0)
+                           ELSE a.usage_count END,
+        minute_count = CASE WHEN a.minute_start = marquee_minute_start(%(at)s) THEN greatest(a.minute_count - 1, 0)
+                            ELSE a.minute_count END,
+        total_count = greatest(a.total_count - 1, 0),
+        free_minute_start = greatest(a.free_minute_start, marquee_minute_start(v.now)),
+        free_minute_count = k.free_used + 1
+    FROM k CROSS JOIN v
+    WHERE a.id = k.id AND k.free_used < k.per_minute
+    RETURNING marquee_day_used(a.usage_day, a.usage_count, v.now) AS day_used,
+              marquee_minute_used(a.minute_start, a.minute_count, v.now) AS minute_used, a.total_count
+), logged AS (
+    UPDATE usage_logs SET status = 304 WHERE id = %(log_id)s AND "timestamp" = %(at)s
+), rolled AS (
+    UPDATE usage_daily SET requests = greatest(requests - 1, 0), not_modified = not_modified + 1
+    WHERE api_key_id = %(key_id)s AND day = marquee_day_start(%(at)s) AND endpoint = %(endpoint)s
+      AND EXISTS (SELECT 1 FROM refunded)
+)
+SELECT (SELECT count(*) FROM refunded) > 0 AS refunded, r.day_used, r.minute_used, r.total_count
+FROM (SELECT 1) AS one LEFT JOIN refunded r ON true
+"""
+
+
+def refund_request(conn: Connection, *, key_id: int, log_id: int | None, logged_at: datetime, endpoint: str) -> Refund:
+    """Take an admitted request that was answered 304 off the key's counts (see _REFUND); logs it as 304."""
+    row = fetch_required(conn, _REFUND, {"key_id": key_id, "log_id": log_id, "at": logged_at, "endpoint": endpoint})
+    return Refund(
+        refunded=bool(row["refunded"]),
+        day_used=int(row["day_used"] or 0),
+        minute_used=int(row["minute_used"] or 0),
+        total_count=int(row["total_count"] or 0),
+    )
+
+
 def set_logged_status(conn: Connection, *, log_id: int, logged_at: datetime, status: int) -> None:
     """Correct a log row's status once the response is known (only when it was not 200), and move the request to
     its outcome in the daily rollup."""

@@ -1,0 +1,115 @@
+"""Pages of the public API's lists, framework-free: page numbers or cursors in, TMDB's envelope out.
+
+Page numbers reach MAX_PAGE (TMDB's own limit); `total_pages` and every page-numbered link stay within it. Past it,
+and for any walk at constant cost, a list is read by cursor: each page says `next_cursor` (an opaque token holding
+the sort key of the page's last row), and the `Link` header's `next` carries it once page numbers run out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from movie_common.db.movie_search import Page, Paging, valid_key
+from movie_common.errors import InvalidParameter, RequestValidationError
+
+MAX_PAGE = 500
+_CURSOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a request starts: `paging` for the repository, and how many rows come before the page (`skipped`)."""
+
+    paging: Paging
+    skipped: int
+
+
+@dataclass(frozen=True)
+class ListBody:
+    """A TMDB-style list envelope, already serialised, with what the Link header needs."""
+
+    body: str
+    page: int
+    total_pages: int
+    next_page: int | None  # the next page by number, when it is within MAX_PAGE
+    next_cursor: str | None  # the next page by cursor, when there is one
+    by_cursor: bool  # the request came with a cursor
+
+
+def query_digest(route: str, query: dict[str, Any]) -> str:
+    """A short digest of a list's query (its filters, sort and type; not its paging), so that a cursor is only used
+    with the query that gave it."""
+    canonical = json.dumps([route, sorted((k, v) for k, v in query.items() if v not in (None, []))], default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def encode_cursor(*, digest: str, ordering: str, key: list[Any], skipped: int) -> str:
+    raw = json.dumps([_CURSOR_VERSION, digest, ordering, key, skipped], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _bad_cursor(reason: str) -> RequestValidationError:
+    return RequestValidationError(
+        "The cursor is not valid for this request.", [InvalidParameter("cursor", "query", reason)]
+    )
+
+
+def decode_cursor(cursor: str, *, digest: str) -> tuple[str, list[Any], int]:
+    """(ordering, key, rows skipped) of a cursor this API gave for the same query; RequestValidationError naming
+    `cursor` otherwise (malformed, tampered with, or from another query)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        version, cursor_digest, ordering, key, skipped = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error):
+        raise _bad_cursor("not a cursor this API gave; pass next_cursor back unchanged") from None
+    if version != _CURSOR_VERSION or not isinstance(ordering, str) or not isinstance(skipped, int) or skipped < 0:
+        raise _bad_cursor("not a cursor this API gave; pass next_cursor back unchanged")
+    if cursor_digest != digest:
+        raise _bad_cursor("belongs to another query; keep the same filters, sort and type while following it")
+    if not valid_key(ordering, key):
+        raise _bad_cursor("not a cursor this API gave; pass next_cursor back unchanged")
+    return ordering, key, skipped
+
+
+def position(*, page: int | None, per_page: int, cursor: str | None, digest: str) -> Position:
+    """The paging of a request from its `page` or its `cursor` (not both: RequestValidationError names them)."""
+    if cursor is not None:
+        if page is not None:
+            raise RequestValidationError(
+                "Send page or cursor, not both.",
+                [
+                    InvalidParameter("page", "query", "not allowed with cursor"),
+                    InvalidParameter("cursor", "query", "not allowed with page"),
+                ],
+            )
+        ordering, key, skipped = decode_cursor(cursor, digest=digest)
+        return Position(Paging(limit=per_page, after=key, ordering=ordering), skipped)
+    number = page or 1
+    return Position(Paging(limit=per_page, offset=(number - 1) * per_page), (number - 1) * per_page)
+
+
+def envelope(result: Page, *, start: Position, per_page: int, digest: str) -> ListBody:
+    """TMDB's envelope, plus `total_results_exact` (false: `total_results` is an estimate past the exact-count
+    bound) and `next_cursor` (null on the last page)."""
+    total_pages = min(math.ceil(result.total / per_page), MAX_PAGE) if result.total else 0
+    page_number = start.skipped // per_page + 1
+    seen = start.skipped + len(result.results)
+    more = bool(result.results) and (seen < result.total or (not result.exact and len(result.results) == per_page))
+    next_cursor = None
+    if more and result.last_key is not None:
+        next_cursor = encode_cursor(digest=digest, ordering=result.ordering, key=result.last_key, skipped=seen)
+    by_cursor = start.paging.after is not None
+    next_page = page_number + 1 if more and not by_cursor and page_number + 1 <= total_pages else None
+    body = (
+        f'{{"page":{page_number},"per_page":{per_page},"results":[{",".join(result.results)}],'
+        f'"total_results":{result.total},"total_pages":{total_pages},'
+        f'"total_results_exact":{"true" if result.exact else "false"},'
+        f'"next_cursor":{json.dumps(next_cursor)}}}'
+    )
+    return ListBody(body, page_number, total_pages, next_page, next_cursor, by_cursor)

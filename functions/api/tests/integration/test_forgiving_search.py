@@ -1,0 +1,108 @@
+"""Search that forgives what people type, through the API function's real Lambda entry point and the bundled
+catalogue: punctuation and spacing inside words, sequel numerals, exact titles first, suggest by the first
+significant word, people's names across punctuation, initials and spacing, and broad words answered with an
+estimated total."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+Event = Callable[..., dict[str, Any]]
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@pytest.fixture
+def search(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> Callable[..., dict[str, Any]]:
+    key = make_key("unlimited")
+
+    def run(route: str = "search", **query: str) -> dict[str, Any]:
+        response = invoke(load_event("api", route, key=key, query=query))
+        assert response["statusCode"] == 200, response["body"]
+        body: dict[str, Any] = response["json"]
+        return body
+
+    return run
+
+
+def _first(body: dict[str, Any]) -> tuple[str, int]:
+    movie = body["results"][0]
+    return movie["title"], movie["year"]
+
+
+@pytest.mark.parametrize("title", ["MASH", "mash", "M.A.S.H.", "M*A*S*H", "m a s h", "M-A-S-H"])
+def test_punctuation_and_spacing_inside_words_need_not_be_typed(search: Callable[..., Any], title: str) -> None:
+    assert _first(search(title=title)) == ("M*A*S*H", 1970)
+
+
+@pytest.mark.parametrize("title", ["spiderman", "spider man", "Spider-Man", "SPIDER MAN"])
+def test_a_title_equal_to_the_query_up_to_punctuation_and_case_ranks_first(
+    search: Callable[..., Any], title: str
+) -> None:
+    assert _first(search(title=title)) == ("Spider-Man", 2002)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"), [("Rocky 2", "Rocky II"), ("rocky ii", "Rocky II"), ("Rocky V", "Rocky V")]
+)
+def test_sequel_numerals_are_the_same_word_in_arabic_and_roman(
+    search: Callable[..., Any], title: str, expected: str
+) -> None:
+    body = search(title=title)
+    assert body["results"][0]["title"] == expected
+    if title == "Rocky 2":
+        assert _first(body) == ("Rocky II", 1979)  # it used to find only "Arthur 2: On the Rocks"
+
+
+def test_roman_numerals_in_the_query_find_arabic_titles(search: Callable[..., Any]) -> None:
+    titles = [m["title"] for m in search(title="Spider-Man II")["results"]]
+    assert titles[0] == "Spider-Man 2"
+
+
+def test_suggest_puts_a_title_whose_first_significant_word_matches_first(search: Callable[..., Any]) -> None:
+    results = search("suggest", q="godfather")["results"]
+    titles = [r["title"] for r in results]
+    assert titles[0] == "The Godfather"  # it was 4th, after 3 Godfathers and Disco Godfather
+    assert titles.index("3 Godfathers") > titles.index("The Godfather Part III")
+    assert "Disco Godfather" in titles
+
+
+@pytest.mark.parametrize("q", ["mash", "M*A*S", "rocky 2", "spiderm"])
+def test_suggest_forgives_punctuation_and_numerals_too(search: Callable[..., Any], q: str) -> None:
+    first = search("suggest", q=q)["results"][0]["title"]
+    assert first in {"M*A*S*H", "Rocky II", "Spider-Man"}
+
+
+@pytest.mark.parametrize("actor", ["OBrien", "O'Brien", "o brien", "O\u2019Brien", "O'BRIEN"])
+def test_names_match_across_punctuation_and_spacing(search: Callable[..., Any], actor: str) -> None:
+    body = search(actor=actor, per_page="100")
+    assert body["total_results"] == 343 and body["total_results_exact"]  # 343 films have an O'Brien
+    assert all(any("brien" in a.lower() for a in m["actors"]) for m in body["results"])
+
+
+@pytest.mark.parametrize("director", ["DW Griffith", "D.W. Griffith", "D. W. Griffith", "d w griffith", "D.W.Griffith"])
+def test_names_match_across_initials(search: Callable[..., Any], director: str) -> None:
+    body = search(director=director, per_page="100")
+    assert body["total_results"] >= 100
+    assert all("Griffith" in m["director"] for m in body["results"])
+    assert body["total_results"] == search(director="D. W. Griffith")["total_results"]
+
+
+def test_a_name_matches_at_the_start_of_a_word_only(search: Callable[..., Any]) -> None:
+    # "obrien" inside "Jacob Rienzi"-like names must not count: a name matches from the start of one of its words.
+    assert search(actor="anks")["total_results"] < search(actor="hanks")["total_results"]
+    assert search(actor="tom hanks")["total_results"] == search(actor="TomHanks")["total_results"] > 10
+
+
+def test_a_title_cleaned_of_markup_is_found(search: Callable[..., Any]) -> None:
+    assert search(title="naked gun 33")["results"][0]["title"] == "Naked Gun 33\u2153: The Final Insult"
+
+
+def test_a_broad_word_answers_with_an_estimated_total(search: Callable[..., Any]) -> None:
+    body = search(title="the")
+    assert len(body["results"]) == 20 and body["next_cursor"]
+    assert body["total_results_exact"] is False and body["total_results"] > 1000
+    narrow = search(title="godfather")
+    assert narrow["total_results_exact"] is True and narrow["total_results"] < 20

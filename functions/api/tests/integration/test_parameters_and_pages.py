@@ -1,0 +1,226 @@
+"""Parameters and pages as clients send and follow them, through the API function's real Lambda entry point:
+repeated parameters, unrecognised ones, LIKE wildcards in any width, links that never point at a refused page,
+cursors that walk everything, and the real totals past the end on every list route."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+Event = Callable[..., dict[str, Any]]
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@pytest.fixture
+def key(make_key: Callable[..., str]) -> str:
+    return make_key("unlimited")
+
+
+def _get(invoke: Invoke, load_event: Event, key: str, route: str, pairs: list[tuple[str, str]], **kw: Any) -> Any:
+    """A request with these query pairs (a repeated name is a repeated parameter, as API Gateway passes it)."""
+    return invoke(load_event("api", route, key=key, query=pairs, **kw))
+
+
+def _ids(response: dict[str, Any]) -> list[int]:
+    return [movie["id"] for movie in response["json"]["results"]]
+
+
+def _links(response: dict[str, Any]) -> dict[str, str]:
+    header = response["headers"].get("link", "")
+    return {rel: url for url, rel in re.findall(r'<([^>]*)>; rel="(\w+)"', header)}
+
+
+def _query_of(url: str) -> list[tuple[str, str]]:
+    return [(k, v) for k, values in parse_qs(urlsplit(url).query).items() for v in values]
+
+
+# ------------------------------------------------------------------------------------------------ repeated parameters
+
+
+def test_a_repeated_genre_takes_every_value_like_the_comma_form(load_event: Event, invoke: Invoke, key: str) -> None:
+    repeated = _get(invoke, load_event, key, "search", [("genre", "Drama"), ("genre", "Comedy"), ("per_page", "100")])
+    comma = _get(invoke, load_event, key, "search", [("genre", "Drama,Comedy"), ("per_page", "100")])
+    comedy = _get(invoke, load_event, key, "search", [("genre", "Comedy"), ("per_page", "100")])
+    assert repeated["statusCode"] == 200
+    assert repeated["json"]["total_results"] == comma["json"]["total_results"] > 0
+    assert repeated["json"]["total_results"] < comedy["json"]["total_results"]  # not Comedy alone (the old bug)
+    assert _ids(repeated) == _ids(comma)
+    assert all({"Drama", "Comedy"} <= set(m["genre"]) for m in repeated["json"]["results"])
+
+
+@pytest.mark.parametrize(
+    ("route", "pairs", "name"),
+    [
+        ("search", [("year", "1999"), ("year", "2000")], "year"),
+        ("search", [("title", "alien"), ("title", "aliens")], "title"),
+        ("search", [("genre", "Drama"), ("sort", "year.desc"), ("sort", "year.asc")], "sort"),
+        ("list_movies", [("per_page", "5"), ("per_page", "50")], "per_page"),
+        ("list_movies", [("page", "1"), ("page", "2")], "page"),
+        ("suggest", [("q", "star"), ("q", "war")], "q"),
+    ],
+)
+def test_a_repeated_single_valued_parameter_is_a_422_naming_it(
+    load_event: Event, invoke: Invoke, key: str, route: str, pairs: list[tuple[str, str]], name: str
+) -> None:
+    response = _get(invoke, load_event, key, route, pairs)
+    assert response["statusCode"] == 422, response["body"]
+    assert response["json"]["code"] == "validation_error"
+    assert [e["name"] for e in response["json"]["errors"]] == [name]
+    assert "more than once" in response["json"]["errors"][0]["reason"]
+
+
+def test_a_search_without_a_recognised_filter_names_what_it_ignored(
+    load_event: Event, invoke: Invoke, key: str
+) -> None:
+    response = _get(invoke, load_event, key, "search", [("genre[]", "Drama"), ("per_page", "5")])
+    assert response["statusCode"] == 422
+    problem = response["json"]
+    assert "genre[]" in problem["detail"]
+    names = {e["name"]: e["reason"] for e in problem["errors"]}
+    assert set(names) == {"query", "genre[]"} and "not a search parameter" in names["genre[]"]
+
+
+# --------------------------------------------------------------------------------------------- LIKE wildcards
+
+
+@pytest.mark.parametrize("wildcard", ["%", "\uff05", "_", "\uff3f", "\\", "\uff3c", "%%", "_%_"])
+@pytest.mark.parametrize("name", ["director", "actor", "title"])
+def test_like_wildcards_in_any_width_match_nothing_in_any_filter(
+    load_event: Event, invoke: Invoke, key: str, wildcard: str, name: str
+) -> None:
+    # Full-width percent, low line and reverse solidus normalise to % _ \ ; escaping after normalising keeps them
+    # literal (the full-width ones used to match every movie).
+    response = _get(invoke, load_event, key, "search", [(name, wildcard)])
+    assert response["statusCode"] == 200 and response["json"]["total_results"] == 0, response["body"]
+
+
+def test_a_wildcard_inside_a_name_is_not_a_wildcard(load_event: Event, invoke: Invoke, key: str) -> None:
+    assert _get(invoke, load_event, key, "search", [("director", "Coppola")])["json"]["total_results"] > 0
+    for pattern in ("Cop\uff05la", "Cop%la", "C\uff3fppola", "C_ppola"):
+        assert _get(invoke, load_event, key, "search", [("director", pattern)])["json"]["total_results"] == 0
+
+
+@pytest.mark.parametrize("wildcard", ["%", "\uff05", "_", "\uff3f", "\\", "\uff3c"])
+def test_suggest_treats_wildcards_alike_in_any_width(
+    load_event: Event, invoke: Invoke, key: str, wildcard: str
+) -> None:
+    response = _get(invoke, load_event, key, "suggest", [("q", wildcard)])
+    assert response["statusCode"] == 200 and response["json"]["results"] == []
+
+
+# ------------------------------------------------------------------------------------------------------- pages
+
+
+def test_no_link_or_total_pages_points_at_a_refused_page(load_event: Event, invoke: Invoke, key: str) -> None:
+    first = _get(invoke, load_event, key, "list_movies", [("per_page", "20")])
+    body = first["json"]
+    assert body["total_pages"] == 500  # 36,243 movies would be 1,813 pages of 20; page numbers stop at 500
+    last = _links(first)["last"]
+    assert dict(_query_of(last))["page"] == "500"
+    page_500 = invoke(load_event("api", "list_movies", key=key, query=_query_of(last)))
+    assert page_500["statusCode"] == 200 and len(page_500["json"]["results"]) == 20
+    links = _links(page_500)
+    assert "page" not in dict(_query_of(links["next"])) and "cursor" in dict(_query_of(links["next"]))
+    for rel, url in links.items():
+        pairs = _query_of(url)
+        assert int(dict(pairs).get("page", "1")) <= 500, (rel, url)
+        assert invoke(load_event("api", "list_movies", key=key, query=pairs))["statusCode"] == 200, rel
+    beyond = _get(invoke, load_event, key, "list_movies", [("page", "501")])
+    assert beyond["statusCode"] == 422 and beyond["json"]["errors"][0]["name"] == "page"
+
+
+def test_past_page_500_the_next_link_walks_on_by_cursor(load_event: Event, invoke: Invoke, key: str) -> None:
+    page_500 = _get(invoke, load_event, key, "list_movies", [("per_page", "20"), ("page", "500"), ("sort", "id.asc")])
+    after = invoke(load_event("api", "list_movies", key=key, query=_query_of(_links(page_500)["next"])))
+    assert after["statusCode"] == 200
+    assert after["json"]["page"] == 501 and len(after["json"]["results"]) == 20
+    assert min(_ids(after)) > max(_ids(page_500)) and _ids(after) == sorted(_ids(after))
+    assert after["json"]["next_cursor"]
+
+
+@pytest.mark.parametrize("sort", ["popularity.desc", "year.desc", "year.asc", "title.asc", "title.desc", "rating.desc"])
+def test_following_next_cursor_walks_every_result_once_in_order(
+    load_event: Event, invoke: Invoke, key: str, sort: str
+) -> None:
+    filters = [("genre", "Western"), ("year_from", "1958"), ("year_to", "1959"), ("sort", sort)]
+    everything = _get(invoke, load_event, key, "search", [*filters, ("per_page", "100")])
+    total = everything["json"]["total_results"]
+    assert everything["json"]["total_results_exact"] and 30 < total <= 100
+    walked: list[int] = []
+    cursor: str | None = None
+    for _ in range(20):
+        pairs = [*filters, ("per_page", "7")] + ([("cursor", cursor)] if cursor else [])
+        page = _get(invoke, load_event, key, "search", pairs)
+        assert page["statusCode"] == 200 and page["json"]["total_results"] == total
+        walked += _ids(page)
+        cursor = page["json"]["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == _ids(everything)
+
+
+def test_relevance_search_walks_by_cursor_too(load_event: Event, invoke: Invoke, key: str) -> None:
+    everything = _get(invoke, load_event, key, "search", [("title", "love"), ("per_page", "100")])
+    first = _get(invoke, load_event, key, "search", [("title", "love"), ("per_page", "40")])
+    second = _get(
+        invoke,
+        load_event,
+        key,
+        "search",
+        [("title", "love"), ("per_page", "60"), ("cursor", first["json"]["next_cursor"])],
+    )
+    assert _ids(first) + _ids(second) == _ids(everything)
+
+
+@pytest.mark.parametrize(
+    ("route", "pairs"),
+    [
+        ("list_movies", [("per_page", "100"), ("page", "400")]),
+        ("search", [("genre", "Western"), ("page", "450")]),
+        ("search", [("title", "godfather"), ("page", "300")]),
+        ("similar_movies", [("page", "246")]),
+    ],
+)
+def test_past_the_end_every_list_reports_the_real_totals(
+    conn: Any, load_event: Event, invoke: Invoke, key: str, route: str, pairs: list[tuple[str, str]]
+) -> None:
+    path = {}
+    if route == "similar_movies":
+        movie = conn.execute("SELECT id FROM movies WHERE title = 'The Godfather' AND year = 1972").fetchone()
+        path = {"path_params": {"id": str(movie["id"])}}
+    first = _get(invoke, load_event, key, route, [p for p in pairs if p[0] != "page"], **path)
+    past = _get(invoke, load_event, key, route, pairs, **path)
+    assert past["statusCode"] == 200 and past["json"]["results"] == []
+    assert first["json"]["total_results"] > 0  # /movies/1/similar?page=246 used to say 0 and 0
+    for field in ("total_results", "total_pages", "total_results_exact"):
+        assert past["json"][field] == first["json"][field], field
+    assert past["json"]["next_cursor"] is None and "next" not in _links(past)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "names"),
+    [
+        ([("page", "2"), ("cursor", "x")], {"page", "cursor"}),
+        ([("cursor", "not-a-cursor")], {"cursor"}),
+        ([("cursor", "eyJ2IjoxfQ")], {"cursor"}),
+    ],
+)
+def test_a_bad_cursor_is_a_422_naming_it(
+    load_event: Event, invoke: Invoke, key: str, pairs: list[tuple[str, str]], names: set[str]
+) -> None:
+    response = _get(invoke, load_event, key, "list_movies", pairs)
+    assert response["statusCode"] == 422
+    assert {e["name"] for e in response["json"]["errors"]} == names
+
+
+def test_a_cursor_belongs_to_its_query(load_event: Event, invoke: Invoke, key: str) -> None:
+    cursor = _get(invoke, load_event, key, "list_movies", [("sort", "year.desc")])["json"]["next_cursor"]
+    other_sort = _get(invoke, load_event, key, "list_movies", [("sort", "year.asc"), ("cursor", cursor)])
+    other_route = _get(invoke, load_event, key, "search", [("genre", "Drama"), ("cursor", cursor)])
+    for response in (other_sort, other_route):
+        assert response["statusCode"] == 422 and response["json"]["errors"][0]["name"] == "cursor"
+        assert "another query" in response["json"]["errors"][0]["reason"]

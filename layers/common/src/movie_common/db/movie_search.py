@@ -1,0 +1,775 @@
+"""SQL for reading the movies table a page at a time: the catalogue list, search (title words, free text, people,
+genres, years), suggest and similar movies, with keyset cursors, and counts that are exact up to a bound.
+
+Every list has a total order (a sort key ending in the id), so a page is either an offset into it (page numbers) or
+the rows after a cursor's key (keyset: the same cost at any depth). Work per request is bounded: counting stops at
+COUNT_EXACT_UP_TO rows (beyond it the planner's estimate is given, flagged inexact), and a relevance ranking scores
+every match only up to RANK_ALL_UP_TO matches (beyond it, exact titles first, then popularity, which an index
+serves in order).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg import sql
+
+from movie_common.database import Connection, fetch_one, translate_errors
+from movie_common.db.movies import MOVIE_JSON
+
+# Counts are exact up to this many rows; past it, the planner's estimate (never less than the bound + 1). Counting
+# reads every row it counts (a word match is checked in the table: ~5 µs a row on the benchmark machine).
+COUNT_EXACT_UP_TO = 1_000
+# A relevance search scores every match up to this many (the count says how many there are); a broader one ranks
+# exact titles first, then the most popular, which the popularity index serves in order.
+RANK_ALL_UP_TO = COUNT_EXACT_UP_TO
+# Suggest orders at most this many titles starting with the text (the most popular ones) by popularity and length.
+SUGGEST_CANDIDATES = 200
+# Similar movies score at most this many candidates per request.
+SIMILAR_CANDIDATES = 1_000
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of an ordering: constant SQL (never built from input), its direction, and the SQL type a
+    cursor's value is cast back to."""
+
+    expression: str
+    descending: bool
+    sql_type: str
+
+
+_ID = SortKey("m.id", False, "bigint")
+# Sort names clients may send. Nullable columns sort through a sentinel (NULLS LAST without NULLs), so that every
+# key has one index in exactly its order (migration 0005) and a cursor is a plain comparison.
+ORDERINGS: dict[str, tuple[SortKey, ...]] = {
+    "popularity.desc": (SortKey("m.popularity", True, "real"), _ID),
+    "popularity.asc": (SortKey("m.popularity", False, "real"), SortKey("m.id", True, "bigint")),
+    "year.desc": (SortKey("coalesce(m.year, -1)", True, "integer"), _ID),
+    "year.asc": (SortKey("coalesce(m.year, 32767)", False, "integer"), _ID),
+    "title.asc": (SortKey("m.title_norm", False, "text"), _ID),
+    "title.desc": (SortKey("m.title_norm", True, "text"), SortKey("m.id", True, "bigint")),
+    "rating.desc": (SortKey("coalesce(m.rating, -1)", True, "numeric"), _ID),
+    "rating.asc": (SortKey("coalesce(m.rating, 11)", False, "numeric"), _ID),
+    "id.asc": (_ID,),
+}
+# Relevance: every match scored (a narrow search), or exact titles first then popularity (a broad one).
+RANKED = "relevance.ranked"
+BROAD = "relevance.broad"
+_S_ID = SortKey("s.id", False, "bigint")
+_RANKED_KEYS = (SortKey("s.score", True, "double precision"), SortKey("s.popularity", True, "real"), _S_ID)
+_BROAD_KEYS = (SortKey("s.exact", True, "integer"), SortKey("s.popularity", True, "real"), _S_ID)
+_SIMILAR_KEYS = _RANKED_KEYS
+KEYS: dict[str, tuple[SortKey, ...]] = {**ORDERINGS, RANKED: _RANKED_KEYS, BROAD: _BROAD_KEYS}
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which rows of an ordering to read: `limit` rows after `offset` rows, or after the row whose sort key is
+    `after` (a cursor; `ordering` then names the ordering the key belongs to)."""
+
+    limit: int
+    offset: int = 0
+    after: list[Any] | None = None
+    ordering: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows of one page, each a JSON object as text; how many rows there are over all pages (exact, or an estimate
+    when `exact` is false); the ordering used and the sort key of the page's last row (for the next cursor)."""
+
+    results: list[str]
+    total: int
+    exact: bool = True
+    ordering: str = ""
+    last_key: list[Any] | None = None
+
+
+def valid_key(ordering: str, values: Any) -> bool:
+    """Whether `values` (from a client's cursor) fit the sort key of `ordering`: one JSON scalar of the right kind
+    per key column, so casting them in SQL cannot fail."""
+    keys = KEYS.get(ordering)
+    if keys is None or not isinstance(values, list) or len(values) != len(keys):
+        return False
+    for key, value in zip(keys, values, strict=True):
+        if key.sql_type == "text":
+            if not isinstance(value, str) or "\x00" in value or len(value) > 1000:
+                return False
+        elif key.sql_type in ("bigint", "integer"):
+            if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
+                return False
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e300:
+            return False  # NaN or infinity would not round-trip
+    return True
+
+
+def _after_alternatives(keys: Sequence[SortKey], values: Sequence[Any], params: dict[str, Any]) -> list[sql.Composable]:
+    """The rows after `values` in the order of `keys`, as disjoint alternatives in that order: (k1 after v1),
+    (k1 = v1 AND k2 after v2), … Each alternative is equalities and one range, which an index in the order of
+    `keys` reads as one contiguous range."""
+    typed = []
+    for number, (key, value) in enumerate(zip(keys, values, strict=True)):
+        params[f"after_{number}"] = value
+        typed.append(sql.SQL("CAST({} AS {})").format(sql.Placeholder(f"after_{number}"), sql.SQL(key.sql_type)))
+    alternatives: list[sql.Composable] = []
+    for number, key in enumerate(keys):
+        equal = [sql.SQL("{} = {}").format(sql.SQL(k.expression), typed[i]) for i, k in enumerate(keys[:number])]
+        beyond = sql.SQL("{} {} {}").format(
+            sql.SQL(key.expression), sql.SQL("<" if key.descending else ">"), typed[number]
+        )
+        alternatives.append(sql.SQL("(") + sql.SQL(" AND ").join([*equal, beyond]) + sql.SQL(")"))
+    return alternatives
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[Any], params: dict[str, Any]) -> sql.Composable:
+    """Rows that come after `values` in the order of `keys`, as one condition (for rows computed anyway)."""
+    return sql.SQL("({})").format(sql.SQL(" OR ").join(_after_alternatives(keys, values, params)))
+
+
+def _in_order(
+    select: sql.Composable,
+    where: sql.Composable,
+    keys: Sequence[SortKey],
+    after: Sequence[Any] | None,
+    params: dict[str, Any],
+    *,
+    reach: str,
+) -> sql.Composable:
+    """`select` (a SELECT … FROM … without WHERE) of the rows satisfying `where`, in the order of `keys`, at most
+    `%(reach)s` of them, starting after the key `after` when one is given. After a key, each alternative of
+    _after_alternatives is its own branch reading its own index range (UNION ALL): the OR of them would make an
+    index scan start at the first key's value and step over every row that ties with it."""
+    order = _order(keys)
+    if after is None:
+        return sql.SQL("{} WHERE ({}) ORDER BY {} LIMIT %({})s").format(select, where, order, sql.SQL(reach))
+    branches = [
+        sql.SQL("({} WHERE ({}) AND {} ORDER BY {} LIMIT %({})s)").format(
+            select, where, alternative, order, sql.SQL(reach)
+        )
+        for alternative in _after_alternatives(keys, after, params)
+    ]
+    return sql.SQL(" UNION ALL ").join(branches)
+
+
+def _order(keys: Sequence[SortKey]) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.SQL(key.expression), sql.SQL("DESC" if key.descending else "ASC")) for key in keys
+    )
+
+
+def _fetch(conn: Connection, query: sql.SQL | sql.Composed | str, params: dict[str, Any]) -> list[Any]:
+    # Never a prepared statement: a generic plan cannot use a prefix index for LIKE 'x%' nor see how many rows a
+    # word, a genre or a year matches; planning with the real values costs well under a millisecond.
+    with translate_errors():
+        rows: list[Any] = conn.execute(query, params, prepare=False).fetchall()
+        return rows
+
+
+
+def _estimate(conn: Connection, where: sql.Composable, params: dict[str, Any]) -> int:
+    """The planner's estimate of how many movies satisfy `where` (statistics of migration 0005: the commonest title
+    words, genres, years); costs one planning, no execution."""
+    plan = _fetch(conn, sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM movies m WHERE {}").format(where), params)
+    document = plan[0]["QUERY PLAN"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    return int(document[0]["Plan"]["Plan Rows"])
+
+
+def count_matches(conn: Connection, where: sql.Composable, params: dict[str, Any]) -> tuple[int, bool]:
+    """How many movies satisfy `where`: (the exact count, True) up to COUNT_EXACT_UP_TO, else (an estimate of at
+    least COUNT_EXACT_UP_TO + 1, False). Reads at most COUNT_EXACT_UP_TO + 1 rows, and none when the planner
+    expects many times more (then counting would only confirm what the estimate says)."""
+    estimate = _estimate(conn, where, params)
+    if estimate > 5 * COUNT_EXACT_UP_TO:
+        return estimate, False
+    counted = _fetch(
+        conn,
+        sql.SQL("SELECT count(*) AS n FROM (SELECT 1 FROM movies m WHERE {} LIMIT %(count_limit)s) AS c").format(where),
+        {**params, "count_limit": COUNT_EXACT_UP_TO + 1},
+    )
+    n = int(counted[0]["n"])
+    if n <= COUNT_EXACT_UP_TO:
+        return n, True
+    return max(estimate, COUNT_EXACT_UP_TO + 1), False
+
+
+def _keyed_page(
+    conn: Connection,
+    *,
+    source: sql.Composable,
+    where: sql.Composable,
+    keys: Sequence[SortKey],
+    params: dict[str, Any],
+    paging: Paging,
+) -> tuple[list[str], list[Any] | None]:
+    """One page of the rows of `source` (`movies m`) that satisfy `where`, in the order of `keys` (expressions over
+    `m`); returns the page's JSON documents and its last row's sort key.
+
+    Only ids and keys are ranked; the JSON is built for the page's rows alone."""
+    params = {**params, "limit": paging.limit, "offset": paging.offset, "reach": paging.offset + paging.limit}
+    if paging.after is not None:
+        params["offset"] = 0
+        params["reach"] = paging.limit
+    key_columns = sql.SQL(", ").join(
+        sql.SQL("{} AS k{}").format(sql.SQL(key.expression), sql.SQL(str(number))) for number, key in enumerate(keys)
+    )
+    select = sql.SQL("SELECT {}, {} AS page_id FROM {}").format(key_columns, sql.SQL(keys[-1].expression), source)
+    outer_order = sql.SQL(", ").join(
+        sql.SQL(f"k{n} {'DESC' if key.descending else 'ASC'}") for n, key in enumerate(keys)
+    )
+    query = sql.SQL(
+        """SELECT {doc} AS doc, json_build_array({key_json})::text AS key
+           FROM (SELECT * FROM ({rows}) AS b ORDER BY {outer_order} LIMIT %(limit)s OFFSET %(offset)s) AS p
+           JOIN movies m ON m.id = p.page_id
+           ORDER BY {page_order}"""
+    ).format(
+        doc=MOVIE_JSON,
+        key_json=sql.SQL(", ").join(sql.SQL(f"p.k{n}") for n in range(len(keys))),
+        rows=_in_order(select, where, keys, paging.after, params, reach="reach"),
+        outer_order=outer_order,
+        page_order=sql.SQL(", ").join(
+            sql.SQL(f"p.k{n} {'DESC' if key.descending else 'ASC'}") for n, key in enumerate(keys)
+        ),
+    )
+    found = _fetch(conn, query, params)
+    last = json.loads(found[-1]["key"]) if found else None
+    return [row["doc"] for row in found], last
+
+
+def _broad_page(
+    conn: Connection,
+    *,
+    where: sql.Composable,
+    exact: sql.Composable | None,
+    params: dict[str, Any],
+    paging: Paging,
+) -> tuple[list[str], list[Any] | None]:
+    """A broad relevance page: rows satisfying `where` and `exact` (a title equal to the query) first, then the rest,
+    each by popularity. Each part is read in the order of the popularity index and stops after the page, so the
+    cost follows the page's depth, not the number of matches."""
+    params = {**params, "limit": paging.limit, "offset": paging.offset, "reach": paging.offset + paging.limit}
+    popularity_keys = (SortKey("m.popularity", True, "real"), _ID)
+    exact_part: sql.Composable = sql.SQL("false") if exact is None else exact
+    rest_part: sql.Composable = sql.SQL("true") if exact is None else sql.SQL("NOT ({})").format(exact)
+    exact_after: list[Any] | None = None
+    rest_after: list[Any] | None = None
+    if paging.after is not None:
+        params["offset"] = 0
+        params["reach"] = paging.limit
+        after_exact, *after_key = paging.after
+        if after_exact == 1:
+            exact_after = after_key
+        else:
+            exact_part = sql.SQL("false")
+            rest_after = after_key
+    exact_rows = _in_order(
+        sql.SQL("SELECT 1 AS exact, m.popularity, m.id FROM movies m"),
+        sql.SQL("({}) AND {}").format(where, exact_part),
+        popularity_keys,
+        exact_after,
+        params,
+        reach="reach",
+    )
+    rest_rows = _in_order(
+        sql.SQL("SELECT 0 AS exact, m.popularity, m.id FROM movies m"),
+        sql.SQL("({}) AND {}").format(where, rest_part),
+        popularity_keys,
+        rest_after,
+        params,
+        reach="reach",
+    )
+    query = sql.SQL(
+        """SELECT {doc} AS doc, json_build_array(p.exact, p.popularity, p.id)::text AS key
+           FROM (SELECT u.* FROM (({exact_rows}) UNION ALL ({rest_rows})) AS u
+                 ORDER BY u.exact DESC, u.popularity DESC, u.id LIMIT %(limit)s OFFSET %(offset)s) AS p
+           JOIN movies m ON m.id = p.id
+           ORDER BY p.exact DESC, p.popularity DESC, p.id"""
+    ).format(doc=MOVIE_JSON, exact_rows=exact_rows, rest_rows=rest_rows)
+    found = _fetch(conn, query, params)
+    last = json.loads(found[-1]["key"]) if found else None
+    return [row["doc"] for row in found], last
+
+
+# ----------------------------------------------------------------------------------------------------- the list
+
+
+def list_movies(conn: Connection, *, media_type: str | None, sort: str, paging: Paging) -> Page:
+    """The catalogue in the order `sort` (a key of ORDERINGS), optionally only movies or only TV."""
+    params: dict[str, Any] = {"media_type": media_type}
+    where = sql.SQL("m.media_type = %(media_type)s") if media_type else sql.SQL("true")
+    total, exact = count_matches(conn, where, params)
+    results, last = _keyed_page(
+        conn, source=sql.SQL("movies m"), where=where, keys=ORDERINGS[sort], params=params, paging=paging
+    )
+    return Page(results, total, exact, sort, last)
+
+
+def ranked_movies(conn: Connection, *, list_name: str, media_type: str, limit: int, offset: int) -> Page:
+    """A page of one of TMDB's lists as the latest sync ranked it (tmdb_list_ranks), rank 1 first; titles whose
+    details are not in the catalogue yet, or that TMDB no longer has, are left out. Empty before any sync. The lists
+    are TMDB's first pages (hundreds of titles at most), so they page by number only and count exactly."""
+    query = sql.SQL(
+        """SELECT {doc} AS doc, count(*) OVER () AS total
+           FROM tmdb_list_ranks r
+           JOIN movies m ON m.media_type = r.media_type AND m.tmdb_id = r.tmdb_id AND m.tmdb_gone_at IS NULL
+           WHERE r.list = %(list)s AND r.media_type = %(media_type)s
+           ORDER BY r.rank LIMIT %(limit)s OFFSET %(offset)s"""
+    ).format(doc=MOVIE_JSON)
+    params = {"list": list_name, "media_type": media_type, "limit": limit, "offset": offset}
+    rows = _fetch(conn, query, params)
+    if rows:
+        return Page([row["doc"] for row in rows], int(rows[0]["total"]), True, "rank", None)
+    count = fetch_one(
+        conn,
+        """SELECT count(*) AS total FROM tmdb_list_ranks r
+           JOIN movies m ON m.media_type = r.media_type AND m.tmdb_id = r.tmdb_id AND m.tmdb_gone_at IS NULL
+           WHERE r.list = %(list)s AND r.media_type = %(media_type)s""",
+        params,
+    )
+    return Page([], int(count["total"]) if count else 0, True, "rank", None)
+
+
+# ------------------------------------------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class MovieFilters:
+    """Search filters as the client sent them (normalising is the SQL's: marquee_normalize and the search keys of
+    migration 0005); None or empty means not filtered."""
+
+    title: str | None = None
+    genres: list[str] = field(default_factory=list)
+    year: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    director: str | None = None
+    actor: str | None = None
+    text: str | None = None
+    media_type: str | None = None
+
+
+# Words a title search does not require, though they still count in the ranking: "the godfather" also finds
+# "Disco Godfather", and a query does not read the posting lists of the commonest title words for them.
+TITLE_OPTIONAL_WORDS = frozenset(
+    ("a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with")
+)
+
+# A title query as search sees it (migration 0005): its search text and lead, and each word (as the title index has
+# it: inner punctuation dropped, numerals as digits) with its parts, its position, and the title words one deletion
+# away from it (marquee_word_variants; every word one typo away is among those).
+_TITLE_QUERY_SQL = """
+SELECT marquee_search_text(%(title)s) AS text, marquee_search_lead(%(title)s) AS lead,
+       coalesce((SELECT json_agg(json_build_object(
+                     'word', t.word, 'position', t.position, 'parts', t.parts,
+                     'near', ARRAY(SELECT w.word FROM movie_title_words w
+                                   WHERE marquee_word_variants(w.word) && marquee_word_variants(t.word)))
+                     ORDER BY t.position)
+                 FROM (SELECT marquee_search_text_of_normal(token) AS word, position,
+                              array_remove(string_to_array(marquee_numerals(btrim(
+                                  regexp_replace(token, '[^[:alnum:]]+', ' ', 'g'))), ' '), '') AS parts
+                       FROM regexp_split_to_table(marquee_normalize(%(title)s), ' ') WITH ORDINALITY
+                            AS q (token, position)) AS t
+                 WHERE t.word <> ''), '[]') AS words
+"""
+
+
+@dataclass(frozen=True)
+class TitleQuery:
+    """A title query read by the schema's own rules: search text, lead, words (see _TITLE_QUERY_SQL)."""
+
+    text: str
+    lead: str
+    words: list[dict[str, Any]]
+
+
+def title_query(conn: Connection, title: str) -> TitleQuery:
+    row = fetch_one(conn, _TITLE_QUERY_SQL, {"title": title})
+    if row is None:  # one row always
+        return TitleQuery("", "", [])
+    words = row["words"] if isinstance(row["words"], list) else json.loads(row["words"])
+    return TitleQuery(str(row["text"]), str(row["lead"]), words)
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """One typo at most: a letter inserted, deleted or replaced, or two neighbours swapped."""
+    if a == b:
+        return True
+    if len(a) < len(b):
+        a, b = b, a
+    if len(a) - len(b) > 1:
+        return False
+    if len(a) > len(b):
+        return any(a[:i] + a[i + 1 :] == b for i in range(len(a)))
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) == 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def tsquery_word(word: str, *, prefix: bool = False) -> str:
+    """A word as a quoted tsquery operand (tsquery's own syntax; the query is still sent as a parameter)."""
+    quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + ":*" if prefix else quoted
+
+
+# Words of at most this many letters that some title uses are not widened to their one-typo neighbours.
+SHORT_WORD = 4
+
+
+def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str | None:
+    """The tsquery of the word route: every significant word of the query in the title, as typed or one typo away
+    from a word some title uses (of three letters or more), or as its parts ("spider-man": spiderman, or spider and
+    man); the last word may also be the start of one (typing in progress). A short word that titles use is taken as
+    typed unless `widen_known_short` (the second word route, when the first found nothing: "ins" may be "wins").
+    Stop words and single letters are not required, unless the query has nothing else (then every word is, as
+    typed). None when the query has no words."""
+    if not query.words:
+        return None
+
+    def optional(word: str) -> bool:
+        return word in TITLE_OPTIONAL_WORDS or (len(word) == 1 and not word.isdigit())
+
+    required = [w for w in query.words if not optional(w["word"])]
+    chosen, fuzzy = (required, True) if required else (query.words, False)
+    last = max(query.words, key=lambda w: w["position"])["word"]
+    groups = []
+    for item in chosen:
+        word: str = item["word"]
+        alternatives = {word}
+        # A short word that titles use is taken as typed: "man" has 34 title words one edit away ("men", "many",
+        # "may", …), which would cost a posting list each and match what nobody asked for.
+        known_short = not widen_known_short and len(word) <= SHORT_WORD and word in item["near"]
+        if fuzzy and len(word) >= 2 and not word.isdigit() and not known_short:
+            alternatives.update(near for near in item["near"] if len(near) >= 3 and one_edit_apart(word, near))
+        operands = [tsquery_word(w) for w in sorted(alternatives)]
+        if fuzzy and word == last and len(word) >= 3:
+            operands.append(tsquery_word(word, prefix=True))
+        parts = [p for p in item["parts"] if p]
+        if len(parts) > 1:
+            operands.append("(" + " & ".join(tsquery_word(p) for p in parts) + ")")
+        groups.append("(" + " | ".join(operands) + ")")
+    return " & ".join(groups)
+
+
+def _significant_text(query: TitleQuery) -> str:
+    words = [w["word"] for w in query.words if not (w["word"] in TITLE_OPTIONAL_WORDS or len(w["word"]) == 1)]
+    return " ".join(words) or query.text
+
+
+_TEXT_QUERY = sql.SQL("(websearch_to_tsquery('english', %(text)s) || websearch_to_tsquery('simple', %(text)s))")
+
+
+_TSQUERY_OPERAND = re.compile(r"'(?:[^']|'')*'")
+
+
+@dataclass(frozen=True)
+class TextQueryShape:
+    """What a free-text query costs: its search terms, how many are negated, whether an index can serve it."""
+
+    terms: int
+    negated: int
+    indexable: bool
+
+
+def text_query_shape(conn: Connection, text: str) -> TextQueryShape:
+    """The shape of `q` as websearch_to_tsquery reads it (the 'simple' parser: every word, stop words included).
+
+    A query is indexable when every alternative holds a word that is not negated (querytree is not 'T'); a
+    query of negations alone makes the full-text index read every entry."""
+    row = fetch_one(
+        conn,
+        sql.SQL(
+            "SELECT websearch_to_tsquery('simple', %(text)s)::text AS query, "
+            "querytree({}) NOT IN ('T', '') AS indexable"
+        ).format(_TEXT_QUERY),
+        {"text": text},
+    )
+    if row is None:
+        return TextQueryShape(0, 0, False)
+    query = str(row["query"])
+    return TextQueryShape(len(_TSQUERY_OPERAND.findall(query)), query.count("!"), bool(row["indexable"]))
+
+
+def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging: Paging) -> Page:
+    """Any combination of filters, in the order `sort` (a key of ORDERINGS, or "relevance").
+
+    Title: a title matches when its lead (title without article, punctuation and spaces) starts with the query's,
+    or when it holds every significant word of the query, each as typed, one typo away, or split at its
+    punctuation; only when no title does (with the other filters) does the search fall back to trigram similarity.
+    Relevance ranks every match up to RANK_ALL_UP_TO matches (a title equal to the query first, then similarity,
+    free-text rank, popularity); a broader search ranks exact titles first, then popularity (`ordering` BROAD).
+    People: word starts of a name, across punctuation and spacing. LIKE patterns are escaped after normalising.
+    """
+    params: dict[str, Any] = {}
+    conditions: list[sql.Composable] = []
+    scores: list[sql.Composable] = []
+    exact: sql.Composable | None = None
+    routes: list[sql.Composable] = []
+    if filters.title is not None:
+        query = title_query(conn, filters.title)
+        params["title_text"] = query.text
+        params["title_lead"] = query.lead
+        prefix = sql.SQL("m.title_lead LIKE marquee_like_escape(%(title_lead)s) || '%%'")
+        exact = sql.SQL("m.title_lead = %(title_lead)s")
+        tsquery = title_tsquery(query)
+        if not query.lead:
+            routes.append(sql.SQL("false"))  # nothing searchable: punctuation only
+        elif len(query.lead) < 3 or tsquery is None:
+            routes.append(prefix)  # too short to match by words or trigrams
+        else:
+            params["title_words"] = tsquery
+            routes.append(sql.SQL("(m.title_words @@ %(title_words)s::tsquery OR {})").format(prefix))
+            widened = title_tsquery(query, widen_known_short=True)
+            if widened != tsquery:
+                params["title_words_widened"] = widened
+                routes.append(sql.SQL("(m.title_words @@ %(title_words_widened)s::tsquery OR {})").format(prefix))
+            params["title_fuzzy"] = _significant_text(query)
+            routes.append(sql.SQL("(m.title_search %%> %(title_fuzzy)s OR {})").format(prefix))
+        scores.append(
+            sql.SQL(
+                """CASE WHEN m.title_lead = %(title_lead)s THEN 3 WHEN {} THEN 1 ELSE 0 END
+                   + word_similarity(%(title_text)s, m.title_search) + similarity(%(title_text)s, m.title_search)"""
+            ).format(prefix)
+        )
+    if filters.text is not None:
+        params["text"] = filters.text
+        conditions.append(sql.SQL("m.search_doc @@ {}").format(_TEXT_QUERY))
+        scores.append(sql.SQL("ts_rank_cd(m.search_doc, {})").format(_TEXT_QUERY))
+    if filters.genres:
+        params["genres"] = filters.genres
+        conditions.append(sql.SQL("m.genre_keys @> marquee_normalize_array(%(genres)s::text[])"))
+    if filters.year is not None:
+        params["year"] = filters.year
+        conditions.append(sql.SQL("m.year = %(year)s"))
+    if filters.year_from is not None:
+        params["year_from"] = filters.year_from
+        conditions.append(sql.SQL("m.year >= %(year_from)s"))
+    if filters.year_to is not None:
+        params["year_to"] = filters.year_to
+        conditions.append(sql.SQL("m.year <= %(year_to)s"))
+    for name, column in (("director", "director"), ("actor", "actors")):
+        value = getattr(filters, name)
+        if value is not None:
+            params[name] = value
+            # Candidates by trigrams of the letters and digits, then the word-start check across spacing.
+            conditions.append(
+                sql.SQL(
+                    "m.{key} LIKE '%%' || marquee_like_escape(marquee_name_key(%({name})s)) || '%%' "
+                    "AND marquee_name_matches(m.{words}, %({name})s)"
+                ).format(
+                    key=sql.Identifier(f"{column}_key"),
+                    words=sql.Identifier(f"{column}_words"),
+                    name=sql.SQL(name),
+                )
+            )
+    if filters.media_type is not None:
+        params["media_type"] = filters.media_type
+        conditions.append(sql.SQL("m.media_type = %(media_type)s"))
+
+    score = sql.SQL(" + ").join(scores) if scores else sql.SQL("0")
+    relevance = sort == "relevance"
+    page = Page([], 0, True, RANKED if relevance else sort, None)
+    candidates: list[sql.Composable | None] = [*routes] or [None]
+    for route in candidates:  # a later route is a fallback for a title no earlier route found
+        parts = [p for p in (route, *conditions) if p is not None]
+        where = sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
+        if relevance:
+            page = _relevance_page(conn, where=where, score=score, exact=exact, params=params, paging=paging)
+        else:
+            total, total_exact = count_matches(conn, where, params)
+            results, last = _keyed_page(
+                conn, source=sql.SQL("movies m"), where=where, keys=ORDERINGS[sort], params=params, paging=paging
+            )
+            page = Page(results, total, total_exact, sort, last)
+        if page.total:
+            break
+    return page
+
+
+def _relevance_page(
+    conn: Connection,
+    *,
+    where: sql.Composable,
+    score: sql.Composable,
+    exact: sql.Composable | None,
+    params: dict[str, Any],
+    paging: Paging,
+) -> Page:
+    """A relevance page: every match scored when there are at most RANK_ALL_UP_TO (one statement scores them, counts
+    them and cuts the page), else the broad order (exact titles first, then popularity) with an estimated total.
+    A cursor keeps the ordering it was made in."""
+    estimate = _estimate(conn, where, params)
+    # The estimate only decides when it is far past the bound ("the": 300,000): for a few thousand it can be wrong
+    # either way (a prefix word is guessed, not looked up), and the ranked attempt reads at most the bound + 1 rows.
+    if paging.ordering != BROAD and (paging.ordering == RANKED or estimate <= 20 * RANK_ALL_UP_TO):
+        ranked = _ranked_page(conn, where=where, score=score, params=params, paging=paging)
+        if ranked is not None:
+            return ranked
+    total = max(estimate, RANK_ALL_UP_TO + 1)
+    results, last = _broad_page(conn, where=where, exact=exact, params=params, paging=paging)
+    return Page(results, total, False, BROAD, last)
+
+
+def _ranked_page(
+    conn: Connection, *, where: sql.Composable, score: sql.Composable, params: dict[str, Any], paging: Paging
+) -> Page | None:
+    """Collect at most RANK_ALL_UP_TO + 1 matches, count them, and when they are not more than RANK_ALL_UP_TO score
+    them and cut the page, in one statement (scoring reads the rows just collected). None when there are more: the
+    caller ranks broadly instead, and nothing was scored."""
+    page_params = {
+        **params,
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "candidates": RANK_ALL_UP_TO + 1,
+        "bound": RANK_ALL_UP_TO,
+    }
+    after: sql.Composable = sql.SQL("true")
+    if paging.after is not None:
+        after = _after(_RANKED_KEYS, paging.after, page_params)
+        page_params["offset"] = 0
+    rows = _fetch(
+        conn,
+        sql.SQL(
+            """WITH c AS MATERIALIZED (SELECT m.id FROM movies m WHERE {where} LIMIT %(candidates)s),
+               n AS (SELECT count(*) AS total FROM c),
+               s AS MATERIALIZED (
+                   SELECT m.id, m.popularity, ({score})::float8 AS score FROM c JOIN movies m ON m.id = c.id
+                   WHERE (SELECT total FROM n) <= %(bound)s),
+               page AS (SELECT s.score AS k0, s.popularity AS k1, s.id AS k2 FROM s
+                        WHERE {after} ORDER BY s.score DESC, s.popularity DESC, s.id
+                        LIMIT %(limit)s OFFSET %(offset)s)
+               SELECT (SELECT total FROM n) AS total, page.k2 AS page_id, {doc} AS doc,
+                      json_build_array(page.k0, page.k1, page.k2)::text AS key
+               FROM (SELECT 1) AS one
+               LEFT JOIN page ON true LEFT JOIN movies m ON m.id = page.k2
+               ORDER BY page.k0 DESC, page.k1 DESC, page.k2"""
+        ).format(score=score, where=where, after=after, doc=MOVIE_JSON),
+        page_params,
+    )
+    total = int(rows[0]["total"]) if rows else 0
+    if total > RANK_ALL_UP_TO:
+        return None
+    found = [row for row in rows if row["page_id"] is not None]
+    last = json.loads(found[-1]["key"]) if found else None
+    return Page([row["doc"] for row in found], total, True, RANKED, last)
+
+
+# ------------------------------------------------------------------------------------------------------ suggest
+
+
+def suggest_titles(conn: Connection, *, prefix: str, limit: int) -> list[dict[str, Any]]:
+    """Titles for a search box, best first: titles whose lead (the title without a leading article, punctuation and
+    spaces) starts with the text's lead, an equal one first ("godfather" -> The Godfather, then The Godfather Part
+    II); then titles with a later word starting with the text. Popular, then shorter titles first within each: the
+    SUGGEST_CANDIDATES most popular starts are read in the popularity index's order when they are many, so a
+    two-letter prefix costs no more than a long one."""
+    rows = _fetch(
+        conn,
+        # The word-start tier is searched only when the lead tier leaves room: it is the dearer of the two (a trigram
+        # scan and a recheck of every candidate; the space before the text gives the trigram index a word start to
+        # look for, even for two letters; a first word is the lead tier's). The lead tier reads only the covering
+        # lead index. The keys are written out (not in a CTE) so that the planner folds them into constants.
+        """WITH starts AS (
+               (SELECT m.id, 0 AS tier, true AS equal, m.popularity, 0 AS size FROM movies m
+                WHERE marquee_search_lead(%(prefix)s) <> '' AND m.title_lead = marquee_search_lead(%(prefix)s)
+                ORDER BY m.popularity DESC, m.id LIMIT %(limit)s)
+               UNION ALL
+               (SELECT m.id, 0 AS tier, false AS equal, m.popularity, length(m.title_lead) AS size FROM movies m
+                WHERE marquee_search_lead(%(prefix)s) <> ''
+                  AND m.title_lead LIKE marquee_like_escape(marquee_search_lead(%(prefix)s)) || '%%'
+                  AND m.title_lead <> marquee_search_lead(%(prefix)s)
+                ORDER BY m.popularity DESC, m.id LIMIT %(candidates)s)
+               ORDER BY equal DESC, popularity DESC, size, id LIMIT %(limit)s)
+           SELECT t.id, t.title, t.year FROM (
+               SELECT * FROM starts
+               UNION ALL
+               (SELECT m.id, 1 AS tier, false AS equal, m.popularity, length(m.title_search) AS size
+                FROM movies m
+                WHERE (SELECT count(*) FROM starts) < %(limit)s AND marquee_search_text(%(prefix)s) <> ''
+                  AND m.title_search LIKE '%% ' || marquee_like_escape(marquee_search_text(%(prefix)s)) || '%%'
+                  AND m.title_lead NOT LIKE marquee_like_escape(marquee_search_lead(%(prefix)s)) || '%%'
+                ORDER BY m.popularity DESC, size, m.id LIMIT %(limit)s)
+               ORDER BY tier, equal DESC, popularity DESC, size, id LIMIT %(limit)s) AS s
+           JOIN movies t ON t.id = s.id
+           ORDER BY s.tier, s.equal DESC, s.popularity DESC, s.size, s.id""",
+        {"prefix": prefix, "limit": limit, "candidates": SUGGEST_CANDIDATES},
+    )
+    return [{"id": r["id"], "title": r["title"], "year": r["year"]} for r in rows]
+
+
+# ------------------------------------------------------------------------------------------------------ similar
+
+
+def similar_movies(conn: Connection, *, movie_id: int, paging: Paging) -> Page:
+    """Content-based neighbours of a movie: shared genres, shared people and a close release year, popular first on
+    ties. The candidates are bounded so that a movie of a common genre costs the same as any other in a large
+    catalogue: the SIMILAR_CANDIDATES / 4 most popular movies sharing its director, as many sharing an actor, and the
+    SIMILAR_CANDIDATES / 2 most popular sharing a genre within 20 years. The total counts those candidates. An empty
+    page when the movie does not exist."""
+    base = fetch_one(conn, "SELECT genre_keys, director_norm, actors, year FROM movies WHERE id = %s", (movie_id,))
+    if base is None:
+        return Page([], 0, True, RANKED, None)
+    # The movie's own values go in as parameters, so the planner sees how common its genres and people are and
+    # walks the popularity index instead of collecting every movie of a genre.
+    params: dict[str, Any] = {
+        "id": movie_id,
+        "genres": base["genre_keys"],
+        "director": base["director_norm"],
+        "actors": base["actors"],
+        "year": base["year"],
+        "people": SIMILAR_CANDIDATES // 4,
+        "genre_candidates": SIMILAR_CANDIDATES // 2,
+    }
+    era = sql.SQL("(%(year)s::int IS NULL OR m.year BETWEEN %(year)s::int - 20 AND %(year)s::int + 20)")
+    source = sql.SQL(
+        """(WITH candidates AS (
+                    (SELECT m.id FROM movies m
+                     WHERE m.director_norm = %(director)s AND m.id <> %(id)s AND {era}
+                     ORDER BY m.popularity DESC, m.id LIMIT %(people)s)
+                    UNION
+                    (SELECT m.id FROM movies m
+                     WHERE m.actors && %(actors)s::text[] AND m.id <> %(id)s AND {era}
+                     ORDER BY m.popularity DESC, m.id LIMIT %(people)s)
+                    UNION
+                    (SELECT m.id FROM movies m
+                     WHERE m.genre_keys && %(genres)s::text[] AND m.id <> %(id)s AND {era}
+                     ORDER BY m.popularity DESC, m.id LIMIT %(genre_candidates)s))
+            SELECT m.id, m.popularity,
+                   (cardinality(ARRAY(SELECT unnest(m.genre_keys) INTERSECT SELECT unnest(%(genres)s::text[]))) * 2.0
+                    + cardinality(ARRAY(SELECT unnest(m.actors) INTERSECT SELECT unnest(%(actors)s::text[]))) * 3.0
+                    + CASE WHEN m.director_norm = %(director)s THEN 4 ELSE 0 END
+                    + CASE WHEN m.year IS NULL OR %(year)s::int IS NULL THEN 0
+                           ELSE greatest(0, 1.5 - abs(m.year - %(year)s::int) / 10.0) END)::float8 AS score
+            FROM candidates c JOIN movies m ON m.id = c.id) AS s"""
+    ).format(era=era)
+    page_params = {**params, "limit": paging.limit, "offset": paging.offset}
+    after: sql.Composable = sql.SQL("true")
+    if paging.after is not None:
+        after = _after(_SIMILAR_KEYS, paging.after, page_params)
+        page_params["offset"] = 0
+    # The candidates are scored once (MATERIALIZED) for both the count and the page; the outer LEFT JOIN keeps one
+    # row with the count when the page is past the end.
+    rows = _fetch(
+        conn,
+        sql.SQL(
+            """WITH s AS MATERIALIZED (SELECT * FROM {source}),
+                    page AS (SELECT s.score AS k0, s.popularity AS k1, s.id AS k2 FROM s
+                             WHERE {after} ORDER BY s.score DESC, s.popularity DESC, s.id
+                             LIMIT %(limit)s OFFSET %(offset)s)
+               SELECT (SELECT count(*) FROM s) AS total, page.k2 AS page_id, {doc} AS doc,
+                      json_build_array(page.k0, page.k1, page.k2)::text AS key
+               FROM (SELECT 1) AS one
+               LEFT JOIN page ON true LEFT JOIN movies m ON m.id = page.k2
+               ORDER BY page.k0 DESC, page.k1 DESC, page.k2"""
+        ).format(source=source, after=after, doc=MOVIE_JSON),
+        page_params,
+    )
+    total = int(rows[0]["total"]) if rows else 0
+    found = [row for row in rows if row["page_id"] is not None]
+    last = json.loads(found[-1]["key"]) if found else None
+    return Page([row["doc"] for row in found], total, True, RANKED, last)
