@@ -55,7 +55,15 @@ def test_lists_answer_an_empty_page_before_any_sync(
     conn.execute("DELETE FROM tmdb_list_ranks")
     response = invoke(ranked(load_event, list_name, key=key))
     assert response["statusCode"] == 200
-    assert response["json"] == {"page": 1, "per_page": 20, "results": [], "total_results": 0, "total_pages": 0}
+    assert response["json"] == {
+        "page": 1,
+        "per_page": 20,
+        "results": [],
+        "total_results": 0,
+        "total_pages": 0,
+        "total_results_exact": True,
+        "next_cursor": None,
+    }
 
 
 def test_lists_serve_the_latest_ranks_in_order_with_tmdb_attribution(

@@ -227,8 +227,9 @@ class Refund:
 
 # A 304 Not Modified is free: the admission counted it, this takes it off again (the day, the minute and the total,
 # each only if the request was counted in the window that is still stored), moves it in the day's rollup from
-# `requests` to `not_modified` (its outcome stays `ok`: a 3xx), and logs it as 304. At most `per_minute` refunds per key and minute (free requests
-# must not be unlimited); past that a 304 counts like any other request, but is still logged as 304.
+# `requests` to `not_modified` (its outcome stays `ok`: a 3xx), and logs it as 304. At most `per_minute` refunds per
+# key and minute (free requests must not be unlimited); past that a 304 counts like any other request, but is still
+# logged as 304.
 _REFUND = """
 WITH v AS (SELECT now() AS now), k AS (
     SELECT a.id, p.per_minute, marquee_minute_used(a.free_minute_start, a.free_minute_count, v.now) AS free_used

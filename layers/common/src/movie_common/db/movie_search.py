@@ -32,6 +32,7 @@ SUGGEST_CANDIDATES = 200
 # Similar movies score at most this many candidates per request.
 SIMILAR_CANDIDATES = 1_000
 
+
 @dataclass(frozen=True)
 class SortKey:
     """One column of an ordering: constant SQL (never built from input), its direction, and the SQL type a
@@ -167,7 +168,6 @@ def _fetch(conn: Connection, query: sql.SQL | sql.Composed | str, params: dict[s
     with translate_errors():
         rows: list[Any] = conn.execute(query, params, prepare=False).fetchall()
         return rows
-
 
 
 def _estimate(conn: Connection, where: sql.Composable, params: dict[str, Any]) -> int:
