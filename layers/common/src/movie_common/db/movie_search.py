@@ -424,7 +424,8 @@ SHORT_WORD = 4
 def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str | None:
     """The tsquery of the word route: every significant word of the query in the title, as typed or one typo away
     from a word some title uses (of three letters or more), or as its parts ("spider-man": spiderman, or spider and
-    man); the last word may also be the start of one (typing in progress). A short word that titles use is taken as
+    man); the last word, unless titles use it as typed, may also be the start of one (typing in progress: "godf").
+    A short word that titles use is taken as
     typed unless `widen_known_short` (the second word route, when the first found nothing: "ins" may be "wins").
     Stop words and single letters are not required, unless the query has nothing else (then every word is, as
     typed). None when the query has no words."""
@@ -447,8 +448,8 @@ def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str 
         if fuzzy and len(word) >= 2 and not word.isdigit() and not known_short:
             alternatives.update(near for near in item["near"] if len(near) >= 3 and one_edit_apart(word, near))
         operands = [tsquery_word(w) for w in sorted(alternatives)]
-        if fuzzy and word == last and len(word) >= 3:
-            operands.append(tsquery_word(word, prefix=True))
+        if fuzzy and word == last and len(word) >= 3 and word not in item["near"]:
+            operands.append(tsquery_word(word, prefix=True))  # a word no title has: perhaps one being typed
         parts = [p for p in item["parts"] if p]
         if len(parts) > 1:
             operands.append("(" + " & ".join(tsquery_word(p) for p in parts) + ")")
@@ -604,9 +605,12 @@ def _relevance_page(
     them and cuts the page), else the broad order (exact titles first, then popularity) with an estimated total.
     A cursor keeps the ordering it was made in."""
     estimate = _estimate(conn, where, params)
-    # The estimate only decides when it is far past the bound ("the": 300,000): for a few thousand it can be wrong
-    # either way (a prefix word is guessed, not looked up), and the ranked attempt reads at most the bound + 1 rows.
-    if paging.ordering != BROAD and (paging.ordering == RANKED or estimate <= 20 * RANK_ALL_UP_TO):
+    # The estimate decides alone when it is well past the bound. Whole words are looked up in the statistics (the
+    # 10,000 commonest title words), so 3 times the bound is enough margin; a word being typed ('godf':*) is guessed,
+    # wrong either way by a wide margin, so then only 20 times. The ranked attempt reads at most the bound + 1 rows.
+    guessed = ":*" in str(params.get("title_words", "")) or ":*" in str(params.get("title_words_widened", ""))
+    margin = 20 if guessed or "text" in params else 3
+    if paging.ordering != BROAD and (paging.ordering == RANKED or estimate <= margin * RANK_ALL_UP_TO):
         ranked = _ranked_page(conn, where=where, score=score, params=params, paging=paging)
         if ranked is not None:
             return ranked
