@@ -515,6 +515,7 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
         query = title_query(conn, filters.title)
         params["title_text"] = query.text
         params["title_lead"] = query.lead
+        params["title_typed"] = filters.title  # the title exactly as typed (case and spacing aside) ranks first
         prefix = sql.SQL("m.title_lead LIKE marquee_like_escape(%(title_lead)s) || '%%'")
         exact = sql.SQL("m.title_lead = %(title_lead)s")
         tsquery = title_tsquery(query)
@@ -533,7 +534,8 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
             routes.append(sql.SQL("(m.title_search %%> %(title_fuzzy)s OR {})").format(prefix))
         scores.append(
             sql.SQL(
-                """CASE WHEN m.title_lead = %(title_lead)s THEN 3 WHEN {} THEN 1 ELSE 0 END
+                """CASE WHEN m.title_norm = marquee_normalize(%(title_typed)s) THEN 4
+                        WHEN m.title_lead = %(title_lead)s THEN 3 WHEN {} THEN 1 ELSE 0 END
                    + word_similarity(%(title_text)s, m.title_search) + similarity(%(title_text)s, m.title_search)"""
             ).format(prefix)
         )
