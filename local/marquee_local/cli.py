@@ -16,9 +16,18 @@ from types import ModuleType
 from marquee_local import run, stack
 
 # Modules that add subcommands: `def register(commands: argparse._SubParsersAction) -> None`.
-COMMAND_MODULES: tuple[str, ...] = ("marquee_local.sync_commands", "marquee_local.ingest_commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "marquee_local.sync_commands",
+    "marquee_local.ingest_commands",
+    "marquee_local.admin_cli",
+)
 # Modules that add services to `marquee run`, started in this order after the gateway, stopped in reverse.
-SERVICE_MODULES: tuple[str, ...] = ("marquee_local.site_server", "marquee_local.scheduler", "marquee_local.dropfolder")
+SERVICE_MODULES: tuple[str, ...] = (
+    "marquee_local.site_server",
+    "marquee_local.scheduler",
+    "marquee_local.dropfolder",
+    "marquee_local.admin_service",
+)
 
 
 def _modules(names: tuple[str, ...]) -> list[ModuleType]:

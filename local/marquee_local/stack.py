@@ -116,6 +116,10 @@ def function_overrides(template: Template, database_url: str | None = None) -> d
         if "SESSION_SECRET" in os.environ:
             values["SESSION_SECRET"] = os.environ["SESSION_SECRET"]
         values.update({var: os.environ[var] for var in LOCAL_MAIL_SETTINGS if var in os.environ})
+        if "EXPORT_BUCKET" in spec.environment:
+            # Admin exports go to a folder the admin function serves itself; the template's bucket is AWS's.
+            values["EXPORT_BUCKET"] = None
+            values["EXPORT_FOLDER"] = os.environ.get("EXPORT_FOLDER") or str(marquee_home() / "exports")
         overrides[name] = values
     return overrides
 

@@ -141,3 +141,26 @@ def fetch_required(conn: Connection, query: Any, params: Any = None) -> DictRow:
 def fetch_all(conn: Connection, query: Any, params: Any = None) -> list[DictRow]:
     with translate_errors():
         return conn.execute(query, params).fetchall()
+
+
+def copy_out(
+    conn: Connection, query: Any, params: Any = None, *, statement_timeout_ms: int | None = None
+) -> Iterator[bytes]:
+    """Stream the output of a `COPY (SELECT …) TO STDOUT` statement in chunks of about 64 KiB, in flat memory.
+
+    `params` are merged client-side (COPY takes no server-side parameters), as psycopg does safely for COPY.
+    `statement_timeout_ms` replaces the request timeout for this statement only (bulk exports take longer).
+    Stopping early is safe: the rest of the COPY is discarded and the connection stays usable.
+    """
+    buffer = bytearray()
+    with translate_errors(), conn.transaction():
+        if statement_timeout_ms is not None:
+            conn.execute("SELECT set_config('statement_timeout', %s, true)", (str(statement_timeout_ms),))
+        with conn.cursor() as cursor, cursor.copy(query, params) as copy:
+            for chunk in copy:  # PostgreSQL sends one message per row
+                buffer += chunk
+                if len(buffer) >= 65536:
+                    yield bytes(buffer)
+                    buffer.clear()
+    if buffer:
+        yield bytes(buffer)

@@ -395,3 +395,43 @@ class CatalogueBusyError(MarqueeError):
     code = "catalogue_busy"
     status = 503
     title = "Catalogue busy"
+
+
+# ---------------------------------------------------------------- admin (issue 9)
+
+
+class ConflictError(MarqueeError):
+    """The target's current state forbids the action (e.g. reactivating a revoked key)."""
+
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class KeyStateConflictError(ConflictError):
+    code = "key_state_conflict"
+    title = "The key's status does not allow this"
+
+
+class DeveloperSuspendedError(ConflictError):
+    code = "developer_suspended"
+    title = "The developer is suspended"
+
+
+class KeyRequestDecidedError(ConflictError):
+    code = "key_request_decided"
+    title = "The reissue request was already decided"
+
+
+class DuplicateMovieError(ConflictError):
+    code = "duplicate_movie"
+    title = "A movie with this title and year exists"
+
+    def __init__(self, detail: str, *, existing_id: int | None = None) -> None:
+        super().__init__(detail)
+        self.existing_id = existing_id
+
+
+class AdminExistsError(ConflictError):
+    code = "admin_exists"
+    title = "An admin with this email exists"

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from movie_common.database import Connection, fetch_one, fetch_required, translate_errors
+from psycopg import sql
+
+from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
 
 # Refused requests (429 and 403) get a usage_logs row only for the first REFUSALS_LOGGED_PER_MINUTE of each key and
 # minute; every refusal is still counted in usage_daily.rejected.
@@ -296,3 +299,154 @@ def insert_key(
         (owner_id, key_hash, last4, plan, expires_at),
     )
     return int(row["id"])
+
+
+# ---------------------------------------------------------------- the admin's view of keys (issue 9)
+
+# A key as the admin pages list it, with its owner. The key's hash is never selected.
+_ADMIN_KEY_COLUMNS = sql.SQL(
+    """a.id, a.owner_id, u.email::text AS owner_email, u.name AS owner_name, u.status AS owner_status, a.last4, a.plan,
+    a.status, marquee_key_refusal(a.status, a.expires_at, u.status, now()) AS refusal,
+    CASE WHEN a.usage_day = (now() AT TIME ZONE 'UTC')::date THEN a.usage_count ELSE 0 END AS usage_today,
+    a.total_count, a.created_at, a.expires_at, a.last_used_at, a.status_changed_at"""
+)
+_ADMIN_KEY_FROM = sql.SQL("FROM api_keys a JOIN users u ON u.id = a.owner_id")
+
+# Sort names mapped to constant SQL; ties broken by id so pages never overlap.
+KEY_SORTS: dict[str, sql.Composable] = {
+    "created.desc": sql.SQL("a.created_at DESC, a.id DESC"),
+    "created.asc": sql.SQL("a.created_at ASC, a.id ASC"),
+    "usage_today.desc": sql.SQL("usage_today DESC, a.id DESC"),
+    "usage_today.asc": sql.SQL("usage_today ASC, a.id ASC"),
+    "total.desc": sql.SQL("a.total_count DESC, a.id DESC"),
+    "total.asc": sql.SQL("a.total_count ASC, a.id ASC"),
+    "last_used.desc": sql.SQL("a.last_used_at DESC NULLS LAST, a.id DESC"),
+    "last_used.asc": sql.SQL("a.last_used_at ASC NULLS FIRST, a.id ASC"),
+}
+
+
+@dataclass(frozen=True)
+class AdminKey:
+    """An API key with its owner and counters, as the admin sees it (masked: only the last four characters)."""
+
+    id: int
+    owner_id: int
+    owner_email: str
+    owner_name: str
+    owner_status: str
+    last4: str
+    plan: str
+    status: str  # active | suspended | revoked
+    refusal: (
+        str | None
+    )  # why its next request would be refused (key_suspended, account_suspended, ...); None: it is not
+    usage_today: int  # requests admitted during the current UTC day
+    total_count: int
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    status_changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KeyFilters:
+    """Server-side filters of the admin key list; None means not filtered."""
+
+    owner_id: int | None = None
+    owner_email: str | None = None  # the owner's email, case-insensitively
+    plan: str | None = None
+    status: str | None = None
+    never_used: bool | None = None  # True: never admitted a request; False: used at least once
+    search: str | None = None  # owner email or name (substring), the last four characters, or the key id
+
+
+def _key_where(filters: KeyFilters) -> tuple[sql.Composable, dict[str, Any]]:
+    clauses: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if filters.owner_id is not None:
+        clauses.append(sql.SQL("a.owner_id = %(owner_id)s"))
+        params["owner_id"] = filters.owner_id
+    if filters.owner_email is not None:
+        clauses.append(sql.SQL("u.email = %(owner_email)s"))  # citext: case-insensitive
+        params["owner_email"] = filters.owner_email.strip()
+    if filters.plan is not None:
+        clauses.append(sql.SQL("a.plan = %(plan)s"))
+        params["plan"] = filters.plan
+    if filters.status is not None:
+        clauses.append(sql.SQL("a.status = %(status)s"))
+        params["status"] = filters.status
+    if filters.never_used is True:
+        clauses.append(sql.SQL("a.last_used_at IS NULL"))
+    elif filters.never_used is False:
+        clauses.append(sql.SQL("a.last_used_at IS NOT NULL"))
+    if filters.search:
+        term = filters.search.strip().lower()
+        params["like"] = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params["term"] = term
+        params["key_id"] = int(term) if term.isdigit() and len(term) < 19 else None
+        clauses.append(
+            sql.SQL("(lower(u.email::text || ' ' || u.name) LIKE %(like)s OR a.last4 = %(term)s OR a.id = %(key_id)s)")
+        )
+    if not clauses:
+        return sql.SQL(""), params
+    return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
+
+
+def list_admin_keys(
+    conn: Connection, *, filters: KeyFilters, sort: str, limit: int, offset: int
+) -> tuple[list[AdminKey], int]:
+    """One page of keys (filters applied in SQL) and how many keys match; `sort` is a KEY_SORTS name."""
+    where, params = _key_where(filters)
+    query = sql.SQL(
+        """SELECT {columns}, count(*) OVER () AS total {source} {where}
+           ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"""
+    ).format(columns=_ADMIN_KEY_COLUMNS, source=_ADMIN_KEY_FROM, where=where, order=KEY_SORTS[sort])
+    rows = fetch_all(conn, query, {**params, "limit": limit, "offset": offset})
+    if not rows:
+        count = fetch_one(
+            conn,
+            sql.SQL("SELECT count(*) AS total {source} {where}").format(source=_ADMIN_KEY_FROM, where=where),
+            params,
+        )
+        return [], int(count["total"]) if count else 0
+    return [AdminKey(**{k: v for k, v in row.items() if k != "total"}) for row in rows], int(rows[0]["total"])
+
+
+def get_admin_key(conn: Connection, *, key_id: int, lock: bool = False) -> AdminKey | None:
+    """One key with its owner; `lock` takes the key row's lock until the transaction ends (for a change)."""
+    query = sql.SQL("SELECT {columns} {source} WHERE a.id = %s {lock}").format(
+        columns=_ADMIN_KEY_COLUMNS, source=_ADMIN_KEY_FROM, lock=sql.SQL("FOR UPDATE OF a" if lock else "")
+    )
+    row = fetch_one(conn, query, (key_id,))
+    return None if row is None else AdminKey(**row)
+
+
+def set_key_status(conn: Connection, *, key_id: int, status: str) -> None:
+    """Set a key's status: active, suspended or revoked."""
+    with translate_errors():
+        conn.execute("UPDATE api_keys SET status = %s, status_changed_at = now() WHERE id = %s", (status, key_id))
+
+
+def reset_key_usage(conn: Connection, *, key_id: int) -> None:
+    """Zero the current day and minute windows (the quota starts over); the lifetime total stays."""
+    with translate_errors():
+        conn.execute(
+            """UPDATE api_keys SET usage_count = 0, usage_day = (now() AT TIME ZONE 'UTC')::date,
+                      minute_count = 0, minute_start = date_trunc('minute', now())
+               WHERE id = %s""",
+            (key_id,),
+        )
+
+
+def set_key_plan(conn: Connection, *, key_id: int, plan: str) -> None:
+    with translate_errors():
+        conn.execute("UPDATE api_keys SET plan = %s WHERE id = %s", (plan, key_id))
+
+
+def delete_key(conn: Connection, *, key_id: int) -> bool:
+    """Delete a key row; its usage-log rows stay (history), keyed by the now unknown id. False if it was gone."""
+    return fetch_one(conn, "DELETE FROM api_keys WHERE id = %s RETURNING id", (key_id,)) is not None
+
+
+def owner_key_ids(conn: Connection, *, owner_id: int) -> list[int]:
+    return [int(row["id"]) for row in fetch_all(conn, "SELECT id FROM api_keys WHERE owner_id = %s", (owner_id,))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -85,3 +86,100 @@ def mark_fulfilled(conn: Connection, *, request_id: int, new_api_key_id: int) ->
             "UPDATE key_requests SET fulfilled_at = now(), new_api_key_id = %s WHERE id = %s",
             (new_api_key_id, request_id),
         )
+
+
+# ---------------------------------------------------------------- the admin's view (issue 9)
+
+_ADMIN_COLUMNS = sql.SQL(
+    """r.id, r.user_id, u.email::text AS developer_email, u.name AS developer_name, r.api_key_id,
+       k.last4 AS key_last4, k.plan AS key_plan, r.reason, r.status, r.created_at, r.decided_at, r.decided_by,
+       d.email::text AS decided_by_email, r.decision_note, r.fulfilled_at, r.new_api_key_id"""
+)
+_ADMIN_FROM = sql.SQL(
+    """FROM key_requests r JOIN users u ON u.id = r.user_id LEFT JOIN api_keys k ON k.id = r.api_key_id
+       LEFT JOIN admins d ON d.id = r.decided_by"""
+)
+SORTS: dict[str, sql.Composable] = {
+    "created.desc": sql.SQL("r.created_at DESC, r.id DESC"),
+    "created.asc": sql.SQL("r.created_at ASC, r.id ASC"),
+}
+
+
+@dataclass(frozen=True)
+class AdminKeyRequest:
+    """A reissue request as the admin sees it: who asked (and for which key, with its plan), why, and what an admin
+    decided.
+
+    `status`: pending, approved (the old key revoked; the new one waits to be revealed to the developer once, then
+    `new_api_key_id` and `fulfilled_at` are set) or denied (`decision_note` says why).
+    """
+
+    id: int
+    user_id: int
+    developer_email: str
+    developer_name: str
+    api_key_id: int | None
+    key_last4: str | None
+    key_plan: str | None
+    reason: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: int | None
+    decided_by_email: str | None
+    decision_note: str | None
+    fulfilled_at: datetime | None
+    new_api_key_id: int | None
+
+
+@dataclass(frozen=True)
+class KeyRequestFilters:
+    status: str | None = None
+    user_id: int | None = None
+    search: str | None = None  # substring of the developer's name or email, or of the reason
+
+
+def _where(filters: KeyRequestFilters) -> tuple[sql.Composable, dict[str, Any]]:
+    clauses: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if filters.status is not None:
+        clauses.append(sql.SQL("r.status = %(status)s"))
+        params["status"] = filters.status
+    if filters.user_id is not None:
+        clauses.append(sql.SQL("r.user_id = %(user_id)s"))
+        params["user_id"] = filters.user_id
+    if filters.search:
+        clauses.append(
+            sql.SQL("strpos(lower(u.email::text || ' ' || u.name || ' ' || r.reason), lower(%(search)s)) > 0")
+        )
+        params["search"] = filters.search.strip()
+    if not clauses:
+        return sql.SQL(""), params
+    return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
+
+
+def list_admin_key_requests(
+    conn: Connection, *, filters: KeyRequestFilters, sort: str, limit: int, offset: int
+) -> tuple[list[AdminKeyRequest], int]:
+    """One page of requests and how many match."""
+    where, params = _where(filters)
+    rows = fetch_all(
+        conn,
+        sql.SQL(
+            """SELECT {columns}, count(*) OVER () AS total {source} {where}
+               ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"""
+        ).format(columns=_ADMIN_COLUMNS, source=_ADMIN_FROM, where=where, order=SORTS[sort]),
+        {**params, "limit": limit, "offset": offset},
+    )
+    if not rows:
+        count = fetch_one(conn, sql.SQL("SELECT count(*) AS total {} {}").format(_ADMIN_FROM, where), params)
+        return [], int(count["total"]) if count else 0
+    return [AdminKeyRequest(**{k: v for k, v in row.items() if k != "total"}) for row in rows], int(rows[0]["total"])
+
+
+def get_admin_key_request(conn: Connection, *, request_id: int, lock: bool = False) -> AdminKeyRequest | None:
+    """One request; `lock` holds its row until the transaction ends (deciding it)."""
+    if lock:
+        fetch_one(conn, "SELECT id FROM key_requests WHERE id = %s FOR UPDATE", (request_id,))
+    row = fetch_one(conn, sql.SQL("SELECT {} {} WHERE r.id = %s").format(_ADMIN_COLUMNS, _ADMIN_FROM), (request_id,))
+    return None if row is None else AdminKeyRequest(**row)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from psycopg import errors, sql
@@ -552,3 +554,172 @@ def upsert_movies(
         return merge_staged(conn, replace=replace, keep_tmdb=keep_tmdb)
     finally:
         drop_staging(conn)
+
+
+# ---------------------------------------------------------------- the admin's view and edits (issue 9)
+
+_ADMIN_MOVIE_COLUMNS = sql.SQL(
+    """m.id, m.title, m.year, m.genre, m.director, m.actors, m.plot, m.poster_url, m.media_type, m.release_date,
+       m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.source, m.created_at, m.updated_at"""
+)
+ADMIN_SORTS: dict[str, sql.Composable] = {
+    "title.asc": sql.SQL("m.title_norm ASC, m.id ASC"),
+    "title.desc": sql.SQL("m.title_norm DESC, m.id DESC"),
+    "year.desc": sql.SQL("m.year DESC NULLS LAST, m.id DESC"),
+    "year.asc": sql.SQL("m.year ASC NULLS LAST, m.id ASC"),
+    "updated.desc": sql.SQL("m.updated_at DESC, m.id DESC"),
+    "updated.asc": sql.SQL("m.updated_at ASC, m.id ASC"),
+    "popularity.desc": sql.SQL("m.popularity DESC, m.id ASC"),
+    "id.desc": sql.SQL("m.id DESC"),
+    "id.asc": sql.SQL("m.id ASC"),
+}
+
+
+@dataclass(frozen=True)
+class AdminMovie:
+    """A catalogue row with every column the admin may see (release_date a date, rating 0-10, runtime minutes)."""
+
+    id: int
+    title: str
+    year: int | None
+    genre: list[str]
+    director: str | None
+    actors: list[str]
+    plot: str | None
+    poster_url: str | None
+    media_type: str
+    release_date: date | None
+    runtime: int | None
+    rating: Decimal | None
+    popularity: float
+    tmdb_id: int | None
+    imdb_id: str | None
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MovieFields:
+    """What an admin writes on a movie (already validated by movie_common.movie_rules)."""
+
+    title: str
+    year: int | None
+    genre: list[str]
+    director: str | None
+    actors: list[str]
+    plot: str | None
+    poster_url: str | None
+    media_type: str
+    release_date: date | None
+    runtime: int | None
+    rating: Decimal | None
+    imdb_id: str | None
+
+
+@dataclass(frozen=True)
+class AdminMovieFilters:
+    search: str | None = None  # substring of the normalised title
+    year: int | None = None
+    media_type: str | None = None
+    source: str | None = None
+    genre: str | None = None  # one genre, matched normalised
+
+
+def _admin_movie_where(filters: AdminMovieFilters) -> tuple[sql.Composable, dict[str, Any]]:
+    clauses: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if filters.search:
+        # Escaped after normalising, which could otherwise turn a typed character into a LIKE wildcard's escape.
+        clauses.append(sql.SQL("m.title_norm LIKE '%%' || marquee_like_escape(marquee_normalize(%(search)s)) || '%%'"))
+        params["search"] = filters.search
+    for column, value in (("year", filters.year), ("media_type", filters.media_type), ("source", filters.source)):
+        if value is not None:
+            clauses.append(sql.SQL("m.{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
+            params[column] = value
+    if filters.genre:
+        clauses.append(sql.SQL("m.genre_keys @> ARRAY[marquee_normalize(%(genre)s)]"))
+        params["genre"] = filters.genre
+    if not clauses:
+        return sql.SQL(""), params
+    return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
+
+
+def list_admin_movies(
+    conn: Connection, *, filters: AdminMovieFilters, sort: str, limit: int, offset: int
+) -> tuple[list[AdminMovie], int]:
+    """One page of movies (ADMIN_SORTS order) and how many match the filters."""
+    where, params = _admin_movie_where(filters)
+    rows = fetch_all(
+        conn,
+        sql.SQL(
+            """SELECT {columns}, count(*) OVER () AS total FROM movies m {where}
+               ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"""
+        ).format(columns=_ADMIN_MOVIE_COLUMNS, where=where, order=ADMIN_SORTS[sort]),
+        {**params, "limit": limit, "offset": offset},
+    )
+    if not rows:
+        count = fetch_one(conn, sql.SQL("SELECT count(*) AS total FROM movies m {}").format(where), params)
+        return [], int(count["total"]) if count else 0
+    return [AdminMovie(**{k: v for k, v in row.items() if k != "total"}) for row in rows], int(rows[0]["total"])
+
+
+def get_admin_movie(conn: Connection, *, movie_id: int, lock: bool = False) -> AdminMovie | None:
+    row = fetch_one(
+        conn,
+        sql.SQL("SELECT {} FROM movies m WHERE m.id = %s {}").format(
+            _ADMIN_MOVIE_COLUMNS, sql.SQL("FOR UPDATE" if lock else "")
+        ),
+        (movie_id,),
+    )
+    return None if row is None else AdminMovie(**row)
+
+
+def find_title_year(conn: Connection, *, title: str, year: int | None) -> int | None:
+    """The id of the movie with this normalised title and year (the movies_title_year_key identity), if any."""
+    row = fetch_one(
+        conn,
+        "SELECT id FROM movies WHERE title_norm = marquee_normalize(%s) AND year IS NOT DISTINCT FROM %s",
+        (title, year),
+    )
+    return None if row is None else int(row["id"])
+
+
+def _fields(fields: MovieFields) -> dict[str, Any]:
+    return {name: getattr(fields, name) for name in MovieFields.__dataclass_fields__}
+
+
+def insert_movie(conn: Connection, *, fields: MovieFields, source: str = "admin") -> int | None:
+    """Insert one movie; None when its title + year is taken (nothing written)."""
+    row = fetch_one(
+        conn,
+        """INSERT INTO movies (title, year, genre, director, actors, plot, poster_url, media_type, release_date,
+                               runtime, rating, imdb_id, source)
+           VALUES (%(title)s, %(year)s, %(genre)s, %(director)s, %(actors)s, %(plot)s, %(poster_url)s,
+                   %(media_type)s, %(release_date)s, %(runtime)s, %(rating)s, %(imdb_id)s, %(source)s)
+           ON CONFLICT ON CONSTRAINT movies_title_year_key DO NOTHING
+           RETURNING id""",
+        {**_fields(fields), "source": source},
+    )
+    return None if row is None else int(row["id"])
+
+
+def update_movie(conn: Connection, *, movie_id: int, fields: MovieFields) -> bool:
+    """Replace a movie's editable fields; False (nothing written) when its new title + year is another movie's."""
+    try:
+        with translate_errors(), conn.transaction():  # a savepoint: the caller's transaction survives a refusal
+            conn.execute(
+                """UPDATE movies SET title = %(title)s, year = %(year)s, genre = %(genre)s, director = %(director)s,
+                      actors = %(actors)s, plot = %(plot)s, poster_url = %(poster_url)s, media_type = %(media_type)s,
+                      release_date = %(release_date)s, runtime = %(runtime)s, rating = %(rating)s,
+                      imdb_id = %(imdb_id)s, updated_at = now()
+               WHERE id = %(id)s""",
+                {**_fields(fields), "id": movie_id},
+            )
+    except errors.UniqueViolation:
+        return False
+    return True
+
+
+def delete_movie(conn: Connection, *, movie_id: int) -> bool:
+    return fetch_one(conn, "DELETE FROM movies WHERE id = %s RETURNING id", (movie_id,)) is not None

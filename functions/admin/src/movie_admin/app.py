@@ -1,0 +1,45 @@
+"""The admin API's FastAPI application: its routers on the shared web layer, every route under /admin/ and every
+one but login behind an admin session."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from movie_admin.routes import audit, developers, exports, keys, movies, plans, requests, session
+from movie_admin.settings import admin_settings
+from movie_web.app import SESSION_SCHEMES
+from movie_web.app import create_app as create_web_app
+from movie_web.problems import AppLogger
+
+DESCRIPTION = """Run Marquee: keys, developers, reissue requests, plans, the request log, analytics, the catalogue
+and the audit log. Sign in with `POST /admin/login` and send the token as `Authorization: Bearer <token>`; every
+other route refuses anonymous calls and developer sessions. Errors are RFC 9457 problem documents with a stable
+`code`. Every change is written to the audit log with the change itself."""
+
+# Login, the document itself, and (one-machine stack only) export downloads, whose random name is the credential.
+PUBLIC_PATHS = ("/admin/login", "/admin/openapi.json", "/admin/exports/{name}")
+
+
+def create_app(logger: AppLogger) -> FastAPI:
+    """The app; reads its settings now, so missing configuration fails at cold start, not on a request."""
+    settings = admin_settings()
+    return create_web_app(
+        title="Marquee admin API",
+        description=DESCRIPTION,
+        routers=[
+            session.public,
+            exports.public,
+            session.router,
+            requests.router,
+            keys.router,
+            developers.router,
+            plans.router,
+            movies.router,
+            audit.router,
+        ],
+        cors_allow_origin=settings.cors_allow_origin,
+        logger=logger,
+        security_schemes=SESSION_SCHEMES,
+        public_paths=PUBLIC_PATHS,
+        openapi_url="/admin/openapi.json",
+    )

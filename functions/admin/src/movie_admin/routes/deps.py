@@ -1,0 +1,83 @@
+"""What every admin route shares: the acting admin (a verified admin session), paging parameters, the export
+store, and the answer an export gets (a redirect to its download, or the download's description as JSON)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from movie_admin.audit import Actor
+from movie_admin.exports import ExportStore, FolderExportStore, S3ExportStore, StoredExport
+from movie_admin.services import admins
+from movie_admin.settings import admin_settings
+from movie_common.database import get_connection
+from movie_web.paths import base_path
+from movie_web.schemas import problem_response
+from movie_web.session_auth import SESSION_RESPONSES, CurrentAdmin
+
+MAX_PER_PAGE = 100
+
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number.")]
+PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description=f"Rows per page, 1-{MAX_PER_PAGE}.")]
+Search = Annotated[str | None, Query(max_length=200, description="Text to search for (substring).")]
+
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **SESSION_RESPONSES,
+    404: problem_response("No such thing (`not_found`)."),
+    409: problem_response("Its current state does not allow this (see `code`)."),
+}
+
+
+async def acting_admin(request: Request, session: CurrentAdmin) -> Actor:
+    """The signed-in admin as the Actor of this request's audit entries (401 without an admin session, 403 with
+    a developer's)."""
+    request_id = str(request.scope.get("state", {}).get("request_id", "")) or None
+    return admins.acting_admin(get_connection(), admin_id=session.subject_id, request_id=request_id)
+
+
+ActingAdmin = Annotated[Actor, Depends(acting_admin)]
+
+
+@functools.cache
+def _s3_store(bucket: str) -> ExportStore:
+    """One S3 client per execution environment; boto3 is imported only here, only when exports go to S3."""
+    import boto3
+    from botocore.config import Config
+
+    # SigV4 presigned URLs: required in the newer regions, and what the bucket policy can insist on.
+    return S3ExportStore(boto3.client("s3", config=Config(signature_version="s3v4")), bucket)
+
+
+def export_store(request: Request) -> ExportStore:
+    """S3 (EXPORT_BUCKET) in AWS; otherwise the local folder, whose files this function serves at
+    /admin/exports/<name> (or EXPORT_BASE_URL, when set)."""
+    settings = admin_settings()
+    if settings.export_bucket:
+        return _s3_store(settings.export_bucket)
+    if settings.export_base_url:
+        return FolderExportStore(settings.export_folder, settings.export_base_url)
+    # This function's own URL as the client sees it: scheme and host of the request, the stage prefix of the event.
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return FolderExportStore(settings.export_folder, f"{origin}{base_path(request)}/admin/exports")
+
+
+def export_answer(request: Request, stored: StoredExport) -> Response:
+    """303 See Other to the download (what `curl -L` and a browser link want); the description as JSON when the
+    client asks for JSON (the admin pages, which then navigate to it)."""
+    body = {
+        "download_url": stored.url,
+        "file": stored.name,
+        "bytes": stored.bytes,
+        "expires_at": stored.expires_at.isoformat(),
+    }
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(body)
+    return RedirectResponse(stored.url, status_code=303)
+
+
+def is_head(request: Request) -> bool:
+    """Whether the client sent HEAD (the web layer serves HEAD through the GET route): an export is not run for it."""
+    return str(request.scope.get("state", {}).get("method", request.method)).upper() == "HEAD"

@@ -1,0 +1,83 @@
+"""Admin routes for the catalogue: list, search, sort, create, edit and delete movies (the CSV ingest's rules)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage, Search, acting_admin
+from movie_admin.schemas import MovieBody, MovieOut, PageOut
+from movie_admin.services import movies
+from movie_common.database import get_connection
+from movie_common.db.movies import AdminMovieFilters
+
+router = APIRouter(
+    prefix="/admin/movies", tags=["movies"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
+)
+MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The movie's id.")]
+MovieSort = Literal[
+    "title.asc",
+    "title.desc",
+    "year.desc",
+    "year.asc",
+    "updated.desc",
+    "updated.asc",
+    "popularity.desc",
+    "id.desc",
+    "id.asc",
+]
+
+
+@router.get("", response_model=PageOut[MovieOut], summary="List movies")
+async def list_movies(
+    q: Search = None,
+    year: Annotated[int | None, Query(ge=1870, le=2100)] = None,
+    media_type: Annotated[Literal["movie", "tv"] | None, Query(alias="type")] = None,
+    source: Annotated[Literal["csv", "tmdb", "admin"] | None, Query()] = None,
+    genre: Annotated[str | None, Query(max_length=100)] = None,
+    sort: MovieSort = "updated.desc",
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+) -> PageOut[MovieOut]:
+    """Movies with every column; `q` is a substring of the title (accents and case ignored)."""
+    found = movies.list_movies(
+        get_connection(),
+        filters=AdminMovieFilters(search=q, year=year, media_type=media_type, source=source, genre=genre),
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )
+    return PageOut[MovieOut](
+        page=found.page,
+        per_page=found.per_page,
+        results=[MovieOut.model_validate(m) for m in found.results],
+        total_results=found.total_results,
+        total_pages=found.total_pages,
+    )
+
+
+@router.post("", response_model=MovieOut, status_code=201, summary="Add a movie")
+async def create_movie(body: MovieBody, actor: ActingAdmin) -> MovieOut:
+    """Validated by the CSV ingest's row rules (each bad field named in `errors`); a title and year already in
+    the catalogue is refused with 409 `duplicate_movie`."""
+    values = body.model_dump(exclude_unset=True)
+    return MovieOut.model_validate(movies.create_movie(get_connection(), actor, values=values))
+
+
+@router.get("/{movie_id}", response_model=MovieOut, summary="One movie")
+async def get_movie(movie_id: MovieId) -> MovieOut:
+    return MovieOut.model_validate(movies.get_movie(get_connection(), movie_id=movie_id))
+
+
+@router.patch("/{movie_id}", response_model=MovieOut, summary="Edit a movie")
+async def update_movie(movie_id: MovieId, body: MovieBody, actor: ActingAdmin) -> MovieOut:
+    """Change the fields given; the whole movie is validated again."""
+    changes = body.model_dump(exclude_unset=True)
+    return MovieOut.model_validate(movies.update_movie(get_connection(), actor, movie_id=movie_id, changes=changes))
+
+
+@router.delete("/{movie_id}", status_code=204, summary="Delete a movie")
+async def delete_movie(movie_id: MovieId, actor: ActingAdmin) -> Response:
+    movies.delete_movie(get_connection(), actor, movie_id=movie_id)
+    return Response(status_code=204)

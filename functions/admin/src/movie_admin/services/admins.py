@@ -1,0 +1,162 @@
+"""Admin accounts: creation (the CLI, the first admin at deploy or first start) and sign-in with a lockout."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+
+from movie_admin.audit import Actor, record, snapshot
+from movie_common.database import Connection
+from movie_common.db import admins
+from movie_common.db.admins import Admin
+from movie_common.errors import (
+    AdminExistsError,
+    AdminLockedError,
+    InvalidCredentialsError,
+    InvalidParameter,
+    NotFoundError,
+    RequestValidationError,
+    SessionRevokedError,
+)
+from movie_common.passwords import hash_password, verify_password
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further
+_AUDITED = ("id", "email", "status")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """`max_failures` wrong passwords within `window` lock the account for `lock_for`."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lock_for: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class CreatedAdmin:
+    """A new admin, and the generated password when none was given (show it once; only its bcrypt hash is kept)."""
+
+    admin: Admin
+    generated_password: str | None
+
+
+def generate_password() -> str:
+    """24 URL-safe characters from the OS's CSPRNG (144 bits)."""
+    return secrets.token_urlsafe(18)
+
+
+def check_password(password: str) -> None:
+    """RequestValidationError unless the password has at least MIN_PASSWORD_LENGTH characters and fits bcrypt."""
+    reasons = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        reasons.append(f"at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        reasons.append(f"at most {MAX_PASSWORD_BYTES} bytes in UTF-8")
+    if reasons:
+        raise RequestValidationError(
+            f"The password must have {' and '.join(reasons)}.",
+            [InvalidParameter("password", "body", " and ".join(reasons))],
+        )
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise RequestValidationError(
+            f"{email!r} is not a valid email address: {error}", [InvalidParameter("email", "body", str(error))]
+        ) from None
+
+
+def create_admin(conn: Connection, actor: Actor, *, email: str, password: str | None = None) -> CreatedAdmin:
+    """Create an admin with `password`, or with a generated one returned once. AdminExistsError if the email is
+    taken; RequestValidationError for a bad email or a short password."""
+    address = normalize_email(email)
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    check_password(password)
+    with conn.transaction():
+        admin = admins.insert_admin(conn, email=address, hashed_password=hash_password(password))
+        if admin is None:
+            raise AdminExistsError(f"An admin with the email {address} exists already.")
+        record(
+            conn,
+            actor,
+            action="admin.create",
+            target_type="admin",
+            target_id=admin.id,
+            after=snapshot(admin, fields=_AUDITED),
+        )
+    return CreatedAdmin(admin, generated)
+
+
+def ensure_first_admin(conn: Connection, actor: Actor, *, email: str, password: str | None) -> CreatedAdmin | None:
+    """Create the first admin when there is none (deploy, first local start); None when one exists already."""
+    with conn.transaction():
+        conn.execute("LOCK TABLE admins IN SHARE ROW EXCLUSIVE MODE")  # two cold starts create one admin, not two
+        if admins.count_admins(conn) > 0:
+            return None
+        return create_admin(conn, actor, email=email, password=password)
+
+
+def authenticate(conn: Connection, *, email: str, password: str, policy: LoginPolicy = LoginPolicy()) -> Admin:
+    """The admin with this email and password. InvalidCredentialsError for a wrong email or password (never which),
+    or a disabled account; AdminLockedError (with seconds to wait) after `policy.max_failures` failures."""
+    try:
+        address = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        address = email.strip()
+    with conn.transaction():
+        attempt = admins.reserve_login_attempt(
+            conn, email=address, max_failures=policy.max_failures, window=policy.window, lock_for=policy.lock_for
+        )
+    if attempt.locked_until is not None:
+        wait = max(1, math.ceil((attempt.locked_until - attempt.now).total_seconds()))
+        raise AdminLockedError(
+            f"Too many failed logins; try again in {math.ceil(wait / 60)} minute(s).",
+            limit=policy.max_failures,
+            reset_at=attempt.locked_until,
+            retry_after=wait,
+        )
+    if attempt.admin_id is None or attempt.hashed_password is None:
+        verify_password(password, None)  # the same bcrypt time as a wrong password: timing tells nobody who exists
+        raise InvalidCredentialsError("The email or the password is wrong.")
+    if not verify_password(password, attempt.hashed_password) or attempt.status != "active":
+        with conn.transaction():
+            admins.lock_if_exhausted(
+                conn, admin_id=attempt.admin_id, max_failures=policy.max_failures, lock_for=policy.lock_for
+            )
+        raise InvalidCredentialsError("The email or the password is wrong.")
+    with conn.transaction():
+        admins.record_login_success(conn, admin_id=attempt.admin_id)
+        admin = admins.get_admin(conn, admin_id=attempt.admin_id)
+    assert admin is not None  # noqa: S101 - just signed in
+    return admin
+
+
+def acting_admin(conn: Connection, *, admin_id: int, request_id: str | None) -> Actor:
+    """The Actor of a signed-in admin's request. SessionRevokedError when the account was disabled or removed since
+    the session began (its sessions should have ended with it)."""
+    admin = admins.get_admin(conn, admin_id=admin_id)
+    if admin is None or admin.status != "active":
+        raise SessionRevokedError("This admin account is disabled; its sessions have ended.")
+    return Actor(admin_id=admin.id, name=admin.email, source="api", request_id=request_id)
+
+
+def count(conn: Connection) -> int:
+    """How many admin accounts exist."""
+    return admins.count_admins(conn)
+
+
+def get_admin(conn: Connection, *, admin_id: int) -> Admin:
+    admin = admins.get_admin(conn, admin_id=admin_id)
+    if admin is None:
+        raise NotFoundError(f"There is no admin with id {admin_id}.")
+    return admin

@@ -1,0 +1,137 @@
+"""Admin use cases for the catalogue: list, search, sort, create, edit and delete movies, validated by the same
+rules as CSV ingest rows (movie_common.movie_rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from movie_admin.audit import Actor, record, snapshot
+from movie_admin.pages import Page, offset_of
+from movie_common import movie_rules
+from movie_common.database import Connection
+from movie_common.db import movies
+from movie_common.db.movies import AdminMovie, AdminMovieFilters, MovieFields
+from movie_common.errors import DuplicateMovieError, InvalidParameter, NotFoundError, RequestValidationError
+
+SORTS = tuple(movies.ADMIN_SORTS)
+# What the admin form writes. popularity and tmdb_id belong to the TMDB sync, which keeps them current.
+EDITABLE = tuple(name for name in movie_rules.FIELDS if name not in ("popularity", "tmdb_id"))
+_AUDITED = ("id", *EDITABLE, "source")
+
+
+def list_movies(
+    conn: Connection, *, filters: AdminMovieFilters, sort: str, page: int, per_page: int
+) -> Page[AdminMovie]:
+    """Movies matching `filters` (title substring, year, media type, source, genre) in `sort` order."""
+    rows, total = movies.list_admin_movies(
+        conn, filters=filters, sort=sort, limit=per_page, offset=offset_of(page, per_page)
+    )
+    return Page(rows, page, per_page, total)
+
+
+def get_movie(conn: Connection, *, movie_id: int) -> AdminMovie:
+    movie = movies.get_admin_movie(conn, movie_id=movie_id)
+    if movie is None:
+        raise NotFoundError(f"There is no movie with id {movie_id}.")
+    return movie
+
+
+def _validated(values: Mapping[str, object]) -> MovieFields:
+    """The movie_rules check of the form's values: RequestValidationError naming every bad field (with the rule's
+    stable code and its sentence), including fields the form may not write."""
+    unknown = [
+        InvalidParameter(name, "body", "not_editable: not a field the admin can write")
+        for name in values
+        if name not in EDITABLE
+    ]
+    checked = movie_rules.check_movie(values, source="admin")
+    errors = unknown + [InvalidParameter(e.field, "body", f"{e.code}: {e.message}") for e in checked.errors]
+    if errors or checked.movie is None:
+        raise RequestValidationError("The movie is not valid; see each field.", errors)
+    row = checked.movie
+    return MovieFields(
+        title=row.title,
+        year=row.year,
+        genre=row.genre,
+        director=row.director,
+        actors=row.actors,
+        plot=row.plot,
+        poster_url=row.poster_url,
+        media_type=row.media_type or "movie",
+        release_date=row.release_date,
+        runtime=row.runtime,
+        rating=row.rating,
+        imdb_id=row.imdb_id,
+    )
+
+
+def _duplicate(conn: Connection, fields: MovieFields) -> DuplicateMovieError:
+    existing = movies.find_title_year(conn, title=fields.title, year=fields.year)
+    year = "with no year" if fields.year is None else f"of {fields.year}"
+    return DuplicateMovieError(
+        f"{fields.title!r} {year} is in the catalogue already (movie {existing}); edit that one instead.",
+        existing_id=existing,
+    )
+
+
+def create_movie(conn: Connection, actor: Actor, *, values: Mapping[str, object]) -> AdminMovie:
+    """Add a movie (source 'admin'). RequestValidationError for bad fields; DuplicateMovieError when its
+    normalised title and year are another movie's (titles differing only in case, accents or spaces are one)."""
+    fields = _validated(values)
+    with conn.transaction():
+        movie_id = movies.insert_movie(conn, fields=fields, source="admin")
+        if movie_id is None:
+            raise _duplicate(conn, fields)
+        created = get_movie(conn, movie_id=movie_id)
+        record(
+            conn,
+            actor,
+            action="movie.create",
+            target_type="movie",
+            target_id=movie_id,
+            after=snapshot(created, fields=_AUDITED),
+        )
+    return created
+
+
+def update_movie(conn: Connection, actor: Actor, *, movie_id: int, changes: Mapping[str, object]) -> AdminMovie:
+    """Change some fields of a movie; the others keep their values, and the whole movie is validated again.
+    NotFoundError; RequestValidationError; DuplicateMovieError when the new title + year are another movie's."""
+    with conn.transaction():
+        before = movies.get_admin_movie(conn, movie_id=movie_id, lock=True)
+        if before is None:
+            raise NotFoundError(f"There is no movie with id {movie_id}.")
+        current: dict[str, Any] = {name: getattr(before, name) for name in EDITABLE}
+        fields = _validated({**current, **changes})
+        if not movies.update_movie(conn, movie_id=movie_id, fields=fields):
+            raise _duplicate(conn, fields)
+        after = get_movie(conn, movie_id=movie_id)
+        record(
+            conn,
+            actor,
+            action="movie.update",
+            target_type="movie",
+            target_id=movie_id,
+            before=snapshot(before, fields=_AUDITED),
+            after=snapshot(after, fields=_AUDITED),
+        )
+    return after
+
+
+def delete_movie(conn: Connection, actor: Actor, *, movie_id: int) -> AdminMovie:
+    """Remove a movie from the catalogue; returns it as it was. NotFoundError."""
+    with conn.transaction():
+        before = movies.get_admin_movie(conn, movie_id=movie_id, lock=True)
+        if before is None:
+            raise NotFoundError(f"There is no movie with id {movie_id}.")
+        movies.delete_movie(conn, movie_id=movie_id)
+        record(
+            conn,
+            actor,
+            action="movie.delete",
+            target_type="movie",
+            target_id=movie_id,
+            before=snapshot(before, fields=_AUDITED),
+        )
+    return before

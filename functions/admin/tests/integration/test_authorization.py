@@ -1,0 +1,94 @@
+"""Every admin route but login refuses anonymous calls and developer sessions: the routes are enumerated from the
+admin OpenAPI document (the one GET /admin/openapi.json serves), each method of each path tried without a session,
+with a developer's session, with a forged token and with an ended admin session, through the real Lambda handler."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from movie_admin.audit import Actor
+from movie_admin.handler import app
+from movie_common import sessions
+
+PUBLIC = {("POST", "/admin/login"), ("GET", "/admin/exports/1")}
+
+
+def _operations() -> list[tuple[str, str]]:
+    """(method, path) of every operation in the admin OpenAPI document, with path parameters filled in."""
+    found = []
+    for path, operations in app.openapi()["paths"].items():
+        for method in operations:
+            found.append((method.upper(), re.sub(r"\{[^}]+\}", "1", path)))
+    return sorted(found)
+
+
+OPERATIONS = _operations()
+
+
+def test_the_openapi_document_lists_every_route_and_marks_all_but_login_as_needing_a_session(
+    admin_api: Callable[..., Any],
+) -> None:
+    response = admin_api("GET", "/admin/openapi.json")
+    document = response.json
+    assert document == app.openapi()  # the document these tests enumerate is the one served
+    assert document["info"]["title"] == "Marquee admin API"
+    assert document["components"]["securitySchemes"]["SessionToken"]["scheme"] == "bearer"
+    paths = document["paths"]
+    assert len(OPERATIONS) >= 30 and all(path.startswith("/admin/") for _, path in OPERATIONS)
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if (method.upper(), re.sub(r"\{[^}]+\}", "1", path)) in PUBLIC:
+                assert "security" not in operation
+            else:
+                assert operation["security"] == [{"SessionToken": []}], (method, path)
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op not in PUBLIC])
+def test_anonymous_calls_are_refused(admin_api: Callable[..., Any], method: str, path: str) -> None:
+    answer = admin_api(method, path, body={} if method in ("POST", "PATCH") else None)
+    assert answer.status == 401, answer.body
+    assert answer.json["code"] == "not_authenticated"
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op not in PUBLIC])
+def test_developer_sessions_are_refused(
+    admin_api: Callable[..., Any], developer_token: str, method: str, path: str
+) -> None:
+    answer = admin_api(method, path, token=developer_token, body={} if method in ("POST", "PATCH") else None)
+    assert answer.status == 403, answer.body
+    assert answer.json["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op not in PUBLIC])
+def test_forged_and_ended_sessions_are_refused(
+    conn: Any, actor: Actor, admin_token: str, admin_api: Callable[..., Any], method: str, path: str
+) -> None:
+    body = {} if method in ("POST", "PATCH") else None
+    forged = admin_token[:-4] + ("AAAA" if not admin_token.endswith("AAAA") else "BBBB")
+    assert admin_api(method, path, token=forged, body=body).json["code"] == "invalid_session"
+    assert actor.admin_id is not None
+    sessions.end_all_sessions(conn, role="admin", subject_id=actor.admin_id, reason="test")
+    answer = admin_api(method, path, token=admin_token, body=body)
+    assert (answer.status, answer.json["code"]) == (401, "session_revoked")
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op not in PUBLIC])
+def test_an_admin_session_gets_past_the_door(
+    conn: Any, admin_token: str, method: str, path: str, admin_api: Callable[..., Any]
+) -> None:
+    answer = admin_api(method, path, token=admin_token, body={} if method in ("POST", "PATCH") else None)
+    assert answer.status not in (401, 403), answer.body  # 2xx, or a 404/409/422 about the made-up id and body
+    assert answer.status < 500, answer.body
+
+
+def test_a_disabled_admins_session_is_refused(
+    conn: Any, actor: Actor, admin_token: str, admin_api: Callable[..., Any]
+) -> None:
+    conn.execute("UPDATE admins SET status = 'disabled' WHERE id = %s", (actor.admin_id,))
+    answer = admin_api("GET", "/admin/keys", token=admin_token)
+    assert (answer.status, answer.json["code"]) == (401, "session_revoked")

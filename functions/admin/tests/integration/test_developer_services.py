@@ -1,0 +1,217 @@
+"""The admin's developer, reissue and plan use cases against the real PostgreSQL, seen through the API too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from movie_admin.audit import Actor
+from movie_admin.services import developers, key_requests, keys, plans
+from movie_common import access, sessions
+from movie_common.db import key_requests as key_request_rows
+from movie_common.db.key_requests import KeyRequestFilters
+from movie_common.db.users import DeveloperFilters
+from movie_common.errors import (
+    DeveloperSuspendedError,
+    KeyRequestDecidedError,
+    NotFoundError,
+    RequestValidationError,
+    SessionRevokedError,
+)
+from movie_common.reissue import deliver_reissued_key
+
+
+def test_list_searches_filters_and_sorts_developers(conn: Any, make_developer: Callable[..., Any]) -> None:
+    quiet = make_developer("quiet.one@gmail.com", name="Quiet One")
+    busy = make_developer("busy.bee@gmail.com", name="Busy Bee", plans=("pro", "free"))
+    unverified = make_developer("new.comer@gmail.com", name="New Comer", plans=(), verified=False)
+    for _ in range(3):
+        access.admit(conn, busy.raw_key, endpoint="/movies")
+
+    def listed(sort: str = "created.desc", **filters: Any) -> list[int]:
+        page = developers.list_developers(conn, filters=DeveloperFilters(**filters), sort=sort, page=1, per_page=100)
+        return [d.id for d in page.results if d.id in {quiet.id, busy.id, unverified.id}]
+
+    assert listed(search="BUSY.b") == [busy.id]
+    assert listed(search="comer") == [unverified.id]
+    assert listed(verified=False) == [unverified.id]
+    assert listed(plan="pro") == [busy.id]
+    assert listed() == [unverified.id, busy.id, quiet.id]
+    assert listed(sort="usage_today.desc")[0] == busy.id
+    assert listed(sort="name.asc") == [busy.id, unverified.id, quiet.id]
+    page = developers.list_developers(
+        conn, filters=DeveloperFilters(search="busy"), sort="name.asc", page=1, per_page=5
+    )
+    [row] = page.results
+    assert (row.keys, row.active_keys, row.plans, row.usage_today, row.total_requests) == (2, 2, ["free", "pro"], 3, 3)
+    assert row.last_active_at is not None and page.total_results == 1
+
+
+def test_one_developer_shows_keys_usage_requests_and_a_timeline(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor
+) -> None:
+    dev = make_developer("whole.picture@gmail.com", plans=("free", "pro"))
+    free_key, pro_key = dev.keys
+    for _ in range(2):
+        access.admit(conn, dev.keys[pro_key], endpoint="/movies/{id}")
+    keys.suspend_key(conn, actor, key_id=free_key)
+    key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=pro_key, reason="laptop stolen")
+    detail = developers.get_developer(conn, developer_id=dev.id)
+    assert detail.developer.email == "whole.picture@gmail.com"
+    assert {k.id: k.status for k in detail.keys} == {free_key: "suspended", pro_key: "active"}
+    assert len(detail.usage) == developers.USAGE_DAYS
+    assert detail.usage[-1].day == datetime.now(UTC).date() and detail.usage[-1].requests == 2
+    assert sum(d.requests for d in detail.usage[:-1]) == 0
+    assert [(r.endpoint, r.status, r.api_key_id) for r in detail.recent_requests] == [
+        ("/movies/{id}", 200, pro_key)
+    ] * 2
+    assert [r.reason for r in detail.key_requests] == ["laptop stolen"]
+    kinds = [event.kind for event in detail.timeline]
+    assert {"signup", "key_created", "key_used", "key_request", "admin_action"} <= set(kinds)
+    assert kinds[-1] == "signup" or detail.timeline[-1].at == detail.developer.created_at
+    [action] = [e for e in detail.timeline if e.kind == "admin_action"]
+    assert "api_key.suspend" in action.summary and action.key_id == free_key
+    with pytest.raises(NotFoundError):
+        developers.get_developer(conn, developer_id=2**62)
+
+
+def test_suspending_a_developer_refuses_their_keys_ends_their_sessions_and_unsuspending_restores_them(
+    conn: Any,
+    make_developer: Callable[..., Any],
+    actor: Actor,
+    call_movies: Callable[[str], tuple[int, Any]],
+    audit_rows: Callable[..., Any],
+) -> None:
+    dev = make_developer(plans=("free", "pro"))
+    own_choice, kept = dev.keys
+    keys.suspend_key(conn, actor, key_id=own_choice)  # suspended by an admin before, for its own reasons
+    session = sessions.start_session(conn, role="developer", subject_id=dev.id)
+    suspended = developers.suspend_developer(conn, actor, developer_id=dev.id)
+    assert suspended.status == "suspended"
+    assert call_movies(dev.keys[kept]) == (403, "key_suspended")  # the key policy reads the owner's status
+    assert call_movies(dev.keys[own_choice])[0] == 403
+    with pytest.raises(SessionRevokedError):
+        sessions.verify_session(conn, session.access_token, role="developer")
+    assert keys.get_key(conn, key_id=kept).refusal == "account_suspended"
+    assert developers.suspend_developer(conn, actor, developer_id=dev.id).status == "suspended"  # no second entry
+    restored = developers.unsuspend_developer(conn, actor, developer_id=dev.id)
+    assert restored.status == "active" and restored.active_keys == 1
+    assert call_movies(dev.keys[kept]) == (200, None)
+    assert call_movies(dev.keys[own_choice]) == (403, "key_suspended")
+    entries = audit_rows(target_type="developer", target_id=str(dev.id))
+    assert [e["action"] for e in entries] == ["developer.suspend", "developer.unsuspend"]
+    assert entries[0]["after"]["sessions_ended"] == 1
+    assert (entries[0]["before"]["status"], entries[0]["after"]["status"]) == ("active", "suspended")
+
+
+def test_approving_a_reissue_revokes_the_old_key_and_the_developer_sees_the_new_one_once(
+    conn: Any,
+    make_developer: Callable[..., Any],
+    actor: Actor,
+    call_movies: Callable[[str], tuple[int, Any]],
+    audit_rows: Callable[..., Any],
+) -> None:
+    dev = make_developer(plans=("pro",))
+    request_id = key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=dev.key_id, reason="leaked")
+    assert deliver_reissued_key(conn, user_id=dev.id) is None  # nothing approved yet
+    pending = key_requests.list_key_requests(
+        conn, filters=KeyRequestFilters(status="pending", user_id=dev.id), sort="created.desc", page=1, per_page=10
+    )
+    assert [r.id for r in pending.results] == [request_id]
+    approved = key_requests.approve_key_request(conn, actor, request_id=request_id)
+    assert (approved.status, approved.decided_by, approved.decided_by_email) == ("approved", actor.admin_id, actor.name)
+    assert call_movies(dev.raw_key) == (403, "key_revoked")
+    delivered = deliver_reissued_key(conn, user_id=dev.id)
+    assert delivered is not None and delivered.plan == "pro" and delivered.request_id == request_id
+    assert call_movies(delivered.raw_key) == (200, None)
+    assert deliver_reissued_key(conn, user_id=dev.id) is None  # shown once
+    after = key_request_rows.get_key_request(conn, request_id=request_id)
+    assert after is not None and after.new_api_key_id == delivered.key_id and after.fulfilled_at is not None
+    with pytest.raises(KeyRequestDecidedError):
+        key_requests.deny_key_request(conn, actor, request_id=request_id, reason="too late")
+    [entry] = audit_rows(action="key_request.approve")
+    assert entry["developer_id"] == dev.id and entry["after"]["status"] == "approved"
+
+
+def test_denying_a_reissue_needs_a_reason_and_keeps_the_old_key(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor, call_movies: Callable[[str], tuple[int, Any]]
+) -> None:
+    dev = make_developer()
+    request_id = key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=dev.key_id, reason="lost")
+    with pytest.raises(RequestValidationError) as refused:
+        key_requests.deny_key_request(conn, actor, request_id=request_id, reason="  ")
+    assert refused.value.errors[0].name == "reason"
+    denied = key_requests.deny_key_request(conn, actor, request_id=request_id, reason="Use the key you have.")
+    assert (denied.status, denied.decision_note) == ("denied", "Use the key you have.")
+    assert call_movies(dev.raw_key) == (200, None)
+    assert deliver_reissued_key(conn, user_id=dev.id) is None
+    with pytest.raises(KeyRequestDecidedError):
+        key_requests.approve_key_request(conn, actor, request_id=request_id)
+    with pytest.raises(NotFoundError):
+        key_requests.approve_key_request(conn, actor, request_id=2**62)
+
+
+def test_a_suspended_developers_reissue_cannot_be_approved(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor
+) -> None:
+    dev = make_developer()
+    request_id = key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=dev.key_id, reason="lost")
+    developers.suspend_developer(conn, actor, developer_id=dev.id)
+    with pytest.raises(DeveloperSuspendedError):
+        key_requests.approve_key_request(conn, actor, request_id=request_id)
+
+
+def test_plan_edits_hold_from_the_next_request(
+    conn: Any,
+    make_developer: Callable[..., Any],
+    actor: Actor,
+    call_movies: Callable[[str], tuple[int, Any]],
+    audit_rows: Callable[..., Any],
+) -> None:
+    dev = make_developer()
+    assert call_movies(dev.raw_key) == (200, None)
+    plans.update_plan(conn, actor, plan_id="free", changes={"daily_quota": 1})
+    assert call_movies(dev.raw_key) == (429, "daily_quota_exceeded")
+    edited = plans.update_plan(conn, actor, plan_id="free", changes={"daily_quota": None, "per_minute": 2})
+    assert (edited.daily_quota, edited.per_minute, edited.name) == (None, 2, "Free")
+    assert call_movies(dev.raw_key) == (200, None)
+    assert call_movies(dev.raw_key) == (429, "rate_limited")
+    free = next(p for p in plans.list_plans(conn) if p.id == "free")
+    assert free.keys >= 1 and free.per_minute == 2
+    entries = audit_rows(action="plan.update", target_id="free")
+    assert [(e["before"]["daily_quota"], e["after"]["daily_quota"]) for e in entries] == [(100, 1), (1, None)]
+    plans.update_plan(conn, actor, plan_id="free", changes={"per_minute": 2})  # no change, no entry
+    assert len(audit_rows(action="plan.update")) == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"per_minute": 0}, ["per_minute"]),
+        ({"daily_quota": -1, "gateway_tier": "gold"}, ["daily_quota", "gateway_tier"]),
+        ({"name": ""}, ["name"]),
+        ({"per_minute": "10"}, ["per_minute"]),
+        ({"per_minute": True}, ["per_minute"]),
+        ({"price": 10}, ["price"]),
+    ],
+)
+def test_plan_edits_name_each_bad_field(conn: Any, actor: Actor, changes: dict[str, Any], fields: list[str]) -> None:
+    with pytest.raises(RequestValidationError) as refused:
+        plans.update_plan(conn, actor, plan_id="pro", changes=changes)
+    assert sorted(e.name for e in refused.value.errors) == sorted(fields)
+    with pytest.raises(NotFoundError):
+        plans.update_plan(conn, actor, plan_id="platinum", changes={"per_minute": 5})
+
+
+def test_developer_timeline_keeps_actions_on_deleted_keys(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor
+) -> None:
+    dev = make_developer()
+    keys.delete_key(conn, actor, key_id=dev.key_id)
+    detail = developers.get_developer(conn, developer_id=dev.id)
+    assert detail.keys == []
+    assert any("api_key.delete" in e.summary for e in detail.timeline)
+    assert detail.timeline[0].at >= datetime.now(UTC) - timedelta(minutes=5)

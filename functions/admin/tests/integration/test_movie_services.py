@@ -1,0 +1,138 @@
+"""The admin's catalogue use cases against PostgreSQL: the ingest's row rules, duplicates refused, audit entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from movie_admin.audit import Actor
+from movie_admin.services import movies
+from movie_common.db.movies import AdminMovieFilters
+from movie_common.errors import DuplicateMovieError, NotFoundError, RequestValidationError
+
+FORM = {
+    "title": "Zzyzx Road Revisited",
+    "year": "1994",
+    "genre": "Crime, Drama",
+    "director": "Ann Example",
+    "actors": ["Bo Example", "Cy Example"],
+    "runtime": "142 min",
+    "rating": "8.5",
+    "poster_url": "https://image.example.org/zzyzx.jpg",
+    "imdb_id": "tt0111161",
+    "release_date": "1994-09-23",
+}
+
+
+def test_create_reads_values_as_the_ingest_does(conn: Any, actor: Actor, audit_rows: Callable[..., Any]) -> None:
+    created = movies.create_movie(conn, actor, values=FORM)
+    assert (created.title, created.year, created.genre, created.runtime, created.rating) == (
+        "Zzyzx Road Revisited",
+        1994,
+        ["Crime", "Drama"],
+        142,
+        Decimal("8.5"),
+    )
+    assert (created.source, created.media_type, created.release_date) == ("admin", "movie", date(1994, 9, 23))
+    assert movies.get_movie(conn, movie_id=created.id).actors == ["Bo Example", "Cy Example"]
+    [entry] = audit_rows(action="movie.create")
+    assert entry["target_id"] == str(created.id) and entry["after"]["runtime"] == 142 and entry["before"] is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"title": ""}, {"title"}),
+        ({"year": "1700"}, {"year"}),
+        ({"poster_url": "ftp://example.org/x.jpg", "imdb_id": "nm0000001"}, {"poster_url", "imdb_id"}),
+        ({"runtime": "forever", "rating": "11"}, {"runtime", "rating"}),
+        ({"media_type": "podcast"}, {"media_type"}),
+        ({"tmdb_id": 550, "popularity": 3.5}, {"tmdb_id", "popularity"}),
+    ],
+)
+def test_every_bad_field_is_named_and_nothing_is_written(
+    conn: Any, actor: Actor, changes: dict[str, Any], fields: set[str]
+) -> None:
+    with pytest.raises(RequestValidationError) as refused:
+        movies.create_movie(conn, actor, values={**FORM, **changes})
+    assert {e.name for e in refused.value.errors} == fields
+    assert all(e.location == "body" and ": " in e.reason for e in refused.value.errors)
+    found = movies.list_movies(conn, filters=AdminMovieFilters(search="zzyzx"), sort="id.asc", page=1, per_page=5)
+    assert found.total_results == 0
+
+
+def test_a_duplicate_title_and_year_is_refused_with_the_existing_id(conn: Any, actor: Actor) -> None:
+    first = movies.create_movie(conn, actor, values=FORM)
+    for title in ("Zzyzx Road Revisited", "ZZYZX  road revisited", "Zzýzx Road Revisited"):
+        with pytest.raises(DuplicateMovieError) as refused:
+            movies.create_movie(conn, actor, values={**FORM, "title": title})
+        assert refused.value.existing_id == first.id and refused.value.status == 409
+    other = movies.create_movie(conn, actor, values={**FORM, "year": "1995"})
+    with pytest.raises(DuplicateMovieError):
+        movies.update_movie(conn, actor, movie_id=other.id, changes={"year": 1994})
+    assert movies.get_movie(conn, movie_id=other.id).year == 1995
+
+
+def test_update_changes_only_what_is_given_and_validates_the_whole(
+    conn: Any, actor: Actor, audit_rows: Callable[..., Any]
+) -> None:
+    created = movies.create_movie(conn, actor, values=FORM)
+    edited = movies.update_movie(conn, actor, movie_id=created.id, changes={"plot": "A road.", "rating": 9})
+    assert (edited.plot, edited.rating, edited.runtime, edited.genre) == (
+        "A road.",
+        Decimal("9.0"),
+        142,
+        ["Crime", "Drama"],
+    )
+    assert edited.updated_at >= created.updated_at
+    with pytest.raises(RequestValidationError):
+        movies.update_movie(conn, actor, movie_id=created.id, changes={"year": "not a year"})
+    with pytest.raises(NotFoundError):
+        movies.update_movie(conn, actor, movie_id=2**62, changes={"plot": "x"})
+    [entry] = audit_rows(action="movie.update")
+    assert (entry["before"]["plot"], entry["after"]["plot"]) == (None, "A road.")
+    assert (entry["before"]["rating"], entry["after"]["rating"]) == (8.5, 9.0)
+
+
+def test_list_searches_filters_sorts_and_pages(conn: Any, actor: Actor) -> None:
+    for year in (1994, 1996, 1995):
+        movies.create_movie(conn, actor, values={**FORM, "year": str(year)})
+    mine = AdminMovieFilters(search="zzyzx road")
+
+    def years(sort: str, **filters: Any) -> list[int | None]:
+        page = movies.list_movies(
+            conn, filters=AdminMovieFilters(**{"search": "zzyzx road", **filters}), sort=sort, page=1, per_page=10
+        )
+        return [m.year for m in page.results]
+
+    assert years("year.desc") == [1996, 1995, 1994]
+    assert years("year.asc", year=1995) == [1995]
+    assert years("year.asc", source="admin", genre="drama") == [1994, 1995, 1996]
+    assert years("year.asc", media_type="tv") == []
+    assert years("id.desc") == [1995, 1996, 1994]
+    second = movies.list_movies(conn, filters=mine, sort="year.asc", page=2, per_page=2)
+    assert [m.year for m in second.results] == [1996] and (second.total_results, second.total_pages) == (3, 2)
+
+    def titles(term: str) -> list[str]:
+        page = movies.list_movies(conn, filters=AdminMovieFilters(search=term), sort="id.asc", page=1, per_page=5)
+        return [m.title for m in page.results]
+
+    assert titles("44/100% d") == ["99 and 44/100% Dead"]  # from the bundled catalogue
+    assert titles("44/100%d") == []  # % is a character here, not a wildcard
+
+
+def test_delete_removes_the_movie_and_audits_what_it_was(
+    conn: Any, actor: Actor, audit_rows: Callable[..., Any]
+) -> None:
+    created = movies.create_movie(conn, actor, values=FORM)
+    assert movies.delete_movie(conn, actor, movie_id=created.id).title == FORM["title"]
+    with pytest.raises(NotFoundError):
+        movies.get_movie(conn, movie_id=created.id)
+    with pytest.raises(NotFoundError):
+        movies.delete_movie(conn, actor, movie_id=created.id)
+    [entry] = audit_rows(action="movie.delete")
+    assert entry["before"]["title"] == FORM["title"] and entry["after"] is None

@@ -1,0 +1,284 @@
+"""The request log (filters, cursor pages, CSV export) and the analytics read from the rollups, against PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from movie_admin.audit import Actor
+from movie_admin.exports import FolderExportStore
+from movie_admin.services import analytics, requests
+from movie_admin.services.requests import RequestQuery
+from movie_common import access
+from movie_common.database import connect
+from movie_common.errors import RequestValidationError
+
+T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)  # the made-up traffic below is dated from here
+
+
+def _log(conn: Any, key_id: int, endpoint: str, status: int, at: datetime) -> None:
+    conn.execute(
+        'INSERT INTO usage_logs (api_key_id, endpoint, status, "timestamp") VALUES (%s, %s, %s, %s)',
+        (key_id, endpoint, status, at),
+    )
+
+
+@pytest.fixture
+def traffic(conn: Any, make_developer: Callable[..., Any]) -> tuple[Any, Any]:
+    """Two developers (the first with two keys) and ten logged requests around T0."""
+    ann = make_developer("ann.log@gmail.com", plans=("free", "pro"))
+    ben = make_developer("=cmd|' /C calc'!A0@gmail.com")  # a spreadsheet formula, if a CSV cell started with it
+    ann_free, ann_pro = ann.keys
+    rows = [
+        (ann_free, "/movies", 200, T0),
+        (ann_free, "/movies", 404, T0 + timedelta(minutes=1)),
+        (ann_pro, "/search", 200, T0 + timedelta(minutes=2)),
+        (ann_pro, "/search", 429, T0 + timedelta(minutes=3)),
+        (ann_pro, "/movies/{id}", 200, T0 + timedelta(minutes=4)),
+        (ben.key_id, "/movies", 200, T0 + timedelta(minutes=5)),
+        (ben.key_id, "/movies", 500, T0 + timedelta(minutes=6)),
+        (ben.key_id, "/search", 403, T0 + timedelta(minutes=7)),
+        (ben.key_id, "/movies", 304, T0 + timedelta(minutes=8)),
+        (ann_free, "/genres", 200, T0 + timedelta(minutes=8)),  # same time as the previous: the id breaks the tie
+    ]
+    for row in rows:
+        _log(conn, *row)
+    return ann, ben
+
+
+def _listed(conn: Any, sort: str = "timestamp.desc", per_page: int = 100, **query: Any) -> list[Any]:
+    window = {"since": T0 - timedelta(hours=1), "until": T0 + timedelta(hours=1)}
+    page = requests.list_requests(
+        conn, query=RequestQuery(**{**window, **query}), sort=sort, per_page=per_page, cursor=None
+    )
+    return page.results
+
+
+def test_filters_by_key_owner_endpoint_status_and_time(conn: Any, traffic: tuple[Any, Any]) -> None:
+    ann, ben = traffic
+    ann_free, ann_pro = ann.keys
+    assert len(_listed(conn)) == 10
+    assert {r.api_key_id for r in _listed(conn, owner_id=ann.id)} == {ann_free, ann_pro}
+    assert [r.status for r in _listed(conn, key_id=ann_pro)] == [200, 429, 200]
+    assert _listed(conn, key_id=ben.key_id, owner_id=ann.id) == []  # that key is not hers
+    assert [r.status for r in _listed(conn, endpoint="/search", sort="timestamp.asc")] == [200, 429, 403]
+    assert sorted(r.status for r in _listed(conn, status_class="4xx")) == [403, 404, 429]
+    assert [r.status for r in _listed(conn, status_class="5xx")] == [500]
+    assert [r.status for r in _listed(conn, status_class="3xx")] == [304]
+    assert [r.endpoint for r in _listed(conn, status=429)] == ["/search"]
+    narrow = _listed(conn, since=T0 + timedelta(minutes=2), until=T0 + timedelta(minutes=4))
+    assert [r.timestamp for r in narrow] == [T0 + timedelta(minutes=3), T0 + timedelta(minutes=2)]
+    [newest_first, *_] = _listed(conn)
+    assert newest_first.endpoint == "/genres" and newest_first.owner_email == "ann.log@gmail.com"
+    assert newest_first.key_last4 == ann.keys[ann_free][-4:]
+
+
+def test_cursor_pages_cover_every_row_once_in_order(conn: Any, traffic: tuple[Any, Any]) -> None:
+    for sort in ("timestamp.desc", "timestamp.asc"):
+        everything = [r.id for r in _listed(conn, sort=sort)]
+        seen: list[int] = []
+        cursor = None
+        query = RequestQuery(since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=1))
+        while True:
+            page = requests.list_requests(conn, query=query, sort=sort, per_page=3, cursor=cursor)
+            seen += [r.id for r in page.results]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert seen == everything and len(seen) == 10
+
+
+@pytest.mark.parametrize(
+    ("query", "cursor", "field"),
+    [
+        ({"status_class": "6xx"}, None, "status_class"),
+        ({"status": 42}, None, "status"),
+        ({"since": T0, "until": T0}, None, "until"),
+        ({"since": datetime(2026, 1, 1)}, None, "since"),  # a naive time is the point
+        ({}, "bm90LWEtY3Vyc29y", "cursor"),
+        ({}, "!!", "cursor"),
+    ],
+)
+def test_bad_filters_are_named(conn: Any, query: dict[str, Any], cursor: str | None, field: str) -> None:
+    with pytest.raises(RequestValidationError) as refused:
+        requests.list_requests(conn, query=RequestQuery(**query), sort="timestamp.desc", per_page=10, cursor=cursor)
+    assert [e.name for e in refused.value.errors] == [field]
+
+
+def test_the_export_holds_the_filtered_rows_and_defuses_formulas(
+    conn: Any, traffic: tuple[Any, Any], actor: Actor, tmp_path: Path, audit_rows: Callable[..., Any]
+) -> None:
+    _, ben = traffic
+    store = FolderExportStore(tmp_path, "http://127.0.0.1:9/exports")
+    query = RequestQuery(since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=1), endpoint="/movies")
+    stored = requests.export_requests(conn, actor, store, query=query, sort="timestamp.asc")
+    assert stored.url == f"http://127.0.0.1:9/exports/{stored.name}" and stored.name.endswith(".csv")
+    text = (tmp_path / stored.name).read_text(encoding="utf-8")
+    assert len(text.encode()) == stored.bytes
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["status"], r["endpoint"]) for r in rows] == [
+        ("200", "/movies"),
+        ("404", "/movies"),
+        ("200", "/movies"),
+        ("500", "/movies"),
+        ("304", "/movies"),
+    ]
+    assert rows[0]["timestamp"] == "2026-01-10T12:00:00.000000Z" and rows[0]["owner_email"] == "ann.log@gmail.com"
+    assert rows[2]["owner_email"] == "'" + ben.email  # a leading = would run as a formula in a spreadsheet
+    assert list(rows[0]) == [
+        "timestamp",
+        "id",
+        "api_key_id",
+        "key_last4",
+        "owner_id",
+        "owner_email",
+        "endpoint",
+        "status",
+    ]
+    [entry] = audit_rows(action="request_log.export")
+    assert entry["after"]["filters"]["endpoint"] == "/movies" and entry["after"]["bytes"] == stored.bytes
+    assert list(tmp_path.glob("*.partial")) == []
+
+
+def test_an_owner_without_keys_exports_a_header_only(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor, tmp_path: Path
+) -> None:
+    keyless = make_developer(plans=())
+    stored = requests.export_requests(
+        conn, actor, FolderExportStore(tmp_path, "/x"), query=RequestQuery(owner_id=keyless.id), sort="timestamp.desc"
+    )
+    assert (tmp_path / stored.name).read_text().splitlines() == [
+        "timestamp,id,api_key_id,key_last4,owner_id,owner_email,endpoint,status"
+    ]
+
+
+@pytest.mark.slow
+def test_exporting_300k_rows_takes_flat_memory(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor, tmp_path: Path
+) -> None:
+    dev = make_developer()
+    conn.execute(
+        """INSERT INTO usage_logs (api_key_id, endpoint, status, "timestamp")
+           SELECT %s, '/movies/{id}', 200, %s::timestamptz + g * interval '1 millisecond'
+           FROM generate_series(1, 300000) AS g""",
+        (dev.key_id, T0),
+    )
+    tracemalloc.start()
+    try:
+        stored = requests.export_requests(
+            conn, actor, FolderExportStore(tmp_path, "/x"), query=RequestQuery(key_id=dev.key_id), sort="timestamp.desc"
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    with (tmp_path / stored.name).open() as exported:
+        assert sum(1 for _ in exported) == 300_001
+    assert stored.bytes > 20_000_000
+    assert peak < 2_000_000, f"peak {peak:,} bytes traced while exporting {stored.bytes:,} bytes"
+
+
+# ---------------------------------------------------------------- analytics
+
+
+def _truth(conn: Any, first_day: date) -> dict[date, tuple[int, ...]]:
+    """Per-day counts straight from usage_daily: what the rollups must agree with."""
+    rows = conn.execute(
+        """SELECT day, sum(requests + rejected) AS requests, sum(ok) AS ok, sum(client_errors) AS client_errors,
+                  sum(limited) AS limited, sum(server_errors) AS server_errors
+           FROM usage_daily WHERE day >= %s GROUP BY day""",
+        (first_day,),
+    ).fetchall()
+    return {row["day"]: tuple(int(v) for k, v in row.items() if k != "day") for row in rows if row["requests"]}
+
+
+def _seen(overview: Any) -> dict[date, tuple[int, ...]]:
+    return {d.day: (d.requests, d.ok, d.client_errors, d.limited, d.server_errors) for d in overview.days if d.requests}
+
+
+def _count(conn: Any, key_id: int, days_ago: int, endpoint: str, **outcomes: int) -> None:
+    """A usage_daily row as the admission and the status correction leave it."""
+    admitted = outcomes.get("ok", 0) + outcomes.get("client_errors", 0) + outcomes.get("server_errors", 0)
+    conn.execute(
+        """INSERT INTO usage_daily (api_key_id, day, endpoint, requests, rejected, ok, client_errors, limited,
+                                    server_errors)
+           VALUES (%s, (now() AT TIME ZONE 'UTC')::date - %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (
+            key_id,
+            days_ago,
+            endpoint,
+            admitted,
+            outcomes.get("limited", 0),
+            outcomes.get("ok", 0),
+            outcomes.get("client_errors", 0),
+            outcomes.get("limited", 0),
+            outcomes.get("server_errors", 0),
+        ),
+    )
+
+
+def test_the_overview_agrees_with_usage_daily_however_far_the_rollup_has_got(
+    conn: Any, make_developer: Callable[..., Any]
+) -> None:
+    now = conn.execute("SELECT now() AS now").fetchone()["now"]
+    today = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date AS d").fetchone()["d"]
+    dev = make_developer(plans=("free", "pro"))
+    other = make_developer()
+    conn.execute("UPDATE users SET created_at = %s WHERE id = %s", (now - timedelta(days=2), other.id))
+    free_key, pro_key = dev.keys
+    _count(conn, free_key, 3, "/t-analytics", ok=5, limited=2)
+    _count(conn, pro_key, 3, "/t-analytics", ok=1, client_errors=1)
+    _count(conn, other.key_id, 3, "/t-other", ok=4)
+    _count(conn, pro_key, 2, "/t-analytics", client_errors=3)
+    _count(conn, other.key_id, 1, "/t-analytics", server_errors=1, limited=7)  # no admitted request: not active
+    _count(conn, pro_key, 0, "/t-analytics", ok=2)
+    # As if nothing had been rolled up for four days: the first read closes two of them and reads the rest live.
+    conn.execute("UPDATE usage_rollup_state SET open_from = (now() AT TIME ZONE 'UTC')::date - 4")
+    first_day = today - timedelta(days=6)
+    truth = _truth(conn, first_day)
+    partly = analytics.overview(conn, days=7)
+    assert [d.day for d in partly.days] == [first_day + timedelta(days=i) for i in range(7)]
+    assert _seen(partly) == truth
+    assert partly.open_from == today - timedelta(days=2)
+    analytics.roll_up(conn)
+    fully = analytics.overview(conn, days=7)
+    assert _seen(fully) == truth and fully.open_from == today  # (or tomorrow, just after midnight)
+    [ours] = [e for e in fully.endpoints if e.endpoint == "/t-analytics"]
+    assert (ours.requests, ours.client_errors, ours.limited, ours.server_errors) == (22, 4, 9, 1)
+    by_day = {d.day: d for d in fully.days}
+    three_days_ago = by_day[today - timedelta(days=3)]
+    assert three_days_ago.active_developers >= 2 and three_days_ago.active_keys >= 3
+    assert three_days_ago.status_4xx >= 3
+    assert by_day[today - timedelta(days=2)].signups >= 1
+    assert fully.developers >= 2 and partly.active_developers == fully.active_developers
+    access.admit(conn, dev.keys[pro_key], endpoint="/t-analytics")
+    latest = analytics.overview(conn, days=7).days[-1]
+    truth_today = conn.execute(
+        """SELECT count(DISTINCT owner_id) AS developers, count(*) AS keys FROM api_keys
+           WHERE last_used_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"""
+    ).fetchone()
+    assert (latest.active_developers, latest.active_keys) == (truth_today["developers"], truth_today["keys"])
+    assert latest.active_keys >= 1
+
+
+def test_rolling_up_again_changes_nothing_and_a_busy_rollup_is_skipped(conn: Any, database_url: str) -> None:
+    open_from = analytics.roll_up(conn)
+    assert open_from is not None and analytics.roll_up(conn) == open_from
+    conn.rollback()  # let go of the state row, then have another session hold it
+    with connect(database_url, autocommit=False) as other:
+        other.execute("SELECT * FROM usage_rollup_state FOR UPDATE")
+        assert analytics.roll_up(conn) is None
+        assert analytics.overview(conn, days=7).open_from is not None  # the read does not wait for it
+        other.rollback()
+
+
+@pytest.mark.parametrize("days", [0, 1, 31, 365])
+def test_the_overview_window_is_one_it_offers(conn: Any, days: int) -> None:
+    with pytest.raises(RequestValidationError):
+        analytics.overview(conn, days=days)

@@ -1,0 +1,317 @@
+"""The admin API through AdminFunction's real Lambda entry point: every route's answer, its problems, and the audit
+entries it leaves, against the real PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from marquee_local.lambda_context import LocalLambdaContext
+from movie_admin.audit import Actor
+from movie_admin.services import admins
+from movie_common import access
+from movie_common.db import key_requests as key_request_rows
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+PASSWORD = "correct horse battery staple"
+
+
+def test_login_event_from_events_gives_a_working_session(conn: Any, admin_api: Callable[..., Any]) -> None:
+    from movie_admin.handler import handler
+
+    admins.create_admin(conn, Actor.cli(), email="ops@example.com", password=PASSWORD)
+    event = json.loads((EVENTS / "login.json").read_text())
+    response = handler(event, LocalLambdaContext(function_name="AdminFunction"))
+    assert response["statusCode"] == 200
+    grant = json.loads(response["body"])
+    assert grant["token_type"] == "bearer" and grant["expires_in"] > 0
+    me = admin_api("GET", "/admin/me", token=grant["access_token"])
+    assert me.status == 200 and me.json["email"] == "ops@example.com" and "hashed_password" not in me.body
+
+
+def test_the_event_files_reach_their_routes(
+    conn: Any, admin_token: str, make_developer: Callable[..., Any], load_event: Callable[..., Any]
+) -> None:
+    from movie_admin.handler import handler
+
+    dev = make_developer()
+    for name in ("list_keys", "suspend_key", "overview"):
+        overrides: dict[str, Any] = {"headers": {"Authorization": f"Bearer {admin_token}"}}
+        if name == "suspend_key":
+            overrides["path_params"] = {"proxy": f"keys/{dev.key_id}/suspend"}
+        response = handler(load_event("admin", name, **overrides), LocalLambdaContext(function_name="AdminFunction"))
+        assert response["statusCode"] == 200, (name, response["body"])
+        assert response["headers"]["access-control-allow-origin"]  # the portal origin, for the admin pages
+
+
+def test_wrong_passwords_are_401_then_the_lock_is_429_with_retry_after(
+    conn: Any, admin_api: Callable[..., Any]
+) -> None:
+    admins.create_admin(conn, Actor.cli(), email="ops@example.com", password=PASSWORD)
+    for _ in range(5):
+        wrong = admin_api("POST", "/admin/login", body={"email": "ops@example.com", "password": "guess"})
+        assert (wrong.status, wrong.json["code"]) == (401, "invalid_credentials")
+    locked = admin_api("POST", "/admin/login", body={"email": "ops@example.com", "password": PASSWORD})
+    assert (locked.status, locked.json["code"]) == (429, "admin_locked")
+    assert 800 <= int(locked.headers["retry-after"]) <= 900
+    unknown = admin_api("POST", "/admin/login", body={"email": "nobody@example.com", "password": PASSWORD})
+    assert (unknown.status, unknown.json["code"]) == (401, "invalid_credentials")
+    assert unknown.json["detail"] == wrong.json["detail"]
+    missing = admin_api("POST", "/admin/login", body={"email": "ops@example.com"})
+    assert missing.status == 422 and [e["name"] for e in missing.json["errors"]] == ["password"]
+
+
+def test_logout_ends_the_session(conn: Any, admin_token: str, admin_api: Callable[..., Any]) -> None:
+    assert admin_api("POST", "/admin/logout", token=admin_token).status == 204
+    after = admin_api("GET", "/admin/me", token=admin_token)
+    assert (after.status, after.json["code"]) == (401, "session_revoked")
+
+
+def test_suspend_then_reactivate_a_key_through_the_api(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    call_movies: Callable[[str], tuple[int, Any]],
+    audit_rows: Callable[..., Any],
+) -> None:
+    dev = make_developer()
+    suspended = admin_api("POST", f"/admin/keys/{dev.key_id}/suspend", token=admin_token)
+    assert suspended.status == 200 and suspended.json["status"] == "suspended"
+    assert suspended.json["refusal"] == "key_suspended" and dev.raw_key not in suspended.body
+    assert call_movies(dev.raw_key) == (403, "key_suspended")
+    assert admin_api("POST", f"/admin/keys/{dev.key_id}/reactivate", token=admin_token).json["status"] == "active"
+    assert call_movies(dev.raw_key) == (200, None)
+    [entry] = audit_rows(action="api_key.suspend")
+    assert entry["request_id"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"  # the API Gateway request id of the event
+
+
+def test_keys_list_filters_sorts_and_pages_on_the_server(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
+) -> None:
+    for i in range(3):
+        make_developer(f"route{i}@gmail.com", plans=("pro",))
+    first = admin_api(
+        "GET",
+        "/admin/keys",
+        token=admin_token,
+        query={"q": "route", "sort": "created.asc", "per_page": "2", "plan": "pro"},
+    )
+    assert first.status == 200
+    assert (first.json["page"], first.json["per_page"], first.json["total_results"], first.json["total_pages"]) == (
+        1,
+        2,
+        3,
+        2,
+    )
+    assert [k["owner_email"] for k in first.json["results"]] == ["route0@gmail.com", "route1@gmail.com"]
+    bad = admin_api("GET", "/admin/keys", token=admin_token, query={"sort": "price", "status": "lost", "per_page": "0"})
+    assert bad.status == 422 and {e["name"] for e in bad.json["errors"]} == {"sort", "status", "per_page"}
+    unknown_plan = admin_api("GET", "/admin/keys", token=admin_token, query={"plan": "platinum"})
+    assert (unknown_plan.status, unknown_plan.json["errors"][0]["name"]) == (422, "plan")
+
+
+def test_create_key_shows_it_once_and_reset_plan_revoke_delete(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    call_movies: Callable[[str], tuple[int, Any]],
+) -> None:
+    dev = make_developer(plans=())
+    created = admin_api("POST", "/admin/keys", token=admin_token, body={"plan": "free", "developer_id": dev.id})
+    assert created.status == 201
+    raw = created.json["api_key"]
+    key_id = created.json["key"]["id"]
+    assert created.json["key"]["last4"] == raw[-4:] and call_movies(raw) == (200, None)
+    assert raw not in admin_api("GET", f"/admin/keys/{key_id}", token=admin_token).body
+    assert admin_api("POST", f"/admin/keys/{key_id}/reset-usage", token=admin_token).json["usage_today"] == 0
+    moved = admin_api("POST", f"/admin/keys/{key_id}/plan", token=admin_token, body={"plan": "pro"})
+    assert moved.json["plan"] == "pro"
+    assert admin_api("POST", f"/admin/keys/{key_id}/revoke", token=admin_token).json["status"] == "revoked"
+    again = admin_api("POST", f"/admin/keys/{key_id}/reactivate", token=admin_token)
+    assert (again.status, again.json["code"]) == (409, "key_state_conflict")
+    assert admin_api("DELETE", f"/admin/keys/{key_id}", token=admin_token).status == 204
+    gone = admin_api("GET", f"/admin/keys/{key_id}", token=admin_token)
+    assert (gone.status, gone.json["code"]) == (404, "not_found")
+    named = admin_api("POST", "/admin/keys", token=admin_token, body={"plan": "free", "owner_email": "not an email"})
+    assert named.status == 422 and named.json["errors"][0]["name"] == "owner_email"
+    extra = admin_api("POST", "/admin/keys", token=admin_token, body={"plan": "free", "owner_email": "a@b.org", "x": 1})
+    assert extra.status == 422 and extra.json["errors"][0]["name"] == "x"
+
+
+def test_developers_list_detail_suspend_and_unsuspend(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    call_movies: Callable[[str], tuple[int, Any]],
+) -> None:
+    dev = make_developer("detail.route@gmail.com", name="Detail Route")
+    listed = admin_api("GET", "/admin/developers", token=admin_token, query={"q": "detail.route"})
+    assert [d["id"] for d in listed.json["results"]] == [dev.id]
+    detail = admin_api("GET", f"/admin/developers/{dev.id}", token=admin_token)
+    assert detail.status == 200 and len(detail.json["usage"]) == 30 and detail.json["keys"][0]["id"] == dev.key_id
+    assert detail.json["timeline"][-1]["kind"] in ("signup", "key_created")
+    assert admin_api("POST", f"/admin/developers/{dev.id}/suspend", token=admin_token).json["status"] == "suspended"
+    assert call_movies(dev.raw_key) == (403, "key_suspended")
+    assert admin_api("POST", f"/admin/developers/{dev.id}/unsuspend", token=admin_token).json["status"] == "active"
+    assert call_movies(dev.raw_key) == (200, None)
+    assert admin_api("GET", "/admin/developers/999999999", token=admin_token).status == 404
+
+
+def test_reissue_requests_approve_and_deny(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    call_movies: Callable[[str], tuple[int, Any]],
+) -> None:
+    first, second = make_developer(), make_developer()
+    one = key_request_rows.insert_key_request(conn, user_id=first.id, api_key_id=first.key_id, reason="leaked")
+    two = key_request_rows.insert_key_request(conn, user_id=second.id, api_key_id=second.key_id, reason="lost")
+    pending = admin_api("GET", "/admin/key-requests", token=admin_token, query={"status": "pending"})
+    assert {one, two} <= {r["id"] for r in pending.json["results"]}
+    approved = admin_api("POST", f"/admin/key-requests/{one}/approve", token=admin_token)
+    assert approved.json["status"] == "approved" and call_movies(first.raw_key) == (403, "key_revoked")
+    no_reason = admin_api("POST", f"/admin/key-requests/{two}/deny", token=admin_token, body={"reason": ""})
+    assert no_reason.status == 422 and no_reason.json["errors"][0]["name"] == "reason"
+    denied = admin_api("POST", f"/admin/key-requests/{two}/deny", token=admin_token, body={"reason": "Not lost."})
+    assert (denied.json["status"], denied.json["decision_note"]) == ("denied", "Not lost.")
+    twice = admin_api("POST", f"/admin/key-requests/{two}/approve", token=admin_token)
+    assert (twice.status, twice.json["code"]) == (409, "key_request_decided")
+
+
+def test_plans_view_and_edit(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    call_movies: Callable[[str], tuple[int, Any]],
+) -> None:
+    listed = admin_api("GET", "/admin/plans", token=admin_token)
+    assert [p["id"] for p in listed.json["results"]] == ["free", "pro", "unlimited"]
+    dev = make_developer()
+    edited = admin_api("PATCH", "/admin/plans/free", token=admin_token, body={"per_minute": 1, "name": "Starter"})
+    assert (edited.status, edited.json["per_minute"], edited.json["name"]) == (200, 1, "Starter")
+    assert call_movies(dev.raw_key) == (200, None)
+    assert call_movies(dev.raw_key) == (429, "rate_limited")
+    uncapped = admin_api("PATCH", "/admin/plans/free", token=admin_token, body={"daily_quota": None})
+    assert uncapped.json["daily_quota"] is None
+    bad = admin_api("PATCH", "/admin/plans/free", token=admin_token, body={"per_minute": 0, "gateway_tier": "gold"})
+    assert bad.status == 422 and {e["name"] for e in bad.json["errors"]} == {"per_minute", "gateway_tier"}
+    assert admin_api("PATCH", "/admin/plans/gold", token=admin_token, body={"per_minute": 5}).status == 404
+
+
+def test_request_log_pages_and_the_csv_export(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    export_folder: Path,
+) -> None:
+    tmp_path = export_folder
+    dev = make_developer(plans=("pro",))
+    for _ in range(3):
+        access.admit(conn, dev.raw_key, endpoint="/movies/{id}")
+    query = {"key_id": str(dev.key_id), "per_page": "2"}
+    first = admin_api("GET", "/admin/requests", token=admin_token, query=query)
+    assert first.status == 200 and len(first.json["results"]) == 2 and first.json["next_cursor"]
+    rest = admin_api("GET", "/admin/requests", token=admin_token, query={**query, "cursor": first.json["next_cursor"]})
+    assert len(rest.json["results"]) == 1 and rest.json["next_cursor"] is None
+    bad = admin_api("GET", "/admin/requests", token=admin_token, query={"cursor": "garbage", "status_class": "6xx"})
+    assert bad.status == 422 and {e["name"] for e in bad.json["errors"]} >= {"status_class"}
+    assert "/movies/{id}" in admin_api("GET", "/admin/endpoints", token=admin_token).json["results"]
+
+    redirect = admin_api(
+        "GET", "/admin/requests.csv", token=admin_token, query={"key_id": str(dev.key_id)}, headers={"Accept": "*/*"}
+    )
+    assert redirect.status == 303
+    location = urlsplit(redirect.headers["location"])
+    assert location.path.startswith("/prod/admin/exports/")  # the API's own URL, stage included, as the client sees it
+    download = admin_api("GET", location.path.removeprefix("/prod"))  # no session: the random name is the credential
+    assert download.status == 200 and download.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.body)))
+    assert len(rows) == 3 and {r["endpoint"] for r in rows} == {"/movies/{id}"}
+    for wrong in ("..%2F..%2Fetc%2Fpasswd", "AAAAAAAAAAAAAAAAAAAAAA-requests-20260101T000000Z.csv"):
+        assert admin_api("GET", "/admin/exports/" + wrong).status == 404
+    described = admin_api("GET", "/admin/requests.csv", token=admin_token, query={"key_id": str(dev.key_id)})
+    assert described.status == 200 and "/prod/admin/exports/" in described.json["download_url"]
+    assert described.json["bytes"] == len((tmp_path / described.json["file"]).read_bytes())
+    files = len(list(tmp_path.iterdir()))
+    head = admin_api("HEAD", "/admin/requests.csv", token=admin_token)
+    assert head.status == 200 and head.body == "" and len(list(tmp_path.iterdir())) == files  # no export for HEAD
+
+
+def test_overview_from_the_rollups(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
+) -> None:
+    dev = make_developer()
+    access.admit(conn, dev.raw_key, endpoint="/t-overview")
+    overview = admin_api("GET", "/admin/overview", token=admin_token, query={"days": "7"})
+    assert overview.status == 200 and len(overview.json["days"]) == 7
+    assert overview.json["days"][-1]["requests"] >= 1 and overview.json["days"][-1]["active_developers"] >= 1
+    assert any(e["endpoint"] == "/t-overview" for e in overview.json["endpoints"])
+    assert admin_api("GET", "/admin/overview", token=admin_token, query={"days": "31"}).status == 422
+
+
+def test_movies_through_the_api(conn: Any, admin_token: str, admin_api: Callable[..., Any]) -> None:
+    body = {"title": "Route Movie Zq", "year": 2001, "genre": "Drama", "runtime": "95 min"}
+    created = admin_api("POST", "/admin/movies", token=admin_token, body=body)
+    assert created.status == 201 and created.json["runtime"] == 95 and created.json["source"] == "admin"
+    movie_id = created.json["id"]
+    duplicate = admin_api("POST", "/admin/movies", token=admin_token, body={**body, "title": "ROUTE movie zq"})
+    assert (duplicate.status, duplicate.json["code"]) == (409, "duplicate_movie")
+    bad = admin_api("POST", "/admin/movies", token=admin_token, body={"title": "", "year": "1700", "tmdb_id": 5})
+    assert bad.status == 422 and {e["name"] for e in bad.json["errors"]} == {"title", "year", "tmdb_id"}
+    edited = admin_api("PATCH", f"/admin/movies/{movie_id}", token=admin_token, body={"rating": "7.5"})
+    assert edited.json["rating"] == "7.5" and edited.json["runtime"] == 95
+    found = admin_api("GET", "/admin/movies", token=admin_token, query={"q": "route movie", "sort": "title.asc"})
+    assert [m["id"] for m in found.json["results"]] == [movie_id]
+    assert admin_api("DELETE", f"/admin/movies/{movie_id}", token=admin_token).status == 204
+    assert admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token).status == 404
+
+
+def test_audit_list_and_export(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    export_folder: Path,
+) -> None:
+    tmp_path = export_folder
+    dev = make_developer()
+    admin_api("POST", f"/admin/keys/{dev.key_id}/suspend", token=admin_token)
+    listed = admin_api("GET", "/admin/audit", token=admin_token, query={"developer_id": str(dev.id)})
+    [entry] = listed.json["results"]
+    assert (entry["action"], entry["actor"], entry["target_id"]) == (
+        "api_key.suspend",
+        "ops@marquee.test",
+        str(dev.key_id),
+    )
+    assert entry["before"]["status"] == "active" and entry["after"]["status"] == "suspended"
+    exported = admin_api("GET", "/admin/audit.csv", token=admin_token, query={"developer_id": str(dev.id)})
+    rows = list(csv.DictReader(io.StringIO((tmp_path / exported.json["file"]).read_text())))
+    assert [r["action"] for r in rows] == ["api_key.suspend"]
+    exports = admin_api("GET", "/admin/audit", token=admin_token, query={"action": "audit_log.export"})
+    assert exports.json["total_results"] == 1
+
+
+def test_a_local_download_expires_like_a_presigned_url(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], export_folder: Path
+) -> None:
+    described = admin_api("GET", "/admin/audit.csv", token=admin_token)
+    path = urlsplit(described.json["download_url"]).path.removeprefix("/prod")
+    assert admin_api("GET", path).status == 200
+    stale = time.time() - 2 * 3600
+    os.utime(export_folder / described.json["file"], (stale, stale))
+    gone = admin_api("GET", path)
+    assert (gone.status, gone.json["code"]) == (404, "not_found")

@@ -1,0 +1,415 @@
+/* Marquee admin portal, shared by every admin page: the admin session (its own token, kept for the tab only), the
+   admin API wrapper (problems shown by the portal's app.js helpers), the header, lists filtered/sorted/paged by the
+   API, confirmations before every destructive action, and small formatters. Needs /assets/app.js (window.Marquee)
+   and Bootstrap's bundle. */
+(function () {
+  "use strict";
+  var M = window.Marquee;
+  var el = M.el;
+  var SESSION_KEY = "marquee.admin-session";
+
+  /* ---------- the admin session: sessionStorage, so it ends with the tab ---------- */
+  var session = {
+    get: function () {
+      try {
+        var value = JSON.parse(window.sessionStorage.getItem(SESSION_KEY) || "null");
+        if (!value || !value.token || Date.now() >= value.expiresAt) {
+          window.sessionStorage.removeItem(SESSION_KEY);
+          return null;
+        }
+        return value;
+      } catch (e) {
+        return null;
+      }
+    },
+    set: function (grant, email) {
+      window.sessionStorage.setItem(SESSION_KEY, JSON.stringify({
+        token: grant.access_token,
+        email: email,
+        expiresAt: Date.now() + Math.max(0, Number(grant.expires_in) - 5) * 1000,
+      }));
+    },
+    clear: function () {
+      window.sessionStorage.removeItem(SESSION_KEY);
+    },
+  };
+
+  function loginUrl() {
+    var here = window.location.pathname.split("/").pop() + window.location.search;
+    return "login.html?next=" + encodeURIComponent(here || "index.html");
+  }
+
+  function requireSession() {
+    var current = session.get();
+    if (!current) window.location.replace(loginUrl());
+    return current;
+  }
+
+  /* api(path, {method, body, query, accept}) -> {status, headers, data}; ApiError on a problem; signs out on 401. */
+  async function api(path, options) {
+    options = options || {};
+    var headers = { Accept: options.accept || "application/json, application/problem+json" };
+    var current = session.get();
+    if (current) headers.Authorization = "Bearer " + current.token;
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    var url = M.apiUrl(path);
+    if (options.query) {
+      var params = new URLSearchParams();
+      Object.keys(options.query).forEach(function (name) {
+        var value = options.query[name];
+        if (value !== undefined && value !== null && String(value) !== "") params.append(name, String(value));
+      });
+      if (params.toString()) url += "?" + params.toString();
+    }
+    var response;
+    try {
+      response = await fetch(url, {
+        method: options.method || "GET",
+        headers: headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        credentials: "omit",
+        cache: "no-store",
+      });
+    } catch (e) {
+      throw new M.ApiError(0, { title: "Network error", detail: "The Marquee API at " + M.apiBase + " could not be reached." });
+    }
+    var text = await response.text();
+    var data = null;
+    if (text && (response.headers.get("Content-Type") || "").indexOf("json") >= 0) {
+      try { data = JSON.parse(text); } catch (e) { data = text; }
+    }
+    if (!response.ok) {
+      if (response.status === 401 && path !== "/admin/login") {
+        session.clear();
+        window.location.replace(loginUrl());
+      }
+      throw new M.ApiError(response.status, data && typeof data === "object" ? data : { title: response.statusText }, response.headers);
+    }
+    return { status: response.status, headers: response.headers, data: data };
+  }
+
+  /* ---------- header ---------- */
+  var PAGES = [
+    ["index.html", "Overview"],
+    ["keys.html", "Keys"],
+    ["developers.html", "Developers"],
+    ["key-requests.html", "Reissue requests"],
+    ["requests.html", "Request log"],
+    ["plans.html", "Plans"],
+    ["movies.html", "Movies"],
+    ["audit.html", "Audit"],
+  ];
+
+  function renderHeader() {
+    var holder = document.querySelector("[data-admin-header]");
+    if (!holder) return;
+    var page = window.location.pathname.split("/").pop() || "index.html";
+    var current = session.get();
+    var items = el("ul", { className: "navbar-nav me-auto mb-2 mb-lg-0" });
+    if (current) {
+      PAGES.forEach(function (entry) {
+        var a = el("a", { className: "nav-link", href: entry[0], text: entry[1] });
+        if (entry[0] === page || (page === "developer.html" && entry[0] === "developers.html")) a.setAttribute("aria-current", "page");
+        items.append(el("li", { className: "nav-item" }, [a]));
+      });
+    }
+    var actions = el("div", { className: "d-flex flex-wrap gap-2 align-items-center" });
+    if (current) {
+      actions.append(el("span", { className: "small text-body-secondary", text: current.email || "", "data-admin-email": "" }));
+      var out = el("button", { type: "button", className: "btn btn-outline-primary btn-sm", text: "Sign out", "data-sign-out": "" });
+      out.addEventListener("click", signOut);
+      actions.append(out);
+    }
+    var theme = el("button", { type: "button", className: "btn btn-outline-secondary btn-sm order-lg-last ms-lg-2 me-2 me-lg-0", "data-theme-toggle": "" });
+    theme.addEventListener("click", M.toggleTheme);
+    var toggler = el("button", {
+      className: "navbar-toggler", type: "button", "data-bs-toggle": "collapse", "data-bs-target": "#admin-nav",
+      "aria-controls": "admin-nav", "aria-expanded": "false", "aria-label": "Toggle navigation",
+    }, [el("span", { className: "navbar-toggler-icon" })]);
+    holder.replaceChildren(el("nav", { className: "navbar navbar-expand-lg border-bottom bg-body-tertiary", "aria-label": "Admin" }, [
+      el("div", { className: "container-fluid" }, [
+        el("a", { className: "navbar-brand fw-bold me-auto me-lg-3", href: "index.html", text: "Marquee admin" }),
+        theme,
+        toggler,
+        el("div", { className: "collapse navbar-collapse", id: "admin-nav" }, [items, actions]),
+      ]),
+    ]));
+    var stored = document.documentElement.getAttribute("data-bs-theme");
+    theme.textContent = stored === "dark" ? "Light theme" : "Dark theme";
+  }
+
+  async function signOut() {
+    try {
+      await api("/admin/logout", { method: "POST" });
+    } catch (e) {
+      /* the token is dropped here whatever the API said */
+    }
+    session.clear();
+    window.location.assign("login.html");
+  }
+
+  /* ---------- page messages ---------- */
+  function pageAlert(message, kind) {
+    var alert = document.querySelector("[data-page-alert]");
+    if (!alert) return;
+    alert.className = "alert alert-" + (kind || "danger");
+    alert.textContent = message;
+    alert.classList.remove("d-none");
+  }
+
+  function clearPageAlert() {
+    var alert = document.querySelector("[data-page-alert]");
+    if (alert) alert.classList.add("d-none");
+  }
+
+  function problemMessage(error) {
+    var problem = (error && error.problem) || {};
+    var text = problem.detail || problem.title || (error && error.message) || "Something went wrong.";
+    if (Array.isArray(problem.errors) && problem.errors.length) {
+      text += " " + problem.errors.map(function (e) { return e.name + ": " + e.reason; }).join("; ");
+    }
+    return text;
+  }
+
+  /* ---------- confirmation before every destructive action ---------- */
+  function confirmAction(title, body, confirmLabel, danger) {
+    return new Promise(function (resolve) {
+      var modalEl = document.getElementById("confirm-modal");
+      if (!modalEl) {
+        modalEl = el("div", { className: "modal fade", id: "confirm-modal", tabindex: "-1", "aria-labelledby": "confirm-title", "aria-hidden": "true" }, [
+          el("div", { className: "modal-dialog modal-dialog-centered" }, [
+            el("div", { className: "modal-content" }, [
+              el("div", { className: "modal-header" }, [
+                el("h2", { className: "modal-title h5", id: "confirm-title" }),
+                el("button", { type: "button", className: "btn-close", "data-bs-dismiss": "modal", "aria-label": "Close" }),
+              ]),
+              el("div", { className: "modal-body", "data-confirm-body": "" }),
+              el("div", { className: "modal-footer" }, [
+                el("button", { type: "button", className: "btn btn-outline-secondary", "data-bs-dismiss": "modal", text: "Cancel" }),
+                el("button", { type: "button", className: "btn", "data-confirm-ok": "" }),
+              ]),
+            ]),
+          ]),
+        ]);
+        document.body.append(modalEl);
+      }
+      modalEl.querySelector("#confirm-title").textContent = title;
+      modalEl.querySelector("[data-confirm-body]").textContent = body;
+      var ok = modalEl.querySelector("[data-confirm-ok]");
+      ok.textContent = confirmLabel;
+      ok.className = "btn " + (danger === false ? "btn-primary" : "btn-danger");
+      var modal = window.bootstrap.Modal.getOrCreateInstance(modalEl);
+      var confirmed = false;
+      function onOk() {
+        confirmed = true;
+        modal.hide();
+      }
+      function onHidden() {
+        ok.removeEventListener("click", onOk);
+        modalEl.removeEventListener("hidden.bs.modal", onHidden);
+        resolve(confirmed);
+      }
+      ok.addEventListener("click", onOk);
+      modalEl.addEventListener("hidden.bs.modal", onHidden);
+      modal.show();
+    });
+  }
+
+  /* ---------- formatters ---------- */
+  function time(iso) {
+    return iso ? M.formatTime(iso) : "\u2014";
+  }
+  function number(n) {
+    return n === null || n === undefined ? "\u2014" : Number(n).toLocaleString();
+  }
+  var STATUS_BADGES = { active: "success", suspended: "warning", revoked: "secondary", pending: "info", approved: "success", denied: "secondary" };
+  function badge(status) {
+    return el("span", { className: "badge text-bg-" + (STATUS_BADGES[status] || "secondary"), text: status });
+  }
+  function masked(last4) {
+    return el("span", { className: "key-value", text: "\u2026" + last4 });
+  }
+
+  /* ---------- lists: filters in a form (mirrored in the page URL), sorting, pages; the API does the work ---------- */
+  function ListPage(options) {
+    this.options = options;
+    this.form = document.querySelector(options.form);
+    this.body = document.querySelector(options.tbody);
+    this.pager = document.querySelector(options.pager);
+    this.summary = document.querySelector(options.summary);
+    this.page = 1;
+    this.cursors = [];
+    var self = this;
+    var params = new URLSearchParams(window.location.search);
+    if (this.form) {
+      Array.prototype.forEach.call(this.form.elements, function (field) {
+        if (!field.name || !params.has(field.name)) return;
+        if (field.type === "checkbox") field.checked = params.get(field.name) === "true";
+        else field.value = params.get(field.name);
+      });
+      this.page = Number(params.get("page")) || 1;
+      this.form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        self.page = 1;
+        self.cursors = [];
+        self.load();
+      });
+      this.form.addEventListener("change", function (event) {
+        if (event.target && event.target.tagName === "SELECT") {
+          self.page = 1;
+          self.cursors = [];
+          self.load();
+        }
+      });
+    }
+    document.querySelectorAll(options.sortable || "[data-sort]").forEach(function (header) {
+      var button = header.querySelector("button");
+      if (!button) return;
+      button.addEventListener("click", function () {
+        var sortField = self.form.elements.namedItem("sort");
+        var base = header.getAttribute("data-sort");
+        var next = sortField.value === base + ".desc" ? base + ".asc" : base + ".desc";
+        if (Array.prototype.some.call(sortField.options, function (o) { return o.value === next; })) sortField.value = next;
+        self.page = 1;
+        self.cursors = [];
+        self.load();
+      });
+    });
+  }
+
+  ListPage.prototype.query = function () {
+    var query = {};
+    if (this.form) {
+      Array.prototype.forEach.call(this.form.elements, function (field) {
+        if (!field.name || field.disabled) return;
+        if (field.type === "checkbox") {
+          if (field.checked) query[field.name] = field.value === "on" ? "true" : field.value;
+        } else if (field.value !== "") {
+          query[field.name] = field.getAttribute("data-as") === "utc" ? new Date(field.value).toISOString() : field.value;
+        }
+      });
+    }
+    return query;
+  };
+
+  ListPage.prototype.load = async function () {
+    var self = this;
+    var query = this.query();
+    var shown = Object.assign({}, query);
+    if (this.options.cursor) {
+      var cursor = this.cursors[this.cursors.length - 1];
+      if (cursor) query.cursor = cursor;
+    } else {
+      query.page = this.page;
+      if (this.page > 1) shown.page = this.page;
+    }
+    var url = new URL(window.location.href);
+    url.search = new URLSearchParams(shown).toString();
+    window.history.replaceState(null, "", url);
+    this.body.setAttribute("aria-busy", "true");
+    clearPageAlert();
+    try {
+      var data = (await api(this.options.path, { query: query })).data;
+      this.body.replaceChildren();
+      if (!data.results.length) {
+        var cols = this.body.closest("table").querySelectorAll("thead th").length;
+        this.body.append(el("tr", {}, [el("td", { colspan: String(cols), className: "text-body-secondary", text: "Nothing matches." })]));
+      }
+      data.results.forEach(function (row) {
+        self.body.append(self.options.row(row, self));
+      });
+      this.renderPager(data);
+      this.markSort();
+    } catch (error) {
+      pageAlert(problemMessage(error));
+    } finally {
+      this.body.removeAttribute("aria-busy");
+    }
+  };
+
+  ListPage.prototype.markSort = function () {
+    var sortField = this.form && this.form.elements.namedItem("sort");
+    if (!sortField) return;
+    document.querySelectorAll("[data-sort]").forEach(function (header) {
+      var base = header.getAttribute("data-sort");
+      var value = sortField.value;
+      header.setAttribute("aria-sort", value === base + ".asc" ? "ascending" : value === base + ".desc" ? "descending" : "none");
+    });
+  };
+
+  ListPage.prototype.renderPager = function (data) {
+    var self = this;
+    if (!this.pager) return;
+    this.pager.replaceChildren();
+    function button(label, enabled, onClick, attr) {
+      var b = el("button", { type: "button", className: "btn btn-outline-secondary btn-sm", text: label });
+      if (attr) b.setAttribute(attr, "");
+      b.disabled = !enabled;
+      b.addEventListener("click", onClick);
+      return b;
+    }
+    if (this.options.cursor) {
+      this.pager.append(
+        button("Newest", this.cursors.length > 0, function () { self.cursors = []; self.load(); }, "data-page-first"),
+        button("Older \u2192", !!data.next_cursor, function () { self.cursors.push(data.next_cursor); self.load(); }, "data-page-next"),
+      );
+      if (this.summary) this.summary.textContent = data.results.length + " shown" + (data.next_cursor ? ", more follow" : "");
+      return;
+    }
+    this.pager.append(
+      button("\u2190 Previous", data.page > 1, function () { self.page -= 1; self.load(); }, "data-page-prev"),
+      el("span", { className: "align-self-center small", "data-page-of": "", text: "Page " + data.page + " of " + Math.max(1, data.total_pages) }),
+      button("Next \u2192", data.page < data.total_pages, function () { self.page += 1; self.load(); }, "data-page-next"),
+    );
+    if (this.summary) this.summary.textContent = number(data.total_results) + " match";
+  };
+
+  /* An action button with its confirmation: runs `action`, then reloads the list (or calls `after`). */
+  function actionButton(label, options) {
+    var button = el("button", { type: "button", className: "btn btn-sm " + (options.className || "btn-outline-secondary"), text: label });
+    Object.keys(options.attrs || {}).forEach(function (name) { button.setAttribute(name, options.attrs[name]); });
+    button.addEventListener("click", async function () {
+      if (options.confirm) {
+        var ok = await confirmAction(options.confirm[0], options.confirm[1], options.confirm[2] || label, options.danger);
+        if (!ok) return;
+      }
+      button.disabled = true;
+      try {
+        await options.action();
+        if (options.done) await options.done();
+      } catch (error) {
+        pageAlert(problemMessage(error));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  }
+
+  /* Start an export and go to its file (S3 in AWS, the admin function locally): a navigation, not a fetch. */
+  async function exportCsv(path, query) {
+    var answer = (await api(path, { query: query, accept: "application/json" })).data;
+    window.location.assign(answer.download_url);
+    return answer;
+  }
+
+  document.addEventListener("DOMContentLoaded", renderHeader);
+
+  window.MarqueeAdmin = {
+    api: api,
+    session: session,
+    requireSession: requireSession,
+    pageAlert: pageAlert,
+    clearPageAlert: clearPageAlert,
+    problemMessage: problemMessage,
+    confirmAction: confirmAction,
+    ListPage: ListPage,
+    actionButton: actionButton,
+    exportCsv: exportCsv,
+    time: time,
+    number: number,
+    badge: badge,
+    masked: masked,
+    signOut: signOut,
+  };
+})();

@@ -1,0 +1,71 @@
+/* Movies: listed, searched, sorted and paged by GET /admin/movies; add and edit in one form (checked by the CSV
+   ingest's rules, each problem shown at its field), delete after a confirmation. */
+(function () {
+  "use strict";
+  var M = window.Marquee;
+  var A = window.MarqueeAdmin;
+  var el = M.el;
+  var list;
+  var editing = null;
+  var FIELDS = ["title", "year", "media_type", "genre", "director", "actors", "release_date", "runtime", "rating", "imdb_id", "poster_url", "plot"];
+
+  function openForm(movie) {
+    editing = movie;
+    var form = document.querySelector("[data-movie-form]");
+    M.clearProblems(form);
+    form.reset();
+    document.querySelector("#movie-title").textContent = movie ? "Edit movie " + movie.id : "Add a movie";
+    if (movie) {
+      FIELDS.forEach(function (name) {
+        var value = movie[name];
+        if (Array.isArray(value)) value = value.join(", ");
+        form.elements.namedItem(name).value = value === null || value === undefined ? "" : String(value);
+      });
+    }
+    window.bootstrap.Modal.getOrCreateInstance(document.querySelector("#movie-modal")).show();
+  }
+
+  function row(m) {
+    var edit = el("button", { type: "button", className: "btn btn-sm btn-outline-secondary", text: "Edit", "data-action": "edit" });
+    edit.addEventListener("click", function () { openForm(m); });
+    return el("tr", { "data-movie-id": String(m.id) }, [
+      el("td", { text: String(m.id) }),
+      el("td", { text: m.title }),
+      el("td", { text: m.year === null ? "\u2014" : String(m.year) }),
+      el("td", { text: m.media_type }),
+      el("td", { className: "small", text: m.genre.join(", ") }),
+      el("td", { className: "small", text: m.director || "\u2014" }),
+      el("td", { text: m.source }),
+      el("td", { className: "small", text: A.time(m.updated_at) }),
+      el("td", {}, [el("div", { className: "d-flex gap-1" }, [edit, A.actionButton("Delete", {
+        className: "btn-outline-danger", attrs: { "data-action": "delete" },
+        confirm: ["Delete this movie?", "Remove \u201c" + m.title + "\u201d (" + (m.year || "no year") + ") from the catalogue?"],
+        action: function () { return A.api("/admin/movies/" + m.id, { method: "DELETE" }); },
+        done: function () { return list.load(); } })])]),
+    ]);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!A.requireSession()) return;
+    list = new A.ListPage({ path: "/admin/movies", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
+                            summary: "[data-summary]", row: row });
+    list.load();
+    document.querySelector("[data-add-movie]").addEventListener("click", function () { openForm(null); });
+    M.bindForm(document.querySelector("[data-movie-form]"), async function (values) {
+      var body = {};
+      FIELDS.forEach(function (name) {
+        var value = values[name];
+        if (editing) {
+          var before = editing[name];
+          if (Array.isArray(before)) before = before.join(", ");
+          if (String(before === null || before === undefined ? "" : before) === value) return;
+        }
+        body[name] = value === "" ? null : value;
+      });
+      if (editing) await A.api("/admin/movies/" + editing.id, { method: "PATCH", body: body });
+      else await A.api("/admin/movies", { method: "POST", body: body });
+      window.bootstrap.Modal.getOrCreateInstance(document.querySelector("#movie-modal")).hide();
+      await list.load();
+    });
+  });
+})();
