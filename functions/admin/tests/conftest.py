@@ -184,3 +184,31 @@ def export_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     yield tmp_path
     monkeypatch.undo()
     admin_settings.cache_clear()
+
+
+@pytest.fixture
+def claim_key(conn: Any, load_event: Callable[..., dict[str, Any]]) -> Callable[[int, int], Answer]:
+    """claim_key(developer_id, request_id): the developer reveals an approved request's new key through
+    AuthFunction's real handler (POST /auth/key-requests/{id}/claim, with their session)."""
+    from marquee_local.lambda_context import LocalLambdaContext
+    from movie_auth.handler import handler
+    from movie_common import sessions
+
+    def claim(developer_id: int, request_id: int) -> Answer:
+        token = sessions.start_session(conn, role="developer", subject_id=developer_id).access_token
+        event = load_event(
+            "auth",
+            "claim_key",
+            path_params={"request_id": str(request_id)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        response = handler(event, LocalLambdaContext(function_name="AuthFunction"))
+        text = response.get("body") or ""
+        return Answer(
+            response["statusCode"],
+            {k.lower(): v for k, v in response["headers"].items()},
+            json.loads(text) if text else None,
+            text,
+        )
+
+    return claim

@@ -19,7 +19,7 @@ from movie_admin.services import admins, audit_log, keys
 from movie_admin.services.admins import LoginPolicy
 from movie_common.database import connect
 from movie_common.db.admin_audit_log import AuditFilters
-from movie_common.errors import AdminExistsError, AdminLockedError, InvalidCredentialsError, RequestValidationError
+from movie_common.errors import AccountLockedError, AdminExistsError, InvalidCredentialsError, RequestValidationError
 
 PASSWORD = "correct horse battery staple"
 
@@ -76,7 +76,7 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(conn: An
     for _ in range(3):
         with pytest.raises(InvalidCredentialsError):
             admins.authenticate(conn, email="ops@marquee.example", password="guess", policy=policy)
-    with pytest.raises(AdminLockedError) as locked:
+    with pytest.raises(AccountLockedError) as locked:
         admins.authenticate(conn, email="ops@marquee.example", password=PASSWORD, policy=policy)
     assert 540 <= locked.value.retry_after <= 600
     # When the lock has passed, the right password works and the count starts over.
@@ -121,14 +121,14 @@ def test_parallel_guesses_cannot_get_past_the_lockout(database_url: str, committ
         with connect(database_url) as own:
             try:
                 admins.authenticate(own, email=committed_admin, password=f"guess {attempt}", policy=policy)
-            except (InvalidCredentialsError, AdminLockedError) as error:
+            except (InvalidCredentialsError, AccountLockedError) as error:
                 return error.code
         return "signed in"
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(guess, range(12)))
     # Only the first three guesses were checked against the password; every other one met the lock.
-    assert outcomes.count("invalid_credentials") == 3 and outcomes.count("admin_locked") == 9
+    assert outcomes.count("invalid_credentials") == 3 and outcomes.count("account_locked") == 9
 
 
 def test_audit_list_filters_and_pages(conn: Any, make_developer: Callable[..., Any], actor: Actor) -> None:

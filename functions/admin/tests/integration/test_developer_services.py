@@ -21,7 +21,12 @@ from movie_common.errors import (
     RequestValidationError,
     SessionRevokedError,
 )
-from movie_common.reissue import deliver_reissued_key
+
+
+def _filed(conn: Any, user_id: int, api_key_id: int, reason: str) -> int:
+    filed = key_request_rows.file_request(conn, user_id=user_id, api_key_id=api_key_id, reason=reason)
+    assert filed is not None
+    return filed.id
 
 
 def test_list_searches_filters_and_sorts_developers(conn: Any, make_developer: Callable[..., Any]) -> None:
@@ -58,7 +63,7 @@ def test_one_developer_shows_keys_usage_requests_and_a_timeline(
     for _ in range(2):
         access.admit(conn, dev.keys[pro_key], endpoint="/movies/{id}")
     keys.suspend_key(conn, actor, key_id=free_key)
-    key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=pro_key, reason="laptop stolen")
+    _filed(conn, dev.id, pro_key, "laptop stolen")
     detail = developers.get_developer(conn, developer_id=dev.id)
     assert detail.developer.email == "whole.picture@gmail.com"
     assert {k.id: k.status for k in detail.keys} == {free_key: "suspended", pro_key: "active"}
@@ -113,23 +118,26 @@ def test_approving_a_reissue_revokes_the_old_key_and_the_developer_sees_the_new_
     actor: Actor,
     call_movies: Callable[[str], tuple[int, Any]],
     audit_rows: Callable[..., Any],
+    claim_key: Callable[[int, int], Any],
 ) -> None:
     dev = make_developer(plans=("pro",))
-    request_id = key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=dev.key_id, reason="leaked")
-    assert deliver_reissued_key(conn, user_id=dev.id) is None  # nothing approved yet
+    request_id = _filed(conn, dev.id, dev.key_id, "leaked")
+    early = claim_key(dev.id, request_id)
+    assert (early.status, early.json["code"]) == (409, "key_request_not_approved")
     pending = key_requests.list_key_requests(
         conn, filters=KeyRequestFilters(status="pending", user_id=dev.id), sort="created.desc", page=1, per_page=10
     )
     assert [r.id for r in pending.results] == [request_id]
     approved = key_requests.approve_key_request(conn, actor, request_id=request_id)
     assert (approved.status, approved.decided_by, approved.decided_by_email) == ("approved", actor.admin_id, actor.name)
-    assert call_movies(dev.raw_key) == (403, "key_revoked")
-    delivered = deliver_reissued_key(conn, user_id=dev.id)
-    assert delivered is not None and delivered.plan == "pro" and delivered.request_id == request_id
-    assert call_movies(delivered.raw_key) == (200, None)
-    assert deliver_reissued_key(conn, user_id=dev.id) is None  # shown once
-    after = key_request_rows.get_key_request(conn, request_id=request_id)
-    assert after is not None and after.new_api_key_id == delivered.key_id and after.fulfilled_at is not None
+    assert call_movies(dev.raw_key) == (403, "key_revoked")  # the old key stops at approval
+    revealed = claim_key(dev.id, request_id)
+    assert revealed.status == 200 and revealed.json["key"]["plan"] == "pro"
+    assert call_movies(revealed.json["api_key"]) == (200, None)
+    again = claim_key(dev.id, request_id)
+    assert (again.status, again.json["code"]) == (409, "key_already_revealed")  # shown once
+    after = key_request_rows.get_admin_key_request(conn, request_id=request_id)
+    assert after is not None and after.new_api_key_id is not None and after.fulfilled_at is not None
     with pytest.raises(KeyRequestDecidedError):
         key_requests.deny_key_request(conn, actor, request_id=request_id, reason="too late")
     [entry] = audit_rows(action="key_request.approve")
@@ -140,14 +148,13 @@ def test_denying_a_reissue_needs_a_reason_and_keeps_the_old_key(
     conn: Any, make_developer: Callable[..., Any], actor: Actor, call_movies: Callable[[str], tuple[int, Any]]
 ) -> None:
     dev = make_developer()
-    request_id = key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=dev.key_id, reason="lost")
+    request_id = _filed(conn, dev.id, dev.key_id, "lost")
     with pytest.raises(RequestValidationError) as refused:
         key_requests.deny_key_request(conn, actor, request_id=request_id, reason="  ")
     assert refused.value.errors[0].name == "reason"
     denied = key_requests.deny_key_request(conn, actor, request_id=request_id, reason="Use the key you have.")
     assert (denied.status, denied.decision_note) == ("denied", "Use the key you have.")
     assert call_movies(dev.raw_key) == (200, None)
-    assert deliver_reissued_key(conn, user_id=dev.id) is None
     with pytest.raises(KeyRequestDecidedError):
         key_requests.approve_key_request(conn, actor, request_id=request_id)
     with pytest.raises(NotFoundError):
@@ -158,7 +165,7 @@ def test_a_suspended_developers_reissue_cannot_be_approved(
     conn: Any, make_developer: Callable[..., Any], actor: Actor
 ) -> None:
     dev = make_developer()
-    request_id = key_request_rows.insert_key_request(conn, user_id=dev.id, api_key_id=dev.key_id, reason="lost")
+    request_id = _filed(conn, dev.id, dev.key_id, "lost")
     developers.suspend_developer(conn, actor, developer_id=dev.id)
     with pytest.raises(DeveloperSuspendedError):
         key_requests.approve_key_request(conn, actor, request_id=request_id)

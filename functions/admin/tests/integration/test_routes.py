@@ -59,7 +59,7 @@ def test_wrong_passwords_are_401_then_the_lock_is_429_with_retry_after(
         wrong = admin_api("POST", "/admin/login", body={"email": "ops@example.com", "password": "guess"})
         assert (wrong.status, wrong.json["code"]) == (401, "invalid_credentials")
     locked = admin_api("POST", "/admin/login", body={"email": "ops@example.com", "password": PASSWORD})
-    assert (locked.status, locked.json["code"]) == (429, "admin_locked")
+    assert (locked.status, locked.json["code"]) == (429, "account_locked")
     assert 800 <= int(locked.headers["retry-after"]) <= 900
     unknown = admin_api("POST", "/admin/login", body={"email": "nobody@example.com", "password": PASSWORD})
     assert (unknown.status, unknown.json["code"]) == (401, "invalid_credentials")
@@ -175,8 +175,11 @@ def test_reissue_requests_approve_and_deny(
     call_movies: Callable[[str], tuple[int, Any]],
 ) -> None:
     first, second = make_developer(), make_developer()
-    one = key_request_rows.insert_key_request(conn, user_id=first.id, api_key_id=first.key_id, reason="leaked")
-    two = key_request_rows.insert_key_request(conn, user_id=second.id, api_key_id=second.key_id, reason="lost")
+    filed = [
+        key_request_rows.file_request(conn, user_id=d.id, api_key_id=d.key_id, reason=r)
+        for d, r in ((first, "leaked"), (second, "lost"))
+    ]
+    one, two = (f.id for f in filed if f is not None)
     pending = admin_api("GET", "/admin/key-requests", token=admin_token, query={"status": "pending"})
     assert {one, two} <= {r["id"] for r in pending.json["results"]}
     approved = admin_api("POST", f"/admin/key-requests/{one}/approve", token=admin_token)

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/admin", tags=["session"], dependencies=[Depends(acti
     summary="Sign in as an admin",
     responses={
         401: problem_response("Wrong email or password (`invalid_credentials`); which one is never said."),
-        429: problem_response("Too many failed logins (`admin_locked`); retry after `Retry-After` seconds."),
+        429: problem_response("Too many failed logins (`account_locked`); retry after `Retry-After` seconds."),
         **COMMON_RESPONSES,
     },
 )

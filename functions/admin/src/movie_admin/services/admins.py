@@ -14,8 +14,8 @@ from movie_common.database import Connection
 from movie_common.db import admins
 from movie_common.db.admins import Admin
 from movie_common.errors import (
+    AccountLockedError,
     AdminExistsError,
-    AdminLockedError,
     InvalidCredentialsError,
     InvalidParameter,
     NotFoundError,
@@ -108,7 +108,8 @@ def ensure_first_admin(conn: Connection, actor: Actor, *, email: str, password: 
 
 def authenticate(conn: Connection, *, email: str, password: str, policy: LoginPolicy = LoginPolicy()) -> Admin:
     """The admin with this email and password. InvalidCredentialsError for a wrong email or password (never which),
-    or a disabled account; AdminLockedError (with seconds to wait) after `policy.max_failures` failures."""
+    or a disabled account; AccountLockedError (429 account_locked, with the seconds to wait) after
+    `policy.max_failures` failures."""
     try:
         address = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
@@ -119,7 +120,7 @@ def authenticate(conn: Connection, *, email: str, password: str, policy: LoginPo
         )
     if attempt.locked_until is not None:
         wait = max(1, math.ceil((attempt.locked_until - attempt.now).total_seconds()))
-        raise AdminLockedError(
+        raise AccountLockedError(
             f"Too many failed logins; try again in {math.ceil(wait / 60)} minute(s).",
             limit=policy.max_failures,
             reset_at=attempt.locked_until,

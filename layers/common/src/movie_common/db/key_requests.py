@@ -107,8 +107,7 @@ SORTS: dict[str, sql.Composable] = {
 
 @dataclass(frozen=True)
 class AdminKeyRequest:
-    """A reissue request as the admin sees it: who asked (and for which key, with its plan), why, and what an admin
-    decided.
+    """A reissue request as the admin sees it: who asked (for which key, on which plan), why, what was decided.
 
     `status`: pending, approved (the old key revoked; the new one waits to be revealed to the developer once, then
     `new_api_key_id` and `fulfilled_at` are set) or denied (`decision_note` says why).
