@@ -39,7 +39,7 @@ class AdminService:
         with stack.connect_admin(self.run.database_url) as conn:
             created = admins.ensure_first_admin(conn, Actor.cli(), email=email, password=password)
             count = admins.count(conn)
-        site = str(self.run.extra.get("site_url") or stack.PORTAL_ORIGIN).rstrip("/")
+        site = (os.environ.get("PORTAL_URL") or stack.PORTAL_ORIGIN).rstrip("/")  # set by the portal's before_run
         self.lines = [f"Admin      {site}{SITE_ADMIN_PATH}   (API {self.run.api_url}/admin/, {count} admin(s))"]
         if created is not None and created.generated_password:
             self.lines.append(

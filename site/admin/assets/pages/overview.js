@@ -29,8 +29,9 @@
       document.querySelector('[data-kpi="' + name + '"]').textContent = A.number(figures[name]);
     });
     document.querySelector("[data-overview-note]").textContent =
-      A.number(data.developers) + " developers in all; " + A.number(data.active_keys) +
-      " keys used in the window. Days before " + data.open_from + " come from the daily rollups.";
+      A.number(data.developers) + (data.developers === 1 ? " developer" : " developers") + " in all; " +
+      A.number(data.active_keys) + (data.active_keys === 1 ? " key" : " keys") + " used in the window. Days before " +
+      data.open_from + " come from the daily rollups; today is read live.";
     var labels = days.map(function (day) { return day.day.slice(5); });
     var grid = { color: css("--bs-border-color") };
     var ticks = { color: css("--bs-body-color") };

@@ -1,0 +1,289 @@
+"""The admin portal end to end in headless Chromium (Playwright, the system's Chromium) against the one-machine stack
+started by `marquee run` in a subprocess on free ports: an admin signs in, suspends a developer's key (which then
+gets 403 key_suspended from /movies) and reactivates it; resets a key's usage (the developer's dashboard shows zero);
+approves a reissue request (the developer reveals the new key once). Screenshots of the overview and the keys table
+go to .marquee/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from movie_admin.audit import Actor
+from movie_admin.services import admins
+from movie_common.database import connect
+
+pytestmark = [pytest.mark.slow, pytest.mark.commit]
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / ".marquee" / "screenshots"
+RUN = uuid.uuid4().hex[:8]
+ADMIN_EMAIL = f"ops.{RUN}@marquee.example"
+ADMIN_PASSWORD = "admin-lantern-harbor-77"
+DEV_PASSWORD = "velvet-orbit-canyon-42"
+expect.set_options(timeout=30_000)
+
+
+@dataclass
+class Stack:
+    api: str
+    portal: str
+    outbox: Path
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """`marquee run` on free ports with its own MARQUEE_HOME and the test database, and an admin of this run."""
+    if not (REPO / "site" / "vendor" / ".built").exists():
+        pytest.fail("The portal's vendor files are missing: run `make site` (make test does).")
+    with connect(database_url) as conn:
+        admins.create_admin(conn, Actor.cli(), email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
+    home = tmp_path_factory.mktemp("marquee-home")
+    env = {
+        **os.environ,
+        "MARQUEE_HOME": str(home),
+        "DATABASE_URL": database_url,
+        "MARQUEE_ENV": "local",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("CORS_ALLOW_ORIGIN", "PORTAL_URL", "OUTBOX_DIR", "MAIL_BACKEND", "ADMIN_PASSWORD", "EXPORT_FOLDER"):
+        env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "marquee_local.cli", "run", "--port", "0", "--site-port", "0", "--quiet"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    urls: dict[str, str] = {}
+    output: list[str] = []
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    while len(urls) < 3:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("marquee run did not start:\n" + "".join(output))
+            continue
+        output.append(line)
+        found = re.match(r"\s+(API|Portal|Admin)\s+(http://\S+)", line)
+        if found:
+            urls[found.group(1)] = found.group(2)
+    assert urls["Admin"] == urls["Portal"] + "/admin/"  # the banner says where the admin portal is
+    try:
+        yield Stack(api=urls["API"], portal=urls["Portal"], outbox=home / "outbox")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        with connect(database_url) as conn:
+            conn.execute(
+                """WITH gone AS (DELETE FROM users WHERE canonical_email LIKE %s RETURNING id)
+                   DELETE FROM sessions WHERE role = 'developer' AND subject_id IN (SELECT id FROM gone)""",
+                (f"%{RUN}%",),
+            )
+            conn.execute("DELETE FROM usage_logs WHERE api_key_id NOT IN (SELECT id FROM api_keys)")
+            conn.execute("DELETE FROM usage_daily WHERE api_key_id NOT IN (SELECT id FROM api_keys)")
+            conn.execute("DELETE FROM admin_audit_log WHERE actor = %s OR after->>'email' = %s", (ADMIN_EMAIL,) * 2)
+            conn.execute("DELETE FROM sessions WHERE role = 'admin'")
+            conn.execute("DELETE FROM admins WHERE email = %s", (ADMIN_EMAIL,))
+
+
+@dataclass
+class Developer:
+    email: str
+    key: str
+
+
+def _developer(stack: Stack, who: str) -> Developer:
+    """A developer signed up and verified through the portal's API (the mail read from the outbox)."""
+    address = f"{who}.{RUN}@gmail.com"
+    signed = httpx.post(
+        stack.api + "/auth/signup", json={"name": who.title(), "email": address, "password": DEV_PASSWORD}, timeout=30
+    )
+    assert signed.status_code == 202, signed.text
+    deadline = time.monotonic() + 10
+    token = None
+    while token is None and time.monotonic() < deadline:
+        for path in stack.outbox.glob("*.eml"):
+            with path.open("rb") as handle:
+                message = email.message_from_binary_file(handle, policy=email.policy.default)
+            plain = message.get_body(("plain",)) if isinstance(message, email.message.EmailMessage) else None
+            if message["To"] == address and plain is not None:
+                found = re.search(r"token=([A-Za-z0-9_-]{43})", plain.get_content())
+                token = found.group(1) if found else None
+        time.sleep(0.1)
+    assert token, f"no verification mail for {address}"
+    verified = httpx.post(stack.api + "/auth/verify", json={"token": token}, timeout=30)
+    assert verified.status_code == 200, verified.text
+    return Developer(address, verified.json()["api_key"])
+
+
+def _movies(stack: Stack, key: str) -> tuple[int, str | None]:
+    response = httpx.get(stack.api + "/movies", headers={"X-API-KEY": key}, timeout=30)
+    return response.status_code, (response.json().get("code") if response.status_code >= 400 else None)
+
+
+def _watch_console(page: Page) -> list[str]:
+    problems: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or (message.type == "error" and "Refused" in message.text):
+            problems.append(message.text)
+
+    page.on("console", record)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return problems
+
+
+def _admin_page(browser: Browser, stack: Stack, width: int = 1400) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.goto(stack.portal + "/admin/keys.html")
+    page.wait_for_url("**/admin/login.html?next=keys.html")  # no session: sign in first, then back
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/keys.html")
+    return page
+
+
+def _key_row(page: Page, developer: Developer) -> object:
+    page.get_by_label("Search").fill(developer.email)
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator("tr[data-key-id]", has_text=developer.email)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(developer.key[-4:])
+    return row
+
+
+def _confirm(page: Page, button: str) -> None:
+    dialog = page.locator("#confirm-modal")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=button).click()
+    expect(dialog).to_be_hidden()
+
+
+def _developer_dashboard(browser: Browser, stack: Stack, developer: Developer) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(stack.portal + "/login.html")
+    page.get_by_label("Email").fill(developer.email)
+    page.get_by_label("Password").fill(DEV_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard.html")
+    return page
+
+
+def test_an_admin_suspends_a_key_which_is_refused_then_reactivates_it(browser: Browser, stack: Stack) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    developer = _developer(stack, "kate")
+    assert _movies(stack, developer.key) == (200, None)
+    page = _admin_page(browser, stack)
+    console = _watch_console(page)
+    row = _key_row(page, developer)
+
+    row.get_by_role("button", name="Suspend").click()  # type: ignore[attr-defined]
+    expect(page.locator("#confirm-modal")).to_contain_text("403 key_suspended")
+    _confirm(page, "Suspend")
+    expect(row).to_contain_text("suspended")  # type: ignore[arg-type]
+    assert _movies(stack, developer.key) == (403, "key_suspended")
+
+    row.get_by_role("button", name="Reactivate").click()  # type: ignore[attr-defined]
+    _confirm(page, "Reactivate")
+    expect(row.locator(".badge")).to_have_text("active")  # type: ignore[attr-defined]
+    assert _movies(stack, developer.key) == (200, None)
+
+    # A destructive action waits for the confirmation: Cancel leaves the key as it was.
+    row.get_by_role("button", name="Revoke").click()  # type: ignore[attr-defined]
+    page.locator("#confirm-modal").get_by_role("button", name="Cancel").click()
+    expect(row.locator(".badge")).to_have_text("active")  # type: ignore[attr-defined]
+    assert _movies(stack, developer.key) == (200, None)
+
+    # The keys table, every key (the demo key of `marquee run` and this test's), for the screenshot.
+    page.get_by_label("Search").fill("")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tr[data-key-id]")).not_to_have_count(1)
+    page.screenshot(path=str(SCREENSHOTS / "admin-keys.png"), full_page=True)
+
+    # The audit page shows what was done, by whom.
+    page.goto(stack.portal + "/admin/audit.html")
+    expect(page.locator("tbody tr").first).to_contain_text("api_key.reactivate")
+    expect(page.locator("tbody")).to_contain_text("api_key.suspend")
+    expect(page.locator("tbody")).to_contain_text(ADMIN_EMAIL)
+
+    # The overview charts the traffic, screenshot included.
+    page.goto(stack.portal + "/admin/index.html")
+    expect(page.locator("main[data-loaded]")).to_have_attribute("data-loaded", "30")
+    assert int(page.locator('[data-kpi="requests"]').inner_text().replace(",", "")) >= 3
+    page.screenshot(path=str(SCREENSHOTS / "admin-overview.png"), full_page=True)
+
+    # The keys table on a phone: the table scrolls inside its box, the page does not.
+    phone = _admin_page(browser, stack, width=375)
+    _key_row(phone, developer)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.screenshot(path=str(SCREENSHOTS / "admin-keys-phone.png"), full_page=True)
+    assert console == []
+
+
+def test_an_admin_resets_usage_and_the_developer_dashboard_shows_zero(browser: Browser, stack: Stack) -> None:
+    developer = _developer(stack, "liam")
+    for _ in range(3):
+        assert _movies(stack, developer.key) == (200, None)
+    dashboard = _developer_dashboard(browser, stack, developer)
+    expect(dashboard.locator('[data-window="day"] [data-window-text]')).to_contain_text("3 of 100")
+
+    page = _admin_page(browser, stack)
+    row = _key_row(page, developer)
+    expect(row.locator("[data-usage-today]")).to_have_text("3")  # type: ignore[attr-defined]
+    row.get_by_role("button", name="Reset usage").click()  # type: ignore[attr-defined]
+    _confirm(page, "Reset usage")
+    expect(row.locator("[data-usage-today]")).to_have_text("0")  # type: ignore[attr-defined]
+
+    dashboard.reload()
+    expect(dashboard.locator('[data-window="day"] [data-window-text]')).to_contain_text("0 of 100")
+
+
+def test_an_admin_approves_a_reissue_and_the_developer_sees_the_new_key_once(browser: Browser, stack: Stack) -> None:
+    developer = _developer(stack, "mona")
+    dashboard = _developer_dashboard(browser, stack, developer)
+    dashboard.get_by_text("Lost your key?").click()
+    dashboard.get_by_label("Why do you need a new key?").fill("My laptop was stolen.")
+    dashboard.get_by_role("button", name="Request a new key").click()
+    expect(dashboard.locator("[data-key-requests]")).to_contain_text("My laptop was stolen.")
+
+    page = _admin_page(browser, stack)
+    page.goto(stack.portal + "/admin/key-requests.html")
+    request = page.locator("tr[data-request-id]", has_text=developer.email)
+    expect(request).to_contain_text("My laptop was stolen.")
+    request.get_by_role("button", name="Approve").click()
+    _confirm(page, "Approve")
+    # Approved requests leave the default (pending) list; the old key stops at once.
+    expect(page.locator("tr[data-request-id]", has_text=developer.email)).to_have_count(0)
+    assert _movies(stack, developer.key) == (403, "key_revoked")
+
+    dashboard.reload()
+    dashboard.get_by_role("button", name="Reveal my new key").click()
+    new_key = dashboard.locator("[data-new-key-value]")
+    expect(new_key).to_be_visible()
+    raw = new_key.input_value()
+    assert raw != developer.key and _movies(stack, raw) == (200, None)
+
+    dashboard.reload()  # shown once: never again
+    expect(dashboard.locator("[data-new-key]")).to_be_hidden()
+    expect(dashboard.get_by_role("button", name="Reveal my new key")).to_have_count(0)
+    assert raw not in dashboard.content()
