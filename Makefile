@@ -105,6 +105,7 @@ bench: install
 ## Re-capture the README's example requests and responses from a live local stack.
 examples: install
 	$(BIN)/python scripts/capture_examples.py
+	$(BIN)/python scripts/capture_admin_examples.py
 
 ## Rebuild data/movies.csv.gz from ../shared/data/wikipedia-movies.json.gz.
 catalogue: install

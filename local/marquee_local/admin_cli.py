@@ -97,7 +97,8 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
         for row in (header, *rows):
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        print(f"page {page.page} of {max(page.total_pages, 1)}; {page.total_results} keys match", file=sys.stderr)
+        matches = "1 key matches" if page.total_results == 1 else f"{page.total_results} keys match"
+        print(f"page {page.page} of {max(page.total_pages, 1)}; {matches}", file=sys.stderr)
         return 0
 
     return _run(work)

@@ -79,7 +79,7 @@ def test_keys_list_shows_masked_keys_with_filters(
     header, row = out.splitlines()
     assert header.split()[:4] == ["ID", "KEY", "OWNER", "PLAN"]
     assert row.split()[:5] == [str(key_id), "…" + raw[-4:], OWNER, "free", "active"]
-    assert raw not in out and "1 keys match" in err
+    assert raw not in out and "1 key matches" in err
     assert cli.main(["keys", "list", "--search", OWNER, "--never-used", "--json"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     listed = json.loads(line)

@@ -153,19 +153,22 @@ class TimelineEvent:
     """One dated event in a developer's history: what (`kind`), when, and a short human description."""
 
     at: datetime
-    kind: str  # signup | key_created | key_used | key_request | key_request_decided | admin_action
+    kind: str  # signup | verified | key_created | key_used | key_request | admin_action
     summary: str
     key_id: int | None
     ref: str | None  # the audit entry or key request id, when there is one
 
 
-# Signup, each key's creation and last use, reissue requests and their decisions, and every admin action on the
-# developer or their keys (from the audit log, so deleted keys still show), newest first.
+# Signup and email confirmation, each key's creation and last use, reissue requests, and every admin action on the
+# developer or their keys (from the audit log, so deleted keys and decided requests still show), newest first.
 _TIMELINE = """
 SELECT * FROM (
     SELECT u.created_at AS at, 'signup' AS kind, 'Signed up as ' || u.email::text AS summary,
            NULL::bigint AS key_id, NULL::text AS ref
     FROM users u WHERE u.id = %(user_id)s
+    UNION ALL
+    SELECT u.verified_at, 'verified', 'Confirmed ' || u.email::text, NULL, NULL
+    FROM users u WHERE u.id = %(user_id)s AND u.verified_at IS NOT NULL
     UNION ALL
     SELECT a.created_at, 'key_created', 'Key …' || a.last4 || ' created on the ' || a.plan || ' plan', a.id, NULL
     FROM api_keys a WHERE a.owner_id = %(user_id)s
