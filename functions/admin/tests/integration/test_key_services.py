@@ -111,6 +111,17 @@ def test_create_for_a_developer_returns_the_key_once_and_stores_only_its_hash(
     assert created.raw_key not in text and bytes(stored["key"]).hex() not in text
 
 
+def test_a_named_owner_is_the_developer_whose_mailbox_it_is(
+    conn: Any, actor: Actor, make_developer: Callable[..., Any]
+) -> None:
+    conn.execute(
+        """INSERT INTO users (name, email, canonical_email, verified)
+           VALUES ('Jo', 'Jo.Ann+movies@gmail.com', 'joann@gmail.com', true)"""
+    )
+    created = keys.create_key(conn, actor, plan="free", owner_email="joann@googlemail.com")
+    assert created.key.owner_email == "Jo.Ann+movies@gmail.com"  # the same mailbox: the same developer
+
+
 def test_create_for_a_named_owner_makes_a_verified_account(conn: Any, actor: Actor) -> None:
     created = keys.create_key(conn, actor, plan="free", owner_email=" Partner@Example.org ", owner_name="Partner Ltd")
     owner = conn.execute("SELECT name, email, verified FROM users WHERE id = %s", (created.key.owner_id,)).fetchone()

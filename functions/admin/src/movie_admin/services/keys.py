@@ -17,6 +17,7 @@ from movie_common import access
 from movie_common.database import Connection
 from movie_common.db import api_keys, plans, users
 from movie_common.db.api_keys import AdminKey, KeyFilters
+from movie_common.email_rules import canonical_address, provider_of
 from movie_common.errors import (
     DeveloperSuspendedError,
     InvalidParameter,
@@ -93,9 +94,9 @@ def create_key(
     with conn.transaction():
         _require_plan(conn, plan, field="plan", location="body")
         if developer_id is None:
-            email = _valid_email(owner_email or "", field="owner_email")
+            email, canonical = _valid_email(owner_email or "", field="owner_email")
             name = (owner_name or "").strip() or email.split("@")[0]
-            developer_id = users.ensure_user(conn, name=name, email=email, canonical_email=email.lower(), verified=True)
+            developer_id = users.ensure_user(conn, name=name, email=email, canonical_email=canonical, verified=True)
         developer = users.get_developer(conn, user_id=developer_id, lock=True)
         if developer is None:
             raise NotFoundError(f"There is no developer with id {developer_id}.")
@@ -221,10 +222,14 @@ def _require_plan(conn: Connection, plan: str, *, field: str, location: str) -> 
         )
 
 
-def _valid_email(value: str, *, field: str) -> str:
-    """The address normalised by email-validator (syntax only; no DNS lookups)."""
+def _valid_email(value: str, *, field: str) -> tuple[str, str]:
+    """The address normalised by email-validator (syntax only; no DNS lookups), and the mailbox it reaches by the
+    portal's rules (movie_common.email_rules: Gmail's dots and +tags, ...), so that a named owner who signed up in
+    the portal is the same developer."""
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
+        valid = validate_email(value.strip(), check_deliverability=False)
+        domain = valid.ascii_domain.lower()
+        return valid.normalized, canonical_address(valid.local_part, domain, provider_of(domain) or "")
     except EmailNotValidError as error:
         raise RequestValidationError(
             f"{value!r} is not a valid email address: {error}", [InvalidParameter(field, "body", str(error))]
