@@ -133,6 +133,7 @@ class LoggedRequestOut(Out):
     key_last4: str | None
     owner_id: int | None
     owner_email: str | None
+    method: str
     endpoint: str
     status: int
 

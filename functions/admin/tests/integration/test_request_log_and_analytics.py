@@ -139,6 +139,7 @@ def test_the_export_holds_the_filtered_rows_and_defuses_formulas(
         "key_last4",
         "owner_id",
         "owner_email",
+        "method",
         "endpoint",
         "status",
     ]
@@ -155,7 +156,7 @@ def test_an_owner_without_keys_exports_a_header_only(
         conn, actor, FolderExportStore(tmp_path, "/x"), query=RequestQuery(owner_id=keyless.id), sort="timestamp.desc"
     )
     assert (tmp_path / stored.name).read_text().splitlines() == [
-        "timestamp,id,api_key_id,key_last4,owner_id,owner_email,endpoint,status"
+        "timestamp,id,api_key_id,key_last4,owner_id,owner_email,method,endpoint,status"
     ]
 
 

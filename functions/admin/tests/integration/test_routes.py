@@ -318,3 +318,27 @@ def test_a_local_download_expires_like_a_presigned_url(
     os.utime(export_folder / described.json["file"], (stale, stale))
     gone = admin_api("GET", path)
     assert (gone.status, gone.json["code"]) == (404, "not_found")
+
+
+def test_logs_never_carry_a_key_a_token_or_a_password(
+    conn: Any, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
+) -> None:
+    from movie_admin.handler import logger
+
+    admins.create_admin(conn, Actor.cli(), email="logs@example.com", password=PASSWORD)
+    buffer = io.StringIO()
+    stream = logger.registered_handler.setStream(buffer)  # what CloudWatch would receive, as Powertools writes it
+    try:
+        token = admin_api("POST", "/admin/login", body={"email": "logs@example.com", "password": PASSWORD}).json
+        dev = make_developer(plans=())
+        body = {"plan": "free", "developer_id": dev.id}
+        created = admin_api("POST", "/admin/keys", token=token["access_token"], body=body)
+        admin_api("POST", "/admin/login", body={"email": "logs@example.com", "password": "a wrong password here"})
+    finally:
+        logger.registered_handler.setStream(stream)
+    logged = buffer.getvalue()
+    lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    assert {(line["route"], line["status"]) for line in lines} >= {("/admin/login", 200), ("/admin/keys", 201)}
+    assert any(line.get("session_role") == "admin" for line in lines)  # the acting admin is on its lines
+    for secret in (created.json["api_key"], token["access_token"], PASSWORD, "a wrong password here"):
+        assert secret not in logged

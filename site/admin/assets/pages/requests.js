@@ -12,7 +12,7 @@
       el("td", { text: A.time(r.timestamp) }),
       el("td", {}, [r.key_last4 ? A.masked(r.key_last4) : el("span", { className: "text-body-secondary", text: "deleted " + r.api_key_id })]),
       el("td", {}, [r.owner_id ? el("a", { href: "developer.html?id=" + r.owner_id, text: r.owner_email }) : "\u2014"]),
-      el("td", { className: "font-monospace", text: r.endpoint }),
+      el("td", { className: "font-monospace", text: r.method + " " + r.endpoint }),
       el("td", { className: cls, text: String(r.status) }),
     ]);
   }

@@ -43,6 +43,7 @@ class LoggedRequest:
     key_last4: str | None
     owner_id: int | None
     owner_email: str | None
+    method: str
     endpoint: str
     status: int
 
@@ -114,8 +115,8 @@ def list_requests(
         conn,
         sql.SQL(
             """SELECT l.id, l."timestamp", l.api_key_id, a.last4 AS key_last4, a.owner_id,
-                      u.email::text AS owner_email, l.endpoint, l.status
-               FROM (SELECT l.id, l."timestamp", l.api_key_id, l.endpoint, l.status FROM usage_logs l {where}
+                      u.email::text AS owner_email, l.method, l.endpoint, l.status
+               FROM (SELECT l.id, l."timestamp", l.api_key_id, l.method, l.endpoint, l.status FROM usage_logs l {where}
                      ORDER BY {order} LIMIT %(limit)s) AS l
                LEFT JOIN api_keys a ON a.id = l.api_key_id LEFT JOIN users u ON u.id = a.owner_id
                ORDER BY {order}"""
@@ -125,7 +126,17 @@ def list_requests(
     return [LoggedRequest(**row) for row in rows[:limit]], len(rows) > limit
 
 
-REQUEST_CSV_COLUMNS = ("timestamp", "id", "api_key_id", "key_last4", "owner_id", "owner_email", "endpoint", "status")
+REQUEST_CSV_COLUMNS = (
+    "timestamp",
+    "id",
+    "api_key_id",
+    "key_last4",
+    "owner_id",
+    "owner_email",
+    "method",
+    "endpoint",
+    "status",
+)
 
 
 def export_requests_csv(
@@ -135,7 +146,7 @@ def export_requests_csv(
     where, params = _request_where(filters, sort=sort)
     query = sql.SQL(
         """COPY (SELECT to_char(l."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), l.id,
-                        l.api_key_id, a.last4, a.owner_id, marquee_csv_text(u.email::text),
+                        l.api_key_id, a.last4, a.owner_id, marquee_csv_text(u.email::text), l.method,
                         marquee_csv_text(l.endpoint), l.status
                  {source} {where} ORDER BY {order})
            TO STDOUT WITH (FORMAT csv)"""
