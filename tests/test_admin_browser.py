@@ -287,3 +287,62 @@ def test_an_admin_approves_a_reissue_and_the_developer_sees_the_new_key_once(bro
     expect(dashboard.locator("[data-new-key]")).to_be_hidden()
     expect(dashboard.get_by_role("button", name="Reveal my new key")).to_have_count(0)
     assert raw not in dashboard.content()
+
+
+def test_every_admin_page_loads_and_its_forms_show_problems_at_the_field(browser: Browser, stack: Stack) -> None:
+    developer = _developer(stack, "nico")
+    assert _movies(stack, developer.key) == (200, None)
+    page = _admin_page(browser, stack)
+    console = _watch_console(page)
+
+    page.goto(stack.portal + "/admin/developers.html")
+    page.get_by_label("Search").fill(developer.email)
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name="Nico").click()
+    page.wait_for_url("**/admin/developer.html?id=*")
+    expect(page.locator("[data-dev-email]")).to_have_text(developer.email)
+    expect(page.locator("[data-recent]")).to_contain_text("GET /movies")
+    expect(page.locator("[data-timeline]")).to_contain_text("Signed up as " + developer.email)
+
+    page.goto(stack.portal + "/admin/requests.html")
+    expect(page.locator("tbody tr").first).to_contain_text("/movies")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_text = Path(download.value.path()).read_text()
+    assert csv_text.startswith("timestamp,id,api_key_id,key_last4,owner_id,owner_email,method,endpoint,status")
+    assert developer.email in csv_text
+
+    page.goto(stack.portal + "/admin/movies.html")
+    page.get_by_role("button", name="Add a movie").click()
+    dialog = page.locator("#movie-modal")
+    dialog.get_by_label("Title").fill("The Browser Test")
+    dialog.get_by_label("Year").fill("1700")
+    dialog.get_by_label("Runtime").fill("forever")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_label("Year")).to_have_attribute("aria-invalid", "true")
+    expect(dialog.locator("#m-runtime-feedback")).to_contain_text("not_a_duration")
+    dialog.get_by_label("Year").fill("2024")
+    dialog.get_by_label("Runtime").fill("1h 40m")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_label("Title contains").fill("browser test")
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator("tr[data-movie-id]", has_text="The Browser Test")
+    expect(row).to_contain_text("2024")
+    row.get_by_role("button", name="Delete").click()
+    _confirm(page, "Delete")
+    expect(page.locator("tr[data-movie-id]")).to_have_count(0)
+
+    page.goto(stack.portal + "/admin/plans.html")
+    pro = page.locator("form[data-plan=pro]")
+    pro.get_by_label("Requests per minute").fill("0")
+    pro.get_by_role("button", name="Save pro").click()
+    _confirm(page, "Save")
+    expect(pro.get_by_label("Requests per minute")).to_have_attribute("aria-invalid", "true")
+
+    for name in ("index", "keys", "key-requests", "audit"):
+        page.goto(f"{stack.portal}/admin/{name}.html")
+        expect(page.locator("[data-page-alert]")).to_be_hidden()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/admin/login.html")
+    assert console == []

@@ -43,7 +43,7 @@
     document.querySelector("[data-requests-link]").href = "requests.html?owner_id=" + d.id;
     fill("[data-recent]", detail.recent_requests.length ? detail.recent_requests.map(function (r) {
       return el("tr", {}, [el("td", { text: A.time(r.timestamp) }), el("td", {}, [A.masked(r.key_last4 || "????")]),
-        el("td", { className: "font-monospace", text: r.endpoint }), el("td", { text: String(r.status) })]);
+        el("td", { className: "font-monospace", text: r.method + " " + r.endpoint }), el("td", { text: String(r.status) })]);
     }) : [el("tr", {}, [el("td", { colspan: "4", className: "text-body-secondary", text: "No requests yet." })])]);
     fill("[data-timeline]", detail.timeline.map(function (e) {
       return el("li", { className: "mb-1" }, [el("span", { className: "text-body-secondary", text: A.time(e.at) + " \u2014 " }),
