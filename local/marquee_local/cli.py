@@ -19,7 +19,7 @@ from marquee_local import run, stack
 COMMAND_MODULES: tuple[str, ...] = (
     "marquee_local.sync_commands",
     "marquee_local.ingest_commands",
-    "marquee_local.admin_cli",
+    "marquee_local.admin_commands",
 )
 # Modules that add services to `marquee run`, started in this order after the gateway, stopped in reverse.
 SERVICE_MODULES: tuple[str, ...] = (
