@@ -269,6 +269,13 @@ class MovieOut(Out):
     tmdb_id: int | None
     imdb_id: str | None
     source: str
+    original_language: str | None
+    tmdb_fetched_at: datetime | None = Field(description="When TMDB last answered for this title (the sync)")
+    tmdb_gone_at: datetime | None = Field(description="When TMDB said the title no longer exists (kept, flagged)")
+    tmdb_filled: list[str] = Field(
+        description="Fields TMDB filled in on a csv or admin row; the sync keeps them current, and an admin edit "
+        "of one makes it the admin's"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,9 @@ import pytest
 
 from movie_admin.audit import Actor
 from movie_admin.services import movies
+from movie_common.db import tmdb
 from movie_common.db.movies import AdminMovieFilters
+from movie_common.db.tmdb import TmdbTitle
 from movie_common.errors import DuplicateMovieError, NotFoundError, RequestValidationError
 
 FORM = {
@@ -136,3 +138,60 @@ def test_delete_removes_the_movie_and_audits_what_it_was(
         movies.delete_movie(conn, actor, movie_id=created.id)
     [entry] = audit_rows(action="movie.delete")
     assert entry["before"]["title"] == FORM["title"] and entry["after"] is None
+
+
+def _tmdb_title(**changes: Any) -> TmdbTitle:
+    values: dict[str, Any] = {
+        "media_type": "movie",
+        "tmdb_id": 987_654_321,
+        "title": "Zzyzx Sync Feature",
+        "year": 2001,
+        "release_date": date(2001, 5, 1),
+        "genre": ["Drama"],
+        "director": "Di Rector",
+        "actors": ["Al One"],
+        "plot": "TMDB's plot.",
+        "poster_url": "https://image.tmdb.org/t/p/w500/zzyzx.jpg",
+        "imdb_id": "tt7654321",
+        "runtime": 100,
+        "rating": Decimal("7.1"),
+        "popularity": 12.5,
+        "original_language": "en",
+    }
+    return TmdbTitle(**{**values, **changes})
+
+
+def test_an_edited_tmdb_row_keeps_the_admins_fields_and_the_sync_keeps_the_rest(
+    conn: Any, actor: Actor, audit_rows: Callable[..., Any]
+) -> None:
+    with conn.transaction():
+        assert tmdb.upsert_title(conn, _tmdb_title(), fetched_at=datetime.now(UTC)) == "new"
+    movie_id = conn.execute("SELECT id FROM movies WHERE tmdb_id = 987654321").fetchone()["id"]
+    same = movies.update_movie(conn, actor, movie_id=movie_id, changes={"runtime": "100 min", "genre": "Drama"})
+    assert (same.source, same.tmdb_filled) == ("tmdb", []) and audit_rows(action="movie.update") == []
+
+    edited = movies.update_movie(
+        conn, actor, movie_id=movie_id, changes={"runtime": "95 min", "title": "Zzyzx Sync Feature (Director's Cut)"}
+    )
+    assert (edited.source, edited.runtime, edited.tmdb_id) == ("admin", 95, 987_654_321)
+    assert edited.tmdb_filled == [c for c in tmdb.FILLABLE if c != "runtime"]
+    [entry] = audit_rows(action="movie.update")
+    assert (entry["before"]["source"], entry["after"]["source"]) == ("tmdb", "admin")
+    assert entry["before"]["tmdb_filled"] == [] and "runtime" not in entry["after"]["tmdb_filled"]
+
+    later = _tmdb_title(title="Zzyzx Sync Feature Renamed", runtime=101, plot="TMDB's new plot.", popularity=40.0)
+    with conn.transaction():
+        assert tmdb.upsert_title(conn, later, fetched_at=datetime.now(UTC)) == "updated"
+    synced = movies.get_movie(conn, movie_id=movie_id)
+    assert (synced.title, synced.runtime) == ("Zzyzx Sync Feature (Director's Cut)", 95)  # the admin's
+    assert (synced.plot, synced.popularity, synced.source) == ("TMDB's new plot.", 40.0, "admin")  # still TMDB's
+
+
+def test_a_field_tmdb_filled_in_is_the_admins_once_edited(conn: Any, actor: Actor) -> None:
+    created = movies.create_movie(conn, actor, values={**FORM, "runtime": None, "plot": None})
+    conn.execute(
+        "UPDATE movies SET runtime = 120, plot = 'From TMDB.', tmdb_id = 987654322, tmdb_filled = %s WHERE id = %s",
+        (["plot", "runtime"], created.id),
+    )
+    edited = movies.update_movie(conn, actor, movie_id=created.id, changes={"runtime": "2h 5m"})
+    assert (edited.runtime, edited.tmdb_filled, edited.source) == (125, ["plot"], "admin")

@@ -22,7 +22,25 @@
         form.elements.namedItem(name).value = value === null || value === undefined ? "" : String(value);
       });
     }
+    var note = document.querySelector("[data-provenance]");
+    note.textContent = movie ? provenance(movie) : "";
+    note.classList.toggle("d-none", !note.textContent);
     window.bootstrap.Modal.getOrCreateInstance(document.querySelector("#movie-modal")).show();
+  }
+
+  // What the TMDB sync does with this movie, and what saving a change here does to that.
+  function provenance(m) {
+    var parts = [];
+    if (m.source === "tmdb") {
+      parts.push("From TMDB (id " + m.tmdb_id + ")" + (m.tmdb_fetched_at ? ", refreshed " + A.time(m.tmdb_fetched_at) : "") +
+                 ". The sync mirrors TMDB's rows; saving a change makes this an admin movie: the fields you change " +
+                 "stay as you set them and the sync keeps the others current.");
+    } else if (m.tmdb_filled.length) {
+      parts.push("Filled in by TMDB, kept current by the sync: " + m.tmdb_filled.join(", ") +
+                 ". A field you change here is yours from then on.");
+    }
+    if (m.tmdb_gone_at) parts.push("TMDB no longer has this title (since " + A.time(m.tmdb_gone_at) + ").");
+    return parts.join(" ");
   }
 
   function row(m) {

@@ -17,7 +17,7 @@ from movie_common.errors import DuplicateMovieError, InvalidParameter, NotFoundE
 SORTS = tuple(movies.ADMIN_SORTS)
 # What the admin form writes. popularity and tmdb_id belong to the TMDB sync, which keeps them current.
 EDITABLE = tuple(name for name in movie_rules.FIELDS if name not in ("popularity", "tmdb_id"))
-_AUDITED = ("id", *EDITABLE, "source")
+_AUDITED = ("id", *EDITABLE, "source", "tmdb_filled")
 
 
 def list_movies(
@@ -97,14 +97,20 @@ def create_movie(conn: Connection, actor: Actor, *, values: Mapping[str, object]
 
 def update_movie(conn: Connection, actor: Actor, *, movie_id: int, changes: Mapping[str, object]) -> AdminMovie:
     """Change some fields of a movie; the others keep their values, and the whole movie is validated again.
-    NotFoundError; RequestValidationError; DuplicateMovieError when the new title + year are another movie's."""
+    A changed field is the admin's from then on: the TMDB sync stops rewriting it (a TMDB row becomes an admin row
+    whose other TMDB fields the sync keeps current; see movies.update_movie). Values equal to the stored ones change
+    nothing and are not audited. NotFoundError; RequestValidationError; DuplicateMovieError when the new title +
+    year are another movie's."""
     with conn.transaction():
         before = movies.get_admin_movie(conn, movie_id=movie_id, lock=True)
         if before is None:
             raise NotFoundError(f"There is no movie with id {movie_id}.")
         current: dict[str, Any] = {name: getattr(before, name) for name in EDITABLE}
         fields = _validated({**current, **changes})
-        if not movies.update_movie(conn, movie_id=movie_id, fields=fields):
+        changed = [name for name in MovieFields.__dataclass_fields__ if getattr(fields, name) != getattr(before, name)]
+        if not changed:
+            return before  # nothing to write, nothing to audit
+        if not movies.update_movie(conn, movie_id=movie_id, fields=fields, changed=changed):
             raise _duplicate(conn, fields)
         after = get_movie(conn, movie_id=movie_id)
         record(

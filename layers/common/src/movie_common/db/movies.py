@@ -13,6 +13,7 @@ from typing import Any
 from psycopg import errors, sql
 
 from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
+from movie_common.db.tmdb import FILLABLE as TMDB_FILLABLE
 from movie_common.errors import CatalogueBusyError, IngestConflictError
 from movie_common.movie_rules import MovieRow as MovieRow  # re-exported: it lived here before movie_rules
 
@@ -560,7 +561,8 @@ def upsert_movies(
 
 _ADMIN_MOVIE_COLUMNS = sql.SQL(
     """m.id, m.title, m.year, m.genre, m.director, m.actors, m.plot, m.poster_url, m.media_type, m.release_date,
-       m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.source, m.created_at, m.updated_at"""
+       m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.source, m.original_language, m.tmdb_fetched_at,
+       m.tmdb_gone_at, m.tmdb_filled, m.created_at, m.updated_at"""
 )
 ADMIN_SORTS: dict[str, sql.Composable] = {
     "title.asc": sql.SQL("m.title_norm ASC, m.id ASC"),
@@ -577,7 +579,9 @@ ADMIN_SORTS: dict[str, sql.Composable] = {
 
 @dataclass(frozen=True)
 class AdminMovie:
-    """A catalogue row with every column the admin may see (release_date a date, rating 0-10, runtime minutes)."""
+    """A catalogue row with every column the admin may see (release_date a date, rating 0-10, runtime minutes), and
+    its TMDB provenance (0009): when TMDB last answered for it, whether TMDB has dropped it, and which columns of a
+    csv or admin row TMDB filled in (the sync keeps those current)."""
 
     id: int
     title: str
@@ -595,6 +599,10 @@ class AdminMovie:
     tmdb_id: int | None
     imdb_id: str | None
     source: str
+    original_language: str | None
+    tmdb_fetched_at: datetime | None
+    tmdb_gone_at: datetime | None
+    tmdb_filled: list[str]
     created_at: datetime
     updated_at: datetime
 
@@ -704,17 +712,29 @@ def insert_movie(conn: Connection, *, fields: MovieFields, source: str = "admin"
     return None if row is None else int(row["id"])
 
 
-def update_movie(conn: Connection, *, movie_id: int, fields: MovieFields) -> bool:
-    """Replace a movie's editable fields; False (nothing written) when its new title + year is another movie's."""
+def update_movie(conn: Connection, *, movie_id: int, fields: MovieFields, changed: Iterable[str]) -> bool:
+    """Replace a movie's editable fields; False (nothing written) when its new title + year is another movie's.
+
+    `changed` names the fields whose values differ from the row's. They are the admin's from then on, as a file's
+    values are after an ingest: they leave `tmdb_filled`, so the TMDB sync no longer rewrites them. A row of TMDB's
+    own (source 'tmdb', which the sync mirrors whole) becomes an admin row whose other TMDB columns are listed in
+    `tmdb_filled`: the sync keeps those current and leaves the admin's fields, title and year alone.
+    """
     try:
         with translate_errors(), conn.transaction():  # a savepoint: the caller's transaction survives a refusal
             conn.execute(
                 """UPDATE movies SET title = %(title)s, year = %(year)s, genre = %(genre)s, director = %(director)s,
                       actors = %(actors)s, plot = %(plot)s, poster_url = %(poster_url)s, media_type = %(media_type)s,
                       release_date = %(release_date)s, runtime = %(runtime)s, rating = %(rating)s,
-                      imdb_id = %(imdb_id)s, updated_at = now()
+                      imdb_id = %(imdb_id)s,
+                      tmdb_filled = ARRAY(
+                          SELECT c FROM unnest(CASE WHEN source = 'tmdb' THEN %(fillable)s::text[] ELSE tmdb_filled END)
+                                        WITH ORDINALITY AS f (c, n)
+                          WHERE c <> ALL (%(changed)s::text[]) ORDER BY n),
+                      source = CASE WHEN source = 'tmdb' THEN 'admin' ELSE source END,
+                      updated_at = now()
                WHERE id = %(id)s""",
-                {**_fields(fields), "id": movie_id},
+                {**_fields(fields), "id": movie_id, "changed": list(changed), "fillable": list(TMDB_FILLABLE)},
             )
     except errors.UniqueViolation:
         return False
