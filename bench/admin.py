@@ -26,7 +26,7 @@ from movie_common.db.users import DeveloperFilters
 from movie_common.migrations import migrate
 
 # Bump when the generated rows would change: a cached database with another version is rebuilt.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 SEED = 0.20261130
 ROWS = 10_000_000
 DEVELOPERS = 20_000

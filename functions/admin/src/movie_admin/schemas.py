@@ -122,7 +122,7 @@ class DeveloperOut(Out):
 
 class KeyDayOut(Out):
     day: date
-    requests: int = Field(description="Admitted requests.")
+    requests: int = Field(description="Admitted requests (free 304 Not Modified answers included).")
     rejected: int = Field(description="Requests refused by a limit or the key's status.")
 
 

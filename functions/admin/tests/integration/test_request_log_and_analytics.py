@@ -191,8 +191,8 @@ def test_exporting_300k_rows_takes_flat_memory(
 def _truth(conn: Any, first_day: date) -> dict[date, tuple[int, ...]]:
     """Per-day counts straight from usage_daily: what the rollups must agree with."""
     rows = conn.execute(
-        """SELECT day, sum(requests + rejected) AS requests, sum(ok) AS ok, sum(client_errors) AS client_errors,
-                  sum(limited) AS limited, sum(server_errors) AS server_errors
+        """SELECT day, sum(requests + rejected + not_modified) AS requests, sum(ok) AS ok,
+                  sum(client_errors) AS client_errors, sum(limited) AS limited, sum(server_errors) AS server_errors
            FROM usage_daily WHERE day >= %s GROUP BY day""",
         (first_day,),
     ).fetchall()
@@ -204,22 +204,24 @@ def _seen(overview: Any) -> dict[date, tuple[int, ...]]:
 
 
 def _count(conn: Any, key_id: int, days_ago: int, endpoint: str, **outcomes: int) -> None:
-    """A usage_daily row as the admission and the status correction leave it."""
+    """A usage_daily row as the admission, the status correction and a 304's refund leave it (`ok` includes the
+    `not_modified` answers, which the refund took out of `requests`)."""
     admitted = outcomes.get("ok", 0) + outcomes.get("client_errors", 0) + outcomes.get("server_errors", 0)
     conn.execute(
         """INSERT INTO usage_daily (api_key_id, day, endpoint, requests, rejected, ok, client_errors, limited,
-                                    server_errors)
-           VALUES (%s, (now() AT TIME ZONE 'UTC')::date - %s, %s, %s, %s, %s, %s, %s, %s)""",
+                                    server_errors, not_modified)
+           VALUES (%s, (now() AT TIME ZONE 'UTC')::date - %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (
             key_id,
             days_ago,
             endpoint,
-            admitted,
+            admitted - outcomes.get("not_modified", 0),
             outcomes.get("limited", 0),
             outcomes.get("ok", 0),
             outcomes.get("client_errors", 0),
             outcomes.get("limited", 0),
             outcomes.get("server_errors", 0),
+            outcomes.get("not_modified", 0),
         ),
     )
 
@@ -237,6 +239,7 @@ def test_the_overview_agrees_with_usage_daily_however_far_the_rollup_has_got(
     _count(conn, pro_key, 3, "/t-analytics", ok=1, client_errors=1)
     _count(conn, other.key_id, 3, "/t-other", ok=4)
     _count(conn, pro_key, 2, "/t-analytics", client_errors=3)
+    _count(conn, free_key, 2, "/t-analytics", ok=2, not_modified=2)  # free 304s only: counted, and active
     _count(conn, other.key_id, 1, "/t-analytics", server_errors=1, limited=7)  # no admitted request: not active
     _count(conn, pro_key, 0, "/t-analytics", ok=2)
     # As if nothing had been rolled up for four days: the first read closes two of them and reads the rest live.
@@ -251,12 +254,12 @@ def test_the_overview_agrees_with_usage_daily_however_far_the_rollup_has_got(
     fully = analytics.overview(conn, days=7)
     assert _seen(fully) == truth and fully.open_from == today  # (or tomorrow, just after midnight)
     [ours] = [e for e in fully.endpoints if e.endpoint == "/t-analytics"]
-    assert (ours.requests, ours.client_errors, ours.limited, ours.server_errors) == (22, 4, 9, 1)
+    assert (ours.requests, ours.client_errors, ours.limited, ours.server_errors) == (24, 4, 9, 1)
     by_day = {d.day: d for d in fully.days}
     three_days_ago = by_day[today - timedelta(days=3)]
     assert three_days_ago.active_developers >= 2 and three_days_ago.active_keys >= 3
     assert three_days_ago.status_4xx >= 3
-    assert by_day[today - timedelta(days=2)].signups >= 1
+    assert by_day[today - timedelta(days=2)].signups >= 1 and by_day[today - timedelta(days=2)].active_keys >= 2
     assert fully.developers >= 2 and partly.active_developers == fully.active_developers
     access.admit(conn, dev.keys[pro_key], endpoint="/t-analytics")
     latest = analytics.overview(conn, days=7).days[-1]

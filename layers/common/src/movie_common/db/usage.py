@@ -227,7 +227,8 @@ WITH days AS (
     FROM usage_day_totals
     WHERE day >= %(first_day)s AND day < %(open_from)s
     UNION ALL
-    SELECT day, endpoint, sum(requests + rejected), sum(ok), sum(client_errors), sum(limited), sum(server_errors)
+    SELECT day, endpoint, sum(requests + rejected + not_modified), sum(ok), sum(client_errors), sum(limited),
+           sum(server_errors)
     FROM usage_daily
     WHERE day >= greatest(%(first_day)s, %(open_from)s)
     GROUP BY day, endpoint
@@ -248,7 +249,8 @@ WHERE day >= %(first_day)s AND day < %(open_from)s
 UNION ALL
 SELECT d.day, count(DISTINCT k.owner_id), count(DISTINCT d.api_key_id)
 FROM usage_daily d JOIN api_keys k ON k.id = d.api_key_id
-WHERE d.day >= greatest(%(first_day)s, %(open_from)s) AND d.day < %(today)s AND d.requests > 0
+WHERE d.day >= greatest(%(first_day)s, %(open_from)s) AND d.day < %(today)s
+  AND d.requests + d.not_modified > 0
 GROUP BY d.day
 """
 
@@ -322,7 +324,7 @@ def traffic(conn: Connection, *, first_day: date, today: date, top_endpoints: in
 @dataclass(frozen=True)
 class KeyDay:
     day: date
-    requests: int  # admitted
+    requests: int  # admitted, free 304s (usage_daily.not_modified) included
     rejected: int  # refused by a limit or the key's status
 
 
@@ -331,7 +333,8 @@ def daily_usage(conn: Connection, *, key_ids: list[int], first_day: date) -> lis
     traffic only, oldest first."""
     rows = fetch_all(
         conn,
-        """SELECT day, sum(requests)::bigint AS requests, sum(rejected)::bigint AS rejected FROM usage_daily
+        """SELECT day, sum(requests + not_modified)::bigint AS requests, sum(rejected)::bigint AS rejected
+           FROM usage_daily
            WHERE api_key_id = ANY(%s) AND day >= %s GROUP BY day ORDER BY day""",
         (key_ids, first_day),
     )

@@ -67,7 +67,7 @@ CREATE INDEX usage_logs_time_desc_idx ON usage_logs ("timestamp" DESC, id DESC);
 CREATE TABLE usage_day_totals (
     day           date NOT NULL,
     endpoint      text NOT NULL,
-    requests      bigint NOT NULL,   -- every request: admitted and refused
+    requests      bigint NOT NULL,   -- every request: admitted (free 304s included) and refused
     ok            bigint NOT NULL,   -- 2xx and 3xx
     client_errors bigint NOT NULL,   -- 4xx other than 429, refusals by key status included
     limited       bigint NOT NULL,   -- 429
@@ -77,7 +77,7 @@ CREATE TABLE usage_day_totals (
 
 CREATE TABLE usage_daily_active (
     day        date PRIMARY KEY,
-    developers integer NOT NULL,   -- with at least one admitted request that day
+    developers integer NOT NULL,   -- with at least one admitted request that day (a free 304 is one)
     keys       integer NOT NULL
 );
 
@@ -111,7 +111,8 @@ BEGIN
         RETURN done_to;
     END IF;
     INSERT INTO usage_day_totals AS t (day, endpoint, requests, ok, client_errors, limited, server_errors)
-    SELECT day, endpoint, sum(requests + rejected), sum(ok), sum(client_errors), sum(limited), sum(server_errors)
+    SELECT day, endpoint, sum(requests + rejected + not_modified), sum(ok), sum(client_errors), sum(limited),
+           sum(server_errors)
     FROM usage_daily
     WHERE day >= done_to AND day < target
     GROUP BY day, endpoint
@@ -121,7 +122,7 @@ BEGIN
     INSERT INTO usage_daily_active AS a (day, developers, keys)
     SELECT d.day, count(DISTINCT k.owner_id), count(DISTINCT d.api_key_id)
     FROM usage_daily d JOIN api_keys k ON k.id = d.api_key_id
-    WHERE d.day >= done_to AND d.day < target AND d.requests > 0
+    WHERE d.day >= done_to AND d.day < target AND d.requests + d.not_modified > 0
     GROUP BY d.day
     ON CONFLICT (day) DO UPDATE SET developers = excluded.developers, keys = excluded.keys;
     UPDATE usage_rollup_state SET open_from = target, updated_at = now();
