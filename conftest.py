@@ -116,6 +116,10 @@ def conn(database_url: str) -> Iterator[Any]:
     from movie_common.database import connect, using_connection
 
     connection = connect(database_url, autocommit=False)
+    # Open the transaction now: on an idle connection psycopg's `conn.transaction()` would start (and COMMIT) a
+    # transaction of its own, so code under test that opens one first would write for real; inside an open
+    # transaction it is a savepoint, rolled back with everything else.
+    connection.execute("SELECT 1")
     try:
         with using_connection(connection):
             yield connection

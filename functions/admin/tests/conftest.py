@@ -34,15 +34,6 @@ class Dev:
 
 
 @pytest.fixture
-def conn(conn: Any) -> Any:
-    """The root fixture's rolled-back connection with its transaction already open: on an idle connection a
-    service's `conn.transaction()` would be a transaction of its own and COMMIT, where inside this one it is a
-    savepoint that the test's rollback undoes."""
-    conn.execute("SELECT 1")
-    return conn
-
-
-@pytest.fixture
 def actor(conn: Any) -> Actor:
     """An admin acting through the API (the password hash is a placeholder: these tests never sign in)."""
     admin = admins.insert_admin(conn, email="ops@marquee.test", hashed_password="$2b$12$" + "x" * 53)
