@@ -4,6 +4,7 @@ migrated and seeded with the bundled catalogue; per-test connections rolled back
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -32,17 +33,43 @@ def _with_database(url: str, name: str) -> str:
     return psycopg.conninfo.make_conninfo(url, dbname=name)
 
 
+def _template_name() -> str:
+    """The name of the template database holding a migrated, seeded catalogue for exactly this code and data: a
+    digest of the migrations, the common layer, the ingest that loads the catalogue, the local bootstrap and the
+    catalogue itself, and the month (usage-log partitions are made for the months ahead of it). Anything else
+    changing keeps the template; any of these changing builds a new one."""
+    digest = hashlib.sha256(datetime.now(UTC).strftime("%Y-%m").encode())
+    sources = [
+        *sorted((REPO / "layers" / "common" / "src" / "movie_common").rglob("*.[ps][yq]*")),
+        *sorted((REPO / "functions" / "ingest" / "src").rglob("*.py")),
+        REPO / "local" / "marquee_local" / "stack.py",
+        stack.CATALOGUE,
+    ]
+    for path in sources:
+        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path).encode())
+        digest.update(path.read_bytes())
+    return f"marquee_template_{digest.hexdigest()[:16]}"
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Start PostgreSQL before collection, so the handlers' settings (read once, at import) see the test DB."""
+    """Start PostgreSQL before collection, so the handlers' settings (read once, at import) see the test DB.
+
+    The session's database is a copy of a template kept between runs (migrating and seeding takes ~12 s; copying
+    ~1 s) when one exists for this exact code and data; otherwise it starts empty and `database_url` fills it."""
     global _server, _admin_url
     if os.environ.get("MARQUEE_TEST_DATABASE_URL"):
         _admin_url = os.environ["MARQUEE_TEST_DATABASE_URL"]
     else:
         _server = start_embedded(REPO / ".marquee" / "test" / "pgdata")
         _admin_url = _server.url
+    template = _template_name()
     with psycopg.connect(_admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{_test_db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{_test_db}"')
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (template,)).fetchone()
+        if found:
+            admin.execute(f'CREATE DATABASE "{_test_db}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        else:
+            admin.execute(f'CREATE DATABASE "{_test_db}"')
     os.environ.pop("DATABASE_SECRET_ARN", None)
     os.environ["MARQUEE_ENV"] = "local"
     stack.configure_environment(_with_database(_admin_url, _test_db))
@@ -70,7 +97,25 @@ def database_url() -> str:
     if not (ready and ready[0]):
         with stack.connect_admin(url) as conn:
             stack.prepare(conn)
+        _keep_as_template(url)
     return url
+
+
+def _keep_as_template(url: str) -> None:
+    """Copy the freshly prepared database into this code's template (and forget older templates). A copy needs
+    the source to have no other session; if one is open, or another run made the template first, skip it."""
+    if _admin_url is None:
+        return
+    template = _template_name()
+    with psycopg.connect(_admin_url, autocommit=True) as admin:
+        stale = admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'marquee\\_template\\_%%' AND datname <> %s",
+            (template,),
+        ).fetchall()
+        for (name,) in stale:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with contextlib.suppress(psycopg.errors.ObjectInUse, psycopg.errors.DuplicateDatabase):
+            admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{psycopg.conninfo.conninfo_to_dict(url)["dbname"]}"')
 
 
 @pytest.fixture
