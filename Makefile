@@ -7,7 +7,7 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast install site publish-site browser lint typecheck sam-check bench examples catalogue clean
+.PHONY: run stop reset test test-fast install site publish-site browser lint typecheck sam-check bench examples catalogue clean
 
 # A virtual environment made by another Python (say 3.12) is rebuilt, not reused: the project needs 3.11. Checked on
 # every make run, since its stamp file alone would look up to date.
@@ -64,8 +64,17 @@ publish-site: install site
 
 
 ## Start the whole local stack: embedded PostgreSQL, migrations, catalogue, gateway on :8000.
+## `make run PORT=8001 HOST=0.0.0.0` listens elsewhere (same as `marquee run --port 8001 --host 0.0.0.0`).
 run: install site
-	$(BIN)/marquee run
+	$(BIN)/marquee run$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
+
+## Stop this checkout's stack (a `marquee run` in another terminal, or what a killed one left running).
+stop: install
+	$(BIN)/marquee stop
+
+## Delete the local stack's data (.marquee/: database, demo key), keeping the virtual environments; asks first.
+reset: install
+	$(BIN)/marquee reset
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -107,9 +116,10 @@ examples: install
 	$(BIN)/python scripts/capture_examples.py
 	$(BIN)/python scripts/capture_admin_examples.py
 
-## Rebuild data/movies.csv.gz from ../shared/data/wikipedia-movies.json.gz.
+## Rebuild data/movies.csv.gz from the Wikipedia film list: SOURCE= a checkout of github.com/prust/wikipedia-movie-data
+## or its films as one wikipedia-movies.json.gz (data/README.md says how to get either).
 catalogue: install
-	$(BIN)/python scripts/build_catalogue.py
+	$(BIN)/python scripts/build_catalogue.py$(if $(SOURCE), --source $(SOURCE))
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .marquee site/node_modules $(VENDOR)

@@ -23,6 +23,8 @@ from marquee_local.lambda_context import LocalLambdaContext
 from marquee_local.postgres import EmbeddedPostgres, pg_ctl_start, pg_ctl_stop, start_embedded
 
 REPO = Path(__file__).resolve().parent
+# The test suite's PostgreSQL data folders (MARQUEE_TEST_HOME lets a test run a whole suite on folders of its own).
+TEST_HOME = Path(os.environ.get("MARQUEE_TEST_HOME") or REPO / ".marquee" / "test")
 _server: EmbeddedPostgres | None = None
 _admin_url: str | None = None
 _test_db = f"marquee_test_{os.getpid()}"
@@ -60,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("MARQUEE_TEST_DATABASE_URL"):
         _admin_url = os.environ["MARQUEE_TEST_DATABASE_URL"]
     else:
-        _server = start_embedded(REPO / ".marquee" / "test" / "pgdata")
+        _server = start_embedded(TEST_HOME / "pgdata")
         _admin_url = _server.url
     template = _template_name()
     with psycopg.connect(_admin_url, autocommit=True) as admin:
@@ -134,7 +136,7 @@ def outage_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[EmbeddedP
     its own handler threads opened."""
     from movie_common.settings import get_settings
 
-    server = start_embedded(REPO / ".marquee" / "test" / "outage-pgdata")
+    server = start_embedded(TEST_HOME / "outage-pgdata")
     with stack.connect_admin(server.url) as setup:
         setup.execute("DROP SCHEMA public CASCADE")
         setup.execute("CREATE SCHEMA public")

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 QUICK_RESULTS = REPO / ".marquee" / "bench" / "quick"  # --quick runs never overwrite the committed figures
 PGDATA = REPO / ".marquee" / "bench" / "pgdata"
-BENCHMARKS = ("hot_path", "search", "cold_start", "gateway", "ingest", "admin")
+BENCHMARKS = ("hot_path", "search", "cold_start", "gateway", "ingest", "admin", "first_start")
 TIMES, DASH, MINUS, DIVIDE = "\u00d7", "\u2013", "\u2212", "\u00f7"  # escapes: ruff flags the characters
 
 # Read before any benchmark points DATABASE_URL at its own database (bench/__main__ imports this module first).

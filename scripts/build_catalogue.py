@@ -1,6 +1,8 @@
-"""Build data/movies.csv.gz, the bundled seed catalogue, from the Wikipedia film list in ../shared/data.
+"""Build data/movies.csv.gz, the bundled seed catalogue, from the Wikipedia film list of prust/wikipedia-movie-data
+(a checkout of that repository, or its films joined into one wikipedia-movies.json.gz; data/README.md says how).
 
-Run it with `make catalogue` (or `python scripts/build_catalogue.py`); the output is byte-identical on every run.
+Run it with `make catalogue [SOURCE=path]` (or `python scripts/build_catalogue.py --source path`); the output is
+byte-identical on every run.
 """
 
 from __future__ import annotations
@@ -688,12 +690,41 @@ def build_movies(records: Iterable[dict[str, Any]], report: BuildReport) -> list
     return movies
 
 
-def read_source(path: Path) -> list[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        data = json.load(handle)
+# The source's own decade files, which joined in this order make wikipedia-movies.json.gz (data/README.md).
+DECADE_FILES = tuple(f"movies-{decade}s.json" for decade in range(1900, 2030, 10))
+SOURCE_REPOSITORY = "https://github.com/prust/wikipedia-movie-data"
+SOURCE_COMMIT = "91ae721d3672e8ef4f15b213c763a634250ef61a"
+
+
+class SourceMissingError(Exception):
+    """The source data is not where the build looks; the message says how to get it."""
+
+
+def _json_array(path: Path, text: str) -> list[dict[str, Any]]:
+    data = json.loads(text)
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected one JSON array of films")
     return data
+
+
+def read_source(path: Path) -> list[dict[str, Any]]:
+    """The source films: wikipedia-movies.json.gz (one JSON array, gzip), a plain .json array, or a checkout of
+    the source repository (its decade files, joined in order). SourceMissingError when none is there."""
+    if path.is_dir():
+        missing = [name for name in DECADE_FILES if not (path / name).is_file()]
+        if missing:
+            raise SourceMissingError(f"{path} lacks {', '.join(missing)}: it is not a checkout of {SOURCE_REPOSITORY}")
+        return [film for name in DECADE_FILES for film in _json_array(path / name, (path / name).read_text("utf-8"))]
+    if not path.is_file():
+        raise SourceMissingError(
+            f"no source data at {path}. Get it with `git clone {SOURCE_REPOSITORY} wikipedia-movie-data && "
+            f"git -C wikipedia-movie-data checkout {SOURCE_COMMIT[:12]}`, then run "
+            "`make catalogue SOURCE=wikipedia-movie-data` (see data/README.md)"
+        )
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            return _json_array(path, handle.read())
+    return _json_array(path, path.read_text("utf-8"))
 
 
 def csv_bytes(movies: Iterable[Movie]) -> bytes:
@@ -748,10 +779,19 @@ def build(source: Path, out: Path) -> BuildReport:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="wikipedia-movies.json.gz")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help=f"wikipedia-movies.json.gz, or a checkout of {SOURCE_REPOSITORY} (default: {DEFAULT_SOURCE})",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write movies.csv.gz")
     args = parser.parse_args(argv)
-    report = build(args.source, args.out)
+    try:
+        report = build(args.source, args.out)
+    except SourceMissingError as error:
+        print(f"make catalogue: {error}", file=sys.stderr)
+        return 1
     for line in summary_lines(report, args.out):
         print(line)
     return 0

@@ -6,6 +6,8 @@ through the local gateway, and rewrites the README section between the `examples
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
@@ -13,34 +15,46 @@ from typing import Any
 
 import httpx
 
+from marquee_local import cli, stack
+
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 START, END = "<!-- examples:start -->", "<!-- examples:end -->"
-SHOWN_HEADERS = (
-    "content-type",
-    "etag",
-    "cache-control",
-    "link",
-    "retry-after",
-    "x-ratelimit-limit",
-    "x-ratelimit-remaining",
-    "x-ratelimit-reset",
-    "ratelimit-policy",
-    "ratelimit",
+# Left out of every example, and named in the README: the same on every response (CORS, set by CORS_ALLOW_ORIGIN),
+# or new on every request and of no use to a reader (date, length, API Gateway's own request id).
+HIDDEN_HEADERS = (
+    "date",
+    "content-length",
+    "x-amzn-requestid",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+    "vary",
 )
+STRING_LIMIT, LIST_LIMIT = 160, 6
+CUT = "\u2026"  # …, as an escape: ruff flags the character in code
 
 
-def _shorten(value: Any, limit: int = 160) -> Any:
-    """Long plot texts would drown the examples; strings are cut (marked with …), nothing else changes."""
-    if isinstance(value, str) and len(value) > limit:
-        return value[:limit] + "…"
+def _shorten(value: Any) -> Any:
+    """Long plot texts and long lists would drown the examples: strings are cut to STRING_LIMIT characters and lists
+    to LIST_LIMIT entries, each cut marked with … (a list's as a last entry); nothing else changes."""
+    if isinstance(value, str) and len(value) > STRING_LIMIT:
+        return value[:STRING_LIMIT] + CUT
     if isinstance(value, list):
-        return [_shorten(v, limit) for v in value[:6]] + (
-            ["…"] if len(value) > 6 and not isinstance(value[0], dict) else []
-        )
+        return [_shorten(v) for v in value[:LIST_LIMIT]] + ([CUT] if len(value) > LIST_LIMIT else [])
     if isinstance(value, dict):
-        return {k: _shorten(v, limit) for k, v in value.items()}
+        return {k: _shorten(v) for k, v in value.items()}
     return value
+
+
+def _shown(response: httpx.Response) -> str:
+    lines = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
+    lines += [f"{name}: {value}" for name, value in response.headers.items() if name not in HIDDEN_HEADERS]
+    body = response.text
+    if "json" in response.headers.get("content-type", ""):
+        body = json.dumps(_shorten(response.json()), indent=2, ensure_ascii=False)
+    elif body:
+        body = body[:200] + (CUT if len(body) > 200 else "")
+    return "\n".join(lines) + ("\n\n" + body if body else "")
 
 
 def _example(
@@ -63,49 +77,84 @@ def _example(
             sent["X-API-KEY"] = key
             curl_headers = f' -H "X-API-KEY: {shown_key}"' + curl_headers
     response = client.get(path, headers=sent)
-    lines = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
-    lines += [f"{name}: {response.headers[name]}" for name in SHOWN_HEADERS if name in response.headers]
-    body = response.text
-    if "json" in response.headers.get("content-type", ""):
-        body = json.dumps(_shorten(response.json()), indent=2, ensure_ascii=False)
-    elif body:
-        body = body[:200] + ("…" if len(body) > 200 else "")
-    shown = "\n".join(lines) + ("\n\n" + body if body else "")
-    return f'#### {title}\n\n```sh\ncurl -i{curl_headers} "http://127.0.0.1:8000{path}"\n```\n\n```http\n{shown}\n```\n'
+    return (
+        f'#### {title}\n\n```sh\ncurl -i{curl_headers} "http://127.0.0.1:8000{path}"\n```\n\n'
+        f"```http\n{_shown(response)}\n```\n"
+    )
+
+
+def _etag_example(client: httpx.Client, path: str, *, key: str) -> str:
+    """The conditional GET as a reader repeats it: take the ETag from a first response, send it back (quotes and
+    all) in If-None-Match."""
+    etag = client.get(path, headers={"X-API-KEY": key}).headers["etag"]
+    response = client.get(path, headers={"X-API-KEY": key, "If-None-Match": etag})
+    url = f"http://127.0.0.1:8000{path}"
+    return (
+        "#### Not modified (ETag)\n\n"
+        "The ETag is the movie's own (it changes when the movie does); send it back as it came, quotes included:\n\n"
+        "```sh\n"
+        f'ETAG=$(curl -s -o /dev/null -D - -H "X-API-KEY: $MARQUEE_KEY" "{url}" '
+        """| tr -d '\\r' | awk 'tolower($1) == "etag:" {print $2}')\n"""
+        f'echo "$ETAG"   # {etag}\n'
+        f'curl -i -H "X-API-KEY: $MARQUEE_KEY" -H "If-None-Match: $ETAG" "{url}"\n'
+        "```\n\n"
+        f"```http\n{_shown(response)}\n```\n"
+    )
+
+
+def _new_key(plan: str, owner: str) -> str:
+    """A key made as the README tells readers to make theirs: `marquee create-key` (its last line is the key)."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = cli.main(["create-key", "--plan", plan, "--owner", owner])
+    if status != 0:
+        raise SystemExit(f"marquee create-key failed ({status})")
+    return output.getvalue().strip().splitlines()[-1]
+
+
+def _marquee(*args: str) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = cli.main(list(args))
+    if status != 0:
+        raise SystemExit(f"marquee {' '.join(args)} failed ({status})")
 
 
 def main() -> None:
     os.environ.setdefault("MARQUEE_HOME", str(REPO / ".marquee" / "examples"))
-    from marquee_local import stack
+    with stack.opened_database() as db:
+        with stack.connect_admin(db.url) as conn:
+            stack.prepare(conn)
+            row = conn.execute("SELECT id FROM movies WHERE title = 'The Godfather' AND year = 1972").fetchone()
+            godfather = row["id"] if row else 1
+        # The keys of the examples, made with the commands the README gives ("Keys for the examples").
+        pro = _new_key("pro", "examples-pro@example.com")
+        free = _new_key("free", "examples@example.com")
+        suspended = _new_key("free", "examples@example.com")
+        _marquee("keys", "suspend", suspended)
+        spent = _new_key("free", "examples@example.com")
+        with stack.connect_admin(db.url) as conn:
+            conn.execute(SPEND_TODAY, (spent,))
+        capture(db.url, godfather=godfather, pro=pro, free=free, suspended=suspended, spent=spent)
 
-    db = stack.open_database()
-    stack.configure_environment(db.url)
-    from movie_common import access
 
-    with stack.connect_admin(db.url) as conn:
-        stack.prepare(conn)
-        pro = stack.create_key(conn, owner_email="examples-pro@gmail.com", plan="pro").raw_key
-        free = stack.create_key(conn, owner_email="examples-free@gmail.com", plan="free").raw_key
-        spent = stack.create_key(conn, owner_email="examples-spent@gmail.com", plan="free").raw_key
-        conn.execute("UPDATE api_keys SET usage_count = 100 WHERE key = %s", (access.hash_key(spent),))
-        suspended = stack.create_key(conn, owner_email="examples-suspended@gmail.com", plan="free").raw_key
-        conn.execute("UPDATE api_keys SET status = 'suspended' WHERE key = %s", (access.hash_key(suspended),))
-        godfather = conn.execute("SELECT id FROM movies WHERE title = 'The Godfather' AND year = 1972").fetchone()["id"]
+# What the README's `marquee psql -c` line runs: today's 100 free requests used up.
+SPEND_TODAY = "UPDATE api_keys SET usage_count = 100 WHERE key = sha256(convert_to(%s, 'UTF8'))"
 
+
+def capture(url: str, *, godfather: int, pro: str, free: str, suspended: str, spent: str) -> None:
     try:  # the port the README's curl lines use, when it is free
-        server = stack.serve_gateway("127.0.0.1", 8000, database_url=db.url, max_environments=2)
+        server = stack.serve_gateway("127.0.0.1", 8000, database_url=url, max_environments=2)
     except OSError:
-        server = stack.serve_gateway("127.0.0.1", 0, database_url=db.url, max_environments=2)
+        server = stack.serve_gateway("127.0.0.1", 0, database_url=url, max_environments=2)
     parts: list[str] = []
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        etag = client.get(f"/movies/{godfather}", headers={"X-API-KEY": pro}).headers["etag"]
         cursor = client.get("/movies?per_page=2&sort=year.desc", headers={"X-API-KEY": pro}).json()["next_cursor"]
         parts += [
             "### Movies\n",
             _example(client, "List movies", "/movies?per_page=2&sort=year.desc", key=pro),
             _example(client, "The next page by cursor", f"/movies?per_page=2&sort=year.desc&cursor={cursor}", key=pro),
             _example(client, "One movie", f"/movies/{godfather}", key=pro),
-            _example(client, "Not modified (ETag)", f"/movies/{godfather}", key=pro, headers={"If-None-Match": etag}),
+            _etag_example(client, f"/movies/{godfather}", key=pro),
             _example(client, "Similar movies", f"/movies/{godfather}/similar?per_page=2", key=pro),
             _example(client, "Genres with counts", "/genres", key=pro, bearer=True),
             _example(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import re
 from pathlib import Path
 
@@ -237,3 +238,31 @@ def test_csv_round_trips_quotes_commas_and_unicode() -> None:
         HEADER,
         ['Say "Hi", Amélie', "2001", "Comedy", "", "Sammy Davis, Jr.", "One line, with a comma.", ""],
     ]
+
+
+def test_a_checkout_of_the_source_repository_builds_the_same_catalogue(tmp_path: Path) -> None:
+    # The decade files of github.com/prust/wikipedia-movie-data, joined in order, are the bundled source.
+    if not build_catalogue.DEFAULT_SOURCE.exists():
+        pytest.skip(f"source data not present at {build_catalogue.DEFAULT_SOURCE}")
+    films = build_catalogue.read_source(build_catalogue.DEFAULT_SOURCE)
+    checkout = tmp_path / "wikipedia-movie-data"
+    checkout.mkdir()
+    for name in build_catalogue.DECADE_FILES:
+        decade = int(name[7:11])
+        (checkout / name).write_text(json.dumps([f for f in films if decade <= f["year"] < decade + 10]))
+    assert build_catalogue.read_source(checkout) == films
+    out = tmp_path / "movies.csv.gz"
+    assert build_catalogue.main(["--source", str(checkout), "--out", str(out)]) == 0
+    assert out.read_bytes() == CATALOGUE.read_bytes()
+
+
+def test_missing_source_data_says_where_to_get_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert build_catalogue.main(["--source", str(tmp_path / "nowhere.json.gz"), "--out", str(tmp_path / "o")]) == 1
+    message = capsys.readouterr().err
+    assert message.startswith(f"make catalogue: no source data at {tmp_path / 'nowhere.json.gz'}.")
+    assert "git clone https://github.com/prust/wikipedia-movie-data" in message
+    assert "make catalogue SOURCE=wikipedia-movie-data" in message
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "partial").mkdir()
+    with pytest.raises(build_catalogue.SourceMissingError, match=r"lacks movies-1900s\.json"):
+        build_catalogue.read_source(tmp_path / "partial")

@@ -68,8 +68,11 @@ class GatewayService:
 
     def start(self) -> None:
         args = self.run.args
-        self.server = ServerThread(args.host, args.port, name="gateway")
-        public_host = args.public_host or self.server.authority
+        self.server = ServerThread.bind(
+            args.host, args.port, name="gateway", hint="choose another with `marquee run --port 8001` (or "
+            "`make run PORT=8001`), or stop the other stack (`marquee stop` stops this folder's)"
+        )  # fmt: skip
+        public_host = args.public_host or self.server.reachable_authority
         gateway = stack.local_gateway(
             public_host=public_host,
             database_url=self.run.database_url,
@@ -86,7 +89,13 @@ class GatewayService:
 
     def describe(self) -> list[str]:
         url = self.run.api_url
-        return [f"API        {url}", f"API docs   {url}/docs", f"OpenAPI    {url}/openapi.json"]
+        lines = [f"API        {url}", f"API docs   {url}/docs", f"OpenAPI    {url}/openapi.json"]
+        if self.server is not None and self.server.authority != self.server.reachable_authority:
+            lines.append(
+                f"Listening  {self.server.authority}, every interface (links in responses use {url}; "
+                "--public-host sets the name other machines use)"
+            )
+        return lines
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ app is built, so port 0 works and the app knows its own address. Used by `marque
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import threading
 import time
@@ -15,6 +16,15 @@ import uvicorn
 LISTEN_BACKLOG = 2048  # uvicorn's default; the kernel caps it at net.core.somaxconn
 
 
+class AddressUnavailableError(OSError):
+    """The server cannot listen where asked: the port is taken, or the host is no address of this machine. The
+    message says which, and how to choose another (one line, for the CLI)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.errno = code
+
+
 class ServerThread:
     """Bind now (`host`, `port`; 0 picks a free port), serve later with `start(app)`, stop with `stop()`."""
 
@@ -24,6 +34,33 @@ class ServerThread:
         self.name = name
         self.server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def bind(cls, host: str, port: int, *, name: str, hint: str) -> ServerThread:
+        """As the constructor, but a port in use or a host that is not this machine's raises
+        AddressUnavailableError saying so, followed by `hint` (how to choose another)."""
+        try:
+            return cls(host, port, name=name)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise AddressUnavailableError(error.errno, f"port {port} on {host} is already in use; {hint}") from None
+            if error.errno in (errno.EADDRNOTAVAIL, errno.EACCES) or isinstance(error, socket.gaierror):
+                reason = "needs root below 1024" if error.errno == errno.EACCES else "is not an address of this machine"
+                raise AddressUnavailableError(
+                    error.errno or 0, f"cannot listen on {host}:{port} ({reason}); use --host 127.0.0.1 (this machine "
+                    "only) or 0.0.0.0 (every interface) and a port from 1024 up"
+                ) from None  # fmt: skip
+            raise
+
+    @property
+    def reachable_authority(self) -> str:
+        """host:port as a client on this machine reaches the server: a wildcard address (0.0.0.0, ::) is not one
+        a client can connect to, so its loopback stands in."""
+        if self.host == "0.0.0.0":  # noqa: S104 - recognising the wildcard, not binding to it
+            return f"127.0.0.1:{self.port}"
+        if self.host == "::":
+            return f"[::1]:{self.port}"
+        return self.authority
 
     @property
     def host(self) -> str:

@@ -256,7 +256,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def before_run(args: argparse.Namespace) -> None:
     """Bind the portal's socket and make its origin the one the functions allow (CORS) and link to (emails)."""
-    server = ServerThread(args.site_host, args.site_port, name="portal")
+    server = ServerThread.bind(
+        args.site_host, args.site_port, name="portal", hint="choose another with `marquee run --site-port 8081`, or "
+        "stop the other stack (`marquee stop` stops this folder's)"
+    )  # fmt: skip
     args.site_server = server
     os.environ["CORS_ALLOW_ORIGIN"] = server.url
     os.environ["PORTAL_URL"] = server.url

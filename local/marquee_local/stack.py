@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 from marquee_local.gateway import LocalGateway
 from marquee_local.lambdas import LocalLambdas
@@ -16,15 +19,22 @@ from marquee_local.template import Template, api_spec, load_template
 from movie_common import access
 from movie_common.database import Connection, connect
 from movie_common.db import movies, usage, users
-from movie_common.errors import MarqueeError
+from movie_common.errors import DatabaseUnavailableError, MarqueeError
 from movie_common.migrations import migrate
+from movie_common.settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "template.yaml"
-CATALOGUE = Path(os.environ.get("MARQUEE_CATALOGUE") or REPO_ROOT / "data" / "movies.csv.gz")
+BUNDLED_CATALOGUE = REPO_ROOT / "data" / "movies.csv.gz"
+CATALOGUE = Path(os.environ.get("MARQUEE_CATALOGUE") or BUNDLED_CATALOGUE)
 PORTAL_ORIGIN = "http://127.0.0.1:8080"
 # Per-tier gateway key values for handlers run in-process (tests); the local gateway reads the template's own.
 LOCAL_USAGE_KEYS = {tier: f"marquee-{tier}-local-usage-plan-key" for tier in ("free", "pro", "unlimited")}
+
+
+class StackError(Exception):
+    """A mistake a user can fix (a missing file, a port in use, an unreachable database): the CLI prints the
+    message, which says what is wrong and how to fix it, as one line and exits with status 1."""
 
 
 def marquee_home() -> Path:
@@ -36,10 +46,35 @@ def uploads_root(home: Path) -> Path:
     return home / "uploads"
 
 
+def catalogue_path() -> Path:
+    """The seed CSV loaded into an empty catalogue: MARQUEE_CATALOGUE, else the bundled data/movies.csv.gz.
+    StackError when it is not a readable file."""
+    configured = os.environ.get("MARQUEE_CATALOGUE", "").strip()
+    path = Path(configured) if configured else BUNDLED_CATALOGUE
+    if path.is_file() and os.access(path, os.R_OK):
+        return path
+    problem = "is not a file" if path.exists() else "does not exist"
+    if configured:
+        raise StackError(
+            f"MARQUEE_CATALOGUE is {configured}, which {problem}; point it at a seed CSV (see data/README.md) "
+            f"or unset it to load the bundled {BUNDLED_CATALOGUE.relative_to(REPO_ROOT)}"
+        )
+    raise StackError(
+        f"the bundled catalogue {BUNDLED_CATALOGUE.relative_to(REPO_ROOT)} {problem}; restore it with "
+        f"`git checkout -- data/movies.csv.gz`, or set MARQUEE_CATALOGUE to a seed CSV"
+    )
+
+
 @dataclass
 class Database:
     url: str
     embedded: EmbeddedPostgres | None
+
+    def stop(self) -> None:
+        """Let go of the embedded server (it stops unless another live process holds it); nothing for
+        DATABASE_URL."""
+        if self.embedded is not None:
+            self.embedded.stop()
 
 
 def open_database(home: Path | None = None) -> Database:
@@ -49,6 +84,43 @@ def open_database(home: Path | None = None) -> Database:
         return Database(url, None)
     embedded = start_embedded((home or marquee_home()) / "pgdata")
     return Database(embedded.url, embedded)
+
+
+def describe_url(url: str) -> str:
+    """Where a PostgreSQL URL points, for messages: host, port, database and user, never the password."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "an unreadable URL"
+    shown = [f"{name} {parts[key]}" for key, name in (("host", "host"), ("port", "port"), ("dbname", "database"),
+             ("user", "user")) if parts.get(key)]  # fmt: skip
+    return ", ".join(shown) or "the libpq defaults"
+
+
+@contextlib.contextmanager
+def opened_database(home: Path | None = None) -> Iterator[Database]:
+    """The database of the local stack for one command: the embedded server (started if needed, let go of at the
+    end) or DATABASE_URL, with the handlers' environment set and the settings read (a malformed setting raises
+    ConfigurationError naming it). StackError when DATABASE_URL cannot be reached: that is a configuration
+    mistake, not an outage to wait out."""
+    db = open_database(home)
+    try:
+        configure_environment(db.url)
+        get_settings.cache_clear()  # read again: this command may have changed the environment
+        get_settings()
+        if db.embedded is None:
+            try:
+                connect_admin(db.url).close()
+            except DatabaseUnavailableError as error:
+                reason = " ".join(str(error.__cause__ or error).split())
+                raise StackError(
+                    f"cannot connect to the PostgreSQL of DATABASE_URL ({describe_url(db.url)}): "
+                    f"{reason.rstrip('.?')}; check that it runs there and that the URL's host, port, user and "
+                    "password are right, or unset DATABASE_URL to use the embedded PostgreSQL"
+                ) from None
+        yield db
+    finally:
+        db.stop()
 
 
 def configure_environment(database_url: str) -> None:
@@ -61,19 +133,37 @@ def configure_environment(database_url: str) -> None:
     os.environ.setdefault("UPLOADS_LOCAL_ROOT", str(uploads_root(marquee_home())))
 
 
-def prepare(conn: Connection, *, catalogue: Path = CATALOGUE) -> tuple[list[str], int]:
-    """Migrate, and load the bundled catalogue if the movies table is empty. Returns (migrations, movies loaded)."""
+def migrate_schema(conn: Connection) -> list[str]:
+    """Apply pending migrations and make this month's usage partitions. Returns the migrations applied."""
     applied = migrate(conn)
     usage.ensure_partitions(conn)
-    loaded = 0
-    if movies.count_movies(conn) == 0:
-        # Through the CSV ingest, like any upload: checked row by row, recorded as an ingest job.
-        from movie_ingest.services import ingest_path
+    return applied
 
-        job = ingest_path(conn, catalogue, origin="catalogue", requested_by="marquee")
-        if job.status != "done":
-            raise RuntimeError(f"the catalogue {catalogue} did not load: {job.error_detail}")
-        loaded = job.counts.inserted
+
+def catalogue_is_empty(conn: Connection) -> bool:
+    return movies.count_movies(conn) == 0
+
+
+def load_catalogue(conn: Connection, catalogue: Path) -> int:
+    """Load a CSV into the catalogue through the CSV ingest, like any upload (checked row by row, recorded as an
+    ingest job; its merge is COPY into a staging table and set-based statements in one transaction, so a cancelled
+    or failed load leaves the catalogue as it was). The first start fills an empty catalogue with it. Returns the
+    number of movies inserted; StackError naming the file when the job does not finish."""
+    from movie_ingest.services import ingest_path
+
+    job = ingest_path(conn, catalogue, origin="catalogue", requested_by="marquee")
+    if job.status != "done":
+        raise StackError(f"the catalogue {catalogue} did not load: {job.error_detail}")
+    return job.counts.inserted
+
+
+def prepare(conn: Connection, *, catalogue: Path | None = None) -> tuple[list[str], int]:
+    """Migrate, and load the catalogue (default: `catalogue_path()`) if the movies table is empty.
+    Returns (migrations applied, movies loaded)."""
+    applied = migrate_schema(conn)
+    loaded = 0
+    if catalogue_is_empty(conn):
+        loaded = load_catalogue(conn, catalogue or catalogue_path())
     return applied, loaded
 
 

@@ -17,18 +17,31 @@ def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split("|") if part.strip()]
 
 
+def _year(value: str, line: int) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"line {line}: the year {value[:40]!r} is not a number") from None
+
+
 def read_seed_csv(path: Path) -> Iterator[MovieRow]:
-    """Stream rows of a seed CSV (plain or gzip); the bundled catalogue is trusted, so rows are not re-validated."""
+    """Stream rows of a seed CSV (plain or gzip); the bundled catalogue is trusted, so rows are not re-validated
+    beyond what the columns' types need. ValueError when the header lacks a column or a year is not a number;
+    UnicodeDecodeError when the file is not UTF-8."""
     raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115 - closed below
     with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
         reader = csv.DictReader(text)
         missing = [c for c in SEED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(f"{path.name} lacks the columns {', '.join(missing)}")
+            raise ValueError(f"its header lacks the columns {', '.join(missing)}")
         for row in reader:
+            if None in row or any(row[c] is None for c in SEED_COLUMNS):
+                raise ValueError(f"line {reader.line_num}: expected {len(SEED_COLUMNS)} fields")
             yield MovieRow(
                 title=row["title"].strip(),
-                year=int(row["year"]) if row["year"].strip() else None,
+                year=_year(row["year"], reader.line_num),
                 genre=_list(row["genre"]),
                 director=", ".join(_list(row["director"])) or None,
                 actors=_list(row["actors"]),

@@ -1,0 +1,79 @@
+"""The first start's catalogue load as a service of `marquee run`: the bundled catalogue goes into an empty
+database in the background while the API already answers, so a first `marquee run` serves within seconds instead
+of after the whole load. The load itself is `stack.load_catalogue` (one bulk upsert in one transaction): until it
+commits the catalogue is empty, and stopping the stack cancels it and loses nothing (the next start loads again)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from marquee_local import run, stack
+from movie_common.database import Connection
+
+
+class CatalogueLoadService:
+    """Loads `catalogue` into the (empty) database of `run` on a thread of its own and says when it is in."""
+
+    name = "catalogue"
+
+    def __init__(self, context: run.RunContext, catalogue: Path) -> None:
+        self.context = context
+        self.catalogue = catalogue
+        self.loaded: int | None = None
+        self.seconds: float | None = None
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None
+        self._stopping = False
+
+    @property
+    def shown_name(self) -> str:
+        try:
+            return str(self.catalogue.absolute().relative_to(stack.REPO_ROOT))
+        except ValueError:
+            return str(self.catalogue)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._load, name="catalogue-load", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        started = time.perf_counter()
+        try:
+            with stack.connect_admin(self.context.database_url) as conn:
+                self._conn = conn  # set before the check below: stop() either sees it or we see _stopping
+                if self._stopping:
+                    raise InterruptedError("stopped before the load began")
+                loaded = stack.load_catalogue(conn, self.catalogue)
+            self.loaded, self.seconds = loaded, time.perf_counter() - started
+            self.context.log(
+                f"catalogue loaded: {loaded:,} movies from {self.shown_name} in {self.seconds:.1f} s "
+                "(the first start only; later starts reuse the database)"
+            )
+        except Exception as error:
+            if self._stopping:
+                self.context.log("catalogue load cancelled: nothing was written; the next start loads it again")
+                return
+            self.error = " ".join(str(error).split())
+            self.context.log(
+                f"catalogue did not load from {self.shown_name}: {self.error}. The API serves an empty catalogue; "
+                "fix the file (or MARQUEE_CATALOGUE) and restart, or load one with `marquee seed --file FILE`"
+            )
+        finally:
+            self._conn = None
+
+    def stop(self) -> None:
+        self._stopping = True
+        conn = self._conn
+        if conn is not None:
+            conn.cancel_safe()  # the load's statement fails at once and its transaction rolls back
+        if self._thread is not None:
+            self._thread.join(60)
+
+    def describe(self) -> list[str]:
+        if self.loaded is not None:
+            return [f"Catalogue  {self.loaded:,} movies loaded from {self.shown_name}"]
+        return [f"Catalogue  loading {self.shown_name} in the background; searches find its movies once the log "
+                "says `catalogue loaded`"]  # fmt: skip

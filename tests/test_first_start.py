@@ -1,0 +1,146 @@
+"""The first `marquee run` on an empty database: the API answers at once, the catalogue loads in the background
+(one transaction: all or nothing) and the log says when it is in, or why it is not."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from marquee_local import cli, first_start, run, stack
+from movie_common.database import close_connection
+from movie_common.settings import get_settings
+
+SEED = (
+    "title,year,genre,director,actors,plot,poster_url\n"
+    "First Start One,2001,Drama,A. Director,One|Two,A plot.,\n"
+    "First Start Two,2002,Comedy|Drama,B. Director,Three,Another plot.,\n"
+)
+
+
+@pytest.fixture
+def empty_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A database of its own on the test server, never migrated, as DATABASE_URL; MARQUEE_HOME in tmp_path."""
+    name = f"marquee_test_first_start_{os.getpid()}"
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    try:
+        yield url
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        close_connection()
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class _Watcher:
+    """A service started after the loader: waits until `/health` shows `movies` films (or the load fails), records
+    what the API answered on the way, then stops the stack with SIGTERM."""
+
+    name = "watcher"
+
+    def __init__(self, context: run.RunContext, movies: int) -> None:
+        self.context, self.movies = context, movies
+        self.seen: list[int] = []
+
+    def start(self) -> None:
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            health = httpx.get(self.context.api_url + "/health", timeout=30).json()
+            self.seen.append(health["movies"])
+            if health["movies"] >= self.movies or (len(self.seen) > 5 and self.movies == 0):
+                break
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def stop(self) -> None:
+        pass
+
+    def describe(self) -> list[str]:
+        return []
+
+
+def _with_watcher(monkeypatch: pytest.MonkeyPatch, movies: int) -> list[_Watcher]:
+    made: list[_Watcher] = []
+    module = types.ModuleType("first_start_watcher")
+
+    def service(context: run.RunContext) -> _Watcher:
+        made.append(_Watcher(context, movies))
+        return made[-1]
+
+    module.service = service  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "first_start_watcher", module)
+    monkeypatch.setattr(cli, "SERVICE_MODULES", ("first_start_watcher",))
+    return made
+
+
+@pytest.mark.slow
+def test_first_run_serves_then_loads_the_catalogue_in_the_background(
+    empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = tmp_path / "seed.csv"
+    seed.write_text(SEED, encoding="utf-8")
+    monkeypatch.setenv("MARQUEE_CATALOGUE", str(seed))
+    watchers = _with_watcher(monkeypatch, movies=2)
+
+    assert cli.main(["run", "--port", "0", "--quiet", "--environments", "1"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"Catalogue  loading {seed} in the background" in out
+    assert f"catalogue loaded: 2 movies from {seed} in " in out
+    assert watchers[0].seen[-1] == 2
+    with psycopg.connect(empty_database) as conn:
+        titles = [r[0] for r in conn.execute("SELECT title FROM movies ORDER BY title").fetchall()]
+    assert titles == ["First Start One", "First Start Two"]
+
+
+@pytest.mark.slow
+def test_a_catalogue_that_fails_to_load_is_reported_and_the_api_still_serves(
+    empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.csv"
+    broken.write_text("name,released\nSomething,1999\n", encoding="utf-8")
+    monkeypatch.setenv("MARQUEE_CATALOGUE", str(broken))
+    watchers = _with_watcher(monkeypatch, movies=0)
+
+    assert cli.main(["run", "--port", "0", "--quiet", "--environments", "1"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"catalogue did not load from {broken}: its header lacks the columns title, year" in out
+    assert "The API serves an empty catalogue" in out and "marquee seed --file FILE" in out
+    assert set(watchers[0].seen) == {0}
+
+
+def test_stopping_before_the_load_began_writes_nothing_and_says_so(empty_database: str, tmp_path: Path) -> None:
+    seed = tmp_path / "seed.csv"
+    seed.write_text(SEED, encoding="utf-8")
+    lines: list[str] = []
+    context = run.RunContext(args=argparse.Namespace(), home=tmp_path, database_url=empty_database, log=lines.append)
+    with stack.connect_admin(empty_database) as conn:
+        stack.migrate_schema(conn)
+    service = first_start.CatalogueLoadService(context, seed)
+    service._stopping = True  # stop() ran before the thread got its connection
+    service.start()
+    service.stop()
+    assert lines == ["catalogue load cancelled: nothing was written; the next start loads it again"]
+    with psycopg.connect(empty_database) as conn:
+        row = conn.execute("SELECT count(*) FROM movies").fetchone()
+    assert row is not None and row[0] == 0
