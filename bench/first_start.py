@@ -59,7 +59,7 @@ def load_seconds(url: str, catalogue: Path) -> tuple[float, int]:
     with stack.connect_admin(url) as conn:
         stack.migrate_schema(conn)
         started = time.perf_counter()
-        loaded = stack.load_catalogue(conn, catalogue)
+        loaded = stack.load_catalogue(conn, catalogue).inserted
         return time.perf_counter() - started, loaded
 
 

@@ -105,7 +105,7 @@ def test_run_on_an_empty_database_with_a_missing_catalogue_stops_before_serving(
         monkeypatch.setenv("DATABASE_URL", psycopg.conninfo.make_conninfo(database_url, dbname=empty))
         monkeypatch.setenv("MARQUEE_CATALOGUE", str(tmp_path / "gone.csv.gz"))
         monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
-        assert cli.main(["run", "--port", "0", "--quiet"]) == 1
+        assert cli.main(["run", "--port", "0", "--site-port", "0", "--quiet"]) == 1
         line = _one_line_error(capsys)
         assert line.startswith("marquee run: MARQUEE_CATALOGUE is") and "does not exist" in line
     finally:
@@ -212,3 +212,17 @@ def test_a_virtual_environment_made_by_another_python_is_rebuilt(tmp_path: Path,
     done = subprocess.run(["make", "-n", "install"], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert ("was made with another Python than 3.11: recreating it" in done.stdout) is rebuilt
     assert python.exists() is not rebuilt
+
+
+def test_a_taken_portal_port_is_one_line_that_says_how_to_choose_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["run", "--port", "0", "--site-port", str(port), "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith(f"marquee run: port {port} on 127.0.0.1 is already in use; choose another with")
+    assert "marquee run --site-port 8081" in line

@@ -16,10 +16,20 @@ import pytest
 from marquee_local import cli, postgres
 
 MARQUEE = Path(sys.executable).with_name("marquee")
+# What the test session's own stack set in this process's environment (stack.configure_environment): a `marquee`
+# started from here must work out its own.
+STACK_VARIABLES = {
+    "DATABASE_URL",
+    "OUTBOX_DIR",
+    "UPLOADS_LOCAL_ROOT",
+    "CORS_ALLOW_ORIGIN",
+    "PORTAL_URL",
+    "USAGE_PLAN_KEYS",
+}
 
 
 def _marquee(*args: str, home: Path | None = None, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env = {name: value for name, value in os.environ.items() if name not in STACK_VARIABLES}
     if home is not None:
         env["MARQUEE_HOME"] = str(home)
     if database_url is not None:

@@ -49,26 +49,30 @@ def empty_database(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 class _Watcher:
-    """A service started after the loader: waits until `/health` shows `movies` films (or the load fails), records
-    what the API answered on the way, then stops the stack with SIGTERM."""
+    """A service started after the loader: while the API answers /health, waits until the catalogue holds `movies`
+    rows (or, for 0, watches a while), records the counts it saw, then stops the stack with SIGTERM."""
 
     name = "watcher"
 
     def __init__(self, context: run.RunContext, movies: int) -> None:
         self.context, self.movies = context, movies
         self.seen: list[int] = []
+        self.health: list[int] = []
 
     def start(self) -> None:
         threading.Thread(target=self._watch, daemon=True).start()
 
     def _watch(self) -> None:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            health = httpx.get(self.context.api_url + "/health", timeout=30).json()
-            self.seen.append(health["movies"])
-            if health["movies"] >= self.movies or (len(self.seen) > 5 and self.movies == 0):
-                break
-            time.sleep(0.1)
+        load: first_start.CatalogueLoadService = self.context.extra["catalogue_load"]
+        with psycopg.connect(self.context.database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                self.health.append(httpx.get(self.context.api_url + "/health", timeout=30).status_code)
+                row = conn.execute("SELECT count(*) FROM movies").fetchone()
+                self.seen.append(int(row[0]) if row else -1)
+                if load.finished.is_set() and self.seen[-1] == self.movies:
+                    break
+                time.sleep(0.1)
         os.kill(os.getpid(), signal.SIGTERM)
 
     def stop(self) -> None:
@@ -106,7 +110,7 @@ def test_first_run_serves_then_loads_the_catalogue_in_the_background(
     out = capsys.readouterr().out
     assert f"Catalogue  loading {seed} in the background" in out
     assert f"catalogue loaded: 2 movies from {seed} in " in out
-    assert watchers[0].seen[-1] == 2
+    assert watchers[0].seen[-1] == 2 and set(watchers[0].health) == {200}
     with psycopg.connect(empty_database) as conn:
         titles = [r[0] for r in conn.execute("SELECT title FROM movies ORDER BY title").fetchall()]
     assert titles == ["First Start One", "First Start Two"]
@@ -117,16 +121,17 @@ def test_a_catalogue_that_fails_to_load_is_reported_and_the_api_still_serves(
     empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broken = tmp_path / "broken.csv"
-    broken.write_text("name,released\nSomething,1999\n", encoding="utf-8")
+    broken.write_text("foo,bar\n1,2\n", encoding="utf-8")
     monkeypatch.setenv("MARQUEE_CATALOGUE", str(broken))
     watchers = _with_watcher(monkeypatch, movies=0)
 
     assert cli.main(["run", "--port", "0", "--quiet", "--environments", "1"]) == 0
 
     out = capsys.readouterr().out
-    assert f"catalogue did not load from {broken}: its header lacks the columns title, year" in out
-    assert "The API serves an empty catalogue" in out and "marquee seed --file FILE" in out
-    assert set(watchers[0].seen) == {0}
+    [line] = [line for line in out.splitlines() if line.startswith("catalogue did not load")]
+    assert line.startswith(f"catalogue did not load: {broken}: No title column: the header row has to name one")
+    assert "The API serves an empty catalogue" in line and "marquee seed --file FILE" in line
+    assert set(watchers[0].seen) == {0} and set(watchers[0].health) == {200}
 
 
 def test_stopping_before_the_load_began_writes_nothing_and_says_so(empty_database: str, tmp_path: Path) -> None:

@@ -24,6 +24,16 @@ pytestmark = pytest.mark.slow
 
 MARQUEE = Path(sys.executable).with_name("marquee")
 REPO = Path(__file__).resolve().parents[1]
+# What the test session's own stack set in this process's environment (stack.configure_environment): a `marquee`
+# started from here must work out its own.
+STACK_VARIABLES = {
+    "DATABASE_URL",
+    "OUTBOX_DIR",
+    "UPLOADS_LOCAL_ROOT",
+    "CORS_ALLOW_ORIGIN",
+    "PORTAL_URL",
+    "USAGE_PLAN_KEYS",
+}
 SEED = "title,year,genre,director,actors,plot,poster_url\nThe Lifecycle,2001,Drama,A. Director,One|Two,A plot.,\n"
 
 
@@ -37,7 +47,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _environment(home: Path, catalogue: Path | None = None) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    env = {name: value for name, value in os.environ.items() if name not in STACK_VARIABLES}
     env.update(MARQUEE_HOME=str(home), MARQUEE_CATALOGUE=str(catalogue or home / "seed.csv"))
     return env
 
@@ -56,7 +66,7 @@ class Stack:
         self.log = home / f"run-{time.monotonic_ns()}.log"
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
-                [str(MARQUEE), "run", "--port", "0", "--quiet", "--environments", "1", *extra],
+                [str(MARQUEE), "run", "--port", "0", "--site-port", "0", "--quiet", "--environments", "1", *extra],
                 env=_environment(home, catalogue),
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -175,7 +185,7 @@ def test_a_second_run_on_a_taken_port_says_so_in_one_line_and_leaves_the_first_a
     first = Stack(home).wait_serving()
     port = first.url.rsplit(":", 1)[1]
     second = subprocess.run(
-        [str(MARQUEE), "run", "--port", port, "--quiet", "--environments", "1"],
+        [str(MARQUEE), "run", "--port", port, "--site-port", "0", "--quiet", "--environments", "1"],
         env=_environment(home),
         capture_output=True,
         text=True,

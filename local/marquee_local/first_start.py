@@ -27,6 +27,8 @@ class CatalogueLoadService:
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
         self._stopping = False
+        self.finished = threading.Event()  # set once the load has ended, whichever way
+        context.extra["catalogue_load"] = self  # for services that care when the catalogue is in
 
     @property
     def shown_name(self) -> str:
@@ -46,31 +48,43 @@ class CatalogueLoadService:
                 self._conn = conn  # set before the check below: stop() either sees it or we see _stopping
                 if self._stopping:
                     raise InterruptedError("stopped before the load began")
-                loaded = stack.load_catalogue(conn, self.catalogue)
-            self.loaded, self.seconds = loaded, time.perf_counter() - started
+                result = stack.load_catalogue(conn, self.catalogue)
+            self.loaded, self.seconds = result.inserted, time.perf_counter() - started
+            refused = (
+                f"; {result.refused:,} rows refused (`marquee ingest {self.shown_name} --mode validate` says why)"
+                if result.refused
+                else ""
+            )
             self.context.log(
-                f"catalogue loaded: {loaded:,} movies from {self.shown_name} in {self.seconds:.1f} s "
-                "(the first start only; later starts reuse the database)"
+                f"catalogue loaded: {result.inserted:,} movies from {self.shown_name} in {self.seconds:.1f} s "
+                f"(the first start only; later starts reuse the database){refused}"
             )
         except Exception as error:
             if self._stopping:
                 self.context.log("catalogue load cancelled: nothing was written; the next start loads it again")
                 return
             self.error = " ".join(str(error).split())
+            if not isinstance(error, stack.StackError):  # the ingest's own errors name the file already
+                self.error = f"{self.shown_name}: {self.error}"
             self.context.log(
-                f"catalogue did not load from {self.shown_name}: {self.error}. The API serves an empty catalogue; "
+                f"catalogue did not load: {self.error.rstrip('.')}. The API serves an empty catalogue; "
                 "fix the file (or MARQUEE_CATALOGUE) and restart, or load one with `marquee seed --file FILE`"
             )
         finally:
             self._conn = None
+            self.finished.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Cancel the load: its transaction rolls back and nothing is written. A cancel reaches only a statement
+        that is running, and the load also spends time in Python between statements (reading and checking rows),
+        so it is sent again every half second until the load has given up."""
         self._stopping = True
-        conn = self._conn
-        if conn is not None:
-            conn.cancel_safe()  # the load's statement fails at once and its transaction rolls back
-        if self._thread is not None:
-            self._thread.join(60)
+        deadline = time.monotonic() + timeout
+        while self._thread is not None and self._thread.is_alive() and time.monotonic() < deadline:
+            conn = self._conn
+            if conn is not None:
+                conn.cancel_safe()
+            self._thread.join(0.5)
 
     def describe(self) -> list[str]:
         if self.loaded is not None:

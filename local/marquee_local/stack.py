@@ -144,17 +144,25 @@ def catalogue_is_empty(conn: Connection) -> bool:
     return movies.count_movies(conn) == 0
 
 
-def load_catalogue(conn: Connection, catalogue: Path) -> int:
+@dataclass(frozen=True)
+class LoadedCatalogue:
+    """What a catalogue load did: movies inserted, and rows refused by the ingest's checks (each in its job)."""
+
+    inserted: int
+    refused: int
+
+
+def load_catalogue(conn: Connection, catalogue: Path) -> LoadedCatalogue:
     """Load a CSV into the catalogue through the CSV ingest, like any upload (checked row by row, recorded as an
     ingest job; its merge is COPY into a staging table and set-based statements in one transaction, so a cancelled
-    or failed load leaves the catalogue as it was). The first start fills an empty catalogue with it. Returns the
-    number of movies inserted; StackError naming the file when the job does not finish."""
+    or failed load leaves the catalogue as it was). The first start fills an empty catalogue with it. StackError
+    naming the file when the job does not finish."""
     from movie_ingest.services import ingest_path
 
     job = ingest_path(conn, catalogue, origin="catalogue", requested_by="marquee")
     if job.status != "done":
-        raise StackError(f"the catalogue {catalogue} did not load: {job.error_detail}")
-    return job.counts.inserted
+        raise StackError(f"{catalogue}: {job.error_detail}")
+    return LoadedCatalogue(inserted=job.counts.inserted, refused=job.counts.invalid)
 
 
 def prepare(conn: Connection, *, catalogue: Path | None = None) -> tuple[list[str], int]:
@@ -163,7 +171,7 @@ def prepare(conn: Connection, *, catalogue: Path | None = None) -> tuple[list[st
     applied = migrate_schema(conn)
     loaded = 0
     if catalogue_is_empty(conn):
-        loaded = load_catalogue(conn, catalogue or catalogue_path())
+        loaded = load_catalogue(conn, catalogue or catalogue_path()).inserted
     return applied, loaded
 
 
