@@ -104,7 +104,8 @@ def _stop(process: subprocess.Popen[bytes]) -> float:
 
 
 def _one_start(home: Path, catalogue: Path, *, expect_load: bool, timeout: float = 300.0) -> dict[str, Any]:
-    log = home.parent / f"{home.name}.log"
+    log = home.parent / f"{home.name}-{'first' if expect_load else 'second'}.log"
+    log.unlink(missing_ok=True)
     started = time.perf_counter()
     process = _start(home, catalogue, log)
     answered = loaded = None

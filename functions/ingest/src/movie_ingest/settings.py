@@ -16,7 +16,7 @@ LOCAL_BUCKET = "marquee-uploads-local"
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """Limits of one ingest job; every value has a default that suits the budgets in DESIGN.md section 8."""
+    """Limits of one ingest job; every value has a default that suits the budgets in docs/architecture.md section 8."""
 
     common: Settings
     max_bad_row_share: float  # INGEST_MAX_BAD_ROW_SHARE: replace mode refuses a file with more bad rows than this

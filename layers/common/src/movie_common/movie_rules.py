@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-# Movie fields, in the order of the `movies` table (DESIGN.md section 2).
+# Movie fields, in the order of the `movies` table (docs/architecture.md section 2).
 FIELDS = (
     "title",
     "year",
