@@ -64,9 +64,10 @@ publish-site: install site
 
 
 ## Start the whole local stack: embedded PostgreSQL, migrations, catalogue, gateway on :8000.
-## `make run PORT=8001 HOST=0.0.0.0` listens elsewhere (same as `marquee run --port 8001 --host 0.0.0.0`).
+## `make run PORT=8001 HOST=0.0.0.0` listens elsewhere (same as `marquee run --port 8001 --host 0.0.0.0`);
+## SITE_PORT= and SITE_HOST= do the same for the portal (`--site-port`, `--site-host`).
 run: install site
-	$(BIN)/marquee run$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
+	$(BIN)/marquee run$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))$(if $(SITE_HOST), --site-host $(SITE_HOST))$(if $(SITE_PORT), --site-port $(SITE_PORT))
 
 ## Stop this checkout's stack (a `marquee run` in another terminal, or what a killed one left running).
 stop: install

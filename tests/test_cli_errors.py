@@ -194,9 +194,13 @@ def test_errors_are_one_line_from_the_installed_command_too() -> None:
 
 def test_make_run_passes_port_and_host_through() -> None:
     done = subprocess.run(
-        ["make", "-n", "run", "PORT=8001", "HOST=0.0.0.0"], cwd=REPO, capture_output=True, text=True, check=True
+        ["make", "-n", "run", "PORT=8001", "HOST=0.0.0.0", "SITE_PORT=8081"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert done.stdout.splitlines()[-1] == ".venv/bin/marquee run --host 0.0.0.0 --port 8001"
+    assert done.stdout.splitlines()[-1] == ".venv/bin/marquee run --host 0.0.0.0 --port 8001 --site-port 8081"
     plain = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, check=True)
     assert plain.stdout.splitlines()[-1] == ".venv/bin/marquee run"
 
@@ -224,5 +228,5 @@ def test_a_taken_portal_port_is_one_line_that_says_how_to_choose_another(
         port = taken.getsockname()[1]
         assert cli.main(["run", "--port", "0", "--site-port", str(port), "--quiet"]) == 1
     line = _one_line_error(capsys)
-    assert line.startswith(f"marquee run: port {port} on 127.0.0.1 is already in use; choose another with")
-    assert "marquee run --site-port 8081" in line
+    assert line.startswith(f"marquee run: port {port} on 127.0.0.1 is already in use; choose other ports with")
+    assert "marquee run --site-port 8081 --port 8001" in line and "make run SITE_PORT=8081 PORT=8001" in line

@@ -149,3 +149,51 @@ def test_stopping_before_the_load_began_writes_nothing_and_says_so(empty_databas
     with psycopg.connect(empty_database) as conn:
         row = conn.execute("SELECT count(*) FROM movies").fetchone()
     assert row is not None and row[0] == 0
+
+
+@pytest.mark.slow
+def test_listening_on_every_interface_links_through_the_loopback(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --host 0.0.0.0 is no address a client can use: the banner and the API's links name 127.0.0.1 instead.
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    module = types.ModuleType("wildcard_watcher")
+    seen: dict[str, str] = {}
+
+    class Probe:
+        name = "probe"
+
+        def __init__(self, context: run.RunContext) -> None:
+            self.context = context
+
+        def start(self) -> None:
+            seen["api_url"] = self.context.api_url
+            response = httpx.get(
+                self.context.api_url + "/movies?per_page=1", headers={"X-API-KEY": _demo_key(tmp_path)}
+            )
+            seen["link"] = response.headers["link"]
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+        def stop(self) -> None:
+            pass
+
+        def describe(self) -> list[str]:
+            return []
+
+    module.service = Probe  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "wildcard_watcher", module)
+    monkeypatch.setattr(cli, "SERVICE_MODULES", ("wildcard_watcher",))
+
+    wildcard = "0.0.0.0"  # noqa: S104 - what is tested: listening on every interface
+    assert cli.main(["run", "--host", wildcard, "--port", "0", "--quiet", "--environments", "1"]) == 0
+
+    port = seen["api_url"].rsplit(":", 1)[1]
+    assert seen["api_url"] == f"http://127.0.0.1:{port}"
+    assert f"<http://127.0.0.1:{port}/movies?per_page=1&page=1>" in seen["link"]
+    out = capsys.readouterr().out
+    assert f"API        http://127.0.0.1:{port}" in out
+    assert f"Listening  0.0.0.0:{port}, every interface" in out
+
+
+def _demo_key(home: Path) -> str:
+    return (home / "demo-key").read_text().strip()

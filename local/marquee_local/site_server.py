@@ -257,8 +257,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def before_run(args: argparse.Namespace) -> None:
     """Bind the portal's socket and make its origin the one the functions allow (CORS) and link to (emails)."""
     server = ServerThread.bind(
-        args.site_host, args.site_port, name="portal", hint="choose another with `marquee run --site-port 8081`, or "
-        "stop the other stack (`marquee stop` stops this folder's)"
+        args.site_host, args.site_port, name="portal", hint="choose other ports with `marquee run --site-port 8081 "
+        "--port 8001` (or `make run SITE_PORT=8081 PORT=8001`), or stop the other stack (`marquee stop` stops this "
+        "folder's)"
     )  # fmt: skip
     args.site_server = server
     os.environ["CORS_ALLOW_ORIGIN"] = server.url
