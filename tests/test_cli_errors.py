@@ -105,7 +105,8 @@ def test_run_on_an_empty_database_with_a_missing_catalogue_stops_before_serving(
         monkeypatch.setenv("DATABASE_URL", psycopg.conninfo.make_conninfo(database_url, dbname=empty))
         monkeypatch.setenv("MARQUEE_CATALOGUE", str(tmp_path / "gone.csv.gz"))
         monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
-        assert cli.main(["run", "--port", "0", "--site-port", "0", "--quiet"]) == 1
+        monkeypatch.setattr(cli, "SERVICE_MODULES", ())  # the portal would set this process's CORS origin
+        assert cli.main(["run", "--port", "0", "--quiet"]) == 1
         line = _one_line_error(capsys)
         assert line.startswith("marquee run: MARQUEE_CATALOGUE is") and "does not exist" in line
     finally:
@@ -194,14 +195,16 @@ def test_errors_are_one_line_from_the_installed_command_too() -> None:
 
 def test_make_run_passes_port_and_host_through() -> None:
     done = subprocess.run(
-        ["make", "-n", "run", "PORT=8001", "HOST=0.0.0.0", "SITE_PORT=8081"],
+        ["make", "--no-print-directory", "-n", "run", "PORT=8001", "HOST=0.0.0.0", "SITE_PORT=8081"],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=True,
     )
     assert done.stdout.splitlines()[-1] == ".venv/bin/marquee run --host 0.0.0.0 --port 8001 --site-port 8081"
-    plain = subprocess.run(["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, check=True)
+    plain = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert plain.stdout.splitlines()[-1] == ".venv/bin/marquee run"
 
 
@@ -213,7 +216,9 @@ def test_a_virtual_environment_made_by_another_python_is_rebuilt(tmp_path: Path,
     python.parent.mkdir(parents=True)
     python.write_text(f"#!/bin/sh\necho {answer}\n")
     python.chmod(0o755)
-    done = subprocess.run(["make", "-n", "install"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-n", "install"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert ("was made with another Python than 3.11: recreating it" in done.stdout) is rebuilt
     assert python.exists() is not rebuilt
 
@@ -222,6 +227,8 @@ def test_a_taken_portal_port_is_one_line_that_says_how_to_choose_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    for variable in ("CORS_ALLOW_ORIGIN", "PORTAL_URL"):  # restored afterwards, should the portal set them
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -197,3 +197,23 @@ def test_listening_on_every_interface_links_through_the_loopback(
 
 def _demo_key(home: Path) -> str:
     return (home / "demo-key").read_text().strip()
+
+
+def test_services_that_write_movies_wait_for_the_first_start_load(tmp_path: Path) -> None:
+    context = run.RunContext(args=argparse.Namespace(), home=tmp_path, database_url="unused")
+    stopped = threading.Event()
+    assert first_start.wait_for_catalogue(context, stopped)  # no first-start load: nothing to wait for
+    load = first_start.CatalogueLoadService(context, tmp_path / "seed.csv")  # registers itself in context.extra
+    outcomes: list[bool] = []
+    waiter = threading.Thread(
+        target=lambda: outcomes.append(first_start.wait_for_catalogue(context, stopped, interval=0.05))
+    )
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive() and outcomes == []  # still waiting: the load has not ended
+    load.finished.set()
+    waiter.join(5)
+    assert outcomes == [True]
+    load.finished.clear()
+    stopped.set()
+    assert first_start.wait_for_catalogue(context, stopped, interval=0.05) is False  # the stack stops meanwhile

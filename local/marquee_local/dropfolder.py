@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from marquee_local import events, stack
+from marquee_local import events, first_start, stack
 from marquee_local.lambda_context import LocalLambdaContext
 from marquee_local.run import RunContext
 
@@ -163,6 +163,8 @@ class DropFolderService:
         watcher = DropFolderWatcher(self.root, self._invoke, report=self.run.log)
 
         def poll() -> None:
+            if not first_start.wait_for_catalogue(self.run, self._stop):  # files dropped meanwhile wait for it
+                return
             while not self._stop.is_set():
                 watcher.scan()
                 self._stop.wait(self.interval)

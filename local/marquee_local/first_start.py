@@ -91,3 +91,16 @@ class CatalogueLoadService:
             return [f"Catalogue  {self.loaded:,} movies loaded from {self.shown_name}"]
         return [f"Catalogue  loading {self.shown_name} in the background; searches find its movies once the log "
                 "says `catalogue loaded`"]  # fmt: skip
+
+
+def wait_for_catalogue(context: run.RunContext, stopped: threading.Event, *, interval: float = 0.5) -> bool:
+    """Block until the first start's catalogue load, if this run has one, has ended (loaded, failed or cancelled);
+    False when `stopped` is set first. Services that write movies call it before their first write: a `replace`
+    dropped during the load must not be undone by it, and a validation or a sync must see the catalogue."""
+    load = context.extra.get("catalogue_load")
+    if not isinstance(load, CatalogueLoadService):
+        return not stopped.is_set()
+    while not load.finished.wait(interval):
+        if stopped.is_set():
+            return False
+    return not stopped.is_set()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from marquee_local import events, stack
+from marquee_local import events, first_start, stack
 from marquee_local.run import RunContext
 
 FUNCTION = "SyncFunction"
@@ -44,11 +44,13 @@ class DailySync:
         report: Callable[[dict[str, Any]], None],
         due_at_start: bool,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ready: Callable[[threading.Event], bool] = lambda stopped: True,
     ) -> None:
         self._invoke = invoke
         self._report = report
         self._due_at_start = due_at_start
         self._now = now
+        self._ready = ready  # blocks until the first run may start (False: stopped meanwhile)
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="daily-sync", daemon=True)
 
@@ -71,6 +73,8 @@ class DailySync:
         self._report(summary)
 
     def _loop(self) -> None:
+        if not self._ready(self._stopped):
+            return
         if self._due_at_start and not self._stopped.is_set():
             self.run_once()
         while not self._stopped.is_set():
@@ -103,4 +107,7 @@ def service(run: RunContext) -> DailySync | None:
         result: dict[str, Any] = run.lambdas.invoke_threadsafe(FUNCTION, event, timeout=TIMEOUT_SECONDS + 30)
         return result
 
-    return DailySync(invoke, report=report, due_at_start=due)
+    # A first start's catalogue loads in the background: the sync, which matches its rows, waits for it.
+    return DailySync(
+        invoke, report=report, due_at_start=due, ready=lambda stopped: first_start.wait_for_catalogue(run, stopped)
+    )
