@@ -1,19 +1,17 @@
 """`marquee psql` (psql on the stack's database) and `marquee reset` (the local data deleted, the virtual
-environments kept), run as a user runs them."""
+environments kept), run as a user runs them. (`marquee keys` is the admin's: functions/admin/tests.)"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
-import psycopg
 import pytest
 
-from marquee_local import cli, postgres
+from marquee_local import postgres
 
 MARQUEE = Path(sys.executable).with_name("marquee")
 # What the test session's own stack set in this process's environment (stack.configure_environment): a `marquee`
@@ -98,85 +96,3 @@ def test_reset_leaves_a_database_url_alone(database_url: str, tmp_path: Path) ->
     assert done.returncode == 1
     assert done.stderr.startswith("marquee reset: DATABASE_URL is set, and marquee reset only deletes the embedded")
     assert (tmp_path / "demo-key").exists()
-
-
-@pytest.fixture
-def keys_owner(database_url: str) -> Iterator[str]:
-    email = f"keys-cli-{os.getpid()}@example.com"
-    yield email
-    with psycopg.connect(database_url) as conn:
-        conn.execute("DELETE FROM users WHERE email = %s", (email,))
-
-
-def _new_key(owner: str, capsys: pytest.CaptureFixture[str], plan: str = "free") -> str:
-    assert cli.main(["create-key", "--plan", plan, "--owner", owner]) == 0
-    return capsys.readouterr().out.strip().splitlines()[-1]
-
-
-def test_keys_list_shows_an_owners_keys_masked(keys_owner: str, capsys: pytest.CaptureFixture[str]) -> None:
-    first, second = _new_key(keys_owner, capsys), _new_key(keys_owner, capsys, plan="pro")
-    assert cli.main(["keys", "list", "--owner", keys_owner]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["ID", "KEY", "OWNER", "PLAN", "STATUS", "TODAY", "TOTAL", "LAST", "USED", "CREATED"]
-    assert (
-        [line.split()[1:5] for line in lines[1:]]
-        == [
-            ["…" + second[-4:], keys_owner, "pro", "active"],  # newest first
-            ["…" + first[-4:], keys_owner, "free", "active"],
-        ]
-    )
-    assert first not in "\n".join(lines) and second not in "\n".join(lines)
-
-
-def test_keys_suspend_reactivate_and_revoke_change_what_the_api_admits(
-    database_url: str, keys_owner: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from movie_common import access
-    from movie_common.database import connect
-    from movie_common.errors import KeyRevokedError, KeySuspendedError
-
-    key = _new_key(keys_owner, capsys)
-
-    def check() -> None:
-        with connect(database_url) as conn:
-            access.check_key(conn, key)
-
-    assert cli.main(["keys", "suspend", key]) == 0
-    assert capsys.readouterr().out.endswith(f"({chr(8230)}{key[-4:]}, {keys_owner}): suspended, plan free\n")
-    with pytest.raises(KeySuspendedError):
-        check()
-    key_id = _key_id(database_url, key)
-    assert cli.main(["keys", "reactivate", str(key_id)]) == 0  # by id, as `keys list` shows it
-    check()
-    assert cli.main(["keys", "revoke", key]) == 0
-    with pytest.raises(KeyRevokedError):
-        check()
-    capsys.readouterr()
-    assert cli.main(["keys", "reactivate", key]) == 1
-    assert capsys.readouterr().err.strip() == (
-        f"marquee keys: key {key_id} is revoked, and a revoked key stays revoked; create a new one"
-    )
-
-
-def _key_id(database_url: str, key: str) -> int:
-    from movie_common import access
-
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT id FROM api_keys WHERE key = %s", (access.hash_key(key),)).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-@pytest.mark.parametrize(
-    ("ref", "message"),
-    [
-        ("999999999", "there is no key 999999999; see `marquee keys list`"),
-        ("not-a-key", "'not-a-key' is neither a key id nor an API key; see `marquee keys list`"),
-        ("3f2b8a9e-5c1d-4e7f-9a0b-1c2d3e4f5a6b", "no API key matches the one given; see `marquee keys list`"),
-    ],
-)
-def test_keys_actions_on_an_unknown_key_say_so(
-    ref: str, message: str, database_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert cli.main(["keys", "suspend", ref]) == 1
-    assert capsys.readouterr().err.strip() == f"marquee keys: {message}"
