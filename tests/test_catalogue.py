@@ -92,6 +92,7 @@ _ANY_MARKUP = re.compile(
 _HATNOTE = re.compile(r"^(?:For (?:the|other|a)\b.*\bsee\b|Not to be confused with|This article is about)", re.I)
 
 
+@pytest.mark.slow
 def test_no_title_name_or_plot_carries_markup(rows: list[dict[str, str]]) -> None:
     found = [
         (row["title"], row["year"], column, match.group(0))
@@ -208,6 +209,7 @@ def test_a_remade_films_director_is_not_taken(by_title_year: dict[tuple[str, int
     assert build_catalogue.extract_directors(plot, "Foo") == ["Henry King"]
 
 
+@pytest.mark.slow
 def test_rebuilding_gives_byte_identical_output(tmp_path: Path) -> None:
     if not build_catalogue.DEFAULT_SOURCE.exists():
         pytest.skip(f"source data not present at {build_catalogue.DEFAULT_SOURCE}")
@@ -240,6 +242,7 @@ def test_csv_round_trips_quotes_commas_and_unicode() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_checkout_of_the_source_repository_builds_the_same_catalogue(tmp_path: Path) -> None:
     # The decade files of github.com/prust/wikipedia-movie-data, joined in order, are the bundled source.
     if not build_catalogue.DEFAULT_SOURCE.exists():

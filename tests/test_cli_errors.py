@@ -95,6 +95,7 @@ def test_a_missing_marquee_catalogue_is_named(
     assert "unset it to load the bundled data/movies.csv.gz" in line
 
 
+@pytest.mark.slow
 def test_run_on_an_empty_database_with_a_missing_catalogue_stops_before_serving(
     database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -185,6 +186,7 @@ def test_create_key_stores_the_owner_as_normalised(database_url: str, capsys: py
             conn.execute("DELETE FROM users WHERE email = 'Newcomer.Test@example.com'")
 
 
+@pytest.mark.slow
 def test_errors_are_one_line_from_the_installed_command_too() -> None:
     env = {**os.environ, "DATABASE_URL": "nonsense"}
     done = subprocess.run([str(MARQUEE), "migrate"], capture_output=True, text=True, env=env, check=False, timeout=60)

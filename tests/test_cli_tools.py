@@ -47,12 +47,14 @@ def _postgres_of(home: Path) -> list[psutil.Process]:
     return [p for p in psutil.process_iter(["cmdline"]) if str(home) in " ".join(p.info["cmdline"] or [])]
 
 
+@pytest.mark.slow
 def test_psql_opens_the_database_of_database_url(database_url: str) -> None:
     done = _marquee("psql", "-tAc", "SELECT count(*) FROM movies", database_url=database_url)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) > 30_000
 
 
+@pytest.mark.slow
 def test_psql_reports_a_failing_statement_with_psqls_status(database_url: str) -> None:
     done = _marquee("psql", "-v", "ON_ERROR_STOP=1", "-c", "SELECT * FROM no_such_table", database_url=database_url)
     assert done.returncode == 1 and 'relation "no_such_table" does not exist' in done.stderr
@@ -90,6 +92,7 @@ def test_reset_deletes_the_stacks_data_and_keeps_the_tests_and_benchmarks(tmp_pa
     assert again.stdout.strip() == "t"
 
 
+@pytest.mark.slow
 def test_reset_leaves_a_database_url_alone(database_url: str, tmp_path: Path) -> None:
     (tmp_path / "demo-key").write_text("a key\n")
     done = _marquee("reset", "--yes", home=tmp_path, database_url=database_url)

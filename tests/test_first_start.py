@@ -199,6 +199,7 @@ def _demo_key(home: Path) -> str:
     return (home / "demo-key").read_text().strip()
 
 
+@pytest.mark.slow
 def test_services_that_write_movies_wait_for_the_first_start_load(tmp_path: Path) -> None:
     context = run.RunContext(args=argparse.Namespace(), home=tmp_path, database_url="unused")
     stopped = threading.Event()

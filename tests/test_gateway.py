@@ -78,6 +78,7 @@ def _complete(data: bytes) -> bool:
 # ---------------------------------------------------------------- routes, functions, environments
 
 
+@pytest.mark.slow
 def test_every_functions_api_events_are_routes(gateway: ServerThread) -> None:
     two = _echo(_get(gateway, "/two/ada"))
     assert two["function"] == "EchoTwoFunction"
@@ -109,6 +110,7 @@ def test_each_function_gets_its_own_environment_from_the_template(gateway: Serve
     assert one["LAMBDA_TASK_ROOT"] == str(FIXTURE.parent / "src")
 
 
+@pytest.mark.slow
 def test_environments_stay_warm_and_serve_one_request_at_a_time(gateway: ServerThread) -> None:
     first = _echo(_get(gateway, "/two/a"))
     second = _echo(_get(gateway, "/two/b"))
@@ -253,6 +255,7 @@ def test_a_failing_function_is_a_502(gateway: ServerThread, mode: str) -> None:
     assert response.status_code == 502 and response.json() == {"message": "Internal server error"}
 
 
+@pytest.mark.slow
 def test_a_function_past_its_timeout_is_ended_and_the_next_call_works(gateway: ServerThread) -> None:
     started = time.monotonic()
     assert _get(gateway, "/fail/slow").status_code == 502
@@ -352,6 +355,7 @@ def test_the_listen_backlog_is_large(gateway: ServerThread) -> None:
     assert int(listing[2]) >= 1024, listing
 
 
+@pytest.mark.slow
 def test_stopping_the_server_ends_every_environment() -> None:
     template = load_template(FIXTURE)
     server = ServerThread("127.0.0.1", 0, name="short-lived")

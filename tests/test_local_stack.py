@@ -60,6 +60,7 @@ def _get(server: ServerThread, path: str, **headers: str) -> httpx.Response:
     return httpx.get(server.url + path, headers=headers, timeout=30)
 
 
+@pytest.mark.slow
 def test_keyed_route_through_the_gateway(server: ServerThread, committed_key: Callable[..., str]) -> None:
     response = _get(server, "/search?title=casablanca", **{"X-API-KEY": committed_key()})
     assert response.status_code == 200
@@ -132,6 +133,7 @@ def test_a_double_encoded_slash_is_decoded_once_and_not_served_as_similar(
     assert "results" not in response.json()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/nope%22x", '/nope"x', "/a\\b", '/a\\"b', "/%7B%7D"])
 def test_every_gateway_response_of_the_template_is_json_for_hostile_paths(path: str) -> None:
     """$context variables are substituted raw, as API Gateway does: the templates must stay valid JSON anyway."""
@@ -199,6 +201,7 @@ def test_public_routes_need_no_key(server: ServerThread) -> None:
     assert "swagger-ui" in _get(server, "/docs").text
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("away_from_utc_midnight")
 def test_concurrent_requests_over_http_share_the_quota_exactly(
     server: ServerThread, committed_key: Callable[..., str], database_url: str
@@ -276,6 +279,7 @@ def test_cli_migrate_reports_an_up_to_date_schema(database_url: str, capsys: pyt
     assert capsys.readouterr().out.strip() == "schema is up to date"
 
 
+@pytest.mark.slow
 def test_cli_seed_upserts_a_csv_without_duplicates(
     database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

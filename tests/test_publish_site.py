@@ -43,6 +43,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         yield {"s3": s3, "cloudfront": cloudfront, "distribution": distribution}
 
 
+@pytest.mark.slow
 def test_publish_uploads_the_site_and_its_config(aws: dict[str, Any]) -> None:
     if not (SITE_DIR / "vendor" / ".built").exists():
         pytest.fail("run `make site` first (make test does)")

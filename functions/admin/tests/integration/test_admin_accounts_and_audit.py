@@ -24,6 +24,7 @@ from movie_common.errors import AccountLockedError, AdminExistsError, InvalidCre
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.mark.slow
 def test_create_admin_with_a_generated_password_shown_once(conn: Any, audit_rows: Callable[..., Any]) -> None:
     created = admins.create_admin(conn, Actor.cli(), email="Boss@Marquee.Example")
     assert created.generated_password is not None and len(created.generated_password) >= 20
@@ -61,6 +62,7 @@ def test_the_first_admin_is_created_once(conn: Any) -> None:
     assert admins.ensure_first_admin(conn, Actor.cli(), email="second@marquee.example", password=None) is None
 
 
+@pytest.mark.slow
 def test_wrong_email_and_wrong_password_read_the_same(conn: Any) -> None:
     admins.create_admin(conn, Actor.cli(), email="ops@marquee.example", password=PASSWORD)
     with pytest.raises(InvalidCredentialsError) as wrong_password:
@@ -70,6 +72,7 @@ def test_wrong_email_and_wrong_password_read_the_same(conn: Any) -> None:
     assert wrong_password.value.detail == wrong_email.value.detail
 
 
+@pytest.mark.slow
 def test_repeated_failures_lock_the_account_even_for_the_right_password(conn: Any) -> None:
     admins.create_admin(conn, Actor.cli(), email="ops@marquee.example", password=PASSWORD)
     policy = LoginPolicy(max_failures=3, window=timedelta(minutes=15), lock_for=timedelta(minutes=10))
@@ -84,6 +87,7 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(conn: An
     assert admins.authenticate(conn, email="ops@marquee.example", password=PASSWORD, policy=policy).failed_logins == 0
 
 
+@pytest.mark.slow
 def test_a_success_forgives_earlier_failures(conn: Any) -> None:
     admins.create_admin(conn, Actor.cli(), email="ops@marquee.example", password=PASSWORD)
     policy = LoginPolicy(max_failures=2)
@@ -93,6 +97,7 @@ def test_a_success_forgives_earlier_failures(conn: Any) -> None:
         admins.authenticate(conn, email="ops@marquee.example", password=PASSWORD, policy=policy)
 
 
+@pytest.mark.slow
 def test_a_disabled_admin_cannot_sign_in(conn: Any) -> None:
     created = admins.create_admin(conn, Actor.cli(), email="gone@marquee.example", password=PASSWORD)
     conn.execute("UPDATE admins SET status = 'disabled' WHERE id = %s", (created.admin.id,))
@@ -113,6 +118,7 @@ def committed_admin(database_url: str) -> Iterator[str]:
         cleanup.execute("DELETE FROM admins WHERE email = %s", ("race@marquee.example",))
 
 
+@pytest.mark.slow
 @pytest.mark.commit
 def test_parallel_guesses_cannot_get_past_the_lockout(database_url: str, committed_admin: str) -> None:
     policy = LoginPolicy(max_failures=3)

@@ -117,6 +117,7 @@ def admin_cleanup(database_url: str) -> Iterator[None]:
         conn.execute("DELETE FROM admins WHERE email = %s", (ADMIN,))
 
 
+@pytest.mark.slow
 @pytest.mark.commit
 def test_create_admin_prints_a_generated_password_once(
     database_url: str, admin_cleanup: None, capsys: pytest.CaptureFixture[str]

@@ -38,6 +38,7 @@ def s3() -> Iterator[object]:
         yield client
 
 
+@pytest.mark.slow
 def test_an_s3_export_is_a_multipart_object_behind_a_presigned_url(s3: object) -> None:
     store = S3ExportStore(s3, "marquee-exports", url_ttl=timedelta(minutes=15))
     stored = store.store("requests-20261130T120000Z.csv", _chunks(20 * MIB))

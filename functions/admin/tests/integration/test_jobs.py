@@ -90,6 +90,7 @@ def _event(url: str, request_type: str = "Create") -> dict[str, Any]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.commit
 def test_the_first_admin_is_made_at_deploy_from_the_secret_once(
     database_url: str, loopback: str, no_admins: None, capfd: pytest.CaptureFixture[str]
@@ -106,6 +107,7 @@ def test_the_first_admin_is_made_at_deploy_from_the_secret_once(
     assert PASSWORD not in capfd.readouterr().out  # the password is never logged
 
 
+@pytest.mark.slow
 def test_a_missing_secret_fails_the_deploy_with_a_reason(loopback: str) -> None:
     setup.handler(_event(loopback), LocalLambdaContext(function_name="AdminSetupFunction"))
     [answer] = _Loopback.answers

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_admin.audit import Actor
 from movie_admin.services import admins
@@ -23,6 +25,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.mark.slow
 def test_login_event_from_events_gives_a_working_session(conn: Any, admin_api: Callable[..., Any]) -> None:
     from movie_admin.handler import handler
 
@@ -51,6 +54,7 @@ def test_the_event_files_reach_their_routes(
         assert response["headers"]["access-control-allow-origin"]  # the portal origin, for the admin pages
 
 
+@pytest.mark.slow
 def test_wrong_passwords_are_401_then_the_lock_is_429_with_retry_after(
     conn: Any, admin_api: Callable[..., Any]
 ) -> None:
@@ -320,6 +324,7 @@ def test_a_local_download_expires_like_a_presigned_url(
     assert (gone.status, gone.json["code"]) == (404, "not_found")
 
 
+@pytest.mark.slow
 def test_logs_never_carry_a_key_a_token_or_a_password(
     conn: Any, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
 ) -> None:

@@ -21,6 +21,7 @@ def test_event_handlers_import_no_web_framework_and_no_aws_sdk(module: str) -> N
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
 
 
+@pytest.mark.slow
 def test_the_admin_api_loads_boto3_only_when_exports_go_to_s3() -> None:
     probe = "import json, sys; import movie_admin.handler; print(json.dumps('boto3' in sys.modules))"
     env_less = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)

@@ -110,6 +110,7 @@ def _verified(conn: Any, portal: Portal, mail: RecordingMail, email: str = "Jane
 # ---------- sign-up ----------
 
 
+@pytest.mark.slow
 def test_signup_stores_an_unverified_account_and_emails_a_link_in_both_parts(
     conn: Any, portal: Portal, mail: RecordingMail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,6 +312,7 @@ def test_login_and_logout(conn: Any, portal: Portal, mail: RecordingMail) -> Non
     assert getattr(refused.value, "status", None) == 401
 
 
+@pytest.mark.slow
 def test_wrong_password_and_unknown_address_get_the_same_answer(conn: Any, portal: Portal, mail: RecordingMail) -> None:
     _verified(conn, portal, mail)
     with pytest.raises(InvalidCredentialsError) as wrong_password:

@@ -28,6 +28,7 @@ def ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         yield client
 
 
+@pytest.mark.slow
 def test_ses_sends_the_raw_message_with_both_parts(ses: object) -> None:
     message = compose(
         sender="Marquee <no-reply@example.com>",

@@ -68,6 +68,7 @@ def _count(conn: Any, prefix: str) -> int:
     return int(conn.execute("SELECT count(*) AS n FROM movies WHERE title LIKE %s", (prefix + "%",)).fetchone()["n"])
 
 
+@pytest.mark.slow
 def test_an_upload_is_ingested_and_its_error_report_written_beside_it(conn: Any, s3: Any, upload: Upload) -> None:
     event = upload("incoming/movies.csv", GOOD + "Handler Bad Year,PG,Drama\n")
     [job] = _invoke(event)["jobs"]
@@ -101,6 +102,7 @@ def test_the_same_event_twice_is_processed_once(conn: Any, upload: Upload) -> No
     assert jobs["n"] == 1
 
 
+@pytest.mark.slow
 def test_new_content_under_the_same_key_is_a_new_job(conn: Any, upload: Upload) -> None:
     [first] = _invoke(upload("incoming/again.csv", GOOD))["jobs"]
     [second] = _invoke(upload("incoming/again.csv", GOOD + "Handler Film Three,2003,\n"))["jobs"]
@@ -117,6 +119,7 @@ def test_without_versioning_the_etag_tells_contents_apart(conn: Any, s3: Any, up
     assert (again["ran"], changed["ran"]) == (False, True)
 
 
+@pytest.mark.slow
 def test_a_key_with_spaces_and_plus_signs(conn: Any, upload: Upload) -> None:
     key = "incoming/My Movies + More (v2).csv"
     event = upload(key, GOOD)
@@ -153,6 +156,7 @@ def test_replace_with_too_many_bad_rows_through_the_handler_changes_nothing(conn
     assert conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM movies").fetchone() == before
 
 
+@pytest.mark.slow
 def test_unusable_metadata_fails_the_job_with_a_reason(conn: Any, upload: Upload) -> None:
     [job] = _invoke(upload("incoming/x.csv", GOOD, metadata={"mode": "replase"}))["jobs"]
     assert (job["status"], job["error"]["code"]) == ("failed", "unreadable_file")
@@ -174,6 +178,7 @@ def _fresh_clients() -> None:
         cached.cache_clear()
 
 
+@pytest.mark.slow
 def test_an_event_for_content_since_replaced_fails_and_the_newer_upload_loads(
     conn: Any, s3: Any, upload: Upload
 ) -> None:

@@ -64,6 +64,7 @@ def _errors(job: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]]
 
 
+@pytest.mark.slow
 def test_imdb_top_1000_loads_with_its_bad_row_reported(conn: Any, ingest: Ingest, imdb_top_1000: Path) -> None:
     before = _movie(conn, "Apollo 13", 1995)
     job = ingest(imdb_top_1000.read_bytes(), name="imdb_top_1000.csv")
@@ -99,6 +100,7 @@ def test_imdb_top_1000_loads_with_its_bad_row_reported(conn: Any, ingest: Ingest
     assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 999)
 
 
+@pytest.mark.slow
 def test_the_bundled_catalogue_reads_exactly_as_the_seed_loader_wrote_it(conn: Any, ingest: Ingest) -> None:
     job = ingest(stack.CATALOGUE.read_bytes(), name="movies.csv.gz")
     assert (job["rows"], job["valid"], job["invalid"], job["duplicates"]) == (36_243, 36_243, 0, 0)
@@ -296,6 +298,7 @@ def test_rows_that_would_collide_with_another_movie_are_refused(conn: Any, inges
     assert c is not None and c["tmdb_id"] == 990013
 
 
+@pytest.mark.slow
 def test_validate_mode_reports_what_an_upsert_would_do_and_changes_nothing(
     conn: Any, ingest: Ingest, imdb_top_1000: Path
 ) -> None:
@@ -352,6 +355,7 @@ def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> IngestSettings:
     return load_ingest_settings()
 
 
+@pytest.mark.slow
 def test_a_busy_catalogue_is_retried_then_fails_changing_nothing(
     conn: Any, ingest: Ingest, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -365,6 +369,7 @@ def test_a_busy_catalogue_is_retried_then_fails_changing_nothing(
     assert _catalogue_digest(conn) == before
 
 
+@pytest.mark.slow
 def test_a_lock_released_while_retrying_lets_the_job_through(
     ingest: Ingest, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -43,6 +43,7 @@ def _titles(url: str, prefix: str) -> list[str]:
         ]
 
 
+@pytest.mark.slow
 @pytest.mark.commit
 def test_marquee_ingest_prints_the_job_as_json(
     home: Path, scratch_database: str, imdb_top_1000: Path, capsys: pytest.CaptureFixture[str]

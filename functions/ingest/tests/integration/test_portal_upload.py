@@ -63,6 +63,7 @@ def _event_for(s3: Any, key: str) -> dict[str, Any]:
     return event
 
 
+@pytest.mark.slow
 def test_an_admin_upload_runs_its_queued_job(conn: Any, s3: Any) -> None:
     from movie_ingest.handler import handler
 
@@ -109,6 +110,7 @@ def test_an_admin_upload_runs_its_queued_job(conn: Any, s3: Any) -> None:
     assert stored.splitlines() == report.getvalue().splitlines()
 
 
+@pytest.mark.slow
 def test_bad_upload_requests_name_the_parameter(conn: Any, s3: Any) -> None:
     with pytest.raises(RequestValidationError) as raised:
         ingest_uploads.create_upload(

@@ -54,6 +54,7 @@ def _event(request_type: str, url: str) -> dict[str, Any]:
     return event
 
 
+@pytest.mark.slow
 def test_update_applies_migrations_and_reports_success(database_url: str, response_url: str) -> None:
     handler(_event("Update", response_url), LocalLambdaContext())
     [answer] = _CloudFormation.received
@@ -62,11 +63,13 @@ def test_update_applies_migrations_and_reports_success(database_url: str, respon
     assert answer["Data"] == {"Applied": ""}  # the session database is already migrated
 
 
+@pytest.mark.slow
 def test_delete_changes_nothing_and_reports_success(response_url: str) -> None:
     handler(_event("Delete", response_url), LocalLambdaContext())
     assert _CloudFormation.received[0]["Status"] == "SUCCESS"
 
 
+@pytest.mark.slow
 def test_a_failure_is_reported_not_left_hanging(response_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from movie_common.settings import get_settings
 

@@ -48,6 +48,7 @@ def invoke(event: dict[str, Any], *, timeout: float = 60.0) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 def test_scheduled_event_runs_the_sync_and_keeps_partitions(conn: Any, fake_tmdb: FakeTmdb, sync_env: Any) -> None:
     ahead = conn.execute(
         "SELECT 'usage_logs_' || to_char((now() AT TIME ZONE 'UTC') + interval '2 months', 'YYYY_MM') AS name"
@@ -65,6 +66,7 @@ def test_scheduled_event_runs_the_sync_and_keeps_partitions(conn: Any, fake_tmdb
     assert conn.execute("SELECT to_regclass(%s) AS t", (ahead,)).fetchone()["t"] is not None  # made again
 
 
+@pytest.mark.slow
 def test_admin_request_event_is_recorded_as_admin(conn: Any, fake_tmdb: FakeTmdb, sync_env: Any) -> None:
     summary = invoke(load("sync_requested"))
     assert summary["status"] == "succeeded"

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from marquee_local.fake_tmdb import FakeTmdb
 from movie_sync.services import run_sync
 from movie_sync.settings import SyncSettings
@@ -19,6 +21,7 @@ def list_event(load_event: Event, path: str, *, key: str, query: dict[str, str] 
     return load_event("api", "trending_movies", key=key, query=query or None, resource=path, path=path)
 
 
+@pytest.mark.slow
 def test_lists_and_tv_after_a_sync(
     conn: Any,
     fake_tmdb: FakeTmdb,

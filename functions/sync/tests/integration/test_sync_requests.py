@@ -61,6 +61,7 @@ def tmdb_env(monkeypatch: pytest.MonkeyPatch, fake_tmdb: FakeTmdb) -> Iterator[N
     clear_settings()
 
 
+@pytest.mark.slow
 def test_an_admins_request_runs_a_sync_recorded_as_admin(conn: Any, tmdb_env: None) -> None:
     from movie_sync.handler import handler
 

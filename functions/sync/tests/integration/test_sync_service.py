@@ -45,6 +45,7 @@ def details_requests(fake: FakeTmdb, media_type: str, tmdb_id: int) -> int:
     return len(fake.requests_to(rf"^/{media_type}/{tmdb_id}$"))
 
 
+@pytest.mark.slow
 def test_first_run_maps_lists_and_details_into_the_catalogue(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -102,6 +103,7 @@ def test_first_run_maps_lists_and_details_into_the_catalogue(
     assert stored["requests"] == len(fake_tmdb.requests)
 
 
+@pytest.mark.slow
 def test_bundled_catalogue_film_gains_its_tmdb_id_and_keeps_its_own_values(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -128,6 +130,7 @@ def test_bundled_catalogue_film_gains_its_tmdb_id_and_keeps_its_own_values(
     assert matrix["genre"] == ["Science Fiction", "Action"]  # the catalogue's
 
 
+@pytest.mark.slow
 def test_tv_series_is_mapped_from_tv_fields(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
 
@@ -147,6 +150,7 @@ def test_tv_series_is_mapped_from_tv_fields(conn: Any, fake_tmdb: FakeTmdb, sync
     assert details_requests(fake_tmdb, "tv", BREAKING_BAD) == 1
 
 
+@pytest.mark.slow
 def test_adult_titles_are_skipped_unless_configured(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -161,6 +165,7 @@ def test_adult_titles_are_skipped_unless_configured(
     assert row(conn, "movie", ADULT_FILM)["title"] == "Something For Grown-Ups"
 
 
+@pytest.mark.slow
 def test_rerun_on_the_same_day_changes_nothing(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
     snapshot = conn.execute("SELECT id, updated_at, tmdb_fetched_at FROM movies ORDER BY id").fetchall()
@@ -180,6 +185,7 @@ def test_rerun_on_the_same_day_changes_nothing(conn: Any, fake_tmdb: FakeTmdb, s
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_incremental_run_fetches_the_held_titles_that_changed(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -207,6 +213,7 @@ def test_incremental_run_fetches_the_held_titles_that_changed(
     assert tmdb.changes_through(conn, media_type="tv") == DAY.date()
 
 
+@pytest.mark.slow
 def test_change_feed_pages_are_all_read_before_the_watermark_moves(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -252,6 +259,7 @@ def test_gap_longer_than_tmdb_keeps_changes_refetches_older_titles(
     assert tmdb.changes_through(conn, media_type="movie") == later.date() - timedelta(days=1)
 
 
+@pytest.mark.slow
 def test_title_gone_from_tmdb_is_flagged_kept_and_reported(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -271,6 +279,7 @@ def test_title_gone_from_tmdb_is_flagged_kept_and_reported(
     assert tmdb.queue_length(conn) == 0
 
 
+@pytest.mark.slow
 def test_failing_title_does_not_abort_the_run_and_is_retried_then_given_up(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -301,6 +310,7 @@ def test_failing_title_does_not_abort_the_run_and_is_retried_then_given_up(
     assert conn.execute("SELECT 1 FROM movies WHERE tmdb_id = %s", (FORREST_GUMP,)).fetchone() is None
 
 
+@pytest.mark.slow
 def test_transient_errors_and_slow_answers_are_retried(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -316,6 +326,7 @@ def test_transient_errors_and_slow_answers_are_retried(
     assert row(conn, "movie", GODFATHER)["runtime"] == 175
 
 
+@pytest.mark.slow
 def test_time_budget_stops_cleanly_and_the_next_run_resumes(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -350,6 +361,7 @@ def test_time_budget_stops_cleanly_and_the_next_run_resumes(
         assert details_requests(fake_tmdb, "movie", 800_000 + n) == 1
 
 
+@pytest.mark.slow
 def test_conflicting_title_is_skipped_and_reported(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     # A second TMDB film with the title and year of one the catalogue already has from TMDB: the queue order
     # (TMDB id) decides which one the catalogue keeps.
@@ -407,6 +419,7 @@ def test_runs_never_overlap(conn: Any, database_url: str, sync_settings: SyncSet
             purge_tmdb_data(conn)
 
 
+@pytest.mark.slow
 def test_purge_removes_tmdb_rows_and_fields(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     bundled = dict(conn.execute("SELECT * FROM movies WHERE title = 'Fight Club' AND year = 1999").fetchone())
     run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
@@ -440,6 +453,7 @@ def test_purge_removes_tmdb_rows_and_fields(conn: Any, fake_tmdb: FakeTmdb, sync
         assert conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"] == 0  # noqa: S608
 
 
+@pytest.mark.slow
 def test_a_run_left_open_by_a_killed_invocation_is_closed_as_failed(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:

@@ -67,6 +67,7 @@ def test_malformed_json_is_reported_not_retried(fake: FakeTmdb) -> None:
     assert len(fake.requests) == 1
 
 
+@pytest.mark.slow
 def test_server_errors_are_retried_with_growing_waits_then_given_up(fake: FakeTmdb) -> None:
     fake.fault(r"^/configuration$", "status", status=503)
     with pytest.raises(TmdbUnavailableError) as unavailable:
@@ -80,6 +81,7 @@ def test_server_errors_are_retried_with_growing_waits_then_given_up(fake: FakeTm
         assert gap >= expected - 0.01
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured_on_429(fake: FakeTmdb) -> None:
     fake.fault(r"^/movie/550$", "status", status=429, retry_after=1, times=1)
     body = client_for(fake).details("movie", 550)
@@ -89,6 +91,7 @@ def test_retry_after_is_honoured_on_429(fake: FakeTmdb) -> None:
     assert second.at - first.at >= 0.99
 
 
+@pytest.mark.slow
 def test_read_timeout_is_retried(fake: FakeTmdb) -> None:
     fake.fault(r"^/movie/550$", "slow", delay=1.0, times=1)
     body = client_for(fake, read_timeout=0.3).details("movie", 550)
@@ -96,6 +99,7 @@ def test_read_timeout_is_retried(fake: FakeTmdb) -> None:
     assert len(fake.requests) == 2
 
 
+@pytest.mark.slow
 def test_no_request_starts_after_the_deadline(fake: FakeTmdb) -> None:
     client = client_for(fake, rate=2.0, deadline=time.monotonic() + 1.2)
     done = 0
@@ -160,6 +164,7 @@ def test_measured_rate_stays_under_tmdbs_limit(fake: FakeTmdb) -> None:
     assert len(ids) / elapsed <= 31  # paced at 30 per second
 
 
+@pytest.mark.slow
 def test_pacer_spaces_requests_across_threads(fake: FakeTmdb) -> None:
     client = client_for(fake, rate=20.0)
     barrier = threading.Barrier(5)

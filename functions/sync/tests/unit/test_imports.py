@@ -6,11 +6,14 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 # Powertools probes `import botocore` (the bare package, for its user-agent hook) wherever botocore is installed,
 # as it is in every Lambda runtime; what must never load is an SDK session or client, or boto3 itself.
 FORBIDDEN = ("fastapi", "starlette", "pydantic", "mangum", "boto3", "botocore.session", "botocore.client")
 
 
+@pytest.mark.slow
 def test_handler_imports_neither_fastapi_nor_an_aws_sdk_client() -> None:
     probe = (
         "import json, sys; import movie_sync.handler; "

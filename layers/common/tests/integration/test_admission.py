@@ -176,6 +176,7 @@ def test_a_suspended_owner_refuses_every_key(conn: Any, make_key: KeyMaker) -> N
         access.check_key(conn, raw)
 
 
+@pytest.mark.slow
 @pytest.mark.commit
 @pytest.mark.usefixtures("away_from_utc_midnight")
 def test_a_burst_of_1000_concurrent_requests_against_a_quota_of_100_admits_exactly_100(database_url: str) -> None:
