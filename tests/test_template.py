@@ -237,3 +237,33 @@ def test_per_key_flood_protection_is_an_optional_waf_rate_rule_on_the_key_header
     arn = association["Properties"]["ResourceArn"]
     assert arn.tag == "Join" and "/restapis/${MarqueeApi}/stages/" in arn.value[1][0].value
     assert arn.value[1][1].value == "MarqueeApi.Stage"
+
+
+# Functions with no event of their own: what stands in for them on one machine, and why that is the same code.
+_LOCAL_COUNTERPARTS = {
+    "KeyAuthorizerFunction": "the local gateway calls each route's authorizer from the template's Auth",
+    "MigrationFunction": "marquee run migrates with movie_common.migrations.migrate, the custom resource's work",
+    "AdminSetupFunction": "marquee create-admin makes the first admin with the setup's service",
+}
+
+
+def test_every_function_runs_in_the_local_stack() -> None:
+    """A function the one-machine stack never runs is one whose bugs only show deployed: HTTP functions are served
+    by the local gateway (tests/test_gateway.py checks their routes), each S3 or Schedule event has a service of
+    `marquee run` invoking that function, and the rest name their local counterpart."""
+    from marquee_local import cli
+
+    invoked_by_service = {
+        getattr(module, "FUNCTION", None) for module in cli._modules(cli.SERVICE_MODULES) if hasattr(module, "service")
+    }
+    authorizers = {a["FunctionArn"].value.split(".")[0] for a in API["Auth"]["Authorizers"].values()}
+    for name, props in FUNCTIONS.items():
+        kinds = {event["Type"] for event in (props.get("Events") or {}).values()}
+        if "Api" in kinds:
+            continue
+        if kinds & {"S3", "Schedule", "ScheduleV2", "EventBridgeRule"}:
+            assert name in invoked_by_service, f"{name}: no service of marquee run invokes it"
+            continue
+        assert name in _LOCAL_COUNTERPARTS, f"{name}: not served, not invoked, no local counterpart named"
+    assert authorizers <= set(_LOCAL_COUNTERPARTS)
+    assert set(_LOCAL_COUNTERPARTS) <= set(FUNCTIONS), "a counterpart for a function the template no longer has"

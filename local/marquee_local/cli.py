@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 SERVICE_MODULES: tuple[str, ...] = (
     "marquee_local.site_server",
     "marquee_local.scheduler",
+    "marquee_local.usage_rollup",
     "marquee_local.dropfolder",
     "marquee_local.admin_service",
 )

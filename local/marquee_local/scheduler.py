@@ -20,9 +20,9 @@ DAILY_AT = time(3, 15)  # the template's default SyncSchedule, cron(15 3 * * ? *
 TIMEOUT_SECONDS = 900.0  # the template's default SyncTimeout
 
 
-def scheduled_event(at: datetime) -> dict[str, Any]:
-    """EventBridge's scheduled event for the daily rule at `at`."""
-    return events.scheduled_event(RULE, time=at)
+def scheduled_event(at: datetime, rule: str = RULE) -> dict[str, Any]:
+    """EventBridge's scheduled event for the daily rule `rule` at `at`."""
+    return events.scheduled_event(rule, time=at)
 
 
 def next_run(after: datetime, at: time = DAILY_AT) -> datetime:
@@ -32,10 +32,9 @@ def next_run(after: datetime, at: time = DAILY_AT) -> datetime:
 
 
 class DailySync:
-    """Runs `invoke(event)` (SyncFunction) daily at DAILY_AT UTC on a daemon thread, and once at start when
-    `due_at_start` says so; `report` receives each run's summary. `stop()` ends the thread between runs."""
-
-    name = "tmdb-sync"
+    """Runs `invoke(event)` (SyncFunction by default) daily at `at` UTC on a daemon thread, and once at start when
+    `due_at_start` says so, each time with the scheduled event of rule `rule`; `report` receives each run's summary.
+    `stop()` ends the thread between runs. `label` names it in the banner."""
 
     def __init__(
         self,
@@ -45,14 +44,22 @@ class DailySync:
         due_at_start: bool,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         ready: Callable[[threading.Event], bool] = lambda stopped: True,
+        name: str = "tmdb-sync",
+        rule: str = RULE,
+        at: time = DAILY_AT,
+        label: str = "TMDB sync",
     ) -> None:
+        self.name = name
+        self._rule = rule
+        self._at = at
+        self._label = label
         self._invoke = invoke
         self._report = report
         self._due_at_start = due_at_start
         self._now = now
         self._ready = ready  # blocks until the first run may start (False: stopped meanwhile)
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="daily-sync", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"daily-{name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -63,11 +70,11 @@ class DailySync:
             self._thread.join(timeout=5)
 
     def describe(self) -> list[str]:
-        return [f"TMDB sync  daily at {DAILY_AT:%H:%M} UTC" + (" (and now)" if self._due_at_start else "")]
+        return [f"{self._label}  daily at {self._at:%H:%M} UTC" + (" (and now)" if self._due_at_start else "")]
 
     def run_once(self) -> None:
         try:
-            summary = self._invoke(scheduled_event(self._now()))
+            summary = self._invoke(scheduled_event(self._now(), self._rule))
         except Exception as error:  # a local stack keeps serving when a run crashes; the run row says why
             summary = {"status": "crashed", "message": f"{type(error).__name__}: {error}"}
         self._report(summary)
@@ -78,7 +85,7 @@ class DailySync:
         if self._due_at_start and not self._stopped.is_set():
             self.run_once()
         while not self._stopped.is_set():
-            wait = (next_run(self._now()) - self._now()).total_seconds()
+            wait = (next_run(self._now(), self._at) - self._now()).total_seconds()
             if self._stopped.wait(max(0.0, wait)):
                 return
             self.run_once()
