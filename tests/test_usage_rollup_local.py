@@ -64,7 +64,7 @@ def test_the_rollup_runs_at_start_and_closes_the_finished_days(scratch_database:
     finally:
         daily.stop()
         server.stop()
-    assert daily.describe() == ["Usage rollup  daily at 00:15 UTC (and now)"]
+    assert daily.describe() == ["Rollup     daily at 00:15 UTC (and now)"]
     assert open_from == today, logged
     with psycopg.connect(scratch_database) as conn:
         closed = conn.execute(

@@ -70,7 +70,8 @@ class DailySync:
             self._thread.join(timeout=5)
 
     def describe(self) -> list[str]:
-        return [f"{self._label}  daily at {self._at:%H:%M} UTC" + (" (and now)" if self._due_at_start else "")]
+        when = f"daily at {self._at:%H:%M} UTC" + (" (and now)" if self._due_at_start else "")
+        return [f"{self._label:<9}  {when}"]
 
     def run_once(self) -> None:
         try:

@@ -36,5 +36,5 @@ def service(run: RunContext) -> DailySync:
         name="usage-rollup",
         rule=RULE,
         at=DAILY_AT,
-        label="Usage rollup",
+        label="Rollup",
     )
