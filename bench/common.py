@@ -68,11 +68,19 @@ def database_exists(name: str) -> bool:
         return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
-def use_database(url: str) -> None:
-    """Point the handlers' settings (read once, cached) at `url`, as template.yaml's environment would."""
+def use_database(url: str, *, function: str | None = None) -> None:
+    """Point the handlers' settings (read once, cached) at `url`, as template.yaml's environment would; with
+    `function` (a template logical id), also that function's database session settings (its `DB_*` variables,
+    e.g. ApiFunction's DB_SYNCHRONOUS_COMMIT), so a benchmark measures the session the deployed function opens."""
     os.environ["DATABASE_URL"] = url
     os.environ["MARQUEE_ENV"] = "local"
     os.environ.pop("DATABASE_SECRET_ARN", None)
+    if function is not None:
+        from marquee_local import stack
+
+        for name, value in stack.local_template().functions[function].environment.items():
+            if name.startswith("DB_"):
+                os.environ[name] = value
     from movie_common.database import close_connection
     from movie_common.settings import get_settings
 
@@ -81,8 +89,8 @@ def use_database(url: str) -> None:
 
 
 def catalogue_path() -> Path:
-    """The bundled catalogue: MARQUEE_CATALOGUE, else data/movies.csv.gz, else the copy the lead left in /tmp."""
-    for candidate in (os.environ.get("MARQUEE_CATALOGUE"), REPO / "data" / "movies.csv.gz", "/tmp/tmp-movies.csv.gz"):  # noqa: S108
+    """The bundled catalogue: MARQUEE_CATALOGUE, else data/movies.csv.gz."""
+    for candidate in (os.environ.get("MARQUEE_CATALOGUE"), REPO / "data" / "movies.csv.gz"):
         if candidate and Path(candidate).exists():
             return Path(candidate)
     raise FileNotFoundError("no catalogue: set MARQUEE_CATALOGUE or run `make catalogue`")
