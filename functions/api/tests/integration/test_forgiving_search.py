@@ -56,6 +56,24 @@ def test_sequel_numerals_are_the_same_word_in_arabic_and_roman(
         assert _first(body) == ("Rocky II", 1979)  # it used to find only "Arthur 2: On the Rocks"
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("god father 2", "The Godfather Part II"),
+        ("the god father part ii", "The Godfather Part II"),
+        ("spider man 3", "Spider-Man 3"),
+        ("bat man", "Batman"),
+        ("termin ator 2", "Terminator 2: Judgment Day"),
+    ],
+)
+def test_a_space_typed_inside_a_title_word_with_other_words_around_it(
+    search: Callable[..., Any], title: str, expected: str
+) -> None:
+    """Spacing inside words, combined with the rest of a query (a sequel numeral, an article): the two halves are
+    one title word."""
+    assert search(title=title)["results"][0]["title"] == expected
+
+
 def test_roman_numerals_in_the_query_find_arabic_titles(search: Callable[..., Any]) -> None:
     titles = [m["title"] for m in search(title="Spider-Man II")["results"]]
     assert titles[0] == "Spider-Man 2"

@@ -438,7 +438,7 @@ def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str 
     required = [w for w in query.words if not optional(w["word"])]
     chosen, fuzzy = (required, True) if required else (query.words, False)
     last = max(query.words, key=lambda w: w["position"])["word"]
-    groups = []
+    groups: list[tuple[dict[str, Any], str]] = []
     for item in chosen:
         word: str = item["word"]
         alternatives = {word}
@@ -453,8 +453,27 @@ def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str 
         parts = [p for p in item["parts"] if p]
         if len(parts) > 1:
             operands.append("(" + " & ".join(tsquery_word(p) for p in parts) + ")")
-        groups.append("(" + " | ".join(operands) + ")")
-    return " & ".join(groups)
+        groups.append((item, "(" + " | ".join(operands) + ")"))
+    return " & ".join(_joined_pairs(groups))
+
+
+def _joined_pairs(groups: list[tuple[dict[str, Any], str]]) -> list[str]:
+    """Two neighbouring words of letters may also be one word of a title, as a space typed inside it: "god father 2"
+    finds "The Godfather Part II" (pairs taken left to right, each word in one pair at most)."""
+    joined: list[str] = []
+    index = 0
+    while index < len(groups):
+        item, group = groups[index]
+        if index + 1 < len(groups):
+            following, next_group = groups[index + 1]
+            word, next_word = item["word"], following["word"]
+            if following["position"] == item["position"] + 1 and word.isalpha() and next_word.isalpha():
+                joined.append(f"(({group} & {next_group}) | {tsquery_word(word + next_word)})")
+                index += 2
+                continue
+        joined.append(group)
+        index += 1
+    return joined
 
 
 def _significant_text(query: TitleQuery) -> str:
