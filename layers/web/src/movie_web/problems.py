@@ -109,6 +109,12 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     error = cast(FastAPIValidationError, error)
     errors = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":  # loc is ("body", <character offset>): name the body, say where
+            loc = tuple(item.get("loc", ()))
+            why = str(item.get("ctx", {}).get("error", "malformed"))
+            at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            errors.append(InvalidParameter(name="body", location="body", reason=f"not valid JSON: {why}{at}"))
+            continue
         name, where = _location(tuple(item.get("loc", ())))
         errors.append(InvalidParameter(name=name, location=where, reason=str(item.get("msg", "invalid"))))
     names = ", ".join(sorted({e.name for e in errors}))

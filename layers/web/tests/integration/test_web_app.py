@@ -173,6 +173,16 @@ def test_a_nul_character_in_a_json_body_is_a_422_about_the_body(client: TestClie
     assert response.json()["errors"][0]["in"] == "body"
 
 
+def test_a_body_that_is_not_json_is_named_as_the_body_with_what_is_wrong(client: TestClient) -> None:
+    response = client.post("/notes", content='{"text": ', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["detail"] == "Invalid value for: body."
+    [error] = problem["errors"]
+    assert error["name"] == "body" and error["in"] == "body"
+    assert error["reason"].startswith("not valid JSON: ") and "at character 9" in error["reason"]
+
+
 def test_other_data_errors_stay_unexpected(client: TestClient) -> None:
     response = client.get("/other-data-error")
     assert response.status_code == 500 and response.json()["code"] == "internal_error"
