@@ -166,6 +166,9 @@ def signup(conn: Connection, portal: Portal, *, name: str, email: str, password:
             developers.restart_signup(
                 conn, user_id=existing.id, name=clean_name, email=accepted.address, hashed_password=hashed
             )
+            # The earlier links confirmed the earlier sign-up's credentials: clicking one now must not verify an
+            # account whose password was just set by someone else.
+            one_time_tokens.discard_tokens(conn, "email_verifications", user_id=existing.id)
             user_id = existing.id
         developer = developers.get_developer(conn, user_id=user_id)
         if developer is None:  # just written in this transaction

@@ -196,8 +196,21 @@ def test_signing_up_again_before_verifying_takes_over_the_pending_account(
     with pytest.raises(InvalidCredentialsError):
         accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip=IP)
     assert accounts.login(conn, email="janedoe@gmail.com", password=NEW_PASSWORD, client_ip=IP).access_token
-    with pytest.raises(TokenUsedError):
+    with pytest.raises(InvalidTokenError):  # discarded by the takeover
         accounts.verify_email(conn, portal, token=first_link, client_ip=IP)
+
+
+def test_a_takeover_kills_the_earlier_links_so_they_cannot_confirm_the_new_password(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    # The owner signs up; before they click, someone else signs up for the same mailbox with their own password.
+    accounts.signup(conn, portal, name="Jane", email="jane.doe@outlook.com", password=PASSWORD, client_ip=IP)
+    owners_link = mail.last_link("verify.html")
+    accounts.signup(conn, portal, name="Squat", email="jane.doe+x@outlook.com", password=NEW_PASSWORD, client_ip=IP)
+    # The owner's own link no longer confirms anything (it would confirm the squatter's password).
+    with pytest.raises(InvalidTokenError):
+        accounts.verify_email(conn, portal, token=owners_link, client_ip=IP)
+    assert conn.execute("SELECT verified FROM users").fetchone()["verified"] is False
 
 
 @pytest.mark.slow

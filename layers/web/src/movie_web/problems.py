@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol, cast
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError as FastAPIValidationError
 from fastapi.responses import Response
@@ -108,6 +109,12 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     error = cast(FastAPIValidationError, error)
     errors = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":  # loc is ("body", <character offset>): name the body, say where
+            loc = tuple(item.get("loc", ()))
+            why = str(item.get("ctx", {}).get("error", "malformed"))
+            at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            errors.append(InvalidParameter(name="body", location="body", reason=f"not valid JSON: {why}{at}"))
+            continue
         name, where = _location(tuple(item.get("loc", ())))
         errors.append(InvalidParameter(name=name, location=where, reason=str(item.get("msg", "invalid"))))
     names = ", ".join(sorted({e.name for e in errors}))
@@ -154,6 +161,31 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return _http_problem(request, error.status_code, detail, headers)
 
 
+NUL_REASON = "must not contain NUL characters (U+0000)"
+
+
+async def _data_error(request: Request, error: Exception) -> Response:
+    """PostgreSQL cannot store NUL in text, and psycopg refuses such a value before sending it: a client's input,
+    so a 422 naming the query or path parameters that hold one (else the body), never a 500. Other data errors
+    are unexpected."""
+    if "NUL" not in str(error):
+        return await _unexpected_error(request, error)
+    errors = [
+        InvalidParameter(name=name, location="query", reason=NUL_REASON)
+        for name, value in request.query_params.multi_items()
+        if "\x00" in name or "\x00" in value
+    ]
+    errors += [
+        InvalidParameter(name=name, location="path", reason=NUL_REASON)
+        for name, value in request.path_params.items()
+        if "\x00" in str(value)
+    ]
+    if not errors:
+        errors = [InvalidParameter(name="body", location="body", reason=f"a text value {NUL_REASON}")]
+    names = ", ".join(dict.fromkeys(e.name for e in errors))
+    return invalid_params_problem(request, errors, f"Text must not contain NUL characters (U+0000): {names}.")
+
+
 async def _unexpected_error(request: Request, error: Exception) -> Response:
     _logger(request).exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(
@@ -169,4 +201,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MarqueeError, _marquee_error)
     app.add_exception_handler(FastAPIValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_error)

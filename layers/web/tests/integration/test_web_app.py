@@ -8,9 +8,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
+from psycopg.adapt import PyFormat, Transformer
 
 from movie_common import sessions
 from movie_common.errors import NotFoundError
@@ -63,6 +65,29 @@ async def get_thing(name: str) -> dict[str, Any]:
     if name == "boom":
         raise RuntimeError("secret internal detail")
     return {"name": name}
+
+
+def _store(text: str) -> None:
+    """What psycopg does with a text parameter before sending it (it refuses NUL: PostgreSQL cannot store it)."""
+    Transformer().get_dumper(text, PyFormat.TEXT).dump(text)
+
+
+@router.get("/search-things")
+async def search_things(q: str = "") -> dict[str, Any]:
+    _store(q)
+    return {"q": q}
+
+
+@router.post("/notes")
+async def add_note(note: dict[str, str]) -> dict[str, Any]:
+    for value in note.values():
+        _store(value)
+    return {"added": True}
+
+
+@router.get("/other-data-error")
+async def other_data_error() -> dict[str, Any]:
+    raise psycopg.DataError("value out of range for type integer")
 
 
 @router.get("/mine")
@@ -132,6 +157,36 @@ def test_an_unexpected_error_is_a_500_problem_without_details_and_is_logged(
     assert response.status_code == 500 and response.json()["code"] == "internal_error"
     assert "secret internal detail" not in response.text and "Traceback" not in response.text
     assert any(level == "exception" for level, _, _ in logger.lines)
+
+
+def test_a_nul_character_in_a_query_parameter_is_a_422_naming_it_not_a_500(client: TestClient) -> None:
+    response = client.get("/search-things", params={"q": "a\x00b", "page": "1"})
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "validation_error" and "NUL" in problem["detail"]
+    assert problem["errors"] == [{"name": "q", "in": "query", "reason": "must not contain NUL characters (U+0000)"}]
+
+
+def test_a_nul_character_in_a_json_body_is_a_422_about_the_body(client: TestClient) -> None:
+    response = client.post("/notes", json={"text": "stolen \u0000 laptop"})
+    assert response.status_code == 422 and response.json()["code"] == "validation_error"
+    assert response.json()["errors"][0]["in"] == "body"
+
+
+def test_a_body_that_is_not_json_is_named_as_the_body_with_what_is_wrong(client: TestClient) -> None:
+    response = client.post("/notes", content='{"text": ', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["detail"] == "Invalid value for: body."
+    [error] = problem["errors"]
+    assert error["name"] == "body" and error["in"] == "body"
+    assert error["reason"].startswith("not valid JSON: ") and "at character 9" in error["reason"]
+
+
+def test_other_data_errors_stay_unexpected(client: TestClient) -> None:
+    response = client.get("/other-data-error")
+    assert response.status_code == 500 and response.json()["code"] == "internal_error"
+    assert "out of range" not in response.text
 
 
 def test_a_path_with_a_quote_still_gives_valid_json(client: TestClient) -> None:

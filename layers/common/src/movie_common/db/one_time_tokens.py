@@ -76,3 +76,12 @@ def spend_tokens(conn: Connection, table: TokenTable, *, user_id: int) -> int:
     )
     with translate_errors():
         return conn.execute(query, (user_id,)).rowcount
+
+
+def discard_tokens(conn: Connection, table: TokenTable, *, user_id: int) -> int:
+    """Delete every unspent token of the user (a sign-up that takes over a pending account: the earlier links
+    named other credentials, so they must not confirm these); returns how many were deleted. A discarded link is
+    then unknown: "not valid, open the latest email"."""
+    query = sql.SQL("DELETE FROM {} WHERE user_id = %s AND used_at IS NULL").format(sql.Identifier(table))
+    with translate_errors():
+        return conn.execute(query, (user_id,)).rowcount
