@@ -4,6 +4,7 @@ authorizer), admitting requests (counting and logging), the limit windows client
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -47,11 +48,17 @@ def refusal_error(refusal: str) -> MarqueeError:
     return error_class(detail)
 
 
+# The one spelling of a key: a UUID in its 8-4-4-4-12 hyphenated hex form (any case). uuid.UUID() alone would also
+# take braces, a urn:uuid: prefix or no hyphens: more spellings of one key, each counted apart by the edge's flood
+# rule (AWS WAF counts per header value), so they are refused as malformed.
+_KEY_FORM = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# How many times one header may repeat the same key (separate headers or folded by a proxy): a client repeating it
+# more could make each repetition count apart at the edge. Two is what a misconfigured client or proxy sends.
+MAX_REPEATS = 2
+
+
 def _canonical(raw: str) -> str:
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        return raw
+    return raw.lower() if _KEY_FORM.fullmatch(raw) else raw
 
 
 def _distinct(values: Iterable[str]) -> list[str]:
@@ -66,7 +73,8 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
 
     `headers` maps each header name to ALL its values (API Gateway's multiValueHeaders, Starlette's getlist), so
     the authorizer and the API apply one rule: a key may come in `X-API-KEY` or as `Authorization: Bearer <key>`;
-    the same key repeated (or sent in both places) is one key; different keys are refused, never picked from.
+    the same key repeated (or sent in both places) is one key, up to MAX_REPEATS times per header; different keys
+    are refused, never picked from.
     Raises MissingApiKeyError (401), MalformedApiKeyError (an Authorization scheme other than Bearer, when no
     X-API-KEY is sent), RepeatedApiKeyHeaderError or ConflictingApiKeysError (400).
     """
@@ -77,9 +85,14 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
     header_keys = _distinct(
         part.strip() for value in by_name.get("x-api-key", []) for part in value.split(",") if part.strip()
     )
+    header_values = [part for value in by_name.get("x-api-key", []) for part in value.split(",") if part.strip()]
     if len(header_keys) > 1:
         raise RepeatedApiKeyHeaderError(
             f"The {API_KEY_HEADER} header was sent more than once with different keys; send one key."
+        )
+    if len(header_values) > MAX_REPEATS:
+        raise RepeatedApiKeyHeaderError(
+            f"The {API_KEY_HEADER} header was sent {len(header_values)} times; send it once."
         )
     bearer_keys: list[str] = []
     other_schemes: list[str] = []
@@ -92,9 +105,12 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
                 bearer_keys.append(credentials.strip())
         elif part:
             other_schemes.append(scheme)
+    bearer_count = len(bearer_keys)
     bearer_keys = _distinct(bearer_keys)
     if len(bearer_keys) > 1:
         raise RepeatedApiKeyHeaderError("The Authorization header was sent more than once with different keys.")
+    if bearer_count > MAX_REPEATS:
+        raise RepeatedApiKeyHeaderError(f"The Authorization header was sent {bearer_count} times; send it once.")
     if header_keys and bearer_keys and _canonical(header_keys[0]) != _canonical(bearer_keys[0]):
         raise ConflictingApiKeysError(
             f"{API_KEY_HEADER} and Authorization: Bearer carry different keys; send one key, in either header."
@@ -109,12 +125,11 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
 
 
 def hash_key(raw_key: str) -> bytes:
-    """SHA-256 of the canonical key text; MalformedApiKeyError if it is not a UUID."""
-    try:
-        canonical = str(uuid.UUID(raw_key))
-    except ValueError:
-        raise MalformedApiKeyError("API keys are UUIDs like 123e4567-e89b-42d3-a456-426614174000.") from None
-    return hashlib.sha256(canonical.encode()).digest()
+    """SHA-256 of the canonical key text (lowercase hyphenated UUID); MalformedApiKeyError unless `raw_key` is a UUID
+    in its 8-4-4-4-12 hyphenated form (any case; no braces, no urn:uuid: prefix, no missing hyphens)."""
+    if not _KEY_FORM.fullmatch(raw_key):
+        raise MalformedApiKeyError("API keys are UUIDs like 123e4567-e89b-42d3-a456-426614174000.")
+    return hashlib.sha256(raw_key.lower().encode()).digest()
 
 
 def new_key() -> str:

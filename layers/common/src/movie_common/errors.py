@@ -64,7 +64,8 @@ class MalformedApiKeyError(MarqueeError):
 
 
 class RepeatedApiKeyHeaderError(MarqueeError):
-    """The key header came more than once with different values: which one is meant cannot be guessed."""
+    """The key header came more than once with different values (which one is meant cannot be guessed), or repeated
+    the same key more than access.MAX_REPEATS times."""
 
     code = "repeated_api_key_header"
     status = 403  # like every key refusal: the authorizer's Deny is a 403 at the gateway, so the app agrees

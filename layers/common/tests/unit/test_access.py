@@ -133,3 +133,35 @@ def test_unlimited_plan_has_only_a_minute_window() -> None:
     now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
     windows = access.limit_windows(_standing(daily_quota=None, per_minute=3000, day_used=10**6, minute_used=0, now=now))
     assert windows.day is None and [w.name for w in windows.all()] == ["minute"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x_api_key": [KEY, KEY, KEY]},
+        {"x_api_key": f"{KEY},{KEY},{KEY}"},
+        {"Authorization": f"Bearer {KEY}, Bearer {KEY}, Bearer {KEY}"},
+    ],
+)
+def test_a_key_repeated_more_than_twice_is_refused(headers: dict[str, str | list[str]]) -> None:
+    """Each repetition would be another value for the edge's flood rule to count apart."""
+    with pytest.raises(RepeatedApiKeyHeaderError, match="3 times"):
+        _read(**headers)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "{" + KEY + "}",
+        "urn:uuid:" + KEY,
+        KEY.replace("-", ""),
+        KEY[:8] + KEY[9:],  # one hyphen missing
+        KEY + "0",
+    ],
+)
+def test_only_the_hyphenated_form_of_a_key_is_a_key(spelling: str) -> None:
+    """uuid.UUID() reads all of these as the same key; each would be counted apart by the edge's flood rule."""
+    assert access.read_key({"X-API-KEY": [spelling]}) == spelling  # read as sent...
+    with pytest.raises(MalformedApiKeyError):
+        access.hash_key(spelling)  # ...and refused as malformed
+    assert access.hash_key(KEY.upper()) == access.hash_key(KEY)  # case is not a spelling: WAF lowercases
