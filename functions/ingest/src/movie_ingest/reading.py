@@ -390,7 +390,7 @@ class CsvTable:
         )
         csv.field_size_limit(max(csv.field_size_limit(), max_record_chars + 1))
         lines = BoundedLines(source.text, max_record_chars=max_record_chars)
-        reader = csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True)
+        reader = csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True)
         if sep_line:
             lines.start_record()
             next(reader, None)

@@ -280,3 +280,28 @@ def test_the_shared_imdb_file_reads_as_1000_rows(imdb_top_1000: Path) -> None:
         rows = list(table.records())
     assert len(rows) == 1000 and all(isinstance(r, Record) and len(r.fields) == 16 for r in rows)
     assert rows[-1].line == 1001
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'title,year,genre\nGood,2001,Drama\n"Unclosed quote,2001,Drama\n',  # the last row: the file ends inside it
+        b'title,year,genre\nGood,2001,Drama\n"Unclosed quote,2001,Drama',
+        b'title,year,genre\nGood,2001,Drama\nShort,"1999\n',
+    ],
+)
+def test_a_quote_still_open_at_the_end_of_the_file_is_a_bad_row_not_a_title(data: bytes) -> None:
+    """A short file ending inside a quoted field used to load the rest of the file as one value (a movie titled
+    'Unclosed quote,2001,Drama')."""
+    _, rows = _rows(data)
+    assert rows[0] == Record(2, ["Good", "2001", "Drama"])
+    assert isinstance(rows[1], BadRecord) and rows[1].line == 3, rows
+    assert rows[1].code == "malformed_csv" and "unexpected end of data" in rows[1].reason
+    assert len(rows) == 2
+
+
+def test_text_after_a_closing_quote_is_a_bad_row() -> None:
+    """`"Odd"quote` is not CSV: a lenient reader would make it `Oddquote` without a word."""
+    _, rows = _rows(b'title,year\n"Odd"quote,2001\nGood,2002\n')
+    assert isinstance(rows[0], BadRecord) and rows[0].line == 2 and rows[0].code == "malformed_csv"
+    assert rows[1] == Record(3, ["Good", "2002"])
