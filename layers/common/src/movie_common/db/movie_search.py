@@ -437,6 +437,9 @@ def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str 
 
     required = [w for w in query.words if not optional(w["word"])]
     chosen, fuzzy = (required, True) if required else (query.words, False)
+    # A word repeated is asked for once: "the the" matches what "the" does, and the planner, which multiplies the
+    # selectivity of each operand, would otherwise estimate a broad query's total far too low.
+    chosen = [item for index, item in enumerate(chosen) if item["word"] not in {w["word"] for w in chosen[:index]}]
     last = max(query.words, key=lambda w: w["position"])["word"]
     groups: list[tuple[dict[str, Any], str]] = []
     for item in chosen:
