@@ -61,6 +61,9 @@ def test_usage_has_a_limit_of_its_own_and_past_it_writes_nothing(
     problem = refused["json"]
     assert problem["code"] == "rate_limited" and problem["limit"] == 60 and "/usage" in problem["detail"]
     assert 1 <= int(refused["headers"]["retry-after"]) <= 60
+    # The headers describe the window that refused, /usage's own, not the plan's day or minute.
+    assert refused["headers"]["x-ratelimit-limit"] == "60" and refused["headers"]["x-ratelimit-remaining"] == "0"
+    assert refused["headers"]["ratelimit-policy"] == '"usage";q=60;w=60'
     after = conn.execute("SELECT xmin::text AS version FROM api_keys WHERE id = %s", (key_id,)).fetchone()
     assert after == before  # the refused read did not write the key row
     counted = conn.execute(

@@ -231,13 +231,15 @@ def read_usage(conn: Connection, raw_key: str) -> tuple[KeyStanding, LimitWindow
     standing = _known(read.standing)
     windows = limit_windows(standing)
     if not read.allowed:
+        # The headers describe the window that refused: /usage's own, not the plan's (which has room left).
+        reads = Window("usage", USAGE_READS_PER_MINUTE, USAGE_READS_PER_MINUTE, 0, 60, read.reads_reset)
         raise RateLimitedError(
             f"GET /usage answers {USAGE_READS_PER_MINUTE} requests per minute per key; it resets at "
             f"{read.reads_reset.isoformat()}. It never counts against your quota.",
             limit=USAGE_READS_PER_MINUTE,
             reset_at=read.reads_reset,
             retry_after=seconds_until(read.reads_reset, standing.now),
-            headers=limit_headers(windows, standing.now),
+            headers=limit_headers(LimitWindows(reads, None), standing.now),
         )
     return standing, windows
 
