@@ -26,6 +26,8 @@ MAX_TITLE_WORDS = 20
 MAX_TEXT_TERMS = 10
 MAX_NEGATED_TERMS = 3
 MAX_GENRES = 10
+MAX_UNRECOGNISED_NAMED = 10  # unknown parameters a 422 names; it says how many more there were
+MAX_NAME_ECHO = 100  # characters of an unknown parameter's name echoed back
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,15 @@ def search(
         detail = "Give at least one filter: " + ", ".join(SEARCH_FILTERS) + "."
         problems = [InvalidParameter("query", "query", "no search filter given")]
         if unrecognised:
-            detail += " Not search parameters, so ignored: " + ", ".join(unrecognised) + "."
+            # Named up to a bound: a request with thousands of made-up parameters must not get a body that echoes
+            # them all (nor each name capped: a name may be as long as the URL allows).
+            shown = [name[:MAX_NAME_ECHO] for name in unrecognised[:MAX_UNRECOGNISED_NAMED]]
+            more = len(unrecognised) - len(shown)
+            detail += " Not search parameters, so ignored: " + ", ".join(shown)
+            detail += f" and {more} more." if more else "."
             problems += [
                 InvalidParameter(name, "query", "not a search parameter; ignored (repeat a list: genre=A&genre=B)")
-                for name in unrecognised
+                for name in shown
             ]
         raise RequestValidationError(detail, problems)
     if sort == "relevance" and text["title"] is None and text["q"] is None:
