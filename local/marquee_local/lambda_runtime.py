@@ -90,8 +90,13 @@ def main(argv: list[str]) -> int:
             reply: dict[str, Any] = {"result": handler(message["event"], context)}
             _send(sock, reply)
         except Exception as error:
-            # Lambda logs the failure to the function's log and returns the error document.
-            traceback.print_exc()
+            # Lambda logs the failure to the function's log and returns the error document. An authorizer's
+            # Exception("Unauthorized") is not a failure but API Gateway's convention for a 401: one line, not a
+            # traceback that reads like a crash on every keyless request.
+            if str(error) == "Unauthorized":
+                print(f"[INFO] {function_name}: Unauthorized (API Gateway answers 401)", file=sys.stderr)
+            else:
+                traceback.print_exc()
             _send(sock, {"error": _error(error)})
 
 
