@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
             # Exception("Unauthorized") is not a failure but API Gateway's convention for a 401: one line, not a
             # traceback that reads like a crash on every keyless request.
             if str(error) == "Unauthorized":
-                print(f"[INFO] {function_name}: Unauthorized (API Gateway answers 401)", file=sys.stderr)
+                sys.stderr.write(f"[INFO] {function_name}: Unauthorized (API Gateway answers 401)\n")
             else:
                 traceback.print_exc()
             _send(sock, {"error": _error(error)})
