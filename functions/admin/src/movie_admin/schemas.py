@@ -4,7 +4,6 @@ them. Response models read the services' dataclasses by attribute."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -264,7 +263,7 @@ class MovieOut(Out):
     media_type: str
     release_date: date | None
     runtime: int | None
-    rating: Decimal | None
+    rating: float | None = Field(description="0 to 10, a number as in the public API")
     popularity: float
     tmdb_id: int | None
     imdb_id: str | None
