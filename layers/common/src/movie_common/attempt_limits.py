@@ -75,7 +75,9 @@ def record_failure(conn: Connection, lockout: Lockout, subject: str) -> None:
     count = auth_attempts.count_attempt(conn, scope=lockout.scope, subject=subject, window=lockout.window)
     if count.attempts >= lockout.failures:
         until = auth_attempts.lock(conn, scope=lockout.scope, subject=subject, duration=lockout.duration)
-        retry = _seconds_until(until, count.now)
+        # The lock starts now: its duration, not that plus the instants between the count's clock and the lock's
+        # (which made a 15-minute lock read "16 minutes", Retry-After 901).
+        retry = min(_seconds_until(until, count.now), math.ceil(lockout.duration.total_seconds()))
         raise AccountLockedError(
             f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
             "You can reset your password meanwhile.",

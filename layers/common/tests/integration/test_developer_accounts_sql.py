@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+import psycopg.rows
 import pytest
 
 from movie_common import access, attempt_limits
@@ -169,3 +170,19 @@ def test_purge_deletes_a_bounded_batch(conn: Any) -> None:
     conn.execute("UPDATE auth_attempts SET window_start = now() - interval '3 days' WHERE scope = 't'")
     assert auth_attempts.purge_stale(conn, older_than=timedelta(days=1), limit=2) == 2
     assert auth_attempts.purge_stale(conn, older_than=timedelta(days=1)) == 3
+
+
+@pytest.mark.commit
+def test_a_fresh_lock_says_its_own_duration_across_transactions(database_url: str) -> None:
+    """Deployed, each attempt is its own transaction, so the count's clock and the lock's differ by a few
+    microseconds: a 15-minute lock said "16 minutes" and Retry-After 901."""
+    lockout = Lockout("lock_clock_test", failures=2, window=timedelta(minutes=15), duration=timedelta(minutes=15))
+    with psycopg.connect(database_url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        try:
+            attempt_limits.record_failure(conn, lockout, "clock@gmail.com")
+            with pytest.raises(AccountLockedError) as locked:
+                attempt_limits.record_failure(conn, lockout, "clock@gmail.com")
+            assert locked.value.retry_after == 900
+            assert "locked for 15 minutes" in locked.value.detail
+        finally:
+            conn.execute("DELETE FROM auth_attempts WHERE scope = 'lock_clock_test'")
