@@ -136,7 +136,7 @@ class RequestLog(BaseModel):
 
 class KeyRequestBody(BaseModel):
     model_config = _BODY
-    reason: str = Field(max_length=2000, examples=["My laptop with the key was stolen."])
+    reason: str = Field(min_length=1, max_length=1000, examples=["My laptop with the key was stolen."])
 
 
 class KeyRequestInfo(BaseModel):
