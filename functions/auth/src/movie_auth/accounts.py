@@ -39,6 +39,7 @@ from movie_common.errors import (
     RequestValidationError,
     TokenExpiredError,
     TokenUsedError,
+    WrongPasswordError,
 )
 from movie_common.mail import MailSender
 from movie_common.one_time_tokens import hash_token, new_token
@@ -67,6 +68,7 @@ FORGOT_PER_ACCOUNT = AttemptLimit("forgot_account", limit=3, window=timedelta(ho
 RESET_PER_IP = AttemptLimit("reset_ip", limit=20, window=timedelta(minutes=15))
 RESET_PER_ACCOUNT = AttemptLimit("reset_account", limit=5, window=timedelta(minutes=15))
 VERIFY_PER_IP = AttemptLimit("verify_ip", limit=30, window=timedelta(minutes=15))
+VERIFY_PER_ACCOUNT = AttemptLimit("verify_account", limit=10, window=timedelta(minutes=15))
 
 RESEND_SENT = (
     "If an unconfirmed account uses this address, a new confirmation link is on its way. It works for 24 hours."
@@ -194,11 +196,24 @@ class Verified:
     session: SessionToken
 
 
-def verify_email(conn: Connection, portal: Portal, *, token: str, client_ip: str) -> Verified:
-    """Spend a verification token: the account becomes verified, every other link of it is spent, a UUIDv4 key is
-    issued (only its hash and last four characters are stored) and a session starts. Refusals: invalid_token,
-    token_used, token_expired, account_suspended, too_many_attempts."""
+def verify_email(conn: Connection, portal: Portal, *, token: str, password: str, client_ip: str) -> Verified:
+    """Spend a verification token with the password of the sign-up it was issued for: the account becomes
+    verified, every other link of it is spent, a UUIDv4 key is issued (only its hash and last four characters are
+    stored) and a session starts.
+
+    The link proves the mailbox, the password proves who chose the account's credentials: a sign-up that took
+    over the pending account (someone else's, for the same mailbox) cannot be confirmed by the mailbox's owner
+    clicking the link it mailed them, because the owner does not know that password (the owner signs up again
+    with their own, which voids the other's link, and confirms with it). The password is checked with bcrypt
+    (constant time); a wrong one spends nothing and counts as a failed sign-in of the account (LOGIN_LOCKOUT).
+    Refusals, in this order: too_many_attempts (VERIFY_PER_IP, then VERIFY_PER_ACCOUNT), account_locked,
+    invalid_token, token_used, token_expired, account_suspended, token_used (already confirmed), wrong_password."""
     attempt_limits.hit(conn, VERIFY_PER_IP, client_ip, what="confirmation attempts from your network")
+    # Counted per account before the transaction, so that a refused try still counts.
+    owner = one_time_tokens.token_owner(conn, "email_verifications", token_hash=hash_token(token))
+    if owner is not None:
+        attempt_limits.hit(conn, VERIFY_PER_ACCOUNT, owner, what="confirmation attempts for this account")
+        attempt_limits.ensure_unlocked(conn, LOGIN_LOCKOUT, owner)
     with conn.transaction():
         record = _spend(conn, "email_verifications", token)
         developer = developers.get_developer(conn, user_id=record.user_id, lock=True)
@@ -208,14 +223,25 @@ def verify_email(conn: Connection, portal: Portal, *, token: str, client_ip: str
             raise AccountSuspendedError("This account is suspended; contact support.")
         if developer.verified:
             raise TokenUsedError("This address is already confirmed. Sign in to see your dashboard.")
-        developers.mark_verified(conn, user_id=developer.id)
-        one_time_tokens.spend_tokens(conn, "email_verifications", user_id=developer.id)
-        issued = access.issue_key(conn, owner_id=developer.id, plan=portal.settings.default_plan)
-        session = start_session(conn, role=DEVELOPER, subject_id=developer.id)
-        key = developer_usage.owner_key(conn, owner_id=developer.id)
-        if key is None:
-            raise RuntimeError("the new key vanished")
-    return Verified(api_key=issued.raw_key, key=key, session=session)
+        # Under the row lock: a sign-up that takes over meanwhile waits, then voids this link.
+        if verify_password(password, developer.hashed_password):
+            developers.mark_verified(conn, user_id=developer.id)
+            one_time_tokens.spend_tokens(conn, "email_verifications", user_id=developer.id)
+            issued = access.issue_key(conn, owner_id=developer.id, plan=portal.settings.default_plan)
+            session = start_session(conn, role=DEVELOPER, subject_id=developer.id)
+            key = developer_usage.owner_key(conn, owner_id=developer.id)
+            if key is None:
+                raise RuntimeError("the new key vanished")
+            attempt_limits.clear_failures(conn, LOGIN_LOCKOUT, developer.canonical_email)
+            return Verified(api_key=issued.raw_key, key=key, session=session)
+    # Outside the transaction: nothing was written, and the failure must stay counted.
+    attempt_limits.record_failure(conn, LOGIN_LOCKOUT, developer.canonical_email)
+    raise WrongPasswordError(
+        "This is not the password chosen at the sign-up this link confirms. Enter the password you chose when you "
+        "signed up (the latest sign-up for this address, if there were several). If you did not sign up with a "
+        "password you know, sign up again with this address: that voids this link, and the new email confirms your "
+        "own password."
+    )
 
 
 def resend_verification(conn: Connection, portal: Portal, *, email: str, client_ip: str) -> str:

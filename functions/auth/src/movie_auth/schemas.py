@@ -22,9 +22,15 @@ class SignupAccepted(BaseModel):
     detail: str
 
 
-class TokenRequest(BaseModel):
+class VerifyRequest(BaseModel):
     model_config = _BODY
     token: str = Field(max_length=200, description="The token from the emailed link.")
+    password: str = Field(
+        max_length=200,
+        description="The password chosen at the sign-up the link was issued for: the link proves the mailbox, the "
+        "password proves who chose the account's credentials.",
+        examples=["velvet-orbit-canyon-42"],
+    )
 
 
 class EmailRequest(BaseModel):

@@ -42,6 +42,7 @@ from movie_common.errors import (
     TokenUsedError,
     TooManyAttemptsError,
     WeakPasswordError,
+    WrongPasswordError,
 )
 from movie_common.mail import MailSettings, OutboxSender
 from movie_common.sessions import verify_session
@@ -104,7 +105,7 @@ def _signup(conn: Any, portal: Portal, email: str = "Jane.Doe@gmail.com", *, ip:
 
 def _verified(conn: Any, portal: Portal, mail: RecordingMail, email: str = "Jane.Doe@gmail.com") -> accounts.Verified:
     _signup(conn, portal, email)
-    return accounts.verify_email(conn, portal, token=mail.last_link("verify.html"), client_ip=IP)
+    return accounts.verify_email(conn, portal, token=mail.last_link("verify.html"), password=PASSWORD, client_ip=IP)
 
 
 # ---------- sign-up ----------
@@ -190,27 +191,108 @@ def test_signing_up_again_before_verifying_takes_over_the_pending_account(
     first_link = mail.last_link("verify.html")
     accounts.signup(conn, portal, name="Real Jane", email="janedoe@gmail.com", password=NEW_PASSWORD, client_ip=IP)
     assert conn.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 1
-    verified = accounts.verify_email(conn, portal, token=mail.last_link("verify.html"), client_ip=IP)
+    verified = accounts.verify_email(
+        conn, portal, token=mail.last_link("verify.html"), password=NEW_PASSWORD, client_ip=IP
+    )
     assert verified.api_key
     # The squatter's password is gone; the new one works.
     with pytest.raises(InvalidCredentialsError):
         accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip=IP)
     assert accounts.login(conn, email="janedoe@gmail.com", password=NEW_PASSWORD, client_ip=IP).access_token
     with pytest.raises(InvalidTokenError):  # discarded by the takeover
-        accounts.verify_email(conn, portal, token=first_link, client_ip=IP)
+        accounts.verify_email(conn, portal, token=first_link, password=NEW_PASSWORD, client_ip=IP)
 
 
-def test_a_takeover_kills_the_earlier_links_so_they_cannot_confirm_the_new_password(
+OWNER = {"name": "Owner", "email": "owner.one@outlook.com", "password": "velvet-orbit-canyon-42"}
+SQUAT = {"name": "Squat", "email": "owner.one+x@outlook.com", "password": "amber-tundra-pelican-77"}
+
+
+def _attempts(conn: Any, scope: str) -> int:
+    row = conn.execute("SELECT coalesce(sum(attempts), 0) AS n FROM auth_attempts WHERE scope = %s", (scope,))
+    return int(row.fetchone()["n"])
+
+
+def test_a_squatter_cannot_get_in_through_the_owners_mailbox(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    # The tester's report: the owner signs up; before they confirm, an attacker signs up for the same mailbox
+    # (an Outlook tag) with their own password, which takes the pending account over and mails a link to the
+    # owner's inbox.
+    accounts.signup(conn, portal, **OWNER, client_ip=IP)
+    owners_link = mail.last_link("verify.html")
+    accounts.signup(conn, portal, **SQUAT, client_ip="198.51.100.9")
+    newest_link = mail.last_link("verify.html")
+    assert mail.sent[-1]["To"] == SQUAT["email"]  # delivered to the owner's mailbox
+    # The owner's own link, with the password the account now has (the attacker's): voided by the takeover.
+    with pytest.raises(InvalidTokenError):
+        accounts.verify_email(conn, portal, token=owners_link, password=SQUAT["password"], client_ip=IP)
+    # The owner clicks the newest link; the page asks for the password they chose: theirs is not this sign-up's.
+    with pytest.raises(WrongPasswordError) as refused:
+        accounts.verify_email(conn, portal, token=newest_link, password=OWNER["password"], client_ip=IP)
+    assert refused.value.status == 401 and "sign up again" in refused.value.detail
+    # Nothing was confirmed or spent, and the attacker still cannot sign in.
+    row = conn.execute("SELECT verified FROM users").fetchone()
+    assert row["verified"] is False
+    assert conn.execute("SELECT count(*) AS n FROM email_verifications WHERE used_at IS NOT NULL").fetchone()["n"] == 0
+    assert conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"] == 0
+    with pytest.raises(EmailNotVerifiedError):
+        accounts.login(conn, email=SQUAT["email"], password=SQUAT["password"], client_ip="198.51.100.9")
+    # What the owner does: sign up again with their own password (taking the account back, which voids the
+    # attacker's link), then confirm with it.
+    accounts.signup(conn, portal, **OWNER, client_ip=IP)
+    with pytest.raises(InvalidTokenError):
+        accounts.verify_email(conn, portal, token=newest_link, password=SQUAT["password"], client_ip=IP)
+    verified = accounts.verify_email(
+        conn, portal, token=mail.last_link("verify.html"), password=OWNER["password"], client_ip=IP
+    )
+    assert verified.api_key
+    account = conn.execute("SELECT name, email, verified FROM users").fetchone()
+    assert (account["name"], account["email"], account["verified"]) == ("Owner", OWNER["email"], True)
+    assert accounts.login(conn, email=OWNER["email"], password=OWNER["password"], client_ip=IP).access_token
+    with pytest.raises(InvalidCredentialsError):
+        accounts.login(conn, email=SQUAT["email"], password=SQUAT["password"], client_ip="198.51.100.9")
+    # Once confirmed, the attacker cannot squat again.
+    with pytest.raises(EmailTakenError):
+        accounts.signup(conn, portal, **SQUAT, client_ip="198.51.100.9")
+
+
+def test_a_wrong_password_on_the_verify_page_spends_nothing_and_the_right_one_then_works(
     conn: Any, portal: Portal, mail: RecordingMail
 ) -> None:
-    # The owner signs up; before they click, someone else signs up for the same mailbox with their own password.
-    accounts.signup(conn, portal, name="Jane", email="jane.doe@outlook.com", password=PASSWORD, client_ip=IP)
-    owners_link = mail.last_link("verify.html")
-    accounts.signup(conn, portal, name="Squat", email="jane.doe+x@outlook.com", password=NEW_PASSWORD, client_ip=IP)
-    # The owner's own link no longer confirms anything (it would confirm the squatter's password).
-    with pytest.raises(InvalidTokenError):
-        accounts.verify_email(conn, portal, token=owners_link, client_ip=IP)
+    _signup(conn, portal)
+    token = mail.last_link("verify.html")
+    with pytest.raises(WrongPasswordError):
+        accounts.verify_email(conn, portal, token=token, password=NEW_PASSWORD, client_ip=IP)
+    assert _attempts(conn, "login_failure") == 1  # counted as a failed sign-in of the account
+    assert accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP).api_key
+    assert _attempts(conn, "login_failure") == 0  # the right password clears the failures, as a sign-in does
+
+
+def test_guessing_the_password_on_the_verify_page_locks_the_account(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    _signup(conn, portal)
+    token = mail.last_link("verify.html")
+    for _ in range(accounts.LOGIN_LOCKOUT.failures - 1):
+        with pytest.raises(WrongPasswordError):
+            accounts.verify_email(conn, portal, token=token, password=NEW_PASSWORD, client_ip=IP)
+    with pytest.raises(AccountLockedError):
+        accounts.verify_email(conn, portal, token=token, password=NEW_PASSWORD, client_ip=IP)
+    # Locked: even the right password waits (the lock is the login's: guesses here and there add up).
+    with pytest.raises(AccountLockedError) as locked:
+        accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP)
+    assert locked.value.retry_after > 0
     assert conn.execute("SELECT verified FROM users").fetchone()["verified"] is False
+
+
+def test_verify_attempts_are_limited_per_account(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _signup(conn, portal)
+    token = mail.last_link("verify.html")
+    for i in range(accounts.VERIFY_PER_ACCOUNT.limit):
+        with pytest.raises((WrongPasswordError, AccountLockedError)):
+            # Each from another network: the per-IP limit is not what stops this.
+            accounts.verify_email(conn, portal, token=token, password=NEW_PASSWORD, client_ip=f"198.51.100.{i}")
+    with pytest.raises(TooManyAttemptsError) as refused:
+        accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip="198.51.100.200")
+    assert refused.value.retry_after > 0
 
 
 @pytest.mark.slow
@@ -256,9 +338,9 @@ def test_verify_issues_a_uuid4_key_once_stores_only_its_hash_and_starts_a_sessio
 def test_a_verification_link_works_once(conn: Any, portal: Portal, mail: RecordingMail) -> None:
     _signup(conn, portal)
     token = mail.last_link("verify.html")
-    accounts.verify_email(conn, portal, token=token, client_ip=IP)
+    accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP)
     with pytest.raises(TokenUsedError):
-        accounts.verify_email(conn, portal, token=token, client_ip=IP)
+        accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP)
     assert conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"] == 1
 
 
@@ -272,15 +354,17 @@ def test_an_expired_verification_link_is_refused_and_a_new_one_works(
         " SET created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'"
     )
     with pytest.raises(TokenExpiredError):
-        accounts.verify_email(conn, portal, token=token, client_ip=IP)
+        accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP)
     accounts.resend_verification(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
-    assert accounts.verify_email(conn, portal, token=mail.last_link("verify.html"), client_ip=IP).api_key
+    assert accounts.verify_email(
+        conn, portal, token=mail.last_link("verify.html"), password=PASSWORD, client_ip=IP
+    ).api_key
 
 
 @pytest.mark.parametrize("token", ["A" * 43, "garbage", ""])
 def test_unknown_or_mangled_tokens_are_invalid(conn: Any, portal: Portal, token: str) -> None:
     with pytest.raises(InvalidTokenError):
-        accounts.verify_email(conn, portal, token=token, client_ip=IP)
+        accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP)
 
 
 def test_unverified_accounts_cannot_sign_in_and_have_no_key(conn: Any, portal: Portal) -> None:

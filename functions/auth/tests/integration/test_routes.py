@@ -111,7 +111,8 @@ def developer(call: Call, outbox: Path) -> Callable[[str], dict[str, Any]]:
             "POST", "/auth/signup", {"name": "Dev " + address.split("@")[0], "email": address, "password": PASSWORD}
         )
         assert signed["statusCode"] == 202, signed["json"]
-        verified = call("POST", "/auth/verify", {"token": _mail_link(outbox, "verify.html", address)})
+        link = _mail_link(outbox, "verify.html", address)
+        verified = call("POST", "/auth/verify", {"token": link, "password": PASSWORD})
         assert verified["statusCode"] == 200, verified["json"]
         body: dict[str, Any] = verified["json"]
         return body
@@ -193,10 +194,45 @@ def test_verify_answers_the_key_once_and_a_session(call: Call, developer: Callab
 def test_verify_link_refusals(call: Call, outbox: Path) -> None:
     call("POST", "/auth/signup", {"name": "J", "email": "j.d@gmail.com", "password": PASSWORD})
     token = _mail_link(outbox, "verify.html", "j.d@gmail.com")
-    assert call("POST", "/auth/verify", {"token": token})["statusCode"] == 200
-    _problem(call("POST", "/auth/verify", {"token": token}), 409, "token_used")
-    _problem(call("POST", "/auth/verify", {"token": "B" * 43}), 400, "invalid_token")
-    _problem(call("POST", "/auth/verify", {"token": "short"}), 400, "invalid_token")
+    wrong = _problem(
+        call("POST", "/auth/verify", {"token": token, "password": "amber-tundra-pelican-77"}), 401, "wrong_password"
+    )
+    assert "sign up again" in wrong["detail"]
+    missing = _problem(call("POST", "/auth/verify", {"token": token}), 422, "validation_error")
+    assert [e["name"] for e in missing["errors"]] == ["password"]
+    assert call("POST", "/auth/verify", {"token": token, "password": PASSWORD})["statusCode"] == 200
+    _problem(call("POST", "/auth/verify", {"token": token, "password": PASSWORD}), 409, "token_used")
+    _problem(call("POST", "/auth/verify", {"token": "B" * 43, "password": PASSWORD}), 400, "invalid_token")
+    _problem(call("POST", "/auth/verify", {"token": "short", "password": PASSWORD}), 400, "invalid_token")
+
+
+def test_the_mailbox_owner_clicking_a_squatters_link_cannot_confirm_the_squatters_password(
+    call: Call, outbox: Path
+) -> None:
+    # The tester's report, through the routes: the owner signs up, an attacker signs up for the same Outlook
+    # mailbox with a tag and their own password; the confirmation link goes to the owner's inbox.
+    owner = {"name": "Owner", "email": "owner.one@outlook.com", "password": PASSWORD}
+    squat = {"name": "Squat", "email": "owner.one+x@outlook.com", "password": "amber-tundra-pelican-77"}
+    assert call("POST", "/auth/signup", owner)["statusCode"] == 202
+    assert call("POST", "/auth/signup", squat)["statusCode"] == 202
+    link = _mail_link(outbox, "verify.html", "owner.one+x@outlook.com")
+    # Clicking it with the owner's password is refused and spends nothing; the attacker still cannot sign in.
+    _problem(call("POST", "/auth/verify", {"token": link, "password": PASSWORD}), 401, "wrong_password")
+    _problem(
+        call("POST", "/auth/login", {"email": squat["email"], "password": squat["password"]}), 403, "email_not_verified"
+    )
+    # The owner signs up again with their own password and confirms with it: the key and session are theirs.
+    assert call("POST", "/auth/signup", owner)["statusCode"] == 202
+    _problem(call("POST", "/auth/verify", {"token": link, "password": squat["password"]}), 400, "invalid_token")
+    own_link = _mail_link(outbox, "verify.html", "owner.one@outlook.com")
+    verified = call("POST", "/auth/verify", {"token": own_link, "password": PASSWORD})
+    assert verified["statusCode"] == 200 and verified["json"]["api_key"]
+    assert call("POST", "/auth/login", {"email": owner["email"], "password": PASSWORD})["statusCode"] == 200
+    _problem(
+        call("POST", "/auth/login", {"email": squat["email"], "password": squat["password"]}),
+        401,
+        "invalid_credentials",
+    )
 
 
 def test_resend_and_forgot_answer_the_same_for_any_address(

@@ -251,6 +251,14 @@ class InvalidCredentialsError(MarqueeError):
     title = "Wrong email or password"
 
 
+class WrongPasswordError(MarqueeError):
+    """The password sent to confirm an address is not the one its latest sign-up chose (POST /auth/verify)."""
+
+    code = "wrong_password"
+    status = 401
+    title = "Wrong password"
+
+
 class EmailNotVerifiedError(MarqueeError):
     code = "email_not_verified"
     status = 403

@@ -14,8 +14,8 @@ from movie_auth.schemas import (
     SessionGrant,
     SignupAccepted,
     SignupRequest,
-    TokenRequest,
     Verified,
+    VerifyRequest,
 )
 from movie_common.database import get_connection
 from movie_web.session_auth import SESSION_RESPONSES, CurrentDeveloper
@@ -45,10 +45,14 @@ async def signup(body: SignupRequest, request: Request) -> SignupAccepted:
 
 
 @router.post("/verify", response_model=Verified, responses=PORTAL_RESPONSES)
-async def verify(body: TokenRequest, request: Request) -> Verified:
-    """Confirm the email address with the emailed token. Answers the new API key in `api_key`, once (only its
-    hash is kept), and a session. Codes: `invalid_token`, `token_used`, `token_expired`, `account_suspended`."""
-    done = accounts.verify_email(get_connection(), portal(), token=body.token, client_ip=client_ip(request))
+async def verify(body: VerifyRequest, request: Request) -> Verified:
+    """Confirm the email address with the emailed token and the password chosen at that sign-up (only the latest
+    sign-up's link works). Answers the new API key in `api_key`, once (only its hash is kept), and a session. A
+    wrong password spends nothing and counts as a failed sign-in. Codes: `wrong_password`, `invalid_token`,
+    `token_used`, `token_expired`, `account_suspended`, `too_many_attempts`, `account_locked`."""
+    done = accounts.verify_email(
+        get_connection(), portal(), token=body.token, password=body.password, client_ip=client_ip(request)
+    )
     return Verified(
         api_key=done.api_key,
         key=key_info(done.key),

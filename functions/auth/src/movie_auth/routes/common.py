@@ -15,7 +15,10 @@ from movie_web.schemas import COMMON_RESPONSES, problem_response
 
 PORTAL_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: problem_response("The link's token is not valid (`invalid_token`)."),
-    401: problem_response("Wrong email or password (`invalid_credentials`)."),
+    401: problem_response(
+        "Wrong email or password (`invalid_credentials`); on `/auth/verify`, not the sign-up's password "
+        "(`wrong_password`)."
+    ),
     403: problem_response("`email_not_verified` or `account_suspended`."),
     409: problem_response("`email_taken`, `token_used`, `key_request_pending`, ..."),
     410: problem_response("The link has expired (`token_expired`)."),
