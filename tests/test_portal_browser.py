@@ -96,6 +96,10 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             )
             conn.execute("DELETE FROM usage_logs WHERE api_key_id NOT IN (SELECT id FROM api_keys)")
             conn.execute("DELETE FROM usage_daily WHERE api_key_id NOT IN (SELECT id FROM api_keys)")
+            # Every browser module signs up from the loopback: its attempts must not count against the next one's.
+            conn.execute(
+                "DELETE FROM auth_attempts WHERE subject IN ('127.0.0.1', '::1') OR subject LIKE %s", (f"%{RUN}%",)
+            )
 
 
 def _address(who: str) -> str:
@@ -183,7 +187,18 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     # Opening the link (what a mail scanner does) changed nothing.
     assert _verification_row(database_url, address) == {"verified": False, "used": 0, "keys": 0}
 
+    # The page asks for the password chosen at sign-up: a wrong one is shown at the field and spends nothing.
+    page.get_by_label("Password").fill("amber-tundra-pelican-77")
     page.get_by_role("button", name="Confirm my email").click()
+    field = page.get_by_label("Password")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#password-feedback")).to_contain_text("not the password chosen at the sign-up")
+    expect(field).to_be_focused()
+    expect(page.get_by_role("link", name="Sign up again")).to_be_visible()
+    assert _verification_row(database_url, address) == {"verified": False, "used": 0, "keys": 0}
+
+    field.fill(PASSWORD)
+    field.press("Enter")  # the keyboard submits the form
     page.wait_for_url("**/dashboard.html")
     new_key = page.locator("[data-new-key-value]")
     expect(new_key).to_be_visible()
@@ -276,7 +291,9 @@ def test_a_second_developer_sees_only_their_own_data(browser: Browser, stack: St
             r"token=([A-Za-z0-9_-]{43})", _latest_mail(stack.outbox, address).get_body(("plain",)).get_content()
         )  # type: ignore[union-attr]
         assert link
-        verified = httpx.post(stack.api + "/auth/verify", json={"token": link.group(1)}, timeout=30)
+        verified = httpx.post(
+            stack.api + "/auth/verify", json={"token": link.group(1), "password": PASSWORD}, timeout=30
+        )
         assert verified.status_code == 200, verified.text
         keys[who] = verified.json()["api_key"]
     assert httpx.get(stack.api + "/genres", headers={"X-API-KEY": keys["jane2"]}, timeout=30).status_code == 200
@@ -302,4 +319,61 @@ def test_a_second_developer_sees_only_their_own_data(browser: Browser, stack: St
     page.wait_for_url("**/index.html")
     refused = httpx.get(stack.api + "/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert refused.status_code == 401 and refused.json()["code"] == "session_revoked"
+    context.close()
+
+
+def test_the_mailbox_owner_takes_a_squatted_sign_up_back_and_the_squatter_never_gets_in(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    # The owner signs up in the browser; before they confirm, someone else signs up for the same Outlook mailbox
+    # (a +tag) with their own password, and the link that takeover mails lands in the owner's inbox.
+    owner, squat = f"owner.{RUN}@outlook.com", f"owner.{RUN}+x@outlook.com"
+    squat_password = "amber-tundra-pelican-77"
+    context = _context(browser)
+    page = context.new_page()
+    console = _watch_console(page)
+    _sign_up(page, stack, "Owner", owner)
+    signed = httpx.post(
+        stack.api + "/auth/signup", json={"name": "Squat", "email": squat, "password": squat_password}, timeout=30
+    )
+    assert signed.status_code == 202, signed.text
+    plain = _latest_mail(stack.outbox, squat).get_body(("plain",))
+    assert plain is not None
+    link = re.search(r"http://\S+/verify\.html\?token=[A-Za-z0-9_-]{43}", plain.get_content())
+    assert link
+
+    # The owner opens the newest link and enters their own password: refused, told what to do, nothing confirmed.
+    page.goto(link.group(0))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm my email").click()
+    expect(page.locator("#password-feedback")).to_contain_text("sign up again")
+    assert _verification_row(database_url, squat) == {"verified": False, "used": 0, "keys": 0}
+    refused = httpx.post(stack.api + "/auth/login", json={"email": squat, "password": squat_password}, timeout=30)
+    assert (refused.status_code, refused.json()["code"]) == (403, "email_not_verified")
+
+    # "Sign up again" with their own password takes the account back; the new link confirms it with that password.
+    page.get_by_role("link", name="Sign up again").click()
+    page.wait_for_url("**/signup.html")
+    _sign_up(page, stack, "Owner", owner)
+    plain = _latest_mail(stack.outbox, owner).get_body(("plain",))
+    assert plain is not None
+    own_link = re.search(r"http://\S+/verify\.html\?token=[A-Za-z0-9_-]{43}", plain.get_content())
+    assert own_link and own_link.group(0) != link.group(0)
+    page.goto(own_link.group(0))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm my email").click()
+    page.wait_for_url("**/dashboard.html")
+    expect(page.locator("[data-welcome]")).to_contain_text(owner)
+    assert _verification_row(database_url, owner)["verified"] is True
+
+    # The squatter's link and password get nothing.
+    stale = httpx.post(
+        stack.api + "/auth/verify",
+        json={"token": link.group(0).rsplit("=", 1)[1], "password": squat_password},
+        timeout=30,
+    )
+    assert (stale.status_code, stale.json()["code"]) == (400, "invalid_token")
+    refused = httpx.post(stack.api + "/auth/login", json={"email": squat, "password": squat_password}, timeout=30)
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid_credentials")
+    assert console == []
     context.close()
