@@ -10,7 +10,8 @@ from movie_common.mail import compose
 
 
 def portal_link(portal_url: str, page: str, token: str) -> str:
-    """`<portal>/<page>?token=<token>`: the site's page reads the token and asks for one click before using it."""
+    """`<portal>/<page>?token=<token>`: the site's page reads the token and asks for a submitted form before using
+    it (the verify page: the sign-up's password; the reset page: a new password)."""
     return f"{portal_url.rstrip('/')}/{page}?{urlencode({'token': token})}"
 
 
@@ -28,13 +29,19 @@ def _html(greeting: str, lines: list[str], link: str, button: str, footer: str) 
 
 
 def verification_email(*, sender: str, to: str, name: str, link: str) -> EmailMessage:
-    """The sign-up confirmation: the link opens verify.html, which confirms on one click (valid 24 hours)."""
+    """The sign-up confirmation: the link opens verify.html, which confirms with the password chosen at that sign-up
+    (valid 24 hours)."""
     greeting = f"Hello {name},"
     lines = [
-        "Thanks for signing up for Marquee. Confirm your email address to get your API key.",
-        "The link works for 24 hours, once.",
+        "Thanks for signing up for Marquee. Confirm your email address, with the password you chose, to get your "
+        "API key.",
+        "The link works for 24 hours, once. If you did not choose a password for this sign-up, sign up again "
+        "instead: that cancels this link.",
     ]
-    footer = "If you did not sign up for Marquee, ignore this email: nothing happens until the link is used."
+    footer = (
+        "If you did not sign up for Marquee, ignore this email: without the password chosen at sign-up, the link "
+        "confirms nothing."
+    )
     text = "\n\n".join([greeting, *lines, f"Confirm your email: {link}", footer]) + "\n"
     return compose(
         sender=sender,
