@@ -102,22 +102,29 @@ class LocalAwsService:
         self.server.stop()
 
     def describe(self) -> list[str]:
-        return [f"AWS        {self.server.url}   (S3 uploads bucket over the drop folder; EventBridge PutEvents)"]
+        return [
+            f"AWS        http://{self.server.reachable_authority}   (S3 uploads bucket over the drop folder; EventBridge PutEvents)"
+        ]
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aws-host", default="127.0.0.1", help="address of the S3 and EventBridge stand-ins")
+    # Any free port by default: nothing outside the stack needs to know it (the functions and the portal are told),
+    # and two stacks on one machine never collide.
     parser.add_argument(
-        "--aws-port", type=int, default=4566, help="port of the S3 and EventBridge stand-ins (default 4566; 0: any)"
+        "--aws-port", type=int, default=0, help="port of the S3 and EventBridge stand-ins (default 0: any free one)"
     )
 
 
 def before_run(args: argparse.Namespace) -> None:
     """Bind the stand-ins' socket, make this run's credentials, and publish both for the functions' environments."""
-    server = ServerThread(getattr(args, "aws_host", "127.0.0.1"), getattr(args, "aws_port", 0), name="aws")
+    server = ServerThread.bind(
+        getattr(args, "aws_host", "127.0.0.1"), getattr(args, "aws_port", 0), name="aws",
+        hint="choose another with `marquee run --aws-port 0` (any free port)",
+    )  # fmt: skip
     credentials = LocalCredentials.generate()
     args.aws_server, args.aws_credentials = server, credentials
-    os.environ[URL_VARIABLE] = server.url
+    os.environ[URL_VARIABLE] = f"http://{server.reachable_authority}"  # 0.0.0.0 is not an address to call
     os.environ[KEY_VARIABLE] = credentials.access_key_id
     os.environ[SECRET_VARIABLE] = credentials.secret_access_key
 
