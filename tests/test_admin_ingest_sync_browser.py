@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -106,8 +107,6 @@ def stack_with_tmdb(database_url: str, tmp_path_factory: pytest.TempPathFactory)
             found = re.match(r"\s+Portal\s+(http://\S+)", line)
             portal = found.group(1) if found else None
         # Keep reading the stack's output (a full pipe would block it); it is shown when a test fails.
-        import threading
-
         threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
         finished = "SELECT count(*) FROM sync_runs WHERE finished_at IS NOT NULL"
         while _scalar(url, finished) < 1:
@@ -116,9 +115,8 @@ def stack_with_tmdb(database_url: str, tmp_path_factory: pytest.TempPathFactory)
             time.sleep(0.2)
         yield Stack(portal=portal, database_url=url, tmdb=tmdb)
     finally:
-        print(
-            "".join(line for line in output if '"level":"INFO"' not in line and '127.0.0.1 "' not in line)
-        )  # shown by pytest when a test failed
+        # The stack's own lines (not its request logs), which pytest shows when a test failed.
+        print("".join(line for line in output if '"level":"INFO"' not in line and '127.0.0.1 "' not in line))  # noqa: T201
         process.terminate()
         try:
             process.wait(timeout=15)

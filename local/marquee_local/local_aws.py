@@ -103,7 +103,8 @@ class LocalAwsService:
 
     def describe(self) -> list[str]:
         return [
-            f"AWS        http://{self.server.reachable_authority}   (S3 uploads bucket over the drop folder; EventBridge PutEvents)"
+            f"AWS        http://{self.server.reachable_authority}   "
+            "(S3 uploads bucket over the drop folder; EventBridge PutEvents)"
         ]
 
 
