@@ -12,6 +12,7 @@
   var list;
   var waiting = null;  // {polls, newestBefore: the newest run id when asked} after a request, until its run ends
   var timer = null;
+  var polls = 0;  // in a row, while a run is going
 
   function took(run) {
     if (!run.finished_at) return "\u2026";
@@ -64,23 +65,29 @@
     return status;
   }
 
-  /* Reload while a run is in progress; after a request, until a run newer than the request's has finished (or two
-     minutes pass). */
+  /* Reload while a run is in progress; after a request, until a run newer than the request's has started (or two
+     minutes pass) and then finished. */
   async function poll() {
     window.clearTimeout(timer);
     var again = false;
     try {
       var status = await loadStatus();
       await list.load();
-      again = !!status.running;
+      // The status and the list are two reads: a run may start between them, so the list's newest row is what
+      // says whether a run is still going.
+      var first = document.querySelector("[data-rows] tr[data-run-id]");
+      var firstRunning = !!first && !!first.querySelector('[data-status="running"]');
+      var going = !!status.running || firstRunning;
+      polls = going ? polls + 1 : 0;
+      again = going && polls < 600;  // a run lasts 15 minutes at most (its Lambda's timeout)
       if (waiting) {
         waiting.polls += 1;
-        var first = document.querySelector("[data-rows] tr[data-run-id]");
-        var finished = first && Number(first.getAttribute("data-run-id")) > waiting.newestBefore && !status.running;
-        again = !(finished || waiting.polls > 80);
-        if (!again) {
+        var started = !!first && Number(first.getAttribute("data-run-id")) > waiting.newestBefore;
+        if ((started && !firstRunning) || waiting.polls > 80) {
           waiting = null;
           await loadStatus();
+        } else if (!started) {
+          again = true;  // the event is on its way: look again (for two minutes at most)
         }
       }
     } catch (error) {
