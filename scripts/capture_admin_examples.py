@@ -4,15 +4,19 @@ README section between the `admin-examples` markers. Request ids, times, tokens 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from marquee_local.run import RunContext
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -108,10 +112,31 @@ def main() -> None:
         if filed is None:
             raise SystemExit("could not file the example's reissue request")
 
+    # The S3 and EventBridge stand-ins of `marquee run`, and a fake TMDB for the sync: their endpoints and the TMDB
+    # token go into the functions' environments, so they are set before the gateway starts them.
+    from marquee_local import local_aws
+    from marquee_local.fake_tmdb import FakeTmdb
+
+    tmdb = FakeTmdb().start()
+    tmdb.add_movie(90001, "Harbor Lights", release_date="2024-03-01", genres=["Drama"], directors=["Ann Lee"])
+    tmdb.add_movie(90002, "Night Orbit", release_date="2023-07-14", genres=["Science Fiction"], cast=["Ray Moss"])
+    tmdb.set_list("/movie/popular", [90001, 90002])
+    os.environ.update(TMDB_API_TOKEN=tmdb.token, TMDB_API_BASE=tmdb.url)
+    aws_args = argparse.Namespace(aws_host="127.0.0.1", aws_port=0)
+    local_aws.before_run(aws_args)
     try:
         server = stack.serve_gateway("127.0.0.1", 8000, database_url=db.url, max_environments=2)
     except OSError:
         server = stack.serve_gateway("127.0.0.1", 0, database_url=db.url, max_environments=2)
+    run = RunContext(
+        args=aws_args,
+        home=Path(os.environ["MARQUEE_HOME"]),
+        database_url=db.url,
+        gateway=server.server.config.app if server.server else None,
+        log=lambda _: None,
+    )
+    aws_service = local_aws.service(run)
+    aws_service.start()
     with httpx.Client(base_url=server.url, timeout=30) as client:
         for _ in range(3):
             client.get("/movies?per_page=1", headers={"X-API-KEY": dev.raw_key})
@@ -209,15 +234,78 @@ def main() -> None:
             "/admin/movies",
             body={"title": "", "year": "1700", "poster_url": "ftp://x", "tmdb_id": 1},
         )
+        _uploads_and_sync(c, run)
         c.call("Audit log", "GET", "/admin/audit", params={"per_page": 2}, items=2)
+    aws_service.stop()
     server.stop()
+    tmdb.stop()
     cli_text = _cli_session(dev.key_id)
     with stack.connect_admin(db.url) as conn:  # leave the examples database as it was for the next capture
         conn.execute("DELETE FROM movies WHERE source = 'admin'")
+        conn.execute("DELETE FROM movies WHERE title = ANY(%s)", (list(UPLOAD_TITLES),))
+        conn.execute("DELETE FROM movies WHERE media_type = 'movie' AND tmdb_id IN (90001, 90002)")
         conn.execute("UPDATE plans SET per_minute = 30 WHERE id = 'free'")
     text = _replace(README.read_text(), START, END, "\n".join(c.parts))
     README.write_text(_replace(text, CLI_START, CLI_END, f"```text\n{cli_text}```\n"))
     print(f"README admin examples captured: {sum(p.startswith('####') for p in c.parts)} requests")
+
+
+UPLOAD_TITLES = ("Paper Lanterns", "Salt Road")
+UPLOAD = (
+    "title,year,genre,director\nPaper Lanterns,2019,Drama,Mia Hart\nGlass Harbor,PG,Thriller,Leo Park\n"
+    "Salt Road,2021,Western,\n"
+)
+
+
+def _uploads_and_sync(c: Capture, run: RunContext) -> None:
+    """A CSV upload (signed, sent to the S3 stand-in, ingested from the drop folder as `marquee run` does), its job
+    and report; a sync requested through the EventBridge stand-in, and its run."""
+    from marquee_local import dropfolder, stack
+
+    ticket = c.call(
+        "Start a CSV upload (a presigned POST into the uploads bucket)",
+        "POST",
+        "/admin/ingest/uploads",
+        body={"file_name": "new releases.csv", "mode": "upsert"},
+        items=12,
+    ).json()
+    upload = ticket["upload"]
+    sent = httpx.post(upload["url"], data=upload["fields"], files={"file": ("new releases.csv", UPLOAD.encode())})
+    c.parts.append(
+        "#### …then the browser sends the file straight to the bucket\n\n```http\n"
+        f"POST {upload['url']}\nContent-Type: multipart/form-data; boundary=…\n\n"
+        "(the fields above, then the file as `file`)\n```\n\n```text\n"
+        f"{sent.status_code} {sent.reason_phrase}\netag: {sent.headers.get('etag', '')}\n```\n"
+    )
+    watcher = dropfolder.DropFolderWatcher(
+        stack.uploads_root(run.home),
+        lambda event: run.lambdas.invoke_threadsafe("IngestFunction", event),
+        report=lambda _: None,
+    )
+    deadline = time.monotonic() + 30
+    while not any(job["id"] == ticket["job"]["id"] for job in watcher.scan()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job_id = ticket["job"]["id"]
+    c.call("One ingest job, with its reported rows", "GET", f"/admin/ingest/jobs/{job_id}", items=20)
+    c.call("Ingest jobs, newest first", "GET", "/admin/ingest/jobs", params={"per_page": 1}, items=1)
+    c.call(
+        "Its error report: a short-lived signed URL",
+        "GET",
+        f"/admin/ingest/jobs/{job_id}/report",
+        headers={"Accept": "application/json"},
+    )
+    c.call("The sync's status", "GET", "/admin/sync")
+    asked = c.call("Run the sync now (a Sync Requested event on EventBridge)", "POST", "/admin/sync/runs")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        latest = c.client.get(
+            "/admin/sync/runs", params={"per_page": 1}, headers={"Authorization": f"Bearer {c.token}"}
+        )
+        runs = latest.json()["results"]
+        if runs and runs[0]["triggered_by"] == "admin" and runs[0]["finished_at"] and asked.status_code == 202:
+            break
+        time.sleep(0.3)
+    c.call("Sync runs with their counts and errors", "GET", "/admin/sync/runs", params={"per_page": 1}, items=3)
 
 
 def _replace(text: str, start: str, end: str, body: str) -> str:

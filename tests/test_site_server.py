@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,28 @@ def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
     for page in SITE_DIR.glob("*.html"):
         text = page.read_text()
         assert "<script>" not in text and " style=" not in text and "onclick" not in text, page.name
+
+
+TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+ATTRIBUTION = r"\s+".join(map(re.escape, TMDB_NOTICE.split()))  # however the HTML wraps it
+
+
+@pytest.mark.parametrize("page", ["/", "/dashboard.html", "/admin/movies.html", "/admin/sync.html"])
+def test_pages_with_tmdb_data_credit_tmdb_as_its_terms_ask(client: TestClient, page: str) -> None:
+    """The landing page, the playground (under its results), the admin movie and sync pages: TMDB's sentence and a
+    link to themoviedb.org, text only (no logo from a CDN)."""
+    text = client.get(page).text
+    [credit] = re.findall(r'<[^>]*class="[^"]*tmdb-attribution[^"]*"[^>]*>(.*?)</(?:p|div)>', text, re.DOTALL)
+    assert re.search(ATTRIBUTION, credit), credit
+    assert '<a href="https://www.themoviedb.org/"' in credit and "<img" not in credit
+
+
+def test_the_upload_origin_is_allowed_by_the_csp_only_when_given(outbox: Path) -> None:
+    uploads = TestClient(create_site_app(api_base=API, outbox_dir=outbox, upload_origins=["http://127.0.0.1:4599"]))
+    csp = uploads.get("/admin/ingest.html").headers["content-security-policy"]
+    assert f"connect-src 'self' {API} http://127.0.0.1:4599;" in csp
+    plain = TestClient(create_site_app(api_base=API, outbox_dir=outbox)).get("/admin/ingest.html")
+    assert f"connect-src 'self' {API};" in plain.headers["content-security-policy"]
 
 
 def test_build_inputs_are_not_published(client: TestClient) -> None:

@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 # Modules that add services to `marquee run`, started in this order after the gateway, stopped in reverse.
 SERVICE_MODULES: tuple[str, ...] = (
     "marquee_local.site_server",
+    "marquee_local.local_aws",
     "marquee_local.scheduler",
     "marquee_local.usage_rollup",
     "marquee_local.dropfolder",

@@ -38,10 +38,11 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def content_security_policy(api_base: str) -> str:
+def content_security_policy(api_base: str, upload_origins: Iterable[str] = ()) -> str:
     """The portal's CSP: scripts and styles from the site itself only (no inline code, no CDN), API calls to
-    the site and the API's origin, nothing may frame the portal. The same policy is set by CloudFront in AWS."""
-    connect = " ".join(filter(None, ["'self'", origin_of(api_base)]))
+    the site and the API's origin (and the admin portal's uploads to the uploads bucket's origins), nothing may
+    frame the portal. The same policy is set by CloudFront in AWS."""
+    connect = " ".join(filter(None, ["'self'", origin_of(api_base), *map(origin_of, upload_origins)]))
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
         f"font-src 'self' data:; connect-src {connect}; object-src 'none'; base-uri 'none'; "
@@ -49,9 +50,9 @@ def content_security_policy(api_base: str) -> str:
     )
 
 
-def security_headers(api_base: str) -> dict[str, str]:
+def security_headers(api_base: str, upload_origins: Iterable[str] = ()) -> dict[str, str]:
     return {
-        "Content-Security-Policy": content_security_policy(api_base),
+        "Content-Security-Policy": content_security_policy(api_base, upload_origins),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         # Tokens travel in verify/reset links: never leak a page's URL to another origin.
@@ -201,9 +202,12 @@ def outbox_routes(folder: Path) -> list[Route]:
     ]
 
 
-def create_site_app(*, api_base: str, outbox_dir: Path | None, site_dir: Path = SITE_DIR) -> ASGIApp:
+def create_site_app(
+    *, api_base: str, outbox_dir: Path | None, site_dir: Path = SITE_DIR, upload_origins: Iterable[str] = ()
+) -> ASGIApp:
     """The portal as an ASGI app: `api_base` is the public API's URL (written into /config.js and the CSP);
-    `outbox_dir` enables the outbox pages (None hides them, as in AWS)."""
+    `outbox_dir` enables the outbox pages (None hides them, as in AWS); `upload_origins` are where the admin
+    portal's CSV uploads go (the S3 stand-in of `marquee run`), allowed by the CSP."""
     config_js = "window.MARQUEE_CONFIG = " + json.dumps({"apiBase": api_base.rstrip("/")}) + ";\n"
 
     async def config(request: Request) -> Response:
@@ -223,7 +227,7 @@ def create_site_app(*, api_base: str, outbox_dir: Path | None, site_dir: Path = 
         routes += outbox_routes(outbox_dir)
     routes.append(Mount("/", StaticFiles(directory=site_dir, html=True, check_dir=True)))
     app = Starlette(routes=routes)
-    return SecurityHeaders(app, headers=security_headers(api_base))
+    return SecurityHeaders(app, headers=security_headers(api_base, upload_origins))
 
 
 class SiteService:
@@ -239,7 +243,11 @@ class SiteService:
         self.outbox = Path(os.environ.get("OUTBOX_DIR") or run.home / "outbox")
 
     def start(self) -> None:
-        self.server.start(create_site_app(api_base=self.run.api_url, outbox_dir=self.outbox), lifespan="off")
+        from marquee_local.local_aws import URL_VARIABLE
+
+        uploads = [os.environ[URL_VARIABLE]] if os.environ.get(URL_VARIABLE) else []
+        app = create_site_app(api_base=self.run.api_url, outbox_dir=self.outbox, upload_origins=uploads)
+        self.server.start(app, lifespan="off")
 
     def stop(self) -> None:
         self.server.stop()

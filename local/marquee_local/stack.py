@@ -199,8 +199,14 @@ def function_overrides(template: Template, database_url: str | None = None) -> d
     """What the local stack changes in each function's environment: the database URL instead of the Secrets
     Manager secret; the outbox folder (and mail settings from the shell); for variables the template declares but
     that cannot be known locally (a parameter without default), the value from this shell when it sets one; and
-    the function's LOCAL_SETTINGS from this shell."""
+    the function's LOCAL_SETTINGS from this shell; and, while `marquee run`'s AWS stand-ins serve, their endpoints
+    and credentials (boto3's S3 and EventBridge calls go there), the local uploads bucket, and whether a TMDB token
+    is set (the admin function then lets a sync be requested)."""
+    from marquee_local.local_aws import function_environment
+    from movie_common.ingest_uploads import LOCAL_BUCKET
+
     url = database_url or os.environ["DATABASE_URL"]
+    local_aws = function_environment()
     overrides: dict[str, dict[str, str | None]] = {}
     for name, spec in template.functions.items():
         values: dict[str, str | None] = {var: os.environ[var] for var in spec.unresolved if var in os.environ}
@@ -218,6 +224,11 @@ def function_overrides(template: Template, database_url: str | None = None) -> d
             # Admin exports go to a folder the admin function serves itself; the template's bucket is AWS's.
             values["EXPORT_BUCKET"] = None
             values["EXPORT_FOLDER"] = os.environ.get("EXPORT_FOLDER") or str(marquee_home() / "exports")
+        if "UPLOADS_BUCKET" in spec.environment:
+            values["UPLOADS_BUCKET"] = LOCAL_BUCKET  # the S3 stand-in's bucket, over $MARQUEE_HOME/uploads
+        if "TMDB_SYNC_ENABLED" in spec.environment:
+            values["TMDB_SYNC_ENABLED"] = "true" if os.environ.get("TMDB_API_TOKEN", "").strip() else "false"
+        values.update(local_aws)
         overrides[name] = values
     return overrides
 

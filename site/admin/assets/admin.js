@@ -97,6 +97,8 @@
     ["requests.html", "Request log"],
     ["plans.html", "Plans"],
     ["movies.html", "Movies"],
+    ["ingest.html", "CSV uploads"],
+    ["sync.html", "TMDB sync"],
     ["audit.html", "Audit"],
   ];
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from movie_admin.routes import audit, developers, exports, keys, movies, plans, requests, session
+from movie_admin.routes import audit, developers, exports, ingest, keys, movies, plans, requests, session, sync
 from movie_admin.settings import admin_settings
 from movie_web.app import SESSION_SCHEMES
 from movie_web.app import create_app as create_web_app
 from movie_web.problems import AppLogger
 
-DESCRIPTION = """Run Marquee: keys, developers, reissue requests, plans, the request log, analytics, the catalogue
-and the audit log. Sign in with `POST /admin/login` and send the token as `Authorization: Bearer <token>`; every
-other route refuses anonymous calls and developer sessions. Errors are RFC 9457 problem documents with a stable
-`code`. Every change is written to the audit log with the change itself."""
+DESCRIPTION = """Run Marquee: keys, developers, reissue requests, plans, the request log, analytics, the catalogue,
+CSV uploads, TMDB sync runs and the audit log. Sign in with `POST /admin/login` and send the token as
+`Authorization: Bearer <token>`; every other route refuses anonymous calls and developer sessions. Errors are
+RFC 9457 problem documents with a stable `code`. Every change is written to the audit log with the change itself."""
 
 # Login, the document itself, and (one-machine stack only) export downloads, whose random name is the credential.
 PUBLIC_PATHS = ("/admin/login", "/admin/openapi.json", "/admin/exports/{name}")
@@ -35,6 +35,8 @@ def create_app(logger: AppLogger) -> FastAPI:
             developers.router,
             plans.router,
             movies.router,
+            ingest.router,
+            sync.router,
             audit.router,
         ],
         cors_allow_origin=settings.cors_allow_origin,

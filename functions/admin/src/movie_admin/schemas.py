@@ -315,3 +315,160 @@ class AuditEntryOut(Out):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     request_id: str | None
+
+
+# ---------------------------------------------------------------- CSV uploads (the ingest jobs of issue 10)
+
+
+class UploadBody(Body):
+    file_name: str = Field(
+        min_length=1,
+        max_length=255,
+        description="The file's name (.csv, .tsv or .txt, optionally .gz).",
+        examples=["movies.csv"],
+    )
+    mode: Literal["upsert", "replace", "validate"] = Field(
+        default="upsert",
+        description="upsert: add and update by title + year; replace: the file becomes the whole catalogue; "
+        "validate: a dry run that reports what an upsert would do.",
+    )
+    keep_tmdb: bool = Field(
+        default=True, description="replace only: keep the movies that came from TMDB (false: replace them too)."
+    )
+
+
+class PresignedUploadOut(BaseModel):
+    url: str = Field(description="Where to send the file.")
+    method: Literal["POST", "PUT"]
+    fields: dict[str, str] = Field(description="POST: the form fields to send before the file (S3's presigned POST).")
+    headers: dict[str, str] = Field(description="PUT: the headers to send with the file.")
+    expires_in: int = Field(description="Seconds the signature stays valid.")
+
+
+class JobFailureOut(BaseModel):
+    code: str
+    detail: str | None
+
+
+class JobTimingsOut(BaseModel):
+    queued_seconds: float | None
+    reading_seconds: float | None
+    loading_seconds: float | None
+    total_seconds: float | None
+
+
+class IngestJobOut(BaseModel):
+    """One ingest job: its file, mode, status and counts (rows = valid + invalid; valid = inserted + updated +
+    unchanged + duplicates). While it runs, `rows` and `bytes_read` (of `size_bytes`) grow."""
+
+    id: int
+    status: Literal["queued", "validating", "loading", "done", "failed"]
+    mode: Literal["upsert", "replace", "validate"]
+    keep_tmdb: bool
+    origin: str = Field(description="upload (this portal), s3, drop_folder, cli or catalogue.")
+    file_name: str | None
+    bucket: str | None
+    key: str | None = Field(description="The object key of the upload.")
+    version: str | None
+    size_bytes: int | None
+    bytes_read: int
+    encoding: str | None
+    delimiter: str | None
+    columns: dict[str, list[str]] = Field(description="Movie field -> the file's column(s) read into it.")
+    unknown_columns: list[str]
+    warnings: list[str]
+    rows: int
+    valid: int
+    invalid: int
+    duplicates: int
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+    error_count: int = Field(description="Rows reported (the table below, and the error report).")
+    error: JobFailureOut | None = Field(description="Why the job failed (null unless status is failed).")
+    report_key: str | None = Field(description="The error report's object key (null: no rows were reported).")
+    requested_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    timings: JobTimingsOut
+
+
+class RowErrorOut(BaseModel):
+    line: int | None = Field(description="Line of the file where the record starts (1 is the header).")
+    column: str | None = Field(description="The file's column name.")
+    value: str | None = Field(description="The value as read (cut to 200 characters).")
+    reason: str
+    code: str
+
+
+class ErrorsPageOut(BaseModel):
+    page: int
+    per_page: int
+    total_pages: int
+
+
+class IngestJobDetailOut(IngestJobOut):
+    errors: list[RowErrorOut] = Field(description="One page of the reported rows, in line order.")
+    errors_page: ErrorsPageOut
+
+
+class UploadTicketOut(BaseModel):
+    """A queued job and how to upload its file; the job runs when the upload lands."""
+
+    job: IngestJobOut
+    key: str = Field(description="The object key the file is uploaded to.")
+    upload: PresignedUploadOut
+
+
+class ReportLinkOut(BaseModel):
+    download_url: str = Field(
+        description="A short-lived URL of the error report (CSV: line, column, value, reason, code)."
+    )
+    file: str
+    error_count: int
+    expires_at: datetime
+
+
+# ---------------------------------------------------------------- TMDB sync runs (issue 11)
+
+
+class SyncTitlesOut(BaseModel):
+    new: int
+    updated: int
+    unchanged: int
+    skipped: int
+    gone: int = Field(description="No longer on TMDB (kept, flagged).")
+
+
+class SyncRunOut(BaseModel):
+    """One TMDB sync run (`sync_runs`): its trigger, status, TMDB requests and pages, titles, and errors."""
+
+    id: int
+    triggered_by: Literal["schedule", "admin", "cli"]
+    status: Literal["running", "succeeded", "partial", "failed"]
+    started_at: datetime
+    finished_at: datetime | None
+    requests: int = Field(description="Requests sent to TMDB.")
+    pages: int = Field(description="List and changes pages read.")
+    titles: SyncTitlesOut
+    queued: int = Field(description="Titles left for the next run (a run stops before its time budget ends).")
+    error_count: int
+    errors: list[dict[str, Any]] = Field(
+        description="The first 100 errors: {stage, reason, media_type?, tmdb_id?}; a failed title never stops a run."
+    )
+    message: str | None
+
+
+class SyncStatusOut(BaseModel):
+    configured: bool = Field(description="Whether a TMDB read token is configured (false: runs cannot be requested).")
+    running: SyncRunOut | None = Field(description="The run in progress, if any.")
+    last_succeeded_at: datetime | None = Field(description="When the latest successful run started.")
+
+
+class SyncRequestOut(BaseModel):
+    event_id: str = Field(description='The EventBridge id of the "Sync Requested" event.')
+    requested_at: datetime
+    requested_by: str
+    detail: str

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from movie_common.errors import ConfigurationError
+from movie_common.ingest_uploads import LOCAL_BUCKET
 from movie_common.settings import Settings, env_int, env_str, get_settings
 
-# The bucket name the one-machine stack's S3-shaped events carry; its objects live under UPLOADS_LOCAL_ROOT.
-LOCAL_BUCKET = "marquee-uploads-local"
+# LOCAL_BUCKET: the bucket name the one-machine stack's S3-shaped events carry; its objects live under
+# UPLOADS_LOCAL_ROOT.
+__all__ = ["LOCAL_BUCKET", "IngestSettings", "ingest_settings", "load_ingest_settings"]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from movie_common.ingest_uploads import PresignedUpload
-
 
 class ObjectMissingError(Exception):
     """The object named by an event is gone (deleted, or expired by the lifecycle rule, before it was read)."""
@@ -158,24 +156,3 @@ def file_etag(path: Path) -> str:
         while chunk := data.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-class S3UploadPresigner:
-    """Presigned POSTs into the uploads bucket for the admin portal (movie_common.ingest_uploads.UploadPresigner):
-    the key, the metadata and a size range are signed conditions, so the browser can send only that file there."""
-
-    def __init__(self, bucket: str, client: Any | None = None) -> None:
-        self.bucket = bucket
-        self._client = client
-
-    def presign(self, *, key: str, metadata: dict[str, str], max_bytes: int, expires_in: int) -> PresignedUpload:
-        client = self._client or _s3_client()
-        fields = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
-        conditions: list[Any] = [{name: value} for name, value in fields.items()]
-        conditions.append(["content-length-range", 1, max_bytes])
-        post = client.generate_presigned_post(
-            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
-        )
-        return PresignedUpload(
-            url=post["url"], method="POST", fields=dict(post["fields"]), headers={}, expires_in=expires_in
-        )

@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_common import ingest_uploads
 from movie_common.errors import NotFoundError, RequestValidationError
-from movie_ingest.storage import S3UploadPresigner
+from movie_common.ingest_uploads import S3UploadPresigner
 
 REPO = Path(__file__).resolve().parents[4]
 BUCKET = "marquee-uploads-portal"
@@ -69,7 +69,7 @@ def test_an_admin_upload_runs_its_queued_job(conn: Any, s3: Any) -> None:
 
     ticket = ingest_uploads.create_upload(
         conn,
-        S3UploadPresigner(BUCKET),
+        S3UploadPresigner(BUCKET, s3),
         mode="validate",
         file_name="C:\\Users\\me\\Mes Films été.csv",
         requested_by="admin@example.com",
@@ -114,7 +114,7 @@ def test_an_admin_upload_runs_its_queued_job(conn: Any, s3: Any) -> None:
 def test_bad_upload_requests_name_the_parameter(conn: Any, s3: Any) -> None:
     with pytest.raises(RequestValidationError) as raised:
         ingest_uploads.create_upload(
-            conn, S3UploadPresigner(BUCKET), mode="merge", file_name="movies.xlsx", requested_by="a@example.com"
+            conn, S3UploadPresigner(BUCKET, s3), mode="merge", file_name="movies.xlsx", requested_by="a@example.com"
         )
     assert [(e.name, e.location) for e in raised.value.errors] == [("mode", "body"), ("file_name", "body")]
     with pytest.raises(NotFoundError):

@@ -444,3 +444,29 @@ class DuplicateMovieError(ConflictError):
 class AdminExistsError(ConflictError):
     code = "admin_exists"
     title = "An admin with this email exists"
+
+
+# ---------------------------------------------------------------- the admin portal's uploads and sync runs
+
+
+class SyncNotConfiguredError(ConflictError):
+    """An admin asked for a TMDB sync on a stack without a TMDB read token: nothing was requested."""
+
+    code = "sync_not_configured"
+    title = "TMDB sync not configured"
+
+
+class SyncRequestFailedError(MarqueeError):
+    """EventBridge did not accept the "Sync Requested" event (PutEvents failed or refused the entry)."""
+
+    code = "sync_request_failed"
+    status = 503
+    title = "The sync could not be requested"
+
+
+class UploadsUnavailableError(MarqueeError):
+    """The admin function cannot sign uploads into the uploads bucket (no credentials, or no bucket configured)."""
+
+    code = "uploads_unavailable"
+    status = 503
+    title = "Uploads unavailable"

@@ -1,9 +1,10 @@
 """The admin portal's CSV upload screen, framework-free (AdminFunction's routes call it): a queued job with a
 presigned upload for it, pages of jobs, one job with its reported rows, and the error report as CSV.
 
-Presigning is handed in (`UploadPresigner`): boto3 stays in the functions that call AWS, and the one-machine stack
-hands in its own. The upload lands under incoming/, where IngestFunction's S3 event finds the queued job by its key
-and runs it (movie_common.db.ingest_jobs.claim_object_job).
+Presigning is handed in (`UploadPresigner`, `DownloadSigner`; S3UploadPresigner over a boto3 S3 client, which the
+caller makes: boto3 stays in the functions that call AWS). The upload lands under incoming/, where IngestFunction's
+S3 event finds the queued job by its key and runs it (movie_common.db.ingest_jobs.claim_object_job). On one machine
+the same client talks to `marquee run`'s S3 stand-in, which writes the upload into the drop folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Protocol
 
 from movie_common.database import Connection
@@ -20,7 +22,11 @@ from movie_common.db import ingest_jobs as jobs
 from movie_common.db.ingest_jobs import IngestJob
 from movie_common.errors import InvalidParameter, NotFoundError, RequestValidationError
 
+# The bucket name the one-machine stack's uploads carry (its objects live in $MARQUEE_HOME/uploads, the drop folder's
+# parent): in the S3-shaped events of the drop folder, the jobs of the admin portal's uploads, and its S3 stand-in.
+LOCAL_BUCKET = "marquee-uploads-local"
 UPLOAD_EXPIRES_S = 900
+REPORT_LINK_EXPIRES_S = 900
 MAX_UPLOAD_BYTES = 2 * 1024**3  # 2 GiB: far beyond the 1,000,000-row budget file (~450 MB)
 FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".gz")
 MODE_FOLDERS = {("upsert", True): "", ("upsert", False): "", ("validate", True): "validate/"}
@@ -47,6 +53,49 @@ class UploadPresigner(Protocol):
     bucket: str
 
     def presign(self, *, key: str, metadata: dict[str, str], max_bytes: int, expires_in: int) -> PresignedUpload: ...
+
+
+class DownloadSigner(Protocol):
+    """Signs a short-lived GET of the object `key` in `bucket`, downloaded under the name `file_name`."""
+
+    bucket: str
+
+    def download_url(self, *, key: str, file_name: str, expires_in: int) -> str: ...
+
+
+class S3UploadPresigner:
+    """Presigned POSTs into the uploads bucket (UploadPresigner): the key, the metadata and a size range are signed
+    conditions, so the browser can send only that file there; and presigned GETs of its error reports
+    (DownloadSigner). `client` is a boto3 S3 client (in AWS the function's role signs; on one machine it points at
+    the S3 stand-in of `marquee run` through AWS_ENDPOINT_URL_S3)."""
+
+    def __init__(self, bucket: str, client: Any) -> None:
+        self.bucket = bucket
+        self.client = client
+
+    def presign(self, *, key: str, metadata: dict[str, str], max_bytes: int, expires_in: int) -> PresignedUpload:
+        fields = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
+        conditions: list[Any] = [{name: value} for name, value in fields.items()]
+        conditions.append(["content-length-range", 1, max_bytes])
+        post = self.client.generate_presigned_post(
+            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+        )
+        return PresignedUpload(
+            url=post["url"], method="POST", fields=dict(post["fields"]), headers={}, expires_in=expires_in
+        )
+
+    def download_url(self, *, key: str, file_name: str, expires_in: int) -> str:
+        url: str = self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+                "ResponseContentType": "text/csv; charset=utf-8",
+            },
+            ExpiresIn=expires_in,
+        )
+        return url
 
 
 @dataclass(frozen=True)
@@ -179,3 +228,36 @@ def write_report(conn: Connection, *, job_id: int, out: IO[str]) -> int:
         line = "" if error.line is None else error.line
         writer.writerow((line, error.column or "", error.value or "", error.reason, error.code))
     return n
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    """Where to download a job's error report: a short-lived URL, the file name it downloads as, its expiry."""
+
+    job_id: int
+    url: str
+    file_name: str
+    expires_at: datetime
+    error_count: int
+
+
+def report_link(
+    conn: Connection, signer: DownloadSigner, *, job_id: int, expires_in: int = REPORT_LINK_EXPIRES_S
+) -> ReportLink:
+    """A signed download of the error report IngestFunction wrote beside the upload (`reports/...`; CSV with the
+    columns line, column, value, reason, code). NotFoundError when there is no such job, when the job reported no
+    rows (no report), or when its file sits in another bucket than the signer's."""
+    job = jobs.get_job(conn, job_id=job_id)
+    if job is None:
+        raise NotFoundError(f"There is no ingest job {job_id}.")
+    if job.report_key is None:
+        raise NotFoundError(
+            f"Ingest job {job_id} has no error report: "
+            + ("it is not finished yet." if not job.finished else "it reported no rows.")
+        )
+    if job.bucket not in (None, signer.bucket):
+        raise NotFoundError(f"The report of ingest job {job_id} is in another bucket ({job.bucket}).")
+    stem = (job.file_name or "upload").rsplit(".", 1)[0] if job.file_name else "upload"
+    file_name = safe_file_name(f"{stem}.job-{job_id}.errors.csv") or f"job-{job_id}.errors.csv"
+    url = signer.download_url(key=job.report_key, file_name=file_name, expires_in=expires_in)
+    return ReportLink(job_id, url, file_name, datetime.now(UTC) + timedelta(seconds=expires_in), job.error_count)

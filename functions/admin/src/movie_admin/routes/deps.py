@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from movie_admin import aws
 from movie_admin.audit import Actor
 from movie_admin.exports import ExportStore, FolderExportStore, S3ExportStore, StoredExport
 from movie_admin.services import admins
@@ -43,12 +44,8 @@ ActingAdmin = Annotated[Actor, Depends(acting_admin)]
 
 @functools.cache
 def _s3_store(bucket: str) -> ExportStore:
-    """One S3 client per execution environment; boto3 is imported only here, only when exports go to S3."""
-    import boto3
-    from botocore.config import Config
-
-    # SigV4 presigned URLs: required in the newer regions, and what the bucket policy can insist on.
-    return S3ExportStore(boto3.client("s3", config=Config(signature_version="s3v4")), bucket)
+    """One S3 client per execution environment (movie_admin.aws), used only when exports go to S3."""
+    return S3ExportStore(aws.s3_client(), bucket)
 
 
 def export_store(request: Request) -> ExportStore:

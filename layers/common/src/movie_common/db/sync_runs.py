@@ -204,3 +204,18 @@ def last_successful_start(conn: Connection) -> datetime | None:
     """When the latest run that finished without being cut short started."""
     row = fetch_one(conn, "SELECT max(started_at) AS at FROM sync_runs WHERE status = 'succeeded'")
     return None if row is None else row["at"]
+
+
+def latest_running(conn: Connection, *, started_within_s: int) -> SyncRun | None:
+    """The newest run still 'running' that started less than `started_within_s` seconds ago (older open rows are
+    runs that were cut off without recording their end; the next run closes them)."""
+    row = fetch_one(
+        conn,
+        sql.SQL(
+            """SELECT {} FROM sync_runs
+               WHERE status = 'running' AND started_at > now() - make_interval(secs => %s)
+               ORDER BY started_at DESC, id DESC LIMIT 1"""
+        ).format(_COLUMNS),
+        (started_within_s,),
+    )
+    return None if row is None else _run(row)

@@ -1,0 +1,81 @@
+"""Admin routes for the TMDB sync: its status, its runs with their counts and errors, and a run on demand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from movie_admin import aws
+from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage, acting_admin
+from movie_admin.schemas import PageOut, SyncRequestOut, SyncRunOut, SyncStatusOut
+from movie_admin.services import sync
+from movie_admin.settings import admin_settings
+from movie_common.database import get_connection
+from movie_common.db.sync_runs import SyncRun
+from movie_web.schemas import problem_response
+
+router = APIRouter(
+    prefix="/admin/sync", tags=["tmdb sync"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
+)
+RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The sync run's id.")]
+
+
+def _run(run: SyncRun) -> SyncRunOut:
+    return SyncRunOut.model_validate(run.as_json())
+
+
+@router.get("", response_model=SyncStatusOut, summary="TMDB sync status")
+async def sync_status() -> SyncStatusOut:
+    """Whether a sync can be requested (a TMDB token is configured), the run in progress and the last success."""
+    found = sync.status(get_connection(), configured=admin_settings().tmdb_sync_enabled)
+    return SyncStatusOut(
+        configured=found.configured,
+        running=None if found.running is None else _run(found.running),
+        last_succeeded_at=found.last_succeeded_at,
+    )
+
+
+@router.get("/runs", response_model=PageOut[SyncRunOut], summary="List sync runs")
+async def list_runs(page: PageNumber = 1, per_page: PerPage = 20) -> PageOut[SyncRunOut]:
+    """Runs newest first (daily, requested here, or `marquee sync`), with their counts and errors."""
+    found = sync.list_runs(get_connection(), page=page, per_page=per_page)
+    return PageOut[SyncRunOut](
+        page=found.page,
+        per_page=found.per_page,
+        results=[_run(r) for r in found.results],
+        total_results=found.total_results,
+        total_pages=found.total_pages,
+    )
+
+
+@router.get("/runs/{run_id}", response_model=SyncRunOut, summary="One sync run")
+async def get_run(run_id: RunId) -> SyncRunOut:
+    return _run(sync.get_run(get_connection(), run_id=run_id))
+
+
+@router.post(
+    "/runs",
+    response_model=SyncRequestOut,
+    status_code=202,
+    summary="Run the sync now",
+    responses={503: problem_response("EventBridge did not take the request (`sync_request_failed`).")},
+)
+async def request_run(actor: ActingAdmin) -> SyncRequestOut:
+    """Ask for a TMDB sync now (202 Accepted): a "Sync Requested" event goes on the EventBridge bus and the
+    template's rule runs SyncFunction with it; the run shows in `GET /admin/sync/runs` once it starts. 409
+    `sync_not_configured` without a TMDB token, 409 `sync_running` while a run is in progress."""
+    settings = admin_settings()
+    asked = sync.request_sync(
+        get_connection(),
+        actor,
+        aws.sync_publisher(),
+        configured=settings.tmdb_sync_enabled,
+        event_bus=settings.sync_event_bus,
+    )
+    return SyncRequestOut(
+        event_id=asked.event_id,
+        requested_at=asked.requested_at,
+        requested_by=asked.requested_by,
+        detail="The sync was requested; its run appears in the list when it starts.",
+    )

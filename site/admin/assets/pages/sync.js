@@ -1,0 +1,121 @@
+/* TMDB sync: its status (configured, the run in progress, the last success), "Run the sync now" (POST
+   /admin/sync/runs: a Sync Requested event on EventBridge, 202), and the runs with their counts and errors, polled
+   while a run is requested or in progress. */
+(function () {
+  "use strict";
+  var M = window.Marquee;
+  var A = window.MarqueeAdmin;
+  var el = M.el;
+  var POLL_MS = 1500;
+  var BADGES = { running: "info", succeeded: "success", partial: "warning", failed: "danger" };
+  var TRIGGERS = { schedule: "daily", admin: "admin", cli: "marquee sync" };
+  var list;
+  var waiting = null;  // {polls, newestBefore: the newest run id when asked} after a request, until its run ends
+  var timer = null;
+  var polls = 0;  // in a row, while a run is going
+
+  function took(run) {
+    if (!run.finished_at) return "\u2026";
+    return ((new Date(run.finished_at) - new Date(run.started_at)) / 1000).toFixed(1) + " s";
+  }
+
+  function errorsCell(run) {
+    if (!run.error_count) return el("td", { text: "0" });
+    var lines = run.errors.slice(0, 20).map(function (e) {
+      var what = e.tmdb_id ? e.media_type + " " + e.tmdb_id + ": " : "";
+      return el("li", { className: "small", text: "[" + e.stage + "] " + what + e.reason });
+    });
+    return el("td", {}, [el("details", {}, [el("summary", { text: A.number(run.error_count) }), el("ul", { className: "mb-0 ps-3" }, lines)])]);
+  }
+
+  function row(run) {
+    var status = el("span", { className: "badge text-bg-" + (BADGES[run.status] || "secondary"), "data-status": run.status, text: run.status });
+    var cells = [
+      el("td", { text: String(run.id) }),
+      el("td", { text: (TRIGGERS[run.triggered_by] || run.triggered_by) }),
+      el("td", {}, [status].concat(run.message ? [el("div", { className: "small text-body-secondary", text: run.message })] : [])),
+      el("td", { className: "small", text: A.time(run.started_at) }),
+      el("td", { className: "small", text: took(run) }),
+      el("td", { "data-count": "requests", text: A.number(run.requests) }),
+      el("td", { "data-count": "pages", text: A.number(run.pages) }),
+      el("td", { "data-count": "new", text: A.number(run.titles.new) }),
+      el("td", { "data-count": "updated", text: A.number(run.titles.updated) }),
+      el("td", { "data-count": "unchanged", text: A.number(run.titles.unchanged) }),
+      el("td", { "data-count": "skipped", text: A.number(run.titles.skipped) }),
+      el("td", { "data-count": "gone", text: A.number(run.titles.gone) }),
+      el("td", { "data-count": "queued", text: A.number(run.queued) }),
+      errorsCell(run),
+    ];
+    return el("tr", { "data-run-id": String(run.id) }, cells);
+  }
+
+  async function loadStatus() {
+    var status = (await A.api("/admin/sync")).data;
+    var line = document.querySelector("[data-sync-status]");
+    var button = document.querySelector("[data-request-run]");
+    if (!status.configured) {
+      line.textContent = "The sync is not configured: give the stack a TMDB v3 read access token (the TmdbApiTokenSecretArn " +
+                         "parameter in AWS; TMDB_API_TOKEN for marquee run).";
+    } else if (status.running) {
+      line.textContent = "Run " + status.running.id + " is running (started " + A.time(status.running.started_at) + ").";
+    } else {
+      line.textContent = "Ready. Last successful run started " + (status.last_succeeded_at ? A.time(status.last_succeeded_at) : "never") + ".";
+    }
+    button.disabled = !status.configured || !!status.running || !!waiting;
+    return status;
+  }
+
+  /* Reload while a run is in progress; after a request, until a run newer than the request's has started (or two
+     minutes pass) and then finished. */
+  async function poll() {
+    window.clearTimeout(timer);
+    var again = false;
+    try {
+      var status = await loadStatus();
+      await list.load();
+      // The status and the list are two reads: a run may start between them, so the list's newest row is what
+      // says whether a run is still going.
+      var first = document.querySelector("[data-rows] tr[data-run-id]");
+      var firstRunning = !!first && !!first.querySelector('[data-status="running"]');
+      var going = !!status.running || firstRunning;
+      polls = going ? polls + 1 : 0;
+      again = going && polls < 600;  // a run lasts 15 minutes at most (its Lambda's timeout)
+      if (waiting) {
+        waiting.polls += 1;
+        var started = !!first && Number(first.getAttribute("data-run-id")) > waiting.newestBefore;
+        if ((started && !firstRunning) || waiting.polls > 80) {
+          waiting = null;
+          await loadStatus();
+        } else if (!started) {
+          again = true;  // the event is on its way: look again (for two minutes at most)
+        }
+      }
+    } catch (error) {
+      A.pageAlert(A.problemMessage(error));
+    }
+    if (again) timer = window.setTimeout(poll, POLL_MS);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!A.requireSession()) return;
+    list = new A.ListPage({ path: "/admin/sync/runs", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
+                            summary: "[data-summary]", row: row });
+    poll();
+    var button = document.querySelector("[data-request-run]");
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      A.clearPageAlert();
+      try {
+        var newest = document.querySelector("[data-rows] tr[data-run-id]");
+        var before = newest ? Number(newest.getAttribute("data-run-id")) : 0;
+        var answer = (await A.api("/admin/sync/runs", { method: "POST" })).data;
+        waiting = { polls: 0, newestBefore: before };
+        A.pageAlert("Sync requested (event " + answer.event_id + "). " + answer.detail, "info");
+        poll();
+      } catch (error) {
+        A.pageAlert(A.problemMessage(error));
+        await loadStatus().catch(function () {});
+      }
+    });
+  });
+})();

@@ -1,0 +1,238 @@
+"""The admin portal's CSV uploads and TMDB sync screens end to end in headless Chromium (Playwright, the system's
+Chromium) against `marquee run` in a subprocess on free ports, with a database of its own and a fake TMDB on
+loopback: an admin uploads a CSV, watches its job finish and sees the counts and the bad row's error (the file went
+through the S3 stand-in into the drop folder and IngestFunction); an admin runs the sync now and sees the run's
+counts (the Sync Requested event went through the EventBridge stand-in to SyncFunction). Screenshots of both screens
+go to .marquee/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from marquee_local import stack
+from marquee_local.fake_tmdb import FakeTmdb
+from movie_admin.audit import Actor
+from movie_admin.services import admins
+from movie_common.database import connect
+
+pytestmark = [pytest.mark.slow, pytest.mark.commit]
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / ".marquee" / "screenshots"
+ADMIN_EMAIL = "uploads.admin@marquee.example"
+ADMIN_PASSWORD = "admin-lantern-harbor-77"
+expect.set_options(timeout=15_000)
+
+
+@dataclass
+class Stack:
+    portal: str
+    database_url: str
+    tmdb: FakeTmdb
+
+
+def _scalar(url: str, query: str, *params: object) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture(scope="module")
+def stack_with_tmdb(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """`marquee run` on free ports, on a database of its own (a two-film catalogue) and a fake TMDB holding two
+    popular movies; its first sync (due at start) has finished before the tests run."""
+    if not (REPO / "site" / "vendor" / ".built").exists():
+        pytest.fail("The portal's vendor files are missing: run `make site` (make test does).")
+    name = f"marquee_admin_uploads_{os.getpid()}"
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
+    home = tmp_path_factory.mktemp("marquee-home")
+    seed = home / "seed.csv"
+    seed.write_text("title,year,genre\nFight Club,1999,Thriller\nNosferatu,1922,Horror\n", encoding="utf-8")
+    with stack.connect_admin(url) as conn:
+        stack.prepare(conn, catalogue=seed)
+    with connect(url) as conn:
+        admins.create_admin(conn, Actor.cli(), email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
+    tmdb = FakeTmdb().start()
+    tmdb.add_movie(9101, "Harbor Lights", release_date="2024-03-01", genres=["Drama"], directors=["Ann Lee"])
+    tmdb.add_movie(9102, "Night Orbit", release_date="2023-07-14", genres=["Science Fiction"], cast=["Ray Moss"])
+    tmdb.set_list("/movie/popular", [9101, 9102])
+    env = {
+        **os.environ,
+        "MARQUEE_HOME": str(home),
+        "DATABASE_URL": url,
+        "MARQUEE_ENV": "local",
+        "PYTHONUNBUFFERED": "1",
+        "TMDB_API_TOKEN": tmdb.token,
+        "TMDB_API_BASE": tmdb.url,
+    }
+    for variable in (
+        "CORS_ALLOW_ORIGIN", "PORTAL_URL", "OUTBOX_DIR", "MAIL_BACKEND", "ADMIN_PASSWORD", "EXPORT_FOLDER",
+        "UPLOADS_LOCAL_ROOT",  # the test suite's; the stack's is under its MARQUEE_HOME
+    ):  # fmt: skip
+        env.pop(variable, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "marquee_local.cli", "run", "--port", "0", "--site-port", "0", "--aws-port", "0"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    portal = None
+    deadline = time.monotonic() + 120
+    assert process.stdout is not None
+    try:
+        while portal is None:
+            line = process.stdout.readline()
+            if not line and (process.poll() is not None or time.monotonic() > deadline):
+                pytest.fail("marquee run did not start:\n" + "".join(output))
+            output.append(line)
+            found = re.match(r"\s+Portal\s+(http://\S+)", line)
+            portal = found.group(1) if found else None
+        # Keep reading the stack's output (a full pipe would block it); it is shown when a test fails.
+        threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
+        finished = "SELECT count(*) FROM sync_runs WHERE finished_at IS NOT NULL"
+        while _scalar(url, finished) < 1:
+            if time.monotonic() > deadline:
+                pytest.fail("the first sync did not finish:\n" + "".join(output))
+            time.sleep(0.2)
+        yield Stack(portal=portal, database_url=url, tmdb=tmdb)
+    finally:
+        # The stack's own lines (not its request logs), which pytest shows when a test failed.
+        print("".join(line for line in output if '"level":"INFO"' not in line and '127.0.0.1 "' not in line))  # noqa: T201
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        tmdb.stop()
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _watch_console(page: Page) -> list[str]:
+    problems: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or (message.type == "error" and "Refused" in message.text):
+            problems.append(message.text)
+
+    page.on("console", record)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return problems
+
+
+def _admin_page(browser: Browser, stack: Stack, target: str) -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(f"{stack.portal}/admin/{target}")
+    page.wait_for_url(f"**/admin/login.html?next={target}")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/admin/{target}")
+    return page
+
+
+def test_an_admin_uploads_a_csv_and_sees_the_counts_and_the_bad_row(
+    browser: Browser, stack_with_tmdb: Stack, tmp_path: Path
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    upload = tmp_path / "new releases.csv"
+    upload.write_text(
+        "title,year,genre,director\n"
+        "Paper Lanterns,2019,Drama,Mia Hart\n"
+        "Glass Harbor,PG,Thriller,Leo Park\n"
+        "Fight Club,1999,Thriller,David Fincher\n"
+        "Salt Road,2021,Western,\n",
+        encoding="utf-8",
+    )
+    page = _admin_page(browser, stack_with_tmdb, "ingest.html")
+    console = _watch_console(page)
+    expect(page.get_by_role("link", name="CSV uploads")).to_have_attribute("aria-current", "page")
+    page.get_by_label("CSV file", exact=True).set_input_files(str(upload))
+    page.get_by_label("Mode", exact=True).select_option("upsert")
+    page.get_by_role("button", name="Upload").click()
+
+    job = page.locator("[data-job]")
+    expect(job.locator("[data-job-status] [data-status]")).to_have_text("done")
+    counts = {
+        name: job.locator(f'[data-count="{name}"]')
+        for name in ("rows", "valid", "invalid", "inserted", "updated", "unchanged")
+    }
+    for name, value in {
+        "rows": "4",
+        "valid": "3",
+        "invalid": "1",
+        "inserted": "2",
+        "updated": "1",
+        "unchanged": "0",
+    }.items():
+        expect(counts[name]).to_have_text(value)
+    bad = job.locator("[data-error-rows] tr")
+    expect(bad).to_have_count(1)
+    expect(bad).to_contain_text("3")  # line 3 of the file (the header is line 1)
+    expect(bad).to_contain_text("year")
+    expect(bad).to_contain_text("PG")
+    expect(job.locator("[data-job-title]")).to_contain_text("upsert")
+    row = page.locator("[data-rows] tr[data-job-id]").first
+    expect(row).to_contain_text("new releases.csv")
+    expect(row.locator("[data-status]")).to_have_text("done")
+    page.screenshot(path=str(SCREENSHOTS / "admin-ingest.png"), full_page=True)
+
+    titles = "SELECT count(*) FROM movies WHERE title IN ('Paper Lanterns', 'Salt Road')"
+    assert _scalar(stack_with_tmdb.database_url, titles) == 2
+    assert _scalar(stack_with_tmdb.database_url, "SELECT count(*) FROM movies WHERE title = 'Glass Harbor'") == 0
+    audited = "SELECT count(*) FROM admin_audit_log WHERE actor = %s AND action LIKE 'ingest%%'"
+    assert _scalar(stack_with_tmdb.database_url, audited, ADMIN_EMAIL) >= 1
+
+    # The error report downloads through a signed URL of the S3 stand-in.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the error report").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("line,column,value,reason") and lines[1].startswith("3,year,PG,")
+    assert console == []
+
+
+def test_an_admin_runs_the_sync_and_sees_the_runs_counts(browser: Browser, stack_with_tmdb: Stack) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tmdb = stack_with_tmdb.tmdb
+    tmdb.add_movie(9103, "Copper Sky", release_date="2022-05-20", genres=["Western"], directors=["Jo Vance"])
+    tmdb.add_movie(9104, "Quiet Tide", release_date="2021-11-02", genres=["Drama"], cast=["Ada Quinn"])
+    tmdb.set_list("/movie/popular", [9101, 9102, 9103, 9104])
+    page = _admin_page(browser, stack_with_tmdb, "sync.html")
+    console = _watch_console(page)
+    expect(page.locator("[data-sync-status]")).to_contain_text("Ready")
+    expect(page.locator("[data-rows] tr[data-run-id]")).to_have_count(1)  # the run at start
+    page.get_by_role("button", name="Run the sync now").click()
+    expect(page.locator("[data-page-alert]")).to_contain_text("Sync requested")
+
+    latest = page.locator("[data-rows] tr[data-run-id]").first
+    expect(page.locator("[data-rows] tr[data-run-id]")).to_have_count(2)
+    expect(latest.locator("[data-status]")).to_have_text("succeeded")
+    expect(latest).to_contain_text("admin")
+    expect(latest.locator('[data-count="new"]')).to_have_text("2")
+    expect(page.get_by_role("button", name="Run the sync now")).to_be_enabled()
+    expect(page.locator(".tmdb-attribution")).to_contain_text("not endorsed or certified by TMDB")
+    page.screenshot(path=str(SCREENSHOTS / "admin-sync.png"), full_page=True)
+
+    assert _scalar(stack_with_tmdb.database_url, "SELECT count(*) FROM movies WHERE tmdb_id IN (9103, 9104)") == 2
+    requested = "SELECT count(*) FROM admin_audit_log WHERE actor = %s AND action = 'sync_run.request'"
+    assert _scalar(stack_with_tmdb.database_url, requested, ADMIN_EMAIL) == 1
+    assert console == []
