@@ -180,3 +180,17 @@ def test_put_events_with_a_wrong_secret_is_refused(stand: Stand) -> None:
         stand.client("events", wrong).put_events(Entries=[sync_requests.sync_requested_entry(requested_by="x")])
     assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
     assert stand.delivered == []
+
+
+def test_one_uploads_folder_for_the_watcher_the_s3_stand_in_and_the_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IngestFunction reads UPLOADS_LOCAL_ROOT; the drop-folder watcher and the S3 stand-in used $MARQUEE_HOME/uploads
+    whatever it said, so with it set a portal upload landed where the ingest did not look."""
+    from marquee_local import dropfolder, stack
+
+    monkeypatch.setenv("UPLOADS_LOCAL_ROOT", str(tmp_path / "elsewhere"))
+    assert dropfolder.configure(tmp_path / "home") == (tmp_path / "elsewhere").resolve()
+    assert (tmp_path / "elsewhere" / "incoming").is_dir()
+    monkeypatch.delenv("UPLOADS_LOCAL_ROOT")
+    assert stack.uploads_root(tmp_path / "home") == tmp_path / "home" / "uploads"

@@ -42,8 +42,11 @@ def marquee_home() -> Path:
 
 
 def uploads_root(home: Path) -> Path:
-    """The folder standing in for the uploads bucket; its `incoming/` is the drop folder (marquee_local.dropfolder)."""
-    return home / "uploads"
+    """The folder standing in for the uploads bucket; its `incoming/` is the drop folder (marquee_local.dropfolder).
+    UPLOADS_LOCAL_ROOT when the shell sets it (IngestFunction reads the same variable), else `home`/uploads: one
+    folder for the drop-folder watcher, the S3 stand-in and the ingest."""
+    configured = os.environ.get("UPLOADS_LOCAL_ROOT", "").strip()
+    return Path(configured).resolve() if configured else home / "uploads"
 
 
 def catalogue_path() -> Path:
