@@ -165,7 +165,7 @@ def test_an_admin_uploads_a_csv_and_sees_the_counts_and_the_bad_row(
     )
     page = _admin_page(browser, stack_with_tmdb, "ingest.html")
     console = _watch_console(page)
-    expect(page.get_by_role("link", name="CSV uploads")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Uploads")).to_have_attribute("aria-current", "page")
     page.get_by_label("CSV file", exact=True).set_input_files(str(upload))
     page.get_by_label("Mode", exact=True).select_option("upsert")
     page.get_by_role("button", name="Upload").click()

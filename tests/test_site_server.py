@@ -65,6 +65,16 @@ def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
         assert "<script>" not in text and " style=" not in text and "onclick" not in text, page.name
 
 
+def test_every_page_has_an_icon_that_is_served(client: TestClient) -> None:
+    """Without one, browsers ask for /favicon.ico and every page logs a 404 in the console."""
+    pages = [*SITE_DIR.glob("*.html"), *SITE_DIR.glob("admin/*.html")]
+    for page in pages:
+        assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in page.read_text(), page.name
+    icon = client.get("/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert 'rel="icon"' in client.get("/outbox/").text
+
+
 TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified by TMDB."
 ATTRIBUTION = r"\s+".join(map(re.escape, TMDB_NOTICE.split()))  # however the HTML wraps it
 

@@ -135,6 +135,7 @@ def _page(title: str, body: str) -> HTMLResponse:
         f"""<!doctype html>
 <html lang="en" data-bs-theme="light">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>{html.escape(title)} · Marquee local outbox</title>
 <link rel="stylesheet" href="/vendor/bootstrap/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css">
 <script src="/config.js"></script><script src="/assets/app.js"></script></head>

@@ -3,13 +3,14 @@ one but login behind an admin session."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from movie_admin.routes import audit, developers, exports, ingest, keys, movies, plans, requests, session, sync
 from movie_admin.settings import admin_settings
 from movie_web.app import SESSION_SCHEMES
 from movie_web.app import create_app as create_web_app
 from movie_web.problems import AppLogger
+from movie_web.query import single_valued_parameters
 
 DESCRIPTION = """Run Marquee: keys, developers, reissue requests, plans, the request log, analytics, the catalogue,
 CSV uploads, TMDB sync runs and the audit log. Sign in with `POST /admin/login` and send the token as
@@ -44,4 +45,5 @@ def create_app(logger: AppLogger) -> FastAPI:
         security_schemes=SESSION_SCHEMES,
         public_paths=PUBLIC_PATHS,
         openapi_url="/admin/openapi.json",
+        dependencies=[Depends(single_valued_parameters)],  # ?page=1&page=2 is a 422 naming it, as in the public API
     )

@@ -347,3 +347,14 @@ def test_logs_never_carry_a_key_a_token_or_a_password(
     assert any(line.get("session_role") == "admin" for line in lines)  # the acting admin is on its lines
     for secret in (created.json["api_key"], token["access_token"], PASSWORD, "a wrong password here"):
         assert secret not in logged
+
+
+@pytest.mark.parametrize(("path", "name"), [("/admin/keys", "page"), ("/admin/overview", "days")])
+def test_a_repeated_parameter_is_a_422_naming_it_as_in_the_public_api(
+    admin_token: str, admin_api: Callable[..., Any], path: str, name: str
+) -> None:
+    """`?page=1&page=2` quietly took one of the two (found by a tester)."""
+    answer = admin_api("GET", path, token=admin_token, query=[(name, "1"), (name, "2")])
+    assert answer.status == 422, answer.body
+    assert answer.json["code"] == "validation_error"
+    assert [e["name"] for e in answer.json["errors"]] == [name]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from movie_auth.routes import accounts, dashboard
 from movie_auth.settings import auth_settings
 from movie_web.app import SESSION_SCHEMES
 from movie_web.app import create_app as create_web_app
 from movie_web.problems import AppLogger
+from movie_web.query import single_valued_parameters
 
 DESCRIPTION = """Developer accounts for the Marquee API: sign up, confirm your email to get your key, sign in,
 watch your usage and request log, and ask for a replacement key.
@@ -40,4 +41,5 @@ def create_app(logger: AppLogger) -> FastAPI:
         security_schemes=SESSION_SCHEMES,
         public_paths=PUBLIC_PATHS,
         openapi_url="/auth/openapi.json",
+        dependencies=[Depends(single_valued_parameters)],  # a repeated parameter is a 422 naming it
     )

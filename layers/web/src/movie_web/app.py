@@ -3,10 +3,10 @@ HEAD, trailing slash), OpenAPI security declarations, and the Lambda handler tha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, params
 from fastapi.openapi.utils import get_openapi
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
@@ -41,10 +41,13 @@ def create_app(
     public_paths: Iterable[str] = (),
     version: str = "1.0.0",
     openapi_url: str = "/openapi.json",
+    dependencies: Sequence[params.Depends] = (),
 ) -> FastAPI:
     """A FastAPI app with Marquee's HTTP conventions. Every operation outside `public_paths` is declared in the
-    OpenAPI document as needing one of `security_schemes` (enforcing it is the routes' dependencies' job)."""
+    OpenAPI document as needing one of `security_schemes` (enforcing it is the routes' dependencies' job).
+    `dependencies` run before every route (e.g. movie_web.query.single_valued_parameters)."""
     app = FastAPI(
+        dependencies=list(dependencies),
         title=title,
         version=version,
         description=description,
