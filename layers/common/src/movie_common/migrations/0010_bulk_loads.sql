@@ -6,8 +6,9 @@
 -- titles get their typo variants (movie_title_words' index) from a loop instead of a UNION subquery per word.
 --
 -- Measured by the ingest's database backend (its CPU seconds, which the machine's other load moves far less than
--- wall time), bench/ingest.py's file: 100,000 rows upserted into the bundled catalogue took 37.1 s of CPU before,
--- 29.4 s after (-21%, about 77 us a row); the bundled 36,243 rows into an empty catalogue 10.5 s before, 8.7 s after.
+-- wall time), on bench/ingest.py's file after the bundled catalogue: its first 300,000 rows took 113.2 s of CPU
+-- before, 104.9 s after (-7%); its first 100,000, 37.1 s and 29.4 s; the bundled 36,243 rows into an empty
+-- catalogue 10.1 to 10.5 s before, 8.7 to 9.4 s after. Modest: most of a row's cost is its 23 indexes.
 
 -- The lead of a title's search text (marquee_search_lead, from text already through marquee_search_text).
 CREATE OR REPLACE FUNCTION marquee_search_lead_of_text(search text) RETURNS text
