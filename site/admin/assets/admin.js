@@ -107,30 +107,30 @@
     if (!holder) return;
     var page = window.location.pathname.split("/").pop() || "index.html";
     var current = session.get();
-    var items = el("ul", { className: "navbar-nav me-auto mb-2 mb-xl-0" });
+    var items = el("ul", { className: "navbar-nav me-auto mb-2 mb-xxl-0" });
     if (current) {
       PAGES.forEach(function (entry) {
-        var a = el("a", { className: "nav-link text-nowrap px-xl-2", href: entry[0], text: entry[1] });
+        var a = el("a", { className: "nav-link text-nowrap px-xxl-2", href: entry[0], text: entry[1] });
         if (entry[0] === page || (page === "developer.html" && entry[0] === "developers.html")) a.setAttribute("aria-current", "page");
         items.append(el("li", { className: "nav-item" }, [a]));
       });
     }
-    var actions = el("div", { className: "d-flex flex-wrap flex-xl-nowrap gap-2 align-items-center" });
+    var actions = el("div", { className: "d-flex flex-wrap flex-xxl-nowrap gap-2 align-items-center" });
     if (current) {
       actions.append(el("span", { className: "small text-body-secondary", text: current.email || "", "data-admin-email": "" }));
       var out = el("button", { type: "button", className: "btn btn-outline-primary btn-sm", text: "Sign out", "data-sign-out": "" });
       out.addEventListener("click", signOut);
       actions.append(out);
     }
-    var theme = el("button", { type: "button", className: "btn btn-outline-secondary btn-sm text-nowrap order-xl-last ms-xl-2 me-2 me-xl-0", "data-theme-toggle": "" });
+    var theme = el("button", { type: "button", className: "btn btn-outline-secondary btn-sm text-nowrap order-xxl-last ms-xxl-2 me-2 me-xxl-0", "data-theme-toggle": "" });
     theme.addEventListener("click", M.toggleTheme);
     var toggler = el("button", {
       className: "navbar-toggler", type: "button", "data-bs-toggle": "collapse", "data-bs-target": "#admin-nav",
       "aria-controls": "admin-nav", "aria-expanded": "false", "aria-label": "Toggle navigation",
     }, [el("span", { className: "navbar-toggler-icon" })]);
-    holder.replaceChildren(el("nav", { className: "navbar navbar-expand-xl border-bottom bg-body-tertiary", "aria-label": "Admin" }, [
+    holder.replaceChildren(el("nav", { className: "navbar navbar-expand-xxl border-bottom bg-body-tertiary", "aria-label": "Admin" }, [
       el("div", { className: "container-fluid" }, [
-        el("a", { className: "navbar-brand fw-bold me-auto me-xl-3", href: "index.html", text: "Marquee admin" }),
+        el("a", { className: "navbar-brand fw-bold me-auto me-xxl-3", href: "index.html", text: "Marquee admin" }),
         theme,
         toggler,
         el("div", { className: "collapse navbar-collapse", id: "admin-nav" }, [items, actions]),
