@@ -76,7 +76,7 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
     the same key repeated (or sent in both places) is one key, up to MAX_REPEATS times per header; different keys
     are refused, never picked from.
     Raises MissingApiKeyError (401), MalformedApiKeyError (an Authorization scheme other than Bearer, when no
-    X-API-KEY is sent), RepeatedApiKeyHeaderError or ConflictingApiKeysError (400).
+    X-API-KEY is sent), RepeatedApiKeyHeaderError or ConflictingApiKeysError (403, like every key refusal).
     """
     by_name: dict[str, list[str]] = {}
     for name, values in headers.items():
