@@ -8,10 +8,6 @@ go to .marquee/screenshots/ (git-ignored)."""
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +22,7 @@ from marquee_local.fake_tmdb import FakeTmdb
 from movie_admin.audit import Actor
 from movie_admin.services import admins
 from movie_common.database import connect
+from tests.browser_stack import marquee_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.commit]
 
@@ -54,8 +51,6 @@ def _scalar(url: str, query: str, *params: object) -> int:
 def stack_with_tmdb(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`marquee run` on free ports, on a database of its own (a two-film catalogue) and a fake TMDB holding two
     popular movies; its first sync (due at start) has finished before the tests run."""
-    if not (REPO / "site" / "vendor" / ".built").exists():
-        pytest.fail("The portal's vendor files are missing: run `make site` (make test does).")
     name = f"marquee_admin_uploads_{os.getpid()}"
     with psycopg.connect(database_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -72,56 +67,26 @@ def stack_with_tmdb(database_url: str, tmp_path_factory: pytest.TempPathFactory)
     tmdb.add_movie(9101, "Harbor Lights", release_date="2024-03-01", genres=["Drama"], directors=["Ann Lee"])
     tmdb.add_movie(9102, "Night Orbit", release_date="2023-07-14", genres=["Science Fiction"], cast=["Ray Moss"])
     tmdb.set_list("/movie/popular", [9101, 9102])
-    env = {
-        **os.environ,
-        "MARQUEE_HOME": str(home),
-        "DATABASE_URL": url,
-        "MARQUEE_ENV": "local",
-        "PYTHONUNBUFFERED": "1",
-        "TMDB_API_TOKEN": tmdb.token,
-        "TMDB_API_BASE": tmdb.url,
-    }
-    for variable in (
-        "CORS_ALLOW_ORIGIN", "PORTAL_URL", "OUTBOX_DIR", "MAIL_BACKEND", "ADMIN_PASSWORD", "EXPORT_FOLDER",
-        "UPLOADS_LOCAL_ROOT",  # the test suite's; the stack's is under its MARQUEE_HOME
-    ):  # fmt: skip
-        env.pop(variable, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "marquee_local.cli", "run", "--port", "0", "--site-port", "0", "--aws-port", "0"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    portal = None
-    deadline = time.monotonic() + 120
-    assert process.stdout is not None
+    running = None
     try:
-        while portal is None:
-            line = process.stdout.readline()
-            if not line and (process.poll() is not None or time.monotonic() > deadline):
-                pytest.fail("marquee run did not start:\n" + "".join(output))
-            output.append(line)
-            found = re.match(r"\s+Portal\s+(http://\S+)", line)
-            portal = found.group(1) if found else None
-        # Keep reading the stack's output (a full pipe would block it); it is shown when a test fails.
-        threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
-        finished = "SELECT count(*) FROM sync_runs WHERE finished_at IS NOT NULL"
-        while _scalar(url, finished) < 1:
-            if time.monotonic() > deadline:
-                pytest.fail("the first sync did not finish:\n" + "".join(output))
-            time.sleep(0.2)
-        yield Stack(portal=portal, database_url=url, tmdb=tmdb)
+        with marquee_run(
+            home=home,
+            database_url=url,
+            env={"TMDB_API_TOKEN": tmdb.token, "TMDB_API_BASE": tmdb.url},
+            args=("--aws-port", "0"),
+            banner=("Portal",),
+        ) as running:
+            deadline = time.monotonic() + 120
+            finished = "SELECT count(*) FROM sync_runs WHERE finished_at IS NOT NULL"
+            while _scalar(url, finished) < 1:
+                if time.monotonic() > deadline:
+                    pytest.fail("the first sync did not finish:\n" + "".join(running.output))
+                time.sleep(0.2)
+            yield Stack(portal=running.urls["Portal"], database_url=url, tmdb=tmdb)
     finally:
-        # The stack's own lines (not its request logs), which pytest shows when a test failed.
-        print("".join(line for line in output if '"level":"INFO"' not in line and '127.0.0.1 "' not in line))  # noqa: T201
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if running is not None:  # the stack's own lines (not its request logs), which pytest shows when a test failed
+            lines = running.output
+            print("".join(line for line in lines if '"level":"INFO"' not in line and '127.0.0.1 "' not in line))  # noqa: T201
         tmdb.stop()
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from movie_common.database import connect
+from tests.browser_stack import marquee_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.commit]
 
@@ -46,48 +45,12 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`marquee run` on free ports with its own MARQUEE_HOME (so its own outbox) and the test database."""
-    if not (REPO / "site" / "vendor" / ".built").exists():
-        pytest.fail("The portal's vendor files are missing: run `make site` (make test does).")
     home = tmp_path_factory.mktemp("marquee-home")
-    env = {
-        **os.environ,
-        "MARQUEE_HOME": str(home),
-        "DATABASE_URL": database_url,
-        "MARQUEE_ENV": "local",
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("CORS_ALLOW_ORIGIN", "PORTAL_URL", "OUTBOX_DIR", "MAIL_BACKEND"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "marquee_local.cli", "run", "--port", "0", "--site-port", "0", "--quiet"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    urls: dict[str, str] = {}
-    output: list[str] = []
-    deadline = time.monotonic() + 120
-    assert process.stdout is not None
-    while len(urls) < 2:
-        line = process.stdout.readline()
-        if not line:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("marquee run did not start:\n" + "".join(output))
-            continue
-        output.append(line)
-        found = re.match(r"\s+(API|Portal)\s+(http://\S+)", line)
-        if found:
-            urls[found.group(1)] = found.group(2)
     try:
-        yield Stack(api=urls["API"], portal=urls["Portal"], outbox=home / "outbox", process=process)
+        with marquee_run(home=home, database_url=database_url) as running:
+            urls = running.urls
+            yield Stack(api=urls["API"], portal=urls["Portal"], outbox=home / "outbox", process=running.process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
         with connect(database_url) as conn:
             conn.execute(
                 """WITH gone AS (DELETE FROM users WHERE canonical_email LIKE %s RETURNING id)
