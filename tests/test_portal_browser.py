@@ -168,7 +168,7 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     raw_key = new_key.input_value()
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", raw_key)
     expect(page.get_by_text("this is the only time it is shown")).to_be_visible()
-    page.get_by_role("button", name="Copy").click()
+    page.get_by_role("button", name="Copy", exact=True).click()  # not Swagger UI's "Copy path to clipboard"
     expect(page.locator("[data-copy-status]")).to_have_text("Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == raw_key
     assert _verification_row(database_url, address)["verified"] is True
