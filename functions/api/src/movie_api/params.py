@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import Path, Query
 
 from movie_api.paging import MAX_PAGE
+from movie_web.params import PLAIN_INTEGER
 
 PageNumber = Annotated[
     int | None,
@@ -15,6 +16,7 @@ PageNumber = Annotated[
         le=MAX_PAGE,
         description=f"1-based page number (at most {MAX_PAGE}; past it, follow `next_cursor`). Default 1.",
     ),
+    PLAIN_INTEGER,
 ]
 Cursor = Annotated[
     str | None,
@@ -24,9 +26,9 @@ Cursor = Annotated[
         description="`next_cursor` of the previous page: the next page at the same cost at any depth. Not with page.",
     ),
 ]
-PerPage = Annotated[int, Query(ge=1, le=100, description="Results per page, 1-100.")]
+PerPage = Annotated[int, Query(ge=1, le=100, description="Results per page, 1-100."), PLAIN_INTEGER]
 MediaType = Annotated[Literal["movie", "tv"] | None, Query(alias="type", description="Only movies or only TV.")]
-MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Marquee movie id.")]
+MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Marquee movie id."), PLAIN_INTEGER]
 ListSort = Literal[
     "popularity.desc",
     "popularity.asc",

@@ -237,3 +237,38 @@ def test_a_cursor_belongs_to_its_query(load_event: Event, invoke: Invoke, key: s
     for response in (other_sort, other_route):
         assert response["statusCode"] == 422 and response["json"]["errors"][0]["name"] == "cursor"
         assert "another query" in response["json"]["errors"][0]["reason"]
+
+
+# ------------------------------------------------------------------------------------------ integers as clients write
+
+
+@pytest.mark.parametrize("spelling", ["01", "+1", "%201", "1.0", "1_0", "1e0", "%D9%A1"])
+def test_a_movie_id_in_any_spelling_but_plain_digits_is_a_422_naming_id(
+    load_event: Event, invoke: Invoke, key: str, spelling: str
+) -> None:
+    plain = invoke(load_event("api", "get_movie", key=key, path_params={"id": "1"}))
+    assert plain["statusCode"] == 200 and plain["json"]["id"] == 1
+    response = invoke(load_event("api", "get_movie", key=key, path_params={"id": spelling}))
+    assert response["statusCode"] == 422, response["json"]
+    assert response["json"]["code"] == "validation_error"
+    [error] = response["json"]["errors"]
+    assert (error["name"], error["in"]) == ("id", "path")
+    assert "plain decimal digits" in error["reason"] and not error["reason"].startswith("Value error")
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "spelling"),
+    [
+        ("list_movies", "page", "1_0"),
+        ("list_movies", "per_page", "05"),
+        ("search", "year", "1_999"),
+        ("search", "per_page", "+5"),
+        ("list_movies", "page", "2.0"),
+    ],
+)
+def test_an_integer_query_parameter_in_any_spelling_but_plain_digits_is_a_422_naming_it(
+    load_event: Event, invoke: Invoke, key: str, route: str, name: str, spelling: str
+) -> None:
+    response = _get(invoke, load_event, key, route, [(name, spelling)])
+    assert response["statusCode"] == 422, response["json"]
+    assert [(e["name"], e["in"]) for e in response["json"]["errors"]] == [(name, "query")]

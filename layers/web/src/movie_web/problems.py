@@ -116,7 +116,11 @@ async def _validation_error(request: Request, error: Exception) -> Response:
             errors.append(InvalidParameter(name="body", location="body", reason=f"not valid JSON: {why}{at}"))
             continue
         name, where = _location(tuple(item.get("loc", ())))
-        errors.append(InvalidParameter(name=name, location=where, reason=str(item.get("msg", "invalid"))))
+        errors.append(
+            InvalidParameter(
+                name=name, location=where, reason=str(item.get("msg", "invalid")).removeprefix("Value error, ")
+            )
+        )
     names = ", ".join(sorted({e.name for e in errors}))
     return invalid_params_problem(request, errors, f"Invalid value for: {names}.")
 

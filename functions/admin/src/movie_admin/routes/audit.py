@@ -23,17 +23,18 @@ from movie_admin.services import audit_log
 from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
 from movie_common.db.admin_audit_log import AuditFilters
+from movie_web.params import PLAIN_INTEGER
 
 router = APIRouter(prefix="/admin", tags=["audit"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
 Sort = Literal["occurred_at.desc", "occurred_at.asc"]
 
 
 def audit_filters(
-    admin_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    admin_id: Annotated[int | None, Query(ge=1, le=2**63 - 1), PLAIN_INTEGER] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. api_key.suspend")] = None,
     target_type: Annotated[str | None, Query(max_length=32, description="e.g. api_key, developer, movie")] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    developer_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    developer_id: Annotated[int | None, Query(ge=1, le=2**63 - 1), PLAIN_INTEGER] = None,
     since: Annotated[datetime | None, Query()] = None,
     until: Annotated[datetime | None, Query()] = None,
     q: Search = None,

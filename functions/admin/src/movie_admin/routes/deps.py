@@ -15,14 +15,15 @@ from movie_admin.exports import ExportStore, FolderExportStore, S3ExportStore, S
 from movie_admin.services import admins
 from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
+from movie_web.params import PLAIN_INTEGER
 from movie_web.paths import base_path
 from movie_web.schemas import problem_response
 from movie_web.session_auth import SESSION_RESPONSES, CurrentAdmin
 
 MAX_PER_PAGE = 100
 
-PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number.")]
-PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description=f"Rows per page, 1-{MAX_PER_PAGE}.")]
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number."), PLAIN_INTEGER]
+PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description=f"Rows per page, 1-{MAX_PER_PAGE}."), PLAIN_INTEGER]
 Search = Annotated[str | None, Query(max_length=200, description="Text to search for (substring).")]
 
 ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -13,10 +13,11 @@ from movie_admin.services import developers, key_requests
 from movie_common.database import get_connection
 from movie_common.db.key_requests import KeyRequestFilters
 from movie_common.db.users import DeveloperFilters
+from movie_web.params import PLAIN_INTEGER
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
-DeveloperId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The developer's id.")]
-RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The reissue request's id.")]
+DeveloperId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The developer's id."), PLAIN_INTEGER]
+RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The reissue request's id."), PLAIN_INTEGER]
 DeveloperSort = Literal[
     "created.desc",
     "created.asc",
@@ -87,7 +88,7 @@ async def unsuspend_developer(developer_id: DeveloperId, actor: ActingAdmin) -> 
 )
 async def list_key_requests(
     status: Annotated[Literal["pending", "approved", "denied"] | None, Query()] = None,
-    developer_id: Annotated[int | None, Query(ge=1)] = None,
+    developer_id: Annotated[int | None, Query(ge=1), PLAIN_INTEGER] = None,
     q: Search = None,
     sort: Literal["created.desc", "created.asc"] = "created.desc",
     page: PageNumber = 1,

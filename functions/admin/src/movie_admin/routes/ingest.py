@@ -13,11 +13,12 @@ from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, Pe
 from movie_admin.schemas import IngestJobDetailOut, IngestJobOut, PageOut, ReportLinkOut, UploadBody, UploadTicketOut
 from movie_admin.services import ingest
 from movie_common.database import get_connection
+from movie_web.params import PLAIN_INTEGER
 
 router = APIRouter(
     prefix="/admin/ingest", tags=["csv uploads"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
 )
-JobId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The ingest job's id.")]
+JobId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The ingest job's id."), PLAIN_INTEGER]
 
 
 @router.post("/uploads", response_model=UploadTicketOut, status_code=201, summary="Start a CSV upload")
@@ -48,8 +49,8 @@ async def list_jobs(page: PageNumber = 1, per_page: PerPage = 20) -> PageOut[Ing
 @router.get("/jobs/{job_id}", response_model=IngestJobDetailOut, summary="One ingest job")
 async def get_job(
     job_id: JobId,
-    errors_page: Annotated[int, Query(ge=1, le=1_000_000, description="Page of the reported rows.")] = 1,
-    errors_per_page: Annotated[int, Query(ge=1, le=500, description="Reported rows per page.")] = 100,
+    errors_page: Annotated[int, Query(ge=1, le=1_000_000, description="Page of the reported rows."), PLAIN_INTEGER] = 1,
+    errors_per_page: Annotated[int, Query(ge=1, le=500, description="Reported rows per page."), PLAIN_INTEGER] = 100,
 ) -> IngestJobDetailOut:
     """The job with its counts, timings, column mapping, failure (if any) and one page of its reported rows (line,
     column, value, reason). Poll it while `status` is queued, validating or loading."""

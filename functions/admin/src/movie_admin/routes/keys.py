@@ -13,9 +13,10 @@ from movie_admin.schemas import CreatedKeyOut, CreateKeyBody, KeyOut, PageOut, P
 from movie_admin.services import keys
 from movie_common.database import get_connection
 from movie_common.db.api_keys import AdminKey, KeyFilters
+from movie_web.params import PLAIN_INTEGER
 
 router = APIRouter(prefix="/admin/keys", tags=["keys"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
-KeyId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The key's id.")]
+KeyId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The key's id."), PLAIN_INTEGER]
 KeySort = Literal[
     "created.desc",
     "created.asc",
@@ -40,7 +41,7 @@ def _page(page: Page[AdminKey]) -> PageOut[KeyOut]:
 
 @router.get("", response_model=PageOut[KeyOut], summary="List keys")
 async def list_keys(
-    owner_id: Annotated[int | None, Query(ge=1, description="Only this developer's keys.")] = None,
+    owner_id: Annotated[int | None, Query(ge=1, description="Only this developer's keys."), PLAIN_INTEGER] = None,
     owner_email: Annotated[str | None, Query(max_length=320, description="Only this owner's keys.")] = None,
     plan: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[Literal["active", "suspended", "revoked"] | None, Query()] = None,

@@ -11,11 +11,12 @@ from movie_admin.schemas import MovieBody, MovieOut, PageOut
 from movie_admin.services import movies
 from movie_common.database import get_connection
 from movie_common.db.movies import AdminMovieFilters
+from movie_web.params import PLAIN_INTEGER
 
 router = APIRouter(
     prefix="/admin/movies", tags=["movies"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
 )
-MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The movie's id.")]
+MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The movie's id."), PLAIN_INTEGER]
 MovieSort = Literal[
     "title.asc",
     "title.desc",
@@ -32,7 +33,7 @@ MovieSort = Literal[
 @router.get("", response_model=PageOut[MovieOut], summary="List movies")
 async def list_movies(
     q: Search = None,
-    year: Annotated[int | None, Query(ge=1870, le=2100)] = None,
+    year: Annotated[int | None, Query(ge=1870, le=2100), PLAIN_INTEGER] = None,
     media_type: Annotated[Literal["movie", "tv"] | None, Query(alias="type")] = None,
     source: Annotated[Literal["csv", "tmdb", "admin"] | None, Query()] = None,
     genre: Annotated[str | None, Query(max_length=100)] = None,

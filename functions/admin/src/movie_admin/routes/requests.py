@@ -23,17 +23,22 @@ from movie_admin.services import analytics, requests
 from movie_admin.services.requests import RequestQuery
 from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
+from movie_web.params import PLAIN_INTEGER
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
 Sort = Literal["timestamp.desc", "timestamp.asc"]
 
 
 def request_query(
-    key_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Only this key's requests.")] = None,
-    owner_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Only this developer's.")] = None,
+    key_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Only this key's requests."), PLAIN_INTEGER
+    ] = None,
+    owner_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Only this developer's."), PLAIN_INTEGER
+    ] = None,
     endpoint: Annotated[str | None, Query(max_length=200, description="A route template, e.g. /movies/{id}.")] = None,
     status_class: Annotated[Literal["2xx", "3xx", "4xx", "5xx"] | None, Query()] = None,
-    status: Annotated[int | None, Query(ge=100, le=599)] = None,
+    status: Annotated[int | None, Query(ge=100, le=599), PLAIN_INTEGER] = None,
     since: Annotated[datetime | None, Query(description="From this time on (ISO 8601 with a zone).")] = None,
     until: Annotated[datetime | None, Query(description="Before this time (ISO 8601 with a zone).")] = None,
 ) -> RequestQuery:
@@ -103,7 +108,7 @@ async def endpoints() -> EndpointListOut:
 
 @router.get("/overview", response_model=OverviewOut, tags=["analytics"], summary="Analytics overview")
 async def overview(
-    days: Annotated[int, Query(ge=1, le=366, description="Window in UTC days: 7, 30 or 90.")] = 30,
+    days: Annotated[int, Query(ge=1, le=366, description="Window in UTC days: 7, 30 or 90."), PLAIN_INTEGER] = 30,
 ) -> OverviewOut:
     """Requests per day by outcome (2xx/3xx, 4xx, 429, 5xx), active developers and keys per day, signups per
     day, the busiest endpoints, and developers active in the window; from the daily rollups."""

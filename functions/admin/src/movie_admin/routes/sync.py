@@ -13,12 +13,13 @@ from movie_admin.services import sync
 from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
 from movie_common.db.sync_runs import SyncRun
+from movie_web.params import PLAIN_INTEGER
 from movie_web.schemas import problem_response
 
 router = APIRouter(
     prefix="/admin/sync", tags=["tmdb sync"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
 )
-RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The sync run's id.")]
+RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The sync run's id."), PLAIN_INTEGER]
 
 
 def _run(run: SyncRun) -> SyncRunOut:

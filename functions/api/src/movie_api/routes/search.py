@@ -12,6 +12,7 @@ from movie_api.responses import json_list
 from movie_api.schemas import MovieList, SuggestionList
 from movie_common.database import get_connection
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
+from movie_web.params import PLAIN_INTEGER
 from movie_web.query import single_valued_parameters, unrecognised_query_names
 
 router = APIRouter(
@@ -20,7 +21,7 @@ router = APIRouter(
     responses=KEYED_RESPONSES,
 )
 
-Year = Annotated[int | None, Query(ge=1870, le=2100)]
+Year = Annotated[int | None, Query(ge=1870, le=2100), PLAIN_INTEGER]
 Name = Annotated[
     str | None,
     Query(

@@ -26,6 +26,7 @@ from movie_auth.schemas import (
 )
 from movie_common.database import get_connection
 from movie_common.db.key_requests import KeyRequest
+from movie_web.params import PLAIN_INTEGER
 from movie_web.schemas import COMMON_RESPONSES, problem_response
 from movie_web.session_auth import SESSION_RESPONSES, CurrentDeveloper
 
@@ -85,8 +86,8 @@ async def usage(session: CurrentDeveloper) -> Usage:
 @router.get("/requests", response_model=RequestLog, tags=["dashboard"], responses=SESSION_RESPONSES)
 async def requests(
     session: CurrentDeveloper,
-    page: Annotated[int, Query(ge=1, le=1000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+    page: Annotated[int, Query(ge=1, le=1000), PLAIN_INTEGER] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100), PLAIN_INTEGER] = 25,
 ) -> RequestLog:
     """Your own requests of the last 30 days (time, method, endpoint, status), newest first, in TMDB's envelope."""
     log = accounts.request_log(get_connection(), user_id=session.subject_id, page=page, per_page=per_page)
@@ -143,7 +144,9 @@ async def file_key_request(body: KeyRequestBody, session: CurrentDeveloper) -> K
         409: PORTAL_RESPONSES[409],
     },
 )
-async def claim_key(request_id: Annotated[int, Path(ge=1, le=2**62)], session: CurrentDeveloper) -> NewKey:
+async def claim_key(
+    request_id: Annotated[int, Path(ge=1, le=2**62), PLAIN_INTEGER], session: CurrentDeveloper
+) -> NewKey:
     """Reveal the new key of an approved request, once; your old key stops working at the same moment. Codes:
     `not_found`, `key_request_not_approved`, `key_already_revealed`."""
     raw, key = accounts.claim_key(get_connection(), portal(), user_id=session.subject_id, request_id=request_id)
