@@ -334,10 +334,33 @@ def test_requests_with_short_bodies_do_not_take_the_api_offline(gateway: ServerT
             sock.close()
 
 
+def _unparseable(raw: bytes) -> dict[str, Any]:
+    """The problem a request the server could not parse gets: a 400 bad_request in JSON, the connection closed."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), raw
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in head.split(b"\r\n")[1:])}
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert headers[b"connection"] == b"close"
+    problem: dict[str, Any] = json.loads(body)
+    assert (problem["status"], problem["code"], problem["title"]) == (400, "bad_request", "Bad request")
+    assert problem["type"] == "https://marquee.dev/problems/bad_request" and problem["request_id"]
+    return problem
+
+
 @pytest.mark.parametrize("length", ["abc", "-1", "1, 2", "0x10"])
 def test_a_malformed_content_length_is_a_400(gateway: ServerThread, length: str) -> None:
     raw = _raw(gateway, f"POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\nhello".encode())
-    assert raw.startswith(b"HTTP/1.1 400 ")
+    assert "Content-Length" in _unparseable(raw)["detail"]
+
+
+@pytest.mark.parametrize("target", ["/open?title=amélie", "/amélie", "/open?q=東京", "/open?q=\u00a0"])
+def test_a_url_with_raw_non_ascii_characters_is_a_400_problem_saying_to_percent_encode(
+    gateway: ServerThread, target: str
+) -> None:
+    raw = _raw(gateway, f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert "percent-encode" in _unparseable(raw)["detail"]
+    encoded = _get(gateway, "/two/am%C3%A9lie?q=%E6%9D%B1")  # percent-encoded, the same characters are served
+    assert encoded.status_code == 200
 
 
 def test_a_content_length_beyond_the_payload_limit_is_a_413_without_reading(gateway: ServerThread) -> None:

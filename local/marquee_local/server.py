@@ -5,15 +5,61 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from movie_common.problems import PROBLEM_MEDIA_TYPE, problem_type
 
 LISTEN_BACKLOG = 2048  # uvicorn's default; the kernel caps it at net.core.somaxconn
+
+
+class ProblemHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, except that a request it cannot parse as HTTP/1.1 is answered with an RFC 9457
+    problem (400 `bad_request`, JSON, saying what is usually wrong) instead of uvicorn's plain-text "Invalid HTTP
+    request received.": clients parse every Marquee error the same way. The commonest cause is a URL with raw
+    non-ASCII characters (`/search?title=amélie`), which HTTP does not allow: the detail says to percent-encode."""
+
+    _chunk = b""
+
+    def data_received(self, data: bytes) -> None:
+        self._chunk = data  # the chunk being parsed, for send_400_response's detail
+        super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        line = self._chunk.split(b"\r\n", 1)[0] if self._chunk else b""
+        if any(byte > 0x7F for byte in line):
+            detail = (
+                "The request line holds characters outside ASCII, which HTTP does not allow in a URL: "
+                "percent-encode them as UTF-8 (é is %C3%A9; curl does it with --data-urlencode and -G)."
+            )
+        else:
+            detail = (
+                "The request could not be read as HTTP/1.1: check the request line, the header syntax and "
+                "Content-Length (a whole number of bytes, at most the body sent)."
+            )
+        body = json.dumps(
+            {
+                "type": problem_type("bad_request"),
+                "title": "Bad request",
+                "status": 400,
+                "detail": detail,
+                "code": "bad_request",
+                "request_id": str(uuid.uuid4()),
+            }
+        ).encode()
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        head.extend(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)
+        head.append(f"content-type: {PROBLEM_MEDIA_TYPE}\r\ncontent-length: {len(body)}\r\n".encode())
+        self.transport.write(b"".join([*head, b"connection: close\r\n\r\n", body]))
+        self.transport.close()
 
 
 class AddressUnavailableError(OSError):
@@ -84,7 +130,7 @@ class ServerThread:
         `config` goes to uvicorn.Config (e.g. timeout_keep_alive, limit_concurrency)."""
         settings: dict[str, Any] = {
             "lifespan": "on",
-            "http": "httptools",
+            "http": ProblemHttpToolsProtocol,
             "loop": "uvloop",
             "log_config": None,
             "access_log": False,
