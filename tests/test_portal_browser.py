@@ -194,6 +194,23 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     page.get_by_label("title").fill("godfa")
     expect(page.locator("[data-pg-suggestions] option").first).to_have_attribute("value", re.compile("Godfather"))
 
+    # The playground offers every GET route the API's OpenAPI document lists (now_playing was missing from a
+    # hand-kept list), each with the parameters it declares; a path parameter is required and checked.
+    document = httpx.get(stack.api + "/openapi.json", timeout=30).json()
+    served = [f"GET {path}" for path, operations in document["paths"].items() if "get" in operations]
+    offered = page.locator("[data-pg-endpoint] option").all_inner_texts()
+    assert offered == served and "GET /movies/now_playing" in offered
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /movies/now_playing")
+    expect(page.get_by_label("type", exact=True)).to_be_visible()
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /movies/{id}")
+    page.get_by_label("id (required)").fill("01")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#pg-param-id-feedback")).to_contain_text("a whole number")
+    page.get_by_label("id (required)").fill("1")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("[data-pg-url]")).to_have_text(re.compile(r"/movies/1$"))
+    expect(page.locator("[data-pg-status]")).to_have_text(re.compile(r"^200"))
+
     page.screenshot(path=str(SCREENSHOTS / "dashboard-desktop.png"), full_page=True)
 
     # Reloaded, the key is masked: it is never shown again.

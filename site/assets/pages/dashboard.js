@@ -255,35 +255,48 @@
   }
 
   /* ---------- playground ---------- */
-  var ENDPOINTS = [
-    { path: "/movies", params: ["page", "per_page", "sort", "type"] },
-    { path: "/movies/{id}", params: ["id"] },
-    { path: "/search", params: ["title", "genre", "year", "year_from", "year_to", "director", "actor", "q", "sort", "page", "per_page"] },
-    { path: "/search/suggest", params: ["q"] },
-    { path: "/genres", params: [] },
-    { path: "/movies/trending", params: ["page", "per_page"] },
-    { path: "/movies/popular", params: ["page", "per_page"] },
-    { path: "/movies/upcoming", params: ["page", "per_page"] },
-    { path: "/movies/{id}/similar", params: ["id"] },
-    { path: "/usage", params: [] },
-  ];
-  var NUMERIC = { page: true, per_page: true, id: true, year: true, year_from: true, year_to: true };
+  /* The endpoints and their parameters come from the API's own OpenAPI document, so the playground offers every
+     GET route the API serves, with the parameters it declares (a hand-kept list once missed /movies/now_playing). */
+  var ENDPOINTS = [];
+
+  function isInteger(schema) {
+    schema = schema || {};
+    return schema.type === "integer" || (schema.anyOf || []).some(function (s) { return s.type === "integer"; });
+  }
+
+  function endpointsFrom(doc) {
+    var list = [];
+    Object.keys(doc.paths || {}).forEach(function (path) {
+      var get = doc.paths[path].get;
+      if (!get) return;
+      var endpoint = { path: path, params: [], numeric: {}, required: {}, summary: get.summary || "" };
+      (get.parameters || []).forEach(function (p) {
+        if (p.in !== "path" && p.in !== "query") return;
+        endpoint.params.push(p.name);
+        if (isInteger(p.schema)) endpoint.numeric[p.name] = true;
+        if (p.in === "path") endpoint.required[p.name] = true;
+      });
+      list.push(endpoint);
+    });
+    return list;
+  }
 
   function currentEndpoint() {
     var select = document.querySelector("[data-pg-endpoint]");
-    return ENDPOINTS[Number(select.value)] || ENDPOINTS[0];
+    return ENDPOINTS[Number(select.value)] || ENDPOINTS[0] || { path: "", params: [], numeric: {}, required: {} };
   }
 
   function renderParams() {
     var holder = document.querySelector("[data-pg-params]");
+    var endpoint = currentEndpoint();
     holder.replaceChildren();
-    currentEndpoint().params.forEach(function (name) {
+    endpoint.params.forEach(function (name) {
       var id = "pg-param-" + name;
       var input = el("input", { id: id, name: "param:" + name, className: "form-control form-control-sm", autocomplete: "off" });
-      if (NUMERIC[name]) {
+      if (endpoint.numeric[name]) {
         input.setAttribute("inputmode", "numeric");
       }
-      if (name === "id") input.setAttribute("required", "");
+      if (endpoint.required[name]) input.setAttribute("required", "");
       if (name === "title") {
         input.setAttribute("list", "pg-title-suggestions");
         input.setAttribute("data-pg-title", "");
@@ -291,7 +304,7 @@
       }
       holder.append(
         el("div", { className: "col-6 col-md-3" }, [
-          el("label", { for: id, className: "form-label small mb-0", text: name + (name === "id" ? " (required)" : "") }),
+          el("label", { for: id, className: "form-label small mb-0", text: name + (endpoint.required[name] ? " (required)" : "") }),
           input,
         ])
       );
@@ -330,9 +343,13 @@
     var problems = [];
     endpoint.params.forEach(function (name) {
       var value = (values["param:" + name] || "").trim();
-      if (name === "id") {
-        if (!/^\d+$/.test(value)) problems.push({ name: "param:id", reason: "Enter a movie id (a number)." });
-        path = path.replace("{id}", encodeURIComponent(value));
+      if (endpoint.required[name]) {
+        if (endpoint.numeric[name] && !/^[1-9]\d*$/.test(value)) {
+          problems.push({ name: "param:" + name, reason: "Enter the " + name + " (a whole number, e.g. 1)." });
+        } else if (!value) {
+          problems.push({ name: "param:" + name, reason: "Enter the " + name + "." });
+        }
+        path = path.replace("{" + name + "}", encodeURIComponent(value));
       } else if (value) {
         query.append(name, value);
       }
@@ -342,13 +359,26 @@
     return M.apiUrl(path) + (qs ? "?" + qs : "");
   }
 
+  async function loadEndpoints() {
+    var select = document.querySelector("[data-pg-endpoint]");
+    var response = await fetch(M.apiUrl("/openapi.json"), { headers: { Accept: "application/json" }, credentials: "omit" });
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    ENDPOINTS = endpointsFrom(await response.json());
+    ENDPOINTS.forEach(function (endpoint, index) {
+      select.append(el("option", { value: String(index), text: "GET " + endpoint.path, title: endpoint.summary }));
+    });
+    renderParams();
+  }
+
   function bindPlayground() {
     var select = document.querySelector("[data-pg-endpoint]");
-    ENDPOINTS.forEach(function (endpoint, index) {
-      select.append(el("option", { value: String(index), text: "GET " + endpoint.path }));
-    });
     select.addEventListener("change", renderParams);
-    renderParams();
+    loadEndpoints().catch(function (error) {
+      var alert = document.querySelector("[data-playground-form] [data-form-alert]");
+      alert.textContent = "The API's endpoint list (" + M.apiUrl("/openapi.json") + ") could not be loaded: " +
+        ((error && error.message) || "unreachable") + ". Reload the page to try again.";
+      alert.classList.remove("d-none");
+    });
     var keyInput = document.querySelector("[data-pg-key]");
     var toggle = document.querySelector("[data-pg-key-toggle]");
     toggle.addEventListener("click", function () {
