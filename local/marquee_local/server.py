@@ -42,8 +42,9 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
             )
         else:
             detail = (
-                "The request could not be read as HTTP/1.1: check the request line, the header syntax and "
-                "Content-Length (a whole number of bytes, at most the body sent)."
+                "The request could not be read as HTTP/1.1: check the method and the request line (a URL of "
+                "ASCII characters, not tens of kilobytes long), the header syntax, and Content-Length (a whole "
+                "number of bytes, at most the body sent)."
             )
         body = json.dumps(
             {
@@ -53,7 +54,8 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
                 "detail": detail,
                 "code": "bad_request",
                 "request_id": str(uuid.uuid4()),
-            }
+            },
+            ensure_ascii=False,
         ).encode()
         head = [b"HTTP/1.1 400 Bad Request\r\n"]
         head.extend(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)
