@@ -175,6 +175,23 @@ def test_an_admin_uploads_a_csv_and_sees_the_counts_and_the_bad_row(
     assert console == []
 
 
+def test_an_empty_file_is_refused_before_any_job_is_queued(
+    browser: Browser, stack_with_tmdb: Stack, tmp_path: Path
+) -> None:
+    """S3's policy refuses 0 bytes: a job queued for it would wait for a file that never lands."""
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    jobs = "SELECT count(*) FROM ingest_jobs"
+    before = _scalar(stack_with_tmdb.database_url, jobs)
+    page = _admin_page(browser, stack_with_tmdb, "ingest.html")
+    console = _watch_console(page)
+    page.get_by_label("CSV file", exact=True).set_input_files(str(empty))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("main")).to_contain_text("is empty (0 bytes)")
+    assert _scalar(stack_with_tmdb.database_url, jobs) == before
+    assert console == []
+
+
 def test_an_admin_runs_the_sync_and_sees_the_runs_counts(browser: Browser, stack_with_tmdb: Stack) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tmdb = stack_with_tmdb.tmdb

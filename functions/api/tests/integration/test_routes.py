@@ -161,6 +161,15 @@ def test_genres_come_with_counts(load_event: Event, invoke: Invoke, key: str) ->
     assert "Drama" in {g["name"] for g in genres}
 
 
+def test_genres_spelled_in_another_case_count_as_one(conn: Any, load_event: Event, invoke: Invoke, key: str) -> None:
+    # an admin's form or a CSV may say `drama`; genre=Drama finds it, so /genres must not list a second Drama
+    before = {g["name"]: g["count"] for g in invoke(load_event("api", "genres", key=key))["json"]["genres"]}
+    conn.execute("INSERT INTO movies (title, year, genre) VALUES ('Lowercase Genre Film', 2001, ARRAY['drama'])")
+    genres = invoke(load_event("api", "genres", key=key))["json"]["genres"]
+    assert [g["count"] for g in genres if g["name"].lower() == "drama"] == [before["Drama"] + 1]
+    assert next(g["name"] for g in genres if g["name"].lower() == "drama") == "Drama"
+
+
 def test_similar_movies_share_genres_or_people(conn: Any, load_event: Event, invoke: Invoke, key: str) -> None:
     movie_id = _movie_id(conn, "The Godfather", 1972)
     response = invoke(load_event("api", "similar_movies", key=key, path_params={"id": str(movie_id)}))

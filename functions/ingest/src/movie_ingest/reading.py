@@ -211,14 +211,20 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
         raise EmptyFileError("The file is empty." if not compressed else "The file is an empty gzip archive.")
     if encoding:
         try:
-            encoding = codecs.lookup(encoding).name
+            codec = codecs.lookup(encoding)
         except LookupError:
             raise IngestFileError(f"Unknown encoding {encoding!r}.") from None
+        if not getattr(codec, "_is_text_encoding", True):  # rot13, base64, zlib, hex: codecs, not text encodings
+            raise IngestFileError(f"{encoding!r} is not a text encoding; give one such as utf-8 or cp1252.")
+        encoding = codec.name
     else:
         encoding = _detect_encoding(sample)
     complete = len(sample) < SAMPLE_BYTES
     errors = _FALLBACK_ERRORS if encoding in ("utf-8", "utf-8-sig", "cp1252") else "replace"
-    sample_text = codecs.getincrementaldecoder(encoding)(errors=errors).decode(sample, final=complete)
+    try:
+        sample_text = codecs.getincrementaldecoder(encoding)(errors=errors).decode(sample, final=complete)
+    except UnicodeError as error:  # not a decoding error that `errors` replaces: utf-16 without its BOM
+        raise IngestFileError(f"The file cannot be read as {encoding}: {error}.") from None
     _check_looks_like_text(sample_text)
     _fallbacks.count = 0
     text = io.TextIOWrapper(

@@ -81,6 +81,24 @@ def test_marquee_ingest_prints_the_job_as_json(
 
 
 @pytest.mark.commit
+def test_marquee_ingest_says_when_it_did_nothing(
+    home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same content again prints the earlier job (inserted: 1) and exits 0: stderr says that nothing ran now,
+    since its movie may be gone since and the options given (--delimiter, --encoding) were not applied."""
+    path = tmp_path / "again.csv"
+    path.write_text("title,year\nAgain Cli,2001\n")
+    assert cli.main(["ingest", str(path)]) == 0
+    assert "nothing was done" not in capsys.readouterr().err
+    assert cli.main(["ingest", str(path), "--delimiter", "semicolon"]) == 0
+    captured = capsys.readouterr()
+    assert (json.loads(captured.out)["ran"], json.loads(captured.out)["inserted"]) == (False, 1)
+    assert "marquee ingest: nothing was done now: this content was already ingested as incoming/again.csv" in (
+        captured.err
+    )
+
+
+@pytest.mark.commit
 def test_marquee_ingest_exits_non_zero_when_the_job_fails(
     home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

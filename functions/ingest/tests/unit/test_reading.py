@@ -79,6 +79,23 @@ def test_delimiters_are_sniffed(text: str, delimiter: str) -> None:
     assert isinstance(rows[0], Record) and rows[0].fields[0] == "Heat"
 
 
+@pytest.mark.parametrize(
+    ("encoding", "says"),
+    [
+        ("nonsense", "Unknown encoding"),
+        ("rot13", "not a text encoding"),
+        ("base64", "not a text encoding"),
+        ("utf-16", "cannot be read as utf-16"),
+    ],
+)
+def test_an_encoding_that_cannot_read_the_file_fails_it_with_a_reason(encoding: str, says: str) -> None:
+    # a given encoding (x-amz-meta-encoding, --encoding) that is a codec but not a text encoding, or utf-16 for a
+    # file without its BOM, used to stop the job as an internal error with a traceback
+    with pytest.raises(IngestFileError, match=says):
+        _table(b"title,year\nAmelie,2001\n", encoding=encoding)
+    assert _table("title,year\nAmélie,2001\n".encode("utf-16"), encoding="utf-16").header == ["title", "year"]
+
+
 def test_a_delimiter_can_be_given() -> None:
     table, rows = _rows(b"title;year\nHeat,1995;1995\n", delimiter="semicolon")
     assert table.delimiter == ";"

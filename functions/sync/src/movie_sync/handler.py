@@ -48,5 +48,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         return {"status": "already_running", "message": error.detail}
     summary = run.as_json()
     if run.status == "failed":
-        logger.error("sync run failed", extra={"sync_run_id": run.id, "message": run.message})
+        logger.error(
+            "sync run failed", extra={"sync_run_id": run.id, "sync_message": run.message}
+        )  # `message` is LogRecord's own
     return summary

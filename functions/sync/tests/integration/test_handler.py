@@ -87,6 +87,19 @@ def test_without_a_token_the_handler_says_so_and_changes_nothing(
     assert fake_tmdb.requests == []
 
 
+def test_a_failed_run_is_answered_not_raised(conn: Any, fake_tmdb: FakeTmdb, sync_env: Callable[..., None]) -> None:
+    """A run TMDB refuses is recorded as failed and the handler returns it: raising (its log line once put `message`
+    in the record's extra, which logging refuses) would make Lambda's asynchronous retries run it twice more."""
+    sync_env(TMDB_API_TOKEN="not-the-token")
+
+    summary = invoke(load("sync_requested"))
+
+    assert summary["status"] == "failed"
+    assert "TMDB" in summary["message"]
+    stored = conn.execute("SELECT status FROM sync_runs WHERE id = %s", (summary["id"],)).fetchone()
+    assert stored["status"] == "failed"
+
+
 @pytest.mark.slow
 def test_a_short_invocation_stops_before_its_timeout_and_resumes(
     conn: Any, fake_tmdb: FakeTmdb, sync_env: Callable[..., None]

@@ -123,6 +123,7 @@ class FieldValueError(ValueError):
 
 
 _SPACES = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s*[(\[](?P<year>\d{4})[)\]]$")
 _YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:\.0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
@@ -154,9 +155,14 @@ def _text(value: object) -> str | None:
     """A value as clean text; None for missing or blank values."""
     if value is None:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        # a JSON list or object is not text: str() would store its Python repr ("['a']") as the title or plot
         raise FieldValueError("malformed_text", "expected text")
     text = _tidy(value if isinstance(value, str) else str(value))
+    if not text.isprintable() and _SURROGATE.search(
+        text
+    ):  # a JSON "\ud800" escape: not Unicode text, and PostgreSQL could not store it
+        raise FieldValueError("malformed_text", "text must be valid Unicode (a lone surrogate such as \\ud800 is not)")
     return text or None
 
 
@@ -559,7 +565,7 @@ def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str
     for entry in entries:
         if not entry:
             continue
-        if not isinstance(entry, str):
+        if not isinstance(entry, str) or (not entry.isprintable() and _SURROGATE.search(entry)):
             raise FieldValueError("malformed_text", f"{what} are text")
         if "|" in entry or ";" in entry or "," in entry:
             split = _split_list(entry, names=names)

@@ -128,7 +128,7 @@ def verify_session(conn: Connection, token: str, *, role: Role) -> Session:
     if row.expires_at <= row.now:
         raise SessionExpiredError("Your session has expired; sign in again.")
     if row.role != role:
-        raise ForbiddenRoleError(f"This route needs a {role} session.")
+        raise ForbiddenRoleError(f"This route needs {'an' if role[:1] in 'aeiou' else 'a'} {role} session.")
     return Session(row.id, role, row.subject_id, row.expires_at)
 
 

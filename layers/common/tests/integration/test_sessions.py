@@ -24,8 +24,11 @@ def test_a_started_session_verifies_with_its_role(conn: Any) -> None:
 
 def test_a_developer_session_is_refused_on_an_admin_route(conn: Any) -> None:
     token = sessions.start_session(conn, role="developer", subject_id=1)
-    with pytest.raises(ForbiddenRoleError):
+    with pytest.raises(ForbiddenRoleError, match=r"^This route needs an admin session\.$"):
         sessions.verify_session(conn, token.access_token, role="admin")
+    admin = sessions.start_session(conn, role="admin", subject_id=1)
+    with pytest.raises(ForbiddenRoleError, match=r"^This route needs a developer session\.$"):
+        sessions.verify_session(conn, admin.access_token, role="developer")
 
 
 def test_logout_ends_the_session_at_once(conn: Any) -> None:

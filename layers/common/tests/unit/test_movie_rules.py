@@ -241,6 +241,19 @@ def test_control_characters_are_dropped_from_text() -> None:
     assert movie is not None and (movie.title, movie.plot) == ("BadTitle", "onetwo")
 
 
+def test_json_lists_objects_and_lone_surrogates_are_not_text() -> None:
+    # the admin form's JSON: str() of a list stored "['a']" as the title; a lone surrogate was a 500 at the INSERT
+    assert _codes({"title": ["a"]}) == {"title": "malformed_text"}
+    assert _codes({"title": "X", "plot": {"x": 1}}) == {"plot": "malformed_text"}
+    assert _codes({"title": "X\ud800"}) == {"title": "malformed_text"}
+    assert _codes({"title": "X", "actors": ["Ann\udfff"], "genre": "Drama, \ud800"}) == {
+        "actors": "malformed_text",
+        "genre": "malformed_text",
+    }
+    movie = check_movie({"title": 1917, "plot": "caf\u00e9 \U0001f3ac"}).movie  # numbers and astral characters are text
+    assert movie is not None and (movie.title, movie.plot) == ("1917", "caf\u00e9 \U0001f3ac")
+
+
 def test_every_violation_of_a_row_is_reported_at_once() -> None:
     check = check_movie({"title": "", "year": "PG", "runtime": "x", "poster_url": "nope", "rating": "12"})
     assert check.movie is None

@@ -194,6 +194,10 @@
     M.bindForm(form, async function (values) {
       var file = form.elements.namedItem("file_name").files[0];
       if (!file) throw new M.ApiError(422, { detail: "Choose a file to upload.", errors: [{ name: "file_name", reason: "Choose a file to upload." }] });
+      if (!file.size) {  // the bucket's policy refuses 0 bytes: the job would stay queued for a file that never lands
+        var empty = "\u201c" + file.name + "\u201d is empty (0 bytes): choose a CSV with a header row and at least one movie.";
+        throw new M.ApiError(422, { detail: empty, errors: [{ name: "file_name", reason: empty }] });
+      }
       if (mode.value === "replace") {
         var ok = await A.confirmAction("Replace the whole catalogue?",
           "Movies not in \u201c" + file.name + "\u201d are deleted" + (keep.checked ? " (TMDB movies are kept)" : ", TMDB movies included") +

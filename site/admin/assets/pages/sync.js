@@ -59,7 +59,7 @@
     } else if (status.running) {
       line.textContent = "Run " + status.running.id + " is running (started " + A.time(status.running.started_at) + ").";
     } else {
-      line.textContent = "Ready. Last successful run started " + (status.last_succeeded_at ? A.time(status.last_succeeded_at) : "never") + ".";
+      line.textContent = "Ready. " + (status.last_succeeded_at ? "Last successful run started " + A.time(status.last_succeeded_at) + "." : "No run has succeeded yet.");
     }
     button.disabled = !status.configured || !!status.running || !!waiting;
     return status;
