@@ -5,7 +5,6 @@ this module (functions/auth), not with the layer: FastAPI imports email_validato
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from movie_common.errors import DisposableEmailError, EmailDomainNotAllowedError, InvalidEmailError
@@ -14,15 +13,37 @@ GMAIL = "gmail"
 YAHOO = "yahoo"
 OUTLOOK = "outlook"
 
-# A country-code or generic suffix after the provider's name: yahoo.com, yahoo.co.uk, yahoo.com.br, hotmail.fr.
-_SUFFIX = r"(?:[a-z]{2,3})(?:\.[a-z]{2})?"
-_PROVIDER_DOMAINS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(?:gmail|googlemail)\.com$"), GMAIL),
-    (re.compile(rf"^yahoo\.{_SUFFIX}$"), YAHOO),
-    (re.compile(r"^ymail\.com$"), YAHOO),
-    (re.compile(rf"^(?:outlook|hotmail|live)\.{_SUFFIX}$"), OUTLOOK),
-    (re.compile(r"^msn\.com$"), OUTLOOK),
+# The providers' own mail domains, listed: a pattern such as `yahoo.<any suffix>` let in domains anyone can register
+# (yahoo.xyz, outlook.dev, live.biz). Yahoo Mail: yahoo.com and Yahoo's country domains, ymail.com, rocketmail.com,
+# myyahoo.com. Outlook.com: outlook.com, hotmail.com, live.com, msn.com and their country domains.
+_YAHOO_COUNTRIES = (
+    "com co.uk fr de it es ie ca com.au co.nz com.br com.mx com.ar cl com.co com.pe com.ve co.in in com.sg com.hk "
+    "com.tw com.ph co.id com.my com.vn co.th com.tr gr se dk no fi pl ro at be ch nl pt cz hu co.za co.kr"
 )
+_HOTMAIL_COUNTRIES = (
+    "com co.uk fr de it es ca com.au com.br com.ar com.mx be nl se no dk fi gr ch at ie co.jp co.kr co.in co.za "
+    "co.nz com.tr cz hu pl pt rs sg my ph co.id co.th com.vn"
+)
+_LIVE_COUNTRIES = (
+    "com co.uk fr de it es ca com.au com.ar com.mx cl com.pe be nl se no dk fi ch at ie jp cn co.kr in co.za "
+    "com.sg com.my ph hk pt ru"
+)
+_OUTLOOK_COUNTRIES = (
+    "com fr de it es co.uk ie at be dk pt cz hu com.gr com.br com.ar cl com.au co.nz jp kr sa in sg my ph co.id "
+    "co.th com.vn com.tr co.il lv sk"
+)
+_PROVIDER_DOMAINS: dict[str, str] = {
+    "gmail.com": GMAIL,
+    "googlemail.com": GMAIL,
+    **{f"yahoo.{suffix}": YAHOO for suffix in _YAHOO_COUNTRIES.split()},
+    "ymail.com": YAHOO,
+    "rocketmail.com": YAHOO,
+    "myyahoo.com": YAHOO,
+    **{f"hotmail.{suffix}": OUTLOOK for suffix in _HOTMAIL_COUNTRIES.split()},
+    **{f"live.{suffix}": OUTLOOK for suffix in _LIVE_COUNTRIES.split()},
+    **{f"outlook.{suffix}": OUTLOOK for suffix in _OUTLOOK_COUNTRIES.split()},
+    "msn.com": OUTLOOK,
+}
 ALLOWED_PROVIDERS_TEXT = "Gmail, Yahoo or Outlook/Hotmail/Live"
 
 
@@ -39,10 +60,7 @@ class DeveloperEmail:
 
 def provider_of(domain: str) -> str | None:
     """`gmail`, `yahoo` or `outlook` for an allowed (lower-case, ASCII) domain; None for any other."""
-    for pattern, provider in _PROVIDER_DOMAINS:
-        if pattern.match(domain):
-            return provider
-    return None
+    return _PROVIDER_DOMAINS.get(domain)
 
 
 def is_disposable(domain: str) -> bool:

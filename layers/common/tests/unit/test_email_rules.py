@@ -24,6 +24,11 @@ from movie_common.errors import DisposableEmailError, EmailDomainNotAllowedError
         ("hotmail.co.uk", "outlook"),
         ("live.com", "outlook"),
         ("live.fr", "outlook"),
+        ("rocketmail.com", "yahoo"),
+        ("yahoo.com.au", "yahoo"),
+        ("msn.com", "outlook"),
+        ("hotmail.fr", "outlook"),
+        ("outlook.com.br", "outlook"),
         ("msn.com", "outlook"),
     ],
 )
@@ -44,6 +49,14 @@ def test_allowed_provider_domains(domain: str, provider: str) -> None:
         "notlive.com",
         "msn.org",
         "icloud.com",
+        # A provider's name before a suffix anyone can register is not the provider (found by a tester):
+        "yahoo.xyz",
+        "yahoo.biz",
+        "outlook.dev",
+        "live.biz",
+        "hotmail.zz",
+        "yahoo.com.evil",
+        "gmail.org",
     ],
 )
 def test_other_domains_are_refused_with_their_own_code(domain: str) -> None:
