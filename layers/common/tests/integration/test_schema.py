@@ -112,6 +112,18 @@ def test_same_title_in_another_year_is_another_movie(conn: Any) -> None:
     assert conn.execute("SELECT count(*) AS n FROM movies WHERE title = 'Remake Test'").fetchone()["n"] == 2
 
 
+def test_a_small_upsert_keeps_the_catalogue_size_that_health_reports_current(conn: Any) -> None:
+    # A tester added 3,001 movies to the 36,243 and /health still said 36,243 (the rows went into free space, so
+    # the planner's count did not move, and the load was under ANALYZE's threshold).
+    conn.execute("DELETE FROM movies WHERE id IN (SELECT id FROM movies ORDER BY id LIMIT 5)")
+    conn.execute("ANALYZE movies")
+    before = movies.count_movies(conn)
+    assert movies.estimate_movies(conn) == before
+    result = movies.upsert_movies(conn, [MovieRow(f"Size Probe {i}", 2001, [], None, [], None, None) for i in range(3)])
+    assert result.inserted == 3
+    assert movies.estimate_movies(conn) == movies.count_movies(conn) == before + 3
+
+
 def test_connections_can_skip_waiting_for_the_wal_flush(database_url: str) -> None:
     from movie_common.settings import Settings, load_settings
 

@@ -508,6 +508,11 @@ def merge_staged(
             row = fetch_one(conn, "SELECT greatest(reltuples, 0) AS n FROM pg_class WHERE oid = 'movies'::regclass")
             if changed >= max(ANALYZE_MIN_ROWS, 0.1 * float(row["n"] if row else 0)):
                 conn.execute("ANALYZE movies")
+            elif counts["inserted"] or counts["deleted"]:
+                # The catalogue's size that /health and the unfiltered /movies total report is the planner's row
+                # count, which new rows written into free space do not move: one column's statistics refresh it
+                # (a sample of pages: ~50 ms at 36,000 movies, ~3 s at 1,000,000), so every surface agrees.
+                conn.execute("ANALYZE movies (id)")
     return UpsertResult(
         staged=staged,
         inserted=counts["inserted"],
