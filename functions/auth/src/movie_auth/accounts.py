@@ -316,8 +316,8 @@ def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: 
 def reset_password(conn: Connection, *, token: str, password: str, client_ip: str) -> None:
     """Set a new password with a reset token: the token and every other reset link are spent, every session of
     the account ends and a login lockout is lifted. Refusals: invalid_token, token_used, token_expired,
-    weak_password, password_too_long (the token stays usable after a refused password), too_many_attempts (per IP,
-    and per account: RESET_PER_ACCOUNT.limit tries per window)."""
+    weak_password, password_too_long (the token stays usable after a refused password), account_suspended (nothing
+    changes), too_many_attempts (per IP, and per account: RESET_PER_ACCOUNT.limit tries per window)."""
     attempt_limits.hit(conn, RESET_PER_IP, client_ip, what="password resets from your network")
     # Counted per account too (before the transaction, so that a refused try still counts).
     owner = one_time_tokens.token_owner(conn, "password_resets", token_hash=hash_token(token))
@@ -328,6 +328,8 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
         developer = developers.get_developer(conn, user_id=record.user_id, lock=True)
         if developer is None:
             raise InvalidTokenError("This link is not valid. Ask for a new one.")
+        if developer.status != "active":  # the link was mailed before the suspension: the password stays as it is
+            raise AccountSuspendedError("This account is suspended; contact support.")
         check_password(password, user_inputs=(developer.name, developer.email))
         developers.set_password(conn, user_id=developer.id, hashed_password=hash_password(password))
         one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)

@@ -472,6 +472,18 @@ def test_reset_by_email_link_changes_the_password_and_ends_every_session(
         accounts.reset_password(conn, token=token, password="another-fine-password-9", client_ip=IP)
 
 
+def test_a_link_mailed_before_a_suspension_changes_nothing(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    # A tester reset a suspended account's password with an older link and was told to sign in with the new one.
+    _verified(conn, portal, mail)
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    token = mail.last_link("reset.html")
+    hashed = conn.execute("SELECT hashed_password FROM users").fetchone()["hashed_password"]
+    conn.execute("UPDATE users SET status = 'suspended'")
+    with pytest.raises(AccountSuspendedError):
+        accounts.reset_password(conn, token=token, password=NEW_PASSWORD, client_ip=IP)
+    assert conn.execute("SELECT hashed_password FROM users").fetchone()["hashed_password"] == hashed
+
+
 def test_a_refused_new_password_leaves_the_link_usable(conn: Any, portal: Portal, mail: RecordingMail) -> None:
     _verified(conn, portal, mail)
     accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)

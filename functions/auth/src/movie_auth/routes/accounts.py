@@ -101,6 +101,6 @@ async def forgot_password(body: EmailRequest, request: Request) -> Accepted:
 @router.post("/password/reset", response_model=Accepted, responses=PORTAL_RESPONSES)
 async def reset_password(body: ResetRequest, request: Request) -> Accepted:
     """Choose a new password with the emailed token; every session of the account ends. Codes: `invalid_token`,
-    `token_used`, `token_expired`, `weak_password`, `password_too_long`."""
+    `token_used`, `token_expired`, `weak_password`, `password_too_long`, `account_suspended`."""
     accounts.reset_password(get_connection(), token=body.token, password=body.password, client_ip=client_ip(request))
     return Accepted(detail="Your password is changed and every session is signed out. Sign in with the new one.")
