@@ -189,3 +189,50 @@ def test_an_event_for_content_since_replaced_fails_and_the_newer_upload_loads(
     assert (late["status"], late["error"]["code"], late["inserted"]) == ("failed", "upload_gone", 0)
     [newer] = _invoke(fresh)["jobs"]
     assert (newer["status"], newer["inserted"]) == ("done", 3)
+
+
+@pytest.mark.parametrize(
+    ("code", "runs_again"), [("catalogue_busy", True), ("internal_error", True), ("empty_file", False)]
+)
+def test_the_same_event_after_a_failure_that_may_pass_runs_again(
+    conn: Any, upload: Upload, code: str, runs_again: bool
+) -> None:
+    # A tester's job failed as catalogue_busy and the same file could never be ingested again (only renamed).
+    event = upload("incoming/retry.csv", GOOD)
+    [first] = _invoke(event)["jobs"]
+    conn.execute("DELETE FROM movies WHERE title LIKE 'Handler Film%'")
+    conn.execute("UPDATE ingest_jobs SET status = 'failed', error_code = %s WHERE id = %s", (code, first["id"]))
+    [again] = _invoke(event)["jobs"]
+    assert (again["id"], again["ran"]) == (first["id"], runs_again)
+    assert again["status"] == ("done" if runs_again else "failed")
+    assert _count(conn, "Handler Film") == (2 if runs_again else 0)
+
+
+class _Presigner:
+    """Signs nothing: the test sends the file itself, as S3 would deliver it."""
+
+    bucket = BUCKET
+
+    def presign(self, *, key: str, metadata: dict[str, str], max_bytes: int, expires_in: int) -> Any:
+        from movie_common.ingest_uploads import PresignedUpload
+
+        return PresignedUpload(url="https://uploads.example/", method="POST", fields={}, headers={}, expires_in=1)
+
+
+def test_an_upload_whose_file_never_came_is_closed_and_a_late_file_still_loads(conn: Any, upload: Upload) -> None:
+    from movie_common import ingest_uploads
+
+    ticket = ingest_uploads.create_upload(
+        conn, _Presigner(), mode="upsert", file_name="late.csv", requested_by="admin@example.com"
+    )
+    fresh = ingest_uploads.create_upload(
+        conn, _Presigner(), mode="upsert", file_name="fresh.csv", requested_by="admin@example.com"
+    )
+    conn.execute("UPDATE ingest_jobs SET created_at = now() - interval '2 hours' WHERE id = %s", (ticket.job.id,))
+    listed = {job.id: job for job in ingest_uploads.list_jobs(conn, per_page=100).jobs}
+    assert (listed[ticket.job.id].status, listed[ticket.job.id].error_code) == ("failed", "upload_not_received")
+    assert "Upload the file again" in (listed[ticket.job.id].error_detail or "")
+    assert listed[fresh.job.id].status == "queued"  # its form has not expired
+    # The file arrives after all: it is ingested as a job of its own.
+    [late] = _invoke(upload(ticket.key, GOOD))["jobs"]
+    assert (late["ran"], late["status"], late["inserted"]) == (True, "done", 2) and late["id"] != ticket.job.id

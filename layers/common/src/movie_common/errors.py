@@ -390,6 +390,14 @@ class UploadGoneError(IngestFileError):
     title = "Upload changed or gone"
 
 
+class UploadNotReceivedError(IngestFileError):
+    """A presigned upload's job whose file never arrived before its upload form expired (a closed tab, a network
+    error): the job is closed as failed so that it does not stay queued forever."""
+
+    code = "upload_not_received"
+    title = "Upload not received"
+
+
 class IngestConflictError(MarqueeError):
     """Rows of the file would collide with each other or with movies written meanwhile (a unique key)."""
 

@@ -20,7 +20,7 @@ from typing import IO, Any, Protocol
 from movie_common.database import Connection
 from movie_common.db import ingest_jobs as jobs
 from movie_common.db.ingest_jobs import IngestJob
-from movie_common.errors import InvalidParameter, NotFoundError, RequestValidationError
+from movie_common.errors import InvalidParameter, NotFoundError, RequestValidationError, UploadNotReceivedError
 
 # The bucket name the one-machine stack's uploads carry (its objects live in $MARQUEE_HOME/uploads, the drop folder's
 # parent): in the S3-shaped events of the drop folder, the jobs of the admin portal's uploads, and its S3 stand-in.
@@ -190,8 +190,27 @@ class JobPage:
         }
 
 
+# An upload form expires after UPLOAD_EXPIRES_S; a file sent at the last moment may take this long to land.
+ABANDONED_AFTER_S = UPLOAD_EXPIRES_S + 3600
+
+
+def close_abandoned_uploads(conn: Connection) -> int:
+    """Close as failed (`upload_not_received`) the upload jobs whose file never came; returns how many."""
+    return jobs.close_abandoned_uploads(
+        conn,
+        older_than_s=ABANDONED_AFTER_S,
+        code=UploadNotReceivedError.code,
+        detail=(
+            f"No file arrived within {ABANDONED_AFTER_S // 60} minutes of the upload being requested (the page was "
+            "closed or the upload failed). Upload the file again; a file that still arrives is ingested as a new job."
+        ),
+    )
+
+
 def list_jobs(conn: Connection, *, page: int = 1, per_page: int = 20) -> JobPage:
-    """Jobs newest first (progress of running ones included: rows read so far, bytes read of size_bytes)."""
+    """Jobs newest first (progress of running ones included: rows read so far, bytes read of size_bytes); upload
+    jobs whose file never came are closed first (close_abandoned_uploads)."""
+    close_abandoned_uploads(conn)
     found, total = jobs.list_jobs(conn, limit=per_page, offset=(page - 1) * per_page)
     return JobPage(found, page, per_page, total)
 
@@ -201,6 +220,7 @@ def job_with_errors(
 ) -> dict[str, Any]:
     """One job as JSON-ready data with one page of its reported rows (`errors`, `errors_page`, `error_count`).
     NotFoundError when there is no such job."""
+    close_abandoned_uploads(conn)
     job = jobs.get_job(conn, job_id=job_id)
     if job is None:
         raise NotFoundError(f"There is no ingest job {job_id}.")

@@ -15,6 +15,8 @@ STATUSES = ("queued", "validating", "loading", "done", "failed")
 MODES = ("upsert", "replace", "validate")
 ORIGINS = ("s3", "upload", "drop_folder", "cli", "catalogue")
 IN_PROGRESS = ("queued", "validating", "loading")
+# Failures that changed nothing and say nothing about the file: the same object delivered again is run again.
+RETRYABLE_FAILURES = frozenset({"catalogue_busy", "database_unavailable", "internal_error"})
 MAX_VALUE_CHARS = 200  # reported values are cut to this: a 20 MB field is not copied into the report
 
 
@@ -237,7 +239,8 @@ def claim_object_job(
 
     The first delivery creates the job (or takes over the queued job a presigned upload made for that key) and
     runs it. Later deliveries of the same (bucket, key, version) do not run it, unless the job was left in
-    progress for longer than `stale_after_s` (its function timed out or crashed): then it is run again.
+    progress for longer than `stale_after_s` (its function timed out or crashed), or failed for a reason that may
+    pass (RETRYABLE_FAILURES: the catalogue was busy, the database away, an internal error): then it runs again.
     """
     with translate_errors(), conn.transaction():
         row = fetch_one(
@@ -289,6 +292,8 @@ def claim_object_job(
         job = _job(row)
         if job.status == "queued" and job.attempts == 0:
             return Claim(job, run=True)
+        if job.status == "failed" and job.error_code in RETRYABLE_FAILURES:
+            return Claim(job, run=True)  # a failure that changed nothing and may pass now: delivered again, run again
         stale = fetch_required(
             conn, "SELECT now() - %s > make_interval(secs => %s) AS stale", (job.updated_at, stale_after_s)
         )["stale"]
@@ -414,6 +419,21 @@ def get_job(conn: Connection, *, job_id: int, errors_limit: int = 0) -> IngestJo
     if errors_limit > 0:
         job.errors.extend(job_errors(conn, job_id=job_id, limit=errors_limit, offset=0))
     return job
+
+
+def close_abandoned_uploads(conn: Connection, *, older_than_s: int, code: str, detail: str) -> int:
+    """Mark failed (with `code` and `detail`) the presigned uploads' jobs still queued without a file
+    `older_than_s` seconds after they were made; returns how many. A file that arrives later anyway gets a job of
+    its own (claim_object_job), so nothing is lost."""
+    with translate_errors():
+        cursor = conn.execute(
+            """UPDATE ingest_jobs SET status = 'failed', error_code = %(code)s, error_detail = %(detail)s,
+                      finished_at = now(), updated_at = now()
+               WHERE status = 'queued' AND origin = 'upload' AND object_version IS NULL
+                 AND created_at < now() - make_interval(secs => %(age)s)""",
+            {"code": code, "detail": detail, "age": older_than_s},
+        )
+        return cursor.rowcount
 
 
 def list_jobs(conn: Connection, *, limit: int, offset: int = 0) -> tuple[list[IngestJob], int]:
