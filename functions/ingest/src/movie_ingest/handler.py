@@ -58,6 +58,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             continue
         summary = {name: value for name, value in outcome.job.as_dict().items() if name != "errors"}
         summary["ran"] = outcome.ran
-        logger.info("ingest job finished" if outcome.ran else "object already processed", extra={"job": summary})
+        if outcome.ran:
+            logger.info("ingest job finished", extra={"job": summary})
+        else:  # every start of the local stack re-announces the drop folder's files: one short line each
+            brief = {name: summary[name] for name in ("id", "status", "key", "version")}
+            logger.info("object already processed", extra={"job": brief})
         summaries.append(summary)
     return {"jobs": summaries}
