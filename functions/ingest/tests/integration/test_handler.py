@@ -236,3 +236,20 @@ def test_an_upload_whose_file_never_came_is_closed_and_a_late_file_still_loads(c
     # The file arrives after all: it is ingested as a job of its own.
     [late] = _invoke(upload(ticket.key, GOOD))["jobs"]
     assert (late["ran"], late["status"], late["inserted"]) == (True, "done", 2) and late["id"] != ticket.job.id
+
+
+@pytest.mark.parametrize("mode", ["upsert", "validate"])
+def test_keep_tmdb_false_outside_replace_is_refused_not_ignored(conn: Any, mode: str) -> None:
+    from movie_common import ingest_uploads
+    from movie_common.errors import RequestValidationError
+
+    with pytest.raises(RequestValidationError) as refused:
+        ingest_uploads.create_upload(
+            conn, _Presigner(), mode=mode, file_name="a.csv", requested_by="admin@example.com", keep_tmdb=False
+        )
+    assert [(e.name, e.location) for e in refused.value.errors] == [("keep_tmdb", "body")]
+    assert conn.execute("SELECT count(*) AS n FROM ingest_jobs WHERE file_name = 'a.csv'").fetchone()["n"] == 0
+    replace = ingest_uploads.create_upload(
+        conn, _Presigner(), mode="replace", file_name="a.csv", requested_by="admin@example.com", keep_tmdb=False
+    )
+    assert replace.key.startswith("incoming/replace-all/")

@@ -140,8 +140,8 @@ def create_upload(
     """Queue a job for a file the admin is about to upload, and sign its upload.
 
     The key is `incoming/<mode folder>/<random>-<file name>`, so two uploads of one file never share a key.
-    RequestValidationError names the bad parameter: an unknown mode, or a file name that is empty or not a CSV
-    (.csv, .tsv, .txt, optionally .gz).
+    RequestValidationError names the bad parameter: an unknown mode, a file name that is empty or not a CSV
+    (.csv, .tsv, .txt, optionally .gz), or keep_tmdb false outside replace mode (where it would mean nothing).
     """
     errors = []
     if mode not in jobs.MODES:
@@ -149,6 +149,8 @@ def create_upload(
     name = safe_file_name(file_name)
     if not name or not name.lower().endswith(FILE_SUFFIXES):
         errors.append(InvalidParameter("file_name", "body", "must name a .csv, .tsv or .txt file (gzip allowed)"))
+    if not keep_tmdb and mode in ("upsert", "validate"):
+        errors.append(InvalidParameter("keep_tmdb", "body", "applies to replace only: an upsert deletes nothing"))
     if errors:
         raise RequestValidationError("The upload cannot be prepared; see each parameter.", errors)
     key = f"incoming/{MODE_FOLDERS[(mode, keep_tmdb)]}{secrets.token_hex(6)}-{name}"
