@@ -159,9 +159,8 @@ def _text(value: object) -> str | None:
         # a JSON list or object is not text: str() would store its Python repr ("['a']") as the title or plot
         raise FieldValueError("malformed_text", "expected text")
     text = _tidy(value if isinstance(value, str) else str(value))
-    if not text.isprintable() and _SURROGATE.search(
-        text
-    ):  # a JSON "\ud800" escape: not Unicode text, and PostgreSQL could not store it
+    # A JSON "\ud800" escape: not Unicode text, and PostgreSQL could not store it.
+    if not text.isprintable() and _SURROGATE.search(text):
         raise FieldValueError("malformed_text", "text must be valid Unicode (a lone surrogate such as \\ud800 is not)")
     return text or None
 
