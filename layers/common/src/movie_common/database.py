@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow, TupleRow, dict_row, tuple_row
 
 from movie_common.errors import DatabaseUnavailableError, QueryTimeoutError
 from movie_common.secrets import database_url_from_secret_string, fetch_secret_string
@@ -89,11 +89,24 @@ def get_connection() -> Connection:
     return conn
 
 
+def kept_cursor(conn: Connection) -> psycopg.Cursor[TupleRow]:
+    """A tuple-row cursor on `conn` kept for this thread, for the statements every request runs (the admission).
+
+    A new cursor looks up its column loaders again on every result (about 15 µs for the admission's 16 columns
+    here); a kept one reuses them. One per thread (cursors are not thread-safe, and tests may hand one connection
+    to several threads), replaced when another connection asks (so a closed connection is never held for long)."""
+    cursor: psycopg.Cursor[TupleRow] | None = getattr(_state, "cursor", None)
+    if cursor is None or cursor.connection is not conn or cursor.closed:
+        cursor = _state.cursor = conn.cursor(row_factory=tuple_row)
+    return cursor
+
+
 def close_connection() -> None:
     conn: Connection | None = getattr(_state, "conn", None)
     if conn is not None:
         conn.close()
         _state.conn = None
+    _state.cursor = None
 
 
 @contextmanager
