@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from movie_common import access
-from movie_common.database import connect
+from movie_common.database import connect, kept_cursor
 from movie_common.errors import (
     DailyQuotaExceededError,
     InvalidApiKeyError,
@@ -240,3 +240,38 @@ def test_a_burst_of_1000_concurrent_requests_against_a_quota_of_100_admits_exact
         setup.execute("DELETE FROM users WHERE id = %s", (owner,))
         setup.execute("DELETE FROM plans WHERE id = %s", (plan,))
         setup.close()
+
+
+def test_an_admitted_requests_windows_are_the_keys_standing_after_it(conn: Any, make_key: KeyMaker) -> None:
+    # The admitted case is its own statement (one UPDATE whose WHERE decides); what it reports must be what the
+    # authorizer's read of the key then says, column for column.
+    raw = make_key("free")
+    conn.execute(
+        "UPDATE api_keys SET minute_count = 7, minute_start = date_trunc('minute', now()), usage_count = 40 "
+        "WHERE key = %s",
+        (access.hash_key(raw),),
+    )
+    grant = access.admit(conn, raw, endpoint="/genres")
+    standing = access.check_key(conn, raw)
+    assert grant.windows == access.limit_windows(standing)
+    assert grant.windows.day is not None
+    assert (grant.windows.minute.used, grant.windows.day.used) == (8, 41)
+    assert (grant.key_id, grant.plan, grant.logged_at) == (standing.key_id, standing.plan, standing.now)
+    assert standing.total_count == 1 and standing.refusal is None
+
+
+def test_the_kept_cursor_is_one_per_connection_and_thread(conn: Any, database_url: str) -> None:
+    cursor = kept_cursor(conn)
+    assert kept_cursor(conn) is cursor and cursor.connection is conn
+    other = connect(database_url)
+    try:
+        assert kept_cursor(other) is not cursor and kept_cursor(other).connection is other
+    finally:
+        other.close()
+    assert kept_cursor(conn) is not cursor  # another connection asked in between: a new one, on `conn`
+    mine = kept_cursor(conn)
+    theirs: list[Any] = []
+    thread = threading.Thread(target=lambda: theirs.append(kept_cursor(conn)))
+    thread.start()
+    thread.join()
+    assert theirs[0] is not mine and theirs[0].connection is conn
