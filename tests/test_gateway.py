@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -408,3 +409,36 @@ def test_unresolvable_variables_come_from_the_shell_but_never_the_database_secre
     assert environment["TOKEN_SECRET_ARN"].endswith(":secret:local")  # declared, no local value: the shell's
     assert environment["DATABASE_URL"] == "postgresql:///x" and "DATABASE_SECRET_ARN" not in environment
     assert "SHARED" in environment and "HOME" in environment and "PYTEST_CURRENT_TEST" not in environment
+
+
+def test_a_pool_adds_an_environment_past_its_base_only_for_a_request_that_waited() -> None:
+    from marquee_local.lambdas import FunctionError, FunctionPool, lambda_environment
+
+    template = load_template(FIXTURE)
+    spec = template.functions["FailingFunction"]  # /fail/slow sleeps past its 1 s timeout; /fail/ok answers 204
+
+    def event(mode: str) -> dict[str, Any]:
+        return {"httpMethod": "GET", "pathParameters": {"mode": mode}}
+
+    async def scenario() -> None:
+        patient = FunctionPool(spec, lambda_environment(spec), max_environments=3, base_environments=1, grow_after_s=30)
+        try:  # fast requests at once take turns on the base environment instead of starting more
+            answers = await asyncio.gather(*(patient.invoke(event("ok")) for _ in range(6)))
+            assert [a["statusCode"] for a in answers] == [204] * 6 and patient.cold_starts == 1
+        finally:
+            await patient.close()
+        pool = FunctionPool(spec, lambda_environment(spec), max_environments=3, base_environments=1)
+        try:
+            assert (await pool.invoke(event("ok")))["statusCode"] == 204
+            # The only environment is held by a slow invocation: the next request waits GROW_AFTER_S for it, then
+            # gets a new environment and is answered while the slow one still runs.
+            slow = asyncio.create_task(pool.invoke(event("slow")))
+            await asyncio.sleep(0.1)
+            assert (await pool.invoke(event("ok")))["statusCode"] == 204
+            assert not slow.done() and pool.cold_starts == 2
+            with pytest.raises(FunctionError, match="timed out"):
+                await slow
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())

@@ -96,13 +96,34 @@ class _Environment:
             self.process.wait(timeout=5)
 
 
-class FunctionPool:
-    """The warm environments of one function. Use on one event loop only."""
+# A pool keeps up to one busy environment per core, like a worker pool: more CPU-bound processes than cores only
+# take turns and thrash the caches (measured: --environments 2 on 2 cores served 784 keyed req/s, 4 served 666).
+# Past that it adds an environment (up to max_environments) only for a request that has waited this long for an idle
+# one, so a slow invocation (a search running to its statement timeout) never holds the others up for longer.
+GROW_AFTER_S = 0.5
 
-    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], *, max_environments: int) -> None:
+
+class FunctionPool:
+    """The warm environments of one function. Use on one event loop only.
+
+    Up to `base_environments` (default: one per CPU core, at most max_environments) start as soon as every one is
+    busy; more, up to `max_environments`, only for a request that waited `grow_after_s` for an idle one."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        *,
+        max_environments: int,
+        base_environments: int | None = None,
+        grow_after_s: float = GROW_AFTER_S,
+    ) -> None:
         self.spec = spec
         self.environment = dict(environment)
         self.max_environments = max(1, max_environments)
+        base = base_environments if base_environments is not None else (os.cpu_count() or 1)
+        self.base_environments = max(1, min(base, self.max_environments))
+        self.grow_after_s = grow_after_s
         self.cold_starts = 0
         self._idle: list[_Environment] = []
         self._size = 0
@@ -139,16 +160,28 @@ class FunctionPool:
         return environment
 
     async def _acquire(self) -> _Environment:
+        loop = asyncio.get_running_loop()
+        grow_at: float | None = None
         async with self._changed:
             while True:
                 if self._closed:
                     raise FunctionError(self.spec.name, "the local Lambda service is stopping", "ServiceException")
                 if self._idle:
                     return self._idle.pop()  # the most recently used: warmest, like Lambda
-                if self._size < self.max_environments:
+                if self._size < self.base_environments:
                     self._size += 1
                     break
-                await self._changed.wait()
+                if self._size < self.max_environments:
+                    now = loop.time()
+                    grow_at = now + self.grow_after_s if grow_at is None else grow_at
+                    if now >= grow_at:  # waited long enough: the busy ones are slow, add one
+                        self._size += 1
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(grow_at - now):
+                            await self._changed.wait()
+                else:
+                    await self._changed.wait()
         try:
             return await self._start()
         except BaseException:

@@ -109,7 +109,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=4,
-        help="most warm execution environments (processes) per function (default 4)",
+        help="most warm execution environments (processes) per function (default 4); past one per CPU core, one "
+        "starts only for a request that waited 0.5 s",
     )
     parser.add_argument("--quiet", action="store_true", help="no access log")
 
