@@ -351,9 +351,9 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             f"targets in rotating order after a {warmup} s warm-up of each; then {single} s on one connection each.",
             "Both servers run inside `unshare -n` (a private loopback) on the same 2 cores as wrk: the baseline is "
             "`uvicorn bench.constant_app:app --workers 1` (uvloop, httptools); the stack is `marquee run "
-            f"--environments {ENVIRONMENTS}` (uvicorn + the gateway; each function in warm processes, one per core on demand "
-            "and more only for a request that waited 0.5 s; the authorizer "
-            "runs before every keyed request, then the API function checks, counts and logs the key in PostgreSQL).",
+            f"--environments {ENVIRONMENTS}` (uvicorn + the gateway; each function in warm processes, one per core "
+            "on demand and more only for a request that waited 0.5 s; the authorizer runs before every keyed "
+            "request, then the API function checks, counts and logs the key in PostgreSQL).",
             f"Checked: usage_logs holds {logged:,} rows for the benchmark key, for {keyed_requests:,} keyed requests "
             "that wrk counted (warm-up not counted by wrk; requests in flight when wrk stops are logged but not "
             "counted).",
