@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import socket
@@ -441,4 +442,6 @@ def test_a_pool_adds_an_environment_past_its_base_only_for_a_request_that_waited
         finally:
             await pool.close()
 
-    asyncio.run(scenario())
+    # On a thread of its own: the browser tests' sync Playwright leaves an event loop running on this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
