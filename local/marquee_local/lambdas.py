@@ -103,6 +103,13 @@ class _Environment:
 GROW_AFTER_S = 0.5
 
 
+def _usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform has one), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 class FunctionPool:
     """The warm environments of one function. Use on one event loop only.
 
@@ -121,7 +128,7 @@ class FunctionPool:
         self.spec = spec
         self.environment = dict(environment)
         self.max_environments = max(1, max_environments)
-        base = base_environments if base_environments is not None else (os.cpu_count() or 1)
+        base = base_environments if base_environments is not None else _usable_cores()
         self.base_environments = max(1, min(base, self.max_environments))
         self.grow_after_s = grow_after_s
         self.cold_starts = 0
