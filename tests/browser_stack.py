@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import ConsoleMessage, Page
 
 REPO = Path(__file__).resolve().parents[1]
 # What the test suite's own shell sets that a stack of its own must not inherit.
@@ -83,3 +84,17 @@ def marquee_run(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def watch_console(page: Page) -> list[str]:
+    """What the page reports that a user would not see: Content Security Policy refusals and uncaught errors, as
+    they happen (the list fills while the test runs; assert it is empty at the end)."""
+    problems: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or (message.type == "error" and "Refused" in message.text):
+            problems.append(message.text)
+
+    page.on("console", record)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return problems

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from movie_admin.audit import Actor
 from movie_admin.services import admins
 from movie_common.database import connect
-from tests.browser_stack import marquee_run
+from tests.browser_stack import marquee_run, watch_console
 
 pytestmark = [pytest.mark.slow, pytest.mark.commit]
 
@@ -106,18 +106,6 @@ def _movies(stack: Stack, key: str) -> tuple[int, str | None]:
     return response.status_code, (response.json().get("code") if response.status_code >= 400 else None)
 
 
-def _watch_console(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def record(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or (message.type == "error" and "Refused" in message.text):
-            problems.append(message.text)
-
-    page.on("console", record)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    return problems
-
-
 def _admin_page(browser: Browser, stack: Stack, width: int = 1400) -> Page:
     page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
     page.goto(stack.portal + "/admin/keys.html")
@@ -160,7 +148,7 @@ def test_an_admin_suspends_a_key_which_is_refused_then_reactivates_it(browser: B
     developer = _developer(stack, "kate")
     assert _movies(stack, developer.key) == (200, None)
     page = _admin_page(browser, stack)
-    console = _watch_console(page)
+    console = watch_console(page)
     row = _key_row(page, developer)
 
     row.get_by_role("button", name="Suspend").click()  # type: ignore[attr-defined]
@@ -259,7 +247,7 @@ def test_every_admin_page_loads_and_its_forms_show_problems_at_the_field(browser
     developer = _developer(stack, "nico")
     assert _movies(stack, developer.key) == (200, None)
     page = _admin_page(browser, stack)
-    console = _watch_console(page)
+    console = watch_console(page)
 
     page.goto(stack.portal + "/admin/developers.html")
     page.get_by_label("Search").fill(developer.email)

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from marquee_local import stack
 from marquee_local.fake_tmdb import FakeTmdb
 from movie_admin.audit import Actor
 from movie_admin.services import admins
 from movie_common.database import connect
-from tests.browser_stack import marquee_run
+from tests.browser_stack import marquee_run, watch_console
 
 pytestmark = [pytest.mark.slow, pytest.mark.commit]
 
@@ -92,18 +92,6 @@ def stack_with_tmdb(database_url: str, tmp_path_factory: pytest.TempPathFactory)
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _watch_console(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def record(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or (message.type == "error" and "Refused" in message.text):
-            problems.append(message.text)
-
-    page.on("console", record)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    return problems
-
-
 def _admin_page(browser: Browser, stack: Stack, target: str) -> Page:
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(f"{stack.portal}/admin/{target}")
@@ -129,7 +117,7 @@ def test_an_admin_uploads_a_csv_and_sees_the_counts_and_the_bad_row(
         encoding="utf-8",
     )
     page = _admin_page(browser, stack_with_tmdb, "ingest.html")
-    console = _watch_console(page)
+    console = watch_console(page)
     expect(page.get_by_role("link", name="Uploads")).to_have_attribute("aria-current", "page")
     page.get_by_label("CSV file", exact=True).set_input_files(str(upload))
     page.get_by_label("Mode", exact=True).select_option("upsert")
@@ -184,7 +172,7 @@ def test_an_empty_file_is_refused_before_any_job_is_queued(
     jobs = "SELECT count(*) FROM ingest_jobs"
     before = _scalar(stack_with_tmdb.database_url, jobs)
     page = _admin_page(browser, stack_with_tmdb, "ingest.html")
-    console = _watch_console(page)
+    console = watch_console(page)
     page.get_by_label("CSV file", exact=True).set_input_files(str(empty))
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("main")).to_contain_text("is empty (0 bytes)")
@@ -199,7 +187,7 @@ def test_an_admin_runs_the_sync_and_sees_the_runs_counts(browser: Browser, stack
     tmdb.add_movie(9104, "Quiet Tide", release_date="2021-11-02", genres=["Drama"], cast=["Ada Quinn"])
     tmdb.set_list("/movie/popular", [9101, 9102, 9103, 9104])
     page = _admin_page(browser, stack_with_tmdb, "sync.html")
-    console = _watch_console(page)
+    console = watch_console(page)
     expect(page.locator("[data-sync-status]")).to_contain_text("Ready")
     expect(page.locator("[data-rows] tr[data-run-id]")).to_have_count(1)  # the run at start
     page.get_by_role("button", name="Run the sync now").click()

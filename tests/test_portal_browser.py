@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from movie_common.database import connect
-from tests.browser_stack import marquee_run
+from tests.browser_stack import marquee_run, watch_console
 
 pytestmark = [pytest.mark.slow, pytest.mark.commit]
 
@@ -75,18 +75,6 @@ def _context(browser: Browser, *, width: int = 1280) -> BrowserContext:
     return context
 
 
-def _watch_console(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def record(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or (message.type == "error" and "Refused" in message.text):
-            problems.append(message.text)
-
-    page.on("console", record)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    return problems
-
-
 def _latest_mail(outbox: Path, to: str) -> email.message.EmailMessage:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -130,7 +118,7 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     address = _address("jane")
     context = _context(browser)
     page = context.new_page()
-    console = _watch_console(page)
+    console = watch_console(page)
 
     _sign_up(page, stack, "Jane Doe", address)
 
@@ -311,7 +299,7 @@ def test_the_mailbox_owner_takes_a_squatted_sign_up_back_and_the_squatter_never_
     squat_password = "amber-tundra-pelican-77"
     context = _context(browser)
     page = context.new_page()
-    console = _watch_console(page)
+    console = watch_console(page)
     _sign_up(page, stack, "Owner", owner)
     signed = httpx.post(
         stack.api + "/auth/signup", json={"name": "Squat", "email": squat, "password": squat_password}, timeout=30

@@ -4,8 +4,6 @@ environment, with an S3-shaped ObjectCreated event from the event toolkit, as S3
 
 from __future__ import annotations
 
-import json
-import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,21 +53,16 @@ def place_upload(
 ) -> str:
     """Copy a file into the drop folder where its mode says (`incoming/replace/...`), with its metadata (what S3
     calls x-amz-meta-*: delimiter, encoding, origin, requested-by) written first; returns its key."""
-    from movie_ingest.storage import metadata_path
+    from movie_ingest.storage import LocalFolderStore, write_metadata
 
     folder = {"upsert": "", "validate": "validate/", "replace": "replace/" if keep_tmdb else "replace-all/"}[mode]
     key = f"{INCOMING}/{folder}{source.name}"
-    target = root / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sidecar = metadata_path(target)
-    if metadata:
-        sidecar.write_text(json.dumps(metadata), encoding="utf-8")
+    store = LocalFolderStore(root)
+    if source.resolve() == store.path(key):  # already where it belongs: only its metadata changes
+        write_metadata(source.resolve(), metadata)
     else:
-        sidecar.unlink(missing_ok=True)
-    if source.resolve() != target.resolve():
-        partial = target.with_name(target.name + ".part")
-        shutil.copyfile(source, partial)
-        partial.replace(target)
+        with source.open("rb") as content:
+            store.put_object(key, content, metadata=metadata)
     return key
 
 

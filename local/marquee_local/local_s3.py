@@ -8,8 +8,6 @@ does. Errors are S3's XML error documents."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable
 from email.utils import formatdate
@@ -158,37 +156,21 @@ class LocalS3:
                 size=size,
                 credentials=self.credentials,
             )
-            path = self._path(accepted.key)
-            if path is None:
+            if self._path(accepted.key) is None:
                 raise SignatureError("InvalidArgument", f"The key {accepted.key!r} cannot be stored here.", 400)
-            etag = self._store(path, upload, accepted.metadata)
+            etag = self._store(accepted.key, upload, accepted.metadata)
         finally:
             await form.close()
         self.report(f"S3: uploaded s3://{self.bucket}/{accepted.key} ({size:,} bytes)")
         location = f"{request.base_url}{self.bucket}/{accepted.key}"
         return Response(status_code=204, headers={**cors, "ETag": f'"{etag}"', "Location": location})
 
-    def _store(self, path: Path, upload: UploadFile, metadata: dict[str, str]) -> str:
-        from movie_ingest.storage import metadata_path
+    def _store(self, key: str, upload: UploadFile, metadata: dict[str, str]) -> str:
+        """Write the upload as IngestFunction's LocalFolderStore reads it; returns its ETag."""
+        from movie_ingest.storage import LocalFolderStore
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sidecar = metadata_path(path)
-        if metadata:
-            sidecar.write_text(json.dumps(metadata), encoding="utf-8")
-        else:
-            sidecar.unlink(missing_ok=True)
-        partial = path.with_name(path.name + ".part")
-        digest = hashlib.md5(usedforsecurity=False)
         upload.file.seek(0)
-        try:
-            with partial.open("wb") as out:
-                while chunk := upload.file.read(1 << 20):
-                    digest.update(chunk)
-                    out.write(chunk)
-            partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
-        return digest.hexdigest()
+        return LocalFolderStore(self.root).put_object(key, upload.file, metadata=metadata)
 
     # ------------------------------------------------------------------------------------------------ GET object
 

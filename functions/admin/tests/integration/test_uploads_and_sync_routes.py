@@ -6,9 +6,7 @@ while a run is running (409), and when EventBridge refuses it (503, nothing audi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,10 +14,10 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
+from marquee_local import events
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_common.db import sync_runs
 
-REPO = Path(__file__).resolve().parents[4]
 BUCKET = "marquee-uploads-admin"
 FILE = b"title,year,genre\nAdmin Upload One,2001,Drama\nAdmin Upload Two,PG,Drama\nAdmin Upload Three,2003,\n"
 
@@ -75,10 +73,9 @@ def _ingest(s3: Any, key: str) -> dict[str, Any]:
     from movie_ingest.handler import handler
 
     head = s3.head_object(Bucket=BUCKET, Key=key)
-    event: dict[str, Any] = json.loads((REPO / "functions/ingest/events/object_created.json").read_text())
-    record = event["Records"][0]["s3"]
-    record["bucket"].update(name=BUCKET, arn=f"arn:aws:s3:::{BUCKET}")
-    record["object"] = {"key": key.replace(" ", "+"), "size": head["ContentLength"], "eTag": head["ETag"].strip('"')}
+    event = events.s3_object_created_event(
+        BUCKET, key, size=head["ContentLength"], etag=head["ETag"].strip('"'), version_id=head.get("VersionId")
+    )
     result: dict[str, Any] = handler(event, LocalLambdaContext(function_name="IngestFunction"))
     return result
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -135,18 +136,41 @@ class LocalFolderStore:
         return path.open("rb")
 
     def put(self, bucket: str, key: str, body: IO[bytes], *, content_type: str) -> None:
+        self.put_object(key, body)
+
+    def put_object(self, key: str, body: IO[bytes], *, metadata: Mapping[str, str] | None = None) -> str:
+        """Write the object `key` from `body` (read to its end, 1 MiB at a time) with its user metadata (none: any
+        earlier metadata goes), and return its ETag (the content's MD5). The metadata is written first and the
+        content under a `.part` name, renamed when whole: a watcher never sees a half-written object or one without
+        its metadata. ObjectMissingError for a key outside the folder."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        with tmp.open("wb") as out:
-            while chunk := body.read(1 << 20):
-                out.write(chunk)
-        tmp.replace(path)
+        write_metadata(path, metadata)
+        partial = path.with_name(path.name + ".part")
+        digest = hashlib.md5(usedforsecurity=False)
+        try:
+            with partial.open("wb") as out:
+                while chunk := body.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return digest.hexdigest()
 
 
 def metadata_path(path: Path) -> Path:
     """Where LocalFolderStore keeps an object's user metadata."""
     return path.with_name(f".{path.name}.metadata.json")
+
+
+def write_metadata(path: Path, metadata: Mapping[str, str] | None) -> None:
+    """Set the user metadata of the object file `path` (S3's x-amz-meta-*); none removes what it had."""
+    sidecar = metadata_path(path)
+    if metadata:
+        sidecar.write_text(json.dumps(dict(metadata)), encoding="utf-8")
+    else:
+        sidecar.unlink(missing_ok=True)
 
 
 def file_etag(path: Path) -> str:

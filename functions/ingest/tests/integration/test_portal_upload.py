@@ -7,7 +7,6 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,12 +14,12 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
+from marquee_local import events
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_common import ingest_uploads
 from movie_common.errors import NotFoundError, RequestValidationError
 from movie_common.ingest_uploads import S3UploadPresigner
 
-REPO = Path(__file__).resolve().parents[4]
 BUCKET = "marquee-uploads-portal"
 FILE = "title,year,genre\nPortal Film One,2001,Drama\nPortal Film Two,PG,Drama\nPortal Film Three,2003,\n"
 
@@ -55,12 +54,11 @@ def s3(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def _event_for(s3: Any, key: str) -> dict[str, Any]:
+    """The ObjectCreated event S3 sends for `key` as it stands in the bucket (the event toolkit encodes the key)."""
     head = s3.head_object(Bucket=BUCKET, Key=key)
-    event: dict[str, Any] = json.loads((REPO / "functions/ingest/events/object_created.json").read_text())
-    record = event["Records"][0]["s3"]
-    record["bucket"].update(name=BUCKET, arn=f"arn:aws:s3:::{BUCKET}")
-    record["object"] = {"key": key.replace(" ", "+"), "size": head["ContentLength"], "eTag": head["ETag"].strip('"')}
-    return event
+    return events.s3_object_created_event(
+        BUCKET, key, size=head["ContentLength"], etag=head["ETag"].strip('"'), version_id=head.get("VersionId")
+    )
 
 
 @pytest.mark.slow
