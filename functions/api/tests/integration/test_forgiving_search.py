@@ -143,3 +143,31 @@ def test_a_repeated_word_does_not_shrink_the_estimated_total(search: Callable[..
         repeated["total_results"],
         single["total_results"],
     )
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("leon the professional", "Léon: The Professional"),  # it found nothing: the document kept the accent
+        ("LÉON: the professional", "Léon: The Professional"),
+        ("\uff4c\uff45\uff4f\uff4e the professional", "Léon: The Professional"),  # full-width letters
+        ("pokemon detective pikachu", "Pokémon Detective Pikachu"),
+        ("9 1/2 weeks", "9½ Weeks"),  # it found nothing: "1/2" was a word the title's "½" never made
+        ("9½ weeks", "9½ Weeks"),
+        ("spiderman", "Spider-Man"),  # the title's words as title search reads them: punctuation inside dropped
+        ("rocky 2", "Rocky II"),  # numerals as digits
+        ("et the extraterrestrial", "E.T. the Extra-Terrestrial"),
+    ],
+)
+def test_free_text_reads_titles_as_title_search_does(search: Callable[..., Any], q: str, expected: str) -> None:
+    """`q` is normalised like every other filter (accents, case, full-width characters) and a title's words count
+    as title search reads them too (migration 0011)."""
+    titles = [m["title"] for m in search(q=q, per_page="5")["results"]]
+    assert expected in titles, titles
+
+
+def test_free_text_finds_people_whatever_their_accents(search: Callable[..., Any]) -> None:
+    plain = {m["title"] for m in search(q="penelope cruz", per_page="100")["results"]}
+    accented = {m["title"] for m in search(q="Penélope Cruz", per_page="100")["results"]}
+    assert {"Woman on Top", "All the Pretty Horses", "The Hi-Lo Country"} <= plain
+    assert plain == accented

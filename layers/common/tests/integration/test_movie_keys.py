@@ -1,5 +1,6 @@
 """The movies table's search keys, written by 0010's trigger since it replaced the generated columns: the same values
-the generated columns computed, kept current on every write, and the typo variants of title words unchanged."""
+the generated columns computed, kept current on every write, and the typo variants of title words unchanged; then
+0011's free-text documents."""
 
 from __future__ import annotations
 
@@ -103,7 +104,9 @@ def test_the_trigger_writes_the_keys_the_generated_columns_computed_for_every_ca
             for r in conn.execute("SELECT word, marquee_word_variants(word) AS variants FROM movie_title_words")
         }
 
-        assert migrations.migrate(conn) == [m.name for m in migrations.available_migrations() if m.version >= 10]
+        upto_0010 = [m for m in migrations.available_migrations() if m.version <= 10]
+        with mock.patch.object(migrations, "available_migrations", lambda: upto_0010):
+            assert migrations.migrate(conn) == [upto_0010[-1].name]
         assert _keys(conn) == generated  # the columns kept their values
 
         # Written again through the trigger: the same keys, row for row (ids follow the insert order).
@@ -135,6 +138,22 @@ def test_the_trigger_writes_the_keys_the_generated_columns_computed_for_every_ca
             for r in conn.execute("SELECT word, marquee_word_variants(word) AS variants FROM movie_title_words")
         }
         assert variants_after == variants_before
+
+        # 0011 computes every free-text document again (normalised, with the title's search words); the other keys
+        # keep their values, and each document is what the keys function now gives for its row.
+        assert migrations.migrate(conn)[0] == "0011_free_text_normalised.sql"
+        document = KEYS.index("search_doc")
+        after = _keys(conn)
+        assert {i: k[:document] + k[document + 1 :] for i, k in after.items()} == {
+            i: k[:document] + k[document + 1 :] for i, k in generated.items()
+        }
+        stale = conn.execute(
+            """SELECT count(*) AS n FROM movies WHERE search_doc
+                   IS DISTINCT FROM (marquee_movie_keys(title, genre, director, actors, plot)).search_doc"""
+        ).fetchone()["n"]
+        assert stale == 0
+        changed = sum(after[i][document] != generated[i][document] for i in generated)
+        assert changed > len(rows) // 2  # every title's words are in its document twice now
 
 
 def test_an_insert_computes_the_keys_and_ignores_values_given_for_them(conn: Any) -> None:

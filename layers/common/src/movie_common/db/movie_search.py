@@ -484,7 +484,11 @@ def _significant_text(query: TitleQuery) -> str:
     return " ".join(words) or query.text
 
 
-_TEXT_QUERY = sql.SQL("(websearch_to_tsquery('english', %(text)s) || websearch_to_tsquery('simple', %(text)s))")
+# `q` normalised as every filter is (accents, case, full-width characters), as its document is (migration 0011).
+_TEXT_QUERY = sql.SQL(
+    "(websearch_to_tsquery('english', marquee_normalize(%(text)s)) "
+    "|| websearch_to_tsquery('simple', marquee_normalize(%(text)s)))"
+)
 
 
 _TSQUERY_OPERAND = re.compile(r"'(?:[^']|'')*'")
@@ -507,7 +511,7 @@ def text_query_shape(conn: Connection, text: str) -> TextQueryShape:
     row = fetch_one(
         conn,
         sql.SQL(
-            "SELECT websearch_to_tsquery('simple', %(text)s)::text AS query, "
+            "SELECT websearch_to_tsquery('simple', marquee_normalize(%(text)s))::text AS query, "
             "querytree({}) NOT IN ('T', '') AS indexable"
         ).format(_TEXT_QUERY),
         {"text": text},
