@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from movie_common.database import Connection
 from movie_common.db import admin_audit_log
+from movie_common.timestamps import rfc3339
 
 # Names an audit snapshot may never carry (the table's CHECK refuses them too): keys, their hashes, tokens, passwords.
 SECRET_FIELDS = frozenset({"key", "raw_key", "api_key", "hashed_password", "password", "token", "access_token"})
@@ -41,7 +42,9 @@ class Actor:
 
 def _plain(value: Any) -> Any:
     """JSON-ready: dates and times as ISO 8601, decimals as numbers, lists and dicts recursively."""
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return rfc3339(value) if value.tzinfo is not None else value.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)

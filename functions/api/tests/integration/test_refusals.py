@@ -133,6 +133,9 @@ def test_exhausted_daily_quota_is_429_with_reset_and_retry_after(
     problem = _assert_problem(response, 429, "daily_quota_exceeded")
     midnight = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     assert datetime.fromisoformat(problem["reset_at"]) == midnight
+    # One spelling of a moment everywhere (UTC with Z), in the member and in the detail that names it.
+    assert problem["reset_at"] == midnight.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert problem["reset_at"] in problem["detail"]
     assert problem["limit"] == 100
     assert int(response["headers"]["retry-after"]) == problem["retry_after"] > 0
     assert response["headers"]["x-ratelimit-remaining"] == "0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -73,6 +74,10 @@ def test_get_movie_returns_the_movie_with_etag(conn: Any, load_event: Event, inv
     assert "Crime" in movie["genre"] and "Marlon Brando" in movie["actors"]
     assert response["headers"]["etag"].startswith('"')
     assert response["headers"]["cache-control"] == "private, max-age=300"
+    # Times as every other response writes them (UTC with Z), and the moment the row holds.
+    stored = conn.execute("SELECT updated_at FROM movies WHERE id = %s", (movie_id,)).fetchone()["updated_at"]
+    assert movie["updated_at"].endswith("Z") and "+" not in movie["updated_at"]
+    assert datetime.fromisoformat(movie["updated_at"]) == stored
 
 
 def test_unknown_movie_is_a_404_problem(load_event: Event, invoke: Invoke, key: str) -> None:

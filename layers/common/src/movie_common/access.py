@@ -26,6 +26,7 @@ from movie_common.errors import (
     RateLimitedError,
     RepeatedApiKeyHeaderError,
 )
+from movie_common.timestamps import rfc3339
 
 API_KEY_HEADER = "X-API-KEY"
 REFUSALS_LOGGED_PER_MINUTE = api_keys.REFUSALS_LOGGED_PER_MINUTE
@@ -235,7 +236,7 @@ def read_usage(conn: Connection, raw_key: str) -> tuple[KeyStanding, LimitWindow
         reads = Window("usage", USAGE_READS_PER_MINUTE, USAGE_READS_PER_MINUTE, 0, 60, read.reads_reset)
         raise RateLimitedError(
             f"GET /usage answers {USAGE_READS_PER_MINUTE} requests per minute per key; it resets at "
-            f"{read.reads_reset.isoformat()}. It never counts against your quota.",
+            f"{rfc3339(read.reads_reset)}. It never counts against your quota.",
             limit=USAGE_READS_PER_MINUTE,
             reset_at=read.reads_reset,
             retry_after=seconds_until(read.reads_reset, standing.now),
@@ -267,7 +268,7 @@ def admit(conn: Connection, raw_key: str, *, endpoint: str, method: str = "GET")
     if result.outcome == "daily_quota_exceeded" and windows.day is not None:
         day = windows.day
         raise DailyQuotaExceededError(
-            f"The daily quota of {day.limit} requests is used up; it resets at {day.reset_at.isoformat()}.",
+            f"The daily quota of {day.limit} requests is used up; it resets at {rfc3339(day.reset_at)}.",
             limit=day.limit,
             reset_at=day.reset_at,
             retry_after=seconds_until(day.reset_at, standing.now),
@@ -276,7 +277,7 @@ def admit(conn: Connection, raw_key: str, *, endpoint: str, method: str = "GET")
     if result.outcome == "rate_limited":
         minute = windows.minute
         raise RateLimitedError(
-            f"The limit of {minute.limit} requests per minute is reached; it resets at {minute.reset_at.isoformat()}.",
+            f"The limit of {minute.limit} requests per minute is reached; it resets at {rfc3339(minute.reset_at)}.",
             limit=minute.limit,
             reset_at=minute.reset_at,
             retry_after=seconds_until(minute.reset_at, standing.now),

@@ -9,6 +9,7 @@ from typing import Any
 
 from movie_common import errors
 from movie_common.errors import LimitExceededError, MarqueeError
+from movie_common.timestamps import rfc3339
 
 PROBLEM_TYPE_BASE = "https://marquee.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -73,7 +74,7 @@ def problem_body(
 def error_extras(error: MarqueeError) -> dict[str, Any]:
     """Members a problem adds for this error: which limit refused it and when it resets."""
     if isinstance(error, LimitExceededError):
-        return {"limit": error.limit, "reset_at": error.reset_at.isoformat(), "retry_after": error.retry_after}
+        return {"limit": error.limit, "reset_at": rfc3339(error.reset_at), "retry_after": error.retry_after}
     return {}
 
 

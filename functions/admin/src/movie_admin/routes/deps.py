@@ -15,6 +15,7 @@ from movie_admin.exports import ExportStore, FolderExportStore, S3ExportStore, S
 from movie_admin.services import admins
 from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
+from movie_common.timestamps import rfc3339
 from movie_web.params import PLAIN_INTEGER
 from movie_web.paths import base_path
 from movie_web.schemas import problem_response
@@ -69,7 +70,7 @@ def export_answer(request: Request, stored: StoredExport) -> Response:
         "download_url": stored.url,
         "file": stored.name,
         "bytes": stored.bytes,
-        "expires_at": stored.expires_at.isoformat(),
+        "expires_at": rfc3339(stored.expires_at),
     }
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(body)

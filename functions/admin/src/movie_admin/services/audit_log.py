@@ -11,6 +11,7 @@ from movie_common.database import Connection
 from movie_common.db import admin_audit_log
 from movie_common.db.admin_audit_log import AuditEntry, AuditFilters
 from movie_common.errors import InvalidParameter, RequestValidationError
+from movie_common.timestamps import rfc3339
 
 SORTS = tuple(admin_audit_log.SORTS)
 
@@ -48,7 +49,7 @@ def export_entries(
         admin_audit_log.export_csv(conn, filters=filters, sort=sort, statement_timeout_ms=statement_timeout_ms),
     )
     described = {
-        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in filters.__dict__.items() if v is not None
+        k: (rfc3339(v) if isinstance(v, datetime) else v) for k, v in filters.__dict__.items() if v is not None
     }
     with conn.transaction():
         record(

@@ -12,6 +12,7 @@ from movie_common.database import Connection
 from movie_common.db import api_keys, usage
 from movie_common.db.usage import LoggedRequest, RequestFilters
 from movie_common.errors import InvalidParameter, RequestValidationError
+from movie_common.timestamps import rfc3339
 
 SORTS = tuple(usage.REQUEST_SORTS)
 STATUS_CLASSES = tuple(usage.STATUS_CLASSES)
@@ -30,7 +31,7 @@ class RequestQuery:
     until: datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items() if v is not None}
+        return {k: (rfc3339(v) if isinstance(v, datetime) else v) for k, v in self.__dict__.items() if v is not None}
 
 
 def _filters(conn: Connection, query: RequestQuery) -> RequestFilters:

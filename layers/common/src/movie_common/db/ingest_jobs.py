@@ -10,6 +10,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
+from movie_common.timestamps import rfc3339
 
 STATUSES = ("queued", "validating", "loading", "done", "failed")
 MODES = ("upsert", "replace", "validate")
@@ -122,9 +123,9 @@ class IngestJob:
             "error": None if self.error_code is None else {"code": self.error_code, "detail": self.error_detail},
             "report_key": self.report_key,
             "requested_by": self.requested_by,
-            "created_at": self.created_at.isoformat(),
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "created_at": rfc3339(self.created_at),
+            "started_at": rfc3339(self.started_at) if self.started_at else None,
+            "finished_at": rfc3339(self.finished_at) if self.finished_at else None,
             "timings": {
                 "queued_seconds": seconds(self.created_at, self.started_at),
                 "reading_seconds": seconds(self.started_at, self.loading_at or self.finished_at),

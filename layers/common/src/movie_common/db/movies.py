@@ -25,7 +25,8 @@ TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified b
 MOVIE_JSON = sql.SQL(
     """(SELECT row_to_json(x)::text FROM (SELECT
         m.id, m.title, m.year, m.genre, m.director, m.actors, m.plot, m.poster_url, m.media_type,
-        m.release_date, m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.original_language, m.updated_at,
+        m.release_date, m.runtime, m.rating, m.popularity, m.tmdb_id, m.imdb_id, m.original_language,
+        to_char(m.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at,
         CASE WHEN m.tmdb_id IS NOT NULL THEN json_build_object(
             'source', 'TMDB', 'notice', {notice}::text,
             'url', 'https://www.themoviedb.org/' || m.media_type || '/' || m.tmdb_id) END AS attribution) AS x)"""

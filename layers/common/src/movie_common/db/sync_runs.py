@@ -10,6 +10,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
+from movie_common.timestamps import rfc3339
 
 # Session-level advisory lock held for a whole run: two runs (the schedule and an admin's trigger) never overlap.
 SYNC_LOCK_ID = 0x4D41525155455302
@@ -47,14 +48,14 @@ class SyncRun:
     message: str | None
 
     def as_json(self) -> dict[str, Any]:
-        """The run as a JSON-ready object (ISO 8601 times), as `marquee sync` prints it and the admin API serves it."""
+        """The run as a JSON-ready object (UTC times with `Z`), as `marquee sync` prints it and the admin API serves."""
         c = self.counts
         return {
             "id": self.id,
             "triggered_by": self.triggered_by,
             "status": self.status,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "started_at": rfc3339(self.started_at),
+            "finished_at": rfc3339(self.finished_at) if self.finished_at else None,
             "requests": c.requests,
             "pages": c.pages,
             "titles": {
