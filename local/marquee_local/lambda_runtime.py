@@ -12,7 +12,6 @@ so a handler that returns something JSON cannot hold fails here as it would ther
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import signal
 import socket
@@ -21,6 +20,8 @@ import sys
 import time
 import traceback
 from typing import Any
+
+import orjson
 
 from marquee_local.lambda_context import LocalLambdaContext
 
@@ -32,7 +33,7 @@ def _receive(sock: socket.socket) -> Any | None:
     if header is None:
         return None
     payload = _read_exactly(sock, _LENGTH.unpack(header)[0])
-    return None if payload is None else json.loads(payload)
+    return None if payload is None else orjson.loads(payload)
 
 
 def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
@@ -47,7 +48,7 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
 
 
 def _send(sock: socket.socket, message: Any) -> None:
-    payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    payload = orjson.dumps(message)
     sock.sendall(_LENGTH.pack(len(payload)) + payload)
 
 

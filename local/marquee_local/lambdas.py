@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import struct
@@ -23,6 +22,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from marquee_local.events import REGION
 from marquee_local.template import FunctionSpec
@@ -79,13 +80,13 @@ class _Environment:
     writer: asyncio.StreamWriter
 
     async def call(self, message: dict[str, Any]) -> Any:
-        payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+        payload = orjson.dumps(message)
         self.writer.write(_LENGTH.pack(len(payload)) + payload)
         return await self.receive()
 
     async def receive(self) -> Any:
         header = await self.reader.readexactly(_LENGTH.size)
-        return json.loads(await self.reader.readexactly(_LENGTH.unpack(header)[0]))
+        return orjson.loads(await self.reader.readexactly(_LENGTH.unpack(header)[0]))
 
     def end(self) -> None:
         with contextlib.suppress(Exception):
