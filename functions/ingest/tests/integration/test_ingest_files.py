@@ -193,6 +193,32 @@ def test_odd_values_are_read_as_a_person_would(conn: Any, ingest: Ingest) -> Non
     )
 
 
+def test_a_release_date_more_than_a_year_from_the_year_is_a_reported_row(conn: Any, ingest: Ingest) -> None:
+    content = (
+        "title,Released_Year,released\n"
+        "Gap Decades,1994,2031-01-01\n"  # the tester's row: refused, naming the file's date column
+        "Gap Festival,1994,1995-03-10\n"  # a festival premiere the year before the release: loads
+        "Gap Date Only,,1997-05-02\n"  # no year: taken from the date
+    )
+    job = ingest(content)
+    assert (job["status"], job["rows"], job["inserted"], job["invalid"]) == ("done", 3, 2, 1)
+    assert [(e["line"], e["column"], e["value"], e["code"], e["reason"]) for e in job["errors"]] == [
+        (
+            2,
+            "released",
+            "2031-01-01",
+            "year_mismatch",
+            "the release date 2031-01-01 is 37 years from the year 1994; they may differ by at most 1 "
+            "(a festival premiere the year before the release)",
+        )
+    ]
+    assert _movie(conn, "Gap Decades", 1994) is None and _movie(conn, "Gap Decades", 2031) is None
+    festival = _movie(conn, "Gap Festival", 1994)
+    assert festival is not None and str(festival["release_date"]) == "1995-03-10"
+    dated = _movie(conn, "Gap Date Only", 1997)
+    assert dated is not None and str(dated["release_date"]) == "1997-05-02"
+
+
 @pytest.mark.parametrize(
     ("content", "code", "says"),
     [
