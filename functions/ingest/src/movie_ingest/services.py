@@ -143,7 +143,8 @@ def _read_into_staging(
             progress.rows += 1
             if isinstance(record, reading.BadRecord):
                 progress.invalid += 1
-                spool.add(RowError(record.line, None, None, record.reason, record.code))
+                for column, value in record.cells or ((None, None),):
+                    spool.add(RowError(record.line, column, value, record.reason, record.code))
             else:
                 check = movie_rules.check_movie(mapping.values(record.fields), source="csv", line=record.line)
                 if check.movie is None:
