@@ -102,6 +102,10 @@ class DropFolderWatcher:
             seen = _Seen(stat.st_size, stat.st_mtime_ns)
             if self._done.get(key) == seen:
                 continue
+            if not _is_utf8(key):  # an S3 key is UTF-8: this name cannot be one (said once per content)
+                self._done[key] = seen
+                self.report(f"drop folder: {key!r}: the file name is not UTF-8; rename the file to ingest it")
+                continue
             if self._pending.get(key) != seen:
                 self._pending[key] = seen  # still being written, perhaps: wait one poll
                 continue
@@ -117,6 +121,15 @@ class DropFolderWatcher:
                 jobs.append(job)
                 self.report(_summary(job))
         return jobs
+
+
+def _is_utf8(name: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python holds those as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _summary(job: dict[str, Any]) -> str:

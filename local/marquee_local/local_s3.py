@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from email.utils import formatdate
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 
 from starlette.applications import Starlette
@@ -162,7 +162,7 @@ class LocalS3:
         finally:
             await form.close()
         self.report(f"S3: uploaded s3://{self.bucket}/{accepted.key} ({size:,} bytes)")
-        location = f"{request.base_url}{self.bucket}/{accepted.key}"
+        location = f"{request.base_url}{self.bucket}/{quote(accepted.key)}"  # a header: the key's UTF-8, %-encoded
         return Response(status_code=204, headers={**cors, "ETag": f'"{etag}"', "Location": location})
 
     def _store(self, key: str, upload: UploadFile, metadata: dict[str, str]) -> str:

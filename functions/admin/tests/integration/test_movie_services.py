@@ -100,9 +100,27 @@ def test_update_changes_only_what_is_given_and_validates_the_whole(
     assert (entry["before"]["rating"], entry["after"]["rating"]) == (8.5, 9.0)
 
 
+def test_year_and_release_date_are_checked_together_on_the_whole_movie(conn: Any, actor: Actor) -> None:
+    """The tester's case (year 1994, release 2031-01-01) is refused on create and on an edit of either value; a
+    festival year apart is kept; a cleared year is taken from the release date."""
+    with pytest.raises(RequestValidationError) as refused:
+        movies.create_movie(conn, actor, values={**FORM, "release_date": "2031-01-01"})
+    assert [(e.name, e.reason.split(":")[0]) for e in refused.value.errors] == [("release_date", "year_mismatch")]
+    created = movies.create_movie(conn, actor, values={**FORM, "release_date": "1995-02-01"})
+    assert (created.year, created.release_date) == (1994, date(1995, 2, 1))
+    for changes in ({"release_date": "2031-01-01"}, {"year": 1997}, {"year": "1970", "plot": "A road."}):
+        with pytest.raises(RequestValidationError) as refused:
+            movies.update_movie(conn, actor, movie_id=created.id, changes=changes)
+        assert [(e.name, e.reason.split(":")[0]) for e in refused.value.errors] == [("release_date", "year_mismatch")]
+    unchanged = movies.get_movie(conn, movie_id=created.id)
+    assert (unchanged.year, unchanged.release_date, unchanged.plot) == (1994, date(1995, 2, 1), None)
+    moved = movies.update_movie(conn, actor, movie_id=created.id, changes={"year": None, "release_date": "2031-01-01"})
+    assert (moved.year, moved.release_date) == (2031, date(2031, 1, 1))
+
+
 def test_list_searches_filters_sorts_and_pages(conn: Any, actor: Actor) -> None:
     for year in (1994, 1996, 1995):
-        movies.create_movie(conn, actor, values={**FORM, "year": str(year)})
+        movies.create_movie(conn, actor, values={**FORM, "year": str(year), "release_date": f"{year}-09-23"})
     mine = AdminMovieFilters(search="zzyzx road")
 
     def years(sort: str, **filters: Any) -> list[int | None]:

@@ -287,6 +287,34 @@ def test_movies_through_the_api(conn: Any, admin_token: str, admin_api: Callable
     assert admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token).status == 404
 
 
+def test_a_release_date_years_from_the_year_is_a_422_naming_it(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any]
+) -> None:
+    body = {"title": "Gap Movie Zq", "year": 1994, "release_date": "2031-01-01"}
+    refused = admin_api("POST", "/admin/movies", token=admin_token, body=body)
+    assert (refused.status, refused.json["code"]) == (422, "validation_error")
+    assert refused.json["errors"] == [
+        {
+            "name": "release_date",
+            "in": "body",
+            "reason": "year_mismatch: the release date 2031-01-01 is 37 years from the year 1994; they may differ by "
+            "at most 1 (a festival premiere the year before the release)",
+        }
+    ]
+    assert admin_api("GET", "/admin/movies", token=admin_token, query={"q": "gap movie zq"}).json["results"] == []
+
+    festival = admin_api("POST", "/admin/movies", token=admin_token, body={**body, "release_date": "1995-03-10"})
+    assert festival.status == 201 and (festival.json["year"], festival.json["release_date"]) == (1994, "1995-03-10")
+    movie_id = festival.json["id"]
+    for change, year in (({"release_date": "2031-01-01"}, 1994), ({"year": 2010}, 2010)):
+        edit = admin_api("PATCH", f"/admin/movies/{movie_id}", token=admin_token, body=change)
+        assert edit.status == 422 and [e["name"] for e in edit.json["errors"]] == ["release_date"]
+        assert edit.json["errors"][0]["reason"].startswith("year_mismatch: the release date")
+        assert f"from the year {year};" in edit.json["errors"][0]["reason"]
+    kept = admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token).json
+    assert (kept["year"], kept["release_date"]) == (1994, "1995-03-10")
+
+
 def test_audit_list_and_export(
     conn: Any,
     admin_token: str,

@@ -6,6 +6,10 @@ another encoding charset-normalizer recognises. A UTF-8 file with stray Windows-
 sample) is still read: those bytes are read as Windows-1252 and counted in a warning. Delimiters `,` `;` tab and
 `|` are sniffed from the sample (or given). Records follow RFC 4180: quoted fields may hold delimiters, quotes
 (doubled) and line breaks; CRLF, LF or CR line ends; the last line may lack one.
+
+Binary files are refused as a whole, judged on the first block (`binary_reason`); a NUL byte in a text file only
+makes its row bad (BadRecord `nul_byte`, naming the column and showing the value escaped), as it is a damaged row,
+not a file that is not text.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import threading
-import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +52,19 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"SQLite format 3", "an SQLite database"),
     (b"\x7fELF", "a program"),
 )
+# The binary test of the first block (binary_reason): control characters other than tab, CR, LF, VT and FF, NUL
+# included. As bytes they are the same in every ASCII-compatible encoding (ESC aside: ISO-2022 text uses it); as
+# decoded text C1 controls count too (they appear when binary data is read as a single-byte encoding).
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_CONTROL_SPLIT = re.compile("([\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]+)")
+_LINE_BREAK_BYTES = re.compile(rb"\r\n?|\n")
+_LINE_BREAK_CHARS = re.compile("\r\n?|\n")
+# A text file may have a few damaged lines (each reported as a bad row); past these bounds the file is binary.
+BINARY_MIN_LINES = 3  # control characters on at least this many lines of the first block ...
+BINARY_LINE_SHARE = 0.25  # ... and on more than this share of them
+BINARY_CHAR_SHARE = 0.25  # or more than this share of the first block is control characters ...
+BINARY_MIN_CHARS = 64  # ... and more than this many (a short file with one damaged row is still text)
 _FALLBACK_ERRORS = "marquee-windows-1252"
 _fallbacks = threading.local()
 
@@ -168,27 +185,65 @@ def _detect_encoding(sample: bytes) -> str:
     for signature, what in _SIGNATURES:
         if sample.startswith(signature):
             raise NotTextFileError(f"This file is {what}, not a CSV text file.")
-    if b"\x00" in sample:
-        raise NotTextFileError("This file holds NUL bytes: it is a binary file, not a CSV text file.")
+    if _looks_like_utf16_or_utf32(sample):
+        raise NotTextFileError(
+            "This file looks like UTF-16 or UTF-32 text without a byte-order mark (a NUL byte beside every letter), "
+            "not a UTF-8 CSV: save it as CSV UTF-8, or give its encoding (such as utf-16-le)."
+        )
     if _utf8_prefix_is_valid(sample):
-        return "utf-8"
+        return "utf-8"  # NUL and control bytes are valid UTF-8: open_text judges them on the decoded text
+    reason = binary_reason(sample)
+    if reason is not None:  # before charset-normalizer, whose guess for binary data means nothing
+        raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
     from charset_normalizer import from_bytes  # imported only for files that are not UTF-8
 
-    best = from_bytes(sample).best()
+    # NULs on a few lines passed binary_reason; they are reported with their rows, and would only blind detection.
+    best = from_bytes(sample.replace(b"\x00", b"")).best()
     if best is None:
         raise NotTextFileError("This file is not text in any encoding recognised: it is not a CSV file.")
     encoding = str(best.encoding)
     return "cp1252" if encoding in _WESTERN else encoding
 
 
-def _check_looks_like_text(sample_text: str) -> None:
-    if not sample_text.strip():
-        return
-    controls = sum(
-        1 for ch in sample_text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x85"
-    )  # C1 controls (U+0080-U+009F) count too: they appear when binary data is read as text
-    if controls > max(2, len(sample_text) // 100):
-        raise NotTextFileError("This file is mostly control characters: it is a binary file, not a CSV text file.")
+def _looks_like_utf16_or_utf32(sample: bytes) -> bool:
+    """NUL bytes in a regular pattern: at one position of every 2 (or 4) bytes often, at another almost never, as
+    UTF-16 (or UTF-32) text without a BOM has them beside its ASCII characters. A NUL run or scattered NULs of a
+    damaged text file fall on every position alike."""
+    head = sample[:4096]
+    if len(head) < 16 or b"\x00" not in head:
+        return False
+    for width in (2, 4):
+        counts = [head[i::width].count(0) for i in range(width)]
+        shares = [count / len(head[i::width]) for i, count in enumerate(counts)]
+        if max(counts) >= 8 and max(shares) >= 0.1 and min(shares) <= 0.01:
+            return True
+    return False
+
+
+def binary_reason(sample: bytes | str) -> str | None:
+    """Why the first block of a file (bytes before decoding, or the decoded text) is binary rather than text with
+    a few damaged lines, or None. Binary: NUL or other control characters (not tab, CR, LF, VT, FF) on at least
+    BINARY_MIN_LINES lines and on more than BINARY_LINE_SHARE of them, or making more than BINARY_CHAR_SHARE of the
+    block (and more than BINARY_MIN_CHARS). Text with NULs on a few lines passes: those rows are reported one by one
+    (BadRecord `nul_byte`)."""
+    if isinstance(sample, bytes):
+        if not _CONTROL_BYTES.search(sample):
+            return None
+        controls = len(_CONTROL_BYTES.findall(sample))
+        byte_lines = [line for line in _LINE_BREAK_BYTES.split(sample) if line]
+        lines, flagged = len(byte_lines), sum(1 for line in byte_lines if _CONTROL_BYTES.search(line))
+    else:
+        if not _CONTROL_CHARS.search(sample):
+            return None
+        controls = len(_CONTROL_CHARS.findall(sample))
+        text_lines = [line for line in _LINE_BREAK_CHARS.split(sample) if line]
+        lines, flagged = len(text_lines), sum(1 for line in text_lines if _CONTROL_CHARS.search(line))
+    if flagged >= BINARY_MIN_LINES and flagged > lines * BINARY_LINE_SHARE:
+        return f"{flagged:,} of its first {lines:,} lines hold NUL bytes or other control characters"
+    if controls > max(BINARY_MIN_CHARS, len(sample) * BINARY_CHAR_SHARE):
+        share = controls / len(sample)
+        return f"{share:.0%} of its first {len(sample):,} characters are NUL bytes or other control characters"
+    return None
 
 
 def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
@@ -225,7 +280,9 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
         sample_text = codecs.getincrementaldecoder(encoding)(errors=errors).decode(sample, final=complete)
     except UnicodeError as error:  # not a decoding error that `errors` replaces: utf-16 without its BOM
         raise IngestFileError(f"The file cannot be read as {encoding}: {error}.") from None
-    _check_looks_like_text(sample_text)
+    reason = binary_reason(sample_text)
+    if reason is not None:
+        raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
     _fallbacks.count = 0
     text = io.TextIOWrapper(
         io.BufferedReader(_Prefixed(sample, source), buffer_size=SAMPLE_BYTES),
@@ -304,11 +361,13 @@ class BoundedLines:
         self._record_chars = 0
         self._quoted = False
         self._record_first_line = 1
+        self.nul = False  # the current record holds a NUL byte (checked per line: cheaper than per field)
 
     def start_record(self) -> int:
         """Called before each record; returns the line it starts on."""
         self._record_chars = 0
         self._quoted = False
+        self.nul = False
         self._record_first_line = self.line + 1
         return self._record_first_line
 
@@ -326,6 +385,8 @@ class BoundedLines:
         self._record_chars += len(piece)
         if piece.count('"') % 2:
             self._quoted = not self._quoted
+        if "\x00" in piece:
+            self.nul = True
         return piece
 
     def _skip_record(self, piece: str) -> None:
@@ -359,11 +420,36 @@ class Record:
 
 @dataclass(frozen=True)
 class BadRecord:
-    """A record that could not be read: where, and why (a stable code and a sentence)."""
+    """A record that could not be read: where, and why (a stable code and a sentence); `cells` names the columns
+    at fault with their values shown escaped (`nul_byte`), and is empty when the record as a whole is at fault."""
 
     line: int
     code: str
     reason: str
+    cells: tuple[tuple[str, str], ...] = ()
+
+
+NUL_REASON = "the value holds a NUL byte (shown as \\x00): the file is damaged here; the row was not loaded"
+SHOWN_VALUE_CHARS = 200
+
+
+def escape_controls(value: str, *, limit: int = SHOWN_VALUE_CHARS) -> str:
+    """`value` with its control characters (NUL included; not tab or line breaks) written as `\\xNN`, cut to
+    about `limit` characters without cutting an escape: how a damaged value is shown in a report."""
+    shown: list[str] = []
+    size = 0
+    for piece in _CONTROL_SPLIT.split(value):
+        if not piece:
+            continue
+        if _CONTROL_CHARS.fullmatch(piece[0]):
+            piece = "".join(f"\\x{ord(ch):02x}" for ch in piece)
+        if size + len(piece) > limit:
+            cut = limit - size
+            shown.append(piece[: cut - cut % 4] if piece.startswith("\\x") else piece[:cut])
+            break
+        shown.append(piece)
+        size += len(piece)
+    return "".join(shown)
 
 
 class CsvTable:
@@ -416,16 +502,28 @@ class CsvTable:
             if any(cell.strip() for cell in header):
                 break
         header = [cell.strip().lstrip("\ufeff").strip() for cell in header]
+        damaged = [f"{n} ({escape_controls(cell, limit=60)})" for n, cell in enumerate(header, 1) if "\x00" in cell]
+        if damaged:
+            raise IngestFileError(
+                f"The header row (line {start}) holds a NUL byte in column {', '.join(damaged)}: the file is "
+                "damaged there; fix or re-export it. Nothing was changed."
+            )
         return cls(source, chosen, header, lines, reader, max_record_chars)
 
     @property
     def lines_read(self) -> int:
         return self._lines.line
 
+    def _column_name(self, index: int) -> str:
+        """The header's name of the field at `index` (0-based), or `field N` past the header or for a blank name."""
+        name = self.header[index] if index < len(self.header) else ""
+        return name or f"field {index + 1}"
+
     def records(self) -> Iterator[Record | BadRecord]:
         """Every data record after the header, or a BadRecord where one could not be read; blank rows skipped.
 
-        A row with more fields than the header is bad unless the extra ones are empty (trailing delimiters); a row
+        A row holding a NUL byte in any field is bad (`nul_byte`, each such column named with its value escaped). A
+        row with more fields than the header is bad unless the extra ones are empty (trailing delimiters); a row
         with fewer has its missing fields empty.
         """
         width = len(self.header)
@@ -448,6 +546,13 @@ class CsvTable:
             except csv.Error as error:
                 yield BadRecord(start, "malformed_csv", f"the row cannot be read as CSV: {error}")
                 continue
+            if lines.nul:  # PostgreSQL cannot store a NUL, and one in text means the row was damaged
+                cells = tuple(
+                    (self._column_name(n), escape_controls(cell)) for n, cell in enumerate(fields) if "\x00" in cell
+                )
+                if cells:
+                    yield BadRecord(start, "nul_byte", NUL_REASON, cells)
+                    continue
             if len(fields) > width:
                 if any(cell.strip() for cell in fields[width:]):
                     yield BadRecord(

@@ -33,7 +33,7 @@ from movie_common.errors import (
     TooManyBadRowsError,
     UploadGoneError,
 )
-from movie_common.ingest_uploads import write_report
+from movie_common.ingest_uploads import cut_file_name, write_report
 from movie_ingest import columns, reading, storage
 from movie_ingest.settings import IngestSettings, ingest_settings
 
@@ -143,7 +143,8 @@ def _read_into_staging(
             progress.rows += 1
             if isinstance(record, reading.BadRecord):
                 progress.invalid += 1
-                spool.add(RowError(record.line, None, None, record.reason, record.code))
+                for column, value in record.cells or ((None, None),):
+                    spool.add(RowError(record.line, column, value, record.reason, record.code))
             else:
                 check = movie_rules.check_movie(mapping.values(record.fields), source="csv", line=record.line)
                 if check.movie is None:
@@ -380,10 +381,15 @@ def instructions_for(key: str, metadata: dict[str, str]) -> UploadInstructions:
     )
 
 
+REPORT_NAME_BYTES = 200  # the upload's name in its report's: with `.job-<id>.errors.csv`, a file name that fits 255
+
+
 def report_key(key: str, job_id: int) -> str:
     """Where a job's error report goes, beside its upload: `reports/<upload key>.job-<id>.errors.csv` (outside
-    incoming/, so writing it triggers no ingest)."""
-    return f"{REPORT_PREFIX}{key}.job-{job_id}.errors.csv"
+    incoming/, so writing it triggers no ingest); an upload name longer than REPORT_NAME_BYTES of UTF-8 is cut
+    before its suffix, so that the report's name is one a local file may have."""
+    folder, slash, name = key.rpartition("/")
+    return f"{REPORT_PREFIX}{folder}{slash}{cut_file_name(name, REPORT_NAME_BYTES)}.job-{job_id}.errors.csv"
 
 
 @dataclass(frozen=True)

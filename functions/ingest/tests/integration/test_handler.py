@@ -91,6 +91,28 @@ def test_an_upload_is_ingested_and_its_error_report_written_beside_it(conn: Any,
     ]
 
 
+def test_a_nul_byte_in_an_upload_is_one_reported_row_and_the_rest_loads(conn: Any, s3: Any, upload: Upload) -> None:
+    event = upload("incoming/nul.csv", GOOD.encode() + b"Handler Dam\x00aged,2003,Drama\n")
+    [job] = _invoke(event)["jobs"]
+    assert (job["status"], job["rows"], job["inserted"], job["invalid"]) == ("done", 3, 2, 1)
+    assert _count(conn, "Handler Film") == 2 and _count(conn, "Handler Dam") == 0
+    report = s3.get_object(Bucket=BUCKET, Key=job["report_key"])["Body"].read().decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(report)))[1] == [
+        "4",
+        "title",
+        "Handler Dam\\x00aged",
+        "the value holds a NUL byte (shown as \\x00): the file is damaged here; the row was not loaded",
+        "nul_byte",
+    ]
+
+
+def test_a_binary_upload_fails_as_a_whole_and_changes_nothing(conn: Any, upload: Upload) -> None:
+    [job] = _invoke(upload("incoming/utf16.csv", GOOD.encode("utf-16-le")))["jobs"]
+    assert (job["status"], job["error"]["code"], job["rows"]) == ("failed", "not_text", 0)
+    assert "UTF-16 or UTF-32 text without a byte-order mark" in job["error"]["detail"]
+    assert _count(conn, "Handler Film") == 0
+
+
 def test_the_same_event_twice_is_processed_once(conn: Any, upload: Upload) -> None:
     event = upload("incoming/twice.csv", GOOD)
     [first] = _invoke(event)["jobs"]

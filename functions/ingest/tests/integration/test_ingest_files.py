@@ -16,7 +16,7 @@ import pytest
 from marquee_local import stack
 from movie_common.catalogue import read_seed_csv
 from movie_common.db import ingest_jobs
-from movie_ingest import services
+from movie_ingest import reading, services
 from movie_ingest.settings import IngestSettings, load_ingest_settings
 
 Ingest = Callable[..., dict[str, Any]]
@@ -193,6 +193,32 @@ def test_odd_values_are_read_as_a_person_would(conn: Any, ingest: Ingest) -> Non
     )
 
 
+def test_a_release_date_more_than_a_year_from_the_year_is_a_reported_row(conn: Any, ingest: Ingest) -> None:
+    content = (
+        "title,Released_Year,released\n"
+        "Gap Decades,1994,2031-01-01\n"  # the tester's row: refused, naming the file's date column
+        "Gap Festival,1994,1995-03-10\n"  # a festival premiere the year before the release: loads
+        "Gap Date Only,,1997-05-02\n"  # no year: taken from the date
+    )
+    job = ingest(content)
+    assert (job["status"], job["rows"], job["inserted"], job["invalid"]) == ("done", 3, 2, 1)
+    assert [(e["line"], e["column"], e["value"], e["code"], e["reason"]) for e in job["errors"]] == [
+        (
+            2,
+            "released",
+            "2031-01-01",
+            "year_mismatch",
+            "the release date 2031-01-01 is 37 years from the year 1994; they may differ by at most 1 "
+            "(a festival premiere the year before the release)",
+        )
+    ]
+    assert _movie(conn, "Gap Decades", 1994) is None and _movie(conn, "Gap Decades", 2031) is None
+    festival = _movie(conn, "Gap Festival", 1994)
+    assert festival is not None and str(festival["release_date"]) == "1995-03-10"
+    dated = _movie(conn, "Gap Date Only", 1997)
+    assert dated is not None and str(dated["release_date"]) == "1997-05-02"
+
+
 @pytest.mark.parametrize(
     ("content", "code", "says"),
     [
@@ -201,6 +227,10 @@ def test_odd_values_are_read_as_a_person_would(conn: Any, ingest: Ingest) -> Non
         ("title,year\n", "empty_file", "no data rows"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not_text", "PNG"),
         (os.urandom(2048), "not_text", "not"),
+        (os.urandom(100_000), "not_text", "binary"),
+        ("title,year\nUTF16 Film,2001\n".encode("utf-16-le"), "not_text", "UTF-16 or UTF-32 text without a"),
+        (b"title,year\n" + b"Zeroed\x00,2001\n" * 5, "not_text", "5 of its first 6 lines hold NUL bytes"),
+        (b"title,ye\x00ar\nHeader Nul Film,2001\n", "unreadable_file", "header row (line 1) holds a NUL byte"),
     ],
 )
 def test_files_that_cannot_be_ingested_fail_and_change_nothing(
@@ -381,6 +411,30 @@ def test_a_lock_released_while_retrying_lets_the_job_through(
         job = ingest("title,year\nPatient Film,2001\n", settings=settings)
         timer.join()
     assert (job["status"], job["inserted"]) == ("done", 1)
+
+
+def test_a_nul_byte_fails_only_its_row_which_is_reported_with_its_column_and_value(conn: Any, ingest: Ingest) -> None:
+    """One NUL byte used to fail the whole file as binary; past the first 64 KiB, a NUL beside a bad value stopped
+    the job on PostgreSQL (text cannot hold NUL). Now the row is reported and every other row loads."""
+    filler = (b" " * 69 + b"\n") * 1000  # blank rows (skipped): the second NUL row is past the first 64 KiB
+    content = (
+        b"title,year,genre,rating\n"
+        b"Nul Good One,2001,Drama,7\n"
+        b"Nul Dam\x00aged,2002,Drama,7\n" + filler + b"Nul Late,2003,Drama,x\x00y\n"
+        b"Nul Good Two,2004,Drama,8\n"
+    )
+    assert content.index(b"Nul Late") > 64 * 1024
+    job = ingest(content, name="nul.csv")
+    assert (job["status"], job["rows"], job["valid"], job["invalid"], job["inserted"]) == ("done", 4, 2, 2, 2)
+    assert [(e["line"], e["column"], e["value"], e["reason"], e["code"]) for e in job["errors"]] == [
+        (3, "title", "Nul Dam\\x00aged", reading.NUL_REASON, "nul_byte"),
+        (1004, "rating", "x\\x00y", reading.NUL_REASON, "nul_byte"),
+    ]
+    assert _movie(conn, "Nul Good One", 2001) is not None and _movie(conn, "Nul Good Two", 2004) is not None
+    assert _movie(conn, "Nul Damaged", 2002) is None and _movie(conn, "Nul Late", 2003) is None
+    text = io.StringIO()
+    services.write_report(conn, job_id=job["id"], out=text)
+    assert text.getvalue().splitlines()[1] == f"3,title,Nul Dam\\x00aged,{reading.NUL_REASON},nul_byte"
 
 
 def test_the_report_lists_every_reported_row_as_csv(conn: Any, ingest: Ingest) -> None:

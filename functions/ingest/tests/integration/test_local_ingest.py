@@ -115,6 +115,119 @@ def test_marquee_ingest_exits_non_zero_when_the_job_fails(
 
 
 @pytest.mark.commit
+def test_marquee_ingest_keeps_a_files_letters_and_reports_a_nul_row(
+    home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`marquee ingest` of a file named in letters without an ASCII form, holding one row with a NUL byte: the job
+    shows the name, the NUL row is reported (line, column, escaped value, code) and the other rows load."""
+    path = tmp_path / "Søren Kierkegård \u2013 東京物語.csv"
+    path.write_bytes(b"title,year\nNul Cli One,2001\nNul Cli \x00Two,2002\nNul Cli Three,2003\n")
+    code, job = _cli(capsys, str(path))
+    assert (code, job["status"], job["inserted"], job["invalid"]) == (0, "done", 2, 1)
+    assert (job["key"], job["file_name"]) == (
+        "incoming/Søren Kierkegård \u2013 東京物語.csv",
+        "Søren Kierkegård \u2013 東京物語.csv",
+    )
+    assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+        (3, "title", "Nul Cli \\x00Two", "nul_byte")
+    ]
+    assert Path(job["report"]).name == f"Søren Kierkegård \u2013 東京物語.csv.job-{job['id']}.errors.csv"
+    assert _titles(scratch_database, "Nul Cli") == ["Nul Cli One", "Nul Cli Three"]
+
+
+@pytest.mark.slow
+@pytest.mark.commit
+def test_an_admin_upload_named_in_any_script_lands_and_loads_through_the_local_s3_and_drop_folder(
+    home: Path, scratch_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The admin portal's path on one machine: a queued job and a presigned POST (the sanitised name in its key),
+    the browser's POST to the S3 stand-in, which writes the file into the drop folder, the watcher's S3-shaped
+    event to IngestFunction's handler (a row with a NUL byte reported, not the file failed), and the report
+    downloaded under the name. `Søren.csv` used to become `Sren.csv`."""
+    import boto3
+    import httpx
+    from botocore.config import Config
+    from psycopg.rows import dict_row
+
+    from marquee_local.local_s3 import LocalS3
+    from marquee_local.server import ServerThread
+    from marquee_local.sigv4 import LocalCredentials
+    from movie_common import ingest_uploads
+
+    cli.main(["migrate"])
+    root = dropfolder.configure(home)
+    credentials = LocalCredentials.generate()
+    bucket = ingest_uploads.LOCAL_BUCKET
+    s3 = LocalS3(root, bucket=bucket, credentials=credentials, cors_origin=None, report=lambda _: None)
+    with ServerThread("127.0.0.1", 0, name="s3-names") as server:
+        server.start(s3.app(), lifespan="off")
+        client = boto3.client(
+            "s3",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            config=Config(signature_version="s3v4", retries={"max_attempts": 1}),
+        )
+        presigner = ingest_uploads.S3UploadPresigner(bucket, client)
+        with psycopg.connect(scratch_database, row_factory=dict_row, autocommit=True) as conn:
+            ticket = ingest_uploads.create_upload(
+                conn,
+                presigner,
+                mode="upsert",
+                file_name="C:\\films\\Søren \u2013 東京物語.csv",
+                requested_by="a@example.com",
+            )
+        assert ticket.key.startswith("incoming/") and ticket.key.endswith("-Søren - 東京物語.csv")
+        assert ticket.job.file_name == "Søren - 東京物語.csv"
+        content = b"title,year\nUpload Named One,2001\nUpload Named Bad,PG\nUpload Named \x00Nul,2003\n"
+        sent = httpx.post(ticket.upload.url, data=ticket.upload.fields, files={"file": ("Søren.csv", content)})
+        assert sent.status_code == 204, sent.text
+        assert (root / ticket.key).read_bytes() == content
+
+        watcher = dropfolder.DropFolderWatcher(root, report=lambda _: None)
+        watcher.scan()
+        [job] = watcher.scan()
+        assert (job["id"], job["status"], job["origin"], job["key"], job["file_name"]) == (
+            ticket.job.id,
+            "done",
+            "upload",
+            ticket.key,
+            "Søren - 東京物語.csv",
+        )
+        assert (job["inserted"], job["invalid"]) == (1, 2)
+        assert _titles(scratch_database, "Upload Named") == ["Upload Named One"]
+
+        with psycopg.connect(scratch_database, row_factory=dict_row, autocommit=True) as conn:
+            link = ingest_uploads.report_link(conn, presigner, job_id=job["id"])
+        assert link.file_name == f"Søren - 東京物語.job-{job['id']}.errors.csv"
+        got = httpx.get(link.url)
+        assert got.status_code == 200, got.text
+        assert got.headers["content-disposition"] == (
+            f'attachment; filename="S_ren - _.job-{job["id"]}.errors.csv"; '
+            f"filename*=UTF-8''S%C3%B8ren%20-%20%E6%9D%B1%E4%BA%AC%E7%89%A9%E8%AA%9E.job-{job['id']}.errors.csv"
+        )
+        report = got.content.decode("utf-8-sig").splitlines()
+        assert report[1].startswith("3,year,PG,") and report[2].startswith("4,title,Upload Named \\x00Nul,")
+        assert report[2].endswith(",nul_byte")
+
+
+def test_the_drop_folder_says_once_that_a_name_that_is_not_utf8_cannot_be_a_key(tmp_path: Path) -> None:
+    root = tmp_path / "uploads"
+    (root / "incoming").mkdir(parents=True)
+    (root / "incoming" / os.fsdecode(b"S\xf8ren.csv")).write_text("title\nLatin-1 Name\n")  # a Latin-1 name
+    lines: list[str] = []
+    invoked: list[dict[str, Any]] = []
+    watcher = dropfolder.DropFolderWatcher(root, invoked.append, report=lines.append)  # type: ignore[arg-type]
+    for _ in range(3):
+        assert watcher.scan() == []
+    assert invoked == []
+    assert lines == [
+        "drop folder: 'incoming/S\\udcf8ren.csv': the file name is not UTF-8; rename the file to ingest it"
+    ]
+
+
+@pytest.mark.commit
 def test_marquee_ingest_passes_delimiter_and_validate_mode(
     home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

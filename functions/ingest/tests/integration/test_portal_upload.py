@@ -72,7 +72,7 @@ def test_an_admin_upload_runs_its_queued_job(conn: Any, s3: Any) -> None:
         file_name="C:\\Users\\me\\Mes Films été.csv",
         requested_by="admin@example.com",
     )
-    assert ticket.key.startswith("incoming/validate/") and ticket.key.endswith("-Mes Films ete.csv")
+    assert ticket.key.startswith("incoming/validate/") and ticket.key.endswith("-Mes Films été.csv")
     assert (ticket.job.status, ticket.job.origin, ticket.job.object_key) == ("queued", "upload", ticket.key)
     upload = ticket.as_dict()["upload"]
     assert upload["method"] == "POST" and upload["fields"]["x-amz-meta-requested-by"] == "admin@example.com"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,18 +142,121 @@ def test_empty_and_blank_files_fail() -> None:
         (b"\x89PNG\r\n\x1a\n" + os.urandom(200), "PNG image"),
         (b"PK\x03\x04" + os.urandom(200), "Excel"),
         (b"%PDF-1.7\n" + os.urandom(200), "PDF"),
-        (b"title,year\n\x00\x01\x02\x03", "NUL bytes"),
-        (bytes(range(1, 32)) * 20, "control characters"),
+        (bytes(range(1, 32)) * 20, "21 of its first 41 lines hold NUL bytes or other control characters"),
+        (b"\x00" * 100_000, "100% of its first 65,536 characters are NUL bytes"),  # a zero-filled file
+        (b"title,year\n" + b"Damaged\x00,2001\n" * 3 + b"Fine,2002\n", "3 of its first 5 lines hold NUL bytes"),
+        # UTF-16 and UTF-32 without a byte-order mark: NUL bytes beside every ASCII letter
+        ("title,year\nAmélie,2001\n".encode("utf-16-le"), "UTF-16 or UTF-32 text without a byte-order mark"),
+        ("title,year\nAmélie,2001\n".encode("utf-16-be"), "UTF-16 or UTF-32 text without a byte-order mark"),
+        ("title,year\n東京物語,1953\n".encode("utf-16-le"), "UTF-16 or UTF-32 text without a byte-order mark"),
+        ("title,year\nAmélie,2001\n".encode("utf-32-le"), "UTF-16 or UTF-32 text without a byte-order mark"),
     ],
 )
 def test_binary_files_are_refused_with_what_they_look_like(data: bytes, says: str) -> None:
-    with pytest.raises(NotTextFileError, match=says):
+    with pytest.raises(NotTextFileError, match=re.escape(says)):
         _table(data)
 
 
-def test_random_bytes_are_not_text() -> None:
-    with pytest.raises(NotTextFileError):
-        _table(os.urandom(4096))
+@pytest.mark.parametrize("size", [4096, 70_000, 300_000])
+def test_random_bytes_are_not_text(size: int) -> None:
+    for _ in range(5):  # random: a handful of draws, each must be refused
+        with pytest.raises(NotTextFileError, match=r"binary|not text"):
+            _table(os.urandom(size))
+
+
+def test_random_bytes_compressed_with_gzip_are_not_text() -> None:
+    with pytest.raises(NotTextFileError, match="binary"):
+        _table(gzip.compress(os.urandom(8192)))
+
+
+def test_utf16_without_a_bom_reads_when_its_encoding_is_given() -> None:
+    _, rows = _rows("title,year\nAmélie,2001\n".encode("utf-16-le"), encoding="utf-16-le")
+    assert rows == [Record(2, ["Amélie", "2001"])]
+
+
+_NUL = "the value holds a NUL byte (shown as \\x00): the file is damaged here; the row was not loaded"
+
+
+@pytest.mark.parametrize(
+    ("data", "cells"),
+    [
+        (
+            b"title,year,genre\nGood One,2001,Drama\nDam\x00aged,2002,Drama\nGood Two,2003,Drama\n",
+            [("title", "Dam\\x00aged")],
+        ),
+        (
+            b"title,year,genre\nGood One,2001,Drama\nDamaged,20\x0002,\x00\nGood Two,2003,Drama\n",
+            [("year", "20\\x0002"), ("genre", "\\x00")],
+        ),
+        # in a quoted field spanning two lines, in a column no field reads, in a field past the header's width
+        (
+            b'title,year,genre\nGood One,2001,Drama\n"Dam\naged\x00",2002,Drama\nGood Two,2003,Drama\n',
+            [("title", "Dam\naged\\x00")],
+        ),
+        (
+            b"title,year,Certificate\nGood One,2001,PG\nDamaged,2002,P\x00G\nGood Two,2003,PG\n",
+            [("Certificate", "P\\x00G")],
+        ),
+        (b"title,year,\nGood One,2001,\nDamaged,2002,\x00\nGood Two,2003,\n", [("field 3", "\\x00")]),
+        # a run of zeros is one damaged row, its value shown cut
+        (
+            b"title,year,genre\nGood One,2001,Drama\nDamaged" + b"\x00" * 60 + b",2002,\nGood Two,2003,Drama\n",
+            [("title", "Damaged" + "\\x00" * 48)],
+        ),
+        # in a Windows-1252 file, and gzip-compressed
+        (
+            b"title,year,genre\nGood One,2001,Drama\nCaf\xe9\x00,2002,\nGood Two,2003,Drama\xe9\n",
+            [("title", "Café\\x00")],
+        ),
+        (
+            gzip.compress(b"title,year,genre\nGood One,2001,Drama\nX\x00,2002,\nGood Two,2003,Drama\n"),
+            [("title", "X\\x00")],
+        ),
+    ],
+)
+def test_a_nul_byte_makes_its_row_bad_and_the_other_rows_read(data: bytes, cells: list[tuple[str, str]]) -> None:
+    _, rows = _rows(data)
+    assert len(rows) == 3, rows
+    assert isinstance(rows[0], Record) and rows[0].line == 2 and rows[0].fields[0] == "Good One"
+    assert rows[1] == BadRecord(3, "nul_byte", _NUL, tuple(cells))
+    assert isinstance(rows[2], Record) and rows[2].fields[0] == "Good Two"
+    assert rows[2].line == (5 if b'"Dam\naged' in data else 4)
+
+
+def test_a_nul_byte_past_the_first_block_makes_its_row_bad() -> None:
+    data = b"title,year\n" + b"Filler,2001\n" * 10_000 + b"Late\x00,2002\nLast,2003\n"
+    _, rows = _rows(data)
+    assert rows[-2] == BadRecord(10_002, "nul_byte", _NUL, (("title", "Late\\x00"),))
+    assert rows[-1] == Record(10_003, ["Last", "2003"])
+    assert sum(isinstance(r, BadRecord) for r in rows) == 1
+
+
+def test_a_run_of_zeros_inside_a_text_file_is_one_bad_row() -> None:
+    """A file overwritten in part with zeros (a crash while saving): the block of zeros is one damaged row."""
+    rows_before = b"".join(b"Before %d %s,2001\n" % (n, b"x" * 150) for n in range(300))
+    data = b"title,year\n" + rows_before + b"\x00" * 4096 + b"\nAfter,2002\n"
+    _, rows = _rows(data)
+    assert rows[-2] == BadRecord(302, "nul_byte", _NUL, (("title", "\\x00" * 50),))
+    assert rows[-1] == Record(303, ["After", "2002"])
+    assert len(rows) == 302
+
+
+def test_nul_bytes_on_two_rows_of_a_short_file_leave_it_text() -> None:
+    _, rows = _rows(b"title,year\nA\x00,2001\nB\x00,2002\nC,2003\n")
+    assert [r.code if isinstance(r, BadRecord) else r.fields[0] for r in rows] == ["nul_byte", "nul_byte", "C"]
+
+
+def test_a_nul_byte_in_the_header_fails_the_file() -> None:
+    with pytest.raises(
+        IngestFileError, match=re.escape("The header row (line 1) holds a NUL byte in column 2 (ye\\x00ar)")
+    ):
+        _table(b"title,ye\x00ar\nA,2001\n")
+
+
+def test_damaged_values_are_shown_escaped_and_cut_between_escapes() -> None:
+    assert reading.escape_controls("Heat\x00 (1995)\x1b") == "Heat\\x00 (1995)\\x1b"
+    assert reading.escape_controls("tab\tand\nline stay") == "tab\tand\nline stay"
+    assert reading.escape_controls("a" * 10 + "\x00" * 10, limit=20) == "a" * 10 + "\\x00\\x00"
 
 
 def test_a_damaged_gzip_stream_is_refused() -> None:

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Protocol
+from urllib.parse import quote
 
 from movie_common.database import Connection
 from movie_common.db import ingest_jobs as jobs
@@ -32,7 +33,13 @@ FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".gz")
 MODE_FOLDERS = {("upsert", True): "", ("upsert", False): "", ("validate", True): "validate/"}
 MODE_FOLDERS |= {("validate", False): "validate/", ("replace", True): "replace/", ("replace", False): "replace-all/"}
 REPORT_COLUMNS = ("line", "column", "value", "reason", "code")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._()+ -]+")
+# A file name's UTF-8 bytes, at most. Local objects are files (at most 255 bytes a name on common file systems), and
+# beside `<12 hex>-<name>` come its `.<name>.metadata.json` sidecar and its report `<name>.job-<id>.errors.csv`.
+MAX_FILE_NAME_BYTES = 150
+_KEPT_PUNCTUATION = frozenset("._()+- ")
+_KEPT_FORMAT = frozenset("\u200c\u200d")  # zero-width (non-)joiners: part of the spelling of Persian, Indic ... words
+_ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._()+ -]+")
+_SUFFIX = re.compile(r"(?:\.[^.\s]{1,8}){1,2}$")
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class S3UploadPresigner:
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+                "ResponseContentDisposition": attachment_disposition(file_name),
                 "ResponseContentType": "text/csv; charset=utf-8",
             },
             ExpiresIn=expires_in,
@@ -121,10 +128,49 @@ class UploadTicket:
 
 
 def safe_file_name(name: str) -> str:
-    """The last path part of a browser's file name, in characters safe in an S3 key and a report's name."""
-    base = unicodedata.normalize("NFKD", name.replace("\\", "/").rsplit("/", 1)[-1])
-    base = base.encode("ascii", "ignore").decode()
-    return _UNSAFE.sub("_", base).strip(" .")[:120]
+    """The last path part of a browser's file name, readable and safe in an S3 key, a local file name and a report's
+    name: `C:\\Users\\me\\Søren \u2013 東京物語.csv` (an en dash) gives `Søren - 東京物語.csv`.
+
+    Letters, marks and digits of any script are kept (NFC), as are space and `._()+-` (other spaces and dashes
+    become ASCII ones); every other character (path separators, control and format characters such as a
+    right-to-left override, quotes, `%`, `#`, `?`, `*`, `:`, symbols) becomes `_`, a run of them one `_`. Runs of
+    dots become one (no `..`); leading and trailing dots and spaces go (no hidden files). A name longer than
+    MAX_FILE_NAME_BYTES bytes of UTF-8 is cut before its suffix (`.csv.gz` stays). Returns "" when nothing is
+    left."""
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    kept = []
+    for ch in base:
+        category = unicodedata.category(ch)
+        if ch in _KEPT_PUNCTUATION or category[0] in "LMN" or ch in _KEPT_FORMAT:
+            kept.append(ch)
+        else:
+            kept.append({"Zs": " ", "Pd": "-"}.get(category, "_"))  # other spaces and dashes as ASCII ones
+    text = re.sub(r"\.{2,}", ".", re.sub(r"_{2,}", "_", "".join(kept))).strip(" .")
+    return cut_file_name(text, MAX_FILE_NAME_BYTES)
+
+
+def cut_file_name(name: str, max_bytes: int) -> str:
+    """`name` cut to at most `max_bytes` bytes of UTF-8 at a character boundary, before its suffix (`.csv`,
+    `.csv.gz`), which stays; a name that fits is returned as is."""
+    if len(name.encode()) <= max_bytes:
+        return name
+    match = _SUFFIX.search(name)
+    suffix = match.group() if match and len(match.group().encode()) <= max_bytes // 2 else ""
+    stem = name[: len(name) - len(suffix)]
+    room = max_bytes - len(suffix.encode())
+    stem = stem.encode()[:room].decode("utf-8", errors="ignore").rstrip(" .")
+    return stem + suffix
+
+
+def attachment_disposition(file_name: str) -> str:
+    """A Content-Disposition value that downloads under `file_name`: an ASCII `filename` for old clients, and the
+    name itself as `filename*` (RFC 6266, UTF-8) when it is not plain ASCII."""
+    plain = unicodedata.normalize("NFKD", file_name)
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).encode("ascii", "replace").decode()
+    plain = _ASCII_UNSAFE.sub("_", plain).strip(" .")
+    if plain == file_name:
+        return f'attachment; filename="{plain}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
 def create_upload(

@@ -37,6 +37,9 @@ FIELDS = (
 
 MIN_YEAR = 1870  # the oldest surviving motion pictures are from the late 1870s; the schema's CHECK agrees
 YEARS_AHEAD = 20  # announced films; the schema itself allows up to 2100
+# How far a release date's year may be from the movie's year: a film shown at a festival late in one year opens in
+# cinemas the next (a year of 1994 with a release on 1995-03-10 is real), so one year either way, and no more.
+MAX_YEAR_DATE_GAP = 1
 MAX_TITLE_CHARS = 500
 MAX_NAME_CHARS = 200
 MAX_NAMES = 200
@@ -102,6 +105,7 @@ CODES = (
     "not_a_movie_or_series",
     "malformed_imdb_id",
     "malformed_text",
+    "year_mismatch",
 )
 
 
@@ -665,8 +669,9 @@ def check_movie(values: Mapping[str, object], *, source: str = "csv", line: int 
     Every field is checked, so one call reports every violation of the row. When neither a year nor a release date
     is given, a year in brackets ending the title (`Toy Story (1995)`, as MovieLens writes titles) is the year and
     leaves the title; with a year given the title is kept whole (some real titles end in a bracketed year). A year
-    missing beside a release date is taken from the date. Returns MovieCheck(movie, errors): `movie` is None
-    whenever `errors` is not empty.
+    missing beside a release date is taken from the date; a year and a release date both given may be at most
+    MAX_YEAR_DATE_GAP apart (else `year_mismatch`, on release_date). Returns MovieCheck(movie, errors): `movie` is
+    None whenever `errors` is not empty.
     """
     errors: list[FieldError] = []
     parsed: dict[str, Any] = {}
@@ -693,6 +698,20 @@ def check_movie(values: Mapping[str, object], *, source: str = "csv", line: int 
         title, year = split_title_year(title)
     elif year is None and release_date is not None:
         year = release_date.year
+    elif year is not None and release_date is not None and abs(release_date.year - year) > MAX_YEAR_DATE_GAP:
+        gap = abs(release_date.year - year)
+        return MovieCheck(
+            None,
+            [
+                FieldError(
+                    "release_date",
+                    "year_mismatch",
+                    f"the release date {release_date.isoformat()} is {gap} years from the year {year}; they may "
+                    f"differ by at most {MAX_YEAR_DATE_GAP} (a festival premiere the year before the release)",
+                    _shown(values.get("release_date")),
+                )
+            ],
+        )
     movie = MovieRow(
         title,
         year,

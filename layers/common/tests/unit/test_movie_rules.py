@@ -90,6 +90,59 @@ def test_a_missing_year_is_taken_from_the_release_date() -> None:
     assert movie is not None and (movie.year, movie.release_date) == (1995, dt.date(1995, 9, 22))
 
 
+def test_a_missing_year_is_taken_from_the_release_date_whatever_the_gap_rule() -> None:
+    """Only a year given beside a date is compared with it; a year taken from the date agrees with it."""
+    for values in ({"title": "X", "release_date": "2031-01-01"}, {"title": "X", "year": "", "release_date": "2031-01"}):
+        movie = check_movie(values).movie
+        assert movie is not None and (movie.year, movie.release_date) == (2031, dt.date(2031, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("year", "release_date"),
+    [
+        ("1994", "1994-09-23"),
+        ("1994", "1995-03-10"),  # shown at a festival in 1994, in cinemas the next year
+        ("1995", "1994-09-10"),  # listed by its release year, premiered the year before
+        ("1994", "1995-12-31"),
+        (1994, dt.date(1993, 1, 1)),
+    ],
+)
+def test_a_year_and_release_date_a_year_apart_at_most_agree(year: Any, release_date: Any) -> None:
+    movie = check_movie({"title": "Festival Film", "year": year, "release_date": release_date}).movie
+    assert movie is not None and movie.year == int(year)
+
+
+@pytest.mark.parametrize(
+    ("year", "release_date", "gap"),
+    [
+        ("1994", "2031-01-01", 37),  # the tester's case: decades apart
+        ("1994", "1996-01-01", 2),  # two calendar years: more than a festival's head start
+        ("2020", "1992-05-01", 28),
+        (1994, dt.date(1992, 12, 31), 2),
+    ],
+)
+def test_a_year_and_release_date_further_apart_are_refused_on_the_release_date(
+    year: Any, release_date: Any, gap: int
+) -> None:
+    check = check_movie({"title": "Far Apart", "year": year, "release_date": release_date})
+    assert check.movie is None
+    [error] = check.errors
+    date = movie_rules.parse_release_date(release_date)
+    assert date is not None
+    assert error == FieldError(
+        "release_date",
+        "year_mismatch",
+        f"the release date {date.isoformat()} is {gap} years from the year {year}; they may differ by at most 1 "
+        "(a festival premiere the year before the release)",
+        str(release_date),
+    )
+
+
+def test_the_gap_is_checked_only_when_both_values_are_valid() -> None:
+    assert _codes({"title": "X", "year": "PG", "release_date": "2031-01-01"}) == {"year": "not_a_number"}
+    assert _codes({"title": "X", "year": "1994", "release_date": "soon"}) == {"release_date": "not_a_date"}
+
+
 @pytest.mark.parametrize(
     ("raw", "date"),
     [

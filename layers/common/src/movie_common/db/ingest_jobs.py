@@ -397,7 +397,8 @@ def set_report_key(conn: Connection, *, job_id: int, report_key: str) -> None:
 
 
 def add_errors(conn: Connection, *, job_id: int, errors: Iterable[RowError], first_seq: int = 1) -> int:
-    """COPY reported rows into ingest_job_errors (values cut to MAX_VALUE_CHARS); returns how many."""
+    """COPY reported rows into ingest_job_errors (values cut to MAX_VALUE_CHARS; a NUL, which PostgreSQL text
+    cannot hold, written as `\\x00`); returns how many."""
     n = 0
     with (
         translate_errors(),
@@ -406,9 +407,14 @@ def add_errors(conn: Connection, *, job_id: int, errors: Iterable[RowError], fir
         ) as copy,
     ):
         for n, error in enumerate(errors, 1):
-            value = error.value if error.value is None else error.value[:MAX_VALUE_CHARS]
-            copy.write_row((job_id, first_seq + n - 1, error.line, error.column, value, error.reason, error.code))
+            value = None if error.value is None else _without_nul(error.value)[:MAX_VALUE_CHARS]
+            column = None if error.column is None else _without_nul(error.column)
+            copy.write_row((job_id, first_seq + n - 1, error.line, column, value, error.reason, error.code))
     return n
+
+
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "\\x00") if "\x00" in text else text
 
 
 def get_job(conn: Connection, *, job_id: int, errors_limit: int = 0) -> IngestJob | None:
