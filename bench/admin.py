@@ -26,7 +26,7 @@ from movie_common.db.users import DeveloperFilters
 from movie_common.migrations import migrate
 
 # Bump when the generated rows would change: a cached database with another version is rebuilt.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 SEED = 0.20261130
 ROWS = 10_000_000
 DEVELOPERS = 20_000
@@ -215,6 +215,9 @@ def _build(url: str, rows: int) -> dict[str, Any]:
                      FROM usage_logs GROUP BY 1) AS s
                WHERE a.id = s.api_key_id"""
         )
+        # One key in 20 has been deleted since (migration 0012 keeps it in deleted_api_keys): the overview, the
+        # request log and the lists read history through issued_api_keys, both tables.
+        conn.execute("DELETE FROM api_keys WHERE id % 20 = 0")
         conn.execute("VACUUM (ANALYZE)")
         build_seconds = time.perf_counter() - started
         # Everything counted before the migration's rollup state existed is rolled up now, as a deploy would.

@@ -222,3 +222,97 @@ def test_developer_timeline_keeps_actions_on_deleted_keys(
     assert detail.keys == []
     assert any("api_key.delete" in e.summary for e in detail.timeline)
     assert detail.timeline[0].at >= datetime.now(UTC) - timedelta(minutes=5)
+
+
+def test_a_reissue_shows_the_old_keys_revocation_and_then_the_new_key_on_the_timeline(
+    conn: Any,
+    make_developer: Callable[..., Any],
+    actor: Actor,
+    admin_api: Callable[..., Any],
+    admin_token: str,
+    claim_key: Callable[[int, int], Any],
+) -> None:
+    dev = make_developer(plans=("pro",))
+    old_id, old_key = dev.key_id, dev.raw_key
+    request_id = _filed(conn, dev.id, old_id, "leaked")
+    # One test transaction has one now(): what happened earlier is moved back to when it would have happened.
+    conn.execute("UPDATE users SET created_at = now() - interval '3 days' WHERE id = %s", (dev.id,))
+    conn.execute("UPDATE api_keys SET created_at = now() - interval '3 days' WHERE id = %s", (old_id,))
+    conn.execute("UPDATE key_requests SET created_at = now() - interval '2 hours' WHERE id = %s", (request_id,))
+    approved = key_requests.approve_key_request(conn, actor, request_id=request_id)
+
+    def timeline() -> list[tuple[str, str, str, int | None]]:
+        answer = admin_api("GET", f"/admin/developers/{dev.id}", token=admin_token)
+        assert answer.status == 200
+        return [(e["at"], e["kind"], e["summary"], e["key_id"]) for e in answer.json["timeline"]]
+
+    # Approved, not revealed yet: the old key's revocation is on top, at the approval's time, above the approval.
+    revoked, approval, *_ = timeline()
+    assert revoked[1:] == (
+        "key_revoked",
+        f"Key …{old_key[-4:]} revoked (reissue request {request_id} approved)",
+        old_id,
+    )
+    assert approval[1] == "admin_action" and "key_request.approve" in approval[2]
+    assert datetime.fromisoformat(revoked[0]) == approved.decided_at == datetime.fromisoformat(approval[0])
+
+    # The developer reveals the new key an hour after the approval.
+    conn.execute("UPDATE key_requests SET decided_at = decided_at - interval '1 hour' WHERE id = %s", (request_id,))
+    conn.execute("UPDATE api_keys SET status_changed_at = now() - interval '1 hour' WHERE id = %s", (old_id,))
+    conn.execute(
+        "UPDATE admin_audit_log SET occurred_at = now() - interval '1 hour' WHERE developer_id = %s", (dev.id,)
+    )
+    revealed = claim_key(dev.id, request_id)
+    assert revealed.status == 200
+    fulfilled = key_request_rows.get_admin_key_request(conn, request_id=request_id)
+    assert fulfilled is not None
+    new_id = fulfilled.new_api_key_id
+    events = timeline()
+    assert [(kind, key_id) for _, kind, _, key_id in events] == [
+        ("key_created", new_id),
+        ("key_revoked", old_id),
+        ("admin_action", None),  # the approval (its target is the request)
+        ("key_request", old_id),
+        ("key_created", old_id),
+        ("signup", None),
+    ]
+    times = [datetime.fromisoformat(at) for at, *_ in events]
+    assert times == sorted(times, reverse=True) and times[0] > times[1]
+    assert events[0][2] == (
+        f"Key …{revealed.json['api_key'][-4:]} created on the pro plan to replace …{old_key[-4:]}"
+        f" (reissue request {request_id})"
+    )
+
+
+def test_a_deleted_keys_history_stays_with_its_developer(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor, call_movies: Callable[[str], tuple[int, Any]]
+) -> None:
+    dev = make_developer(plans=("free", "pro"))
+    gone, kept = dev.keys
+    for _ in range(2):
+        assert call_movies(dev.keys[gone]) == (200, None)
+    assert call_movies(dev.keys[kept]) == (200, None)
+    before = developers.get_developer(conn, developer_id=dev.id)
+    keys.delete_key(conn, actor, key_id=gone)
+    after = developers.get_developer(conn, developer_id=dev.id)
+    assert [k.id for k in after.keys] == [kept] and (after.developer.keys, after.developer.active_keys) == (1, 1)
+    assert after.developer.plans == ["pro"]
+    was, now = before.developer, after.developer
+    assert (now.usage_today, now.total_requests, now.last_active_at) == (
+        was.usage_today,
+        was.total_requests,
+        was.last_active_at,
+    )
+    assert (now.usage_today, now.total_requests) == (3, 3)
+    assert after.usage == before.usage and sum(d.requests for d in after.usage) == 3
+    assert [r.id for r in after.recent_requests] == [r.id for r in before.recent_requests]
+    assert {r.owner_id for r in after.recent_requests} == {dev.id}
+    kinds = {(e.kind, e.key_id) for e in after.timeline}
+    assert {("key_created", gone), ("key_used", gone), ("key_deleted", gone)} <= kinds
+
+
+def test_a_key_deleted_with_its_account_leaves_nothing_behind(conn: Any, make_developer: Callable[..., Any]) -> None:
+    dev = make_developer()
+    conn.execute("DELETE FROM users WHERE id = %s", (dev.id,))
+    left = conn.execute("SELECT count(*) AS n FROM issued_api_keys WHERE id = %s", (dev.key_id,)).fetchone()
+    assert left["n"] == 0

@@ -14,10 +14,11 @@ import pytest
 
 from movie_admin.audit import Actor
 from movie_admin.exports import FolderExportStore
-from movie_admin.services import analytics, requests
+from movie_admin.services import analytics, keys, requests
 from movie_admin.services.requests import RequestQuery
 from movie_common import access
 from movie_common.database import connect
+from movie_common.db import usage as usage_rows
 from movie_common.errors import RequestValidationError
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)  # the made-up traffic below is dated from here
@@ -269,6 +270,92 @@ def test_the_overview_agrees_with_usage_daily_however_far_the_rollup_has_got(
     ).fetchone()
     assert (latest.active_developers, latest.active_keys) == (truth_today["developers"], truth_today["keys"])
     assert latest.active_keys >= 1
+
+
+def test_deleting_a_key_changes_no_figure_of_the_overview(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor
+) -> None:
+    # A key that made requests today, and a developer whose only key it is: today's active keys and developers, and
+    # the 7-, 30- and 90-day windows', count them before the key is deleted and after.
+    gone = make_developer()
+    stays = make_developer()
+    for _ in range(2):
+        access.admit(conn, gone.raw_key, endpoint="/t-deleted")
+    access.admit(conn, stays.raw_key, endpoint="/t-deleted")
+    before = {days: analytics.overview(conn, days=days) for days in analytics.WINDOWS}
+    used_today = conn.execute(
+        """SELECT count(DISTINCT owner_id) AS developers, count(*) AS keys FROM api_keys
+           WHERE last_used_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"""
+    ).fetchone()
+    assert (before[7].days[-1].active_developers, before[7].days[-1].active_keys) == (
+        used_today["developers"],
+        used_today["keys"],
+    )
+    keys.delete_key(conn, actor, key_id=gone.key_id)
+    for days, then in before.items():
+        now = analytics.overview(conn, days=days)
+        assert (now.active_developers, now.active_keys) == (then.active_developers, then.active_keys), days
+        assert now.days == then.days and now.endpoints == then.endpoints, days
+    today = analytics.overview(conn, days=7).days[-1]
+    assert (today.active_developers, today.active_keys) == (used_today["developers"], used_today["keys"])
+
+
+def test_a_deleted_keys_days_count_whether_rolled_up_after_the_deletion_or_read_live(
+    conn: Any, make_developer: Callable[..., Any], actor: Actor
+) -> None:
+    today = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date AS d").fetchone()["d"]
+    gone = make_developer()
+    _count(conn, gone.key_id, 3, "/t-deleted", ok=2)
+    _count(conn, gone.key_id, 1, "/t-deleted", ok=1, not_modified=1)
+    conn.execute("UPDATE api_keys SET last_used_at = now() - interval '1 day' WHERE id = %s", (gone.key_id,))
+    # Four days not rolled up when the key goes: the next read closes two of them (after the deletion, so the
+    # rollup itself must find the deleted key's owner) and reads the others live.
+    conn.execute("UPDATE usage_rollup_state SET open_from = (now() AT TIME ZONE 'UTC')::date - 4")
+    truth = {
+        row["day"]: (row["developers"], row["keys"])
+        for row in conn.execute(
+            """SELECT d.day, count(DISTINCT k.owner_id) AS developers, count(DISTINCT d.api_key_id) AS keys
+               FROM usage_daily d JOIN api_keys k ON k.id = d.api_key_id
+               WHERE d.day >= %s AND d.day < %s AND d.requests + d.not_modified > 0 GROUP BY d.day""",
+            (today - timedelta(days=6), today),
+        ).fetchall()
+    }
+    assert truth[today - timedelta(days=3)][1] >= 1 and truth[today - timedelta(days=1)][1] >= 1
+    window = conn.execute(
+        """SELECT count(DISTINCT owner_id) AS developers, count(*) AS keys FROM api_keys
+           WHERE last_used_at >= %s::date AT TIME ZONE 'UTC'""",
+        (today - timedelta(days=6),),
+    ).fetchone()
+    assert window["keys"] >= 1
+    keys.delete_key(conn, actor, key_id=gone.key_id)
+    partly = analytics.overview(conn, days=7)
+    assert partly.open_from == today - timedelta(days=2)
+    analytics.roll_up(conn)
+    fully = analytics.overview(conn, days=7)
+    for seen in (partly, fully):
+        active = {d.day: (d.active_developers, d.active_keys) for d in seen.days if d.day < today and d.active_keys}
+        assert active == truth
+        assert (seen.active_developers, seen.active_keys) == (window["developers"], window["keys"])
+
+
+def test_a_deleted_keys_requests_keep_their_owner_in_the_log(conn: Any, traffic: tuple[Any, Any], actor: Actor) -> None:
+    ann, _ = traffic
+    ann_free, _ = ann.keys
+    keys.delete_key(conn, actor, key_id=ann_free)
+    theirs = _listed(conn, owner_id=ann.id)
+    assert sorted(r.status for r in theirs if r.api_key_id == ann_free) == [200, 200, 404]
+    assert {(r.owner_id, r.owner_email, r.key_last4) for r in theirs if r.api_key_id == ann_free} == {
+        (ann.id, "ann.log@gmail.com", ann.keys[ann_free][-4:])
+    }
+    exported = b"".join(
+        usage_rows.export_requests_csv(
+            conn,
+            filters=usage_rows.RequestFilters(key_ids=[ann_free], since=T0 - timedelta(hours=1)),
+            sort="timestamp.asc",
+        )
+    ).decode()
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [(r["owner_id"], r["owner_email"]) for r in rows] == [(str(ann.id), "ann.log@gmail.com")] * 3
 
 
 def test_rolling_up_again_changes_nothing_and_a_busy_rollup_is_skipped(conn: Any, database_url: str) -> None:

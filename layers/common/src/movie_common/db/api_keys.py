@@ -490,9 +490,12 @@ def set_key_plan(conn: Connection, *, key_id: int, plan: str) -> None:
 
 
 def delete_key(conn: Connection, *, key_id: int) -> bool:
-    """Delete a key row; its usage-log rows stay (history), keyed by the now unknown id. False if it was gone."""
+    """Delete a key: it is gone from api_keys (no request, list or action finds it again), and its trigger keeps it
+    in deleted_api_keys, so its usage rows keep their owner (issued_api_keys, migration 0012). False if it was gone."""
     return fetch_one(conn, "DELETE FROM api_keys WHERE id = %s RETURNING id", (key_id,)) is not None
 
 
 def owner_key_ids(conn: Connection, *, owner_id: int) -> list[int]:
-    return [int(row["id"]) for row in fetch_all(conn, "SELECT id FROM api_keys WHERE owner_id = %s", (owner_id,))]
+    """Every key the developer was ever issued, deleted ones included: for reading their history (usage, log)."""
+    rows = fetch_all(conn, "SELECT id FROM issued_api_keys WHERE owner_id = %s ORDER BY id", (owner_id,))
+    return [int(row["id"]) for row in rows]

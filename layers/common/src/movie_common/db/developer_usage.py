@@ -40,10 +40,13 @@ def owner_key(conn: Connection, *, owner_id: int) -> OwnerKey | None:
 
 
 def revoke_owner_keys(conn: Connection, *, owner_id: int) -> int:
-    """Revoke every key of the developer that is not revoked yet; returns how many."""
+    """Revoke every key of the developer that is not revoked yet, recording when (the timeline shows it); returns
+    how many."""
     with translate_errors():
         return conn.execute(
-            "UPDATE api_keys SET status = 'revoked' WHERE owner_id = %s AND status <> 'revoked'", (owner_id,)
+            """UPDATE api_keys SET status = 'revoked', status_changed_at = now()
+               WHERE owner_id = %s AND status <> 'revoked'""",
+            (owner_id,),
         ).rowcount
 
 
@@ -58,12 +61,13 @@ class DailyUsage:
 
 
 def daily_usage(conn: Connection, *, owner_id: int, since: date) -> list[DailyUsage]:
-    """The rollup rows of every key of the developer from `since` (a UTC day) on, summed per day and endpoint."""
+    """The rollup rows of every key the developer was issued (deleted ones too) from `since` (a UTC day) on, summed
+    per day and endpoint."""
     rows = fetch_all(
         conn,
         """SELECT u.day, u.endpoint, sum(u.ok)::int AS ok, sum(u.client_errors)::int AS client_errors,
                   sum(u.limited)::int AS limited, sum(u.server_errors)::int AS server_errors
-           FROM usage_daily u JOIN api_keys a ON a.id = u.api_key_id
+           FROM usage_daily u JOIN issued_api_keys a ON a.id = u.api_key_id
            WHERE a.owner_id = %s AND u.day >= %s
            GROUP BY u.day, u.endpoint ORDER BY u.day, u.endpoint""",
         (owner_id, since),
@@ -85,7 +89,7 @@ def request_log(conn: Connection, *, owner_id: int, since: datetime, limit: int,
         conn,
         """SELECT l."timestamp" AS time, l.method, l.endpoint, l.status
            FROM usage_logs l
-           WHERE l.api_key_id = ANY (ARRAY(SELECT id FROM api_keys WHERE owner_id = %(owner)s))
+           WHERE l.api_key_id = ANY (ARRAY(SELECT id FROM issued_api_keys WHERE owner_id = %(owner)s))
              AND l."timestamp" >= %(since)s
            ORDER BY l."timestamp" DESC, l.id DESC LIMIT %(limit)s OFFSET %(offset)s""",
         {"owner": owner_id, "since": since, "limit": limit, "offset": offset},
@@ -99,7 +103,7 @@ def request_count(conn: Connection, *, owner_id: int, since: date) -> int:
     row = fetch_required(
         conn,
         """SELECT coalesce(sum(u.requests + u.rejected), 0)::bigint AS total
-           FROM usage_daily u JOIN api_keys a ON a.id = u.api_key_id
+           FROM usage_daily u JOIN issued_api_keys a ON a.id = u.api_key_id
            WHERE a.owner_id = %s AND u.day >= %s""",
         (owner_id, since),
     )

@@ -95,8 +95,9 @@ _ADMIN_COLUMNS = sql.SQL(
        k.last4 AS key_last4, k.plan AS key_plan, r.reason, r.status, r.created_at, r.decided_at, r.decided_by,
        d.email::text AS decided_by_email, r.decision_note, r.fulfilled_at, r.new_api_key_id"""
 )
+# The key a request replaces may have been deleted since: issued_api_keys still knows it (migration 0012).
 _ADMIN_FROM = sql.SQL(
-    """FROM key_requests r JOIN users u ON u.id = r.user_id LEFT JOIN api_keys k ON k.id = r.api_key_id
+    """FROM key_requests r JOIN users u ON u.id = r.user_id LEFT JOIN issued_api_keys k ON k.id = r.api_key_id
        LEFT JOIN admins d ON d.id = r.decided_by"""
 )
 SORTS: dict[str, sql.Composable] = {

@@ -34,8 +34,8 @@ STATUS_CLASSES: dict[str, tuple[int, int]] = {
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One keyed request from usage_logs: when, which key (and its owner, unless the key was deleted since), the
-    route template it hit and the status it got."""
+    """One keyed request from usage_logs: when, which key and its owner (a deleted key's too: issued_api_keys,
+    migration 0012), the route template it hit and the status it got."""
 
     id: int
     timestamp: datetime
@@ -65,7 +65,7 @@ REQUEST_SORTS: dict[str, sql.Composable] = {
     "timestamp.asc": sql.SQL('l."timestamp" ASC, l.id ASC'),
 }
 _REQUEST_FROM = sql.SQL(
-    "FROM usage_logs l LEFT JOIN api_keys a ON a.id = l.api_key_id LEFT JOIN users u ON u.id = a.owner_id"
+    "FROM usage_logs l LEFT JOIN issued_api_keys a ON a.id = l.api_key_id LEFT JOIN users u ON u.id = a.owner_id"
 )
 
 
@@ -118,7 +118,7 @@ def list_requests(
                       u.email::text AS owner_email, l.method, l.endpoint, l.status
                FROM (SELECT l.id, l."timestamp", l.api_key_id, l.method, l.endpoint, l.status FROM usage_logs l {where}
                      ORDER BY {order} LIMIT %(limit)s) AS l
-               LEFT JOIN api_keys a ON a.id = l.api_key_id LEFT JOIN users u ON u.id = a.owner_id
+               LEFT JOIN issued_api_keys a ON a.id = l.api_key_id LEFT JOIN users u ON u.id = a.owner_id
                ORDER BY {order}"""
         ).format(where=where, order=REQUEST_SORTS[sort]),
         {**params, "limit": limit + 1},
@@ -242,13 +242,14 @@ GROUP BY GROUPING SETS ((day), (endpoint))
 
 # Developers and keys with an admitted request, per day: closed days from usage_daily_active; open days before
 # today live from usage_daily (none while the scheduled rollup keeps up); today from the keys' last use (below),
-# one small table instead of today's rows of usage_daily.
+# two small tables instead of today's rows of usage_daily. Keys deleted since count too (issued_api_keys): deleting
+# a key does not change what happened.
 _ACTIVE_PER_DAY = """
 SELECT day, developers, keys FROM usage_daily_active
 WHERE day >= %(first_day)s AND day < %(open_from)s
 UNION ALL
 SELECT d.day, count(DISTINCT k.owner_id), count(DISTINCT d.api_key_id)
-FROM usage_daily d JOIN api_keys k ON k.id = d.api_key_id
+FROM usage_daily d JOIN issued_api_keys k ON k.id = d.api_key_id
 WHERE d.day >= greatest(%(first_day)s, %(open_from)s) AND d.day < %(today)s
   AND d.requests + d.not_modified > 0
 GROUP BY d.day
@@ -260,14 +261,15 @@ WHERE created_at >= %(window_start)s
 GROUP BY 1
 """
 
-# Over the keys (a small table): developers and keys active in the window and today, and all developers.
+# Over every key ever issued (api_keys and deleted_api_keys, two small tables): developers and keys active in the
+# window and today, and all developers.
 _HEADLINE = """
 SELECT count(DISTINCT owner_id) FILTER (WHERE last_used_at >= %(window_start)s) AS active_developers,
        count(*) FILTER (WHERE last_used_at >= %(window_start)s) AS active_keys,
        count(DISTINCT owner_id) FILTER (WHERE last_used_at >= %(today_start)s) AS active_developers_today,
        count(*) FILTER (WHERE last_used_at >= %(today_start)s) AS active_keys_today,
        (SELECT count(*) FROM users) AS developers
-FROM api_keys
+FROM issued_api_keys
 """
 
 

@@ -31,15 +31,18 @@ _DEVELOPER_COLUMNS = sql.SQL(
        coalesce(k.usage_today, 0) AS usage_today, coalesce(k.total_requests, 0) AS total_requests,
        k.last_active_at"""
 )
-# Per developer, over their keys: counts, plans, today's admitted requests, lifetime total, last use.
+# Per developer: the keys they hold (counts, plans), and over every key they were issued, deleted ones included
+# (issued_api_keys, migration 0012: deleting a key does not undo its requests), today's admitted requests, the
+# lifetime total and the last use.
 _DEVELOPER_FROM = sql.SQL(
     """FROM users u LEFT JOIN LATERAL (
-           SELECT count(*) AS keys, count(*) FILTER (WHERE a.status = 'active') AS active_keys,
-                  array_agg(DISTINCT a.plan ORDER BY a.plan) AS plans,
+           SELECT count(*) FILTER (WHERE a.deleted_at IS NULL) AS keys,
+                  count(*) FILTER (WHERE a.deleted_at IS NULL AND a.status = 'active') AS active_keys,
+                  array_agg(DISTINCT a.plan ORDER BY a.plan) FILTER (WHERE a.deleted_at IS NULL) AS plans,
                   sum(CASE WHEN a.usage_day = (now() AT TIME ZONE 'UTC')::date THEN a.usage_count ELSE 0 END)
                       AS usage_today,
                   sum(a.total_count) AS total_requests, max(a.last_used_at) AS last_active_at
-           FROM api_keys a WHERE a.owner_id = u.id
+           FROM issued_api_keys a WHERE a.owner_id = u.id
        ) k ON true"""
 )
 DEVELOPER_SORTS: dict[str, sql.Composable] = {
@@ -153,37 +156,60 @@ class TimelineEvent:
     """One dated event in a developer's history: what (`kind`), when, and a short human description."""
 
     at: datetime
-    kind: str  # signup | verified | key_created | key_used | key_request | admin_action
+    # signup | verified | key_created | key_revoked | key_deleted | key_used | key_request | admin_action
+    kind: str
     summary: str
     key_id: int | None
     ref: str | None  # the audit entry or key request id, when there is one
 
 
-# Signup and email confirmation, each key's creation and last use, reissue requests, and every admin action on the
-# developer or their keys (from the audit log, so deleted keys and decided requests still show), newest first.
+# Signup and email confirmation; each key's creation (a reissued one names the key it replaces and the request),
+# revocation (whoever revoked it: an admin, an approved reissue, or the reveal of a new key) and deletion, and its
+# last use; reissue requests; every admin action on the developer or their keys (from the audit log). Keys come
+# from issued_api_keys (migration 0012), so a deleted key's events stay. Newest first; events of one instant (one
+# transaction: an approval and the revocation it makes, a reveal and the key it issues) are listed effect above
+# cause: `step` orders them as they happened.
 _TIMELINE = """
-SELECT * FROM (
-    SELECT u.created_at AS at, 'signup' AS kind, 'Signed up as ' || u.email::text AS summary,
+SELECT at, kind, summary, key_id, ref FROM (
+    SELECT u.created_at AS at, 0 AS step, 'signup' AS kind, 'Signed up as ' || u.email::text AS summary,
            NULL::bigint AS key_id, NULL::text AS ref
     FROM users u WHERE u.id = %(user_id)s
     UNION ALL
-    SELECT u.verified_at, 'verified', 'Confirmed ' || u.email::text, NULL, NULL
+    SELECT u.verified_at, 1, 'verified', 'Confirmed ' || u.email::text, NULL, NULL
     FROM users u WHERE u.id = %(user_id)s AND u.verified_at IS NOT NULL
     UNION ALL
-    SELECT a.created_at, 'key_created', 'Key …' || a.last4 || ' created on the ' || a.plan || ' plan', a.id, NULL
-    FROM api_keys a WHERE a.owner_id = %(user_id)s
-    UNION ALL
-    SELECT a.last_used_at, 'key_used', 'Key …' || a.last4 || ' last used', a.id, NULL
-    FROM api_keys a WHERE a.owner_id = %(user_id)s AND a.last_used_at IS NOT NULL
-    UNION ALL
-    SELECT r.created_at, 'key_request', 'Requested a new key: ' || r.reason, r.api_key_id, r.id::text
+    SELECT r.created_at, 2, 'key_request', 'Requested a new key: ' || r.reason, r.api_key_id, r.id::text
     FROM key_requests r WHERE r.user_id = %(user_id)s
     UNION ALL
-    SELECT l.occurred_at, 'admin_action', l.actor || ': ' || l.action || coalesce(' ' || l.target_type || ' '
+    SELECT l.occurred_at, 3, 'admin_action', l.actor || ': ' || l.action || coalesce(' ' || l.target_type || ' '
            || l.target_id, ''), CASE WHEN l.target_type = 'api_key' THEN l.target_id::bigint END, l.id::text
     FROM admin_audit_log l WHERE l.developer_id = %(user_id)s
+    UNION ALL
+    SELECT a.status_changed_at, 4, 'key_revoked',
+           'Key …' || a.last4 || ' revoked' || coalesce(' (reissue request ' || r.id || ' approved)', ''), a.id,
+           r.id::text
+    FROM issued_api_keys a
+    LEFT JOIN LATERAL (
+        SELECT q.id FROM key_requests q
+        WHERE q.api_key_id = a.id AND q.status = 'approved' ORDER BY q.decided_at LIMIT 1
+    ) r ON true
+    WHERE a.owner_id = %(user_id)s AND a.status = 'revoked' AND a.status_changed_at IS NOT NULL
+    UNION ALL
+    SELECT a.deleted_at, 5, 'key_deleted', 'Key …' || a.last4 || ' deleted', a.id, NULL
+    FROM deleted_api_keys a WHERE a.owner_id = %(user_id)s
+    UNION ALL
+    SELECT a.created_at, 6, 'key_created',
+           'Key …' || a.last4 || ' created on the ' || a.plan || ' plan'
+           || coalesce(' to replace …' || old.last4 || ' (reissue request ' || r.id || ')', ''), a.id, r.id::text
+    FROM issued_api_keys a
+    LEFT JOIN key_requests r ON r.new_api_key_id = a.id
+    LEFT JOIN issued_api_keys old ON old.id = r.api_key_id
+    WHERE a.owner_id = %(user_id)s
+    UNION ALL
+    SELECT a.last_used_at, 7, 'key_used', 'Key …' || a.last4 || ' last used', a.id, NULL
+    FROM issued_api_keys a WHERE a.owner_id = %(user_id)s AND a.last_used_at IS NOT NULL
 ) t
-ORDER BY at DESC, kind LIMIT %(limit)s
+ORDER BY at DESC, step DESC, key_id DESC NULLS LAST, ref DESC NULLS LAST LIMIT %(limit)s
 """
 
 
