@@ -18,7 +18,7 @@ import pytest
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_admin.audit import Actor
 from movie_admin.services import admins
-from movie_common import access
+from movie_common import access, sessions
 from movie_common.db import key_requests as key_request_rows
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -76,6 +76,50 @@ def test_logout_ends_the_session(conn: Any, admin_token: str, admin_api: Callabl
     assert admin_api("POST", "/admin/logout", token=admin_token).status == 204
     after = admin_api("GET", "/admin/me", token=admin_token)
     assert (after.status, after.json["code"]) == (401, "session_revoked")
+
+
+def test_logout_is_204_whatever_the_session_and_ends_only_the_one_it_names(
+    conn: Any, actor: Actor, admin_api: Callable[..., Any], developer_token: str
+) -> None:
+    assert actor.admin_id is not None
+    admin_id = actor.admin_id
+
+    def login() -> str:
+        return sessions.start_session(conn, role="admin", subject_id=admin_id).access_token
+
+    def logout(token: str | None = None, headers: dict[str, str] | None = None) -> None:
+        answer = admin_api("POST", "/admin/logout", token=token, headers=headers)
+        assert (answer.status, answer.body) == (204, ""), answer.body
+        assert "set-cookie" not in answer.headers  # sessions are bearer tokens: no cookie to clear
+
+    def open_(token: str) -> bool:
+        return bool(admin_api("GET", "/admin/me", token=token).status == 200)
+
+    token = login()
+    logout(token)
+    logout(token)  # the second sign-out of the same session
+    ended = login()
+    sessions.end_all_sessions(conn, role="admin", subject_id=admin_id, reason="test")
+    logout(ended)
+    expired = login()
+    conn.execute(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE role = 'admin' AND revoked_at IS NULL"
+    )
+    assert admin_api("GET", "/admin/me", token=expired).json["code"] == "session_expired"
+    logout(expired)
+    kept = login()
+    forged = kept[:-4] + ("AAAA" if not kept.endswith("AAAA") else "BBBB")
+    logout()
+    logout("nonsense")
+    logout(forged)
+    logout(headers={"Authorization": f"Basic {kept}"})
+    logout(developer_token)  # a developer's session is not the admin portal's to end
+    assert open_(kept)
+    assert sessions.verify_session(conn, developer_token, role="developer") is not None
+    conn.execute("UPDATE admins SET status = 'disabled' WHERE id = %s", (admin_id,))
+    logout(kept)  # a disabled admin may still sign out
+    conn.execute("UPDATE admins SET status = 'active' WHERE id = %s", (admin_id,))
+    assert not open_(kept)
 
 
 def test_suspend_then_reactivate_a_key_through_the_api(

@@ -16,7 +16,7 @@ import pytest
 from marquee_local import events
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_common import sessions
-from movie_common.db import key_requests
+from movie_common.db import admins, key_requests
 
 REPO = Path(__file__).resolve().parents[4]
 EVENTS = REPO / "functions" / "auth" / "events"
@@ -258,6 +258,56 @@ def test_login_logout_and_a_revoked_token(call: Call, developer: Callable[[str],
     _problem(call("GET", "/auth/me", token=token), 401, "session_revoked")
     _problem(call("GET", "/auth/me"), 401, "not_authenticated")
     _problem(call("GET", "/auth/me", token="nonsense"), 401, "invalid_session")
+
+
+def test_logout_is_204_whatever_the_session_and_ends_only_the_one_it_names(
+    conn: Any, call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    developer("bye@gmail.com")
+    user_id = conn.execute("SELECT id FROM users WHERE email = 'bye@gmail.com'").fetchone()["id"]
+
+    def login() -> str:
+        return sessions.start_session(conn, role="developer", subject_id=user_id).access_token
+
+    def open_(token: str) -> bool:
+        return call("GET", "/auth/me", token=token)["statusCode"] == 200
+
+    def logout(token: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = call("POST", "/auth/logout", token=token, headers=headers)
+        assert (response["statusCode"], response.get("body") or "") == (204, ""), response
+        assert "set-cookie" not in response["headers"]  # sessions are bearer tokens: no cookie to clear
+        return response
+
+    token, bystander = login(), login()
+    logout(token)
+    _problem(call("GET", "/auth/me", token=token), 401, "session_revoked")
+    logout(token)  # the second sign-out of the same session
+    ended = login()
+    sessions.end_all_sessions(conn, role="developer", subject_id=user_id, reason="password_reset")
+    logout(ended)  # ended otherwise (a password reset, a suspension)
+    expired = login()
+    conn.execute(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE role = 'developer' AND revoked_at IS NULL"
+    )
+    _problem(call("GET", "/auth/me", token=expired), 401, "session_expired")
+    logout(expired)
+    # A request that names no session of this portal changes nothing: no token, a malformed or forged one, another
+    # scheme, an admin's session.
+    kept = login()
+    forged = kept[:-4] + ("AAAA" if not kept.endswith("AAAA") else "BBBB")
+    other = login()
+    admin = admins.insert_admin(conn, email="ops@bye.test", hashed_password="$2b$12$" + "x" * 53)
+    assert admin is not None
+    admin_token = sessions.start_session(conn, role="admin", subject_id=admin.id).access_token
+    logout()
+    logout("nonsense")
+    logout(forged)
+    logout(headers={"Authorization": f"Bearer {kept} {other}"})
+    logout(headers={"Authorization": f"Basic {kept}"})
+    logout(admin_token)
+    assert open_(kept) and open_(other)
+    assert sessions.verify_session(conn, admin_token, role="admin").subject_id == admin.id
+    assert not open_(bystander)  # ended with every other session by the password reset above
 
 
 def test_wrong_password_then_lockout_with_retry_after(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:

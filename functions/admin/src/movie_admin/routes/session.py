@@ -1,4 +1,5 @@
-"""Admin sign-in: login (the only admin route without a session), logout, and who is signed in."""
+"""Admin sign-in: login and logout (the admin routes that need no session: logout ends one if it is sent), and who
+is signed in."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from movie_admin.settings import admin_settings
 from movie_common import sessions
 from movie_common.database import get_connection
 from movie_web.schemas import COMMON_RESPONSES, problem_response
-from movie_web.session_auth import CurrentAdmin
+from movie_web.session_auth import LOGOUT_RESPONSES, AdminSessionToEnd
 
 public = APIRouter(prefix="/admin", tags=["session"])
 router = APIRouter(prefix="/admin", tags=["session"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
@@ -38,10 +39,12 @@ async def login(body: LoginBody) -> dict[str, Any]:
     return {"access_token": token.access_token, "token_type": token.token_type, "expires_in": token.expires_in}
 
 
-@router.post("/logout", status_code=204, summary="Sign out")
-async def logout(session: CurrentAdmin) -> Response:
-    """End this session now: its token is refused from the next request on."""
-    sessions.end_session(get_connection(), session_id=session.id)
+@public.post("/logout", status_code=204, summary="Sign out", responses=LOGOUT_RESPONSES)
+async def logout(session: AdminSessionToEnd) -> Response:
+    """End this session now: its token is refused from the next request on. Always 204: signing out again, or with
+    an expired, ended, invalid or missing token (or a developer's), changes nothing and answers the same."""
+    if session is not None:
+        sessions.end_session(get_connection(), session_id=session.id)
     return Response(status_code=204)
 
 

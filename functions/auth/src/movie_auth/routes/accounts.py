@@ -18,7 +18,7 @@ from movie_auth.schemas import (
     VerifyRequest,
 )
 from movie_common.database import get_connection
-from movie_web.session_auth import SESSION_RESPONSES, CurrentDeveloper
+from movie_web.session_auth import LOGOUT_RESPONSES, DeveloperSessionToEnd
 
 router = APIRouter(prefix="/auth", tags=["accounts"])
 
@@ -81,10 +81,13 @@ async def login(body: LoginRequest, request: Request) -> SessionGrant:
     return SessionGrant(access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=SESSION_RESPONSES)
-async def logout(session: CurrentDeveloper) -> Response:
-    """End this session on the server: its token stops working at once."""
-    accounts.logout(get_connection(), session_id=session.id)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=LOGOUT_RESPONSES)
+async def logout(session: DeveloperSessionToEnd) -> Response:
+    """End this session on the server: its token stops working at once. Always 204: signing out again, or with
+    an expired, ended, invalid or missing token, changes nothing and answers the same (there is no session to
+    end, and the answer does not say whether the token was good)."""
+    if session is not None:
+        accounts.logout(get_connection(), session_id=session.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
