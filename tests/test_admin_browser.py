@@ -2,7 +2,7 @@
 started by `marquee run` in a subprocess on free ports: an admin signs in, suspends a developer's key (which then
 gets 403 key_suspended from /movies) and reactivates it; resets a key's usage (the developer's dashboard shows zero);
 approves a reissue request (the developer reveals the new key once). Screenshots of the overview and the keys table
-go to .marquee/screenshots/ (git-ignored)."""
+go to .marquee/screenshots/ (git-ignored); at 375 px, count lines and a long reissue reason are shown whole."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from movie_admin.audit import Actor
 from movie_admin.services import admins
@@ -194,6 +194,77 @@ def test_an_admin_suspends_a_key_which_is_refused_then_reactivates_it(browser: B
     assert console == []
 
 
+# The whole of an element's text is on the screen: nothing cut by its own box, nothing past the viewport's edges.
+_WHOLE = """element => {
+  const box = element.getBoundingClientRect();
+  return {text: element.textContent, scroll: element.scrollWidth, client: element.clientWidth,
+          left: box.left, right: box.right, viewport: document.documentElement.clientWidth};
+}"""
+
+
+def _assert_whole(locator: Locator) -> str:
+    seen = locator.evaluate(_WHOLE)
+    assert seen["scroll"] <= seen["client"], seen
+    assert seen["left"] >= 0 and seen["right"] <= seen["viewport"], seen
+    return str(seen["text"])
+
+
+def test_count_lines_and_long_text_are_whole_at_375_px(browser: Browser, stack: Stack, database_url: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    developer = _developer(stack, "pia")
+    # Enough keys for a four-digit count and a two-digit page count.
+    with connect(database_url) as conn:
+        conn.execute(
+            """INSERT INTO api_keys (owner_id, key, last4, plan)
+               SELECT u.id, sha256(convert_to(u.email || '-' || g, 'UTF8')), lpad(g::text, 4, '0'), 'free'
+               FROM users u, generate_series(1, 1234) AS g WHERE u.email = %s""",
+            (developer.email,),
+        )
+    phone = _admin_page(browser, stack, width=375)
+    phone.set_viewport_size({"width": 375, "height": 812})
+    console = watch_console(phone)
+    phone.get_by_label("Search").fill(developer.email)
+    phone.get_by_role("button", name="Filter").click()
+    summary = phone.locator("[data-summary]")
+    expect(summary).to_have_text("1,235 keys match")
+    assert _assert_whole(summary) == "1,235 keys match"
+    expect(phone.locator("[data-page-of]")).to_have_text("Page 1 of 62")
+    _assert_whole(phone.locator("[data-pager]"))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.locator("[data-summary]").scroll_into_view_if_needed()
+    phone.screenshot(path=str(SCREENSHOTS / "admin-keys-count-phone.png"), full_page=True)
+    phone.goto(f"{stack.portal}/admin/developers.html")
+    phone.get_by_label("Search").fill(developer.email)
+    phone.get_by_role("button", name="Filter").click()
+    expect(summary).to_have_text("1 developer matches")
+
+    # The developer's page: each masked key on one line (the table scrolls in its box, its cells do not break).
+    phone.goto(f"{stack.portal}/admin/keys.html")
+    phone.get_by_label("Search").fill(developer.email)
+    phone.get_by_role("button", name="Filter").click()
+    phone.get_by_role("link", name=developer.email).first.click()
+    phone.wait_for_url("**/admin/developer.html?id=*")
+    masked = phone.locator("[data-dev-keys] .key-value")
+    expect(masked.first).to_be_visible()
+    assert masked.first.evaluate("e => e.getClientRects().length") == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+
+    # The developer's dashboard: a long reissue reason wraps, whole, instead of ending in an ellipsis.
+    dashboard = _developer_dashboard(browser, stack, developer)
+    dashboard.set_viewport_size({"width": 375, "height": 812})
+    reason = "My laptop, with the key in a dotfile, was stolen from a train between Lyon and Marseille last night."
+    dashboard.get_by_text("Lost your key?").click()
+    dashboard.get_by_label("Why do you need a new key?").fill(reason)
+    dashboard.get_by_role("button", name="Request a new key").click()
+    shown = dashboard.locator("[data-key-request-reason]").first
+    expect(shown).to_have_text(reason)
+    assert _assert_whole(shown) == reason
+    assert dashboard.evaluate("document.documentElement.scrollWidth") <= 375
+    shown.scroll_into_view_if_needed()
+    dashboard.screenshot(path=str(SCREENSHOTS / "dashboard-reissue-phone.png"))
+    assert console == []
+
+
 def test_an_admin_resets_usage_and_the_developer_dashboard_shows_zero(browser: Browser, stack: Stack) -> None:
     developer = _developer(stack, "liam")
     for _ in range(3):
@@ -229,6 +300,15 @@ def test_an_admin_approves_a_reissue_and_the_developer_sees_the_new_key_once(bro
     # Approved requests leave the default (pending) list; the old key stops at once.
     expect(page.locator("tr[data-request-id]", has_text=developer.email)).to_have_count(0)
     assert _movies(stack, developer.key) == (403, "key_revoked")
+    # The developer's timeline shows the old key revoked at the approval, above the approval itself.
+    page.goto(stack.portal + "/admin/developers.html")
+    page.get_by_label("Search").fill(developer.email)
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name="Mona").click()
+    timeline = page.locator("[data-timeline] li")
+    revoked = f"Key …{developer.key[-4:]} revoked (reissue request "
+    expect(timeline.first).to_contain_text(revoked)
+    expect(timeline.nth(1)).to_contain_text("key_request.approve")
 
     dashboard.reload()
     dashboard.get_by_role("button", name="Reveal my new key").click()
@@ -236,6 +316,15 @@ def test_an_admin_approves_a_reissue_and_the_developer_sees_the_new_key_once(bro
     expect(new_key).to_be_visible()
     raw = new_key.input_value()
     assert raw != developer.key and _movies(stack, raw) == (200, None)
+    # …and, once revealed (and used), the new key above the revocation: issued later, to replace the old key.
+    page.reload()
+    created = f"Key …{raw[-4:]} created on the free plan to replace …{developer.key[-4:]}"
+    expect(timeline.filter(has_text=created)).to_have_count(1)
+    events = timeline.all_inner_texts()
+    [created_at] = [i for i, text in enumerate(events) if created in text]
+    [revoked_at] = [i for i, text in enumerate(events) if revoked in text]
+    assert events[0].endswith(f"Key …{raw[-4:]} last used") and created_at < revoked_at, events
+    assert all(" \u2014 " in events[i] for i in (created_at, revoked_at))  # each with its time
 
     dashboard.reload()  # shown once: never again
     expect(dashboard.locator("[data-new-key]")).to_be_hidden()

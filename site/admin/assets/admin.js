@@ -355,7 +355,7 @@
         button("Newest", this.cursors.length > 0, function () { self.cursors = []; self.load(); }, "data-page-first"),
         button("Older \u2192", !!data.next_cursor, function () { self.cursors.push(data.next_cursor); self.load(); }, "data-page-next"),
       );
-      if (this.summary) this.summary.textContent = data.results.length + " shown" + (data.next_cursor ? ", more follow" : "");
+      if (this.summary) this.summary.textContent = this.counted(data.results.length) + " shown" + (data.next_cursor ? ", more follow" : "");
       return;
     }
     this.pager.append(
@@ -363,7 +363,13 @@
       el("span", { className: "align-self-center small", "data-page-of": "", text: "Page " + data.page + " of " + Math.max(1, data.total_pages) }),
       button("Next \u2192", data.page < data.total_pages, function () { self.page += 1; self.load(); }, "data-page-next"),
     );
-    if (this.summary) this.summary.textContent = number(data.total_results) + " match";
+    if (this.summary) this.summary.textContent = this.counted(data.total_results) + (data.total_results === 1 ? " matches" : " match");
+  };
+
+  /* "1 key", "1,235 keys": the count line says what it counts (options.noun: [singular, plural]). */
+  ListPage.prototype.counted = function (n) {
+    var noun = this.options.noun || ["row", "rows"];
+    return number(n) + " " + (n === 1 ? noun[0] : noun[1]);
   };
 
   /* An action button with its confirmation: runs `action`, then reloads the list (or calls `after`). */

@@ -77,7 +77,7 @@
           el("span", { text: M.formatTime(request.created_at) }),
           el("span", { className: "badge text-bg-" + badgeFor(request), text: labelFor(request) }),
         ]),
-        el("div", { className: "text-body-secondary text-truncate", text: request.reason }),
+        el("div", { className: "text-body-secondary text-break", text: request.reason, "data-key-request-reason": "" }),
       ]);
       if (request.decision_note) item.append(el("div", { className: "fst-italic", text: request.decision_note }));
       if (request.status === "approved" && !request.fulfilled_at) {
@@ -178,7 +178,7 @@
       return sum + group[name].reduce(function (a, b) { return a + b; }, 0);
     }, 0);
     document.querySelector("[data-chart-summary]").textContent =
-      total.toLocaleString() + " requests in the last 30 days" + (names.length ? " across " + names.join(", ") + "." : ".");
+      total.toLocaleString() + (total === 1 ? " request" : " requests") + " in the last 30 days" + (names.length ? " across " + names.join(", ") + "." : ".");
     var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
     window.Chart.defaults.color = dark ? "#dee2e6" : "#212529";
     window.Chart.defaults.borderColor = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.1)";

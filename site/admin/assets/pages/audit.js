@@ -37,7 +37,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!A.requireSession()) return;
     var list = new A.ListPage({ path: "/admin/audit", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                                summary: "[data-summary]", row: row });
+                                summary: "[data-summary]", noun: ["entry", "entries"], row: row });
     list.load();
     var button = document.querySelector("[data-export]");
     button.addEventListener("click", async function () {

@@ -22,6 +22,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!A.requireSession()) return;
     new A.ListPage({ path: "/admin/developers", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                     summary: "[data-summary]", row: row }).load();
+                     summary: "[data-summary]", noun: ["developer", "developers"], row: row }).load();
   });
 })();

@@ -186,7 +186,7 @@
     var keep = form.elements.namedItem("keep_tmdb");
     mode.addEventListener("change", function () { keep.disabled = mode.value !== "replace"; });
     list = new A.ListPage({ path: "/admin/ingest/jobs", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                            summary: "[data-summary]", row: row });
+                            summary: "[data-summary]", noun: ["job", "jobs"], row: row });
     list.load();
     var wanted = Number(new URLSearchParams(window.location.search).get("job"));
     if (wanted) follow(wanted);

@@ -38,7 +38,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!A.requireSession()) return;
     list = new A.ListPage({ path: "/admin/key-requests", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                            summary: "[data-summary]", row: row });
+                            summary: "[data-summary]", noun: ["request", "requests"], row: row });
     list.load();
     M.bindForm(document.querySelector("[data-deny-form]"), async function (values, form) {
       await A.api("/admin/key-requests/" + denying + "/deny", { method: "POST", body: { reason: values.reason } });

@@ -85,7 +85,7 @@
   document.addEventListener("DOMContentLoaded", async function () {
     if (!A.requireSession()) return;
     list = new A.ListPage({ path: "/admin/keys", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                            summary: "[data-summary]", row: row });
+                            summary: "[data-summary]", noun: ["key", "keys"], row: row });
     try {
       await loadPlans();
     } catch (error) {

@@ -66,7 +66,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!A.requireSession()) return;
     list = new A.ListPage({ path: "/admin/movies", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                            summary: "[data-summary]", row: row });
+                            summary: "[data-summary]", noun: ["movie", "movies"], row: row });
     list.load();
     document.querySelector("[data-add-movie]").addEventListener("click", function () { openForm(null); });
     M.bindForm(document.querySelector("[data-movie-form]"), async function (values) {

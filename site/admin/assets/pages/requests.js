@@ -20,7 +20,7 @@
   document.addEventListener("DOMContentLoaded", async function () {
     if (!A.requireSession()) return;
     var list = new A.ListPage({ path: "/admin/requests", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                                summary: "[data-summary]", row: row, cursor: true });
+                                summary: "[data-summary]", noun: ["request", "requests"], row: row, cursor: true });
     try {
       var endpoints = (await A.api("/admin/endpoints")).data.results;
       var select = document.querySelector("[data-endpoints]");

@@ -99,7 +99,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!A.requireSession()) return;
     list = new A.ListPage({ path: "/admin/sync/runs", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
-                            summary: "[data-summary]", row: row });
+                            summary: "[data-summary]", noun: ["run", "runs"], row: row });
     poll();
     var button = document.querySelector("[data-request-run]");
     button.addEventListener("click", async function () {
