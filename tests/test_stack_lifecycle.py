@@ -90,7 +90,16 @@ class Stack:
 
     def signal(self, number: int) -> int:
         self.process.send_signal(number)
-        return self.process.wait(timeout=120)
+        try:
+            return self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            # What it is stuck on: `marquee run` prints every thread's stack on SIGUSR1 (faulthandler).
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            self.process.kill()
+            raise AssertionError(
+                f"marquee run did not stop within 120 s of signal {number}:\n{self.output()}"
+            ) from None
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -121,6 +130,13 @@ def _handles(home: Path) -> list[int]:
 def test_sigterm_stops_the_stack_and_its_postgresql(home: Path) -> None:
     stack = Stack(home).wait_serving()
     assert postgres.server_pid(home / "pgdata") is not None
+    # SIGUSR1 prints every thread's stack (what a stack that will not stop waits on) and stops nothing.
+    stack.process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while "Thread 0x" not in stack.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "Thread 0x" in stack.output() and "serve_until_stopped" in stack.output()
+    assert stack.process.poll() is None
     assert stack.signal(signal.SIGTERM) == 0
     assert "stopping" in stack.output()
     _assert_nothing_left(stack)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import faulthandler
 import functools
 import gzip
 import importlib
@@ -78,6 +79,8 @@ class _StopSignals:
 
 def cmd_run(args: argparse.Namespace) -> int:
     home = stack.marquee_home()
+    # `kill -USR1 <pid>` prints every thread's stack to the terminal: what a stack that will not stop is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     signals = _StopSignals()
     with signals.installed():
         runs.register(home)
