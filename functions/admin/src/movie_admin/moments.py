@@ -1,4 +1,4 @@
-"""Times in an admin's filters (`since`, `until`), taken to UTC as they come in.
+"""Times an admin sends (filters' `since` and `until`, a key's `expires_at`), taken to UTC as they come in.
 
 A moment keeps the offset the admin typed (`+22:30`, `-23:59`), which Python accepts and PostgreSQL does not (at
 most ±15:59): a statement that binds it as a parameter gets it in UTC, but the CSV exports' COPY merges its values
@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from movie_common.errors import InvalidParameter, RequestValidationError
 
 
-def in_utc(moments: dict[str, datetime | None], *, detail: str, naive_is_utc: bool) -> dict[str, datetime | None]:
+def in_utc(
+    moments: dict[str, datetime | None], *, detail: str, naive_is_utc: bool, location: str = "query"
+) -> dict[str, datetime | None]:
     """Each moment of `moments` (by parameter name) in UTC, None as given. A moment without a zone is UTC when
     `naive_is_utc` (what the database's UTC session made of it), else refused. RequestValidationError with `detail`
     names every moment refused (no zone, or no UTC equivalent)."""
@@ -23,13 +25,13 @@ def in_utc(moments: dict[str, datetime | None], *, detail: str, naive_is_utc: bo
     for name, moment in moments.items():
         if moment is not None and moment.tzinfo is None:
             if not naive_is_utc:
-                errors.append(InvalidParameter(name, "query", "give a time zone (e.g. 2026-11-30T00:00:00Z)"))
+                errors.append(InvalidParameter(name, location, "give a time zone (e.g. 2026-11-30T00:00:00Z)"))
                 continue
             moment = moment.replace(tzinfo=UTC)
         try:
             converted[name] = moment.astimezone(UTC) if moment is not None else None
         except OverflowError:
-            errors.append(InvalidParameter(name, "query", "out of range: give a time between the years 1 and 9999"))
+            errors.append(InvalidParameter(name, location, "out of range: give a time between the years 1 and 9999"))
     if errors:
         raise RequestValidationError(detail, errors)
     return converted

@@ -419,3 +419,14 @@ def test_time_filters_with_any_offset_or_none_are_answered_never_a_500(
         assert answer.status == 422 and [e["name"] for e in answer.json["errors"]] == ["since"]
     for path_ in ("/admin/audit", "/admin/audit.csv"):  # the audit log reads a time without a zone as UTC
         assert admin_api("GET", path_, token=admin_token, query={**mixed, "developer_id": str(dev.id)}).status == 200
+
+
+def test_a_key_expiry_with_no_utc_equivalent_is_a_422_naming_it(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any]
+) -> None:
+    body = {"owner_email": "expiry.b3@example.com", "plan": "free"}
+    for moment in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
+        answer = admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": moment})
+        assert answer.status == 422 and [e["name"] for e in answer.json["errors"]] == ["expires_at"], answer.body
+    made = admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": "2030-01-01T00:00:00+22:30"})
+    assert made.status == 201 and made.json["key"]["expires_at"] == "2029-12-31T01:30:00Z"
