@@ -183,7 +183,46 @@ def test_create_key_stores_the_owner_as_normalised(database_url: str, capsys: py
         assert _count(database_url, "SELECT count(*) FROM users WHERE email = 'Newcomer.Test@example.com'") == 1
     finally:
         with psycopg.connect(database_url) as conn:
+            conn.execute(
+                "DELETE FROM admin_audit_log WHERE developer_id IN "
+                "(SELECT id FROM users WHERE email = 'Newcomer.Test@example.com')"
+            )
             conn.execute("DELETE FROM users WHERE email = 'Newcomer.Test@example.com'")
+
+
+def test_create_key_gives_the_key_to_the_developer_of_that_mailbox_and_audits_it(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A developer who signed up in the portal as Dot.Ted@gmail.com (Gmail ignores dots and +tags): an operator's
+    # `create-key --owner` with the same address, or another spelling of the mailbox, is for that developer, not a
+    # second account beside theirs; and like every other change by an operator, it is in the audit log.
+    with psycopg.connect(database_url) as conn:
+        developer_id = conn.execute(
+            "INSERT INTO users (name, email, canonical_email, verified) "
+            "VALUES ('Dot Ted', 'Dot.Ted@gmail.com', 'dotted@gmail.com', true) RETURNING id"
+        ).fetchone()[0]  # type: ignore[index]
+    try:
+        for owner in ("Dot.Ted@gmail.com", "d.o.t.t.e.d+cli@gmail.com"):
+            assert cli.main(["create-key", "--owner", owner]) == 0
+            assert "New free key for Dot.Ted@gmail.com" in capsys.readouterr().out
+        spellings = ["dot.ted@gmail.com", "d.o.t.t.e.d+cli@gmail.com"]
+        assert _count(database_url, "SELECT count(*) FROM users WHERE lower(email) = ANY(%s)", spellings) == 1
+        assert _count(database_url, "SELECT count(*) FROM api_keys WHERE owner_id = %s", developer_id) == 2
+        audited = "SELECT count(*) FROM admin_audit_log WHERE developer_id = %s AND action = 'api_key.create' AND "
+        assert _count(database_url, audited + "source = 'cli'", developer_id) == 2
+
+        with psycopg.connect(database_url) as conn:
+            conn.execute("UPDATE users SET status = 'suspended' WHERE id = %s", (developer_id,))
+        assert cli.main(["create-key", "--owner", "dotted@gmail.com"]) == 1
+        assert "Dot.Ted@gmail.com is suspended" in _one_line_error(capsys)
+        assert _count(database_url, "SELECT count(*) FROM api_keys WHERE owner_id = %s", developer_id) == 2
+    finally:
+        with psycopg.connect(database_url) as conn:
+            conn.execute("DELETE FROM admin_audit_log WHERE developer_id = %s", (developer_id,))
+            conn.execute(
+                "DELETE FROM users WHERE id = %s OR lower(email) IN ('dot.ted@gmail.com', 'd.o.t.t.e.d+cli@gmail.com')",
+                (developer_id,),
+            )
 
 
 @pytest.mark.slow

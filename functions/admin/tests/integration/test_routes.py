@@ -430,3 +430,47 @@ def test_a_repeated_parameter_is_a_422_naming_it_as_in_the_public_api(
     assert answer.status == 422, answer.body
     assert answer.json["code"] == "validation_error"
     assert [e["name"] for e in answer.json["errors"]] == [name]
+
+
+def test_time_filters_with_any_offset_or_none_are_answered_never_a_500(
+    conn: Any,
+    admin_token: str,
+    admin_api: Callable[..., Any],
+    make_developer: Callable[..., Any],
+    export_folder: Path,
+) -> None:
+    # Offsets Python accepts and PostgreSQL does not (over ±15:59) reached the exports' COPY as text (a 500); a
+    # moment with no UTC equivalent, or a zone on one bound and none on the other, failed in Python (a 500).
+    tmp_path = export_folder
+    dev = make_developer(plans=("pro",))
+    access.admit(conn, dev.raw_key, endpoint="/movies/{id}")
+    admin_api("POST", f"/admin/keys/{dev.key_id}/suspend", token=admin_token)
+    wide = {"since": "2000-01-01T12:00:00+22:30", "until": "2100-01-01T00:00:00-23:59"}
+    for path, developer in (("/admin/requests", "owner_id"), ("/admin/audit", "developer_id")):
+        query = {**wide, developer: str(dev.id)}
+        listed = admin_api("GET", path, token=admin_token, query=query).json["results"]
+        exported = admin_api("GET", path + ".csv", token=admin_token, query=query)
+        assert exported.status == 200, exported.body
+        rows = list(csv.DictReader(io.StringIO((tmp_path / exported.json["file"]).read_text())))
+        assert listed and [int(r["id"]) for r in rows] == [e["id"] for e in listed]
+        for path_ in (path, path + ".csv"):
+            for bad in ({"since": "9999-12-31T23:59:59-01:00"}, {"until": "0001-01-01T00:00:00+01:00"}):
+                answer = admin_api("GET", path_, token=admin_token, query=bad)
+                assert answer.status == 422 and [e["name"] for e in answer.json["errors"]] == list(bad), answer.body
+    mixed = {"since": "2000-01-01T00:00:00", "until": "2100-01-01T00:00:00Z"}
+    for path_ in ("/admin/requests", "/admin/requests.csv"):
+        answer = admin_api("GET", path_, token=admin_token, query=mixed)
+        assert answer.status == 422 and [e["name"] for e in answer.json["errors"]] == ["since"]
+    for path_ in ("/admin/audit", "/admin/audit.csv"):  # the audit log reads a time without a zone as UTC
+        assert admin_api("GET", path_, token=admin_token, query={**mixed, "developer_id": str(dev.id)}).status == 200
+
+
+def test_a_key_expiry_with_no_utc_equivalent_is_a_422_naming_it(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any]
+) -> None:
+    body = {"owner_email": "expiry.b3@example.com", "plan": "free"}
+    for moment in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
+        answer = admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": moment})
+        assert answer.status == 422 and [e["name"] for e in answer.json["errors"]] == ["expires_at"], answer.body
+    made = admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": "2030-01-01T00:00:00+22:30"})
+    assert made.status == 201 and made.json["key"]["expires_at"] == "2029-12-31T01:30:00Z"

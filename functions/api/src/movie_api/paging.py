@@ -100,7 +100,9 @@ def envelope(result: Page, *, start: Position, per_page: int, digest: str) -> Li
     total_pages = min(math.ceil(result.total / per_page), MAX_PAGE) if result.total else 0
     page_number = start.skipped // per_page + 1
     seen = start.skipped + len(result.results)
-    more = bool(result.results) and (seen < result.total or (not result.exact and len(result.results) == per_page))
+    # A short page is the last one whatever the total says: an estimate (past the exact-count bound) can be far
+    # above the real count, and a `next` from a short page would only lead to an empty one.
+    more = len(result.results) == per_page and (seen < result.total or not result.exact)
     next_cursor = None
     if more and result.last_key is not None:
         next_cursor = encode_cursor(digest=digest, ordering=result.ordering, key=result.last_key, skipped=seen)

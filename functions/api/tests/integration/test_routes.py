@@ -229,6 +229,20 @@ def test_openapi_documents_every_route_and_the_key_schemes(load_event: Event, in
     assert "security" in spec["paths"]["/movies"]["get"] and "security" not in spec["paths"]["/health"]["get"]
 
 
+def test_routes_without_parameters_document_no_422_and_ignore_what_is_sent(
+    load_event: Event, invoke: Invoke, key: str
+) -> None:
+    spec = invoke(load_event("api", "openapi"))["json"]
+    for path in ("/genres", "/usage", "/health"):
+        assert "422" not in spec["paths"][path]["get"]["responses"], path
+        assert "parameters" not in spec["paths"][path]["get"], path
+    assert "422" in spec["paths"]["/movies/{id}"]["get"]["responses"]
+    query = [("page", "-1"), ("page", "2"), ("type", "film")]
+    for event in (load_event("api", "genres", key=key, query=query), load_event("api", "usage", key=key, query=query)):
+        assert invoke(event)["statusCode"] == 200
+    assert invoke(load_event("api", "health", query=query))["statusCode"] == 200
+
+
 def test_docs_load_the_spec_under_the_stage(load_event: Event, invoke: Invoke) -> None:
     response = invoke(load_event("api", "docs"))
     assert response["statusCode"] == 200 and "text/html" in response["headers"]["content-type"]

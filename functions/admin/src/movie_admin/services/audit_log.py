@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from movie_admin.audit import Actor, record
 from movie_admin.exports import ExportStore, StoredExport
+from movie_admin.moments import in_utc
 from movie_admin.pages import Page, offset_of
 from movie_common.database import Connection
 from movie_common.db import admin_audit_log
@@ -16,16 +18,22 @@ from movie_common.timestamps import rfc3339
 SORTS = tuple(admin_audit_log.SORTS)
 
 
-def _check(filters: AuditFilters) -> None:
+def _check(filters: AuditFilters) -> AuditFilters:
+    """The filters with their times in UTC (movie_admin.moments), or RequestValidationError naming what is wrong."""
+    moments = in_utc(
+        {"since": filters.since, "until": filters.until}, detail="The audit filters are not valid.", naive_is_utc=True
+    )
+    filters = replace(filters, since=moments["since"], until=moments["until"])
     if filters.since and filters.until and filters.since >= filters.until:
         raise RequestValidationError(
             "The audit filters are not valid.", [InvalidParameter("until", "query", "must be later than since")]
         )
+    return filters
 
 
 def list_entries(conn: Connection, *, filters: AuditFilters, sort: str, page: int, per_page: int) -> Page[AuditEntry]:
     """Entries matching `filters`, newest first by default, one page of `per_page`."""
-    _check(filters)
+    filters = _check(filters)
     rows, total = admin_audit_log.list_entries(
         conn, filters=filters, sort=sort, limit=per_page, offset=offset_of(page, per_page)
     )
@@ -42,7 +50,7 @@ def export_entries(
     statement_timeout_ms: int | None = None,
 ) -> StoredExport:
     """Every matching entry as CSV, streamed into `store`; the export itself is audited (`audit_log.export`)."""
-    _check(filters)
+    filters = _check(filters)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     stored = store.store(
         f"audit-{stamp}.csv",

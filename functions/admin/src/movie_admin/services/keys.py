@@ -12,6 +12,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 
 from movie_admin.audit import Actor, record, snapshot
+from movie_admin.moments import in_utc
 from movie_admin.pages import Page, offset_of
 from movie_common import access
 from movie_common.database import Connection
@@ -91,6 +92,8 @@ def create_key(
             "Give either developer_id or owner_email.",
             [InvalidParameter("developer_id", "body", "give exactly one of developer_id and owner_email")],
         )
+    moments = in_utc({"expires_at": expires_at}, detail="The expiry is not valid.", naive_is_utc=True, location="body")
+    expires_at = moments["expires_at"]
     with conn.transaction():
         _require_plan(conn, plan, field="plan", location="body")
         if developer_id is None:

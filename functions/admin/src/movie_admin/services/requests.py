@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from movie_admin.audit import Actor, record
 from movie_admin.exports import ExportStore, StoredExport
+from movie_admin.moments import in_utc
 from movie_admin.pages import CursorPage, decode_cursor, encode_cursor
 from movie_common.database import Connection
 from movie_common.db import api_keys, usage
@@ -40,13 +41,17 @@ def _filters(conn: Connection, query: RequestQuery) -> RequestFilters:
         errors.append(InvalidParameter("status_class", "query", f"one of {', '.join(STATUS_CLASSES)}"))
     if query.status is not None and not 100 <= query.status <= 599:
         errors.append(InvalidParameter("status", "query", "an HTTP status, 100 to 599"))
-    if query.since and query.until and query.since >= query.until:
+    detail = "The request-log filters are not valid."
+    try:
+        moments = in_utc({"since": query.since, "until": query.until}, detail=detail, naive_is_utc=False)
+    except RequestValidationError as refused:
+        errors.extend(refused.errors)
+        moments = {}
+    since, until = moments.get("since"), moments.get("until")
+    if since and until and since >= until:
         errors.append(InvalidParameter("until", "query", "must be later than since"))
-    for name, moment in (("since", query.since), ("until", query.until)):
-        if moment is not None and moment.tzinfo is None:
-            errors.append(InvalidParameter(name, "query", "give a time zone (e.g. 2026-11-30T00:00:00Z)"))
     if errors:
-        raise RequestValidationError("The request-log filters are not valid.", errors)
+        raise RequestValidationError(detail, errors)
     key_ids: list[int] | None = None
     if query.owner_id is not None:
         key_ids = api_keys.owner_key_ids(conn, owner_id=query.owner_id)
@@ -57,8 +62,8 @@ def _filters(conn: Connection, query: RequestQuery) -> RequestFilters:
         endpoint=query.endpoint,
         status_class=query.status_class,
         status=query.status,
-        since=query.since,
-        until=query.until,
+        since=since,
+        until=until,
     )
 
 
@@ -87,6 +92,7 @@ def export_requests(
     """Every matching request as CSV (no row cap), streamed from COPY into `store` in flat memory; the export is
     audited (`request_log.export`, with its filters) once it is stored."""
     filters = _filters(conn, query)  # an owner without keys gives key_ids [], which matches nothing: a header only
+    query = replace(query, since=filters.since, until=filters.until)  # in UTC, as the audit entry describes them
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     stored = store.store(
         f"requests-{stamp}.csv",
