@@ -244,6 +244,8 @@
     var samples = {
       curl: 'curl -H "X-API-KEY: ' + key + '" \\\n  "' + url + '"',
       js:
+        "// Node.js 18+ (or any server). Browsers refuse it from other sites (CORS: the API answers the portal's\n" +
+        "// origin only), and a key in a web page is anyone's: call Marquee from your server.\n" +
         'const response = await fetch("' + url + '", {\n  headers: { "X-API-KEY": "' + key + '" },\n});\n' +
         "if (!response.ok) throw new Error((await response.json()).detail);\nconst data = await response.json();\nconsole.log(data.results);",
       python:
