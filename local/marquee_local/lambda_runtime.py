@@ -12,6 +12,7 @@ so a handler that returns something JSON cannot hold fails here as it would ther
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import signal
 import socket
@@ -48,7 +49,9 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
 
 
 def _send(sock: socket.socket, message: Any) -> None:
-    payload = orjson.dumps(message)
+    # Encoded as Lambda's Python runtime encodes a handler's result (the json module): what it cannot serialise
+    # (a datetime, a set) fails here as it would there, and int keys become strings as there. Decoding is orjson's.
+    payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
     sock.sendall(_LENGTH.pack(len(payload)) + payload)
 
 
