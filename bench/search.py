@@ -1,5 +1,6 @@
 """Search benchmark (bench/): title search over a mix of typos, exact titles and the 100 most common title words,
-genre + year, suggest, and deep pages (page numbers and cursors) over 1,000,000 generated movies."""
+genre + year, suggest, deep pages (page numbers and cursors) and free text in other orders over 1,000,000 generated
+movies."""
 
 from __future__ import annotations
 
@@ -20,16 +21,17 @@ from movie_common.db.movie_search import MovieFilters, Paging
 QUERIES = 300
 WARMUP = 30
 BROAD_WORDS = 100
-TITLE, EXACT, BROAD, GENRE_YEAR, SUGGEST, DEEP, PK = (
+TITLE, EXACT, BROAD, GENRE_YEAR, SUGGEST, DEEP, TEXT_SORTED, PK = (
     "title_typo",
     "title_exact",
     "title_common_word",
     "genre_year",
     "suggest",
     "deep_page",
+    "free_text_sorted",
     "primary_key",
 )
-KINDS = (TITLE, EXACT, BROAD, GENRE_YEAR, SUGGEST, DEEP)
+KINDS = (TITLE, EXACT, BROAD, GENRE_YEAR, SUGGEST, DEEP, TEXT_SORTED)
 TITLE_MIX = (TITLE, EXACT, BROAD)
 BUDGETS_MS = {TITLE: 30.0, GENRE_YEAR: 15.0, SUGGEST: 10.0, DEEP: 50.0}
 TITLE_MIX_BUDGET_MS = 50.0  # p99 over the mix
@@ -40,6 +42,7 @@ LABELS = {
     GENRE_YEAR: "genre + year (popularity.desc, 20)",
     SUGGEST: f"suggest (2{common.DASH}6 character prefix, 10)",
     DEEP: "deep page of /movies (page 500 of 100, or a cursor 400,000+ rows in; every sort)",
+    TEXT_SORTED: "free text `q` in another order than relevance (a rare word or one no movie has; every sort)",
     PK: "primary-key get_movie_json",
 }
 
@@ -134,6 +137,13 @@ def build_queries(
         if len(word) >= 2 and len(queries[SUGGEST]) < n:
             queries[SUGGEST].append({"prefix": word[: rng.randint(2, min(6, len(word)))], "title": row["title"]})
     queries[DEEP] = _deep_queries(conn, rng, rows, n)
+    sorts = list(movie_search.ORDERINGS)
+    for i, row in enumerate(_sample_rows(conn, rng, rows, n)):
+        # Half rare words (a title's last), half words no movie has: the planner has no statistics for either.
+        made_up = "".join(rng.choice(string.ascii_lowercase) for _ in range(9))
+        queries[TEXT_SORTED].append(
+            {"text": row["title"].split()[-1] if i % 2 == 0 else made_up, "sort": sorts[i % len(sorts)]}
+        )
     queries[PK] = [{"id": i} for i in rng.sample(range(1, rows + 1), n)]
     for kind, items in queries.items():
         assert len(items) == (len(words) if kind == BROAD else n), (kind, len(items))
@@ -154,6 +164,9 @@ def _call(kind: str, conn: Any, query: dict[str, Any]) -> Any:
         return movie_search.search_movies(conn, filters=filters, sort="popularity.desc", paging=Paging(limit=20))
     if kind == SUGGEST:
         return movie_search.suggest_titles(conn, prefix=query["prefix"], limit=10)
+    if kind == TEXT_SORTED:
+        filters = MovieFilters(text=query["text"])
+        return movie_search.search_movies(conn, filters=filters, sort=query["sort"], paging=Paging(limit=20))
     if kind == DEEP:
         if "after" in query:
             paging = Paging(limit=100, after=query["after"], ordering=query["sort"])

@@ -271,3 +271,63 @@ def test_keyset_pages_equal_offset_pages_in_every_ordering(conn: Any) -> None:
 )
 def test_cursor_keys_are_checked_before_sql_sees_them(ordering: str, key: Any, valid: bool) -> None:
     assert movie_search.valid_key(ordering, key) is valid
+
+
+@pytest.mark.parametrize("sort", list(movie_search.ORDERINGS))
+@pytest.mark.parametrize("text", ["shark", "zzzzqx", "detective"])
+def test_free_text_in_any_order_is_every_match_in_that_order_with_an_exact_count(
+    conn: Any, sort: str, text: str
+) -> None:
+    """Free text sorted by anything but relevance: few matches (these are) are counted exactly and sorted from the
+    matches themselves (a rare word once made the search walk the order's index through every movie). The pages are
+    the matches in the order's SQL, and a cursor walk reads each once."""
+    keys = movie_search.ORDERINGS[sort]
+    order = ", ".join(f"{k.expression} {'DESC' if k.descending else 'ASC'}" for k in keys)
+    expected = [
+        row["id"]
+        for row in conn.execute(
+            f"""SELECT m.id FROM movies m
+                WHERE m.search_doc @@ (websearch_to_tsquery('english', marquee_normalize(%(t)s))
+                                       || websearch_to_tsquery('simple', marquee_normalize(%(t)s)))
+                ORDER BY {order}""",  # noqa: S608 - the ORDER BY is the orderings' constant SQL
+            {"t": text},
+        )
+    ]
+    assert len(expected) <= movie_search.SORT_TEXT_MATCHES_UP_TO
+    filters = MovieFilters(text=text)
+    page = movie_search.search_movies(conn, filters=filters, sort=sort, paging=Paging(limit=20))
+    assert (page.total, page.exact) == (len(expected), True)
+    walked = [json.loads(doc)["id"] for doc in page.results]
+    while page.last_key is not None and len(page.results) == 20:
+        page = movie_search.search_movies(
+            conn, filters=filters, sort=sort, paging=Paging(limit=20, after=page.last_key, ordering=sort)
+        )
+        walked += [json.loads(doc)["id"] for doc in page.results]
+    assert walked == expected
+    if text != "zzzzqx":
+        assert len(expected) > 20  # the walk crossed pages
+
+
+class _Recording:
+    """A connection that keeps the text of every statement it runs."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.statements = conn, []
+
+    def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+        self.statements.append(query.as_string(self.conn) if hasattr(query, "as_string") else str(query))
+        return self.conn.execute(query, params, **options)
+
+
+def test_few_free_text_matches_are_sorted_from_the_matches_not_by_walking_the_orders_index(conn: Any) -> None:
+    recording = _Recording(conn)
+    movie_search.search_movies(
+        recording, filters=MovieFilters(text="zzzzqx"), sort="year.desc", paging=Paging(limit=20)
+    )
+    assert any("FROM (SELECT * FROM movies m WHERE" in text for text in recording.statements)
+    # A common word (statistics know it: most plots say "film") walks the order's index as before: the first matches
+    # come at once.
+    conn.execute("ANALYZE movies")
+    recording.statements.clear()
+    movie_search.search_movies(recording, filters=MovieFilters(text="film"), sort="year.desc", paging=Paging(limit=20))
+    assert not any("FROM (SELECT * FROM movies m WHERE" in text for text in recording.statements)
