@@ -80,7 +80,9 @@ class _StopSignals:
 def cmd_run(args: argparse.Namespace) -> int:
     home = stack.marquee_home()
     # `kill -USR1 <pid>` prints every thread's stack to the terminal: what a stack that will not stop is waiting on.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # Only when stderr is a real file (not, e.g., a test's in-memory capture).
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        faulthandler.register(signal.SIGUSR1, all_threads=True, file=sys.stderr.fileno())
     signals = _StopSignals()
     with signals.installed():
         runs.register(home)
