@@ -74,7 +74,8 @@ def test_page_links_point_back_through_the_gateway(server: ServerThread, committ
     link = response.headers["link"]
     assert "evil.example" not in link
     assert f'<{server.url}/movies?per_page=2&page=1>; rel="first"' in link
-    assert f'<{server.url}/movies?per_page=2&page=3>; rel="next"' in link and 'rel="prev"' in link
+    assert f'<{server.url}/movies?per_page=2&page=1>; rel="prev"' in link
+    assert f"<{server.url}/movies?per_page=2&cursor=" in link  # `next` by keyset: no duplicates while rows change
 
 
 def test_missing_key_gets_the_templates_401_problem(server: ServerThread) -> None:
@@ -131,6 +132,54 @@ def test_a_double_encoded_slash_is_decoded_once_and_not_served_as_similar(
     response = _get(server, "/movies/1%252Fsimilar", **{"X-API-KEY": committed_key()})
     assert response.status_code == 422, response.text  # the id "1%2Fsimilar" is not a number
     assert "results" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/movies/1/", 200),  # exactly one trailing slash is the same route
+        ("/movies/1//", 404),  # two are not
+        ("/movies//", 404),
+        ("/movies/1%2F", 422),  # an encoded slash is part of its segment: the id "1/" is not a number
+        ("/movies/1%2F%2F", 422),
+        ("/movies/1%2f", 422),
+        ("/movies/1%2Fsimilar", 422),  # never /movies/1/similar
+        ("/genres%2F", 404),  # nor a trailing slash
+    ],
+)
+def test_one_trailing_slash_is_the_same_route_and_an_encoded_slash_never_separates_segments(
+    server: ServerThread, committed_key: Callable[..., str], path: str, status: int
+) -> None:
+    response = _get(server, path, **{"X-API-KEY": committed_key()})
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert response.json()["id"] == 1
+    else:
+        assert response.json()["code"] == ("validation_error" if status == 422 else "not_found")
+        assert "results" not in response.json()
+    if status == 422:
+        assert [e["name"] for e in response.json()["errors"]] == ["id"]
+
+
+def test_gateway_refusals_expose_the_same_headers_as_the_apps_responses(
+    server: ServerThread, committed_key: Callable[..., str]
+) -> None:
+    """A browser reads only the headers a response exposes: the authorizer's 401 and 403 and the gateway's 404
+    expose the same ones as the function's own answers."""
+    admitted = _get(server, "/movies/1", **{"X-API-KEY": committed_key()})
+    exposed = admitted.headers["access-control-expose-headers"]
+    assert "X-Request-Id" in exposed and "RateLimit" in exposed
+    refusals = [
+        _get(server, "/movies/1"),  # 401: no key
+        _get(server, "/movies/1", **{"X-API-KEY": "not-a-uuid"}),  # 403: the authorizer's Deny
+        _get(server, "/movies/1", **{"X-API-KEY": committed_key(status="suspended")}),
+        _get(server, "/nowhere"),  # the gateway's own 404
+    ]
+    assert [r.status_code for r in refusals] == [401, 403, 403, 404]
+    for refusal in refusals:
+        assert refusal.headers["access-control-expose-headers"] == exposed
+        assert refusal.headers["access-control-allow-origin"] == admitted.headers["access-control-allow-origin"]
+        assert refusal.json()["request_id"]
 
 
 @pytest.mark.slow
@@ -338,3 +387,47 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+# Operations whose OpenAPI schema says exactly what they accept, so every schema-valid request must be accepted
+# (2xx, or 404 for an id that does not exist). Not the others, whose rules a schema cannot hold, each tested in
+# functions/api/tests/integration/test_contract.py instead: a `cursor` is only a `next_cursor` the API gave and
+# never comes with `page` (/movies, /similar, /search); a search needs one filter, a `q` with a word that is not
+# negated, at most 20 title words, a genre that is not blank; and a text of invisible characters alone is empty
+# (/search, /search/suggest).
+EXACT_OPERATIONS = r"^/movies/(trending|popular|upcoming|now_playing|\{id\})$|^/genres$|^/usage$|^/health$"
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_schema_valid_request_refused_where_the_schema_is_exact(
+    server: ServerThread, committed_key: Callable[..., str], tmp_path: Path
+) -> None:
+    key = committed_key("unlimited")
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            f"{server.url}/openapi.json",
+            "--header",
+            f"X-API-KEY: {key}",
+            "--checks",
+            "positive_data_acceptance,not_a_server_error",
+            "--include-path-regex",
+            EXACT_OPERATIONS,
+            "--max-examples",
+            "40",
+            "--seed",
+            "20261123",
+            "--workers",
+            "2",
+            "--report-dir",
+            str(tmp_path),
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "Selected: 8/" in result.stdout, result.stdout[-3000:]

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from movie_common.problems import PROBLEM_TYPE_BASE, problem_table
+from movie_web.middleware import EXPOSED_HEADERS
 from movie_web.problems import _flat_routes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -124,6 +125,15 @@ def test_gateway_responses_agree_with_the_problem_table_and_are_json_for_any_pat
         if "StatusCode" in spec:
             assert int(spec["StatusCode"]) == status == body["status"]
         assert body["request_id"] == values["requestId"]
+
+
+@pytest.mark.parametrize("kind", sorted(API["GatewayResponses"]))
+def test_gateway_responses_expose_the_headers_the_functions_expose(kind: str) -> None:
+    """Browser code reads a response's headers only if it exposes them: API Gateway's own answers (the authorizer's
+    401 and 403 among them) must expose exactly what the functions' responses do."""
+    headers = API["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
+    assert headers["Access-Control-Expose-Headers"] == f"'{EXPOSED_HEADERS}'"
+    assert "Access-Control-Allow-Origin" in headers
 
 
 def test_every_refusal_the_authorizer_denies_with_is_a_403_like_the_gateways() -> None:

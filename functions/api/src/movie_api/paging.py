@@ -2,7 +2,10 @@
 
 Page numbers reach MAX_PAGE (TMDB's own limit); `total_pages` and every page-numbered link stay within it. Past it,
 and for any walk at constant cost, a list is read by cursor: each page says `next_cursor` (an opaque token holding
-the sort key of the page's last row), and the `Link` header's `next` carries it once page numbers run out.
+the sort key of the page's last row), and the `Link` header's `next` carries it whenever there is one, so a client
+following `next` walks by keyset and sees no row twice while the catalogue changes. A page's `page` is its number
+in pages of its `per_page` (null for a cursor page that does not start on such a page: a cursor reused with another
+`per_page`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class ListBody:
     """A TMDB-style list envelope, already serialised, with what the Link header needs."""
 
     body: str
-    page: int
+    page: int | None  # None: a cursor page that does not start where a page of its per_page would
     total_pages: int
     next_page: int | None  # the next page by number, when it is within MAX_PAGE
     next_cursor: str | None  # the next page by cursor, when there is one
@@ -98,7 +101,9 @@ def envelope(result: Page, *, start: Position, per_page: int, digest: str) -> Li
     """TMDB's envelope, plus `total_results_exact` (false: `total_results` is an estimate past the exact-count
     bound) and `next_cursor` (null on the last page)."""
     total_pages = min(math.ceil(result.total / per_page), MAX_PAGE) if result.total else 0
-    page_number = start.skipped // per_page + 1
+    # A cursor remembers how many rows came before it; a page number is only true when they fill whole pages of
+    # this per_page (a cursor reused with another per_page starts mid-page: no number then, rather than a wrong one).
+    page_number = start.skipped // per_page + 1 if start.skipped % per_page == 0 else None
     seen = start.skipped + len(result.results)
     # A short page is the last one whatever the total says: an estimate (past the exact-count bound) can be far
     # above the real count, and a `next` from a short page would only lead to an empty one.
@@ -107,9 +112,11 @@ def envelope(result: Page, *, start: Position, per_page: int, digest: str) -> Li
     if more and result.last_key is not None:
         next_cursor = encode_cursor(digest=digest, ordering=result.ordering, key=result.last_key, skipped=seen)
     by_cursor = start.paging.after is not None
-    next_page = page_number + 1 if more and not by_cursor and page_number + 1 <= total_pages else None
+    next_page = None
+    if more and not by_cursor and page_number is not None and page_number + 1 <= total_pages:
+        next_page = page_number + 1
     body = (
-        f'{{"page":{page_number},"per_page":{per_page},"results":[{",".join(result.results)}],'
+        f'{{"page":{json.dumps(page_number)},"per_page":{per_page},"results":[{",".join(result.results)}],'
         f'"total_results":{result.total},"total_pages":{total_pages},'
         f'"total_results_exact":{"true" if result.exact else "false"},'
         f'"next_cursor":{json.dumps(next_cursor)}}}'

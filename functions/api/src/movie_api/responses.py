@@ -18,19 +18,21 @@ def json_list(request: Request, body: ListBody) -> Response:
 
 
 def _link_header(request: Request, body: ListBody) -> dict[str, str]:
-    """RFC 8288 links: first, previous, next and last by page number, all within the page numbers the API answers
-    (total_pages); `next` carries the cursor instead once page numbers run out (or when the request used one)."""
+    """RFC 8288 links: `first`, `prev` and `last` by page number, all within the page numbers the API answers
+    (total_pages); `next` carries the cursor whenever the page has a `next_cursor` (a keyset position: following it
+    never repeats or skips a row while the catalogue changes), and a page number only on the lists that have no
+    cursor (TMDB's ranked lists)."""
     url = request.url.replace(path=base_path(request) + request.url.path)
     by_page = url.remove_query_params("cursor")
     links: list[tuple[str, str]] = []
     if body.total_pages:
         links.append(("first", str(by_page.include_query_params(page=1))))
-        if body.page > 1 and not body.by_cursor:
+        if body.page is not None and body.page > 1 and not body.by_cursor:
             links.append(("prev", str(by_page.include_query_params(page=min(body.page - 1, body.total_pages)))))
-    if body.next_page is not None:
-        links.append(("next", str(by_page.include_query_params(page=body.next_page))))
-    elif body.next_cursor is not None:
+    if body.next_cursor is not None:
         links.append(("next", str(url.remove_query_params("page").include_query_params(cursor=body.next_cursor))))
+    elif body.next_page is not None:
+        links.append(("next", str(by_page.include_query_params(page=body.next_page))))
     if body.total_pages:
         links.append(("last", str(by_page.include_query_params(page=body.total_pages))))
     if not links:

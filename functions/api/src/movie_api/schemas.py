@@ -40,7 +40,10 @@ class Movie(BaseModel):
 class MovieList(BaseModel):
     """TMDB's list envelope, plus whether the total is exact and the cursor of the next page."""
 
-    page: int
+    page: int | None = Field(
+        description="This page's number in pages of `per_page`; null on a page read by a cursor that does not start"
+        " where such a page starts (a cursor reused with another per_page)."
+    )
     per_page: int
     results: list[Movie]
     total_results: int = Field(description="Exact up to 1,000; past that an estimate (see total_results_exact).")

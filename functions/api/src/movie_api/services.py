@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -78,10 +79,15 @@ def ranked_list(
     `media_type` is 'tv'); an empty list before any sync. RequestValidationError for a list TMDB has no TV for.
     These lists are short (TMDB's first pages): page numbers only, exact totals."""
     kind = media_type or "movie"
-    if kind not in RANKED_LISTS[list_name]:
+    kinds = RANKED_LISTS[list_name]
+    if kind == "tv" and kind not in kinds:
         raise RequestValidationError(
             f"TMDB has no {list_name.replace('_', '-')} list for TV; only type=movie.",
             [InvalidParameter("type", "query", f"{list_name} is a list of movies only")],
+        )
+    if kind not in kinds:
+        raise RequestValidationError(
+            f"type must be {' or '.join(kinds)}.", [InvalidParameter("type", "query", f"must be {' or '.join(kinds)}")]
         )
     digest = query_digest(f"/movies/{list_name}", {"type": kind})
     start = position(page=page, per_page=per_page, cursor=None, digest=digest)
@@ -91,15 +97,31 @@ def ranked_list(
     return envelope(result, start=start, per_page=per_page, digest=digest)
 
 
+# Characters nobody sees: control characters (C0, C1) and format characters (zero-width spaces and joiners, soft
+# hyphens, bidirectional marks, the BOM...). A search text is read without them.
+_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf"))
+
+
+def normalise_text(value: str) -> str:
+    """A text parameter as search reads it: invisible characters (Unicode categories Cc and Cf) removed, runs of
+    whitespace made one space, no space at either end. "" means it was empty or blank (a 422 on every route)."""
+    visible = "".join(ch for ch in value if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    return " ".join(visible.split())
+
+
 def _clean(name: str, value: str | None, errors: list[InvalidParameter]) -> str | None:
+    """A search text normalised (normalise_text); None, with the reason in `errors`, when it holds NUL or is empty
+    once normalised (spaces, control and format characters such as U+200B alone)."""
     if value is None:
         return None
-    text = " ".join(value.split())
-    if not text:
-        errors.append(InvalidParameter(name, "query", "must not be empty or blank"))
-        return None
-    if "\x00" in text:
+    if "\x00" in value:
         errors.append(InvalidParameter(name, "query", "must not contain NUL characters"))
+        return None
+    text = normalise_text(value)
+    if not text:
+        errors.append(
+            InvalidParameter(name, "query", "must not be empty or blank (spaces and invisible characters alone)")
+        )
         return None
     return text
 
@@ -113,7 +135,7 @@ def _genres(values: Sequence[str] | None, errors: list[InvalidParameter]) -> lis
         if "\x00" in value:
             errors.append(InvalidParameter("genre", "query", "must not contain NUL characters"))
             return []
-        genres.extend(g for g in (" ".join(part.split()) for part in value.split(",")) if g)
+        genres.extend(g for g in (normalise_text(part) for part in value.split(",")) if g)
     genres = list(dict.fromkeys(genres))
     if not genres:
         errors.append(InvalidParameter("genre", "query", "must name at least one genre"))
@@ -151,7 +173,7 @@ def search(
     conn: Connection,
     *,
     params: dict[str, Any],
-    sort: str,
+    sort: str | None,
     paging: PageRequest,
     media_type: str | None,
     unrecognised: Sequence[str] = (),
@@ -184,8 +206,9 @@ def search(
                 for name in shown
             ]
         raise RequestValidationError(detail, problems)
-    if sort == "relevance" and text["title"] is None and text["q"] is None:
-        sort = "popularity.desc"
+    if sort is None or sort == "relevance":
+        # Relevance needs a text to be relevant to: the default with title or q, popularity otherwise.
+        sort = "relevance" if text["title"] is not None or text["q"] is not None else "popularity.desc"
     filters = MovieFilters(
         title=text["title"],
         genres=genres or [],

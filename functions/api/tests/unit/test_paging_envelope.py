@@ -32,3 +32,23 @@ def test_an_exact_total_reached_by_a_full_page_ends_the_list() -> None:
     assert body.next_cursor is None and body.next_page is None
     body = envelope(_page(10, total=21, exact=True), start=start, per_page=10, digest="d")
     assert body.next_cursor is not None and body.next_page == 3
+
+
+def test_a_cursor_page_has_its_true_number_in_pages_of_its_per_page_or_none() -> None:
+    # A cursor remembers the 20 rows before it (two pages of 10, or one of 20, or no whole number of pages of 50).
+    for per_page, number in ((10, 3), (20, 2), (5, 5), (50, None), (15, None)):
+        start = position(page=None, per_page=per_page, cursor=_cursor_after(20), digest="d")
+        body = envelope(_page(per_page, total=1000, exact=True), start=start, per_page=per_page, digest="d")
+        assert body.page == number and json.loads(body.body)["page"] == number, per_page
+        assert body.next_page is None and body.next_cursor is not None  # a cursor page goes on by cursor
+
+
+def _cursor_after(rows: int) -> str:
+    first = envelope(
+        _page(rows, total=1000, exact=True),
+        start=position(page=1, per_page=rows, cursor=None, digest="d"),
+        per_page=rows,
+        digest="d",
+    )
+    assert first.next_cursor is not None
+    return first.next_cursor

@@ -1,7 +1,7 @@
 """Pure ASGI middleware of every HTTP function (cheaper than BaseHTTPMiddleware on the hot path): request id,
-CORS headers, HEAD served by the GET route without a body, a trailing slash treated as the same route, the
-rate-limit headers of an admitted key, the refund of a 304 (free), and the correction of its usage-log status once
-the response is known."""
+CORS headers, HEAD served by the GET route without a body, one trailing slash treated as the same route (an encoded
+slash kept inside its segment), the rate-limit headers of an admitted key, the refund of a 304 (free), and the
+correction of its usage-log status once the response is known."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from movie_common import access
 from movie_common.access import Grant
 from movie_common.database import get_connection
 from movie_common.errors import MarqueeError
+from movie_web.paths import routing_path
 from movie_web.problems import AppLogger
 
 EXPOSED_HEADERS = (
@@ -57,14 +58,12 @@ class RequestContextMiddleware:
         if head:
             # HEAD is GET without the body (RFC 9110): the GET route answers it, and its headers stay.
             scope["method"] = "GET"
-        path: str = scope["path"]
-        if len(path) > 1 and path.endswith("/"):
-            # `/movies/` is `/movies`: API Gateway routes both to the function; no redirect (it would lose the
-            # stage prefix behind API Gateway).
-            scope["path"] = path.rstrip("/") or "/"
-            raw: bytes | None = scope.get("raw_path")
-            if raw:
-                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        # `/movies/` is `/movies` (one trailing slash; API Gateway routes both to the function; no redirect, which
+        # would lose the stage prefix behind it), and `%2F` never separates segments (movie_web.paths).
+        scope["path"] = routing_path(scope)
+        raw: bytes | None = scope.get("raw_path")
+        if raw and len(raw) > 1 and raw.endswith(b"/"):
+            scope["raw_path"] = raw[:-1]
         status = 500
 
         async def send_with_headers(message: Message) -> None:

@@ -141,6 +141,22 @@ def test_a_trailing_slash_is_the_same_route(client: TestClient) -> None:
     assert client.get("/things/a/", follow_redirects=False).json() == {"name": "a"}
 
 
+def test_only_one_trailing_slash_is_the_same_route(client: TestClient) -> None:
+    assert client.get("/things//", follow_redirects=False).status_code == 404
+    assert client.get("/things/a//", follow_redirects=False).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "name"), [("/things/a%2F", "a%2F"), ("/things/a%2Fb", "a%2Fb"), ("/things/a%2f%2F", "a%2F%2F")]
+)
+def test_an_encoded_slash_stays_inside_its_segment(client: TestClient, path: str, name: str) -> None:
+    """`%2F` never separates segments nor is a trailing slash: the segment keeps it (encoded, so that no `{param}`
+    can read one segment as two), and `/things/a%2F` is not `/things/a`."""
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 200 and response.json() == {"name": name}
+    assert client.get("/things%2F", follow_redirects=False).status_code == 404
+
+
 def test_errors_are_problems_with_the_request_id_and_cors(client: TestClient) -> None:
     response = client.get("/things/missing")
     assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from movie_api import services
-from movie_api.params import Cursor, ListSort, MediaType, MovieId, PageNumber, PerPage
+from movie_api.params import (
+    Cursor,
+    FilmType,
+    ListSort,
+    MediaType,
+    MovieId,
+    PageNumber,
+    PerPage,
+    RankedPageNumber,
+)
 from movie_api.responses import NOT_FOUND, json_list
 from movie_api.schemas import Movie, MovieList
 from movie_common.database import get_connection
@@ -39,7 +48,7 @@ async def list_movies(
 def _ranked_route(list_name: str, path: str, summary: str, description: str) -> None:
     async def ranked(
         request: Request,
-        page: PageNumber = None,
+        page: RankedPageNumber = None,
         per_page: PerPage = 20,
         media_type: MediaType = None,
     ) -> Response:
@@ -48,10 +57,23 @@ def _ranked_route(list_name: str, path: str, summary: str, description: str) -> 
         )
         return json_list(request, body)
 
-    ranked.__name__ = f"{list_name}_movies"
-    ranked.__doc__ = description
+    async def films(
+        request: Request,
+        page: RankedPageNumber = None,
+        per_page: PerPage = 20,
+        media_type: FilmType = None,
+    ) -> Response:
+        body = services.ranked_list(
+            get_connection(), list_name=list_name, page=page, per_page=per_page, media_type=media_type
+        )
+        return json_list(request, body)
+
+    # Upcoming and now playing are TMDB lists of films: their `type` documents `movie` alone.
+    endpoint = ranked if "tv" in services.RANKED_LISTS[list_name] else films
+    endpoint.__name__ = f"{list_name}_movies"
+    endpoint.__doc__ = description
     router.add_api_route(
-        path, ranked, methods=["GET"], response_model=MovieList, summary=summary, dependencies=LIST_DEPENDENCIES
+        path, endpoint, methods=["GET"], response_model=MovieList, summary=summary, dependencies=LIST_DEPENDENCIES
     )
 
 

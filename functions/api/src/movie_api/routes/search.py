@@ -10,6 +10,7 @@ from movie_api import services
 from movie_api.params import Cursor, MediaType, PageNumber, PerPage, SearchSort
 from movie_api.responses import json_list
 from movie_api.schemas import MovieList, SuggestionList
+from movie_api.services import MAX_GENRES, MAX_NEGATED_TERMS, MAX_TEXT_TERMS, MAX_TITLE_WORDS
 from movie_common.database import get_connection
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
 from movie_web.params import PLAIN_INTEGER
@@ -27,7 +28,8 @@ Name = Annotated[
     Query(
         min_length=1,
         max_length=100,
-        description="A name or the start of one (any word of it); punctuation, spacing and accents do not matter.",
+        description="A name or the start of one (any word of it), at most 100 characters; punctuation, spacing and"
+        " accents do not matter. Empty once spaces and invisible characters are removed: a 422.",
     ),
 ]
 
@@ -37,14 +39,21 @@ async def search(
     request: Request,
     title: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="Title words (at most 20); typos, punctuation forgiven."),
+        Query(
+            min_length=1,
+            max_length=200,
+            description=f"Title words: at most {MAX_TITLE_WORDS} words and 200 characters; typos, punctuation forgiven."
+            " Empty once spaces and invisible characters are removed: a 422.",
+        ),
     ] = None,
     genre: Annotated[
         list[str] | None,
         Query(
             min_length=1,
-            max_length=200,
-            description="Genres, comma-separated or repeated (genre=Drama&genre=Comedy); all must match.",
+            max_length=MAX_GENRES,
+            description=f"Genres, comma-separated or repeated (genre=Drama&genre=Comedy); all must match. At most"
+            f" {MAX_GENRES} values and {MAX_GENRES} different genres in all (each genre of a comma-separated value"
+            " counts), and at least one genre that is not blank (`genre=` or `genre=,` is a 422).",
         ),
     ] = None,
     year: Year = None,
@@ -57,18 +66,27 @@ async def search(
         Query(
             min_length=1,
             max_length=200,
-            description="Free text over title, people and plot: at most 10 terms, at most 3 negated (-word).",
+            description=f"Free text over title, people and plot, at most 200 characters: at most {MAX_TEXT_TERMS}"
+            f" terms, at most {MAX_NEGATED_TERMS} negated (-word), and a word that is not negated in every `or`"
+            " alternative (punctuation alone has none: a 422).",
         ),
     ] = None,
-    sort: SearchSort = "relevance",
+    sort: Annotated[
+        SearchSort | None,
+        Query(
+            description="Order of the results. Default: `relevance` with `title` or `q`, else `popularity.desc`"
+            " (and `relevance` without `title` or `q` is `popularity.desc`). Ties are broken by id."
+        ),
+    ] = None,
     page: PageNumber = None,
     per_page: PerPage = 20,
     media_type: MediaType = None,
     cursor: Cursor = None,
 ) -> Response:
-    """Any combination of filters (at least one). `relevance` ranks a title equal to the query first (punctuation,
-    spacing, case and sequel numerals aside), then close title matches (typos forgiven), then free-text matches;
-    without `title` or `q` it falls back to popularity."""
+    """Any combination of filters (at least one; none is a 422). `relevance` ranks a title equal to the query first
+    (punctuation, spacing, case and sequel numerals aside), then close title matches (typos forgiven), then
+    free-text matches; without `title` or `q` it falls back to popularity. Texts are read without invisible
+    characters (control and format characters such as U+200B); one left empty by that is a 422."""
     params = {
         "title": title,
         "genre": genre,
@@ -92,7 +110,15 @@ async def search(
 
 @router.get("/search/suggest", response_model=SuggestionList, summary="Autocomplete titles")
 async def suggest(
-    q: Annotated[str, Query(min_length=1, max_length=100, description="The start of a title or of a word in it.")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="The start of a title or of a word in it, at most 100 characters. Empty once spaces and"
+            " invisible characters are removed (as on /search): a 422.",
+        ),
+    ],
 ) -> Response:
     """Up to 10 `{id, title, year}` for a search box: titles whose first significant words start with `q` (an
     equal title first: `godfather` gives The Godfather), then titles with a later word starting with `q`, popular
