@@ -343,18 +343,22 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
 @dataclass(frozen=True)
 class Profile:
     developer: Developer
-    key: developer_usage.OwnerKey | None
-    plan: plans.Plan | None
+    key: developer_usage.OwnerKey | None  # the newest key, whatever its status
+    keys: list[developer_usage.OwnerKey]  # every key not revoked (active or suspended), newest first
+    plan: plans.Plan | None  # the newest key's plan
 
 
 def profile(conn: Connection, *, user_id: int) -> Profile:
+    """The developer, their newest key and every key of theirs still usable (an admin can give a developer more
+    than one); NotFoundError for a deleted account."""
     developer = developers.get_developer(conn, user_id=user_id)
     if developer is None:
         raise NotFoundError("This account no longer exists.")
     key = developer_usage.owner_key(conn, owner_id=user_id)
+    keys = developer_usage.owner_keys(conn, owner_id=user_id)
     plan_id = key.plan if key is not None else None
     plan = next((p for p in plans.list_plans(conn) if p.id == plan_id), None)
-    return Profile(developer, key, plan)
+    return Profile(developer, key, keys, plan)
 
 
 @dataclass(frozen=True)
@@ -366,24 +370,54 @@ class UsageWindow:
 
 
 @dataclass(frozen=True)
+class KeyUsage:
+    """One key's own windows, as its GET /usage and rate-limit headers report them."""
+
+    key: developer_usage.OwnerKey
+    day: UsageWindow  # limit None: no daily cap
+    minute: UsageWindow
+    total_requests: int  # the key's lifetime total
+
+
+@dataclass(frozen=True)
 class UsageReport:
-    plan: str | None
+    plan: str | None  # plan, key_status, day, minute: the newest key's (keys[0] unless it was revoked)
     key_status: str | None
     day: UsageWindow | None
     minute: UsageWindow | None
-    total_requests: int
+    keys: list[KeyUsage]  # every key not revoked, newest first, each with its own windows
+    requests_today: int  # admitted today (UTC) across every key of the developer
+    total_requests: int  # all-time, every key of the developer
     days: list[str]  # the last USAGE_DAYS UTC days, oldest first (ISO dates)
     endpoints: dict[str, list[int]]  # endpoint -> requests per day (every outcome)
     outcomes: dict[str, list[int]]  # "2xx" | "4xx" | "429" | "5xx" -> requests per day
 
 
+def _key_usage(conn: Connection, key: developer_usage.OwnerKey) -> KeyUsage | None:
+    standing = api_keys.key_standing_by_id(conn, key_id=key.id)
+    if standing is None:  # deleted meanwhile
+        return None
+    windows = access.limit_windows(standing)
+    minute = UsageWindow(windows.minute.used, windows.minute.limit, windows.minute.remaining, windows.minute.reset_at)
+    if windows.day is not None:
+        day = UsageWindow(windows.day.used, windows.day.limit, windows.day.remaining, windows.day.reset_at)
+    else:
+        day = UsageWindow(standing.day_used, None, None, standing.day_reset)
+    return KeyUsage(key, day, minute, standing.total_count)
+
+
 def usage(conn: Connection, *, user_id: int) -> UsageReport:
-    """The developer's quota windows (the key policy's own counters and resets, as the API's headers report them)
-    and the 30-day series by endpoint and by outcome from the daily rollup."""
-    key = developer_usage.owner_key(conn, owner_id=user_id)
-    standing = api_keys.key_standing_by_id(conn, key_id=key.id) if key is not None else None
-    now = standing.now if standing is not None else datetime.now(UTC)
-    today = now.astimezone(UTC).date()
+    """The developer's quota windows, for each key not revoked (each key's own counters and resets, as the API's
+    headers and GET /usage report them), today's and all-time totals across every key of theirs, and the 30-day
+    series by endpoint and by outcome from the daily rollup (every key). `plan`, `key_status`, `day` and `minute`
+    repeat the newest key's, for clients of the one-key answer."""
+    newest = developer_usage.owner_key(conn, owner_id=user_id)
+    keys = [u for u in (_key_usage(conn, k) for k in developer_usage.owner_keys(conn, owner_id=user_id)) if u]
+    newest_usage = next((u for u in keys if newest is not None and u.key.id == newest.id), None)
+    if newest_usage is None and newest is not None:  # the newest key is revoked (a reissue waiting to be revealed)
+        newest_usage = _key_usage(conn, newest)
+    totals = developer_usage.owner_totals(conn, owner_id=user_id)
+    today = datetime.now(UTC).date()
     first = today - timedelta(days=USAGE_DAYS - 1)
     days = [first + timedelta(days=i) for i in range(USAGE_DAYS)]
     index = {day: i for i, day in enumerate(days)}
@@ -399,21 +433,14 @@ def usage(conn: Connection, *, user_id: int) -> UsageReport:
         outcomes["4xx"][i] += row.client_errors
         outcomes["429"][i] += row.limited
         outcomes["5xx"][i] += row.server_errors
-    day_window = minute_window = None
-    if standing is not None:
-        windows = access.limit_windows(standing)
-        minute = windows.minute
-        minute_window = UsageWindow(minute.used, minute.limit, minute.remaining, minute.reset_at)
-        if windows.day is not None:
-            day_window = UsageWindow(windows.day.used, windows.day.limit, windows.day.remaining, windows.day.reset_at)
-        else:
-            day_window = UsageWindow(standing.day_used, None, None, standing.day_reset)
     return UsageReport(
-        plan=standing.plan if standing is not None else None,
-        key_status=standing.status if standing is not None else None,
-        day=day_window,
-        minute=minute_window,
-        total_requests=standing.total_count if standing is not None else 0,
+        plan=newest_usage.key.plan if newest_usage is not None else None,
+        key_status=newest_usage.key.status if newest_usage is not None else None,
+        day=newest_usage.day if newest_usage is not None else None,
+        minute=newest_usage.minute if newest_usage is not None else None,
+        keys=keys,
+        requests_today=totals.today,
+        total_requests=totals.all_time,
         days=[d.isoformat() for d in days],
         endpoints=dict(sorted(endpoints.items())),
         outcomes=outcomes,
@@ -452,15 +479,37 @@ def list_key_requests(conn: Connection, *, user_id: int) -> list[KeyRequest]:
     return key_requests.list_requests(conn, user_id=user_id)
 
 
-def file_key_request(conn: Connection, *, user_id: int, reason: str) -> KeyRequest:
-    """File a reissue request for the developer's current key. Refusals: validation_error (blank or over 1,000
-    characters), no_api_key (none issued yet: confirm the email first), key_request_pending (one is open)."""
+def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int | None = None) -> KeyRequest:
+    """File a reissue request for one key of the developer: `key_id` (one of their keys not revoked), or, when it
+    is not given, their only such key. Approval revokes that key at once; revealing the new key touches no other
+    key of theirs. Refusals: validation_error (blank or over 1,000 characters; `key_id` not one of their keys not
+    revoked, or not given while they have several), no_api_key (none issued yet: confirm the email first),
+    key_request_pending (one is open)."""
     cleaned = reason.strip()
     if not cleaned or len(cleaned) > 1000:
         raise RequestValidationError(
             "Check the reason.", [InvalidParameter("reason", "body", "Say why in 1 to 1,000 characters.")]
         )
-    key = developer_usage.owner_key(conn, owner_id=user_id)
+    usable = developer_usage.owner_keys(conn, owner_id=user_id)
+    if key_id is not None:
+        key = next((k for k in usable if k.id == key_id), None)
+        if key is None:
+            raise RequestValidationError(
+                "Check the key.",
+                [InvalidParameter("key_id", "body", "Not one of your keys in use: pick one your dashboard lists.")],
+            )
+    elif len(usable) > 1:
+        raise RequestValidationError(
+            "Say which key to replace.",
+            [
+                InvalidParameter(
+                    "key_id", "body", f"You have {len(usable)} keys: say which one to replace (its id in /auth/me)."
+                )
+            ],
+        )
+    else:
+        # The only usable key; with none (every key revoked), the newest, as before several keys were possible.
+        key = usable[0] if usable else developer_usage.owner_key(conn, owner_id=user_id)
     if key is None:
         raise NoApiKeyError("You have no API key yet: confirm your email address first.")
     filed = key_requests.file_request(conn, user_id=user_id, api_key_id=key.id, reason=cleaned)
@@ -472,9 +521,10 @@ def file_key_request(conn: Connection, *, user_id: int, reason: str) -> KeyReque
 def claim_key(
     conn: Connection, portal: Portal, *, user_id: int, request_id: int
 ) -> tuple[str, developer_usage.OwnerKey]:
-    """Reveal the new key of an approved request, once: the developer's old keys are revoked and a new key on the
-    old key's plan is issued in one transaction. Refusals: not_found (unknown, or another developer's request),
-    key_request_not_approved, key_already_revealed."""
+    """Reveal the new key of an approved request, once: the key the request replaces is revoked (approval did it
+    already; this repeats it for a request approved some other way) and a new key on its plan is issued, in one
+    transaction. The developer's other keys (an extra key an admin gave them) are not touched. Refusals:
+    not_found (unknown, or another developer's request), key_request_not_approved, key_already_revealed."""
     with conn.transaction():
         request = key_requests.get_request(conn, request_id=request_id, user_id=user_id, lock=True)
         if request is None:
@@ -485,11 +535,13 @@ def claim_key(
             raise KeyAlreadyRevealedError(
                 "The key of this request was already shown; file a new request if it is lost."
             )
-        old = developer_usage.owner_key(conn, owner_id=user_id)
-        developer_usage.revoke_owner_keys(conn, owner_id=user_id)
+        old = None
+        if request.api_key_id is not None:
+            old = developer_usage.get_owner_key(conn, owner_id=user_id, key_id=request.api_key_id)
+            developer_usage.revoke_owner_key(conn, owner_id=user_id, key_id=request.api_key_id)
         issued = access.issue_key(conn, owner_id=user_id, plan=old.plan if old else portal.settings.default_plan)
         key_requests.mark_fulfilled(conn, request_id=request.id, new_api_key_id=issued.key_id)
-        key = developer_usage.owner_key(conn, owner_id=user_id)
+        key = developer_usage.get_owner_key(conn, owner_id=user_id, key_id=issued.key_id)
         if key is None:
             raise RuntimeError("the new key vanished")
     return issued.raw_key, key
