@@ -413,3 +413,18 @@ def test_a_developer_with_two_keys_sees_each_keys_windows_and_names_the_one_to_r
     page.get_by_role("button", name="Request a new key").click()
     expect(page.locator("[data-key-request] [data-key-request-key]")).to_have_text("Key \u2026" + first[-4:])
     context.close()
+
+
+def test_a_password_made_from_the_address_is_refused_at_the_password_field(browser: Browser, stack: Stack) -> None:
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(stack.portal + "/signup.html")
+    page.get_by_label("Name").fill("Jane")
+    page.get_by_label("Email").fill(f"jane.b3{RUN}@gmail.com")
+    page.get_by_label("Password").fill(f"jane.b3{RUN}gmail")
+    page.get_by_role("button", name="Create account").click()
+    field = page.get_by_label("Password")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#password-feedback")).to_contain_text("made from your email address")
+    expect(field).to_be_focused()
+    context.close()

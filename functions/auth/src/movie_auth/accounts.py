@@ -148,14 +148,14 @@ class SignupReceipt:
 def signup(conn: Connection, portal: Portal, *, name: str, email: str, password: str, client_ip: str) -> SignupReceipt:
     """Create an unverified account and email its confirmation link. Refusals, in this order: too many sign-ups
     from the IP (429), the name (422), the address (invalid_email, disposable_email, email_domain_not_allowed),
-    too many for the address (429), the password (weak_password, password_too_long), a verified or suspended
-    account on the same mailbox (email_taken, 409). An unverified account on the same mailbox is taken over:
-    only the mailbox's owner can finish by clicking the link."""
+    too many for the address (429), the password (weak_password, password_like_email, password_too_long), a
+    verified or suspended account on the same mailbox (email_taken, 409). An unverified account on the same
+    mailbox is taken over: only the mailbox's owner can finish by clicking the link."""
     attempt_limits.hit(conn, SIGNUP_PER_IP, client_ip, what="sign-ups from your network")
     clean_name = _clean_name(name)
     accepted = check_developer_email(email)
     attempt_limits.hit(conn, SIGNUP_PER_ACCOUNT, accepted.canonical, what="sign-ups for this address")
-    check_password(password, user_inputs=(clean_name, accepted.address))
+    check_password(password, user_inputs=(clean_name,), email=accepted.address)
     hashed = hash_password(password)
     with conn.transaction():
         user_id = developers.create_developer(
@@ -316,8 +316,9 @@ def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: 
 def reset_password(conn: Connection, *, token: str, password: str, client_ip: str) -> None:
     """Set a new password with a reset token: the token and every other reset link are spent, every session of
     the account ends and a login lockout is lifted. Refusals: invalid_token, token_used, token_expired,
-    weak_password, password_too_long (the token stays usable after a refused password), account_suspended (nothing
-    changes), too_many_attempts (per IP, and per account: RESET_PER_ACCOUNT.limit tries per window)."""
+    weak_password, password_like_email, password_too_long (the token stays usable after a refused password),
+    account_suspended (nothing changes), too_many_attempts (per IP, and per account: RESET_PER_ACCOUNT.limit tries
+    per window)."""
     attempt_limits.hit(conn, RESET_PER_IP, client_ip, what="password resets from your network")
     # Counted per account too (before the transaction, so that a refused try still counts).
     owner = one_time_tokens.token_owner(conn, "password_resets", token_hash=hash_token(token))
@@ -330,7 +331,7 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
             raise InvalidTokenError("This link is not valid. Ask for a new one.")
         if developer.status != "active":  # the link was mailed before the suspension: the password stays as it is
             raise AccountSuspendedError("This account is suspended; contact support.")
-        check_password(password, user_inputs=(developer.name, developer.email))
+        check_password(password, user_inputs=(developer.name,), email=developer.email)
         developers.set_password(conn, user_id=developer.id, hashed_password=hash_password(password))
         one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
         end_all_sessions(conn, role=DEVELOPER, subject_id=developer.id, reason="password_reset")

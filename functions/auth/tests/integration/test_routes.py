@@ -348,6 +348,25 @@ def test_password_reset_ends_every_session(
     )
 
 
+@pytest.mark.parametrize("password", ["jane.b3gmail", "janeb3gmail.com", "janeb3@gmail"])
+def test_a_password_made_from_the_address_is_refused_on_signup_and_reset(
+    call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, password: str
+) -> None:
+    refused = _problem(
+        call("POST", "/auth/signup", {"name": "Jane B", "email": "jane.b3@gmail.com", "password": password}),
+        422,
+        "password_like_email",
+    )
+    assert "janeb3" in refused["detail"] and refused["title"] == "Password made from the email address"
+    # The same rule on a reset, for an address given with a tag: its local part is still jane.b3.
+    developer("jane.b3+news@gmail.com")
+    assert call("POST", "/auth/password/forgot", {"email": "jane.b3@gmail.com"})["statusCode"] == 202
+    token = _mail_link(outbox, "reset.html", "jane.b3+news@gmail.com")
+    _problem(call("POST", "/auth/password/reset", {"token": token, "password": password}), 422, "password_like_email")
+    fragment = call("POST", "/auth/password/reset", {"token": token, "password": "jane-quartz-lantern-77"})
+    assert fragment["statusCode"] == 200, fragment["json"]  # a short fragment of the address is not the address
+
+
 # ---------- dashboard data and a second developer ----------
 
 
