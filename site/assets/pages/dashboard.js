@@ -6,7 +6,8 @@
   var M = window.Marquee;
   var el = M.el;
 
-  var state = { me: null, justShownKey: null, logPage: 1, logPages: 1, chart: null, usage: null };
+  // logCursors[n - 1] is the cursor page n was read with (null: page 1, the newest); logNext the page after it.
+  var state = { me: null, justShownKey: null, logCursors: [null], logNext: null, logPages: 1, chart: null, usage: null };
 
   /* ---------- the new key, shown once ---------- */
   function showNewKey(rawKey) {
@@ -266,10 +267,16 @@
     return el("span", { className: "badge text-bg-" + tone, text: String(status) });
   }
 
-  async function loadLog(page) {
-    var data = (await M.api("/auth/requests", { auth: true, query: { page: page, per_page: 20 } })).data;
-    state.logPage = data.page;
-    state.logPages = Math.max(1, data.total_pages);
+  /* Older pages by cursor: each starts right after the previous page's last row, so requests made while the
+     developer reads do not push rows of the page they saw onto the next one. `cursors` is the stack of pages read
+     (page n was read with cursors[n - 1]); Newer goes back to the cursor of the page before. */
+  async function loadLog(cursors) {
+    var cursor = cursors[cursors.length - 1];
+    var query = cursor ? { cursor: cursor, per_page: 20 } : { per_page: 20 };
+    var data = (await M.api("/auth/requests", { auth: true, query: query })).data;
+    state.logCursors = cursors;
+    state.logNext = data.next_cursor || null;
+    state.logPages = Math.max(cursors.length, data.total_pages);
     var body = document.querySelector("[data-request-log] tbody");
     body.replaceChildren();
     if (!data.results.length) {
@@ -285,17 +292,17 @@
         ])
       );
     });
-    document.querySelector("[data-log-page]").textContent = "Page " + state.logPage + " of " + state.logPages;
-    document.querySelector("[data-log-newer]").disabled = state.logPage <= 1;
-    document.querySelector("[data-log-older]").disabled = state.logPage >= state.logPages;
+    document.querySelector("[data-log-page]").textContent = "Page " + cursors.length + " of " + state.logPages;
+    document.querySelector("[data-log-newer]").disabled = cursors.length <= 1;
+    document.querySelector("[data-log-older]").disabled = !state.logNext;
   }
 
   function bindLogPager() {
     document.querySelector("[data-log-newer]").addEventListener("click", function () {
-      loadLog(Math.max(1, state.logPage - 1)).catch(pageError);
+      loadLog(state.logCursors.length > 1 ? state.logCursors.slice(0, -1) : [null]).catch(pageError);
     });
     document.querySelector("[data-log-older]").addEventListener("click", function () {
-      loadLog(state.logPage + 1).catch(pageError);
+      if (state.logNext) loadLog(state.logCursors.concat([state.logNext])).catch(pageError);
     });
   }
 
@@ -494,7 +501,7 @@
   }
 
   function refreshAfterCall() {
-    Promise.all([loadUsage(), loadLog(1), loadMe()]).catch(pageError);
+    Promise.all([loadUsage(), loadLog([null]), loadMe()]).catch(pageError);
   }
 
   /* ---------- API reference ---------- */
@@ -530,7 +537,7 @@
     });
     document.addEventListener("marquee:theme", renderChart);
     renderExamples();
-    Promise.all([loadMe(), loadUsage(), loadLog(1), loadKeyRequests()]).catch(pageError);
+    Promise.all([loadMe(), loadUsage(), loadLog([null]), loadKeyRequests()]).catch(pageError);
     loadReference();
   });
 })();

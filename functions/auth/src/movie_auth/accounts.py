@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from movie_auth import messages
 from movie_auth.settings import AuthSettings
-from movie_common import access, attempt_limits
+from movie_common import access, attempt_limits, log_cursors
 from movie_common.attempt_limits import AttemptLimit, Lockout
 from movie_common.database import Connection
 from movie_common.db import api_keys, developer_usage, developers, key_requests, one_time_tokens, plans
@@ -450,23 +450,43 @@ def usage(conn: Connection, *, user_id: int) -> UsageReport:
 
 @dataclass(frozen=True)
 class RequestLogPage:
-    page: int
+    page: int | None  # None on a cursor page
     per_page: int
     results: list[developer_usage.LoggedRequest]
     total_results: int
     total_pages: int
+    next_cursor: str | None  # the page after this one (None: no older rows)
 
 
-def request_log(conn: Connection, *, user_id: int, page: int, per_page: int) -> RequestLogPage:
-    """The developer's own requests over the last USAGE_DAYS days, newest first, in TMDB's list envelope."""
+def request_log(
+    conn: Connection, *, user_id: int, per_page: int, page: int | None = None, cursor: str | None = None
+) -> RequestLogPage:
+    """The developer's own requests over the last USAGE_DAYS days, newest first, in TMDB's list envelope plus
+    `next_cursor`. A numbered `page` counts from the newest row now, so requests made meanwhile shift it; a
+    `cursor` (the `next_cursor` of a previous page) continues strictly after that page's last row, so no row is
+    shown twice or skipped. RequestValidationError for both at once or a cursor that is not one of ours."""
+    if cursor is not None and page is not None:
+        raise RequestValidationError(
+            "Give page or cursor, not both.",
+            [InvalidParameter("page", "query", "not with cursor: a cursor says where the page starts")],
+        )
+    after = log_cursors.decode_cursor(cursor) if cursor is not None else None
     today = datetime.now(UTC).date()
     first_day: date = today - timedelta(days=USAGE_DAYS - 1)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     total = developer_usage.request_count(conn, owner_id=user_id, since=first_day)
+    number = None if after is not None else (page or 1)
     rows = developer_usage.request_log(
-        conn, owner_id=user_id, since=since, limit=per_page, offset=(page - 1) * per_page
+        conn,
+        owner_id=user_id,
+        since=since,
+        limit=per_page + 1,  # one more: whether an older page exists
+        offset=0 if number is None else (number - 1) * per_page,
+        after=after,
     )
-    return RequestLogPage(page, per_page, rows, total, math.ceil(total / per_page) if total else 0)
+    shown = rows[:per_page]
+    next_cursor = log_cursors.encode_cursor(shown[-1].time, shown[-1].id) if len(rows) > per_page else None
+    return RequestLogPage(number, per_page, shown, total, math.ceil(total / per_page) if total else 0, next_cursor)
 
 
 def list_plans(conn: Connection) -> list[plans.Plan]:

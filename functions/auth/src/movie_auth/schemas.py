@@ -148,11 +148,15 @@ class LoggedRequest(BaseModel):
 
 
 class RequestLog(BaseModel):
-    page: int
+    page: int | None = Field(description="The page number asked for; null on a page asked for by `cursor`.")
     per_page: int
     results: list[LoggedRequest]
     total_results: int
     total_pages: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next, older page: it starts right after this page's last row, "
+        "whatever was logged meanwhile (null: no older requests)."
+    )
 
 
 class KeyRequestBody(BaseModel):

@@ -542,6 +542,48 @@ def test_request_log_paging_is_bounded(call: Call, developer: Callable[[str], di
     assert [e["name"] for e in body["errors"]] == ["per_page"]
 
 
+def test_older_by_cursor_repeats_no_row_while_the_log_grows(
+    call: Call,
+    developer: Callable[[str], dict[str, Any]],
+    load_event: Callable[..., dict[str, Any]],
+    invoke: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    jane = developer("cursor@gmail.com")
+    token = jane["access_token"]
+
+    def api_call(route: str) -> None:
+        assert invoke(load_event("api", route, key=jane["api_key"]))["statusCode"] == 200
+
+    # Six different endpoints, so that each row is known by its endpoint (one transaction: one timestamp).
+    for route in ("list_movies", "genres", "search", "suggest", "trending_movies", "similar_movies"):
+        api_call(route)
+    before = call("GET", "/auth/requests", token=token, query={"per_page": "100"})["json"]
+    assert len(before["results"]) == 6 and before["next_cursor"] is None
+
+    def rows(body: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(r["time"], r["endpoint"]) for r in body["results"]]
+
+    first = call("GET", "/auth/requests", token=token, query={"per_page": "3"})["json"]
+    assert first["page"] == 1 and first["next_cursor"] and rows(first) == rows(before)[:3]
+    for _ in range(3):  # the log grows while the developer reads page 1
+        api_call("list_movies")
+    older = call("GET", "/auth/requests", token=token, query={"per_page": "3", "cursor": first["next_cursor"]})
+    assert older["statusCode"] == 200, older["json"]
+    assert older["json"]["page"] is None and older["json"]["total_results"] == 9
+    assert rows(older["json"]) == rows(before)[3:]  # the next three, none of page 1 again
+    assert len({endpoint for _, endpoint in rows(first) + rows(older["json"])}) == 6
+    assert older["json"]["next_cursor"] is None  # nothing older
+    # A numbered page 2 counts from the newest row now: it is the old page 1, as documented.
+    numbered = call("GET", "/auth/requests", token=token, query={"per_page": "3", "page": "2"})["json"]
+    assert rows(numbered) == rows(first) and numbered["next_cursor"]
+
+    both = call("GET", "/auth/requests", token=token, query={"page": "2", "cursor": first["next_cursor"]})
+    assert [e["name"] for e in _problem(both, 422, "validation_error")["errors"]] == ["page"]
+    for bad in ("nonsense", "MjAyNi0xMS0zMFQxMTowNzoxMy40MTgxMTYrMDA6MDB8OTk5OTk5OTk5OTk5OTk5OTk5OTk5"):
+        refused = call("GET", "/auth/requests", token=token, query={"cursor": bad})
+        assert [e["name"] for e in _problem(refused, 422, "validation_error")["errors"]] == ["cursor"]
+
+
 def test_plans_need_no_session(call: Call) -> None:
     response = call("GET", "/auth/plans")
     assert response["statusCode"] == 200

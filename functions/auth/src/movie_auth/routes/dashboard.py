@@ -99,11 +99,23 @@ async def usage(session: CurrentDeveloper) -> Usage:
 @router.get("/requests", response_model=RequestLog, tags=["dashboard"], responses=SESSION_RESPONSES)
 async def requests(
     session: CurrentDeveloper,
-    page: Annotated[int, Query(ge=1, le=1000), PLAIN_INTEGER] = 1,
+    page: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="A page number (1 when neither it nor `cursor` is given)."),
+        PLAIN_INTEGER,
+    ] = None,
     per_page: Annotated[int, Query(ge=1, le=100), PLAIN_INTEGER] = 25,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page; not with `page`.")
+    ] = None,
 ) -> RequestLog:
-    """Your own requests of the last 30 days (time, method, endpoint, status), newest first, in TMDB's envelope."""
-    log = accounts.request_log(get_connection(), user_id=session.subject_id, page=page, per_page=per_page)
+    """Your own requests of the last 30 days (time, method, endpoint, status), newest first, in TMDB's envelope
+    plus `next_cursor`. Page on with `cursor=<next_cursor>`: a numbered page counts from the newest request at the
+    time it is asked for, so on a log that grows it repeats rows; a cursor page starts right after the previous
+    page's last row."""
+    log = accounts.request_log(
+        get_connection(), user_id=session.subject_id, page=page, per_page=per_page, cursor=cursor
+    )
     return RequestLog(
         page=log.page,
         per_page=log.per_page,
@@ -112,6 +124,7 @@ async def requests(
         ],
         total_results=log.total_results,
         total_pages=log.total_pages,
+        next_cursor=log.next_cursor,
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from psycopg import sql
+
 from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
 
 
@@ -117,22 +119,40 @@ def daily_usage(conn: Connection, *, owner_id: int, since: date) -> list[DailyUs
 
 @dataclass(frozen=True)
 class LoggedRequest:
+    id: int  # with `time`, where a cursor page continues (movie_common.log_cursors)
     time: datetime
     method: str
     endpoint: str
     status: int
 
 
-def request_log(conn: Connection, *, owner_id: int, since: datetime, limit: int, offset: int) -> list[LoggedRequest]:
-    """The developer's requests since `since`, newest first (served by usage_logs_key_time_idx per key)."""
+def request_log(
+    conn: Connection,
+    *,
+    owner_id: int,
+    since: datetime,
+    limit: int,
+    offset: int = 0,
+    after: tuple[datetime, int] | None = None,
+) -> list[LoggedRequest]:
+    """The developer's requests since `since`, newest first (served by usage_logs_key_time_idx per key): `limit`
+    rows after skipping `offset`, or, with `after`, the rows strictly older than that (timestamp, id): a keyset
+    page that rows logged meanwhile do not shift."""
+    params: dict[str, object] = {"owner": owner_id, "since": since, "limit": limit, "offset": offset}
+    keyset = sql.SQL("")
+    if after is not None:
+        keyset = sql.SQL(""" AND (l."timestamp", l.id) < (%(after_ts)s, %(after_id)s)""")
+        params.update(after_ts=after[0], after_id=after[1])
     rows = fetch_all(
         conn,
-        """SELECT l."timestamp" AS time, l.method, l.endpoint, l.status
-           FROM usage_logs l
-           WHERE l.api_key_id = ANY (ARRAY(SELECT id FROM issued_api_keys WHERE owner_id = %(owner)s))
-             AND l."timestamp" >= %(since)s
-           ORDER BY l."timestamp" DESC, l.id DESC LIMIT %(limit)s OFFSET %(offset)s""",
-        {"owner": owner_id, "since": since, "limit": limit, "offset": offset},
+        sql.SQL(
+            """SELECT l.id, l."timestamp" AS time, l.method, l.endpoint, l.status
+               FROM usage_logs l
+               WHERE l.api_key_id = ANY (ARRAY(SELECT id FROM issued_api_keys WHERE owner_id = %(owner)s))
+                 AND l."timestamp" >= %(since)s{keyset}
+               ORDER BY l."timestamp" DESC, l.id DESC LIMIT %(limit)s OFFSET %(offset)s"""
+        ).format(keyset=keyset),
+        params,
     )
     return [LoggedRequest(**row) for row in rows]
 
