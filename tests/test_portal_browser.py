@@ -345,3 +345,116 @@ def test_the_mailbox_owner_takes_a_squatted_sign_up_back_and_the_squatter_never_
     assert (refused.status_code, refused.json()["code"]) == (401, "invalid_credentials")
     assert console == []
     context.close()
+
+
+def _signed_up_through_the_api(stack: Stack, who: str, address: str, database_url: str) -> str:
+    """Sign up and confirm through the API; returns the key issued on confirmation. The module signs everyone up
+    from the loopback, more than SIGNUP_PER_IP allows in an hour: the loopback's count starts over first."""
+    with connect(database_url) as conn:
+        conn.execute("DELETE FROM auth_attempts WHERE scope = 'signup_ip' AND subject IN ('127.0.0.1', '::1')")
+    signed = httpx.post(
+        stack.api + "/auth/signup", json={"name": who, "email": address, "password": PASSWORD}, timeout=30
+    )
+    assert signed.status_code == 202, signed.text
+    body = _latest_mail(stack.outbox, address).get_body(("plain",))
+    assert body is not None
+    link = re.search(r"token=([A-Za-z0-9_-]{43})", body.get_content())
+    assert link
+    verified = httpx.post(stack.api + "/auth/verify", json={"token": link.group(1), "password": PASSWORD}, timeout=30)
+    assert verified.status_code == 200, verified.text
+    return str(verified.json()["api_key"])
+
+
+def _sign_in(browser: Browser, stack: Stack, address: str) -> tuple[BrowserContext, Page]:
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(stack.portal + "/login.html")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard.html")
+    return context, page
+
+
+def test_a_developer_with_two_keys_sees_each_keys_windows_and_names_the_one_to_replace(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    from movie_common import access
+
+    address = _address("twokeys")
+    first = _signed_up_through_the_api(stack, "twokeys", address, database_url)
+    with connect(database_url) as conn:  # an admin gives the developer a second key (POST /admin/keys)
+        owner = conn.execute("SELECT id FROM users WHERE email = %s", (address,)).fetchone()
+        assert owner is not None
+        second = access.issue_key(conn, owner_id=owner["id"], plan="free").raw_key
+    for _ in range(3):
+        assert httpx.get(stack.api + "/genres", headers={"X-API-KEY": first}, timeout=30).status_code == 200
+    assert httpx.get(stack.api + "/genres", headers={"X-API-KEY": second}, timeout=30).status_code == 200
+    context, page = _sign_in(browser, stack, address)
+    me = page.evaluate(
+        """async () => {
+             const token = JSON.parse(localStorage.getItem('marquee.session')).token;
+             return (await fetch(window.MARQUEE_CONFIG.apiBase + '/auth/me',
+                                 {headers: {Authorization: 'Bearer ' + token}})).json();
+           }"""
+    )
+    ids = {key["last4"]: key["id"] for key in me["keys"]}
+    assert set(ids) == {first[-4:], second[-4:]}
+    expect(page.locator("[data-keys] [data-key]")).to_have_count(2)
+    expect(page.locator(f'[data-key="{ids[first[-4:]]}"] [data-key-masked]')).to_contain_text(first[-4:])
+    expect(page.locator(f'[data-key="{ids[second[-4:]]}"] [data-key-masked]')).to_contain_text(second[-4:])
+    first_usage = page.locator(f'[data-key-usage="{ids[first[-4:]]}"] [data-window="day"] [data-window-text]')
+    expect(first_usage).to_contain_text("3 of 100")
+    second_usage = page.locator(f'[data-key-usage="{ids[second[-4:]]}"] [data-window="day"] [data-window-text]')
+    expect(second_usage).to_contain_text("1 of 100")
+    expect(page.locator("[data-requests-today]")).to_have_text("4")
+
+    page.locator("[data-key-request-box] summary").click()
+    expect(page.get_by_label("Which key?")).to_be_visible()
+    page.get_by_label("Which key?").select_option(str(ids[first[-4:]]))
+    page.get_by_label("Why do you need a new key?").fill("The old laptop was stolen.")
+    page.get_by_role("button", name="Request a new key").click()
+    expect(page.locator("[data-key-request] [data-key-request-key]")).to_have_text("Key \u2026" + first[-4:])
+    context.close()
+
+
+def test_a_password_made_from_the_address_is_refused_at_the_password_field(browser: Browser, stack: Stack) -> None:
+    context = _context(browser)
+    page = context.new_page()
+    page.goto(stack.portal + "/signup.html")
+    page.get_by_label("Name").fill("Jane")
+    page.get_by_label("Email").fill(f"jane.b3{RUN}@gmail.com")
+    page.get_by_label("Password").fill(f"jane.b3{RUN}gmail")
+    page.get_by_role("button", name="Create account").click()
+    field = page.get_by_label("Password")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#password-feedback")).to_contain_text("made from your email address")
+    expect(field).to_be_focused()
+    context.close()
+
+
+def test_older_in_the_request_log_shows_no_row_twice_while_requests_arrive(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    address = _address("pager")
+    key = _signed_up_through_the_api(stack, "pager", address, database_url)
+    headers = {"X-API-KEY": key}
+    with httpx.Client(base_url=stack.api, headers=headers, timeout=30) as client:
+        for _ in range(5):  # the oldest five
+            assert client.get("/genres").status_code == 200
+        for _ in range(20):  # the newest twenty: page 1 of the dashboard's log
+            assert client.get("/movies").status_code == 200
+        context, page = _sign_in(browser, stack, address)
+        log = page.locator("[data-request-log] [data-log-row]")
+        expect(log).to_have_count(20)
+        expect(page.locator("[data-log-page]")).to_have_text("Page 1 of 2")
+        for _ in range(3):  # requests arrive while the developer reads page 1
+            assert client.get("/search", params={"title": "matrix"}).status_code == 200
+    page.get_by_role("button", name="Older").click()
+    expect(log).to_have_count(5)
+    expect(log.filter(has_text="/genres")).to_have_count(5)  # the rest, none of page 1 again
+    expect(page.get_by_role("button", name="Older")).to_be_disabled()
+    page.get_by_role("button", name="Newer").click()
+    expect(log.filter(has_text="/search")).to_have_count(3)  # page 1 read afresh
+    expect(page.get_by_role("button", name="Newer")).to_be_disabled()
+    context.close()

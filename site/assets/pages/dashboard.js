@@ -6,7 +6,8 @@
   var M = window.Marquee;
   var el = M.el;
 
-  var state = { me: null, justShownKey: null, logPage: 1, logPages: 1, chart: null, usage: null };
+  // logCursors[n - 1] is the cursor page n was read with (null: page 1, the newest); logNext the page after it.
+  var state = { me: null, justShownKey: null, logCursors: [null], logNext: null, logPages: 1, chart: null, usage: null };
 
   /* ---------- the new key, shown once ---------- */
   function showNewKey(rawKey) {
@@ -50,19 +51,49 @@
     if (node) node.textContent = value === null || value === undefined || value === "" ? "\u2014" : String(value);
   }
 
+  function keyBlock(key) {
+    function row(label, attr, value) {
+      var dd = el("dd", { className: "col-8" + (attr === "data-key-masked" ? " key-value small" : "") });
+      dd.setAttribute(attr, "");
+      dd.textContent = value === null || value === undefined || value === "" ? "\u2014" : String(value);
+      return [el("dt", { className: "col-4", text: label }), dd];
+    }
+    var rows = [].concat(
+      row("Key", "data-key-masked", key.masked),
+      row("Plan", "data-key-plan", key.plan),
+      row("Status", "data-key-status", key.status),
+      row("Created", "data-key-created", M.formatTime(key.created_at)),
+      row("Last used", "data-key-used", key.last_used_at ? M.formatTime(key.last_used_at) : "never")
+    );
+    return el("dl", { className: "row mb-2 small", "data-key": String(key.id) }, rows);
+  }
+
+  function keyLabel(key) {
+    return "\u2026" + key.last4 + " (" + key.plan + ", " + key.status + ")";
+  }
+
   async function loadMe() {
     var me = (await M.api("/auth/me", { auth: true })).data;
     state.me = me;
     document.querySelector("[data-welcome]").textContent = "Signed in as " + me.name + " (" + me.email + ").";
-    text("[data-key-plan]", me.plan ? me.plan.name : "");
-    if (me.key) {
-      text("[data-key-masked]", me.key.masked);
-      text("[data-key-status]", me.key.status);
-      text("[data-key-created]", M.formatTime(me.key.created_at));
-      text("[data-key-used]", me.key.last_used_at ? M.formatTime(me.key.last_used_at) : "never");
-    } else {
-      text("[data-key-masked]", "No key yet");
+    var box = document.querySelector("[data-keys]");
+    box.replaceChildren();
+    var keys = me.keys || [];
+    if (!keys.length) {
+      box.append(el("p", { className: "small", "data-key-masked": "", text: me.key ? "No key in use" : "No key yet" }));
     }
+    keys.forEach(function (key) {
+      box.append(keyBlock(key));
+    });
+    // Several keys (an admin can give you more): a reissue request says which one it replaces.
+    var choice = document.querySelector("[data-key-choice]");
+    var select = document.querySelector("[data-key-choice-select]");
+    select.replaceChildren();
+    keys.forEach(function (key) {
+      select.append(el("option", { value: String(key.id), text: keyLabel(key) }));
+    });
+    choice.classList.toggle("d-none", keys.length < 2);
+    select.disabled = keys.length < 2;
     renderExamples();
   }
 
@@ -79,6 +110,8 @@
         ]),
         el("div", { className: "text-body-secondary text-break", text: request.reason, "data-key-request-reason": "" }),
       ]);
+      var about = keyById(request.key_id);
+      if (about) item.append(el("div", { className: "small", "data-key-request-key": "", text: "Key \u2026" + about.last4 }));
       if (request.decision_note) item.append(el("div", { className: "fst-italic", text: request.decision_note }));
       if (request.status === "approved" && !request.fulfilled_at) {
         var reveal = el("button", { type: "button", className: "btn btn-sm btn-success mt-1", text: "Reveal my new key" });
@@ -103,6 +136,12 @@
     if (open) document.querySelector("[data-key-request-box]").open = true;
   }
 
+  function keyById(id) {
+    var me = state.me || {};
+    var known = (me.keys || []).concat(me.key ? [me.key] : []);
+    return known.filter(function (key) { return key.id === id; })[0] || null;
+  }
+
   function labelFor(request) {
     if (request.status === "approved") return request.fulfilled_at ? "replaced" : "approved";
     return request.status;
@@ -115,42 +154,67 @@
   function bindKeyRequestForm() {
     var form = document.querySelector("[data-key-request-form]");
     M.bindForm(form, async function (values) {
-      await M.api("/auth/key-requests", { method: "POST", auth: true, body: { reason: values.reason.trim() } });
+      var body = { reason: values.reason.trim() };
+      if (values.key_id) body.key_id = Number(values.key_id);
+      await M.api("/auth/key-requests", { method: "POST", auth: true, body: body });
       form.reset();
       await loadKeyRequests();
     });
   }
 
   /* ---------- usage windows ---------- */
-  function renderWindow(name, window_) {
-    var box = document.querySelector('[data-window="' + name + '"]');
-    var bar = box.querySelector("[data-window-bar]");
-    var fill = bar.querySelector(".progress-bar");
+  var WINDOW_LABELS = { day: ["Today (UTC)", "Requests used today"], minute: ["This minute", "Requests used this minute"] };
+
+  function windowBox(name, window_) {
+    var fill = el("div", { className: "progress-bar" + (name === "minute" ? " bg-info" : "") });
+    var bar = el("div", {
+      className: "progress", role: "progressbar", "aria-label": WINDOW_LABELS[name][1],
+      "aria-valuemin": "0", "aria-valuenow": "0", "aria-valuemax": "100", "data-window-bar": "",
+    }, [fill]);
+    var textNode = el("span", { "data-window-text": "", text: "\u2014" });
+    var reset = el("div", { className: "small text-body-secondary", "data-window-reset": "" });
+    var box = el("div", { className: "mb-3", "data-window": name }, [
+      el("div", { className: "d-flex justify-content-between small" }, [el("span", { text: WINDOW_LABELS[name][0] }), textNode]),
+      bar,
+      reset,
+    ]);
     if (!window_) {
-      box.querySelector("[data-window-text]").textContent = "No key";
-      return;
+      textNode.textContent = "No key";
+      return box;
     }
     if (window_.limit === null || window_.limit === undefined) {
-      box.querySelector("[data-window-text]").textContent = window_.used.toLocaleString() + " used \u00b7 no cap";
+      textNode.textContent = window_.used.toLocaleString() + " used \u00b7 no cap";
       fill.style.width = "0%";
-      bar.setAttribute("aria-valuenow", "0");
     } else {
       var percent = window_.limit > 0 ? Math.min(100, Math.round((window_.used / window_.limit) * 100)) : 100;
-      box.querySelector("[data-window-text]").textContent =
+      textNode.textContent =
         window_.used.toLocaleString() + " of " + window_.limit.toLocaleString() + " (" + window_.remaining.toLocaleString() + " left)";
       fill.style.width = percent + "%";
       fill.classList.toggle("bg-danger", percent >= 90);
       bar.setAttribute("aria-valuenow", String(percent));
       bar.setAttribute("aria-valuetext", window_.used + " of " + window_.limit + " requests used");
     }
-    box.querySelector("[data-window-reset]").textContent = window_.reset_at ? "Resets " + M.formatTime(window_.reset_at) : "";
+    reset.textContent = window_.reset_at ? "Resets " + M.formatTime(window_.reset_at) : "";
+    return box;
   }
 
   async function loadUsage() {
     var usage = (await M.api("/auth/usage", { auth: true })).data;
     state.usage = usage;
-    renderWindow("day", usage.windows && usage.windows.day);
-    renderWindow("minute", usage.windows && usage.windows.minute);
+    var box = document.querySelector("[data-key-windows]");
+    box.replaceChildren();
+    var keys = usage.keys || [];
+    if (!keys.length) {
+      box.append(windowBox("day", null), windowBox("minute", null));
+    }
+    keys.forEach(function (entry) {
+      // Each key has its own limits: its windows are what its own GET /usage and rate-limit headers say.
+      var block = el("div", { "data-key-usage": String(entry.key.id) });
+      if (keys.length > 1) block.append(el("h3", { className: "h6 key-value small", text: "Key \u2026" + entry.key.last4 }));
+      block.append(windowBox("day", entry.windows.day), windowBox("minute", entry.windows.minute));
+      box.append(block);
+    });
+    text("[data-requests-today]", Number(usage.requests_today || 0).toLocaleString());
     text("[data-total-requests]", Number(usage.total_requests || 0).toLocaleString());
     renderChart();
   }
@@ -203,10 +267,16 @@
     return el("span", { className: "badge text-bg-" + tone, text: String(status) });
   }
 
-  async function loadLog(page) {
-    var data = (await M.api("/auth/requests", { auth: true, query: { page: page, per_page: 20 } })).data;
-    state.logPage = data.page;
-    state.logPages = Math.max(1, data.total_pages);
+  /* Older pages by cursor: each starts right after the previous page's last row, so requests made while the
+     developer reads do not push rows of the page they saw onto the next one. `cursors` is the stack of pages read
+     (page n was read with cursors[n - 1]); Newer goes back to the cursor of the page before. */
+  async function loadLog(cursors) {
+    var cursor = cursors[cursors.length - 1];
+    var query = cursor ? { cursor: cursor, per_page: 20 } : { per_page: 20 };
+    var data = (await M.api("/auth/requests", { auth: true, query: query })).data;
+    state.logCursors = cursors;
+    state.logNext = data.next_cursor || null;
+    state.logPages = Math.max(cursors.length, data.total_pages);
     var body = document.querySelector("[data-request-log] tbody");
     body.replaceChildren();
     if (!data.results.length) {
@@ -222,23 +292,23 @@
         ])
       );
     });
-    document.querySelector("[data-log-page]").textContent = "Page " + state.logPage + " of " + state.logPages;
-    document.querySelector("[data-log-newer]").disabled = state.logPage <= 1;
-    document.querySelector("[data-log-older]").disabled = state.logPage >= state.logPages;
+    document.querySelector("[data-log-page]").textContent = "Page " + cursors.length + " of " + state.logPages;
+    document.querySelector("[data-log-newer]").disabled = cursors.length <= 1;
+    document.querySelector("[data-log-older]").disabled = !state.logNext;
   }
 
   function bindLogPager() {
     document.querySelector("[data-log-newer]").addEventListener("click", function () {
-      loadLog(Math.max(1, state.logPage - 1)).catch(pageError);
+      loadLog(state.logCursors.length > 1 ? state.logCursors.slice(0, -1) : [null]).catch(pageError);
     });
     document.querySelector("[data-log-older]").addEventListener("click", function () {
-      loadLog(state.logPage + 1).catch(pageError);
+      if (state.logNext) loadLog(state.logCursors.concat([state.logNext])).catch(pageError);
     });
   }
 
   /* ---------- example calls ---------- */
   function renderExamples() {
-    var key = state.me && state.me.key ? state.me.key.masked : "YOUR_API_KEY";
+    var key = state.me && state.me.keys && state.me.keys.length ? state.me.keys[0].masked : "YOUR_API_KEY";
     var path = document.querySelector("[data-example-endpoint]").value;
     var url = (M.apiBase || window.location.origin) + path;
     var samples = {
@@ -433,7 +503,7 @@
   }
 
   function refreshAfterCall() {
-    Promise.all([loadUsage(), loadLog(1), loadMe()]).catch(pageError);
+    Promise.all([loadUsage(), loadLog([null]), loadMe()]).catch(pageError);
   }
 
   /* ---------- API reference ---------- */
@@ -469,7 +539,7 @@
     });
     document.addEventListener("marquee:theme", renderChart);
     renderExamples();
-    Promise.all([loadMe(), loadUsage(), loadLog(1), loadKeyRequests()]).catch(pageError);
+    Promise.all([loadMe(), loadUsage(), loadLog([null]), loadKeyRequests()]).catch(pageError);
     loadReference();
   });
 })();

@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from movie_auth import messages
 from movie_auth.settings import AuthSettings
-from movie_common import access, attempt_limits
+from movie_common import access, attempt_limits, log_cursors
 from movie_common.attempt_limits import AttemptLimit, Lockout
 from movie_common.database import Connection
 from movie_common.db import api_keys, developer_usage, developers, key_requests, one_time_tokens, plans
@@ -148,14 +148,14 @@ class SignupReceipt:
 def signup(conn: Connection, portal: Portal, *, name: str, email: str, password: str, client_ip: str) -> SignupReceipt:
     """Create an unverified account and email its confirmation link. Refusals, in this order: too many sign-ups
     from the IP (429), the name (422), the address (invalid_email, disposable_email, email_domain_not_allowed),
-    too many for the address (429), the password (weak_password, password_too_long), a verified or suspended
-    account on the same mailbox (email_taken, 409). An unverified account on the same mailbox is taken over:
-    only the mailbox's owner can finish by clicking the link."""
+    too many for the address (429), the password (weak_password, password_like_email, password_too_long), a
+    verified or suspended account on the same mailbox (email_taken, 409). An unverified account on the same
+    mailbox is taken over: only the mailbox's owner can finish by clicking the link."""
     attempt_limits.hit(conn, SIGNUP_PER_IP, client_ip, what="sign-ups from your network")
     clean_name = _clean_name(name)
     accepted = check_developer_email(email)
     attempt_limits.hit(conn, SIGNUP_PER_ACCOUNT, accepted.canonical, what="sign-ups for this address")
-    check_password(password, user_inputs=(clean_name, accepted.address))
+    check_password(password, user_inputs=(clean_name,), email=accepted.address)
     hashed = hash_password(password)
     with conn.transaction():
         user_id = developers.create_developer(
@@ -316,8 +316,9 @@ def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: 
 def reset_password(conn: Connection, *, token: str, password: str, client_ip: str) -> None:
     """Set a new password with a reset token: the token and every other reset link are spent, every session of
     the account ends and a login lockout is lifted. Refusals: invalid_token, token_used, token_expired,
-    weak_password, password_too_long (the token stays usable after a refused password), account_suspended (nothing
-    changes), too_many_attempts (per IP, and per account: RESET_PER_ACCOUNT.limit tries per window)."""
+    weak_password, password_like_email, password_too_long (the token stays usable after a refused password),
+    account_suspended (nothing changes), too_many_attempts (per IP, and per account: RESET_PER_ACCOUNT.limit tries
+    per window)."""
     attempt_limits.hit(conn, RESET_PER_IP, client_ip, what="password resets from your network")
     # Counted per account too (before the transaction, so that a refused try still counts).
     owner = one_time_tokens.token_owner(conn, "password_resets", token_hash=hash_token(token))
@@ -330,7 +331,7 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
             raise InvalidTokenError("This link is not valid. Ask for a new one.")
         if developer.status != "active":  # the link was mailed before the suspension: the password stays as it is
             raise AccountSuspendedError("This account is suspended; contact support.")
-        check_password(password, user_inputs=(developer.name, developer.email))
+        check_password(password, user_inputs=(developer.name,), email=developer.email)
         developers.set_password(conn, user_id=developer.id, hashed_password=hash_password(password))
         one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
         end_all_sessions(conn, role=DEVELOPER, subject_id=developer.id, reason="password_reset")
@@ -343,18 +344,22 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
 @dataclass(frozen=True)
 class Profile:
     developer: Developer
-    key: developer_usage.OwnerKey | None
-    plan: plans.Plan | None
+    key: developer_usage.OwnerKey | None  # the newest key, whatever its status
+    keys: list[developer_usage.OwnerKey]  # every key not revoked (active or suspended), newest first
+    plan: plans.Plan | None  # the newest key's plan
 
 
 def profile(conn: Connection, *, user_id: int) -> Profile:
+    """The developer, their newest key and every key of theirs still usable (an admin can give a developer more
+    than one); NotFoundError for a deleted account."""
     developer = developers.get_developer(conn, user_id=user_id)
     if developer is None:
         raise NotFoundError("This account no longer exists.")
     key = developer_usage.owner_key(conn, owner_id=user_id)
+    keys = developer_usage.owner_keys(conn, owner_id=user_id)
     plan_id = key.plan if key is not None else None
     plan = next((p for p in plans.list_plans(conn) if p.id == plan_id), None)
-    return Profile(developer, key, plan)
+    return Profile(developer, key, keys, plan)
 
 
 @dataclass(frozen=True)
@@ -366,24 +371,54 @@ class UsageWindow:
 
 
 @dataclass(frozen=True)
+class KeyUsage:
+    """One key's own windows, as its GET /usage and rate-limit headers report them."""
+
+    key: developer_usage.OwnerKey
+    day: UsageWindow  # limit None: no daily cap
+    minute: UsageWindow
+    total_requests: int  # the key's lifetime total
+
+
+@dataclass(frozen=True)
 class UsageReport:
-    plan: str | None
+    plan: str | None  # plan, key_status, day, minute: the newest key's (keys[0] unless it was revoked)
     key_status: str | None
     day: UsageWindow | None
     minute: UsageWindow | None
-    total_requests: int
+    keys: list[KeyUsage]  # every key not revoked, newest first, each with its own windows
+    requests_today: int  # admitted today (UTC) across every key of the developer
+    total_requests: int  # all-time, every key of the developer
     days: list[str]  # the last USAGE_DAYS UTC days, oldest first (ISO dates)
     endpoints: dict[str, list[int]]  # endpoint -> requests per day (every outcome)
     outcomes: dict[str, list[int]]  # "2xx" | "4xx" | "429" | "5xx" -> requests per day
 
 
+def _key_usage(conn: Connection, key: developer_usage.OwnerKey) -> KeyUsage | None:
+    standing = api_keys.key_standing_by_id(conn, key_id=key.id)
+    if standing is None:  # deleted meanwhile
+        return None
+    windows = access.limit_windows(standing)
+    minute = UsageWindow(windows.minute.used, windows.minute.limit, windows.minute.remaining, windows.minute.reset_at)
+    if windows.day is not None:
+        day = UsageWindow(windows.day.used, windows.day.limit, windows.day.remaining, windows.day.reset_at)
+    else:
+        day = UsageWindow(standing.day_used, None, None, standing.day_reset)
+    return KeyUsage(key, day, minute, standing.total_count)
+
+
 def usage(conn: Connection, *, user_id: int) -> UsageReport:
-    """The developer's quota windows (the key policy's own counters and resets, as the API's headers report them)
-    and the 30-day series by endpoint and by outcome from the daily rollup."""
-    key = developer_usage.owner_key(conn, owner_id=user_id)
-    standing = api_keys.key_standing_by_id(conn, key_id=key.id) if key is not None else None
-    now = standing.now if standing is not None else datetime.now(UTC)
-    today = now.astimezone(UTC).date()
+    """The developer's quota windows, for each key not revoked (each key's own counters and resets, as the API's
+    headers and GET /usage report them), today's and all-time totals across every key of theirs, and the 30-day
+    series by endpoint and by outcome from the daily rollup (every key). `plan`, `key_status`, `day` and `minute`
+    repeat the newest key's, for clients of the one-key answer."""
+    newest = developer_usage.owner_key(conn, owner_id=user_id)
+    keys = [u for u in (_key_usage(conn, k) for k in developer_usage.owner_keys(conn, owner_id=user_id)) if u]
+    newest_usage = next((u for u in keys if newest is not None and u.key.id == newest.id), None)
+    if newest_usage is None and newest is not None:  # the newest key is revoked (a reissue waiting to be revealed)
+        newest_usage = _key_usage(conn, newest)
+    totals = developer_usage.owner_totals(conn, owner_id=user_id)
+    today = datetime.now(UTC).date()
     first = today - timedelta(days=USAGE_DAYS - 1)
     days = [first + timedelta(days=i) for i in range(USAGE_DAYS)]
     index = {day: i for i, day in enumerate(days)}
@@ -399,21 +434,14 @@ def usage(conn: Connection, *, user_id: int) -> UsageReport:
         outcomes["4xx"][i] += row.client_errors
         outcomes["429"][i] += row.limited
         outcomes["5xx"][i] += row.server_errors
-    day_window = minute_window = None
-    if standing is not None:
-        windows = access.limit_windows(standing)
-        minute = windows.minute
-        minute_window = UsageWindow(minute.used, minute.limit, minute.remaining, minute.reset_at)
-        if windows.day is not None:
-            day_window = UsageWindow(windows.day.used, windows.day.limit, windows.day.remaining, windows.day.reset_at)
-        else:
-            day_window = UsageWindow(standing.day_used, None, None, standing.day_reset)
     return UsageReport(
-        plan=standing.plan if standing is not None else None,
-        key_status=standing.status if standing is not None else None,
-        day=day_window,
-        minute=minute_window,
-        total_requests=standing.total_count if standing is not None else 0,
+        plan=newest_usage.key.plan if newest_usage is not None else None,
+        key_status=newest_usage.key.status if newest_usage is not None else None,
+        day=newest_usage.day if newest_usage is not None else None,
+        minute=newest_usage.minute if newest_usage is not None else None,
+        keys=keys,
+        requests_today=totals.today,
+        total_requests=totals.all_time,
         days=[d.isoformat() for d in days],
         endpoints=dict(sorted(endpoints.items())),
         outcomes=outcomes,
@@ -422,23 +450,43 @@ def usage(conn: Connection, *, user_id: int) -> UsageReport:
 
 @dataclass(frozen=True)
 class RequestLogPage:
-    page: int
+    page: int | None  # None on a cursor page
     per_page: int
     results: list[developer_usage.LoggedRequest]
     total_results: int
     total_pages: int
+    next_cursor: str | None  # the page after this one (None: no older rows)
 
 
-def request_log(conn: Connection, *, user_id: int, page: int, per_page: int) -> RequestLogPage:
-    """The developer's own requests over the last USAGE_DAYS days, newest first, in TMDB's list envelope."""
+def request_log(
+    conn: Connection, *, user_id: int, per_page: int, page: int | None = None, cursor: str | None = None
+) -> RequestLogPage:
+    """The developer's own requests over the last USAGE_DAYS days, newest first, in TMDB's list envelope plus
+    `next_cursor`. A numbered `page` counts from the newest row now, so requests made meanwhile shift it; a
+    `cursor` (the `next_cursor` of a previous page) continues strictly after that page's last row, so no row is
+    shown twice or skipped. RequestValidationError for both at once or a cursor that is not one of ours."""
+    if cursor is not None and page is not None:
+        raise RequestValidationError(
+            "Give page or cursor, not both.",
+            [InvalidParameter("page", "query", "not with cursor: a cursor says where the page starts")],
+        )
+    after = log_cursors.decode_cursor(cursor) if cursor is not None else None
     today = datetime.now(UTC).date()
     first_day: date = today - timedelta(days=USAGE_DAYS - 1)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     total = developer_usage.request_count(conn, owner_id=user_id, since=first_day)
+    number = None if after is not None else (page or 1)
     rows = developer_usage.request_log(
-        conn, owner_id=user_id, since=since, limit=per_page, offset=(page - 1) * per_page
+        conn,
+        owner_id=user_id,
+        since=since,
+        limit=per_page + 1,  # one more: whether an older page exists
+        offset=0 if number is None else (number - 1) * per_page,
+        after=after,
     )
-    return RequestLogPage(page, per_page, rows, total, math.ceil(total / per_page) if total else 0)
+    shown = rows[:per_page]
+    next_cursor = log_cursors.encode_cursor(shown[-1].time, shown[-1].id) if len(rows) > per_page else None
+    return RequestLogPage(number, per_page, shown, total, math.ceil(total / per_page) if total else 0, next_cursor)
 
 
 def list_plans(conn: Connection) -> list[plans.Plan]:
@@ -452,15 +500,37 @@ def list_key_requests(conn: Connection, *, user_id: int) -> list[KeyRequest]:
     return key_requests.list_requests(conn, user_id=user_id)
 
 
-def file_key_request(conn: Connection, *, user_id: int, reason: str) -> KeyRequest:
-    """File a reissue request for the developer's current key. Refusals: validation_error (blank or over 1,000
-    characters), no_api_key (none issued yet: confirm the email first), key_request_pending (one is open)."""
+def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int | None = None) -> KeyRequest:
+    """File a reissue request for one key of the developer: `key_id` (one of their keys not revoked), or, when it
+    is not given, their only such key. Approval revokes that key at once; revealing the new key touches no other
+    key of theirs. Refusals: validation_error (blank or over 1,000 characters; `key_id` not one of their keys not
+    revoked, or not given while they have several), no_api_key (none issued yet: confirm the email first),
+    key_request_pending (one is open)."""
     cleaned = reason.strip()
     if not cleaned or len(cleaned) > 1000:
         raise RequestValidationError(
             "Check the reason.", [InvalidParameter("reason", "body", "Say why in 1 to 1,000 characters.")]
         )
-    key = developer_usage.owner_key(conn, owner_id=user_id)
+    usable = developer_usage.owner_keys(conn, owner_id=user_id)
+    if key_id is not None:
+        key = next((k for k in usable if k.id == key_id), None)
+        if key is None:
+            raise RequestValidationError(
+                "Check the key.",
+                [InvalidParameter("key_id", "body", "Not one of your keys in use: pick one your dashboard lists.")],
+            )
+    elif len(usable) > 1:
+        raise RequestValidationError(
+            "Say which key to replace.",
+            [
+                InvalidParameter(
+                    "key_id", "body", f"You have {len(usable)} keys: say which one to replace (its id in /auth/me)."
+                )
+            ],
+        )
+    else:
+        # The only usable key; with none (every key revoked), the newest, as before several keys were possible.
+        key = usable[0] if usable else developer_usage.owner_key(conn, owner_id=user_id)
     if key is None:
         raise NoApiKeyError("You have no API key yet: confirm your email address first.")
     filed = key_requests.file_request(conn, user_id=user_id, api_key_id=key.id, reason=cleaned)
@@ -472,9 +542,10 @@ def file_key_request(conn: Connection, *, user_id: int, reason: str) -> KeyReque
 def claim_key(
     conn: Connection, portal: Portal, *, user_id: int, request_id: int
 ) -> tuple[str, developer_usage.OwnerKey]:
-    """Reveal the new key of an approved request, once: the developer's old keys are revoked and a new key on the
-    old key's plan is issued in one transaction. Refusals: not_found (unknown, or another developer's request),
-    key_request_not_approved, key_already_revealed."""
+    """Reveal the new key of an approved request, once: the key the request replaces is revoked (approval did it
+    already; this repeats it for a request approved some other way) and a new key on its plan is issued, in one
+    transaction. The developer's other keys (an extra key an admin gave them) are not touched. Refusals:
+    not_found (unknown, or another developer's request), key_request_not_approved, key_already_revealed."""
     with conn.transaction():
         request = key_requests.get_request(conn, request_id=request_id, user_id=user_id, lock=True)
         if request is None:
@@ -485,11 +556,13 @@ def claim_key(
             raise KeyAlreadyRevealedError(
                 "The key of this request was already shown; file a new request if it is lost."
             )
-        old = developer_usage.owner_key(conn, owner_id=user_id)
-        developer_usage.revoke_owner_keys(conn, owner_id=user_id)
+        old = None
+        if request.api_key_id is not None:
+            old = developer_usage.get_owner_key(conn, owner_id=user_id, key_id=request.api_key_id)
+            developer_usage.revoke_owner_key(conn, owner_id=user_id, key_id=request.api_key_id)
         issued = access.issue_key(conn, owner_id=user_id, plan=old.plan if old else portal.settings.default_plan)
         key_requests.mark_fulfilled(conn, request_id=request.id, new_api_key_id=issued.key_id)
-        key = developer_usage.owner_key(conn, owner_id=user_id)
+        key = developer_usage.get_owner_key(conn, owner_id=user_id, key_id=issued.key_id)
         if key is None:
             raise RuntimeError("the new key vanished")
     return issued.raw_key, key

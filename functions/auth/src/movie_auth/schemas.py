@@ -63,6 +63,7 @@ class Accepted(BaseModel):
 class KeyInfo(BaseModel):
     """A key as the portal shows it: never the key itself, only its last four characters."""
 
+    id: int = Field(description="The key's id: name it as `key_id` when asking to replace it.")
     masked: str
     last4: str
     plan: str
@@ -95,8 +96,12 @@ class Me(BaseModel):
     verified: bool
     status: str
     created_at: datetime
-    plan: PlanInfo | None
-    key: KeyInfo | None
+    plan: PlanInfo | None = Field(description="The plan of `key`.")
+    key: KeyInfo | None = Field(description="Your newest key, whatever its status (null before verification).")
+    keys: list[KeyInfo] = Field(
+        description="Every key of yours that is not revoked (active or suspended), newest first: an admin can give "
+        "you more than one."
+    )
 
 
 class UsageWindow(BaseModel):
@@ -117,11 +122,21 @@ class UsageSeries(BaseModel):
     outcomes: dict[str, list[int]] = Field(description="2xx, 4xx, 429, 5xx -> requests per day.")
 
 
-class Usage(BaseModel):
-    plan: str | None
-    key_status: str | None
+class KeyUsage(BaseModel):
+    """One key's own windows (what its `GET /usage` and rate-limit headers say) and lifetime total."""
+
+    key: KeyInfo
     windows: UsageWindows
     total_requests: int
+
+
+class Usage(BaseModel):
+    plan: str | None = Field(description="The newest key's plan (see `keys` for each key's).")
+    key_status: str | None = Field(description="The newest key's status.")
+    windows: UsageWindows = Field(description="The newest key's windows (see `keys` for each key's).")
+    keys: list[KeyUsage] = Field(description="Every key of yours that is not revoked, newest first, with its windows.")
+    requests_today: int = Field(description="Requests counted today (UTC) across every key of yours.")
+    total_requests: int = Field(description="All-time requests across every key of yours.")
     series: UsageSeries
 
 
@@ -133,20 +148,31 @@ class LoggedRequest(BaseModel):
 
 
 class RequestLog(BaseModel):
-    page: int
+    page: int | None = Field(description="The page number asked for; null on a page asked for by `cursor`.")
     per_page: int
     results: list[LoggedRequest]
     total_results: int
     total_pages: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next, older page: it starts right after this page's last row, "
+        "whatever was logged meanwhile (null: no older requests)."
+    )
 
 
 class KeyRequestBody(BaseModel):
     model_config = _BODY
     reason: str = Field(min_length=1, max_length=1000, examples=["My laptop with the key was stolen."])
+    key_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="The key to replace (its `id` in `/auth/me`); needed only when you have more than one.",
+    )
 
 
 class KeyRequestInfo(BaseModel):
     id: int
+    key_id: int | None = Field(description="The key this request replaces (revoked once an admin approves).")
     reason: str
     status: str = Field(description="pending, approved or denied")
     created_at: datetime

@@ -348,6 +348,25 @@ def test_password_reset_ends_every_session(
     )
 
 
+@pytest.mark.parametrize("password", ["jane.b3gmail", "janeb3gmail.com", "janeb3@gmail"])
+def test_a_password_made_from_the_address_is_refused_on_signup_and_reset(
+    call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, password: str
+) -> None:
+    refused = _problem(
+        call("POST", "/auth/signup", {"name": "Jane B", "email": "jane.b3@gmail.com", "password": password}),
+        422,
+        "password_like_email",
+    )
+    assert "janeb3" in refused["detail"] and refused["title"] == "Password made from the email address"
+    # The same rule on a reset, for an address given with a tag: its local part is still jane.b3.
+    developer("jane.b3+news@gmail.com")
+    assert call("POST", "/auth/password/forgot", {"email": "jane.b3@gmail.com"})["statusCode"] == 202
+    token = _mail_link(outbox, "reset.html", "jane.b3+news@gmail.com")
+    _problem(call("POST", "/auth/password/reset", {"token": token, "password": password}), 422, "password_like_email")
+    fragment = call("POST", "/auth/password/reset", {"token": token, "password": "jane-quartz-lantern-77"})
+    assert fragment["statusCode"] == 200, fragment["json"]  # a short fragment of the address is not the address
+
+
 # ---------- dashboard data and a second developer ----------
 
 
@@ -407,6 +426,100 @@ def test_every_dashboard_route_answers_only_the_callers_own_data(
     )
 
 
+def _admin(method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
+    """AdminFunction's real handler with an admin session (events/list_keys.json rebuilt by the toolkit)."""
+    from movie_admin.handler import handler
+
+    template = json.loads((REPO / "functions" / "admin" / "events" / "list_keys.json").read_text())
+    changes: dict[str, str | None] = {"Authorization": f"Bearer {token}"}
+    changes["Content-Type"] = None if body is None else "application/json"
+    event = events.adjust(
+        template, method=method, path=path, headers=changes, body=None if body is None else json.dumps(body)
+    )
+    response: dict[str, Any] = handler(event, LocalLambdaContext(function_name="AdminFunction"))
+    response["json"] = json.loads(response["body"]) if response.get("body") else None
+    return response
+
+
+def test_a_developer_with_two_keys_sees_each_and_a_reissue_replaces_only_the_key_named(
+    conn: Any,
+    call: Call,
+    developer: Callable[[str], dict[str, Any]],
+    load_event: Callable[..., dict[str, Any]],
+    invoke: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    jane = developer("two.keys@gmail.com")
+    token = jane["access_token"]
+    first = jane["api_key"]
+    me = call("GET", "/auth/me", token=token)["json"]
+    first_id = me["key"]["id"]
+    admin = admins.insert_admin(conn, email="ops@example.com", hashed_password="x")
+    assert admin is not None
+    admin_token = sessions.start_session(conn, role="admin", subject_id=admin.id).access_token
+    given = _admin("POST", "/admin/keys", admin_token, {"developer_id": me["id"], "plan": "free"})
+    assert given["statusCode"] == 201, given["json"]
+    second, second_id = given["json"]["api_key"], given["json"]["key"]["id"]
+
+    for _ in range(18):  # the older key is the one in use
+        assert invoke(load_event("api", "list_movies", key=first))["statusCode"] == 200
+    for _ in range(2):
+        assert invoke(load_event("api", "genres", key=second))["statusCode"] == 200
+    own = invoke(load_event("api", "usage", key=first))["json"]  # the key's own GET /usage
+    own_day = next(w for w in own["windows"] if w["name"] == "day")
+    assert (own["key_id"], own_day["used"], own_day["limit"]) == (first_id, 18, 100)
+
+    me = call("GET", "/auth/me", token=token)["json"]
+    assert [k["id"] for k in me["keys"]] == [second_id, first_id]  # newest first
+    assert [k["last4"] for k in me["keys"]] == [second[-4:], first[-4:]]
+    usage = call("GET", "/auth/usage", token=token)["json"]
+    by_key = {k["key"]["id"]: k for k in usage["keys"]}
+    assert set(by_key) == {first_id, second_id}
+    first_day = by_key[first_id]["windows"]["day"]
+    assert (first_day["used"], first_day["limit"], first_day["remaining"]) == (18, 100, 82)  # what GET /usage says
+    assert by_key[second_id]["windows"]["day"]["used"] == 2 and by_key[second_id]["windows"]["minute"]["used"] == 2
+    assert usage["requests_today"] == 20 and usage["total_requests"] == 20
+    assert usage["series"]["outcomes"]["2xx"][-1] == 20
+    log = call("GET", "/auth/requests", token=token, query={"per_page": "100"})["json"]
+    assert len(log["results"]) == 20 and log["total_results"] == 20
+
+    # Which key to replace must be said when there are two; not another developer's, not a made-up one.
+    unnamed = _problem(call("POST", "/auth/key-requests", {"reason": "lost"}, token=token), 422, "validation_error")
+    assert [e["name"] for e in unnamed["errors"]] == ["key_id"]
+    bob = developer("bob.other@outlook.com")
+    bob_key_id = call("GET", "/auth/me", token=bob["access_token"])["json"]["key"]["id"]
+    for wrong in (bob_key_id, 2**40):
+        refused = call("POST", "/auth/key-requests", {"reason": "lost", "key_id": wrong}, token=token)
+        assert [e["name"] for e in _problem(refused, 422, "validation_error")["errors"]] == ["key_id"]
+
+    filed = call("POST", "/auth/key-requests", {"reason": "old laptop stolen", "key_id": first_id}, token=token)
+    assert filed["statusCode"] == 201 and filed["json"]["key_id"] == first_id
+    approved = _admin("POST", f"/admin/key-requests/{filed['json']['id']}/approve", admin_token)
+    assert approved["statusCode"] == 200 and approved["json"]["api_key_id"] == first_id
+    # Approval revokes the key asked about at once; the admin-given key goes on working.
+    refused = invoke(load_event("api", "list_movies", key=first))
+    assert refused["statusCode"] == 403 and refused["json"]["code"] == "key_revoked"
+    assert invoke(load_event("api", "genres", key=second))["statusCode"] == 200
+    assert [k["id"] for k in call("GET", "/auth/me", token=token)["json"]["keys"]] == [second_id]
+
+    claimed = call("POST", f"/auth/key-requests/{filed['json']['id']}/claim", token=token)
+    assert claimed["statusCode"] == 200
+    third, third_id = claimed["json"]["api_key"], claimed["json"]["key"]["id"]
+    assert invoke(load_event("api", "genres", key=second))["statusCode"] == 200  # still not touched
+    assert invoke(load_event("api", "genres", key=third))["statusCode"] == 200
+    me = call("GET", "/auth/me", token=token)["json"]
+    assert [k["id"] for k in me["keys"]] == [third_id, second_id] and me["key"]["id"] == third_id
+    usage = call("GET", "/auth/usage", token=token)["json"]
+    assert {k["key"]["id"]: k["windows"]["day"]["used"] for k in usage["keys"]} == {third_id: 1, second_id: 4}
+    assert usage["requests_today"] == 23  # the revoked key's 18 still happened today
+
+
+def test_a_developer_with_one_key_need_not_name_it(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    jane = developer("one.key@gmail.com")
+    key_id = call("GET", "/auth/me", token=jane["access_token"])["json"]["keys"][0]["id"]
+    filed = call("POST", "/auth/key-requests", {"reason": "lost"}, token=jane["access_token"])
+    assert filed["statusCode"] == 201 and filed["json"]["key_id"] == key_id
+
+
 def test_key_request_refusals(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
     jane = developer("jane2@gmail.com")
     _problem(call("POST", "/auth/key-requests", {"reason": "  "}, token=jane["access_token"]), 422, "validation_error")
@@ -427,6 +540,48 @@ def test_request_log_paging_is_bounded(call: Call, developer: Callable[[str], di
     token = developer("pager@gmail.com")["access_token"]
     body = _problem(call("GET", "/auth/requests", token=token, query={"per_page": "1000"}), 422, "validation_error")
     assert [e["name"] for e in body["errors"]] == ["per_page"]
+
+
+def test_older_by_cursor_repeats_no_row_while_the_log_grows(
+    call: Call,
+    developer: Callable[[str], dict[str, Any]],
+    load_event: Callable[..., dict[str, Any]],
+    invoke: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    jane = developer("cursor@gmail.com")
+    token = jane["access_token"]
+
+    def api_call(route: str) -> None:
+        assert invoke(load_event("api", route, key=jane["api_key"]))["statusCode"] == 200
+
+    # Six different endpoints, so that each row is known by its endpoint (one transaction: one timestamp).
+    for route in ("list_movies", "genres", "search", "suggest", "trending_movies", "similar_movies"):
+        api_call(route)
+    before = call("GET", "/auth/requests", token=token, query={"per_page": "100"})["json"]
+    assert len(before["results"]) == 6 and before["next_cursor"] is None
+
+    def rows(body: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(r["time"], r["endpoint"]) for r in body["results"]]
+
+    first = call("GET", "/auth/requests", token=token, query={"per_page": "3"})["json"]
+    assert first["page"] == 1 and first["next_cursor"] and rows(first) == rows(before)[:3]
+    for _ in range(3):  # the log grows while the developer reads page 1
+        api_call("list_movies")
+    older = call("GET", "/auth/requests", token=token, query={"per_page": "3", "cursor": first["next_cursor"]})
+    assert older["statusCode"] == 200, older["json"]
+    assert older["json"]["page"] is None and older["json"]["total_results"] == 9
+    assert rows(older["json"]) == rows(before)[3:]  # the next three, none of page 1 again
+    assert len({endpoint for _, endpoint in rows(first) + rows(older["json"])}) == 6
+    assert older["json"]["next_cursor"] is None  # nothing older
+    # A numbered page 2 counts from the newest row now: it is the old page 1, as documented.
+    numbered = call("GET", "/auth/requests", token=token, query={"per_page": "3", "page": "2"})["json"]
+    assert rows(numbered) == rows(first) and numbered["next_cursor"]
+
+    both = call("GET", "/auth/requests", token=token, query={"page": "2", "cursor": first["next_cursor"]})
+    assert [e["name"] for e in _problem(both, 422, "validation_error")["errors"]] == ["page"]
+    for bad in ("nonsense", "MjAyNi0xMS0zMFQxMTowNzoxMy40MTgxMTYrMDA6MDB8OTk5OTk5OTk5OTk5OTk5OTk5OTk5"):
+        refused = call("GET", "/auth/requests", token=token, query={"cursor": bad})
+        assert [e["name"] for e in _problem(refused, 422, "validation_error")["errors"]] == ["cursor"]
 
 
 def test_plans_need_no_session(call: Call) -> None:

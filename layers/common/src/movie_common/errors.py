@@ -219,6 +219,15 @@ class WeakPasswordError(MarqueeError):
     title = "Password too weak"
 
 
+class PasswordLikeEmailError(MarqueeError):
+    """A password made from the account's own email address (its local part, spelled with or without dots, tags
+    or punctuation): the first thing anyone who knows the address would try."""
+
+    code = "password_like_email"
+    status = 422
+    title = "Password made from the email address"
+
+
 class PasswordTooLongError(MarqueeError):
     code = "password_too_long"
     status = 422

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from movie_common.errors import PasswordTooLongError, WeakPasswordError
-from movie_common.password_policy import MAX_BYTES, MIN_LENGTH, check_password, common_passwords
+from movie_common.errors import PasswordLikeEmailError, PasswordTooLongError, WeakPasswordError
+from movie_common.password_policy import (
+    MAX_BYTES,
+    MIN_LENGTH,
+    check_password,
+    common_passwords,
+    email_core,
+    email_inputs,
+)
 
 
 def test_a_long_uncommon_password_is_accepted() -> None:
@@ -46,3 +53,46 @@ def test_more_than_72_bytes_is_refused_rather_than_silently_cut() -> None:
     with pytest.raises(PasswordTooLongError) as refused:
         check_password(exactly[:-1] + "é")  # 73 bytes in UTF-8, 72 characters
     assert refused.value.code == "password_too_long"
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "jane.b3gmail",  # zxcvbn alone: score 2
+        "janeb3gmail.com",  # zxcvbn alone: score 3
+        "janeb3@gmail",  # score 3 even with the address's pieces as user inputs
+        "JaneB3-Gmail-2024",
+        "jane.b3.gmail.com",
+    ],
+)
+def test_a_password_made_from_the_email_address_is_refused_with_its_own_code(password: str) -> None:
+    with pytest.raises(PasswordLikeEmailError) as refused:
+        check_password(password, user_inputs=("Jane B",), email="jane.b3@gmail.com")
+    assert refused.value.code == "password_like_email" and refused.value.status == 422
+    assert "janeb3" in refused.value.detail and "email address" in refused.value.detail
+
+
+def test_the_local_part_counts_without_its_tag_and_dots() -> None:
+    with pytest.raises(PasswordLikeEmailError):
+        check_password("orbit-jane-b3-2024", email="Jane.B3+news@gmail.com")
+    assert email_core("Jane.B3+news@gmail.com") == "janeb3"
+    assert email_inputs("Jane.B3+news@gmail.com") == [
+        "jane.b3+news",
+        "jane.b3",
+        "janeb3+news",
+        "janeb3",
+        "gmail.com",
+        "gmail",
+        "com",
+    ]
+
+
+@pytest.mark.parametrize("password", ["jane-quartz-lantern-77", "b3-quartz-lantern-fjord", "velvet-orbit-canyon-42"])
+def test_a_strong_password_sharing_a_short_fragment_of_the_address_passes(password: str) -> None:
+    check_password(password, user_inputs=("Jane B",), email="jane.b3@gmail.com")
+
+
+def test_a_local_part_under_four_characters_is_not_a_fragment_to_refuse() -> None:
+    check_password("velvet-ann-orbit-canyon", email="ann@gmail.com")
+    with pytest.raises(WeakPasswordError):
+        check_password("ann@gmail.com", email="ann@gmail.com")  # zxcvbn still knows the address

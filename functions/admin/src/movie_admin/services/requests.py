@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from movie_admin.audit import Actor, record
 from movie_admin.exports import ExportStore, StoredExport
 from movie_admin.moments import in_utc
-from movie_admin.pages import CursorPage, decode_cursor, encode_cursor
+from movie_admin.pages import CursorPage
 from movie_common.database import Connection
 from movie_common.db import api_keys, usage
 from movie_common.db.usage import LoggedRequest, RequestFilters
 from movie_common.errors import InvalidParameter, RequestValidationError
+from movie_common.log_cursors import decode_cursor, encode_cursor
 from movie_common.timestamps import rfc3339
 
 SORTS = tuple(usage.REQUEST_SORTS)

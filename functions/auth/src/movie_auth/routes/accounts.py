@@ -28,7 +28,8 @@ async def signup(body: SignupRequest, request: Request) -> SignupAccepted:
     """Create a developer account and email a confirmation link (valid 24 hours). Only Gmail, Yahoo and
     Outlook/Hotmail/Live addresses; disposable domains and addresses that reach the same mailbox as an existing
     account are refused. Codes: `invalid_email`, `email_domain_not_allowed`, `disposable_email`, `email_taken`,
-    `weak_password`, `password_too_long`, `validation_error`, `too_many_attempts`, `mail_unavailable`."""
+    `weak_password`, `password_like_email`, `password_too_long`, `validation_error`, `too_many_attempts`,
+    `mail_unavailable`."""
     receipt = accounts.signup(
         get_connection(),
         portal(),
@@ -104,6 +105,6 @@ async def forgot_password(body: EmailRequest, request: Request) -> Accepted:
 @router.post("/password/reset", response_model=Accepted, responses=PORTAL_RESPONSES)
 async def reset_password(body: ResetRequest, request: Request) -> Accepted:
     """Choose a new password with the emailed token; every session of the account ends. Codes: `invalid_token`,
-    `token_used`, `token_expired`, `weak_password`, `password_too_long`, `account_suspended`."""
+    `token_used`, `token_expired`, `weak_password`, `password_like_email`, `password_too_long`, `account_suspended`."""
     accounts.reset_password(get_connection(), token=body.token, password=body.password, client_ip=client_ip(request))
     return Accepted(detail="Your password is changed and every session is signed out. Sign in with the new one.")

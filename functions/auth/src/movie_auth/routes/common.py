@@ -48,6 +48,7 @@ def mask(last4: str) -> str:
 
 def key_info(key: OwnerKey) -> KeyInfo:
     return KeyInfo(
+        id=key.id,
         masked=mask(key.last4),
         last4=key.last4,
         plan=key.plan,

@@ -13,6 +13,7 @@ from movie_auth.schemas import (
     KeyRequestBody,
     KeyRequestInfo,
     KeyRequestList,
+    KeyUsage,
     LoggedRequest,
     Me,
     NewKey,
@@ -46,7 +47,8 @@ async def plans() -> PlanList:
 
 @router.get("/me", response_model=Me, tags=["dashboard"], responses=SESSION_RESPONSES)
 async def me(session: CurrentDeveloper) -> Me:
-    """Your profile, plan and key (masked: only its last four characters are known after it was shown)."""
+    """Your profile, your newest key and its plan, and every key of yours not revoked (masked: only the last four
+    characters of a key are known after it was shown)."""
     found = accounts.profile(get_connection(), user_id=session.subject_id)
     dev, plan = found.developer, found.plan
     return Me(
@@ -60,13 +62,15 @@ async def me(session: CurrentDeveloper) -> Me:
         if plan is None
         else PlanInfo(id=plan.id, name=plan.name, daily_quota=plan.daily_quota, per_minute=plan.per_minute),
         key=None if found.key is None else key_info(found.key),
+        keys=[key_info(k) for k in found.keys],
     )
 
 
 @router.get("/usage", response_model=Usage, tags=["dashboard"], responses=SESSION_RESPONSES)
 async def usage(session: CurrentDeveloper) -> Usage:
-    """Your key's day and minute windows (used, limit, remaining, reset time) and the last 30 days of requests
-    by endpoint and by outcome (2xx, 4xx, 429, 5xx)."""
+    """Each of your keys' day and minute windows (used, limit, remaining, reset time: what the key's own
+    `GET /usage` says), today's and all-time requests across your keys, and the last 30 days of requests of every
+    key by endpoint and by outcome (2xx, 4xx, 429, 5xx). `plan`, `key_status` and `windows` are your newest key's."""
     report = accounts.usage(get_connection(), user_id=session.subject_id)
 
     def window(value: accounts.UsageWindow | None) -> UsageWindow | None:
@@ -78,6 +82,15 @@ async def usage(session: CurrentDeveloper) -> Usage:
         plan=report.plan,
         key_status=report.key_status,
         windows=UsageWindows(day=window(report.day), minute=window(report.minute)),
+        keys=[
+            KeyUsage(
+                key=key_info(k.key),
+                windows=UsageWindows(day=window(k.day), minute=window(k.minute)),
+                total_requests=k.total_requests,
+            )
+            for k in report.keys
+        ],
+        requests_today=report.requests_today,
         total_requests=report.total_requests,
         series=UsageSeries(days=report.days, endpoints=report.endpoints, outcomes=report.outcomes),
     )
@@ -86,11 +99,23 @@ async def usage(session: CurrentDeveloper) -> Usage:
 @router.get("/requests", response_model=RequestLog, tags=["dashboard"], responses=SESSION_RESPONSES)
 async def requests(
     session: CurrentDeveloper,
-    page: Annotated[int, Query(ge=1, le=1000), PLAIN_INTEGER] = 1,
+    page: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="A page number (1 when neither it nor `cursor` is given)."),
+        PLAIN_INTEGER,
+    ] = None,
     per_page: Annotated[int, Query(ge=1, le=100), PLAIN_INTEGER] = 25,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page; not with `page`.")
+    ] = None,
 ) -> RequestLog:
-    """Your own requests of the last 30 days (time, method, endpoint, status), newest first, in TMDB's envelope."""
-    log = accounts.request_log(get_connection(), user_id=session.subject_id, page=page, per_page=per_page)
+    """Your own requests of the last 30 days (time, method, endpoint, status), newest first, in TMDB's envelope
+    plus `next_cursor`. Page on with `cursor=<next_cursor>`: a numbered page counts from the newest request at the
+    time it is asked for, so on a log that grows it repeats rows; a cursor page starts right after the previous
+    page's last row."""
+    log = accounts.request_log(
+        get_connection(), user_id=session.subject_id, page=page, per_page=per_page, cursor=cursor
+    )
     return RequestLog(
         page=log.page,
         per_page=log.per_page,
@@ -99,12 +124,14 @@ async def requests(
         ],
         total_results=log.total_results,
         total_pages=log.total_pages,
+        next_cursor=log.next_cursor,
     )
 
 
 def _request_info(request: KeyRequest) -> KeyRequestInfo:
     return KeyRequestInfo(
         id=request.id,
+        key_id=request.api_key_id,
         reason=request.reason,
         status=request.status,
         created_at=request.created_at,
@@ -129,9 +156,13 @@ async def list_key_requests(session: CurrentDeveloper) -> KeyRequestList:
     responses={**SESSION_RESPONSES, 409: PORTAL_RESPONSES[409]},
 )
 async def file_key_request(body: KeyRequestBody, session: CurrentDeveloper) -> KeyRequestInfo:
-    """Ask for a replacement key, saying why. An admin approves or denies it; once approved, reveal the new key
-    with `POST /auth/key-requests/{id}/claim`. Codes: `key_request_pending`, `no_api_key`, `validation_error`."""
-    return _request_info(accounts.file_key_request(get_connection(), user_id=session.subject_id, reason=body.reason))
+    """Ask for a replacement of one key, saying why (`key_id`: which key, needed when you have more than one). An
+    admin approves or denies it; approval revokes that key at once; then reveal the new key with
+    `POST /auth/key-requests/{id}/claim`. Your other keys are not touched. Codes: `key_request_pending`,
+    `no_api_key`, `validation_error`."""
+    return _request_info(
+        accounts.file_key_request(get_connection(), user_id=session.subject_id, reason=body.reason, key_id=body.key_id)
+    )
 
 
 @router.post(
@@ -147,7 +178,8 @@ async def file_key_request(body: KeyRequestBody, session: CurrentDeveloper) -> K
 async def claim_key(
     request_id: Annotated[int, Path(ge=1, le=2**62), PLAIN_INTEGER], session: CurrentDeveloper
 ) -> NewKey:
-    """Reveal the new key of an approved request, once; your old key stops working at the same moment. Codes:
+    """Reveal the new key of an approved request, once, on the plan of the key it replaces (revoked when the
+    request was approved); your other keys are not touched. Codes:
     `not_found`, `key_request_not_approved`, `key_already_revealed`."""
     raw, key = accounts.claim_key(get_connection(), portal(), user_id=session.subject_id, request_id=request_id)
     return NewKey(api_key=raw, key=key_info(key))
