@@ -242,7 +242,7 @@
       return sum + group[name].reduce(function (a, b) { return a + b; }, 0);
     }, 0);
     document.querySelector("[data-chart-summary]").textContent =
-      total.toLocaleString() + (total === 1 ? " request" : " requests") + " in the last 30 days" + (names.length ? " across " + names.join(", ") + "." : ".");
+      total.toLocaleString() + (total === 1 ? " request" : " requests") + " answered in the last 30 days" + (names.length ? " across " + names.join(", ") + "." : ".");
     var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
     window.Chart.defaults.color = dark ? "#dee2e6" : "#212529";
     window.Chart.defaults.borderColor = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.1)";
