@@ -175,7 +175,9 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     first_row = page.locator("[data-log-row]").first
     expect(first_row).to_contain_text("/movies")
     expect(first_row).to_contain_text("200")
-    expect(page.locator("[data-chart-summary]")).to_contain_text("1 request answered in the last 30 days across /movies")
+    expect(page.locator("[data-chart-summary]")).to_contain_text(
+        "1 request answered in the last 30 days across /movies"
+    )
 
     # Title autocomplete from /search/suggest (with the same key).
     page.get_by_label("Endpoint", exact=True).select_option(label="GET /search")
