@@ -58,6 +58,10 @@ def _command(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _terminal_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Stack:
     """A `marquee run` subprocess on a free port, and the processes it started."""
 
@@ -70,6 +74,9 @@ class Stack:
                 env=_environment(home, catalogue),
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                # As a terminal starts it: Ctrl-C not ignored. A suite started in the background by a non-interactive
+                # shell (`cmd &`) ignores SIGINT, and children inherit that (the cause of two failed CI-like runs).
+                preexec_fn=_terminal_signals,
             )
         self.url = ""
         self.children: list[psutil.Process] = []
