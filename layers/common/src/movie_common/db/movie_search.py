@@ -180,11 +180,15 @@ def _estimate(conn: Connection, where: sql.Composable, params: dict[str, Any]) -
     return int(document[0]["Plan"]["Plan Rows"])
 
 
-def count_matches(conn: Connection, where: sql.Composable, params: dict[str, Any]) -> tuple[int, bool]:
+def count_matches(
+    conn: Connection, where: sql.Composable, params: dict[str, Any], *, estimate: int | None = None
+) -> tuple[int, bool]:
     """How many movies satisfy `where`: (the exact count, True) up to COUNT_EXACT_UP_TO, else (an estimate of at
     least COUNT_EXACT_UP_TO + 1, False). Reads at most COUNT_EXACT_UP_TO + 1 rows, and none when the planner
-    expects many times more (then counting would only confirm what the estimate says)."""
-    estimate = _estimate(conn, where, params)
+    expects many times more (then counting would only confirm what the estimate says). `estimate`: the planner's,
+    when the caller has it already (one planning fewer)."""
+    if estimate is None:
+        estimate = _estimate(conn, where, params)
     if estimate > 5 * COUNT_EXACT_UP_TO:
         return estimate, False
     counted = _fetch(
@@ -206,11 +210,16 @@ def count_matches(conn: Connection, where: sql.Composable, params: dict[str, Any
 SORT_TEXT_MATCHES_UP_TO = 10_000
 
 
-def _few_text_matches(conn: Connection, where: sql.Composable, params: dict[str, Any]) -> int | None:
+def _few_text_matches(conn: Connection, where: sql.Composable, params: dict[str, Any]) -> tuple[int | None, int]:
     """How many movies satisfy `where` (which holds a free-text match), when the estimate allows so few and there are
-    at most SORT_TEXT_MATCHES_UP_TO; reads at most that many + 1 ids. None otherwise (the order's index serves)."""
-    if _estimate(conn, where, params) > 20 * COUNT_EXACT_UP_TO:
-        return None  # a word the statistics know to be common: walking the order's index finds matches at once
+    at most SORT_TEXT_MATCHES_UP_TO (reads at most that many + 1 ids), else None (the order's index serves); and the
+    planner's estimate, for count_matches."""
+    estimate = _estimate(conn, where, params)
+    if estimate > 20 * COUNT_EXACT_UP_TO:
+        return (
+            None,
+            estimate,
+        )  # a word the statistics know to be common: walking the order's index finds matches at once
     counted = _fetch(
         conn,
         sql.SQL("SELECT count(*) AS n FROM (SELECT m.id FROM movies m WHERE {} LIMIT %(matches_limit)s) AS c").format(
@@ -219,7 +228,7 @@ def _few_text_matches(conn: Connection, where: sql.Composable, params: dict[str,
         {**params, "matches_limit": SORT_TEXT_MATCHES_UP_TO + 1},
     )
     n = int(counted[0]["n"])
-    return n if n <= SORT_TEXT_MATCHES_UP_TO else None
+    return (n if n <= SORT_TEXT_MATCHES_UP_TO else None), estimate
 
 
 def _keyed_page(
@@ -635,14 +644,14 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
             page = _relevance_page(conn, where=where, score=score, exact=exact, params=params, paging=paging)
         else:
             source: sql.Composable = sql.SQL("movies m")
-            few = _few_text_matches(conn, where, params) if filters.text is not None else None
+            few, estimate = _few_text_matches(conn, where, params) if filters.text is not None else (None, None)
             if few is not None:
                 total, total_exact = few, True
                 # Sorted from the matches themselves (OFFSET 0 keeps the subquery apart: the full-text index reads
                 # it), not by walking the order's index for matches that hardly exist.
                 source = sql.SQL("(SELECT * FROM movies m WHERE {} OFFSET 0) AS m").format(where)
             else:
-                total, total_exact = count_matches(conn, where, params)
+                total, total_exact = count_matches(conn, where, params, estimate=estimate)
             results, last = _keyed_page(
                 conn, source=source, where=where, keys=ORDERINGS[sort], params=params, paging=paging
             )
