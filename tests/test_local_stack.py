@@ -104,6 +104,24 @@ def test_suspended_key_is_denied_with_its_reason(server: ServerThread, committed
     assert response.status_code == 403 and response.json()["code"] == "key_suspended"
 
 
+@pytest.mark.parametrize("status", ["revoked", "suspended"])
+def test_a_key_refused_after_the_authorizer_kept_its_allow_is_refused_at_once(
+    server: ServerThread, committed_key: Callable[..., str], database_url: str, status: str
+) -> None:
+    raw = committed_key()
+    assert _get(server, "/movies/1", **{"X-API-KEY": raw}).status_code == 200  # the authorizer keeps this Allow
+    with connect(database_url) as conn:
+        conn.execute("UPDATE api_keys SET status = %s WHERE key = %s", (status, access.hash_key(raw)))
+    for path in ("/movies/1", "/search?title=casablanca", "/genres"):
+        response = _get(server, path, **{"X-API-KEY": raw})
+        assert response.status_code == 403, (path, response.text)
+        problem = response.json()
+        assert problem["code"] == f"key_{status}" and problem["status"] == 403 and problem["request_id"]
+        # Refused by the API function's admission (its problems name the instance; the gateway's cannot): the
+        # authorizer, asked again by the same warm environment, answered from its kept Allow.
+        assert problem["instance"] == path.partition("?")[0]
+
+
 def test_unknown_route_is_a_404_problem_and_a_wrong_method_a_405(server: ServerThread) -> None:
     unknown = _get(server, "/nowhere")
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
@@ -287,23 +305,31 @@ def _flatten(routes: list[Any]) -> Iterator[Any]:
 
 @pytest.mark.slow
 def test_database_outage_through_the_stack_is_503_then_recovers(outage_database: tuple[EmbeddedPostgres, str]) -> None:
-    """The authorizer runs first: with PostgreSQL down it fails, and the template's AUTHORIZER_FAILURE response
-    answers 503 database_unavailable; public routes get the API function's own 503. Then it all comes back."""
+    """The authorizer runs first. For a key it has not kept an Allow for, it fails with PostgreSQL down, and the
+    template's AUTHORIZER_FAILURE response answers 503 database_unavailable; a key it has kept goes on to the API
+    function, which answers its own 503, as public routes do. The client sees the same problem either way. Then it
+    all comes back."""
     pg, key = outage_database
+    with connect(pg.url) as conn:  # a key the authorizer has not seen before the outage
+        unseen = stack.create_key(conn, owner_email="outage-unseen@gmail.com", plan="pro").raw_key
     one_environment = stack.serve_gateway("127.0.0.1", 0, database_url=pg.url, max_environments=1)
     try:
         assert _get(one_environment, "/genres", **{"X-API-KEY": key}).status_code == 200
         pg_ctl_stop(pg.pgdata)
-        for path, headers in (("/genres", {"X-API-KEY": key}), ("/genres", {"X-API-KEY": key}), ("/health", {})):
+        for path, headers, source in (
+            ("/genres", {"X-API-KEY": unseen}, "AUTHORIZER_FAILURE"),  # refused by the gateway
+            ("/genres", {"X-API-KEY": unseen}, "AUTHORIZER_FAILURE"),  # a failure is never kept
+            ("/genres", {"X-API-KEY": key}, None),  # kept Allow: the API function's own 503
+            ("/health", {}, None),
+        ):
             response = _get(one_environment, path, **headers)
             assert response.status_code == 503, response.text
             assert response.json()["code"] == "database_unavailable"
             assert response.headers["retry-after"] == "5"
-            # Keyed routes are refused by the gateway (the authorizer failed); /health by the API function.
-            expected_source = "AUTHORIZER_FAILURE" if headers else None
-            assert response.headers.get("x-amzn-errortype") == expected_source
+            assert response.headers.get("x-amzn-errortype") == source
         pg_ctl_start(pg)
-        assert _get(one_environment, "/genres", **{"X-API-KEY": key}).status_code == 200
+        for raw in (key, unseen):
+            assert _get(one_environment, "/genres", **{"X-API-KEY": raw}).status_code == 200
         assert _get(one_environment, "/health").json()["status"] == "ok"
     finally:
         one_environment.stop()  # ends the environments' processes, and with them their connections

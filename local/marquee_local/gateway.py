@@ -230,6 +230,8 @@ class LocalGateway:
         self.access_log = access_log
         self.tree = _build_tree(spec.routes)
         self._cache: dict[tuple[Any, ...], _Decision] = {}
+        # Each gateway API key's id, as requestContext.identity.apiKeyId shows it (stable per key value).
+        self._api_key_ids = {key: "local" + uuid.uuid5(uuid.NAMESPACE_OID, key).hex[:6] for key in spec.api_keys}
 
     @property
     def port(self) -> int:
@@ -442,11 +444,12 @@ class LocalGateway:
             key = usage_key if route.authorizer else None
         else:
             key = next((v for k, v in headers if k.lower() == "x-api-key"), None)
-        if key is None or key not in self.spec.api_keys:
+        key_id = self._api_key_ids.get(key) if key is not None else None
+        if key is None or key_id is None:
             raise _GatewayError("INVALID_API_KEY")
         identity = event["requestContext"]["identity"]
         identity["apiKey"] = key
-        identity["apiKeyId"] = "local" + uuid.uuid5(uuid.NAMESPACE_OID, key).hex[:6]
+        identity["apiKeyId"] = key_id
 
     # ------------------------------------------------------------------ responses
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from movie_common.errors import ConfigurationError
-from movie_common.settings import Settings, env_json_object, env_str, get_settings
+from movie_common.settings import Settings, env_int, env_json_object, env_str, get_settings
 
 if TYPE_CHECKING:  # the authorizer imports this module too: it must not pay for smtplib, ssl and email
     from movie_common.mail import MailSettings
@@ -17,20 +17,31 @@ if TYPE_CHECKING:  # the authorizer imports this module too: it must not pay for
 TIERS = ("free", "pro", "unlimited")
 
 
+# How long a warm authorizer keeps a key's Allow (AUTHORIZER_CACHE_SECONDS; 0: never). API Gateway's own authorizer
+# cache defaults to 300 s and allows up to 3600 s; it cannot serve here, having no identity source (see services).
+DEFAULT_ALLOW_CACHE_SECONDS = 60
+
+
 @dataclass(frozen=True)
 class AuthorizerSettings:
     common: Settings
     usage_plan_keys: dict[str, str]  # tier -> the value of that tier's API Gateway key
+    allow_cache_seconds: int = DEFAULT_ALLOW_CACHE_SECONDS
 
 
 def load_authorizer_settings() -> AuthorizerSettings:
-    """Fails naming the variable when USAGE_PLAN_KEYS is not a JSON object of tier -> key, or lacks a tier."""
+    """Fails naming the variable when USAGE_PLAN_KEYS is not a JSON object of tier -> key, or lacks a tier, or
+    when AUTHORIZER_CACHE_SECONDS is not a whole number of seconds from 0 to 3600."""
     common = get_settings()
     keys = env_json_object("USAGE_PLAN_KEYS")
     missing = [tier for tier in TIERS if not isinstance(keys.get(tier), str) or not keys[tier]]
     if missing:
         raise ConfigurationError(f"USAGE_PLAN_KEYS must map every tier to its gateway key; missing {missing}")
-    return AuthorizerSettings(common=common, usage_plan_keys={tier: str(keys[tier]) for tier in TIERS})
+    return AuthorizerSettings(
+        common=common,
+        usage_plan_keys={tier: str(keys[tier]) for tier in TIERS},
+        allow_cache_seconds=env_int("AUTHORIZER_CACHE_SECONDS", DEFAULT_ALLOW_CACHE_SECONDS, minimum=0, maximum=3600),
+    )
 
 
 @functools.cache

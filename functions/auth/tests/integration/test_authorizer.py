@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,70 @@ def test_different_keys_are_denied_as_repeated_or_conflicting(
     answer = _authorize_multi({name: [v.format(**keys) for v in values] for name, values in headers.items()})
     assert _effect(answer) == "Deny"
     assert answer["context"]["code"] == code and "usageIdentifierKey" not in answer
+
+
+@pytest.fixture
+def allow_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
+    """Set AUTHORIZER_CACHE_SECONDS as a cold start would read it; every test starts with no kept Allows."""
+    from movie_auth import services
+    from movie_auth.settings import authorizer_settings
+
+    def configure(seconds: int) -> None:
+        monkeypatch.setenv("AUTHORIZER_CACHE_SECONDS", str(seconds))
+        authorizer_settings.cache_clear()
+        services._allowed_keys.cache_clear()
+
+    configure(60)
+    yield configure
+    monkeypatch.delenv("AUTHORIZER_CACHE_SECONDS")
+    authorizer_settings.cache_clear()
+    services._allowed_keys.cache_clear()
+
+
+def test_an_allow_is_kept_without_asking_the_database_again(
+    conn: Any, make_key: Callable[..., str], allow_cache: Callable[[int], None]
+) -> None:
+    raw = make_key("pro")
+    first = _authorize({"X-API-KEY": raw})
+    # Revoked behind the authorizer's back: a kept Allow answers without the database (the API function's admission
+    # refuses the key; tests/test_local_stack.py proves it end to end).
+    conn.execute("UPDATE api_keys SET status = 'revoked' WHERE key = %s", (access.hash_key(raw),))
+    again = _authorize({"Authorization": f"Bearer {raw.upper()}"})  # the same key, however it is sent
+    assert _effect(again) == "Allow" and again["usageIdentifierKey"] == first["usageIdentifierKey"]
+    assert again["context"] == first["context"]
+
+
+def test_refusals_are_never_kept(conn: Any, make_key: Callable[..., str], allow_cache: Callable[[int], None]) -> None:
+    raw = make_key(status="suspended")
+    assert _authorize({"X-API-KEY": raw})["context"]["code"] == "key_suspended"
+    conn.execute("UPDATE api_keys SET status = 'active' WHERE key = %s", (access.hash_key(raw),))
+    assert _effect(_authorize({"X-API-KEY": raw})) == "Allow"  # reinstated: allowed at once
+
+
+def test_a_kept_allow_expires(conn: Any, make_key: Callable[..., str], allow_cache: Callable[[int], None]) -> None:
+    allow_cache(1)
+    raw = make_key()
+    assert _effect(_authorize({"X-API-KEY": raw})) == "Allow"
+    conn.execute("UPDATE api_keys SET status = 'revoked' WHERE key = %s", (access.hash_key(raw),))
+    time.sleep(1.1)
+    assert _authorize({"X-API-KEY": raw})["context"]["code"] == "key_revoked"
+
+
+def test_no_allow_is_kept_when_the_cache_is_off(
+    conn: Any, make_key: Callable[..., str], allow_cache: Callable[[int], None]
+) -> None:
+    allow_cache(0)
+    raw = make_key()
+    assert _effect(_authorize({"X-API-KEY": raw})) == "Allow"
+    conn.execute("UPDATE api_keys SET status = 'revoked' WHERE key = %s", (access.hash_key(raw),))
+    assert _authorize({"X-API-KEY": raw})["context"]["code"] == "key_revoked"
+
+
+@pytest.mark.parametrize("value", ["-1", "3601", "soon"])
+def test_a_bad_cache_setting_fails_the_cold_start_naming_it(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from movie_auth.settings import load_authorizer_settings
+    from movie_common.errors import ConfigurationError
+
+    monkeypatch.setenv("AUTHORIZER_CACHE_SECONDS", value)
+    with pytest.raises(ConfigurationError, match="AUTHORIZER_CACHE_SECONDS"):
+        load_authorizer_settings()

@@ -212,7 +212,12 @@ def _known(standing: KeyStanding | None) -> KeyStanding:
 
 def check_key(conn: Connection, raw_key: str) -> KeyStanding:
     """Verify a key without counting it (the authorizer's check); raises the error a client should see."""
-    standing = _known(api_keys.key_standing(conn, key_hash=hash_key(raw_key)))
+    return check_key_hash(conn, hash_key(raw_key))
+
+
+def check_key_hash(conn: Connection, key_hash: bytes) -> KeyStanding:
+    """check_key for a key already read and hashed (hash_key)."""
+    standing = _known(api_keys.key_standing(conn, key_hash=key_hash))
     if standing.refusal is not None:
         raise refusal_error(standing.refusal)
     return standing
