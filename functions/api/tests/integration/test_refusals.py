@@ -50,6 +50,22 @@ def test_suspended_and_revoked_keys_get_403(
     _assert_problem(invoke(load_event("api", "list_movies", key=make_key(status=status))), 403, code)
 
 
+@pytest.mark.parametrize("event", ["get_movie", "list_movies", "search", "genres", "usage"])
+@pytest.mark.parametrize(
+    ("setup", "code"), [({"status": "revoked"}, "key_revoked"), ({"expired": True}, "key_expired")]
+)
+def test_every_keyed_route_refuses_a_refused_key_itself(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], event: str, setup: dict[str, Any], code: str
+) -> None:
+    # Whatever the authorizer answered (it may have kept an Allow from before the key was refused), the function
+    # checks the key of every request, /usage included.
+    key = make_key(
+        status=setup.get("status", "active"),
+        expires_at=datetime.now(UTC) - timedelta(days=1) if setup.get("expired") else None,
+    )
+    _assert_problem(invoke(load_event("api", event, key=key)), 403, code)
+
+
 def test_expired_key_gets_403(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     key = make_key(expires_at=datetime.now(UTC) - timedelta(days=1))
     _assert_problem(invoke(load_event("api", "list_movies", key=key)), 403, "key_expired")

@@ -230,11 +230,14 @@ def key_usage(conn: Connection, raw_key: str) -> tuple[KeyStanding, LimitWindows
 
 
 def read_usage(conn: Connection, raw_key: str) -> tuple[KeyStanding, LimitWindows]:
-    """The key's standing and windows for GET /usage: known keys only, whatever their status; never counted
-    against the quota, but limited to USAGE_READS_PER_MINUTE per key (RateLimitedError past it, which names that
-    limit and says when it resets). One round trip."""
+    """The key's standing and windows for GET /usage: known keys the rules do not refuse (the error of the refusal
+    otherwise, as every keyed route gives: the authorizer may have kept an earlier Allow); an exhausted key still
+    reads it. Never counted against the quota, but limited to USAGE_READS_PER_MINUTE per key (RateLimitedError past
+    it, which names that limit and says when it resets). One round trip."""
     read = api_keys.read_usage(conn, key_hash=hash_key(raw_key), per_minute=USAGE_READS_PER_MINUTE)
     standing = _known(read.standing)
+    if standing.refusal is not None:
+        raise refusal_error(standing.refusal)
     windows = limit_windows(standing)
     if not read.allowed:
         # The headers describe the window that refused: /usage's own, not the plan's (which has room left).
