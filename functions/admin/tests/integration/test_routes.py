@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -474,3 +475,18 @@ def test_a_key_expiry_with_no_utc_equivalent_is_a_422_naming_it(
         assert answer.status == 422 and [e["name"] for e in answer.json["errors"]] == ["expires_at"], answer.body
     made = admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": "2030-01-01T00:00:00+22:30"})
     assert made.status == 201 and made.json["key"]["expires_at"] == "2029-12-31T01:30:00Z"
+
+
+def test_a_key_that_would_be_born_expired_is_a_422_and_nothing_is_issued(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any]
+) -> None:
+    body = {"owner_email": "born.expired@example.com", "plan": "free"}
+    keys_before = conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"]
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    for moment in (past, "2001-01-01T00:00:00Z", "2001-01-01T00:00:00"):
+        answer = admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": moment})
+        assert answer.status == 422 and answer.json["code"] == "validation_error", answer.body
+        assert [e["name"] for e in answer.json["errors"]] == ["expires_at"] and "past" in answer.json["detail"]
+    assert conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"] == keys_before
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    assert admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": soon}).status == 201

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -85,8 +85,8 @@ def create_key(
     expires_at: datetime | None = None,
 ) -> CreatedKey:
     """Issue a key to an existing developer (`developer_id`) or to a named owner (`owner_email`, created as a
-    verified account without a password if new). RequestValidationError for a bad email or both/neither owner,
-    RequestValidationError, NotFoundError for an unknown developer, DeveloperSuspendedError for a suspended one."""
+    verified account without a password if new). RequestValidationError for a bad email, both/neither owner, or an
+    expiry that has passed; NotFoundError for an unknown developer; DeveloperSuspendedError for a suspended one."""
     if (developer_id is None) == (owner_email is None):
         raise RequestValidationError(
             "Give either developer_id or owner_email.",
@@ -94,6 +94,11 @@ def create_key(
         )
     moments = in_utc({"expires_at": expires_at}, detail="The expiry is not valid.", naive_is_utc=True, location="body")
     expires_at = moments["expires_at"]
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise RequestValidationError(
+            "The expiry is in the past: the key would be refused from its first request.",
+            [InvalidParameter("expires_at", "body", "must be a moment in the future")],
+        )
     with conn.transaction():
         _require_plan(conn, plan, field="plan", location="body")
         if developer_id is None:
