@@ -12,7 +12,14 @@ from typing import Any
 
 from psycopg import errors, sql
 
-from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
+from movie_common.database import (
+    Connection,
+    fetch_all,
+    fetch_one,
+    fetch_required,
+    kept_cursor,
+    translate_errors,
+)
 from movie_common.db.tmdb import FILLABLE as TMDB_FILLABLE
 from movie_common.errors import CatalogueBusyError, IngestConflictError
 from movie_common.movie_rules import MovieRow as MovieRow  # re-exported: it lived here before movie_rules
@@ -62,8 +69,11 @@ def count_movies(conn: Connection) -> int:
 def estimate_movies(conn: Connection) -> int:
     """The planner's estimate of the catalogue's size (pg_class.reltuples, kept by ANALYZE and autovacuum): a
     catalogue lookup, not a scan, so a liveness probe can afford it on every call; 0 before the first ANALYZE."""
-    row = fetch_one(conn, "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'movies'::regclass")
-    return int(row["n"]) if row else 0
+    row = kept_cursor(conn).execute(_ESTIMATE_MOVIES).fetchone()
+    return int(row[0]) if row else 0
+
+
+_ESTIMATE_MOVIES = "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'movies'::regclass"
 
 
 # ------------------------------------------------------------------------------------------------------ bulk upsert
