@@ -543,9 +543,9 @@ def claim_key(
     conn: Connection, portal: Portal, *, user_id: int, request_id: int
 ) -> tuple[str, developer_usage.OwnerKey]:
     """Reveal the new key of an approved request, once: the key the request replaces is revoked (approval did it
-    already; this repeats it for a request approved some other way) and a new key on its plan is issued, in one
-    transaction. The developer's other keys (an extra key an admin gave them) are not touched. Refusals:
-    not_found (unknown, or another developer's request), key_request_not_approved, key_already_revealed."""
+    already; this repeats it for a request approved some other way) and a new key on its plan and with its expiry
+    is issued, in one transaction. The developer's other keys (an extra key an admin gave them) are not touched.
+    Refusals: not_found (unknown, or another developer's request), key_request_not_approved, key_already_revealed."""
     with conn.transaction():
         request = key_requests.get_request(conn, request_id=request_id, user_id=user_id, lock=True)
         if request is None:
@@ -560,7 +560,14 @@ def claim_key(
         if request.api_key_id is not None:
             old = developer_usage.get_owner_key(conn, owner_id=user_id, key_id=request.api_key_id)
             developer_usage.revoke_owner_key(conn, owner_id=user_id, key_id=request.api_key_id)
-        issued = access.issue_key(conn, owner_id=user_id, plan=old.plan if old else portal.settings.default_plan)
+        # The new key replaces the old one as it was: its plan and its end (a key given until a date, such as a
+        # trial, is not made permanent by a reissue).
+        issued = access.issue_key(
+            conn,
+            owner_id=user_id,
+            plan=old.plan if old else portal.settings.default_plan,
+            expires_at=old.expires_at if old else None,
+        )
         key_requests.mark_fulfilled(conn, request_id=request.id, new_api_key_id=issued.key_id)
         key = developer_usage.get_owner_key(conn, owner_id=user_id, key_id=issued.key_id)
         if key is None:

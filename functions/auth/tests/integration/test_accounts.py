@@ -590,6 +590,19 @@ def test_reissue_request_approval_and_reveal_once(conn: Any, portal: Portal, mai
         accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
 
 
+def test_a_reissued_key_keeps_the_end_of_the_key_it_replaces(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    # An admin gave a pro key until a date (a trial); a "lost key" reissue must not make it permanent.
+    verified = _verified(conn, portal, mail)
+    user_id = verify_session(conn, verified.session.access_token, role="developer").subject_id
+    until = conn.execute("SELECT now() + interval '7 days' AS t").fetchone()["t"]
+    trial = access.issue_key(conn, owner_id=user_id, plan="pro", expires_at=until)
+    request = accounts.file_key_request(conn, user_id=user_id, reason="lost the trial key", key_id=trial.key_id)
+    key_requests.decide_request(conn, request_id=request.id, approve=True, admin_id=None)
+    new_key, key = accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
+    assert (key.plan, key.expires_at) == ("pro", until)
+    assert access.check_key(conn, new_key).expires_at == until
+
+
 def test_a_denied_request_gives_no_key(conn: Any, portal: Portal, mail: RecordingMail) -> None:
     verified = _verified(conn, portal, mail)
     user_id = verify_session(conn, verified.session.access_token, role="developer").subject_id

@@ -460,3 +460,19 @@ def test_a_column_the_tmdb_sync_filled_becomes_the_files_once_the_file_gives_it(
     row = conn.execute("SELECT poster_url, runtime, tmdb_filled FROM movies WHERE title = 'Filled By Tmdb'").fetchone()
     # The sync keeps refreshing runtime; the poster is the file's now, which the sync no longer overwrites.
     assert (row["poster_url"], row["runtime"], row["tmdb_filled"]) == ("https://example.com/ours.jpg", 120, ["runtime"])
+
+
+def test_a_tmdb_row_a_file_changes_keeps_tmdbs_other_columns_in_tmdb_filled(conn: Any, ingest: Ingest) -> None:
+    # TMDB's own row (the sync mirrors it whole); a file gives only its plot. The row becomes the file's (csv), but
+    # its other columns are still TMDB's: listed in tmdb_filled, so the sync keeps them current and purge-tmdb
+    # empties them (as an admin's edit of such a row does), rather than frozen as if the file had given them.
+    conn.execute(
+        """INSERT INTO movies (title, year, source, tmdb_id, runtime, rating, director, tmdb_filled)
+           VALUES ('Tmdb Own Row', 2024, 'tmdb', 990032, 111, 5.5, 'Ann Lee', '{}')"""
+    )
+    job = ingest("title,year,plot\nTmdb Own Row,2024,The file's plot\n")
+    assert job["updated"] == 1
+    row = conn.execute("SELECT source, plot, runtime, tmdb_filled FROM movies WHERE title = 'Tmdb Own Row'").fetchone()
+    assert (row["source"], row["plot"], row["runtime"]) == ("csv", "The file's plot", 111)
+    assert "plot" not in row["tmdb_filled"]
+    assert {"runtime", "rating", "director", "genre", "poster_url"} <= set(row["tmdb_filled"])

@@ -10,6 +10,7 @@ thousands separators, the media-type spellings real files use.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -552,8 +553,33 @@ def _split_list(text: str, *, names: bool) -> list[str]:
     return items
 
 
+def _json_names(text: str) -> list[str] | None:
+    """The names of a JSON list written in one field, as TMDB's own exports write genres and cast (Kaggle's
+    tmdb_5000_movies.csv: `[{"id": 28, "name": "Action"}, ...]`): strings, or objects' `name`. None when the text is
+    not such a list, so it is split as text (a title such as `[REC]` is never a genre list: it is no JSON)."""
+    stripped = text.strip()
+    if not (stripped.startswith("[") and stripped.endswith("]")):
+        return None
+    try:
+        loaded = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(loaded, list):
+        return None
+    found: list[str] = []
+    for item in loaded:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            found.append(item["name"])
+        elif isinstance(item, str):
+            found.append(item)
+        else:
+            return None
+    return [tidy for name in found if (tidy := _tidy(name))]
+
+
 def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str]:
-    """A list of names or genres from a list, or from text separated by `|`, `;` or `,`; repeats dropped
+    """A list of names or genres from a list, a JSON list (names, or objects with a `name`), or from text separated
+    by `|`, `;` or `,`; repeats dropped
     (compared without case). FieldValueError when an item is too long, there are too many, or one is not text."""
     if value is None:
         return []
@@ -570,7 +596,10 @@ def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str
             continue
         if not isinstance(entry, str) or (not entry.isprintable() and _SURROGATE.search(entry)):
             raise FieldValueError("malformed_text", f"{what} are text")
-        if "|" in entry or ";" in entry or "," in entry:
+        listed = _json_names(entry) if "[" in entry else None
+        if listed is not None:
+            split = listed
+        elif "|" in entry or ";" in entry or "," in entry:
             split = _split_list(entry, names=names)
         else:
             item = _tidy(entry)

@@ -264,6 +264,28 @@ def test_names_separated_by_commas_keep_their_suffixes() -> None:
     ]
 
 
+def test_a_json_list_in_one_field_gives_its_names() -> None:
+    # Kaggle's tmdb_5000_movies.csv writes genres (and the credits file its cast) as TMDB's JSON objects.
+    tmdb_genres = (
+        '[{"id": 28, "name": "Action"}, {"id": 12, "name": "Adventure"}, {"id": 878, "name": "Science Fiction"}]'
+    )
+    assert movie_rules.parse_list(tmdb_genres, names=False, limit=50, what="x") == [
+        "Action",
+        "Adventure",
+        "Science Fiction",
+    ]
+    assert movie_rules.parse_list('["Drama", "Comedy", "drama"]', names=False, limit=50, what="x") == [
+        "Drama",
+        "Comedy",
+    ]
+    assert movie_rules.parse_list("[]", names=False, limit=50, what="x") == []
+    # Not a JSON list of names: read as text, as before.
+    assert movie_rules.parse_list("[REC]", names=False, limit=50, what="x") == ["[REC]"]
+    assert movie_rules.parse_list("[1, 2]", names=False, limit=50, what="x") == ["[1", "2]"]
+    movie = check_movie({"title": "Avatar", "year": "2009", "genre": tmdb_genres})
+    assert movie.movie is not None and movie.movie.genre == ["Action", "Adventure", "Science Fiction"]
+
+
 def test_lists_drop_repeats_and_blanks() -> None:
     movie = check_movie({"title": "X", "genre": "Crime, Drama, crime,", "actors": ["Gene Kelly", "Gene Kelly", ""]})
     assert movie.movie is not None

@@ -446,12 +446,18 @@ def _apply(conn: Connection, *, replace: bool, keep_tmdb: bool) -> None:
                  AND NOT EXISTS (SELECT 1 FROM movie_plan p WHERE p.movie_id = m.id)""",
             {"keep_tmdb": keep_tmdb},
         )
+    # A row of TMDB's own (source 'tmdb', which the sync mirrors whole) that a file changes becomes a csv row: the
+    # file's columns are the file's, and every other TMDB column is listed in tmdb_filled, as an admin's edit does
+    # (update_movie), so the sync keeps those current and purge-tmdb still empties them.
     conn.execute(
         f"""UPDATE movies m SET ({_WRITTEN_COLUMNS}, tmdb_filled, updated_at) = (
                 p.title, p.year, p.genre, p.director, p.actors, p.plot, p.poster_url, p.media_type, p.release_date,
                 p.runtime, p.rating, p.popularity, p.tmdb_id, p.imdb_id, p.source,
-                ARRAY(SELECT c FROM unnest(m.tmdb_filled) AS c WHERE c <> ALL (p.provided)), now())
-            FROM movie_plan p WHERE p.changed AND m.id = p.movie_id"""  # noqa: S608 - constant SQL
+                ARRAY(SELECT c FROM unnest(CASE WHEN m.source = 'tmdb' THEN %(fillable)s::text[] ELSE m.tmdb_filled END)
+                                    WITH ORDINALITY AS f (c, n)
+                      WHERE c <> ALL (p.provided) ORDER BY n), now())
+            FROM movie_plan p WHERE p.changed AND m.id = p.movie_id""",  # noqa: S608 - constant SQL
+        {"fillable": list(TMDB_FILLABLE)},
     )
     conn.execute(
         f"""INSERT INTO movies ({_WRITTEN_COLUMNS})
