@@ -365,6 +365,26 @@ def test_replace_can_drop_tmdb_rows_too(conn: Any, ingest: Ingest) -> None:
     assert [r["title"] for r in conn.execute("SELECT title FROM movies")] == ["Stays By File"]
 
 
+@pytest.mark.parametrize("keep_tmdb", [True, False])
+def test_replace_keeps_tmdb_movies_an_admin_or_a_file_has_changed_in_part(
+    conn: Any, ingest: Ingest, keep_tmdb: bool
+) -> None:
+    _replace_fixture(conn)
+    conn.execute(
+        """INSERT INTO movies (title, year, source, tmdb_id, tmdb_filled) VALUES
+           ('Tmdb Edited By Admin', 2006, 'admin', 990022, '{runtime,rating,genre}'),
+           ('Tmdb Given A Plot By File', 2007, 'csv', 990023, '{runtime,rating,poster_url}'),
+           ('File Row With A Tmdb Id', 2008, 'csv', 990024, '{}')"""
+    )
+    job = ingest("title,year\nStays By File,2001\n", mode="replace", keep_tmdb=keep_tmdb)
+    titles = {r["title"] for r in conn.execute("SELECT title FROM movies")}
+    if keep_tmdb:  # TMDB still fills them: TMDB's movies, whoever changed a column since
+        assert titles == {"Stays By File", "From Tmdb", "Tmdb Edited By Admin", "Tmdb Given A Plot By File"}
+        assert job["deleted"] == 3
+    else:
+        assert titles == {"Stays By File"} and job["deleted"] == 6
+
+
 def test_replace_with_too_many_bad_rows_is_refused_and_changes_nothing(conn: Any, ingest: Ingest) -> None:
     before = _catalogue_digest(conn)
     rows = "".join(f"Replacement {i},{2000 + i % 20}\n" for i in range(90)) + "".join(

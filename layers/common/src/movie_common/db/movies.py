@@ -314,6 +314,11 @@ def _merge_duplicates(conn: Connection) -> int:
     return folded
 
 
+# A TMDB movie, as a replace that keeps TMDB's movies means it: one the sync mirrors whole (source 'tmdb'), or one
+# an admin or a file has since changed in part while TMDB still fills its other columns (tmdb_filled).
+_FROM_TMDB = "(m.source = 'tmdb' OR cardinality(m.tmdb_filled) > 0)"
+
+
 def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]:
     """Match every batch row to a movie and decide what happens to it (`movie_plan`); refused rows get notices.
 
@@ -416,9 +421,9 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     if replace:
         conn.execute("CREATE INDEX ON movie_plan (movie_id)")
         row = conn.execute(
-            """SELECT count(*) AS n FROM movies m
-               WHERE NOT (%(keep_tmdb)s AND m.source = 'tmdb')
-                 AND NOT EXISTS (SELECT 1 FROM movie_plan p WHERE p.movie_id = m.id)""",
+            f"""SELECT count(*) AS n FROM movies m
+               WHERE NOT (%(keep_tmdb)s AND {_FROM_TMDB})
+                 AND NOT EXISTS (SELECT 1 FROM movie_plan p WHERE p.movie_id = m.id)""",  # noqa: S608 - constant SQL
             {"keep_tmdb": keep_tmdb},
         ).fetchone()
         deleted = int(row["n"]) if row else 0
@@ -441,9 +446,9 @@ def _apply(conn: Connection, *, replace: bool, keep_tmdb: bool) -> None:
     """
     if replace:
         conn.execute(
-            """DELETE FROM movies m
-               WHERE NOT (%(keep_tmdb)s AND m.source = 'tmdb')
-                 AND NOT EXISTS (SELECT 1 FROM movie_plan p WHERE p.movie_id = m.id)""",
+            f"""DELETE FROM movies m
+               WHERE NOT (%(keep_tmdb)s AND {_FROM_TMDB})
+                 AND NOT EXISTS (SELECT 1 FROM movie_plan p WHERE p.movie_id = m.id)""",  # noqa: S608 - constant SQL
             {"keep_tmdb": keep_tmdb},
         )
     # A row of TMDB's own (source 'tmdb', which the sync mirrors whole) that a file changes becomes a csv row: the
@@ -477,7 +482,7 @@ def merge_staged(
 ) -> UpsertResult:
     """Merge the staged rows into the catalogue in one transaction (see the section comment above).
 
-    replace: movies no staged row matched are deleted, except those whose source is TMDB when keep_tmdb.
+    replace: movies no staged row matched are deleted, except TMDB's (_FROM_TMDB) when keep_tmdb.
     dry_run: everything is decided and counted, nothing is written (validate mode).
     Lock waits are bounded by lock_timeout_ms; on a lock timeout, deadlock or a concurrent insert of the same
     movie the transaction is rolled back and retried (`attempts` times in all, waits growing from retry_wait_s),
