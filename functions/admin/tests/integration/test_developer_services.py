@@ -17,6 +17,7 @@ from movie_common.db.users import DeveloperFilters
 from movie_common.errors import (
     DeveloperSuspendedError,
     KeyRequestDecidedError,
+    KeyStateConflictError,
     NotFoundError,
     RequestValidationError,
     SessionRevokedError,
@@ -169,6 +170,28 @@ def test_a_suspended_developers_reissue_cannot_be_approved(
     developers.suspend_developer(conn, actor, developer_id=dev.id)
     with pytest.raises(DeveloperSuspendedError):
         key_requests.approve_key_request(conn, actor, request_id=request_id)
+
+
+def test_a_reissue_of_a_suspended_key_cannot_lift_the_suspension(
+    conn: Any,
+    make_developer: Callable[..., Any],
+    actor: Actor,
+    call_movies: Callable[[str], tuple[int, Any]],
+    claim_key: Callable[[int, int], Any],
+) -> None:
+    dev = make_developer()
+    keys.suspend_key(conn, actor, key_id=dev.key_id)
+    request_id = _filed(conn, dev.id, dev.key_id, "lost")
+    with pytest.raises(KeyStateConflictError, match="reactivate it first"):
+        key_requests.approve_key_request(conn, actor, request_id=request_id)
+    pending = key_request_rows.get_admin_key_request(conn, request_id=request_id)
+    assert pending is not None and pending.status == "pending"
+    assert call_movies(dev.raw_key) == (403, "key_suspended")
+    # The admin decides the key may work again: then the reissue goes through as for any key.
+    keys.reactivate_key(conn, actor, key_id=dev.key_id)
+    assert key_requests.approve_key_request(conn, actor, request_id=request_id).status == "approved"
+    revealed = claim_key(dev.id, request_id)
+    assert revealed.status == 200 and call_movies(revealed.json["api_key"]) == (200, None)
 
 
 def test_plan_edits_hold_from_the_next_request(

@@ -12,6 +12,7 @@ from movie_common.errors import (
     DeveloperSuspendedError,
     InvalidParameter,
     KeyRequestDecidedError,
+    KeyStateConflictError,
     NotFoundError,
     RequestValidationError,
 )
@@ -35,7 +36,8 @@ def approve_key_request(conn: Connection, actor: Actor, *, request_id: int) -> A
     """Approve a pending request: the key it names is revoked at once, and the developer reveals a new key on the
     old key's plan once in the portal (movie_auth's claim). The raw key is minted only when the developer is
     there to see it, so it is never stored anywhere.
-    KeyRequestDecidedError unless pending; DeveloperSuspendedError for a suspended developer."""
+    KeyRequestDecidedError unless pending; DeveloperSuspendedError for a suspended developer; KeyStateConflictError
+    when the key it replaces is suspended (a reissue must not lift a suspension: reactivate the key first)."""
     with conn.transaction():
         before = _locked(conn, request_id)
         if before.status != "pending":
@@ -44,6 +46,13 @@ def approve_key_request(conn: Connection, actor: Actor, *, request_id: int) -> A
         if developer is not None and developer.status == "suspended":
             raise DeveloperSuspendedError(f"{before.developer_email} is suspended; unsuspend them first.")
         if before.api_key_id is not None:
+            key = api_keys.get_admin_key(conn, key_id=before.api_key_id, lock=True)
+            if key is not None and key.status == "suspended":
+                # A reissue replaces a lost or leaked key as it was; it must not turn a suspension into a fresh key.
+                raise KeyStateConflictError(
+                    f"The key ending {key.last4} is suspended: reactivate it first if {before.developer_email} "
+                    "should have a working key again, or deny the request."
+                )
             api_keys.set_key_status(conn, key_id=before.api_key_id, status="revoked")
         key_requests.decide_request(conn, request_id=request_id, approve=True, admin_id=actor.admin_id)
         return _audited(conn, actor, "key_request.approve", before)
