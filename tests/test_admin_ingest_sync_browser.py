@@ -163,6 +163,24 @@ def test_an_admin_uploads_a_csv_and_sees_the_counts_and_the_bad_row(
     assert console == []
 
 
+def test_a_failed_job_says_what_failed_and_that_nothing_changed_once(
+    browser: Browser, stack_with_tmdb: Stack, tmp_path: Path
+) -> None:
+    header_only = tmp_path / "header only.csv"
+    header_only.write_text("title,year\n", encoding="utf-8")
+    page = _admin_page(browser, stack_with_tmdb, "ingest.html")
+    console = watch_console(page)
+    page.get_by_label("CSV file", exact=True).set_input_files(str(header_only))
+    page.get_by_role("button", name="Upload").click()
+    job = page.locator("[data-job]")
+    expect(job.locator("[data-job-status] [data-status]")).to_have_text("failed")
+    failure = page.locator("[data-job-failure]")
+    expect(failure).to_contain_text("no data rows")
+    expect(failure).to_contain_text("(empty_file)")
+    assert failure.inner_text().lower().count("nothing was changed") == 1, failure.inner_text()
+    assert console == []
+
+
 def test_an_empty_file_is_refused_before_any_job_is_queued(
     browser: Browser, stack_with_tmdb: Stack, tmp_path: Path
 ) -> None:

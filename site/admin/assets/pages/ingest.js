@@ -82,7 +82,10 @@
     setProgress(fraction, stage(job), !running);
     var failure = document.querySelector("[data-job-failure]");
     failure.classList.toggle("d-none", !job.error);
-    if (job.error) failure.textContent = (job.error.detail || job.error.code) + " (" + job.error.code + "). Nothing was changed.";
+    if (job.error) {
+      var said = job.error.detail || job.error.code;
+      failure.textContent = said + " (" + job.error.code + ")." + (/nothing was changed/i.test(said) ? "" : " Nothing was changed.");
+    }
     var counts = document.querySelector("[data-job-counts]");
     counts.replaceChildren();
     COUNTS.forEach(function (pair) {
