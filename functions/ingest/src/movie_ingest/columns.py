@@ -72,6 +72,19 @@ TMDB_IMAGE_BASE = "https://image.tmdb.org/t/p/w500"
 NULL_TOKENS = frozenset(("n/a", "na", "null", "none", "nan", "\\n", "-", "--", "?", "#n/a", "nil", "undefined"))
 
 
+# Values real files put in a column of another meaning, read as no value rather than refusing the row: streaming
+# catalogues (Netflix's, Amazon's, Hulu's, Disney+'s exports) call the certification `rating` (PG-13, TV-MA) and
+# give a show's length as seasons in `duration` (2 Seasons), beside scores and minutes in the same files' kind.
+_NOT_THIS_FIELD = {
+    "rating": re.compile(
+        r"^\s*(?:G|PG|PG-13|R|NC-17|NR|GP|M|X|TV-(?:Y7-FV|Y7|Y|G|PG|14|MA)|U|UA|12A|Not Rated|Unrated|Approved|Passed)"
+        r"\s*$",
+        re.IGNORECASE,
+    ),
+    "runtime": re.compile(r"^\s*\d+\s+(?:seasons?|series|episodes?)\s*$", re.IGNORECASE),
+}
+
+
 def spelling(name: str) -> str:
     """A header name as compared: `Series_Title` -> `seriestitle`."""
     return _SPELLING.sub("", name.lower())
@@ -100,6 +113,10 @@ class ColumnMap:
         for name, positions in self._single:
             cell = fields[positions] if positions < width else ""
             values[name] = _value(cell) if name != "title" else (cell if cell.strip() else None)
+        for name, pattern in _NOT_THIS_FIELD.items():
+            cell_value = values.get(name)
+            if isinstance(cell_value, str) and pattern.match(cell_value):
+                values[name] = None
         if self._actor_columns:
             cells = [_value(fields[i]) for i in self._actor_columns if i < width]
             values["actors"] = [cell for cell in cells if cell is not None]

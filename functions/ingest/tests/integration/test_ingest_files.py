@@ -496,3 +496,35 @@ def test_a_tmdb_row_a_file_changes_keeps_tmdbs_other_columns_in_tmdb_filled(conn
     assert (row["source"], row["plot"], row["runtime"]) == ("csv", "The file's plot", 111)
     assert "plot" not in row["tmdb_filled"]
     assert {"runtime", "rating", "director", "genre", "poster_url"} <= set(row["tmdb_filled"])
+
+
+def test_a_streaming_catalogues_certifications_and_seasons_are_not_read_as_scores_and_minutes(
+    conn: Any, ingest: Ingest
+) -> None:
+    # Netflix's export (and Amazon's, Hulu's, Disney+'s): `rating` is the certification, `duration` a show's seasons.
+    job = ingest(
+        "show_id,type,title,director,cast,country,date_added,release_year,rating,duration,listed_in,description\n"
+        's1,Movie,Dick Johnson Is Dead,Kirsten Johnson,,United States,"September 25, 2021",2020,PG-13,90 min,'
+        "Documentaries,A filmmaker stages her father's death.\n"
+        's2,TV Show,Blood & Water,,"Ama Qamata, Khosi Ngema",South Africa,"September 24, 2021",2021,TV-MA,2 Seasons,'
+        '"International TV Shows, TV Dramas",A Cape Town teen sets out to prove a swimmer is her sister.\n'
+        's3,Movie,Sankofa,Haile Gerima,,"United States, Ghana",,1993,tv-ma,125 min,Dramas,'
+        "An American model slips back.\n"
+    )
+    assert (job["status"], job["valid"], job["invalid"]) == ("done", 3, 0), job["errors"]
+    rows = {
+        r["title"]: (r["media_type"], r["runtime"], r["rating"])
+        for r in conn.execute(
+            "SELECT title, media_type, runtime, rating FROM movies WHERE title IN "
+            "('Dick Johnson Is Dead', 'Blood & Water', 'Sankofa')"
+        )
+    }
+    assert rows == {
+        "Dick Johnson Is Dead": ("movie", 90, None),
+        "Blood & Water": ("tv", None, None),
+        "Sankofa": ("movie", 125, None),
+    }
+    # A score in the same column is still a score, and a rating that is neither is still refused.
+    scored = ingest("title,year,rating\nScored Film,2011,7.5\nOdd Film,2012,great\n")
+    assert (scored["valid"], scored["invalid"]) == (1, 1)
+    assert [(e["column"], e["value"]) for e in scored["errors"]] == [("rating", "great")]
