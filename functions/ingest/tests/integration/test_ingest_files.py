@@ -288,7 +288,7 @@ def test_existing_movies_change_only_where_the_file_has_a_value(conn: Any, inges
     row = _movie(conn, "Kept Values", 1980)
     assert row is not None
     assert (row["title"], row["director"], row["plot"], row["poster_url"], row["runtime"], row["genre"]) == (
-        "kept values",
+        "Kept Values",  # a title that reads the same keeps its stored spelling
         "New Director",
         "Old plot.",
         "https://x/old.jpg",
@@ -313,6 +313,32 @@ def test_rows_match_movies_by_tmdb_id_then_imdb_id(conn: Any, ingest: Ingest) ->
     assert one is not None and one["tmdb_id"] == 990001
     two = _movie(conn, "Renamed Two", 2005)
     assert two is not None and two["imdb_id"] == "tt9900002"
+
+
+def test_a_title_that_reads_the_same_keeps_the_stored_spelling(conn: Any, ingest: Ingest) -> None:
+    conn.execute(
+        """INSERT INTO movies (title, year, source, plot) VALUES
+           ('Crème Brûlée Nights', 2011, 'csv', NULL), ('The Quiet Harbour Keeper', 1994, 'csv', 'Two men bond.')"""
+    )
+    job = ingest("title,year,plot\nCreme Brulee Nights,2011,A shy cook.\nthe quiet harbour keeper,1994,\n")
+    assert (job["updated"], job["unchanged"], job["errors"]) == (1, 1, [])
+    titles = {
+        r["title"]: r["plot"]
+        for r in conn.execute(
+            "SELECT title, plot FROM movies WHERE title_norm IN ('creme brulee nights', 'the quiet harbour keeper')"
+        )
+    }
+    # The plot is the file's; the titles keep their stored spelling.
+    assert titles == {"Crème Brûlée Nights": "A shy cook.", "The Quiet Harbour Keeper": "Two men bond."}
+
+
+def test_a_tv_row_never_turns_a_film_of_the_same_title_and_year_into_tv(conn: Any, ingest: Ingest) -> None:
+    conn.execute("INSERT INTO movies (title, year, source, media_type) VALUES ('Orbital Drift', 2015, 'csv', 'movie')")
+    job = ingest("title,year,media_type\nOrbital Drift,2015,tv\n")
+    assert [(e["line"], e["code"]) for e in job["errors"]] == [(2, "identity_conflict")]
+    assert "is a film, not a TV show" in job["errors"][0]["reason"]
+    film = _movie(conn, "Orbital Drift", 2015)
+    assert film is not None and film["media_type"] == "movie"
 
 
 def test_rows_that_would_collide_with_another_movie_are_refused(conn: Any, ingest: Ingest) -> None:

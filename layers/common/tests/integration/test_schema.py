@@ -92,7 +92,7 @@ def test_upsert_merges_titles_that_differ_only_in_case_accents_or_spaces(conn: A
     ).fetchall()
     assert rows == [
         {
-            "title": "amelie test",
+            "title": "Amélie  Test",  # the stored spelling stays: the second title reads the same
             "genre": ["Comedy", "Romance"],
             "director": "Jean-Pierre Jeunet",
             "plot": "Plot one.",

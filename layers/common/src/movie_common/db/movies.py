@@ -209,8 +209,11 @@ def stage_movies(conn: Connection, rows: Iterable[MovieRow], *, first_line: int 
 
 
 # The values a matched movie gets: the row's where it has one, the movie's own elsewhere.
+# A file's title that reads as the stored one (only case, accents or punctuation differ: `Amelie`, `the shawshank
+# redemption`) is no change: the stored spelling stays (the admin form changes a spelling).
+_TITLE = "CASE WHEN m.id IS NOT NULL AND x.title_norm = m.title_norm THEN m.title ELSE x.title END"
 _NEW_VALUES = """
-    x.title AS title,
+    {title} AS title,
     coalesce(x.year, m.year) AS year,
     CASE WHEN cardinality(x.genre) > 0 THEN x.genre ELSE coalesce(m.genre, '{}') END AS genre,
     coalesce(x.director, m.director) AS director,
@@ -224,7 +227,7 @@ _NEW_VALUES = """
     coalesce(x.popularity, m.popularity, 0) AS popularity,
     coalesce(x.tmdb_id, m.tmdb_id) AS tmdb_id,
     coalesce(x.imdb_id, m.imdb_id) AS imdb_id,
-    x.source AS source"""
+    x.source AS source""".replace("{title}", _TITLE)
 # The columns a row gives a value for, by name: a column the TMDB sync filled in (movies.tmdb_filled, 0009) and the
 # file now provides is the file's from then on, so later syncs leave it alone.
 _PROVIDED = ", ".join(
@@ -343,7 +346,7 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     )
     # Refusals: the title and year the row would give its movie belong to another movie (the file's title, and its
     # year or else the movie's own); or only the title and year matched, and the movie found has another TMDB or
-    # IMDb id (two films, one name).
+    # IMDb id (two films, one name), or is a film where the row says TV (or the other way round).
     conn.execute(
         """INSERT INTO movie_notices (line, code, reason, title, movie_id)
            SELECT x.line, 'title_year_taken',
@@ -359,7 +362,11 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
            WHERE x.owner IS NOT NULL AND x.owner <> x.movie_id
            UNION ALL
            SELECT x.line, 'identity_conflict',
-                  CASE WHEN x.tmdb_id IS NOT NULL AND m.tmdb_id IS NOT NULL AND m.tmdb_id <> x.tmdb_id
+                  CASE WHEN x.media_type IS NOT NULL AND m.media_type <> x.media_type
+                       THEN format('movie %s has this title and year but is %s, not %s', m.id,
+                                   CASE m.media_type WHEN 'tv' THEN 'a TV show' ELSE 'a film' END,
+                                   CASE x.media_type WHEN 'tv' THEN 'a TV show' ELSE 'a film' END)
+                       WHEN x.tmdb_id IS NOT NULL AND m.tmdb_id IS NOT NULL AND m.tmdb_id <> x.tmdb_id
                        THEN format('movie %s has this title and year but TMDB id %s, not %s', m.id, m.tmdb_id,
                                    x.tmdb_id)
                        ELSE format('movie %s has this title and year but IMDb id %s, not %s', m.id, m.imdb_id,
@@ -368,7 +375,8 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
            FROM movie_match x JOIN movies m ON m.id = x.by_title
            WHERE x.by_tmdb IS NULL AND x.by_imdb IS NULL
              AND ((x.tmdb_id IS NOT NULL AND m.tmdb_id IS NOT NULL AND m.tmdb_id <> x.tmdb_id)
-               OR (x.imdb_id IS NOT NULL AND m.imdb_id IS NOT NULL AND m.imdb_id <> x.imdb_id))"""
+               OR (x.imdb_id IS NOT NULL AND m.imdb_id IS NOT NULL AND m.imdb_id <> x.imdb_id)
+               OR (x.media_type IS NOT NULL AND m.media_type <> x.media_type))"""
     )
     # Several rows matching one movie (by different keys): the last row is used, the others are noted.
     conn.execute(
@@ -388,7 +396,7 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
                    array_remove(ARRAY[{_PROVIDED}], NULL) AS provided,
                    m.id IS NULL AS is_new,
                    m.id IS NOT NULL AND (
-                       x.title, coalesce(x.year, m.year),
+                       {_TITLE}, coalesce(x.year, m.year),
                        CASE WHEN cardinality(x.genre) > 0 THEN x.genre ELSE m.genre END,
                        coalesce(x.director, m.director),
                        CASE WHEN cardinality(x.actors) > 0 THEN x.actors ELSE m.actors END,
