@@ -341,6 +341,23 @@ def test_a_tv_row_never_turns_a_film_of_the_same_title_and_year_into_tv(conn: An
     assert film is not None and film["media_type"] == "movie"
 
 
+def test_one_id_for_two_titles_in_one_file_is_refused_after_the_first(conn: Any, ingest: Ingest) -> None:
+    job = ingest(
+        "title,year,imdb_id,tmdb_id\n"
+        "Night Crossing,2008,tt9911111,\n"
+        "Night Crossing Returns,2012,tt9911111,\n"  # IMDb's id of the first film again
+        "Harbour Lights,2010,,990771\n"
+        "Harbour Lights Two,2013,,990771\n"  # TMDB's id of the first again
+        "Other Film,2014,tt9911112,990772\n"
+    )
+    assert [(e["line"], e["code"]) for e in job["errors"]] == [(3, "duplicate_id"), (5, "duplicate_id")]
+    assert "line 2 gives this IMDb id to another title" in job["errors"][0]["reason"]
+    assert "line 4 gives this TMDB id to another title" in job["errors"][1]["reason"]
+    assert (job["inserted"], job["valid"], job["invalid"]) == (3, 3, 2)
+    held = conn.execute("SELECT title FROM movies WHERE imdb_id = 'tt9911111' OR tmdb_id = 990771 ORDER BY title")
+    assert [r["title"] for r in held] == ["Harbour Lights", "Night Crossing"]
+
+
 def test_rows_that_would_collide_with_another_movie_are_refused(conn: Any, ingest: Ingest) -> None:
     conn.execute(
         """INSERT INTO movies (title, year, tmdb_id, source) VALUES

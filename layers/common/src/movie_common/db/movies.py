@@ -111,13 +111,18 @@ ANALYZE_MIN_ROWS = 1000
 _RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure, errors.UniqueViolation)
 
 
+REFUSALS = ("title_year_taken", "identity_conflict", "duplicate_id")  # RowNotice codes of rows not written
+
+
 @dataclass(frozen=True)
 class RowNotice:
     """A staged row that was merged or refused: its line, a stable code, and a sentence for people.
 
     Codes: `duplicate_row` (same title + year as a later row of the batch, merged into it), `same_movie` (matched
     the same movie as a later row), `title_year_taken` (its title and year belong to another movie),
-    `identity_conflict` (its title and year match a movie with a different TMDB or IMDb id).
+    `identity_conflict` (its title and year match a movie with a different TMDB or IMDb id, or of another media
+    type), `duplicate_id` (an earlier row of the batch gives the same IMDb id, or TMDB id and media type, to another
+    title and year: one id names one movie).
     """
 
     line: int
@@ -129,7 +134,7 @@ class RowNotice:
 
     @property
     def refused(self) -> bool:
-        return self.code in ("title_year_taken", "identity_conflict")
+        return self.code in REFUSALS
 
 
 @dataclass(frozen=True)
@@ -378,6 +383,21 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
                OR (x.imdb_id IS NOT NULL AND m.imdb_id IS NOT NULL AND m.imdb_id <> x.imdb_id)
                OR (x.media_type IS NOT NULL AND m.media_type <> x.media_type))"""
     )
+    # One id, two titles in one file: the first row that gives an IMDb id (or a TMDB id, for its media type) keeps
+    # it; later rows giving it to another title and year are refused (rows of one title and year were merged before).
+    conn.execute(
+        """INSERT INTO movie_notices (line, code, reason, title, other_line)
+           SELECT DISTINCT ON (x.line) x.line, 'duplicate_id',
+                  format('line %s gives this %s to another title', x.first_line, x.kind), x.title, x.first_line
+           FROM (SELECT y.line, y.title, 'IMDb id' AS kind, min(y.line) OVER (PARTITION BY y.imdb_id) AS first_line
+                 FROM movie_match y WHERE y.imdb_id IS NOT NULL
+                 UNION ALL
+                 SELECT y.line, y.title, 'TMDB id',
+                        min(y.line) OVER (PARTITION BY y.tmdb_id, coalesce(y.media_type, 'movie'))
+                 FROM movie_match y WHERE y.tmdb_id IS NOT NULL) AS x
+           WHERE x.line <> x.first_line AND NOT EXISTS (SELECT 1 FROM movie_notices n WHERE n.line = x.line)
+           ORDER BY x.line, x.first_line"""
+    )
     # Several rows matching one movie (by different keys): the last row is used, the others are noted.
     conn.execute(
         """INSERT INTO movie_notices (line, code, reason, title, other_line, movie_id)
@@ -421,7 +441,7 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     )
     notices = fetch_required(
         conn,
-        """SELECT count(*) FILTER (WHERE code IN ('title_year_taken', 'identity_conflict')) AS refused,
+        """SELECT count(*) FILTER (WHERE code IN ('title_year_taken', 'identity_conflict', 'duplicate_id')) AS refused,
                   count(*) FILTER (WHERE code = 'same_movie') AS same_movie
            FROM movie_notices""",
     )
