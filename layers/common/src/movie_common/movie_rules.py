@@ -185,15 +185,29 @@ def this_year() -> int:
 # ---------------------------------------------------------------------------------------------------- titles, years
 
 
+# MovieLens writes a title's leading article after it, before the year: `Godfather, The (1972)`,
+# `Cité des enfants perdus, La (1995)`, `Appartement, L' (1996)`.
+_TRAILING_ARTICLE = re.compile(
+    r"^(?P<title>.*\S),\s+(?P<article>The|A|An|Les|La|Le|L'|Il|Lo|Gli|I|Die|Der|Das|El|Los|Las|Det|Den|De|Het)$"
+)
+
+
 def split_title_year(title: str) -> tuple[str, int | None]:
-    """`The Matrix (1999)` -> ("The Matrix", 1999); a title without a trailing bracketed year is returned as is."""
+    """`The Matrix (1999)` -> ("The Matrix", 1999); with a year, a leading article written after the title as
+    MovieLens does goes back in front (`Godfather, The (1972)` -> ("The Godfather", 1972)). A title without a
+    trailing bracketed year is returned as is."""
     match = _TITLE_YEAR.match(title)
     if match is None:
         return title, None
     year = int(match.group("year"))
     if not MIN_YEAR <= year <= this_year() + YEARS_AHEAD:
         return title, None
-    return match.group("title"), year
+    bare = match.group("title")
+    moved = _TRAILING_ARTICLE.match(bare)
+    if moved is not None:
+        article = moved.group("article")
+        bare = article + ("" if article.endswith("'") else " ") + moved.group("title")
+    return bare, year
 
 
 def parse_title(value: object) -> str:
@@ -663,8 +677,13 @@ def check_field(name: str, value: object) -> tuple[object, FieldError | None]:
         return None, FieldError(name, invalid.code, invalid.message, _shown(value))
 
 
+# What files write for "no genre" in a genre list (MovieLens: `(no genres listed)`).
+_NO_GENRES = frozenset(("(no genres listed)", "(no genre)", "no genres listed"))
+
+
 def _parse_genres(value: object) -> list[str]:
-    return parse_list(value, names=False, limit=MAX_GENRES, what="genres")
+    genres = parse_list(value, names=False, limit=MAX_GENRES, what="genres")
+    return [g for g in genres if g.lower() not in _NO_GENRES]
 
 
 def _parse_actors(value: object) -> list[str]:

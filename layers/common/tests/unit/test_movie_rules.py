@@ -85,6 +85,30 @@ def test_a_year_in_brackets_at_the_end_of_the_title_is_the_year() -> None:
     assert other is not None and (other.title, other.year) == ("Film (1999)", 2003)
 
 
+@pytest.mark.parametrize(
+    ("raw", "title", "year"),
+    [
+        ("Godfather, The (1972)", "The Godfather", 1972),
+        ("American President, The (1995)", "The American President", 1995),
+        ("Cité des enfants perdus, La (1995)", "La Cité des enfants perdus", 1995),
+        ("Appartement, L' (1996)", "L'Appartement", 1996),
+        ("Space Odyssey, A (1968)", "A Space Odyssey", 1968),
+        ("Crouching Tiger, Hidden Dragon (2000)", "Crouching Tiger, Hidden Dragon", 2000),  # no article: as written
+        ("Godfather, The", "Godfather, The", None),  # no year: not MovieLens's form, left as written
+    ],
+)
+def test_movielens_titles_put_their_article_back_in_front(raw: str, title: str, year: int | None) -> None:
+    movie = check_movie({"title": raw}).movie
+    assert movie is not None and (movie.title, movie.year) == (title, year)
+
+
+def test_movielens_no_genres_listed_is_no_genre() -> None:
+    movie = check_movie({"title": "Quiet Film (2001)", "genre": "(no genres listed)"}).movie
+    assert movie is not None and movie.genre == []
+    mixed = check_movie({"title": "X", "genre": "Drama|(no genres listed)"}).movie
+    assert mixed is not None and mixed.genre == ["Drama"]
+
+
 def test_a_missing_year_is_taken_from_the_release_date() -> None:
     movie = check_movie({"title": "Se7en", "release_date": "22 September 1995"}).movie
     assert movie is not None and (movie.year, movie.release_date) == (1995, dt.date(1995, 9, 22))
