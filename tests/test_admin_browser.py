@@ -316,6 +316,10 @@ def test_an_admin_approves_a_reissue_and_the_developer_sees_the_new_key_once(bro
     expect(new_key).to_be_visible()
     raw = new_key.input_value()
     assert raw != developer.key and _movies(stack, raw) == (200, None)
+    # The usage panel shows the new key's windows at once (it said "No key" until a reload).
+    windows = dashboard.locator("[data-key-windows] [data-window-text]")
+    expect(windows.first).not_to_have_text("No key")
+    expect(windows).not_to_contain_text(["No key"])
     # …and, once revealed (and used), the new key above the revocation: issued later, to replace the old key.
     page.reload()
     created = f"Key …{raw[-4:]} created on the free plan to replace …{developer.key[-4:]}"

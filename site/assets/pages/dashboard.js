@@ -120,7 +120,7 @@
           try {
             var claimed = (await M.api("/auth/key-requests/" + request.id + "/claim", { method: "POST", auth: true })).data;
             showNewKey(claimed.api_key);
-            await Promise.all([loadMe(), loadKeyRequests()]);
+            await Promise.all([loadMe(), loadKeyRequests(), loadUsage()]);  // the windows of the new key
           } catch (error) {
             reveal.disabled = false;
             pageAlert(error.message);
