@@ -145,6 +145,9 @@ class KeyRequestOut(Out):
     api_key_id: int | None
     key_last4: str | None
     key_plan: str | None
+    key_status: Literal["active", "suspended", "revoked", "deleted"] | None = Field(
+        description="the status of the key the request replaces, now (a suspended key's request cannot be approved)"
+    )
     reason: str
     status: Literal["pending", "approved", "denied"]
     created_at: datetime

@@ -26,7 +26,8 @@
     return el("tr", { "data-request-id": String(r.id) }, [
       el("td", { text: A.time(r.created_at) }),
       el("td", {}, [el("a", { href: "developer.html?id=" + r.user_id, text: r.developer_email })]),
-      el("td", {}, [r.key_last4 ? A.masked(r.key_last4) : "\u2014"]),
+      el("td", {}, [r.key_last4 ? A.masked(r.key_last4) : "\u2014", r.key_status && r.key_status !== "active" ?
+                    el("span", { className: "ms-1", "data-key-status": "" }, [A.badge(r.key_status)]) : ""]),
       el("td", { text: r.reason }),
       el("td", {}, [A.badge(r.status), r.fulfilled_at ? el("span", { className: "small ms-1", text: "revealed" }) : ""]),
       el("td", { className: "small", text: r.decided_at ? A.time(r.decided_at) + (r.decided_by_email ? " by " + r.decided_by_email : "") +

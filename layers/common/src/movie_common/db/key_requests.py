@@ -92,7 +92,9 @@ def mark_fulfilled(conn: Connection, *, request_id: int, new_api_key_id: int) ->
 
 _ADMIN_COLUMNS = sql.SQL(
     """r.id, r.user_id, u.email::text AS developer_email, u.name AS developer_name, r.api_key_id,
-       k.last4 AS key_last4, k.plan AS key_plan, r.reason, r.status, r.created_at, r.decided_at, r.decided_by,
+       k.last4 AS key_last4, k.plan AS key_plan,
+       CASE WHEN k.deleted_at IS NOT NULL THEN 'deleted' ELSE k.status END AS key_status,
+       r.reason, r.status, r.created_at, r.decided_at, r.decided_by,
        d.email::text AS decided_by_email, r.decision_note, r.fulfilled_at, r.new_api_key_id"""
 )
 # The key a request replaces may have been deleted since: issued_api_keys still knows it (migration 0012).
@@ -121,6 +123,7 @@ class AdminKeyRequest:
     api_key_id: int | None
     key_last4: str | None
     key_plan: str | None
+    key_status: str | None  # the key's status now: active, suspended, revoked, or deleted
     reason: str
     status: str
     created_at: datetime
