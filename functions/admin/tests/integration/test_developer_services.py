@@ -185,11 +185,12 @@ def test_a_reissue_of_a_suspended_key_cannot_lift_the_suspension(
     with pytest.raises(KeyStateConflictError, match="reactivate it first"):
         key_requests.approve_key_request(conn, actor, request_id=request_id)
     pending = key_request_rows.get_admin_key_request(conn, request_id=request_id)
-    assert pending is not None and pending.status == "pending"
+    assert pending is not None and (pending.status, pending.key_status) == ("pending", "suspended")
     assert call_movies(dev.raw_key) == (403, "key_suspended")
     # The admin decides the key may work again: then the reissue goes through as for any key.
     keys.reactivate_key(conn, actor, key_id=dev.key_id)
-    assert key_requests.approve_key_request(conn, actor, request_id=request_id).status == "approved"
+    approved = key_requests.approve_key_request(conn, actor, request_id=request_id)
+    assert (approved.status, approved.key_status) == ("approved", "revoked")
     revealed = claim_key(dev.id, request_id)
     assert revealed.status == 200 and call_movies(revealed.json["api_key"]) == (200, None)
 
