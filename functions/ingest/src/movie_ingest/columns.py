@@ -85,6 +85,11 @@ _NOT_THIS_FIELD = {
 }
 
 
+# The number of votes behind a rating, read beside it (never stored): TMDB's `vote_count`, IMDb's `numVotes` and
+# `No_of_Votes`.
+VOTE_COUNT_SPELLINGS = ("votecount", "numvotes", "noofvotes", "numberofvotes", "votes")
+
+
 def spelling(name: str) -> str:
     """A header name as compared: `Series_Title` -> `seriestitle`."""
     return _SPELLING.sub("", name.lower())
@@ -98,6 +103,7 @@ class ColumnMap:
     names: Mapping[str, tuple[str, ...]]
     unknown: tuple[str, ...]  # columns no field reads (unknown spellings, second spellings, repeated names)
     header: tuple[str, ...]
+    vote_count_at: int | None = None  # a vote count column (`vote_count`, `No_of_Votes`): 0 votes, no rating
     _single: tuple[tuple[str, int], ...] = dataclasses.field(init=False, repr=False, compare=False)
     _actor_columns: tuple[int, ...] = dataclasses.field(init=False, repr=False, compare=False)
     _poster_path: bool = dataclasses.field(init=False, repr=False, compare=False)
@@ -117,6 +123,11 @@ class ColumnMap:
             cell_value = values.get(name)
             if isinstance(cell_value, str) and pattern.match(cell_value):
                 values[name] = None
+        if self.vote_count_at is not None and values.get("rating") is not None and self.vote_count_at < width:
+            # TMDB's exports write a vote_average of 0 for a title nobody voted on: that is no rating, not 0 of 10.
+            votes = fields[self.vote_count_at].strip().replace(",", "")
+            if votes.isdigit() and int(votes) == 0:
+                values["rating"] = None
         if self._actor_columns:
             cells = [_value(fields[i]) for i in self._actor_columns if i < width]
             values["actors"] = [cell for cell in cells if cell is not None]
@@ -175,6 +186,11 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
         if numbered:
             positions["actors"] = tuple(i for _, i in numbered)
             used.update(positions["actors"])
+    vote_count_at = None
+    if "rating" in positions:
+        vote_count_at = next((by_spelling[a] for a in VOTE_COUNT_SPELLINGS if a in by_spelling), None)
+        if vote_count_at is not None:
+            used.add(vote_count_at)
     unknown += [header[i] for i in sorted(by_spelling.values()) if i not in used]
     if "title" not in positions:
         seen = ", ".join(repr(name) for name in header[:20]) or "none"
@@ -184,4 +200,4 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
         )
     names = {field: tuple(header[i] for i in found) for field, found in positions.items()}
     ordered = {field: positions[field] for field in FIELDS if field in positions}
-    return ColumnMap(ordered, names, tuple(unknown), tuple(header))
+    return ColumnMap(ordered, names, tuple(unknown), tuple(header), vote_count_at)

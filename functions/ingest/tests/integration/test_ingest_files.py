@@ -73,7 +73,7 @@ def test_imdb_top_1000_loads_with_its_bad_row_reported(conn: Any, ingest: Ingest
     assert job["inserted"] > 0 and job["updated"] > 0  # the bundled catalogue already holds many of these films
     assert _errors(job) == [(968, "Released_Year", "PG", "not_a_number")]
     assert job["errors"][0]["reason"] == "a year is a number such as 1994"
-    assert job["unknown_columns"] == ["Certificate", "Meta_score", "No_of_Votes", "Gross"]
+    assert job["unknown_columns"] == ["Certificate", "Meta_score", "Gross"]  # No_of_Votes is read beside the rating
     assert (job["encoding"], job["delimiter"]) == ("UTF-8", "comma")
     assert _movie(conn, "Apollo 13", 1995) == before  # the bad row changed nothing
 
@@ -571,3 +571,19 @@ def test_a_streaming_catalogues_certifications_and_seasons_are_not_read_as_score
     scored = ingest("title,year,rating\nScored Film,2011,7.5\nOdd Film,2012,great\n")
     assert (scored["valid"], scored["invalid"]) == (1, 1)
     assert [(e["column"], e["value"]) for e in scored["errors"]] == [("rating", "great")]
+
+
+def test_a_rating_nobody_voted_for_is_no_rating(conn: Any, ingest: Ingest) -> None:
+    # TMDB's exports (Kaggle's tmdb_5000_movies.csv) write vote_average 0 for titles with no votes.
+    job = ingest(
+        "title,release_date,vote_average,vote_count\n"
+        "Unvoted Picture,2016-05-01,0.0,0\n"
+        "Voted Picture,2016-05-02,6.5,1234\n"
+        'Zero Rated Picture,2016-05-03,0.0,"1,024"\n'
+    )
+    assert (job["valid"], job["invalid"], job["unknown_columns"]) == (3, 0, [])
+    ratings = {
+        r["title"]: r["rating"]
+        for r in conn.execute("SELECT title, rating::text AS rating FROM movies WHERE title LIKE '%%ed Picture'")
+    }
+    assert ratings == {"Unvoted Picture": None, "Voted Picture": "6.5", "Zero Rated Picture": "0.0"}

@@ -353,7 +353,8 @@ def test_header_spellings_map_onto_movie_fields() -> None:
         "runtime": ("Runtime",),
         "rating": ("IMDB_Rating",),
     }
-    assert mapping.unknown == ("Certificate", "Meta_score", "No_of_Votes", "Gross")
+    assert mapping.unknown == ("Certificate", "Meta_score", "Gross")
+    assert mapping.vote_count_at == header.index("No_of_Votes")  # read beside the rating, never stored
     assert mapping.column_of("actors") == "Star1, Star2, Star3, Star4"
 
 
