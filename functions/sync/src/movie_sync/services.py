@@ -318,7 +318,13 @@ class _Run:
             )
             return
         tmdb.replace_list_ranks(self.conn, list_name=source.name, media_type=source.media_type, tmdb_ids=ids)
-        tmdb.enqueue_unless_held(self.conn, media_type=source.media_type, tmdb_ids=ids, reason="list")
+        tmdb.enqueue_unless_held(
+            self.conn,
+            media_type=source.media_type,
+            tmdb_ids=ids,
+            reason="list",
+            recheck_gone_before=self.started - timedelta(days=self.settings.refresh_after_days),
+        )
 
     # --- details ------------------------------------------------------------------------------------------------------
 
@@ -399,8 +405,10 @@ class _Run:
             with conn.transaction():
                 held = tmdb.mark_gone(conn, at=self.now(), media_type=media_type, tmdb_id=tmdb_id)
                 tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
-            if held:
-                self.counts.titles_gone += 1
+            if held == "new":
+                self.counts.titles_gone += 1  # newly gone: a title found gone before is not counted again
+            elif held == "already":
+                self.counts.titles_unchanged += 1
             else:
                 self.counts.titles_skipped += 1
         elif fetched.kind == "malformed":

@@ -280,6 +280,29 @@ def test_title_gone_from_tmdb_is_flagged_kept_and_reported(
 
 
 @pytest.mark.slow
+def test_a_gone_title_a_list_still_shows_is_counted_once_and_not_asked_again_until_stale(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+    fake_tmdb.remove("movie", FORREST_GUMP)  # its details answer 404, but a list still shows it
+    fake_tmdb.set_list("/movie/popular", [GODFATHER, FIGHT_CLUB, MATRIX, FORREST_GUMP])
+    fake_tmdb.add_changes("movie", DAY.date(), [FORREST_GUMP])
+    first = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(days=1)))
+    assert first.counts.titles_gone == 1
+    asked = len(fake_tmdb.requests_to(rf"^/movie/{FORREST_GUMP}$"))
+
+    again = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(days=2)))
+    assert again.counts.titles_gone == 0  # found gone yesterday: not new
+    assert len(fake_tmdb.requests_to(rf"^/movie/{FORREST_GUMP}$")) == asked  # and not asked again
+    assert row(conn, "movie", FORREST_GUMP)["tmdb_gone_at"] == DAY + timedelta(days=1)  # the first finding
+
+    later = DAY + timedelta(days=2 + sync_settings.refresh_after_days)
+    stale = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(later))
+    assert len(fake_tmdb.requests_to(rf"^/movie/{FORREST_GUMP}$")) == asked + 1  # re-checked once it is stale
+    assert stale.counts.titles_gone == 0 and row(conn, "movie", FORREST_GUMP)["tmdb_gone_at"] == DAY + timedelta(days=1)
+
+
+@pytest.mark.slow
 def test_failing_title_does_not_abort_the_run_and_is_retried_then_given_up(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:

@@ -177,14 +177,18 @@ def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) ->
         raise _conflict(error, title) from None
 
 
-def mark_gone(conn: Connection, *, media_type: str, tmdb_id: int, at: datetime) -> bool:
-    """Flag the row TMDB no longer has (404 on its details); kept, not deleted. False if no row has that TMDB id."""
-    with translate_errors():
-        cursor = conn.execute(
-            "UPDATE movies SET tmdb_gone_at = %s WHERE media_type = %s AND tmdb_id = %s",
-            (at, media_type, tmdb_id),
-        )
-        return cursor.rowcount > 0
+def mark_gone(conn: Connection, *, media_type: str, tmdb_id: int, at: datetime) -> str | None:
+    """Flag the row TMDB no longer has (404 on its details); kept, not deleted. Returns "new" when it is flagged now,
+    "already" when it was flagged before (its time stays the first finding's), None if no row has that TMDB id."""
+    row = fetch_required(
+        conn,
+        """WITH found AS (SELECT id, tmdb_gone_at FROM movies WHERE media_type = %s AND tmdb_id = %s FOR UPDATE),
+                flagged AS (UPDATE movies m SET tmdb_gone_at = %s FROM found f
+                            WHERE m.id = f.id AND f.tmdb_gone_at IS NULL RETURNING m.id)
+           SELECT (SELECT count(*) FROM found) AS held, (SELECT count(*) FROM flagged) AS new""",
+        (media_type, tmdb_id, at),
+    )
+    return None if not row["held"] else "new" if row["new"] else "already"
 
 
 # --- the fetch queue (the sync's cursor) ------------------------------------------------------------------------
@@ -201,16 +205,20 @@ class QueuedTitle:
 _REASON_ORDER = "CASE reason WHEN 'list' THEN 0 WHEN 'changed' THEN 1 WHEN 'gap' THEN 2 ELSE 3 END"
 
 
-def enqueue_unless_held(conn: Connection, *, media_type: str, tmdb_ids: list[int], reason: str) -> int:
-    """Queue the ids the catalogue does not hold (or holds flagged as gone); returns how many were newly queued."""
+def enqueue_unless_held(
+    conn: Connection, *, media_type: str, tmdb_ids: list[int], reason: str, recheck_gone_before: datetime
+) -> int:
+    """Queue the ids the catalogue does not hold, or holds flagged as gone before `recheck_gone_before` (a list that
+    still shows a title TMDB's details deny is asked again only as often as stale rows are); returns how many were
+    newly queued."""
     with translate_errors():
         return conn.execute(
             """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
                SELECT %(media_type)s, i, %(reason)s FROM unnest(%(ids)s::integer[]) AS i
                WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.media_type = %(media_type)s AND m.tmdb_id = i
-                                 AND m.tmdb_gone_at IS NULL)
+                                 AND (m.tmdb_gone_at IS NULL OR m.tmdb_gone_at >= %(recheck)s))
                ON CONFLICT DO NOTHING""",
-            {"media_type": media_type, "ids": tmdb_ids, "reason": reason},
+            {"media_type": media_type, "ids": tmdb_ids, "reason": reason, "recheck": recheck_gone_before},
         ).rowcount
 
 
