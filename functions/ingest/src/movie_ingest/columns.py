@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from movie_common.errors import MissingTitleColumnError
@@ -104,6 +104,7 @@ class ColumnMap:
     unknown: tuple[str, ...]  # columns no field reads (unknown spellings, second spellings, repeated names)
     header: tuple[str, ...]
     vote_count_at: int | None = None  # a vote count column (`vote_count`, `No_of_Votes`): 0 votes, no rating
+    date_order: str | None = None  # "dmy" or "mdy" when the file's own dates show it (infer_date_order)
     _single: tuple[tuple[str, int], ...] = dataclasses.field(init=False, repr=False, compare=False)
     _actor_columns: tuple[int, ...] = dataclasses.field(init=False, repr=False, compare=False)
     _poster_path: bool = dataclasses.field(init=False, repr=False, compare=False)
@@ -123,6 +124,8 @@ class ColumnMap:
             cell_value = values.get(name)
             if isinstance(cell_value, str) and pattern.match(cell_value):
                 values[name] = None
+        if self.date_order is not None and isinstance(released := values.get("release_date"), str):
+            values["release_date"] = _ordered_date(released, self.date_order)
         if self.vote_count_at is not None and values.get("rating") is not None and self.vote_count_at < width:
             # TMDB's exports write a vote_average of 0 for a title nobody voted on: that is no rating, not 0 of 10.
             votes = fields[self.vote_count_at].strip().replace(",", "")
@@ -146,6 +149,36 @@ class ColumnMap:
         object.__setattr__(self, "_actor_columns", tuple(multi) if len(multi) > 1 else ())
         poster = self.names.get("poster_url", ())
         object.__setattr__(self, "_poster_path", bool(poster) and spelling(poster[0]) == "posterpath")
+
+
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+
+
+def infer_date_order(dates: Iterable[str]) -> str | None:
+    """ "dmy" when some of a file's numeric dates can only be day first (`23/09/1994`) and none only month first,
+    "mdy" the other way round, else None (no evidence, or both: each date is then read alone, and an ambiguous one
+    is refused)."""
+    day_first = month_first = False
+    for text in dates:
+        if match := _NUMERIC_DATE.match(text):
+            first, second = int(match.group(1)), int(match.group(2))
+            day_first |= first > 12 >= second
+            month_first |= second > 12 >= first
+    if day_first != month_first:
+        return "dmy" if day_first else "mdy"
+    return None
+
+
+def _ordered_date(text: str, order: str) -> str:
+    """A numeric date whose day and month could be either way round, as ISO in the file's order; others as given."""
+    match = _NUMERIC_DATE.match(text)
+    if match is None:
+        return text
+    first, second, year = int(match.group(1)), int(match.group(2)), match.group(3)
+    if first > 12 or second > 12 or first == second:
+        return text  # not ambiguous: read as it is
+    day, month = (first, second) if order == "dmy" else (second, first)
+    return f"{year}-{month:02d}-{day:02d}"
 
 
 def _value(cell: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import heapq
 import io
 import tempfile
@@ -127,6 +128,7 @@ def _read_into_staging(
     source = reading.open_text(stream, encoding=options.encoding)
     table = reading.CsvTable.open(source, delimiter=options.delimiter, max_record_chars=settings.max_record_chars)
     mapping = columns.map_columns(table.header)
+    mapping = _with_date_order(mapping, source, table.delimiter, warnings)
     jobs.record_format(
         conn,
         job_id=job.id,
@@ -173,6 +175,28 @@ def _read_into_staging(
             "(a file saved from two encodings); check accented letters in the rows they are in"
         )
     return mapping, source
+
+
+def _with_date_order(
+    mapping: columns.ColumnMap, source: reading.TextSource, delimiter: str, warnings: list[str]
+) -> columns.ColumnMap:
+    """Read numeric release dates whose day and month could be either way round (`03/04/2001`) in the order the
+    file's other dates in its first SAMPLE_BYTES show (`23/04/2001` is day first), and say so in a warning."""
+    positions = mapping.positions.get("release_date")
+    if not positions:
+        return mapping
+    at = positions[0]
+    records = list(csv.reader(io.StringIO(source.sample), delimiter=delimiter))[1:]
+    if records and not source.sample_complete:
+        records.pop()  # the sample may end inside its last record
+    order = columns.infer_date_order(r[at] for r in records if at < len(r))
+    if order is None:
+        return mapping
+    warnings.append(
+        f"Dates such as 03/04/2001 were read {'day' if order == 'dmy' else 'month'} first, as the file's other "
+        f"dates in {mapping.column_of('release_date')} show"
+    )
+    return dataclasses.replace(mapping, date_order=order)
 
 
 def run_job(

@@ -587,3 +587,31 @@ def test_a_rating_nobody_voted_for_is_no_rating(conn: Any, ingest: Ingest) -> No
         for r in conn.execute("SELECT title, rating::text AS rating FROM movies WHERE title LIKE '%%ed Picture'")
     }
     assert ratings == {"Unvoted Picture": None, "Voted Picture": "6.5", "Zero Rated Picture": "0.0"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected", "said"),
+    [
+        # A European file: 23/04 shows day first, so 03/04 is the 3rd of April.
+        ("Day First One,03/04/2001\nDay First Two,23/04/2001\n", {"Day First One": "2001-04-03"}, "day first"),
+        # An American one: 04/23 shows month first, so 03/04 is the 4th of March.
+        ("Month First One,03/04/2001\nMonth First Two,04/23/2001\n", {"Month First One": "2001-03-04"}, "month first"),
+    ],
+)
+def test_ambiguous_dates_are_read_in_the_order_the_files_other_dates_show(
+    conn: Any, ingest: Ingest, rows: str, expected: dict[str, str], said: str
+) -> None:
+    job = ingest("title,release_date\n" + rows)
+    assert (job["valid"], job["invalid"]) == (2, 0), job["errors"]
+    assert any(said in w for w in job["warnings"]), job["warnings"]
+    for title, date in expected.items():
+        found = conn.execute("SELECT release_date::text AS d FROM movies WHERE title = %s", (title,)).fetchone()
+        assert found["d"] == date
+
+
+def test_ambiguous_dates_with_no_or_mixed_evidence_are_still_refused(conn: Any, ingest: Ingest) -> None:
+    alone = ingest("title,release_date\nLone Ambiguous,03/04/2001\n")
+    assert [(e["line"], e["code"]) for e in alone["errors"]] == [(2, "ambiguous_date")]
+    mixed = ingest("title,release_date\nMixed A,03/04/2001\nMixed B,23/04/2001\nMixed C,04/23/2001\n")
+    assert [(e["line"], e["code"]) for e in mixed["errors"]] == [(2, "ambiguous_date")]
+    assert mixed["valid"] == 2
