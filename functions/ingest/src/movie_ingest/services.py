@@ -186,7 +186,10 @@ def _with_date_order(
     if not positions:
         return mapping
     at = positions[0]
-    records = list(csv.reader(io.StringIO(source.sample), delimiter=delimiter))[1:]
+    try:
+        records = list(csv.reader(io.StringIO(source.sample), delimiter=delimiter))[1:]
+    except csv.Error:  # the records themselves are read, and reported, by CsvTable
+        return mapping
     if records and not source.sample_complete:
         records.pop()  # the sample may end inside its last record
     order = columns.infer_date_order(r[at] for r in records if at < len(r))
