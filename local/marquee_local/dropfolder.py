@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from marquee_local import events, first_start, stack
 from marquee_local.lambda_context import LocalLambdaContext
 from marquee_local.run import RunContext
@@ -73,7 +75,8 @@ class _Seen:
 
 
 class DropFolderWatcher:
-    """Polls the drop folder; a file whose size and modification time held still for one poll is ingested once.
+    """Polls the drop folder; a file whose size and modification time held still for one poll, and that no process
+    holds open for writing, is ingested once.
 
     Files ingested in an earlier run are handed over again at start and recognised by their job (same key and
     content), so nothing is loaded twice. A file changed in place is new content, hence a new job.
@@ -109,6 +112,8 @@ class DropFolderWatcher:
             if self._pending.get(key) != seen:
                 self._pending[key] = seen  # still being written, perhaps: wait one poll
                 continue
+            if _open_for_writing(path):  # a copy that stalled: its size holds still, but its writer is not done
+                continue
             del self._pending[key]
             self._done[key] = seen
             try:
@@ -121,6 +126,23 @@ class DropFolderWatcher:
                 jobs.append(job)
                 self.report(_summary(job))
         return jobs
+
+
+_WRITING_MODES = frozenset(("w", "a", "r+", "w+", "a+"))
+
+
+def _open_for_writing(path: Path) -> bool:
+    """Whether a process this user may inspect holds `path` open for writing (psutil reads /proc on Linux; where a
+    platform reports no modes, only the size check applies)."""
+    target = str(path.resolve())
+    for process in psutil.process_iter():
+        try:
+            files = process.open_files()
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        if any(f.path == target and getattr(f, "mode", None) in _WRITING_MODES for f in files):
+            return True
+    return False
 
 
 def _is_utf8(name: str) -> bool:

@@ -280,6 +280,24 @@ def test_a_file_in_the_drop_folder_is_ingested_once_when_it_holds_still(
     assert not metadata_path(dropped).exists()
 
 
+@pytest.mark.commit
+def test_a_copy_that_stalls_is_not_read_until_its_writer_closes_it(home: Path, scratch_database: str) -> None:
+    cli.main(["migrate"])
+    root = dropfolder.configure(home)
+    watcher = dropfolder.DropFolderWatcher(root, report=lambda _: None)
+    path = root / "incoming" / "slow copy.csv"
+    with path.open("w", encoding="utf-8") as writer:
+        writer.write("title,year\nStalled Copy One,2001\nStalled Copy Tw")  # cut mid-row, and the copy stalls
+        writer.flush()
+        for _ in range(3):  # its size holds still for polls on end, but it is still open for writing
+            assert watcher.scan() == []
+        writer.write("o,2002\n")
+    watcher.scan()  # closed: seen once more at its final size
+    [job] = watcher.scan()
+    assert (job["status"], job["rows"], job["inserted"], job["invalid"]) == ("done", 2, 2, 0)
+    assert _titles(scratch_database, "Stalled Copy") == ["Stalled Copy One", "Stalled Copy Two"]
+
+
 def test_the_committed_event_file_drives_the_handler_on_the_local_folder(
     conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load_event: Callable[..., dict[str, Any]]
 ) -> None:
