@@ -158,6 +158,7 @@ def test_refusals_are_never_kept(conn: Any, make_key: Callable[..., str], allow_
     assert _effect(_authorize({"X-API-KEY": raw})) == "Allow"  # reinstated: allowed at once
 
 
+@pytest.mark.slow  # waits for the TTL to pass
 def test_a_kept_allow_expires(conn: Any, make_key: Callable[..., str], allow_cache: Callable[[int], None]) -> None:
     allow_cache(1)
     raw = make_key()
