@@ -159,6 +159,11 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     page.get_by_role("button", name="Copy", exact=True).click()  # not Swagger UI's "Copy path to clipboard"
     expect(page.locator("[data-copy-status]")).to_have_text("Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == raw_key
+    # Shown once, so readable whole on a phone too: the field holds all 36 characters (it used to cut them at 23).
+    for width in (375, 320):
+        page.set_viewport_size({"width": width, "height": 812})
+        assert new_key.evaluate("e => e.scrollWidth <= e.clientWidth"), f"the key is cut off at {width} px"
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert _verification_row(database_url, address)["verified"] is True
     expect(page.locator("[data-key-masked]")).to_contain_text(raw_key[-4:])
 
