@@ -170,6 +170,13 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     # The playground, with the key just shown: GET /movies through the real API.
     expect(page.locator("[data-pg-key]")).to_have_value(raw_key)
     page.get_by_label("Endpoint", exact=True).select_option(label="GET /movies")
+    # Without a key, the reason is shown under the key's field (in an input group: it used to stay hidden).
+    page.locator("[data-pg-key]").fill("")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#pg-key-feedback")).to_be_visible()
+    expect(page.locator("#pg-key-feedback")).to_have_text("Paste your API key first.")
+    expect(page.locator("[data-pg-key]")).to_be_focused()
+    page.locator("[data-pg-key]").fill(raw_key)
     page.get_by_role("button", name="Send request").click()
     expect(page.locator("[data-pg-status]")).to_have_text(re.compile(r"^200"))
     expect(page.locator("[data-pg-body]")).to_contain_text('"results"')
