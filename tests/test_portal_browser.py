@@ -159,12 +159,24 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     page.get_by_role("button", name="Copy", exact=True).click()  # not Swagger UI's "Copy path to clipboard"
     expect(page.locator("[data-copy-status]")).to_have_text("Copied to the clipboard.")
     assert page.evaluate("navigator.clipboard.readText()") == raw_key
+    # Shown once, so readable whole on a phone too: the field holds all 36 characters (it used to cut them at 23).
+    for width in (375, 320):
+        page.set_viewport_size({"width": width, "height": 812})
+        assert new_key.evaluate("e => e.scrollWidth <= e.clientWidth"), f"the key is cut off at {width} px"
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert _verification_row(database_url, address)["verified"] is True
     expect(page.locator("[data-key-masked]")).to_contain_text(raw_key[-4:])
 
     # The playground, with the key just shown: GET /movies through the real API.
     expect(page.locator("[data-pg-key]")).to_have_value(raw_key)
     page.get_by_label("Endpoint", exact=True).select_option(label="GET /movies")
+    # Without a key, the reason is shown under the key's field (in an input group: it used to stay hidden).
+    page.locator("[data-pg-key]").fill("")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#pg-key-feedback")).to_be_visible()
+    expect(page.locator("#pg-key-feedback")).to_have_text("Paste your API key first.")
+    expect(page.locator("[data-pg-key]")).to_be_focused()
+    page.locator("[data-pg-key]").fill(raw_key)
     page.get_by_role("button", name="Send request").click()
     expect(page.locator("[data-pg-status]")).to_have_text(re.compile(r"^200"))
     expect(page.locator("[data-pg-body]")).to_contain_text('"results"')

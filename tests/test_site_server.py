@@ -20,9 +20,12 @@ def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox"
 
 
+LOOPBACK = ("127.0.0.1", 50000)
+
+
 @pytest.fixture
 def client(outbox: Path) -> TestClient:
-    return TestClient(create_site_app(api_base=API + "/", outbox_dir=outbox))
+    return TestClient(create_site_app(api_base=API + "/", outbox_dir=outbox), client=LOOPBACK)
 
 
 def test_config_points_at_the_api(client: TestClient) -> None:
@@ -138,6 +141,22 @@ def test_outbox_lists_and_shows_messages_with_their_links(client: TestClient, ou
 @pytest.mark.parametrize("name", ["..%2F..%2Fetc%2Fpasswd", "nope.eml", "20260101T000000Z-zzzzzzzz.eml"])
 def test_outbox_serves_only_its_own_files(client: TestClient, name: str) -> None:
     assert client.get(f"/outbox/{name}").status_code == 404
+
+
+@pytest.mark.parametrize("address", ["192.168.1.23", "10.0.0.7", "2001:db8::5", "testclient"])
+def test_the_outbox_is_shown_to_this_machine_only(outbox: Path, address: str) -> None:
+    """`make run SITE_HOST=0.0.0.0` serves the portal to the network, but not the mail with every reset link."""
+    name = OutboxSender(outbox).send(
+        compose(sender="Marquee <no-reply@marquee.local>", to="a@gmail.com", subject="Reset", text=LINK, html=LINK)
+    )
+    app = create_site_app(api_base=API, outbox_dir=outbox)
+    remote = TestClient(app, client=(address, 50000), follow_redirects=False)
+    for path in ("/outbox", "/outbox/", f"/outbox/{name}", f"/outbox/{name}?raw=1"):
+        response = remote.get(path)
+        assert response.status_code == 403 and "this machine only" in response.text and "token" not in response.text
+    assert remote.get("/signup.html").status_code == 200  # the portal itself is served to the network
+    for host in ("127.0.0.1", "127.0.0.2", "::1"):
+        assert TestClient(app, client=(host, 50000)).get(f"/outbox/{name}").status_code == 200
 
 
 def test_without_an_outbox_the_pages_do_not_exist(tmp_path: Path) -> None:

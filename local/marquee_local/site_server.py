@@ -7,10 +7,11 @@ import argparse
 import email
 import email.policy
 import html
+import ipaddress
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -151,9 +152,33 @@ def _rows(entries: Iterable[OutboxEntry]) -> str:
     )
 
 
+def _from_this_machine(request: Request) -> bool:
+    """Whether the request came over the loopback interface (127.0.0.0/8, ::1)."""
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+OUTBOX_ELSEWHERE = (
+    "The local outbox holds every confirmation and password-reset link, so it is shown on this machine only: "
+    "open /outbox/ at http://127.0.0.1:<site port>/ there."
+)
+
+
 def outbox_routes(folder: Path) -> list[Route]:
     """The outbox pages: /outbox/ lists the .eml files, /outbox/<name> shows one (its links clickable),
-    ?raw=1 downloads it."""
+    ?raw=1 downloads it. Only to this machine: with `--site-host 0.0.0.0` (a phone trying the portal) anyone on
+    the network could otherwise read every developer's reset link and take the account."""
+
+    def local_only(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def guarded(request: Request) -> Response:
+            if not _from_this_machine(request):
+                return PlainTextResponse(OUTBOX_ELSEWHERE, status_code=403)
+            return await endpoint(request)
+
+        return guarded
 
     async def outbox(request: Request) -> Response:
         entries = list_outbox(folder)
@@ -197,9 +222,9 @@ def outbox_routes(folder: Path) -> list[Route]:
         return RedirectResponse("/outbox/", status_code=308)
 
     return [
-        Route("/outbox", outbox_redirect),
-        Route("/outbox/", outbox),
-        Route("/outbox/{name}", outbox_message),
+        Route("/outbox", local_only(outbox_redirect)),
+        Route("/outbox/", local_only(outbox)),
+        Route("/outbox/{name}", local_only(outbox_message)),
     ]
 
 

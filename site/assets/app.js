@@ -197,6 +197,7 @@
     });
     form.querySelectorAll(".invalid-feedback").forEach(function (node) {
       node.textContent = "";
+      node.classList.remove("d-block");
     });
     var alert = form.querySelector("[data-form-alert]");
     if (alert) {
@@ -210,6 +211,9 @@
     field.setAttribute("aria-invalid", "true");
     var feedback = fieldFeedback(field);
     feedback.textContent = message;
+    // Bootstrap shows .invalid-feedback only beside an .is-invalid sibling; a field in an .input-group (the
+    // playground's key) has its feedback after the group, which that rule never reaches: show it ourselves.
+    feedback.classList.add("d-block");
     var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
     if (feedback.id && described.indexOf(feedback.id) < 0) {
       described.push(feedback.id);

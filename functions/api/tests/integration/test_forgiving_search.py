@@ -166,6 +166,28 @@ def test_free_text_reads_titles_as_title_search_does(search: Callable[..., Any],
     assert expected in titles, titles
 
 
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("godfather", ("The Godfather", 1972)),  # it came fifth, after Part III, Part II and two "3 Godfathers"
+        ("jurassic park", ("Jurassic Park", 1993)),  # after Jurassic Park III
+        ("the dark knight", ("The Dark Knight", 2008)),  # after The Dark Knight Rises
+        ("star wars", ("Star Wars", 1977)),  # 1,000+ plots say "starring": it was not in the first hundred
+    ],
+)
+def test_free_text_ranks_a_title_equal_to_it_first(
+    search: Callable[..., Any], q: str, expected: tuple[str, int]
+) -> None:
+    """A search box sends what a person types as `q`: a film of that title comes first, then titles starting with
+    it, whether the matches are ranked one by one or (more than 1,000) broadly."""
+    assert _first(search(q=q)) == expected
+
+
+def test_free_text_ranks_titles_starting_with_it_next(search: Callable[..., Any]) -> None:
+    titles = [m["title"] for m in search(q="godfather", per_page="3")["results"]]
+    assert titles[0] == "The Godfather" and set(titles[1:]) == {"The Godfather Part II", "The Godfather Part III"}
+
+
 def test_free_text_finds_people_whatever_their_accents(search: Callable[..., Any]) -> None:
     plain = {m["title"] for m in search(q="penelope cruz", per_page="100")["results"]}
     accented = {m["title"] for m in search(q="Penélope Cruz", per_page="100")["results"]}

@@ -602,6 +602,19 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
         params["text"] = filters.text
         conditions.append(sql.SQL("m.search_doc @@ {}").format(_TEXT_QUERY))
         scores.append(sql.SQL("ts_rank_cd(m.search_doc, {})").format(_TEXT_QUERY))
+        if filters.title is None:
+            # Free text names a film more often than anything: a title equal to it (as suggest reads a title: no
+            # leading article, punctuation or spaces) ranks first, then titles starting with it, as `title` ranks.
+            # Without this, q=godfather gave The Godfather fifth, and q=star wars (1,000+ plots say "starring")
+            # gave Star Wars nowhere in the first hundred.
+            text_lead = sql.SQL("marquee_search_lead(%(text)s)")
+            exact = sql.SQL("({lead} <> '' AND m.title_lead = {lead})").format(lead=text_lead)
+            scores.append(
+                sql.SQL(
+                    "CASE WHEN {exact} THEN 3 WHEN {lead} <> '' AND m.title_lead LIKE marquee_like_escape({lead}) "
+                    "|| '%%' THEN 1 ELSE 0 END"
+                ).format(exact=exact, lead=text_lead)
+            )
     if filters.genres:
         params["genres"] = filters.genres
         conditions.append(sql.SQL("m.genre_keys @> marquee_normalize_array(%(genres)s::text[])"))
