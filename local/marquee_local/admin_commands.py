@@ -1,5 +1,5 @@
-"""`marquee keys …` and `marquee create-admin`: the admin's key actions and admin accounts from the command line,
-through the same services (and audit entries) as the admin API."""
+"""`marquee keys …`, `marquee create-admin` and `marquee reset-admin-password`: the admin's key actions and admin
+accounts from the command line, through the same services (and audit entries) as the admin API."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ KEY_ACTIONS = ("suspend", "reactivate", "revoke", "reset-usage")
 
 
 def register(sub: Any) -> None:
-    """Add the `keys` and `create-admin` commands to the `marquee` parser's subcommands."""
+    """Add the `keys`, `create-admin` and `reset-admin-password` commands to the `marquee` parser's subcommands."""
     from movie_admin.services import keys
 
     parser = sub.add_parser("keys", help="list and manage API keys (suspend, reactivate, revoke, reset usage, plan)")
@@ -48,6 +48,14 @@ def register(sub: Any) -> None:
         help="at least 12 characters; omitted: one is generated and printed once",
     )
     admin.set_defaults(func=cmd_create_admin)
+
+    reset = sub.add_parser(
+        "reset-admin-password",
+        help="give an admin a new password, lift a lockout and end the admin's sessions",
+    )
+    reset.add_argument("--email", required=True)
+    reset.add_argument("--password", help="at least 12 characters; omitted: one is generated and printed once")
+    reset.set_defaults(func=cmd_reset_admin_password)
 
 
 def _run(work: Callable[[Any], int]) -> int:
@@ -140,6 +148,21 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         if created.generated_password:
             print("password (shown once; only its bcrypt hash is stored):")
             print(created.generated_password)
+        return 0
+
+    return _run(work)
+
+
+def cmd_reset_admin_password(args: argparse.Namespace) -> int:
+    from movie_admin.audit import Actor
+    from movie_admin.services import admins
+
+    def work(conn: Any) -> int:
+        reset = admins.reset_password(conn, Actor.cli(), email=args.email, password=args.password)
+        print(f"admin {reset.admin.email} (id {reset.admin.id}): new password set, lockout lifted, sessions ended")
+        if reset.generated_password:
+            print("password (shown once; only its bcrypt hash is stored):")
+            print(reset.generated_password)
         return 0
 
     return _run(work)

@@ -99,6 +99,7 @@ def test_keys_list_shows_masked_keys_with_filters(
         (["keys", "list", "--plan", "platinum"], "There is no plan 'platinum'"),
         (["create-admin", "--email", "nope"], "is not a valid email address"),
         (["create-admin", "--email", "short@marquee.example", "--password", "short"], "at least 12 characters"),
+        (["reset-admin-password", "--email", "nobody@marquee.example"], "There is no admin with the email"),
     ],
 )
 def test_mistakes_are_one_line_and_exit_1(
@@ -113,7 +114,11 @@ def test_mistakes_are_one_line_and_exit_1(
 def admin_cleanup(database_url: str) -> Iterator[None]:
     yield
     with connect(database_url) as conn:
-        conn.execute("DELETE FROM admin_audit_log WHERE action = 'admin.create' AND after->>'email' = %s", (ADMIN,))
+        conn.execute(
+            "DELETE FROM admin_audit_log WHERE action IN ('admin.create', 'admin.password_reset') "
+            "AND after->>'email' = %s",
+            (ADMIN,),
+        )
         conn.execute("DELETE FROM admins WHERE email = %s", (ADMIN,))
 
 
@@ -132,3 +137,42 @@ def test_create_admin_prints_a_generated_password_once(
         assert admins.authenticate(conn, email=ADMIN, password=password).email == ADMIN
     assert cli.main(["create-admin", "--email", ADMIN, "--password", "another long password"]) == 1
     assert "exists already" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.commit
+def test_a_locked_out_admin_gets_back_in_with_reset_admin_password(
+    database_url: str, admin_cleanup: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anyone who knows an admin's address can keep the account locked by failing its logins: the operator's way
+    back is a new password, which lifts the lock and ends the admin's sessions (a token that leaked with the old
+    password stops too)."""
+    from movie_admin.services import admins
+    from movie_common import sessions
+    from movie_common.errors import AccountLockedError, InvalidCredentialsError, SessionRevokedError
+
+    assert cli.main(["create-admin", "--email", ADMIN, "--password", "the first long password"]) == 0
+    with connect(database_url) as conn:
+        admin = admins.authenticate(conn, email=ADMIN, password="the first long password")
+        token = sessions.start_session(conn, role="admin", subject_id=admin.id).access_token
+        for _ in range(5):
+            with pytest.raises((InvalidCredentialsError, AccountLockedError)):
+                admins.authenticate(conn, email=ADMIN, password="a wrong guess of a password")
+        with pytest.raises(AccountLockedError):
+            admins.authenticate(conn, email=ADMIN, password="the first long password")
+    capsys.readouterr()
+
+    assert cli.main(["reset-admin-password", "--email", ADMIN.upper()]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "lockout lifted, sessions ended" in lines[0] and "shown once" in lines[1]
+    new_password = lines[2]
+    with connect(database_url) as conn:
+        assert admins.authenticate(conn, email=ADMIN, password=new_password).email == ADMIN
+        with pytest.raises(InvalidCredentialsError):
+            admins.authenticate(conn, email=ADMIN, password="the first long password")
+        with pytest.raises(SessionRevokedError):
+            sessions.verify_session(conn, token, role="admin")
+        entry = conn.execute(
+            "SELECT source, after FROM admin_audit_log WHERE action = 'admin.password_reset' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert entry["source"] == "cli" and entry["after"]["sessions_ended"] == 1
