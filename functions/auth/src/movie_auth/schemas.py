@@ -161,7 +161,10 @@ class RequestLog(BaseModel):
 
 class KeyRequestBody(BaseModel):
     model_config = _BODY
-    reason: str = Field(min_length=1, max_length=1000, examples=["My laptop with the key was stolen."])
+    # Checked by the service (one message whether empty, blank or too long); the document states the limits.
+    reason: str = Field(
+        examples=["My laptop with the key was stolen."], json_schema_extra={"minLength": 1, "maxLength": 1000}
+    )
     key_id: int | None = Field(
         default=None,
         ge=1,

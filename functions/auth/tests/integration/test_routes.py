@@ -409,6 +409,11 @@ def test_every_dashboard_route_answers_only_the_callers_own_data(
     bob_log = call("GET", "/auth/requests", token=bob["access_token"])["json"]
     assert [r["endpoint"] for r in bob_log["results"]] == ["/genres"]
 
+    for reason in ("", "   ", "x" * 1001):  # one message at the field, whatever is wrong with the reason
+        refused = _problem(
+            call("POST", "/auth/key-requests", {"reason": reason}, token=jane["access_token"]), 422, "validation_error"
+        )
+        assert refused["errors"] == [{"name": "reason", "in": "body", "reason": "Say why in 1 to 1,000 characters."}]
     filed = call("POST", "/auth/key-requests", {"reason": "Laptop stolen"}, token=jane["access_token"])
     assert filed["statusCode"] == 201
     request_id = filed["json"]["id"]
