@@ -145,9 +145,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     def work(conn: Any) -> int:
         created = admins.create_admin(conn, Actor.cli(), email=args.email, password=args.password)
         print(f"admin {created.admin.email} created (id {created.admin.id})")
-        if created.generated_password:
-            print("password (shown once; only its bcrypt hash is stored):")
-            print(created.generated_password)
+        _show_once(created.generated_password)
         return 0
 
     return _run(work)
@@ -160,12 +158,16 @@ def cmd_reset_admin_password(args: argparse.Namespace) -> int:
     def work(conn: Any) -> int:
         reset = admins.reset_password(conn, Actor.cli(), email=args.email, password=args.password)
         print(f"admin {reset.admin.email} (id {reset.admin.id}): new password set, lockout lifted, sessions ended")
-        if reset.generated_password:
-            print("password (shown once; only its bcrypt hash is stored):")
-            print(reset.generated_password)
+        _show_once(reset.generated_password)
         return 0
 
     return _run(work)
+
+
+def _show_once(generated: str | None) -> None:
+    if generated:
+        print("password (shown once; only its bcrypt hash is stored):")
+        print(generated)
 
 
 def _status(key: Any) -> str:

@@ -75,14 +75,19 @@ def normalize_email(email: str) -> str:
         ) from None
 
 
+def _chosen_password(password: str | None) -> tuple[str, str | None]:
+    """The password to set and, when none was given, the same generated one to show once; checked either way."""
+    generated = generate_password() if password is None else None
+    chosen = generated or password or ""
+    check_password(chosen)
+    return chosen, generated
+
+
 def create_admin(conn: Connection, actor: Actor, *, email: str, password: str | None = None) -> CreatedAdmin:
     """Create an admin with `password`, or with a generated one returned once. AdminExistsError if the email is
     taken; RequestValidationError for a bad email or a short password."""
     address = normalize_email(email)
-    generated = None
-    if password is None:
-        password = generated = generate_password()
-    check_password(password)
+    password, generated = _chosen_password(password)
     with conn.transaction():
         admin = admins.insert_admin(conn, email=address, hashed_password=hash_password(password))
         if admin is None:
@@ -104,10 +109,7 @@ def reset_password(conn: Connection, actor: Actor, *, email: str, password: str 
     the address can keep an account locked by failing logins) or whose password is lost or was shown in a log.
     NotFoundError for an unknown email; RequestValidationError for a short password. Audited."""
     address = normalize_email(email)
-    generated = None
-    if password is None:
-        password = generated = generate_password()
-    check_password(password)
+    password, generated = _chosen_password(password)
     with conn.transaction():
         found = admins.find_admin(conn, email=address)
         if found is None:
