@@ -26,6 +26,10 @@ from marquee_local.sigv4 import LocalCredentials, SignatureError, verify_post
 from movie_common import sync_requests
 from movie_common.ingest_uploads import LOCAL_BUCKET, S3UploadPresigner
 
+# The one-machine stack's own tooling (the local S3 and EventBridge stand-ins): the full run's tier, not the
+# inner loop's.
+pytestmark = pytest.mark.slow
+
 PORTAL = "http://127.0.0.1:8089"
 FILE = b"title,year\nLocal Film,2001\n"
 

@@ -21,6 +21,9 @@ from marquee_local import cli, dropfolder, run
 from marquee_local.lambda_context import LocalLambdaContext
 from movie_ingest.storage import metadata_path
 
+# The one-machine stack's own tooling (the drop folder and `marquee ingest`): the full run's tier, not the inner loop's.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def home(tmp_path: Path, scratch_database: str, monkeypatch: pytest.MonkeyPatch) -> Path:
