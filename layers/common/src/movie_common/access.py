@@ -294,6 +294,21 @@ def admit(conn: Connection, raw_key: str, *, endpoint: str, method: str = "GET")
     return Grant(standing.key_id, standing.owner_id, standing.plan, windows, result.log_id, standing.now)
 
 
+def start_admission(conn: Connection, raw_key: str, *, endpoint: str, method: str) -> bool:
+    """Send this request's admission ahead (api_keys.send_admission) so that PostgreSQL decides, counts and logs it
+    while the framework routes the request; `admit` with the same key then reads the answer instead of asking.
+    `raw_key` is what read_key returned for the request. True if it was sent."""
+    return api_keys.send_admission(conn, key_hash=hash_key(raw_key), endpoint=endpoint, method=method)
+
+
+def finish_admission(conn: Connection, status: int) -> None:
+    """At the end of a request: an admission sent ahead that no `admit` took (the request was answered before its
+    key dependency ran) counted the request and logged it as 200; log it with the status it was answered with."""
+    admission = api_keys.admission_not_taken()
+    if admission is not None and admission.standing is not None and admission.log_id is not None and status != 200:
+        api_keys.set_logged_status(conn, log_id=admission.log_id, logged_at=admission.standing.now, status=status)
+
+
 def record_status(conn: Connection, grant: Grant, status: int) -> None:
     """The admission logged the request as 200; correct it when the response was something else (a 304 is
     recorded by refund_not_modified)."""

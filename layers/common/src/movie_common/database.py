@@ -7,11 +7,15 @@ runs a fixed set of worker threads, each of which behaves like one warm environm
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import abc, generators, pq
+from psycopg.adapt import Transformer
 from psycopg.rows import DictRow, TupleRow, dict_row, tuple_row
 
 from movie_common.errors import DatabaseUnavailableError, QueryTimeoutError
@@ -77,7 +81,11 @@ def connect(
 
 
 def get_connection() -> Connection:
-    """This environment's connection, opened on first use and reopened after it broke."""
+    """This environment's connection, opened on first use and reopened after it broke. A statement sent ahead
+    (send_early) is read first, so whoever asks for the connection finds it idle."""
+    early: _Early | None = getattr(_state, "early", None)
+    if early is not None and not early.read:
+        early.read_answer()
     if _override is not None:
         return _override
     conn: Connection | None = getattr(_state, "conn", None)
@@ -87,6 +95,131 @@ def get_connection() -> Connection:
         conn = connect()
         _state.conn = conn
     return conn
+
+
+def open_connection() -> Connection | None:
+    """The connection `get_connection()` would return if one is already open and usable; None otherwise (nothing is
+    opened: a caller that only wants to get ahead must not pay for a connect, nor wait twice on a database that is
+    away)."""
+    conn: Connection | None = _override if _override is not None else getattr(_state, "conn", None)
+    if conn is None or conn.closed or conn.broken:
+        return None
+    return conn
+
+
+@dataclass(eq=False)
+class _Early:
+    """A statement sent ahead (send_early) and, once read, its rows or the error it ended with."""
+
+    conn: Connection
+    tag: Hashable
+    statement: str
+    rows: list[tuple[Any, ...]] | None = None
+    error: BaseException | None = None
+    read: bool = False
+
+    def read_answer(self) -> None:
+        """Wait for the statement's answer and keep it (never raises: an error is kept for take_early)."""
+        self.read = True
+        try:
+            results = self.conn.wait(generators.fetch_many(self.conn.pgconn))
+            result = results[0]
+            if result.status != pq.ExecStatus.TUPLES_OK:
+                self.error = psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
+                _prepared_on(self.conn).pop(self.statement, None)  # prepared again next time, if that was the cause
+                return
+            # One transformer per connection and statement: its column loaders are looked up once, not per answer.
+            # It is made from the connection's adapters, not the connection (the registry holds connections only
+            # weakly), so it decodes text as UTF-8: kept only when that is the connection's encoding.
+            kept = _prepared_on(self.conn)
+            transformer = kept.get(self.statement)
+            if transformer is not None:
+                transformer.set_pgresult(result, set_loaders=False)
+            elif self.conn.info.encoding == "utf-8":
+                transformer = kept[self.statement] = Transformer(self.conn.adapters)
+                transformer.set_pgresult(result)
+            else:
+                transformer = Transformer(self.conn)
+                transformer.set_pgresult(result)
+            self.rows = transformer.load_rows(0, result.ntuples, tuple)
+        except Exception as error:  # kept, and the statement is then run the ordinary way
+            self.error = error
+
+
+# The statements send_early prepared on each connection, each with the transformer that loads its answers (None
+# until the first answer).
+_PREPARED: weakref.WeakKeyDictionary[Connection, dict[str, abc.Transformer | None]] = weakref.WeakKeyDictionary()
+
+
+def _prepared_on(conn: Connection) -> dict[str, abc.Transformer | None]:
+    return _PREPARED.setdefault(conn, {})
+
+
+def send_early(
+    conn: Connection,
+    *,
+    tag: Hashable,
+    name: str,
+    query: str,
+    param_types: Sequence[int],
+    params: Sequence[bytes],
+    param_formats: Sequence[pq.Format],
+) -> bool:
+    """Send `query` (a statement with $1, $2… placeholders, prepared once per connection as `name`) and return
+    without waiting for its answer, so that PostgreSQL works on it while this process does something else; the
+    answer is read by take_early(tag), or by the next get_connection(), whichever comes first. `params` are the
+    parameters as PostgreSQL's wire format has them (`param_formats`: text or binary), `param_types` their type
+    OIDs. One statement may be ahead per thread.
+
+    Only on an idle connection (autocommit, as request paths use): inside a transaction a statement that failed
+    would spoil the transaction for the ordinary path. Returns False, having sent nothing, if it could not be sent
+    (a statement already ahead, a connection in a transaction or lost, a failed prepare): the caller then runs the
+    statement the ordinary way. The statement must be one that is safe to run again when it fails (it then wrote
+    nothing)."""
+    if getattr(_state, "early", None) is not None and not _state.early.read:
+        return False
+    pgconn = conn.pgconn
+    if conn.broken or pgconn.transaction_status != pq.TransactionStatus.IDLE:  # a closed one is not IDLE either
+        return False
+    try:
+        prepared = _prepared_on(conn)
+        if name not in prepared:
+            pgconn.send_prepare(name.encode(), query.encode(), param_types=param_types)
+            result = conn.wait(generators.execute(pgconn))[0]
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                return False
+            prepared[name] = None
+        pgconn.send_query_prepared(name.encode(), params, param_formats=param_formats)
+        if pgconn.flush():  # not all of it went out at once: wait until the socket takes the rest
+            conn.wait(generators.send(pgconn))
+    except Exception:  # getting ahead is an optimisation; the ordinary path reports the problem
+        return False
+    _state.early = _Early(conn, tag, name)
+    return True
+
+
+def take_early(conn: Connection, tag: Hashable) -> list[tuple[Any, ...]] | None:
+    """The rows of the statement sent ahead with this tag on `conn` (waiting for them if need be), once; None if
+    none was sent, or it ended in an error (the caller then runs the statement the ordinary way)."""
+    early: _Early | None = getattr(_state, "early", None)
+    if early is None or early.conn is not conn or early.tag != tag:
+        return None
+    if not early.read:
+        early.read_answer()
+    _state.early = None
+    return early.rows if early.error is None else None
+
+
+def leftover_early() -> tuple[Hashable, list[tuple[Any, ...]] | None] | None:
+    """The statement sent ahead on this thread that nobody took: its tag and rows (None if it failed), read and
+    forgotten; None if there is none. For the end of a request, so that its answer never outlives it."""
+    early: _Early | None = getattr(_state, "early", None)
+    if early is None:
+        return None
+    if not early.read:
+        early.read_answer()
+    _state.early = None
+    return early.tag, early.rows if early.error is None else None
 
 
 def kept_cursor(conn: Connection) -> psycopg.Cursor[TupleRow]:
@@ -107,11 +240,14 @@ def close_connection() -> None:
         conn.close()
         _state.conn = None
     _state.cursor = None
+    _state.early = None
 
 
 @contextmanager
 def using_connection(conn: Connection) -> Iterator[Connection]:
-    """Make every `get_connection()` return `conn` (tests run handlers inside a rolled-back transaction)."""
+    """Make every `get_connection()` return `conn` (tests run handlers inside a rolled-back transaction). A statement
+    sent ahead (send_early) belongs to the thread that sent it: an autocommit `conn` must not serve handlers on two
+    threads at once (inside a transaction nothing is sent ahead)."""
     global _override
     previous, _override = _override, conn
     try:

@@ -12,6 +12,7 @@ from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from movie_common.problems import PROBLEM_MEDIA_TYPE
+from movie_web.key_auth import admitting_ahead
 from movie_web.middleware import RequestContextMiddleware
 from movie_web.problems import AppLogger, install_problem_handlers
 
@@ -83,7 +84,8 @@ def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any],
     `inject_lambda_context`, which puts the Lambda request id on every log line and clears per-request keys.
 
     Problem documents travel as text: API Gateway without binary media types would otherwise hand the client
-    Mangum's base64 encoding of them."""
+    Mangum's base64 encoding of them. An app with keyed routes gets its admissions sent ahead
+    (key_auth.admitting_ahead)."""
     adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE])
     handler: Callable[[dict[str, Any], Any], dict[str, Any]] = logger.inject_lambda_context(adapter, clear_state=True)
-    return handler
+    return admitting_ahead(app, handler, logger)

@@ -83,8 +83,11 @@ class RequestContextMiddleware:
                     with contextlib.suppress(MarqueeError):
                         grant = state["grant"] = access.refund_not_modified(get_connection(), grant, endpoint=endpoint)
                 if grant is not None:
+                    # A refusal's own limit headers stay (ASGI header names are lower-case bytes).
+                    present = {name for name, _ in headers.raw}
                     for name, value in access.limit_headers(grant.windows, grant.logged_at).items():
-                        headers.setdefault(name, value)
+                        if name.lower().encode("latin-1") not in present:
+                            headers.append(name, value)
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)

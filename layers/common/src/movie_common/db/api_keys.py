@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg import sql
+from psycopg import pq, sql
 
 from movie_common.database import (
     Connection,
@@ -16,6 +16,9 @@ from movie_common.database import (
     fetch_one,
     fetch_required,
     kept_cursor,
+    leftover_early,
+    send_early,
+    take_early,
     translate_errors,
 )
 
@@ -188,13 +191,52 @@ FROM d
 """.replace("{windows}", _WINDOWS)
 
 
+# _ADMIT_OK as sent ahead of the framework (send_admission): numbered parameters, prepared once per connection.
+_ADMIT_OK_AHEAD = _ADMIT_OK.replace("%(key)s", "$1").replace("%(endpoint)s", "$2").replace("%(method)s", "$3")
+_BYTEA_OID, _TEXT_OID = 17, 25
+
+
+def send_admission(conn: Connection, *, key_hash: bytes, endpoint: str, method: str) -> bool:
+    """Send the common case of the admission (_ADMIT_OK) for the key with this SHA-256 now, without waiting: the
+    next admit_request for the same key hash on this connection reads its answer instead of running it, so that
+    PostgreSQL decides, counts and logs while the caller routes the request. `endpoint` and `method` are logged as
+    admit_request's are. False when nothing was sent (movie_common.database.send_early); the admission then runs
+    as usual."""
+    return send_early(
+        conn,
+        tag=("admission", key_hash),
+        name="marquee_admit_ok",
+        query=_ADMIT_OK_AHEAD,
+        param_types=(_BYTEA_OID, _TEXT_OID, _TEXT_OID),
+        params=(key_hash, endpoint.encode(), method.encode()),
+        param_formats=(pq.Format.BINARY, pq.Format.TEXT, pq.Format.TEXT),
+    )
+
+
+def admission_not_taken() -> Admission | None:
+    """The admission sent ahead on this thread that no admit_request took (the request ended before its key
+    dependency ran), read and forgotten: what it decided, if it counted the request (outcome ok); None if there was
+    none, or it counted nothing."""
+    leftover = leftover_early()
+    if leftover is None or not leftover[1]:
+        return None
+    admitted = leftover[1][0]
+    return Admission(outcome="ok", standing=KeyStanding(*admitted[:-1]), log_id=admitted[-1])
+
+
 def admit_request(conn: Connection, *, key_hash: bytes, endpoint: str, method: str = "GET") -> Admission:
     """Decide, count and log one request for the key with this SHA-256; `endpoint` is the route template and
     `method` the HTTP method as the client sent it (GET or HEAD). One round trip when the request is admitted
-    (_ADMIT_OK), two when it is not (_ADMIT then decides again under the row lock and logs the refusal)."""
+    (_ADMIT_OK), two when it is not (_ADMIT then decides again under the row lock and logs the refusal); none of
+    its own when send_admission sent _ADMIT_OK for this key ahead (its answer is read instead: the request was
+    logged under the endpoint and method given there)."""
     params = {"key": key_hash, "endpoint": endpoint, "method": method}
-    with translate_errors():
-        admitted = kept_cursor(conn).execute(_ADMIT_OK, params).fetchone()
+    ahead = take_early(conn, ("admission", key_hash))
+    if ahead is not None:
+        admitted = ahead[0] if ahead else None
+    else:
+        with translate_errors():
+            admitted = kept_cursor(conn).execute(_ADMIT_OK, params).fetchone()
     if admitted is not None:
         return Admission(outcome="ok", standing=KeyStanding(*admitted[:-1]), log_id=admitted[-1])
     row = fetch_one(conn, _ADMIT, {**params, "refusals_logged": REFUSALS_LOGGED_PER_MINUTE})
