@@ -39,16 +39,21 @@ def compose(*, sender: str, to: str, subject: str, text: str, html: str) -> Emai
 
 class OutboxSender:
     """Writes each message to `folder/<UTC time>-<random>.eml` (RFC 5322 bytes, readable by `email.message_from_
-    binary_file`): the one-machine stack's stand-in for SES. Files appear whole (written aside, then renamed)."""
+    binary_file`): the one-machine stack's stand-in for SES. Files appear whole (written aside, then renamed).
+    The messages hold sign-in links (verification, password reset), so the folder and the files are readable by
+    their owner only (0700, 0600), whatever the umask: another user of the machine must not take an account."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def send(self, message: EmailMessage) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.chmod(0o700)
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}.eml"
         partial = self.folder / f".{name}.partial"
-        partial.write_bytes(message.as_bytes())
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(message.as_bytes())
         partial.replace(self.folder / name)
         return name
 

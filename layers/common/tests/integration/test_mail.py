@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import smtplib
 import socket
+import stat
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -54,6 +56,18 @@ def test_outbox_writes_one_eml_file_per_message_with_both_parts(tmp_path: Path) 
     parts = _parts((tmp_path / "outbox" / first).read_bytes())
     assert LINK in parts["text/plain"]
     assert f'href="{LINK}"' in parts["text/html"]
+
+
+def test_outbox_messages_are_readable_by_their_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    folder = tmp_path / "outbox"
+    folder.mkdir(mode=0o755)  # made by someone else first, open to all
+    previous = os.umask(0o000)
+    try:
+        name = OutboxSender(folder).send(_message())
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600
 
 
 class _Recorder:
