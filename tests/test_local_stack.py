@@ -234,7 +234,11 @@ def test_head_on_a_get_route_has_the_headers_and_no_body(
     head = httpx.head(server.url + "/movies/1", headers={"X-API-KEY": key}, timeout=30)
     assert head.status_code == 200 and head.content == b""
     assert head.headers["etag"] and head.headers["x-ratelimit-limit"]
-    assert httpx.head(server.url + "/health", timeout=30).status_code == 200
+    # The length GET would send (RFC 9110 §9.3.2), not the empty body's 0.
+    get = httpx.get(server.url + "/movies/1", headers={"X-API-KEY": key}, timeout=30)
+    assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content)) != "0"
+    health = httpx.head(server.url + "/health", timeout=30)
+    assert health.status_code == 200 and health.headers.get("content-length") != "0"
 
 
 def test_a_wrong_method_is_a_405_with_allow(server: ServerThread) -> None:

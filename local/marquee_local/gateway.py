@@ -529,8 +529,16 @@ class LocalGateway:
                     raise ValueError(name)
         except (ValueError, TypeError, AttributeError, UnicodeEncodeError, binascii.Error):
             return self.gateway_response(LAMBDA_ERROR[0], context, message=LAMBDA_ERROR[1], status=LAMBDA_ERROR[2])
+        if method == "HEAD":
+            # No body, but the length GET would send, as the function gave it (RFC 9110 §9.3.2); none if it gave none
+            # (a HEAD answer's length describes GET's content, so the empty body's 0 would be wrong).
+            given = next((v for k, values in merged.items() if k.lower() == "content-length" for v in values), None)
+            if given is not None and given.isdigit():
+                headers.append(("Content-Length", given))
+            headers.append(("x-amzn-RequestId", str(context["requestId"])))
+            return HttpResponse(status, headers, b"")
         headers += [("Content-Length", str(len(body))), ("x-amzn-RequestId", str(context["requestId"]))]
-        return HttpResponse(status, headers, b"" if method == "HEAD" else body)
+        return HttpResponse(status, headers, body)
 
 
 def _lookup(variables: Mapping[str, Any], dotted: str) -> str:
