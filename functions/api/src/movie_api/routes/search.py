@@ -51,9 +51,10 @@ async def search(
         Query(
             min_length=1,
             max_length=MAX_GENRES,
-            description=f"Genres, comma-separated or repeated (genre=Drama&genre=Comedy); all must match. At most"
-            f" {MAX_GENRES} values and {MAX_GENRES} different genres in all (each genre of a comma-separated value"
-            " counts), and at least one genre that is not blank (`genre=` or `genre=,` is a 422).",
+            description="Genres, comma-separated or repeated (genre=Drama&genre=Comedy); all must match, in any case"
+            " and under the spellings sources use for them (Animated is Animation, sci-fi is Science Fiction)."
+            f" At most {MAX_GENRES} values and {MAX_GENRES} different genres in all (each genre of a comma-separated"
+            " value counts), and at least one genre that is not blank (`genre=` or `genre=,` is a 422).",
         ),
     ] = None,
     year: Year = None,

@@ -617,7 +617,7 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
             )
     if filters.genres:
         params["genres"] = filters.genres
-        conditions.append(sql.SQL("m.genre_keys @> marquee_normalize_array(%(genres)s::text[])"))
+        conditions.append(sql.SQL("m.genre_keys @> marquee_genre_keys(%(genres)s::text[])"))
     if filters.year is not None:
         params["year"] = filters.year
         conditions.append(sql.SQL("m.year = %(year)s"))

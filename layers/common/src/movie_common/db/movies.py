@@ -50,13 +50,14 @@ def movie_exists(conn: Connection, *, movie_id: int) -> bool:
 
 
 def genre_counts(conn: Connection) -> list[dict[str, Any]]:
-    """Genres as search matches them (by genre_keys: `drama` is `Drama`), each named by its commonest spelling, so a
-    row saved as `drama` counts in Drama instead of listing a second one that `genre=` cannot tell apart."""
+    """Genres as search matches them (by genre_keys: `drama` is `Drama`, `Animated` is `Animation`: migration 0013's
+    synonyms), each named by its commonest spelling, so a row saved as `drama` counts in Drama instead of listing a
+    second one that `genre=` cannot tell apart."""
     rows = fetch_all(
         conn,
         """SELECT (array_agg(g ORDER BY n DESC, g))[1] AS name, sum(n) AS count
            FROM (SELECT g, count(*) AS n FROM movies m, unnest(m.genre) AS g GROUP BY g) AS spellings
-           GROUP BY marquee_normalize(g) ORDER BY 2 DESC, 1""",
+           GROUP BY marquee_genre_key(g) ORDER BY 2 DESC, 1""",
     )
     return [{"name": r["name"], "count": int(r["count"])} for r in rows]
 
@@ -704,7 +705,7 @@ def _admin_movie_where(filters: AdminMovieFilters) -> tuple[sql.Composable, dict
             clauses.append(sql.SQL("m.{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
             params[column] = value
     if filters.genre:
-        clauses.append(sql.SQL("m.genre_keys @> ARRAY[marquee_normalize(%(genre)s)]"))
+        clauses.append(sql.SQL("m.genre_keys @> ARRAY[marquee_genre_key(%(genre)s)]"))
         params["genre"] = filters.genre
     if not clauses:
         return sql.SQL(""), params
