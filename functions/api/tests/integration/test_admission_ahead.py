@@ -236,3 +236,20 @@ def test_a_key_the_rules_refuse_before_the_database_is_never_sent_ahead(
     assert _sent_ahead(conn) == before
     assert _counts(conn, key)["total_count"] == 1
     assert _counts(conn, other)["total_count"] == 0
+
+
+@pytest.mark.parametrize("spelling", ["\xa0{key}", "{key}\x85", "\u2003{key}"])
+def test_a_key_beside_whitespace_http_does_not_allow_is_refused_and_never_counted(
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str], spelling: str
+) -> None:
+    """A header byte 0xA0 (or 0x85) reaches the event as U+00A0, which str.strip() drops; Mangum hands the app the
+    same value as UTF-8 bytes, which Starlette reads as Latin-1 ('Â\\xa0…'): the admission was sent ahead for the
+    key, counting the request, while the dependency refused it as malformed (found by the sixth tester)."""
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    before = _sent_ahead(conn)
+    refused = invoke(load_event("api", "get_movie", key=spelling.format(key=key)))
+    assert refused["statusCode"] == 403
+    assert refused["json"]["code"] == "malformed_api_key"
+    assert _sent_ahead(conn) == before
+    assert _counts(conn, key) == {"total_count": 1, "logged": 1, "rolled": 1}
