@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from marquee_local import stack
-from movie_common import access
+from movie_common import access, database
 from movie_common.database import connect, using_connection
 
 Event = Callable[..., dict[str, Any]]
@@ -253,3 +253,45 @@ def test_a_key_beside_whitespace_http_does_not_allow_is_refused_and_never_counte
     assert refused["json"]["code"] == "malformed_api_key"
     assert _sent_ahead(conn) == before
     assert _counts(conn, key) == {"total_count": 1, "logged": 1, "rolled": 1}
+
+
+def test_an_admission_sent_ahead_that_failed_is_sent_ahead_again_next_time(
+    conn: Any, database_url: str, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
+) -> None:
+    """A statement timeout on a locked key row cancels the admission sent ahead; the statement stays prepared on the
+    server. Forgetting it made every later send fail to prepare it again ('already exists'): that environment
+    never sent ahead again and paid a failed round trip on every request (found by the sixth tester)."""
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200  # sent ahead: prepared
+    locker = connect(database_url, autocommit=False)
+    try:
+        locker.execute("SELECT 1 FROM api_keys WHERE key = %s FOR UPDATE", (access.hash_key(key),))
+        conn.execute("SET statement_timeout = 80")
+        try:
+            timed_out = invoke(load_event("api", "get_movie", key=key))
+        finally:
+            conn.execute("RESET statement_timeout")
+    finally:
+        locker.rollback()
+        locker.close()
+    assert timed_out["statusCode"] == 504
+    assert timed_out["json"]["code"] == "query_timeout"
+    before = _sent_ahead(conn)
+    answers = [invoke(load_event("api", "get_movie", key=key)) for _ in range(2)]
+    assert [a["statusCode"] for a in answers] == [200, 200]
+    assert _sent_ahead(conn) == before + 2
+    assert _counts(conn, key) == {"total_count": 4, "logged": 4, "rolled": 4}
+
+
+def test_a_statement_prepared_on_the_server_but_forgotten_here_is_still_sent_ahead(
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
+) -> None:
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200  # sent ahead: prepared
+    database._prepared_on(conn).clear()  # as if this process had lost track of it
+    before = _sent_ahead(conn)
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    assert _sent_ahead(conn) == before + 1
+    assert _counts(conn, key)["total_count"] == 3

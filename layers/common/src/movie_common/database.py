@@ -126,7 +126,12 @@ class _Early:
             result = results[0]
             if result.status != pq.ExecStatus.TUPLES_OK:
                 self.error = psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
-                _prepared_on(self.conn).pop(self.statement, None)  # prepared again next time, if that was the cause
+                if isinstance(self.error, psycopg.errors.InvalidSqlStatementName):
+                    # The statement is gone (DEALLOCATE, a pooler's reset): prepared again next time. Any other
+                    # error (a statement timeout on a locked key row, a cancel) leaves it prepared on the server;
+                    # forgetting it then made every later send fail to prepare it again ("already exists"), so
+                    # the connection never sent ahead again and paid that failed round trip on every request.
+                    _prepared_on(self.conn).pop(self.statement, None)
                 return
             # One transformer per connection and statement: its column loaders are looked up once, not per answer.
             # It is made from the connection's adapters, not the connection (the registry holds connections only
@@ -145,6 +150,9 @@ class _Early:
         except Exception as error:  # kept, and the statement is then run the ordinary way
             self.error = error
 
+
+_SQLSTATE = pq.DiagnosticField.SQLSTATE
+_DUPLICATE_PREPARED = b"42P05"  # duplicate_prepared_statement
 
 # The statements send_early prepared on each connection, each with the transformer that loads its answers (None
 # until the first answer).
@@ -186,9 +194,9 @@ def send_early(
         if name not in prepared:
             pgconn.send_prepare(name.encode(), query.encode(), param_types=param_types)
             result = conn.wait(generators.execute(pgconn))[0]
-            if result.status != pq.ExecStatus.COMMAND_OK:
+            if result.status != pq.ExecStatus.COMMAND_OK and result.error_field(_SQLSTATE) != _DUPLICATE_PREPARED:
                 return False
-            prepared[name] = None
+            prepared[name] = None  # prepared now, or already (the same name always holds the same statement)
         pgconn.send_query_prepared(name.encode(), params, param_formats=param_formats)
         if pgconn.flush():  # not all of it went out at once: wait until the socket takes the rest
             conn.wait(generators.send(pgconn))
