@@ -13,6 +13,7 @@ import pytest
 from marquee_local import stack
 from movie_common import access, database
 from movie_common.database import connect, using_connection
+from movie_common.db import api_keys
 
 Event = Callable[..., dict[str, Any]]
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -255,12 +256,26 @@ def test_a_key_beside_whitespace_http_does_not_allow_is_refused_and_never_counte
     assert _counts(conn, key) == {"total_count": 1, "logged": 1, "rolled": 1}
 
 
-def test_an_admission_sent_ahead_that_failed_is_sent_ahead_again_next_time(
-    conn: Any, database_url: str, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
+def test_an_admission_sent_ahead_that_timed_out_is_a_504_at_once_and_sent_ahead_again_next_time(
+    conn: Any,
+    database_url: str,
+    load_event: Event,
+    invoke: Invoke,
+    make_key: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A statement timeout on a locked key row cancels the admission sent ahead; the statement stays prepared on the
-    server. Forgetting it made every later send fail to prepare it again ('already exists'): that environment
-    never sent ahead again and paid a failed round trip on every request (found by the sixth tester)."""
+    """A statement timeout on a locked key row cancels the admission sent ahead. It is the request's 504 at once:
+    running the admission again waited the whole timeout twice, which deployed is the function's whole Timeout (a
+    502 from the gateway instead). The statement stays prepared on the server: forgetting it made every later send
+    fail to prepare it again ('already exists'), so that environment never sent ahead again and paid a failed round
+    trip on every request (both found by the sixth tester)."""
+    ordinary: list[Any] = []
+
+    def kept_cursor(c: Any) -> Any:
+        ordinary.append(c)
+        return database.kept_cursor(c)
+
+    monkeypatch.setattr(api_keys, "kept_cursor", kept_cursor)
     key = make_key("free")
     assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
     assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200  # sent ahead: prepared
@@ -277,6 +292,7 @@ def test_an_admission_sent_ahead_that_failed_is_sent_ahead_again_next_time(
         locker.close()
     assert timed_out["statusCode"] == 504
     assert timed_out["json"]["code"] == "query_timeout"
+    assert ordinary == []  # the admission sent ahead was the only one that waited
     before = _sent_ahead(conn)
     answers = [invoke(load_event("api", "get_movie", key=key)) for _ in range(2)]
     assert [a["statusCode"] for a in answers] == [200, 200]

@@ -208,13 +208,19 @@ def send_early(
 
 def take_early(conn: Connection, tag: Hashable) -> list[tuple[Any, ...]] | None:
     """The rows of the statement sent ahead with this tag on `conn` (waiting for them if need be), once; None if
-    none was sent, or it ended in an error (the caller then runs the statement the ordinary way)."""
+    none was sent, or it ended in an error (the caller then runs the statement the ordinary way). QueryTimeoutError
+    if the statement timeout cancelled it: it already waited the whole timeout, and running it again would wait as
+    long once more (a locked key row: twice DB_STATEMENT_TIMEOUT_MS is the API function's whole Timeout, so the
+    client got the gateway's 502, not the 504)."""
     early: _Early | None = getattr(_state, "early", None)
     if early is None or early.conn is not conn or early.tag != tag:
         return None
     if not early.read:
         early.read_answer()
     _state.early = None
+    if isinstance(early.error, psycopg.errors.QueryCanceled):
+        with translate_errors():
+            raise early.error
     return early.rows if early.error is None else None
 
 
