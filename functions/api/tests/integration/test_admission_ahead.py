@@ -311,3 +311,28 @@ def test_a_statement_prepared_on_the_server_but_forgotten_here_is_still_sent_ahe
     assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
     assert _sent_ahead(conn) == before + 1
     assert _counts(conn, key)["total_count"] == 3
+
+
+def test_with_prepared_statements_off_the_admission_is_sent_ahead_unprepared(
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DB_PREPARE_THRESHOLD=none (README: behind RDS Proxy, which pins a session that prepares a statement, or
+    PgBouncer in transaction mode, which may run it on another server connection) held for psycopg's statements
+    only: the admission sent ahead prepared `marquee_admit_ok` on every connection all the same (found by the
+    sixth tester)."""
+    ordinary: list[Any] = []
+
+    def kept_cursor(c: Any) -> Any:
+        ordinary.append(c)
+        return database.kept_cursor(c)
+
+    monkeypatch.setattr(conn, "prepare_threshold", None)
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200  # learned the ordinary way
+    monkeypatch.setattr(api_keys, "kept_cursor", kept_cursor)
+    answers = [invoke(load_event("api", "get_movie", key=key)) for _ in range(3)]
+    assert [a["statusCode"] for a in answers] == [200, 200, 200]
+    assert ordinary == []  # each was sent ahead...
+    assert conn.execute("SELECT count(*) AS n FROM pg_prepared_statements").fetchone()["n"] == 0  # ...unprepared
+    assert _counts(conn, key) == {"total_count": 4, "logged": 4, "rolled": 4}
+    assert [int(a["headers"]["x-ratelimit-remaining"]) for a in answers] == [28, 27, 26]

@@ -173,7 +173,8 @@ def send_early(
     params: Sequence[bytes],
     param_formats: Sequence[pq.Format],
 ) -> bool:
-    """Send `query` (a statement with $1, $2… placeholders, prepared once per connection as `name`) and return
+    """Send `query` (a statement with $1, $2… placeholders, prepared once per connection as `name`, unless the
+    connection prepares nothing: prepare_threshold None) and return
     without waiting for its answer, so that PostgreSQL works on it while this process does something else; the
     answer is read by take_early(tag), or by the next get_connection(), whichever comes first. `params` are the
     parameters as PostgreSQL's wire format has them (`param_formats`: text or binary), `param_types` their type
@@ -190,14 +191,20 @@ def send_early(
     if conn.broken or pgconn.transaction_status != pq.TransactionStatus.IDLE:  # a closed one is not IDLE either
         return False
     try:
-        prepared = _prepared_on(conn)
-        if name not in prepared:
-            pgconn.send_prepare(name.encode(), query.encode(), param_types=param_types)
-            result = conn.wait(generators.execute(pgconn))[0]
-            if result.status != pq.ExecStatus.COMMAND_OK and result.error_field(_SQLSTATE) != _DUPLICATE_PREPARED:
-                return False
-            prepared[name] = None  # prepared now, or already (the same name always holds the same statement)
-        pgconn.send_query_prepared(name.encode(), params, param_formats=param_formats)
+        if conn.prepare_threshold is None:
+            # Prepared statements are off (DB_PREPARE_THRESHOLD=none: RDS Proxy pins a session that prepares one,
+            # and PgBouncer in transaction mode may run it on another server connection): sent unnamed, parsed
+            # each time, as psycopg then sends every statement.
+            pgconn.send_query_params(query.encode(), params, param_types=param_types, param_formats=param_formats)
+        else:
+            prepared = _prepared_on(conn)
+            if name not in prepared:
+                pgconn.send_prepare(name.encode(), query.encode(), param_types=param_types)
+                result = conn.wait(generators.execute(pgconn))[0]
+                if result.status != pq.ExecStatus.COMMAND_OK and result.error_field(_SQLSTATE) != _DUPLICATE_PREPARED:
+                    return False
+                prepared[name] = None  # prepared now, or already (the same name always holds the same statement)
+            pgconn.send_query_prepared(name.encode(), params, param_formats=param_formats)
         if pgconn.flush():  # not all of it went out at once: wait until the socket takes the rest
             conn.wait(generators.send(pgconn))
     except Exception:  # getting ahead is an optimisation; the ordinary path reports the problem
