@@ -120,6 +120,18 @@ def test_a_named_owner_is_the_developer_whose_mailbox_it_is(
     )
     created = keys.create_key(conn, actor, plan="free", owner_email="joann@googlemail.com")
     assert created.key.owner_email == "Jo.Ann+movies@gmail.com"  # the same mailbox: the same developer
+    # Listed by any spelling of that mailbox, as it was issued (found by the sixth tester).
+    for spelling in ("joann@googlemail.com", "JoAnn@gmail.com", "Jo.Ann+movies@gmail.com"):
+        listed = keys.list_keys(
+            conn, filters=KeyFilters(owner_email=spelling), sort="created.desc", page=1, per_page=10
+        )
+        assert [k.id for k in listed.results] == [created.key.id]
+    assert (
+        keys.list_keys(
+            conn, filters=KeyFilters(owner_email="joann"), sort="created.desc", page=1, per_page=10
+        ).total_results
+        == 0
+    )
 
 
 def test_create_for_a_named_owner_makes_a_verified_account(conn: Any, actor: Actor) -> None:

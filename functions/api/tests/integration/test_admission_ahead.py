@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from marquee_local import stack
-from movie_common import access
+from movie_common import access, database
 from movie_common.database import connect, using_connection
+from movie_common.db import api_keys
 
 Event = Callable[..., dict[str, Any]]
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -236,3 +237,102 @@ def test_a_key_the_rules_refuse_before_the_database_is_never_sent_ahead(
     assert _sent_ahead(conn) == before
     assert _counts(conn, key)["total_count"] == 1
     assert _counts(conn, other)["total_count"] == 0
+
+
+@pytest.mark.parametrize("spelling", ["\xa0{key}", "{key}\x85", "\u2003{key}"])
+def test_a_key_beside_whitespace_http_does_not_allow_is_refused_and_never_counted(
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str], spelling: str
+) -> None:
+    """A header byte 0xA0 (or 0x85) reaches the event as U+00A0, which str.strip() drops; Mangum hands the app the
+    same value as UTF-8 bytes, which Starlette reads as Latin-1 ('Â\\xa0…'): the admission was sent ahead for the
+    key, counting the request, while the dependency refused it as malformed (found by the sixth tester)."""
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    before = _sent_ahead(conn)
+    refused = invoke(load_event("api", "get_movie", key=spelling.format(key=key)))
+    assert refused["statusCode"] == 403
+    assert refused["json"]["code"] == "malformed_api_key"
+    assert _sent_ahead(conn) == before
+    assert _counts(conn, key) == {"total_count": 1, "logged": 1, "rolled": 1}
+
+
+def test_an_admission_sent_ahead_that_timed_out_is_a_504_at_once_and_sent_ahead_again_next_time(
+    conn: Any,
+    database_url: str,
+    load_event: Event,
+    invoke: Invoke,
+    make_key: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A statement timeout on a locked key row cancels the admission sent ahead. It is the request's 504 at once:
+    running the admission again waited the whole timeout twice, which deployed is the function's whole Timeout (a
+    502 from the gateway instead). The statement stays prepared on the server: forgetting it made every later send
+    fail to prepare it again ('already exists'), so that environment never sent ahead again and paid a failed round
+    trip on every request (both found by the sixth tester)."""
+    ordinary: list[Any] = []
+
+    def kept_cursor(c: Any) -> Any:
+        ordinary.append(c)
+        return database.kept_cursor(c)
+
+    monkeypatch.setattr(api_keys, "kept_cursor", kept_cursor)
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200  # sent ahead: prepared
+    locker = connect(database_url, autocommit=False)
+    try:
+        locker.execute("SELECT 1 FROM api_keys WHERE key = %s FOR UPDATE", (access.hash_key(key),))
+        conn.execute("SET statement_timeout = 80")
+        try:
+            timed_out = invoke(load_event("api", "get_movie", key=key))
+        finally:
+            conn.execute("RESET statement_timeout")
+    finally:
+        locker.rollback()
+        locker.close()
+    assert timed_out["statusCode"] == 504
+    assert timed_out["json"]["code"] == "query_timeout"
+    assert ordinary == []  # the admission sent ahead was the only one that waited
+    before = _sent_ahead(conn)
+    answers = [invoke(load_event("api", "get_movie", key=key)) for _ in range(2)]
+    assert [a["statusCode"] for a in answers] == [200, 200]
+    assert _sent_ahead(conn) == before + 2
+    assert _counts(conn, key) == {"total_count": 4, "logged": 4, "rolled": 4}
+
+
+def test_a_statement_prepared_on_the_server_but_forgotten_here_is_still_sent_ahead(
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
+) -> None:
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200  # sent ahead: prepared
+    database._prepared_on(conn).clear()  # as if this process had lost track of it
+    before = _sent_ahead(conn)
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200
+    assert _sent_ahead(conn) == before + 1
+    assert _counts(conn, key)["total_count"] == 3
+
+
+def test_with_prepared_statements_off_the_admission_is_sent_ahead_unprepared(
+    conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DB_PREPARE_THRESHOLD=none (README: behind RDS Proxy, which pins a session that prepares a statement, or
+    PgBouncer in transaction mode, which may run it on another server connection) held for psycopg's statements
+    only: the admission sent ahead prepared `marquee_admit_ok` on every connection all the same (found by the
+    sixth tester)."""
+    ordinary: list[Any] = []
+
+    def kept_cursor(c: Any) -> Any:
+        ordinary.append(c)
+        return database.kept_cursor(c)
+
+    monkeypatch.setattr(conn, "prepare_threshold", None)
+    key = make_key("free")
+    assert invoke(load_event("api", "get_movie", key=key))["statusCode"] == 200  # learned the ordinary way
+    monkeypatch.setattr(api_keys, "kept_cursor", kept_cursor)
+    answers = [invoke(load_event("api", "get_movie", key=key)) for _ in range(3)]
+    assert [a["statusCode"] for a in answers] == [200, 200, 200]
+    assert ordinary == []  # each was sent ahead...
+    assert conn.execute("SELECT count(*) AS n FROM pg_prepared_statements").fetchone()["n"] == 0  # ...unprepared
+    assert _counts(conn, key) == {"total_count": 4, "logged": 4, "rolled": 4}
+    assert [int(a["headers"]["x-ratelimit-remaining"]) for a in answers] == [28, 27, 26]

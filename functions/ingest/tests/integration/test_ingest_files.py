@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import os
@@ -510,6 +511,22 @@ def test_the_report_lists_every_reported_row_as_csv(conn: Any, ingest: Ingest) -
         "3,year,PG,a year is a number such as 1994,not_a_number",
         "3,poster,ftp://x,a poster is an http(s) URL such as https://example.com/poster.jpg,not_a_url",
     ]
+
+
+def test_the_reports_cells_are_never_read_as_formulas(conn: Any, ingest: Ingest) -> None:
+    """The report quotes the file's values and column names; opened in a spreadsheet, `=HYPERLINK(…)` or `@SUM(…)`
+    would run as formulas. They get a leading apostrophe, as the admin exports' cells do (found by the sixth
+    tester)."""
+    job = ingest(
+        "title,\"=cmd|' /C calc'!A0\",year,runtime\nFormula Film,x,=1+2,@SUM(1)\nMinus Film,,-3,+5\n", name="f.csv"
+    )
+    text = io.StringIO()
+    services.write_report(conn, job_id=job["id"], out=text)
+    rows = list(csv.reader(io.StringIO(text.getvalue())))
+    cells = [cell for row in rows[1:] for cell in row[1:3]]
+    assert "'=1+2" in cells and "'@SUM(1)" in cells and "'-3" in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+    assert [job_error["value"] for job_error in job["errors"]][:1] == ["=1+2"]  # the job's own rows stay as read
 
 
 def test_a_column_the_tmdb_sync_filled_becomes_the_files_once_the_file_gives_it(conn: Any, ingest: Ingest) -> None:

@@ -56,6 +56,11 @@ _KEY_FORM = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 # How many times one header may repeat the same key (separate headers or folded by a proxy): a client repeating it
 # more could make each repetition count apart at the edge. Two is what a misconfigured client or proxy sends.
 MAX_REPEATS = 2
+# The whitespace HTTP allows around a header value and its comma-separated parts (RFC 9110 OWS: space and tab). Not
+# str.strip()'s: that also drops U+00A0 and U+0085, which a client can send as a header byte, so the authorizer (which
+# reads the event's text) accepted a key the function (which reads the same bytes as Starlette decodes them) refused
+# as malformed; and a key sent ahead was counted for a request answered 403.
+_OWS = " \t"
 
 
 def _canonical(raw: str) -> str:
@@ -84,9 +89,9 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
         by_name.setdefault(name.lower(), []).extend(values)
     # A proxy may fold repeated headers into one comma-separated value; keys never contain commas.
     header_keys = _distinct(
-        part.strip() for value in by_name.get("x-api-key", []) for part in value.split(",") if part.strip()
+        part.strip(_OWS) for value in by_name.get("x-api-key", []) for part in value.split(",") if part.strip(_OWS)
     )
-    header_values = [part for value in by_name.get("x-api-key", []) for part in value.split(",") if part.strip()]
+    header_values = [part for value in by_name.get("x-api-key", []) for part in value.split(",") if part.strip(_OWS)]
     if len(header_keys) > 1:
         raise RepeatedApiKeyHeaderError(
             f"The {API_KEY_HEADER} header was sent more than once with different keys; send one key."
@@ -99,11 +104,11 @@ def read_key(headers: Mapping[str, Iterable[str]]) -> str:
     other_schemes: list[str] = []
     # Folded repeats too ("Bearer a, Bearer b", as Mangum and proxies join them): a key never contains a comma, and
     # another scheme's comma-separated parameters only ever add more non-Bearer parts.
-    for part in (part.strip() for value in by_name.get("authorization", []) for part in value.split(",")):
+    for part in (part.strip(_OWS) for value in by_name.get("authorization", []) for part in value.split(",")):
         scheme, _, credentials = part.partition(" ")
         if scheme.lower() == "bearer":
-            if credentials.strip():
-                bearer_keys.append(credentials.strip())
+            if credentials.strip(_OWS):
+                bearer_keys.append(credentials.strip(_OWS))
         elif part:
             other_schemes.append(scheme)
     bearer_count = len(bearer_keys)

@@ -6,6 +6,7 @@ runs a fixed set of worker threads, each of which behaves like one warm environm
 
 from __future__ import annotations
 
+import select
 import threading
 import weakref
 from collections.abc import Hashable, Iterator, Sequence
@@ -89,12 +90,28 @@ def get_connection() -> Connection:
     if _override is not None:
         return _override
     conn: Connection | None = getattr(_state, "conn", None)
-    if conn is None or conn.closed or conn.broken:
+    if conn is None or conn.closed or conn.broken or _lost_while_idle(conn):
         if conn is not None:
             conn.close()
         conn = connect()
         _state.conn = conn
     return conn
+
+
+def _lost_while_idle(conn: Connection) -> bool:
+    """True if the server ended this idle connection since its last statement (PostgreSQL restarted, failed over,
+    or the backend was terminated): the server's last words are waiting on its socket. Without this look (one
+    poll of the socket, about a microsecond) the first statement of every warm environment after a restart was a
+    503, minutes later, with the database long back (found by the sixth tester)."""
+    pgconn = conn.pgconn
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return False
+    # Anything readable counts: an idle session of Marquee's gets nothing unasked (no LISTEN), and the goodbye
+    # (FATAL 57P01) may come a moment before the end of file; a new connection costs less than a 503.
+    try:
+        return bool(select.select([pgconn.socket], [], [], 0)[0])
+    except (OSError, ValueError, psycopg.Error):
+        return True
 
 
 def open_connection() -> Connection | None:
@@ -126,7 +143,12 @@ class _Early:
             result = results[0]
             if result.status != pq.ExecStatus.TUPLES_OK:
                 self.error = psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
-                _prepared_on(self.conn).pop(self.statement, None)  # prepared again next time, if that was the cause
+                if isinstance(self.error, psycopg.errors.InvalidSqlStatementName):
+                    # The statement is gone (DEALLOCATE, a pooler's reset): prepared again next time. Any other
+                    # error (a statement timeout on a locked key row, a cancel) leaves it prepared on the server;
+                    # forgetting it then made every later send fail to prepare it again ("already exists"), so
+                    # the connection never sent ahead again and paid that failed round trip on every request.
+                    _prepared_on(self.conn).pop(self.statement, None)
                 return
             # One transformer per connection and statement: its column loaders are looked up once, not per answer.
             # It is made from the connection's adapters, not the connection (the registry holds connections only
@@ -145,6 +167,9 @@ class _Early:
         except Exception as error:  # kept, and the statement is then run the ordinary way
             self.error = error
 
+
+_SQLSTATE = pq.DiagnosticField.SQLSTATE
+_DUPLICATE_PREPARED = b"42P05"  # duplicate_prepared_statement
 
 # The statements send_early prepared on each connection, each with the transformer that loads its answers (None
 # until the first answer).
@@ -165,7 +190,8 @@ def send_early(
     params: Sequence[bytes],
     param_formats: Sequence[pq.Format],
 ) -> bool:
-    """Send `query` (a statement with $1, $2… placeholders, prepared once per connection as `name`) and return
+    """Send `query` (a statement with $1, $2… placeholders, prepared once per connection as `name`, unless the
+    connection prepares nothing: prepare_threshold None) and return
     without waiting for its answer, so that PostgreSQL works on it while this process does something else; the
     answer is read by take_early(tag), or by the next get_connection(), whichever comes first. `params` are the
     parameters as PostgreSQL's wire format has them (`param_formats`: text or binary), `param_types` their type
@@ -182,14 +208,20 @@ def send_early(
     if conn.broken or pgconn.transaction_status != pq.TransactionStatus.IDLE:  # a closed one is not IDLE either
         return False
     try:
-        prepared = _prepared_on(conn)
-        if name not in prepared:
-            pgconn.send_prepare(name.encode(), query.encode(), param_types=param_types)
-            result = conn.wait(generators.execute(pgconn))[0]
-            if result.status != pq.ExecStatus.COMMAND_OK:
-                return False
-            prepared[name] = None
-        pgconn.send_query_prepared(name.encode(), params, param_formats=param_formats)
+        if conn.prepare_threshold is None:
+            # Prepared statements are off (DB_PREPARE_THRESHOLD=none: RDS Proxy pins a session that prepares one,
+            # and PgBouncer in transaction mode may run it on another server connection): sent unnamed, parsed
+            # each time, as psycopg then sends every statement.
+            pgconn.send_query_params(query.encode(), params, param_types=param_types, param_formats=param_formats)
+        else:
+            prepared = _prepared_on(conn)
+            if name not in prepared:
+                pgconn.send_prepare(name.encode(), query.encode(), param_types=param_types)
+                result = conn.wait(generators.execute(pgconn))[0]
+                if result.status != pq.ExecStatus.COMMAND_OK and result.error_field(_SQLSTATE) != _DUPLICATE_PREPARED:
+                    return False
+                prepared[name] = None  # prepared now, or already (the same name always holds the same statement)
+            pgconn.send_query_prepared(name.encode(), params, param_formats=param_formats)
         if pgconn.flush():  # not all of it went out at once: wait until the socket takes the rest
             conn.wait(generators.send(pgconn))
     except Exception:  # getting ahead is an optimisation; the ordinary path reports the problem
@@ -200,13 +232,19 @@ def send_early(
 
 def take_early(conn: Connection, tag: Hashable) -> list[tuple[Any, ...]] | None:
     """The rows of the statement sent ahead with this tag on `conn` (waiting for them if need be), once; None if
-    none was sent, or it ended in an error (the caller then runs the statement the ordinary way)."""
+    none was sent, or it ended in an error (the caller then runs the statement the ordinary way). QueryTimeoutError
+    if the statement timeout cancelled it: it already waited the whole timeout, and running it again would wait as
+    long once more (a locked key row: twice DB_STATEMENT_TIMEOUT_MS is the API function's whole Timeout, so the
+    client got the gateway's 502, not the 504)."""
     early: _Early | None = getattr(_state, "early", None)
     if early is None or early.conn is not conn or early.tag != tag:
         return None
     if not early.read:
         early.read_answer()
     _state.early = None
+    if isinstance(early.error, psycopg.errors.QueryCanceled):
+        with translate_errors():
+            raise early.error
     return early.rows if early.error is None else None
 
 

@@ -294,8 +294,18 @@ def write_report(conn: Connection, *, job_id: int, out: IO[str]) -> int:
     for error in jobs.iter_job_errors(conn, job_id=job_id):
         n += 1
         line = "" if error.line is None else error.line
-        writer.writerow((line, error.column or "", error.value or "", error.reason, error.code))
+        writer.writerow((line, csv_text(error.column or ""), csv_text(error.value or ""), error.reason, error.code))
     return n
+
+
+_FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell of a CSV an admin opens in a spreadsheet: one that would be read as a formula (=, +, -, @, tab or
+    CR first) gets a leading apostrophe, as the admin exports' cells do (marquee_csv_text, migration 0007; OWASP's
+    advice on CSV injection). The report quotes the file's own values and column names: whoever made the file."""
+    return "'" + value if value.startswith(_FORMULA_FIRST) else value
 
 
 @dataclass(frozen=True)

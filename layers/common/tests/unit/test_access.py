@@ -29,6 +29,21 @@ def test_key_is_read_from_x_api_key_in_any_case() -> None:
     assert access.read_key({"X-API-KEY": [f"  {KEY} "]}) == KEY
 
 
+@pytest.mark.parametrize("space", ["\xa0", "\x85", "\u2003", "\u3000"])
+def test_only_http_whitespace_is_dropped_around_a_key(space: str) -> None:
+    """RFC 9110's OWS is space and tab; str.strip() also drops U+00A0 and U+0085, which a client can send as one
+    header byte, and which the API function sees as 'Â\xa0' (Mangum's UTF-8 read back as Latin-1 by Starlette): the
+    authorizer and the function must read the same value (found by the sixth tester)."""
+    assert access.read_key({"X-API-KEY": [f"\t{KEY} "]}) == KEY
+    for headers in (
+        {"X-API-KEY": [space + KEY]},
+        {"X-API-KEY": [KEY + space]},
+        {"Authorization": [f"Bearer {KEY}{space}"]},
+    ):
+        with pytest.raises(MalformedApiKeyError):
+            access.hash_key(access.read_key(headers))
+
+
 def test_key_is_read_from_bearer_authorization() -> None:
     assert _read(Authorization=f"Bearer {KEY}") == KEY
     assert _read(authorization=f"bearer   {KEY}") == KEY

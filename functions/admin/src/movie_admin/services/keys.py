@@ -5,8 +5,9 @@ Every change runs in one transaction with its audit entry; the admin routes and 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -37,6 +38,11 @@ def list_keys(conn: Connection, *, filters: KeyFilters, sort: str, page: int, pe
     """Keys matching `filters`, in `sort` order (one of SORTS), one page of `per_page`."""
     if filters.plan is not None:
         _require_plan(conn, filters.plan, field="plan", location="query")
+    if filters.owner_email is not None and filters.owner_mailbox is None:
+        # The owner's keys whichever spelling of the mailbox is given: create_key gives J.Doe+x@gmail.com's keys to
+        # the developer of jdoe@gmail.com, and listing by either address lists them (found by the sixth tester).
+        with contextlib.suppress(RequestValidationError):  # not an address: matched as typed, which finds nothing
+            filters = replace(filters, owner_mailbox=_valid_email(filters.owner_email, field="owner_email")[1])
     rows, total = api_keys.list_admin_keys(
         conn, filters=filters, sort=sort, limit=per_page, offset=offset_of(page, per_page)
     )

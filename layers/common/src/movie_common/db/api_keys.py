@@ -442,6 +442,7 @@ class KeyFilters:
 
     owner_id: int | None = None
     owner_email: str | None = None  # the owner's email, case-insensitively
+    owner_mailbox: str | None = None  # or the mailbox it reaches (users.canonical_email): J.Doe+x@gmail.com is jdoe@…
     plan: str | None = None
     status: str | None = None
     never_used: bool | None = None  # True: never admitted a request; False: used at least once
@@ -455,8 +456,10 @@ def _key_where(filters: KeyFilters) -> tuple[sql.Composable, dict[str, Any]]:
         clauses.append(sql.SQL("a.owner_id = %(owner_id)s"))
         params["owner_id"] = filters.owner_id
     if filters.owner_email is not None:
-        clauses.append(sql.SQL("u.email = %(owner_email)s"))  # citext: case-insensitive
+        # citext: case-insensitive; or the same mailbox, as create-key and the portal tell owners apart
+        clauses.append(sql.SQL("(u.email = %(owner_email)s OR u.canonical_email = %(owner_mailbox)s)"))
         params["owner_email"] = filters.owner_email.strip()
+        params["owner_mailbox"] = filters.owner_mailbox
     if filters.plan is not None:
         clauses.append(sql.SQL("a.plan = %(plan)s"))
         params["plan"] = filters.plan
