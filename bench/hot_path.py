@@ -178,13 +178,6 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     assert sent_ahead == keyed_route_calls, (sent_ahead, keyed_route_calls)
     durable_conn.close()
 
-    # Context: the same two routes with this process and the connection's PostgreSQL backend on separate cores, as
-    # deployed (the database is another machine). Unpinned, the scheduler sometimes runs the backend on the
-    # handler's core, and then an admission sent ahead cannot overlap the framework's work.
-    pinned = _pinned_medians(
-        conn, {KEYED: calls[KEYED], UNKEYED: calls[UNKEYED]}, rounds=max(rounds // 2, 1), n=per_round
-    )
-
     stats = {name: common.summarize_ns(samples[name]) for name in VARIANTS}
     keyed, unkeyed, constant = (stats[n]["median_ms"] for n in (KEYED, UNKEYED, CONSTANT_ROUTE))
     round_deltas = [k - u for k, u in zip(round_medians[KEYED], round_medians[UNKEYED], strict=True)]
@@ -218,17 +211,6 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             note=f"per-round deltas {min(round_deltas):.3f} to {max(round_deltas):.3f} ms",
         ),
     ]
-    if pinned is not None:
-        figures.append(
-            common.Figure(
-                "context: keyed ÷ unkeyed with the handler and its PostgreSQL backend on separate cores (medians)",
-                pinned[KEYED],
-                "ms",
-                pinned[UNKEYED],
-                "unkeyed route, same placement, median",
-                note="as deployed, where the database is another machine; the verdict above is unpinned",
-            )
-        )
     for name in (KEYED, UNKEYED, CONSTANT_ROUTE):
         for q in ("p95", "p99"):
             figures.append(
@@ -318,33 +300,6 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             "the admission's commit does not wait for its WAL flush (the durable row shows what that would cost).",
         ],
     }
-
-
-def _pinned_medians(conn: Any, calls: dict[str, Callable[[], int]], *, rounds: int, n: int) -> dict[str, float] | None:
-    """Median ms of each call with this process on the first core and the connection's backend on the second,
-    interleaved in `rounds` shuffled rounds of `n` calls; None on a machine with one core. Affinities are put back."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        return None
-    backend = int(conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
-    mine, theirs = os.sched_getaffinity(0), os.sched_getaffinity(backend)
-    samples: dict[str, list[int]] = {name: [] for name in calls}
-    try:
-        os.sched_setaffinity(0, {cores[0]})
-        os.sched_setaffinity(backend, {cores[1]})
-        rng = random.Random(9)
-        for _ in range(rounds):
-            order = list(calls)
-            rng.shuffle(order)
-            for name in order:
-                for _ in range(n):
-                    t0 = time.perf_counter_ns()
-                    assert calls[name]() == 200, name
-                    samples[name].append(time.perf_counter_ns() - t0)
-    finally:
-        os.sched_setaffinity(0, mine)
-        os.sched_setaffinity(backend, theirs)
-    return {name: common.percentile(values, 50) / 1e6 for name, values in samples.items()}
 
 
 def _sent_ahead(conn: Any) -> int:
