@@ -302,7 +302,8 @@ def translate_errors() -> Iterator[None]:
         yield
     except psycopg.errors.QueryCanceled as error:
         raise QueryTimeoutError(
-            "The query ran longer than this API allows and was cancelled; narrow it (fewer or more specific terms)."
+            "The query ran longer than this API allows and was cancelled: for a search, narrow it (fewer or more "
+            "specific terms); otherwise try again shortly."
         ) from error
     except psycopg.OperationalError as error:
         # A broken connection is dropped here; the next request of this environment opens a new one.
