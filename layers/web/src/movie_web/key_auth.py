@@ -98,6 +98,8 @@ def admitting_ahead(app: FastAPI, handler: LambdaHandler, logger: AppLogger) -> 
             )
         except MarqueeError:
             sent = False  # a key the rules refuse: the dependency refuses it with the same error
+        except Exception:  # an event the usual path must judge (e.g. a header that is not text): never worse than it
+            sent = False
         if not sent:
             return handler(event, context)
         status = 500
