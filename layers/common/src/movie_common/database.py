@@ -191,11 +191,10 @@ def send_early(
     param_formats: Sequence[pq.Format],
 ) -> bool:
     """Send `query` (a statement with $1, $2… placeholders, prepared once per connection as `name`, unless the
-    connection prepares nothing: prepare_threshold None) and return
-    without waiting for its answer, so that PostgreSQL works on it while this process does something else; the
-    answer is read by take_early(tag), or by the next get_connection(), whichever comes first. `params` are the
-    parameters as PostgreSQL's wire format has them (`param_formats`: text or binary), `param_types` their type
-    OIDs. One statement may be ahead per thread.
+    connection prepares nothing: prepare_threshold None) and return without waiting for its answer, so that
+    PostgreSQL works on it while this process does something else; the answer is read by take_early(tag), or by
+    the next get_connection(), whichever comes first. `params` are the parameters as PostgreSQL's wire format has
+    them (`param_formats`: text or binary), `param_types` their type OIDs. One statement may be ahead per thread.
 
     Only on an idle connection (autocommit, as request paths use): inside a transaction a statement that failed
     would spoil the transaction for the ordinary path. Returns False, having sent nothing, if it could not be sent
@@ -230,6 +229,16 @@ def send_early(
     return True
 
 
+def _settle() -> _Early | None:
+    """The statement sent ahead on this thread, its answer read, and the thread's slot emptied; None if none."""
+    early: _Early | None = getattr(_state, "early", None)
+    if early is not None:
+        if not early.read:
+            early.read_answer()
+        _state.early = None
+    return early
+
+
 def take_early(conn: Connection, tag: Hashable) -> list[tuple[Any, ...]] | None:
     """The rows of the statement sent ahead with this tag on `conn` (waiting for them if need be), once; None if
     none was sent, or it ended in an error (the caller then runs the statement the ordinary way). QueryTimeoutError
@@ -239,9 +248,7 @@ def take_early(conn: Connection, tag: Hashable) -> list[tuple[Any, ...]] | None:
     early: _Early | None = getattr(_state, "early", None)
     if early is None or early.conn is not conn or early.tag != tag:
         return None
-    if not early.read:
-        early.read_answer()
-    _state.early = None
+    _settle()
     if isinstance(early.error, psycopg.errors.QueryCanceled):
         with translate_errors():
             raise early.error
@@ -251,12 +258,9 @@ def take_early(conn: Connection, tag: Hashable) -> list[tuple[Any, ...]] | None:
 def leftover_early() -> tuple[Hashable, list[tuple[Any, ...]] | None] | None:
     """The statement sent ahead on this thread that nobody took: its tag and rows (None if it failed), read and
     forgotten; None if there is none. For the end of a request, so that its answer never outlives it."""
-    early: _Early | None = getattr(_state, "early", None)
+    early = _settle()
     if early is None:
         return None
-    if not early.read:
-        early.read_answer()
-    _state.early = None
     return early.tag, early.rows if early.error is None else None
 
 

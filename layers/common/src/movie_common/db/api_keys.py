@@ -220,8 +220,12 @@ def admission_not_taken() -> Admission | None:
     leftover = leftover_early()
     if leftover is None or not leftover[1]:
         return None
-    admitted = leftover[1][0]
-    return Admission(outcome="ok", standing=KeyStanding(*admitted[:-1]), log_id=admitted[-1])
+    return _admitted(leftover[1][0])
+
+
+def _admitted(row: tuple[Any, ...]) -> Admission:
+    """An admission from a row of _ADMIT_OK: the key's standing after counting, then the log row's id."""
+    return Admission(outcome="ok", standing=KeyStanding(*row[:-1]), log_id=row[-1])
 
 
 def admit_request(conn: Connection, *, key_hash: bytes, endpoint: str, method: str = "GET") -> Admission:
@@ -238,7 +242,7 @@ def admit_request(conn: Connection, *, key_hash: bytes, endpoint: str, method: s
         with translate_errors():
             admitted = kept_cursor(conn).execute(_ADMIT_OK, params).fetchone()
     if admitted is not None:
-        return Admission(outcome="ok", standing=KeyStanding(*admitted[:-1]), log_id=admitted[-1])
+        return _admitted(admitted)
     row = fetch_one(conn, _ADMIT, {**params, "refusals_logged": REFUSALS_LOGGED_PER_MINUTE})
     if row is None:
         return Admission(outcome="unknown", standing=None, log_id=None)
