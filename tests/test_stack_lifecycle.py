@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import psutil
@@ -46,6 +47,22 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     _command(folder, "stop")
 
 
+@pytest.fixture(autouse=True)
+def _stop_what_a_test_left() -> Iterator[None]:
+    """A test that fails half-way leaves its stack running; stop it, so the next test starts from nothing."""
+    yield
+    while Stack.started:
+        stack = Stack.started.pop()
+        if stack.process.poll() is None:
+            stack.process.send_signal(signal.SIGTERM)
+            try:
+                stack.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                stack.process.kill()
+                stack.process.wait(timeout=30)
+        _command(stack.home, "stop")
+
+
 def _environment(home: Path, catalogue: Path | None = None) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in STACK_VARIABLES}
     env.update(MARQUEE_HOME=str(home), MARQUEE_CATALOGUE=str(catalogue or home / "seed.csv"))
@@ -65,6 +82,8 @@ def _terminal_signals() -> None:
 class Stack:
     """A `marquee run` subprocess on a free port, and the processes it started."""
 
+    started: ClassVar[list[Stack]] = []  # every one a test started, for _stop_what_a_test_left
+
     def __init__(self, home: Path, *extra: str, catalogue: Path | None = None) -> None:
         self.home = home
         self.log = home / f"run-{time.monotonic_ns()}.log"
@@ -80,6 +99,7 @@ class Stack:
             )
         self.url = ""
         self.children: list[psutil.Process] = []
+        Stack.started.append(self)
 
     def wait_serving(self, timeout: float = 180.0) -> Stack:
         deadline = time.monotonic() + timeout
@@ -139,8 +159,9 @@ def test_sigterm_stops_the_stack_and_its_postgresql(home: Path) -> None:
     assert postgres.server_pid(home / "pgdata") is not None
     # SIGUSR1 prints every thread's stack (what a stack that will not stop waits on) and stops nothing.
     stack.process.send_signal(signal.SIGUSR1)
+    # faulthandler writes the dump a piece at a time: wait for the main thread's frame, not just the first line.
     deadline = time.monotonic() + 10
-    while "Thread 0x" not in stack.output() and time.monotonic() < deadline:
+    while "serve_until_stopped" not in stack.output() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "Thread 0x" in stack.output() and "serve_until_stopped" in stack.output()
     assert stack.process.poll() is None
