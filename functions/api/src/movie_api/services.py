@@ -78,7 +78,7 @@ def ranked_list(
     """TMDB's trending, popular, upcoming or now-playing titles in the order of the latest sync (films unless
     `media_type` is 'tv'); an empty list before any sync. RequestValidationError for a list TMDB has no TV for.
     These lists are short (TMDB's first pages): page numbers only, exact totals."""
-    kind = media_type or "movie"
+    kind = "movie" if media_type is None else media_type  # `type=` (empty) is a bad value, as on every list
     kinds = RANKED_LISTS[list_name]
     if kind == "tv" and kind not in kinds:
         raise RequestValidationError(

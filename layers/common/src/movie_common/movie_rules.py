@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -210,10 +211,24 @@ def split_title_year(title: str) -> tuple[str, int | None]:
     return bare, year
 
 
+# Characters nobody sees (format characters: zero-width spaces and joiners, soft hyphens, direction marks, the BOM),
+# which the API's search reads as nothing (`title=%E2%80%8B` is an empty title there).
+_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf"))
+
+
+def _visible(text: str) -> bool:
+    """Whether tidied text shows anything: printable text does; otherwise some character must be neither a space
+    nor an invisible one."""
+    return text.isprintable() or any(
+        not c.isspace() and unicodedata.category(c) not in _INVISIBLE_CATEGORIES for c in text
+    )
+
+
 def parse_title(value: object) -> str:
-    """A title: present, at most MAX_TITLE_CHARS after whitespace is tidied."""
+    """A title: present and visible (not spaces and invisible characters alone), at most MAX_TITLE_CHARS after
+    whitespace is tidied."""
     text = _text(value)
-    if text is None:
+    if text is None or not _visible(text):
         raise FieldValueError("required", "a title is required")
     if len(text) > MAX_TITLE_CHARS:
         raise FieldValueError("too_long", f"a title is at most {MAX_TITLE_CHARS} characters, this one has {len(text)}")

@@ -335,6 +335,17 @@ def test_titles_are_required_and_bounded() -> None:
     assert check_movie({"title": "x" * 500}).movie is not None
 
 
+@pytest.mark.parametrize("title", ["\u200b", "\u200b \u200d", "\u00ad", "\ufeff", "\u2060\u3000\u200e"])
+def test_a_title_of_invisible_characters_alone_is_no_title(title: str) -> None:
+    # the search reads such a title as empty (a 422), so a movie stored under it could never be found by title
+    assert _codes({"title": title, "year": 2001}) == {"title": "required"}
+
+
+def test_a_title_with_invisible_characters_beside_visible_ones_is_kept() -> None:
+    movie = check_movie({"title": "Spider\u00adMan \u200b2"}).movie
+    assert movie is not None and movie.title == "Spider\u00adMan \u200b2"
+
+
 def test_control_characters_are_dropped_from_text() -> None:
     movie = check_movie({"title": "Bad\x00Title\x07", "plot": "one\x1btwo"}).movie
     assert movie is not None and (movie.title, movie.plot) == ("BadTitle", "onetwo")
