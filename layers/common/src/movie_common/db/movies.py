@@ -50,14 +50,23 @@ def movie_exists(conn: Connection, *, movie_id: int) -> bool:
 
 
 def genre_counts(conn: Connection) -> list[dict[str, Any]]:
-    """Genres as search matches them (by genre_keys: `drama` is `Drama`, `Animated` is `Animation`: migration 0013's
-    synonyms), each named by its commonest spelling, so a row saved as `drama` counts in Drama instead of listing a
-    second one that `genre=` cannot tell apart."""
+    """Genres as search matches them, with the number of movies in each: `[{"name": str, "count": int}]`, commonest
+    first. Counted by genre_keys (migrations 0013 and 0014: `drama` is `Drama`, `Animated` is `Animation`, `Sci-Fi &
+    Fantasy` is both Science Fiction and Fantasy), so a movie counts once in a genre however many of its names map to
+    it. Each genre is named by its commonest single spelling in the catalogue (a pair such as `Sci-Fi & Fantasy` names
+    none), or, when only pairs name it, by its key in title case (`Politics`)."""
     rows = fetch_all(
         conn,
-        """SELECT (array_agg(g ORDER BY n DESC, g))[1] AS name, sum(n) AS count
-           FROM (SELECT g, count(*) AS n FROM movies m, unnest(m.genre) AS g GROUP BY g) AS spellings
-           GROUP BY marquee_genre_key(g) ORDER BY 2 DESC, 1""",
+        """WITH spellings AS (
+               SELECT g, count(*) AS n FROM movies m, unnest(m.genre) AS g GROUP BY g
+           ), names AS (
+               SELECT marquee_genre_key(g) AS key, (array_agg(g ORDER BY n DESC, g))[1] AS name
+               FROM spellings WHERE cardinality(marquee_genre_key_set(g)) = 1 GROUP BY 1
+           ), counts AS (
+               SELECT k AS key, count(*) AS n FROM movies m, unnest(m.genre_keys) AS k GROUP BY k
+           )
+           SELECT coalesce(names.name, initcap(counts.key)) AS name, counts.n AS count
+           FROM counts LEFT JOIN names USING (key) ORDER BY 2 DESC, 1""",
     )
     return [{"name": r["name"], "count": int(r["count"])} for r in rows]
 
@@ -705,7 +714,7 @@ def _admin_movie_where(filters: AdminMovieFilters) -> tuple[sql.Composable, dict
             clauses.append(sql.SQL("m.{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
             params[column] = value
     if filters.genre:
-        clauses.append(sql.SQL("m.genre_keys @> ARRAY[marquee_genre_key(%(genre)s)]"))
+        clauses.append(sql.SQL("m.genre_keys @> marquee_genre_keys(ARRAY[%(genre)s])"))
         params["genre"] = filters.genre
     if not clauses:
         return sql.SQL(""), params
