@@ -9,7 +9,7 @@
   var planKeyId = null;
 
   function actions(key) {
-    var cell = el("div", { className: "d-flex flex-nowrap gap-1" });
+    var cell = el("div", { className: "d-flex flex-wrap gap-1" });  // wraps rather than running past the table's box at 1280 px
     var who = "key " + key.id + " (\u2026" + key.last4 + ") of " + key.owner_email;
     function post(path) { return function () { return A.api("/admin/keys/" + key.id + path, { method: "POST" }); }; }
     var reload = function () { return list.load(); };
