@@ -100,6 +100,17 @@ def test_update_changes_only_what_is_given_and_validates_the_whole(
     assert (entry["before"]["rating"], entry["after"]["rating"]) == (8.5, 9.0)
 
 
+def test_clearing_the_year_leaves_a_title_that_ends_in_a_year_as_it_is(conn: Any, actor: Actor) -> None:
+    """The seventh tester's case: `X (2020)` stored with another year, then {"year": null}, renamed the movie `X` and
+    set 2020. A title the edit leaves as stored is not read again for a year; a title the edit gives still is."""
+    created = movies.create_movie(conn, actor, values={"title": "Cleared Twice (2020)", "year": 2019})
+    assert (created.title, created.year) == ("Cleared Twice (2020)", 2019)
+    cleared = movies.update_movie(conn, actor, movie_id=created.id, changes={"year": None})
+    assert (cleared.title, cleared.year) == ("Cleared Twice (2020)", None)
+    retitled = movies.update_movie(conn, actor, movie_id=created.id, changes={"title": "Cleared Thrice (2021)"})
+    assert (retitled.title, retitled.year) == ("Cleared Thrice", 2021)
+
+
 def test_year_and_release_date_are_checked_together_on_the_whole_movie(conn: Any, actor: Actor) -> None:
     """The tester's case (year 1994, release 2031-01-01) is refused on create and on an edit of either value; a
     festival year apart is kept; a cleared year is taken from the release date."""

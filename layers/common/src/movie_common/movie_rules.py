@@ -726,12 +726,16 @@ _PARSERS: dict[str, Callable[[object], object]] = {
 _OPTIONAL_FIELDS = FIELDS[1:]
 
 
-def check_movie(values: Mapping[str, object], *, source: str = "csv", line: int | None = None) -> MovieCheck:
+def check_movie(
+    values: Mapping[str, object], *, source: str = "csv", line: int | None = None, year_from_title: bool = True
+) -> MovieCheck:
     """Validate one movie given as {field: value} (fields from FIELDS; a missing field has no value).
 
     Every field is checked, so one call reports every violation of the row. When neither a year nor a release date
     is given, a year in brackets ending the title (`Toy Story (1995)`, as MovieLens writes titles) is the year and
-    leaves the title; with a year given the title is kept whole (some real titles end in a bracketed year). A year
+    leaves the title (unless year_from_title is false: an edit that leaves the title as stored, where clearing the
+    year must not rename the movie); with a year given the title is kept whole (some real titles end in a bracketed
+    year). A year
     missing beside a release date is taken from the date; a year and a release date both given may be at most
     MAX_YEAR_DATE_GAP apart (else `year_mismatch`, on release_date). Returns MovieCheck(movie, errors): `movie` is
     None whenever `errors` is not empty.
@@ -758,7 +762,8 @@ def check_movie(values: Mapping[str, object], *, source: str = "csv", line: int 
     year: int | None = get("year")
     release_date: dt.date | None = get("release_date")
     if year is None and release_date is None:
-        title, year = split_title_year(title)
+        if year_from_title:
+            title, year = split_title_year(title)
     elif year is None and release_date is not None:
         year = release_date.year
     elif year is not None and release_date is not None and abs(release_date.year - year) > MAX_YEAR_DATE_GAP:

@@ -37,15 +37,15 @@ def get_movie(conn: Connection, *, movie_id: int) -> AdminMovie:
     return movie
 
 
-def _validated(values: Mapping[str, object]) -> MovieFields:
+def _validated(values: Mapping[str, object], *, year_from_title: bool = True) -> MovieFields:
     """The movie_rules check of the form's values: RequestValidationError naming every bad field (with the rule's
-    stable code and its sentence), including fields the form may not write."""
+    stable code and its sentence), including fields the form may not write. year_from_title: as check_movie's."""
     unknown = [
         InvalidParameter(name, "body", "not_editable: not a field the admin can write")
         for name in values
         if name not in EDITABLE
     ]
-    checked = movie_rules.check_movie(values, source="admin")
+    checked = movie_rules.check_movie(values, source="admin", year_from_title=year_from_title)
     errors = unknown + [InvalidParameter(e.field, "body", f"{e.code}: {e.message}") for e in checked.errors]
     if errors or checked.movie is None:
         raise RequestValidationError("The movie is not valid; see each field.", errors)
@@ -106,7 +106,8 @@ def update_movie(conn: Connection, actor: Actor, *, movie_id: int, changes: Mapp
         if before is None:
             raise NotFoundError(f"There is no movie with id {movie_id}.")
         current: dict[str, Any] = {name: getattr(before, name) for name in EDITABLE}
-        fields = _validated({**current, **changes})
+        # A title left as stored is not read again for a year: clearing `Heat (1995)`'s year leaves its title.
+        fields = _validated({**current, **changes}, year_from_title="title" in changes)
         changed = [name for name in MovieFields.__dataclass_fields__ if getattr(fields, name) != getattr(before, name)]
         if not changed:
             return before  # nothing to write, nothing to audit
