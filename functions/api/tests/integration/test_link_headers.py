@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,6 +25,7 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 # What a list's headers may weigh whatever the request holds (rate-limit, CORS, request id and the links); a few KB.
 HEADERS_BOUND = 3000
+EVENT_HOST = "1234567890.execute-api.us-east-1.amazonaws.com"  # the Host of the events in functions/api/events
 JUNK = [("utm", "x" * 6000), ("utm", "y"), ("genre[]", "Drama"), ("X" * 300, "1"), ("Title", "casablanca")]
 
 
@@ -274,3 +276,30 @@ def test_every_list_route_links_only_what_it_recognised_on_number_and_cursor_pag
     if by_cursor:
         assert "cursor" in dict(_query(second["next"]))
     links_of(_query(first["last"]), required={"first", "prev", "last"}, allowed=every)
+
+
+# --------------------------------------------------------------------------------------- what clients rely on today
+
+README = Path(__file__).resolve().parents[4] / "README.md"
+EXAMPLE = re.compile(
+    r'curl -i -H "X-API-KEY: \$MARQUEE_KEY" "http://127\.0\.0\.1:8000(/[^"]+)"\n```\n\n```http\n(.*?)\n\n', re.S
+)
+
+
+def test_the_readme_link_examples_come_out_byte_for_byte(load_event: Event, invoke: Invoke, key: str) -> None:
+    """The README's captured examples (same bundled catalogue): their `link` lines, cursors included, unchanged."""
+    checked = 0
+    for url, head in EXAMPLE.findall(README.read_text()):
+        expected = re.search(r"^link: (.*)$", head, re.M)
+        if expected is None:
+            continue
+        parts = urlsplit(url)
+        where: dict[str, Any] = {"path": parts.path, "query": parts.query}
+        if parts.path.endswith("/similar"):
+            event, where["path_params"] = "similar_movies", {"id": parts.path.split("/")[2]}
+        else:
+            event = {"/movies": "list_movies", "/search": "search"}[parts.path]
+        link = invoke(load_event("api", event, key=key, **where))["headers"]["link"]
+        assert link.replace(f"https://{EVENT_HOST}/prod", "http://127.0.0.1:8000") == expected.group(1), url
+        checked += 1
+    assert checked >= 8
