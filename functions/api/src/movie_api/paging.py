@@ -6,6 +6,9 @@ the sort key of the page's last row), and the `Link` header's `next` carries it 
 following `next` walks by keyset and sees no row twice while the catalogue changes. A page's `page` is its number
 in pages of its `per_page` (null for a cursor page that does not start on such a page: a cursor reused with another
 `per_page`).
+
+The links are built from the list's canonical query (`link_query`): the parameters its route recognised, as it
+parsed them, never the request's text, so a response's headers stay small whatever a client sends.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import binascii
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from movie_common.db.movie_search import Page, Paging, valid_key
 from movie_common.errors import InvalidParameter, RequestValidationError
@@ -33,11 +38,41 @@ class Position:
     skipped: int
 
 
+LinkQuery = tuple[tuple[str, str], ...]
+
+
+def link_query(
+    *,
+    per_page: int,
+    filters: Sequence[tuple[str, str]] = (),
+    sort: str | None = None,
+    media_type: str | None = None,
+) -> LinkQuery:
+    """The query a list's links carry, before their `page` or `cursor`: `filters` (name, value) as the route parsed
+    them, then `per_page` (always: page numbers are counted in it), then `sort` and `type` when given (None: the
+    route's default, left out). Shape: (("genre", "Drama,Comedy"), ("per_page", "20"), ("sort", "year.desc")).
+    Only what the route recognised goes in, so a link never repeats an unknown or repeated parameter of the
+    request."""
+    query = [*filters, ("per_page", str(per_page))]
+    if sort is not None:
+        query.append(("sort", sort))
+    if media_type is not None:
+        query.append(("type", media_type))
+    return tuple(query)
+
+
+def encode_query(query: Sequence[tuple[str, str | int]]) -> str:
+    """A link's query string: percent-encoded as a form (spaces as `+`), commas kept (`genre=Drama,Comedy`)."""
+    return urlencode(query, safe=",")
+
+
 @dataclass(frozen=True)
 class ListBody:
-    """A TMDB-style list envelope, already serialised, with what the Link header needs."""
+    """A TMDB-style list envelope, already serialised, with what the Link header needs: the list's canonical query
+    (`link_query`) and where the other pages are."""
 
     body: str
+    query: LinkQuery  # what every link carries before its page or cursor
     page: int | None  # None: a cursor page that does not start where a page of its per_page would
     total_pages: int
     next_page: int | None  # the next page by number, when it is within MAX_PAGE
@@ -97,9 +132,9 @@ def position(*, page: int | None, per_page: int, cursor: str | None, digest: str
     return Position(Paging(limit=per_page, offset=(number - 1) * per_page), (number - 1) * per_page)
 
 
-def envelope(result: Page, *, start: Position, per_page: int, digest: str) -> ListBody:
+def envelope(result: Page, *, start: Position, per_page: int, digest: str, query: LinkQuery) -> ListBody:
     """TMDB's envelope, plus `total_results_exact` (false: `total_results` is an estimate past the exact-count
-    bound) and `next_cursor` (null on the last page)."""
+    bound) and `next_cursor` (null on the last page); `query` is what the page's links carry (`link_query`)."""
     total_pages = min(math.ceil(result.total / per_page), MAX_PAGE) if result.total else 0
     # A cursor remembers how many rows came before it; a page number is only true when they fill whole pages of
     # this per_page (a cursor reused with another per_page starts mid-page: no number then, rather than a wrong one).
@@ -121,4 +156,4 @@ def envelope(result: Page, *, start: Position, per_page: int, digest: str) -> Li
         f'"total_results_exact":{"true" if result.exact else "false"},'
         f'"next_cursor":{json.dumps(next_cursor)}}}'
     )
-    return ListBody(body, page_number, total_pages, next_page, next_cursor, by_cursor)
+    return ListBody(body, query, page_number, total_pages, next_page, next_cursor, by_cursor)

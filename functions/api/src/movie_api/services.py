@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from movie_api.paging import ListBody, envelope, position, query_digest
+from movie_api.paging import LinkQuery, ListBody, encode_query, envelope, link_query, position, query_digest
 from movie_common import access
 from movie_common.database import Connection
 from movie_common.db import movie_search, movies
@@ -26,7 +26,11 @@ SEARCH_FILTERS = ("title", "genre", "year", "year_from", "year_to", "director", 
 MAX_TITLE_WORDS = 20
 MAX_TEXT_TERMS = 10
 MAX_NEGATED_TERMS = 3
-MAX_GENRES = 10
+MAX_GENRES = 10  # genres as sent, each comma-separated one and each repeat counted
+# Bytes of a search's canonical query once percent-encoded, as its Link URLs carry it (four of them at most): the
+# characters limits above allow far more bytes than that only in percent-encoded non-ASCII or punctuation, and a
+# response's headers must stay small whatever the client sends (Node reads 16 KB of headers at most).
+MAX_LINK_QUERY = 1000
 MAX_UNRECOGNISED_NAMED = 10  # unknown parameters a 422 names; it says how many more there were
 MAX_NAME_ECHO = 100  # characters of an unknown parameter's name echoed back
 
@@ -55,12 +59,18 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+DEFAULT_LIST_SORT = "popularity.desc"
+
+
 def list_movies(conn: Connection, *, paging: PageRequest, sort: str, media_type: str | None) -> ListBody:
     """The catalogue a page at a time; RequestValidationError for a bad cursor or page with cursor."""
     digest = query_digest("/movies", {"sort": sort, "type": media_type})
     start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
     result = movie_search.list_movies(conn, media_type=media_type, sort=sort, paging=start.paging)
-    return envelope(result, start=start, per_page=paging.per_page, digest=digest)
+    query = link_query(
+        per_page=paging.per_page, sort=None if sort == DEFAULT_LIST_SORT else sort, media_type=media_type
+    )
+    return envelope(result, start=start, per_page=paging.per_page, digest=digest, query=query)
 
 
 # TMDB's lists the sync ranks, by route; upcoming and now-playing are lists of films only.
@@ -94,7 +104,8 @@ def ranked_list(
     result = movie_search.ranked_movies(
         conn, list_name=list_name, media_type=kind, limit=per_page, offset=start.paging.offset
     )
-    return envelope(result, start=start, per_page=per_page, digest=digest)
+    query = link_query(per_page=per_page, media_type=None if kind == "movie" else kind)
+    return envelope(result, start=start, per_page=per_page, digest=digest, query=query)
 
 
 # Characters nobody sees: control characters (C0, C1) and format characters (zero-width spaces and joiners, soft
@@ -126,22 +137,43 @@ def _clean(name: str, value: str | None, errors: list[InvalidParameter]) -> str 
     return text
 
 
+def _pieces(value: str) -> Iterator[str]:
+    """The comma-separated pieces of `value`, one at a time (a split would make them all first)."""
+    start = 0
+    while (comma := value.find(",", start)) != -1:
+        yield value[start:comma]
+        start = comma + 1
+    yield value[start:]
+
+
 def _genres(values: Sequence[str] | None, errors: list[InvalidParameter]) -> list[str] | None:
-    """Every genre of every `genre` value (repeated, comma-separated, or both); None when none was sent."""
+    """Every genre of every `genre` value (repeated, comma-separated, or both), normalised (normalise_text), each
+    once in the order first sent: `genre=Drama,Comedy&genre=Drama` gives ["Drama", "Comedy"] (the same text once
+    normalised is the same genre; `drama` is another text, which matches the same movies). None when no genre was
+    sent. Blank pieces (`genre=Drama,`) are skipped; every other genre sent counts towards MAX_GENRES, a repeat
+    included, and reading stops at the first past it (an error naming `genre`): a value of 3,000 `Drama,` is
+    refused after reading 11 of them, not normalised and deduplicated whole. [] with the reason in `errors` when
+    refused."""
     if values is None:
         return None
-    genres: list[str] = []
+    genres: dict[str, None] = {}
+    sent = 0
     for value in values:
         if "\x00" in value:
             errors.append(InvalidParameter("genre", "query", "must not contain NUL characters"))
             return []
-        genres.extend(g for g in (normalise_text(part) for part in value.split(",")) if g)
-    genres = list(dict.fromkeys(genres))
+        for piece in _pieces(value):
+            genre = normalise_text(piece)
+            if not genre:
+                continue
+            sent += 1
+            if sent > MAX_GENRES:
+                errors.append(InvalidParameter("genre", "query", f"at most {MAX_GENRES} genres, each repeat counted"))
+                return []
+            genres[genre] = None
     if not genres:
         errors.append(InvalidParameter("genre", "query", "must name at least one genre"))
-    elif len(genres) > MAX_GENRES:
-        errors.append(InvalidParameter("genre", "query", f"at most {MAX_GENRES} genres"))
-    return genres
+    return list(genres)
 
 
 def _check_cost(conn: Connection, text: dict[str, str | None], errors: list[InvalidParameter]) -> None:
@@ -169,6 +201,33 @@ def _check_cost(conn: Connection, text: dict[str, str | None], errors: list[Inva
         )
 
 
+def _search_link_query(
+    params: dict[str, Any],
+    text: dict[str, str | None],
+    genres: list[str] | None,
+    *,
+    sort: str | None,
+    paging: PageRequest,
+    media_type: str | None,
+    errors: list[InvalidParameter],
+) -> LinkQuery:
+    """What a search's links carry (link_query): its filters as read (`text` normalised, `genres` once each and
+    comma-separated), per_page, the sort when not the default (None) and the type. An error naming `query` in
+    `errors` when that takes more than MAX_LINK_QUERY bytes percent-encoded."""
+    canonical = {**params, **text, "genre": ",".join(genres) if genres else None}
+    query = link_query(
+        filters=[(name, str(canonical[name])) for name in SEARCH_FILTERS if canonical.get(name) is not None],
+        per_page=paging.per_page,
+        sort=sort,
+        media_type=media_type,
+    )
+    size = len(encode_query(query))
+    if size > MAX_LINK_QUERY:
+        reason = f"the search parameters take {size} bytes once percent-encoded; at most {MAX_LINK_QUERY}"
+        errors.append(InvalidParameter("query", "query", reason))
+    return query
+
+
 def search(
     conn: Connection,
     *,
@@ -180,13 +239,25 @@ def search(
 ) -> ListBody:
     """Any combination of the filters; at least one is required. `params` holds the filters as sent (`genre` a
     list of every value); `unrecognised` names query parameters the route does not know, which the 422 for a
-    search without a filter lists (`genre[]=Drama` is not `genre=Drama`)."""
+    search without a filter lists (`genre[]=Drama` is not `genre=Drama`). RequestValidationError names each bad
+    parameter, and `query` for a search whose links would be too long (MAX_LINK_QUERY); the list's links carry the
+    filters as read (texts normalised, genres once each, comma-separated), never the request's text."""
     errors: list[InvalidParameter] = []
     text = {name: _clean(name, params.get(name), errors) for name in ("title", "director", "actor", "q")}
     genres = _genres(params.get("genre"), errors)
     year_from, year_to = params.get("year_from"), params.get("year_to")
     if year_from is not None and year_to is not None and year_from > year_to:
         errors.append(InvalidParameter("year_to", "query", "must not be before year_from"))
+    has_text = text["title"] is not None or text["q"] is not None
+    default_sort = "relevance" if has_text else "popularity.desc"
+    # Relevance needs a text to be relevant to: the default with title or q, popularity otherwise.
+    sort = default_sort if sort is None or sort == "relevance" else sort
+    query: LinkQuery = ()
+    if not errors:
+        link_sort = None if sort == default_sort else sort
+        query = _search_link_query(
+            params, text, genres, sort=link_sort, paging=paging, media_type=media_type, errors=errors
+        )
     if not errors:
         _check_cost(conn, text, errors)
     if errors:
@@ -206,9 +277,6 @@ def search(
                 for name in shown
             ]
         raise RequestValidationError(detail, problems)
-    if sort is None or sort == "relevance":
-        # Relevance needs a text to be relevant to: the default with title or q, popularity otherwise.
-        sort = "relevance" if text["title"] is not None or text["q"] is not None else "popularity.desc"
     filters = MovieFilters(
         title=text["title"],
         genres=genres or [],
@@ -220,10 +288,11 @@ def search(
         text=text["q"],
         media_type=media_type,
     )
-    digest = query_digest("/search", {**params, "genre": genres, "sort": sort, "type": media_type})
+    # The filters as read (texts normalised, genres once each): what the links carry, so a cursor they carry fits.
+    digest = query_digest("/search", {**params, **text, "genre": genres, "sort": sort, "type": media_type})
     start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
     result = movie_search.search_movies(conn, filters=filters, sort=sort, paging=start.paging)
-    return envelope(result, start=start, per_page=paging.per_page, digest=digest)
+    return envelope(result, start=start, per_page=paging.per_page, digest=digest, query=query)
 
 
 def suggest(conn: Connection, *, q: str, limit: int) -> list[dict[str, Any]]:
@@ -245,7 +314,8 @@ def similar(conn: Connection, *, movie_id: int, paging: PageRequest) -> ListBody
     digest = query_digest(f"/movies/{movie_id}/similar", {})
     start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
     result = movie_search.similar_movies(conn, movie_id=movie_id, paging=start.paging)
-    return envelope(result, start=start, per_page=paging.per_page, digest=digest)
+    query = link_query(per_page=paging.per_page)
+    return envelope(result, start=start, per_page=paging.per_page, digest=digest, query=query)
 
 
 def usage(conn: Connection, raw_key: str) -> tuple[dict[str, Any], dict[str, str]]:

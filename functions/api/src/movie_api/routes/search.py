@@ -53,8 +53,9 @@ async def search(
             max_length=MAX_GENRES,
             description="Genres, comma-separated or repeated (genre=Drama&genre=Comedy); all must match, in any case"
             " and under the spellings sources use for them (Animated is Animation, sci-fi is Science Fiction)."
-            f" At most {MAX_GENRES} values and {MAX_GENRES} different genres in all (each genre of a comma-separated"
-            " value counts), and at least one genre that is not blank (`genre=` or `genre=,` is a 422).",
+            f" At most {MAX_GENRES} genres in all, counted as sent: each genre of a comma-separated value counts, and"
+            " so does a repeat (`genre=Drama,Drama` is two, read once); blank ones (`genre=Drama,`) do not. At least"
+            " one genre that is not blank (`genre=` or `genre=,` is a 422).",
         ),
     ] = None,
     year: Year = None,
