@@ -218,8 +218,9 @@ def _detect_encoding(sample: bytes) -> str:
         raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
     from charset_normalizer import from_bytes  # imported only for files that are not UTF-8
 
-    # NULs on a few lines passed binary_reason; they are reported with their rows, and would only blind detection.
-    sample = sample.replace(b"\x00", b"")
+    # NULs and other control bytes on a few lines passed binary_reason; the rows report (NUL) or drop (the others) them,
+    # and they would only blind detection: charset-normalizer finds no encoding for a sample with a few of them.
+    sample = _CONTROL_BYTES.sub(b"", sample)
     best = from_bytes(sample).best()
     if best is None:
         raise NotTextFileError("This file is not text in any encoding recognised: it is not a CSV file.")

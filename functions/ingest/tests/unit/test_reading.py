@@ -78,6 +78,24 @@ def test_the_undefined_bytes_of_a_windows_1252_file_past_the_sample_are_c1_contr
     assert table.source.fallback_bytes == 0
 
 
+@pytest.mark.parametrize("byte", WINDOWS_1252_UNDEFINED, ids=lambda b: f"0x{b:02X}")
+def test_undefined_bytes_count_as_control_characters_when_judging_a_file_binary(byte: int) -> None:
+    """A C1 control read from an undefined byte is judged as a C0 control is: on a few lines it is text (the rules
+    drop it from the value), on most lines the file is binary, in a Windows-1252 file as in a UTF-8 one."""
+
+    def table_of(control: bytes, lines: int) -> bytes:
+        rows = b"".join(
+            b"Am\xe9lie %d,2000,caf\xe9 " % n + (control if n < lines else b"") + b" y\n" for n in range(20)
+        )
+        return b"title,year,plot\n" + rows
+
+    for control in (bytes((byte,)), b"\x01"):
+        table, rows = _rows(table_of(control, 2))
+        assert table.source.encoding == "cp1252" and len(rows) == 20
+        with pytest.raises(NotTextFileError, match="20 of its first 21 lines hold NUL bytes or other control"):
+            _table(table_of(control, 20))
+
+
 @pytest.mark.parametrize(
     ("text", "encoding"),
     [
