@@ -472,3 +472,61 @@ def test_older_in_the_request_log_shows_no_row_twice_while_requests_arrive(
     expect(log.filter(has_text="/search")).to_have_count(3)  # page 1 read afresh
     expect(page.get_by_role("button", name="Newer")).to_be_disabled()
     context.close()
+
+
+def test_a_playground_request_refused_in_the_page_clears_the_previous_response(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: GET /movies/{id} with id `../../usage` was refused in the page (the id is a whole
+    number), but the previous endpoint's 200 stayed on screen under the new request, to be read as its answer. Each
+    refusal (a bad parameter, no key, an API out of reach) takes the previous response away."""
+    address = _address("stale")
+    key = _signed_up_through_the_api(stack, "stale", address, database_url)
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    result, status, body = (page.locator(f"[data-pg-{part}]") for part in ("result", "status", "body"))
+    endpoint = page.get_by_label("Endpoint", exact=True)
+    page.locator("[data-pg-key]").fill(key)
+
+    def answered(path: str) -> None:
+        endpoint.select_option(label=f"GET {path}")
+        page.get_by_role("button", name="Send request").click()
+        expect(status).to_have_text(re.compile(r"^200"))
+        expect(page.locator("[data-pg-url]")).to_have_text(re.compile(re.escape(path) + "$"))
+        expect(body).not_to_be_empty()
+
+    def refused() -> None:
+        expect(result).to_be_hidden()
+        for part in ("[data-pg-status]", "[data-pg-url]", "[data-pg-headers]", "[data-pg-body]"):
+            expect(page.locator(part)).to_be_empty()
+
+    answered("/genres")
+    endpoint.select_option(label="GET /movies/{id}")
+    page.get_by_label("id (required)").fill("../../usage")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#pg-param-id-feedback")).to_contain_text("a whole number")
+    refused()
+
+    answered("/genres")
+    page.locator("[data-pg-key]").fill("")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#pg-key-feedback")).to_have_text("Paste your API key first.")
+    refused()
+
+    page.locator("[data-pg-key]").fill(key)
+    answered("/genres")
+    page.route(re.compile(r".*/genres$"), lambda route: route.abort())
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("[data-playground-form] [data-form-alert]")).to_contain_text("could not be reached")
+    refused()
+    page.unroute(re.compile(r".*/genres$"))
+
+    # A request the page lets through shows its answer again.
+    endpoint.select_option(label="GET /movies/{id}")
+    page.get_by_label("id (required)").fill("1")
+    page.get_by_role("button", name="Send request").click()
+    expect(status).to_have_text(re.compile(r"^200"))
+    expect(page.locator("[data-pg-url]")).to_have_text(re.compile(r"/movies/1$"))
+    expect(result).to_be_visible()
+    assert console == []
+    context.close()
