@@ -260,6 +260,80 @@ def test_refused_addresses_show_the_reason_at_the_email_field_and_focus_it(
     context.close()
 
 
+def test_sign_up_shows_every_fields_problem_at_once_and_leaves_the_rest_to_the_api(
+    browser: Browser, stack: Stack
+) -> None:
+    """An empty form showed only the name's problem (the API answers one refusal per request), so it took three
+    tries to learn what the form wanted. The page now checks what needs no server, every field at once, and sends
+    nothing; what it cannot judge (the address's provider) is still the API's answer."""
+    context = _context(browser)
+    page = context.new_page()
+    console = watch_console(page)
+    signups: list[str] = []
+    page.on("request", lambda request: signups.append(request.url) if "/auth/signup" in request.url else None)
+    page.goto(stack.portal + "/signup.html")
+    name, address, password = page.get_by_label("Name"), page.get_by_label("Email"), page.get_by_label("Password")
+    create = page.get_by_role("button", name="Create account")
+
+    def shown(expected: dict[str, str]) -> None:
+        for field, locator in (("name", name), ("email", address), ("password", password)):
+            feedback = page.locator(f"#{field}-feedback")
+            if field in expected:
+                expect(locator).to_have_attribute("aria-invalid", "true")
+                expect(feedback).to_have_text(expected[field])
+                expect(feedback).to_be_visible()
+            else:
+                expect(locator).not_to_have_attribute("aria-invalid", "true")
+                expect(feedback).to_be_empty()
+
+    create.click()
+    shown(
+        {
+            "name": "Enter your name: 1 to 100 printable characters.",
+            "email": "Enter your email address.",
+            "password": "Choose a password: at least 10 characters.",
+        }
+    )
+    expect(name).to_be_focused()
+
+    # Obviously wrong values, each at its field; a right one clears its own problem.
+    name.fill("   ")
+    address.fill("jane.doe gmail.com")
+    password.fill("short")
+    create.click()
+    shown(
+        {
+            "name": "Enter your name: 1 to 100 printable characters.",
+            "email": "This is not an email address: it reads like jane.doe@gmail.com.",
+            "password": "Use at least 10 characters.",
+        }
+    )
+    name.fill("Jane")
+    password.fill("\u00e9" * 40)  # 40 characters, 80 bytes of UTF-8: over the API's 72
+    password.press("Enter")
+    shown(
+        {
+            "email": "This is not an email address: it reads like jane.doe@gmail.com.",
+            "password": "Use at most 72 bytes (about 72 plain characters).",
+        }
+    )
+    expect(address).to_be_focused()
+    assert signups == []
+
+    # What the page lets through goes to the API, which stays the judge of the rest: the provider here.
+    address.fill(f"jane.{RUN}@example.com")
+    password.fill(PASSWORD)
+    create.click()
+    expect(address).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#email-feedback")).to_contain_text("example.com is not one of them")
+    for field in (name, password):
+        expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(address).to_be_focused()
+    assert len(signups) == 1
+    assert console == []
+    context.close()
+
+
 def test_a_second_developer_sees_only_their_own_data(browser: Browser, stack: Stack) -> None:
     # The first developer, through the API (the browser flow is the test above), with one call of their own.
     jane, bob = _address("jane2"), _address("bob")
