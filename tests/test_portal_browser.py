@@ -260,6 +260,80 @@ def test_refused_addresses_show_the_reason_at_the_email_field_and_focus_it(
     context.close()
 
 
+def test_sign_up_shows_every_fields_problem_at_once_and_leaves_the_rest_to_the_api(
+    browser: Browser, stack: Stack
+) -> None:
+    """An empty form showed only the name's problem (the API answers one refusal per request), so it took three
+    tries to learn what the form wanted. The page now checks what needs no server, every field at once, and sends
+    nothing; what it cannot judge (the address's provider) is still the API's answer."""
+    context = _context(browser)
+    page = context.new_page()
+    console = watch_console(page)
+    signups: list[str] = []
+    page.on("request", lambda request: signups.append(request.url) if "/auth/signup" in request.url else None)
+    page.goto(stack.portal + "/signup.html")
+    name, address, password = page.get_by_label("Name"), page.get_by_label("Email"), page.get_by_label("Password")
+    create = page.get_by_role("button", name="Create account")
+
+    def shown(expected: dict[str, str]) -> None:
+        for field, locator in (("name", name), ("email", address), ("password", password)):
+            feedback = page.locator(f"#{field}-feedback")
+            if field in expected:
+                expect(locator).to_have_attribute("aria-invalid", "true")
+                expect(feedback).to_have_text(expected[field])
+                expect(feedback).to_be_visible()
+            else:
+                expect(locator).not_to_have_attribute("aria-invalid", "true")
+                expect(feedback).to_be_empty()
+
+    create.click()
+    shown(
+        {
+            "name": "Enter your name: 1 to 100 printable characters.",
+            "email": "Enter your email address.",
+            "password": "Choose a password: at least 10 characters.",
+        }
+    )
+    expect(name).to_be_focused()
+
+    # Obviously wrong values, each at its field; a right one clears its own problem.
+    name.fill("   ")
+    address.fill("jane.doe gmail.com")
+    password.fill("short")
+    create.click()
+    shown(
+        {
+            "name": "Enter your name: 1 to 100 printable characters.",
+            "email": "This is not an email address: it reads like jane.doe@gmail.com.",
+            "password": "Use at least 10 characters.",
+        }
+    )
+    name.fill("Jane")
+    password.fill("\u00e9" * 40)  # 40 characters, 80 bytes of UTF-8: over the API's 72
+    password.press("Enter")
+    shown(
+        {
+            "email": "This is not an email address: it reads like jane.doe@gmail.com.",
+            "password": "Use at most 72 bytes (about 72 plain characters).",
+        }
+    )
+    expect(address).to_be_focused()
+    assert signups == []
+
+    # What the page lets through goes to the API, which stays the judge of the rest: the provider here.
+    address.fill(f"jane.{RUN}@example.com")
+    password.fill(PASSWORD)
+    create.click()
+    expect(address).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#email-feedback")).to_contain_text("example.com is not one of them")
+    for field in (name, password):
+        expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(address).to_be_focused()
+    assert len(signups) == 1
+    assert console == []
+    context.close()
+
+
 def test_a_second_developer_sees_only_their_own_data(browser: Browser, stack: Stack) -> None:
     # The first developer, through the API (the browser flow is the test above), with one call of their own.
     jane, bob = _address("jane2"), _address("bob")
@@ -471,4 +545,62 @@ def test_older_in_the_request_log_shows_no_row_twice_while_requests_arrive(
     page.get_by_role("button", name="Newer").click()
     expect(log.filter(has_text="/search")).to_have_count(3)  # page 1 read afresh
     expect(page.get_by_role("button", name="Newer")).to_be_disabled()
+    context.close()
+
+
+def test_a_playground_request_refused_in_the_page_clears_the_previous_response(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: GET /movies/{id} with id `../../usage` was refused in the page (the id is a whole
+    number), but the previous endpoint's 200 stayed on screen under the new request, to be read as its answer. Each
+    refusal (a bad parameter, no key, an API out of reach) takes the previous response away."""
+    address = _address("stale")
+    key = _signed_up_through_the_api(stack, "stale", address, database_url)
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    result, status, body = (page.locator(f"[data-pg-{part}]") for part in ("result", "status", "body"))
+    endpoint = page.get_by_label("Endpoint", exact=True)
+    page.locator("[data-pg-key]").fill(key)
+
+    def answered(path: str) -> None:
+        endpoint.select_option(label=f"GET {path}")
+        page.get_by_role("button", name="Send request").click()
+        expect(status).to_have_text(re.compile(r"^200"))
+        expect(page.locator("[data-pg-url]")).to_have_text(re.compile(re.escape(path) + "$"))
+        expect(body).not_to_be_empty()
+
+    def refused() -> None:
+        expect(result).to_be_hidden()
+        for part in ("[data-pg-status]", "[data-pg-url]", "[data-pg-headers]", "[data-pg-body]"):
+            expect(page.locator(part)).to_be_empty()
+
+    answered("/genres")
+    endpoint.select_option(label="GET /movies/{id}")
+    page.get_by_label("id (required)").fill("../../usage")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#pg-param-id-feedback")).to_contain_text("a whole number")
+    refused()
+
+    answered("/genres")
+    page.locator("[data-pg-key]").fill("")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#pg-key-feedback")).to_have_text("Paste your API key first.")
+    refused()
+
+    page.locator("[data-pg-key]").fill(key)
+    answered("/genres")
+    page.route(re.compile(r".*/genres$"), lambda route: route.abort())
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("[data-playground-form] [data-form-alert]")).to_contain_text("could not be reached")
+    refused()
+    page.unroute(re.compile(r".*/genres$"))
+
+    # A request the page lets through shows its answer again.
+    endpoint.select_option(label="GET /movies/{id}")
+    page.get_by_label("id (required)").fill("1")
+    page.get_by_role("button", name="Send request").click()
+    expect(status).to_have_text(re.compile(r"^200"))
+    expect(page.locator("[data-pg-url]")).to_have_text(re.compile(r"/movies/1$"))
+    expect(result).to_be_visible()
+    assert console == []
     context.close()

@@ -78,6 +78,18 @@ def test_every_page_has_an_icon_that_is_served(client: TestClient) -> None:
     assert 'rel="icon"' in client.get("/outbox/").text
 
 
+def test_the_sign_up_forms_limits_are_the_apis() -> None:
+    """signup.js checks the fields before POST /auth/signup, all at once, with the limits its inputs carry: they
+    must be the API's, or the page would refuse what the API accepts (or send what it refuses)."""
+    from movie_auth.accounts import NAME_MAX
+    from movie_common.password_policy import MAX_BYTES, MIN_LENGTH
+
+    text = (SITE_DIR / "signup.html").read_text()
+    inputs = {match.group(1): match.group(0) for match in re.finditer(r'<input id="(\w+)"[^>]*>', text)}
+    assert f'maxlength="{NAME_MAX}"' in inputs["name"]
+    assert f'minlength="{MIN_LENGTH}"' in inputs["password"] and f'data-max-bytes="{MAX_BYTES}"' in inputs["password"]
+
+
 TMDB_NOTICE = "This product uses the TMDB API but is not endorsed or certified by TMDB."
 ATTRIBUTION = r"\s+".join(map(re.escape, TMDB_NOTICE.split()))  # however the HTML wraps it
 

@@ -461,6 +461,9 @@
     });
     var form = document.querySelector("[data-playground-form]");
     M.bindForm(form, async function (values) {
+      // The previous call's response goes first: a request refused here (no key, a bad parameter) or that never
+      // reached the API would otherwise leave the last answer on screen, read as this request's.
+      clearResult();
       var key = (values.key || "").trim();
       if (!key) {
         throw new M.ApiError(422, { detail: "Paste your API key first.", errors: [{ name: "key", reason: "Paste your API key first." }] });
@@ -478,6 +481,15 @@
       showResult(response, url, body, elapsed);
       refreshAfterCall();
     });
+  }
+
+  function clearResult() {
+    var result = document.querySelector("[data-pg-result]");
+    result.classList.add("d-none");
+    ["[data-pg-status]", "[data-pg-url]", "[data-pg-time]", "[data-pg-headers]", "[data-pg-body]"].forEach(function (selector) {
+      result.querySelector(selector).textContent = "";
+    });
+    result.querySelector("[data-pg-status]").className = "badge";
   }
 
   function showResult(response, url, body, elapsed) {

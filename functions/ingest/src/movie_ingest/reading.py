@@ -1,11 +1,12 @@
 """Reading an uploaded file as CSV records in constant memory (IngestFunction): bytes -> text -> bounded records.
 
 Whatever the file's size, at most one sample (64 KiB), one record (`max_record_chars`) and the reader's buffers are
-in memory. The file may be gzip; its text UTF-8 (with or without BOM), or Windows-1252 / Latin-1 (detected), or
-another encoding charset-normalizer recognises. A UTF-8 file with stray Windows-1252 bytes deep inside (past the
-sample) is still read: those bytes are read as Windows-1252 and counted in a warning. Delimiters `,` `;` tab and
-`|` are sniffed from the sample (or given). Records follow RFC 4180: quoted fields may hold delimiters, quotes
-(doubled) and line breaks; CRLF, LF or CR line ends; the last line may lack one.
+in memory. The file may be gzip; its text UTF-8 (with or without BOM), or Windows-1252 / Latin-1 (detected, also
+when it holds bytes Windows-1252 leaves undefined: read as C1 controls, as browsers do), or another encoding
+charset-normalizer recognises. A UTF-8 file with stray Windows-1252 bytes deep inside (past the sample) is still
+read: those bytes are read as Windows-1252 and counted in a warning. Delimiters `,` `;` tab and `|` are sniffed
+from the sample (or given). Records follow RFC 4180: quoted fields may hold delimiters, quotes (doubled) and line
+breaks; CRLF, LF or CR line ends; the last line may lack one.
 
 Binary files are refused as a whole, judged on the first block (`binary_reason`); a NUL byte in a text file only
 makes its row bad (BadRecord `nul_byte`, naming the column and showing the value escaped), as it is a damaged row,
@@ -34,9 +35,16 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
 # Single-byte encodings of Latin script that charset-normalizer may name for a Western file; Windows-1252 reads all
 # of their letters the way such files are meant (Latin-1 is Windows-1252 minus the punctuation in 0x80-0x9F).
+# cp1250 (Central European) is here on purpose: a Polish or Czech file is read as Windows-1252, and its letters that
+# Windows-1252 lacks (ł, ś, ż…) come out as others (README, "Reading").
 _WESTERN = frozenset(
     ("ascii", "latin_1", "iso8859_1", "cp1252", "cp1250", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254", "mac_roman")
 )
+# The five bytes Windows-1252 leaves undefined. Python's cp1252 codec cannot decode them, so charset-normalizer never
+# names Windows-1252 for a file holding one, and names whatever single-byte code page decodes everything instead
+# (cp775, cp1256, cp1257...), garbling the file's accented letters. Browsers (the WHATWG Encoding Standard) read them
+# as the C1 control characters U+0081, U+008D, U+008F, U+0090 and U+009D, and so does open_text.
+_WINDOWS_1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 # Signatures of files people upload by mistake, with what to do instead.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "a ZIP archive or an Excel/OpenDocument workbook; save the sheet as CSV"),
@@ -66,11 +74,13 @@ BINARY_LINE_SHARE = 0.25  # ... and on more than this share of them
 BINARY_CHAR_SHARE = 0.25  # or more than this share of the first block is control characters ...
 BINARY_MIN_CHARS = 64  # ... and more than this many (a short file with one damaged row is still text)
 _FALLBACK_ERRORS = "marquee-windows-1252"
+_WHATWG_ERRORS = "marquee-windows-1252-whatwg"
 _fallbacks = threading.local()
 
 
 def _read_as_windows_1252(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252 (its 5 unused bytes as Latin-1)."""
+    """Codec error handler for UTF-8: bytes that are not UTF-8 are read as Windows-1252 (its 5 undefined bytes as
+    the C1 controls of the same number, as WHATWG's windows-1252 reads them), and counted (`fallback_bytes`)."""
     if not isinstance(error, UnicodeDecodeError):
         raise error
     bad = error.object[error.start : error.end]
@@ -78,7 +88,18 @@ def _read_as_windows_1252(error: UnicodeError) -> tuple[str, int]:
     return "".join(bytes((b,)).decode("cp1252", errors="ignore") or chr(b) for b in bad), error.end
 
 
+def _read_undefined_as_c1(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler for cp1252: the bytes it leaves undefined (the only ones it cannot decode) are the C1
+    controls of the same number, as WHATWG's windows-1252 reads them: 0x81 -> U+0081. Not counted as fallback bytes,
+    as they are not a second encoding in the file; what becomes of a control character in a value is the rules'
+    business (movie_rules.clean_text drops it, as it does C0 controls)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(chr(b) for b in error.object[error.start : error.end]), error.end
+
+
 codecs.register_error(_FALLBACK_ERRORS, _read_as_windows_1252)
+codecs.register_error(_WHATWG_ERRORS, _read_undefined_as_c1)
 
 
 class _Counted(io.RawIOBase):
@@ -197,12 +218,31 @@ def _detect_encoding(sample: bytes) -> str:
         raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
     from charset_normalizer import from_bytes  # imported only for files that are not UTF-8
 
-    # NULs on a few lines passed binary_reason; they are reported with their rows, and would only blind detection.
-    best = from_bytes(sample.replace(b"\x00", b"")).best()
+    # NULs and other control bytes on a few lines passed binary_reason; the rows report (NUL) or drop (the others) them,
+    # and they would only blind detection: charset-normalizer finds no encoding for a sample with a few of them.
+    sample = _CONTROL_BYTES.sub(b"", sample)
+    best = from_bytes(sample).best()
     if best is None:
         raise NotTextFileError("This file is not text in any encoding recognised: it is not a CSV file.")
     encoding = str(best.encoding)
-    return "cp1252" if encoding in _WESTERN else encoding
+    if encoding in _WESTERN:
+        return "cp1252"
+    if _reads_as_western_without_undefined_bytes(sample):
+        return "cp1252"
+    return encoding
+
+
+def _reads_as_western_without_undefined_bytes(sample: bytes) -> bool:
+    """Whether a sample that charset-normalizer did not find Western is a Western file holding some of the bytes
+    Windows-1252 leaves undefined (_WINDOWS_1252_UNDEFINED), which alone kept Windows-1252 out of its candidates:
+    detection without them names a Western encoding. A file in a code page that uses these bytes as letters (cp1251
+    Cyrillic, cp1256 Arabic, DOS cp437/cp850) has its other letters to be recognised by, and keeps its encoding."""
+    if not any(byte in sample for byte in _WINDOWS_1252_UNDEFINED):
+        return False
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample.translate(None, _WINDOWS_1252_UNDEFINED)).best()
+    return best is not None and str(best.encoding) in _WESTERN
 
 
 def _looks_like_utf16_or_utf32(sample: bytes) -> bool:
@@ -275,7 +315,9 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
     else:
         encoding = _detect_encoding(sample)
     complete = len(sample) < SAMPLE_BYTES
-    errors = _FALLBACK_ERRORS if encoding in ("utf-8", "utf-8-sig", "cp1252") else "replace"
+    errors = {"utf-8": _FALLBACK_ERRORS, "utf-8-sig": _FALLBACK_ERRORS, "cp1252": _WHATWG_ERRORS}.get(
+        encoding, "replace"
+    )
     try:
         sample_text = codecs.getincrementaldecoder(encoding)(errors=errors).decode(sample, final=complete)
     except UnicodeError as error:  # not a decoding error that `errors` replaces: utf-16 without its BOM

@@ -156,6 +156,49 @@ def test_encodings_compression_and_delimiters(
     assert _movie(conn, "Léon Ingest", 1994) is not None
 
 
+def test_the_testers_windows_1252_file_with_undefined_bytes_keeps_its_accents(conn: Any, ingest: Ingest) -> None:
+    """The tester's file: 0x81 and 0x9D, which Windows-1252 leaves undefined, made detection name cp775 and the plot
+    was stored as `...cafķ`. Read as browsers read Windows-1252, the two bytes are C1 controls, which go from the
+    value as C0 controls do (a UTF-8 file's U+0001 the same), and `café` stays `café`."""
+    job = ingest(b"title,year,plot\nBreaker Undef,2001,bad \x81 byte and \x9d here and caf\xe9\n", name="f.csv")
+    assert (job["status"], job["encoding"], job["inserted"], job["errors"], job["warnings"]) == (
+        "done",
+        "Windows-1252",
+        1,
+        [],
+        [],
+    )
+    movie = _movie(conn, "Breaker Undef", 2001)
+    assert movie is not None and movie["plot"] == "bad byte and here and café"
+    ingest("title,year,plot\nBreaker Control,2001,bad \x01 byte and \x1f here and café\n", name="c0.csv")
+    control = _movie(conn, "Breaker Control", 2001)
+    assert control is not None and control["plot"] == movie["plot"]
+
+
+@pytest.mark.parametrize("byte", (0x81, 0x8D, 0x8F, 0x90, 0x9D), ids=lambda b: f"0x{b:02X}")
+def test_a_windows_1252_file_with_a_byte_it_leaves_undefined_loads_as_windows_1252(
+    conn: Any, ingest: Ingest, byte: int
+) -> None:
+    undefined = bytes((byte,))
+    content = (
+        b"title,year,director,plot\n"
+        b"Am\xe9lie Undef,2001,Jean-Pierre Jeunet,\x93Caf\xe9\x94 " + undefined + b" cr\xe8me br\xfbl\xe9e\n"
+        b"L\xe9on Undef" + undefined + b",1994,Luc Besson,O\xf9 est Mathilda?\n"
+    )
+    job = ingest(content, name=f"undefined-{byte:02x}.csv")
+    assert (job["status"], job["encoding"], job["inserted"], job["errors"], job["warnings"]) == (
+        "done",
+        "Windows-1252",
+        2,
+        [],
+        [],
+    )
+    amelie = _movie(conn, "Amélie Undef", 2001)
+    assert amelie is not None and amelie["plot"] == "\u201cCafé\u201d crème brûlée"
+    leon = _movie(conn, "Léon Undef", 1994)  # the control character goes from the title too
+    assert leon is not None and (leon["title"], leon["plot"]) == ("Léon Undef", "Où est Mathilda?")
+
+
 def test_quoted_fields_with_commas_quotes_and_line_breaks(conn: Any, ingest: Ingest) -> None:
     content = (
         'title,year,plot,cast\r\n"Heat, Revisited",1995,"He said ""no"".\r\nThen he left.",'

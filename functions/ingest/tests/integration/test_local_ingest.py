@@ -138,6 +138,26 @@ def test_marquee_ingest_keeps_a_files_letters_and_reports_a_nul_row(
     assert _titles(scratch_database, "Nul Cli") == ["Nul Cli One", "Nul Cli Three"]
 
 
+@pytest.mark.commit
+def test_marquee_ingest_reads_a_windows_1252_file_with_undefined_bytes_as_windows_1252(
+    home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tester's command: 0x81 and 0x9D made the job say cp775 and store `...cafķ`."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"title,year,plot\nBreaker Undef,2001,bad \x81 byte and \x9d here and caf\xe9\n")
+    code, job = _cli(capsys, str(path))
+    assert (code, job["status"], job["encoding"], job["inserted"], job["warnings"]) == (
+        0,
+        "done",
+        "Windows-1252",
+        1,
+        [],
+    )
+    with psycopg.connect(scratch_database) as conn:
+        plot = conn.execute("SELECT plot FROM movies WHERE title = 'Breaker Undef'").fetchone()
+    assert plot == ("bad byte and here and café",)
+
+
 @pytest.mark.slow
 @pytest.mark.commit
 def test_an_admin_upload_named_in_any_script_lands_and_loads_through_the_local_s3_and_drop_folder(

@@ -46,6 +46,72 @@ def test_latin1_and_windows_1252_are_detected() -> None:
     assert rows == [Record(2, ["\u201cQuoted\u201d \u2013 Caf\u00e9", "It\u2019s \u20ac5"])]
 
 
+# The five bytes Windows-1252 leaves undefined: no letter of Python's cp1252, the C1 control of the same number in
+# WHATWG's windows-1252 (what browsers read).
+WINDOWS_1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+
+
+@pytest.mark.parametrize("byte", WINDOWS_1252_UNDEFINED, ids=lambda b: f"0x{b:02X}")
+def test_a_windows_1252_file_holding_a_byte_it_leaves_undefined_is_read_as_windows_1252(byte: int) -> None:
+    """Such a file was detected as cp775, cp1256 or cp1257 (charset-normalizer never names cp1252 for a byte that
+    codec cannot decode), and its accented letters came out garbled: é as ķ."""
+    smart = (
+        "title,year,plot\nAmélie,2001,\u201cCafé\u201d crème brûlée \u2013 {} \u2013 Léon\nLéon,1994,Où est Mathilda?\n"
+    )
+    before, after = smart.split("{}")
+    data = before.encode("cp1252") + bytes((byte,)) + after.encode("cp1252")
+    table, rows = _rows(data)
+    assert (table.source.encoding, table.source.encoding_label) == ("cp1252", "Windows-1252")
+    assert rows == [
+        Record(2, ["Amélie", "2001", f"\u201cCafé\u201d crème brûlée \u2013 {chr(byte)} \u2013 Léon"]),
+        Record(3, ["Léon", "1994", "Où est Mathilda?"]),
+    ]
+    assert table.source.fallback_bytes == 0  # a Windows-1252 file, not a UTF-8 one holding Windows-1252 bytes
+
+
+def test_the_undefined_bytes_of_a_windows_1252_file_past_the_sample_are_c1_controls() -> None:
+    head = "title,year\n" + "".join(f"Café {i},2000\n" for i in range(6000))  # > the 64 KiB sample
+    data = head.encode("cp1252") + b"Late \x81\x8d\x8f\x90\x9d caf\xe9,2001\n"
+    table, rows = _rows(data)
+    assert table.source.encoding == "cp1252"
+    assert rows[-1] == Record(6002, ["Late \x81\x8d\x8f\x90\x9d café", "2001"])
+    assert table.source.fallback_bytes == 0
+
+
+@pytest.mark.parametrize("byte", WINDOWS_1252_UNDEFINED, ids=lambda b: f"0x{b:02X}")
+def test_undefined_bytes_count_as_control_characters_when_judging_a_file_binary(byte: int) -> None:
+    """A C1 control read from an undefined byte is judged as a C0 control is: on a few lines it is text (the rules
+    drop it from the value), on most lines the file is binary, in a Windows-1252 file as in a UTF-8 one."""
+
+    def table_of(control: bytes, lines: int) -> bytes:
+        rows = b"".join(
+            b"Am\xe9lie %d,2000,caf\xe9 " % n + (control if n < lines else b"") + b" y\n" for n in range(20)
+        )
+        return b"title,year,plot\n" + rows
+
+    for control in (bytes((byte,)), b"\x01"):
+        table, rows = _rows(table_of(control, 2))
+        assert table.source.encoding == "cp1252" and len(rows) == 20
+        with pytest.raises(NotTextFileError, match="20 of its first 21 lines hold NUL bytes or other control"):
+            _table(table_of(control, 20))
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("title,year,plot\nЃорький,1972,\nБрат,1997,Данила возвращается из армии домой\n", "cp1251"),  # noqa: RUF001
+        ("title,year\nپدرخوانده,1972\nچهارشنبه سوري,2006\nگلاره در تهران,2008\n", "cp1256"),  # noqa: RUF001
+    ],
+)
+def test_a_code_page_that_uses_those_bytes_as_letters_keeps_its_encoding(text: str, encoding: str) -> None:
+    """Ѓ is 0x81 in cp1251, پ 0x81 and گ 0x90 in cp1256: their files are still read in their own code page."""
+    data = text.encode(encoding)
+    assert any(b in data for b in WINDOWS_1252_UNDEFINED)
+    table, rows = _rows(data)
+    assert table.source.encoding == encoding
+    assert isinstance(rows[0], Record) and rows[0].fields[0] == text.split("\n")[1].split(",")[0]
+
+
 def test_a_file_that_stops_being_utf8_deep_inside_is_still_read() -> None:
     head = "title,year\n" + "".join(f"Movie {i} ünïcode,2000\n" for i in range(8000))  # > the 64 KiB sample
     tail = "Café Society,2016\n".encode("cp1252")
