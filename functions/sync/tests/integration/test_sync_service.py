@@ -489,3 +489,59 @@ def test_a_run_left_open_by_a_killed_invocation_is_closed_as_failed(
     assert closed["status"] == "failed"
     assert closed["message"].startswith("interrupted")
     assert closed["finished_at"] is not None
+
+
+WALL_E, WONKA, WONKA_REMAKE, ON_IMDB, MATRIX_MOVED = 10681, 787699, 900021, 900022, 900023
+
+
+@pytest.mark.slow
+def test_a_catalogue_film_tmdb_spells_or_dates_otherwise_gains_its_tmdb_id_instead_of_a_twin(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """The eighth tester's duplicates: TMDB's `WALL·E` beside the catalogue's `WALL-E`, a Wonka dated a year before
+    the catalogue's, a csv row and a TMDB title of another year with one IMDb id, and The Matrix moved to a new TMDB
+    id. Each is one row now; a film of the same title a year apart by another director is still its own."""
+
+    def count(where: str, *args: Any) -> int:
+        return int(conn.execute(f"SELECT count(*) AS n FROM movies WHERE {where}", args).fetchone()["n"])  # noqa: S608 - constant SQL of this test
+
+    bundled_wall_e = conn.execute("SELECT id FROM movies WHERE title = 'WALL-E' AND year = 2008").fetchone()["id"]
+    bundled_wonka = conn.execute("SELECT id, director FROM movies WHERE title = 'Wonka' AND year = 2023").fetchone()
+    assert bundled_wonka["director"] == "Paul King"
+    on_imdb = conn.execute(
+        "INSERT INTO movies (title, year, imdb_id, source) VALUES ('Breaker Imdb Film', 2019, 'tt9999991', 'csv') "
+        "RETURNING id"
+    ).fetchone()["id"]
+    fake_tmdb.add_movie(WALL_E, "WALL·E", release_date="2008-06-22", directors=["Andrew Stanton"])
+    fake_tmdb.add_movie(WONKA, "Wonka", release_date="2022-12-30", directors=["Paul King"])
+    fake_tmdb.add_movie(WONKA_REMAKE, "Wonka", release_date="2024-03-01", directors=["Someone Else"])
+    fake_tmdb.add_movie(ON_IMDB, "Another Name Entirely", release_date="2018-05-01", imdb_id="tt9999991")
+    fake_tmdb.set_list("/movie/popular", [GODFATHER, FIGHT_CLUB, MATRIX, FORREST_GUMP, WALL_E, WONKA, WONKA_REMAKE,
+                                          ON_IMDB])  # fmt: skip
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+    assert run.status == "succeeded", run
+
+    assert row(conn, "movie", WALL_E)["id"] == bundled_wall_e
+    assert count("title_lead = 'walle'") == 1
+    assert row(conn, "movie", WONKA)["id"] == bundled_wonka["id"]
+    assert row(conn, "movie", WONKA)["year"] == 2023  # the catalogue's own values stay
+    remake = row(conn, "movie", WONKA_REMAKE)  # a year apart, another director: another film
+    assert remake["id"] != bundled_wonka["id"] and remake["source"] == "tmdb"
+    adopted = row(conn, "movie", ON_IMDB)
+    assert (adopted["id"], adopted["title"], adopted["year"]) == (on_imdb, "Breaker Imdb Film", 2019)
+    assert count("imdb_id = 'tt9999991'") == 1
+
+    # TMDB moves The Matrix to a new id: once the old one is gone, the row takes the new one (same IMDb id).
+    matrix = row(conn, "movie", MATRIX)
+    conn.execute("UPDATE movies SET tmdb_gone_at = %s WHERE id = %s", (DAY, matrix["id"]))
+    moved = dict(fake_tmdb.state.titles[("movie", MATRIX)].doc)
+    fake_tmdb.remove("movie", MATRIX)
+    fake_tmdb.add_movie(MATRIX_MOVED, moved["title"], release_date=moved["release_date"], imdb_id=moved["imdb_id"])
+    fake_tmdb.set_list("/movie/popular", [MATRIX_MOVED])
+    fake_tmdb.set_list("/trending/movie/day", [MATRIX_MOVED])
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY + timedelta(days=1)))
+    assert run.status == "succeeded", run
+    assert row(conn, "movie", MATRIX_MOVED)["id"] == matrix["id"]
+    assert count("title_norm = 'the matrix' AND year = 1999") == 1
+    assert row(conn, "movie", MATRIX_MOVED)["tmdb_gone_at"] is None

@@ -97,35 +97,79 @@ def _conflict(error: psycopg.errors.UniqueViolation, title: TmdbTitle) -> TitleC
 
 
 def _find(conn: Connection, title: TmdbTitle) -> Any:
-    """The row this title belongs to: by TMDB id, else by title + year among rows of its type without a TMDB id."""
+    """The row this title belongs to (locked), or None: the first of
+    1. the row with its TMDB id (same type);
+    2. the row with its IMDb id whose own TMDB id is none or one TMDB dropped (a csv row that gave the IMDb id, or
+       the title TMDB moved to a new id: the row takes the new one);
+    3. the row with its normalised title + year;
+    4. the row whose title has the same lead (the title without article, punctuation and spaces: `WALL·E` is the
+       catalogue's `WALL-E`) in the same year, unless both name a director and they differ; or a year apart with
+       the same director (a festival premiere the year before the release: the catalogue's Wonka of 2023 is TMDB's
+       Wonka of 2022-12 when a source dates it so).
+    Steps 3 and 4 only among rows of its type without a TMDB id, so two TMDB titles never share a row."""
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in FILLABLE)
+    select = sql.SQL("SELECT id, source, tmdb_id, tmdb_filled, {} FROM movies ").format(columns)
     row = fetch_one(
         conn,
-        sql.SQL(
-            "SELECT id, source, tmdb_id, tmdb_filled, {} FROM movies WHERE media_type = %s AND tmdb_id = %s FOR UPDATE"
-        ).format(columns),
+        select + sql.SQL("WHERE media_type = %s AND tmdb_id = %s FOR UPDATE"),
         (title.media_type, title.tmdb_id),
     )
     if row is not None:
         return row
+    params = {
+        "title": title.title,
+        "year": title.year,
+        "media_type": title.media_type,
+        "imdb_id": title.imdb_id,
+        "director": title.director,
+    }
+    if title.imdb_id:
+        row = fetch_one(
+            conn,
+            select
+            + sql.SQL(
+                "WHERE imdb_id = %(imdb_id)s AND media_type = %(media_type)s "
+                "AND (tmdb_id IS NULL OR tmdb_gone_at IS NOT NULL) ORDER BY tmdb_id NULLS FIRST, id LIMIT 1 FOR UPDATE"
+            ),
+            params,
+        )
+        if row is not None:
+            return row
     # Spelled so that the (title_norm, year) unique index answers it, a NULL year included.
     year = sql.SQL("year IS NULL") if title.year is None else sql.SQL("year = %(year)s")
+    row = fetch_one(
+        conn,
+        select
+        + sql.SQL(
+            "WHERE title_norm = marquee_normalize(%(title)s) AND {} AND media_type = %(media_type)s "
+            "AND tmdb_id IS NULL FOR UPDATE"
+        ).format(year),
+        params,
+    )
+    if row is not None or title.year is None:
+        return row
     return fetch_one(
         conn,
-        sql.SQL(
-            "SELECT id, source, tmdb_id, tmdb_filled, {} FROM movies "
-            "WHERE title_norm = marquee_normalize(%(title)s) AND {} "
-            "AND media_type = %(media_type)s AND tmdb_id IS NULL FOR UPDATE"
-        ).format(columns, year),
-        {"title": title.title, "year": title.year, "media_type": title.media_type},
+        select
+        + sql.SQL(
+            """WHERE title_lead = marquee_search_lead(%(title)s) AND marquee_search_lead(%(title)s) <> ''
+                 AND year BETWEEN %(year)s - 1 AND %(year)s + 1 AND media_type = %(media_type)s AND tmdb_id IS NULL
+                 AND CASE WHEN year = %(year)s
+                          THEN director_norm IS NULL OR %(director)s::text IS NULL
+                               OR director_norm = marquee_normalize(%(director)s)
+                          ELSE director_norm = marquee_normalize(%(director)s) END
+               ORDER BY abs(year - %(year)s), id LIMIT 1 FOR UPDATE"""
+        ),
+        params,
     )
 
 
 def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) -> str:
     """Write one TMDB title; returns 'new', 'updated' or 'unchanged'. Run it inside a transaction.
 
-    The row is found by (media_type, tmdb_id), else by normalised title + year among rows without a TMDB id (a csv,
-    bundled-catalogue or admin row then gains its tmdb_id instead of being duplicated), else inserted with source
+    The row is found by (media_type, tmdb_id), else by IMDb id, normalised title + year, or title lead and a year or
+    director that agree (_find: a csv, bundled-catalogue or admin row then gains its tmdb_id instead of being
+    duplicated), else inserted with source
     'tmdb'. TMDB's own rows mirror TMDB; a matched csv/admin row keeps its values and TMDB fills only the columns that
     were empty (remembered in tmdb_filled). 'unchanged' means no column differs; the fetch time is recorded anyway,
     and a gone flag is cleared. Raises TitleConflictError when the title + year (or the TMDB id) is another row's.
