@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from movie_common.db.tmdb import TmdbTitle
+from movie_common.movie_rules import FieldValueError, parse_title
 
 POSTER_SIZE = "w500"
 _IMDB_ID = re.compile(r"^(tt|nm)\d{5,10}$")
@@ -162,6 +163,13 @@ def map_details(
     title = _text(body, "title" if media_type == "movie" else "name")
     if title is None:
         raise MalformedRecordError("no title" if media_type == "movie" else "no name")
+    try:
+        # The rule of CSV rows and the admin form: a title of invisible characters alone is none, and one over
+        # MAX_TITLE_CHARS is refused (a longer one could hold a word too long for the title's search words, and the
+        # database would refuse the row on every run).
+        title = parse_title(title)
+    except FieldValueError as error:
+        raise MalformedRecordError(f"title: {error}") from None
     released = _date(body, "release_date" if media_type == "movie" else "first_air_date")
     year = released.year if released and YEAR_MIN <= released.year <= YEAR_MAX else None
 

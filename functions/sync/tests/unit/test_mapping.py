@@ -134,6 +134,8 @@ def test_missing_or_empty_fields_map_to_empty_values(changes: dict[str, Any], ex
         {"title": None},
         {"title": "   "},
         {"title": 42},
+        {"title": "\u200b\u00ad"},  # invisible characters alone: no title (the rule of CSV rows and the form)
+        {"title": "X" * 501},  # over MAX_TITLE_CHARS, as the form and CSV ingest refuse
         {"release_date": "15/10/1999"},
         {"genres": "Drama"},
         {"credits": []},
