@@ -10,12 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from movie_common.db.tmdb import TmdbTitle
-from movie_common.movie_rules import FieldValueError, parse_title
+from movie_common.movie_rules import MIN_YEAR, YEARS_AHEAD, FieldValueError, parse_title, this_year
 
 POSTER_SIZE = "w500"
 _IMDB_ID = re.compile(r"^(tt|nm)\d{5,10}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-YEAR_MIN, YEAR_MAX = 1870, 2100  # the catalogue's bounds on `year`
 RUNTIME_MAX = 32767  # smallint
 
 
@@ -171,7 +170,11 @@ def map_details(
     except FieldValueError as error:
         raise MalformedRecordError(f"title: {error}") from None
     released = _date(body, "release_date" if media_type == "movie" else "first_air_date")
-    year = released.year if released and YEAR_MIN <= released.year <= YEAR_MAX else None
+    if released is not None and not MIN_YEAR <= released.year <= this_year() + YEARS_AHEAD:
+        # Outside the years a CSV row or the admin form may give (movie_rules): kept, such a date would make every
+        # later edit of the movie in the admin form a 422 on a field the admin did not touch.
+        released = None
+    year = released.year if released else None
 
     names: list[str] = []
     for genre in _list(body, "genres"):
