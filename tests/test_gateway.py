@@ -199,6 +199,13 @@ def test_request_authorizer_context_reaches_the_function(gateway: ServerThread) 
     }
 
 
+def test_the_source_ip_is_the_peer_never_x_forwarded_for(gateway: ServerThread) -> None:
+    """As in API Gateway, a client cannot choose its sourceIp (the portal's per-IP limits count by it)."""
+    spoofed = {**ALLOW, "X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9", "Forwarded": "for=203.0.113.9"}
+    event = _echo(_get(gateway, "/items/3", **spoofed))["event"]
+    assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+
+
 def test_missing_identity_source_is_401_from_the_templates_response(gateway: ServerThread) -> None:
     response = _get(gateway, "/items/3")
     assert response.status_code == 401  # the template sets no StatusCode: the type's default

@@ -25,7 +25,9 @@ LOOPBACK = ("127.0.0.1", 50000)
 
 @pytest.fixture
 def client(outbox: Path) -> TestClient:
-    return TestClient(create_site_app(api_base=API + "/", outbox_dir=outbox), client=LOOPBACK)
+    return TestClient(
+        create_site_app(api_base=API + "/", outbox_dir=outbox), client=LOOPBACK, base_url="http://127.0.0.1:8080"
+    )
 
 
 def test_config_points_at_the_api(client: TestClient) -> None:
@@ -168,7 +170,24 @@ def test_the_outbox_is_shown_to_this_machine_only(outbox: Path, address: str) ->
         assert response.status_code == 403 and "this machine only" in response.text and "token" not in response.text
     assert remote.get("/signup.html").status_code == 200  # the portal itself is served to the network
     for host in ("127.0.0.1", "127.0.0.2", "::1"):
-        assert TestClient(app, client=(host, 50000)).get(f"/outbox/{name}").status_code == 200
+        local = TestClient(app, client=(host, 50000), base_url="http://127.0.0.1:8080")
+        assert local.get(f"/outbox/{name}").status_code == 200
+
+
+@pytest.mark.parametrize("host", ["attacker.example:8080", "attacker.example", "127.0.0.1.nip.io:8080", "testserver"])
+def test_the_outbox_refuses_a_loopback_request_for_another_name(outbox: Path, host: str) -> None:
+    """DNS rebinding: a page at attacker.example, whose name then resolves to 127.0.0.1, reaches the portal over
+    loopback but sends its own name as Host; it must not read the reset links."""
+    name = OutboxSender(outbox).send(
+        compose(sender="Marquee <no-reply@marquee.local>", to="a@gmail.com", subject="Reset", text=LINK, html=LINK)
+    )
+    app = create_site_app(api_base=API, outbox_dir=outbox)
+    rebound = TestClient(app, client=LOOPBACK, follow_redirects=False)
+    for path in ("/outbox/", f"/outbox/{name}", f"/outbox/{name}?raw=1"):
+        response = rebound.get(path, headers={"Host": host})
+        assert response.status_code == 403 and "token" not in response.text
+    for named in ("127.0.0.1:8080", "localhost:8080", "[::1]:8080", "LOCALHOST"):
+        assert rebound.get(f"/outbox/{name}", headers={"Host": named}).status_code == 200
 
 
 def test_without_an_outbox_the_pages_do_not_exist(tmp_path: Path) -> None:

@@ -139,6 +139,10 @@ class ServerThread:
             "server_header": False,
             "backlog": LISTEN_BACKLOG,
             "timeout_graceful_shutdown": 5,
+            # The client is the TCP peer, as API Gateway's sourceIp is: uvicorn would otherwise take X-Forwarded-For
+            # from any loopback client (its default trusts 127.0.0.1), so a local caller could pick its own address
+            # and slip past the per-IP sign-in and sign-up limits, or look remote to the outbox.
+            "proxy_headers": False,
             **config,
         }
         self.server = uvicorn.Server(uvicorn.Config(app, **settings))

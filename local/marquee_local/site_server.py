@@ -152,13 +152,21 @@ def _rows(entries: Iterable[OutboxEntry]) -> str:
     )
 
 
-def _from_this_machine(request: Request) -> bool:
-    """Whether the request came over the loopback interface (127.0.0.0/8, ::1)."""
-    host = request.client.host if request.client else ""
+def _is_loopback_address(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _from_this_machine(request: Request) -> bool:
+    """Whether the request came over the loopback interface (127.0.0.0/8, ::1) and names this machine in its Host
+    (a loopback address or localhost). The second half stops DNS rebinding: a page the developer opens at a name
+    its DNS then points at 127.0.0.1 reaches this port over loopback too, but under its own name, and could
+    otherwise read every reset link in the outbox."""
+    client = request.client.host if request.client else ""
+    named = (request.url.hostname or "").lower()
+    return _is_loopback_address(client) and (named == "localhost" or _is_loopback_address(named))
 
 
 OUTBOX_ELSEWHERE = (

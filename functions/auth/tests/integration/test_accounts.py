@@ -555,6 +555,22 @@ def test_usage_reports_windows_and_a_30_day_series_of_the_developers_own_calls(
     assert all(r.method == "GET" and r.status == 200 for r in log.results)
 
 
+def test_the_request_log_counts_the_free_304s_it_shows(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    """A 304 is logged (as 304) but counted in the rollup's `not_modified`, not `requests`: total_results left it
+    out, so a log of one 200 and three 304s said 1 result while showing 4 (found by the eighth tester)."""
+    jane = _verified(conn, portal, mail)
+    grant = access.admit(conn, jane.api_key, endpoint="/movies/{id}")
+    access.record_status(conn, grant, 200)
+    for _ in range(3):
+        access.refund_not_modified(
+            conn, access.admit(conn, jane.api_key, endpoint="/movies/{id}"), endpoint="/movies/{id}"
+        )
+    jane_id = verify_session(conn, jane.session.access_token, role="developer").subject_id
+    log = accounts.request_log(conn, user_id=jane_id, page=1, per_page=3)
+    assert sorted(r.status for r in log.results) == [304, 304, 304]
+    assert log.total_results == 4 and log.total_pages == 2
+
+
 def test_no_key_means_empty_windows(conn: Any, portal: Portal) -> None:
     _signup(conn, portal)
     user_id = conn.execute("SELECT id FROM users").fetchone()["id"]

@@ -4,18 +4,29 @@ the image configuration, and list pages. Anything that does not have TMDB's shap
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from movie_common.db.tmdb import TmdbTitle
+from movie_common.movie_rules import (
+    MAX_NAME_CHARS,
+    MAX_PEOPLE_CHARS,
+    MAX_PLOT_CHARS,
+    MAX_RUNTIME_MINUTES,
+    MIN_YEAR,
+    YEARS_AHEAD,
+    FieldValueError,
+    check_movie,
+    parse_title,
+    this_year,
+)
 
 POSTER_SIZE = "w500"
 _IMDB_ID = re.compile(r"^(tt|nm)\d{5,10}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-YEAR_MIN, YEAR_MAX = 1870, 2100  # the catalogue's bounds on `year`
-RUNTIME_MAX = 32767  # smallint
+RUNTIME_MAX = MAX_RUNTIME_MINUTES  # the rule of CSV rows and the admin form (TMDB lists art films of 857 hours)
 
 
 class MalformedRecordError(ValueError):
@@ -111,7 +122,7 @@ def _names(people: list[Any], what: str) -> list[str]:
         if not isinstance(person, dict) or not isinstance(person.get("name"), str):
             raise MalformedRecordError(f"{what} entry without a name")
         name = person["name"].strip()
-        if name and name not in names:
+        if name and len(name) <= MAX_NAME_CHARS and name not in names:  # a longer one the form would refuse
             names.append(name)
     return names
 
@@ -162,8 +173,19 @@ def map_details(
     title = _text(body, "title" if media_type == "movie" else "name")
     if title is None:
         raise MalformedRecordError("no title" if media_type == "movie" else "no name")
+    try:
+        # The rule of CSV rows and the admin form: a title of invisible characters alone is none, and one over
+        # MAX_TITLE_CHARS is refused (a longer one could hold a word too long for the title's search words, and the
+        # database would refuse the row on every run).
+        title = parse_title(title)
+    except FieldValueError as error:
+        raise MalformedRecordError(f"title: {error}") from None
     released = _date(body, "release_date" if media_type == "movie" else "first_air_date")
-    year = released.year if released and YEAR_MIN <= released.year <= YEAR_MAX else None
+    if released is not None and not MIN_YEAR <= released.year <= this_year() + YEARS_AHEAD:
+        # Outside the years a CSV row or the admin form may give (movie_rules): kept, such a date would make every
+        # later edit of the movie in the admin form a 422 on a field the admin did not touch.
+        released = None
+    year = released.year if released else None
 
     names: list[str] = []
     for genre in _list(body, "genres"):
@@ -196,24 +218,67 @@ def map_details(
     popularity = _number(body, "popularity") or 0.0
     language = _text(body, "original_language")
     adult = body.get("adult")
-    return TmdbTitle(
-        media_type=media_type,
-        tmdb_id=tmdb_id,
-        title=title,
-        year=year,
-        release_date=released,
-        genre=names,
-        director=", ".join(directors) or None,
-        actors=actors,
-        plot=_text(body, "overview"),
-        poster_url=images.poster_url(body.get("poster_path")),
-        imdb_id=imdb_id if imdb_id and _IMDB_ID.match(imdb_id) else None,
-        runtime=_runtime(body, media_type),
-        rating=_rating(body),
-        popularity=max(0.0, popularity),
-        original_language=language if language and _LANGUAGE.match(language) else None,
-        adult=adult is True,
+    return _within_rules(
+        TmdbTitle(
+            media_type=media_type,
+            tmdb_id=tmdb_id,
+            title=title,
+            year=year,
+            release_date=released,
+            genre=names,
+            director=_people(directors),
+            actors=actors,
+            plot=(_text(body, "overview") or "")[:MAX_PLOT_CHARS].rstrip() or None,
+            poster_url=images.poster_url(body.get("poster_path")),
+            imdb_id=imdb_id if imdb_id and _IMDB_ID.match(imdb_id) else None,
+            runtime=_runtime(body, media_type),
+            rating=_rating(body),
+            popularity=max(0.0, popularity),
+            original_language=language if language and _LANGUAGE.match(language) else None,
+            adult=adult is True,
+        )
     )
+
+
+def _people(names: list[str]) -> str | None:
+    """Directors joined by ", ", as many as fit the rule's MAX_PEOPLE_CHARS."""
+    joined = ""
+    for name in names:
+        longer = f"{joined}, {name}" if joined else name
+        if len(longer) > MAX_PEOPLE_CHARS:
+            break
+        joined = longer
+    return joined or None
+
+
+_EMPTY: dict[str, Any] = {"genre": [], "actors": []}
+
+
+def _within_rules(title: TmdbTitle) -> TmdbTitle:
+    """The title with every field the catalogue's rules (movie_rules, those of CSV rows and the admin form) would
+    refuse left empty: a movie stored with such a value could not be edited in the admin form afterwards (each edit
+    is checked on the whole movie, so it was a 422 on a field the admin did not touch)."""
+    values = {
+        "title": title.title,
+        "year": title.year,
+        "genre": title.genre,
+        "director": title.director,
+        "actors": title.actors,
+        "plot": title.plot,
+        "poster_url": title.poster_url,
+        "media_type": title.media_type,
+        "release_date": title.release_date,
+        "runtime": title.runtime,
+        "rating": title.rating,
+        "imdb_id": title.imdb_id,
+    }
+    check = check_movie({k: v for k, v in values.items() if v is not None and v != []}, source="tmdb")
+    cleared: dict[str, Any] = {
+        e.field: _EMPTY.get(e.field) for e in check.errors if e.field not in ("title", "media_type")
+    }
+    if "release_date" in cleared or "year" in cleared:
+        cleared.update(release_date=None, year=None)
+    return replace(title, **cleared) if cleared else title
 
 
 @dataclass(frozen=True)

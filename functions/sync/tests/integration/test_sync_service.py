@@ -385,6 +385,27 @@ def test_time_budget_stops_cleanly_and_the_next_run_resumes(
 
 
 @pytest.mark.slow
+def test_a_title_the_catalogue_cannot_hold_is_skipped_and_does_not_block_later_runs(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    # One word of 5,000 letters: more than a title may have, and too long for the title's search words (PostgreSQL
+    # refuses the row). It used to end every run as "failed" with "the database is unavailable", and stayed queued.
+    fake_tmdb.add_movie(999_998, "X" * 5000, release_date="2020-01-01")
+    fake_tmdb.set_list("/movie/upcoming", [999_998, PROJECT_HAIL_MARY])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    assert run.counts.titles_skipped == 1
+    reasons = {e["tmdb_id"]: e["reason"] for e in run.counts.errors}
+    assert "at most 500 characters" in reasons[999_998]
+    row(conn, "movie", PROJECT_HAIL_MARY)
+    assert tmdb.queue_length(conn) == 0
+    again = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY + timedelta(hours=1)))
+    assert again.status == "succeeded"
+
+
+@pytest.mark.slow
 def test_conflicting_title_is_skipped_and_reported(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     # A second TMDB film with the title and year of one the catalogue already has from TMDB: the queue order
     # (TMDB id) decides which one the catalogue keeps.

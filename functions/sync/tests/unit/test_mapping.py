@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from movie_common.movie_rules import check_movie, this_year
 from movie_sync.mapping import (
     ImageConfiguration,
     MalformedRecordError,
@@ -111,7 +112,11 @@ def test_tv_details_use_name_first_air_date_creators_and_external_ids() -> None:
     [
         ({"vote_count": 0, "vote_average": 0.0}, {"rating": None}),
         ({"release_date": ""}, {"year": None, "release_date": None}),
-        ({"release_date": "1850-01-01"}, {"year": None, "release_date": date(1850, 1, 1)}),
+        # Dates outside the years of movie_rules (1870 to this year + 20) are dropped, year and date: the admin form
+        # refused every later edit of such a movie with a 422 on its year and date (found by the eighth tester).
+        ({"release_date": "1850-01-01"}, {"year": None, "release_date": None}),
+        ({"release_date": "2090-05-05"}, {"year": None, "release_date": None}),
+        ({"release_date": f"{this_year() + 20}-12-31"}, {"year": this_year() + 20}),
         ({"runtime": 0}, {"runtime": None}),
         ({"poster_path": None}, {"poster_url": None}),
         ({"overview": ""}, {"plot": None}),
@@ -127,6 +132,27 @@ def test_missing_or_empty_fields_map_to_empty_values(changes: dict[str, Any], ex
         assert getattr(title, name) == value
 
 
+def test_values_the_catalogue_rules_refuse_are_left_out_so_the_admin_form_can_edit_the_movie() -> None:
+    """movie_rules (CSV rows, the admin form) refuse a runtime over 6,000 minutes, a plot over 20,000 characters, a
+    name over 200 and directors over 1,000 characters together. The sync stored them, and then every admin edit of
+    the movie, even of its genres alone, was a 422 on those fields (found by the eighth tester)."""
+    doc = movie(runtime=7000, overview="p" * 25_000)
+    doc["credits"] = {
+        "cast": [{"name": "N" * 300, "order": 0}, {"name": "Brad Pitt", "order": 1}],
+        "crew": [{"name": f"Director Number {i:03}", "job": "Director"} for i in range(80)],
+    }
+    title = map_details("movie", 550, doc, images=IMAGES, genres={}, max_cast=10)
+    assert title.runtime is None
+    assert title.plot == "p" * 20_000
+    assert title.actors == ["Brad Pitt"]
+    assert (
+        title.director is not None and len(title.director) <= 1000 and title.director.startswith("Director Number 000")
+    )
+    fields = {f: getattr(title, f) for f in ("title", "year", "genre", "director", "actors", "plot", "poster_url",
+                                               "release_date", "runtime", "rating", "imdb_id")}  # fmt: skip
+    assert check_movie({k: v for k, v in fields.items() if v is not None and v != []}).errors == []
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -134,6 +160,8 @@ def test_missing_or_empty_fields_map_to_empty_values(changes: dict[str, Any], ex
         {"title": None},
         {"title": "   "},
         {"title": 42},
+        {"title": "\u200b\u00ad"},  # invisible characters alone: no title (the rule of CSV rows and the form)
+        {"title": "X" * 501},  # over MAX_TITLE_CHARS, as the form and CSV ingest refuse
         {"release_date": "15/10/1999"},
         {"genres": "Drama"},
         {"credits": []},

@@ -159,10 +159,11 @@ def request_log(
 
 def request_count(conn: Connection, *, owner_id: int, since: date) -> int:
     """How many requests the developer's keys logged from the UTC day `since` on (from the rollup, not a count
-    over the log: a pro key logs up to 1.5 million rows a month)."""
+    over the log: a pro key logs up to 1.5 million rows a month): admitted ones, the free 304s (logged as 304, counted
+    in `not_modified`, not `requests`) and refusals (every one is counted, the first few per key and minute logged)."""
     row = fetch_required(
         conn,
-        """SELECT coalesce(sum(u.requests + u.rejected), 0)::bigint AS total
+        """SELECT coalesce(sum(u.requests + u.not_modified + u.rejected), 0)::bigint AS total
            FROM usage_daily u JOIN issued_api_keys a ON a.id = u.api_key_id
            WHERE a.owner_id = %s AND u.day >= %s""",
         (owner_id, since),
