@@ -505,7 +505,8 @@ def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int
     is not given, their only such key. Approval revokes that key at once; revealing the new key touches no other
     key of theirs. Refusals: validation_error (blank or over 1,000 characters; `key_id` not one of their keys not
     revoked, or not given while they have several), no_api_key (none issued yet: confirm the email first),
-    key_request_pending (one is open)."""
+    key_request_pending (one is open). A verified developer with no key at all (an admin deleted it) files a request
+    for a new key that replaces none."""
     cleaned = reason.strip()
     if not cleaned or len(cleaned) > 1000:
         raise RequestValidationError(
@@ -532,8 +533,12 @@ def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int
         # The only usable key; with none (every key revoked), the newest, as before several keys were possible.
         key = usable[0] if usable else developer_usage.owner_key(conn, owner_id=user_id)
     if key is None:
-        raise NoApiKeyError("You have no API key yet: confirm your email address first.")
-    filed = key_requests.file_request(conn, user_id=user_id, api_key_id=key.id, reason=cleaned)
+        developer = developers.get_developer(conn, user_id=user_id)
+        if developer is None or not developer.verified:
+            raise NoApiKeyError("You have no API key yet: confirm your email address first.")
+        # Verified, and no key left (an admin deleted theirs): a request for a new key, on the default plan, which
+        # replaces none. Without it the developer had no way back but to ask an admin outside the portal.
+    filed = key_requests.file_request(conn, user_id=user_id, api_key_id=None if key is None else key.id, reason=cleaned)
     if filed is None:
         raise KeyRequestPendingError("You already have an open request; wait for its decision, or reveal its key.")
     return filed

@@ -679,3 +679,20 @@ def test_reset_attempts_are_limited_per_account(conn: Any, portal: Portal, mail:
     with pytest.raises(TooManyAttemptsError) as refused:
         accounts.reset_password(conn, token=token, password=NEW_PASSWORD, client_ip="192.0.2.200")
     assert "this account" in refused.value.detail
+
+
+def test_a_verified_developer_whose_only_key_an_admin_deleted_asks_for_a_new_one(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    """The eighth tester's dead end: after an admin deleted the only key, a request was refused (409 no_api_key,
+    "confirm your email address first") and the portal offered no way back. It is now a request for a new key that
+    replaces none: approved, the developer reveals a key on the default plan, and nothing else changes."""
+    jane = _verified(conn, portal, mail)
+    user_id = verify_session(conn, jane.session.access_token, role="developer").subject_id
+    conn.execute("DELETE FROM api_keys WHERE owner_id = %s", (user_id,))
+    request = accounts.file_key_request(conn, user_id=user_id, reason="my key was deleted")
+    assert request.api_key_id is None and request.status == "pending"
+    key_requests.decide_request(conn, request_id=request.id, approve=True, admin_id=None)
+    raw, key = accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
+    assert access.check_key(conn, raw).key_id == key.id
+    assert key.plan == portal.settings.default_plan
