@@ -419,6 +419,7 @@ def test_unresolvable_variables_come_from_the_shell_but_never_the_database_secre
     assert "SHARED" in environment and "HOME" in environment and "PYTEST_CURRENT_TEST" not in environment
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_a_pool_adds_an_environment_past_its_base_only_for_a_request_that_waited() -> None:
     from marquee_local.lambdas import FunctionError, FunctionPool, lambda_environment
 

@@ -92,6 +92,7 @@ def test_a_warm_routes_admission_is_sent_ahead_and_counted_once(
     assert first["json"] == answers[-1]["json"]
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_head_and_every_keyed_route_are_sent_ahead_under_their_own_template(
     conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:

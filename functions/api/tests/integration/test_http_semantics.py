@@ -67,6 +67,7 @@ def test_ambiguous_or_misformatted_keys_are_4xx_problems(
     assert response["statusCode"] == 403 and response["json"]["code"] == code
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_the_same_key_sent_twice_is_one_key(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     key = make_key("pro")
     event = load_event("api", "genres", key=key)

@@ -166,6 +166,7 @@ def test_genres_come_with_counts(load_event: Event, invoke: Invoke, key: str) ->
     assert "Drama" in {g["name"] for g in genres}
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_genres_spelled_in_another_case_count_as_one(conn: Any, load_event: Event, invoke: Invoke, key: str) -> None:
     # an admin's form or a CSV may say `drama`; genre=Drama finds it, so /genres must not list a second Drama
     before = {g["name"]: g["count"] for g in invoke(load_event("api", "genres", key=key))["json"]["genres"]}

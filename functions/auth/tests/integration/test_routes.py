@@ -446,6 +446,7 @@ def _admin(method: str, path: str, token: str, body: Any = None) -> dict[str, An
     return response
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_a_developer_with_two_keys_sees_each_and_a_reissue_replaces_only_the_key_named(
     conn: Any,
     call: Call,

@@ -69,6 +69,7 @@ def test_a_windows_1252_file_holding_a_byte_it_leaves_undefined_is_read_as_windo
     assert table.source.fallback_bytes == 0  # a Windows-1252 file, not a UTF-8 one holding Windows-1252 bytes
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_the_undefined_bytes_of_a_windows_1252_file_past_the_sample_are_c1_controls() -> None:
     head = "title,year\n" + "".join(f"Café {i},2000\n" for i in range(6000))  # > the 64 KiB sample
     data = head.encode("cp1252") + b"Late \x81\x8d\x8f\x90\x9d caf\xe9,2001\n"

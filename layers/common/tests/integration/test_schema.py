@@ -112,6 +112,7 @@ def test_same_title_in_another_year_is_another_movie(conn: Any) -> None:
     assert conn.execute("SELECT count(*) AS n FROM movies WHERE title = 'Remake Test'").fetchone()["n"] == 2
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_a_small_upsert_keeps_the_catalogue_size_that_health_reports_current(conn: Any) -> None:
     # A tester added 3,001 movies to the 36,243 and /health still said 36,243 (the rows went into free space, so
     # the planner's count did not move, and the load was under ANALYZE's threshold).

@@ -319,6 +319,7 @@ class _Recording:
         return self.conn.execute(query, params, **options)
 
 
+@pytest.mark.slow  # over 0.35 s (README: the fast tier)
 def test_few_free_text_matches_are_sorted_from_the_matches_not_by_walking_the_orders_index(conn: Any) -> None:
     recording = _Recording(conn)
     movie_search.search_movies(
