@@ -296,7 +296,8 @@ def logout(conn: Connection, *, session_id: uuid.UUID) -> None:
 
 def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: str) -> str:
     """Email a reset link (1 hour, single use; older links of the account are spent) if a verified, active
-    account uses the address; the same answer either way. Limited per IP and per address (429)."""
+    account uses the address; an unconfirmed, active account gets a mail saying how to sign up again instead (it has
+    no password to reset). The same answer either way. Limited per IP and per address (429)."""
     attempt_limits.hit(conn, FORGOT_PER_IP, client_ip, what="password-reset emails from your network")
     subject = _address_key(email)
     attempt_limits.hit(conn, FORGOT_PER_ACCOUNT, subject, what="password-reset emails for this address")
@@ -310,6 +311,13 @@ def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: 
             sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
         )
         _send(portal, message, purpose="password_reset")
+    elif developer is not None and developer.status == "active":
+        # Not confirmed yet: no password to reset, but the page promised an email. It says how to start over.
+        link = f"{portal.settings.portal_url.rstrip('/')}/signup.html"
+        message = messages.unconfirmed_reset_email(
+            sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
+        )
+        _send(portal, message, purpose="password_reset_unconfirmed")
     return FORGOT_SENT
 
 

@@ -1,4 +1,5 @@
-"""The portal's emails (verification, password reset): a plain-text and an HTML part, the link in both."""
+"""The portal's emails (verification, password reset, and a reset asked for an unconfirmed account): a plain-text and
+an HTML part, the link in both."""
 
 from __future__ import annotations
 
@@ -67,4 +68,25 @@ def password_reset_email(*, sender: str, to: str, name: str, link: str) -> Email
         subject="Reset your Marquee password",
         text=text,
         html=_html(greeting, lines, link, "Choose a new password", footer),
+    )
+
+
+def unconfirmed_reset_email(*, sender: str, to: str, name: str, link: str) -> EmailMessage:
+    """The answer to a password reset asked for an account not confirmed yet: it has no password to reset (the one
+    chosen at sign-up only confirms it), so the link opens the sign-up page. Signing up again with the same address
+    gives the account the new password and cancels the earlier confirmation links."""
+    greeting = f"Hello {name},"
+    lines = [
+        "Someone (hopefully you) asked to reset the password of a Marquee account that is not confirmed yet.",
+        "If you forgot the password you chose, sign up again with this address and a new password: that replaces "
+        "the earlier sign-up, and we send you a new confirmation link.",
+    ]
+    footer = "If you did not ask for this, ignore this email: nothing changes."
+    text = "\n\n".join([greeting, *lines, f"Sign up again: {link}", footer]) + "\n"
+    return compose(
+        sender=sender,
+        to=to,
+        subject="Finish signing up for Marquee",
+        text=text,
+        html=_html(greeting, lines, link, "Sign up again", footer),
     )

@@ -696,3 +696,18 @@ def test_a_verified_developer_whose_only_key_an_admin_deleted_asks_for_a_new_one
     raw, key = accounts.claim_key(conn, portal, user_id=user_id, request_id=request.id)
     assert access.check_key(conn, raw).key_id == key.id
     assert key.plan == portal.settings.default_plan
+
+
+def test_forgot_for_an_unconfirmed_account_says_how_to_sign_up_again(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    """The eighth tester's case: the page said a link was on its way, and nothing came. An unconfirmed account has no
+    password to reset; the mail sends its owner to sign up again, which replaces the earlier sign-up."""
+    _signup(conn, portal)
+    sent = len(mail.sent)
+    assert accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP) == accounts.FORGOT_SENT
+    [message] = mail.sent[sent:]
+    assert message["Subject"] == "Finish signing up for Marquee" and message["To"] == "Jane.Doe@gmail.com"
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None and "/signup.html" in text.get_content() and "token=" not in text.get_content()
+    assert conn.execute("SELECT count(*) AS n FROM password_resets").fetchone()["n"] == 0
