@@ -223,4 +223,14 @@ def test_an_admin_runs_the_sync_and_sees_the_runs_counts(browser: Browser, stack
     assert _scalar(stack_with_tmdb.database_url, "SELECT count(*) FROM movies WHERE tmdb_id IN (9103, 9104)") == 2
     requested = "SELECT count(*) FROM admin_audit_log WHERE actor = %s AND action = 'sync_run.request'"
     assert _scalar(stack_with_tmdb.database_url, requested, ADMIN_EMAIL) == 1
+
+    # A run that succeeds past errors (a list TMDB serves garbled) says so beside its green status.
+    assert latest.locator("[data-with-errors]").count() == 0
+    tmdb.fault(r"^/movie/popular$", "malformed")
+    page.get_by_role("button", name="Run the sync now").click()
+    expect(page.locator("[data-rows] tr[data-run-id]")).to_have_count(3)
+    expect(latest.locator("[data-status]")).to_have_text("succeeded")
+    expect(latest.locator("[data-with-errors]")).to_have_text("with 1 error")
+    page.screenshot(path=str(SCREENSHOTS / "admin-sync-with-errors.png"), full_page=True)
+    tmdb.clear_faults()
     assert console == []

@@ -30,10 +30,15 @@
 
   function row(run) {
     var status = el("span", { className: "badge text-bg-" + (BADGES[run.status] || "secondary"), "data-status": run.status, text: run.status });
+    // A run that succeeded past some errors (a list TMDB would not serve, a title skipped) says so beside its status:
+    // green alone read as "all well".
+    var flagged = run.status === "succeeded" && run.error_count
+      ? [el("span", { className: "badge text-bg-warning ms-1", "data-with-errors": "", text: "with " + A.number(run.error_count) + (run.error_count === 1 ? " error" : " errors") })]
+      : [];
     var cells = [
       el("td", { text: String(run.id) }),
       el("td", { text: (TRIGGERS[run.triggered_by] || run.triggered_by) }),
-      el("td", {}, [status].concat(run.message ? [el("div", { className: "small text-body-secondary", text: run.message })] : [])),
+      el("td", {}, [status].concat(flagged, run.message ? [el("div", { className: "small text-body-secondary", text: run.message })] : [])),
       el("td", { className: "small", text: A.time(run.started_at) }),
       el("td", { className: "small", text: took(run) }),
       el("td", { "data-count": "requests", text: A.number(run.requests) }),
