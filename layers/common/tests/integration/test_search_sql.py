@@ -231,6 +231,32 @@ def test_counts_are_exact_up_to_the_bound_then_estimated(conn: Any) -> None:
     assert broad.ordering == movie_search.BROAD and len(broad.results) == 20
 
 
+def test_free_text_past_the_ranked_bound_is_counted_exactly_up_to_ten_thousand(conn: Any) -> None:
+    """The seventh tester's q=love: more matches than are ranked (1,000), so broad relevance, whose total was the
+    planner's guess (3,047 of 1,557: pages 17-31 empty). Free text with few enough matches is counted, as it is in
+    the other orders; a walk by cursor reads exactly that many."""
+    page = movie_search.search_movies(
+        conn, filters=MovieFilters(text="love"), sort="relevance", paging=Paging(limit=100, offset=0)
+    )
+    matched = conn.execute(
+        "SELECT count(*) AS n FROM movies m WHERE m.search_doc @@ (websearch_to_tsquery('english', 'love') "
+        "|| websearch_to_tsquery('simple', 'love'))"
+    ).fetchone()["n"]
+    assert movie_search.COUNT_EXACT_UP_TO < matched <= movie_search.SORT_TEXT_MATCHES_UP_TO
+    assert page.ordering == movie_search.BROAD
+    assert (page.total, page.exact) == (matched, True)
+    seen = len(page.results)
+    while page.last_key is not None and len(page.results) == 100:
+        page = movie_search.search_movies(
+            conn,
+            filters=MovieFilters(text="love"),
+            sort="relevance",
+            paging=Paging(limit=100, after=page.last_key, ordering=page.ordering),
+        )
+        seen += len(page.results)
+    assert seen == matched
+
+
 def test_a_broad_search_ranks_equal_titles_first_then_by_popularity(conn: Any) -> None:
     conn.execute("UPDATE movies SET popularity = 50 WHERE title = 'The Great Gatsby' AND year = 1974")
     conn.execute("UPDATE movies SET popularity = 90 WHERE title = 'The Sting' AND year = 1973")

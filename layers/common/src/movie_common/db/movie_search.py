@@ -220,6 +220,12 @@ def _few_text_matches(conn: Connection, where: sql.Composable, params: dict[str,
             None,
             estimate,
         )  # a word the statistics know to be common: walking the order's index finds matches at once
+    return _count_text_matches(conn, where, params), estimate
+
+
+def _count_text_matches(conn: Connection, where: sql.Composable, params: dict[str, Any]) -> int | None:
+    """How many movies satisfy `where` (which holds a free-text match) when there are at most
+    SORT_TEXT_MATCHES_UP_TO, else None; reads at most that many + 1 ids, through the full-text index."""
     counted = _fetch(
         conn,
         sql.SQL("SELECT count(*) AS n FROM (SELECT m.id FROM movies m WHERE {} LIMIT %(matches_limit)s) AS c").format(
@@ -228,7 +234,7 @@ def _few_text_matches(conn: Connection, where: sql.Composable, params: dict[str,
         {**params, "matches_limit": SORT_TEXT_MATCHES_UP_TO + 1},
     )
     n = int(counted[0]["n"])
-    return (n if n <= SORT_TEXT_MATCHES_UP_TO else None), estimate
+    return n if n <= SORT_TEXT_MATCHES_UP_TO else None
 
 
 def _keyed_page(
@@ -696,9 +702,16 @@ def _relevance_page(
         ranked = _ranked_page(conn, where=where, score=score, params=params, paging=paging)
         if ranked is not None:
             return ranked
-    total = max(estimate, RANK_ALL_UP_TO + 1)
+    total, total_exact = max(estimate, RANK_ALL_UP_TO + 1), False
+    if "text" in params and estimate <= 20 * COUNT_EXACT_UP_TO:
+        # Free text with more matches than are ranked, but few enough to count (up to SORT_TEXT_MATCHES_UP_TO, as
+        # the other orders do): the exact count, not the planner's guess for words it has no statistics for
+        # (q=love was estimated at 3,047 of its 1,557 matches, so the last pages were empty).
+        counted = _count_text_matches(conn, where, params)
+        if counted is not None:
+            total, total_exact = counted, True
     results, last = _broad_page(conn, where=where, exact=exact, params=params, paging=paging)
-    return Page(results, total, False, BROAD, last)
+    return Page(results, total, total_exact, BROAD, last)
 
 
 def _ranked_page(
