@@ -166,6 +166,14 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     page.set_viewport_size({"width": 1280, "height": 900})
     assert _verification_row(database_url, address)["verified"] is True
     expect(page.locator("[data-key-masked]")).to_contain_text(raw_key[-4:])
+    # The masked key is one line in its half-width card (the 36-character mask wrapped in the middle).
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        lines = page.locator("[data-key-masked]").evaluate(
+            "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+        )
+        assert lines < 1.5, f"the masked key takes {lines:.1f} lines at {width} px"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The playground, with the key just shown: GET /movies through the real API.
     expect(page.locator("[data-pg-key]")).to_have_value(raw_key)

@@ -56,6 +56,12 @@
       var dd = el("dd", { className: "col-8" + (attr === "data-key-masked" ? " key-value small" : "") });
       dd.setAttribute(attr, "");
       dd.textContent = value === null || value === undefined || value === "" ? "\u2014" : String(value);
+      if (attr === "data-key-masked" && value) {
+        // The key's last group only (…-••••••••9869): the whole 36-character mask wrapped in the middle of the
+        // half-width card; the full shape stays in the tooltip.
+        dd.textContent = "\u2026" + String(value).slice(-13);
+        dd.title = String(value);
+      }
       return [el("dt", { className: "col-4", text: label }), dd];
     }
     var rows = [].concat(
