@@ -235,6 +235,15 @@ def test_an_admin_upload_named_in_any_script_lands_and_loads_through_the_local_s
         assert report[2].endswith(",nul_byte")
 
 
+def test_the_drop_folder_has_its_mode_subfolders_from_the_start(home: Path) -> None:
+    # The banner says "drop CSVs; replace/, replace-all/, validate/ for those modes", but on a first start only
+    # incoming/ existed: `cp movies.csv .marquee/uploads/incoming/replace/` failed (found by the ninth tester).
+    root = dropfolder.configure(home)
+    assert root == home / "uploads"
+    assert sorted(p.name for p in (root / "incoming").iterdir()) == ["replace", "replace-all", "validate"]
+    assert dropfolder.configure(home) == root  # again: nothing to do
+
+
 def test_the_drop_folder_says_once_that_a_name_that_is_not_utf8_cannot_be_a_key(tmp_path: Path) -> None:
     root = tmp_path / "uploads"
     (root / "incoming").mkdir(parents=True)
@@ -272,7 +281,7 @@ def test_a_file_in_the_drop_folder_is_ingested_once_when_it_holds_still(
     root = dropfolder.configure(home)
     lines: list[str] = []
     watcher = dropfolder.DropFolderWatcher(root, report=lines.append)
-    (root / "incoming" / "replace").mkdir()
+    assert (root / "incoming" / "replace").is_dir()  # made by configure
     dropped = root / "incoming" / "Drop Folder + Films.csv"
     dropped.write_text("title,year\nDropped Film One,2001\nDropped Film Two,PG\n")
     (root / "incoming" / "half-written.csv.part").write_text("title\nNever\n")
