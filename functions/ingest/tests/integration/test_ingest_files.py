@@ -522,11 +522,12 @@ def test_a_replace_waits_for_a_replace_in_progress_and_an_upsert_does_not(
         job = ingest("title,year\nSecond Replace Film,2001\n", mode="replace", settings=settings)
         assert (job["status"], job["error"]["code"]) == ("failed", "catalogue_busy")
         assert _catalogue_digest(conn) == before
-        assert ingest("title,year\nValidated Film,2001\n", mode="validate", settings=settings)["status"] == "done"
-        upsert = ingest("title,year\nUpsert Beside A Replace,2001\n", settings=settings)
+        patient = _settings(monkeypatch, INGEST_LOCK_TIMEOUT_MS="2000", INGEST_LOCK_ATTEMPTS="3")
+        assert ingest("title,year\nValidated Film,2001\n", mode="validate", settings=patient)["status"] == "done"
+        upsert = ingest("title,year\nUpsert Beside A Replace,2001\n", settings=patient)
         assert (upsert["status"], upsert["inserted"]) == ("done", 1)
         other.rollback()
-    job = ingest("title,year\nSecond Replace Film,2001\n", name="again.csv", mode="replace", settings=settings)
+    job = ingest("title,year\nSecond Replace Film,2001\n", name="again.csv", mode="replace", settings=patient)
     assert (job["status"], job["inserted"]) == ("done", 1)
 
 
