@@ -25,10 +25,12 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def configure(home: Path) -> Path:
-    """Make the drop folder; returns the uploads folder (IngestFunction reads UPLOADS_LOCAL_ROOT, which
-    stack.configure_environment sets)."""
+    """Make the drop folder and its mode subfolders (the banner and the README name them: a `cp` into a missing
+    `replace/` makes a file of that name instead); returns the uploads folder (IngestFunction reads
+    UPLOADS_LOCAL_ROOT, which stack.configure_environment sets)."""
     root = stack.uploads_root(home)
-    (root / INCOMING).mkdir(parents=True, exist_ok=True)
+    for folder in ("", "replace", "replace-all", "validate"):
+        (root / INCOMING / folder).mkdir(parents=True, exist_ok=True)
     return root
 
 

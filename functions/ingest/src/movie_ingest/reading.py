@@ -301,6 +301,8 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
     try:
         sample = _read_sample(source)
     except (OSError, EOFError, zlib.error) as error:
+        if not compressed:  # the stream itself (a drop-folder file written over while it was read)
+            raise IngestFileError(f"The file could not be read: {error}. Nothing was changed.") from None
         raise IngestFileError(f"The gzip data is damaged: {error}.") from None
     if not sample:
         raise EmptyFileError("The file is empty." if not compressed else "The file is an empty gzip archive.")

@@ -130,10 +130,17 @@ class LocalFolderStore:
         )
 
     def open(self, obj: StoredObject) -> Any:
+        """The file's bytes, checked at their end against the object's size and ETag (the MD5 of the content): a
+        file written over in place while a job reads it (an editor's Save, `cp` onto it) would otherwise hand the
+        job the start of one content and the rest of another. S3 cannot do that (get_object names the version or
+        the ETag); here the job fails at the end of the read, before anything is written, and the new content is
+        a job of its own."""
         path = self.path(obj.key)
         if not path.is_file():
             raise ObjectMissingError(f"{path} is not there")
-        return path.open("rb")
+        # With no version id (the drop folder's events, as from an unversioned bucket) the ETag names the content,
+        # as it does for S3Store's If-Match; an event naming a version is checked on its size alone.
+        return _CheckedFile(path.open("rb"), size=obj.size, etag=None if obj.version_id else obj.etag)
 
     def put(self, bucket: str, key: str, body: IO[bytes], *, content_type: str) -> None:
         self.put_object(key, body)
@@ -157,6 +164,42 @@ class LocalFolderStore:
         finally:
             partial.unlink(missing_ok=True)
         return digest.hexdigest()
+
+
+class FileChangedError(OSError):
+    """The local object's content is not the one its event announced (it was written over while being read)."""
+
+
+class _CheckedFile:
+    """A binary file read to its end, whose bytes must add up to the announced size and MD5 (when an ETag is given
+    and is one: 32 hex digits); raises FileChangedError at the end otherwise."""
+
+    def __init__(self, file: IO[bytes], *, size: int, etag: str | None) -> None:
+        self._file = file
+        self._size = size
+        self._etag = (etag or "").strip('"').lower()
+        self._digest = hashlib.md5(usedforsecurity=False)
+        self._read = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._file.read(n)
+        if data:
+            self._digest.update(data)
+            self._read += len(data)
+        elif n != 0:
+            self._check()
+        return data
+
+    def _check(self) -> None:
+        md5 = len(self._etag) == 32 and all(c in "0123456789abcdef" for c in self._etag)
+        if self._read != self._size or (md5 and self._digest.hexdigest() != self._etag):
+            raise FileChangedError(
+                "the file was changed while it was being read (it is not the content that was announced: "
+                f"{self._read:,} bytes read of {self._size:,}); the new content is ingested as a job of its own"
+            )
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def metadata_path(path: Path) -> Path:

@@ -507,6 +507,31 @@ def test_a_busy_catalogue_is_retried_then_fails_changing_nothing(
 
 
 @pytest.mark.slow
+def test_a_replace_waits_for_a_replace_in_progress_and_an_upsert_does_not(
+    conn: Any, ingest: Ingest, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two replaces at once each planned against the catalogue as it was and deleted what the other inserted: two
+    # replaces of 20,001 rows (10,000 in common) left 10,002 movies, both jobs 'done' (found by the ninth tester).
+    # A replace's merge now holds movies.REPLACE_LOCK_ID, so a second one waits (bounded, then catalogue_busy).
+    from movie_common.db.movies import REPLACE_LOCK_ID
+
+    settings = _settings(monkeypatch, INGEST_LOCK_TIMEOUT_MS="100", INGEST_LOCK_ATTEMPTS="2")
+    before = _catalogue_digest(conn)
+    with psycopg.connect(database_url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (REPLACE_LOCK_ID,))  # a replace merging meanwhile
+        job = ingest("title,year\nSecond Replace Film,2001\n", mode="replace", settings=settings)
+        assert (job["status"], job["error"]["code"]) == ("failed", "catalogue_busy")
+        assert _catalogue_digest(conn) == before
+        patient = _settings(monkeypatch, INGEST_LOCK_TIMEOUT_MS="2000", INGEST_LOCK_ATTEMPTS="3")
+        assert ingest("title,year\nValidated Film,2001\n", mode="validate", settings=patient)["status"] == "done"
+        upsert = ingest("title,year\nUpsert Beside A Replace,2001\n", settings=patient)
+        assert (upsert["status"], upsert["inserted"]) == ("done", 1)
+        other.rollback()
+    job = ingest("title,year\nSecond Replace Film,2001\n", name="again.csv", mode="replace", settings=patient)
+    assert (job["status"], job["inserted"]) == ("done", 1)
+
+
+@pytest.mark.slow
 def test_a_lock_released_while_retrying_lets_the_job_through(
     ingest: Ingest, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

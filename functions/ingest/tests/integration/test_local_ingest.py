@@ -235,6 +235,15 @@ def test_an_admin_upload_named_in_any_script_lands_and_loads_through_the_local_s
         assert report[2].endswith(",nul_byte")
 
 
+def test_the_drop_folder_has_its_mode_subfolders_from_the_start(home: Path) -> None:
+    # The banner says "drop CSVs; replace/, replace-all/, validate/ for those modes", but on a first start only
+    # incoming/ existed: `cp movies.csv .marquee/uploads/incoming/replace/` failed (found by the ninth tester).
+    root = dropfolder.configure(home)
+    assert root == home / "uploads"
+    assert sorted(p.name for p in (root / "incoming").iterdir()) == ["replace", "replace-all", "validate"]
+    assert dropfolder.configure(home) == root  # again: nothing to do
+
+
 def test_the_drop_folder_says_once_that_a_name_that_is_not_utf8_cannot_be_a_key(tmp_path: Path) -> None:
     root = tmp_path / "uploads"
     (root / "incoming").mkdir(parents=True)
@@ -272,7 +281,7 @@ def test_a_file_in_the_drop_folder_is_ingested_once_when_it_holds_still(
     root = dropfolder.configure(home)
     lines: list[str] = []
     watcher = dropfolder.DropFolderWatcher(root, report=lines.append)
-    (root / "incoming" / "replace").mkdir()
+    assert (root / "incoming" / "replace").is_dir()  # made by configure
     dropped = root / "incoming" / "Drop Folder + Films.csv"
     dropped.write_text("title,year\nDropped Film One,2001\nDropped Film Two,PG\n")
     (root / "incoming" / "half-written.csv.part").write_text("title\nNever\n")
@@ -344,6 +353,36 @@ def test_the_committed_event_file_drives_the_handler_on_the_local_folder(
         1,
     )
     assert job["version"] == event["Records"][0]["s3"]["object"]["versionId"]
+
+
+def test_a_drop_folder_file_written_over_after_its_event_fails_and_loads_nothing(
+    conn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `cp new.csv incoming/a.csv` onto a file a job is reading rewrites it in place: the job read the start of the
+    # old content and the rest of the new one and loaded the mix as done (found by the ninth tester: 47,999 old
+    # rows and 95,380 new ones, bytes_read short of size_bytes, no warning). The content must be the announced one.
+    from movie_ingest.handler import handler
+
+    monkeypatch.setenv("UPLOADS_LOCAL_ROOT", str(tmp_path))
+    _fresh_settings()
+    (tmp_path / "incoming").mkdir()
+    path = tmp_path / "incoming" / "overwritten.csv"
+    path.write_bytes(b"title,year\n" + b"".join(b"Announced Film %d,2001\n" % i for i in range(50)))
+    event = dropfolder.upload_event(tmp_path, "incoming/overwritten.csv")
+    path.write_bytes(b"title,year\n" + b"".join(b"Overwriting Film %d,2002\n" % i for i in range(50)))
+    try:
+        [job] = handler(event, LocalLambdaContext(function_name="IngestFunction"))["jobs"]
+    finally:
+        monkeypatch.undo()
+        _fresh_settings()
+    assert (job["status"], job["error"]["code"]) == ("failed", "unreadable_file")
+    assert "changed while it was being read" in job["error"]["detail"]
+    assert (
+        conn.execute(
+            "SELECT count(*) AS n FROM movies WHERE title LIKE 'Announced Film%' OR title LIKE 'Overwriting Film%'"
+        ).fetchone()["n"]
+        == 0
+    )
 
 
 def _fresh_settings() -> None:

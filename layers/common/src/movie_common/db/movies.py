@@ -120,6 +120,11 @@ _STAGING_TYPES = [
 ANALYZE_MIN_ROWS = 1000
 _RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure, errors.UniqueViolation)
 
+# Transaction-level advisory lock taken by a replace's merge: two replaces take turns, so the second plans against
+# the catalogue the first committed. Without it each planned against the catalogue as it was, and each deleted
+# what the other inserted: two concurrent replaces of 20,001 rows left 10,002 movies, both jobs reporting done.
+REPLACE_LOCK_ID = 0x4D41525155455203
+
 
 REFUSALS = ("title_year_taken", "identity_conflict", "duplicate_id")  # RowNotice codes of rows not written
 
@@ -544,6 +549,8 @@ def merge_staged(
                                   set_config('lock_timeout', %s, true)""",
                         (f"{lock_timeout_ms}ms",),
                     )
+                    if replace and not dry_run:  # bounded by lock_timeout like any lock: retried, then busy
+                        conn.execute("SELECT pg_advisory_xact_lock(%s)", (REPLACE_LOCK_ID,))
                     # Notices of an earlier attempt's plan are dropped with its rollback; duplicates stay.
                     counts = _plan(conn, replace=replace, keep_tmdb=keep_tmdb)
                     if not dry_run:
