@@ -428,6 +428,35 @@ def test_validate_mode_reports_what_an_upsert_would_do_and_changes_nothing(
     assert (real["inserted"], real["updated"]) == (job["inserted"], job["updated"])
 
 
+def test_a_title_spelt_with_other_punctuation_is_the_catalogues_film_not_a_twin(conn: Any, ingest: Ingest) -> None:
+    """The ninth tester's twins from the IMDb top-1000 file: `The Godfather: Part II` beside the catalogue's `The
+    Godfather Part II` (same year, same director), `WALL·E` beside `WALL-E`. The title's lead (no article, punctuation
+    or spaces) in the same year matches unless both name a director and they differ; the movie keeps its spelling."""
+    godfather = _movie(conn, "The Godfather Part II", 1974)
+    wall_e = _movie(conn, "WALL-E", 2008)
+    assert godfather is not None and wall_e is not None
+    count = "SELECT count(*) AS n FROM movies"
+    before = conn.execute(count).fetchone()["n"]
+    job = ingest(
+        "title,year,director,runtime\n"
+        f"The Godfather: Part II,1974,{godfather['director']},202\n"
+        "WALL·E,2008,,98\n"
+        "Wall-E!,2031,,90\n",  # another year: another film
+        name="punctuation.csv",
+    )
+    assert (job["status"], job["inserted"], job["updated"], job["errors"]) == ("done", 1, 2, []), job["errors"]
+    assert conn.execute(count).fetchone()["n"] == before + 1
+    kept = _movie(conn, "The Godfather Part II", 1974)
+    assert kept is not None
+    assert (kept["id"], kept["title"], kept["runtime"]) == (godfather["id"], "The Godfather Part II", 202)
+    robot = _movie(conn, "WALL-E", 2008)
+    assert robot is not None and (robot["id"], robot["runtime"]) == (wall_e["id"], 98)
+    # Another director: another film of that title and year, beside it.
+    other = ingest("title,year,director\nThe Godfather: Part II,1974,Someone Else Entirely\n", name="other.csv")
+    assert (other["status"], other["inserted"], other["updated"]) == ("done", 1, 0)
+    assert conn.execute(count).fetchone()["n"] == before + 2
+
+
 def _replace_fixture(conn: Any) -> None:
     conn.execute("DELETE FROM movies")
     conn.execute(

@@ -231,7 +231,12 @@ def stage_movies(conn: Connection, rows: Iterable[MovieRow], *, first_line: int 
 # The values a matched movie gets: the row's where it has one, the movie's own elsewhere.
 # A file's title that reads as the stored one (only case, accents or punctuation differ: `Amelie`, `the shawshank
 # redemption`) is no change: the stored spelling stays (the admin form changes a spelling).
-_TITLE = "CASE WHEN m.id IS NOT NULL AND x.title_norm = m.title_norm THEN m.title ELSE x.title END"
+# A matched movie keeps its spelling when the file's differs only in case, accents or spacing, or when it was matched
+# by its title's lead (punctuation: _plan).
+_TITLE = (
+    "CASE WHEN m.id IS NOT NULL AND (x.title_norm = m.title_norm OR x.by_lead IS NOT NULL) THEN m.title "
+    "ELSE x.title END"
+)
 _NEW_VALUES = """
     {title} AS title,
     coalesce(x.year, m.year) AS year,
@@ -361,8 +366,27 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
                         CASE WHEN s.imdb_id IS NOT NULL THEN
                             (SELECT min(m.id) FROM movies m WHERE m.imdb_id = s.imdb_id) END AS by_imdb,
                         (SELECT m.id FROM movies m
-                         WHERE m.title_norm = s.title_norm AND m.year IS NOT DISTINCT FROM s.year) AS by_title
+                         WHERE m.title_norm = s.title_norm AND m.year IS NOT DISTINCT FROM s.year) AS by_title,
+                        NULL::bigint AS by_lead
                  FROM movie_batch s) AS b"""
+    )
+    # A row that matched nothing, with a year and no ids: the movie of that year whose title has the same lead (the
+    # title without article, punctuation and spaces: `The Godfather: Part II` is the catalogue's `The Godfather
+    # Part II`, `WALL·E` its `WALL-E`), unless both name a director and they differ; of the same kind. As the TMDB
+    # sync matches (db.tmdb._find). The movie keeps its own spelling (_TITLE).
+    conn.execute(
+        """UPDATE movie_match x SET by_lead = l.id, movie_id = l.id
+           FROM (SELECT y.line,
+                        (SELECT m.id FROM movies m
+                         WHERE m.title_lead = marquee_search_lead(y.title) AND m.year = y.year
+                           AND m.media_type = coalesce(y.media_type, m.media_type)
+                           AND (m.director_norm IS NULL OR y.director IS NULL
+                                OR m.director_norm = marquee_normalize(y.director))
+                         ORDER BY m.id LIMIT 1) AS id
+                 FROM movie_match y
+                 WHERE y.movie_id IS NULL AND y.year IS NOT NULL AND y.tmdb_id IS NULL AND y.imdb_id IS NULL
+                   AND marquee_search_lead(y.title) <> '') AS l
+           WHERE x.line = l.line AND l.id IS NOT NULL"""
     )
     # Refusals: the title and year the row would give its movie belong to another movie (the file's title, and its
     # year or else the movie's own); or only the title and year matched, and the movie found has another TMDB or
