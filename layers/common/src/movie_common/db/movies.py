@@ -376,17 +376,17 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     # sync matches (db.tmdb._find). The movie keeps its own spelling (_TITLE).
     conn.execute(
         """UPDATE movie_match x SET by_lead = l.id, movie_id = l.id
-           FROM (SELECT y.line,
-                        (SELECT m.id FROM movies m
-                         WHERE m.title_lead = marquee_search_lead(y.title) AND m.year = y.year
-                           AND m.media_type = coalesce(y.media_type, m.media_type)
-                           AND (m.director_norm IS NULL OR y.director IS NULL
-                                OR m.director_norm = marquee_normalize(y.director))
-                         ORDER BY m.id LIMIT 1) AS id
-                 FROM movie_match y
-                 WHERE y.movie_id IS NULL AND y.year IS NOT NULL AND y.tmdb_id IS NULL AND y.imdb_id IS NULL
-                   AND marquee_search_lead(y.title) <> '') AS l
-           WHERE x.line = l.line AND l.id IS NOT NULL"""
+           FROM (SELECT DISTINCT ON (y.line) y.line, m.id
+                 FROM (SELECT z.line, z.year, z.media_type, z.director, marquee_search_lead(z.title) AS lead
+                       FROM movie_match z
+                       WHERE z.movie_id IS NULL AND z.year IS NOT NULL AND z.tmdb_id IS NULL AND z.imdb_id IS NULL
+                       OFFSET 0) AS y
+                 JOIN movies m ON m.title_lead = y.lead AND m.year = y.year
+                 WHERE y.lead <> '' AND m.media_type = coalesce(y.media_type, m.media_type)
+                   AND (m.director_norm IS NULL OR y.director IS NULL
+                        OR m.director_norm = marquee_normalize(y.director))
+                 ORDER BY y.line, m.id) AS l
+           WHERE x.line = l.line"""
     )
     # Refusals: the title and year the row would give its movie belong to another movie (the file's title, and its
     # year or else the movie's own); or only the title and year matched, and the movie found has another TMDB or
