@@ -252,9 +252,9 @@ def run_job(
                 lock_timeout_ms=settings.lock_timeout_ms,
                 attempts=settings.lock_attempts,
             )
-            title_column = mapping.column_of("title")
             for notice in movies.iter_notices(conn):
-                notices.add(RowError(notice.line, title_column, notice.title, notice.reason, notice.code))
+                value = notice.title if notice.value is None else notice.value
+                notices.add(RowError(notice.line, mapping.column_of(notice.field), value, notice.reason, notice.code))
         except MarqueeError as error:
             if isinstance(error, DatabaseUnavailableError):
                 raise

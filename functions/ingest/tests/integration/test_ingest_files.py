@@ -402,6 +402,34 @@ def test_one_id_for_two_titles_in_one_file_is_refused_after_the_first(conn: Any,
     assert [r["title"] for r in held] == ["Harbour Lights", "Night Crossing"]
 
 
+def test_a_year_far_from_the_matched_movies_release_date_is_refused(conn: Any, ingest: Ingest) -> None:
+    # A row matched by its IMDb id gives a year and no date; the stored release date is years away. Writing the year
+    # alone would leave a movie whose year and date disagree, which the admin's form then refuses on every edit.
+    conn.execute(
+        """INSERT INTO movies (title, year, release_date, imdb_id, source) VALUES
+           ('Harbour Of Years', 1994, '1994-09-23', 'tt9930001', 'csv'),
+           ('Near Year Film', 2001, '2001-01-05', 'tt9930002', 'csv'),
+           ('Dated Again', 1980, '1980-06-01', 'tt9930003', 'csv')"""
+    )
+    job = ingest(
+        "title,Released_Year,imdb_id,release_date\n"
+        "Harbour Of Years,1990,tt9930001,\n"  # four years from 1994-09-23: refused
+        "Near Year Film,2000,tt9930002,\n"  # a year apart (a festival date): allowed
+        "Dated Again,1985,tt9930003,1985-03-02\n"  # year and date together: the movie's new date
+    )
+    assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+        (2, "Released_Year", "1990", "year_date_conflict")
+    ]
+    assert "released on 1994-09-23" in job["errors"][0]["reason"]
+    assert (job["valid"], job["invalid"], job["updated"]) == (2, 1, 2)
+    kept = _movie(conn, "Harbour Of Years", 1994)
+    assert kept is not None and str(kept["release_date"]) == "1994-09-23"
+    near = _movie(conn, "Near Year Film", 2000)
+    assert near is not None and str(near["release_date"]) == "2001-01-05"
+    again = _movie(conn, "Dated Again", 1985)
+    assert again is not None and str(again["release_date"]) == "1985-03-02"
+
+
 def test_rows_that_would_collide_with_another_movie_are_refused(conn: Any, ingest: Ingest) -> None:
     conn.execute(
         """INSERT INTO movies (title, year, tmdb_id, source) VALUES

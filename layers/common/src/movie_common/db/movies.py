@@ -22,6 +22,7 @@ from movie_common.database import (
 )
 from movie_common.db.tmdb import FILLABLE as TMDB_FILLABLE
 from movie_common.errors import CatalogueBusyError, IngestConflictError
+from movie_common.movie_rules import MAX_YEAR_DATE_GAP
 from movie_common.movie_rules import MovieRow as MovieRow  # re-exported: it lived here before movie_rules
 
 # A row that carries TMDB data names TMDB as its source, as TMDB's API terms ask of every use of its data.
@@ -126,7 +127,8 @@ _RETRYABLE = (errors.LockNotAvailable, errors.DeadlockDetected, errors.Serializa
 REPLACE_LOCK_ID = 0x4D41525155455203
 
 
-REFUSALS = ("title_year_taken", "identity_conflict", "duplicate_id")  # RowNotice codes of rows not written
+# RowNotice codes of rows not written
+REFUSALS = ("title_year_taken", "identity_conflict", "duplicate_id", "year_date_conflict")
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,10 @@ class RowNotice:
     the same movie as a later row), `title_year_taken` (its title and year belong to another movie),
     `identity_conflict` (its title and year match a movie with a different TMDB or IMDb id, or of another media
     type), `duplicate_id` (an earlier row of the batch gives the same IMDb id, or TMDB id and media type, to another
-    title and year: one id names one movie).
+    title and year: one id names one movie), `year_date_conflict` (the row gives a year and no release date, and the
+    movie it matched was released more than MAX_YEAR_DATE_GAP years from that year: the year alone would leave a
+    movie whose year and date disagree). `field` is the movie field the notice is about and `value` the row's value
+    of it (None: the title, which `title` holds).
     """
 
     line: int
@@ -146,6 +151,8 @@ class RowNotice:
     title: str
     other_line: int | None = None
     movie_id: int | None = None
+    field: str = "title"
+    value: str | None = None
 
     @property
     def refused(self) -> bool:
@@ -298,7 +305,7 @@ def _merge_duplicates(conn: Connection) -> int:
     conn.execute(
         """CREATE TEMP TABLE movie_notices (
                line integer NOT NULL, code text NOT NULL, reason text NOT NULL, title text NOT NULL,
-               other_line integer, movie_id bigint)"""
+               other_line integer, movie_id bigint, field text NOT NULL DEFAULT 'title', value text)"""
     )
     conn.execute(
         "CREATE TEMP TABLE movie_batch AS SELECT s.*, marquee_normalize(s.title) AS title_norm FROM movie_staging s"
@@ -437,6 +444,22 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
            WHERE x.line <> x.first_line AND NOT EXISTS (SELECT 1 FROM movie_notices n WHERE n.line = x.line)
            ORDER BY x.line, x.first_line"""
     )
+    # A year far from the matched movie's release date, without a date of its own: the year alone would leave the
+    # movie's year and date disagreeing (which movie_rules.check_movie refuses, so every later admin edit would be
+    # refused too). The row is refused; with its release date it would be taken.
+    conn.execute(
+        """INSERT INTO movie_notices (line, code, reason, title, movie_id, field, value)
+           SELECT x.line, 'year_date_conflict',
+                  format('movie %%s was released on %%s, %%s years from this row''s year %%s; give the release '
+                         'date too, or correct the year', m.id, m.release_date,
+                         abs(extract(year FROM m.release_date)::integer - x.year), x.year),
+                  x.title, m.id, 'year', x.year::text
+           FROM movie_match x JOIN movies m ON m.id = x.movie_id
+           WHERE x.year IS NOT NULL AND x.release_date IS NULL AND m.release_date IS NOT NULL
+             AND abs(extract(year FROM m.release_date)::integer - x.year) > %(gap)s
+             AND NOT EXISTS (SELECT 1 FROM movie_notices n WHERE n.line = x.line)""",
+        {"gap": MAX_YEAR_DATE_GAP},
+    )
     # Several rows matching one movie (by different keys): the last row is used, the others are noted.
     conn.execute(
         """INSERT INTO movie_notices (line, code, reason, title, other_line, movie_id)
@@ -480,9 +503,10 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     )
     notices = fetch_required(
         conn,
-        """SELECT count(*) FILTER (WHERE code IN ('title_year_taken', 'identity_conflict', 'duplicate_id')) AS refused,
+        """SELECT count(*) FILTER (WHERE code = ANY(%s)) AS refused,
                   count(*) FILTER (WHERE code = 'same_movie') AS same_movie
            FROM movie_notices""",
+        (list(REFUSALS),),
     )
     deleted = 0
     if replace:
@@ -622,7 +646,7 @@ def iter_notices(conn: Connection, *, batch_size: int = 5000) -> Iterator[RowNot
     while True:
         with translate_errors():
             rows = conn.execute(
-                """SELECT line, code, reason, title, other_line, movie_id FROM movie_notices
+                """SELECT line, code, reason, title, other_line, movie_id, field, value FROM movie_notices
                    WHERE line > %s ORDER BY line LIMIT %s""",
                 (last, batch_size),
             ).fetchall()
@@ -634,6 +658,8 @@ def iter_notices(conn: Connection, *, batch_size: int = 5000) -> Iterator[RowNot
                 title=row["title"],
                 other_line=row["other_line"],
                 movie_id=row["movie_id"],
+                field=row["field"],
+                value=row["value"],
             )
         if len(rows) < batch_size:
             return
