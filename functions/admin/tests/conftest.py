@@ -112,16 +112,21 @@ def admin_event(
     body: Any = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    source_ip: str | None = None,
 ) -> dict[str, Any]:
     """A REST proxy event as API Gateway sends it to AdminFunction through `/admin/{proxy+}` (the event toolkit,
-    from events/list_keys.json): `token` as a bearer session, `body` as JSON."""
+    from events/list_keys.json): `token` as a bearer session, `body` as JSON, `source_ip` as the client address API
+    Gateway saw (else the event's 203.0.113.7)."""
     base: dict[str, Any] = json.loads((EVENTS / "list_keys.json").read_text())
     changes: dict[str, str | None] = {"Authorization": None if token is None else f"Bearer {token}"}
     changes["Content-Type"] = None if body is None else "application/json"
     changes.update(headers or {})
-    return events.adjust(
+    event = events.adjust(
         base, method=method, path=path, query=query, headers=changes, body=None if body is None else json.dumps(body)
     )
+    if source_ip is not None:
+        event["requestContext"]["identity"]["sourceIp"] = source_ip
+    return event
 
 
 def invoke_admin(event: dict[str, Any]) -> Answer:
@@ -139,8 +144,8 @@ def invoke_admin(event: dict[str, Any]) -> Answer:
 
 @pytest.fixture
 def admin_api(conn: Any) -> Callable[..., Answer]:
-    """admin_api(method, path, token=..., body=..., query=...) -> Answer, through AdminFunction's real handler
-    inside the test's transaction."""
+    """admin_api(method, path, token=..., body=..., query=..., headers=..., source_ip=...) -> Answer, through
+    AdminFunction's real handler inside the test's transaction."""
 
     def call(method: str, path: str, **options: Any) -> Answer:
         return invoke_admin(admin_event(method, path, **options))

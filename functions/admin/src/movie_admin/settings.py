@@ -22,8 +22,9 @@ class AdminSettings:
     function serves them itself at /admin/exports/<name> (the random name is the credential, like a presigned
     URL), or at `export_base_url` (EXPORT_BASE_URL) when something else serves the folder. `export_statement_timeout_ms`
     (EXPORT_STATEMENT_TIMEOUT_MS, default 25,000) bounds the export's COPY, under API Gateway's 29-second
-    integration timeout. ADMIN_MAX_FAILED_LOGINS wrong passwords within ADMIN_LOCKOUT_MINUTES lock an account for
-    as long.
+    integration timeout. ADMIN_MAX_FAILED_LOGINS wrong passwords from one address within ADMIN_LOCKOUT_MINUTES lock
+    an account for that address for as long; ADMIN_MAX_FAILED_LOGINS_ACCOUNT from all addresses lock it for every
+    address the admin has not signed in from lately (LoginPolicy).
 
     `uploads_bucket` (UPLOADS_BUCKET): the bucket the CSV upload screen signs uploads into (required outside local
     mode; locally `marquee-uploads-local`, served over the drop folder by `marquee run`'s S3 stand-in).
@@ -63,6 +64,7 @@ def load_admin_settings() -> AdminSettings:
         export_statement_timeout_ms=env_int("EXPORT_STATEMENT_TIMEOUT_MS", 25_000, minimum=1000),
         login_policy=LoginPolicy(
             max_failures=env_int("ADMIN_MAX_FAILED_LOGINS", 5, minimum=1, maximum=100),
+            account_max_failures=env_int("ADMIN_MAX_FAILED_LOGINS_ACCOUNT", 50, minimum=1, maximum=100_000),
             window=timedelta(minutes=minutes),
             lock_for=timedelta(minutes=minutes),
         ),

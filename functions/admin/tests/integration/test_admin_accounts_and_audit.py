@@ -19,7 +19,13 @@ from movie_admin.services import admins, audit_log, keys
 from movie_admin.services.admins import LoginPolicy
 from movie_common.database import connect
 from movie_common.db.admin_audit_log import AuditFilters
-from movie_common.errors import AccountLockedError, AdminExistsError, InvalidCredentialsError, RequestValidationError
+from movie_common.errors import (
+    AccountLockedError,
+    AdminExistsError,
+    InvalidCredentialsError,
+    RequestValidationError,
+    TooManyAttemptsError,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -31,9 +37,9 @@ def test_create_admin_with_a_generated_password_shown_once(conn: Any, audit_rows
     stored = conn.execute("SELECT email, hashed_password FROM admins WHERE id = %s", (created.admin.id,)).fetchone()
     assert stored["email"] == "Boss@marquee.example" and stored["hashed_password"].startswith("$2b$12$")
     assert created.generated_password not in stored["hashed_password"]
-    assert admins.authenticate(conn, email="boss@marquee.example", password=created.generated_password).id == (
-        created.admin.id
-    )
+    assert admins.authenticate(
+        conn, client_ip="192.0.2.1", email="boss@marquee.example", password=created.generated_password
+    ).id == (created.admin.id)
     [entry] = audit_rows(action="admin.create")
     assert entry["actor"].startswith("cli:") and entry["source"] == "cli" and entry["admin_id"] is None
     assert entry["after"] == {"id": created.admin.id, "email": "Boss@marquee.example", "status": "active"}
@@ -66,9 +72,9 @@ def test_the_first_admin_is_created_once(conn: Any) -> None:
 def test_wrong_email_and_wrong_password_read_the_same(conn: Any) -> None:
     admins.create_admin(conn, Actor.cli(), email="ops@marquee.example", password=PASSWORD)
     with pytest.raises(InvalidCredentialsError) as wrong_password:
-        admins.authenticate(conn, email="ops@marquee.example", password="not the password")
+        admins.authenticate(conn, client_ip="192.0.2.1", email="ops@marquee.example", password="not the password")
     with pytest.raises(InvalidCredentialsError) as wrong_email:
-        admins.authenticate(conn, email="nobody@marquee.example", password=PASSWORD)
+        admins.authenticate(conn, client_ip="192.0.2.1", email="nobody@marquee.example", password=PASSWORD)
     assert wrong_password.value.detail == wrong_email.value.detail
 
 
@@ -78,13 +84,81 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(conn: An
     policy = LoginPolicy(max_failures=3, window=timedelta(minutes=15), lock_for=timedelta(minutes=10))
     for _ in range(3):
         with pytest.raises(InvalidCredentialsError):
-            admins.authenticate(conn, email="ops@marquee.example", password="guess", policy=policy)
+            admins.authenticate(
+                conn, client_ip="192.0.2.1", email="ops@marquee.example", password="guess", policy=policy
+            )
     with pytest.raises(AccountLockedError) as locked:
-        admins.authenticate(conn, email="ops@marquee.example", password=PASSWORD, policy=policy)
+        admins.authenticate(conn, client_ip="192.0.2.1", email="ops@marquee.example", password=PASSWORD, policy=policy)
     assert 540 <= locked.value.retry_after <= 600
     # When the lock has passed, the right password works and the count starts over.
-    conn.execute("UPDATE admins SET locked_until = now() - interval '1 second'")
-    assert admins.authenticate(conn, email="ops@marquee.example", password=PASSWORD, policy=policy).failed_logins == 0
+    conn.execute("UPDATE admin_login_addresses SET locked_until = now() - interval '1 second'")
+    assert (
+        admins.authenticate(
+            conn, client_ip="192.0.2.1", email="ops@marquee.example", password=PASSWORD, policy=policy
+        ).failed_logins
+        == 0
+    )
+
+
+OPS = "ops@marquee.example"
+DESK = "192.0.2.1"  # the admin's own address
+GUESSER = "198.51.100.7"
+
+
+@pytest.mark.slow
+def test_failures_from_one_address_lock_the_admin_out_there_only(conn: Any) -> None:
+    # Whoever knows an admin's email could keep that admin locked out by failing logins from anywhere: the lock was
+    # the account's. It is now the account's for the address the failures came from.
+    admins.create_admin(conn, Actor.cli(), email=OPS, password=PASSWORD)
+    policy = LoginPolicy(max_failures=3)
+    for _ in range(3):
+        with pytest.raises(InvalidCredentialsError):
+            admins.authenticate(conn, client_ip=GUESSER, email=OPS, password="guess", policy=policy)
+    with pytest.raises(AccountLockedError):
+        admins.authenticate(conn, client_ip=GUESSER, email=OPS, password=PASSWORD, policy=policy)
+    assert admins.authenticate(conn, client_ip=DESK, email=OPS, password=PASSWORD, policy=policy).email == OPS
+    with pytest.raises(AccountLockedError):  # the admin's success lifts nothing for the guesser
+        admins.authenticate(conn, client_ip=GUESSER, email=OPS, password=PASSWORD, policy=policy)
+
+
+@pytest.mark.slow
+def test_failures_from_many_addresses_lock_the_account_except_where_the_admin_signs_in(conn: Any) -> None:
+    admins.create_admin(conn, Actor.cli(), email=OPS, password=PASSWORD)
+    policy = LoginPolicy(max_failures=3, account_max_failures=6)
+    admins.authenticate(conn, client_ip=DESK, email=OPS, password=PASSWORD, policy=policy)  # a known address now
+    for n in range(6):  # one guess from each of six addresses: no address reaches its own limit
+        with pytest.raises(InvalidCredentialsError):
+            admins.authenticate(conn, client_ip=f"198.51.100.{n}", email=OPS, password="guess", policy=policy)
+    with pytest.raises(AccountLockedError) as locked:  # a seventh address, even with the right password
+        admins.authenticate(conn, client_ip="203.0.113.9", email=OPS, password=PASSWORD, policy=policy)
+    assert 840 <= locked.value.retry_after <= 900
+    assert admins.authenticate(conn, client_ip=DESK, email=OPS, password=PASSWORD, policy=policy).email == OPS
+    with pytest.raises(AccountLockedError):  # still locked for the others: the desk's sign-in lifted nothing
+        admins.authenticate(conn, client_ip="198.51.100.1", email=OPS, password="guess", policy=policy)
+    # An address the admin signed in from more than `known_for` ago is not known any more.
+    conn.execute(
+        "UPDATE admin_login_addresses SET last_login_at = now() - interval '91 days' WHERE address = %s", (DESK,)
+    )
+    with pytest.raises(AccountLockedError):
+        admins.authenticate(conn, client_ip=DESK, email=OPS, password=PASSWORD, policy=policy)
+    # The operator's way back in lifts every lock, the account's and each address's.
+    admins.reset_password(conn, Actor.cli(), email=OPS, password=PASSWORD)
+    for address in ("203.0.113.9", "198.51.100.1", DESK):
+        assert admins.authenticate(conn, client_ip=address, email=OPS, password=PASSWORD, policy=policy).email == OPS
+
+
+@pytest.mark.slow
+def test_one_address_has_a_bound_on_sign_in_attempts_whatever_the_accounts(conn: Any) -> None:
+    policy = LoginPolicy(per_address=4)
+    for n in range(4):
+        with pytest.raises(InvalidCredentialsError):
+            admins.authenticate(
+                conn, client_ip=GUESSER, email=f"nobody{n}@marquee.example", password="x", policy=policy
+            )
+    with pytest.raises(TooManyAttemptsError):
+        admins.authenticate(conn, client_ip=GUESSER, email="nobody9@marquee.example", password="x", policy=policy)
+    with pytest.raises(InvalidCredentialsError):  # another address is not affected
+        admins.authenticate(conn, client_ip=DESK, email="nobody9@marquee.example", password="x", policy=policy)
 
 
 @pytest.mark.slow
@@ -93,8 +167,10 @@ def test_a_success_forgives_earlier_failures(conn: Any) -> None:
     policy = LoginPolicy(max_failures=2)
     for _ in range(2):
         with pytest.raises(InvalidCredentialsError):
-            admins.authenticate(conn, email="ops@marquee.example", password="guess", policy=policy)
-        admins.authenticate(conn, email="ops@marquee.example", password=PASSWORD, policy=policy)
+            admins.authenticate(
+                conn, client_ip="192.0.2.1", email="ops@marquee.example", password="guess", policy=policy
+            )
+        admins.authenticate(conn, client_ip="192.0.2.1", email="ops@marquee.example", password=PASSWORD, policy=policy)
 
 
 @pytest.mark.slow
@@ -102,7 +178,7 @@ def test_a_disabled_admin_cannot_sign_in(conn: Any) -> None:
     created = admins.create_admin(conn, Actor.cli(), email="gone@marquee.example", password=PASSWORD)
     conn.execute("UPDATE admins SET status = 'disabled' WHERE id = %s", (created.admin.id,))
     with pytest.raises(InvalidCredentialsError):
-        admins.authenticate(conn, email="gone@marquee.example", password=PASSWORD)
+        admins.authenticate(conn, client_ip="192.0.2.1", email="gone@marquee.example", password=PASSWORD)
 
 
 @pytest.fixture
@@ -126,7 +202,9 @@ def test_parallel_guesses_cannot_get_past_the_lockout(database_url: str, committ
     def guess(attempt: int) -> str:
         with connect(database_url) as own:
             try:
-                admins.authenticate(own, email=committed_admin, password=f"guess {attempt}", policy=policy)
+                admins.authenticate(
+                    own, client_ip="192.0.2.1", email=committed_admin, password=f"guess {attempt}", policy=policy
+                )
             except (InvalidCredentialsError, AccountLockedError) as error:
                 return error.code
         return "signed in"

@@ -134,7 +134,7 @@ def test_create_admin_prints_a_generated_password_once(
     assert lines[0].startswith(f"admin {ADMIN} created") and "shown once" in lines[1]
     password = lines[2]
     with connect(database_url) as conn:
-        assert admins.authenticate(conn, email=ADMIN, password=password).email == ADMIN
+        assert admins.authenticate(conn, client_ip="192.0.2.1", email=ADMIN, password=password).email == ADMIN
     assert cli.main(["create-admin", "--email", ADMIN, "--password", "another long password"]) == 1
     assert "exists already" in capsys.readouterr().err
 
@@ -153,13 +153,13 @@ def test_a_locked_out_admin_gets_back_in_with_reset_admin_password(
 
     assert cli.main(["create-admin", "--email", ADMIN, "--password", "the first long password"]) == 0
     with connect(database_url) as conn:
-        admin = admins.authenticate(conn, email=ADMIN, password="the first long password")
+        admin = admins.authenticate(conn, client_ip="192.0.2.1", email=ADMIN, password="the first long password")
         token = sessions.start_session(conn, role="admin", subject_id=admin.id).access_token
         for _ in range(5):
             with pytest.raises((InvalidCredentialsError, AccountLockedError)):
-                admins.authenticate(conn, email=ADMIN, password="a wrong guess of a password")
+                admins.authenticate(conn, client_ip="192.0.2.1", email=ADMIN, password="a wrong guess of a password")
         with pytest.raises(AccountLockedError):
-            admins.authenticate(conn, email=ADMIN, password="the first long password")
+            admins.authenticate(conn, client_ip="192.0.2.1", email=ADMIN, password="the first long password")
     capsys.readouterr()
 
     assert cli.main(["reset-admin-password", "--email", ADMIN.upper()]) == 0
@@ -167,9 +167,9 @@ def test_a_locked_out_admin_gets_back_in_with_reset_admin_password(
     assert "lockout lifted, sessions ended" in lines[0] and "shown once" in lines[1]
     new_password = lines[2]
     with connect(database_url) as conn:
-        assert admins.authenticate(conn, email=ADMIN, password=new_password).email == ADMIN
+        assert admins.authenticate(conn, client_ip="192.0.2.1", email=ADMIN, password=new_password).email == ADMIN
         with pytest.raises(InvalidCredentialsError):
-            admins.authenticate(conn, email=ADMIN, password="the first long password")
+            admins.authenticate(conn, client_ip="192.0.2.1", email=ADMIN, password="the first long password")
         with pytest.raises(SessionRevokedError):
             sessions.verify_session(conn, token, role="admin")
         entry = conn.execute(

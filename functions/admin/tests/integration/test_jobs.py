@@ -104,7 +104,10 @@ def test_the_first_admin_is_made_at_deploy_from_the_secret_once(
     )
     assert [(a["Status"], a["Data"]["Created"]) for a in _Loopback.answers] == [("SUCCESS", "yes"), ("SUCCESS", "no")]
     with connect(database_url) as conn:
-        assert admins.authenticate(conn, email="ops@example.com", password=PASSWORD).email == "ops@example.com"
+        assert (
+            admins.authenticate(conn, client_ip="192.0.2.1", email="ops@example.com", password=PASSWORD).email
+            == "ops@example.com"
+        )
     assert PASSWORD not in capfd.readouterr().out  # the password is never logged
 
 

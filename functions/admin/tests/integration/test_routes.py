@@ -73,6 +73,24 @@ def test_wrong_passwords_are_401_then_the_lock_is_429_with_retry_after(
     assert missing.status == 422 and [e["name"] for e in missing.json["errors"]] == ["password"]
 
 
+@pytest.mark.slow
+def test_a_lock_from_one_client_address_leaves_the_admins_own_address_working(
+    conn: Any, admin_api: Callable[..., Any]
+) -> None:
+    # The route reads the address API Gateway saw (requestContext.identity.sourceIp), never X-Forwarded-For.
+    admins.create_admin(conn, Actor.cli(), email="ops@example.com", password=PASSWORD)
+
+    def login(password: str, source_ip: str, forwarded_for: str | None = None) -> Any:
+        body = {"email": "ops@example.com", "password": password}
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else None
+        return admin_api("POST", "/admin/login", body=body, headers=headers, source_ip=source_ip)
+
+    for _ in range(5):
+        assert login("guess", "198.51.100.7").status == 401
+    assert login(PASSWORD, "198.51.100.7", forwarded_for="192.0.2.1").json["code"] == "account_locked"
+    assert login(PASSWORD, "192.0.2.1").status == 200
+
+
 def test_logout_ends_the_session(conn: Any, admin_token: str, admin_api: Callable[..., Any]) -> None:
     assert admin_api("POST", "/admin/logout", token=admin_token).status == 204
     after = admin_api("GET", "/admin/me", token=admin_token)

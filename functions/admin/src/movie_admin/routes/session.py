@@ -13,6 +13,7 @@ from movie_admin.services import admins
 from movie_admin.settings import admin_settings
 from movie_common import sessions
 from movie_common.database import get_connection
+from movie_web.client_address import client_ip
 from movie_web.schemas import COMMON_RESPONSES, problem_response
 from movie_web.session_auth import LOGOUT_RESPONSES, AdminSessionToEnd
 
@@ -26,15 +27,26 @@ router = APIRouter(prefix="/admin", tags=["session"], dependencies=[Depends(acti
     summary="Sign in as an admin",
     responses={
         401: problem_response("Wrong email or password (`invalid_credentials`); which one is never said."),
-        429: problem_response("Too many failed logins (`account_locked`); retry after `Retry-After` seconds."),
+        429: problem_response(
+            "Too many failed logins from this address, or from everywhere for an address this admin has not signed "
+            "in from (`account_locked`), or too many attempts from this address (`too_many_attempts`); retry after "
+            "`Retry-After` seconds."
+        ),
         **COMMON_RESPONSES,
     },
 )
-async def login(body: LoginBody) -> dict[str, Any]:
+async def login(body: LoginBody, request: Request) -> dict[str, Any]:
     """Exchange an admin's email and password for a session token (send it as `Authorization: Bearer <token>`).
-    Repeated wrong passwords lock the account for a while; the lock holds even for the right password."""
+    Repeated wrong passwords from one address lock the account for that address for a while; the lock holds even for
+    the right password. Many more from everywhere lock it for every address the admin has not signed in from."""
     conn = get_connection()
-    admin = admins.authenticate(conn, email=body.email, password=body.password, policy=admin_settings().login_policy)
+    admin = admins.authenticate(
+        conn,
+        email=body.email,
+        password=body.password,
+        client_ip=client_ip(request),
+        policy=admin_settings().login_policy,
+    )
     token = sessions.start_session(conn, role="admin", subject_id=admin.id)
     return {"access_token": token.access_token, "token_type": token.token_type, "expires_in": token.expires_in}
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 
 from movie_admin.audit import Actor, record, snapshot
+from movie_common import attempt_limits
+from movie_common.attempt_limits import AttemptLimit
 from movie_common.database import Connection
 from movie_common.db import admins
 from movie_common.db.admins import Admin
@@ -32,11 +34,27 @@ _AUDITED = ("id", "email", "status")
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """`max_failures` wrong passwords within `window` lock the account for `lock_for`."""
+    """`max_failures` wrong passwords from one client address within `window` lock the account for that address for
+    `lock_for`; `account_max_failures` from all addresses together lock it for `lock_for` everywhere except the
+    addresses the admin signed in from within `known_for`, so a guesser who knows the email cannot lock the admin
+    out. At most `per_address` sign-in attempts per `window` from one address, whatever the account."""
 
     max_failures: int = 5
+    account_max_failures: int = 50
     window: timedelta = timedelta(minutes=15)
     lock_for: timedelta = timedelta(minutes=15)
+    known_for: timedelta = timedelta(days=90)
+    per_address: int = 30
+
+    @property
+    def limits(self) -> admins.LoginLimits:
+        return admins.LoginLimits(
+            max_failures=self.max_failures,
+            account_max_failures=self.account_max_failures,
+            window=self.window,
+            lock_for=self.lock_for,
+            known_for=self.known_for,
+        )
 
 
 @dataclass(frozen=True)
@@ -105,8 +123,8 @@ def create_admin(conn: Connection, actor: Actor, *, email: str, password: str | 
 
 def reset_password(conn: Connection, actor: Actor, *, email: str, password: str | None = None) -> CreatedAdmin:
     """Give the admin with this email a new password (`password`, or a generated one returned once), lift any
-    lockout and end every session the admin has: the way back in for an admin who is locked out (anyone who knows
-    the address can keep an account locked by failing logins) or whose password is lost or was shown in a log.
+    lockout and end every session the admin has: the way back in for an admin who is locked out (from a new address
+    while a guesser keeps the account locked for unknown ones) or whose password is lost or was shown in a log.
     NotFoundError for an unknown email; RequestValidationError for a short password. Audited."""
     address = normalize_email(email)
     password, generated = _chosen_password(password)
@@ -137,18 +155,21 @@ def ensure_first_admin(conn: Connection, actor: Actor, *, email: str, password: 
         return create_admin(conn, actor, email=email, password=password)
 
 
-def authenticate(conn: Connection, *, email: str, password: str, policy: LoginPolicy = LoginPolicy()) -> Admin:
-    """The admin with this email and password. InvalidCredentialsError for a wrong email or password (never which),
-    or a disabled account; AccountLockedError (429 account_locked, with the seconds to wait) after
-    `policy.max_failures` failures."""
+def authenticate(
+    conn: Connection, *, email: str, password: str, client_ip: str, policy: LoginPolicy = LoginPolicy()
+) -> Admin:
+    """The admin with this email and password, signing in from `client_ip` (the address API Gateway saw).
+    TooManyAttemptsError (429 too_many_attempts) past `policy.per_address` attempts from the address;
+    InvalidCredentialsError for a wrong email or password (never which), or a disabled account; AccountLockedError
+    (429 account_locked, with the seconds to wait) after `policy.max_failures` failures from this address, or
+    `policy.account_max_failures` from all addresses unless this one is known (LoginPolicy)."""
+    attempt_limits.hit(conn, _per_address(policy), client_ip, what="admin sign-in attempts from your network")
     try:
         address = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         address = email.strip()
     with conn.transaction():
-        attempt = admins.reserve_login_attempt(
-            conn, email=address, max_failures=policy.max_failures, window=policy.window, lock_for=policy.lock_for
-        )
+        attempt = admins.reserve_login_attempt(conn, email=address, address=client_ip, limits=policy.limits)
     if attempt.locked_until is not None:
         wait = max(1, math.ceil((attempt.locked_until - attempt.now).total_seconds()))
         raise AccountLockedError(
@@ -162,15 +183,17 @@ def authenticate(conn: Connection, *, email: str, password: str, policy: LoginPo
         raise InvalidCredentialsError("The email or the password is wrong.")
     if not verify_password(password, attempt.hashed_password) or attempt.status != "active":
         with conn.transaction():
-            admins.lock_if_exhausted(
-                conn, admin_id=attempt.admin_id, max_failures=policy.max_failures, lock_for=policy.lock_for
-            )
+            admins.lock_if_exhausted(conn, admin_id=attempt.admin_id, address=client_ip, limits=policy.limits)
         raise InvalidCredentialsError("The email or the password is wrong.")
     with conn.transaction():
-        admins.record_login_success(conn, admin_id=attempt.admin_id)
+        admins.record_login_success(conn, admin_id=attempt.admin_id, address=client_ip)
         admin = admins.get_admin(conn, admin_id=attempt.admin_id)
     assert admin is not None  # noqa: S101 - just signed in
     return admin
+
+
+def _per_address(policy: LoginPolicy) -> AttemptLimit:
+    return AttemptLimit("admin_login_ip", limit=policy.per_address, window=policy.window)
 
 
 def acting_admin(conn: Connection, *, admin_id: int, request_id: str | None) -> Actor:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-
 from movie_auth.accounts import Portal
 from movie_auth.mailer import get_mail_sender
 from movie_auth.schemas import KeyInfo
 from movie_auth.settings import auth_settings
 from movie_common.db.developer_usage import OwnerKey
+from movie_web.client_address import client_ip as client_ip  # re-exported for the portal's routes
 from movie_web.schemas import COMMON_RESPONSES, problem_response
 
 PORTAL_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -29,17 +28,6 @@ PORTAL_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def portal() -> Portal:
     return Portal(settings=auth_settings(), mail=get_mail_sender())
-
-
-def client_ip(request: Request) -> str:
-    """The caller's address as API Gateway saw it (requestContext.identity.sourceIp): X-Forwarded-For is the
-    client's to write, so limits never trust it."""
-    event: dict[str, Any] | None = request.scope.get("aws.event")
-    identity = ((event or {}).get("requestContext") or {}).get("identity") or {}
-    source = identity.get("sourceIp")
-    if source:
-        return str(source)
-    return request.client.host if request.client else "unknown"
 
 
 def mask(last4: str) -> str:
