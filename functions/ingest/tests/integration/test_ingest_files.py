@@ -1052,9 +1052,10 @@ def test_tmdbs_export_of_series_gives_tv_ids(conn: Any, ingest: Ingest) -> None:
 
 
 def test_a_bare_id_column_of_another_file_is_not_a_tmdb_id(conn: Any, ingest: Ingest) -> None:
-    conn.execute("DELETE FROM movies")
     job = ingest("id,title,year,rating\n7,Some Film,2001,7.5\n")
     assert (job["valid"], job["unknown_columns"]) == (1, ["id"])
     movielens = ingest(MOVIELENS.replace("movieId", "id"), name="movielens-ids.csv")
-    assert movielens["unknown_columns"] == ["id"]
-    assert conn.execute("SELECT count(*) AS n FROM movies WHERE tmdb_id IS NOT NULL").fetchone()["n"] == 0
+    assert (movielens["valid"], movielens["unknown_columns"]) == (6, ["id"])
+    for title, year in [("Some Film", 2001), ("Seven", 1995), ("Toy Story", 1995), ("The Matrix", 1999)]:
+        movie = _movie(conn, title, year)
+        assert movie is not None and movie["tmdb_id"] is None
