@@ -103,12 +103,38 @@ def test_update_changes_only_what_is_given_and_validates_the_whole(
 def test_clearing_the_year_leaves_a_title_that_ends_in_a_year_as_it_is(conn: Any, actor: Actor) -> None:
     """The seventh tester's case: `X (2020)` stored with another year, then {"year": null}, renamed the movie `X` and
     set 2020. A title the edit leaves as stored is not read again for a year; a title the edit gives still is."""
-    created = movies.create_movie(conn, actor, values={"title": "Cleared Twice (2020)", "year": 2019})
+    # Stored before the form read a title's year beside a year (the form now makes `Cleared Twice` of 2019 of it),
+    # or by the TMDB sync, which keeps TMDB's titles as they are.
+    stored = conn.execute(
+        "INSERT INTO movies (title, year, source) VALUES ('Cleared Twice (2020)', 2019, 'admin') RETURNING id"
+    ).fetchone()
+    created = movies.get_movie(conn, movie_id=stored["id"])
     assert (created.title, created.year) == ("Cleared Twice (2020)", 2019)
     cleared = movies.update_movie(conn, actor, movie_id=created.id, changes={"year": None})
     assert (cleared.title, cleared.year) == ("Cleared Twice (2020)", None)
     retitled = movies.update_movie(conn, actor, movie_id=created.id, changes={"title": "Cleared Thrice (2021)"})
     assert (retitled.title, retitled.year) == ("Cleared Thrice", 2021)
+
+
+@pytest.mark.parametrize("title", ["N/A", "NULL", "\\N", "#N/A", "-", "None"])
+def test_the_form_refuses_a_title_that_is_only_a_null_marker_as_the_ingest_does(
+    conn: Any, actor: Actor, title: str
+) -> None:
+    with pytest.raises(RequestValidationError) as refused:
+        movies.create_movie(conn, actor, values={**FORM, "title": title})
+    assert [(e.name, e.reason) for e in refused.value.errors] == [
+        ("title", f"required: a title is required ({title} is written for no value)")
+    ]
+
+
+def test_the_form_reads_a_title_with_its_year_or_article_as_the_ingest_does(conn: Any, actor: Actor) -> None:
+    inverted = movies.create_movie(conn, actor, values={**FORM, "title": "Zzyzx Road, The", "year": "1994"})
+    assert (inverted.title, inverted.year) == ("The Zzyzx Road", 1994)
+    dated = movies.create_movie(conn, actor, values={**FORM, "title": "Zzyzx Road Again (1994)", "year": "1994"})
+    assert (dated.title, dated.year) == ("Zzyzx Road Again", 1994)
+    with pytest.raises(RequestValidationError) as refused:
+        movies.create_movie(conn, actor, values={**FORM, "title": "Zzyzx Road Again (1994)", "year": "2004"})
+    assert [(e.name, e.reason.split(":")[0]) for e in refused.value.errors] == [("title", "year_mismatch")]
 
 
 def test_year_and_release_date_are_checked_together_on_the_whole_movie(conn: Any, actor: Actor) -> None:

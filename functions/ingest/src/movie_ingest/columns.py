@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from movie_common.errors import MissingTitleColumnError
-from movie_common.movie_rules import FIELDS
+from movie_common.movie_rules import FIELDS, is_null_marker
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "title": (
@@ -66,10 +66,25 @@ ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 _NUMBERED_ACTOR = re.compile(r"^(?:star|actor|actress|cast|castmember|lead)(\d{1,2})(?:name)?$")
 _SPELLING = re.compile(r"[^0-9a-z]+")
-# TMDB exports give poster paths relative to its image server; the sync writes the same full URL.
+# TMDB exports give poster paths relative to its image server (`/qJ2tW6WMUDux911r6m7haRef0WH.jpg`); the TMDB sync
+# builds a poster URL as the configuration's secure_base_url + its poster size (w500) + the path, and so does this.
 TMDB_IMAGE_BASE = "https://image.tmdb.org/t/p/w500"
-# What files write for "no value" (IMDb's TSV files write \N). Never applied to titles.
-NULL_TOKENS = frozenset(("n/a", "na", "null", "none", "nan", "\\n", "-", "--", "?", "#n/a", "nil", "undefined"))
+_TMDB_IMAGE_FILE = re.compile(r"^/?[A-Za-z0-9_-]+\.(?:jpg|jpeg|png|svg|webp)$")
+
+# TMDB's own exports (Kaggle's tmdb_5000_movies.csv, the TMDB movies dataset, The Movies Dataset's
+# movies_metadata.csv) name their columns as TMDB's API does. Such a file is recognised by a relative image path
+# column, or by `vote_average` beside another name only TMDB uses; its `id` is then TMDB's id. A bare `id` in any
+# other file is the file's own row number or key (MovieLens's movieId, a database's serial) and is never read.
+_TMDB_IMAGE_COLUMNS = frozenset(("posterpath", "backdroppath"))
+_TMDB_BESIDE_VOTE_AVERAGE = frozenset(("originaltitle", "originalname", "votecount"))
+# Which kind of title a TMDB file holds, by TMDB's names for a movie's fields and a series' (a series has a `name`,
+# `original_name` and `first_air_date`); its ids are movie ids or TV ids, which TMDB numbers apart.
+_TMDB_MOVIE_COLUMNS = frozenset(("title", "originaltitle", "releasedate"))
+_TMDB_TV_COLUMNS = frozenset(("originalname", "firstairdate", "numberofseasons", "numberofepisodes"))
+# Letterboxd's exports (ratings.csv, diary.csv, watched.csv, reviews.csv) all carry `Letterboxd URI`; their `Rating`
+# is stars, 0.5 to 5 in halves, read on the catalogue's scale of 10 (4.5 stars is 9.0).
+_LETTERBOXD_COLUMN = "letterboxduri"
+_PLAIN_NUMBER = re.compile(r"^\s*\d+(?:[.,]\d+)?\s*$")
 
 
 # Values real files put in a column of another meaning, read as no value rather than refusing the row: streaming
@@ -105,6 +120,9 @@ class ColumnMap:
     header: tuple[str, ...]
     vote_count_at: int | None = None  # a vote count column (`vote_count`, `No_of_Votes`): 0 votes, no rating
     date_order: str | None = None  # "dmy" or "mdy" when the file's own dates show it (infer_date_order)
+    tmdb_export: bool = False  # the file is one of TMDB's own exports (relative poster paths are TMDB's images)
+    media_type: str | None = None  # the media type of rows that give none ("tv" in TMDB's export of series)
+    stars: bool = False  # ratings are stars out of 5 (Letterboxd's exports)
     _single: tuple[tuple[str, int], ...] = dataclasses.field(init=False, repr=False, compare=False)
     _actor_columns: tuple[int, ...] = dataclasses.field(init=False, repr=False, compare=False)
     _poster_path: bool = dataclasses.field(init=False, repr=False, compare=False)
@@ -136,8 +154,12 @@ class ColumnMap:
             values["actors"] = [cell for cell in cells if cell is not None]
         if self._poster_path:
             path = values.get("poster_url")
-            if isinstance(path, str) and path.startswith("/"):
-                values["poster_url"] = TMDB_IMAGE_BASE + path
+            if isinstance(path, str) and _TMDB_IMAGE_FILE.match(path := path.strip()):
+                values["poster_url"] = TMDB_IMAGE_BASE + ("" if path.startswith("/") else "/") + path
+        if self.stars and isinstance(stars := values.get("rating"), str) and _PLAIN_NUMBER.match(stars):
+            values["rating"] = stars.strip() + "/5"  # movie_rules reads `4.5/5` as 9.0 out of 10
+        if self.media_type is not None and values.get("media_type") is None:
+            values["media_type"] = self.media_type
         return values
 
     def __post_init__(self) -> None:
@@ -148,7 +170,9 @@ class ColumnMap:
         object.__setattr__(self, "_single", tuple(single))
         object.__setattr__(self, "_actor_columns", tuple(multi) if len(multi) > 1 else ())
         poster = self.names.get("poster_url", ())
-        object.__setattr__(self, "_poster_path", bool(poster) and spelling(poster[0]) == "posterpath")
+        object.__setattr__(
+            self, "_poster_path", bool(poster) and (self.tmdb_export or spelling(poster[0]) == "posterpath")
+        )
 
 
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
@@ -182,13 +206,11 @@ def _ordered_date(text: str, order: str) -> str:
 
 
 def _value(cell: str) -> str | None:
-    """A cell's text, or None when it is empty or a null token (`N/A`, `\\N`, `null`, ...)."""
+    """A cell's text, or None when it is empty or a null marker (`N/A`, `\\N`, `null`, ...: movie_rules)."""
     if not cell:
         return None
-    if len(cell) <= 10:
-        short = cell.strip()
-        if not short or short.lower() in NULL_TOKENS:
-            return None
+    if len(cell) <= 10 and (not cell.strip() or is_null_marker(cell)):
+        return None
     return cell
 
 
@@ -219,6 +241,14 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
         if numbered:
             positions["actors"] = tuple(i for _, i in numbered)
             used.update(positions["actors"])
+    tmdb_export = _is_tmdb_export(by_spelling)
+    media_type = None
+    if tmdb_export and "tmdb_id" not in positions and "id" in by_spelling:
+        kind = _tmdb_kind(by_spelling)
+        if kind is not None or "media_type" in positions:
+            positions["tmdb_id"] = (by_spelling["id"],)
+            used.add(by_spelling["id"])
+            media_type = kind if kind == "tv" else None
     vote_count_at = None
     if "rating" in positions:
         vote_count_at = next((by_spelling[a] for a in VOTE_COUNT_SPELLINGS if a in by_spelling), None)
@@ -233,4 +263,30 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
         )
     names = {field: tuple(header[i] for i in found) for field, found in positions.items()}
     ordered = {field: positions[field] for field in FIELDS if field in positions}
-    return ColumnMap(ordered, names, tuple(unknown), tuple(header), vote_count_at)
+    return ColumnMap(
+        ordered,
+        names,
+        tuple(unknown),
+        tuple(header),
+        vote_count_at,
+        tmdb_export=tmdb_export,
+        media_type=media_type,
+        stars=_LETTERBOXD_COLUMN in by_spelling,
+    )
+
+
+def _is_tmdb_export(by_spelling: Mapping[str, int]) -> bool:
+    """Whether a header is one of TMDB's own exports: a relative image path column (`poster_path`,
+    `backdrop_path`), or `vote_average` beside `original_title`, `original_name` or `vote_count`."""
+    if not _TMDB_IMAGE_COLUMNS.isdisjoint(by_spelling):
+        return True
+    return "voteaverage" in by_spelling and not _TMDB_BESIDE_VOTE_AVERAGE.isdisjoint(by_spelling)
+
+
+def _tmdb_kind(by_spelling: Mapping[str, int]) -> str | None:
+    """ "movie" or "tv" when a TMDB export's columns are one kind's alone; None when they are neither or both."""
+    movie = not _TMDB_MOVIE_COLUMNS.isdisjoint(by_spelling)
+    tv = not _TMDB_TV_COLUMNS.isdisjoint(by_spelling)
+    if movie == tv:
+        return None
+    return "movie" if movie else "tv"

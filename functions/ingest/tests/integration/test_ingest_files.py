@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from marquee_local import stack
+from movie_common import movie_rules
 from movie_common.catalogue import read_seed_csv
 from movie_common.db import ingest_jobs
 from movie_ingest import reading, services
@@ -114,7 +115,10 @@ def test_the_bundled_catalogue_fills_an_empty_catalogue(conn: Any, ingest: Inges
     conn.execute("DELETE FROM movies")
     job = ingest(stack.CATALOGUE.read_bytes(), name="movies.csv.gz")
     assert (job["status"], job["inserted"], job["invalid"]) == ("done", 36_243, 0)
-    expected = {(r.title, r.year): r for r in read_seed_csv(stack.CATALOGUE)}
+    # Titles as the rules read them: the Wikipedia list behind the catalogue writes a few inverted (`Goonies, The`)
+    # or with their year (`… at Shooter's Island (1902)`), stored as The Goonies and without the bracket.
+    expected = {(_read_title(r.title, r.year), r.year): r for r in read_seed_csv(stack.CATALOGUE)}
+    assert ("The Goonies", 1985) in expected
     rows = conn.execute("SELECT title, year, genre, director, actors, plot, poster_url FROM movies").fetchall()
     assert len(rows) == len(expected)
     for row in rows:
@@ -129,6 +133,12 @@ def test_the_bundled_catalogue_fills_an_empty_catalogue(conn: Any, ingest: Inges
     # Every index of the schema is there (a load never drops one).
     names = {r["indexname"] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'movies'")}
     assert {"movies_title_trgm_idx", "movies_search_idx", "movies_title_words_idx", "movies_imdb_id_idx"} <= names
+
+
+def _read_title(title: str, year: int | None) -> str:
+    movie = movie_rules.check_movie({"title": title, "year": year}).movie
+    assert movie is not None
+    return movie.title
 
 
 ACCENTED = "title,year,director,genre\nAmélie Ingest,2001,Jean-Pierre Jeunet,Comédie\nLéon Ingest,1994,Luc Besson,\n"
@@ -757,3 +767,323 @@ def test_ambiguous_dates_with_no_or_mixed_evidence_are_still_refused(conn: Any, 
     mixed = ingest("title,release_date\nMixed A,03/04/2001\nMixed B,23/04/2001\nMixed C,04/23/2001\n")
     assert [(e["line"], e["code"]) for e in mixed["errors"]] == [(2, "ambiguous_date")]
     assert mixed["valid"] == 2
+
+
+# ---------------------------------------------------------------------------------------------------- export shapes
+
+
+def _stored(conn: Any) -> dict[str, dict[str, Any]]:
+    """Every movie of the catalogue by title, each field as stored (the tests below start from an empty one)."""
+    rows = conn.execute(
+        """SELECT title, year, genre, director, actors, plot, poster_url, media_type,
+                  release_date::text AS release_date, runtime, rating::text AS rating, popularity, tmdb_id, imdb_id,
+                  source
+           FROM movies ORDER BY title"""
+    ).fetchall()
+    return {row.pop("title"): row for row in rows}
+
+
+def _movie_fields(**given: Any) -> dict[str, Any]:
+    """A stored movie's fields: those given, the others empty (a file's row with nothing else)."""
+    fields: dict[str, Any] = {
+        "year": None,
+        "genre": [],
+        "director": None,
+        "actors": [],
+        "plot": None,
+        "poster_url": None,
+        "media_type": "movie",
+        "release_date": None,
+        "runtime": None,
+        "rating": None,
+        "popularity": 0.0,  # the catalogue's popularity without one
+        "tmdb_id": None,
+        "imdb_id": None,
+        "source": "csv",
+    }
+    assert set(given) <= set(fields)
+    return {**fields, **given}
+
+
+def test_a_title_that_is_only_a_null_marker_is_a_bad_row_like_an_empty_title(conn: Any, ingest: Ingest) -> None:
+    # Spreadsheets and database dumps write these for "no value"; they were loaded as films titled "N/A", "NULL"...
+    conn.execute("DELETE FROM movies")
+    markers = ["N/A", "null", "NULL", "\\N", "None", "NaN", "#N/A", "-", "n/a", ""]
+    content = "title,year,genre,director\n" + "".join(f"{m},{1990 + i},Drama,N/A\n" for i, m in enumerate(markers))
+    content += "Null Island,2001,Drama,N/A\n?,2011,Drama,Hanung Bramantyo\n"
+    job = ingest(content)
+    assert (job["status"], job["rows"], job["valid"], job["invalid"]) == ("done", 12, 2, 10)
+    assert _errors(job) == [(2 + i, "title", m or None, "required") for i, m in enumerate(markers)]
+    assert [e["reason"] for e in job["errors"]] == [
+        f"a title is required ({m} is written for no value)" for m in markers[:-1]
+    ] + ["a title is required"]
+    # a null marker in another column is no value, as before; a title holding one among other words is a title,
+    # and `?` is a real film's whole title
+    assert _stored(conn) == {
+        "?": _movie_fields(year=2011, genre=["Drama"], director="Hanung Bramantyo"),
+        "Null Island": _movie_fields(year=2001, genre=["Drama"]),
+    }
+
+
+# MovieLens's movies.csv, lines as they are.
+MOVIELENS = (
+    "movieId,title,genres\n"
+    '29,"City of Lost Children, The (Cité des enfants perdus, La) (1995)",Adventure|Drama|Fantasy|Mystery|Sci-Fi\n'
+    "47,Seven (a.k.a. Se7en) (1995),Mystery|Thriller\n"
+    "1,Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy\n"
+    '2571,"Matrix, The (1999)",Action|Sci-Fi|Thriller\n'
+    "6,Heat (1995),Action|Crime|Thriller\n"
+    "5,Father of the Bride Part II (1995),Comedy\n"
+)
+MOVIELENS_READ = {
+    "The City of Lost Children": _movie_fields(year=1995, genre=["Adventure", "Drama", "Fantasy", "Mystery", "Sci-Fi"]),
+    "Seven": _movie_fields(year=1995, genre=["Mystery", "Thriller"]),
+    "Toy Story": _movie_fields(year=1995, genre=["Adventure", "Animation", "Children", "Comedy", "Fantasy"]),
+    "The Matrix": _movie_fields(year=1999, genre=["Action", "Sci-Fi", "Thriller"]),
+    "Heat": _movie_fields(year=1995, genre=["Action", "Crime", "Thriller"]),
+    "Father of the Bride Part II": _movie_fields(year=1995, genre=["Comedy"]),
+}
+
+
+def test_movielens_titles_lose_their_year_and_alternate_titles_and_get_their_article_back(
+    conn: Any, ingest: Ingest
+) -> None:
+    conn.execute("DELETE FROM movies")
+    job = ingest(MOVIELENS, name="movies.csv")
+    assert (job["status"], job["valid"], job["invalid"], job["inserted"]) == ("done", 6, 0, 6)
+    assert _stored(conn) == MOVIELENS_READ
+
+
+def test_a_title_carrying_its_year_or_movielens_form_beside_a_year_column_is_read_the_same(
+    conn: Any, ingest: Ingest
+) -> None:
+    conn.execute("DELETE FROM movies")
+    # MovieLens's titles joined with a year column (as a merge with its links or another source writes them), and
+    # real titles holding brackets, which stay whole.
+    content = (
+        "movieId,title,genres,year\n"
+        '29,"City of Lost Children, The (Cité des enfants perdus, La) (1995)",Adventure|Drama|Fantasy|Mystery|Sci-Fi,'
+        "1995\n"
+        "47,Seven (a.k.a. Se7en) (1995),Mystery|Thriller,1995\n"
+        "1,Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy,1995\n"
+        '2571,"Matrix, The (1999)",Action|Sci-Fi|Thriller,1999\n'
+        "6,Heat (1995),Action|Crime|Thriller,1995\n"
+        "5,Father of the Bride Part II (1995),Comedy,1995\n"
+        '858,"Godfather, The",Crime|Drama,1972\n'
+        "69757,(500) Days of Summer,Comedy|Drama|Romance,2009\n"
+        "112290,Birdman or (The Unexpected Virtue of Ignorance),Comedy|Drama,2014\n"
+        "112291,Birdman or (The Unexpected Virtue of Ignorance) (2014),Comedy|Drama,2014\n"
+        "90000,Heat (1995),Action,2005\n"
+    )
+    job = ingest(content, name="movies_with_years.csv")
+    assert (job["status"], job["rows"], job["valid"], job["invalid"]) == ("done", 11, 10, 1)
+    assert job["duplicates"] == 1  # the two Birdman rows are one film
+    assert _errors(job) == [
+        (10, "title", "Birdman or (The Unexpected Virtue of Ignorance)", "duplicate_row"),
+        (12, "title", "Heat (1995)", "year_mismatch"),
+    ]
+    assert job["errors"][1]["reason"] == (
+        "the title ends in the year 1995, 10 years from the year 2005; they may differ by at most 1"
+    )
+    assert _stored(conn) == {
+        **MOVIELENS_READ,
+        "The Godfather": _movie_fields(year=1972, genre=["Crime", "Drama"]),
+        "(500) Days of Summer": _movie_fields(year=2009, genre=["Comedy", "Drama", "Romance"]),
+        "Birdman or (The Unexpected Virtue of Ignorance)": _movie_fields(year=2014, genre=["Comedy", "Drama"]),
+    }
+
+
+LETTERBOXD_RATINGS = (
+    "Date,Name,Year,Letterboxd URI,Rating\n"
+    "2023-01-14,Heat,1995,https://boxd.it/2b0k,4.5\n"
+    "2023-02-02,Parasite,2019,https://boxd.it/hTha,5\n"
+    "2023-03-11,Cats,2019,https://boxd.it/kmGq,0.5\n"
+)
+LETTERBOXD_DIARY = (
+    "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n"
+    "2023-04-02,Paddington 2,2017,https://boxd.it/bd9e/,3.5,,comfort,2023-04-01\n"
+    "2023-04-09,Tár,2022,https://boxd.it/4alk/,,Yes,,2023-04-08\n"
+)
+
+
+def test_letterboxd_ratings_are_stars_out_of_five(conn: Any, ingest: Ingest) -> None:
+    conn.execute("DELETE FROM movies")
+    ratings = ingest(LETTERBOXD_RATINGS, name="ratings.csv")
+    diary = ingest(LETTERBOXD_DIARY, name="diary.csv")
+    for job in (ratings, diary):
+        assert (job["status"], job["invalid"], job["errors"]) == ("done", 0, [])
+    assert ratings["unknown_columns"] == ["Date", "Letterboxd URI"]
+    assert diary["unknown_columns"] == ["Date", "Letterboxd URI", "Rewatch", "Tags", "Watched Date"]
+    assert _stored(conn) == {
+        "Heat": _movie_fields(year=1995, rating="9.0"),
+        "Parasite": _movie_fields(year=2019, rating="10.0"),
+        "Cats": _movie_fields(year=2019, rating="1.0"),
+        "Paddington 2": _movie_fields(year=2017, rating="7.0"),
+        "Tár": _movie_fields(year=2022),
+    }
+    # more than five stars is no Letterboxd rating
+    bad = ingest(LETTERBOXD_RATINGS.replace(",0.5\n", ",6\n"), name="ratings-edited.csv")
+    assert _errors(bad) == [(4, "Rating", "6/5", "out_of_range")]
+    assert bad["errors"][0]["reason"] == "a rating out of 5 is between 0 and 5"
+
+
+def test_a_rating_column_of_another_file_is_not_guessed_to_be_stars(conn: Any, ingest: Ingest) -> None:
+    conn.execute("DELETE FROM movies")
+    job = ingest("Name,Year,Rating\nHeat,1995,4.5\n")
+    assert job["errors"] == []
+    assert _stored(conn) == {"Heat": _movie_fields(year=1995, rating="4.5")}
+
+
+def _tmdb_poster(path: str) -> str:
+    """A poster URL as the TMDB sync builds it from TMDB's configuration."""
+    from marquee_local.fake_tmdb import CONFIGURATION
+    from movie_sync.mapping import image_configuration
+
+    url = image_configuration(CONFIGURATION).poster_url(path)
+    assert url is not None
+    return url
+
+
+# Kaggle's tmdb_5000_movies.csv: its header and a row as they are (the long JSON fields cut short).
+TMDB_5000 = (
+    "budget,genres,homepage,id,keywords,original_language,original_title,overview,popularity,production_companies,"
+    "production_countries,release_date,revenue,runtime,spoken_languages,status,tagline,title,vote_average,vote_count\n"
+    '237000000,"[{""id"": 28, ""name"": ""Action""}, {""id"": 12, ""name"": ""Adventure""}, {""id"": 14, ""name"": '
+    '""Fantasy""}, {""id"": 878, ""name"": ""Science Fiction""}]",http://www.avatarmovie.com/,19995,"[{""id"": 1463, '
+    '""name"": ""culture clash""}]",en,Avatar,"In the 22nd century, a paraplegic Marine is dispatched to the moon '
+    'Pandora on a unique mission.",150.437577,"[{""name"": ""Ingenious Film Partners"", ""id"": 289}]",'
+    '"[{""iso_3166_1"": ""US"", ""name"": ""United States of America""}]",2009-12-10,2787965087,162,'
+    '"[{""iso_639_1"": ""en"", ""name"": ""English""}]",Released,Enter the World of Pandora.,Avatar,7.2,11800\n'
+)
+# The newer "TMDB movies dataset" (TMDB's API names; genres as text, relative poster paths).
+TMDB_DATASET = (
+    "id,title,vote_average,vote_count,status,release_date,revenue,runtime,adult,backdrop_path,budget,homepage,imdb_id,"
+    "original_language,original_title,overview,popularity,poster_path,tagline,genres,production_companies,"
+    "production_countries,spoken_languages,keywords\n"
+    "27205,Inception,8.364,34495,Released,2010-07-15,825532764,148,False,/8ZTVqvKDQ8emSGUEMjsS4yHAwrp.jpg,160000000,"
+    "https://www.warnerbros.com/movies/inception,tt1375666,en,Inception,"
+    '"Cobb, a skilled thief, is offered a chance to regain his old life.",83.952,/oYuLEt3zVCKq57qu2F8dT7NIa6f.jpg,'
+    'Your mind is the scene of the crime.,"Action, Science Fiction, Adventure","Legendary Pictures, Syncopy",'
+    '"United Kingdom, United States of America","English, French","rescue, mission, dream"\n'
+)
+
+
+def test_tmdbs_own_exports_give_the_tmdb_id_rating_popularity_genres_and_poster(conn: Any, ingest: Ingest) -> None:
+    conn.execute("DELETE FROM movies")
+    old = ingest(TMDB_5000, name="tmdb_5000_movies.csv")
+    new = ingest(TMDB_DATASET, name="TMDB_movie_dataset_v11.csv")
+    for job in (old, new):
+        assert (job["status"], job["valid"], job["invalid"], job["inserted"], job["errors"]) == ("done", 1, 0, 1, [])
+        assert "id" not in job["unknown_columns"]
+    stored = _stored(conn)
+    assert stored == {
+        "Avatar": {
+            **_movie_fields(
+                popularity=pytest.approx(150.437577, rel=1e-6),
+                year=2009,
+                genre=["Action", "Adventure", "Fantasy", "Science Fiction"],
+                plot="In the 22nd century, a paraplegic Marine is dispatched to the moon Pandora on a unique mission.",
+                release_date="2009-12-10",
+                runtime=162,
+                rating="7.2",
+                tmdb_id=19995,
+            ),
+        },
+        "Inception": {
+            **_movie_fields(
+                popularity=pytest.approx(83.952, rel=1e-6),
+                year=2010,
+                genre=["Action", "Science Fiction", "Adventure"],
+                plot="Cobb, a skilled thief, is offered a chance to regain his old life.",
+                poster_url=_tmdb_poster("/oYuLEt3zVCKq57qu2F8dT7NIa6f.jpg"),
+                release_date="2010-07-15",
+                runtime=148,
+                rating="8.4",
+                tmdb_id=27205,
+                imdb_id="tt1375666",
+            ),
+        },
+    }
+
+
+def test_a_tmdb_export_row_is_the_movie_the_tmdb_sync_stored(conn: Any, ingest: Ingest) -> None:
+    conn.execute("DELETE FROM movies")
+    conn.execute(
+        "INSERT INTO movies (title, year, tmdb_id, source) VALUES ('Inception (TMDB spelling)', 2010, 27205, 'tmdb')"
+    )
+    job = ingest(TMDB_DATASET, name="TMDB_movie_dataset_v11.csv")
+    assert (job["inserted"], job["updated"], job["errors"]) == (0, 1, [])
+    [row] = conn.execute("SELECT title, tmdb_id FROM movies WHERE tmdb_id = 27205").fetchall()
+    assert row == {"title": "Inception", "tmdb_id": 27205}
+
+
+def test_the_movies_dataset_python_written_genres_give_their_names(conn: Any, ingest: Ingest) -> None:
+    # The Movies Dataset (movies_metadata.csv): TMDB's data written by pandas, lists in Python's own notation.
+    conn.execute("DELETE FROM movies")
+    job = ingest(
+        "adult,belongs_to_collection,budget,genres,homepage,id,imdb_id,original_language,original_title,overview,"
+        "popularity,poster_path,production_companies,production_countries,release_date,revenue,runtime,"
+        "spoken_languages,status,tagline,title,video,vote_average,vote_count\n"
+        "False,\"{'id': 10194, 'name': 'Toy Story Collection'}\",30000000,\"[{'id': 16, 'name': 'Animation'}, "
+        "{'id': 35, 'name': 'Comedy'}, {'id': 10751, 'name': 'Family'}]\",http://toystory.disney.com/toy-story,862,"
+        'tt0114709,en,Toy Story,"Led by Woody, Andy\'s toys live happily in his room.",21.946943,'
+        "/rhIRbceoE9lR4veEXuwCC2wARtG.jpg,\"[{'name': 'Pixar Animation Studios', 'id': 3}]\","
+        "\"[{'iso_3166_1': 'US', 'name': 'United States of America'}]\",1995-10-30,373554033,81.0,"
+        "\"[{'iso_639_1': 'en', 'name': 'English'}]\",Released,,Toy Story,False,7.7,5415\n",
+        name="movies_metadata.csv",
+    )
+    assert (job["valid"], job["errors"]) == (1, [])
+    stored = _stored(conn)
+    assert stored == {
+        "Toy Story": _movie_fields(
+            popularity=pytest.approx(21.946943, rel=1e-6),
+            year=1995,
+            genre=["Animation", "Comedy", "Family"],
+            plot="Led by Woody, Andy's toys live happily in his room.",
+            poster_url=_tmdb_poster("/rhIRbceoE9lR4veEXuwCC2wARtG.jpg"),
+            release_date="1995-10-30",
+            runtime=81,
+            rating="7.7",
+            tmdb_id=862,
+            imdb_id="tt0114709",
+        )
+    }
+
+
+def test_tmdbs_export_of_series_gives_tv_ids(conn: Any, ingest: Ingest) -> None:
+    # TMDB's ids of series are numbered apart from its movies': a series' id stored on a movie would match the
+    # wrong film in the next sync.
+    conn.execute("DELETE FROM movies")
+    job = ingest(
+        "id,name,number_of_seasons,number_of_episodes,original_language,vote_count,vote_average,overview,adult,"
+        "backdrop_path,first_air_date,poster_path,genres,original_name,popularity\n"
+        "1399,Game of Thrones,8,73,en,21857,8.442,Seven noble families fight for control of Westeros.,False,"
+        '/2OMB0ynKlyIenMJWI2Dy9IWT4c.jpg,2011-04-17,/1XS1oqL89opfnbLl8WnZY1O1uJx.jpg,"Sci-Fi & Fantasy, Drama",'
+        "Game of Thrones,1083.917\n",
+        name="TMDB_tv_dataset_v3.csv",
+    )
+    assert (job["valid"], job["errors"]) == (1, [])
+    stored = _stored(conn)
+    assert stored == {
+        "Game of Thrones": _movie_fields(
+            popularity=pytest.approx(1083.917, rel=1e-6),
+            year=2011,
+            genre=["Sci-Fi & Fantasy", "Drama"],
+            plot="Seven noble families fight for control of Westeros.",
+            poster_url=_tmdb_poster("/1XS1oqL89opfnbLl8WnZY1O1uJx.jpg"),
+            media_type="tv",
+            release_date="2011-04-17",
+            rating="8.4",
+            tmdb_id=1399,
+        )
+    }
+
+
+def test_a_bare_id_column_of_another_file_is_not_a_tmdb_id(conn: Any, ingest: Ingest) -> None:
+    job = ingest("id,title,year,rating\n7,Some Film,2001,7.5\n")
+    assert (job["valid"], job["unknown_columns"]) == (1, ["id"])
+    movielens = ingest(MOVIELENS.replace("movieId", "id"), name="movielens-ids.csv")
+    assert (movielens["valid"], movielens["unknown_columns"]) == (6, ["id"])
+    for title, year in [("Some Film", 2001), ("Seven", 1995), ("Toy Story", 1995), ("The Matrix", 1999)]:
+        movie = _movie(conn, title, year)
+        assert movie is not None and movie["tmdb_id"] is None

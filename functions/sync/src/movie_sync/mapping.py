@@ -176,8 +176,9 @@ def map_details(
     try:
         # The rule of CSV rows and the admin form: a title of invisible characters alone is none, and one over
         # MAX_TITLE_CHARS is refused (a longer one could hold a word too long for the title's search words, and the
-        # database would refuse the row on every run).
-        title = parse_title(title)
+        # database would refuse the row on every run). A title that is only a file's "no value" marker (`N/A`,
+        # `None`) is no title in a file, but TMDB names its titles: a film called `Null` keeps its name.
+        title = parse_title(title, null_markers=False)
     except FieldValueError as error:
         raise MalformedRecordError(f"title: {error}") from None
     released = _date(body, "release_date" if media_type == "movie" else "first_air_date")

@@ -92,6 +92,14 @@ def test_top_billed_cast_is_cut_to_max_cast() -> None:
     assert title.actors == ["Edward Norton", "Brad Pitt"]
 
 
+@pytest.mark.parametrize("name", ["Null", "None", "NaN", "N/A", "-"])
+def test_tmdbs_titles_are_kept_as_tmdb_names_them(name: str) -> None:
+    # a file's "no value" markers are no title in a file or the admin form; TMDB's own titles are names
+    for title in (name, "Godfather, The", "Film (1902)"):
+        mapped = map_details("movie", 550, movie(title=title), images=IMAGES, genres={}, max_cast=10)
+        assert (mapped.title, mapped.year, mapped.release_date) == (title, 1999, date(1999, 10, 15))
+
+
 def test_genre_list_names_win_over_the_documents() -> None:
     title = map_details("movie", 550, MOVIE, images=IMAGES, genres={18: "Drama", 53: "Suspense"}, max_cast=10)
     assert title.genre == ["Drama", "Suspense"]

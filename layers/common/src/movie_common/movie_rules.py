@@ -9,6 +9,7 @@ thousands separators, the media-type spellings real files use.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import math
@@ -186,29 +187,113 @@ def this_year() -> int:
 # ---------------------------------------------------------------------------------------------------- titles, years
 
 
-# MovieLens writes a title's leading article after it, before the year: `Godfather, The (1972)`,
-# `Cité des enfants perdus, La (1995)`, `Appartement, L' (1996)`.
+# What files write for "no value": spreadsheets (`#N/A`, `#NULL!`, Excel's `(blank)`), database dumps (`NULL`,
+# IMDb's and MySQL's `\N`), pandas (`NaN`, `<NA>`, `None`), people (`n/a`, `-`, `?`). A cell holding only one of
+# these is empty, in every column (movie_ingest.columns); a title that is only one of these is no title
+# (parse_title).
+NULL_MARKERS = frozenset(
+    (
+        "n/a",
+        "na",
+        "<na>",
+        "null",
+        "(null)",
+        "#null!",
+        "none",
+        "nan",
+        "\\n",
+        "-",
+        "--",
+        "?",
+        "#n/a",
+        "n.a.",
+        "(blank)",
+        "nil",
+        "undefined",
+    )
+)
+# Null markers that are also the whole title of a real film, kept as titles: `?` (Hanung Bramantyo, 2011).
+_TITLE_NULL_MARKERS = NULL_MARKERS - {"?"}
+
+
+def is_null_marker(text: str) -> bool:
+    """Whether a cell's text is only a "no value" marker (NULL_MARKERS, any case, spaces around ignored)."""
+    return len(text) <= 10 and text.strip().lower() in NULL_MARKERS
+
+
+# A title's leading article written after it, as MovieLens (and lists sorted by title) write it: `Godfather, The`,
+# `Cité des enfants perdus, La`, `Appartement, L'`. No title ends in a comma and a bare article otherwise (none of
+# the 36,273 films of the Wikipedia list behind data/ nor of IMDb's top 1,000 does; the Wikipedia list's own
+# `Goonies, The` are this form), so the article goes back in front with or without a year. `I` and `Die` are
+# English words too (`..., Die` could end a title), so they move only in MovieLens's full form, before a year.
 _TRAILING_ARTICLE = re.compile(
     r"^(?P<title>.*\S),\s+(?P<article>The|A|An|Les|La|Le|L'|Il|Lo|Gli|I|Die|Der|Das|El|Los|Las|Det|Den|De|Het)$"
 )
+_ENGLISH_TOO = frozenset(("I", "Die"))
+# MovieLens's alternate titles: `Seven (a.k.a. Se7en) (1995)`, `Cité des enfants perdus, La` in
+# `City of Lost Children, The (Cité des enfants perdus, La) (1995)`: a title, then a bracket, then the year bracket.
+_ALTERNATE_TITLE = re.compile(r"^(?P<title>.*\S)\s+\((?P<alternate>[^()]+)\)$")
+# A bracket continues the title, and is no alternate title, after a word that needs more (`Birdman or (The
+# Unexpected Virtue of Ignorance)`) or when it starts with one (`Bon Voyage, Charlie Brown (and Don't Come Back!!)`).
+_JOINS_BEFORE = re.compile(
+    r"(?i)(?:[:,;&+/\-\u2013\u2014]|\b(?:or|and|of|the|a|an|to|in|on|at|for|with|by|from|but|nor|vs\.?|versus))$"
+)
+_JOINS_AFTER = re.compile(r"(?i)^(?:[*&+,;:]|(?:and|or|but|nor|of|to)\b)")
+_AKA = re.compile(r"(?i)^(?:a\.k\.a\.?|aka|also known as)\s")
+
+
+def _put_article_back(title: str, *, movielens: bool) -> str:
+    """`Godfather, The` -> `The Godfather`; `Appartement, L'` -> `L'Appartement`. Other titles as they are."""
+    moved = _TRAILING_ARTICLE.match(title)
+    if moved is None:
+        return title
+    article = moved.group("article")
+    if article in _ENGLISH_TOO and not movielens:
+        return title
+    return article + ("" if article.endswith("'") else " ") + moved.group("title")
+
+
+def _without_alternates(title: str, *, movielens: bool) -> str:
+    """A title without MovieLens's alternate titles in brackets at its end: `Léon: The Professional (a.k.a. The
+    Professional) (Léon)` -> `Léon: The Professional`. In MovieLens's full form (movielens: the year bracket came
+    after them) every such bracket is one, unless it continues the title (see _JOINS_BEFORE) or is the whole title
+    (`(Untitled)`). Without the year bracket (MovieLens's title with its year moved to a column) only the brackets
+    that cannot be part of a title go: `(a.k.a. Se7en)`, an inverted title (`(Cité des enfants perdus, La)`), or a
+    bracket after an inverted title (`City of Lost Children, The (…)`)."""
+    while title[-1:] == ")" and (match := _ALTERNATE_TITLE.match(title)) is not None:
+        before, alternate = match.group("title"), match.group("alternate")
+        inverted = _TRAILING_ARTICLE.match(before) is not None  # `City of Lost Children, The`: a whole title
+        if movielens:
+            if (_JOINS_BEFORE.search(before) and not inverted) or _JOINS_AFTER.match(alternate):
+                break
+        elif not (inverted or _AKA.match(alternate) or _TRAILING_ARTICLE.match(alternate)):
+            break
+        title = before
+    return title
 
 
 def split_title_year(title: str) -> tuple[str, int | None]:
-    """`The Matrix (1999)` -> ("The Matrix", 1999); with a year, a leading article written after the title as
-    MovieLens does goes back in front (`Godfather, The (1972)` -> ("The Godfather", 1972)). A title without a
-    trailing bracketed year is returned as is."""
-    match = _TITLE_YEAR.match(title)
+    """A title ending in a bracketed year, as MovieLens writes titles, read as a person reads it: `The Matrix (1999)`
+    -> ("The Matrix", 1999); an alternate title in brackets before the year goes (`Seven (a.k.a. Se7en) (1995)` ->
+    ("Seven", 1995)), and a leading article written after the title goes back in front (`City of Lost Children, The
+    (Cité des enfants perdus, La) (1995)` -> ("The City of Lost Children", 1995)). A title without a trailing
+    bracketed year (or whose year is outside MIN_YEAR..this year + YEARS_AHEAD) is returned as is, with None."""
+    match = _TITLE_YEAR.match(title) if title[-1:] in (")", "]") else None
     if match is None:
         return title, None
     year = int(match.group("year"))
     if not MIN_YEAR <= year <= this_year() + YEARS_AHEAD:
         return title, None
-    bare = match.group("title")
-    moved = _TRAILING_ARTICLE.match(bare)
-    if moved is not None:
-        article = moved.group("article")
-        bare = article + ("" if article.endswith("'") else " ") + moved.group("title")
-    return bare, year
+    return _put_article_back(_without_alternates(match.group("title"), movielens=True), movielens=True), year
+
+
+def read_title(title: str) -> str:
+    """A title given without a year bracket: a leading article written after it goes back in front (`Godfather,
+    The` -> `The Godfather`), and a MovieLens alternate title that cannot be part of a title goes (`Seven (a.k.a.
+    Se7en)` -> `Seven`; see _without_alternates); others as they are."""
+    if title[-1:] == ")":
+        title = _without_alternates(title, movielens=False)
+    return _put_article_back(title, movielens=False) if "," in title else title
 
 
 # Characters nobody sees (format characters: zero-width spaces and joiners, soft hyphens, direction marks, the BOM),
@@ -224,12 +309,15 @@ def _visible(text: str) -> bool:
     )
 
 
-def parse_title(value: object) -> str:
+def parse_title(value: object, *, null_markers: bool = True) -> str:
     """A title: present and visible (not spaces and invisible characters alone), at most MAX_TITLE_CHARS after
-    whitespace is tidied."""
+    whitespace is tidied. FieldValueError `required` without one, and (unless null_markers is false) for a title that
+    is only what files write for no value (`N/A`, `NULL`, `\\N`: NULL_MARKERS, `?` aside); `too_long`."""
     text = _text(value)
     if text is None or not _visible(text):
         raise FieldValueError("required", "a title is required")
+    if null_markers and len(text) <= 10 and text.lower() in _TITLE_NULL_MARKERS:
+        raise FieldValueError("required", f"a title is required ({text} is written for no value)")
     if len(text) > MAX_TITLE_CHARS:
         raise FieldValueError("too_long", f"a title is at most {MAX_TITLE_CHARS} characters, this one has {len(text)}")
     return text
@@ -381,7 +469,8 @@ def _decimal(value: object, *, decimal_comma: bool) -> Decimal:
 
 
 def parse_rating(value: object) -> Decimal | None:
-    """A rating out of 10 with one decimal: `9.3`, `9,3`, `7.5/10`, `85%` (read as 8.5) or `85/100`."""
+    """A rating out of 10 with one decimal: `9.3`, `9,3`, `7.5/10`, `85%` (read as 8.5), `85/100` or `4.5/5` (stars,
+    read as 9.0). FieldValueError `out_of_range` outside its scale, `not_a_number`."""
     text = _text(value) if isinstance(value, str) else value
     if text is None:
         return None
@@ -391,6 +480,7 @@ def parse_rating(value: object) -> Decimal | None:
             raise FieldValueError("out_of_range", "a rating is between 0 and 10")
         return rating
     scale = Decimal(1)
+    bounds = "a rating is between 0 and 10"
     if isinstance(text, str):
         if text.endswith("%"):
             text, scale = text[:-1].strip(), Decimal(10)
@@ -400,9 +490,10 @@ def parse_rating(value: object) -> Decimal | None:
             if denominator not in (10, 100, 5):
                 raise FieldValueError("not_a_number", "a rating is out of 10")
             text, scale = number.strip(), denominator / 10
+            bounds = f"a rating out of {denominator:g} is between 0 and {denominator:g}"
     rating = _decimal(text, decimal_comma=True) / scale
     if not 0 <= rating <= 10:
-        raise FieldValueError("out_of_range", "a rating is between 0 and 10")
+        raise FieldValueError("out_of_range", bounds)
     return rating.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
 
 
@@ -582,17 +673,34 @@ def _split_list(text: str, *, names: bool) -> list[str]:
     return items
 
 
+# The longest field read as a Python literal list (a genre or cast list; ast's parser is not for megabytes).
+_MAX_LITERAL_CHARS = 100_000
+
+
+def _python_list(text: str) -> object:
+    """A list written as Python writes one, as exports made with pandas do (The Movies Dataset's movies_metadata.csv:
+    `[{'id': 16, 'name': 'Animation'}]`; `['drama', 'crime']`): the value (ast.literal_eval reads literals only,
+    never runs code), or None when the text is not one."""
+    if "'" not in text or len(text) > _MAX_LITERAL_CHARS:
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
 def _json_names(text: str) -> list[str] | None:
     """The names of a JSON list written in one field, as TMDB's own exports write genres and cast (Kaggle's
-    tmdb_5000_movies.csv: `[{"id": 28, "name": "Action"}, ...]`): strings, or objects' `name`. None when the text is
-    not such a list, so it is split as text (a title such as `[REC]` is never a genre list: it is no JSON)."""
+    tmdb_5000_movies.csv: `[{"id": 28, "name": "Action"}, ...]`), or of such a list as Python writes it
+    (`[{'id': 28, 'name': 'Action'}]`, _python_list): strings, or objects' `name`. None when the text is not such a
+    list, so it is split as text (a title such as `[REC]` is never a genre list: it is no JSON)."""
     stripped = text.strip()
     if not (stripped.startswith("[") and stripped.endswith("]")):
         return None
     try:
         loaded = json.loads(stripped)
     except (ValueError, RecursionError):
-        return None
+        loaded = _python_list(stripped)
     if not isinstance(loaded, list):
         return None
     found: list[str] = []
@@ -731,20 +839,22 @@ def check_movie(
 ) -> MovieCheck:
     """Validate one movie given as {field: value} (fields from FIELDS; a missing field has no value).
 
-    Every field is checked, so one call reports every violation of the row. When neither a year nor a release date
-    is given, a year in brackets ending the title (`Toy Story (1995)`, as MovieLens writes titles) is the year and
-    leaves the title (unless year_from_title is false: an edit that leaves the title as stored, where clearing the
-    year must not rename the movie); with a year given the title is kept whole (some real titles end in a bracketed
-    year). A year
-    missing beside a release date is taken from the date; a year and a release date both given may be at most
-    MAX_YEAR_DATE_GAP apart (else `year_mismatch`, on release_date). Returns MovieCheck(movie, errors): `movie` is
-    None whenever `errors` is not empty.
+    Every field is checked, so one call reports every violation of the row. The title is read as a person reads it
+    (split_title_year, read_title): a year in brackets ending it (`Toy Story (1995)`, as MovieLens writes titles)
+    is the year when none is given and leaves the title, with MovieLens's alternate title before it (`Seven (a.k.a.
+    Se7en) (1995)`); beside a year it leaves the title when the two are at most MAX_YEAR_DATE_GAP apart (the year
+    given stands), and further apart the row is refused (`year_mismatch`, on title); an article written after the
+    title goes back in front (`Godfather, The`); a title that is only a null marker (`N/A`) is no title. With
+    year_from_title false (an edit that leaves the title as stored) the stored title is taken as it is, so
+    clearing or changing the year never renames the movie. A year missing beside a release date is taken from the
+    date; a year and a release date both given may be at most MAX_YEAR_DATE_GAP apart (else `year_mismatch`, on
+    release_date). Returns MovieCheck(movie, errors): `movie` is None whenever `errors` is not empty.
     """
     errors: list[FieldError] = []
     parsed: dict[str, Any] = {}
     title = ""
     try:
-        title = parse_title(values.get("title"))
+        title = parse_title(values.get("title"), null_markers=year_from_title)
     except FieldValueError as invalid:
         errors.append(FieldError("title", invalid.code, invalid.message, _shown(values.get("title"))))
     # Only the fields given are parsed (a file maps a handful of the fourteen); errors keep FIELDS order.
@@ -761,10 +871,35 @@ def check_movie(
     get = parsed.get
     year: int | None = get("year")
     release_date: dt.date | None = get("release_date")
-    if year is None and release_date is None:
-        if year_from_title:
-            title, year = split_title_year(title)
-    elif year is None and release_date is not None:
+    if year_from_title:
+        bare, title_year = split_title_year(title)
+        if title_year is None:
+            title = read_title(title)
+        elif year is None:
+            title, year = bare, title_year  # then compared with a release date as a year given would be
+        elif abs(title_year - year) <= MAX_YEAR_DATE_GAP:
+            # `Heat (1995)` beside 1995 is Heat of 1995. A year apart is the gap a year and a release date may have
+            # (a festival premiere before the release): still Heat, and the year column, the field meant for the
+            # year, stands.
+            title = bare
+        else:
+            # `Heat (1995)` beside 2005 says two years: a person reads a contradiction, not a film named with a year
+            # (no film of the Wikipedia list behind data/ ends in a bracketed year other than its own), so the row
+            # is refused rather than loaded under one of them.
+            gap = abs(title_year - year)
+            return MovieCheck(
+                None,
+                [
+                    FieldError(
+                        "title",
+                        "year_mismatch",
+                        f"the title ends in the year {title_year}, {gap} years from the year {year}; they may differ "
+                        f"by at most {MAX_YEAR_DATE_GAP}",
+                        _shown(values.get("title")),
+                    )
+                ],
+            )
+    if year is None and release_date is not None:
         year = release_date.year
     elif year is not None and release_date is not None and abs(release_date.year - year) > MAX_YEAR_DATE_GAP:
         gap = abs(release_date.year - year)

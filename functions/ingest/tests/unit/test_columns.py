@@ -1,0 +1,78 @@
+"""Which column is which field: the exports recognised by their headers (TMDB's, Letterboxd's), and what is never
+guessed."""
+
+from __future__ import annotations
+
+import pytest
+
+from movie_ingest.columns import TMDB_IMAGE_BASE, map_columns
+
+TMDB_5000 = (
+    "budget,genres,homepage,id,keywords,original_language,original_title,overview,popularity,production_companies,"
+    "production_countries,release_date,revenue,runtime,spoken_languages,status,tagline,title,vote_average,vote_count"
+)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        TMDB_5000,
+        "id,title,vote_average,vote_count,status,release_date,poster_path",  # the TMDB movies dataset, cut short
+        "id,title,overview,release_date,popularity,vote_average,vote_count",  # a top-rated list
+        "id,title,poster_path",
+        "id,name,poster_path,media_type",  # a multi search: each row names its kind
+    ],
+)
+def test_tmdbs_own_exports_read_id_as_the_tmdb_id(header: str) -> None:
+    mapping = map_columns(header.split(","))
+    assert mapping.names["tmdb_id"] == ("id",) and "id" not in mapping.unknown
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "id,title,year",  # a database's serial
+        "id,title,genres",  # MovieLens's movieId renamed
+        "id,title,rating,votes",
+        "id,title,vote_average",  # vote_average alone: not enough to say TMDB
+        "id,name,title,poster_path,first_air_date,release_date",  # TMDB's, but movies and series mixed, kind unsaid
+    ],
+)
+def test_a_bare_id_of_other_files_is_never_a_tmdb_id(header: str) -> None:
+    mapping = map_columns(header.split(","))
+    assert "tmdb_id" not in mapping.positions and "id" in mapping.unknown
+
+
+def test_a_tmdb_id_column_wins_over_id() -> None:
+    mapping = map_columns(["id", "tmdb_id", "title", "poster_path"])
+    assert mapping.names["tmdb_id"] == ("tmdb_id",) and "id" in mapping.unknown
+
+
+def test_tmdbs_export_of_series_holds_tv_ids() -> None:
+    mapping = map_columns(["id", "name", "original_name", "first_air_date", "vote_average", "poster_path"])
+    values = mapping.values(["1399", "Game of Thrones", "Game of Thrones", "2011-04-17", "8.4", "/a.jpg"])
+    assert (values["tmdb_id"], values["media_type"]) == ("1399", "tv")
+
+
+@pytest.mark.parametrize(
+    ("cell", "url"),
+    [
+        ("/qJ2tW6WMUDux911r6m7haRef0WH.jpg", TMDB_IMAGE_BASE + "/qJ2tW6WMUDux911r6m7haRef0WH.jpg"),
+        ("qJ2tW6WMUDux911r6m7haRef0WH.jpg", TMDB_IMAGE_BASE + "/qJ2tW6WMUDux911r6m7haRef0WH.jpg"),
+        (" /qJ2tW6WMUDux911r6m7haRef0WH.jpg ", TMDB_IMAGE_BASE + "/qJ2tW6WMUDux911r6m7haRef0WH.jpg"),
+        ("https://example.org/p.jpg", "https://example.org/p.jpg"),
+    ],
+)
+def test_tmdb_poster_paths_become_tmdbs_image_urls(cell: str, url: str) -> None:
+    for header in ("title,poster_path", "title,poster,vote_average,original_title"):
+        mapping = map_columns(header.split(","))
+        assert mapping.values(["X", cell, "7", "X"][: len(mapping.header)])["poster_url"] == url
+
+
+def test_letterboxd_ratings_are_stars_and_other_files_ratings_are_not() -> None:
+    letterboxd = map_columns(["Date", "Name", "Year", "Letterboxd URI", "Rating"])
+    assert letterboxd.names["title"] == ("Name",)
+    assert letterboxd.values(["2023-01-14", "Heat", "1995", "https://boxd.it/2b0k", "4.5"])["rating"] == "4.5/5"
+    assert letterboxd.values(["2023-01-14", "Heat", "1995", "https://boxd.it/2b0k", ""])["rating"] is None
+    other = map_columns(["Name", "Year", "Rating"])
+    assert other.values(["Heat", "1995", "4.5"])["rating"] == "4.5"
