@@ -132,7 +132,11 @@ class FieldValueError(ValueError):
 _SPACES = re.compile(r"\s+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s*[(\[](?P<year>\d{4})[)\]]$")
+# `Heat (1995)`, `Heat [1995]`, and Wikipedia's article names `Heat (1995 film)`, `Cosmos (1980 TV series)`.
+_TITLE_YEAR = re.compile(
+    r"^(?P<title>.*\S)\s*[(\[](?P<year>\d{4})(?:\s+(?:(?:American|British|Canadian|Australian|Indian)\s+)?"
+    r"(?:film|movie|TV film|TV movie|TV series|TV miniseries|miniseries|serial|documentary))?[)\]]$"
+)
 _YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:\.0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,\u00a0\u202f' ]\d{3})+(?:\.\d+)?$")
 _SIMPLE_RATING = re.compile(r"^\d{1,2}(?:\.\d)?$")

@@ -85,6 +85,11 @@ def test_a_year_in_brackets_at_the_end_of_the_title_is_the_year() -> None:
     [
         ({"title": "Heat (1995)", "year": "1995"}, "Heat", 1995),
         ({"title": "Heat [1995]", "year": 1995}, "Heat", 1995),
+        # Wikipedia's article names, as lists scraped from Wikipedia give titles
+        ({"title": "Heat (1995 film)", "year": "1995"}, "Heat", 1995),
+        ({"title": "Dune (2021 film)"}, "Dune", 2021),
+        ({"title": "Cosmos (1980 TV series)", "media_type": "tv"}, "Cosmos", 1980),
+        ({"title": "The Office (2005 American TV series)"}, "The Office", 2005),
         # the bundled catalogue's one such title: Wikipedia's list added the year the film is of
         (
             {
