@@ -247,6 +247,25 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     context.close()
 
 
+def test_the_outbox_pages_header_leads_to_the_portals_pages(browser: Browser, stack: Stack) -> None:
+    """The outbox is served from /outbox/: its header's links are the portal's pages, not /outbox/login.html and the
+    like, which were "No such message" (found by the tenth tester)."""
+    context = _context(browser)
+    page = context.new_page()
+    console = watch_console(page)
+    page.goto(stack.portal + "/outbox/")
+    header = page.locator("[data-site-header]")
+    for name, href in (("Marquee", "/index.html"), ("Home", "/index.html"), ("API reference", "/docs.html")):
+        expect(header.get_by_role("link", name=name, exact=True)).to_have_attribute("href", href)
+    expect(header.get_by_role("link", name="Home", exact=True)).not_to_have_attribute("aria-current", "page")
+    expect(header.get_by_role("link", name="Get an API key")).to_have_attribute("href", "/signup.html")
+    header.get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(stack.portal + "/login.html")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert console == []
+    context.close()
+
+
 @pytest.mark.parametrize(
     ("address", "message"),
     [("jane@example.com", "not one of them"), ("jane@mailinator.com", "disposable")],

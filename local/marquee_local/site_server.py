@@ -140,7 +140,8 @@ def _page(title: str, body: str) -> HTMLResponse:
 <title>{html.escape(title)} · Marquee local outbox</title>
 <link rel="stylesheet" href="/vendor/bootstrap/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css">
 <script src="/config.js"></script><script src="/assets/app.js"></script></head>
-<body><header data-site-header></header><main id="main" class="container py-4">{body}</main></body></html>"""
+<body><header data-site-header data-site-root="/"></header>
+<main id="main" class="container py-4">{body}</main></body></html>"""
     )
 
 
