@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from movie_common.database import connect
+from movie_common.mail import compose
 from tests.browser_stack import marquee_run, watch_console
 
 pytestmark = [pytest.mark.slow, pytest.mark.commit]
@@ -244,6 +245,42 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     expect(page.locator("[data-plan=free]")).to_contain_text("100")
 
     assert console == []
+    context.close()
+
+
+def test_the_outbox_pages_header_leads_to_the_portals_pages(browser: Browser, stack: Stack) -> None:
+    """The outbox is served from /outbox/: its header's links are the portal's pages, not /outbox/login.html and the
+    like, which were "No such message" (found by the tenth tester)."""
+    context = _context(browser)
+    page = context.new_page()
+    console = watch_console(page)
+    page.goto(stack.portal + "/outbox/")
+    header = page.locator("[data-site-header]")
+    for name, href in (("Marquee", "/index.html"), ("Home", "/index.html"), ("API reference", "/docs.html")):
+        expect(header.get_by_role("link", name=name, exact=True)).to_have_attribute("href", href)
+    expect(header.get_by_role("link", name="Home", exact=True)).not_to_have_attribute("aria-current", "page")
+    expect(header.get_by_role("link", name="Get an API key")).to_have_attribute("href", "/signup.html")
+    header.get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(stack.portal + "/login.html")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert console == []
+    context.close()
+
+
+def test_an_outbox_message_fits_a_phone(browser: Browser, stack: Stack) -> None:
+    """A confirmation link (a 43-character token) in the message page's list of links wrapped nowhere and widened
+    the page past a 390-pixel screen (found by the tenth tester)."""
+    link = "http://127.0.0.1:8080/verify.html?token=" + "fJDPC7UvdMo5wLl9y8nKfnbyEkprBm54-jcByEjOYWY"
+    message = compose(sender="Marquee <no-reply@example.com>", to=_address("phone"), subject="Confirm", text=link,
+                      html=f'<a href="{link}">Confirm</a>')  # fmt: skip
+    name = f"20261201T000000000000Z-{uuid.uuid4().hex[:8]}.eml"
+    stack.outbox.mkdir(mode=0o700, exist_ok=True)  # made by the first mail the stack sends
+    (stack.outbox / name).write_bytes(message.as_bytes())
+    context = _context(browser, width=390)
+    page = context.new_page()
+    page.goto(stack.portal + "/outbox/" + name)
+    expect(page.locator("[data-outbox-link]")).to_have_text(link)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
 
 

@@ -13,6 +13,13 @@ from marquee_local import stack
 from movie_common.errors import MarqueeError
 
 KEY_ACTIONS = ("suspend", "reactivate", "revoke", "reset-usage")
+# What each action does, for `marquee keys --help` ("reset usage a key" read as a typo).
+KEY_ACTION_HELP = {
+    "suspend": "suspend a key",
+    "reactivate": "reactivate a key",
+    "revoke": "revoke a key",
+    "reset-usage": "reset a key's usage: today's and this minute's counts start over",
+}
 
 
 def register(sub: Any) -> None:
@@ -33,7 +40,7 @@ def register(sub: Any) -> None:
     listing.add_argument("--json", action="store_true", help="one JSON object per key instead of a table")
     listing.set_defaults(func=cmd_keys_list)
     for action in KEY_ACTIONS:
-        command = commands.add_parser(action, help=f"{action.replace('-', ' ')} a key (by id or by the key itself)")
+        command = commands.add_parser(action, help=f"{KEY_ACTION_HELP[action]} (by id or by the key itself)")
         command.add_argument("key", help="the key's id (see `marquee keys list`) or the API key")
         command.set_defaults(func=cmd_key_action, action=action)
     set_plan = commands.add_parser("set-plan", help="move a key to another plan (effective on its next request)")

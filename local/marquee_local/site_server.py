@@ -140,7 +140,8 @@ def _page(title: str, body: str) -> HTMLResponse:
 <title>{html.escape(title)} · Marquee local outbox</title>
 <link rel="stylesheet" href="/vendor/bootstrap/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css">
 <script src="/config.js"></script><script src="/assets/app.js"></script></head>
-<body><header data-site-header></header><main id="main" class="container py-4">{body}</main></body></html>"""
+<body><header data-site-header data-site-root="/"></header>
+<main id="main" class="container py-4">{body}</main></body></html>"""
     )
 
 
@@ -220,7 +221,7 @@ def outbox_routes(folder: Path) -> list[Route]:
             f'<dl class="row small"><dt class="col-3 col-md-2">From</dt><dd class="col-9 col-md-10">'
             f'{html.escape(str(message["From"]))}</dd><dt class="col-3 col-md-2">To</dt><dd class="col-9 col-md-10">'
             f'{html.escape(str(message["To"]))}</dd><dt class="col-3 col-md-2">Date</dt><dd class="col-9 col-md-10">'
-            f'{html.escape(str(message["Date"]))}</dd></dl><h2 class="h6">Links</h2><ul>{links}</ul>'
+            f'{html.escape(str(message["Date"]))}</dd></dl><h2 class="h6">Links</h2><ul class="text-break">{links}</ul>'
             f'<h2 class="h6">Plain-text part</h2><pre class="bg-body-tertiary border rounded p-3 code-sample" '
             f"data-outbox-text>{html.escape(_text_part(message))}</pre>"
             f'<p><a href="/outbox/{html.escape(name)}?raw=1">Download the .eml</a></p>',

@@ -343,16 +343,21 @@
     return el("li", { className: "nav-item" }, [a]);
   }
 
+  /* Where the portal's pages are, as a prefix of their names: "" (beside this page), or what a page served from
+     another folder says in data-site-root (the local outbox at /outbox/ says "/"). */
+  var siteRoot = "";
+
   function renderHeader() {
     var holder = document.querySelector("[data-site-header]");
     if (!holder) return;
-    var page = window.location.pathname.split("/").pop() || "index.html";
+    siteRoot = holder.getAttribute("data-site-root") || "";
+    var page = siteRoot ? "" : window.location.pathname.split("/").pop() || "index.html";
     var signedIn = !!session.get();
     var items = el("ul", { className: "navbar-nav me-auto mb-2 mb-md-0" }, [
-      link("index.html", "Home", page === "index.html"),
-      link("docs.html", "API reference", page === "docs.html"),
+      link(siteRoot + "index.html", "Home", page === "index.html"),
+      link(siteRoot + "docs.html", "API reference", page === "docs.html"),
     ]);
-    if (signedIn) items.append(link("dashboard.html", "Dashboard", page === "dashboard.html"));
+    if (signedIn) items.append(link(siteRoot + "dashboard.html", "Dashboard", page === "dashboard.html"));
     var actions = el("div", { className: "d-flex flex-wrap gap-2 align-items-center" });
     var theme = el("button", { type: "button", className: "btn btn-outline-secondary btn-sm order-md-last ms-md-2 me-2 me-md-0", "data-theme-toggle": "" });
     theme.addEventListener("click", toggleTheme);
@@ -361,8 +366,8 @@
       out.addEventListener("click", signOut);
       actions.append(out);
     } else {
-      actions.append(el("a", { className: "btn btn-outline-primary btn-sm", href: "login.html", text: "Sign in" }));
-      actions.append(el("a", { className: "btn btn-primary btn-sm", href: "signup.html", text: "Get an API key" }));
+      actions.append(el("a", { className: "btn btn-outline-primary btn-sm", href: siteRoot + "login.html", text: "Sign in" }));
+      actions.append(el("a", { className: "btn btn-primary btn-sm", href: siteRoot + "signup.html", text: "Get an API key" }));
     }
     var toggler = el("button", {
       className: "navbar-toggler",
@@ -375,7 +380,7 @@
     }, [el("span", { className: "navbar-toggler-icon" })]);
     var nav = el("nav", { className: "navbar navbar-expand-md border-bottom bg-body-tertiary", "aria-label": "Main" }, [
       el("div", { className: "container" }, [
-        el("a", { className: "navbar-brand fw-bold me-auto me-md-3", href: "index.html", text: "Marquee" }),
+        el("a", { className: "navbar-brand fw-bold me-auto me-md-3", href: siteRoot + "index.html", text: "Marquee" }),
         theme,
         toggler,
         el("div", { className: "collapse navbar-collapse", id: "site-nav" }, [items, actions]),
@@ -392,7 +397,7 @@
       /* the token is dropped locally whatever the API said */
     }
     session.clear();
-    window.location.assign("index.html");
+    window.location.assign(siteRoot + "index.html");
   }
 
   document.addEventListener("DOMContentLoaded", renderHeader);

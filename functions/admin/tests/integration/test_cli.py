@@ -176,3 +176,15 @@ def test_a_locked_out_admin_gets_back_in_with_reset_admin_password(
             "SELECT source, after FROM admin_audit_log WHERE action = 'admin.password_reset' ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert entry["source"] == "cli" and entry["after"]["sessions_ended"] == 1
+
+
+def test_keys_help_says_what_each_action_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """`marquee keys --help` said "reset usage a key" (found by the tenth tester)."""
+    with pytest.raises(SystemExit) as done:
+        cli.main(["keys", "--help"])
+    assert done.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "reset usage a key" not in shown
+    assert "reset a key's usage: today's and this minute's counts start over" in shown
+    for action in ("suspend a key", "reactivate a key", "revoke a key"):
+        assert action in shown

@@ -182,9 +182,7 @@ def signup(conn: Connection, portal: Portal, *, name: str, email: str, password:
 
 def _verification_message(portal: Portal, developer: Developer, token: str) -> EmailMessage:
     link = messages.portal_link(portal.settings.portal_url, "verify.html", token)
-    return messages.verification_email(
-        sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
-    )
+    return messages.verification_email(sender=portal.settings.mail.sender, to=developer.email, link=link)
 
 
 @dataclass(frozen=True)
@@ -314,9 +312,7 @@ def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: 
     elif developer is not None and developer.status == "active":
         # Not confirmed yet: no password to reset, but the page promised an email. It says how to start over.
         link = f"{portal.settings.portal_url.rstrip('/')}/signup.html"
-        message = messages.unconfirmed_reset_email(
-            sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
-        )
+        message = messages.unconfirmed_reset_email(sender=portal.settings.mail.sender, to=developer.email, link=link)
         _send(portal, message, purpose="password_reset_unconfirmed")
     return FORGOT_SENT
 

@@ -29,10 +29,16 @@ def _html(greeting: str, lines: list[str], link: str, button: str, footer: str) 
     )
 
 
-def verification_email(*, sender: str, to: str, name: str, link: str) -> EmailMessage:
+# Mail to an address nobody has confirmed greets no one by name: the name is whatever the sign-up typed, and anyone
+# may sign up with anyone's address, so "Hello <name>" would put a stranger's words (a URL, "your account is
+# locked...") into mail Marquee sends to that mailbox. Mail to a confirmed account uses the name its owner chose.
+UNCONFIRMED_GREETING = "Hello,"
+
+
+def verification_email(*, sender: str, to: str, link: str) -> EmailMessage:
     """The sign-up confirmation: the link opens verify.html, which confirms with the password chosen at that sign-up
-    (valid 24 hours)."""
-    greeting = f"Hello {name},"
+    (valid 24 hours). No name: see UNCONFIRMED_GREETING."""
+    greeting = UNCONFIRMED_GREETING
     lines = [
         "Thanks for signing up for Marquee. Confirm your email address, with the password you chose, to get your "
         "API key.",
@@ -71,11 +77,12 @@ def password_reset_email(*, sender: str, to: str, name: str, link: str) -> Email
     )
 
 
-def unconfirmed_reset_email(*, sender: str, to: str, name: str, link: str) -> EmailMessage:
+def unconfirmed_reset_email(*, sender: str, to: str, link: str) -> EmailMessage:
     """The answer to a password reset asked for an account not confirmed yet: it has no password to reset (the one
     chosen at sign-up only confirms it), so the link opens the sign-up page. Signing up again with the same address
-    gives the account the new password and cancels the earlier confirmation links."""
-    greeting = f"Hello {name},"
+    gives the account the new password and cancels the earlier confirmation links. No name: see
+    UNCONFIRMED_GREETING."""
+    greeting = UNCONFIRMED_GREETING
     lines = [
         "Someone (hopefully you) asked to reset the password of a Marquee account that is not confirmed yet.",
         "If you forgot the password you chose, sign up again with this address and a new password: that replaces "

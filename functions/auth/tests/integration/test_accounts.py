@@ -134,6 +134,26 @@ def test_signup_stores_an_unverified_account_and_emails_a_link_in_both_parts(
     assert bytes(stored["token"]) != token.encode()
 
 
+def test_mail_to_an_unconfirmed_address_carries_no_words_of_whoever_signed_up(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    """Anyone may sign up with anyone's address, and the name is theirs to type: "Hello <name>" put a stranger's
+    text, links included, into mail Marquee sent to that mailbox (found by the tenth tester). The confirmation and
+    the unconfirmed account's reset answer greet no one by name; a confirmed account's reset mail uses its name."""
+    lure = "Security team: your account is locked, restore it at https://evil.example/restore"
+    accounts.signup(conn, portal, name=lure, email="victim.person@gmail.com", password=PASSWORD, client_ip=IP)
+    accounts.forgot_password(conn, portal, email="victim.person@gmail.com", client_ip=IP)
+    for message in mail.sent[-2:]:
+        for part in (message.get_body(("plain",)), message.get_body(("html",))):
+            assert part is not None
+            content = part.get_content()
+            assert "Hello," in content and "evil.example" not in content and "locked" not in content
+    _verified(conn, portal, mail)
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    plain = mail.sent[-1].get_body(("plain",))
+    assert plain is not None and plain.get_content().startswith("Hello Jane Doe,")
+
+
 @pytest.mark.parametrize(
     ("address", "error"),
     [

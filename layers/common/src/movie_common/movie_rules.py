@@ -143,8 +143,12 @@ _SIMPLE_RATING = re.compile(r"^\d{1,2}(?:\.\d)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _IMDB_ID = re.compile(r"(?i)\b(tt\d{7,10})\b")
 _DIGITS = re.compile(r"^\d{1,10}$")
-# scheme://host[:port] then anything without white space (what urllib.parse.urlsplit accepts, minus spaces)
-_HTTP_URL = re.compile(r"(?i)^https?://(?:[^\s/?#@]+@)?[^\s/?#@]+(?:[/?#]\S*)?$")
+# scheme://host[:port] then anything without white space (what urllib.parse.urlsplit accepts, minus spaces), and
+# none of the characters RFC 3986 never allows raw that end an HTML attribute or tag: `"`, `<`, `>`, a backtick and a
+# backslash anywhere, nor an apostrophe in the host (`https://x"onerror="alert(1)` is no URL, and would be a script
+# in a client writing <img src="..."> unescaped). Percent-encoded (%22, %3C, %3E, %60, %5C) they are fine; an
+# apostrophe in a path is a legal URL character (Wikipedia's `Schindler's_List.jpg`).
+_HTTP_URL = re.compile(r"""(?i)^https?://(?:[^\s/?#@"<>`\\]+@)?[^\s/?#@"'<>`\\]+(?:[/?#][^\s"<>`\\]*)?$""")
 _NAME_SUFFIX = re.compile(r"(?i)^(jr|sr|jnr|snr|ii|iii|iv|v|esq|phd|md)\.?$")
 
 

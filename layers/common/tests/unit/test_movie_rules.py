@@ -536,6 +536,32 @@ def test_titles_holding_a_null_marker_among_other_words_are_titles() -> None:
         assert movie is not None and movie.title == title
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        'https://x"onerror="alert(1)',
+        "https://example.com/p.jpg?<script>alert(1)</script>",
+        "https://example.com/p.jpg#`x`",
+        "https://example.com\\p.jpg",
+        "https://x'onerror='alert(1)/p.jpg",
+    ],
+)
+def test_posters_cannot_carry_what_ends_an_html_attribute(url: str) -> None:
+    """Characters RFC 3986 never allows raw, which would end the src="..." of a client's <img> (found by the tenth
+    tester: `https://x"onerror="alert(1)` was stored and served as a poster URL)."""
+    assert _codes({"title": "X", "poster_url": url}) == {"poster_url": "not_a_url"}
+
+
+def test_posters_keep_the_urls_real_catalogues_have() -> None:
+    for url in (
+        "https://upload.wikimedia.org/wikipedia/en/1/1c/Schindler's_List_movie.jpg",
+        "https://m.media-amazon.com/images/M/MV5BMDFk@._V1_UX67_CR0,0,67,98_AL_.jpg",
+        "https://example.com/a%22b%3Cc%3E.jpg",
+        "http://127.0.0.1:8080/p.jpg",
+    ):
+        assert movie_rules.parse_poster_url(url) == url
+
+
 def test_titles_are_required_and_bounded() -> None:
     assert _codes({"title": "   "}) == {"title": "required"}
     assert _codes({}) == {"title": "required"}
