@@ -142,6 +142,19 @@ def test_create_for_a_named_owner_makes_a_verified_account(conn: Any, actor: Act
     assert again.key.owner_id == created.key.owner_id  # the same owner, a second key
 
 
+def test_a_named_owners_name_is_printable_text_on_one_line(conn: Any, actor: Actor) -> None:
+    # `Bob \u202eevil\u202c` showed as `Bob live` on the developers page; a sign-up refuses such a name too.
+    for name in ("Bob \u202eevil\u202c", "Bob\x00", "x" * 201):
+        with pytest.raises(RequestValidationError) as refused:
+            keys.create_key(conn, actor, plan="free", owner_email="named.owner@example.org", owner_name=name)
+        assert [e.name for e in refused.value.errors] == ["owner_name"]
+    created = keys.create_key(
+        conn, actor, plan="free", owner_email="named.owner@example.org", owner_name="  Ann\n  Lee  "
+    )
+    owner = conn.execute("SELECT name FROM users WHERE id = %s", (created.key.owner_id,)).fetchone()
+    assert owner == {"name": "Ann Lee"}
+
+
 @pytest.mark.parametrize(
     ("arguments", "error", "field"),
     [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -42,6 +41,7 @@ from movie_common.errors import (
     WrongPasswordError,
 )
 from movie_common.mail import MailSender
+from movie_common.names import clean_name
 from movie_common.one_time_tokens import hash_token, new_token
 from movie_common.password_policy import check_password
 from movie_common.passwords import hash_password, verify_password
@@ -88,8 +88,8 @@ class Portal:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > NAME_MAX or any(unicodedata.category(c).startswith("C") for c in cleaned):
+    cleaned = clean_name(name, max_chars=NAME_MAX)
+    if cleaned is None:
         raise RequestValidationError(
             "Check the name.",
             [InvalidParameter("name", "body", f"Enter your name: 1 to {NAME_MAX} printable characters.")],

@@ -585,6 +585,26 @@ def test_control_characters_are_dropped_from_text() -> None:
     assert movie is not None and (movie.title, movie.plot) == ("BadTitle", "onetwo")
 
 
+def test_bidirectional_overrides_are_dropped_from_text() -> None:
+    # `\u202eevil title\u202c` displayed as `eltit live` on every admin page; a plot ending `\u202egnp.exe` read as
+    # `exe.png` (the tenth tester's finding). Right-to-left scripts themselves need none of these characters.
+    movie = check_movie(
+        {
+            "title": "\u202eevil title\u202c",
+            "plot": "javascript:alert(4) \u202egnp.exe \u2066isolated\u2069 \u202aembedded\u202c",
+            "director": "\u202dBob\u202c",
+        }
+    ).movie
+    assert movie is not None
+    assert (movie.title, movie.plot, movie.director) == (
+        "evil title",
+        "javascript:alert(4) gnp.exe isolated embedded",
+        "Bob",
+    )
+    hebrew = check_movie({"title": "\u05d4\u05e1\u05e8\u05d8 (The Film)"}).movie
+    assert hebrew is not None and hebrew.title == "\u05d4\u05e1\u05e8\u05d8 (The Film)"
+
+
 def test_json_lists_objects_and_lone_surrogates_are_not_text() -> None:
     # the admin form's JSON: str() of a list stored "['a']" as the title; a lone surrogate was a 500 at the INSERT
     assert _codes({"title": ["a"]}) == {"title": "malformed_text"}

@@ -27,9 +27,11 @@ from movie_common.errors import (
     NotFoundError,
     RequestValidationError,
 )
+from movie_common.names import clean_name
 
 SORTS = tuple(api_keys.KEY_SORTS)
 STATUSES = ("active", "suspended", "revoked")
+OWNER_NAME_MAX = 200  # CreateKeyBody.owner_name
 # What an audit entry keeps of a key: never its hash, let alone the key.
 _AUDITED = ("id", "owner_id", "owner_email", "last4", "plan", "status", "usage_today", "total_count", "expires_at")
 
@@ -91,8 +93,9 @@ def create_key(
     expires_at: datetime | None = None,
 ) -> CreatedKey:
     """Issue a key to an existing developer (`developer_id`) or to a named owner (`owner_email`, created as a
-    verified account without a password if new). RequestValidationError for a bad email, both/neither owner, or an
-    expiry that has passed; NotFoundError for an unknown developer; DeveloperSuspendedError for a suspended one."""
+    verified account without a password if new). RequestValidationError for a bad email, both/neither owner, an
+    owner_name that is not printable text on one line (movie_common.names), or an expiry that has passed;
+    NotFoundError for an unknown developer; DeveloperSuspendedError for a suspended one."""
     if (developer_id is None) == (owner_email is None):
         raise RequestValidationError(
             "Give either developer_id or owner_email.",
@@ -109,7 +112,19 @@ def create_key(
         _require_plan(conn, plan, field="plan", location="body")
         if developer_id is None:
             email, canonical = _valid_email(owner_email or "", field="owner_email")
-            name = (owner_name or "").strip() or email.split("@")[0]
+            name = email.split("@")[0]
+            if owner_name is not None and owner_name.strip():
+                cleaned = clean_name(owner_name, max_chars=OWNER_NAME_MAX)
+                if cleaned is None:
+                    raise RequestValidationError(
+                        "Check the owner's name.",
+                        [
+                            InvalidParameter(
+                                "owner_name", "body", f"1 to {OWNER_NAME_MAX} printable characters on one line"
+                            )
+                        ],
+                    )
+                name = cleaned
             developer_id = users.ensure_user(conn, name=name, email=email, canonical_email=canonical, verified=True)
         developer = users.get_developer(conn, user_id=developer_id, lock=True)
         if developer is None:
