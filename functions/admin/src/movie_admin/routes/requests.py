@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from movie_admin.routes.deps import (
+    ADMIN_DEPENDENCIES,
     ADMIN_RESPONSES,
     ActingAdmin,
     PerPage,
-    acting_admin,
     export_answer,
     export_store,
     is_head,
@@ -25,7 +25,7 @@ from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
 from movie_web.params import PLAIN_INTEGER
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
+router = APIRouter(prefix="/admin", dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 Sort = Literal["timestamp.desc", "timestamp.asc"]
 
 

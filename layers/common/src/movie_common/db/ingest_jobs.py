@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
@@ -443,16 +444,26 @@ def close_abandoned_uploads(conn: Connection, *, older_than_s: int, code: str, d
         return cursor.rowcount
 
 
-def list_jobs(conn: Connection, *, limit: int, offset: int = 0) -> tuple[list[IngestJob], int]:
-    """Jobs newest first, and how many there are in all."""
+def list_jobs(
+    conn: Connection, *, limit: int, offset: int = 0, status: str | None = None
+) -> tuple[list[IngestJob], int]:
+    """Jobs newest first (only those in `status`, one of STATUSES, when given), and how many match in all.
+    ValueError for a status that is not one of STATUSES."""
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"not an ingest job status: {status!r}")
+    where = sql.SQL("WHERE status = %(status)s") if status is not None else sql.SQL("")
+    params = {"status": status, "limit": limit, "offset": offset}
     rows = fetch_all(
         conn,
-        "SELECT *, count(*) OVER () AS total FROM ingest_jobs ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
-        (limit, offset),
+        sql.SQL(
+            "SELECT *, count(*) OVER () AS total FROM ingest_jobs {} "
+            "ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"
+        ).format(where),
+        params,
     )
     if rows:
         return [_job(row) for row in rows], int(rows[0]["total"])
-    total = fetch_required(conn, "SELECT count(*) AS n FROM ingest_jobs")["n"]
+    total = fetch_required(conn, sql.SQL("SELECT count(*) AS n FROM ingest_jobs {}").format(where), params)["n"]
     return [], int(total)
 
 
