@@ -18,7 +18,9 @@ MODES = ("upsert", "replace", "validate")
 ORIGINS = ("s3", "upload", "drop_folder", "cli", "catalogue")
 IN_PROGRESS = ("queued", "validating", "loading")
 # Failures that changed nothing and say nothing about the file: the same object delivered again is run again.
-RETRYABLE_FAILURES = frozenset({"catalogue_busy", "database_unavailable", "internal_error"})
+RETRYABLE_FAILURES = frozenset(
+    {"catalogue_busy", "database_unavailable", "internal_error", "lock_timeout", "transaction_conflict"}
+)
 MAX_VALUE_CHARS = 200  # reported values are cut to this: a 20 MB field is not copied into the report
 
 
