@@ -174,7 +174,9 @@ def test_the_trigger_writes_the_keys_the_generated_columns_computed_for_every_ca
 
         # 0014 names each genre key once (the catalogue has no pairs such as `Sci-Fi & Fantasy`): only the movies
         # whose genres name one genre twice (`Sport` and `Sports`) change, and nothing else of theirs.
-        assert migrations.migrate(conn) == ["0014_genre_compounds.sql"]
+        upto_0014 = [m for m in migrations.available_migrations() if m.version <= 14]
+        with mock.patch.object(migrations, "available_migrations", lambda: upto_0014):
+            assert migrations.migrate(conn) == ["0014_genre_compounds.sql"]
         deduplicated = _keys(conn)
         assert {i: k[:genres] + k[genres + 1 :] for i, k in deduplicated.items()} == {
             i: k[:genres] + k[genres + 1 :] for i, k in final.items()

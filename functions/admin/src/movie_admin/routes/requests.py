@@ -110,6 +110,7 @@ async def endpoints() -> EndpointListOut:
 async def overview(
     days: Annotated[int, Query(ge=1, le=366, description="Window in UTC days: 7, 30 or 90."), PLAIN_INTEGER] = 30,
 ) -> OverviewOut:
-    """Requests per day by outcome (2xx/3xx, 4xx, 429, 5xx), active developers and keys per day, signups per
-    day, the busiest endpoints, and developers active in the window; from the daily rollups."""
+    """Requests per day by outcome (2xx/3xx, 4xx, 429, 5xx), active developers and keys per day, signups per day
+    (self-serve accounts from the sign-up form, not owners an admin or the CLI named; `verified_signups` of them
+    confirmed their address), the busiest endpoints, and developers active in the window; from the daily rollups."""
     return OverviewOut.model_validate(analytics.overview(get_connection(), days=days))
