@@ -431,6 +431,15 @@ class UploadGoneError(IngestFileError):
     title = "Upload changed or gone"
 
 
+class UploadAlreadyUsedError(IngestFileError):
+    """A second object, with other content, under a key an admin's upload form granted once its job had a file: one
+    grant brings one file, so this one is refused (a failed job of its own) and read not at all."""
+
+    code = "upload_already_used"
+    status = 409
+    title = "Upload form already used"
+
+
 class UploadNotReceivedError(IngestFileError):
     """A presigned upload's job whose file never arrived before its upload form expired (a closed tab, a network
     error): the job is closed as failed so that it does not stay queued forever."""
