@@ -101,6 +101,12 @@ def test_a_query_parameter_a_route_does_not_read_is_refused(
     assert anonymous.status == 401
 
 
+def test_a_write_is_not_refused_for_its_query_string(admin_api: Callable[..., Any], admin_token: str) -> None:
+    """Writes read their body: a stray query parameter on one is no filter pretending to work (404 here: no key)."""
+    answer = admin_api("POST", "/admin/keys/987654321/suspend", token=admin_token, query={"status": "x"})
+    assert (answer.status, answer.json["code"]) == (404, "not_found")
+
+
 def _page_filters() -> dict[str, set[str]]:
     """What each admin list page sends: the names of its filter form's fields, by the API path its list loads."""
     found: dict[str, set[str]] = {}

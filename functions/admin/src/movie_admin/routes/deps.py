@@ -59,12 +59,13 @@ _known_queries: dict[int, frozenset[str]] = {}  # by id of the route's Dependant
 
 
 async def declared_query_only(request: Request) -> None:
-    """Refuse a query parameter the route does not read (422 `validation_error` naming it, with the ones it
-    does): FastAPI would ignore it, and a filter the route does not have (`GET /admin/ingest/jobs?status=failed`
-    before it had one) answered with the whole unfiltered list as if it were the filtered one. Runs after
-    acting_admin, so an anonymous call is still a 401."""
+    """Refuse a query parameter a read (GET, HEAD) does not take (422 `validation_error` naming it, with the ones
+    it does): FastAPI would ignore it, and a filter the route does not have (`GET /admin/ingest/jobs?status=failed`
+    before it had one) answered with the whole unfiltered list as if it were the filtered one. Writes read their
+    body, not the query string, and are left alone. Runs after acting_admin, so an anonymous call is still a 401."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    method = str(request.scope.get("state", {}).get("method", request.method)).upper()
+    if not isinstance(route, APIRoute) or method not in ("GET", "HEAD"):
         return
     known = _known_queries.get(id(route.dependant))
     if known is None:
