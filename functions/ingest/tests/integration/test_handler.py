@@ -332,3 +332,28 @@ def test_the_same_content_posted_again_under_a_granted_key_stays_one_job(conn: A
     assert (
         conn.execute("SELECT count(*) AS n FROM ingest_jobs WHERE object_key = %s", (ticket.key,)).fetchone()["n"] == 1
     )
+
+
+def test_a_delivery_that_waits_on_a_concurrent_one_past_lock_timeout_raises_for_a_retry_not_an_outage(
+    conn: Any, database_url: str, upload: Upload
+) -> None:
+    """Another delivery of the same object is claiming it (its row not yet committed): the wait past lock_timeout
+    is a LockTimeoutError that Lambda's retry answers, not "the database is unavailable"; nothing was ingested."""
+    import psycopg
+
+    from movie_common.errors import LockTimeoutError
+
+    event = upload("incoming/contended.csv", GOOD)
+    record = event["Records"][0]["s3"]
+    conn.execute("SET LOCAL lock_timeout = '100ms'")
+    with psycopg.connect(database_url) as other:
+        other.execute(
+            """INSERT INTO ingest_jobs (mode, origin, bucket, object_key, object_version)
+               VALUES ('upsert', 's3', %s, %s, %s)""",
+            (BUCKET, "incoming/contended.csv", record["object"]["versionId"]),
+        )
+        with pytest.raises(LockTimeoutError) as raised:
+            _invoke(event)
+        other.rollback()
+    assert "unavailable" not in raised.value.detail
+    assert _count(conn, "Handler Film") == 0

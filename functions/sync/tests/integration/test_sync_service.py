@@ -571,6 +571,7 @@ def test_a_catalogue_film_tmdb_spells_or_dates_otherwise_gains_its_tmdb_id_inste
 LIST_PATHS = r"^/(trending/(movie|tv)/day|movie/(popular|upcoming|now_playing)|tv/popular)$"
 
 
+@pytest.mark.slow
 def test_a_run_whose_every_list_request_failed_is_failed_not_succeeded(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -587,6 +588,7 @@ def test_a_run_whose_every_list_request_failed_is_failed_not_succeeded(
     assert fake_tmdb.requests_to(LIST_PATHS)  # the lists were asked for
 
 
+@pytest.mark.slow
 def test_a_run_with_some_failed_list_requests_succeeds_with_its_errors(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
@@ -619,3 +621,29 @@ def test_a_run_whose_details_requests_all_failed_after_failed_lists_is_failed(
     assert run.status == "failed", run.counts.errors
     assert "nothing was fetched" in (run.message or "")
     assert run.counts.titles_new == run.counts.titles_updated == run.counts.titles_unchanged == 0
+
+
+def test_a_lock_timeout_during_a_run_fails_it_with_that_reason_not_an_outage(
+    database_url: str, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """A statement of the run waits past lock_timeout (another session holds TMDB's cached documents): the run is
+    recorded failed with that reason and the error raised for the invocation's retry; the database was up all
+    along, and the run says so. On a connection of its own (autocommit, as SyncFunction's), its row removed after."""
+    from movie_common.database import connect
+    from movie_common.errors import LockTimeoutError
+
+    with connect(database_url) as sync_conn, psycopg.connect(database_url) as holder:
+        sync_conn.execute("SET lock_timeout = '100ms'")
+        holder.execute("LOCK TABLE tmdb_cache IN ACCESS EXCLUSIVE MODE")
+        try:
+            with pytest.raises(LockTimeoutError):
+                run_sync(sync_conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+        finally:
+            holder.rollback()
+        run = sync_conn.execute("SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()
+        try:
+            assert run is not None and run["status"] == "failed"
+            assert run["message"].startswith("LockTimeoutError: ") and "unavailable" not in run["message"]
+        finally:
+            sync_conn.execute("DELETE FROM sync_runs WHERE id = %s", (run["id"],))
+    assert fake_tmdb.requests == []  # it stopped at the cache, before asking TMDB anything
