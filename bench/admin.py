@@ -26,7 +26,7 @@ from movie_common.db.users import DeveloperFilters
 from movie_common.migrations import migrate
 
 # Bump when the generated rows would change: a cached database with another version is rebuilt.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7  # 7: developers carry signed_up_at (self-serve signups, migration 0016)
 SEED = 0.20261130
 ROWS = 10_000_000
 DEVELOPERS = 20_000
@@ -128,12 +128,13 @@ def _build(url: str, rows: int) -> dict[str, Any]:
         now = conn.execute("SELECT date_trunc('minute', now()) AS now").fetchone()["now"]  # type: ignore[index]
         first = now - timedelta(days=DAYS)
         conn.execute("SELECT setseed(%s)", (SEED,))
-        # Developers signed up over the last year; 1 in 5 holds a second key. Keys are ranked by popularity.
+        # Developers who signed up (self-serve) over the last year; 1 in 5 holds a second key; keys ranked by
+        # popularity.
         conn.execute(
-            """INSERT INTO users (name, email, canonical_email, verified, created_at)
-               SELECT 'Developer ' || g, 'dev' || g || '@gmail.com', 'dev' || g || '@gmail.com', true,
-                      %s::timestamptz - random() * interval '365 days'
-               FROM generate_series(1, %s) AS g""",
+            """INSERT INTO users (name, email, canonical_email, verified, created_at, signed_up_at)
+               SELECT 'Developer ' || g, 'dev' || g || '@gmail.com', 'dev' || g || '@gmail.com', true, at, at
+               FROM (SELECT g, %s::timestamptz - random() * interval '365 days' AS at
+                     FROM generate_series(1, %s) AS g) AS s""",
             (now, DEVELOPERS),
         )
         conn.execute(

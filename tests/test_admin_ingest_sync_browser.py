@@ -8,6 +8,7 @@ go to .marquee/screenshots/ (git-ignored)."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -178,6 +179,15 @@ def test_a_failed_job_says_what_failed_and_that_nothing_changed_once(
     expect(failure).to_contain_text("no data rows")
     expect(failure).to_contain_text("(empty_file)")
     assert failure.inner_text().lower().count("nothing was changed") == 1, failure.inner_text()
+    # "Failed only" lists the failed jobs (GET /admin/ingest/jobs?status=failed), kept in the page's URL.
+    page.get_by_label("Failed only").check()
+    expect(page).to_have_url(re.compile(r"[?&]status=failed"))
+    expect(page.locator("[data-rows]")).not_to_have_attribute("aria-busy", "true")
+    rows = page.locator("[data-rows] tr[data-job-id]")
+    expect(rows.first).to_be_visible()
+    assert set(rows.locator("[data-status]").all_inner_texts()) == {"failed"}
+    page.reload()
+    expect(page.get_by_label("Failed only")).to_be_checked()
     assert console == []
 
 

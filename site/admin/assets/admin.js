@@ -246,7 +246,7 @@
     if (this.form) {
       Array.prototype.forEach.call(this.form.elements, function (field) {
         if (!field.name || !params.has(field.name)) return;
-        if (field.type === "checkbox") field.checked = params.get(field.name) === "true";
+        if (field.type === "checkbox") field.checked = params.get(field.name) === (field.value === "on" ? "true" : field.value);
         else field.value = params.get(field.name);
       });
       this.page = Number(params.get("page")) || 1;
@@ -257,7 +257,7 @@
         self.load();
       });
       this.form.addEventListener("change", function (event) {
-        if (event.target && event.target.tagName === "SELECT") {
+        if (event.target && (event.target.tagName === "SELECT" || event.target.type === "checkbox")) {
           self.page = 1;
           self.cursors = [];
           self.load();

@@ -231,7 +231,11 @@ class DayTrafficOut(Out):
     status_4xx: int
     active_developers: int
     active_keys: int
-    signups: int
+    signups: int = Field(
+        description="Developer accounts that signed themselves up that day (the portal's sign-up form); owners made "
+        "by an admin or `marquee create-key --owner` are not signups"
+    )
+    verified_signups: int = Field(description="Of those signups, the ones that have confirmed their address since")
 
 
 class EndpointTrafficOut(Out):

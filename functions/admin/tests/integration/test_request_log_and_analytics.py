@@ -234,7 +234,11 @@ def test_the_overview_agrees_with_usage_daily_however_far_the_rollup_has_got(
     today = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date AS d").fetchone()["d"]
     dev = make_developer(plans=("free", "pro"))
     other = make_developer()
-    conn.execute("UPDATE users SET created_at = %s WHERE id = %s", (now - timedelta(days=2), other.id))
+    # `other` signed itself up two days ago (the portal's sign-up sets signed_up_at; make_developer names an owner).
+    conn.execute(
+        "UPDATE users SET created_at = %(at)s, signed_up_at = %(at)s WHERE id = %(id)s",
+        {"at": now - timedelta(days=2), "id": other.id},
+    )
     free_key, pro_key = dev.keys
     _count(conn, free_key, 3, "/t-analytics", ok=5, limited=2)
     _count(conn, pro_key, 3, "/t-analytics", ok=1, client_errors=1)

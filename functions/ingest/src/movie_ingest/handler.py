@@ -30,8 +30,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Ingest every object the event names; returns {"jobs": [{id, key, status, ran, counts...}]}.
 
     Keys arrive URL-encoded (a space as `+`, a plus as `%2B`) and are decoded per record. A file that cannot be
-    ingested ends its job as failed (recorded, not raised); only an unreachable database raises, so that Lambda's
-    retry delivers the event again, and the job's idempotence keeps that safe.
+    ingested ends its job as failed (recorded, not raised); only an unreachable database, or a claim that waited past
+    lock_timeout on a concurrent delivery (LockTimeoutError) or lost to it (TransactionConflictError), raises, so
+    that Lambda's retry delivers the event again, and the job's idempotence keeps that safe.
     """
     s3_event = S3Event(event)
     settings = ingest_settings()

@@ -32,6 +32,7 @@ from movie_common.errors import (
     IngestFileError,
     MarqueeError,
     TooManyBadRowsError,
+    UploadAlreadyUsedError,
     UploadGoneError,
 )
 from movie_common.ingest_uploads import cut_file_name, write_report
@@ -427,6 +428,15 @@ class ObjectOutcome:
     ran: bool
 
 
+def _upload_already_used(grant: IngestJob) -> str:
+    by = f" by {grant.requested_by}" if grant.requested_by else ""
+    return (
+        f"The upload form requested{by} for job {grant.id} was already used for a file; one upload form brings one "
+        "file. This other file, sent with the same form under the same key, was not read and changed nothing: "
+        "request a new upload for it."
+    )
+
+
 def ingest_object(
     conn: Connection,
     store: storage.ObjectStore,
@@ -468,6 +478,9 @@ def ingest_object(
         file_name=key.rsplit("/", 1)[-1],
         size_bytes=size if size is not None else found.size,
         requested_by=chosen.requested_by,
+        etag=etag or found.etag,
+        refused_detail=_upload_already_used,
+        refused_code=UploadAlreadyUsedError.code,
         stale_after_s=settings.stale_after_s,
     )
     if not claim.run:

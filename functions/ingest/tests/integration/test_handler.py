@@ -275,3 +275,85 @@ def test_keep_tmdb_false_outside_replace_is_refused_not_ignored(conn: Any, mode:
         conn, _Presigner(), mode="replace", file_name="a.csv", requested_by="admin@example.com", keep_tmdb=False
     )
     assert replace.key.startswith("incoming/replace-all/")
+
+
+UPLOAD_METADATA = {"mode": "upsert", "keep-tmdb": "true", "origin": "upload", "requested-by": "admin@example.com"}
+OTHER = "title,year,genre\nSmuggled Film One,2011,Drama\n"
+
+
+def test_one_upload_form_brings_one_file_and_a_second_one_is_refused_changing_nothing(
+    conn: Any, upload: Upload
+) -> None:
+    """The form of a presigned upload can be posted again while it is valid (15 minutes): the second object under
+    the granted key (other content: a new version id and ETag) is a failed job of its own, not read at all."""
+    from movie_common import ingest_uploads
+
+    ticket = ingest_uploads.create_upload(
+        conn, _Presigner(), mode="upsert", file_name="granted.csv", requested_by="admin@example.com"
+    )
+    [first] = _invoke(upload(ticket.key, GOOD, metadata=UPLOAD_METADATA))["jobs"]
+    assert (first["id"], first["ran"], first["status"], first["inserted"]) == (ticket.job.id, True, "done", 2)
+
+    smuggled = upload(ticket.key, OTHER, metadata=UPLOAD_METADATA)
+    [second] = _invoke(smuggled)["jobs"]
+    assert second["id"] != ticket.job.id and second["ran"] is False
+    assert (second["status"], second["error"]["code"]) == ("failed", "upload_already_used")
+    assert f"job {ticket.job.id}" in second["error"]["detail"] and "request a new upload" in second["error"]["detail"]
+    assert (second["rows"], second["inserted"], second["updated"]) == (0, 0, 0)
+    assert _count(conn, "Smuggled Film") == 0  # not read: nothing changed
+    # The same refused object delivered again stays that one refused job.
+    [again] = _invoke(smuggled)["jobs"]
+    assert (again["id"], again["ran"], again["status"]) == (second["id"], False, "failed")
+    assert (
+        conn.execute("SELECT count(*) AS n FROM ingest_jobs WHERE object_key = %s", (ticket.key,)).fetchone()["n"] == 2
+    )
+    granted = ingest_uploads.job_with_errors(conn, job_id=ticket.job.id)
+    assert (granted["status"], granted["inserted"]) == ("done", 2)
+
+
+def test_the_same_content_posted_again_under_a_granted_key_stays_one_job(conn: Any, upload: Upload) -> None:
+    """In a versioned bucket the same bytes posted again are a new version with the same ETag: still the grant's
+    one job, not run again and not refused."""
+    from movie_common import ingest_uploads
+
+    ticket = ingest_uploads.create_upload(
+        conn, _Presigner(), mode="upsert", file_name="twice.csv", requested_by="admin@example.com"
+    )
+    once = upload(ticket.key, GOOD, metadata=UPLOAD_METADATA)
+    twice = upload(ticket.key, GOOD, metadata=UPLOAD_METADATA)
+    versions = [e["Records"][0]["s3"]["object"] for e in (once, twice)]
+    assert versions[0]["versionId"] != versions[1]["versionId"] and versions[0]["eTag"] == versions[1]["eTag"]
+    [first] = _invoke(once)["jobs"]
+    [again] = _invoke(twice)["jobs"]
+    assert (first["id"], first["ran"], first["status"]) == (ticket.job.id, True, "done")
+    assert (again["id"], again["ran"], again["status"]) == (ticket.job.id, False, "done")
+    [redelivered] = _invoke(once)["jobs"]
+    assert (redelivered["id"], redelivered["ran"]) == (ticket.job.id, False)
+    assert (
+        conn.execute("SELECT count(*) AS n FROM ingest_jobs WHERE object_key = %s", (ticket.key,)).fetchone()["n"] == 1
+    )
+
+
+def test_a_delivery_that_waits_on_a_concurrent_one_past_lock_timeout_raises_for_a_retry_not_an_outage(
+    conn: Any, database_url: str, upload: Upload
+) -> None:
+    """Another delivery of the same object is claiming it (its row not yet committed): the wait past lock_timeout
+    is a LockTimeoutError that Lambda's retry answers, not "the database is unavailable"; nothing was ingested."""
+    import psycopg
+
+    from movie_common.errors import LockTimeoutError
+
+    event = upload("incoming/contended.csv", GOOD)
+    record = event["Records"][0]["s3"]
+    conn.execute("SET LOCAL lock_timeout = '100ms'")
+    with psycopg.connect(database_url) as other:
+        other.execute(
+            """INSERT INTO ingest_jobs (mode, origin, bucket, object_key, object_version)
+               VALUES ('upsert', 's3', %s, %s, %s)""",
+            (BUCKET, "incoming/contended.csv", record["object"]["versionId"]),
+        )
+        with pytest.raises(LockTimeoutError) as raised:
+            _invoke(event)
+        other.rollback()
+    assert "unavailable" not in raised.value.detail
+    assert _count(conn, "Handler Film") == 0

@@ -126,3 +126,36 @@ def _fresh_clients() -> None:
 
     for cached in (ingest_settings, handler.object_store, storage._s3_client):
         cached.cache_clear()
+
+
+@pytest.mark.slow
+def test_the_upload_form_posted_twice_makes_one_job_and_a_refused_one(conn: Any, s3: Any) -> None:
+    """The browser's form (a presigned POST valid 15 minutes) sent again with another file: the second object under
+    the granted key is refused (a failed job that read nothing), the first job stands; the first file sent once
+    more (the same ETag) is that first job again."""
+    from movie_ingest.handler import handler
+
+    def ingest() -> dict[str, Any]:
+        [job] = handler(_event_for(s3, ticket.key), LocalLambdaContext(function_name="IngestFunction"))["jobs"]
+        return dict(job)
+
+    ticket = ingest_uploads.create_upload(
+        conn, S3UploadPresigner(BUCKET, s3), mode="upsert", file_name="once.csv", requested_by="admin@example.com"
+    )
+    form = ticket.as_dict()["upload"]
+    assert httpx.post(form["url"], data=form["fields"], files={"file": ("once.csv", FILE.encode())}).status_code == 204
+    first = ingest()
+    assert (first["id"], first["ran"], first["status"], first["inserted"]) == (ticket.job.id, True, "done", 2)
+
+    other = b"title,year\nPosted Twice Film,2020\n"
+    assert httpx.post(form["url"], data=form["fields"], files={"file": ("other.csv", other)}).status_code == 204
+    second = ingest()
+    assert (second["ran"], second["status"], second["error"]["code"]) == (False, "failed", "upload_already_used")
+    assert second["id"] != ticket.job.id and second["requested_by"] == "admin@example.com"
+    assert conn.execute("SELECT 1 FROM movies WHERE title = 'Posted Twice Film'").fetchone() is None
+
+    assert httpx.post(form["url"], data=form["fields"], files={"file": ("once.csv", FILE.encode())}).status_code == 204
+    third = ingest()
+    assert (third["id"], third["ran"], third["status"]) == (ticket.job.id, False, "done")
+    listed = ingest_uploads.list_jobs(conn, per_page=100, status="failed").jobs
+    assert [job.id for job in listed if job.object_key == ticket.key] == [second["id"]]

@@ -93,8 +93,10 @@ def run_sync(
     `deadline` is a `time.monotonic()` value after which no TMDB request starts; the run then stops cleanly with
     status 'partial', and the next run resumes from the queue. `now` gives the current UTC time (tests move it).
     A failure of one title is recorded and never aborts the run; a refused token or TMDB being down for the
-    configuration fails it. Raises TmdbNotConfiguredError without a token and SyncAlreadyRunningError while another
-    run holds the sync lock; neither writes anything.
+    configuration fails it, and so does a run whose every list, change-feed and details request failed (nothing was
+    fetched: 'failed', its errors recorded), while a run with some failed requests is 'succeeded' with its errors.
+    Raises TmdbNotConfiguredError without a token and SyncAlreadyRunningError while another run holds the sync
+    lock; neither writes anything.
     """
     if not settings.api_token:
         raise TmdbNotConfiguredError(NOT_CONFIGURED)
@@ -142,6 +144,12 @@ def run_sync(
             client.close()
         job.counts.requests = client.requests
         job.counts.queued = tmdb.queue_length(conn)
+        if status == "succeeded" and job.nothing_fetched():
+            # Every list, change-feed and details request failed: the errors are the whole run, not a footnote.
+            status = "failed"
+            message = (
+                f"every TMDB request for lists, changes and details failed; nothing was fetched ({job.first_failure})"
+            )
         finished = sync_runs.finish_run(conn, run_id=run.id, counts=job.counts, status=status, message=message)
         logger.info("sync run finished", extra={"sync_run": finished.as_json() | {"errors": None}})
         return finished
@@ -190,6 +198,19 @@ class _Run:
         self.started = now()
         self.today = self.started.date()
         self.counts = SyncCounts()
+        # TMDB's answers to the catalogue's requests (list and change pages, details of a title: found, gone or
+        # malformed) and those it never gave (after the client's retries), with the first of these.
+        self.answered = 0
+        self.unanswered = 0
+        self.first_failure = ""
+
+    def failed_read(self, reason: str) -> None:
+        self.unanswered += 1
+        self.first_failure = self.first_failure or reason
+
+    def nothing_fetched(self) -> bool:
+        """True when the run asked TMDB for lists, changes or details and every one of those requests failed."""
+        return self.unanswered > 0 and self.answered == 0
 
     def error(self, stage: str, reason: str, *, media_type: str | None = None, tmdb_id: int | None = None) -> None:
         self.counts.error_count += 1
@@ -262,6 +283,7 @@ class _Run:
                 try:
                     self._change_day(media_type, day, end_of_day)
                 except (TmdbUnavailableError, TmdbMalformedError, TmdbNotFoundError, MalformedRecordError) as error:
+                    self.failed_read(f"changes {day.isoformat()}: {error}")
                     self.error(
                         "changes",
                         f"{day.isoformat()}: {error}; the next run reads this day again",
@@ -276,6 +298,7 @@ class _Run:
         while True:
             entries, total_pages = list_entries(self.client.changes(media_type, day, page))
             self.counts.pages += 1
+            self.answered += 1
             if entries:
                 tmdb.enqueue_changed(
                     self.conn,
@@ -306,6 +329,7 @@ class _Run:
             while page <= self.settings.list_pages:
                 entries, total_pages = list_entries(self.client.list_page(source.path, page))
                 self.counts.pages += 1
+                self.answered += 1
                 for entry in entries:
                     if (self.settings.include_adult or not entry.adult) and entry.tmdb_id not in ids:
                         ids.append(entry.tmdb_id)
@@ -313,6 +337,7 @@ class _Run:
                     break
                 page += 1
         except (TmdbUnavailableError, TmdbMalformedError, TmdbNotFoundError, MalformedRecordError) as error:
+            self.failed_read(f"{source.path} page {page}: {error}")
             self.error(
                 "list", f"{source.path} page {page}: {error}; the previous ranks stay", media_type=source.media_type
             )
@@ -380,6 +405,10 @@ class _Run:
 
     def _write(self, item: QueuedTitle, fetched: _Fetched) -> None:
         conn, media_type, tmdb_id = self.conn, item.media_type, item.tmdb_id
+        if fetched.kind == "failed":
+            self.failed_read(f"{media_type} {tmdb_id}: {fetched.reason}")
+        else:
+            self.answered += 1
         if fetched.kind == "title" and fetched.title is not None:
             title = fetched.title
             if title.adult and not self.settings.include_adult:

@@ -566,3 +566,84 @@ def test_a_catalogue_film_tmdb_spells_or_dates_otherwise_gains_its_tmdb_id_inste
     assert row(conn, "movie", MATRIX_MOVED)["id"] == matrix["id"]
     assert count("title_norm = 'the matrix' AND year = 1999") == 1
     assert row(conn, "movie", MATRIX_MOVED)["tmdb_gone_at"] is None
+
+
+LIST_PATHS = r"^/(trending/(movie|tv)/day|movie/(popular|upcoming|now_playing)|tv/popular)$"
+
+
+@pytest.mark.slow
+def test_a_run_whose_every_list_request_failed_is_failed_not_succeeded(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    fake_tmdb.fault(LIST_PATHS, "status", status=503)  # TMDB serves its configuration but never a list
+    settings = dataclasses.replace(sync_settings, max_retries=0)
+
+    run = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "failed"
+    assert run.message is not None and "nothing was fetched" in run.message and "HTTP 503" in run.message
+    assert run.counts.pages == 0 and run.counts.error_count == 6  # each list recorded as its own error
+    assert {e["stage"] for e in run.counts.errors} == {"list"}
+    assert tmdb_rows(conn) == 0
+    assert fake_tmdb.requests_to(LIST_PATHS)  # the lists were asked for
+
+
+@pytest.mark.slow
+def test_a_run_with_some_failed_list_requests_succeeds_with_its_errors(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    fake_tmdb.fault(r"^/(trending/(movie|tv)/day|movie/popular)$", "status", status=503)  # three of six lists
+    settings = dataclasses.replace(sync_settings, max_retries=0)
+
+    run = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    assert run.message is None
+    assert run.counts.error_count == 3 and run.counts.pages == 3
+    assert tmdb_rows(conn) > 0  # the titles of the lists that were read
+
+
+@pytest.mark.slow
+def test_a_run_whose_details_requests_all_failed_after_failed_lists_is_failed(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    settings = dataclasses.replace(sync_settings, max_retries=0)
+    first = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY))
+    assert first.status == "succeeded" and first.counts.queued == 0
+    # The next day TMDB is down for everything but its (cached) configuration: the change feeds, the lists and the
+    # details of the titles queued as stale all fail.
+    fake_tmdb.add_changes("movie", (DAY + timedelta(days=1)).date(), [FIGHT_CLUB])
+    fake_tmdb.fault(r"^/(movie|tv|trending)/", "status", status=500)
+    later = dataclasses.replace(settings, refresh_after_days=0)
+
+    run = run_sync(conn, settings=later, triggered_by="schedule", now=clock(DAY + timedelta(days=2)))
+
+    assert run.status == "failed", run.counts.errors
+    assert "nothing was fetched" in (run.message or "")
+    assert run.counts.titles_new == run.counts.titles_updated == run.counts.titles_unchanged == 0
+
+
+def test_a_lock_timeout_during_a_run_fails_it_with_that_reason_not_an_outage(
+    database_url: str, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """A statement of the run waits past lock_timeout (another session holds TMDB's cached documents): the run is
+    recorded failed with that reason and the error raised for the invocation's retry; the database was up all
+    along, and the run says so. On a connection of its own (autocommit, as SyncFunction's), its row removed after."""
+    from movie_common.database import connect
+    from movie_common.errors import LockTimeoutError
+
+    with connect(database_url) as sync_conn, psycopg.connect(database_url) as holder:
+        sync_conn.execute("SET lock_timeout = '100ms'")
+        holder.execute("LOCK TABLE tmdb_cache IN ACCESS EXCLUSIVE MODE")
+        try:
+            with pytest.raises(LockTimeoutError):
+                run_sync(sync_conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+        finally:
+            holder.rollback()
+        run = sync_conn.execute("SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()
+        try:
+            assert run is not None and run["status"] == "failed"
+            assert run["message"].startswith("LockTimeoutError: ") and "unavailable" not in run["message"]
+        finally:
+            sync_conn.execute("DELETE FROM sync_runs WHERE id = %s", (run["id"],))
+    assert fake_tmdb.requests == []  # it stopped at the cache, before asking TMDB anything

@@ -19,7 +19,13 @@ from psycopg import abc, generators, pq
 from psycopg.adapt import Transformer
 from psycopg.rows import DictRow, TupleRow, dict_row, tuple_row
 
-from movie_common.errors import DatabaseUnavailableError, QueryTimeoutError
+from movie_common.errors import (
+    DatabaseUnavailableError,
+    LockTimeoutError,
+    QueryTimeoutError,
+    StatementFailedError,
+    TransactionConflictError,
+)
 from movie_common.secrets import database_url_from_secret_string, fetch_secret_string
 from movie_common.settings import Settings, get_settings
 
@@ -298,10 +304,32 @@ def using_connection(conn: Connection) -> Iterator[Connection]:
         _override = previous
 
 
+# SQLSTATEs that mean the session cannot go on, or could not be had: the database is unavailable (503). Class 08 is
+# added by its prefix; 57P01-57P03 are an admin or crash shutdown and "cannot connect now"; 53300 too many
+# connections. A statement error of a database that answers is never one of these.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def is_unavailable(error: psycopg.Error, conn: Connection | None = None) -> bool:
+    """Whether `error` means the database is unavailable, not that a statement failed: no SQLSTATE at all (no
+    connection: refused, lost, closed), a connection-exception SQLSTATE (class 08), a shutdown (57P01-57P03),
+    too many connections (53300), or a connection that is now broken or closed."""
+    if conn is not None and (conn.broken or conn.closed):
+        return True
+    state = error.sqlstate
+    return state is None or state.startswith("08") or state in UNAVAILABLE_SQLSTATES
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn a lost or unreachable database into DatabaseUnavailableError (a 503), never a hang or a 500, and a
-    statement cancelled by the statement timeout into QueryTimeoutError (a 504: the database is there)."""
+    """Turn a database error that is not the client's into Marquee's error for it, never a hang nor a misleading
+    message: a lost or unreachable database (is_unavailable) -> DatabaseUnavailableError (503 `database_unavailable`);
+    a statement cancelled by statement_timeout (57014) -> QueryTimeoutError (504 `query_timeout`: the database is
+    there); a lock wait past lock_timeout (55P03) -> LockTimeoutError (503 `lock_timeout`); a deadlock or
+    serialization failure (class 40) -> TransactionConflictError (503 `transaction_conflict`); any other
+    OperationalError (a program limit, class 54; other resources, class 53; a wrong object state, class 55) ->
+    StatementFailedError (500 `internal_error`, logged with its SQLSTATE). Other psycopg errors (integrity, data,
+    programming) pass through unchanged for their callers to judge."""
     try:
         yield
     except psycopg.errors.QueryCanceled as error:
@@ -310,11 +338,25 @@ def translate_errors() -> Iterator[None]:
             "specific terms); otherwise try again shortly."
         ) from error
     except psycopg.OperationalError as error:
-        # A broken connection is dropped here; the next request of this environment opens a new one.
         conn: Connection | None = getattr(_state, "conn", None)
-        if conn is not None and (conn.broken or conn.closed):
-            close_connection()
-        raise DatabaseUnavailableError("The database is unavailable right now; try again shortly.") from error
+        if is_unavailable(error, conn if conn is not None else _override):
+            # A broken connection is dropped here; the next request of this environment opens a new one.
+            if conn is not None and (conn.broken or conn.closed):
+                close_connection()
+            raise DatabaseUnavailableError("The database is unavailable right now; try again shortly.") from error
+        if isinstance(error, psycopg.errors.LockNotAvailable):
+            raise LockTimeoutError(
+                "Other work holds what this request needs and the wait for it timed out; try again shortly."
+            ) from error
+        if (error.sqlstate or "").startswith("40"):  # deadlock_detected, serialization_failure, ...
+            raise TransactionConflictError(
+                "A concurrent change got in the way and this one was rolled back; try again shortly."
+            ) from error
+        raise StatementFailedError(
+            f"The database refused a statement (SQLSTATE {error.sqlstate}): a fault on our side, not an outage; "
+            "trying again will not help. Quote the request_id if you contact support.",
+            sqlstate=error.sqlstate,
+        ) from error
 
 
 def fetch_one(conn: Connection, query: Any, params: Any = None) -> DictRow | None:

@@ -185,6 +185,38 @@ class QueryTimeoutError(MarqueeError):
     title = "Query timed out"
 
 
+class LockTimeoutError(MarqueeError):
+    """A statement waited for a lock longer than lock_timeout (SQLSTATE 55P03): other work holds the rows; the
+    database is up and the same request may pass in a moment (503 with Retry-After)."""
+
+    code = "lock_timeout"
+    status = 503
+    title = "Lock wait timed out"
+
+
+class TransactionConflictError(MarqueeError):
+    """A deadlock or serialization failure (SQLSTATE class 40): the transaction was rolled back because of a
+    concurrent one; retrying shortly is right (503 with Retry-After)."""
+
+    code = "transaction_conflict"
+    status = 503
+    title = "Transaction conflict"
+
+
+class StatementFailedError(MarqueeError):
+    """The database is up but refused a statement in a way that is our fault, not the client's nor an outage (a
+    program limit such as a btree row too large, class 54; an object in the wrong state; a resource limit other
+    than connections): a 500 whose log names the SQLSTATE (`sqlstate`)."""
+
+    code = "internal_error"
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str, *, sqlstate: str | None) -> None:
+        super().__init__(detail)
+        self.sqlstate = sqlstate
+
+
 # Developer accounts (issue 8). Each refusal of the portal has its own code; none of them says whether an
 # address has an account except `email_taken`, which the duplicate rule requires.
 
@@ -397,6 +429,15 @@ class UploadGoneError(IngestFileError):
     code = "upload_gone"
     status = 409
     title = "Upload changed or gone"
+
+
+class UploadAlreadyUsedError(IngestFileError):
+    """A second object, with other content, under a key an admin's upload form granted once its job had a file: one
+    grant brings one file, so this one is refused (a failed job of its own) and read not at all."""
+
+    code = "upload_already_used"
+    status = 409
+    title = "Upload form already used"
 
 
 class UploadNotReceivedError(IngestFileError):

@@ -255,11 +255,12 @@ def close_abandoned_uploads(conn: Connection) -> int:
     )
 
 
-def list_jobs(conn: Connection, *, page: int = 1, per_page: int = 20) -> JobPage:
-    """Jobs newest first (progress of running ones included: rows read so far, bytes read of size_bytes); upload
-    jobs whose file never came are closed first (close_abandoned_uploads)."""
+def list_jobs(conn: Connection, *, page: int = 1, per_page: int = 20, status: str | None = None) -> JobPage:
+    """Jobs newest first, only those in `status` (one of db.ingest_jobs.STATUSES) when given (progress of running
+    ones included: rows read so far, bytes read of size_bytes); upload jobs whose file never came are closed first
+    (close_abandoned_uploads). ValueError for an unknown status."""
     close_abandoned_uploads(conn)
-    found, total = jobs.list_jobs(conn, limit=per_page, offset=(page - 1) * per_page)
+    found, total = jobs.list_jobs(conn, limit=per_page, offset=(page - 1) * per_page, status=status)
     return JobPage(found, page, per_page, total)
 
 

@@ -85,8 +85,17 @@ async def _marquee_error(request: Request, error: Exception) -> Response:
     if isinstance(error, RequestValidationError):
         return invalid_params_problem(request, error.errors, error.detail)
     if error.status >= 500:
-        _logger(request).warning(
-            "%s on %s %s: %s", error.code, request.method, request.url.path, error.__cause__ or error
+        # A database error names its SQLSTATE in the log (never in the answer's detail alone): a 500 for a statement
+        # the database refused is logged with its traceback, an outage or a timeout as a warning.
+        sqlstate = getattr(error, "sqlstate", None) or getattr(error.__cause__, "sqlstate", None)
+        log = _logger(request).exception if error.status == 500 else _logger(request).warning
+        log(
+            "%s%s on %s %s: %s",
+            error.code,
+            f" (SQLSTATE {sqlstate})" if sqlstate else "",
+            request.method,
+            request.url.path,
+            error.__cause__ or error,
         )
     return problem(
         request,

@@ -63,4 +63,7 @@ def test_a_statement_past_the_timeout_is_a_504_query_timeout_and_is_logged(
     problem = response.json()
     assert problem["code"] == "query_timeout" and problem["status"] == 504
     assert "narrow it" in problem["detail"] and "retry-after" not in response.headers
-    assert ("warning", "query_timeout on GET /slow: canceling statement due to statement timeout") in logger.lines
+    assert (
+        "warning",
+        "query_timeout (SQLSTATE 57014) on GET /slow: canceling statement due to statement timeout",
+    ) in logger.lines

@@ -24,6 +24,7 @@
     var figures = {
       requests: sum("requests"), status_4xx: sum("status_4xx"), limited: sum("limited"),
       server_errors: sum("server_errors"), active_developers: data.active_developers, signups: sum("signups"),
+      verified_signups: sum("verified_signups"),
     };
     Object.keys(figures).forEach(function (name) {
       document.querySelector('[data-kpi="' + name + '"]').textContent = A.number(figures[name]);

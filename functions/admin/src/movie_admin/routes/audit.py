@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from movie_admin.routes.deps import (
+    ADMIN_DEPENDENCIES,
     ADMIN_RESPONSES,
     ActingAdmin,
     PageNumber,
     PerPage,
     Search,
-    acting_admin,
     export_answer,
     export_store,
     is_head,
@@ -25,7 +25,7 @@ from movie_common.database import get_connection
 from movie_common.db.admin_audit_log import AuditFilters
 from movie_web.params import PLAIN_INTEGER
 
-router = APIRouter(prefix="/admin", tags=["audit"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
+router = APIRouter(prefix="/admin", tags=["audit"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 Sort = Literal["occurred_at.desc", "occurred_at.asc"]
 
 

@@ -7,7 +7,9 @@ import functools
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 
 from movie_admin import aws
 from movie_admin.audit import Actor
@@ -15,6 +17,7 @@ from movie_admin.exports import ExportStore, FolderExportStore, S3ExportStore, S
 from movie_admin.services import admins
 from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
+from movie_common.errors import InvalidParameter, RequestValidationError
 from movie_common.timestamps import rfc3339
 from movie_web.params import PLAIN_INTEGER
 from movie_web.paths import base_path
@@ -42,6 +45,48 @@ async def acting_admin(request: Request, session: CurrentAdmin) -> Actor:
 
 
 ActingAdmin = Annotated[Actor, Depends(acting_admin)]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """Every query parameter a route reads, its dependencies' included (by the name the client sends)."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+_known_queries: dict[int, frozenset[str]] = {}  # by id of the route's Dependant (routes live as long as the app)
+
+
+async def declared_query_only(request: Request) -> None:
+    """Refuse a query parameter a read (GET, HEAD) does not take (422 `validation_error` naming it, with the ones
+    it does): FastAPI would ignore it, and a filter the route does not have (`GET /admin/ingest/jobs?status=failed`
+    before it had one) answered with the whole unfiltered list as if it were the filtered one. Writes read their
+    body, not the query string, and are left alone. Runs after acting_admin, so an anonymous call is still a 401."""
+    route = request.scope.get("route")
+    method = str(request.scope.get("state", {}).get("method", request.method)).upper()
+    if not isinstance(route, APIRoute) or method not in ("GET", "HEAD"):
+        return
+    known = _known_queries.get(id(route.dependant))
+    if known is None:
+        known = _known_queries[id(route.dependant)] = frozenset(_query_names(route.dependant))
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    if not unknown:
+        return
+    accepted = ", ".join(sorted(known)) or "none"
+    raise RequestValidationError(
+        f"Unknown query parameter: {', '.join(unknown)}.",
+        [
+            InvalidParameter(
+                name=name, location="query", reason=f"not a parameter of this route (it takes: {accepted})"
+            )
+            for name in unknown
+        ],
+    )
+
+
+# What every admin router but sign-in depends on: an admin session, then only the query parameters its routes read.
+ADMIN_DEPENDENCIES = [Depends(acting_admin), Depends(declared_query_only)]
 
 
 @functools.cache

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage, Search, acting_admin
+from movie_admin.routes.deps import (
+    ADMIN_DEPENDENCIES,
+    ADMIN_RESPONSES,
+    ActingAdmin,
+    PageNumber,
+    PerPage,
+    Search,
+)
 from movie_admin.schemas import DenyBody, DeveloperDetailOut, DeveloperOut, KeyRequestOut, PageOut
 from movie_admin.services import developers, key_requests
 from movie_common.database import get_connection
@@ -15,7 +22,7 @@ from movie_common.db.key_requests import KeyRequestFilters
 from movie_common.db.users import DeveloperFilters
 from movie_web.params import PLAIN_INTEGER
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
+router = APIRouter(prefix="/admin", dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 DeveloperId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The developer's id."), PLAIN_INTEGER]
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The reissue request's id."), PLAIN_INTEGER]
 DeveloperSort = Literal[

@@ -3,20 +3,27 @@ error report's download."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from movie_admin import aws
-from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage, acting_admin, is_head
+from movie_admin.routes.deps import (
+    ADMIN_DEPENDENCIES,
+    ADMIN_RESPONSES,
+    ActingAdmin,
+    PageNumber,
+    PerPage,
+    is_head,
+)
 from movie_admin.schemas import IngestJobDetailOut, IngestJobOut, PageOut, ReportLinkOut, UploadBody, UploadTicketOut
 from movie_admin.services import ingest
 from movie_common.database import get_connection
 from movie_web.params import PLAIN_INTEGER
 
 router = APIRouter(
-    prefix="/admin/ingest", tags=["csv uploads"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
+    prefix="/admin/ingest", tags=["csv uploads"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES
 )
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The ingest job's id."), PLAIN_INTEGER]
 
@@ -39,10 +46,18 @@ async def request_upload(body: UploadBody, actor: ActingAdmin) -> UploadTicketOu
 
 
 @router.get("/jobs", response_model=PageOut[IngestJobOut], summary="List ingest jobs")
-async def list_jobs(page: PageNumber = 1, per_page: PerPage = 20) -> PageOut[IngestJobOut]:
+async def list_jobs(
+    status: Annotated[
+        Literal["queued", "validating", "loading", "done", "failed"] | None,
+        Query(description="Only jobs in this status."),
+    ] = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+) -> PageOut[IngestJobOut]:
     """Every ingest job, newest first: uploads from this portal, files dropped into the bucket, `marquee ingest`
-    runs and the bundled catalogue. Running jobs show their progress (`rows`, `bytes_read` of `size_bytes`)."""
-    found = ingest.list_jobs(get_connection(), page=page, per_page=per_page)
+    runs and the bundled catalogue; only those in `status` when given (another value: 422 naming it). Running jobs
+    show their progress (`rows`, `bytes_read` of `size_bytes`)."""
+    found = ingest.list_jobs(get_connection(), page=page, per_page=per_page, status=status)
     return PageOut[IngestJobOut].model_validate(found.as_dict())
 
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from movie_admin.pages import Page
-from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage, Search, acting_admin
+from movie_admin.routes.deps import (
+    ADMIN_DEPENDENCIES,
+    ADMIN_RESPONSES,
+    ActingAdmin,
+    PageNumber,
+    PerPage,
+    Search,
+)
 from movie_admin.schemas import CreatedKeyOut, CreateKeyBody, KeyOut, PageOut, PlanBody
 from movie_admin.services import keys
 from movie_common.database import get_connection
 from movie_common.db.api_keys import AdminKey, KeyFilters
 from movie_web.params import PLAIN_INTEGER
 
-router = APIRouter(prefix="/admin/keys", tags=["keys"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
+router = APIRouter(prefix="/admin/keys", tags=["keys"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 KeyId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The key's id."), PLAIN_INTEGER]
 KeySort = Literal[
     "created.desc",

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage, Search, acting_admin
+from movie_admin.routes.deps import (
+    ADMIN_DEPENDENCIES,
+    ADMIN_RESPONSES,
+    ActingAdmin,
+    PageNumber,
+    PerPage,
+    Search,
+)
 from movie_admin.schemas import MovieBody, MovieOut, PageOut
 from movie_admin.services import movies
 from movie_common.database import get_connection
 from movie_common.db.movies import AdminMovieFilters
 from movie_web.params import PLAIN_INTEGER
 
-router = APIRouter(
-    prefix="/admin/movies", tags=["movies"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
-)
+router = APIRouter(prefix="/admin/movies", tags=["movies"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The movie's id."), PLAIN_INTEGER]
 MovieSort = Literal[
     "title.asc",

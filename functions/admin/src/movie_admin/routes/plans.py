@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
-from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, acting_admin
+from movie_admin.routes.deps import ADMIN_DEPENDENCIES, ADMIN_RESPONSES, ActingAdmin
 from movie_admin.schemas import PlanChangesBody, PlanListOut, PlanOut
 from movie_admin.services import plans
 from movie_common.database import get_connection
 
-router = APIRouter(
-    prefix="/admin/plans", tags=["plans"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
-)
+router = APIRouter(prefix="/admin/plans", tags=["plans"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 PlanId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{1,31}$", description="The plan's id, e.g. free.")]
 
 

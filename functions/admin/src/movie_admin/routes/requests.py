@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from movie_admin.routes.deps import (
+    ADMIN_DEPENDENCIES,
     ADMIN_RESPONSES,
     ActingAdmin,
     PerPage,
-    acting_admin,
     export_answer,
     export_store,
     is_head,
@@ -25,7 +25,7 @@ from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
 from movie_web.params import PLAIN_INTEGER
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
+router = APIRouter(prefix="/admin", dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 Sort = Literal["timestamp.desc", "timestamp.asc"]
 
 
@@ -110,6 +110,7 @@ async def endpoints() -> EndpointListOut:
 async def overview(
     days: Annotated[int, Query(ge=1, le=366, description="Window in UTC days: 7, 30 or 90."), PLAIN_INTEGER] = 30,
 ) -> OverviewOut:
-    """Requests per day by outcome (2xx/3xx, 4xx, 429, 5xx), active developers and keys per day, signups per
-    day, the busiest endpoints, and developers active in the window; from the daily rollups."""
+    """Requests per day by outcome (2xx/3xx, 4xx, 429, 5xx), active developers and keys per day, signups per day
+    (self-serve accounts from the sign-up form, not owners an admin or the CLI named; `verified_signups` of them
+    confirmed their address), the busiest endpoints, and developers active in the window; from the daily rollups."""
     return OverviewOut.model_validate(analytics.overview(get_connection(), days=days))

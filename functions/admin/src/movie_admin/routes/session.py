@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, acting_admin
+from movie_admin.routes.deps import ADMIN_DEPENDENCIES, ADMIN_RESPONSES, ActingAdmin
 from movie_admin.schemas import AdminOut, LoginBody, SessionOut
 from movie_admin.services import admins
 from movie_admin.settings import admin_settings
@@ -18,7 +18,7 @@ from movie_web.schemas import COMMON_RESPONSES, problem_response
 from movie_web.session_auth import LOGOUT_RESPONSES, AdminSessionToEnd
 
 public = APIRouter(prefix="/admin", tags=["session"])
-router = APIRouter(prefix="/admin", tags=["session"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES)
+router = APIRouter(prefix="/admin", tags=["session"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 
 
 @public.post(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path, Query
 
 from movie_admin import aws
-from movie_admin.routes.deps import ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage, acting_admin
+from movie_admin.routes.deps import ADMIN_DEPENDENCIES, ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage
 from movie_admin.schemas import PageOut, SyncRequestOut, SyncRunOut, SyncStatusOut
 from movie_admin.services import sync
 from movie_admin.settings import admin_settings
@@ -16,9 +16,7 @@ from movie_common.db.sync_runs import SyncRun
 from movie_web.params import PLAIN_INTEGER
 from movie_web.schemas import problem_response
 
-router = APIRouter(
-    prefix="/admin/sync", tags=["tmdb sync"], dependencies=[Depends(acting_admin)], responses=ADMIN_RESPONSES
-)
+router = APIRouter(prefix="/admin/sync", tags=["tmdb sync"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 RunId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The sync run's id."), PLAIN_INTEGER]
 
 
@@ -38,9 +36,16 @@ async def sync_status() -> SyncStatusOut:
 
 
 @router.get("/runs", response_model=PageOut[SyncRunOut], summary="List sync runs")
-async def list_runs(page: PageNumber = 1, per_page: PerPage = 20) -> PageOut[SyncRunOut]:
-    """Runs newest first (daily, requested here, or `marquee sync`), with their counts and errors."""
-    found = sync.list_runs(get_connection(), page=page, per_page=per_page)
+async def list_runs(
+    status: Annotated[
+        Literal["running", "succeeded", "partial", "failed"] | None, Query(description="Only runs in this status.")
+    ] = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 20,
+) -> PageOut[SyncRunOut]:
+    """Runs newest first (daily, requested here, or `marquee sync`), with their counts and errors; only those in
+    `status` when given (another value: 422 naming it)."""
+    found = sync.list_runs(get_connection(), page=page, per_page=per_page, status=status)
     return PageOut[SyncRunOut](
         page=found.page,
         per_page=found.per_page,

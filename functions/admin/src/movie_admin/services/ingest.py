@@ -39,9 +39,10 @@ def request_upload(
     return ticket
 
 
-def list_jobs(conn: Connection, *, page: int, per_page: int) -> JobPage:
-    """Every ingest job (uploads, drops, CLI, the bundled catalogue), newest first."""
-    return ingest_uploads.list_jobs(conn, page=page, per_page=per_page)
+def list_jobs(conn: Connection, *, page: int, per_page: int, status: str | None = None) -> JobPage:
+    """Every ingest job (uploads, drops, CLI, the bundled catalogue), newest first; only those in `status` (one of
+    movie_common.db.ingest_jobs.STATUSES) when given."""
+    return ingest_uploads.list_jobs(conn, page=page, per_page=per_page, status=status)
 
 
 def get_job(conn: Connection, *, job_id: int, errors_page: int, errors_per_page: int) -> dict[str, Any]:

@@ -42,9 +42,10 @@ class SyncRequest:
     requested_by: str
 
 
-def list_runs(conn: Connection, *, page: int, per_page: int) -> Page[SyncRun]:
-    """Runs newest first, with their counts and (the first 100) errors."""
-    rows, total = sync_runs.list_runs(conn, limit=per_page, offset=offset_of(page, per_page))
+def list_runs(conn: Connection, *, page: int, per_page: int, status: str | None = None) -> Page[SyncRun]:
+    """Runs newest first, with their counts and (the first 100) errors; only those in `status` (one of
+    movie_common.db.sync_runs.STATUSES) when given."""
+    rows, total = sync_runs.list_runs(conn, limit=per_page, offset=offset_of(page, per_page), status=status)
     return Page(rows, page, per_page, total)
 
 

@@ -48,12 +48,14 @@ def get_developer(conn: Connection, *, user_id: int, lock: bool = False) -> Deve
 def create_developer(
     conn: Connection, *, name: str, email: str, canonical_email: str, hashed_password: str
 ) -> int | None:
-    """Insert an unverified developer; None when the canonical address is already taken (a concurrent sign-up
+    """Insert an unverified developer who signed up (`signed_up_at`: a self-serve account, counted as a signup by
+    the admin overview); None when the canonical address is already taken (a concurrent sign-up
     or an existing account): the unique constraint decides, so two racing sign-ups cannot both succeed."""
     row = fetch_one(
         conn,
-        """INSERT INTO users (name, email, canonical_email, hashed_password, verified, password_changed_at)
-           VALUES (%s, %s, %s, %s, false, now())
+        """INSERT INTO users (name, email, canonical_email, hashed_password, verified, password_changed_at,
+                              signed_up_at)
+           VALUES (%s, %s, %s, %s, false, now(), now())
            ON CONFLICT (canonical_email) DO NOTHING RETURNING id""",
         (name, email, canonical_email, hashed_password),
     )

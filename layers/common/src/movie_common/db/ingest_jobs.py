@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
@@ -17,7 +18,9 @@ MODES = ("upsert", "replace", "validate")
 ORIGINS = ("s3", "upload", "drop_folder", "cli", "catalogue")
 IN_PROGRESS = ("queued", "validating", "loading")
 # Failures that changed nothing and say nothing about the file: the same object delivered again is run again.
-RETRYABLE_FAILURES = frozenset({"catalogue_busy", "database_unavailable", "internal_error"})
+RETRYABLE_FAILURES = frozenset(
+    {"catalogue_busy", "database_unavailable", "internal_error", "lock_timeout", "transaction_conflict"}
+)
 MAX_VALUE_CHARS = 200  # reported values are cut to this: a 20 MB field is not copied into the report
 
 
@@ -234,6 +237,9 @@ def claim_object_job(
     file_name: str | None = None,
     size_bytes: int | None = None,
     requested_by: str | None = None,
+    etag: str | None = None,
+    refused_detail: Callable[[IngestJob], str] | None = None,
+    refused_code: str = "upload_already_used",
     stale_after_s: int = 960,
 ) -> Claim:
     """Find or create the job of one S3 object version, and say whether to run it.
@@ -242,7 +248,13 @@ def claim_object_job(
     runs it. Later deliveries of the same (bucket, key, version) do not run it, unless the job was left in
     progress for longer than `stale_after_s` (its function timed out or crashed), or failed for a reason that may
     pass (RETRYABLE_FAILURES: the catalogue was busy, the database away, an internal error): then it runs again.
+
+    A key an upload form granted (a job of origin 'upload') brings one file: once the grant's job has claimed an
+    object, another version with the same `etag` (the same content posted again) is that job, delivered again;
+    one with other content gets a job of its own that is already failed (`refused_code`, the detail
+    `refused_detail(grant's job)` gives) and is never run, so it changes nothing.
     """
+    etag = etag.strip('"') if etag else None
     with translate_errors(), conn.transaction():
         row = fetch_one(
             conn,
@@ -253,21 +265,39 @@ def claim_object_job(
         if row is None:
             row = fetch_one(
                 conn,
-                """UPDATE ingest_jobs SET object_version = %(version)s, size_bytes = %(size)s, updated_at = now()
+                """UPDATE ingest_jobs SET object_version = %(version)s, object_etag = %(etag)s, size_bytes = %(size)s,
+                                          updated_at = now()
                    WHERE id = (SELECT id FROM ingest_jobs
                                WHERE bucket = %(bucket)s AND object_key = %(key)s AND object_version IS NULL
                                  AND status = 'queued'
                                ORDER BY id DESC LIMIT 1 FOR UPDATE SKIP LOCKED)
                    RETURNING *""",
-                {"version": object_version, "size": size_bytes, "bucket": bucket, "key": object_key},
+                {"version": object_version, "etag": etag, "size": size_bytes, "bucket": bucket, "key": object_key},
             )
+        refused = False
         if row is None:
+            # A granted key whose job already has its file: the same content again is that job; other content is
+            # refused. The grant's rows are locked (not skipped), so a concurrent first delivery is waited for.
+            granted = fetch_all(
+                conn,
+                """SELECT * FROM ingest_jobs WHERE bucket = %s AND object_key = %s AND origin = 'upload'
+                   ORDER BY id FOR UPDATE""",
+                (bucket, object_key),
+            )
+            used = next((r for r in granted if r["object_version"] is not None), None)
+            if used is not None and etag is not None and used["object_etag"] == etag:
+                return _again(conn, _job(used), stale_after_s=stale_after_s)
+            refused = used is not None
+        if row is None:
+            grant = _job(used) if refused and used is not None else None
             row = fetch_one(
                 conn,
                 """INSERT INTO ingest_jobs (mode, origin, keep_tmdb, file_name, bucket, object_key, object_version,
-                                            size_bytes, requested_by)
+                                            object_etag, size_bytes, requested_by, status, error_code, error_detail,
+                                            started_at, finished_at)
                    VALUES (%(mode)s, %(origin)s, %(keep_tmdb)s, %(file_name)s, %(bucket)s, %(key)s, %(version)s,
-                           %(size)s, %(requested_by)s)
+                           %(etag)s, %(size)s, %(requested_by)s, %(status)s, %(code)s, %(detail)s,
+                           CASE WHEN %(refused)s THEN now() END, CASE WHEN %(refused)s THEN now() END)
                    ON CONFLICT ON CONSTRAINT ingest_jobs_object_key DO NOTHING
                    RETURNING *""",
                 {
@@ -278,8 +308,13 @@ def claim_object_job(
                     "bucket": bucket,
                     "key": object_key,
                     "version": object_version,
+                    "etag": etag,
                     "size": size_bytes,
                     "requested_by": requested_by,
+                    "status": "failed" if refused else "queued",
+                    "code": refused_code if refused else None,
+                    "detail": _refusal(grant, refused_detail) if grant is not None else None,
+                    "refused": refused,
                 },
             )
             if row is None:  # a concurrent delivery created it first
@@ -289,16 +324,27 @@ def claim_object_job(
                     (bucket, object_key, object_version),
                 )
                 return Claim(_job(existing), run=False)
-            return Claim(_job(row), run=True)
+            return Claim(_job(row), run=not refused)
         job = _job(row)
         if job.status == "queued" and job.attempts == 0:
             return Claim(job, run=True)
-        if job.status == "failed" and job.error_code in RETRYABLE_FAILURES:
-            return Claim(job, run=True)  # a failure that changed nothing and may pass now: delivered again, run again
-        stale = fetch_required(
-            conn, "SELECT now() - %s > make_interval(secs => %s) AS stale", (job.updated_at, stale_after_s)
-        )["stale"]
-        return Claim(job, run=job.status in IN_PROGRESS and bool(stale))
+        return _again(conn, job, stale_after_s=stale_after_s)
+
+
+def _again(conn: Connection, job: IngestJob, *, stale_after_s: int) -> Claim:
+    """A job's object delivered again: run only a failure that may pass now, or a run left in progress too long."""
+    if job.status == "failed" and job.error_code in RETRYABLE_FAILURES:
+        return Claim(job, run=True)  # a failure that changed nothing and may pass now: delivered again, run again
+    stale = fetch_required(
+        conn, "SELECT now() - %s > make_interval(secs => %s) AS stale", (job.updated_at, stale_after_s)
+    )["stale"]
+    return Claim(job, run=job.status in IN_PROGRESS and bool(stale))
+
+
+def _refusal(grant: IngestJob, detail: Callable[[IngestJob], str] | None) -> str:
+    if detail is not None:
+        return detail(grant)
+    return f"The upload form of job {grant.id} was already used for another file; this one was not read."
 
 
 def start_job(conn: Connection, *, job_id: int) -> None:
@@ -443,16 +489,26 @@ def close_abandoned_uploads(conn: Connection, *, older_than_s: int, code: str, d
         return cursor.rowcount
 
 
-def list_jobs(conn: Connection, *, limit: int, offset: int = 0) -> tuple[list[IngestJob], int]:
-    """Jobs newest first, and how many there are in all."""
+def list_jobs(
+    conn: Connection, *, limit: int, offset: int = 0, status: str | None = None
+) -> tuple[list[IngestJob], int]:
+    """Jobs newest first (only those in `status`, one of STATUSES, when given), and how many match in all.
+    ValueError for a status that is not one of STATUSES."""
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"not an ingest job status: {status!r}")
+    where = sql.SQL("WHERE status = %(status)s") if status is not None else sql.SQL("")
+    params = {"status": status, "limit": limit, "offset": offset}
     rows = fetch_all(
         conn,
-        "SELECT *, count(*) OVER () AS total FROM ingest_jobs ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
-        (limit, offset),
+        sql.SQL(
+            "SELECT *, count(*) OVER () AS total FROM ingest_jobs {} "
+            "ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"
+        ).format(where),
+        params,
     )
     if rows:
         return [_job(row) for row in rows], int(rows[0]["total"])
-    total = fetch_required(conn, "SELECT count(*) AS n FROM ingest_jobs")["n"]
+    total = fetch_required(conn, sql.SQL("SELECT count(*) AS n FROM ingest_jobs {}").format(where), params)["n"]
     return [], int(total)
 
 

@@ -186,18 +186,24 @@ def get_run(conn: Connection, *, run_id: int) -> SyncRun | None:
     return None if row is None else _run(row)
 
 
-def list_runs(conn: Connection, *, limit: int, offset: int) -> tuple[list[SyncRun], int]:
-    """Runs, newest first, and how many there are in all."""
+def list_runs(conn: Connection, *, limit: int, offset: int, status: str | None = None) -> tuple[list[SyncRun], int]:
+    """Runs newest first (only those in `status`, one of STATUSES, when given), and how many match in all.
+    ValueError for a status that is not one of STATUSES."""
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"not a sync run status: {status!r}")
+    where = sql.SQL("WHERE status = %(status)s") if status is not None else sql.SQL("")
+    params = {"status": status, "limit": limit, "offset": offset}
     rows = fetch_all(
         conn,
         sql.SQL(
-            "SELECT {}, count(*) OVER () AS total FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT %s OFFSET %s"
-        ).format(_COLUMNS),
-        (limit, offset),
+            "SELECT {}, count(*) OVER () AS total FROM sync_runs {} "
+            "ORDER BY started_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s"
+        ).format(_COLUMNS, where),
+        params,
     )
     if rows:
         return [_run(r) for r in rows], int(rows[0]["total"])
-    total = fetch_required(conn, "SELECT count(*) AS n FROM sync_runs")
+    total = fetch_required(conn, sql.SQL("SELECT count(*) AS n FROM sync_runs {}").format(where), params)
     return [], int(total["n"])
 
 

@@ -186,7 +186,8 @@ def roll_up(conn: Connection, *, max_days: int | None) -> date | None:
 
 @dataclass(frozen=True)
 class DayTraffic:
-    """One UTC day: every request by outcome, developers and keys with an admitted request, and new signups."""
+    """One UTC day: every request by outcome, developers and keys with an admitted request, and self-serve signups
+    (the portal's sign-up form; owners named by an admin or the CLI are not signups)."""
 
     day: date
     requests: int  # admitted and refused
@@ -196,7 +197,8 @@ class DayTraffic:
     server_errors: int  # 5xx
     active_developers: int
     active_keys: int
-    signups: int
+    signups: int  # self-serve accounts that signed up that day (users.signed_up_at)
+    verified_signups: int  # of those, the ones that have confirmed their address since
 
     @property
     def status_4xx(self) -> int:
@@ -261,9 +263,13 @@ WHERE d.day >= greatest(%(first_day)s, %(open_from)s) AND d.day < %(today)s
 GROUP BY d.day
 """
 
+# Self-serve accounts by the day they signed up (not owners named by an admin or the CLI, nor demo@localhost), and
+# how many of them have confirmed their address since.
 _SIGNUPS_PER_DAY = """
-SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS signups FROM users
-WHERE created_at >= %(window_start)s
+SELECT (signed_up_at AT TIME ZONE 'UTC')::date AS day, count(*) AS signups,
+       count(*) FILTER (WHERE verified) AS verified_signups
+FROM users
+WHERE signed_up_at >= %(window_start)s
 GROUP BY 1
 """
 
@@ -301,7 +307,10 @@ def traffic(conn: Connection, *, first_day: date, today: date, top_endpoints: in
     active = {
         row["day"]: (int(row["developers"]), int(row["keys"])) for row in fetch_all(conn, _ACTIVE_PER_DAY, params)
     }
-    signups = {row["day"]: int(row["signups"]) for row in fetch_all(conn, _SIGNUPS_PER_DAY, params)}
+    signups = {
+        row["day"]: (int(row["signups"]), int(row["verified_signups"]))
+        for row in fetch_all(conn, _SIGNUPS_PER_DAY, params)
+    }
     headline = fetch_required(conn, _HEADLINE, params)
     active[today] = (int(headline["active_developers_today"]), int(headline["active_keys_today"]))
     zero = dict.fromkeys(_COUNTS, 0)
@@ -309,13 +318,15 @@ def traffic(conn: Connection, *, first_day: date, today: date, top_endpoints: in
     for offset in range((today - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         developers, keys = active.get(day, (0, 0))
+        signed_up, verified = signups.get(day, (0, 0))
         days.append(
             DayTraffic(
                 day,
                 **per_day.get(day, zero),
                 active_developers=developers,
                 active_keys=keys,
-                signups=signups.get(day, 0),
+                signups=signed_up,
+                verified_signups=verified,
             )
         )
     endpoints.sort(key=lambda e: (-e.requests, e.endpoint))
