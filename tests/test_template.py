@@ -249,6 +249,29 @@ def test_per_key_flood_protection_is_an_optional_waf_rate_rule_on_the_key_header
     assert arn.value[1][1].value == "MarqueeApi.Stage"
 
 
+def test_every_route_that_needs_no_key_has_a_gateway_throttle_of_its_own() -> None:
+    # Keyed routes are bounded by their usage plan; the portal's and the admin's routes need no key, so without a
+    # throttle of their own a flood of sign-ups or logins reached Lambda and PostgreSQL at any rate (tenth tester).
+    settings = RESOURCES["MarqueeApi"]["Properties"]["MethodSettings"]
+    throttled = {
+        entry["ResourcePath"]: (entry["ThrottlingRateLimit"].value, entry["ThrottlingBurstLimit"].value)
+        for entry in settings
+        if "ThrottlingRateLimit" in entry
+    }
+    expected = {
+        "AuthFunction": ("PortalRateLimit", "PortalBurstLimit"),
+        "AdminFunction": ("AdminRateLimit", "AdminBurstLimit"),
+    }
+    for function, limits in expected.items():
+        paths = {event["Properties"]["Path"] for event in RESOURCES[function]["Properties"]["Events"].values()}
+        assert paths
+        for path in paths:
+            assert throttled.get("/" + path.replace("/", "~1")) == limits, path  # CloudFormation: / as ~1
+    assert all(entry["HttpMethod"] == "*" and entry["MetricsEnabled"] for entry in settings)
+    for name in ("PortalRateLimit", "PortalBurstLimit", "AdminRateLimit", "AdminBurstLimit"):
+        assert TEMPLATE["Parameters"][name]["Type"] == "Number" and TEMPLATE["Parameters"][name]["MinValue"] == 1
+
+
 # Functions with no event of their own: what stands in for them on one machine, and why that is the same code.
 _LOCAL_COUNTERPARTS = {
     "KeyAuthorizerFunction": "the local gateway calls each route's authorizer from the template's Auth",
