@@ -816,8 +816,20 @@ def check_field(name: str, value: object) -> tuple[object, FieldError | None]:
 _NO_GENRES = frozenset(("(no genres listed)", "(no genre)", "no genres listed"))
 
 
+# Characters no genre name has (real ones: `Sci-Fi & Fantasy`, `Action/Adventure`, `Children's`, `Film-Noir`): markup
+# and code. `<b>Bold</b>` was stored, and split at its `/` into `<b>Bold<` and `b>` (a genre pair's parts, 0014).
+_NOT_IN_GENRES = re.compile(r"""[<>{}"`\\]""")
+
+
 def _parse_genres(value: object) -> list[str]:
+    """Genres as parse_list reads them, without MovieLens's `(no genres listed)`. FieldValueError `malformed_text` for
+    a genre holding markup (_NOT_IN_GENRES), and parse_list's."""
     genres = parse_list(value, names=False, limit=MAX_GENRES, what="genres")
+    for genre in genres:
+        if (found := _NOT_IN_GENRES.search(genre)) is not None:
+            raise FieldValueError(
+                "malformed_text", f"a genre is a word or words, and {genre[:60]!r} holds {found.group()!r}"
+            )
     return [g for g in genres if g.lower() not in _NO_GENRES]
 
 

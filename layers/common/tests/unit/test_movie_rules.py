@@ -585,6 +585,15 @@ def test_control_characters_are_dropped_from_text() -> None:
     assert movie is not None and (movie.title, movie.plot) == ("BadTitle", "onetwo")
 
 
+def test_a_genre_holding_markup_is_refused() -> None:
+    # `<b>Bold</b>` was stored, and /genres listed it as `<B>Bold<` (split at its `/` as a genre pair is)
+    for genre in ("<b>Bold</b>", "Drama|{{7*7}}", "Comedy, `rm`", 'Say "hi"', "back\\slash"):
+        assert _codes({"title": "X", "genre": genre}) == {"genre": "malformed_text"}, genre
+    movie = check_movie({"title": "X", "genre": "Sci-Fi & Fantasy|Action/Adventure|Children's|Film-Noir"}).movie
+    assert movie is not None
+    assert movie.genre == ["Sci-Fi & Fantasy", "Action/Adventure", "Children's", "Film-Noir"]
+
+
 def test_bidirectional_overrides_are_dropped_from_text() -> None:
     # `\u202eevil title\u202c` displayed as `eltit live` on every admin page; a plot ending `\u202egnp.exe` read as
     # `exe.png` (the tenth tester's finding). Right-to-left scripts themselves need none of these characters.
