@@ -235,6 +235,14 @@
     return alert;
   }
 
+  /* A reason as people read it: the admin movie form's reasons start with the rule's stable code for programs
+     (`not_a_duration: a runtime is written like 142…`), which the field shows without. */
+  function sentence(reason) {
+    var text = String(reason || "");
+    var coded = /^[a-z][a-z0-9_]*: (.+)$/.exec(text);
+    return coded ? coded[1] : text;
+  }
+
   /* A problem's `errors` (422) name their fields; other codes map to a field through data-problem-codes. */
   function showProblem(form, error) {
     var problem = (error && error.problem) || {};
@@ -245,7 +253,7 @@
         var name = String(item.name || "").split(".").pop();
         var field = name && form.elements.namedItem(name);
         if (field && field.classList) {
-          markField(field, item.reason || message);
+          markField(field, sentence(item.reason) || message);
           first = first || field;
         }
       });

@@ -168,7 +168,10 @@
     var problem = (error && error.problem) || {};
     var text = problem.detail || problem.title || (error && error.message) || "Something went wrong.";
     if (Array.isArray(problem.errors) && problem.errors.length) {
-      text += " " + problem.errors.map(function (e) { return e.name + ": " + e.reason; }).join("; ");
+      // Each field's sentence, without the stable code some reasons start with for programs (`not_a_number: …`).
+      text += " " + problem.errors.map(function (e) {
+        return e.name + ": " + String(e.reason || "").replace(/^[a-z][a-z0-9_]*: /, "");
+      }).join("; ");
     }
     return text;
   }

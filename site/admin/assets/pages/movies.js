@@ -25,7 +25,10 @@
     var note = document.querySelector("[data-provenance]");
     note.textContent = movie ? provenance(movie) : "";
     note.classList.toggle("d-none", !note.textContent);
-    window.bootstrap.Modal.getOrCreateInstance(document.querySelector("#movie-modal")).show();
+    var modal = document.querySelector("#movie-modal");
+    // Bootstrap's modal ignores autofocus: the title is where typing starts.
+    modal.addEventListener("shown.bs.modal", function () { form.elements.namedItem("title").focus(); }, { once: true });
+    window.bootstrap.Modal.getOrCreateInstance(modal).show();
   }
 
   // What the TMDB sync does with this movie, and what saving a change here does to that.
