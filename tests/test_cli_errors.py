@@ -76,6 +76,29 @@ def test_seed_stops_at_a_bad_row_and_writes_none_of_the_file(
     assert _count(database_url, "SELECT count(*) FROM movies WHERE title = 'A Film Nobody Made'") == 0
 
 
+def test_seed_reads_titles_as_the_ingest_does(database_url: str, tmp_path: Path) -> None:
+    # `marquee seed` stored `Goonies, The` as written, while loading the same file through the ingest (first start)
+    # stores The Goonies: one catalogue file, two catalogues.
+    seed = tmp_path / "seed.csv"
+    seed.write_text(
+        "title,year,genre,director,actors,plot,poster_url\n"
+        '"Seedling Harbour, The",1985,Drama,,,,\n'
+        "Seedling Island (1902),1902,Short,,,,\n",
+        encoding="utf-8",
+    )
+    try:
+        assert cli.main(["seed", "--file", str(seed)]) == 0
+        with psycopg.connect(database_url) as conn:
+            titles = [
+                r[0]
+                for r in conn.execute("SELECT title FROM movies WHERE title LIKE %s ORDER BY title", ("%Seedling%",))
+            ]
+        assert titles == ["Seedling Island", "The Seedling Harbour"]
+    finally:
+        with psycopg.connect(database_url) as conn:
+            conn.execute("DELETE FROM movies WHERE title LIKE %s", ("%Seedling%",))
+
+
 def test_seed_of_a_binary_file_says_it_is_not_text(
     database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

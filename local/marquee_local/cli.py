@@ -177,7 +177,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     with stack.opened_database() as db, stack.connect_admin(db.url) as conn:
         stack.migrate_schema(conn)
         try:
-            written = movies.upsert_movies(conn, read_seed_csv(path)).written
+            written = movies.upsert_movies(conn, read_seed_csv(path, read_titles=True)).written
             conn.execute("ANALYZE movies")
         except (ValueError, UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError, zlib.error, OSError) as error:
             # Nothing was written: the load is one transaction.
