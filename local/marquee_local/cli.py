@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from marquee_local import first_start, postgres, run, runs, stack
+from marquee_local import first_start, postgres, postgres_watch, run, runs, stack
 from movie_common.errors import ConfigurationError, MarqueeError
 
 # Modules that add subcommands: `def register(commands: argparse._SubParsersAction) -> None`.
@@ -125,7 +125,12 @@ def _run_stack(args: argparse.Namespace, home: Path, signals: _StopSignals, serv
             print(f'\nTry it:\n  curl -H "X-API-KEY: {key}" "{context.api_url}/search?title=godfather"\n')
             print("Ctrl-C (or `marquee stop` from another terminal) stops the stack.", flush=True)
 
-        factories: list[Callable[[], run.Service | None]] = [lambda: run.GatewayService(context)]
+        factories: list[Callable[[], run.Service | None]] = []
+        embedded = db.embedded
+        if embedded is not None:
+            # First, so it stops last: the embedded server is watched, and restarted if it dies, while the stack runs.
+            factories.append(lambda: postgres_watch.PostgresWatchService(context, embedded))
+        factories.append(lambda: run.GatewayService(context))
         if catalogue is not None:
             factories.append(lambda: first_start.CatalogueLoadService(context, catalogue))
         factories += [functools.partial(module.service, context) for module in services]
