@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marquee_local import arguments
 from marquee_local.run import RunContext
 from marquee_local.server import ServerThread
 
@@ -294,7 +295,9 @@ class SiteService:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site-host", default="127.0.0.1", help="address the portal site listens on")
-    parser.add_argument("--site-port", type=int, default=8080, help="port of the portal site (default 8080; 0: any)")
+    parser.add_argument(
+        "--site-port", type=arguments.port, default=8080, help="port of the portal site (default 8080; 0: any)"
+    )
 
 
 def before_run(args: argparse.Namespace) -> None:
