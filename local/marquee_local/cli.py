@@ -246,7 +246,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
         return 0
     question = (
         f"Delete the local stack's data in {home} (database, demo key, {len(doomed)} entries; "
-        f"keeps {', '.join(KEPT_BY_RESET)}/ and the virtual environments)?"
+        f"keeps {', '.join(name + '/' for name in KEPT_BY_RESET)} and the virtual environments)?"
     )
     if not args.yes:
         if not sys.stdin.isatty():
