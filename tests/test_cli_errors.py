@@ -301,3 +301,15 @@ def test_a_taken_portal_port_is_one_line_that_says_how_to_choose_another(
     line = _one_line_error(capsys)
     assert line.startswith(f"marquee run: port {port} on 127.0.0.1 is already in use; choose other ports with")
     assert "marquee run --site-port 8081 --port 8001" in line and "make run SITE_PORT=8081 PORT=8001" in line
+
+
+def test_the_reset_question_names_the_kept_folders_as_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "demo-key").write_text("a key\n")
+    assert cli.main(["reset"]) == 1  # no terminal to ask on (pytest's stdin): refused, nothing deleted
+    line = _one_line_error(capsys)
+    assert "keeps test/, bench/ and the virtual environments)?" in line, line
+    assert (tmp_path / "demo-key").exists()

@@ -61,6 +61,15 @@ def test_psql_reports_a_failing_statement_with_psqls_status(database_url: str) -
 
 
 @pytest.mark.slow
+def test_psql_help_is_marquees_and_psqls_own_is_after_the_double_dash(database_url: str) -> None:
+    ours = _marquee("psql", "--help", database_url=database_url)
+    assert ours.returncode == 0 and ours.stdout.startswith("usage: marquee psql"), ours.stderr
+    theirs = _marquee("psql", "--", "--help", database_url=database_url)
+    assert theirs.returncode == 0, theirs.stderr
+    assert "psql is the PostgreSQL interactive terminal" in theirs.stdout
+
+
+@pytest.mark.slow
 def test_psql_on_the_embedded_database_starts_it_and_stops_it_after(tmp_path: Path) -> None:
     done = _marquee("psql", "-tAc", "SELECT current_setting('server_version_num')::int >= 180000", home=tmp_path)
     assert done.returncode == 0, done.stderr

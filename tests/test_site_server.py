@@ -193,3 +193,26 @@ def test_the_outbox_refuses_a_loopback_request_for_another_name(outbox: Path, ho
 def test_without_an_outbox_the_pages_do_not_exist(tmp_path: Path) -> None:
     client = TestClient(create_site_app(api_base=API, outbox_dir=None))
     assert client.get("/outbox/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/no-such-page.html", "/admin/no-such-page.html", "/missing/<b>deep</b>"])
+def test_an_unknown_page_is_a_404_page_that_links_home(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert (
+        "<title>Page not found · Marquee</title>" in response.text and '<a href="/">Marquee home</a>' in response.text
+    )
+    assert "<b>deep</b>" not in response.text  # the path is shown, escaped
+    assert re.search(r"<script>[^<]", response.text) is None and "style=" not in response.text
+
+
+def test_the_sites_own_404_page_is_served_when_it_has_one(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><title>Home</title>")
+    (site / "404.html").write_text("<!doctype html><title>Lost</title><a href='/'>home</a>")
+    client = TestClient(create_site_app(api_base=API, outbox_dir=None, site_dir=site), client=LOOPBACK)
+    response = client.get("/nowhere")
+    assert (response.status_code, response.text) == (404, "<!doctype html><title>Lost</title><a href='/'>home</a>")

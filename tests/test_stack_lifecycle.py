@@ -290,3 +290,29 @@ def test_a_folder_opened_twice_in_one_process_stops_only_when_both_let_go(home: 
     assert postgres.server_pid(home / "pgdata") is not None
     outer.stop()
     assert postgres.server_pid(home / "pgdata") is None
+
+
+def test_a_killed_postgresql_is_said_and_restarted_and_the_api_answers_again(home: Path) -> None:
+    stack = Stack(home).wait_serving()
+    pgdata = home / "pgdata"
+    pid = postgres.server_pid(pgdata)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # what a tester did: kill -9 $(head -1 .marquee/pgdata/postmaster.pid)
+    deadline = time.monotonic() + 60
+    status = 0
+    while time.monotonic() < deadline:
+        try:
+            status = httpx.get(stack.url + "/health", timeout=10).status_code
+        except httpx.HTTPError:
+            status = 0
+        if status == 200 and postgres.server_pid(pgdata) not in (None, pid):
+            break
+        time.sleep(0.5)
+    assert status == 200, stack.output()
+    output = stack.output()
+    [died] = [line for line in output.splitlines() if line.startswith("ERROR PostgreSQL exited")]
+    assert f"pid {pid}, data folder {pgdata}" in died and "restarting it" in died
+    assert f"PostgreSQL restarted (pid {postgres.server_pid(pgdata)}, data folder {pgdata})" in output
+    # The restarted server is the run's own: it stops with the stack, as the first one would have.
+    assert stack.signal(signal.SIGTERM) == 0
+    _assert_nothing_left(stack)

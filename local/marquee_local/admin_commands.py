@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from marquee_local import stack
+from marquee_local import arguments, stack
 from movie_common.errors import MarqueeError
 
 KEY_ACTIONS = ("suspend", "reactivate", "revoke", "reset-usage")
@@ -35,8 +35,10 @@ def register(sub: Any) -> None:
     listing.add_argument("--never-used", action="store_true", help="only keys that never made a request")
     listing.add_argument("--search", help="owner email or name (substring), last four characters, or key id")
     listing.add_argument("--sort", default="created.desc", choices=keys.SORTS)
-    listing.add_argument("--page", type=int, default=1)
-    listing.add_argument("--per-page", type=int, default=50)
+    listing.add_argument("--page", type=arguments.int_at_least(1), default=1, help="page number (default 1)")
+    listing.add_argument(
+        "--per-page", type=arguments.int_between(1, 1000), default=50, help="keys a page, 1 to 1000 (default 50)"
+    )
     listing.add_argument("--json", action="store_true", help="one JSON object per key instead of a table")
     listing.set_defaults(func=cmd_keys_list)
     for action in KEY_ACTIONS:

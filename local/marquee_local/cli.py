@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from marquee_local import first_start, postgres, run, runs, stack
+from marquee_local import arguments, first_start, postgres, postgres_watch, run, runs, stack
 from movie_common.errors import ConfigurationError, MarqueeError
 
 # Modules that add subcommands: `def register(commands: argparse._SubParsersAction) -> None`.
@@ -78,6 +78,7 @@ class _StopSignals:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    run.check_ports(args)
     home = stack.marquee_home()
     # `kill -USR1 <pid>` prints every thread's stack to the terminal: what a stack that will not stop is waiting on.
     # Only when stderr is a real file (not, e.g., a test's in-memory capture).
@@ -125,7 +126,12 @@ def _run_stack(args: argparse.Namespace, home: Path, signals: _StopSignals, serv
             print(f'\nTry it:\n  curl -H "X-API-KEY: {key}" "{context.api_url}/search?title=godfather"\n')
             print("Ctrl-C (or `marquee stop` from another terminal) stops the stack.", flush=True)
 
-        factories: list[Callable[[], run.Service | None]] = [lambda: run.GatewayService(context)]
+        factories: list[Callable[[], run.Service | None]] = []
+        embedded = db.embedded
+        if embedded is not None:
+            # First, so it stops last: the embedded server is watched, and restarted if it dies, while the stack runs.
+            factories.append(lambda: postgres_watch.PostgresWatchService(context, embedded))
+        factories.append(lambda: run.GatewayService(context))
         if catalogue is not None:
             factories.append(lambda: first_start.CatalogueLoadService(context, catalogue))
         factories += [functools.partial(module.service, context) for module in services]
@@ -240,7 +246,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
         return 0
     question = (
         f"Delete the local stack's data in {home} (database, demo key, {len(doomed)} entries; "
-        f"keeps {', '.join(KEPT_BY_RESET)}/ and the virtual environments)?"
+        f"keeps {', '.join(name + '/' for name in KEPT_BY_RESET)} and the virtual environments)?"
     )
     if not args.yes:
         if not sys.stdin.isatty():
@@ -260,12 +266,20 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _psql_arguments(passed_on: list[str]) -> list[str]:
+    """The arguments for psql: all of them, less the first `--` (which only kept them from Marquee's parser)."""
+    if "--" in passed_on:
+        at = passed_on.index("--")
+        return passed_on[:at] + passed_on[at + 1 :]
+    return passed_on
+
+
 def cmd_psql(args: argparse.Namespace) -> int:
     psql = postgres.psql_path()
     with stack.opened_database() as db:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to psql (it cancels a query)
         try:
-            return subprocess.run([str(psql), db.url, *args.passed_on], check=False).returncode  # noqa: S603
+            return subprocess.run([str(psql), db.url, *_psql_arguments(args.passed_on)], check=False).returncode  # noqa: S603
         finally:
             signal.signal(signal.SIGINT, previous)
 
@@ -285,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     stop = commands.add_parser(
         "stop", help="stop this folder's `marquee run` and its embedded PostgreSQL (also what a killed run left)"
     )
-    stop.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a run to stop (default 30)")
+    stop.add_argument(
+        "--timeout", type=arguments.seconds, default=30.0, help="seconds to wait for a run to stop (default 30)"
+    )
     stop.set_defaults(func=cmd_stop)
     commands.add_parser("migrate", help="apply pending SQL migrations").set_defaults(func=cmd_migrate)
     seed = commands.add_parser("seed", help="upsert movies from a seed CSV (default: the bundled catalogue)")
@@ -303,8 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     psql = commands.add_parser(
         "psql",
         help="open psql on the stack's database (the embedded one, or DATABASE_URL); other arguments go to psql",
+        description="Opens psql on the stack's database: the embedded PostgreSQL of $MARQUEE_HOME (started for the "
+        "session if the stack is not running), or DATABASE_URL when set. Every other argument goes to psql, e.g. "
+        "`marquee psql -c 'SELECT count(*) FROM movies'`; arguments after `--` go to psql whatever they are "
+        "(`marquee psql -- --help` prints psql's own help).",
+        usage="marquee psql [--help] [PSQL ARGUMENTS ...] [-- PSQL ARGUMENTS ...]",
         add_help=False,  # -h is psql's (host)
     )
+    psql.add_argument("--help", action="help", help="show this help and exit (psql's: `marquee psql -- --help`)")
     psql.set_defaults(func=cmd_psql, passes_arguments_on=True)
     for module in _modules(COMMAND_MODULES):
         module.register(commands)

@@ -27,10 +27,18 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 def configure(home: Path) -> Path:
     """Make the drop folder and its mode subfolders (the banner and the README name them: a `cp` into a missing
     `replace/` makes a file of that name instead); returns the uploads folder (IngestFunction reads
-    UPLOADS_LOCAL_ROOT, which stack.configure_environment sets)."""
+    UPLOADS_LOCAL_ROOT, which stack.configure_environment sets). Uploads and their error reports are their owner's
+    only, like the outbox and the demo key: these folders are made, or put back, 0700 (the files written there are
+    0600: movie_ingest.storage.LocalFolderStore)."""
+    from movie_ingest.storage import PRIVATE_FOLDER, private_folder
+
     root = stack.uploads_root(home)
-    for folder in ("", "replace", "replace-all", "validate"):
-        (root / INCOMING / folder).mkdir(parents=True, exist_ok=True)
+    modes = [root / INCOMING / name for name in ("replace", "replace-all", "validate")]
+    for folder in modes:
+        private_folder(folder)
+    for folder in (root, root / INCOMING, root / "reports", *modes):
+        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mode & 0o077:
+            folder.chmod(PRIVATE_FOLDER)  # a tree made by an earlier version, open to other users
     return root
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from marquee_local import stack
+from marquee_local import arguments, stack
 from marquee_local.dropfolder import configure, invoke_in_process, place_upload, upload_event
 
 
@@ -86,5 +86,10 @@ def register(commands: Any) -> None:
     )
     ingest.add_argument("--delimiter", help="comma, semicolon, tab or pipe (default: sniffed)")
     ingest.add_argument("--encoding", help="a Python codec name such as cp1252 (default: detected)")
-    ingest.add_argument("--max-errors", type=int, default=1000, help="reported rows to print (all are in the report)")
+    ingest.add_argument(
+        "--max-errors",
+        type=arguments.int_at_least(0),
+        default=1000,
+        help="reported rows to print, 0 or more (all are in the report)",
+    )
     ingest.set_defaults(func=cmd_ingest)

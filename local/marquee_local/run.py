@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from marquee_local import stack
+from marquee_local import arguments, stack
 from marquee_local.gateway import LocalGateway
 from marquee_local.lambdas import LocalLambdas
 from marquee_local.server import ServerThread
@@ -100,19 +100,45 @@ class GatewayService:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port of the API (default 8000)")
+    parser.add_argument("--port", type=arguments.port, default=8000, help="port of the API (default 8000; 0: any)")
     parser.add_argument(
         "--public-host", default=None, help="host[:port] clients use, if not --host:--port (sent as the API's Host)"
     )
     parser.add_argument(
         "--environments",
         "--workers",
-        type=int,
+        type=arguments.int_at_least(1),
         default=4,
         help="most warm execution environments (processes) per function (default 4); past one per CPU core, one "
         "starts only for a request that waited 0.5 s",
     )
     parser.add_argument("--quiet", action="store_true", help="no access log")
+
+
+# The options that give a server of `marquee run` its port (each module adds its own), and what listens there.
+PORT_OPTIONS = (
+    ("--port", "port", "the API"),
+    ("--site-port", "site_port", "the portal"),
+    ("--aws-port", "aws_port", "the S3 and EventBridge stand-ins"),
+)
+
+
+def check_ports(args: argparse.Namespace) -> None:
+    """Refuse, before anything binds, two servers of the stack given the same port (0, any free one, may repeat):
+    the second would fail at bind and blame another program. StackError naming both options."""
+    seen: dict[int, tuple[str, str]] = {}
+    for option, attribute, what in PORT_OPTIONS:
+        value = getattr(args, attribute, None)
+        if not value:
+            continue
+        if value in seen:
+            first, first_what = seen[value]
+            raise stack.StackError(
+                f"{first} and {option} are both {value}, and {first_what} and {what} need a port each; give "
+                "different ports (e.g. `marquee run --port 8001 --site-port 8081`, or `make run PORT=8001 "
+                "SITE_PORT=8081`), or 0 for any free one"
+            )
+        seen[value] = (option, what)
 
 
 def serve_until_stopped(

@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marquee_local import arguments
 from marquee_local.run import RunContext
 from marquee_local.server import ServerThread
 
@@ -131,18 +132,43 @@ def _links(message: EmailMessage) -> list[str]:
     return found
 
 
-def _page(title: str, body: str) -> HTMLResponse:
+def _page(title: str, body: str, *, status_code: int = 200, suffix: str = "Marquee local outbox") -> HTMLResponse:
     return HTMLResponse(
         f"""<!doctype html>
 <html lang="en" data-bs-theme="light">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<title>{html.escape(title)} · Marquee local outbox</title>
+<title>{html.escape(title)} · {html.escape(suffix)}</title>
 <link rel="stylesheet" href="/vendor/bootstrap/css/bootstrap.min.css"><link rel="stylesheet" href="/assets/app.css">
 <script src="/config.js"></script><script src="/assets/app.js"></script></head>
 <body><header data-site-header data-site-root="/"></header>
-<main id="main" class="container py-4">{body}</main></body></html>"""
+<main id="main" class="container py-4">{body}</main></body></html>""",
+        status_code=status_code,
     )
+
+
+NOT_FOUND_PAGE = "404.html"  # the site's own page for a missing one, when it has one (StaticFiles' convention)
+
+
+def not_found_handler(site_dir: Path) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """What a page that does not exist answers (404): the site's own 404.html when it has one, else a small page in
+    the site's look that names the path and links home (a bare "Not Found" left a visitor nowhere)."""
+
+    async def not_found(request: Request, error: Exception) -> Response:
+        own = site_dir / NOT_FOUND_PAGE
+        if own.is_file():
+            return FileResponse(own, status_code=404, media_type="text/html")
+        path = html.escape(request.url.path)
+        return _page(
+            "Page not found",
+            f'<h1 class="h3">Page not found</h1><p>There is no page at <code>{path}</code>.</p>'
+            '<p><a href="/">Marquee home</a> &middot; <a href="/docs.html">API docs</a> &middot; '
+            '<a href="/dashboard.html">Dashboard</a></p>',
+            status_code=404,
+            suffix="Marquee",
+        )
+
+    return not_found
 
 
 def _rows(entries: Iterable[OutboxEntry]) -> str:
@@ -261,7 +287,7 @@ def create_site_app(
     if outbox_dir is not None:
         routes += outbox_routes(outbox_dir)
     routes.append(Mount("/", StaticFiles(directory=site_dir, html=True, check_dir=True)))
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: not_found_handler(site_dir)})
     return SecurityHeaders(app, headers=security_headers(api_base, upload_origins))
 
 
@@ -294,7 +320,9 @@ class SiteService:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site-host", default="127.0.0.1", help="address the portal site listens on")
-    parser.add_argument("--site-port", type=int, default=8080, help="port of the portal site (default 8080; 0: any)")
+    parser.add_argument(
+        "--site-port", type=arguments.port, default=8080, help="port of the portal site (default 8080; 0: any)"
+    )
 
 
 def before_run(args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ short-lived download URL (an S3 presigned GET in AWS; a random, unguessable file
 from __future__ import annotations
 
 import io
+import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -44,7 +45,8 @@ def unique_name(name: str) -> str:
 
 class FolderExportStore:
     """Exports as files in a folder, downloaded from `base_url` (AdminFunction's /admin/exports/ on the one-machine
-    stack); files older than `ttl` are removed whenever a new export is stored."""
+    stack); files older than `ttl` are removed whenever a new export is stored. The folder (0700) and the files
+    (0600) are their owner's only, whatever the umask: the names are the URLs' secret, and the rows are users'."""
 
     def __init__(self, folder: Path, base_url: str, *, ttl: timedelta = LOCAL_EXPORT_TTL) -> None:
         self.folder = folder
@@ -52,13 +54,16 @@ class FolderExportStore:
         self.ttl = ttl
 
     def store(self, name: str, chunks: Iterable[bytes]) -> StoredExport:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.folder.stat().st_mode & 0o077:
+            self.folder.chmod(0o700)
         self._remove_expired()
         final = self.folder / unique_name(name)
         partial = final.with_name(final.name + ".partial")
         size = 0
         try:
-            with partial.open("wb") as out:
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+                os.fchmod(out.fileno(), 0o600)
                 for chunk in chunks:
                     out.write(chunk)
                     size += len(chunk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,8 @@ def _s3_client() -> Any:
 class LocalFolderStore:
     """A folder standing in for the uploads bucket: the object `incoming/a.csv` is the file `<root>/incoming/a.csv`,
     whatever the bucket name. The ETag is the MD5 of the content, as S3 gives it for single-part uploads. User
-    metadata (S3's x-amz-meta-*) sits in a hidden JSON file beside the object: `incoming/.a.csv.metadata.json`."""
+    metadata (S3's x-amz-meta-*) sits in a hidden JSON file beside the object: `incoming/.a.csv.metadata.json`.
+    Like a private bucket, what it writes is its owner's only, whatever the umask: folders 0700, files 0600."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -151,12 +153,12 @@ class LocalFolderStore:
         content under a `.part` name, renamed when whole: a watcher never sees a half-written object or one without
         its metadata. ObjectMissingError for a key outside the folder."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         write_metadata(path, metadata)
         partial = path.with_name(path.name + ".part")
         digest = hashlib.md5(usedforsecurity=False)
         try:
-            with partial.open("wb") as out:
+            with _private_file(partial) as out:
                 while chunk := body.read(1 << 20):
                     digest.update(chunk)
                     out.write(chunk)
@@ -211,9 +213,38 @@ def write_metadata(path: Path, metadata: Mapping[str, str] | None) -> None:
     """Set the user metadata of the object file `path` (S3's x-amz-meta-*); none removes what it had."""
     sidecar = metadata_path(path)
     if metadata:
-        sidecar.write_text(json.dumps(dict(metadata)), encoding="utf-8")
+        with _private_file(sidecar) as out:
+            out.write(json.dumps(dict(metadata)).encode("utf-8"))
     else:
         sidecar.unlink(missing_ok=True)
+
+
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_folder(folder: Path) -> None:
+    """Make `folder` and its missing parents readable by their owner only (0700, whatever the umask); a folder that
+    exists is left as it is."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
+        made.chmod(PRIVATE_FOLDER)
+
+
+def _private_file(path: Path) -> IO[bytes]:
+    """`path` opened for writing from its start, readable by its owner only (0600, whatever the umask, also when it
+    existed with a wider mode)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE)
+    except OSError:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "wb")
 
 
 def file_etag(path: Path) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -78,6 +79,11 @@ def test_marquee_ingest_prints_the_job_as_json(
     report = Path(job["report"])
     assert report == home / "uploads" / "reports" / f"incoming/imdb_top_1000.csv.job-{job['id']}.errors.csv"
     assert report.read_text(encoding="utf-8-sig").splitlines()[1].startswith("968,Released_Year,PG,")
+    # The copy, its metadata and its report are the user's only, in folders only the user may enter.
+    copy = home / "uploads" / "incoming" / "imdb_top_1000.csv"
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in (copy, metadata_path(copy), report)} == {"0o600"}
+    folders = [home / "uploads", copy.parent, report.parent, home / "uploads" / "reports"]
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {"0o700"}
 
     again_code, again = _cli(capsys, str(imdb_top_1000))
     assert (again_code, again["id"], again["ran"]) == (0, job["id"], False)
