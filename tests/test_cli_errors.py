@@ -76,6 +76,7 @@ def test_seed_stops_at_a_bad_row_and_writes_none_of_the_file(
     assert _count(database_url, "SELECT count(*) FROM movies WHERE title = 'A Film Nobody Made'") == 0
 
 
+@pytest.mark.slow  # 0.4 s or more alone
 def test_seed_reads_titles_as_the_ingest_does(database_url: str, tmp_path: Path) -> None:
     # `marquee seed` stored `Goonies, The` as written, while loading the same file through the ingest (first start)
     # stores The Goonies: one catalogue file, two catalogues.

@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from marquee_local import stack
 from movie_admin.audit import Actor
 from movie_admin.services import analytics, keys
@@ -48,6 +50,7 @@ def _signups(conn: Any) -> tuple[int, int]:
     return today.signups, today.verified_signups
 
 
+@pytest.mark.slow  # 0.4 s or more alone
 def test_signups_count_self_serve_accounts_and_say_how_many_confirmed(
     conn: Any, tmp_path: Path, actor: Actor, admin_api: Callable[..., Any], admin_token: str
 ) -> None:

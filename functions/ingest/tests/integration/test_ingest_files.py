@@ -298,6 +298,7 @@ def test_files_that_cannot_be_ingested_fail_and_change_nothing(
     assert _catalogue_digest(conn) == before
 
 
+@pytest.mark.slow  # 0.4 s or more alone
 def test_a_20_mb_field_is_reported_and_the_other_rows_load(conn: Any, ingest: Ingest) -> None:
     content = b'title,year,plot\nBefore Huge,2001,ok\nHuge Plot Film,2002,"' + b"x" * (20 * 1024 * 1024)
     content += b'"\nAfter Huge,2003,ok\n'

@@ -23,6 +23,7 @@ def test_migrations_are_recorded_and_reapplying_is_a_no_op(conn: Any) -> None:
 
 
 @pytest.mark.commit
+@pytest.mark.slow  # 0.4 s or more alone
 def test_concurrent_migrations_of_an_empty_database_apply_each_migration_once(database_url: str) -> None:
     """Four cold starts migrating a brand-new database at once: the advisory lock makes them take turns, so each
     migration is applied exactly once and nobody fails on a half-built schema."""
