@@ -737,7 +737,7 @@ def _json_names(text: str) -> list[str] | None:
 
 def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str]:
     """A list of names or genres from a list, a JSON list (names, or objects with a `name`), or from text separated
-    by `|`, `;` or `,`; repeats dropped
+    by `|`, `;` or `,`; repeats and pieces that are null markers (`N/A`, `-`: is_null_marker) dropped
     (compared without case). FieldValueError when an item is too long, there are too many, or one is not text."""
     if value is None:
         return []
@@ -763,6 +763,8 @@ def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str
             item = _tidy(entry)
             split = [item] if item else []
         for item in split:
+            if is_null_marker(item):
+                continue  # `Drama|N/A`, `N/A, Tom Hanks`: a piece written for no value is none, as a cell is
             if len(item) > MAX_NAME_CHARS:
                 raise FieldValueError("too_long", f"each of the {what} is at most {MAX_NAME_CHARS} characters")
             folded = item.casefold()

@@ -114,6 +114,24 @@ def test_a_title_ending_in_the_year_beside_a_year_is_the_title_without_it(
 
 
 @pytest.mark.parametrize(
+    ("values", "genre", "actors", "director"),
+    [
+        # a list cell whose pieces include what files write for no value: those pieces are no names (they were
+        # stored, and /genres listed `N/A` and `Null` as genres)
+        ({"genre": "Drama|N/A|null", "actors": "N/A, Tom Hanks, -"}, ["Drama"], ["Tom Hanks"], None),
+        ({"genre": '["Drama", "None"]', "actors": "Tom Hanks;NULL", "director": "#N/A|Jane Doe"},
+         ["Drama"], ["Tom Hanks"], "Jane Doe"),
+        ({"actors": ["n/a", "Meg Ryan"], "director": "-, -"}, [], ["Meg Ryan"], None),
+    ],
+)  # fmt: skip
+def test_null_markers_inside_a_list_are_no_names(
+    values: dict[str, Any], genre: list[str], actors: list[str], director: str | None
+) -> None:
+    movie = check_movie({"title": "X", **values}).movie
+    assert movie is not None and (movie.genre, movie.actors, movie.director) == (genre, actors, director)
+
+
+@pytest.mark.parametrize(
     ("values", "media_type"),
     [
         # a Wikipedia article name of a series says the row is TV (a list of series scraped from Wikipedia has no
