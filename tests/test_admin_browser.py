@@ -196,6 +196,13 @@ def test_an_admin_suspends_a_key_which_is_refused_then_reactivates_it(browser: B
     expect(page.locator("main[data-loaded]")).to_have_attribute("data-loaded", "30")
     assert int(page.locator('[data-kpi="requests"]').inner_text().replace(",", "")) >= 3
     page.screenshot(path=str(SCREENSHOTS / "admin-overview.png"), full_page=True)
+    # Its window is kept in the URL, as the lists keep their filters: a reload shows the window chosen.
+    page.get_by_label("Window").select_option("90")
+    expect(page.locator("main[data-loaded]")).to_have_attribute("data-loaded", "90")
+    assert "days=90" in page.url
+    page.reload()
+    expect(page.locator("main[data-loaded]")).to_have_attribute("data-loaded", "90")
+    expect(page.get_by_label("Window")).to_have_value("90")
 
     # The keys table on a phone: the table scrolls inside its box, the page does not.
     phone = _admin_page(browser, stack, width=375)

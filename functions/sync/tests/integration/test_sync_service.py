@@ -568,6 +568,48 @@ def test_a_catalogue_film_tmdb_spells_or_dates_otherwise_gains_its_tmdb_id_inste
     assert row(conn, "movie", MATRIX_MOVED)["tmdb_gone_at"] is None
 
 
+YEAR_APART, DATE_MOVED = 900024, 900025
+
+
+@pytest.mark.slow
+def test_a_tmdb_date_the_rows_own_year_contradicts_is_not_written(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """The eleventh tester: a row's year is its own (a file's or an admin's), so a TMDB release date more than a year
+    from it left the movie's year and date disagreeing, and every later admin edit of it was refused (year_mismatch
+    on release_date, a field the admin never touched). Such a date is not written; one TMDB filled in before goes."""
+    apart = conn.execute(
+        "INSERT INTO movies (title, year, imdb_id, source) VALUES ('Breaker Year Apart', 1990, 'tt9999992', 'csv') "
+        "RETURNING id"
+    ).fetchone()["id"]
+    moved = conn.execute(
+        "INSERT INTO movies (title, year, director, source) "
+        "VALUES ('Breaker Date Moved', 1996, 'Breaker Dir', 'admin') RETURNING id"
+    ).fetchone()["id"]
+    fake_tmdb.add_movie(YEAR_APART, "Breaker Year Apart", release_date="1994-09-23", imdb_id="tt9999992", runtime=90)
+    fake_tmdb.add_movie(DATE_MOVED, "Breaker Date Moved", release_date="1995-12-15", directors=["Breaker Dir"])
+    fake_tmdb.set_list("/movie/popular", [YEAR_APART, DATE_MOVED])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+    assert run.status == "succeeded", run
+    first = row(conn, "movie", YEAR_APART)
+    assert first["id"] == apart and first["year"] == 1990
+    assert first["release_date"] is None and "release_date" not in first["tmdb_filled"]
+    assert first["runtime"] == 90  # the other empty columns are filled as before
+    filled = row(conn, "movie", DATE_MOVED)
+    assert filled["id"] == moved and filled["release_date"] == date(1995, 12, 15)  # a year apart: kept
+    assert "release_date" in filled["tmdb_filled"]
+
+    # TMDB dates it nine years later: the row keeps its year, and the date it no longer agrees with goes.
+    fake_tmdb.state.titles[("movie", DATE_MOVED)].doc["release_date"] = "2005-01-01"
+    conn.execute("UPDATE movies SET tmdb_fetched_at = %s WHERE id = %s", (DAY - timedelta(days=365), moved))
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY + timedelta(days=1)))
+    assert run.status == "succeeded", run
+    later = row(conn, "movie", DATE_MOVED)
+    assert (later["year"], later["release_date"]) == (1996, None)
+    assert "release_date" not in later["tmdb_filled"]
+
+
 LIST_PATHS = r"^/(trending/(movie|tv)/day|movie/(popular|upcoming|now_playing)|tv/popular)$"
 
 

@@ -138,8 +138,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 # `Heat (1995)`, `Heat [1995]`, and Wikipedia's article names `Heat (1995 film)`, `Cosmos (1980 TV series)`.
 _TITLE_YEAR = re.compile(
     r"^(?P<title>.*\S)\s*[(\[](?P<year>\d{4})(?:\s+(?:(?:American|British|Canadian|Australian|Indian)\s+)?"
-    r"(?:film|movie|TV film|TV movie|TV series|TV miniseries|miniseries|serial|documentary))?[)\]]$"
+    r"(?P<kind>film|movie|TV film|TV movie|TV series|TV miniseries|miniseries|serial|documentary))?[)\]]$"
 )
+# The kinds of Wikipedia's article names that are television, not film (`serial` is a film serial of the 1910s).
+_TV_KINDS = frozenset(("TV series", "TV miniseries", "miniseries"))
 _YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:\.0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,\u00a0\u202f' ]\d{3})+(?:\.\d+)?$")
 _SIMPLE_RATING = re.compile(r"^\d{1,2}(?:\.\d)?$")
@@ -297,6 +299,13 @@ def split_title_year(title: str) -> tuple[str, int | None]:
     if not MIN_YEAR <= year <= this_year() + YEARS_AHEAD:
         return title, None
     return _put_article_back(_without_alternates(match.group("title"), movielens=True), movielens=True), year
+
+
+def title_media_type(title: str) -> str | None:
+    """The media type a title's Wikipedia article name says: "tv" for a series (`Cosmos (1980 TV series)`, `Roots
+    (1977 miniseries)`), whose year bracket split_title_year reads; None otherwise."""
+    match = _TITLE_YEAR.match(title) if title[-1:] in (")", "]") else None
+    return "tv" if match is not None and match.group("kind") in _TV_KINDS else None
 
 
 def read_title(title: str) -> str:
@@ -728,7 +737,7 @@ def _json_names(text: str) -> list[str] | None:
 
 def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str]:
     """A list of names or genres from a list, a JSON list (names, or objects with a `name`), or from text separated
-    by `|`, `;` or `,`; repeats dropped
+    by `|`, `;` or `,`; repeats and pieces that are null markers (`N/A`, `-`: is_null_marker) dropped
     (compared without case). FieldValueError when an item is too long, there are too many, or one is not text."""
     if value is None:
         return []
@@ -754,6 +763,8 @@ def parse_list(value: object, *, names: bool, limit: int, what: str) -> list[str
             item = _tidy(entry)
             split = [item] if item else []
         for item in split:
+            if is_null_marker(item):
+                continue  # `Drama|N/A`, `N/A, Tom Hanks`: a piece written for no value is none, as a cell is
             if len(item) > MAX_NAME_CHARS:
                 raise FieldValueError("too_long", f"each of the {what} is at most {MAX_NAME_CHARS} characters")
             folded = item.casefold()
@@ -897,6 +908,9 @@ def check_movie(
     release_date: dt.date | None = get("release_date")
     if year_from_title:
         bare, title_year = split_title_year(title)
+        if title_year is not None and get("media_type") is None and title_media_type(title) == "tv":
+            # `Cosmos (1980 TV series)` says what it is: a row (or a new movie) giving no media type is TV, not a film.
+            parsed["media_type"] = "tv"
         if title_year is None:
             title = read_title(title)
         elif year is None:

@@ -113,6 +113,47 @@ def test_a_title_ending_in_the_year_beside_a_year_is_the_title_without_it(
     assert movie is not None and (movie.title, movie.year) == (title, year)
 
 
+@pytest.mark.parametrize(
+    ("values", "genre", "actors", "director"),
+    [
+        # a list cell whose pieces include what files write for no value: those pieces are no names (they were
+        # stored, and /genres listed `N/A` and `Null` as genres)
+        ({"genre": "Drama|N/A|null", "actors": "N/A, Tom Hanks, -"}, ["Drama"], ["Tom Hanks"], None),
+        ({"genre": '["Drama", "None"]', "actors": "Tom Hanks;NULL", "director": "#N/A|Jane Doe"},
+         ["Drama"], ["Tom Hanks"], "Jane Doe"),
+        ({"actors": ["n/a", "Meg Ryan"], "director": "-, -"}, [], ["Meg Ryan"], None),
+    ],
+)  # fmt: skip
+def test_null_markers_inside_a_list_are_no_names(
+    values: dict[str, Any], genre: list[str], actors: list[str], director: str | None
+) -> None:
+    movie = check_movie({"title": "X", **values}).movie
+    assert movie is not None and (movie.genre, movie.actors, movie.director) == (genre, actors, director)
+
+
+@pytest.mark.parametrize(
+    ("values", "media_type"),
+    [
+        # a Wikipedia article name of a series says the row is TV (a list of series scraped from Wikipedia has no
+        # media type column; its rows were stored as films)
+        ({"title": "Cosmos (1980 TV series)"}, "tv"),
+        ({"title": "The Office (2005 American TV series)"}, "tv"),
+        ({"title": "Roots (1977 miniseries)", "year": "1977"}, "tv"),
+        ({"title": "Band of Brothers (2001 TV miniseries)"}, "tv"),
+        # a media type given stands; films, TV films and the 1910s' film serials stay films
+        ({"title": "Cosmos (1980 TV series)", "media_type": "movie"}, "movie"),
+        ({"title": "Heat (1995 film)"}, None),
+        ({"title": "Duel (1971 TV film)"}, None),
+        ({"title": "The Perils of Pauline (1914 serial)"}, None),
+        # no year bracket read: the title is kept whole, and nothing is inferred from it
+        ({"title": "Cosmos (TV series)"}, None),
+    ],
+)
+def test_a_wikipedia_series_title_is_tv(values: dict[str, Any], media_type: str | None) -> None:
+    movie = check_movie(values).movie
+    assert movie is not None and movie.media_type == media_type
+
+
 def test_a_title_ending_in_another_year_than_the_year_given_is_refused() -> None:
     # `Heat (1995)` beside 2005 says two years: refused, naming both, rather than loaded under either.
     check = check_movie({"title": "Heat (1995)", "year": "2005"})

@@ -86,6 +86,10 @@
 
   async function load() {
     var days = document.querySelector("#days").value;
+    // The window is kept in the page's URL, as the lists keep their filters: a reload or a shared link shows it.
+    var url = new URL(window.location.href);
+    url.searchParams.set("days", days);
+    window.history.replaceState(null, "", url);
     try {
       render((await A.api("/admin/overview", { query: { days: days } })).data);
       document.querySelector("main").setAttribute("data-loaded", days);
@@ -96,7 +100,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if (!A.requireSession()) return;
-    document.querySelector("#days").addEventListener("change", load);
+    var select = document.querySelector("#days");
+    var asked = new URLSearchParams(window.location.search).get("days");
+    if (Array.prototype.some.call(select.options, function (o) { return o.value === asked; })) select.value = asked;
+    select.addEventListener("change", load);
     document.addEventListener("marquee:theme", function () { if (Object.keys(charts).length) load(); });
     load();
   });

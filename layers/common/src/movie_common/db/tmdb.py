@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 
 from movie_common.database import Connection, fetch_all, fetch_one, fetch_required, translate_errors
 from movie_common.errors import TitleConflictError
+from movie_common.movie_rules import MAX_YEAR_DATE_GAP
 
 MEDIA_TYPES = ("movie", "tv")
 LISTS = ("trending", "popular", "upcoming", "now_playing")
@@ -108,7 +109,7 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
        Wonka of 2022-12 when a source dates it so).
     Steps 3 and 4 only among rows of its type without a TMDB id, so two TMDB titles never share a row."""
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in FILLABLE)
-    select = sql.SQL("SELECT id, source, tmdb_id, tmdb_filled, {} FROM movies ").format(columns)
+    select = sql.SQL("SELECT id, source, tmdb_id, tmdb_filled, year, {} FROM movies ").format(columns)
     row = fetch_one(
         conn,
         select + sql.SQL("WHERE media_type = %s AND tmdb_id = %s FOR UPDATE"),
@@ -198,6 +199,17 @@ def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) ->
             else:
                 previously = set(row["tmdb_filled"])
                 writable = {c: t for c, t in FILLABLE.items() if c in previously or _is_empty(c, row[c])}
+                released = values["release_date"]
+                if (
+                    released is not None
+                    and row["year"] is not None
+                    and abs(released.year - row["year"]) > MAX_YEAR_DATE_GAP
+                ):
+                    # The row's year is its own (a file's or an admin's; TMDB never writes it here): a TMDB date
+                    # further from it than the catalogue's rules allow would leave the movie contradicting itself,
+                    # and every later admin edit of it refused (year_mismatch on a field the admin never touched).
+                    # Such a date is not written, and one TMDB filled in before goes with it.
+                    values = {**values, "release_date": None}
                 filled = sorted(c for c in writable if not _is_empty(c, values[c]))
             targets = sql.SQL(", ").join(
                 [sql.Identifier(c) for c in writable] + [sql.SQL("tmdb_id"), sql.SQL("tmdb_filled")]
