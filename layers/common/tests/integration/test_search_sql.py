@@ -267,6 +267,38 @@ def test_a_broad_search_ranks_equal_titles_first_then_by_popularity(conn: Any) -
     assert _titles(_search(conn, "the", limit=5))[0] == "The"
 
 
+def test_a_broad_free_text_search_puts_titles_starting_with_it_right_after_the_equal_ones(conn: Any) -> None:
+    """The eleventh tester's q=star wars: more than 1,000 plots say "starring", so the broad order, which put Star
+    Wars first and then sorted by popularity (0 for the whole bundled catalogue): its sequels ranked 974th to 1,137th.
+    Titles starting with the query now come next there too, and a cursor walk still yields every match once."""
+    page = movie_search.search_movies(
+        conn, filters=MovieFilters(text="star wars"), sort="relevance", paging=Paging(limit=40, offset=0)
+    )
+    assert page.ordering == movie_search.BROAD
+    starting = [
+        r["title"]
+        for r in conn.execute(
+            "SELECT title FROM movies WHERE title_lead LIKE 'starwars%' AND title_lead <> 'starwars' AND search_doc @@ "
+            "(websearch_to_tsquery('english', 'star wars') || websearch_to_tsquery('simple', 'star wars'))"
+        )
+    ]
+    assert len(starting) >= 3  # the bundled catalogue's sequels (The Empire Strikes Back is not one by its title)
+    titles = _titles(page)
+    assert titles[0] == "Star Wars"
+    assert sorted(titles[1 : 1 + len(starting)]) == sorted(starting)
+    # Every match once, by cursor across the three tiers, as by offset.
+    seen: list[int] = [json.loads(r)["id"] for r in page.results]
+    while page.last_key is not None and len(page.results) == 40:
+        page = movie_search.search_movies(
+            conn,
+            filters=MovieFilters(text="star wars"),
+            sort="relevance",
+            paging=Paging(limit=40, after=page.last_key, ordering=page.ordering),
+        )
+        seen += [json.loads(r)["id"] for r in page.results]
+    assert len(seen) == len(set(seen)) == page.total
+
+
 def test_keyset_pages_equal_offset_pages_in_every_ordering(conn: Any) -> None:
     for sort in movie_search.ORDERINGS:
         whole = movie_search.list_movies(conn, media_type=None, sort=sort, paging=Paging(limit=60, offset=1000))

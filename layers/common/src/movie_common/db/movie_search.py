@@ -57,6 +57,10 @@ ORDERINGS: dict[str, tuple[SortKey, ...]] = {
     "rating.asc": (SortKey("coalesce(m.rating, 11)", False, "numeric"), _ID),
     "id.asc": (_ID,),
 }
+# A broad free-text search ranks titles starting with the query right after the equal ones when the query's title
+# lead has at least this many characters. Shorter leads start too many titles: on the 1,000,000-movie data, `man`
+# went from 3 ms to 48 ms and `love` from 3 to 25, while `wedding`, `detective` and `star wars` cost no more.
+BROAD_STARTS_SHORTEST = 6
 # Relevance: every match scored (a narrow search), or exact titles first then popularity (a broad one).
 RANKED = "relevance.ranked"
 BROAD = "relevance.broad"
@@ -284,51 +288,54 @@ def _broad_page(
     conn: Connection,
     *,
     where: sql.Composable,
-    exact: sql.Composable | None,
+    tiers: Sequence[tuple[sql.Composable, sql.Composable | None]],
     params: dict[str, Any],
     paging: Paging,
 ) -> tuple[list[str], list[Any] | None]:
-    """A broad relevance page: rows satisfying `where` and `exact` (a title equal to the query) first, then the rest,
-    each by popularity. Each part is read in the order of the popularity index and stops after the page, so the
-    cost follows the page's depth, not the number of matches."""
+    """A broad relevance page: the rows satisfying `where`, in tiers, each tier by popularity. `tiers` are
+    (condition, source), best first (a title equal to the query, then titles starting with it): a row is in the first
+    tier whose condition it satisfies, and rows in none come last. `source` is the FROM that reads a tier's
+    candidates (None: `movies m`; a narrow condition reads its own index first). Each part is read in the order of
+    the popularity index and stops after the page, so the cost follows the page's depth, not the number of matches.
+    The cursor's first value is the tier: len(tiers) for the first, 0 for the rest."""
     params = {**params, "limit": paging.limit, "offset": paging.offset, "reach": paging.offset + paging.limit}
     popularity_keys = (SortKey("m.popularity", True, "real"), _ID)
-    exact_part: sql.Composable = sql.SQL("false") if exact is None else exact
-    rest_part: sql.Composable = sql.SQL("true") if exact is None else sql.SQL("NOT ({})").format(exact)
-    exact_after: list[Any] | None = None
-    rest_after: list[Any] | None = None
+    after_tier: int | None = None
+    after_key: list[Any] | None = None
     if paging.after is not None:
         params["offset"] = 0
         params["reach"] = paging.limit
-        after_exact, *after_key = paging.after
-        if after_exact == 1:
-            exact_after = after_key
-        else:
-            exact_part = sql.SQL("false")
-            rest_after = after_key
-    exact_rows = _in_order(
-        sql.SQL("SELECT 1 AS exact, m.popularity, m.id FROM movies m"),
-        sql.SQL("({}) AND {}").format(where, exact_part),
-        popularity_keys,
-        exact_after,
-        params,
-        reach="reach",
-    )
-    rest_rows = _in_order(
-        sql.SQL("SELECT 0 AS exact, m.popularity, m.id FROM movies m"),
-        sql.SQL("({}) AND {}").format(where, rest_part),
-        popularity_keys,
-        rest_after,
-        params,
-        reach="reach",
-    )
+        after_tier, *after_key = paging.after
+    parts: list[sql.Composable] = []
+    earlier: list[sql.Composable] = []
+    for index, (condition, source) in enumerate([*tiers, (None, None)]):
+        value = len(tiers) - index
+        if after_tier is None or value <= after_tier:
+            conditions = [sql.SQL("({})").format(where)]
+            if condition is not None:
+                conditions.append(sql.SQL("({})").format(condition))
+            conditions += [sql.SQL("({}) IS NOT TRUE").format(c) for c in earlier]
+            parts.append(
+                _in_order(
+                    sql.SQL("SELECT {} AS exact, m.popularity, m.id FROM {}").format(
+                        sql.Literal(value), source if source is not None else sql.SQL("movies m")
+                    ),
+                    sql.SQL(" AND ").join(conditions),
+                    popularity_keys,
+                    after_key if after_tier == value else None,
+                    params,
+                    reach="reach",
+                )
+            )
+        if condition is not None:
+            earlier.append(condition)
     query = sql.SQL(
         """SELECT {doc} AS doc, json_build_array(p.exact, p.popularity, p.id)::text AS key
-           FROM (SELECT u.* FROM (({exact_rows}) UNION ALL ({rest_rows})) AS u
+           FROM (SELECT u.* FROM ({parts}) AS u
                  ORDER BY u.exact DESC, u.popularity DESC, u.id LIMIT %(limit)s OFFSET %(offset)s) AS p
            JOIN movies m ON m.id = p.id
            ORDER BY p.exact DESC, p.popularity DESC, p.id"""
-    ).format(doc=MOVIE_JSON, exact_rows=exact_rows, rest_rows=rest_rows)
+    ).format(doc=MOVIE_JSON, parts=sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(part) for part in parts))
     found = _fetch(conn, query, params)
     last = json.loads(found[-1]["key"]) if found else None
     return [row["doc"] for row in found], last
@@ -575,6 +582,7 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
     conditions: list[sql.Composable] = []
     scores: list[sql.Composable] = []
     exact: sql.Composable | None = None
+    starting: tuple[sql.Composable, sql.Composable] | None = None  # titles starting with the query (free text)
     routes: list[sql.Composable] = []
     if filters.title is not None:
         query = title_query(conn, filters.title)
@@ -615,6 +623,14 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
             # gave Star Wars nowhere in the first hundred.
             text_lead = sql.SQL("marquee_search_lead(%(text)s)")
             exact = sql.SQL("({lead} <> '' AND m.title_lead = {lead})").format(lead=text_lead)
+            # Past the ranked bound too (the broad order), titles starting with it come right after the equal ones:
+            # q=star wars gave Star Wars, then 1,000 films whose plots say "starring" by popularity (0 for every
+            # film of the bundled catalogue), the sequels from the 974th on (the eleventh tester). Read from the
+            # title lead's own index, for a lead of BROAD_STARTS_SHORTEST characters or more.
+            starts = sql.SQL(
+                "length({lead}) >= {shortest} AND m.title_lead LIKE marquee_like_escape({lead}) || '%%'"
+            ).format(lead=text_lead, shortest=sql.Literal(BROAD_STARTS_SHORTEST))
+            starting = (starts, sql.SQL("(SELECT * FROM movies m WHERE {} OFFSET 0) AS m").format(starts))
             scores.append(
                 sql.SQL(
                     "CASE WHEN {exact} THEN 3 WHEN {lead} <> '' AND m.title_lead LIKE marquee_like_escape({lead}) "
@@ -660,7 +676,10 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
         parts = [p for p in (route, *conditions) if p is not None]
         where = sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
         if relevance:
-            page = _relevance_page(conn, where=where, score=score, exact=exact, params=params, paging=paging)
+            tiers: list[tuple[sql.Composable, sql.Composable | None]] = [(exact, None)] if exact is not None else []
+            if starting is not None:
+                tiers.append(starting)
+            page = _relevance_page(conn, where=where, score=score, tiers=tiers, params=params, paging=paging)
         else:
             source: sql.Composable = sql.SQL("movies m")
             few, estimate = _few_text_matches(conn, where, params) if filters.text is not None else (None, None)
@@ -685,7 +704,7 @@ def _relevance_page(
     *,
     where: sql.Composable,
     score: sql.Composable,
-    exact: sql.Composable | None,
+    tiers: Sequence[tuple[sql.Composable, sql.Composable | None]],
     params: dict[str, Any],
     paging: Paging,
 ) -> Page:
@@ -710,7 +729,7 @@ def _relevance_page(
         counted = _count_text_matches(conn, where, params)
         if counted is not None:
             total, total_exact = counted, True
-    results, last = _broad_page(conn, where=where, exact=exact, params=params, paging=paging)
+    results, last = _broad_page(conn, where=where, tiers=tiers, params=params, paging=paging)
     return Page(results, total, total_exact, BROAD, last)
 
 
