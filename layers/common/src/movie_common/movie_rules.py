@@ -676,8 +676,14 @@ def parse_media_type(value: object) -> str | None:
 # ---------------------------------------------------------------------------------------------------- lists, people
 
 
+_GENRE_SEPARATORS = re.compile(r"[|;,]")
+
+
 def _split_list(text: str, *, names: bool) -> list[str]:
-    """Split on `|` when present, else `;`, else `,`; for names a suffix such as `Jr.` stays with its name."""
+    """Split on `|` when present, else `;`, else `,`; for names a suffix such as `Jr.` stays with its name. Genres
+    (names false) split on all three at once: no genre holds one, and files mix them (`Drama; Comedy | Horror`)."""
+    if not names:
+        return [item for item in (_tidy(part) for part in _GENRE_SEPARATORS.split(text)) if item]
     if "|" in text:
         separator = "|"
     elif ";" in text:
@@ -847,6 +853,8 @@ def _parse_genres(value: object) -> list[str]:
             raise FieldValueError(
                 "malformed_text", f"a genre is a word or words, and {genre[:60]!r} holds {found.group()!r}"
             )
+        if not any(c.isalnum() for c in genre):
+            raise FieldValueError("malformed_text", f"a genre is a word or words, and {genre[:60]!r} has no letter")
     return [g for g in genres if g.lower() not in _NO_GENRES]
 
 

@@ -635,9 +635,15 @@ def test_control_characters_are_dropped_from_text() -> None:
     assert movie is not None and (movie.title, movie.plot) == ("BadTitle", "onetwo")
 
 
+def test_genres_split_on_every_separator_a_file_mixes() -> None:
+    # `Drama; Comedy | Horror` was two genres, `Drama; Comedy` and `Horror` (the eleventh tester)
+    movie = check_movie({"title": "X", "genre": "Drama; Comedy | Horror, Sci-Fi & Fantasy"}).movie
+    assert movie is not None and movie.genre == ["Drama", "Comedy", "Horror", "Sci-Fi & Fantasy"]
+
+
 def test_a_genre_holding_markup_is_refused() -> None:
     # `<b>Bold</b>` was stored, and /genres listed it as `<B>Bold<` (split at its `/` as a genre pair is)
-    for genre in ("<b>Bold</b>", "Drama|{{7*7}}", "Comedy, `rm`", 'Say "hi"', "back\\slash"):
+    for genre in ("<b>Bold</b>", "Drama|{{7*7}}", "Comedy, `rm`", 'Say "hi"', "back\\slash", "/", "Drama|&"):
         assert _codes({"title": "X", "genre": genre}) == {"genre": "malformed_text"}, genre
     movie = check_movie({"title": "X", "genre": "Sci-Fi & Fantasy|Action/Adventure|Children's|Film-Noir"}).movie
     assert movie is not None
