@@ -188,6 +188,13 @@ def test_free_text_ranks_titles_starting_with_it_next(search: Callable[..., Any]
     assert titles[0] == "The Godfather" and set(titles[1:]) == {"The Godfather Part II", "The Godfather Part III"}
 
 
+def test_a_negated_word_is_no_part_of_the_title_looked_for(search: Callable[..., Any]) -> None:
+    # q=godfather -part gave The Three Godfathers first: the lead compared with titles was `godfatherpart`
+    titles = [m["title"] for m in search(q="godfather -part", per_page="3")["results"]]
+    assert titles[0] == "The Godfather" and not any("Part" in t for t in titles)
+    assert _first(search(q="spider-man"))[0] == "Spider-Man"  # a hyphen inside a word negates nothing
+
+
 def test_free_text_finds_people_whatever_their_accents(search: Callable[..., Any]) -> None:
     plain = {m["title"] for m in search(q="penelope cruz", per_page="100")["results"]}
     accented = {m["title"] for m in search(q="Penélope Cruz", per_page="100")["results"]}

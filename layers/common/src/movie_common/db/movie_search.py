@@ -621,7 +621,9 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
             # leading article, punctuation or spaces) ranks first, then titles starting with it, as `title` ranks.
             # Without this, q=godfather gave The Godfather fifth, and q=star wars (1,000+ plots say "starring")
             # gave Star Wars nowhere in the first hundred.
-            text_lead = sql.SQL("marquee_search_lead(%(text)s)")
+            # The lead of the words sought: a negated word (`-part`) is no part of the title looked for, so
+            # q=godfather -part ranks The Godfather first (it gave The Three Godfathers first: the eleventh tester).
+            text_lead = sql.SQL("marquee_search_lead(regexp_replace(%(text)s, '(^|\\s)-\\S*', ' ', 'g'))")
             exact = sql.SQL("({lead} <> '' AND m.title_lead = {lead})").format(lead=text_lead)
             # Past the ranked bound too (the broad order), titles starting with it come right after the equal ones:
             # q=star wars gave Star Wars, then 1,000 films whose plots say "starring" by popularity (0 for every
