@@ -139,6 +139,21 @@ def test_texts_go_into_links_as_the_search_read_them_and_the_cursor_still_fits(
     assert following["json"]["page"] == 2
 
 
+def test_a_cursor_fits_the_same_genres_in_another_case_or_order(load_event: Event, invoke: Invoke, key: str) -> None:
+    # genres match whatever their case: a cursor of genre=Drama was refused on genre=drama (the eleventh tester)
+    response = invoke(load_event("api", "search", key=key, query=[("genre", "Drama,Comedy"), ("per_page", "1")]))
+    cursor = response["json"]["next_cursor"]
+    assert cursor
+    again = invoke(
+        load_event("api", "search", key=key, query=[("genre", "comedy,DRAMA"), ("per_page", "1"), ("cursor", cursor)])
+    )
+    assert again["statusCode"] == 200, again["body"]
+    other = invoke(
+        load_event("api", "search", key=key, query=[("genre", "Horror"), ("per_page", "1"), ("cursor", cursor)])
+    )
+    assert other["statusCode"] == 422  # other genres are another query
+
+
 def test_sort_and_type_are_in_links_unless_they_are_the_default(load_event: Event, invoke: Invoke, key: str) -> None:
     def first(route: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
         response = invoke(load_event("api", route, key=key, query=pairs))
