@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from movie_common.errors import MissingTitleColumnError
-from movie_common.movie_rules import FIELDS, is_null_marker
+from movie_common.movie_rules import CHECKED_FIELDS, FIELDS, is_null_marker
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "title": (
@@ -63,6 +63,8 @@ ALIASES: Mapping[str, tuple[str, ...]] = {
     "media_type": ("mediatype", "type", "titletype", "kind", "contenttype", "showtype"),
     "imdb_id": ("imdbid", "imdb", "tconst", "imdbidentifier", "imdblink", "movieimdblink", "imdburl"),
     "tmdb_id": ("tmdbid", "tmdb", "themoviedbid"),
+    # checked, never stored (movie_rules.CHECKED_FIELDS): IMDb's title.basics `isAdult`, TMDB's exports' `adult`
+    "adult": ("adult", "isadult"),
 }
 _NUMBERED_ACTOR = re.compile(r"^(?:star|actor|actress|cast|castmember|lead)(\d{1,2})(?:name)?$")
 _SPELLING = re.compile(r"[^0-9a-z]+")
@@ -262,7 +264,7 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
             f"movie_title, ...). Columns found: {seen}."
         )
     names = {field: tuple(header[i] for i in found) for field, found in positions.items()}
-    ordered = {field: positions[field] for field in FIELDS if field in positions}
+    ordered = {field: positions[field] for field in (*FIELDS, *CHECKED_FIELDS) if field in positions}
     return ColumnMap(
         ordered,
         names,

@@ -37,6 +37,10 @@ FIELDS = (
     "tmdb_id",
     "imdb_id",
 )
+# Fields a row is checked by but that are never stored: `adult` (IMDb's isAdult, TMDB's adult). The catalogue holds
+# no adult titles, as the TMDB sync skips them; a file's adult rows are refused (`adult_title`).
+CHECKED_FIELDS = ("adult",)
+_TRUE_WORDS = frozenset(("1", "true", "t", "yes", "y"))
 
 MIN_YEAR = 1870  # the oldest surviving motion pictures are from the late 1870s; the schema's CHECK agrees
 YEARS_AHEAD = 20  # announced films; the schema itself allows up to 2100
@@ -109,6 +113,7 @@ CODES = (
     "malformed_imdb_id",
     "malformed_text",
     "year_mismatch",
+    "adult_title",
 )
 
 
@@ -897,7 +902,8 @@ def check_movie(
     year_from_title false (an edit that leaves the title as stored) the stored title is taken as it is, so
     clearing or changing the year never renames the movie. A year missing beside a release date is taken from the
     date; a year and a release date both given may be at most MAX_YEAR_DATE_GAP apart (else `year_mismatch`, on
-    release_date). Returns MovieCheck(movie, errors): `movie` is None whenever `errors` is not empty.
+    release_date). A true `adult` (CHECKED_FIELDS) refuses the row (`adult_title`). Returns MovieCheck(movie, errors):
+    `movie` is None whenever `errors` is not empty.
     """
     errors: list[FieldError] = []
     parsed: dict[str, Any] = {}
@@ -915,6 +921,16 @@ def check_movie(
             parsed[name] = _PARSERS[name](raw)
         except FieldValueError as invalid:
             errors.append(FieldError(name, invalid.code, invalid.message, _shown(raw)))
+    adult = values.get("adult")
+    if adult is True or (isinstance(adult, str) and adult.strip().casefold() in _TRUE_WORDS):
+        errors.append(
+            FieldError(
+                "adult",
+                "adult_title",
+                "the catalogue holds no adult titles (the TMDB sync skips them too)",
+                _shown(adult),
+            )
+        )
     if errors:
         return MovieCheck(None, errors)
     get = parsed.get
