@@ -323,10 +323,10 @@ def login(conn: Connection, *, email: str, password: str, client_ip: str) -> Ses
     failures of the account from all addresses, unless this one is known), too_many_attempts (LOGIN_PER_ACCOUNT,
     unless this address is known), account_locked (LOGIN_LOCKOUT.failures failures of the account from this
     address; every lock lasts its duration, holds even for the right password, and the failure that reaches a limit
-    answers account_locked too), invalid_credentials (same answer,
-    and the same bcrypt check, for an unknown address and a wrong password), then, only with the right password,
-    account_suspended or email_not_verified. Each attempt is counted as a failure before its password is checked
-    (and forgiven by the right password), so parallel guesses cannot get past a lock."""
+    answers account_locked too), invalid_credentials (same answer, and the same bcrypt check, for an unknown address
+    and a wrong password), then, only with the right password, account_suspended or email_not_verified. Each attempt
+    is counted as a failure before its password is checked (and forgiven by the right password), so parallel guesses
+    cannot get past a lock."""
     attempt_limits.hit(conn, LOGIN_PER_IP, client_ip, what="sign-in attempts from your network")
     subject = _address_key(email)
     pair = _pair(subject, client_ip)
