@@ -17,11 +17,20 @@ from movie_auth.settings import AuthSettings
 from movie_common import access, attempt_limits, log_cursors
 from movie_common.attempt_limits import AttemptLimit, Lockout
 from movie_common.database import Connection
-from movie_common.db import api_keys, developer_usage, developers, key_requests, one_time_tokens, plans
+from movie_common.db import (
+    api_keys,
+    developer_logins,
+    developer_usage,
+    developers,
+    key_requests,
+    one_time_tokens,
+    plans,
+)
 from movie_common.db.developers import Developer
 from movie_common.db.key_requests import KeyRequest
 from movie_common.email_rules import canonical_or_none, check_developer_email
 from movie_common.errors import (
+    AccountLockedError,
     AccountSuspendedError,
     EmailNotVerifiedError,
     EmailTakenError,
@@ -58,9 +67,20 @@ NAME_MAX = 100
 # Limits: per client IP against floods and enumeration, per address against mail bombing and guessing.
 SIGNUP_PER_IP = AttemptLimit("signup_ip", limit=10, window=timedelta(hours=1))
 SIGNUP_PER_ACCOUNT = AttemptLimit("signup_account", limit=5, window=timedelta(hours=1))
+# Sign-in: failures are counted per account and client address, so that whoever knows a developer's email cannot
+# lock the developer out (the design of the admins' sign-in, migration 0015). LOGIN_LOCKOUT locks the account for
+# the address the failures came from (subject "<canonical email>|<address>"); LOGIN_ACCOUNT_LOCKOUT (failures from
+# all addresses) and LOGIN_PER_ACCOUNT (attempts from all addresses) refuse only addresses the developer has not
+# signed in from within KNOWN_FOR (developer_login_addresses, migration 0018).
 LOGIN_PER_IP = AttemptLimit("login_ip", limit=30, window=timedelta(minutes=15))
 LOGIN_PER_ACCOUNT = AttemptLimit("login_account", limit=20, window=timedelta(minutes=15))
-LOGIN_LOCKOUT = Lockout("login_failure", failures=5, window=timedelta(minutes=15), duration=timedelta(minutes=15))
+LOGIN_LOCKOUT = Lockout(
+    "login_failure_address", failures=5, window=timedelta(minutes=15), duration=timedelta(minutes=15)
+)
+LOGIN_ACCOUNT_LOCKOUT = Lockout(
+    "login_failure_account", failures=20, window=timedelta(minutes=15), duration=timedelta(minutes=15)
+)
+KNOWN_FOR = timedelta(days=90)
 RESEND_PER_IP = AttemptLimit("resend_ip", limit=10, window=timedelta(hours=1))
 RESEND_PER_ACCOUNT = AttemptLimit("resend_account", limit=3, window=timedelta(hours=1))
 FORGOT_PER_IP = AttemptLimit("forgot_ip", limit=10, window=timedelta(hours=1))
@@ -203,15 +223,18 @@ def verify_email(conn: Connection, portal: Portal, *, token: str, password: str,
     over the pending account (someone else's, for the same mailbox) cannot be confirmed by the mailbox's owner
     clicking the link it mailed them, because the owner does not know that password (the owner signs up again
     with their own, which voids the other's link, and confirms with it). The password is checked with bcrypt
-    (constant time); a wrong one spends nothing and counts as a failed sign-in of the account (LOGIN_LOCKOUT).
-    Refusals, in this order: too_many_attempts (VERIFY_PER_IP, then VERIFY_PER_ACCOUNT), account_locked,
-    invalid_token, token_used, token_expired, account_suspended, token_used (already confirmed), wrong_password."""
+    (constant time); a wrong one spends nothing and counts as a failed sign-in of the account from `client_ip`
+    (LOGIN_LOCKOUT, LOGIN_ACCOUNT_LOCKOUT); the right one makes `client_ip` a known address of the account, as a
+    sign-in does. Refusals, in this order: too_many_attempts (VERIFY_PER_IP, then VERIFY_PER_ACCOUNT), account_locked
+    (a sign-in lock that applies to `client_ip`, see login), invalid_token, token_used, token_expired,
+    account_suspended, token_used (already confirmed), wrong_password (or account_locked, when it is the failure that
+    locks)."""
     attempt_limits.hit(conn, VERIFY_PER_IP, client_ip, what="confirmation attempts from your network")
     # Counted per account before the transaction, so that a refused try still counts.
     owner = one_time_tokens.token_owner(conn, "email_verifications", token_hash=hash_token(token))
     if owner is not None:
         attempt_limits.hit(conn, VERIFY_PER_ACCOUNT, owner, what="confirmation attempts for this account")
-        attempt_limits.ensure_unlocked(conn, LOGIN_LOCKOUT, owner)
+        _ensure_sign_in_unlocked(conn, owner, client_ip)
     with conn.transaction():
         record = _spend(conn, "email_verifications", token)
         developer = developers.get_developer(conn, user_id=record.user_id, lock=True)
@@ -230,10 +253,12 @@ def verify_email(conn: Connection, portal: Portal, *, token: str, password: str,
             key = developer_usage.owner_key(conn, owner_id=developer.id)
             if key is None:
                 raise RuntimeError("the new key vanished")
-            attempt_limits.clear_failures(conn, LOGIN_LOCKOUT, developer.canonical_email)
+            attempt_limits.forgive(conn, LOGIN_LOCKOUT, _pair(developer.canonical_email, client_ip))
+            attempt_limits.forgive(conn, LOGIN_ACCOUNT_LOCKOUT, developer.canonical_email)
+            developer_logins.record_known(conn, user_id=developer.id, address=client_ip)
             return Verified(api_key=issued.raw_key, key=key, session=session)
     # Outside the transaction: nothing was written, and the failure must stay counted.
-    attempt_limits.record_failure(conn, LOGIN_LOCKOUT, developer.canonical_email)
+    _record_sign_in_failure(conn, developer.canonical_email, client_ip)
     raise WrongPasswordError(
         "This is not the password chosen at the sign-up this link confirms. Enter the password you chose when you "
         "signed up (the latest sign-up for this address, if there were several). If you did not sign up with a "
@@ -259,28 +284,77 @@ def resend_verification(conn: Connection, portal: Portal, *, email: str, client_
 # ---------- sessions ----------
 
 
+def _pair(subject: str, client_ip: str) -> str:
+    """The subject of LOGIN_LOCKOUT: one account from one address (an address never holds "|")."""
+    return f"{subject}|{client_ip}"
+
+
+def _known(conn: Connection, subject: str, client_ip: str) -> bool:
+    return developer_logins.is_known(conn, canonical_email=subject, address=client_ip, within=KNOWN_FOR)
+
+
+def _ensure_sign_in_unlocked(conn: Connection, subject: str, client_ip: str) -> None:
+    """AccountLockedError while a sign-in lock applies to the account at `client_ip`: the address's own lock, or the
+    account-wide one unless the address is known."""
+    attempt_limits.ensure_unlocked(conn, LOGIN_LOCKOUT, _pair(subject, client_ip))
+    if not _known(conn, subject, client_ip):
+        attempt_limits.ensure_unlocked(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
+
+
+def _record_sign_in_failure(conn: Connection, subject: str, client_ip: str) -> None:
+    """Count a failed sign-in (the verify page's wrong password) for the address and the account; AccountLockedError
+    when it sets a lock that applies to `client_ip`."""
+    known = _known(conn, subject, client_ip)
+    account_lock: AccountLockedError | None = None
+    try:
+        attempt_limits.record_failure(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
+    except AccountLockedError as error:
+        account_lock = None if known else error
+    attempt_limits.record_failure(conn, LOGIN_LOCKOUT, _pair(subject, client_ip))
+    if account_lock is not None:
+        raise account_lock
+
+
 def login(conn: Connection, *, email: str, password: str, client_ip: str) -> SessionToken:
-    """Check the password (bcrypt) and start a session. Refusals: too_many_attempts (per IP, per address),
-    account_locked (after LOGIN_LOCKOUT.failures failures, for its duration), invalid_credentials (same answer for
-    an unknown address and a wrong password), then, only with the right password, account_suspended or
-    email_not_verified."""
+    """Check the password (bcrypt) and start a session; `client_ip` is the address API Gateway saw (sourceIp, never
+    X-Forwarded-For), and a sign-in makes it a known address of the account for KNOWN_FOR.
+
+    Refusals, in this order: too_many_attempts (LOGIN_PER_IP), account_locked (LOGIN_ACCOUNT_LOCKOUT.failures
+    failures of the account from all addresses, unless this one is known), too_many_attempts (LOGIN_PER_ACCOUNT,
+    unless this address is known), account_locked (LOGIN_LOCKOUT.failures failures of the account from this
+    address; every lock lasts its duration, holds even for the right password, and the failure that reaches a limit
+    answers account_locked too), invalid_credentials (same answer, and the same bcrypt check, for an unknown address
+    and a wrong password), then, only with the right password, account_suspended or email_not_verified. Each attempt
+    is counted as a failure before its password is checked (and forgiven by the right password), so parallel guesses
+    cannot get past a lock."""
     attempt_limits.hit(conn, LOGIN_PER_IP, client_ip, what="sign-in attempts from your network")
     subject = _address_key(email)
-    attempt_limits.hit(conn, LOGIN_PER_ACCOUNT, subject, what="sign-in attempts for this account")
-    attempt_limits.ensure_unlocked(conn, LOGIN_LOCKOUT, subject)
+    pair = _pair(subject, client_ip)
+    known = _known(conn, subject, client_ip)
+    if not known:  # the account-wide lock and attempt limit: never the known addresses'
+        attempt_limits.ensure_unlocked(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
+        attempt_limits.hit(conn, LOGIN_PER_ACCOUNT, subject, what="sign-in attempts for this account")
+    attempt = attempt_limits.reserve_attempt(conn, LOGIN_LOCKOUT, pair)
+    account_attempt = attempt_limits.reserve_attempt(conn, LOGIN_ACCOUNT_LOCKOUT, subject, enforce=not known)
     developer = developers.find_by_canonical_email(conn, canonical_email=subject)
     # With no account, verify_password still spends a bcrypt check: a wrong address costs what a wrong password does.
     matches = verify_password(password, developer.hashed_password if developer is not None else None)
     if developer is None or not matches:
-        attempt_limits.record_failure(conn, LOGIN_LOCKOUT, subject)
+        account_lock = attempt_limits.confirm_failure(conn, LOGIN_ACCOUNT_LOCKOUT, subject, account_attempt)
+        address_lock = attempt_limits.confirm_failure(conn, LOGIN_LOCKOUT, pair, attempt)
+        lock = address_lock or (None if known else account_lock)
+        if lock is not None:
+            raise lock
         raise InvalidCredentialsError("The email or the password is wrong.")
+    attempt_limits.forgive(conn, LOGIN_LOCKOUT, pair)
+    attempt_limits.forgive(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
     if developer.status != "active":
         raise AccountSuspendedError("This account is suspended; contact support.")
     if not developer.verified:
         raise EmailNotVerifiedError("Confirm your email address first: use the link we sent, or ask for a new one.")
-    attempt_limits.clear_failures(conn, LOGIN_LOCKOUT, subject)
     with conn.transaction():
         developers.record_login(conn, user_id=developer.id)
+        developer_logins.record_known(conn, user_id=developer.id, address=client_ip)
         return start_session(conn, role=DEVELOPER, subject_id=developer.id)
 
 
@@ -319,7 +393,10 @@ def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: 
 
 def reset_password(conn: Connection, *, token: str, password: str, client_ip: str) -> None:
     """Set a new password with a reset token: the token and every other reset link are spent, every session of
-    the account ends and a login lockout is lifted. Refusals: invalid_token, token_used, token_expired,
+    the account ends, every sign-in lock of the account is lifted (each address's, the account-wide one and its
+    per-account attempt count) and `client_ip` becomes a known address of the account (the link proves the mailbox,
+    the new password the rest), so its owner can sign in from there while a guesser elsewhere keeps failing.
+    Refusals: invalid_token, token_used, token_expired,
     weak_password, password_like_email, password_too_long (the token stays usable after a refused password),
     account_suspended (nothing changes), too_many_attempts (per IP, and per account: RESET_PER_ACCOUNT.limit tries
     per window)."""
@@ -339,7 +416,10 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
         developers.set_password(conn, user_id=developer.id, hashed_password=hash_password(password))
         one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
         end_all_sessions(conn, role=DEVELOPER, subject_id=developer.id, reason="password_reset")
-        attempt_limits.clear_failures(conn, LOGIN_LOCKOUT, developer.canonical_email)
+        attempt_limits.clear_failures_prefixed(conn, LOGIN_LOCKOUT, _pair(developer.canonical_email, ""))
+        attempt_limits.clear_failures(conn, LOGIN_ACCOUNT_LOCKOUT, developer.canonical_email)
+        attempt_limits.clear_limit(conn, LOGIN_PER_ACCOUNT, developer.canonical_email)
+        developer_logins.record_known(conn, user_id=developer.id, address=client_ip)
 
 
 # ---------- dashboard data ----------

@@ -6,6 +6,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -18,6 +21,8 @@ from movie_auth import accounts
 from movie_auth.accounts import Portal
 from movie_auth.settings import AuthSettings
 from movie_common import access, passwords
+from movie_common.attempt_limits import Lockout
+from movie_common.database import connect
 from movie_common.db import key_requests
 from movie_common.errors import (
     AccountLockedError,
@@ -281,9 +286,11 @@ def test_a_wrong_password_on_the_verify_page_spends_nothing_and_the_right_one_th
     token = mail.last_link("verify.html")
     with pytest.raises(WrongPasswordError):
         accounts.verify_email(conn, portal, token=token, password=NEW_PASSWORD, client_ip=IP)
-    assert _attempts(conn, "login_failure") == 1  # counted as a failed sign-in of the account
+    # Counted as a failed sign-in of the account, from this address and from everywhere.
+    assert _attempts(conn, "login_failure_address") == 1 and _attempts(conn, "login_failure_account") == 1
     assert accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP).api_key
-    assert _attempts(conn, "login_failure") == 0  # the right password clears the failures, as a sign-in does
+    # The right password clears the failures, as a sign-in does.
+    assert _attempts(conn, "login_failure_address") == 0 and _attempts(conn, "login_failure_account") == 0
 
 
 def test_guessing_the_password_on_the_verify_page_locks_the_account(
@@ -296,11 +303,16 @@ def test_guessing_the_password_on_the_verify_page_locks_the_account(
             accounts.verify_email(conn, portal, token=token, password=NEW_PASSWORD, client_ip=IP)
     with pytest.raises(AccountLockedError):
         accounts.verify_email(conn, portal, token=token, password=NEW_PASSWORD, client_ip=IP)
-    # Locked: even the right password waits (the lock is the login's: guesses here and there add up).
+    # Locked for this address: even the right password waits (the lock is the login's: guesses here and there add
+    # up).
     with pytest.raises(AccountLockedError) as locked:
         accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip=IP)
     assert locked.value.retry_after > 0
+    with pytest.raises(AccountLockedError):
+        accounts.login(conn, email="jane.doe@gmail.com", password=PASSWORD, client_ip=IP)
     assert conn.execute("SELECT verified FROM users").fetchone()["verified"] is False
+    # The owner, elsewhere, confirms: failures from one address lock the account for that address only.
+    assert accounts.verify_email(conn, portal, token=token, password=PASSWORD, client_ip="192.0.2.44").api_key
 
 
 def test_verify_attempts_are_limited_per_account(conn: Any, portal: Portal, mail: RecordingMail) -> None:
@@ -447,9 +459,9 @@ def test_repeated_failures_lock_the_account_with_retry_after(conn: Any, portal: 
     with pytest.raises(AccountLockedError) as locked:
         accounts.login(conn, email="jane.doe@gmail.com", password="wrong-password-xyz", client_ip=IP)
     assert locked.value.status == 429 and locked.value.retry_after > 0
-    # Even the right password waits out the lock.
+    # Even the right password waits out the lock, from that address.
     with pytest.raises(AccountLockedError):
-        accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip="192.0.2.44")
+        accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip=IP)
 
 
 @pytest.mark.slow  # 30 bcrypt checks at the production cost (unknown accounts use the fixed decoy hash)
@@ -547,6 +559,143 @@ def test_a_reset_lifts_a_login_lockout(conn: Any, portal: Portal, mail: Recordin
     accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
     accounts.reset_password(conn, token=mail.last_link("reset.html"), password=NEW_PASSWORD, client_ip=IP)
     assert accounts.login(conn, email="jane.doe@gmail.com", password=NEW_PASSWORD, client_ip=IP)
+
+
+JANE = "jane.doe@gmail.com"
+GUESSER = "198.51.100.7"
+WRONG = "wrong-password-xyz"
+ELSEWHERE = "192.0.2.44"  # the owner, at an address never signed in from
+
+
+def _guess(conn: Any, address: str, password: str = WRONG) -> type[Exception]:
+    """One wrong sign-in of Jane's from `address`: the error's type."""
+    with pytest.raises((InvalidCredentialsError, AccountLockedError, TooManyAttemptsError)) as refused:
+        accounts.login(conn, email=JANE, password=password, client_ip=address)
+    return refused.type
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out_at_another(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    # The finding: five wrong passwords from anywhere locked the account for every address, so whoever knew a
+    # developer's email could keep them out of the portal for good. The lock is now the account's *at the address*
+    # the failures came from.
+    _verified(conn, portal, mail)  # confirmed from IP: a known address
+    assert [_guess(conn, GUESSER) for _ in range(accounts.LOGIN_LOCKOUT.failures)] == [InvalidCredentialsError] * (
+        accounts.LOGIN_LOCKOUT.failures - 1
+    ) + [AccountLockedError]
+    assert _guess(conn, GUESSER, PASSWORD) is AccountLockedError  # the guesser's address: even the right password
+    # The owner, at a known address and at one never used before, signs in.
+    assert accounts.login(conn, email=JANE, password=PASSWORD, client_ip=IP).access_token
+    assert accounts.login(conn, email="janedoe@gmail.com", password=PASSWORD, client_ip=ELSEWHERE).access_token
+    assert _guess(conn, GUESSER, PASSWORD) is AccountLockedError  # the owner's sign-ins lift nothing for the guesser
+    # The lock holds for a known address too: five failures from the owner's own address lock it there.
+    for _ in range(accounts.LOGIN_LOCKOUT.failures):
+        _guess(conn, IP)
+    assert _guess(conn, IP, PASSWORD) is AccountLockedError
+    assert accounts.login(conn, email=JANE, password=PASSWORD, client_ip=ELSEWHERE).access_token
+
+
+def test_failures_from_many_addresses_lock_unknown_addresses_but_not_a_known_one(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    _verified(conn, portal, mail)  # IP is known: Jane confirmed (and so signed in) from it
+    limit = accounts.LOGIN_ACCOUNT_LOCKOUT.failures
+    # One guess from each of `limit` addresses: no address reaches its own lock; the last locks the account.
+    outcomes = [_guess(conn, f"198.51.100.{n}") for n in range(limit)]
+    assert outcomes == [InvalidCredentialsError] * (limit - 1) + [AccountLockedError]
+    with pytest.raises(AccountLockedError) as locked:  # an address never signed in from, even the right password
+        accounts.login(conn, email=JANE, password=PASSWORD, client_ip=ELSEWHERE)
+    assert 840 <= locked.value.retry_after <= 900
+    assert accounts.login(conn, email=JANE, password=PASSWORD, client_ip=IP).access_token  # the known address
+    assert _guess(conn, ELSEWHERE, PASSWORD) is AccountLockedError  # the owner's sign-in lifted nothing for others
+    # An address signed in from more than KNOWN_FOR ago is not known any more.
+    conn.execute("UPDATE developer_login_addresses SET last_login_at = now() - %s", (accounts.KNOWN_FOR,))
+    assert _guess(conn, IP, PASSWORD) is AccountLockedError
+
+
+def test_the_per_account_attempt_limit_does_not_refuse_a_known_address(
+    conn: Any, portal: Portal, mail: RecordingMail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LOGIN_PER_ACCOUNT alone (the account-wide lock set out of reach): its attempts from anywhere were a lever of
+    # the same kind.
+    out_of_reach = Lockout("login_failure_account", 1000, timedelta(minutes=15), timedelta(minutes=15))
+    monkeypatch.setattr(accounts, "LOGIN_ACCOUNT_LOCKOUT", out_of_reach)
+    _verified(conn, portal, mail)
+    for n in range(accounts.LOGIN_PER_ACCOUNT.limit):
+        assert _guess(conn, f"198.51.100.{n}") is InvalidCredentialsError
+    assert _guess(conn, ELSEWHERE, PASSWORD) is TooManyAttemptsError
+    assert accounts.login(conn, email=JANE, password=PASSWORD, client_ip=IP).access_token
+
+
+def test_a_reset_lifts_every_lock_and_makes_its_address_known(conn: Any, portal: Portal, mail: RecordingMail) -> None:
+    _verified(conn, portal, mail)
+    for _ in range(accounts.LOGIN_LOCKOUT.failures):  # the guesser's address locked
+        _guess(conn, GUESSER)
+    for n in range(accounts.LOGIN_PER_ACCOUNT.limit):  # the account locked, and its attempt limit spent
+        _guess(conn, f"198.51.100.{100 + n}")
+    assert _guess(conn, ELSEWHERE, PASSWORD) is AccountLockedError
+    accounts.forgot_password(conn, portal, email=JANE, client_ip=ELSEWHERE)
+    accounts.reset_password(conn, token=mail.last_link("reset.html"), password=NEW_PASSWORD, client_ip=ELSEWHERE)
+    # Every lock is lifted: the guesser's address's, the account's, and the per-account attempt count.
+    for address in (GUESSER, "198.51.100.100", "203.0.113.200"):
+        assert accounts.login(conn, email=JANE, password=NEW_PASSWORD, client_ip=address).access_token
+    # The address the reset was made from is known: a guesser who locks the account again does not keep the owner
+    # out there.
+    for n in range(accounts.LOGIN_ACCOUNT_LOCKOUT.failures):
+        _guess(conn, f"198.51.100.{200 + n}")
+    assert _guess(conn, "203.0.113.201", NEW_PASSWORD) in (AccountLockedError, TooManyAttemptsError)
+    assert accounts.login(conn, email=JANE, password=NEW_PASSWORD, client_ip=ELSEWHERE).access_token
+
+
+RACER = "racer.one@gmail.com"
+
+
+@pytest.fixture
+def committed_developer(database_url: str) -> Iterator[str]:
+    with connect(database_url) as setup:
+        setup.execute(
+            """INSERT INTO users (name, email, canonical_email, hashed_password, verified)
+               VALUES ('Racer', %s, %s, %s, true)""",
+            (RACER, RACER, passwords.hash_password(PASSWORD, rounds=4)),
+        )
+    yield RACER
+    with connect(database_url) as cleanup:
+        cleanup.execute("DELETE FROM auth_attempts WHERE starts_with(subject, %s) OR subject = %s", (RACER, GUESSER))
+        cleanup.execute("DELETE FROM users WHERE canonical_email = %s", (RACER,))
+
+
+@pytest.mark.slow
+@pytest.mark.commit
+def test_parallel_guesses_cannot_get_past_the_lock_of_their_address(
+    database_url: str, committed_developer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = []
+    lock = threading.Lock()
+    real_verify = accounts.verify_password
+
+    def counting_verify(password: str, hashed: str | None) -> bool:
+        with lock:
+            checked.append(password)
+        return real_verify(password, hashed)
+
+    monkeypatch.setattr(accounts, "verify_password", counting_verify)
+
+    def guess(attempt: int) -> str:
+        with connect(database_url) as own:
+            try:
+                accounts.login(own, email=committed_developer, password=f"guess {attempt}", client_ip=GUESSER)
+            except (InvalidCredentialsError, AccountLockedError) as error:
+                return error.code
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(guess, range(12)))
+    # Each attempt was counted before its password was checked: only five were checked at all, the fifth failure
+    # locked the address, and every other attempt met the lock.
+    assert len(checked) == accounts.LOGIN_LOCKOUT.failures
+    assert outcomes.count("invalid_credentials") == accounts.LOGIN_LOCKOUT.failures - 1
+    assert outcomes.count("account_locked") == 12 - accounts.LOGIN_LOCKOUT.failures + 1
 
 
 # ---------- dashboard data ----------

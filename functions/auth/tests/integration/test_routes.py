@@ -15,6 +15,7 @@ import pytest
 
 from marquee_local import events
 from marquee_local.lambda_context import LocalLambdaContext
+from movie_auth.accounts import LOGIN_ACCOUNT_LOCKOUT
 from movie_common import sessions
 from movie_common.db import admins, key_requests
 
@@ -324,6 +325,43 @@ def test_wrong_password_then_lockout_with_retry_after(call: Call, developer: Cal
     response = call("POST", "/auth/login", {"email": "lock@gmail.com", "password": PASSWORD})
     _problem(response, 429, "account_locked")
     assert int(response["headers"]["retry-after"]) > 0 and locked["retry_after"] > 0
+
+
+def test_a_lock_from_one_client_address_leaves_the_owner_signing_in_elsewhere(
+    call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    # The route reads the address API Gateway saw (requestContext.identity.sourceIp), never X-Forwarded-For: a guesser
+    # cannot spend the owner's address's failures, nor escape its own lock, by writing the header.
+    developer("lock@gmail.com")  # confirmed from 203.0.113.10, the call's default address: a known address
+    owner, guesser = "192.0.2.1", "198.51.100.7"
+
+    def login(password: str, ip: str, forwarded_for: str | None = None) -> dict[str, Any]:
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else None
+        return call("POST", "/auth/login", {"email": "lock@gmail.com", "password": password}, ip=ip, headers=headers)
+
+    for _ in range(4):
+        _problem(login("wrong-wrong-wrong", guesser, forwarded_for=owner), 401, "invalid_credentials")
+    _problem(login("wrong-wrong-wrong", guesser, forwarded_for=owner), 429, "account_locked")
+    _problem(login(PASSWORD, guesser, forwarded_for=owner), 429, "account_locked")
+    assert login(PASSWORD, owner)["statusCode"] == 200  # never signed in from here, not locked here either
+    assert login(PASSWORD, owner, forwarded_for=guesser)["statusCode"] == 200
+
+
+def test_failures_from_many_addresses_lock_unknown_addresses_but_not_a_known_one(
+    call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    developer("many@gmail.com")  # confirmed from 203.0.113.10: known
+
+    def login(password: str, ip: str, forwarded_for: str | None = None) -> dict[str, Any]:
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else None
+        return call("POST", "/auth/login", {"email": "many@gmail.com", "password": password}, ip=ip, headers=headers)
+
+    limit = LOGIN_ACCOUNT_LOCKOUT.failures  # one guess from each of as many addresses: the last locks the account
+    failures = [login("wrong-wrong-wrong", f"198.51.100.{n}")["statusCode"] for n in range(limit)]
+    assert failures == [401] * (limit - 1) + [429]
+    locked = _problem(login(PASSWORD, "192.0.2.1", forwarded_for="203.0.113.10"), 429, "account_locked")
+    assert 840 <= int(locked["retry_after"]) <= 900
+    assert login(PASSWORD, "203.0.113.10")["statusCode"] == 200
 
 
 def test_an_admin_session_is_refused_on_developer_routes(conn: Any, call: Call) -> None:

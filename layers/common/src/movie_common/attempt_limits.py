@@ -60,14 +60,20 @@ def ensure_unlocked(conn: Connection, lockout: Lockout, subject: str) -> None:
     """AccountLockedError (429, Retry-After) while a lock on `subject` is in force."""
     until, now = auth_attempts.locked_until(conn, scope=lockout.scope, subject=subject)
     if until is not None:
-        retry = _seconds_until(until, now)
-        raise AccountLockedError(
-            f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
-            "You can reset your password meanwhile.",
-            limit=lockout.failures,
-            retry_after=retry,
-            reset_at=until,
-        )
+        raise _locked(lockout, until, now)
+
+
+def _locked(lockout: Lockout, until: datetime, now: datetime) -> AccountLockedError:
+    # A lock that starts now lasts its duration, not that plus the instants between the count's clock and the
+    # lock's (which made a 15-minute lock read "16 minutes", Retry-After 901).
+    retry = min(_seconds_until(until, now), math.ceil(lockout.duration.total_seconds()))
+    return AccountLockedError(
+        f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
+        "You can reset your password meanwhile.",
+        limit=lockout.failures,
+        retry_after=retry,
+        reset_at=until,
+    )
 
 
 def record_failure(conn: Connection, lockout: Lockout, subject: str) -> None:
@@ -75,20 +81,53 @@ def record_failure(conn: Connection, lockout: Lockout, subject: str) -> None:
     count = auth_attempts.count_attempt(conn, scope=lockout.scope, subject=subject, window=lockout.window)
     if count.attempts >= lockout.failures:
         until = auth_attempts.lock(conn, scope=lockout.scope, subject=subject, duration=lockout.duration)
-        # The lock starts now: its duration, not that plus the instants between the count's clock and the lock's
-        # (which made a 15-minute lock read "16 minutes", Retry-After 901).
-        retry = min(_seconds_until(until, count.now), math.ceil(lockout.duration.total_seconds()))
-        raise AccountLockedError(
-            f"Too many failed sign-in attempts; this account is locked for {_human(retry)}. "
-            "You can reset your password meanwhile.",
-            limit=lockout.failures,
-            retry_after=retry,
-            reset_at=until,
-        )
+        raise _locked(lockout, until, count.now)
+
+
+def reserve_attempt(conn: Connection, lockout: Lockout, subject: str, *, enforce: bool = True) -> int:
+    """Count one attempt of `subject` as a failure *before* its password is checked, so that N parallel guesses are
+    N counted failures and none gets past the lock; returns this attempt's number in the window (itself included),
+    for confirm_failure after a wrong password (forgive after a right one).
+
+    AccountLockedError (429, Retry-After) while a lock on `subject` is in force, or when this attempt passes
+    `lockout.failures` (which locks it). With `enforce` False nothing is refused (the lock is set all the same): the
+    account-wide lock that does not apply to the caller's address."""
+    count = auth_attempts.count_attempt(conn, scope=lockout.scope, subject=subject, window=lockout.window)
+    until = count.locked_until if count.locked_until is not None and count.locked_until > count.now else None
+    if until is None and count.attempts > lockout.failures:
+        until = auth_attempts.lock(conn, scope=lockout.scope, subject=subject, duration=lockout.duration)
+    if until is not None and enforce:
+        raise _locked(lockout, until, count.now)
+    return count.attempts
+
+
+def confirm_failure(conn: Connection, lockout: Lockout, subject: str, attempt: int) -> AccountLockedError | None:
+    """After a wrong password, for the `attempt` reserve_attempt returned: when it reached `lockout.failures`, lock
+    `subject` and return the error to answer (the caller raises it if the lock applies to it); else None."""
+    if attempt < lockout.failures:
+        return None
+    until = auth_attempts.lock(conn, scope=lockout.scope, subject=subject, duration=lockout.duration)
+    return _locked(lockout, until, until - lockout.duration)
+
+
+def forgive(conn: Connection, lockout: Lockout, subject: str) -> None:
+    """After a right password: the failures counted for `subject` are forgiven, but a lock in force stays."""
+    auth_attempts.forgive(conn, scope=lockout.scope, subject=subject)
 
 
 def clear_failures(conn: Connection, lockout: Lockout, subject: str) -> None:
+    """Forget the subject's failures and lift its lock."""
     auth_attempts.clear(conn, scope=lockout.scope, subject=subject)
+
+
+def clear_limit(conn: Connection, limit: AttemptLimit, subject: str) -> None:
+    """Forget the subject's attempts of `limit`."""
+    auth_attempts.clear(conn, scope=limit.scope, subject=subject)
+
+
+def clear_failures_prefixed(conn: Connection, lockout: Lockout, prefix: str) -> int:
+    """Forget the failures and lift the locks of every subject starting with `prefix`; returns how many."""
+    return auth_attempts.clear_prefixed(conn, scope=lockout.scope, prefix=prefix)
 
 
 def _human(seconds: int) -> str:

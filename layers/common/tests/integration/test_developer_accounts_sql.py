@@ -11,7 +11,7 @@ import pytest
 
 from movie_common import access, attempt_limits
 from movie_common.attempt_limits import AttemptLimit, Lockout
-from movie_common.db import auth_attempts, developers, key_requests, one_time_tokens
+from movie_common.db import auth_attempts, developer_logins, developers, key_requests, one_time_tokens
 from movie_common.errors import AccountLockedError, InvalidTokenError, TooManyAttemptsError
 from movie_common.one_time_tokens import hash_token, new_token
 
@@ -154,6 +154,55 @@ def test_lockout_after_repeated_failures_and_cleared_by_success(conn: Any) -> No
         attempt_limits.ensure_unlocked(conn, lockout, "janedoe@gmail.com")
     conn.execute("UPDATE auth_attempts SET locked_until = now() - interval '1 second'")
     attempt_limits.ensure_unlocked(conn, lockout, "janedoe@gmail.com")
+
+
+def test_a_reserved_attempt_counts_before_the_check_and_the_lock_holds_until_it_ends(conn: Any) -> None:
+    lockout = Lockout("login_failure_address", failures=2, window=timedelta(minutes=15), duration=timedelta(minutes=15))
+    pair = "janedoe@gmail.com|192.0.2.1"
+    assert attempt_limits.reserve_attempt(conn, lockout, pair) == 1
+    attempt_limits.forgive(conn, lockout, pair)  # a right password: forgiven
+    assert attempt_limits.reserve_attempt(conn, lockout, pair) == 1
+    assert attempt_limits.confirm_failure(conn, lockout, pair, 1) is None
+    assert attempt_limits.reserve_attempt(conn, lockout, pair) == 2
+    lock = attempt_limits.confirm_failure(conn, lockout, pair, 2)  # the failure that reaches the limit locks
+    assert lock is not None and lock.code == "account_locked" and lock.retry_after == 900
+    with pytest.raises(AccountLockedError):
+        attempt_limits.reserve_attempt(conn, lockout, pair)
+    attempt_limits.reserve_attempt(conn, lockout, pair, enforce=False)  # counted, not refused
+    attempt_limits.forgive(conn, lockout, pair)  # a right password elsewhere lifts no lock
+    with pytest.raises(AccountLockedError):
+        attempt_limits.ensure_unlocked(conn, lockout, pair)
+    # A third attempt reserved before the second's check (parallel guesses) is refused and locks at once.
+    other = "janedoe@gmail.com|192.0.2.2"
+    attempt_limits.reserve_attempt(conn, lockout, other)
+    attempt_limits.reserve_attempt(conn, lockout, other)
+    with pytest.raises(AccountLockedError):
+        attempt_limits.reserve_attempt(conn, lockout, other)
+    # Every address's lock of one account goes at once; another account's stays.
+    attempt_limits.record_failure(conn, lockout, "janedoe@gmail.com.au|192.0.2.1")
+    assert attempt_limits.clear_failures_prefixed(conn, lockout, "janedoe@gmail.com|") == 2
+    attempt_limits.ensure_unlocked(conn, lockout, pair)
+    assert (
+        auth_attempts.attempts_in_window(
+            conn, scope=lockout.scope, subject="janedoe@gmail.com.au|192.0.2.1", window=lockout.window
+        )
+        == 1
+    )
+
+
+def test_an_address_is_known_after_a_sign_in_from_it_for_a_while(conn: Any) -> None:
+    user_id = _developer(conn)
+    week = timedelta(days=7)
+    assert not developer_logins.is_known(conn, canonical_email="janedoe@gmail.com", address="192.0.2.1", within=week)
+    developer_logins.record_known(conn, user_id=user_id, address="192.0.2.1")
+    developer_logins.record_known(conn, user_id=user_id, address="192.0.2.1")  # again: one row, later
+    assert developer_logins.is_known(conn, canonical_email="janedoe@gmail.com", address="192.0.2.1", within=week)
+    assert not developer_logins.is_known(conn, canonical_email="janedoe@gmail.com", address="192.0.2.2", within=week)
+    assert not developer_logins.is_known(conn, canonical_email="other@gmail.com", address="192.0.2.1", within=week)
+    conn.execute("UPDATE developer_login_addresses SET last_login_at = now() - interval '8 days'")
+    assert not developer_logins.is_known(conn, canonical_email="janedoe@gmail.com", address="192.0.2.1", within=week)
+    conn.execute("DELETE FROM users WHERE id = %s", (user_id,))  # the account's addresses go with it
+    assert conn.execute("SELECT count(*) AS n FROM developer_login_addresses").fetchone()["n"] == 0
 
 
 def test_purge_removes_only_stale_counters(conn: Any) -> None:

@@ -75,9 +75,10 @@ async def resend(body: EmailRequest, request: Request) -> Accepted:
 
 @router.post("/login", response_model=SessionGrant, responses=PORTAL_RESPONSES)
 async def login(body: LoginRequest, request: Request) -> SessionGrant:
-    """Sign in: `{access_token, token_type: "bearer", expires_in}`. Repeated failures lock the account for a
-    while (`account_locked`, 429 with `Retry-After`). Codes: `invalid_credentials`, `email_not_verified`,
-    `account_suspended`, `too_many_attempts`."""
+    """Sign in: `{access_token, token_type: "bearer", expires_in}`. Repeated failures from one address lock the
+    account for that address for a while; many more from everywhere lock it for every address the developer has not
+    signed in from lately (`account_locked`, 429 with `Retry-After`). Codes: `invalid_credentials`,
+    `email_not_verified`, `account_suspended`, `too_many_attempts`."""
     token = accounts.login(get_connection(), email=body.email, password=body.password, client_ip=client_ip(request))
     return SessionGrant(access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in)
 

@@ -66,6 +66,26 @@ def clear(conn: Connection, *, scope: str, subject: str) -> None:
         conn.execute("DELETE FROM auth_attempts WHERE scope = %s AND subject = %s", (scope, subject))
 
 
+def forgive(conn: Connection, *, scope: str, subject: str) -> None:
+    """Forget the counter unless a lock on it is in force (a right password forgives the failures counted so far,
+    but lifts no lock that other attempts set)."""
+    with translate_errors():
+        conn.execute(
+            """DELETE FROM auth_attempts
+               WHERE scope = %s AND subject = %s AND (locked_until IS NULL OR locked_until <= now())""",
+            (scope, subject),
+        )
+
+
+def clear_prefixed(conn: Connection, *, scope: str, prefix: str) -> int:
+    """Forget every counter of `scope` whose subject starts with `prefix` (every address's counter of one account);
+    returns how many."""
+    with translate_errors():
+        return conn.execute(
+            "DELETE FROM auth_attempts WHERE scope = %s AND starts_with(subject, %s)", (scope, prefix)
+        ).rowcount
+
+
 def purge_stale(conn: Connection, *, older_than: timedelta, limit: int = 1000) -> int:
     """Delete up to `limit` counters whose window started and whose lock ended more than `older_than` ago; returns
     how many. Bounded, so that the request that happens to run it pays little."""
