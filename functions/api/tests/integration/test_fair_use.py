@@ -124,6 +124,7 @@ def committed_pro_key(database_url: str) -> Iterator[str]:
 
 
 @pytest.mark.commit
+@pytest.mark.slow  # over a second in the suite
 def test_a_query_past_the_statement_timeout_is_a_504_query_timeout_not_a_503(
     database_url: str, load_event: Event, committed_pro_key: str
 ) -> None:

@@ -564,6 +564,7 @@ def test_replace_keeps_tmdb_movies_an_admin_or_a_file_has_changed_in_part(
         assert titles == {"Stays By File"} and job["deleted"] == 6
 
 
+@pytest.mark.slow  # over a second in the suite
 def test_replace_with_too_many_bad_rows_is_refused_and_changes_nothing(conn: Any, ingest: Ingest) -> None:
     before = _catalogue_digest(conn)
     rows = "".join(f"Replacement {i},{2000 + i % 20}\n" for i in range(90)) + "".join(
