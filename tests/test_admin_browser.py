@@ -272,6 +272,10 @@ def test_count_lines_and_long_text_are_whole_at_375_px(browser: Browser, stack: 
     dashboard.set_viewport_size({"width": 375, "height": 812})
     reason = "My laptop, with the key in a dotfile, was stolen from a train between Lyon and Marseille last night."
     dashboard.get_by_text("Lost your key?").click()
+    # With 1,235 keys the request names one: wait for the dashboard to list them (it raced the submit), then choose.
+    which = dashboard.get_by_label("Which key?")
+    expect(which).to_be_visible()
+    which.select_option(label="\u20261234 (free, active)")
     dashboard.get_by_label("Why do you need a new key?").fill(reason)
     dashboard.get_by_role("button", name="Request a new key").click()
     shown = dashboard.locator("[data-key-request-reason]").first
