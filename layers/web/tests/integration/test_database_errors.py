@@ -52,9 +52,8 @@ def client(database_url: str) -> Iterator[tuple[TestClient, _Logger]]:
 
     @router.get("/statement-timeout")
     def statement_timeout() -> None:
-        with connect(database_url) as conn:
-            conn.execute("SET statement_timeout = 1")
-            fetch_one(conn, "SELECT pg_sleep(1)")
+        with connect(database_url, statement_timeout_ms=100) as conn:  # a request path's timeout, made short
+            fetch_one(conn, "SELECT pg_sleep(3)")
 
     @router.get("/lock-timeout")
     def lock_timeout() -> None:
@@ -89,9 +88,12 @@ def client(database_url: str) -> Iterator[tuple[TestClient, _Logger]]:
 
 
 def test_a_statement_timeout_is_a_504_query_timeout(client: tuple[TestClient, _Logger]) -> None:
+    # the client's query was too broad: the database is there (not 503 database_unavailable), and it is logged
     test_client, logger = client
     response = test_client.get("/statement-timeout")
     assert (response.status_code, response.json()["code"]) == (504, "query_timeout")
+    problem = response.json()
+    assert problem["status"] == 504 and "narrow it" in problem["detail"] and "retry-after" not in response.headers
     assert ("warning", "query_timeout (SQLSTATE 57014) on GET /statement-timeout: canceling statement due to "
             "statement timeout") in logger.lines  # fmt: skip
 
