@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -472,6 +473,15 @@ def test_malformed_ids() -> None:
     assert _codes({"title": "X", "tmdb_id": "-3"}) == {"tmdb_id": "out_of_range"}
     assert movie_rules.parse_tmdb_id("603.0") == 603
     assert movie_rules.parse_tmdb_id("1,234") == 1234
+
+
+@pytest.mark.parametrize("raw", ["1e999999", "1E+99999999", "-1e999999", "9" * 5000])
+def test_a_huge_number_written_short_is_refused_at_once(raw: str) -> None:
+    # A dozen characters in a file's tmdb_id column (or a form's) made a million-digit int: half a minute of CPU for
+    # 1e999999, unbounded for longer exponents. The range is checked before the number is made an int.
+    started = time.monotonic()
+    assert _codes({"title": "X", "tmdb_id": raw}) == {"tmdb_id": "out_of_range"}
+    assert time.monotonic() - started < 1
 
 
 def test_names_separated_by_commas_keep_their_suffixes() -> None:
