@@ -86,16 +86,21 @@ _TMDB_TV_COLUMNS = frozenset(("originalname", "firstairdate", "numberofseasons",
 # Letterboxd's exports (ratings.csv, diary.csv, watched.csv, reviews.csv) all carry `Letterboxd URI`; their `Rating`
 # is stars, 0.5 to 5 in halves, read on the catalogue's scale of 10 (4.5 stars is 9.0).
 _LETTERBOXD_COLUMN = "letterboxduri"
+# The streaming catalogues' exports (Kaggle's Netflix, Amazon Prime, Hulu and Disney+ titles: `show_id, type, title,
+# ..., rating, duration, listed_in`) are recognised by `listed_in`: their `rating` is always the certification, never
+# a score (Amazon's bare `16` is an age), so it is not read (listed as unknown).
+_STREAMING_COLUMN = "listedin"
 _PLAIN_NUMBER = re.compile(r"^\s*\d+(?:[.,]\d+)?\s*$")
 
 
 # Values real files put in a column of another meaning, read as no value rather than refusing the row: streaming
-# catalogues (Netflix's, Amazon's, Hulu's, Disney+'s exports) call the certification `rating` (PG-13, TV-MA) and
-# give a show's length as seasons in `duration` (2 Seasons), beside scores and minutes in the same files' kind.
+# catalogues (Netflix's, Amazon's, Hulu's, Disney+'s exports) call the certification `rating` (PG-13, TV-MA; Amazon's
+# ages 13+, ALL, AGES_16_, NOT_RATE) and give a show's length as seasons in `duration` (2 Seasons), beside scores and
+# minutes in the same files' kind.
 _NOT_THIS_FIELD = {
     "rating": re.compile(
-        r"^\s*(?:G|PG|PG-13|R|NC-17|NR|GP|M|X|TV-(?:Y7-FV|Y7|Y|G|PG|14|MA)|U|UA|12A|Not Rated|Unrated|Approved|Passed)"
-        r"\s*$",
+        r"^\s*(?:G|PG|PG-13|R|NC-17|NR|UR|GP|M|X|TV-(?:Y7-FV|Y7|Y|G|PG|14|MA|NR)|U|UA|12A|Not Rated|Unrated|Approved"
+        r"|Passed|NOT_RATE|\d{1,2}\+|ALL|ALL_AGES|AGES_\d{1,2}_)\s*$",
         re.IGNORECASE,
     ),
     "runtime": re.compile(r"^\s*\d+\s+(?:seasons?|series|episodes?)\s*$", re.IGNORECASE),
@@ -229,8 +234,13 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
         by_spelling[key] = i
     positions: dict[str, tuple[int, ...]] = {}
     used: set[int] = set()
+    streaming = _STREAMING_COLUMN in by_spelling
     for field, aliases in ALIASES.items():
-        found = [by_spelling[alias] for alias in aliases if alias in by_spelling]
+        found = [
+            by_spelling[alias]
+            for alias in aliases
+            if alias in by_spelling and not (streaming and alias == "rating")  # the certification there
+        ]
         if found:
             positions[field] = (found[0],)
             used.add(found[0])

@@ -76,3 +76,30 @@ def test_letterboxd_ratings_are_stars_and_other_files_ratings_are_not() -> None:
     assert letterboxd.values(["2023-01-14", "Heat", "1995", "https://boxd.it/2b0k", ""])["rating"] is None
     other = map_columns(["Name", "Year", "Rating"])
     assert other.values(["Heat", "1995", "4.5"])["rating"] == "4.5"
+
+
+AMAZON_PRIME = "show_id,type,title,director,cast,country,date_added,release_year,rating,duration,listed_in,description"
+
+
+@pytest.mark.parametrize(
+    "certification", ["13+", "16+", "7+", "ALL", "ALL_AGES", "AGES_16_", "NOT_RATE", "TV-NR", "UR"]
+)
+def test_amazons_age_ratings_are_certifications_not_scores(certification: str) -> None:
+    # Amazon Prime's export (Kaggle's amazon_prime_titles.csv) writes ages; each refused its row as not a number.
+    for header in (AMAZON_PRIME, "title,rating"):
+        mapping = map_columns(header.split(","))
+        cells = dict.fromkeys(mapping.header, "")
+        cells.update(title="Pink", rating=certification)
+        assert mapping.values(list(cells.values())).get("rating") is None
+
+
+def test_a_streaming_catalogues_rating_column_is_never_read() -> None:
+    # Its `rating` is the certification in every row; Amazon's bare `16` is an age, not 16 out of 10.
+    mapping = map_columns(AMAZON_PRIME.split(","))
+    assert "rating" not in mapping.positions
+    assert "rating" in mapping.unknown
+    # A score in such a file under another name is read.
+    scored = map_columns([*AMAZON_PRIME.split(","), "imdb_score"])
+    assert scored.names["rating"] == ("imdb_score",)
+    # Other files' `rating` is a score.
+    assert map_columns(["title", "rating"]).names["rating"] == ("rating",)
