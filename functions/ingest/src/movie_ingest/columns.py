@@ -91,6 +91,7 @@ _LETTERBOXD_COLUMN = "letterboxduri"
 # a score (Amazon's bare `16` is an age), so it is not read (listed as unknown).
 _STREAMING_COLUMN = "listedin"
 _PLAIN_NUMBER = re.compile(r"^\s*\d+(?:[.,]\d+)?\s*$")
+_ZERO = re.compile(r"^\s*0+(?:[.,]0+)?\s*$")
 
 
 # Values real files put in a column of another meaning, read as no value rather than refusing the row: streaming
@@ -156,6 +157,9 @@ class ColumnMap:
             votes = fields[self.vote_count_at].strip().replace(",", "")
             if votes.isdigit() and int(votes) == 0:
                 values["rating"] = None
+        if self.tmdb_export and isinstance(runtime := values.get("runtime"), str) and _ZERO.match(runtime):
+            # TMDB writes a runtime of 0 for a title whose length it does not know (the sync reads it as none).
+            values["runtime"] = None
         if self._actor_columns:
             cells = [_value(fields[i]) for i in self._actor_columns if i < width]
             values["actors"] = [cell for cell in cells if cell is not None]

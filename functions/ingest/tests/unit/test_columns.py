@@ -103,3 +103,17 @@ def test_a_streaming_catalogues_rating_column_is_never_read() -> None:
     assert scored.names["rating"] == ("imdb_score",)
     # Other files' `rating` is a score.
     assert map_columns(["title", "rating"]).names["rating"] == ("rating",)
+
+
+@pytest.mark.parametrize("runtime", ["0", "0.0", " 0 "])
+def test_tmdbs_runtime_of_0_is_no_runtime(runtime: str) -> None:
+    # TMDB writes 0 for a length it does not know (tmdb_5000_movies.csv, The Movies Dataset's 0.0), as the sync reads
+    # it; each such row was refused as out of range.
+    mapping = map_columns(TMDB_5000.split(","))
+    cells = dict.fromkeys(mapping.header, "")
+    cells.update(title="To Be Frank", runtime=runtime)
+    assert mapping.values(list(cells.values()))["runtime"] is None
+    cells.update(runtime="95.0")
+    assert mapping.values(list(cells.values()))["runtime"] == "95.0"
+    # In other files a runtime of 0 is still a value the rules refuse.
+    assert map_columns(["title", "runtime"]).values(["X", runtime])["runtime"] == runtime
