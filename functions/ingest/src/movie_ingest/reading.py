@@ -515,7 +515,7 @@ class CsvTable:
     ) -> CsvTable:
         """Read up to the header. EmptyFileError when the file holds no header (blank lines only),
         IngestFileError when the first row is not a readable CSV header or `delimiter` is not one of DELIMITERS."""
-        first_line = source.sample.split("\n", 1)[0].strip()
+        first_line = _LINE_BREAK_CHARS.split(source.sample, 1)[0].strip()  # CR alone ends a line too (old Mac files)
         sep_line = first_line.lower().startswith("sep=") and len(first_line) == 5
         if sep_line and delimiter is None:
             delimiter = first_line[4]  # Excel's "sep=;" hint line

@@ -138,6 +138,8 @@ def test_gzip_is_recognised_by_its_bytes() -> None:
         ("title\tyear\tgenre\nHeat\t1995\tCrime, Drama\n", "\t"),
         ("title|year\nHeat|1995\n", "|"),
         ("sep=;\ntitle;year\nHeat;1995\n", ";"),
+        ("sep=;\r\ntitle;year\r\nHeat;1995\r\n", ";"),
+        ("sep=;\rtitle;year\rHeat;1995\r", ";"),  # CR line ends (old Mac files): the hint was not seen, no title column
         ("title\nHeat\n", ","),
     ],
 )
