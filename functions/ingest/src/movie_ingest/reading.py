@@ -588,7 +588,10 @@ class CsvTable:
                 yield BadRecord(error.first_line, "record_too_large", reason)
                 continue
             except csv.Error as error:
-                yield BadRecord(start, "malformed_csv", f"the row cannot be read as CSV: {error}")
+                # A stray quote opens a field that runs on over the next lines, taking their rows with it: say which.
+                end = lines.line
+                spanned = f"; a quoted field ran on over lines {start} to {end}, all skipped" if end > start else ""
+                yield BadRecord(start, "malformed_csv", f"the row cannot be read as CSV: {error}{spanned}")
                 continue
             if lines.nul:  # PostgreSQL cannot store a NUL, and one in text means the row was damaged
                 cells = tuple(

@@ -491,6 +491,19 @@ def test_a_quote_still_open_at_the_end_of_the_file_is_a_bad_row_not_a_title(data
     assert len(rows) == 2
 
 
+def test_a_stray_quote_that_takes_the_next_lines_with_it_names_every_line_skipped() -> None:
+    """A stray opening quote runs its field on until the next quote in the file: the rows in between are part of
+    the bad record. The report named only its first line, and those rows vanished without a word."""
+    _, rows = _rows(b'title,year\n"Unclosed,1999\nGood One,2000\nGood Two,2001\nSaid "Hi",2002\nGood Three,2003\n')
+    assert isinstance(rows[0], BadRecord) and (rows[0].line, rows[0].code) == (2, "malformed_csv")
+    assert rows[0].reason.endswith("a quoted field ran on over lines 2 to 5, all skipped"), rows[0].reason
+    assert rows[1:] == [Record(6, ["Good Three", "2003"])]
+    # Run on to the end of the file, the same.
+    _, rows = _rows(b'title,year\nGood,2001\n"Unclosed,1999\nGood One,2000\nGood Two,2001\n')
+    assert isinstance(rows[1], BadRecord) and rows[1].line == 3
+    assert rows[1].reason.endswith("unexpected end of data; a quoted field ran on over lines 3 to 5, all skipped")
+
+
 def test_text_after_a_closing_quote_is_a_bad_row() -> None:
     """`"Odd"quote` is not CSV: a lenient reader would make it `Oddquote` without a word."""
     _, rows = _rows(b'title,year\n"Odd"quote,2001\nGood,2002\n')
