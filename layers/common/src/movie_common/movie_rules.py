@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 # Movie fields, in the order of the `movies` table (docs/architecture.md section 2).
@@ -424,7 +424,8 @@ _MONTHS = {
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+# `23 September 1994`, and Excel's `23-Sep-1994`.
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]+)\.?,?(?:\s+|-)(\d{4})$")
 _MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 
 
@@ -526,15 +527,17 @@ def parse_rating(value: object) -> Decimal | None:
     rating = _decimal(text, decimal_comma=True) / scale
     if not 0 <= rating <= 10:
         raise FieldValueError("out_of_range", bounds)
-    return rating.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+    # Half up, as a person rounds and as the TMDB sync and PostgreSQL's numeric do: 7.45 is 7.5 wherever it comes from.
+    return rating.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def parse_popularity(value: object) -> float | None:
-    """TMDB-style popularity: a number of 0 or more (`1,234.5` allowed)."""
+    """TMDB-style popularity: a number of 0 or more (`1,234.5` allowed; `21,946943` and `0,5`, which are no thousands,
+    have a decimal comma, as spreadsheets in most of Europe write them)."""
     text = _text(value) if isinstance(value, str) else value
     if text is None:
         return None
-    number = float(_decimal(text, decimal_comma=False))
+    number = float(_decimal(text, decimal_comma=isinstance(text, str) and not _THOUSANDS.match(text)))
     if number < 0 or not math.isfinite(number) or number > 1e9:
         raise FieldValueError("out_of_range", "popularity is a number of 0 or more")
     return number

@@ -365,6 +365,8 @@ def test_the_gap_is_checked_only_when_both_values_are_valid() -> None:
         ("1994-09-23T00:00:00Z", dt.date(1994, 9, 23)),
         ("1994/09/23", dt.date(1994, 9, 23)),
         ("23 Sep 1994", dt.date(1994, 9, 23)),
+        ("23-Sep-1994", dt.date(1994, 9, 23)),  # Excel's d-mmm-yyyy: was not_a_date
+        ("1-jan-2000", dt.date(2000, 1, 1)),
         ("September 23, 1994", dt.date(1994, 9, 23)),
         ("23/09/1994", dt.date(1994, 9, 23)),
         ("09/23/1994", dt.date(1994, 9, 23)),
@@ -411,6 +413,20 @@ def test_bad_runtimes() -> None:
 )
 def test_ratings_out_of_ten(raw: str, rating: str) -> None:
     assert movie_rules.parse_rating(raw) == Decimal(rating)
+
+
+@pytest.mark.parametrize(("raw", "rating"), [("7.45", "7.5"), ("8.25", "8.3"), ("7,45", "7.5"), ("6.44", "6.4")])
+def test_ratings_round_half_up_as_the_tmdb_sync_does(raw: str, rating: str) -> None:
+    # TMDB's vote_average 7.45 was 7.4 from a file (half to even) and 7.5 from the sync (half up), for one film.
+    assert movie_rules.parse_rating(raw) == Decimal(rating)
+
+
+@pytest.mark.parametrize(
+    ("raw", "popularity"), [("21,946943", 21.946943), ("0,5", 0.5), ("1,234", 1234.0), ("1,234.5", 1234.5)]
+)
+def test_popularity_with_a_decimal_comma(raw: str, popularity: float) -> None:
+    # A European spreadsheet's `21,946943` was refused as not a number; a comma before three digits is thousands.
+    assert movie_rules.parse_popularity(raw) == popularity
 
 
 def test_stars_out_of_five_are_read_out_of_ten() -> None:
