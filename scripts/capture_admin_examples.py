@@ -99,7 +99,9 @@ def main() -> None:
         stack.prepare(conn)
         if not conn.execute("SELECT 1 FROM admins WHERE email = %s", (ADMIN_EMAIL,)).fetchone():
             admins.create_admin(conn, Actor.cli(), email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
-        conn.execute("UPDATE admins SET failed_logins = 0, locked_until = NULL")
+        conn.execute(  # the admin sign-in's failure counts and locks start afresh
+            "DELETE FROM auth_attempts WHERE scope IN ('admin_login_failure_address', 'admin_login_failure_account')"
+        )
         conn.execute(  # the examples' own accounts start afresh, so that each capture shows the same story
             "DELETE FROM users WHERE canonical_email IN (%s, %s, %s)",
             ("ada.examples@gmail.com", "bo.examples@gmail.com", "partner@example.org"),

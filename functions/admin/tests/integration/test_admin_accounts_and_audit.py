@@ -91,13 +91,20 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(conn: An
         admins.authenticate(conn, client_ip="192.0.2.1", email="ops@marquee.example", password=PASSWORD, policy=policy)
     assert 540 <= locked.value.retry_after <= 600
     # When the lock has passed, the right password works and the count starts over.
-    conn.execute("UPDATE admin_login_addresses SET locked_until = now() - interval '1 second'")
+    conn.execute("UPDATE auth_attempts SET locked_until = now() - interval '1 second'")
     assert (
         admins.authenticate(
             conn, client_ip="192.0.2.1", email="ops@marquee.example", password=PASSWORD, policy=policy
-        ).failed_logins
-        == 0
+        ).email
+        == "ops@marquee.example"
     )
+    for _ in range(3):  # three more failures are needed to lock again (the count is kept in auth_attempts now)
+        with pytest.raises(InvalidCredentialsError):
+            admins.authenticate(
+                conn, client_ip="192.0.2.1", email="ops@marquee.example", password="guess", policy=policy
+            )
+    with pytest.raises(AccountLockedError):
+        admins.authenticate(conn, client_ip="192.0.2.1", email="ops@marquee.example", password=PASSWORD, policy=policy)
 
 
 OPS = "ops@marquee.example"
@@ -181,12 +188,153 @@ def test_a_disabled_admin_cannot_sign_in(conn: Any) -> None:
         admins.authenticate(conn, client_ip="192.0.2.1", email="gone@marquee.example", password=PASSWORD)
 
 
+STRANGER = "nobody@marquee.example"  # no admin has it
+_bcrypt_checks = [0]  # verify_password calls so far, while counted_bcrypt is in use
+
+
+def _answers(
+    conn: Any, email: str, password: str, *, attempts: int, policy: LoginPolicy, client_ip: Callable[[int], str]
+) -> list[tuple[Any, ...]]:
+    """What each of `attempts` sign-ins answers, as the client sees it (status, code, detail, Retry-After, limit),
+    and whether it spent a bcrypt check."""
+    answers = []
+    for n in range(attempts):
+        checks_before = _bcrypt_checks[0]
+        try:
+            admins.authenticate(conn, client_ip=client_ip(n), email=email, password=password, policy=policy)
+            answer: tuple[Any, ...] = (200, "signed_in", "", None, None)
+        except (InvalidCredentialsError, AccountLockedError) as error:
+            retry = getattr(error, "retry_after", None)
+            answer = (error.status, error.code, error.detail, retry, getattr(error, "limit", None))
+        answers.append((*answer, _bcrypt_checks[0] - checks_before))
+    return answers
+
+
+@pytest.fixture
+def counted_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count the sign-in's bcrypt checks (verify_password, called through)."""
+    real = admins.verify_password
+
+    def counted(plain: str, hashed: str | None) -> bool:
+        _bcrypt_checks[0] += 1
+        return real(plain, hashed)
+
+    monkeypatch.setattr(admins, "verify_password", counted)
+
+
+@pytest.mark.slow
+def test_from_one_address_an_unknown_email_is_answered_like_an_admins_at_every_attempt(
+    conn: Any, counted_bcrypt: None
+) -> None:
+    # The leak this fixes: the sixth wrong attempt from one address answered 429 for an admin's email and 401 for
+    # anyone else's (unknown emails were never counted), so a prober could tell who is an admin.
+    admins.create_admin(conn, Actor.cli(), email=OPS, password=PASSWORD)
+    policy = LoginPolicy()  # the defaults: five failures from one address lock it
+
+    def from_guesser(_: int) -> str:
+        return GUESSER
+
+    admin = _answers(conn, OPS, "guess", attempts=7, policy=policy, client_ip=from_guesser)
+    stranger = _answers(conn, STRANGER, "guess", attempts=7, policy=policy, client_ip=from_guesser)
+    assert [a[:2] for a in admin] == [(401, "invalid_credentials")] * 5 + [(429, "account_locked")] * 2
+    for step, (mine, theirs) in enumerate(zip(admin, stranger, strict=True)):
+        assert mine[:3] == theirs[:3], step  # status, code, detail
+        assert (mine[3] is None) == (theirs[3] is None) and abs((mine[3] or 0) - (theirs[3] or 0)) <= 1, step
+        assert mine[4:] == theirs[4:], step  # limit, and the same bcrypt checks (one per 401, none once locked)
+    assert [a[5] for a in admin] == [1] * 5 + [0] * 2
+    assert 840 <= admin[5][3] <= 900
+
+
+@pytest.mark.slow
+def test_from_many_addresses_an_unknown_email_is_locked_like_an_admins(conn: Any, counted_bcrypt: None) -> None:
+    admins.create_admin(conn, Actor.cli(), email=OPS, password=PASSWORD)
+    policy = LoginPolicy(max_failures=3, account_max_failures=4)
+
+    def one_each(n: int) -> str:
+        return f"198.51.100.{n}"
+
+    admin = _answers(conn, OPS, "guess", attempts=5, policy=policy, client_ip=one_each)
+    stranger = _answers(conn, STRANGER, "guess", attempts=5, policy=policy, client_ip=one_each)
+    assert [a[:2] for a in admin] == [(401, "invalid_credentials")] * 4 + [(429, "account_locked")]
+    assert [a[:3] + a[4:] for a in admin] == [a[:3] + a[4:] for a in stranger]
+    # The admin's own desk is not refused by the account-wide lock once it is known; a stranger's email has no desk.
+    conn.execute("DELETE FROM auth_attempts")
+    admins.authenticate(conn, client_ip=DESK, email=OPS, password=PASSWORD, policy=policy)
+    for n in range(4):
+        with pytest.raises(InvalidCredentialsError):
+            admins.authenticate(conn, client_ip=one_each(n), email=OPS, password="guess", policy=policy)
+    assert admins.authenticate(conn, client_ip=DESK, email=OPS, password=PASSWORD, policy=policy).email == OPS
+
+
+@pytest.mark.slow
+def test_the_email_is_counted_whatever_its_case_and_a_disabled_admin_reads_like_a_stranger(
+    conn: Any, counted_bcrypt: None
+) -> None:
+    created = admins.create_admin(conn, Actor.cli(), email="gone@marquee.example", password=PASSWORD)
+    conn.execute("UPDATE admins SET status = 'disabled' WHERE id = %s", (created.admin.id,))
+    policy = LoginPolicy(max_failures=2)
+
+    def from_guesser(_: int) -> str:
+        return GUESSER
+
+    disabled = _answers(conn, "Gone@Marquee.Example", PASSWORD, attempts=1, policy=policy, client_ip=from_guesser)
+    disabled += _answers(conn, "gone@marquee.example", PASSWORD, attempts=2, policy=policy, client_ip=from_guesser)
+    stranger = _answers(conn, "Nobody@Marquee.Example", "x", attempts=1, policy=policy, client_ip=from_guesser)
+    stranger += _answers(conn, STRANGER, "x", attempts=2, policy=policy, client_ip=from_guesser)
+    assert [a[:2] for a in disabled] == [(401, "invalid_credentials")] * 2 + [(429, "account_locked")]
+    assert [a[:3] + a[4:] for a in disabled] == [a[:3] + a[4:] for a in stranger]
+
+
+@pytest.mark.slow
+def test_the_migration_carries_the_admins_locks_and_failures_over(conn: Any) -> None:
+    # 0019 moved the admin sign-in's counts to auth_attempts: a deploy must neither lift a lock in force nor forget
+    # the failures counted so far. Replay it on rows as the previous release left them.
+    from movie_common.migrations import available_migrations
+
+    [migration] = [m for m in available_migrations() if m.version == 19]
+    locked = admins.create_admin(conn, Actor.cli(), email="Locked@marquee.example", password=PASSWORD).admin
+    failing = admins.create_admin(conn, Actor.cli(), email="failing@marquee.example", password=PASSWORD).admin
+    conn.execute("DELETE FROM auth_attempts")
+    conn.execute("UPDATE admins SET locked_until = now() + interval '10 minutes' WHERE id = %s", (locked.id,))
+    conn.execute(
+        """INSERT INTO admin_login_addresses (admin_id, address, failed_logins, last_failed_login_at, locked_until)
+           VALUES (%s, %s, 5, now(), now() + interval '10 minutes'), (%s, %s, 4, now(), NULL)""",
+        (locked.id, DESK, failing.id, GUESSER),
+    )
+    conn.execute(migration.sql)
+    carried = conn.execute("SELECT scope, subject, attempts, locked_until IS NOT NULL AS locked FROM auth_attempts")
+    assert {tuple(row.values()) for row in carried.fetchall()} == {
+        (admins.ACCOUNT_SCOPE, "locked@marquee.example", 0, True),
+        (admins.ADDRESS_SCOPE, f"locked@marquee.example|{DESK}", 0, True),
+        (admins.ADDRESS_SCOPE, f"failing@marquee.example|{GUESSER}", 4, False),
+    }
+    policy = LoginPolicy(max_failures=5, account_max_failures=50)
+    with pytest.raises(AccountLockedError) as everywhere:  # the account-wide lock, from an address not known
+        admins.authenticate(conn, client_ip=GUESSER, email="locked@marquee.example", password=PASSWORD, policy=policy)
+    assert 540 <= everywhere.value.retry_after <= 600
+    with pytest.raises(AccountLockedError):  # the desk's own lock
+        admins.authenticate(conn, client_ip=DESK, email="locked@marquee.example", password=PASSWORD, policy=policy)
+    with pytest.raises(InvalidCredentialsError):  # the fifth failure from this address: it locks
+        admins.authenticate(conn, client_ip=GUESSER, email="failing@marquee.example", password="x", policy=policy)
+    with pytest.raises(AccountLockedError):
+        admins.authenticate(conn, client_ip=GUESSER, email="failing@marquee.example", password=PASSWORD, policy=policy)
+
+
+def _forget_attempts(conn: Any, email: str) -> None:
+    conn.execute(
+        "DELETE FROM auth_attempts WHERE scope IN (%s, %s) AND starts_with(subject, %s)",
+        (admins.ADDRESS_SCOPE, admins.ACCOUNT_SCOPE, email),
+    )
+
+
 @pytest.fixture
 def committed_admin(database_url: str) -> Iterator[str]:
     with connect(database_url) as setup:
         admins.create_admin(setup, Actor.cli(), email="race@marquee.example", password=PASSWORD)
+        _forget_attempts(setup, "race@marquee.example")
     yield "race@marquee.example"
     with connect(database_url) as cleanup:
+        _forget_attempts(cleanup, "race@marquee.example")  # the counts live in auth_attempts, not on the admin row
         cleanup.execute(
             "DELETE FROM admin_audit_log WHERE target_type = 'admin' AND after->>'email' = %s",
             ("race@marquee.example",),

@@ -74,6 +74,33 @@ def test_wrong_passwords_are_401_then_the_lock_is_429_with_retry_after(
 
 
 @pytest.mark.slow
+def test_from_one_address_an_unknown_email_gets_the_answers_an_admins_gets(
+    conn: Any, admin_api: Callable[..., Any]
+) -> None:
+    # Email probing: the sixth wrong attempt from one address was 429 for an admin's email and 401 for a stranger's.
+    admins.create_admin(conn, Actor.cli(), email="ops@example.com", password=PASSWORD)
+
+    def answers(email: str) -> list[tuple[Any, ...]]:
+        seen = []
+        for _ in range(7):
+            answer = admin_api("POST", "/admin/login", body={"email": email, "password": "guess"}, source_ip=GUESSER)
+            retry = answer.headers.get("retry-after")
+            problem = {k: v for k, v in answer.json.items() if k not in ("request_id", "reset_at")}
+            seen.append((answer.status, problem, None if retry is None else int(retry)))
+        return seen
+
+    admin, stranger = answers("ops@example.com"), answers("nobody@example.com")
+    assert [a[0] for a in admin] == [401] * 5 + [429] * 2
+    assert [a[:2] for a in admin] == [a[:2] for a in stranger]  # status, the whole problem (code, detail, limit)
+    for mine, theirs in zip(admin, stranger, strict=True):  # Retry-After on the same answers, the same seconds
+        assert (mine[2] is None) == (theirs[2] is None) and abs((mine[2] or 0) - (theirs[2] or 0)) <= 1
+    assert admin[5][1]["code"] == "account_locked" and 840 <= admin[5][2] <= 900
+
+
+GUESSER = "198.51.100.7"
+
+
+@pytest.mark.slow
 def test_a_lock_from_one_client_address_leaves_the_admins_own_address_working(
     conn: Any, admin_api: Callable[..., Any]
 ) -> None:

@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from movie_auth import messages
 from movie_auth.settings import AuthSettings
 from movie_common import access, attempt_limits, log_cursors
-from movie_common.attempt_limits import AttemptLimit, Lockout
+from movie_common.attempt_limits import AttemptLimit, Lockout, SignInLockout
 from movie_common.database import Connection
 from movie_common.db import (
     api_keys,
@@ -30,7 +30,6 @@ from movie_common.db.developers import Developer
 from movie_common.db.key_requests import KeyRequest
 from movie_common.email_rules import canonical_or_none, check_developer_email
 from movie_common.errors import (
-    AccountLockedError,
     AccountSuspendedError,
     EmailNotVerifiedError,
     EmailTakenError,
@@ -253,8 +252,7 @@ def verify_email(conn: Connection, portal: Portal, *, token: str, password: str,
             key = developer_usage.owner_key(conn, owner_id=developer.id)
             if key is None:
                 raise RuntimeError("the new key vanished")
-            attempt_limits.forgive(conn, LOGIN_LOCKOUT, _pair(developer.canonical_email, client_ip))
-            attempt_limits.forgive(conn, LOGIN_ACCOUNT_LOCKOUT, developer.canonical_email)
+            attempt_limits.sign_in_succeeded(conn, _lockouts(), developer.canonical_email, client_ip)
             developer_logins.record_known(conn, user_id=developer.id, address=client_ip)
             return Verified(api_key=issued.raw_key, key=key, session=session)
     # Outside the transaction: nothing was written, and the failure must stay counted.
@@ -284,9 +282,10 @@ def resend_verification(conn: Connection, portal: Portal, *, email: str, client_
 # ---------- sessions ----------
 
 
-def _pair(subject: str, client_ip: str) -> str:
-    """The subject of LOGIN_LOCKOUT: one account from one address (an address never holds "|")."""
-    return f"{subject}|{client_ip}"
+def _lockouts() -> SignInLockout:
+    """The sign-in lockout of movie_common.attempt_limits, with LOGIN_LOCKOUT per address (subject
+    "<canonical email>|<address>") and LOGIN_ACCOUNT_LOCKOUT account-wide (read when called, so tests can swap one)."""
+    return SignInLockout(address=LOGIN_LOCKOUT, account=LOGIN_ACCOUNT_LOCKOUT)
 
 
 def _known(conn: Connection, subject: str, client_ip: str) -> bool:
@@ -296,23 +295,15 @@ def _known(conn: Connection, subject: str, client_ip: str) -> bool:
 def _ensure_sign_in_unlocked(conn: Connection, subject: str, client_ip: str) -> None:
     """AccountLockedError while a sign-in lock applies to the account at `client_ip`: the address's own lock, or the
     account-wide one unless the address is known."""
-    attempt_limits.ensure_unlocked(conn, LOGIN_LOCKOUT, _pair(subject, client_ip))
-    if not _known(conn, subject, client_ip):
-        attempt_limits.ensure_unlocked(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
+    attempt_limits.ensure_sign_in_unlocked(
+        conn, _lockouts(), subject, client_ip, known=_known(conn, subject, client_ip)
+    )
 
 
 def _record_sign_in_failure(conn: Connection, subject: str, client_ip: str) -> None:
     """Count a failed sign-in (the verify page's wrong password) for the address and the account; AccountLockedError
     when it sets a lock that applies to `client_ip`."""
-    known = _known(conn, subject, client_ip)
-    account_lock: AccountLockedError | None = None
-    try:
-        attempt_limits.record_failure(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
-    except AccountLockedError as error:
-        account_lock = None if known else error
-    attempt_limits.record_failure(conn, LOGIN_LOCKOUT, _pair(subject, client_ip))
-    if account_lock is not None:
-        raise account_lock
+    attempt_limits.record_sign_in_failure(conn, _lockouts(), subject, client_ip, known=_known(conn, subject, client_ip))
 
 
 def login(conn: Connection, *, email: str, password: str, client_ip: str) -> SessionToken:
@@ -329,25 +320,20 @@ def login(conn: Connection, *, email: str, password: str, client_ip: str) -> Ses
     cannot get past a lock."""
     attempt_limits.hit(conn, LOGIN_PER_IP, client_ip, what="sign-in attempts from your network")
     subject = _address_key(email)
-    pair = _pair(subject, client_ip)
+    lockouts = _lockouts()
     known = _known(conn, subject, client_ip)
-    if not known:  # the account-wide lock and attempt limit: never the known addresses'
-        attempt_limits.ensure_unlocked(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
-        attempt_limits.hit(conn, LOGIN_PER_ACCOUNT, subject, what="sign-in attempts for this account")
-    attempt = attempt_limits.reserve_attempt(conn, LOGIN_LOCKOUT, pair)
-    account_attempt = attempt_limits.reserve_attempt(conn, LOGIN_ACCOUNT_LOCKOUT, subject, enforce=not known)
+    attempt = attempt_limits.reserve_sign_in(
+        conn, lockouts, subject, client_ip, known=known, per_account=LOGIN_PER_ACCOUNT
+    )
     developer = developers.find_by_canonical_email(conn, canonical_email=subject)
     # With no account, verify_password still spends a bcrypt check: a wrong address costs what a wrong password does.
     matches = verify_password(password, developer.hashed_password if developer is not None else None)
     if developer is None or not matches:
-        account_lock = attempt_limits.confirm_failure(conn, LOGIN_ACCOUNT_LOCKOUT, subject, account_attempt)
-        address_lock = attempt_limits.confirm_failure(conn, LOGIN_LOCKOUT, pair, attempt)
-        lock = address_lock or (None if known else account_lock)
-        if lock is not None:
+        lock = attempt_limits.sign_in_failed(conn, lockouts, attempt)
+        if lock is not None:  # the failure that reaches a limit answers account_locked already
             raise lock
         raise InvalidCredentialsError("The email or the password is wrong.")
-    attempt_limits.forgive(conn, LOGIN_LOCKOUT, pair)
-    attempt_limits.forgive(conn, LOGIN_ACCOUNT_LOCKOUT, subject)
+    attempt_limits.sign_in_succeeded(conn, lockouts, subject, client_ip)
     if developer.status != "active":
         raise AccountSuspendedError("This account is suspended; contact support.")
     if not developer.verified:
@@ -416,8 +402,7 @@ def reset_password(conn: Connection, *, token: str, password: str, client_ip: st
         developers.set_password(conn, user_id=developer.id, hashed_password=hash_password(password))
         one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
         end_all_sessions(conn, role=DEVELOPER, subject_id=developer.id, reason="password_reset")
-        attempt_limits.clear_failures_prefixed(conn, LOGIN_LOCKOUT, _pair(developer.canonical_email, ""))
-        attempt_limits.clear_failures(conn, LOGIN_ACCOUNT_LOCKOUT, developer.canonical_email)
+        attempt_limits.clear_sign_in_failures(conn, _lockouts(), developer.canonical_email)
         attempt_limits.clear_limit(conn, LOGIN_PER_ACCOUNT, developer.canonical_email)
         developer_logins.record_known(conn, user_id=developer.id, address=client_ip)
 

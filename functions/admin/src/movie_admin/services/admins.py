@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,12 +10,11 @@ from email_validator import EmailNotValidError, validate_email
 
 from movie_admin.audit import Actor, record, snapshot
 from movie_common import attempt_limits
-from movie_common.attempt_limits import AttemptLimit
+from movie_common.attempt_limits import AttemptLimit, Lockout, SignInLockout
 from movie_common.database import Connection
 from movie_common.db import admins
 from movie_common.db.admins import Admin
 from movie_common.errors import (
-    AccountLockedError,
     AdminExistsError,
     InvalidCredentialsError,
     InvalidParameter,
@@ -30,6 +28,9 @@ from movie_common.sessions import end_all_sessions
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further
 _AUDITED = ("id", "email", "status")
+# auth_attempts scopes of the admin sign-in lockout (migration 0019): subjects "<email>|<address>" and "<email>".
+ADDRESS_SCOPE = "admin_login_failure_address"
+ACCOUNT_SCOPE = "admin_login_failure_account"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,10 @@ class LoginPolicy:
     """`max_failures` wrong passwords from one client address within `window` lock the account for that address for
     `lock_for`; `account_max_failures` from all addresses together lock it for `lock_for` everywhere except the
     addresses the admin signed in from within `known_for`, so a guesser who knows the email cannot lock the admin
-    out. At most `per_address` sign-in attempts per `window` from one address, whatever the account."""
+    out. At most `per_address` sign-in attempts per `window` from one address, whatever the account.
+
+    Every count is kept per email as typed (normalised, lower-cased), whether or not an admin has it, so an unknown
+    email is counted, locked and answered exactly like an admin's (movie_common.attempt_limits.SignInLockout)."""
 
     max_failures: int = 5
     account_max_failures: int = 50
@@ -47,13 +51,11 @@ class LoginPolicy:
     per_address: int = 30
 
     @property
-    def limits(self) -> admins.LoginLimits:
-        return admins.LoginLimits(
-            max_failures=self.max_failures,
-            account_max_failures=self.account_max_failures,
-            window=self.window,
-            lock_for=self.lock_for,
-            known_for=self.known_for,
+    def lockouts(self) -> SignInLockout:
+        """The shared sign-in lockout with this policy's numbers (scopes ADDRESS_SCOPE and ACCOUNT_SCOPE)."""
+        return SignInLockout(
+            address=Lockout(ADDRESS_SCOPE, self.max_failures, self.window, self.lock_for, advice=""),
+            account=Lockout(ACCOUNT_SCOPE, self.account_max_failures, self.window, self.lock_for, advice=""),
         )
 
 
@@ -134,6 +136,7 @@ def reset_password(conn: Connection, actor: Actor, *, email: str, password: str 
             raise NotFoundError(f"There is no admin with the email {address}.")
         admin = admins.set_password(conn, admin_id=found.id, hashed_password=hash_password(password))
         assert admin is not None  # noqa: S101 - found in this transaction
+        attempt_limits.clear_sign_in_failures(conn, LoginPolicy().lockouts, _login_subject(admin.email))
         ended = end_all_sessions(conn, role="admin", subject_id=admin.id, reason="password_reset")
         record(
             conn,
@@ -155,39 +158,46 @@ def ensure_first_admin(conn: Connection, actor: Actor, *, email: str, password: 
         return create_admin(conn, actor, email=email, password=password)
 
 
-def authenticate(
-    conn: Connection, *, email: str, password: str, client_ip: str, policy: LoginPolicy = LoginPolicy()
-) -> Admin:
-    """The admin with this email and password, signing in from `client_ip` (the address API Gateway saw).
-    TooManyAttemptsError (429 too_many_attempts) past `policy.per_address` attempts from the address;
-    InvalidCredentialsError for a wrong email or password (never which), or a disabled account; AccountLockedError
-    (429 account_locked, with the seconds to wait) after `policy.max_failures` failures from this address, or
-    `policy.account_max_failures` from all addresses unless this one is known (LoginPolicy)."""
-    attempt_limits.hit(conn, _per_address(policy), client_ip, what="admin sign-in attempts from your network")
+def _login_subject(email: str) -> str:
+    """The account key of the sign-in lockout: the email normalised like an admin's and lower-cased (admins.email is
+    case-insensitive), or the text as typed, lower-cased, when it is no email at all."""
     try:
         address = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         address = email.strip()
-    with conn.transaction():
-        attempt = admins.reserve_login_attempt(conn, email=address, address=client_ip, limits=policy.limits)
-    if attempt.locked_until is not None:
-        wait = max(1, math.ceil((attempt.locked_until - attempt.now).total_seconds()))
-        raise AccountLockedError(
-            f"Too many failed logins; try again in {math.ceil(wait / 60)} minute(s).",
-            limit=policy.max_failures,
-            reset_at=attempt.locked_until,
-            retry_after=wait,
-        )
-    if attempt.admin_id is None or attempt.hashed_password is None:
-        verify_password(password, None)  # the same bcrypt time as a wrong password: timing tells nobody who exists
+    return address.lower()
+
+
+def authenticate(
+    conn: Connection, *, email: str, password: str, client_ip: str, policy: LoginPolicy = LoginPolicy()
+) -> Admin:
+    """The admin with this email and password, signing in from `client_ip` (the address API Gateway saw).
+
+    Refusals, in this order: TooManyAttemptsError (429 too_many_attempts) past `policy.per_address` attempts from
+    the address, whatever the emails; AccountLockedError (429 account_locked, Retry-After) while the email is locked
+    for every address but the admin's known ones (`policy.account_max_failures` failures from all addresses), or for
+    this address (`policy.max_failures` failures from it), the lock holding even for the right password;
+    InvalidCredentialsError (401) for a wrong password, an unknown email or a disabled account, never which. An
+    unknown email is counted and locked exactly like an admin's, after the same bcrypt check, so neither the answer
+    nor its time nor the moment the 429 comes tells whether an admin has the email. Each attempt counts as a failure
+    before its password is checked (so parallel guesses cannot get past a lock); the failure that reaches a limit
+    still answers 401, the next attempt 429. A success forgives the counted failures (not a lock in force) and makes
+    `client_ip` a known address for `policy.known_for`."""
+    attempt_limits.hit(conn, _per_address(policy), client_ip, what="admin sign-in attempts from your network")
+    subject = _login_subject(email)
+    lockouts = policy.lockouts
+    known = admins.is_known_address(conn, email=subject, address=client_ip, within=policy.known_for)
+    attempt = attempt_limits.reserve_sign_in(conn, lockouts, subject, client_ip, known=known)
+    login = admins.find_login(conn, email=subject)
+    # With no admin, verify_password still spends a bcrypt check: an unknown email costs what a wrong password does.
+    matches = verify_password(password, login.hashed_password if login is not None else None)
+    if login is None or not matches or login.status != "active":
+        attempt_limits.sign_in_failed(conn, lockouts, attempt)  # may lock: the next attempt is refused
         raise InvalidCredentialsError("The email or the password is wrong.")
-    if not verify_password(password, attempt.hashed_password) or attempt.status != "active":
-        with conn.transaction():
-            admins.lock_if_exhausted(conn, admin_id=attempt.admin_id, address=client_ip, limits=policy.limits)
-        raise InvalidCredentialsError("The email or the password is wrong.")
+    attempt_limits.sign_in_succeeded(conn, lockouts, subject, client_ip)
     with conn.transaction():
-        admins.record_login_success(conn, admin_id=attempt.admin_id, address=client_ip)
-        admin = admins.get_admin(conn, admin_id=attempt.admin_id)
+        admins.record_login_success(conn, admin_id=login.id, address=client_ip)
+        admin = admins.get_admin(conn, admin_id=login.id)
     assert admin is not None  # noqa: S101 - just signed in
     return admin
 
