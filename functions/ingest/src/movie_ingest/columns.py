@@ -90,6 +90,12 @@ _LETTERBOXD_COLUMN = "letterboxduri"
 # ..., rating, duration, listed_in`) are recognised by `listed_in`: their `rating` is always the certification, never
 # a score (Amazon's bare `16` is an age), so it is not read (listed as unknown).
 _STREAMING_COLUMN = "listedin"
+# IMDb's own exports (a user's ratings, watchlist and lists: `Const, Your Rating, Title, URL, Title Type, IMDb Rating,
+# Runtime (mins), ...`) are recognised by `Const` beside `URL` or `Title Type`: `Const` is the IMDb id, and a list's
+# `Description` is the list maker's note on the title, not its plot (listed as unknown). `Your Rating` is one person's
+# and never read.
+_IMDB_EXPORT_ID = "const"
+_IMDB_EXPORT_BESIDE = frozenset(("url", "titletype"))
 _PLAIN_NUMBER = re.compile(r"^\s*\d+(?:[.,]\d+)?\s*$")
 _ZERO = re.compile(r"^\s*0+(?:[.,]0+)?\s*$")
 
@@ -239,12 +245,17 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
     positions: dict[str, tuple[int, ...]] = {}
     used: set[int] = set()
     streaming = _STREAMING_COLUMN in by_spelling
+    imdb_export = _IMDB_EXPORT_ID in by_spelling and not _IMDB_EXPORT_BESIDE.isdisjoint(by_spelling)
     for field, aliases in ALIASES.items():
         found = [
             by_spelling[alias]
             for alias in aliases
-            if alias in by_spelling and not (streaming and alias == "rating")  # the certification there
+            if alias in by_spelling
+            and not (streaming and alias == "rating")  # the certification there
+            and not (imdb_export and alias == "description")  # the list maker's note there
         ]
+        if imdb_export and field == "imdb_id" and not found:
+            found = [by_spelling[_IMDB_EXPORT_ID]]
         if found:
             positions[field] = (found[0],)
             used.add(found[0])

@@ -105,6 +105,35 @@ def test_a_streaming_catalogues_rating_column_is_never_read() -> None:
     assert map_columns(["title", "rating"]).names["rating"] == ("rating",)
 
 
+IMDB_RATINGS = (
+    "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,"
+    "Num Votes,Release Date,Directors"
+)
+IMDB_LIST = (
+    "Position,Const,Created,Modified,Description,Title,Original Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,"
+    "Genres,Num Votes,Release Date,Directors,Your Rating,Date Rated"
+)
+
+
+@pytest.mark.parametrize("header", [IMDB_RATINGS, IMDB_LIST])
+def test_imdbs_own_exports_give_the_imdb_id_and_no_personal_columns(header: str) -> None:
+    # IMDb's ratings, watchlist and list exports name the IMDb id `Const`: it was an unknown column, so their rows
+    # matched by title and year alone. A list's `Description` is the list maker's note, not the plot.
+    mapping = map_columns(header.split(","))
+    assert mapping.names["imdb_id"] == ("Const",)
+    assert mapping.names["rating"] == ("IMDb Rating",)
+    assert "plot" not in mapping.positions
+    assert {"Your Rating", "Date Rated", "URL"} <= set(mapping.unknown)
+    cells = dict.fromkeys(mapping.header, "")
+    cells.update({"Const": "tt0111161", "Title": "The Shawshank Redemption", "Your Rating": "3", "Description": "x"})
+    values = mapping.values(list(cells.values()))
+    assert (values["imdb_id"], values.get("rating"), values.get("plot")) == ("tt0111161", None, None)
+    # `Const` means nothing in other files, and `Description` is a plot there.
+    other = map_columns(["Const", "Title", "Description"])
+    assert "imdb_id" not in other.positions
+    assert other.names["plot"] == ("Description",)
+
+
 @pytest.mark.parametrize("runtime", ["0", "0.0", " 0 "])
 def test_tmdbs_runtime_of_0_is_no_runtime(runtime: str) -> None:
     # TMDB writes 0 for a length it does not know (tmdb_5000_movies.csv, The Movies Dataset's 0.0), as the sync reads
