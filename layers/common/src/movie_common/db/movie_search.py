@@ -576,7 +576,8 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
     punctuation; only when no title does (with the other filters) does the search fall back to trigram similarity.
     Relevance ranks every match up to RANK_ALL_UP_TO matches (a title equal to the query first, then similarity,
     free-text rank, popularity); a broader search ranks exact titles first, then popularity (`ordering` BROAD).
-    People: word starts of a name, across punctuation and spacing. LIKE patterns are escaped after normalising.
+    People: word starts of a name, across punctuation and spacing, middle names skipped ("samuel jackson"). LIKE
+    patterns are escaped after normalising.
     """
     params: dict[str, Any] = {}
     conditions: list[sql.Composable] = []
@@ -655,11 +656,12 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
         value = getattr(filters, name)
         if value is not None:
             params[name] = value
-            # Candidates by trigrams of the letters and digits, then the word-start check across spacing.
+            # Candidates by trigrams of the letters and digits, then the word-start check across spacing and
+            # middle names (migration 0019); both patterns are computed once, from the query.
             conditions.append(
                 sql.SQL(
-                    "m.{key} LIKE '%%' || marquee_like_escape(marquee_name_key(%({name})s)) || '%%' "
-                    "AND marquee_name_matches(m.{words}, %({name})s)"
+                    "m.{key} LIKE marquee_name_like(%({name})s) "
+                    "AND marquee_name_pattern_matches(m.{words}, marquee_name_pattern(%({name})s))"
                 ).format(
                     key=sql.Identifier(f"{column}_key"),
                     words=sql.Identifier(f"{column}_words"),
