@@ -74,6 +74,24 @@ def test_a_space_typed_inside_a_title_word_with_other_words_around_it(
     assert search(title=title)["results"][0]["title"] == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("oceans 11", ["Ocean's 11", "Ocean's Eleven"]),  # it found only Ocean's 11
+        ("ocean's eleven", ["Ocean's Eleven", "Ocean's 11"]),  # it found only Ocean's Eleven
+        ("oceans xi", ["Ocean's 11", "Ocean's Eleven"]),
+        ("twelve angry men", ["12 Angry Men", "12 Angry Men"]),  # it gave "Her Twelve Men" first
+    ],
+)
+def test_numbers_written_out_are_the_same_word_as_numerals(
+    search: Callable[..., Any], title: str, expected: list[str]
+) -> None:
+    """The thirteenth tester: a number from 2 to 20 is one word in digits, Roman numerals or letters, as Roman and
+    Arabic numerals already were; the title equal to the query as typed still comes first."""
+    titles = [m["title"] for m in search(title=title)["results"]]
+    assert titles[: len(expected)] == expected
+
+
 def test_roman_numerals_in_the_query_find_arabic_titles(search: Callable[..., Any]) -> None:
     titles = [m["title"] for m in search(title="Spider-Man II")["results"]]
     assert titles[0] == "Spider-Man 2"
