@@ -469,8 +469,9 @@ SHORT_WORD = 4
 # Numbers written out, as title words read them: numerals 2-20 (Roman ones are digits already, migration 0005) are
 # the same word spelled, so "oceans 11" finds Ocean's Eleven as well as Ocean's 11, and "twelve angry men" finds
 # 12 Angry Men. Query-side only: each title keeps the words it has, and a query asks for either spelling.
-_SPELLED_NUMBERS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
-_SPELLED_NUMBERS += ("thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+_SPELLED_NUMBERS: tuple[str, ...] = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_SPELLED_NUMBERS += ("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen")
+_SPELLED_NUMBERS += ("nineteen", "twenty")
 NUMBER_SPELLINGS: dict[str, str] = {
     **{word: str(number) for number, word in enumerate(_SPELLED_NUMBERS, start=2)},
     **{str(number): word for number, word in enumerate(_SPELLED_NUMBERS, start=2)},
