@@ -206,11 +206,39 @@ def test_name_keys(conn: Any, names: list[str | None], words: str | None, key: s
         ("|tom|hanks x|", "tomhanks", False),  # not across two names
         ("|d w griffith|", "DW Griffith", True),
         ("|a|", "%", False),
+        # Middle names and initials left out (the thirteenth tester): whole words of one name, in order, may come
+        # between words of three letters or more.
+        ("|samuel l jackson|", "samuel jackson", True),
+        ("|francis ford coppola|", "Francis Coppola", True),
+        ("|van damme|", "Van Damme", True),
+        ("|vandamme|", "Van Damme", True),  # a space typed inside a name still matches without one
+        ("|samuel|l jackson|", "samuel jackson", False),  # not across two names
+        ("|samuel l jackson|", "jackson samuel", False),  # in the name's order
+        ("|samuelson jackson|", "samuel jackson", False),  # a word before a gap is a whole word of the name
+        ("|d x w griffith|", "DW Griffith", False),  # initials stay joined to their neighbours
     ],
 )
 def test_a_name_query_matches_word_starts_across_spacing(conn: Any, words: str, query: str, matches: bool) -> None:
     row = conn.execute("SELECT coalesce(marquee_name_matches(%s, %s), false) AS m", (words, query)).fetchone()
     assert row["m"] is matches
+
+
+@pytest.mark.parametrize(
+    ("query", "like"),
+    [
+        ("samuel jackson", "%samuel%jackson%"),
+        ("D.W. Griffith", "%dwgriffith%"),
+        ("samuel l. jackson", "%samuelljackson%"),
+        ("Pen\u00e9lope  Cruz", "%penelope%cruz%"),
+        ("%_\\", None),
+        ("\uff05", None),
+    ],
+)
+def test_a_name_query_finds_its_candidates_by_its_runs_in_order(conn: Any, query: str, like: str | None) -> None:
+    """Every name the pattern matches holds the query's runs in order in its compact key, so the LIKE is a superset
+    of the matches that the trigram index serves; wildcards alone are no pattern at all."""
+    row = conn.execute("SELECT marquee_name_like(%s) AS pattern", (query,)).fetchone()
+    assert row["pattern"] == like
 
 
 @pytest.mark.parametrize("wildcard", ["%", "\uff05", "_", "\uff3f", "\\", "\uff3c"])

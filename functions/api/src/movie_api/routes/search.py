@@ -29,7 +29,8 @@ Name = Annotated[
         min_length=1,
         max_length=100,
         description="A name or the start of one (any word of it), at most 100 characters; punctuation, spacing and"
-        " accents do not matter. Empty once spaces and invisible characters are removed: a 422.",
+        " accents do not matter, and middle names may be left out (`samuel jackson`). Empty once spaces and"
+        " invisible characters are removed: a 422.",
     ),
 ]
 

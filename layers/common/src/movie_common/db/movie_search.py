@@ -466,11 +466,23 @@ def tsquery_word(word: str, *, prefix: bool = False) -> str:
 # Words of at most this many letters that some title uses are not widened to their one-typo neighbours.
 SHORT_WORD = 4
 
+# Numbers written out, as title words read them: numerals 2-20 (Roman ones are digits already, migration 0005) are
+# the same word spelled, so "oceans 11" finds Ocean's Eleven as well as Ocean's 11, and "twelve angry men" finds
+# 12 Angry Men. Query-side only: each title keeps the words it has, and a query asks for either spelling.
+_SPELLED_NUMBERS: tuple[str, ...] = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_SPELLED_NUMBERS += ("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen")
+_SPELLED_NUMBERS += ("nineteen", "twenty")
+NUMBER_SPELLINGS: dict[str, str] = {
+    **{word: str(number) for number, word in enumerate(_SPELLED_NUMBERS, start=2)},
+    **{str(number): word for number, word in enumerate(_SPELLED_NUMBERS, start=2)},
+}
+
 
 def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str | None:
     """The tsquery of the word route: every significant word of the query in the title, as typed or one typo away
     from a word some title uses (of three letters or more), or as its parts ("spider-man": spiderman, or spider and
-    man); the last word, unless titles use it as typed, may also be the start of one (typing in progress: "godf").
+    man), and a number from 2 to 20 in either spelling ("11" or "eleven"); the last word, unless titles use it as
+    typed, may also be the start of one (typing in progress: "godf").
     A short word that titles use is taken as
     typed unless `widen_known_short` (the second word route, when the first found nothing: "ins" may be "wins").
     Stop words and single letters are not required, unless the query has nothing else (then every word is, as
@@ -496,6 +508,8 @@ def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str 
         known_short = not widen_known_short and len(word) <= SHORT_WORD and word in item["near"]
         if fuzzy and len(word) >= 2 and not word.isdigit() and not known_short:
             alternatives.update(near for near in item["near"] if len(near) >= 3 and one_edit_apart(word, near))
+        if word in NUMBER_SPELLINGS:
+            alternatives.add(NUMBER_SPELLINGS[word])  # "11" or "eleven": either spelling of the number
         operands = [tsquery_word(w) for w in sorted(alternatives)]
         if fuzzy and word == last and len(word) >= 3 and word not in item["near"]:
             operands.append(tsquery_word(word, prefix=True))  # a word no title has: perhaps one being typed
@@ -576,7 +590,8 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
     punctuation; only when no title does (with the other filters) does the search fall back to trigram similarity.
     Relevance ranks every match up to RANK_ALL_UP_TO matches (a title equal to the query first, then similarity,
     free-text rank, popularity); a broader search ranks exact titles first, then popularity (`ordering` BROAD).
-    People: word starts of a name, across punctuation and spacing. LIKE patterns are escaped after normalising.
+    People: word starts of a name, across punctuation and spacing, middle names skipped ("samuel jackson"). LIKE
+    patterns are escaped after normalising.
     """
     params: dict[str, Any] = {}
     conditions: list[sql.Composable] = []
@@ -655,11 +670,12 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
         value = getattr(filters, name)
         if value is not None:
             params[name] = value
-            # Candidates by trigrams of the letters and digits, then the word-start check across spacing.
+            # Candidates by trigrams of the letters and digits, then the word-start check across spacing and
+            # middle names (migration 0019); both patterns are computed once, from the query.
             conditions.append(
                 sql.SQL(
-                    "m.{key} LIKE '%%' || marquee_like_escape(marquee_name_key(%({name})s)) || '%%' "
-                    "AND marquee_name_matches(m.{words}, %({name})s)"
+                    "m.{key} LIKE marquee_name_like(%({name})s) "
+                    "AND marquee_name_pattern_matches(m.{words}, marquee_name_pattern(%({name})s))"
                 ).format(
                     key=sql.Identifier(f"{column}_key"),
                     words=sql.Identifier(f"{column}_words"),
