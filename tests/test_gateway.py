@@ -277,6 +277,14 @@ def test_base64_results_are_decoded(gateway: ServerThread) -> None:
     assert response.content == b"\x00\x01\x02\xff" and response.headers["content-length"] == "4"
 
 
+@pytest.mark.parametrize(("mode", "status"), [("not-modified", 304), ("no-content", 204)])
+def test_a_304_or_204_has_no_content_length(gateway: ServerThread, mode: str, status: int) -> None:
+    # RFC 9110 8.6: never in a 204, and in a 304 only as the 200's length; the gateway sent `Content-Length: 0`.
+    response = _get(gateway, f"/fail/{mode}")
+    assert response.status_code == status and response.content == b""
+    assert "content-length" not in response.headers and "transfer-encoding" not in response.headers
+
+
 def test_function_headers_merge_and_content_length_is_the_gateways(gateway: ServerThread) -> None:
     response = _get(gateway, "/two/x")
     assert response.headers.get_list("x-echo") == ["a", "b"]

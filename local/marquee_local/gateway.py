@@ -78,6 +78,7 @@ _CONTEXT_VARIABLE = re.compile(r"\$(?:context\.([A-Za-z0-9_.]*[A-Za-z0-9_])|\{co
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110 token)
 _UNSAFE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _AUTHORIZER_CACHE_LIMIT = 10_000
+_NO_CONTENT = (204, 304)
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"}
 
 
@@ -535,6 +536,10 @@ class LocalGateway:
             given = next((v for k, values in merged.items() if k.lower() == "content-length" for v in values), None)
             if given is not None and given.isdigit():
                 headers.append(("Content-Length", given))
+            headers.append(("x-amzn-RequestId", str(context["requestId"])))
+            return HttpResponse(status, headers, b"")
+        if status in _NO_CONTENT:
+            # No body and no length (RFC 9110 §8.6: never in a 204; in a 304 only the 200's, which it does not know).
             headers.append(("x-amzn-RequestId", str(context["requestId"])))
             return HttpResponse(status, headers, b"")
         headers += [("Content-Length", str(len(body))), ("x-amzn-RequestId", str(context["requestId"]))]

@@ -55,6 +55,8 @@ def fail(event: dict[str, Any], context: Any) -> Any:
         return {"statusCode": 200, "body": {"not": "a string"}}
     if mode == "binary":
         return {"statusCode": 200, "body": "AAEC/w==", "isBase64Encoded": True, "headers": {"Content-Type": "x/y"}}
+    if mode == "not-modified":
+        return {"statusCode": 304, "body": "", "headers": {"ETag": '"abc"'}}
     return {"statusCode": 204, "body": ""}
 
 

@@ -671,7 +671,7 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
         if value is not None:
             params[name] = value
             # Candidates by trigrams of the letters and digits, then the word-start check across spacing and
-            # middle names (migration 0019); both patterns are computed once, from the query.
+            # middle names (migration 0020); both patterns are computed once, from the query.
             conditions.append(
                 sql.SQL(
                     "m.{key} LIKE marquee_name_like(%({name})s) "
