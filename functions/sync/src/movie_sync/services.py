@@ -15,7 +15,7 @@ from typing import Any
 from movie_common.database import Connection
 from movie_common.db import sync_runs, tmdb
 from movie_common.db.sync_runs import SyncCounts, SyncRun
-from movie_common.db.tmdb import MEDIA_TYPES, PurgeResult, QueuedTitle, TmdbTitle
+from movie_common.db.tmdb import MEDIA_TYPES, PurgeResult, QueuedTitle, TitleRefusedError, TmdbTitle
 from movie_common.errors import (
     DatabaseUnavailableError,
     SyncAlreadyRunningError,
@@ -419,10 +419,11 @@ class _Run:
                 with conn.transaction():
                     outcome = tmdb.upsert_title(conn, title, fetched_at=self.now())
                     tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
-            except TitleConflictError as error:
+            except (TitleConflictError, TitleRefusedError) as error:
                 tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
                 self.counts.titles_skipped += 1
-                self.error("details", error.detail, media_type=media_type, tmdb_id=tmdb_id)
+                reason = error.detail if isinstance(error, TitleConflictError) else str(error)
+                self.error("details", reason, media_type=media_type, tmdb_id=tmdb_id)
                 return
             if outcome == "new":
                 self.counts.titles_new += 1
