@@ -441,6 +441,23 @@ def test_a_title_postgresql_refuses_is_a_title_refused_error_not_a_crash(conn: A
 
 
 @pytest.mark.slow
+def test_an_error_quoting_what_tmdb_sent_is_stored_shortened(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    # A reason quotes TMDB's own text (a value that is not a date, its status_message); 100 such reasons of a
+    # megabyte each were one sync_runs row, and every page of the admin's run list carried them.
+    fake_tmdb.add_movie(999_995, "Long Date", release_date="9" * 1_000_000)
+    fake_tmdb.set_list("/movie/upcoming", [999_995, PROJECT_HAIL_MARY])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    (error,) = [e for e in run.counts.errors if e.get("tmdb_id") == 999_995]
+    assert error["reason"].startswith("malformed details: release_date is not a date: '999")
+    assert len(error["reason"]) == 500 and error["reason"].endswith("\u2026")
+
+
+@pytest.mark.slow
 def test_conflicting_title_is_skipped_and_reported(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     # A second TMDB film with the title and year of one the catalogue already has from TMDB: the queue order
     # (TMDB id) decides which one the catalogue keeps.
