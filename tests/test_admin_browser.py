@@ -417,3 +417,43 @@ def test_every_admin_page_loads_and_its_forms_show_problems_at_the_field(browser
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/admin/login.html")
     assert console == []
+
+
+def test_a_list_past_its_last_page_shows_the_last_page(browser: Browser, stack: Stack, database_url: str) -> None:
+    """The last row of the last page deleted (or suspended, revoked under a filter), or an old link: the list went to
+    the same page number, showed "Nothing matches." beside "20 movies match" and "Page 2 of 1", and Previous stepped
+    back one page at a time from `?page=99999` (found by the fifteenth tester). It now shows the last page."""
+    token = httpx.post(
+        stack.api + "/admin/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=30
+    ).json()["access_token"]
+    marker = f"Pager {RUN}"
+    try:
+        for i in range(21):
+            made = httpx.post(
+                stack.api + "/admin/movies",
+                json={"title": f"{marker} {i:02}", "year": 2001},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            assert made.status_code == 201, made.text
+        page = _admin_page(browser, stack)
+        console = watch_console(page)
+        page.goto(f"{stack.portal}/admin/movies.html?q={marker.replace(' ', '+')}&sort=title.asc&page=2")
+        expect(page.locator("[data-page-of]")).to_have_text("Page 2 of 2")
+        row = page.locator("tr[data-movie-id]", has_text=f"{marker} 20")
+        row.get_by_role("button", name="Delete").click()
+        _confirm(page, "Delete")
+        expect(page.locator("[data-page-of]")).to_have_text("Page 1 of 1")
+        expect(page.locator("tr[data-movie-id]")).to_have_count(20)
+        expect(page.locator("[data-summary]")).to_have_text("20 movies match")
+        assert not re.search(r"[?&]page=", page.url)  # the URL follows (page 1 is left out)
+
+        for asked in ("99999", "abc", "-3", "1.5"):
+            page.goto(f"{stack.portal}/admin/movies.html?q={marker.replace(' ', '+')}&page={asked}")
+            expect(page.locator("[data-page-of]")).to_have_text("Page 1 of 1")
+            expect(page.locator("tr[data-movie-id]")).to_have_count(20)
+            expect(page.locator("[data-page-alert]")).to_be_hidden()
+        assert console == []
+    finally:
+        with connect(database_url) as conn:
+            conn.execute("DELETE FROM movies WHERE title LIKE %s", (f"{marker}%",))

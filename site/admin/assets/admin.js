@@ -252,7 +252,9 @@
         if (field.type === "checkbox") field.checked = params.get(field.name) === (field.value === "on" ? "true" : field.value);
         else field.value = params.get(field.name);
       });
-      this.page = Number(params.get("page")) || 1;
+      // A page number from the URL is a whole number from 1 to the API's highest (1,000,000); anything else is 1.
+      var asked = Number(params.get("page"));
+      this.page = Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 1000000) : 1;
       this.form.addEventListener("submit", function (event) {
         event.preventDefault();
         self.page = 1;
@@ -315,6 +317,12 @@
     clearPageAlert();
     try {
       var data = (await api(this.options.path, { query: query })).data;
+      if (!this.options.cursor && !data.results.length && data.total_pages >= 1 && this.page > data.total_pages) {
+        // Past the last page (an old link, or the last row of the last page just suspended, revoked or deleted
+        // under a filter): the last page, not "Nothing matches." beside "3 keys match" and "Page 7 of 6".
+        this.page = data.total_pages;
+        return await this.load();
+      }
       this.body.replaceChildren();
       if (!data.results.length) {
         var cols = this.body.closest("table").querySelectorAll("thead th").length;

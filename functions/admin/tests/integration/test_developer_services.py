@@ -224,6 +224,13 @@ def test_plan_edits_hold_from_the_next_request(
         ({"per_minute": 0}, ["per_minute"]),
         ({"daily_quota": -1, "gateway_tier": "gold"}, ["daily_quota", "gateway_tier"]),
         ({"name": ""}, ["name"]),
+        # A plan's name is shown to developers: printable text on one line, and no other plan's (the fifteenth
+        # tester: U+202E displayed `Pro` as `orP` on the landing page, and `Free` could be renamed `pro`).
+        ({"name": "\u202eorP"}, ["name"]),
+        ({"name": "Pro\u200b"}, ["name"]),
+        ({"name": "x" * 61}, ["name"]),
+        ({"name": 5}, ["name"]),
+        ({"name": " free "}, ["name"]),
         ({"per_minute": "10"}, ["per_minute"]),
         ({"per_minute": True}, ["per_minute"]),
         ({"price": 10}, ["price"]),
@@ -235,6 +242,12 @@ def test_plan_edits_name_each_bad_field(conn: Any, actor: Actor, changes: dict[s
     assert sorted(e.name for e in refused.value.errors) == sorted(fields)
     with pytest.raises(NotFoundError):
         plans.update_plan(conn, actor, plan_id="platinum", changes={"per_minute": 5})
+
+
+def test_a_plan_name_is_tidied_and_its_own_name_may_change_case(conn: Any, actor: Actor) -> None:
+    assert plans.update_plan(conn, actor, plan_id="pro", changes={"name": " Pro \n  Plus "}).name == "Pro Plus"
+    assert plans.update_plan(conn, actor, plan_id="pro", changes={"name": "PRO plus"}).name == "PRO plus"
+    assert plans.update_plan(conn, actor, plan_id="pro", changes={"name": "Profi 東京"}).name == "Profi 東京"
 
 
 def test_developer_timeline_keeps_actions_on_deleted_keys(

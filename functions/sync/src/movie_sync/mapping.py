@@ -19,6 +19,7 @@ from movie_common.movie_rules import (
     YEARS_AHEAD,
     FieldValueError,
     check_movie,
+    clean_text,
     parse_title,
     this_year,
 )
@@ -72,20 +73,24 @@ def genre_names(body: dict[str, Any]) -> dict[int, str]:
     genres = body.get("genres")
     if not isinstance(genres, list):
         raise MalformedRecordError("genre list has no genres array")
-    return {
-        g["id"]: g["name"].strip()
+    named = {
+        g["id"]: clean_text(g["name"])
         for g in genres
-        if isinstance(g, dict) and isinstance(g.get("id"), int) and isinstance(g.get("name"), str) and g["name"].strip()
+        if isinstance(g, dict) and isinstance(g.get("id"), int) and isinstance(g.get("name"), str)
     }
+    return {genre_id: name for genre_id, name in named.items() if name}
 
 
 def _text(body: dict[str, Any], key: str) -> str | None:
+    """A string field as the catalogue's rules read text (movie_rules.clean_text, as CSV rows and the admin form):
+    white space runs are one space, and control characters (a JSON `\\u0000`, which PostgreSQL cannot store and
+    which ended the whole run), bidirectional overrides and invisible characters go."""
     value = body.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise MalformedRecordError(f"{key} is not a string")
-    return value.strip() or None
+    return clean_text(value) or None
 
 
 def _list(body: dict[str, Any], key: str) -> list[Any]:
@@ -121,7 +126,7 @@ def _names(people: list[Any], what: str) -> list[str]:
     for person in people:
         if not isinstance(person, dict) or not isinstance(person.get("name"), str):
             raise MalformedRecordError(f"{what} entry without a name")
-        name = person["name"].strip()
+        name = clean_text(person["name"])
         if name and len(name) <= MAX_NAME_CHARS and name not in names:  # a longer one the form would refuse
             names.append(name)
     return names
@@ -194,7 +199,7 @@ def map_details(
             raise MalformedRecordError("genres entry is not an object")
         genre_id, own_name = genre.get("id"), genre.get("name")
         name = genres.get(genre_id) if isinstance(genre_id, int) else None
-        name = name or (own_name.strip() if isinstance(own_name, str) else None)
+        name = name or (clean_text(own_name) if isinstance(own_name, str) else None)
         if name and name not in names:
             names.append(name)
 

@@ -15,7 +15,7 @@ from typing import Any
 from movie_common.database import Connection
 from movie_common.db import sync_runs, tmdb
 from movie_common.db.sync_runs import SyncCounts, SyncRun
-from movie_common.db.tmdb import MEDIA_TYPES, PurgeResult, QueuedTitle, TmdbTitle
+from movie_common.db.tmdb import MEDIA_TYPES, PurgeResult, QueuedTitle, TitleRefusedError, TmdbTitle
 from movie_common.errors import (
     DatabaseUnavailableError,
     SyncAlreadyRunningError,
@@ -45,6 +45,9 @@ from movie_sync.tmdb import (
 logger = logging.getLogger("movie_sync")
 
 CHANGES_KEPT_DAYS = 14  # TMDB's change feeds reach this many days back
+# A stored error reason quotes what TMDB sent (its status_message, a value that is not a date): at most this many
+# characters of it, so that a run's 100 stored errors and the admin page listing runs stay small whatever TMDB sent.
+MAX_REASON_CHARS = 500
 MAX_CHANGE_PAGES = 500  # and serve at most this many pages (100 ids each) per query
 
 
@@ -128,10 +131,10 @@ def run_sync(
             message = "stopped at its time budget; the next run resumes with the titles still queued"
         except TmdbAuthError as error:
             status = "failed"
-            message = f"TMDB refused the API read token ({error}); check TMDB_API_TOKEN"
+            message = f"TMDB refused the API read token ({_shortened(str(error))}); check TMDB_API_TOKEN"
         except (TmdbError, MalformedRecordError) as error:
             status = "failed"
-            message = f"TMDB could not be read: {error}"
+            message = f"TMDB could not be read: {_shortened(str(error))}"
         except Exception as error:
             # A fault of our own or of the database: record it if the database still answers, then let it out.
             logger.exception("sync run crashed")
@@ -171,6 +174,10 @@ def purge_tmdb_data(conn: Connection) -> PurgeResult:
         sync_runs.unlock(conn)
 
 
+def _shortened(reason: str) -> str:
+    return reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "\u2026"
+
+
 @dataclass(frozen=True)
 class _Fetched:
     """What a worker thread brought back for one queued title."""
@@ -206,7 +213,7 @@ class _Run:
 
     def failed_read(self, reason: str) -> None:
         self.unanswered += 1
-        self.first_failure = self.first_failure or reason
+        self.first_failure = self.first_failure or _shortened(reason)
 
     def nothing_fetched(self) -> bool:
         """True when the run asked TMDB for lists, changes or details and every one of those requests failed."""
@@ -215,7 +222,7 @@ class _Run:
     def error(self, stage: str, reason: str, *, media_type: str | None = None, tmdb_id: int | None = None) -> None:
         self.counts.error_count += 1
         if len(self.counts.errors) < sync_runs.MAX_STORED_ERRORS:
-            entry: dict[str, Any] = {"stage": stage, "reason": reason}
+            entry: dict[str, Any] = {"stage": stage, "reason": _shortened(reason)}
             if media_type is not None:
                 entry["media_type"] = media_type
             if tmdb_id is not None:
@@ -419,10 +426,11 @@ class _Run:
                 with conn.transaction():
                     outcome = tmdb.upsert_title(conn, title, fetched_at=self.now())
                     tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
-            except TitleConflictError as error:
+            except (TitleConflictError, TitleRefusedError) as error:
                 tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
                 self.counts.titles_skipped += 1
-                self.error("details", error.detail, media_type=media_type, tmdb_id=tmdb_id)
+                reason = error.detail if isinstance(error, TitleConflictError) else str(error)
+                self.error("details", reason, media_type=media_type, tmdb_id=tmdb_id)
                 return
             if outcome == "new":
                 self.counts.titles_new += 1

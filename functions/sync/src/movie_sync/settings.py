@@ -13,6 +13,9 @@ from movie_common.settings import env_bool, env_int, env_str
 DEFAULT_API_BASE = "https://api.themoviedb.org/3"
 # TMDB rate-limits at "somewhere in the 40 requests per second range"; the sync never asks for more.
 MAX_REQUESTS_PER_SECOND = 40.0
+# TMDB serves pages 1 to 500 of a list ("Invalid page: Pages start at 1 and max at 500"); the template's TmdbListPages
+# has the same bound.
+MAX_LIST_PAGES = 500
 
 
 def _float(name: str, default: float, *, minimum: float, maximum: float | None = None) -> float:
@@ -71,7 +74,7 @@ def load_settings() -> SyncSettings:
         api_token=env_str("TMDB_API_TOKEN"),
         token_secret_arn=env_str("TMDB_API_TOKEN_SECRET_ARN"),
         language=env_str("TMDB_LANGUAGE") or "en-US",
-        list_pages=env_int("TMDB_LIST_PAGES", 5, minimum=1),
+        list_pages=env_int("TMDB_LIST_PAGES", 5, minimum=1, maximum=MAX_LIST_PAGES),
         refresh_after_days=env_int("TMDB_REFRESH_AFTER_DAYS", 90, minimum=1),
         configuration_max_age_days=env_int("TMDB_CONFIGURATION_MAX_AGE_DAYS", 3, minimum=1),
         include_adult=env_bool("TMDB_INCLUDE_ADULT", False),

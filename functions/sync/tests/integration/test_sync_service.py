@@ -406,6 +406,58 @@ def test_a_title_the_catalogue_cannot_hold_is_skipped_and_does_not_block_later_r
 
 
 @pytest.mark.slow
+def test_a_nul_byte_in_tmdbs_text_neither_aborts_the_run_nor_is_stored(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    # JSON may carry "\u0000", which PostgreSQL cannot store in text: one such overview ended the whole run as
+    # failed ("PostgreSQL text fields cannot contain NUL (0x00) bytes"), and the title stayed queued, so every later
+    # run failed the same way (found by the fifteenth tester).
+    fake_tmdb.add_movie(
+        999_997, "Nul Plot", release_date="2020-01-01", overview="bad\u0000byte", cast=["\u202eEvil", "Zero\u200bWidth"]
+    )
+    fake_tmdb.set_list("/movie/upcoming", [999_997, PROJECT_HAIL_MARY])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded", run.message
+    assert run.counts.error_count == 0
+    film = row(conn, "movie", 999_997)
+    assert (film["plot"], film["actors"]) == ("badbyte", ["Evil", "ZeroWidth"])
+    row(conn, "movie", PROJECT_HAIL_MARY)
+    assert tmdb.queue_length(conn) == 0
+
+
+def test_a_title_postgresql_refuses_is_a_title_refused_error_not_a_crash(conn: Any) -> None:
+    # Whatever value slips past the mapping, the database's refusal of one title is that title's (the run skips and
+    # reports it), not a psycopg error that ends the run.
+    title = tmdb.TmdbTitle(
+        media_type="movie", tmdb_id=999_996, title="Refused", year=2020, release_date=None, genre=[],
+        director=None, actors=[], plot="nul\u0000", poster_url=None, imdb_id=None, runtime=None, rating=None,
+        popularity=1.0, original_language=None,
+    )  # fmt: skip
+    with pytest.raises(tmdb.TitleRefusedError, match="NUL"), conn.transaction():
+        tmdb.upsert_title(conn, title, fetched_at=DAY)
+    assert conn.execute("SELECT count(*) AS n FROM movies WHERE tmdb_id = 999996").fetchone()["n"] == 0
+
+
+@pytest.mark.slow
+def test_an_error_quoting_what_tmdb_sent_is_stored_shortened(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    # A reason quotes TMDB's own text (a value that is not a date, its status_message); 100 such reasons of a
+    # megabyte each were one sync_runs row, and every page of the admin's run list carried them.
+    fake_tmdb.add_movie(999_995, "Long Date", release_date="9" * 1_000_000)
+    fake_tmdb.set_list("/movie/upcoming", [999_995, PROJECT_HAIL_MARY])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded"
+    (error,) = [e for e in run.counts.errors if e.get("tmdb_id") == 999_995]
+    assert error["reason"].startswith("malformed details: release_date is not a date: '999")
+    assert len(error["reason"]) == 500 and error["reason"].endswith("\u2026")
+
+
+@pytest.mark.slow
 def test_conflicting_title_is_skipped_and_reported(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     # A second TMDB film with the title and year of one the catalogue already has from TMDB: the queue order
     # (TMDB id) decides which one the catalogue keeps.

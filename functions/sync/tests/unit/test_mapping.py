@@ -161,6 +161,26 @@ def test_values_the_catalogue_rules_refuse_are_left_out_so_the_admin_form_can_ed
     assert check_movie({k: v for k, v in fields.items() if v is not None and v != []}).errors == []
 
 
+def test_text_is_read_as_the_catalogues_rules_read_it() -> None:
+    """Every text field is cleaned as CSV rows and the admin form clean it (movie_rules.clean_text): a JSON
+    `\\u0000` in an overview (which PostgreSQL cannot store) ended the whole run as failed and stayed queued, and
+    a bidirectional override or zero-width space in a cast name was stored as sent (found by the fifteenth tester)."""
+    doc = movie(overview="Line one\u0000\n\nline\ttwo \u202e", original_language="en\u200b")
+    doc["genres"] = [{"id": 999, "name": "Film\u0000 Noir"}]
+    doc["credits"] = {
+        "cast": [{"name": "\u202eEvil Name", "order": 0}, {"name": "Zero\u200bWidth", "order": 1},
+                 {"name": "\u0000", "order": 2}],
+        "crew": [{"name": "David\u00adFincher\u0000", "job": "Director"}],
+    }  # fmt: skip
+    title = map_details("movie", 550, doc, images=IMAGES, genres={}, max_cast=10)
+    assert title.plot == "Line one line two"
+    assert title.actors == ["Evil Name", "ZeroWidth"]
+    assert title.director == "DavidFincher"
+    assert title.genre == ["Film Noir"]
+    assert title.original_language == "en"
+    assert genre_names({"genres": [{"id": 1, "name": "Dr\u0000ama"}, {"id": 2, "name": "\u200b"}]}) == {1: "Drama"}
+
+
 @pytest.mark.parametrize(
     "changes",
     [

@@ -10,9 +10,11 @@ from movie_common.database import Connection
 from movie_common.db import plans
 from movie_common.db.plans import Plan
 from movie_common.errors import InvalidParameter, NotFoundError, RequestValidationError
+from movie_common.names import clean_name
 
 GATEWAY_TIERS = ("free", "pro", "unlimited")
 MAX_LIMIT = 1_000_000_000
+MAX_NAME_CHARS = 60
 _AUDITED = ("id", "name", "daily_quota", "per_minute", "gateway_tier")
 EDITABLE = ("name", "daily_quota", "per_minute", "gateway_tier")
 
@@ -33,11 +35,23 @@ def update_plan(conn: Connection, actor: Actor, *, plan_id: str, changes: Mappin
     """Change some of a plan's `name`, `daily_quota` (None: no daily cap), `per_minute` and `gateway_tier`; names
     absent from `changes` keep their value. The admission statement reads the plan on every request, so each key
     on it is held to the new limits from its next request. RequestValidationError names each bad field;
-    NotFoundError for an unknown plan. Changing nothing writes nothing."""
+    NotFoundError for an unknown plan. Changing nothing writes nothing.
+
+    The name is what developers read on the landing page, the dashboard and in /usage: printable text on one line,
+    as a person's name is (movie_common.names: a bidirectional override such as U+202E displayed `Pro` as `orP`),
+    and never another plan's (two plans both called `Pro` with different limits, side by side on the landing
+    page)."""
     errors = [InvalidParameter(name, "body", "not a field of a plan") for name in changes if name not in EDITABLE]
-    name = changes.get("name")
-    if "name" in changes and not (isinstance(name, str) and 1 <= len(name.strip()) <= 60):
-        errors.append(InvalidParameter("name", "body", "1 to 60 characters"))
+    if "name" in changes:
+        raw = changes["name"]
+        name = clean_name(raw, max_chars=MAX_NAME_CHARS) if isinstance(raw, str) else None
+        if name is None:
+            errors.append(InvalidParameter("name", "body", f"1 to {MAX_NAME_CHARS} printable characters on one line"))
+        else:
+            changes = {**changes, "name": name}
+            taken = [p for p in plans.list_plans(conn) if p.id != plan_id and p.name.casefold() == name.casefold()]
+            if taken:
+                errors.append(InvalidParameter("name", "body", f"the plan {taken[0].id!r} is named {taken[0].name!r}"))
     quota = changes.get("daily_quota")
     if quota is not None and not (_is_int(quota) and 0 <= quota <= MAX_LIMIT):
         errors.append(InvalidParameter("daily_quota", "body", f"0 to {MAX_LIMIT:,}, or null for no daily cap"))
@@ -59,7 +73,7 @@ def update_plan(conn: Connection, actor: Actor, *, plan_id: str, changes: Mappin
         after = plans.update_plan(
             conn,
             plan_id=plan_id,
-            name=str(merged["name"]).strip(),
+            name=str(merged["name"]),
             daily_quota=merged["daily_quota"],
             per_minute=merged["per_minute"],
             gateway_tier=merged["gateway_tier"],

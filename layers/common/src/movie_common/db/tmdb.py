@@ -20,6 +20,11 @@ MEDIA_TYPES = ("movie", "tv")
 LISTS = ("trending", "popular", "upcoming", "now_playing")
 
 
+class TitleRefusedError(ValueError):
+    """PostgreSQL refused one TMDB title's values (a data error or a check constraint): the sync skips and reports
+    that title and goes on."""
+
+
 @dataclass(frozen=True)
 class TmdbTitle:
     """A title as TMDB describes it (movie details or TV series details), mapped onto the catalogue's columns.
@@ -173,7 +178,8 @@ def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) ->
     duplicated), else inserted with source
     'tmdb'. TMDB's own rows mirror TMDB; a matched csv/admin row keeps its values and TMDB fills only the columns that
     were empty (remembered in tmdb_filled). 'unchanged' means no column differs; the fetch time is recorded anyway,
-    and a gone flag is cleared. Raises TitleConflictError when the title + year (or the TMDB id) is another row's.
+    and a gone flag is cleared. Raises TitleConflictError when the title + year (or the TMDB id) is another row's,
+    and TitleRefusedError when PostgreSQL refuses the title's values (a data error or a check constraint).
     """
     values = _values(title)
     try:
@@ -231,6 +237,9 @@ def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) ->
             return "updated" if updated else "unchanged"
     except psycopg.errors.UniqueViolation as error:
         raise _conflict(error, title) from None
+    except (psycopg.DataError, psycopg.errors.CheckViolation) as error:
+        # One title's values the database cannot hold (e.g. a NUL byte): that title, not the whole run.
+        raise TitleRefusedError(f"the catalogue cannot hold this title: {error}") from None
 
 
 def mark_gone(conn: Connection, *, media_type: str, tmdb_id: int, at: datetime) -> str | None:
