@@ -153,7 +153,10 @@ def test_denying_a_reissue_needs_a_reason_and_keeps_the_old_key(
     with pytest.raises(RequestValidationError) as refused:
         key_requests.deny_key_request(conn, actor, request_id=request_id, reason="  ")
     assert refused.value.errors[0].name == "reason"
-    denied = key_requests.deny_key_request(conn, actor, request_id=request_id, reason="Use the key you have.")
+    # The developer reads it: nothing invisible-only, no direction override.
+    with pytest.raises(RequestValidationError):
+        key_requests.deny_key_request(conn, actor, request_id=request_id, reason="\u200b\u2066\u2069")
+    denied = key_requests.deny_key_request(conn, actor, request_id=request_id, reason="Use the key \u202eyou have.")
     assert (denied.status, denied.decision_note) == ("denied", "Use the key you have.")
     assert call_movies(dev.raw_key) == (200, None)
     with pytest.raises(KeyRequestDecidedError):

@@ -49,7 +49,7 @@ from movie_common.errors import (
     WrongPasswordError,
 )
 from movie_common.mail import MailSender
-from movie_common.names import clean_name
+from movie_common.names import clean_name, clean_note
 from movie_common.one_time_tokens import hash_token, new_token
 from movie_common.password_policy import check_password
 from movie_common.passwords import hash_password, verify_password
@@ -576,7 +576,7 @@ def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int
     revoked, or not given while they have several), no_api_key (none issued yet: confirm the email first),
     key_request_pending (one is open). A verified developer with no key at all (an admin deleted it) files a request
     for a new key that replaces none."""
-    cleaned = reason.strip()
+    cleaned = clean_note(reason)  # shown to admins: no direction overrides, nothing invisible-only
     if not cleaned or len(cleaned) > 1000:
         raise RequestValidationError(
             "Check the reason.", [InvalidParameter("reason", "body", "Say why in 1 to 1,000 characters.")]

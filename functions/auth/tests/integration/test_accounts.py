@@ -821,6 +821,18 @@ def test_a_request_needs_a_key_and_a_reason(conn: Any, portal: Portal, mail: Rec
         accounts.file_key_request(conn, user_id=user_id, reason="   ")
 
 
+def test_a_requests_reason_is_stored_without_invisible_characters(
+    conn: Any, portal: Portal, mail: RecordingMail
+) -> None:
+    # Admins read the reason: a direction override displayed it reversed, and zero-width spaces made an empty one.
+    _verified(conn, portal, mail)
+    user_id = conn.execute("SELECT id FROM users").fetchone()["id"]
+    with pytest.raises(RequestValidationError):
+        accounts.file_key_request(conn, user_id=user_id, reason="\u200b\u200b\u202e")
+    request = accounts.file_key_request(conn, user_id=user_id, reason="Stolen \u202elaptop\r\nby a thief")
+    assert request.reason == "Stolen laptop\nby a thief"
+
+
 def test_the_outbox_backend_writes_the_verification_mail_readable_by_the_email_package(
     conn: Any, tmp_path: Path
 ) -> None:

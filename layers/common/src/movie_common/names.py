@@ -14,3 +14,24 @@ def clean_name(name: str, *, max_chars: int) -> str | None:
     if not cleaned or len(cleaned) > max_chars or any(unicodedata.category(c).startswith("C") for c in cleaned):
         return None
     return cleaned
+
+
+_KEPT_FORMAT = frozenset("\u200c\u200d")  # the zero-width (non-)joiners: they shape Persian, Arabic and Indic words
+
+
+def clean_note(text: str) -> str:
+    """A note one person writes for another (a key request's reason, an admin's reason for denying it) as it is
+    stored and shown: line breaks kept (CR LF and CR become LF), other whitespace runs made one space, each line
+    trimmed, blank lines at the ends dropped; controls and the invisible characters of Unicode's "Other" categories
+    removed (the bidirectional overrides, with which a reason could display reversed; zero-width spaces, with which it
+    could look empty), except the zero-width joiners that some scripts need. "" when nothing visible is left."""
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        kept = "".join(
+            " " if c.isspace() else c
+            for c in line
+            if c.isspace() or c in _KEPT_FORMAT or not unicodedata.category(c).startswith("C")
+        )
+        lines.append(" ".join(kept.split()))
+    note = "\n".join(lines).strip("\n")
+    return note if any(not c.isspace() and c not in _KEPT_FORMAT for c in note) else ""

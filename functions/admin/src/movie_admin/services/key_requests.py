@@ -16,6 +16,7 @@ from movie_common.errors import (
     NotFoundError,
     RequestValidationError,
 )
+from movie_common.names import clean_note
 
 SORTS = tuple(key_requests.SORTS)
 STATUSES = ("pending", "approved", "denied")
@@ -61,7 +62,7 @@ def approve_key_request(conn: Connection, actor: Actor, *, request_id: int) -> A
 def deny_key_request(conn: Connection, actor: Actor, *, request_id: int, reason: str) -> AdminKeyRequest:
     """Deny a pending request with a reason the developer will read; the old key stays as it is.
     RequestValidationError for an empty reason; KeyRequestDecidedError unless pending."""
-    reason = reason.strip()
+    reason = clean_note(reason)  # the developer reads it: no direction overrides, nothing invisible-only
     if not reason:
         raise RequestValidationError(
             "Say why the request is denied.", [InvalidParameter("reason", "body", "must not be empty")]
