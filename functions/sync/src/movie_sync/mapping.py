@@ -3,6 +3,7 @@ the image configuration, and list pages. Anything that does not have TMDB's shap
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from datetime import date
@@ -118,6 +119,8 @@ def _number(body: dict[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedRecordError(f"{key} is not a number")
+    if not math.isfinite(value):  # Python's JSON reader takes NaN and Infinity; no column can hold them usefully
+        raise MalformedRecordError(f"{key} is not a finite number: {value}")
     return float(value)
 
 

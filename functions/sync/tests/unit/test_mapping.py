@@ -195,6 +195,10 @@ def test_text_is_read_as_the_catalogues_rules_read_it() -> None:
         {"credits": []},
         {"credits": {"cast": [{"order": 0}]}},
         {"popularity": "very"},
+        # json.loads reads NaN and Infinity; an infinite popularity was stored, and no JSON can carry it back out
+        {"popularity": float("inf")},
+        {"popularity": float("nan")},
+        {"vote_average": float("nan")},
         {"vote_average": 11.0},
         {"external_ids": "tt0137523"},
     ],
