@@ -121,7 +121,7 @@ def _address_key(email: str) -> str:
     """The per-account subject for limits: the canonical mailbox when the address could have an account, the
     lower-cased address otherwise; InvalidEmailError only for bad syntax (which reveals nothing)."""
     try:
-        valid = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+        valid = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False, strict=True)
     except EmailNotValidError as error:
         raise InvalidEmailError(str(error)) from None
     return canonical_or_none(valid.normalized) or valid.normalized.lower()

@@ -148,6 +148,7 @@ def test_signup_answers_202_and_mails_a_link_to_the_portal(call: Call, outbox: P
         ("jane@example.com", 422, "email_domain_not_allowed"),
         ("jane@mailinator.com", 422, "disposable_email"),
         ("jane@", 422, "invalid_email"),
+        ("j" * 65 + "@gmail.com", 422, "invalid_email"),  # over 64 characters before the @ (RFC 5321)
     ],
 )
 def test_signup_refusals_are_problems_with_their_own_code(call: Call, address: str, status: int, code: str) -> None:
