@@ -708,3 +708,21 @@ def test_signing_out_in_one_tab_signs_out_the_dashboard_in_another(
     expect(second.locator("[data-welcome]")).to_contain_text(other)
     expect(first.locator("[data-welcome]")).to_contain_text(other)
     context.close()
+
+
+def test_the_empty_request_log_is_read_whole_at_375_px(browser: Browser, stack: Stack, database_url: str) -> None:
+    """The tester's case: on a phone a new developer's request log said "No requests yet. Try the playground be",
+    the rest past the edge of its box: the sentence, kept on one line, made the table wider than the card."""
+    address = _address("phonelog")
+    _signed_up_through_the_api(stack, "Phone Log", address, database_url)
+    context = _context(browser, width=375)
+    page = context.new_page()
+    page.goto(stack.portal + "/login.html")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    log = page.locator("[data-request-log]")
+    expect(log.locator("tbody")).to_have_text("No requests yet. Try the playground below.")
+    box = log.locator("xpath=..")
+    assert box.evaluate("node => node.scrollWidth <= node.clientWidth"), "the log scrolls sideways"
+    context.close()
