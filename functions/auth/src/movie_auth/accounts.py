@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -587,14 +588,18 @@ def list_key_requests(conn: Connection, *, user_id: int) -> list[KeyRequest]:
 def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int | None = None) -> KeyRequest:
     """File a reissue request for one key of the developer: `key_id` (one of their keys not revoked), or, when it
     is not given, their only such key. Approval revokes that key at once; revealing the new key touches no other
-    key of theirs. Refusals: validation_error (blank or over 1,000 characters; `key_id` not one of their keys not
-    revoked, or not given while they have several), no_api_key (none issued yet: confirm the email first),
-    key_request_pending (one is open). A verified developer with no key at all (an admin deleted it) files a request
-    for a new key that replaces none."""
+    key of theirs. Refusals: validation_error (blank, over 1,000 characters or holding a control or format
+    character but a line break or tab; `key_id` not one of their keys not revoked, or not given while they have
+    several), no_api_key (none issued yet: confirm the email first), key_request_pending (one is open). A verified
+    developer with no key at all (an admin deleted it) files a request for a new key that replaces none."""
     cleaned = reason.strip()
-    if not cleaned or len(cleaned) > 1000:
+    # An admin reads the reason before deciding: like a name (movie_common.names), it holds no character of
+    # Unicode's "Other" categories but line breaks and tabs (a U+202E override shows "lost it" as "ti tsol").
+    unprintable = any(unicodedata.category(c).startswith("C") and c not in "\n\r\t" for c in cleaned)
+    if not cleaned or len(cleaned) > 1000 or unprintable:
         raise RequestValidationError(
-            "Check the reason.", [InvalidParameter("reason", "body", "Say why in 1 to 1,000 characters.")]
+            "Check the reason.",
+            [InvalidParameter("reason", "body", "Say why in 1 to 1,000 printable characters (line breaks are fine).")],
         )
     usable = developer_usage.owner_keys(conn, owner_id=user_id)
     if key_id is not None:
