@@ -595,11 +595,14 @@ def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int
     cleaned = reason.strip()
     # An admin reads the reason before deciding: like a name (movie_common.names), it holds no character of
     # Unicode's "Other" categories but line breaks and tabs (a U+202E override shows "lost it" as "ti tsol").
-    unprintable = any(unicodedata.category(c).startswith("C") and c not in "\n\r\t" for c in cleaned)
-    if not cleaned or len(cleaned) > 1000 or unprintable:
+    if not cleaned or len(cleaned) > 1000:
+        raise RequestValidationError(
+            "Check the reason.", [InvalidParameter("reason", "body", "Say why in 1 to 1,000 characters.")]
+        )
+    if any(unicodedata.category(c).startswith("C") and c not in "\n\r\t" for c in cleaned):
         raise RequestValidationError(
             "Check the reason.",
-            [InvalidParameter("reason", "body", "Say why in 1 to 1,000 printable characters (line breaks are fine).")],
+            [InvalidParameter("reason", "body", "Use printable characters only (line breaks are fine).")],
         )
     usable = developer_usage.owner_keys(conn, owner_id=user_id)
     if key_id is not None:
