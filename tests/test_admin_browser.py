@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserType, Locator, Page, expect
 
 from movie_admin.audit import Actor
 from movie_admin.services import admins
@@ -457,3 +458,25 @@ def test_a_list_past_its_last_page_shows_the_last_page(browser: Browser, stack: 
     finally:
         with connect(database_url) as conn:
             conn.execute("DELETE FROM movies WHERE title LIKE %s", (f"{marker}%",))
+
+
+def test_back_after_signing_out_does_not_show_the_admin_page_again(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any], stack: Stack
+) -> None:
+    """The tester's case: in Chromium as people run it (Playwright turns the back/forward cache off; this browser
+    has it on), Back after Sign out restored the admin page as it was (developers' addresses and keys). The restored
+    page now leaves for the sign-in page."""
+    browser = browser_type.launch(**browser_type_launch_args, ignore_default_args=["--disable-back-forward-cache"])
+    try:
+        page = _admin_page(browser, stack)
+        expect(page.locator("[data-admin-email]")).to_have_text(ADMIN_EMAIL)
+        page.wait_for_load_state("networkidle")  # a page still fetching is not kept in the cache
+        page.evaluate("window.drawnBeforeSignOut = true")
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/admin/login.html")
+        page.go_back(wait_until="commit")  # a page restored from the cache fires no load event
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        assert page.evaluate("window.drawnBeforeSignOut") is None  # a new page, not the one restored
+        assert ADMIN_EMAIL not in page.content()
+    finally:
+        browser.close()

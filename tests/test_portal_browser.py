@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
 
 from movie_common.database import connect
 from movie_common.mail import compose
@@ -648,4 +648,81 @@ def test_a_playground_request_refused_in_the_page_clears_the_previous_response(
     expect(page.locator("[data-pg-url]")).to_have_text(re.compile(r"/movies/1$"))
     expect(result).to_be_visible()
     assert console == []
+    context.close()
+
+
+def test_back_after_signing_out_does_not_show_the_dashboard_again(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any], stack: Stack, database_url: str
+) -> None:
+    """The tester's case: in Chromium as people run it (Playwright turns the back/forward cache off; this browser
+    has it on), Back after Sign out restored the dashboard as it was, the developer's name, address, keys and
+    request log on the screen of a shared computer. The restored page now leaves for the sign-in page."""
+    address = _address("backcache")
+    _signed_up_through_the_api(stack, "Back Cache", address, database_url)
+    browser = browser_type.launch(**browser_type_launch_args, ignore_default_args=["--disable-back-forward-cache"])
+    try:
+        context, page = _sign_in(browser, stack, address)
+        expect(page.locator("[data-welcome]")).to_contain_text(address)
+        page.wait_for_load_state("networkidle")  # a page still fetching is not kept in the cache
+        page.evaluate("window.drawnBeforeSignOut = true")
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/index.html")
+        page.go_back(wait_until="commit")  # a page restored from the cache fires no load event
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        assert page.evaluate("window.drawnBeforeSignOut") is None  # a new page, not the one restored
+        assert address not in page.content()
+        context.close()
+    finally:
+        browser.close()
+
+
+def test_signing_out_in_one_tab_signs_out_the_dashboard_in_another(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: with the dashboard open in two tabs, Sign out in one left the other showing the account
+    (and a key shown once) until something on it was clicked. Every tab of the portal shares the session: each
+    leaves for the sign-in page when it ends, and shows the new account when someone else signs in."""
+    address, other = _address("tabone"), _address("tabtwo")
+    _signed_up_through_the_api(stack, "Tab One", address, database_url)
+    _signed_up_through_the_api(stack, "Tab Two", other, database_url)
+    context, first = _sign_in(browser, stack, address)
+    expect(first.locator("[data-welcome]")).to_contain_text(address)
+    second = context.new_page()
+    second.goto(stack.portal + "/dashboard.html")
+    expect(second.locator("[data-welcome]")).to_contain_text(address)
+    second.get_by_role("button", name="Sign out").click()
+    second.wait_for_url("**/index.html")
+    expect(first).to_have_url(re.compile(r"/login\.html\?next=dashboard\.html$"))
+    assert address not in first.content()
+
+    # Signed in as someone else in one tab: the other tab's dashboard is theirs now, not a mix of both accounts.
+    first.goto(stack.portal + "/dashboard.html")  # the sign-in page again
+    second.goto(stack.portal + "/login.html")
+    first.get_by_label("Email").fill(address)
+    first.get_by_label("Password").fill(PASSWORD)
+    first.get_by_role("button", name="Sign in").click()
+    expect(first.locator("[data-welcome]")).to_contain_text(address)
+    second.get_by_label("Email").fill(other)
+    second.get_by_label("Password").fill(PASSWORD)
+    second.get_by_role("button", name="Sign in").click()
+    expect(second.locator("[data-welcome]")).to_contain_text(other)
+    expect(first.locator("[data-welcome]")).to_contain_text(other)
+    context.close()
+
+
+def test_the_empty_request_log_is_read_whole_at_375_px(browser: Browser, stack: Stack, database_url: str) -> None:
+    """The tester's case: on a phone a new developer's request log said "No requests yet. Try the playground be",
+    the rest past the edge of its box: the sentence, kept on one line, made the table wider than the card."""
+    address = _address("phonelog")
+    _signed_up_through_the_api(stack, "Phone Log", address, database_url)
+    context = _context(browser, width=375)
+    page = context.new_page()
+    page.goto(stack.portal + "/login.html")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    log = page.locator("[data-request-log]")
+    expect(log.locator("tbody")).to_have_text("No requests yet. Try the playground below.")
+    box = log.locator("xpath=..")
+    assert box.evaluate("node => node.scrollWidth <= node.clientWidth"), "the log scrolls sideways"
     context.close()

@@ -83,14 +83,41 @@
     return "login.html?next=" + encodeURIComponent(here || "dashboard.html");
   }
 
+  /* A page drawn for one session must not outlive it: signing out (or in as someone else) in another tab, or
+     coming Back to the page after signing out (the browser's back/forward cache restores it as it was, the
+     developer's data and a key shown once included), leaves the page for the sign-in page, or reloads it for the
+     session now kept. */
+  var pageToken = null;
+
+  function leaveIfSessionChanged() {
+    if (pageToken === null) return;
+    var current = session.get();
+    if (current && current.token === pageToken) return;
+    pageToken = null;
+    document.body.replaceChildren();  // nothing of it stays on screen meanwhile
+    if (current) {
+      window.location.reload();
+    } else {
+      window.location.replace(loginUrl());
+    }
+  }
+
   function requireSession() {
     var current = session.get();
     if (!current) {
       window.location.replace(loginUrl());
       return null;
     }
+    pageToken = current.token;
     return current;
   }
+
+  window.addEventListener("storage", function (event) {
+    if (event.key === SESSION_KEY || event.key === null) leaveIfSessionChanged();
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) leaveIfSessionChanged();
+  });
 
   /* Only same-site relative pages are followed after sign-in (no open redirect). */
   function safeNext(value, fallback) {

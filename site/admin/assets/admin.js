@@ -39,11 +39,29 @@
     return "login.html?next=" + encodeURIComponent(here || "index.html");
   }
 
+  /* A page drawn for one session must not outlive it: Back after signing out restores it from the browser's
+     back/forward cache as it was (developers' addresses, keys, logs); it leaves for the sign-in page instead. */
+  var pageToken = null;
+
   function requireSession() {
     var current = session.get();
     if (!current) window.location.replace(loginUrl());
+    pageToken = current ? current.token : null;
     return current;
   }
+
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted || pageToken === null) return;
+    var current = session.get();
+    if (current && current.token === pageToken) return;
+    pageToken = null;
+    document.body.replaceChildren();
+    if (current) {
+      window.location.reload();  // signed in again meanwhile: this page as that session sees it
+    } else {
+      window.location.replace(loginUrl());
+    }
+  });
 
   /* api(path, {method, body, query, accept}) -> {status, headers, data}; ApiError on a problem; signs out on 401. */
   async function api(path, options) {

@@ -120,7 +120,7 @@ def _address_key(email: str) -> str:
     """The per-account subject for limits: the canonical mailbox when the address could have an account, the
     lower-cased address otherwise; InvalidEmailError only for bad syntax (which reveals nothing)."""
     try:
-        valid = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+        valid = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False, strict=True)
     except EmailNotValidError as error:
         raise InvalidEmailError(str(error)) from None
     return canonical_or_none(valid.normalized) or valid.normalized.lower()
@@ -572,11 +572,12 @@ def list_key_requests(conn: Connection, *, user_id: int) -> list[KeyRequest]:
 def file_key_request(conn: Connection, *, user_id: int, reason: str, key_id: int | None = None) -> KeyRequest:
     """File a reissue request for one key of the developer: `key_id` (one of their keys not revoked), or, when it
     is not given, their only such key. Approval revokes that key at once; revealing the new key touches no other
-    key of theirs. Refusals: validation_error (blank or over 1,000 characters; `key_id` not one of their keys not
-    revoked, or not given while they have several), no_api_key (none issued yet: confirm the email first),
-    key_request_pending (one is open). A verified developer with no key at all (an admin deleted it) files a request
-    for a new key that replaces none."""
-    cleaned = clean_note(reason)  # shown to admins: no direction overrides, nothing invisible-only
+    key of theirs. Refusals: validation_error (blank, or over 1,000 characters, once cleaned as a note:
+    movie_common.names.clean_note removes controls, direction overrides and zero-width spaces; `key_id` not one of
+    their keys not revoked, or not given while they have several), no_api_key (none issued yet: confirm the email
+    first), key_request_pending (one is open). A verified developer with no key at all (an admin deleted it) files a
+    request for a new key that replaces none."""
+    cleaned = clean_note(reason)  # an admin reads it: a U+202E override showed "lost it" as "ti tsol"
     if not cleaned or len(cleaned) > 1000:
         raise RequestValidationError(
             "Check the reason.", [InvalidParameter("reason", "body", "Say why in 1 to 1,000 characters.")]

@@ -94,16 +94,21 @@ def check_developer_email(raw: str) -> DeveloperEmail:
 
     try:
         # No DNS: the allowed providers' domains are known to accept mail, and tests must not need a network.
-        valid = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
+        # strict: the part before the @ at most 64 characters (RFC 5321), which email-validator checks only then;
+        # a longer one names no mailbox that any provider hands out, and mail to it is refused.
+        valid = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False, strict=True)
     except EmailNotValidError as error:
         raise InvalidEmailError(str(error)) from None
     domain = valid.ascii_domain.lower()
+    # Named as typed: an internationalised domain that looks like a provider's ("gma\u0131l.com", a dotless i) is
+    # shown so, with its ASCII form, not as the xn--… form alone, which the person never typed.
+    shown = domain if valid.domain.lower() == domain else f"{valid.domain.lower()} ({domain})"
     if is_disposable(domain):
-        raise DisposableEmailError(f"Addresses at {domain} are disposable; use a {ALLOWED_PROVIDERS_TEXT} address.")
+        raise DisposableEmailError(f"Addresses at {shown} are disposable; use a {ALLOWED_PROVIDERS_TEXT} address.")
     provider = provider_of(domain)
     if provider is None:
         raise EmailDomainNotAllowedError(
-            f"Marquee accepts {ALLOWED_PROVIDERS_TEXT} addresses only; {domain} is not one of them."
+            f"Marquee accepts {ALLOWED_PROVIDERS_TEXT} addresses only; {shown} is not one of them."
         )
     canonical = canonical_address(valid.local_part, domain, provider)
     if canonical.startswith("@"):  # "+tag@gmail.com" or "-x@yahoo.com": nothing left of the mailbox name

@@ -90,6 +90,9 @@ def test_subdomains_of_disposable_domains_are_disposable() -> None:
         ".dot@gmail.com",
         "+@gmail.com",
         "-tag@yahoo.com",
+        # More than RFC 5321's 64 characters before the @ (found by a tester: accepted, and mailed to in vain).
+        "x" * 65 + "@gmail.com",
+        "jane.doe+" + "t" * 60 + "@outlook.com",
     ],
 )
 def test_bad_syntax_is_invalid_email(address: str) -> None:
@@ -136,3 +139,16 @@ def test_canonical_or_none_hides_which_rule_failed() -> None:
     assert canonical_or_none("x@example.com") is None
     assert canonical_or_none("x@mailinator.com") is None
     assert canonical_or_none("nonsense") is None
+
+
+def test_the_longest_mailbox_name_is_accepted() -> None:
+    assert check_developer_email("x" * 64 + "@gmail.com").canonical == "x" * 64 + "@gmail.com"
+
+
+@pytest.mark.parametrize("address", ["jane@gma\u0131l.com", "jane@xn--gmal-nza.com"])
+def test_an_internationalised_domain_is_named_as_typed_with_its_ascii_form(address: str) -> None:
+    # The tester's case: "gma\u0131l.com" (a dotless i) was refused as "xn--gmal-nza.com is not one of them", a name the
+    # person never typed; it is named as it reads, with its ASCII form beside it.
+    with pytest.raises(EmailDomainNotAllowedError) as refused:
+        check_developer_email(address)
+    assert "gma\u0131l.com (xn--gmal-nza.com) is not one of them" in refused.value.detail
