@@ -398,9 +398,12 @@ class BoundedLines:
     RecordTooLargeError from __next__, which csv.reader passes on; the reader starts afresh on the next call.
     """
 
-    def __init__(self, text: IO[str], *, max_record_chars: int) -> None:
+    def __init__(self, text: IO[str], *, max_record_chars: int, quotes: bool = True) -> None:
         self._text = text
         self._max = max_record_chars
+        self._quotes = (
+            quotes  # whether a quote opens a field that may run over lines (False: a file that quotes nothing)
+        )
         self.line = 0  # physical lines consumed
         self._record_chars = 0
         self._quoted = False
@@ -427,7 +430,7 @@ class BoundedLines:
             self._skip_record(piece)
         self.line += 1
         self._record_chars += len(piece)
-        if piece.count('"') % 2:
+        if self._quotes and piece.count('"') % 2:
             self._quoted = not self._quoted
         if "\x00" in piece:
             self.nul = True
@@ -438,7 +441,7 @@ class BoundedLines:
         chars = self._record_chars
         while piece:
             chars += len(piece)
-            if piece.count('"') % 2:
+            if self._quotes and piece.count('"') % 2:
                 self._quoted = not self._quoted
             if piece.endswith(_LINE_ENDS):
                 self.line += 1
@@ -525,8 +528,16 @@ class CsvTable:
             else sniff_delimiter(source.sample, complete=source.sample_complete)
         )
         csv.field_size_limit(max(csv.field_size_limit(), max_record_chars + 1))
-        lines = BoundedLines(source.text, max_record_chars=max_record_chars)
-        reader = csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True)
+        # IMDb's datasets (title.basics.tsv: `tconst<TAB>titleType<TAB>primaryTitle...`) are tab-separated and quote
+        # nothing: a title may begin with a quote (`"Weird Al" Yankovic: ...`), which is text there, not a quoted field
+        # running on over the next lines (it took the rows after it with it).
+        unquoted = chosen == "\t" and first_line.lstrip("\ufeff").split("\t", 1)[0].strip().lower() == "tconst"
+        lines = BoundedLines(source.text, max_record_chars=max_record_chars, quotes=not unquoted)
+        reader = (
+            csv.reader(lines, delimiter=chosen, quoting=csv.QUOTE_NONE, strict=True)
+            if unquoted
+            else csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True)
+        )
         if sep_line:
             lines.start_record()
             next(reader, None)

@@ -504,6 +504,29 @@ def test_a_stray_quote_that_takes_the_next_lines_with_it_names_every_line_skippe
     assert rows[1].reason.endswith("unexpected end of data; a quoted field ran on over lines 3 to 5, all skipped")
 
 
+def test_imdbs_datasets_quote_nothing_so_a_title_may_begin_with_a_quote() -> None:
+    """IMDb's title.basics.tsv quotes no field: `"Weird Al" Yankovic: ...` is a title there, but it opened a quoted
+    field that took the rows after it (the stray-quote case above); such a file is read without quoting."""
+    header = b"tconst\ttitleType\tprimaryTitle\toriginalTitle\tisAdult\tstartYear\tendYear\truntimeMinutes\tgenres\n"
+    body = (
+        b'tt0388795\tmovie\t"Weird Al" Yankovic: The Ultimate Video Collection\tsame\t0\t2003\t\\N\t\\N\tMusic\n'
+        b"tt0068646\tmovie\tThe Godfather\tThe Godfather\t0\t1972\t\\N\t175\tCrime,Drama\n"
+        b'tt0000001\tshort\tSaid "Hi\tSaid "Hi\t0\t1894\t\\N\t1\tShort\n'
+    )
+    for bom in (b"", b"\xef\xbb\xbf"):
+        table, rows = _rows(bom + header + body)
+        assert table.header[0] == "tconst" and table.delimiter == "\t"
+        assert [r.fields[2] for r in rows if isinstance(r, Record)] == [
+            '"Weird Al" Yankovic: The Ultimate Video Collection',
+            "The Godfather",
+            'Said "Hi',
+        ]
+        assert [r.line for r in rows] == [2, 3, 4]
+    # Other tab-separated files keep RFC 4180 quoting: a quoted field may hold a tab or a line break.
+    _, rows = _rows(b'title\tyear\n"A\tB\nC"\t2001\n')
+    assert rows == [Record(2, ["A\tB\nC", "2001"])]
+
+
 def test_text_after_a_closing_quote_is_a_bad_row() -> None:
     """`"Odd"quote` is not CSV: a lenient reader would make it `Oddquote` without a word."""
     _, rows = _rows(b'title,year\n"Odd"quote,2001\nGood,2002\n')
