@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 REPO = Path(__file__).resolve().parents[1]
 # What the test suite's own shell sets that a stack of its own must not inherit.
@@ -98,3 +98,17 @@ def watch_console(page: Page) -> list[str]:
     page.on("console", record)
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     return problems
+
+
+def assert_back_after_sign_out_leaves(page: Page, *, signed_out_url: str, private_text: str) -> None:
+    """Sign out of `page` (drawn for a signed-in account), press Back, and check that the page the browser shows is
+    a new sign-in page, not the signed-in one restored from the back/forward cache with `private_text` on it. The
+    browser must have the cache on (Playwright launches Chromium with it off)."""
+    page.wait_for_load_state("networkidle")  # a page still fetching is not kept in the cache
+    page.evaluate("window.drawnBeforeSignOut = true")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(signed_out_url)
+    page.go_back(wait_until="commit")  # a page restored from the cache fires no load event
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("window.drawnBeforeSignOut") is None  # a new page, not the one restored
+    assert private_text not in page.content()

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expe
 
 from movie_common.database import connect
 from movie_common.mail import compose
-from tests.browser_stack import marquee_run, watch_console
+from tests.browser_stack import assert_back_after_sign_out_leaves, marquee_run, watch_console
 
 pytestmark = [pytest.mark.slow, pytest.mark.commit]
 
@@ -663,14 +663,7 @@ def test_back_after_signing_out_does_not_show_the_dashboard_again(
     try:
         context, page = _sign_in(browser, stack, address)
         expect(page.locator("[data-welcome]")).to_contain_text(address)
-        page.wait_for_load_state("networkidle")  # a page still fetching is not kept in the cache
-        page.evaluate("window.drawnBeforeSignOut = true")
-        page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url("**/index.html")
-        page.go_back(wait_until="commit")  # a page restored from the cache fires no load event
-        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-        assert page.evaluate("window.drawnBeforeSignOut") is None  # a new page, not the one restored
-        assert address not in page.content()
+        assert_back_after_sign_out_leaves(page, signed_out_url="**/index.html", private_text=address)
         context.close()
     finally:
         browser.close()
