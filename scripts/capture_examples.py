@@ -160,6 +160,14 @@ def capture(url: str, *, godfather: int, pro: str, free: str, suspended: str, sp
             _example(
                 client, "TMDB's trending TV (filled by the TMDB sync)", "/movies/trending?type=tv&per_page=2", key=pro
             ),
+            _example(
+                client,
+                "TMDB's popular films (an empty page until the first TMDB sync, like the lists below)",
+                "/movies/popular?per_page=2",
+                key=pro,
+            ),
+            _example(client, "Films about to open (films only)", "/movies/upcoming?per_page=2", key=pro),
+            _example(client, "Films in cinemas now", "/movies/now_playing?per_page=2", key=pro),
             "### Search\n",
             _example(client, "Typo-tolerant title", "/search?title=godfater&per_page=2", key=pro),
             _example(
@@ -169,7 +177,7 @@ def capture(url: str, *, godfather: int, pro: str, free: str, suspended: str, sp
             _example(client, "Punctuation and sequel numerals", "/search?title=rocky%202&per_page=2", key=pro),
             _example(client, "Names across punctuation", "/search?actor=OBrien&per_page=1", key=pro),
             _example(client, "Autocomplete", "/search/suggest?q=godfather", key=pro),
-            "### Your quota, health, docs\n",
+            "### Your quota and health\n",
             _example(client, "Usage (free: does not count)", "/usage", key=free, shown_key="$FREE_KEY"),
             _example(client, "Health (no key)", "/health", key=None),
             "### Errors\n",
