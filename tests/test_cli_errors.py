@@ -314,3 +314,37 @@ def test_the_reset_question_names_the_kept_folders_as_folders(
     line = _one_line_error(capsys)
     assert "keeps test/, bench/ and the virtual environments)?" in line, line
     assert (tmp_path / "demo-key").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MAIL_BACKEND", "pigeon", "MAIL_BACKEND must be outbox, smtp or ses, got 'pigeon' (read by AuthFunction)"),
+        ("SMTP_PORT", "x", "SMTP_PORT must be a port number, got 'x' (read by AuthFunction)"),
+        ("SESSION_SECRET", "short", "SESSION_SECRET must be at least 32 bytes (read by AuthFunction)"),
+        ("AUTHORIZER_CACHE_SECONDS", "99999", "AUTHORIZER_CACHE_SECONDS must be at most 3600, got 99999 (read by Key"),
+        ("INGEST_BATCH_ROWS", "0", "INGEST_BATCH_ROWS must be at least 1, got 0 (read by IngestFunction)"),
+        ("TMDB_LIST_PAGES", "501", "TMDB_LIST_PAGES must be at most 500, got 501 (read by SyncFunction)"),
+        ("ADMIN_LOCKOUT_MINUTES", "x", "ADMIN_LOCKOUT_MINUTES must be an integer, got 'x' (read by AdminFunction)"),
+    ],
+)
+def test_a_malformed_function_setting_stops_marquee_run_before_it_starts(
+    variable: str,
+    value: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Settings only a function reads were checked by nothing at start: MAIL_BACKEND=pigeon made `marquee run` print
+    three tracebacks and "gateway did not start: [Errno 9] Bad file descriptor", and SESSION_TTL_SECONDS=x or
+    ADMIN_LOCKOUT_MINUTES=x started a stack whose portal or admin requests then failed."""
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    environment_before = dict(os.environ)
+    assert cli.main(["run", "--port", "0", "--site-port", "0", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith(f"marquee run: {expected}")
+    assert "fix it in your environment, or unset it" in line
+    assert dict(os.environ) == environment_before  # each function's environment was this process's for a moment
+    assert list(tmp_path.iterdir()) == []  # refused before anything started: no database, no record of a run

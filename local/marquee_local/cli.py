@@ -79,6 +79,7 @@ class _StopSignals:
 
 def cmd_run(args: argparse.Namespace) -> int:
     run.check_ports(args)
+    stack.check_function_settings()  # before anything starts: a malformed setting is one line, not a traceback
     home = stack.marquee_home()
     # `kill -USR1 <pid>` prints every thread's stack to the terminal: what a stack that will not stop is waiting on.
     # Only when stderr is a real file (not, e.g., a test's in-memory capture).

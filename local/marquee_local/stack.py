@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -12,14 +13,14 @@ from pathlib import Path
 import psycopg
 
 from marquee_local.gateway import LocalGateway
-from marquee_local.lambdas import LocalLambdas
+from marquee_local.lambdas import LocalLambdas, lambda_environment
 from marquee_local.postgres import EmbeddedPostgres, start_embedded
 from marquee_local.server import ServerThread
 from marquee_local.template import Template, api_spec, load_template
 from movie_common import access
 from movie_common.database import Connection, connect
 from movie_common.db import movies, usage, users
-from movie_common.errors import DatabaseUnavailableError, MarqueeError
+from movie_common.errors import ConfigurationError, DatabaseUnavailableError, MarqueeError
 from movie_common.migrations import migrate
 from movie_common.settings import get_settings
 
@@ -198,6 +199,45 @@ LOCAL_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The settings of the README's configuration table that a developer may set in the shell of `marquee run` (as
+# `DB_STATEMENT_TIMEOUT_MS=1000 make run`): each one set there reaches every function, over the template's value. The
+# rest are the stack's own (DATABASE_URL, MARQUEE_ENV, the secrets' ARNs, the buckets; CORS_ALLOW_ORIGIN and PORTAL_URL
+# are the portal's origin) or passed above.
+SHELL_SETTINGS = (
+    "DB_CONNECT_TIMEOUT",
+    "DB_STATEMENT_TIMEOUT_MS",
+    "DB_PREPARE_THRESHOLD",
+    "DB_SYNCHRONOUS_COMMIT",
+    "AUTHORIZER_CACHE_SECONDS",
+    "SESSION_TTL_SECONDS",
+    "POWERTOOLS_LOG_LEVEL",
+    "TMDB_LIST_PAGES",
+    "TMDB_REFRESH_AFTER_DAYS",
+    "TMDB_REQUESTS_PER_SECOND",
+    "TMDB_CONCURRENCY",
+    "TMDB_INCLUDE_ADULT",
+    "TMDB_MAX_CAST",
+    "TMDB_LANGUAGE",
+    "SYNC_STOP_MARGIN_SECONDS",
+    "INGEST_MAX_BAD_ROW_SHARE",
+    "INGEST_MAX_RECORD_CHARS",
+    "INGEST_MAX_REPORTED_ERRORS",
+    "INGEST_LOCK_TIMEOUT_MS",
+    "INGEST_LOCK_ATTEMPTS",
+    "INGEST_BATCH_ROWS",
+    "INGEST_STALE_AFTER_S",
+    "DEFAULT_PLAN",
+    "MAIL_FROM",
+    "SES_REGION",
+    "SES_CONFIGURATION_SET",
+    "EXPORT_BASE_URL",
+    "EXPORT_STATEMENT_TIMEOUT_MS",
+    "ADMIN_MAX_FAILED_LOGINS",
+    "ADMIN_LOCKOUT_MINUTES",
+    "ADMIN_MAX_FAILED_LOGINS_ACCOUNT",
+)
+
+
 def function_overrides(template: Template, database_url: str | None = None) -> dict[str, dict[str, str | None]]:
     """What the local stack changes in each function's environment: the database URL instead of the Secrets
     Manager secret; the outbox folder (and mail settings from the shell); for variables the template declares but
@@ -223,6 +263,7 @@ def function_overrides(template: Template, database_url: str | None = None) -> d
         if "SESSION_SECRET" in os.environ:
             values["SESSION_SECRET"] = os.environ["SESSION_SECRET"]
         values.update({var: os.environ[var] for var in LOCAL_MAIL_SETTINGS if var in os.environ})
+        values.update({var: os.environ[var] for var in SHELL_SETTINGS if var in os.environ})
         if "EXPORT_BUCKET" in spec.environment:
             # Admin exports go to a folder the admin function serves itself; the template's bucket is AWS's.
             values["EXPORT_BUCKET"] = None
@@ -234,6 +275,43 @@ def function_overrides(template: Template, database_url: str | None = None) -> d
         values.update(local_aws)
         overrides[name] = values
     return overrides
+
+
+# What each function reads at cold start, or on its first request (sessions), besides movie_common.settings.
+SETTINGS_LOADERS: dict[str, tuple[str, ...]] = {
+    "ApiFunction": ("movie_api.settings:load_api_settings",),
+    "KeyAuthorizerFunction": ("movie_auth.settings:load_authorizer_settings",),
+    "AuthFunction": ("movie_auth.settings:load_auth_settings", "movie_common.sessions:load_session_settings"),
+    "AdminFunction": ("movie_admin.settings:load_admin_settings", "movie_common.sessions:load_session_settings"),
+    "SyncFunction": ("movie_sync.settings:load_settings",),
+    "IngestFunction": ("movie_ingest.settings:load_ingest_settings",),
+}
+
+
+def check_function_settings() -> None:
+    """Read every function's settings from the environment its local environments will get, before anything
+    starts: a malformed setting is a ConfigurationError naming the variable and the function at `marquee run`'s
+    start (one line), not a traceback from a function's process or a 5xx on some later request. Runs in this
+    process with each function's environment in turn; this process's own is put back. The database URL is
+    DATABASE_URL's, or a stand-in for the embedded server's (not started yet)."""
+    template = local_template()
+    overrides = function_overrides(template, os.environ.get("DATABASE_URL") or "postgresql://127.0.0.1/marquee")
+    saved = dict(os.environ)
+    try:
+        for name, spec in template.functions.items():
+            os.environ.clear()
+            os.environ.update(lambda_environment(spec, overrides.get(name)))
+            get_settings.cache_clear()
+            for loader in ("movie_common.settings:load_settings", *SETTINGS_LOADERS.get(name, ())):
+                module, _, function = loader.partition(":")
+                try:
+                    getattr(importlib.import_module(module), function)()
+                except ConfigurationError as error:
+                    raise ConfigurationError(f"{error} (read by {name})") from None
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
 
 
 def local_lambdas(*, database_url: str | None = None, max_environments: int = 4) -> LocalLambdas:

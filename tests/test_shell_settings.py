@@ -1,0 +1,75 @@
+"""The README's configuration table as `marquee run` applies it: a setting of the table set in the shell of
+`marquee run` reaches every function (over the template's value), and the table names no setting the stack
+silently drops. Before, the functions under `marquee run` got only the template's environment, so
+`POWERTOOLS_LOG_LEVEL=ERROR make run` or `DB_STATEMENT_TIMEOUT_MS=1000 make run` changed nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from marquee_local import stack
+from marquee_local.lambdas import lambda_environment
+from marquee_local.template import Template
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+# Set by the stack itself under `marquee run` (or AWS-only), not taken from the shell: the README says which.
+STACK_OWNED = {
+    "DATABASE_URL",  # the embedded server's, or DATABASE_URL itself: passed as the stack's database
+    "DATABASE_SECRET_ARN",
+    "MARQUEE_ENV",
+    "CORS_ALLOW_ORIGIN",  # the portal's origin (--site-host, --site-port)
+    "PORTAL_URL",
+    "USAGE_PLAN_KEYS",
+    "SESSION_SECRET_ARN",
+    "TMDB_API_TOKEN_SECRET_ARN",
+    "EXPORT_BUCKET",
+    "MARQUEE_HOME",  # read by `marquee run` itself
+    "MARQUEE_CATALOGUE",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+}
+# Passed by name elsewhere in stack.function_overrides (mail, the session secret, TMDB, folders).
+PASSED_ELSEWHERE = {
+    "SESSION_SECRET",
+    "TMDB_API_TOKEN",
+    "TMDB_API_BASE",
+    "UPLOADS_LOCAL_ROOT",
+    "OUTBOX_DIR",
+    "EXPORT_FOLDER",
+    *stack.LOCAL_MAIL_SETTINGS,
+}
+
+
+def _table_variables() -> set[str]:
+    text = README.read_text()
+    section = text[text.index("## Configuration") : text.index("## Deploying with SAM")]
+    first_cells = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {name for cell in first_cells for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cell)}
+
+
+def test_every_setting_of_the_readme_table_is_taken_from_the_shell_or_named_as_the_stacks() -> None:
+    table = _table_variables()
+    assert len(table) > 40  # the parse found the table
+    assert table - set(stack.SHELL_SETTINGS) - STACK_OWNED - PASSED_ELSEWHERE == set()
+    assert set(stack.SHELL_SETTINGS) <= table  # and nothing is passed that the README does not describe
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return stack.local_template()
+
+
+@pytest.mark.parametrize("variable", ["DB_STATEMENT_TIMEOUT_MS", "POWERTOOLS_LOG_LEVEL", "AUTHORIZER_CACHE_SECONDS"])
+def test_a_setting_from_the_shell_reaches_every_function_over_the_template(
+    variable: str, template: Template, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(variable, raising=False)
+    before = stack.function_overrides(template, "postgresql://127.0.0.1/marquee")
+    monkeypatch.setenv(variable, "1234")
+    after = stack.function_overrides(template, "postgresql://127.0.0.1/marquee")
+    for name, spec in template.functions.items():
+        assert variable not in before[name]  # the template's value (or the code's default) when the shell has none
+        assert lambda_environment(spec, after[name])[variable] == "1234", name
