@@ -267,8 +267,47 @@ def test_every_route_that_needs_no_key_has_a_gateway_throttle_of_its_own() -> No
         assert paths
         for path in paths:
             assert throttled.get("/" + path.replace("/", "~1")) == limits, path  # CloudFormation: / as ~1
-    assert all(entry["HttpMethod"] == "*" and entry["MetricsEnabled"] for entry in settings)
+    assert all(entry["MetricsEnabled"] for entry in settings)
     for name in ("PortalRateLimit", "PortalBurstLimit", "AdminRateLimit", "AdminBurstLimit"):
+        assert TEMPLATE["Parameters"][name]["Type"] == "Number" and TEMPLATE["Parameters"][name]["MinValue"] == 1
+
+
+# Methods a request can reach an ANY method with (OPTIONS is the CORS preflight's own mock method, no function).
+_SENT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def test_every_method_a_request_reaches_a_function_with_without_a_key_is_throttled_at_the_gateway() -> None:
+    """Whatever reaches a function without a key meets no usage plan: unthrottled, anyone could send the account's
+    whole API Gateway rate (10,000/s) to it, spending Lambda's account-wide concurrency (the authorizer and every
+    other function starve) and, for /health, one PostgreSQL connection per new environment. That held for the API's
+    /health, /openapi.json and /docs routes and for the ANY twin (405) of every keyed route (eighteenth tester).
+    API Gateway keys an ANY method's settings by the method sent, so each such method needs a setting of its own
+    (or the path a "*" one); a "*" on a keyed path would cap the keyed GET of every tier together."""
+    throttled = {
+        (entry["ResourcePath"], entry["HttpMethod"])
+        for entry in API["MethodSettings"]
+        if "ThrottlingRateLimit" in entry and "ThrottlingBurstLimit" in entry
+    }
+    unthrottled = []
+    for function in HTTP_FUNCTIONS:
+        events = _api_events(FUNCTIONS[function])
+        declared = {(str(e["Method"]).upper(), e["Path"]) for e in events}
+        for event in events:
+            if _auth(event) != ("NONE", False):
+                continue
+            method, path = str(event["Method"]).upper(), event["Path"]
+            methods = [m for m in _SENT_METHODS if (m, path) not in declared] if method == "ANY" else [method]
+            resource = "/" + path.replace("/", "~1")
+            unthrottled += [(m, path) for m in methods if not {(resource, m), (resource, "*")} & throttled]
+    assert not unthrottled, f"reach a function without a key and without a gateway throttle: {unthrottled}"
+    resources = {"/" + e["Path"].replace("/", "~1") for f in HTTP_FUNCTIONS for e in _api_events(FUNCTIONS[f])}
+    for entry in API["MethodSettings"]:  # a misspelt path or method is a setting that throttles nothing
+        assert entry["ResourcePath"] in resources | {"/*"}, entry["ResourcePath"]
+        assert entry["HttpMethod"] in (*_SENT_METHODS, "*"), entry["HttpMethod"]
+    keyed_get = {(e["Path"]) for f in HTTP_FUNCTIONS for e in _api_events(FUNCTIONS[f]) if _auth(e)[1]}
+    for path in keyed_get:
+        assert ("/" + path.replace("/", "~1"), "*") not in throttled, f"{path}: caps every tier's GET"
+    for name in ("PublicRateLimit", "PublicBurstLimit"):
         assert TEMPLATE["Parameters"][name]["Type"] == "Number" and TEMPLATE["Parameters"][name]["MinValue"] == 1
 
 
