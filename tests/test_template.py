@@ -339,3 +339,139 @@ def test_every_function_runs_in_the_local_stack() -> None:
         assert name in _LOCAL_COUNTERPARTS, f"{name}: not served, not invoked, no local counterpart named"
     assert authorizers <= set(_LOCAL_COUNTERPARTS)
     assert set(_LOCAL_COUNTERPARTS) <= set(FUNCTIONS), "a counterpart for a function the template no longer has"
+
+
+def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inline statements of a function's Policies (SAM policy templates are checked apart)."""
+    found: list[dict[str, Any]] = []
+    for policy in props.get("Policies") or []:
+        if isinstance(policy, dict) and "Statement" in policy:
+            found.extend(policy["Statement"])
+    return found
+
+
+def _text(value: Any) -> str:
+    """A Resource as written: a plain string, or the string of its !Sub (first item of the long form)."""
+    if isinstance(value, _Tag):
+        inner = value.value
+        return str(inner[0] if isinstance(inner, list) else inner)
+    return str(value)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# The S3 object prefixes each function may touch, and with which actions (README, "Deploying with SAM").
+_S3_GRANTS = {
+    "AdminFunction": {
+        ("${ExportBucket.Arn}/exports/*", frozenset({"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"})),
+        ("${UploadsBucket.Arn}/incoming/*", frozenset({"s3:PutObject"})),
+        ("${UploadsBucket.Arn}/reports/*", frozenset({"s3:GetObject"})),
+    },
+    "IngestFunction": {
+        (
+            "arn:${AWS::Partition}:s3:::marquee-uploads-${StackUuid}/incoming/*",
+            frozenset({"s3:GetObject", "s3:GetObjectVersion"}),
+        ),
+        ("arn:${AWS::Partition}:s3:::marquee-uploads-${StackUuid}/reports/*", frozenset({"s3:PutObject"})),
+    },
+}
+# Secrets each function may read (SAM's AWSSecretsManagerGetSecretValuePolicy, one secret each).
+_SECRETS = {
+    "ApiFunction": {"DatabaseSecretArn"},
+    "KeyAuthorizerFunction": {"DatabaseSecretArn"},
+    "AuthFunction": {"DatabaseSecretArn", "SessionSecret"},
+    "AdminFunction": {"DatabaseSecretArn", "SessionSecret"},
+    "AdminSetupFunction": {"DatabaseSecretArn", "FirstAdminPasswordSecret"},
+    "UsageRollupFunction": {"DatabaseSecretArn"},
+    "MigrationFunction": {"DatabaseSecretArn"},
+    "SyncFunction": {"DatabaseSecretArn", "TmdbApiTokenSecretArn"},
+    "IngestFunction": {"DatabaseSecretArn"},
+}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_function_may_do_only_what_it_needs(function: str) -> None:
+    """Least privilege, function by function: no wildcard action or resource, S3 only on the prefixes and with the
+    actions it uses (in the stack's partition), and only its own secrets."""
+    props = FUNCTIONS[function]
+    s3 = set()
+    for statement in _statements(props):
+        assert statement["Effect"] == "Allow"
+        actions = _listed(statement["Action"])
+        assert all("*" not in action for action in actions), (function, actions)
+        resources = [_text(r) for r in _listed(statement["Resource"])]
+        assert all(r != "*" and not r.endswith(":*") for r in resources), (function, resources)
+        if any(action.startswith("s3:") for action in actions):
+            assert all(action.startswith("s3:") for action in actions), actions
+            s3 |= {(resource, frozenset(actions)) for resource in resources}
+    assert s3 == _S3_GRANTS.get(function, set())
+    secrets = set()
+    for policy in props.get("Policies") or []:
+        if isinstance(policy, _Tag):  # !If [condition, policy, NoValue]
+            policy = policy.value[1]
+        if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy:
+            secret = policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]
+            assert isinstance(secret, _Tag) and secret.tag == "Ref"
+            secrets.add(secret.value)
+        else:
+            assert isinstance(policy, dict) and set(policy) == {"Statement"}, policy  # no broad managed policy
+    assert secrets == _SECRETS[function]
+
+
+_BUCKETS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::S3::Bucket")
+
+
+@pytest.mark.parametrize("bucket", _BUCKETS)
+def test_every_bucket_is_private_encrypted_and_tls_only(bucket: str) -> None:
+    props = RESOURCES[bucket]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    [policy] = [
+        r["Properties"]["PolicyDocument"]
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"].value == bucket
+    ]
+    tls = [
+        s
+        for s in policy["Statement"]
+        if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(tls) == 1 and tls[0]["Principal"] == "*" and tls[0]["Action"] == "s3:*", bucket
+    covered = {_text(r) for r in tls[0]["Resource"]}
+    assert covered == {f"{bucket}.Arn", f"${{{bucket}.Arn}}/*"}, covered
+    assert all(s["Effect"] == "Deny" or s.get("Condition") for s in policy["Statement"]), "an unconditional Allow"
+
+
+def test_uploads_are_ingested_from_incoming_only_and_expire() -> None:
+    props = RESOURCES["UploadsBucket"]["Properties"]
+    rules = {rule.get("Prefix"): rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["incoming/"]["ExpirationInDays"].value == "UploadRetentionDays"
+    assert rules["reports/"]["ExpirationInDays"].value == "ReportRetentionDays"
+    assert rules[None]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert "NoncurrentVersionExpiration" in rules[None]  # versioned: an expired upload's old version goes too
+    triggers = {
+        name: event["Properties"]
+        for name, props in FUNCTIONS.items()
+        for event in (props.get("Events") or {}).values()
+        if event["Type"] == "S3"
+    }
+    assert list(triggers) == ["IngestFunction"]
+    [rule] = triggers["IngestFunction"]["Filter"]["S3Key"]["Rules"]
+    assert rule == {"Name": "prefix", "Value": "incoming/"}  # its reports (reports/) never trigger it again
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_has_a_log_group_with_a_retention(function: str) -> None:
+    """Lambda's own log group never expires: each function's is declared, with a retention (and the same
+    condition as the function, or the stack fails to deploy without it)."""
+    group = RESOURCES[f"{function}LogGroup"]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["LogGroupName"].value == f"/aws/lambda/${{{function}}}"
+    assert group["Properties"]["RetentionInDays"] >= 1
+    assert group.get("Condition") == RESOURCES[function].get("Condition")
