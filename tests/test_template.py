@@ -475,3 +475,21 @@ def test_every_function_has_a_log_group_with_a_retention(function: str) -> None:
     assert group["Properties"]["LogGroupName"].value == f"/aws/lambda/${{{function}}}"
     assert group["Properties"]["RetentionInDays"] >= 1
     assert group.get("Condition") == RESOURCES[function].get("Condition")
+
+
+def test_parameters_refuse_what_the_functions_would_refuse_at_every_cold_start() -> None:
+    """A value the template takes but the code refuses deploys a stack that fails on its first request; a stage
+    called "local" deploys one in the one-machine stack's mode (MARQUEE_ENV is the stage)."""
+    from movie_common.settings import LOCAL_ENV
+
+    params = TEMPLATE["Parameters"]
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["MARQUEE_ENV"].value == "Stage"
+    origin = re.compile(params["PortalOrigin"]["AllowedPattern"])
+    assert origin.fullmatch("") and origin.fullmatch("https://portal.example.com:8443")
+    assert not origin.fullmatch("http://portal.example.com")  # movie_auth.settings: https outside local mode
+    assert not origin.fullmatch("https://portal.example.com/path") and not origin.fullmatch("*")
+    [assertion] = TEMPLATE["Rules"]["StageIsNotLocalMode"]["Assertions"]
+    negated = assertion["Assert"]
+    assert negated.tag == "Not" and negated.value[0].tag == "Equals"
+    left, right = negated.value[0].value
+    assert (left.tag, left.value, right) == ("Ref", "Stage", LOCAL_ENV)
