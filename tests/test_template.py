@@ -267,8 +267,47 @@ def test_every_route_that_needs_no_key_has_a_gateway_throttle_of_its_own() -> No
         assert paths
         for path in paths:
             assert throttled.get("/" + path.replace("/", "~1")) == limits, path  # CloudFormation: / as ~1
-    assert all(entry["HttpMethod"] == "*" and entry["MetricsEnabled"] for entry in settings)
+    assert all(entry["MetricsEnabled"] for entry in settings)
     for name in ("PortalRateLimit", "PortalBurstLimit", "AdminRateLimit", "AdminBurstLimit"):
+        assert TEMPLATE["Parameters"][name]["Type"] == "Number" and TEMPLATE["Parameters"][name]["MinValue"] == 1
+
+
+# Methods a request can reach an ANY method with (OPTIONS is the CORS preflight's own mock method, no function).
+_SENT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def test_every_method_a_request_reaches_a_function_with_without_a_key_is_throttled_at_the_gateway() -> None:
+    """Whatever reaches a function without a key meets no usage plan: unthrottled, anyone could send the account's
+    whole API Gateway rate (10,000/s) to it, spending Lambda's account-wide concurrency (the authorizer and every
+    other function starve) and, for /health, one PostgreSQL connection per new environment. That held for the API's
+    /health, /openapi.json and /docs routes and for the ANY twin (405) of every keyed route (eighteenth tester).
+    API Gateway keys an ANY method's settings by the method sent, so each such method needs a setting of its own
+    (or the path a "*" one); a "*" on a keyed path would cap the keyed GET of every tier together."""
+    throttled = {
+        (entry["ResourcePath"], entry["HttpMethod"])
+        for entry in API["MethodSettings"]
+        if "ThrottlingRateLimit" in entry and "ThrottlingBurstLimit" in entry
+    }
+    unthrottled = []
+    for function in HTTP_FUNCTIONS:
+        events = _api_events(FUNCTIONS[function])
+        declared = {(str(e["Method"]).upper(), e["Path"]) for e in events}
+        for event in events:
+            if _auth(event) != ("NONE", False):
+                continue
+            method, path = str(event["Method"]).upper(), event["Path"]
+            methods = [m for m in _SENT_METHODS if (m, path) not in declared] if method == "ANY" else [method]
+            resource = "/" + path.replace("/", "~1")
+            unthrottled += [(m, path) for m in methods if not {(resource, m), (resource, "*")} & throttled]
+    assert not unthrottled, f"reach a function without a key and without a gateway throttle: {unthrottled}"
+    resources = {"/" + e["Path"].replace("/", "~1") for f in HTTP_FUNCTIONS for e in _api_events(FUNCTIONS[f])}
+    for entry in API["MethodSettings"]:  # a misspelt path or method is a setting that throttles nothing
+        assert entry["ResourcePath"] in resources | {"/*"}, entry["ResourcePath"]
+        assert entry["HttpMethod"] in (*_SENT_METHODS, "*"), entry["HttpMethod"]
+    keyed_get = {(e["Path"]) for f in HTTP_FUNCTIONS for e in _api_events(FUNCTIONS[f]) if _auth(e)[1]}
+    for path in keyed_get:
+        assert ("/" + path.replace("/", "~1"), "*") not in throttled, f"{path}: caps every tier's GET"
+    for name in ("PublicRateLimit", "PublicBurstLimit"):
         assert TEMPLATE["Parameters"][name]["Type"] == "Number" and TEMPLATE["Parameters"][name]["MinValue"] == 1
 
 
@@ -300,3 +339,157 @@ def test_every_function_runs_in_the_local_stack() -> None:
         assert name in _LOCAL_COUNTERPARTS, f"{name}: not served, not invoked, no local counterpart named"
     assert authorizers <= set(_LOCAL_COUNTERPARTS)
     assert set(_LOCAL_COUNTERPARTS) <= set(FUNCTIONS), "a counterpart for a function the template no longer has"
+
+
+def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inline statements of a function's Policies (SAM policy templates are checked apart)."""
+    found: list[dict[str, Any]] = []
+    for policy in props.get("Policies") or []:
+        if isinstance(policy, dict) and "Statement" in policy:
+            found.extend(policy["Statement"])
+    return found
+
+
+def _text(value: Any) -> str:
+    """A Resource as written: a plain string, or the string of its !Sub (first item of the long form)."""
+    if isinstance(value, _Tag):
+        inner = value.value
+        return str(inner[0] if isinstance(inner, list) else inner)
+    return str(value)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# The S3 object prefixes each function may touch, and with which actions (README, "Deploying with SAM").
+_S3_GRANTS = {
+    "AdminFunction": {
+        ("${ExportBucket.Arn}/exports/*", frozenset({"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"})),
+        ("${UploadsBucket.Arn}/incoming/*", frozenset({"s3:PutObject"})),
+        ("${UploadsBucket.Arn}/reports/*", frozenset({"s3:GetObject"})),
+    },
+    "IngestFunction": {
+        (
+            "arn:${AWS::Partition}:s3:::marquee-uploads-${StackUuid}/incoming/*",
+            frozenset({"s3:GetObject", "s3:GetObjectVersion"}),
+        ),
+        ("arn:${AWS::Partition}:s3:::marquee-uploads-${StackUuid}/reports/*", frozenset({"s3:PutObject"})),
+    },
+}
+# Secrets each function may read (SAM's AWSSecretsManagerGetSecretValuePolicy, one secret each).
+_SECRETS = {
+    "ApiFunction": {"DatabaseSecretArn"},
+    "KeyAuthorizerFunction": {"DatabaseSecretArn"},
+    "AuthFunction": {"DatabaseSecretArn", "SessionSecret"},
+    "AdminFunction": {"DatabaseSecretArn", "SessionSecret"},
+    "AdminSetupFunction": {"DatabaseSecretArn", "FirstAdminPasswordSecret"},
+    "UsageRollupFunction": {"DatabaseSecretArn"},
+    "MigrationFunction": {"DatabaseSecretArn"},
+    "SyncFunction": {"DatabaseSecretArn", "TmdbApiTokenSecretArn"},
+    "IngestFunction": {"DatabaseSecretArn"},
+}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_function_may_do_only_what_it_needs(function: str) -> None:
+    """Least privilege, function by function: no wildcard action or resource, S3 only on the prefixes and with the
+    actions it uses (in the stack's partition), and only its own secrets."""
+    props = FUNCTIONS[function]
+    s3 = set()
+    for statement in _statements(props):
+        assert statement["Effect"] == "Allow"
+        actions = _listed(statement["Action"])
+        assert all("*" not in action for action in actions), (function, actions)
+        resources = [_text(r) for r in _listed(statement["Resource"])]
+        assert all(r != "*" and not r.endswith(":*") for r in resources), (function, resources)
+        if any(action.startswith("s3:") for action in actions):
+            assert all(action.startswith("s3:") for action in actions), actions
+            s3 |= {(resource, frozenset(actions)) for resource in resources}
+    assert s3 == _S3_GRANTS.get(function, set())
+    secrets = set()
+    for policy in props.get("Policies") or []:
+        if isinstance(policy, _Tag):  # !If [condition, policy, NoValue]
+            policy = policy.value[1]
+        if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy:
+            secret = policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]
+            assert isinstance(secret, _Tag) and secret.tag == "Ref"
+            secrets.add(secret.value)
+        else:
+            assert isinstance(policy, dict) and set(policy) == {"Statement"}, policy  # no broad managed policy
+    assert secrets == _SECRETS[function]
+
+
+_BUCKETS = sorted(name for name, r in RESOURCES.items() if r["Type"] == "AWS::S3::Bucket")
+
+
+@pytest.mark.parametrize("bucket", _BUCKETS)
+def test_every_bucket_is_private_encrypted_and_tls_only(bucket: str) -> None:
+    props = RESOURCES[bucket]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    [policy] = [
+        r["Properties"]["PolicyDocument"]
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"].value == bucket
+    ]
+    tls = [
+        s
+        for s in policy["Statement"]
+        if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(tls) == 1 and tls[0]["Principal"] == "*" and tls[0]["Action"] == "s3:*", bucket
+    covered = {_text(r) for r in tls[0]["Resource"]}
+    assert covered == {f"{bucket}.Arn", f"${{{bucket}.Arn}}/*"}, covered
+    assert all(s["Effect"] == "Deny" or s.get("Condition") for s in policy["Statement"]), "an unconditional Allow"
+
+
+def test_uploads_are_ingested_from_incoming_only_and_expire() -> None:
+    props = RESOURCES["UploadsBucket"]["Properties"]
+    rules = {rule.get("Prefix"): rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["incoming/"]["ExpirationInDays"].value == "UploadRetentionDays"
+    assert rules["reports/"]["ExpirationInDays"].value == "ReportRetentionDays"
+    assert rules[None]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    assert "NoncurrentVersionExpiration" in rules[None]  # versioned: an expired upload's old version goes too
+    triggers = {
+        name: event["Properties"]
+        for name, props in FUNCTIONS.items()
+        for event in (props.get("Events") or {}).values()
+        if event["Type"] == "S3"
+    }
+    assert list(triggers) == ["IngestFunction"]
+    [rule] = triggers["IngestFunction"]["Filter"]["S3Key"]["Rules"]
+    assert rule == {"Name": "prefix", "Value": "incoming/"}  # its reports (reports/) never trigger it again
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_has_a_log_group_with_a_retention(function: str) -> None:
+    """Lambda's own log group never expires: each function's is declared, with a retention (and the same
+    condition as the function, or the stack fails to deploy without it)."""
+    group = RESOURCES[f"{function}LogGroup"]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["LogGroupName"].value == f"/aws/lambda/${{{function}}}"
+    assert group["Properties"]["RetentionInDays"] >= 1
+    assert group.get("Condition") == RESOURCES[function].get("Condition")
+
+
+def test_parameters_refuse_what_the_functions_would_refuse_at_every_cold_start() -> None:
+    """A value the template takes but the code refuses deploys a stack that fails on its first request; a stage
+    called "local" deploys one in the one-machine stack's mode (MARQUEE_ENV is the stage)."""
+    from movie_common.settings import LOCAL_ENV
+
+    params = TEMPLATE["Parameters"]
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["MARQUEE_ENV"].value == "Stage"
+    origin = re.compile(params["PortalOrigin"]["AllowedPattern"])
+    assert origin.fullmatch("") and origin.fullmatch("https://portal.example.com:8443")
+    assert not origin.fullmatch("http://portal.example.com")  # movie_auth.settings: https outside local mode
+    assert not origin.fullmatch("https://portal.example.com/path") and not origin.fullmatch("*")
+    [assertion] = TEMPLATE["Rules"]["StageIsNotLocalMode"]["Assertions"]
+    negated = assertion["Assert"]
+    assert negated.tag == "Not" and negated.value[0].tag == "Equals"
+    left, right = negated.value[0].value
+    assert (left.tag, left.value, right) == ("Ref", "Stage", LOCAL_ENV)
