@@ -466,6 +466,30 @@ def test_uploads_are_ingested_from_incoming_only_and_expire() -> None:
     assert rule == {"Name": "prefix", "Value": "incoming/"}  # its reports (reports/) never trigger it again
 
 
+def test_upload_events_the_ingest_could_not_run_are_kept_and_its_concurrency_can_be_bounded() -> None:
+    """An S3 event is an asynchronous invocation: one that failed every retry (the database unreachable throughout)
+    or outwaited its age was dropped without a trace; it now goes to an encrypted queue, kept 14 days. The jobs that
+    run at once can be bounded (each holds a database connection); 0, the default, reserves nothing, since an
+    account whose concurrency limit is 10 cannot reserve any."""
+    props = FUNCTIONS["IngestFunction"]
+    config = props["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2 and config["MaximumEventAgeInSeconds"] == 21600
+    failure = config["DestinationConfig"]["OnFailure"]
+    assert failure["Type"] == "SQS"
+    assert (failure["Destination"].tag, failure["Destination"].value) == ("GetAtt", "IngestFailedEvents.Arn")
+    queue = RESOURCES["IngestFailedEvents"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"] == {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
+    reserved = props["ReservedConcurrentExecutions"]
+    assert reserved.tag == "If" and reserved.value[0] == "LimitIngestConcurrency"
+    assert reserved.value[1].value == "IngestReservedConcurrency" and reserved.value[2].value == "AWS::NoValue"
+    parameter = TEMPLATE["Parameters"]["IngestReservedConcurrency"]
+    assert (parameter["Default"], parameter["MinValue"]) == (0, 0)
+    condition = TEMPLATE["Conditions"]["LimitIngestConcurrency"]
+    assert condition.tag == "Not" and condition.value[0].value[1] == "0"
+    assert TEMPLATE["Outputs"]["IngestFailedEventsQueueUrl"]["Value"].value == "IngestFailedEvents"
+
+
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_every_function_has_a_log_group_with_a_retention(function: str) -> None:
     """Lambda's own log group never expires: each function's is declared, with a retention (and the same
