@@ -16,7 +16,7 @@ import heapq
 import io
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -96,22 +96,38 @@ class _Progress:
         return Counts(rows=self.rows, valid=self.valid, invalid=self.invalid)
 
 
-def _check_share(progress: _Progress, *, mode: str, settings: IngestSettings) -> None:
+def _check_share(progress: _Progress, *, mode: str, settings: IngestSettings, refused: int = 0) -> None:
+    """Refuse an empty file, and in replace mode a file whose bad rows (those the reading found, and `refused`: rows
+    the merge's plan refuses against the catalogue) are more than the bad-row share."""
     if progress.rows == 0:
         raise EmptyFileError("The file has a header row but no data rows; nothing was changed.")
     if mode != "replace":
         return
-    if progress.valid == 0:
+    if progress.valid - refused <= 0:
         raise TooManyBadRowsError(
             f"None of the {progress.rows:,} rows is valid: the catalogue was not replaced; nothing was changed."
         )
-    share = progress.invalid / progress.rows
+    bad = progress.invalid + refused
+    share = bad / progress.rows
     if share > settings.max_bad_row_share:
         raise TooManyBadRowsError(
-            f"{progress.invalid:,} of {progress.rows:,} rows ({share:.1%}) are bad; replace mode accepts at most "
+            f"{bad:,} of {progress.rows:,} rows ({share:.1%}) are bad; replace mode accepts at most "
             f"{settings.max_bad_row_share:.0%}. Fix the rows listed in the report and upload again; "
             "nothing was changed."
         )
+
+
+def _share_allows(progress: _Progress, *, mode: str, settings: IngestSettings) -> Callable[[int], bool]:
+    """For merge_staged: whether the rows its plan refuses still keep the file within the bad-row share."""
+
+    def allows(refused: int) -> bool:
+        try:
+            _check_share(progress, mode=mode, settings=settings, refused=refused)
+        except TooManyBadRowsError:
+            return False
+        return True
+
+    return allows
 
 
 def _read_into_staging(
@@ -245,14 +261,22 @@ def run_job(
             bytes_read = source.bytes_read
             _check_share(progress, mode=job.mode, settings=settings)
             jobs.mark_loading(conn, job_id=job.id, counts=progress.counts(), bytes_read=bytes_read)
-            result = movies.merge_staged(
-                conn,
-                replace=job.mode == "replace",
-                keep_tmdb=job.keep_tmdb,
-                dry_run=job.mode == "validate",
-                lock_timeout_ms=settings.lock_timeout_ms,
-                attempts=settings.lock_attempts,
-            )
+            try:
+                result = movies.merge_staged(
+                    conn,
+                    replace=job.mode == "replace",
+                    keep_tmdb=job.keep_tmdb,
+                    dry_run=job.mode == "validate",
+                    lock_timeout_ms=settings.lock_timeout_ms,
+                    attempts=settings.lock_attempts,
+                    refused_ok=_share_allows(progress, mode=job.mode, settings=settings),
+                )
+            except movies.TooManyRefusedError as refused:  # nothing written; the plan's refusals are reported
+                result = movies.UpsertResult(refused=refused.refused)
+                try:
+                    _check_share(progress, mode=job.mode, settings=settings, refused=refused.refused)
+                except TooManyBadRowsError as error:
+                    failure = error
             for notice in movies.iter_notices(conn):
                 value = notice.title if notice.value is None else notice.value
                 notices.add(RowError(notice.line, mapping.column_of(notice.field), value, notice.reason, notice.code))
