@@ -376,8 +376,12 @@ def ingest_path(
         size_bytes=path.stat().st_size,
         requested_by=requested_by,
     )
-    with path.open("rb") as stream:
-        return run_job(conn, job, stream, options=options, settings=settings)
+    jobs.take_lease(conn, job_id=job.id)  # a new job: no other session knows it yet
+    try:
+        with path.open("rb") as stream:
+            return run_job(conn, job, stream, options=options, settings=settings)
+    finally:
+        jobs.release_lease(conn, job_id=job.id)
 
 
 # ---------------------------------------------------------------------------------------------------- uploads
@@ -505,10 +509,42 @@ def ingest_object(
         etag=etag or found.etag,
         refused_detail=_upload_already_used,
         refused_code=UploadAlreadyUsedError.code,
-        stale_after_s=settings.stale_after_s,
     )
     if not claim.run:
         return ObjectOutcome(claim.job, ran=False)
+    try:  # the claim holds the job's lease while it runs
+        return _run_claimed(
+            conn,
+            store,
+            claim.job,
+            found,
+            bucket=bucket,
+            key=key,
+            version_id=version_id,
+            etag=etag,
+            problem=problem,
+            chosen=chosen,
+            settings=settings,
+        )
+    finally:
+        jobs.release_lease(conn, job_id=claim.job.id)
+
+
+def _run_claimed(
+    conn: Connection,
+    store: storage.ObjectStore,
+    claimed: IngestJob,
+    found: storage.StoredObject,
+    *,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    etag: str | None,
+    problem: IngestFileError | None,
+    chosen: UploadInstructions,
+    settings: IngestSettings,
+) -> ObjectOutcome:
+    """Run a claimed job on its object (or fail it with `problem`), then write its error report."""
     wanted = storage.StoredObject(bucket, key, found.size, (etag or found.etag).strip('"'), version_id, found.metadata)
     try:
         if problem is not None:
@@ -520,19 +556,19 @@ def ingest_object(
                 "The object changed or went away before it could be read; a newer upload is a job of its own."
             ) from None
     except IngestFileError as error:
-        jobs.start_job(conn, job_id=claim.job.id)
+        jobs.start_job(conn, job_id=claimed.id)
         jobs.finish_job(
             conn,
-            job_id=claim.job.id,
+            job_id=claimed.id,
             counts=Counts(),
             error_count=0,
             warnings=[],
             error_code=error.code,
             error_detail=error.detail,
         )
-        return ObjectOutcome(_reload(conn, claim.job.id), ran=True)
+        return ObjectOutcome(_reload(conn, claimed.id), ran=True)
     try:
-        job = run_job(conn, claim.job, body, options=chosen.options, settings=settings)
+        job = run_job(conn, claimed, body, options=chosen.options, settings=settings)
     finally:
         body.close()
     if job.error_count:
