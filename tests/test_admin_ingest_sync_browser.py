@@ -191,6 +191,38 @@ def test_a_failed_job_says_what_failed_and_that_nothing_changed_once(
     assert console == []
 
 
+def test_a_jobs_link_and_a_reload_show_that_job(browser: Browser, stack_with_tmdb: Stack, tmp_path: Path) -> None:
+    """The page keeps the job it follows in its URL (?job=), and each job's row links there; but the list rewrote the
+    URL with its own parameters as the page opened, so a reload, or a job's link followed from elsewhere, showed no
+    job."""
+    upload = tmp_path / "linked.csv"
+    upload.write_text("title,year\nLinked Lantern,2019\nLinked Bad Year,PG\n", encoding="utf-8")
+    page = _admin_page(browser, stack_with_tmdb, "ingest.html")
+    console = watch_console(page)
+    page.get_by_label("CSV file", exact=True).set_input_files(str(upload))
+    page.get_by_role("button", name="Upload").click()
+    job = page.locator("[data-job]")
+    expect(job.locator("[data-job-status] [data-status]")).to_have_text("done")
+    title = job.locator("[data-job-title]").inner_text()
+    job_id = title.split()[1]
+    expect(page).to_have_url(re.compile(rf"[?&]job={job_id}(&|$)"))
+    page.reload()
+    expect(job.locator("[data-job-title]")).to_have_text(title)
+    expect(job.locator('[data-count="invalid"]')).to_have_text("1")
+    expect(page).to_have_url(re.compile(rf"[?&]job={job_id}(&|$)"))
+    page.get_by_label("Failed only").check()  # the list's own parameters change; the job shown stays in the URL
+    expect(page).to_have_url(re.compile(r"[?&]status=failed"))
+    expect(page).to_have_url(re.compile(rf"[?&]job={job_id}(&|$)"))
+    # A job's link followed from elsewhere shows that job, at 375 px too.
+    page.goto(f"{stack_with_tmdb.portal}/admin/index.html")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{stack_with_tmdb.portal}/admin/ingest.html?job={job_id}")
+    expect(job.locator("[data-job-title]")).to_have_text(title)
+    expect(job.locator("[data-error-rows] tr")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert console == []
+
+
 def test_an_empty_file_is_refused_before_any_job_is_queued(
     browser: Browser, stack_with_tmdb: Stack, tmp_path: Path
 ) -> None:

@@ -328,8 +328,14 @@
       query.page = this.page;
       if (this.page > 1) shown.page = this.page;
     }
+    // The list's own parameters (its form's fields and the page) are rewritten; others the page keeps in its URL
+    // stay (the uploads page's ?job=: a reload, or a job's link opened in a new tab, shows that job).
     var url = new URL(window.location.href);
-    url.search = new URLSearchParams(shown).toString();
+    var params = new URLSearchParams(url.search);
+    params.delete("page");
+    if (this.form) Array.prototype.forEach.call(this.form.elements, function (field) { if (field.name) params.delete(field.name); });
+    Object.keys(shown).forEach(function (name) { params.set(name, shown[name]); });
+    url.search = params.toString();
     window.history.replaceState(null, "", url);
     this.body.setAttribute("aria-busy", "true");
     clearPageAlert();

@@ -16,7 +16,7 @@ import heapq
 import io
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -96,22 +96,38 @@ class _Progress:
         return Counts(rows=self.rows, valid=self.valid, invalid=self.invalid)
 
 
-def _check_share(progress: _Progress, *, mode: str, settings: IngestSettings) -> None:
+def _check_share(progress: _Progress, *, mode: str, settings: IngestSettings, refused: int = 0) -> None:
+    """Refuse an empty file, and in replace mode a file whose bad rows (those the reading found, and `refused`: rows
+    the merge's plan refuses against the catalogue) are more than the bad-row share."""
     if progress.rows == 0:
         raise EmptyFileError("The file has a header row but no data rows; nothing was changed.")
     if mode != "replace":
         return
-    if progress.valid == 0:
+    if progress.valid - refused <= 0:
         raise TooManyBadRowsError(
             f"None of the {progress.rows:,} rows is valid: the catalogue was not replaced; nothing was changed."
         )
-    share = progress.invalid / progress.rows
+    bad = progress.invalid + refused
+    share = bad / progress.rows
     if share > settings.max_bad_row_share:
         raise TooManyBadRowsError(
-            f"{progress.invalid:,} of {progress.rows:,} rows ({share:.1%}) are bad; replace mode accepts at most "
+            f"{bad:,} of {progress.rows:,} rows ({share:.1%}) are bad; replace mode accepts at most "
             f"{settings.max_bad_row_share:.0%}. Fix the rows listed in the report and upload again; "
             "nothing was changed."
         )
+
+
+def _share_allows(progress: _Progress, *, mode: str, settings: IngestSettings) -> Callable[[int], bool]:
+    """For merge_staged: whether the rows its plan refuses still keep the file within the bad-row share."""
+
+    def allows(refused: int) -> bool:
+        try:
+            _check_share(progress, mode=mode, settings=settings, refused=refused)
+        except TooManyBadRowsError:
+            return False
+        return True
+
+    return allows
 
 
 def _read_into_staging(
@@ -245,14 +261,22 @@ def run_job(
             bytes_read = source.bytes_read
             _check_share(progress, mode=job.mode, settings=settings)
             jobs.mark_loading(conn, job_id=job.id, counts=progress.counts(), bytes_read=bytes_read)
-            result = movies.merge_staged(
-                conn,
-                replace=job.mode == "replace",
-                keep_tmdb=job.keep_tmdb,
-                dry_run=job.mode == "validate",
-                lock_timeout_ms=settings.lock_timeout_ms,
-                attempts=settings.lock_attempts,
-            )
+            try:
+                result = movies.merge_staged(
+                    conn,
+                    replace=job.mode == "replace",
+                    keep_tmdb=job.keep_tmdb,
+                    dry_run=job.mode == "validate",
+                    lock_timeout_ms=settings.lock_timeout_ms,
+                    attempts=settings.lock_attempts,
+                    refused_ok=_share_allows(progress, mode=job.mode, settings=settings),
+                )
+            except movies.TooManyRefusedError as refused:  # nothing written; the plan's refusals are reported
+                result = movies.UpsertResult(refused=refused.refused)
+                try:
+                    _check_share(progress, mode=job.mode, settings=settings, refused=refused.refused)
+                except TooManyBadRowsError as error:
+                    failure = error
             for notice in movies.iter_notices(conn):
                 value = notice.title if notice.value is None else notice.value
                 notices.add(RowError(notice.line, mapping.column_of(notice.field), value, notice.reason, notice.code))
@@ -352,8 +376,12 @@ def ingest_path(
         size_bytes=path.stat().st_size,
         requested_by=requested_by,
     )
-    with path.open("rb") as stream:
-        return run_job(conn, job, stream, options=options, settings=settings)
+    jobs.take_lease(conn, job_id=job.id)  # a new job: no other session knows it yet
+    try:
+        with path.open("rb") as stream:
+            return run_job(conn, job, stream, options=options, settings=settings)
+    finally:
+        jobs.release_lease(conn, job_id=job.id)
 
 
 # ---------------------------------------------------------------------------------------------------- uploads
@@ -481,10 +509,42 @@ def ingest_object(
         etag=etag or found.etag,
         refused_detail=_upload_already_used,
         refused_code=UploadAlreadyUsedError.code,
-        stale_after_s=settings.stale_after_s,
     )
     if not claim.run:
         return ObjectOutcome(claim.job, ran=False)
+    try:  # the claim holds the job's lease while it runs
+        return _run_claimed(
+            conn,
+            store,
+            claim.job,
+            found,
+            bucket=bucket,
+            key=key,
+            version_id=version_id,
+            etag=etag,
+            problem=problem,
+            chosen=chosen,
+            settings=settings,
+        )
+    finally:
+        jobs.release_lease(conn, job_id=claim.job.id)
+
+
+def _run_claimed(
+    conn: Connection,
+    store: storage.ObjectStore,
+    claimed: IngestJob,
+    found: storage.StoredObject,
+    *,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    etag: str | None,
+    problem: IngestFileError | None,
+    chosen: UploadInstructions,
+    settings: IngestSettings,
+) -> ObjectOutcome:
+    """Run a claimed job on its object (or fail it with `problem`), then write its error report."""
     wanted = storage.StoredObject(bucket, key, found.size, (etag or found.etag).strip('"'), version_id, found.metadata)
     try:
         if problem is not None:
@@ -496,19 +556,19 @@ def ingest_object(
                 "The object changed or went away before it could be read; a newer upload is a job of its own."
             ) from None
     except IngestFileError as error:
-        jobs.start_job(conn, job_id=claim.job.id)
+        jobs.start_job(conn, job_id=claimed.id)
         jobs.finish_job(
             conn,
-            job_id=claim.job.id,
+            job_id=claimed.id,
             counts=Counts(),
             error_count=0,
             warnings=[],
             error_code=error.code,
             error_detail=error.detail,
         )
-        return ObjectOutcome(_reload(conn, claim.job.id), ran=True)
+        return ObjectOutcome(_reload(conn, claimed.id), ran=True)
     try:
-        job = run_job(conn, claim.job, body, options=chosen.options, settings=settings)
+        job = run_job(conn, claimed, body, options=chosen.options, settings=settings)
     finally:
         body.close()
     if job.error_count:

@@ -27,7 +27,6 @@ class IngestSettings:
     lock_timeout_ms: int  # INGEST_LOCK_TIMEOUT_MS: the longest wait for a lock on the movies table
     lock_attempts: int  # INGEST_LOCK_ATTEMPTS: load transactions tried before the job fails as busy
     batch_rows: int  # INGEST_BATCH_ROWS: rows per COPY into the staging table (and per progress update)
-    stale_after_s: int  # INGEST_STALE_AFTER_S: a job in progress for longer was abandoned and may run again
     uploads_local_root: Path | None  # UPLOADS_LOCAL_ROOT: local mode only, the folder holding the "bucket"
 
 
@@ -59,7 +58,6 @@ def load_ingest_settings() -> IngestSettings:
         lock_timeout_ms=env_int("INGEST_LOCK_TIMEOUT_MS", 2000, minimum=1),
         lock_attempts=env_int("INGEST_LOCK_ATTEMPTS", 5, minimum=1, maximum=100),
         batch_rows=env_int("INGEST_BATCH_ROWS", 5000, minimum=1, maximum=1_000_000),
-        stale_after_s=env_int("INGEST_STALE_AFTER_S", 960, minimum=1),
         uploads_local_root=Path(local_root) if local_root else None,
     )
 

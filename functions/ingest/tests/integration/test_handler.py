@@ -230,6 +230,57 @@ def test_the_same_event_after_a_failure_that_may_pass_runs_again(
     assert _count(conn, "Handler Film") == (2 if runs_again else 0)
 
 
+@pytest.mark.parametrize("stage", ["validating", "loading"])
+def test_a_job_whose_run_died_is_run_again_by_the_next_delivery_and_a_live_one_is_not(
+    conn: Any, database_url: str, upload: Upload, stage: str
+) -> None:
+    # A tester killed the local stack while a job was loading: after the restart its file was announced again and
+    # answered "already ingested (job 7, loading)", and the job stayed loading for good, its rows never loaded. In
+    # AWS, Lambda's retries of a timed-out run come within minutes, before the 16 minutes that made a job stale.
+    import psycopg
+
+    from movie_common.db.ingest_jobs import JOB_LEASE
+
+    event = upload("incoming/died.csv", GOOD)
+    [first] = _invoke(event)["jobs"]
+    conn.execute("DELETE FROM movies WHERE title LIKE 'Handler Film%'")
+    conn.execute("UPDATE ingest_jobs SET status = %s, updated_at = now() WHERE id = %s", (stage, first["id"]))
+    with psycopg.connect(database_url, autocommit=True) as runner:  # a live run holds the job's lease
+        runner.execute("SELECT pg_advisory_lock(%s, %s)", (JOB_LEASE, first["id"]))
+        [live] = _invoke(event)["jobs"]
+        assert (live["id"], live["ran"], live["status"]) == (first["id"], False, stage)
+    # The run is gone (its session ended, and its lease with it): the next delivery takes the job over.
+    [again] = _invoke(event)["jobs"]
+    assert (again["id"], again["ran"], again["status"], again["inserted"]) == (first["id"], True, "done", 2)
+    assert _count(conn, "Handler Film") == 2
+
+
+def test_the_admin_views_close_a_job_whose_run_died_as_interrupted(
+    conn: Any, database_url: str, upload: Upload
+) -> None:
+    import psycopg
+
+    from movie_common import ingest_uploads
+    from movie_common.db.ingest_jobs import JOB_LEASE
+
+    died, alive = upload("incoming/died.csv", GOOD), upload("incoming/alive.csv", GOOD)
+    ids = [_invoke(event)["jobs"][0]["id"] for event in (died, alive)]
+    conn.execute("DELETE FROM movies WHERE title LIKE 'Handler Film%'")
+    conn.execute("UPDATE ingest_jobs SET status = 'loading' WHERE id = ANY(%s)", (ids,))
+    with psycopg.connect(database_url, autocommit=True) as runner:
+        runner.execute("SELECT pg_advisory_lock(%s, %s)", (JOB_LEASE, ids[1]))
+        listed = {job.id: job for job in ingest_uploads.list_jobs(conn, per_page=100).jobs}
+        shown = ingest_uploads.job_with_errors(conn, job_id=ids[1])
+    assert (listed[ids[0]].status, listed[ids[0]].error_code) == ("failed", "interrupted")
+    assert "all of this file's changes or none of them" in (listed[ids[0]].error_detail or "")
+    assert listed[ids[0]].finished_at is not None
+    assert listed[ids[1]].status == shown["status"] == "loading"  # its run is alive
+    # Delivered again, the interrupted job runs again.
+    [again] = _invoke(died)["jobs"]
+    assert (again["id"], again["ran"], again["status"], again["error"]) == (ids[0], True, "done", None)
+    assert _count(conn, "Handler Film") == 2
+
+
 class _Presigner:
     """Signs nothing: the test sends the file itself, as S3 would deliver it."""
 

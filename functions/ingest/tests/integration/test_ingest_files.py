@@ -579,6 +579,28 @@ def test_replace_with_too_many_bad_rows_is_refused_and_changes_nothing(conn: Any
     assert ingest("title,year\n" + rows)["inserted"] == 90
 
 
+def test_rows_the_merge_refuses_count_against_the_replace_share(conn: Any, ingest: Ingest) -> None:
+    # A replace whose rows read well but which the merge refuses (here an IMDb id given to two titles) was written,
+    # the catalogue replaced, with 3 of 23 rows (13%) bad in its own counts: the share was checked before the merge.
+    _replace_fixture(conn)
+    before = _catalogue_digest(conn)
+    rows = "".join(f"Shared Id {i},{1990 + i},tt99{i:05d}\n" for i in range(20))
+    rows += "".join(f"Shared Id Again {i},{1990 + i},tt99{i:05d}\n" for i in range(3))
+    job = ingest("title,year,imdb_id\n" + rows, mode="replace")
+    assert (job["status"], job["error"]["code"]) == ("failed", "too_many_bad_rows")
+    assert "3 of 23 rows (13.0%) are bad" in job["error"]["detail"]
+    assert (job["rows"], job["valid"], job["invalid"], job["inserted"], job["deleted"]) == (23, 20, 3, 0, 0)
+    assert [(e["line"], e["code"]) for e in job["errors"]] == [
+        (22, "duplicate_id"),
+        (23, "duplicate_id"),
+        (24, "duplicate_id"),
+    ]
+    assert _catalogue_digest(conn) == before
+    # Within the share, the same kind of refusal does not stop a replace.
+    job = ingest("title,year,imdb_id\n" + rows.rsplit("Shared Id Again 1", 1)[0], mode="replace")
+    assert (job["status"], job["invalid"], job["inserted"], job["deleted"]) == ("done", 1, 20, 3)
+
+
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> IngestSettings:
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -448,6 +448,14 @@ class UploadNotReceivedError(IngestFileError):
     title = "Upload not received"
 
 
+class JobInterruptedError(IngestFileError):
+    """An ingest job whose run died before it finished (a function timeout, a crash, a stopped stack): closed as
+    failed when seen, so that it does not show as running forever; the same file delivered again runs it again."""
+
+    code = "interrupted"
+    title = "Ingest interrupted"
+
+
 class IngestConflictError(MarqueeError):
     """Rows of the file would collide with each other or with movies written meanwhile (a unique key)."""
 

@@ -21,7 +21,13 @@ from urllib.parse import quote
 from movie_common.database import Connection
 from movie_common.db import ingest_jobs as jobs
 from movie_common.db.ingest_jobs import IngestJob
-from movie_common.errors import InvalidParameter, NotFoundError, RequestValidationError, UploadNotReceivedError
+from movie_common.errors import (
+    InvalidParameter,
+    JobInterruptedError,
+    NotFoundError,
+    RequestValidationError,
+    UploadNotReceivedError,
+)
 
 # The bucket name the one-machine stack's uploads carry (its objects live in $MARQUEE_HOME/uploads, the drop folder's
 # parent): in the S3-shaped events of the drop folder, the jobs of the admin portal's uploads, and its S3 stand-in.
@@ -255,11 +261,30 @@ def close_abandoned_uploads(conn: Connection) -> int:
     )
 
 
+def close_interrupted(conn: Connection) -> int:
+    """Close as failed (`interrupted`) the jobs shown in progress whose run died (a function timeout, a crash, a
+    stopped stack: db.ingest_jobs.JOB_LEASE); returns how many. Delivering the file again runs such a job again."""
+    again = (
+        "Deliver the same file again to run it again (upload it again, or `marquee ingest` it; a drop-folder file "
+        "is taken up again when the stack starts)."
+    )
+    return jobs.close_interrupted(
+        conn,
+        code=JobInterruptedError.code,
+        reading_detail="The job stopped while it read the file: its run ended before it finished (a timeout, a "
+        f"crash or a stopped stack), before anything was written. {again}",
+        loading_detail="The job stopped while it wrote the catalogue: its run ended before it finished (a timeout, "
+        "a crash or a stopped stack). The load is one transaction, so the catalogue holds all of this file's "
+        f"changes or none of them. {again}",
+    )
+
+
 def list_jobs(conn: Connection, *, page: int = 1, per_page: int = 20, status: str | None = None) -> JobPage:
     """Jobs newest first, only those in `status` (one of db.ingest_jobs.STATUSES) when given (progress of running
-    ones included: rows read so far, bytes read of size_bytes); upload jobs whose file never came are closed first
-    (close_abandoned_uploads). ValueError for an unknown status."""
+    ones included: rows read so far, bytes read of size_bytes); upload jobs whose file never came, and jobs whose
+    run died, are closed first (close_abandoned_uploads, close_interrupted). ValueError for an unknown status."""
     close_abandoned_uploads(conn)
+    close_interrupted(conn)
     found, total = jobs.list_jobs(conn, limit=per_page, offset=(page - 1) * per_page, status=status)
     return JobPage(found, page, per_page, total)
 
@@ -270,6 +295,7 @@ def job_with_errors(
     """One job as JSON-ready data with one page of its reported rows (`errors`, `errors_page`, `error_count`).
     NotFoundError when there is no such job."""
     close_abandoned_uploads(conn)
+    close_interrupted(conn)
     job = jobs.get_job(conn, job_id=job_id)
     if job is None:
         raise NotFoundError(f"There is no ingest job {job_id}.")

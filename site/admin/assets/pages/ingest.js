@@ -84,7 +84,8 @@
     failure.classList.toggle("d-none", !job.error);
     if (job.error) {
       var said = job.error.detail || job.error.code;
-      failure.textContent = said + " (" + job.error.code + ")." + (/nothing was changed/i.test(said) ? "" : " Nothing was changed.");
+      // Only where the detail does not say what became of the catalogue (an interrupted load may have written it all).
+      failure.textContent = said + " (" + job.error.code + ")." + (/nothing was changed|changed nothing|or none of them/i.test(said) ? "" : " Nothing was changed.");
     }
     var counts = document.querySelector("[data-job-counts]");
     counts.replaceChildren();

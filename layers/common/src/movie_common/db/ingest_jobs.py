@@ -17,10 +17,17 @@ STATUSES = ("queued", "validating", "loading", "done", "failed")
 MODES = ("upsert", "replace", "validate")
 ORIGINS = ("s3", "upload", "drop_folder", "cli", "catalogue")
 IN_PROGRESS = ("queued", "validating", "loading")
+# A job whose run ended without finishing it (its process died: a timeout, a crash, a stopped stack).
+INTERRUPTED = "interrupted"
 # Failures that changed nothing and say nothing about the file: the same object delivered again is run again.
 RETRYABLE_FAILURES = frozenset(
-    {"catalogue_busy", "database_unavailable", "internal_error", "lock_timeout", "transaction_conflict"}
+    {"catalogue_busy", "database_unavailable", "internal_error", "lock_timeout", "transaction_conflict", INTERRUPTED}
 )
+# A job being run holds a session-level advisory lock, its lease, keyed (JOB_LEASE, id): from the claim that decides
+# to run it to the end of the run. PostgreSQL frees it when the session ends, so a job in progress whose lease is
+# free was left by a run that died, whatever the time: the next delivery takes it over (claim_object_job), and the
+# admin's views close it as interrupted (close_interrupted).
+JOB_LEASE = 0x494A  # the classid of the two-key advisory locks (never the one-key form movies.REPLACE_LOCK_ID uses)
 MAX_VALUE_CHARS = 200  # reported values are cut to this: a 20 MB field is not copied into the report
 
 
@@ -240,14 +247,15 @@ def claim_object_job(
     etag: str | None = None,
     refused_detail: Callable[[IngestJob], str] | None = None,
     refused_code: str = "upload_already_used",
-    stale_after_s: int = 960,
 ) -> Claim:
     """Find or create the job of one S3 object version, and say whether to run it.
 
     The first delivery creates the job (or takes over the queued job a presigned upload made for that key) and
     runs it. Later deliveries of the same (bucket, key, version) do not run it, unless the job was left in
-    progress for longer than `stale_after_s` (its function timed out or crashed), or failed for a reason that may
-    pass (RETRYABLE_FAILURES: the catalogue was busy, the database away, an internal error): then it runs again.
+    progress by a run that died (its function timed out or crashed: its lease is free, see JOB_LEASE), or failed
+    for a reason that may pass (RETRYABLE_FAILURES: the catalogue was busy, the database away, an internal error):
+    then it runs again. A claim that says run holds the job's lease in this session: release_lease when the run
+    ends.
 
     A key an upload form granted (a job of origin 'upload') brings one file: once the grant's job has claimed an
     object, another version with the same `etag` (the same content posted again) is that job, delivered again;
@@ -255,6 +263,47 @@ def claim_object_job(
     `refused_detail(grant's job)` gives) and is never run, so it changes nothing.
     """
     etag = etag.strip('"') if etag else None
+    leased: list[int] = []
+    try:
+        return _claim(
+            conn,
+            leased,
+            bucket=bucket,
+            object_key=object_key,
+            object_version=object_version,
+            mode=mode,
+            origin=origin,
+            keep_tmdb=keep_tmdb,
+            file_name=file_name,
+            size_bytes=size_bytes,
+            requested_by=requested_by,
+            etag=etag,
+            refused_detail=refused_detail,
+            refused_code=refused_code,
+        )
+    except BaseException:
+        for job_id in leased:  # a session-level lock outlives the rollback of the claim that took it
+            release_lease(conn, job_id=job_id)
+        raise
+
+
+def _claim(
+    conn: Connection,
+    leased: list[int],
+    *,
+    bucket: str,
+    object_key: str,
+    object_version: str,
+    mode: str,
+    origin: str,
+    keep_tmdb: bool,
+    file_name: str | None,
+    size_bytes: int | None,
+    requested_by: str | None,
+    etag: str | None,
+    refused_detail: Callable[[IngestJob], str] | None,
+    refused_code: str,
+) -> Claim:
     with translate_errors(), conn.transaction():
         row = fetch_one(
             conn,
@@ -286,7 +335,7 @@ def claim_object_job(
             )
             used = next((r for r in granted if r["object_version"] is not None), None)
             if used is not None and etag is not None and used["object_etag"] == etag:
-                return _again(conn, _job(used), stale_after_s=stale_after_s)
+                return _again(conn, _job(used), leased)
             refused = used is not None
         if row is None:
             grant = _job(used) if refused and used is not None else None
@@ -324,21 +373,47 @@ def claim_object_job(
                     (bucket, object_key, object_version),
                 )
                 return Claim(_job(existing), run=False)
-            return Claim(_job(row), run=not refused)
+            job = _job(row)
+            return Claim(job, run=not refused and _lease(conn, job.id, leased))
         job = _job(row)
         if job.status == "queued" and job.attempts == 0:
-            return Claim(job, run=True)
-        return _again(conn, job, stale_after_s=stale_after_s)
+            return Claim(job, run=_lease(conn, job.id, leased))
+        return _again(conn, job, leased)
 
 
-def _again(conn: Connection, job: IngestJob, *, stale_after_s: int) -> Claim:
-    """A job's object delivered again: run only a failure that may pass now, or a run left in progress too long."""
-    if job.status == "failed" and job.error_code in RETRYABLE_FAILURES:
-        return Claim(job, run=True)  # a failure that changed nothing and may pass now: delivered again, run again
-    stale = fetch_required(
-        conn, "SELECT now() - %s > make_interval(secs => %s) AS stale", (job.updated_at, stale_after_s)
-    )["stale"]
-    return Claim(job, run=job.status in IN_PROGRESS and bool(stale))
+def _again(conn: Connection, job: IngestJob, leased: list[int]) -> Claim:
+    """A job's object delivered again: run only a failure that may pass now, or a run that died before the end
+    (in progress, its lease free); never a job another delivery is running (its lease taken)."""
+    if (job.status == "failed" and job.error_code in RETRYABLE_FAILURES) or job.status in IN_PROGRESS:
+        return Claim(job, run=_lease(conn, job.id, leased))
+    return Claim(job, run=False)
+
+
+def _lease_key(job_id: int) -> tuple[int, int]:
+    return JOB_LEASE, job_id & 0x7FFFFFFF  # the objid is an int4
+
+
+def _lease(conn: Connection, job_id: int, leased: list[int]) -> bool:
+    """Take job `job_id`'s lease in this session if no session holds it (noted in `leased`); False otherwise."""
+    taken = bool(fetch_required(conn, "SELECT pg_try_advisory_lock(%s, %s) AS taken", _lease_key(job_id))["taken"])
+    if taken:
+        leased.append(job_id)
+    return taken
+
+
+def take_lease(conn: Connection, *, job_id: int) -> bool:
+    """Hold job `job_id`'s lease in this session until release_lease (or the session's end): a job being run holds it.
+    False when another session holds it."""
+    with translate_errors():
+        return _lease(conn, job_id, [])
+
+
+def release_lease(conn: Connection, *, job_id: int) -> None:
+    """Give back a lease this session holds (no-op on a connection that is gone: its leases went with it)."""
+    if conn.closed or conn.broken:
+        return
+    with translate_errors():
+        conn.execute("SELECT pg_advisory_unlock(%s, %s)", _lease_key(job_id))
 
 
 def _refusal(grant: IngestJob, detail: Callable[[IngestJob], str] | None) -> str:
@@ -485,6 +560,23 @@ def close_abandoned_uploads(conn: Connection, *, older_than_s: int, code: str, d
                WHERE status = 'queued' AND origin = 'upload' AND object_version IS NULL
                  AND created_at < now() - make_interval(secs => %(age)s)""",
             {"code": code, "detail": detail, "age": older_than_s},
+        )
+        return cursor.rowcount
+
+
+def close_interrupted(conn: Connection, *, code: str, reading_detail: str, loading_detail: str) -> int:
+    """Mark failed (with `code`, and the detail for the stage it stopped in) the jobs in progress whose lease no
+    session holds: their run died (JOB_LEASE). Returns how many."""
+    with translate_errors():
+        cursor = conn.execute(
+            """UPDATE ingest_jobs SET status = 'failed', error_code = %(code)s,
+                      error_detail = CASE WHEN status = 'loading' THEN %(loading)s ELSE %(reading)s END,
+                      finished_at = now(), updated_at = now()
+               WHERE status IN ('validating', 'loading')
+                 AND id IN (SELECT r.id FROM (SELECT id FROM ingest_jobs WHERE status IN ('validating', 'loading')
+                                              OFFSET 0) AS r
+                            WHERE pg_try_advisory_xact_lock(%(lease)s, (r.id & 2147483647)::int))""",
+            {"code": code, "reading": reading_detail, "loading": loading_detail, "lease": JOB_LEASE},
         )
         return cursor.rowcount
 

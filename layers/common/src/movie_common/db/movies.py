@@ -4,7 +4,7 @@ the bulk upsert (ingest). Lists, search, suggest and similar movies are in movie
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,7 +21,7 @@ from movie_common.database import (
     translate_errors,
 )
 from movie_common.db.tmdb import FILLABLE as TMDB_FILLABLE
-from movie_common.errors import CatalogueBusyError, IngestConflictError
+from movie_common.errors import CatalogueBusyError, IngestConflictError, TooManyBadRowsError
 from movie_common.movie_rules import MAX_YEAR_DATE_GAP
 from movie_common.movie_rules import MovieRow as MovieRow  # re-exported: it lived here before movie_rules
 
@@ -561,6 +561,19 @@ def _apply(conn: Connection, *, replace: bool, keep_tmdb: bool) -> None:
     )
 
 
+class _Refused(Exception):  # rolls the plan back; not an error of its own
+    def __init__(self, refused: int) -> None:
+        self.refused = refused
+
+
+class TooManyRefusedError(TooManyBadRowsError):
+    """merge_staged wrote nothing: its plan refused more rows than its caller accepts (`refused` of them)."""
+
+    def __init__(self, refused: int) -> None:
+        super().__init__(f"{refused:,} rows were refused when matched against the catalogue; nothing was changed.")
+        self.refused = refused
+
+
 def merge_staged(
     conn: Connection,
     *,
@@ -570,11 +583,15 @@ def merge_staged(
     lock_timeout_ms: int = 2000,
     attempts: int = 5,
     retry_wait_s: float = 0.5,
+    refused_ok: Callable[[int], bool] | None = None,
 ) -> UpsertResult:
     """Merge the staged rows into the catalogue in one transaction (see the section comment above).
 
     replace: movies no staged row matched are deleted, except TMDB's (_FROM_TMDB) when keep_tmdb.
     dry_run: everything is decided and counted, nothing is written (validate mode).
+    refused_ok: given the number of rows the plan refuses, whether to write it; when it says no, nothing is written,
+    the plan's notices are kept for iter_notices, and TooManyRefusedError says how many were refused (a replace
+    whose refused rows take it past the bad-row share).
     Lock waits are bounded by lock_timeout_ms; on a lock timeout, deadlock or a concurrent insert of the same
     movie the transaction is rolled back and retried (`attempts` times in all, waits growing from retry_wait_s),
     then CatalogueBusyError. Refused and merged rows are listed by iter_notices until drop_staging.
@@ -601,9 +618,18 @@ def merge_staged(
                         conn.execute("SELECT pg_advisory_xact_lock(%s)", (REPLACE_LOCK_ID,))
                     # Notices of an earlier attempt's plan are dropped with its rollback; duplicates stay.
                     counts = _plan(conn, replace=replace, keep_tmdb=keep_tmdb)
+                    if refused_ok is not None and not refused_ok(counts["refused"]):
+                        raise _Refused(counts["refused"])
                     if not dry_run:
                         _apply(conn, replace=replace, keep_tmdb=keep_tmdb)
                 break
+            except _Refused as refused:
+                with conn.transaction():  # planned again, nothing written, committed: its notices say which rows
+                    conn.execute(
+                        "SELECT set_config('statement_timeout', '0', true), set_config('work_mem', '64MB', true)"
+                    )
+                    _plan(conn, replace=replace, keep_tmdb=keep_tmdb)
+                raise TooManyRefusedError(refused.refused) from None
             except _RETRYABLE as error:
                 if attempt >= attempts:
                     if isinstance(error, errors.UniqueViolation):
