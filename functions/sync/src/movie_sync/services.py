@@ -30,7 +30,7 @@ from movie_sync.mapping import (
     list_entries,
     map_details,
 )
-from movie_sync.settings import SyncSettings
+from movie_sync.settings import SyncSettings, clear_settings
 from movie_sync.tmdb import (
     BudgetExhaustedError,
     Pacer,
@@ -131,7 +131,13 @@ def run_sync(
             message = "stopped at its time budget; the next run resumes with the titles still queued"
         except TmdbAuthError as error:
             status = "failed"
-            message = f"TMDB refused the API read token ({_shortened(str(error))}); check TMDB_API_TOKEN"
+            message = (
+                f"TMDB refused the API read token ({_shortened(str(error))}); check TMDB_API_TOKEN, or the secret "
+                "TMDB_API_TOKEN_SECRET_ARN names"
+            )
+            # The environment keeps the token it read for its life: forget the one TMDB refused, so that the next
+            # run reads the secret again and an operator's new token works without waiting for a cold start.
+            clear_settings()
         except (TmdbError, MalformedRecordError) as error:
             status = "failed"
             message = f"TMDB could not be read: {_shortened(str(error))}"
