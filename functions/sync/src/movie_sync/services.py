@@ -425,8 +425,21 @@ class _Run:
         if fetched.kind == "title" and fetched.title is not None:
             title = fetched.title
             if title.adult and not self.settings.include_adult:
-                tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+                # A title the catalogue holds that TMDB now marks adult: flagged as no longer on TMDB for Marquee
+                # (kept, left out of the lists, asked again only when stale) and reported once, rather than skipped
+                # in silence while the row went on being served and fetched again by every change and refresh.
+                with conn.transaction():
+                    held = tmdb.mark_gone(conn, at=self.now(), media_type=media_type, tmdb_id=tmdb_id)
+                    tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
                 self.counts.titles_skipped += 1
+                if held == "new":
+                    self.error(
+                        "details",
+                        "TMDB now marks this title adult and TMDB_INCLUDE_ADULT is off: flagged as gone, kept, "
+                        "left out of the lists",
+                        media_type=media_type,
+                        tmdb_id=tmdb_id,
+                    )
                 return
             try:
                 with conn.transaction():

@@ -166,6 +166,32 @@ def test_adult_titles_are_skipped_unless_configured(
 
 
 @pytest.mark.slow
+def test_a_held_title_tmdb_later_marks_adult_is_flagged_reported_once_and_left_out_of_lists(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """The nineteenth tester: a title the catalogue held that TMDB later marked adult was skipped in silence (no
+    error, no flag): the row went on being served with its old data, ranked, and fetched again by every run."""
+    run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+    fake_tmdb.state.titles[("movie", PROJECT_HAIL_MARY)].doc["adult"] = True
+    fake_tmdb.add_changes("movie", DAY.date(), [PROJECT_HAIL_MARY])
+
+    later = DAY + timedelta(days=1)
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(later))
+
+    assert run.status == "succeeded", run
+    assert run.counts.titles_skipped == 1
+    assert [(e["tmdb_id"], e["reason"].split(":")[0]) for e in run.counts.errors] == [
+        (PROJECT_HAIL_MARY, "TMDB now marks this title adult and TMDB_INCLUDE_ADULT is off")
+    ]
+    held = row(conn, "movie", PROJECT_HAIL_MARY)
+    assert held["tmdb_gone_at"] == later and held["title"] == "Project Hail Mary"  # kept, flagged
+
+    asked = details_requests(fake_tmdb, "movie", PROJECT_HAIL_MARY)
+    again = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(later + timedelta(days=1)))
+    assert again.counts.error_count == 0 and details_requests(fake_tmdb, "movie", PROJECT_HAIL_MARY) == asked
+
+
+@pytest.mark.slow
 def test_rerun_on_the_same_day_changes_nothing(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
     snapshot = conn.execute("SELECT id, updated_at, tmdb_fetched_at FROM movies ORDER BY id").fetchall()
