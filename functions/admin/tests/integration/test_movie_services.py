@@ -249,6 +249,29 @@ def test_an_edited_tmdb_row_keeps_the_admins_fields_and_the_sync_keeps_the_rest(
     assert (synced.plot, synced.popularity, synced.source) == ("TMDB's new plot.", 40.0, "admin")  # still TMDB's
 
 
+def test_a_row_whose_media_type_changes_leaves_its_tmdb_id_behind(conn: Any, actor: Actor) -> None:
+    """The nineteenth tester: a movie an admin re-typed as a TV series kept its movie's TMDB id, so the sync's
+    refresh fetched /tv/{that id} (an unrelated series, TMDB numbers the two apart) and filled its data in."""
+    with conn.transaction():
+        assert tmdb.upsert_title(conn, _tmdb_title(), fetched_at=datetime.now(UTC)) == "new"
+    movie_id = conn.execute("SELECT id FROM movies WHERE tmdb_id = 987654321").fetchone()["id"]
+
+    edited = movies.update_movie(conn, actor, movie_id=movie_id, changes={"media_type": "tv"})
+
+    assert (edited.media_type, edited.tmdb_id, edited.source) == ("tv", None, "admin")
+    stored = conn.execute("SELECT tmdb_fetched_at, tmdb_gone_at FROM movies WHERE id = %s", (movie_id,)).fetchone()
+    assert (stored["tmdb_fetched_at"], stored["tmdb_gone_at"]) == (None, None)
+    unrelated = _tmdb_title(
+        media_type="tv", title="An Unrelated Series", year=2015, release_date=date(2015, 1, 1), imdb_id="tt0000303"
+    )
+    with conn.transaction():
+        assert tmdb.upsert_title(conn, unrelated, fetched_at=datetime.now(UTC)) == "new"
+    assert movies.get_movie(conn, movie_id=movie_id).title == "Zzyzx Sync Feature"
+
+    kept = movies.update_movie(conn, actor, movie_id=movie_id, changes={"runtime": "96 min"})
+    assert kept.tmdb_id is None  # nothing else moves it
+
+
 def test_a_field_tmdb_filled_in_is_the_admins_once_edited(conn: Any, actor: Actor) -> None:
     created = movies.create_movie(conn, actor, values={**FORM, "runtime": None, "plot": None})
     conn.execute(

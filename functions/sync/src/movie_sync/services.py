@@ -30,7 +30,7 @@ from movie_sync.mapping import (
     list_entries,
     map_details,
 )
-from movie_sync.settings import SyncSettings
+from movie_sync.settings import SyncSettings, clear_settings
 from movie_sync.tmdb import (
     BudgetExhaustedError,
     Pacer,
@@ -131,7 +131,13 @@ def run_sync(
             message = "stopped at its time budget; the next run resumes with the titles still queued"
         except TmdbAuthError as error:
             status = "failed"
-            message = f"TMDB refused the API read token ({_shortened(str(error))}); check TMDB_API_TOKEN"
+            message = (
+                f"TMDB refused the API read token ({_shortened(str(error))}); check TMDB_API_TOKEN, or the secret "
+                "TMDB_API_TOKEN_SECRET_ARN names"
+            )
+            # The environment keeps the token it read for its life: forget the one TMDB refused, so that the next
+            # run reads the secret again and an operator's new token works without waiting for a cold start.
+            clear_settings()
         except (TmdbError, MalformedRecordError) as error:
             status = "failed"
             message = f"TMDB could not be read: {_shortened(str(error))}"
@@ -419,8 +425,21 @@ class _Run:
         if fetched.kind == "title" and fetched.title is not None:
             title = fetched.title
             if title.adult and not self.settings.include_adult:
-                tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+                # A title the catalogue holds that TMDB now marks adult: flagged as no longer on TMDB for Marquee
+                # (kept, left out of the lists, asked again only when stale) and reported once, rather than skipped
+                # in silence while the row went on being served and fetched again by every change and refresh.
+                with conn.transaction():
+                    held = tmdb.mark_gone(conn, at=self.now(), media_type=media_type, tmdb_id=tmdb_id)
+                    tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
                 self.counts.titles_skipped += 1
+                if held == "new":
+                    self.error(
+                        "details",
+                        "TMDB now marks this title adult and TMDB_INCLUDE_ADULT is off: flagged as gone, kept, "
+                        "left out of the lists",
+                        media_type=media_type,
+                        tmdb_id=tmdb_id,
+                    )
                 return
             try:
                 with conn.transaction():

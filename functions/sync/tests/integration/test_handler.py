@@ -100,6 +100,27 @@ def test_a_failed_run_is_answered_not_raised(conn: Any, fake_tmdb: FakeTmdb, syn
     assert stored["status"] == "failed"
 
 
+def test_a_token_tmdb_refused_is_read_again_from_the_secret_on_the_next_run(
+    conn: Any, fake_tmdb: FakeTmdb, sync_env: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nineteenth tester: a warm environment kept the token it first read from Secrets Manager, so after TMDB
+    refused it (a revoked or mistyped token) and the operator put a new one in the secret, every run in that
+    environment still sent the old token and failed until a cold start. A refused token is forgotten now."""
+    import movie_common.secrets
+
+    secret = {"value": "not-the-token"}
+    monkeypatch.setattr(movie_common.secrets, "fetch_secret_string", lambda arn: secret["value"])
+    sync_env(TMDB_API_TOKEN=None, TMDB_API_TOKEN_SECRET_ARN="arn:aws:secretsmanager:eu-west-1:1:secret:tmdb")
+
+    refused = invoke(load("sync_requested"))
+    assert refused["status"] == "failed"
+    assert "TMDB_API_TOKEN_SECRET_ARN" in refused["message"]
+
+    secret["value"] = json.dumps({"token": fake_tmdb.token})  # the operator's put-secret-value
+    fixed = invoke(load("sync_requested"))
+    assert fixed["status"] == "succeeded", fixed["message"]
+
+
 @pytest.mark.slow
 def test_a_short_invocation_stops_before_its_timeout_and_resumes(
     conn: Any, fake_tmdb: FakeTmdb, sync_env: Callable[..., None]

@@ -166,6 +166,32 @@ def test_adult_titles_are_skipped_unless_configured(
 
 
 @pytest.mark.slow
+def test_a_held_title_tmdb_later_marks_adult_is_flagged_reported_once_and_left_out_of_lists(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """The nineteenth tester: a title the catalogue held that TMDB later marked adult was skipped in silence (no
+    error, no flag): the row went on being served with its old data, ranked, and fetched again by every run."""
+    run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+    fake_tmdb.state.titles[("movie", PROJECT_HAIL_MARY)].doc["adult"] = True
+    fake_tmdb.add_changes("movie", DAY.date(), [PROJECT_HAIL_MARY])
+
+    later = DAY + timedelta(days=1)
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(later))
+
+    assert run.status == "succeeded", run
+    assert run.counts.titles_skipped == 1
+    assert [(e["tmdb_id"], e["reason"].split(":")[0]) for e in run.counts.errors] == [
+        (PROJECT_HAIL_MARY, "TMDB now marks this title adult and TMDB_INCLUDE_ADULT is off")
+    ]
+    held = row(conn, "movie", PROJECT_HAIL_MARY)
+    assert held["tmdb_gone_at"] == later and held["title"] == "Project Hail Mary"  # kept, flagged
+
+    asked = details_requests(fake_tmdb, "movie", PROJECT_HAIL_MARY)
+    again = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(later + timedelta(days=1)))
+    assert again.counts.error_count == 0 and details_requests(fake_tmdb, "movie", PROJECT_HAIL_MARY) == asked
+
+
+@pytest.mark.slow
 def test_rerun_on_the_same_day_changes_nothing(conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings) -> None:
     run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
     snapshot = conn.execute("SELECT id, updated_at, tmdb_fetched_at FROM movies ORDER BY id").fetchall()
@@ -618,6 +644,54 @@ def test_a_catalogue_film_tmdb_spells_or_dates_otherwise_gains_its_tmdb_id_inste
     assert row(conn, "movie", MATRIX_MOVED)["id"] == matrix["id"]
     assert count("title_norm = 'the matrix' AND year = 1999") == 1
     assert row(conn, "movie", MATRIX_MOVED)["tmdb_gone_at"] is None
+
+
+OTHER_IMDB, OTHER_DIRECTOR, CO_DIRECTED = 900191, 900192, 900193
+
+
+@pytest.mark.slow
+def test_another_film_of_the_same_title_and_year_does_not_take_a_catalogue_row(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """The nineteenth tester: a csv row matched any TMDB film of its title + year, even one whose IMDb id or
+    directors named another film; that film's TMDB id, poster, plot, date and rating were written onto the row.
+    Such a film is now refused (the title + year is the row's) and reported; a row whose directors share a name
+    with TMDB's (TMDB lists a co-director the file left out) still gains its TMDB id."""
+
+    def csv_row(title: str, year: int, director: str | None, imdb_id: str | None) -> int:
+        return int(
+            conn.execute(
+                "INSERT INTO movies (title, year, director, imdb_id, source) VALUES (%s, %s, %s, %s, 'csv') "
+                "RETURNING id",
+                (title, year, director, imdb_id),
+            ).fetchone()["id"]
+        )
+
+    by_imdb = csv_row("Breaker Twin Imdb", 2010, None, "tt0000101")
+    by_director = csv_row("Breaker Twin Director", 2011, "Alice Dir", None)
+    co_directed = csv_row("Breaker Codirected", 2012, "Joel Breaker", None)
+    fake_tmdb.add_movie(OTHER_IMDB, "Breaker Twin Imdb", release_date="2010-05-01", imdb_id="tt0000202",
+                        overview="Another film.")  # fmt: skip
+    fake_tmdb.add_movie(OTHER_DIRECTOR, "Breaker Twin Director", release_date="2011-05-01", directors=["Bob Other"],
+                        overview="Another film.")  # fmt: skip
+    fake_tmdb.add_movie(CO_DIRECTED, "Breaker Codirected", release_date="2012-05-01",
+                        directors=["Joel Breaker", "Ethan Breaker"], overview="This film.")  # fmt: skip
+    fake_tmdb.set_list("/movie/popular", [OTHER_IMDB, OTHER_DIRECTOR, CO_DIRECTED])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+
+    assert run.status == "succeeded", run
+    for movie_id in (by_imdb, by_director):
+        kept = dict(conn.execute("SELECT * FROM movies WHERE id = %s", (movie_id,)).fetchone())
+        assert kept["tmdb_id"] is None and kept["tmdb_filled"] == [], kept
+        assert (kept["plot"], kept["poster_url"], kept["release_date"]) == (None, None, None)
+    refused = {e["tmdb_id"]: e["reason"] for e in run.counts.errors}
+    assert refused == {
+        OTHER_IMDB: "another movie already has the title 'Breaker Twin Imdb' and year 2010",
+        OTHER_DIRECTOR: "another movie already has the title 'Breaker Twin Director' and year 2011",
+    }
+    adopted = row(conn, "movie", CO_DIRECTED)
+    assert (adopted["id"], adopted["director"], adopted["plot"]) == (co_directed, "Joel Breaker", "This film.")
 
 
 YEAR_APART, DATE_MOVED = 900024, 900025

@@ -869,7 +869,10 @@ def update_movie(conn: Connection, *, movie_id: int, fields: MovieFields, change
     `changed` names the fields whose values differ from the row's. They are the admin's from then on, as a file's
     values are after an ingest: they leave `tmdb_filled`, so the TMDB sync no longer rewrites them. A row of TMDB's
     own (source 'tmdb', which the sync mirrors whole) becomes an admin row whose other TMDB columns are listed in
-    `tmdb_filled`: the sync keeps those current and leaves the admin's fields, title and year alone.
+    `tmdb_filled`: the sync keeps those current and leaves the admin's fields, title and year alone. A TMDB id
+    names a title of one media type (TMDB numbers movies and TV series apart): a row whose type changes leaves its
+    TMDB id behind (and its fetch and gone times), so the sync finds it again by title + year among the new type
+    rather than fetching the TV series (or movie) that has the old type's id onto it.
     """
     try:
         with translate_errors(), conn.transaction():  # a savepoint: the caller's transaction survives a refusal
@@ -883,6 +886,9 @@ def update_movie(conn: Connection, *, movie_id: int, fields: MovieFields, change
                                         WITH ORDINALITY AS f (c, n)
                           WHERE c <> ALL (%(changed)s::text[]) ORDER BY n),
                       source = CASE WHEN source = 'tmdb' THEN 'admin' ELSE source END,
+                      tmdb_id = CASE WHEN media_type = %(media_type)s THEN tmdb_id END,
+                      tmdb_fetched_at = CASE WHEN media_type = %(media_type)s THEN tmdb_fetched_at END,
+                      tmdb_gone_at = CASE WHEN media_type = %(media_type)s THEN tmdb_gone_at END,
                       updated_at = now()
                WHERE id = %(id)s""",
                 {**_fields(fields), "id": movie_id, "changed": list(changed), "fillable": list(TMDB_FILLABLE)},

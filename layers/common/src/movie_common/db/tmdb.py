@@ -102,6 +102,19 @@ def _conflict(error: psycopg.errors.UniqueViolation, title: TmdbTitle) -> TitleC
     return TitleConflictError(detail)
 
 
+# A row found by title (steps 3 and 4 of _find) that names another film is not this title's: both carry an IMDb id
+# and they differ, or both name directors (a comma-separated list, as the catalogue and the mapping write it) and
+# no name is in both.
+_NOT_ANOTHER_FILM = sql.SQL(
+    """(imdb_id IS NULL OR %(imdb_id)s::text IS NULL OR lower(imdb_id) = lower(%(imdb_id)s))
+       AND (director IS NULL OR %(director)s::text IS NULL
+            OR EXISTS (SELECT 1 FROM unnest(string_to_array(marquee_normalize(director), ',')) AS mine (name)
+                       JOIN unnest(string_to_array(marquee_normalize(%(director)s), ',')) AS theirs (name)
+                         ON btrim(mine.name) = btrim(theirs.name)
+                       WHERE btrim(mine.name) <> ''))"""
+)
+
+
 def _find(conn: Connection, title: TmdbTitle) -> Any:
     """The row this title belongs to (locked), or None: the first of
     1. the row with its TMDB id (same type);
@@ -112,7 +125,10 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
        catalogue's `WALL-E`) in the same year, unless both name a director and they differ; or a year apart with
        the same director (a festival premiere the year before the release: the catalogue's Wonka of 2023 is TMDB's
        Wonka of 2022-12 when a source dates it so).
-    Steps 3 and 4 only among rows of its type without a TMDB id, so two TMDB titles never share a row."""
+    Steps 3 and 4 only among rows of its type without a TMDB id, so two TMDB titles never share a row, and never
+    a row that names another film: one whose IMDb id differs from the title's, or whose directors share no name with
+    the title's (another film of the same title and year; the title is then refused by the title + year index and
+    reported, rather than writing its TMDB id, poster and plot onto that film's row)."""
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in FILLABLE)
     select = sql.SQL("SELECT id, source, tmdb_id, tmdb_filled, year, {} FROM movies ").format(columns)
     row = fetch_one(
@@ -148,8 +164,8 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
         select
         + sql.SQL(
             "WHERE title_norm = marquee_normalize(%(title)s) AND {} AND media_type = %(media_type)s "
-            "AND tmdb_id IS NULL FOR UPDATE"
-        ).format(year),
+            "AND tmdb_id IS NULL AND {} FOR UPDATE"
+        ).format(year, _NOT_ANOTHER_FILM),
         params,
     )
     if row is not None or title.year is None:
@@ -160,12 +176,13 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
         + sql.SQL(
             """WHERE title_lead = marquee_search_lead(%(title)s) AND marquee_search_lead(%(title)s) <> ''
                  AND year BETWEEN %(year)s - 1 AND %(year)s + 1 AND media_type = %(media_type)s AND tmdb_id IS NULL
+                 AND {not_another_film}
                  AND CASE WHEN year = %(year)s
                           THEN director_norm IS NULL OR %(director)s::text IS NULL
                                OR director_norm = marquee_normalize(%(director)s)
                           ELSE director_norm = marquee_normalize(%(director)s) END
                ORDER BY abs(year - %(year)s), id LIMIT 1 FOR UPDATE"""
-        ),
+        ).format(not_another_film=_NOT_ANOTHER_FILM),
         params,
     )
 
