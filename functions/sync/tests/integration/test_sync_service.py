@@ -646,7 +646,7 @@ def test_a_catalogue_film_tmdb_spells_or_dates_otherwise_gains_its_tmdb_id_inste
     assert row(conn, "movie", MATRIX_MOVED)["tmdb_gone_at"] is None
 
 
-OTHER_IMDB, OTHER_DIRECTOR, CO_DIRECTED = 900191, 900192, 900193
+OTHER_IMDB, OTHER_DIRECTOR, CO_DIRECTED, INITIALS = 900191, 900192, 900193, 900194
 
 
 @pytest.mark.slow
@@ -670,13 +670,17 @@ def test_another_film_of_the_same_title_and_year_does_not_take_a_catalogue_row(
     by_imdb = csv_row("Breaker Twin Imdb", 2010, None, "tt0000101")
     by_director = csv_row("Breaker Twin Director", 2011, "Alice Dir", None)
     co_directed = csv_row("Breaker Codirected", 2012, "Joel Breaker", None)
+    # The bundled catalogue writes initials spaced (Wikipedia's `D. W. Griffith`), TMDB joined (`D.W. Griffith`).
+    initials = csv_row("Breaker Initials", 1915, "D. W. Breaker", None)
     fake_tmdb.add_movie(OTHER_IMDB, "Breaker Twin Imdb", release_date="2010-05-01", imdb_id="tt0000202",
                         overview="Another film.")  # fmt: skip
     fake_tmdb.add_movie(OTHER_DIRECTOR, "Breaker Twin Director", release_date="2011-05-01", directors=["Bob Other"],
                         overview="Another film.")  # fmt: skip
     fake_tmdb.add_movie(CO_DIRECTED, "Breaker Codirected", release_date="2012-05-01",
                         directors=["Joel Breaker", "Ethan Breaker"], overview="This film.")  # fmt: skip
-    fake_tmdb.set_list("/movie/popular", [OTHER_IMDB, OTHER_DIRECTOR, CO_DIRECTED])
+    fake_tmdb.add_movie(INITIALS, "Breaker Initials", release_date="1915-02-08", directors=["D.W. Breaker"],
+                        overview="Initials.")  # fmt: skip
+    fake_tmdb.set_list("/movie/popular", [OTHER_IMDB, OTHER_DIRECTOR, CO_DIRECTED, INITIALS])
 
     run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
 
@@ -692,6 +696,7 @@ def test_another_film_of_the_same_title_and_year_does_not_take_a_catalogue_row(
     }
     adopted = row(conn, "movie", CO_DIRECTED)
     assert (adopted["id"], adopted["director"], adopted["plot"]) == (co_directed, "Joel Breaker", "This film.")
+    assert (row(conn, "movie", INITIALS)["id"], row(conn, "movie", INITIALS)["plot"]) == (initials, "Initials.")
 
 
 YEAR_APART, DATE_MOVED = 900024, 900025

@@ -104,14 +104,14 @@ def _conflict(error: psycopg.errors.UniqueViolation, title: TmdbTitle) -> TitleC
 
 # A row found by title (steps 3 and 4 of _find) that names another film is not this title's: both carry an IMDb id
 # and they differ, or both name directors (a comma-separated list, as the catalogue and the mapping write it) and
-# no name is in both.
+# no name is in both, compared by letters and digits alone (marquee_name_key: the catalogue's `D. W. Griffith` is
+# TMDB's `D.W. Griffith`; NULL, matching nothing, for a name without any).
 _NOT_ANOTHER_FILM = sql.SQL(
     """(imdb_id IS NULL OR %(imdb_id)s::text IS NULL OR lower(imdb_id) = lower(%(imdb_id)s))
        AND (director IS NULL OR %(director)s::text IS NULL
-            OR EXISTS (SELECT 1 FROM unnest(string_to_array(marquee_normalize(director), ',')) AS mine (name)
-                       JOIN unnest(string_to_array(marquee_normalize(%(director)s), ',')) AS theirs (name)
-                         ON btrim(mine.name) = btrim(theirs.name)
-                       WHERE btrim(mine.name) <> ''))"""
+            OR EXISTS (SELECT 1 FROM unnest(string_to_array(director, ',')) AS mine (name)
+                       JOIN unnest(string_to_array(%(director)s, ',')) AS theirs (name)
+                         ON marquee_name_key(mine.name) = marquee_name_key(theirs.name)))"""
 )
 
 
