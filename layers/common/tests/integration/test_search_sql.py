@@ -418,3 +418,109 @@ def test_few_free_text_matches_are_sorted_from_the_matches_not_by_walking_the_or
     recording.statements.clear()
     movie_search.search_movies(recording, filters=MovieFilters(text="film"), sort="year.desc", paging=Paging(limit=20))
     assert not any("FROM (SELECT * FROM movies m WHERE" in text for text in recording.statements)
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("titanic 1997", ("Titanic", 1997)),  # it came third, after the Titanics of 1953 and 1996
+        ("heat (1995)", ("Heat", 1995)),
+        ("the fly 1986", ("The Fly", 1986)),  # it found nothing: no title has the word 1986
+        ("it 2017", ("It", 2017)),  # nothing
+        ("up 2009", ("Up", 2009)),  # only Step Up 2: The Streets
+        ("blade runner 2049", ("Blade Runner 2049", 2017)),  # a title that ends in a number still comes first
+        ("1917", ("1917", 2019)),  # a title that is a year is a query of that word alone
+        ("2001 a space odyssey", ("2001: A Space Odyssey", 1968)),
+    ],
+)
+def test_a_year_typed_after_the_title_ranks_that_years_film_first(
+    conn: Any, title: str, expected: tuple[str, int]
+) -> None:
+    """The twentieth tester: a year typed after a title was a word the title had to hold."""
+    first = _docs(_search(conn, title))[0]
+    assert (first["title"], first["year"]) == expected
+
+
+def test_a_year_typed_after_the_title_still_finds_the_others() -> None:
+    query = movie_search.TitleQuery("blade runner 2049", "bladerunner2049", [])
+    assert movie_search.title_year(query) is None  # no words: nothing to read
+    words = [{"word": w, "position": n, "parts": [w], "near": [w]} for n, w in enumerate(["heat", "1995"], 1)]
+    heat = movie_search.TitleQuery("heat 1995", "heat1995", words)
+    assert movie_search.title_year(heat) == 1995
+    assert movie_search.title_tsquery(heat) == "('heat')"  # the year is not required of the title
+    assert movie_search.title_leads(heat).same == ["heat"]
+    alone = movie_search.TitleQuery("1995", "1995", words[1:])
+    assert movie_search.title_year(alone) is None and movie_search.title_tsquery(alone) == "('1995')"
+
+
+@pytest.mark.parametrize(
+    ("typo", "expected"),
+    [
+        ("jwas", ["Jaws", "Jaws 2"]),
+        ("ailen", ["Alien"]),
+        ("rcoky", ["Rocky", "Rocky"]),
+        ("teh godfather", ["The Godfather"]),
+    ],
+)
+def test_a_typo_of_two_letters_swapped_ranks_the_corrected_title_first(
+    conn: Any, typo: str, expected: list[str]
+) -> None:
+    """The twentieth tester: `jwas` ranked 62 titles holding "was" (a letter shorter, which trigram similarity
+    prefers) first and Jaws past the first page; `ailen` gave Ailey first, `rcoky` Rocky Rhodes."""
+    assert _titles(_search(conn, typo))[: len(expected)] == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "doctor strangelove",
+            "Dr. Strangelove or: How I Learned to Stop Worrying and Love the Bomb",
+        ),  # Doctor Strange
+        ("doctor jekyll and mister hyde", "Dr. Jekyll and Mr. Hyde"),  # nothing
+        ("saint louis blues", "St. Louis Blues"),  # S.S. St. Louis, then The Saint
+        ("kramer versus kramer", "Kramer vs. Kramer"),
+        ("batman vs superman", "Batman v Superman: Dawn of Justice"),  # Atom Man vs. Superman first
+        ("miracle on 34th st", "Miracle on 34th Street"),
+        ("fast and furious", "Fast and Furious"),
+    ],
+)
+def test_abbreviations_are_the_words_they_stand_for(conn: Any, title: str, expected: str) -> None:
+    assert _titles(_search(conn, title))[0] == expected
+
+
+def test_and_and_ampersand_spell_the_same_title(conn: Any) -> None:
+    # "Fast & Furious" (lead fastfurious) ranked as a title merely holding the words of "fast and furious"
+    for query in ("fast and furious", "fast & furious"):
+        first = set(_titles(_search(conn, query, limit=3)))
+        assert first == {"Fast and Furious", "Fast & Furious"}, (query, first)
+
+
+@pytest.mark.parametrize(
+    ("typed", "spellings"),
+    [
+        ("dr strange", ["doctor strange"]),
+        ("dr.", ["doctor"]),  # a full stop finishes the word
+        ("dr", []),  # the word being typed may be "drive"
+        ("st louis", ["saint louis", "street louis"]),
+        ("fast & f", ["fast and f"]),
+        ("the godf", []),
+    ],
+)
+def test_suggest_reads_finished_words_in_their_other_spellings(typed: str, spellings: list[str]) -> None:
+    assert movie_search.suggest_spellings(typed) == spellings
+
+
+@pytest.mark.parametrize(
+    ("typed", "title"),
+    [
+        ("dr strange", "Doctor Strange"),
+        ("doctor strange", "Dr. Strangelove or: How I Learned to Stop Worrying and Love the Bomb"),
+        ("saint louis b", "St. Louis Blues"),
+    ],
+)
+def test_suggest_finds_a_title_typed_with_an_abbreviation_the_other_way(conn: Any, typed: str, title: str) -> None:
+    found = [s["title"] for s in movie_search.suggest_titles(conn, prefix=typed, limit=10)]
+    assert title in found and len(found) == len(
+        {s["id"] for s in movie_search.suggest_titles(conn, prefix=typed, limit=10)}
+    )

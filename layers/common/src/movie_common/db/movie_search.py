@@ -10,6 +10,7 @@ serves in order).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -406,8 +407,9 @@ TITLE_OPTIONAL_WORDS = frozenset(
 )
 
 # A title query as search sees it (migration 0005): its search text and lead, and each word (as the title index has
-# it: inner punctuation dropped, numerals as digits) with its parts, its position, and the title words one deletion
-# away from it (marquee_word_variants; every word one typo away is among those).
+# it: inner punctuation dropped, numerals as digits; an `&` on its own is the word "and") with its parts, its
+# position, and the title words one deletion away from it (marquee_word_variants; every word one typo away is among
+# those).
 _TITLE_QUERY_SQL = """
 SELECT marquee_search_text(%(title)s) AS text, marquee_search_lead(%(title)s) AS lead,
        coalesce((SELECT json_agg(json_build_object(
@@ -415,7 +417,8 @@ SELECT marquee_search_text(%(title)s) AS text, marquee_search_lead(%(title)s) AS
                      'near', ARRAY(SELECT w.word FROM movie_title_words w
                                    WHERE marquee_word_variants(w.word) && marquee_word_variants(t.word)))
                      ORDER BY t.position)
-                 FROM (SELECT marquee_search_text_of_normal(token) AS word, position,
+                 FROM (SELECT CASE token WHEN '&' THEN 'and' ELSE marquee_search_text_of_normal(token) END AS word,
+                              position,
                               array_remove(string_to_array(marquee_numerals(btrim(
                                   regexp_replace(token, '[^[:alnum:]]+', ' ', 'g'))), ' '), '') AS parts
                        FROM regexp_split_to_table(marquee_normalize(%(title)s), ' ') WITH ORDINALITY
@@ -478,6 +481,114 @@ NUMBER_SPELLINGS: dict[str, str] = {
 }
 
 
+# Abbreviations people type for a title's word, and the reverse: "dr strangelove" and "doctor strangelove" find
+# Dr. Strangelove, "kramer versus kramer" Kramer vs. Kramer, "st louis blues" and "saint louis blues" St. Louis Blues.
+# Query-side only: a title keeps its words, a query asks for either form. Pairs of (short, long); a short form may
+# stand for more than one word ("st": saint or street). "v" is not here: as a word it is the numeral 5 (migration
+# 0005), so "vs" also asks for "5", as "Batman v Superman" has it.
+_ABBREVIATION_PAIRS: tuple[tuple[str, str], ...] = (
+    ("dr", "doctor"),
+    ("mr", "mister"),
+    ("st", "saint"),
+    ("st", "street"),
+    ("mt", "mount"),
+    ("ft", "fort"),
+    ("jr", "junior"),
+    ("sr", "senior"),
+    ("sgt", "sergeant"),
+    ("lt", "lieutenant"),
+    ("capt", "captain"),
+    ("prof", "professor"),
+    ("vs", "versus"),
+    ("vs", "5"),
+    ("versus", "5"),
+    ("pt", "part"),
+    ("vol", "volume"),
+)
+TITLE_SYNONYMS: dict[str, tuple[str, ...]] = {}
+for _short, _long in _ABBREVIATION_PAIRS:
+    TITLE_SYNONYMS[_short] = (*TITLE_SYNONYMS.get(_short, ()), _long)
+    if not _long.isdigit():  # a numeral typed is a numeral: "rocky 5" does not ask for "vs"
+        TITLE_SYNONYMS[_long] = (*TITLE_SYNONYMS.get(_long, ()), _short)
+
+# A year typed after a title ("titanic 1997", "the fly (1986)"): a number of four digits in this range, as the last
+# significant word of a query that has another. Titles rarely end in their own year, so it is not required of the
+# title; it ranks the film of that year first. A title that is a year ("1917", "2001") is a query of that word alone.
+TITLE_YEARS = range(1870, 2101)
+# At most this many other spellings of a title query (abbreviations, `&`, a year left out, typos corrected) are
+# compared with each match's lead (a scored match compares its lead with each: keep the array short).
+TITLE_LEADS_AT_MOST = 16
+
+
+def _optional_title_word(word: str) -> bool:
+    return word in TITLE_OPTIONAL_WORDS or (len(word) == 1 and not word.isdigit())
+
+
+def title_year(query: TitleQuery) -> int | None:
+    """The year typed after the title (TITLE_YEARS), or None."""
+    significant = [w["word"] for w in query.words if not _optional_title_word(w["word"])]
+    if len(significant) < 2 or not (len(significant[-1]) == 4 and significant[-1].isdigit()):
+        return None
+    year = int(significant[-1])
+    return year if year in TITLE_YEARS else None
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Two neighbouring letters swapped: the commonest typo when typing fast ("jwas" for "jaws")."""
+    diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def _corrections(item: dict[str, Any]) -> list[str]:
+    """Title words one typo away from a query word no title has (the words title_tsquery widens it to)."""
+    word: str = item["word"]
+    if len(word) < 3 or word.isdigit() or word in item["near"] or _optional_title_word(word):
+        return []
+    return sorted(near for near in item["near"] if len(near) >= 3 and near != word and one_edit_apart(word, near))
+
+
+def _lead_of_words(words: Sequence[str]) -> str:
+    """marquee_search_lead_of_text of the search text made of `words` (migration 0010)."""
+    return re.sub(r"^(?:the|an|a) (?=.)", "", " ".join(w for w in words if w)).replace(" ", "")
+
+
+@dataclass(frozen=True)
+class TitleLeads:
+    """Other leads a title query may mean, for ranking: `same` spell the same title (an abbreviation or `&` the
+    other way, the year typed after it left out), `swapped` correct a typo of two letters swapped, `corrected` any
+    other typo. Each at most TITLE_LEADS_AT_MOST in all; the query's own lead is in none."""
+
+    same: list[str] = field(default_factory=list)
+    swapped: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)
+
+
+def title_leads(query: TitleQuery) -> TitleLeads:
+    """The leads of the query with each word as typed or as another spelling (TITLE_SYNONYMS, "and" or nothing for
+    `&`, the title year or nothing, one of its typo corrections), the likeliest first."""
+    year = title_year(query)
+    options: list[list[tuple[str, int]]] = []  # per word: (spelling, 0 same / 1 swapped / 2 corrected)
+    for item in query.words:
+        word: str = item["word"]
+        choices = [(word, 0)] + [(s, 0) for s in TITLE_SYNONYMS.get(word, ())]
+        if word == "and" or (year is not None and word == str(year)):  # `&` or nothing; the year or nothing
+            choices.append(("", 0))
+        choices += [(c, 1 if _swapped(word, c) else 2) for c in _corrections(item)]
+        options.append(choices)
+    found = TitleLeads()
+    seen = {query.lead}
+    for combination in itertools.islice(itertools.product(*options), 4 * TITLE_LEADS_AT_MOST):
+        lead = _lead_of_words([spelling for spelling, _ in combination])
+        if not lead or lead in seen:
+            continue
+        seen.add(lead)
+        kind = max(k for _, k in combination)
+        (found.same, found.swapped, found.corrected)[kind].append(lead)
+        if len(seen) > TITLE_LEADS_AT_MOST:
+            break
+    return found
+
+
 def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str | None:
     """The tsquery of the word route: every significant word of the query in the title, as typed or one typo away
     from a word some title uses (of three letters or more), or as its parts ("spider-man": spiderman, or spider and
@@ -490,8 +601,10 @@ def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str 
     if not query.words:
         return None
 
+    year = title_year(query)
+
     def optional(word: str) -> bool:
-        return word in TITLE_OPTIONAL_WORDS or (len(word) == 1 and not word.isdigit())
+        return _optional_title_word(word) or (year is not None and word == str(year))
 
     required = [w for w in query.words if not optional(w["word"])]
     chosen, fuzzy = (required, True) if required else (query.words, False)
@@ -510,6 +623,7 @@ def title_tsquery(query: TitleQuery, *, widen_known_short: bool = False) -> str 
             alternatives.update(near for near in item["near"] if len(near) >= 3 and one_edit_apart(word, near))
         if word in NUMBER_SPELLINGS:
             alternatives.add(NUMBER_SPELLINGS[word])  # "11" or "eleven": either spelling of the number
+        alternatives.update(TITLE_SYNONYMS.get(word, ()))  # "dr" or "doctor"
         operands = [tsquery_word(w) for w in sorted(alternatives)]
         if fuzzy and word == last and len(word) >= 3 and word not in item["near"]:
             operands.append(tsquery_word(word, prefix=True))  # a word no title has: perhaps one being typed
@@ -540,7 +654,14 @@ def _joined_pairs(groups: list[tuple[dict[str, Any], str]]) -> list[str]:
 
 
 def _significant_text(query: TitleQuery) -> str:
-    words = [w["word"] for w in query.words if not (w["word"] in TITLE_OPTIONAL_WORDS or len(w["word"]) == 1)]
+    year = title_year(query)
+    words = [
+        w["word"]
+        for w in query.words
+        if not (
+            w["word"] in TITLE_OPTIONAL_WORDS or len(w["word"]) == 1 or (year is not None and w["word"] == str(year))
+        )
+    ]
     return " ".join(words) or query.text
 
 
@@ -620,12 +741,42 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
                 routes.append(sql.SQL("(m.title_words @@ %(title_words_widened)s::tsquery OR {})").format(prefix))
             params["title_fuzzy"] = _significant_text(query)
             routes.append(sql.SQL("(m.title_search %%> %(title_fuzzy)s OR {})").format(prefix))
+        # Other spellings of the same title rank with it (an abbreviation or `&` the other way, the year typed after
+        # it left out), then a title equal to the query with a typo corrected (two letters swapped first). The arrays
+        # (and the SQL that reads them) are there only when the query has such words.
+        leads = title_leads(query)
+        others: list[sql.Composable] = []
+        for name, kind, points in (
+            ("title_leads_same", leads.same, "3"),
+            ("title_leads_swapped", leads.swapped, "2.5"),
+            ("title_leads_corrected", leads.corrected, "2"),
+        ):
+            if kind:
+                params[name] = kind
+                others.append(
+                    sql.SQL("WHEN m.title_lead = ANY(%({})s::text[]) THEN {}").format(sql.SQL(name), sql.SQL(points))
+                )
+        # A title holding a word the query typed with two letters swapped ("jwas": Jaws 2) before one holding a word
+        # a letter shorter ("Where Was I?"), which trigram similarity prefers.
+        swapped_words = [[c for c in _corrections(item) if _swapped(item["word"], c)] for item in query.words]
+        swapped_query = " & ".join(
+            "(" + " | ".join(tsquery_word(c) for c in group) + ")" for group in swapped_words if group
+        )
+        bonus: list[sql.Composable] = []
+        if swapped_query:
+            params["title_words_swapped"] = swapped_query
+            bonus.append(sql.SQL(" + CASE WHEN m.title_words @@ %(title_words_swapped)s::tsquery THEN 1 ELSE 0 END"))
+        year = title_year(query)
+        if year is not None:
+            params["title_year"] = year
+            bonus.append(sql.SQL(" + CASE WHEN m.year = %(title_year)s THEN 1.5 ELSE 0 END"))
         scores.append(
             sql.SQL(
                 """CASE WHEN m.title_norm = marquee_normalize(%(title_typed)s) THEN 4
-                        WHEN m.title_lead = %(title_lead)s THEN 3 WHEN {} THEN 1 ELSE 0 END
-                   + word_similarity(%(title_text)s, m.title_search) + similarity(%(title_text)s, m.title_search)"""
-            ).format(prefix)
+                        WHEN m.title_lead = %(title_lead)s THEN 3 {others} WHEN {prefix} THEN 1 ELSE 0 END
+                   + word_similarity(%(title_text)s, m.title_search) + similarity(%(title_text)s, m.title_search)
+                   {bonus}"""
+            ).format(others=sql.SQL(" ").join(others), prefix=prefix, bonus=sql.SQL("").join(bonus))
         )
     if filters.text is not None:
         params["text"] = filters.text
@@ -656,7 +807,8 @@ def search_movies(conn: Connection, *, filters: MovieFilters, sort: str, paging:
             )
     if filters.genres:
         params["genres"] = filters.genres
-        conditions.append(sql.SQL("m.genre_keys @> marquee_genre_keys(%(genres)s::text[])"))
+        # As people write them: plurals, synonyms, a romantic comedy as both genres (migration 0021).
+        conditions.append(sql.SQL("m.genre_keys @> marquee_genre_query_keys(%(genres)s::text[])"))
     if filters.year is not None:
         params["year"] = filters.year
         conditions.append(sql.SQL("m.year = %(year)s"))
@@ -798,44 +950,90 @@ def _ranked_page(
 # ------------------------------------------------------------------------------------------------------ suggest
 
 
+# Suggest reads the text typed with its finished words in their other spellings too (TITLE_SYNONYMS, `&` and "and"),
+# at most this many of them: each is two more reads of the lead index.
+SUGGEST_SPELLINGS = 3
+
+
+def suggest_spellings(prefix: str) -> list[str]:
+    """The text typed with each finished word (every word but the last, and the last when a `.` ends it: "dr.") as
+    typed or in another spelling: "dr strange" -> ["doctor strange"], "fast & f" -> ["fast and f"]. The word being
+    typed is left as it is: "st" may be the start of "star". At most SUGGEST_SPELLINGS, the text itself not among
+    them."""
+    tokens = prefix.split()
+    options: list[list[str]] = []
+    for number, token in enumerate(tokens):
+        finished = number < len(tokens) - 1 or token.endswith(".")
+        word = token.casefold().rstrip(".")
+        others: tuple[str, ...] = ()
+        if finished:
+            others = ("and",) if word == "&" else ("&",) if word == "and" else TITLE_SYNONYMS.get(word, ())
+        options.append([token, *others])
+    spellings: list[str] = []
+    for combination in itertools.islice(itertools.product(*options), 1, 1 + SUGGEST_SPELLINGS):
+        spellings.append(" ".join(combination))
+    return spellings
+
+
 def suggest_titles(conn: Connection, *, prefix: str, limit: int) -> list[dict[str, Any]]:
     """Titles for a search box, best first: titles whose lead (the title without a leading article, punctuation and
     spaces) starts with the text's lead, an equal one first ("godfather" -> The Godfather, then The Godfather Part
-    II); then titles with a later word starting with the text. Popular, then shorter titles first within each: the
-    SUGGEST_CANDIDATES most popular starts are read in the popularity index's order when they are many, so a
+    II), or with the lead of another spelling of its finished words (suggest_spellings: "dr strange" -> Doctor
+    Strange); then titles with a later word starting with the text. Popular, then shorter titles first within each:
+    the SUGGEST_CANDIDATES most popular starts are read in the popularity index's order when they are many, so a
     two-letter prefix costs no more than a long one."""
+    params: dict[str, Any] = {"prefix": prefix, "limit": limit, "candidates": SUGGEST_CANDIDATES}
+    # The lead tier of each spelling reads only the covering lead index. The keys are written out (not in a CTE) so
+    # that the planner folds them into constants.
+    lead_branches: list[sql.Composable] = []
+    for number, spelling in enumerate([prefix, *suggest_spellings(prefix)]):
+        name = "prefix" if number == 0 else f"prefix_{number}"
+        params[name] = spelling
+        lead_branches.append(
+            sql.SQL(
+                """(SELECT m.id, 0 AS tier, true AS equal, m.popularity, 0 AS size FROM movies m
+                    WHERE marquee_search_lead(%({p})s) <> '' AND m.title_lead = marquee_search_lead(%({p})s)
+                    ORDER BY m.popularity DESC, m.id LIMIT %(limit)s)
+                   UNION ALL
+                   (SELECT m.id, 0 AS tier, false AS equal, m.popularity, length(m.title_lead) AS size FROM movies m
+                    WHERE marquee_search_lead(%({p})s) <> ''
+                      AND m.title_lead LIKE marquee_like_escape(marquee_search_lead(%({p})s)) || '%%'
+                      AND m.title_lead <> marquee_search_lead(%({p})s)
+                    ORDER BY m.popularity DESC, m.id LIMIT %(candidates)s)"""
+            ).format(p=sql.SQL(name))
+        )
     rows = _fetch(
         conn,
         # The word-start tier is searched only when the lead tier leaves room: it is the dearer of the two (a trigram
         # scan and a recheck of every candidate; the space before the text gives the trigram index a word start to
-        # look for, even for two letters; a first word is the lead tier's). The lead tier reads only the covering
-        # lead index. The keys are written out (not in a CTE) so that the planner folds them into constants.
-        """WITH starts AS (
-               (SELECT m.id, 0 AS tier, true AS equal, m.popularity, 0 AS size FROM movies m
-                WHERE marquee_search_lead(%(prefix)s) <> '' AND m.title_lead = marquee_search_lead(%(prefix)s)
-                ORDER BY m.popularity DESC, m.id LIMIT %(limit)s)
-               UNION ALL
-               (SELECT m.id, 0 AS tier, false AS equal, m.popularity, length(m.title_lead) AS size FROM movies m
-                WHERE marquee_search_lead(%(prefix)s) <> ''
-                  AND m.title_lead LIKE marquee_like_escape(marquee_search_lead(%(prefix)s)) || '%%'
-                  AND m.title_lead <> marquee_search_lead(%(prefix)s)
-                ORDER BY m.popularity DESC, m.id LIMIT %(candidates)s)
-               ORDER BY equal DESC, popularity DESC, size, id LIMIT %(limit)s)
-           SELECT t.id, t.title, t.year FROM (
-               SELECT * FROM starts
-               UNION ALL
-               (SELECT m.id, 1 AS tier, false AS equal, m.popularity, length(m.title_search) AS size
-                FROM movies m
-                WHERE (SELECT count(*) FROM starts) < %(limit)s AND marquee_search_text(%(prefix)s) <> ''
-                  AND m.title_search LIKE '%% ' || marquee_like_escape(marquee_search_text(%(prefix)s)) || '%%'
-                  AND m.title_lead NOT LIKE marquee_like_escape(marquee_search_lead(%(prefix)s)) || '%%'
-                ORDER BY m.popularity DESC, size, m.id LIMIT %(limit)s)
-               ORDER BY tier, equal DESC, popularity DESC, size, id LIMIT %(limit)s) AS s
-           JOIN movies t ON t.id = s.id
-           ORDER BY s.tier, s.equal DESC, s.popularity DESC, s.size, s.id""",
-        {"prefix": prefix, "limit": limit, "candidates": SUGGEST_CANDIDATES},
+        # look for, even for two letters; a first word is the lead tier's).
+        sql.SQL(
+            """WITH starts AS (
+                   {leads}
+                   ORDER BY equal DESC, popularity DESC, size, id LIMIT %(limit)s)
+               SELECT t.id, t.title, t.year FROM (
+                   SELECT * FROM starts
+                   UNION ALL
+                   (SELECT m.id, 1 AS tier, false AS equal, m.popularity, length(m.title_search) AS size
+                    FROM movies m
+                    WHERE (SELECT count(*) FROM starts) < %(limit)s AND marquee_search_text(%(prefix)s) <> ''
+                      AND m.title_search LIKE '%% ' || marquee_like_escape(marquee_search_text(%(prefix)s)) || '%%'
+                      AND m.title_lead NOT LIKE marquee_like_escape(marquee_search_lead(%(prefix)s)) || '%%'
+                    ORDER BY m.popularity DESC, size, m.id LIMIT %(limit)s)
+                   ORDER BY tier, equal DESC, popularity DESC, size, id LIMIT %(limit)s) AS s
+               JOIN movies t ON t.id = s.id
+               ORDER BY s.tier, s.equal DESC, s.popularity DESC, s.size, s.id"""
+        ).format(leads=sql.SQL(" UNION ALL ").join(lead_branches)),
+        params,
     )
-    return [{"id": r["id"], "title": r["title"], "year": r["year"]} for r in rows]
+    # A title found by two spellings (or by a spelling and a word start) is suggested once, where it ranks best.
+    seen: set[int] = set()
+    suggestions = []
+    for r in rows:
+        if r["id"] not in seen:
+            seen.add(r["id"])
+            suggestions.append({"id": r["id"], "title": r["title"], "year": r["year"]})
+    return suggestions
 
 
 # ------------------------------------------------------------------------------------------------------ similar
