@@ -288,6 +288,7 @@ def test_a_virtual_environment_made_by_another_python_is_rebuilt(tmp_path: Path,
     assert python.exists() is not rebuilt
 
 
+@pytest.mark.slow
 def test_a_taken_portal_port_is_one_line_that_says_how_to_choose_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -316,6 +317,7 @@ def test_the_reset_question_names_the_kept_folders_as_folders(
     assert (tmp_path / "demo-key").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [

@@ -134,6 +134,7 @@ def test_a_catalogue_that_fails_to_load_is_reported_and_the_api_still_serves(
     assert set(watchers[0].seen) == {0} and set(watchers[0].health) == {200}
 
 
+@pytest.mark.slow
 def test_stopping_before_the_load_began_writes_nothing_and_says_so(empty_database: str, tmp_path: Path) -> None:
     seed = tmp_path / "seed.csv"
     seed.write_text(SEED, encoding="utf-8")

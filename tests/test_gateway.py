@@ -238,6 +238,7 @@ def test_policy_is_matched_against_the_method_arn(gateway: ServerThread) -> None
     assert denied.status_code == 403 and denied.json()["principal"] == "user-2"
 
 
+@pytest.mark.slow
 def test_token_authorizer_validates_then_caches_per_token(gateway: ServerThread) -> None:
     assert _get(gateway, "/token", Authorization="Basic abc").status_code == 401  # ValidationExpression
     assert _get(gateway, "/token", Authorization="Bearer bad").status_code == 401

@@ -127,6 +127,7 @@ def test_suspended_key_is_denied_with_its_reason(server: ServerThread, committed
     assert response.status_code == 403 and response.json()["code"] == "key_suspended"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", ["revoked", "suspended"])
 def test_a_key_refused_after_the_authorizer_kept_its_allow_is_refused_at_once(
     server: ServerThread, committed_key: Callable[..., str], database_url: str, status: str

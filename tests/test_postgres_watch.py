@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import psutil
+import pytest
 
 from marquee_local import postgres_watch, run
 from marquee_local.postgres import EmbeddedPostgres
@@ -49,6 +50,7 @@ def _watch(tmp_path: Path, restarts: _Restarts, *, tries: int = 3) -> tuple[list
     return lines, thread, postmaster.pid
 
 
+@pytest.mark.slow
 def test_a_dead_server_is_said_plainly_and_restarted_after_a_failed_try(tmp_path: Path) -> None:
     restarts = _Restarts(failures=1)
     lines, thread, pid = _watch(tmp_path, restarts)

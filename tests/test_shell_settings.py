@@ -62,6 +62,7 @@ def template() -> Template:
     return stack.local_template()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variable", ["DB_STATEMENT_TIMEOUT_MS", "POWERTOOLS_LOG_LEVEL", "AUTHORIZER_CACHE_SECONDS"])
 def test_a_setting_from_the_shell_reaches_every_function_over_the_template(
     variable: str, template: Template, monkeypatch: pytest.MonkeyPatch

@@ -61,6 +61,7 @@ def test_create_admin_refuses_bad_input(conn: Any, email: str, password: str, fi
     assert refused.value.errors[0].name == field
 
 
+@pytest.mark.slow
 def test_the_first_admin_is_created_once(conn: Any) -> None:
     conn.execute("DELETE FROM admins")
     first = admins.ensure_first_admin(conn, Actor.cli(), email="first@marquee.example", password=PASSWORD)

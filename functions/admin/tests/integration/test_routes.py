@@ -307,6 +307,7 @@ def test_plans_view_and_edit(
     assert admin_api("PATCH", "/admin/plans/gold", token=admin_token, body={"per_minute": 5}).status == 404
 
 
+@pytest.mark.slow
 def test_request_log_pages_and_the_csv_export(
     conn: Any,
     admin_token: str,

@@ -85,6 +85,7 @@ def _audited(conn: Any, action: str) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query, (action,)).fetchall()]
 
 
+@pytest.mark.slow
 def test_an_upload_is_signed_sent_ingested_and_its_job_and_report_are_served(
     conn: Any, aws: Any, admin_token: str, admin_api: Callable[..., Any]
 ) -> None:

@@ -12,6 +12,7 @@ import pytest
 FORBIDDEN = ("fastapi", "starlette", "mangum", "movie_web", "boto3", "botocore.session", "botocore.client")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["movie_admin.setup", "movie_admin.scheduled"])
 def test_event_handlers_import_no_web_framework_and_no_aws_sdk(module: str) -> None:
     probe = (

@@ -241,6 +241,7 @@ def test_free_text_finds_people_whatever_their_accents(search: Callable[..., Any
     assert plain == accented
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("typed", "genre"),
     [

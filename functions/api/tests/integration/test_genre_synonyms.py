@@ -56,6 +56,7 @@ def test_a_new_movie_in_tmdbs_spelling_is_found_with_the_catalogues(
     assert [m["genre"] for m in answer["json"]["results"]] == [["Animation"]]  # shown as stored
 
 
+@pytest.mark.slow
 def test_genres_lists_each_genre_once_under_its_commonest_spelling(
     load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
@@ -131,6 +132,7 @@ def test_a_tv_show_of_a_pair_shares_genres_with_films_for_similar(
     assert all({"Science Fiction", "Fantasy"} & set(m["genre"]) for m in similar[:20])
 
 
+@pytest.mark.slow
 def test_genres_lists_the_parts_of_a_pair_and_counts_each_movie_once(
     conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:

@@ -110,6 +110,7 @@ def _with_headers(event: dict[str, Any], headers: dict[str, list[str]]) -> dict[
     return event
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("headers", "status", "code"),
     [

@@ -87,6 +87,7 @@ def test_three_thousand_repeats_of_a_genre_are_refused_after_the_tenth_with_smal
     assert _headers_size(response) < HEADERS_BOUND and len(response["body"]) < 1000  # was a 72 KB link line
 
 
+@pytest.mark.slow
 def test_a_genre_repeated_as_three_thousand_parameters_is_refused_too(
     load_event: Event, invoke: Invoke, key: str
 ) -> None:
@@ -244,6 +245,7 @@ ROUTES = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("event", "path", "sent", "carried"), ROUTES, ids=[r[1] or "/movies/{id}/similar" for r in ROUTES]
 )
@@ -301,6 +303,7 @@ EXAMPLE = re.compile(
 )
 
 
+@pytest.mark.slow
 def test_the_readme_link_examples_come_out_byte_for_byte(load_event: Event, invoke: Invoke, key: str) -> None:
     """The README's captured examples (same bundled catalogue): their `link` lines, cursors included, unchanged."""
     checked = 0

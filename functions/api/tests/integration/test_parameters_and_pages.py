@@ -189,6 +189,7 @@ def test_relevance_search_walks_by_cursor_too(load_event: Event, invoke: Invoke,
     assert _ids(first) + _ids(second) == _ids(everything)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("route", "pairs"),
     [

@@ -71,6 +71,7 @@ def test_expired_key_gets_403(load_event: Event, invoke: Invoke, make_key: Calla
     _assert_problem(invoke(load_event("api", "list_movies", key=key)), 403, "key_expired")
 
 
+@pytest.mark.slow
 def test_bearer_key_is_accepted(load_event: Event, invoke: Invoke, make_key: Callable[..., str]) -> None:
     event = load_event("api", "genres", key=None, headers={"Authorization": f"Bearer {make_key()}"})
     assert invoke(event)["statusCode"] == 200

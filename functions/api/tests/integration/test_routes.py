@@ -159,6 +159,7 @@ def test_suggest_returns_up_to_ten_prefix_matches_first(load_event: Event, invok
     assert "The Godfather" in [r["title"] for r in words]
 
 
+@pytest.mark.slow
 def test_genres_come_with_counts(load_event: Event, invoke: Invoke, key: str) -> None:
     genres = invoke(load_event("api", "genres", key=key))["json"]["genres"]
     counts = [g["count"] for g in genres]
@@ -190,6 +191,7 @@ def test_similar_for_an_unknown_movie_is_404(load_event: Event, invoke: Invoke, 
     assert response["statusCode"] == 404 and response["json"]["code"] == "not_found"
 
 
+@pytest.mark.slow
 def test_usage_reports_quota_without_counting(
     conn: Any, load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:
@@ -230,6 +232,7 @@ def test_openapi_documents_every_route_and_the_key_schemes(load_event: Event, in
     assert "security" in spec["paths"]["/movies"]["get"] and "security" not in spec["paths"]["/health"]["get"]
 
 
+@pytest.mark.slow
 def test_routes_without_parameters_document_no_422_and_ignore_what_is_sent(
     load_event: Event, invoke: Invoke, key: str
 ) -> None:
@@ -250,6 +253,7 @@ def test_docs_load_the_spec_under_the_stage(load_event: Event, invoke: Invoke) -
     assert "/prod/openapi.json" in response["body"]
 
 
+@pytest.mark.slow
 def test_every_response_has_a_request_id_and_cors(load_event: Event, invoke: Invoke, key: str) -> None:
     for response in (invoke(load_event("api", "health")), invoke(load_event("api", "genres", key=key))):
         assert response["headers"]["x-request-id"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
@@ -257,6 +261,7 @@ def test_every_response_has_a_request_id_and_cors(load_event: Event, invoke: Inv
         assert "X-RateLimit-Remaining" in response["headers"]["access-control-expose-headers"]
 
 
+@pytest.mark.slow
 def test_keyed_responses_carry_rate_limit_headers(
     load_event: Event, invoke: Invoke, make_key: Callable[..., str]
 ) -> None:

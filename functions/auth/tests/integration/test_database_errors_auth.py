@@ -34,6 +34,7 @@ def _signup(email: str) -> dict[str, Any]:
     return response
 
 
+@pytest.mark.slow
 def test_a_sign_up_waiting_on_a_concurrent_one_past_lock_timeout_is_a_lock_timeout(
     conn: Any, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -409,6 +409,7 @@ def test_a_password_made_from_the_address_is_refused_on_signup_and_reset(
 # ---------- dashboard data and a second developer ----------
 
 
+@pytest.mark.slow
 def test_every_dashboard_route_answers_only_the_callers_own_data(
     conn: Any,
     call: Call,
@@ -598,6 +599,7 @@ def test_request_log_paging_is_bounded(call: Call, developer: Callable[[str], di
     assert [e["name"] for e in body["errors"]] == ["per_page"]
 
 
+@pytest.mark.slow
 def test_older_by_cursor_repeats_no_row_while_the_log_grows(
     call: Call,
     developer: Callable[[str], dict[str, Any]],

@@ -46,6 +46,7 @@ def test_ses_sends_the_raw_message_with_both_parts(ses: object) -> None:
     assert LINK in texts["text/plain"] and LINK in texts["text/html"]
 
 
+@pytest.mark.slow
 def test_ses_refuses_an_unverified_sender(ses: object) -> None:
     message = compose(sender="someone@else.example", to="jane.doe@gmail.com", subject="x", text="x", html="<p>x</p>")
     with pytest.raises(Exception, match="MessageRejected"):

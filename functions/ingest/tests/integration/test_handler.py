@@ -91,6 +91,7 @@ def test_an_upload_is_ingested_and_its_error_report_written_beside_it(conn: Any,
     ]
 
 
+@pytest.mark.slow
 def test_a_nul_byte_in_an_upload_is_one_reported_row_and_the_rest_loads(conn: Any, s3: Any, upload: Upload) -> None:
     event = upload("incoming/nul.csv", GOOD.encode() + b"Handler Dam\x00aged,2003,Drama\n")
     [job] = _invoke(event)["jobs"]
@@ -106,6 +107,7 @@ def test_a_nul_byte_in_an_upload_is_one_reported_row_and_the_rest_loads(conn: An
     ]
 
 
+@pytest.mark.slow
 def test_a_binary_upload_fails_as_a_whole_and_changes_nothing(conn: Any, upload: Upload) -> None:
     [job] = _invoke(upload("incoming/utf16.csv", GOOD.encode("utf-16-le")))["jobs"]
     assert (job["status"], job["error"]["code"], job["rows"]) == ("failed", "not_text", 0)
@@ -113,6 +115,7 @@ def test_a_binary_upload_fails_as_a_whole_and_changes_nothing(conn: Any, upload:
     assert _count(conn, "Handler Film") == 0
 
 
+@pytest.mark.slow
 def test_the_same_event_twice_is_processed_once(conn: Any, upload: Upload) -> None:
     event = upload("incoming/twice.csv", GOOD)
     [first] = _invoke(event)["jobs"]
@@ -132,6 +135,7 @@ def test_new_content_under_the_same_key_is_a_new_job(conn: Any, upload: Upload) 
     assert (second["ran"], second["inserted"], second["unchanged"]) == (True, 1, 2)
 
 
+@pytest.mark.slow
 def test_without_versioning_the_etag_tells_contents_apart(conn: Any, s3: Any, upload: Upload) -> None:
     s3.create_bucket(Bucket="plain-uploads")
     [first] = _invoke(upload("incoming/a.csv", GOOD, bucket="plain-uploads"))["jobs"]
@@ -169,6 +173,7 @@ def test_the_mode_comes_from_the_key_folder_or_the_metadata(conn: Any, upload: U
     )
 
 
+@pytest.mark.slow
 def test_replace_with_too_many_bad_rows_through_the_handler_changes_nothing(conn: Any, upload: Upload) -> None:
     before = conn.execute("SELECT count(*) AS n, max(updated_at) AS at FROM movies").fetchone()
     body = "title,year\nOnly Good,2001\nBad One,PG\nBad Two,PG\n"
@@ -213,6 +218,7 @@ def test_an_event_for_content_since_replaced_fails_and_the_newer_upload_loads(
     assert (newer["status"], newer["inserted"]) == ("done", 3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("code", "runs_again"), [("catalogue_busy", True), ("internal_error", True), ("empty_file", False)]
 )
@@ -230,6 +236,7 @@ def test_the_same_event_after_a_failure_that_may_pass_runs_again(
     assert _count(conn, "Handler Film") == (2 if runs_again else 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["validating", "loading"])
 def test_a_job_whose_run_died_is_run_again_by_the_next_delivery_and_a_live_one_is_not(
     conn: Any, database_url: str, upload: Upload, stage: str
@@ -255,6 +262,7 @@ def test_a_job_whose_run_died_is_run_again_by_the_next_delivery_and_a_live_one_i
     assert _count(conn, "Handler Film") == 2
 
 
+@pytest.mark.slow
 def test_the_admin_views_close_a_job_whose_run_died_as_interrupted(
     conn: Any, database_url: str, upload: Upload
 ) -> None:
@@ -292,6 +300,7 @@ class _Presigner:
         return PresignedUpload(url="https://uploads.example/", method="POST", fields={}, headers={}, expires_in=1)
 
 
+@pytest.mark.slow
 def test_an_upload_whose_file_never_came_is_closed_and_a_late_file_still_loads(conn: Any, upload: Upload) -> None:
     from movie_common import ingest_uploads
 
@@ -332,6 +341,7 @@ UPLOAD_METADATA = {"mode": "upsert", "keep-tmdb": "true", "origin": "upload", "r
 OTHER = "title,year,genre\nSmuggled Film One,2011,Drama\n"
 
 
+@pytest.mark.slow
 def test_one_upload_form_brings_one_file_and_a_second_one_is_refused_changing_nothing(
     conn: Any, upload: Upload
 ) -> None:
@@ -362,6 +372,7 @@ def test_one_upload_form_brings_one_file_and_a_second_one_is_refused_changing_no
     assert (granted["status"], granted["inserted"]) == ("done", 2)
 
 
+@pytest.mark.slow
 def test_the_same_content_posted_again_under_a_granted_key_stays_one_job(conn: Any, upload: Upload) -> None:
     """In a versioned bucket the same bytes posted again are a new version with the same ETag: still the grant's
     one job, not run again and not refused."""
@@ -385,6 +396,7 @@ def test_the_same_content_posted_again_under_a_granted_key_stays_one_job(conn: A
     )
 
 
+@pytest.mark.slow
 def test_a_delivery_that_waits_on_a_concurrent_one_past_lock_timeout_raises_for_a_retry_not_an_outage(
     conn: Any, database_url: str, upload: Upload
 ) -> None:

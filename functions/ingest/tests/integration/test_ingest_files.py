@@ -145,6 +145,7 @@ def _read_title(title: str, year: int | None) -> str:
 ACCENTED = "title,year,director,genre\nAmélie Ingest,2001,Jean-Pierre Jeunet,Comédie\nLéon Ingest,1994,Luc Besson,\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "content", "encoding", "delimiter"),
     [
@@ -167,6 +168,7 @@ def test_encodings_compression_and_delimiters(
     assert _movie(conn, "Léon Ingest", 1994) is not None
 
 
+@pytest.mark.slow
 def test_the_testers_windows_1252_file_with_undefined_bytes_keeps_its_accents(conn: Any, ingest: Ingest) -> None:
     """The tester's file: 0x81 and 0x9D, which Windows-1252 leaves undefined, made detection name cp775 and the plot
     was stored as `...cafķ`. Read as browsers read Windows-1252, the two bytes are C1 controls, which go from the
@@ -186,6 +188,7 @@ def test_the_testers_windows_1252_file_with_undefined_bytes_keeps_its_accents(co
     assert control is not None and control["plot"] == movie["plot"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("byte", (0x81, 0x8D, 0x8F, 0x90, 0x9D), ids=lambda b: f"0x{b:02X}")
 def test_a_windows_1252_file_with_a_byte_it_leaves_undefined_loads_as_windows_1252(
     conn: Any, ingest: Ingest, byte: int
@@ -210,6 +213,7 @@ def test_a_windows_1252_file_with_a_byte_it_leaves_undefined_loads_as_windows_12
     assert leon is not None and (leon["title"], leon["plot"]) == ("Léon Undef", "Où est Mathilda?")
 
 
+@pytest.mark.slow
 def test_quoted_fields_with_commas_quotes_and_line_breaks(conn: Any, ingest: Ingest) -> None:
     content = (
         'title,year,plot,cast\r\n"Heat, Revisited",1995,"He said ""no"".\r\nThen he left.",'
@@ -223,6 +227,7 @@ def test_quoted_fields_with_commas_quotes_and_line_breaks(conn: Any, ingest: Ing
     assert heat["actors"] == ["Al Pacino", "Robert De Niro", "Sammy Davis, Jr."]
 
 
+@pytest.mark.slow
 def test_odd_values_are_read_as_a_person_would(conn: Any, ingest: Ingest) -> None:
     content = (
         "movie_title,runtime,imdb_rating,type,imdb_id,release_date,stars\n"
@@ -248,6 +253,7 @@ def test_odd_values_are_read_as_a_person_would(conn: Any, ingest: Ingest) -> Non
     )
 
 
+@pytest.mark.slow
 def test_a_release_date_more_than_a_year_from_the_year_is_a_reported_row(conn: Any, ingest: Ingest) -> None:
     content = (
         "title,Released_Year,released\n"
@@ -442,6 +448,7 @@ def test_a_year_far_from_the_matched_movies_release_date_is_refused(conn: Any, i
     assert again is not None and str(again["release_date"]) == "1985-03-02"
 
 
+@pytest.mark.slow
 def test_adult_titles_are_refused_as_the_tmdb_sync_skips_them(conn: Any, ingest: Ingest) -> None:
     # IMDb's title.basics (isAdult) and TMDB's exports (adult) mark adult titles; they were loaded (the eleventh
     # tester), though the catalogue has none: the TMDB sync skips them.
@@ -491,6 +498,7 @@ def test_validate_mode_reports_what_an_upsert_would_do_and_changes_nothing(
     assert (real["inserted"], real["updated"]) == (job["inserted"], job["updated"])
 
 
+@pytest.mark.slow
 def test_a_title_spelt_with_other_punctuation_is_the_catalogues_film_not_a_twin(conn: Any, ingest: Ingest) -> None:
     """The ninth tester's twins from the IMDb top-1000 file: `The Godfather: Part II` beside the catalogue's `The
     Godfather Part II` (same year, same director), `WALL·E` beside `WALL-E`. The title's lead (no article, punctuation
@@ -529,6 +537,7 @@ def _replace_fixture(conn: Any) -> None:
     )
 
 
+@pytest.mark.slow
 def test_replace_makes_the_file_the_catalogue_keeping_tmdb_rows(conn: Any, ingest: Ingest) -> None:
     _replace_fixture(conn)
     job = ingest("title,year\nStays By File,2001\nBrand New,2005\n", mode="replace")
@@ -579,6 +588,7 @@ def test_replace_with_too_many_bad_rows_is_refused_and_changes_nothing(conn: Any
     assert ingest("title,year\n" + rows)["inserted"] == 90
 
 
+@pytest.mark.slow
 def test_rows_the_merge_refuses_count_against_the_replace_share(conn: Any, ingest: Ingest) -> None:
     # A replace whose rows read well but which the merge refuses (here an IMDb id given to two titles) was written,
     # the catalogue replaced, with 3 of 23 rows (13%) bad in its own counts: the share was checked before the merge.
@@ -660,6 +670,7 @@ def test_a_lock_released_while_retrying_lets_the_job_through(
     assert (job["status"], job["inserted"]) == ("done", 1)
 
 
+@pytest.mark.slow
 def test_a_nul_byte_fails_only_its_row_which_is_reported_with_its_column_and_value(conn: Any, ingest: Ingest) -> None:
     """One NUL byte used to fail the whole file as binary; past the first 64 KiB, a NUL beside a bad value stopped
     the job on PostgreSQL (text cannot hold NUL). Now the row is reported and every other row loads."""
@@ -741,6 +752,7 @@ def test_a_tmdb_row_a_file_changes_keeps_tmdbs_other_columns_in_tmdb_filled(conn
     assert {"runtime", "rating", "director", "genre", "poster_url"} <= set(row["tmdb_filled"])
 
 
+@pytest.mark.slow
 def test_a_streaming_catalogues_certifications_and_seasons_are_not_read_as_scores_and_minutes(
     conn: Any, ingest: Ingest
 ) -> None:
@@ -809,6 +821,7 @@ def test_ambiguous_dates_are_read_in_the_order_the_files_other_dates_show(
         assert found["d"] == date
 
 
+@pytest.mark.slow
 def test_ambiguous_dates_with_no_or_mixed_evidence_are_still_refused(conn: Any, ingest: Ingest) -> None:
     alone = ingest("title,release_date\nLone Ambiguous,03/04/2001\n")
     assert [(e["line"], e["code"]) for e in alone["errors"]] == [(2, "ambiguous_date")]
@@ -954,6 +967,7 @@ LETTERBOXD_DIARY = (
 )
 
 
+@pytest.mark.slow
 def test_letterboxd_ratings_are_stars_out_of_five(conn: Any, ingest: Ingest) -> None:
     conn.execute("DELETE FROM movies")
     ratings = ingest(LETTERBOXD_RATINGS, name="ratings.csv")
@@ -1016,6 +1030,7 @@ TMDB_DATASET = (
 )
 
 
+@pytest.mark.slow
 def test_tmdbs_own_exports_give_the_tmdb_id_rating_popularity_genres_and_poster(conn: Any, ingest: Ingest) -> None:
     conn.execute("DELETE FROM movies")
     old = ingest(TMDB_5000, name="tmdb_5000_movies.csv")
@@ -1127,6 +1142,7 @@ def test_tmdbs_export_of_series_gives_tv_ids(conn: Any, ingest: Ingest) -> None:
     }
 
 
+@pytest.mark.slow
 def test_a_bare_id_column_of_another_file_is_not_a_tmdb_id(conn: Any, ingest: Ingest) -> None:
     job = ingest("id,title,year,rating\n7,Some Film,2001,7.5\n")
     assert (job["valid"], job["unknown_columns"]) == (1, ["id"])

@@ -100,6 +100,7 @@ def test_a_failed_run_is_answered_not_raised(conn: Any, fake_tmdb: FakeTmdb, syn
     assert stored["status"] == "failed"
 
 
+@pytest.mark.slow
 def test_a_token_tmdb_refused_is_read_again_from_the_secret_on_the_next_run(
     conn: Any, fake_tmdb: FakeTmdb, sync_env: Callable[..., None], monkeypatch: pytest.MonkeyPatch
 ) -> None:

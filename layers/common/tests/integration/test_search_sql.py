@@ -107,6 +107,7 @@ def _known_words(conn: Any, *words: str) -> set[str]:
     return {row["word"] for row in rows}
 
 
+@pytest.mark.slow
 def test_new_and_renamed_titles_are_searchable_at_once(conn: Any) -> None:
     # Typos are corrected against the words titles use, which the movies table's triggers keep up to date.
     assert _known_words(conn, "zorblax", "quintessence", "quagmire") == set()
@@ -259,6 +260,7 @@ def test_counts_are_exact_up_to_the_bound_then_estimated(conn: Any) -> None:
     assert broad.ordering == movie_search.BROAD and len(broad.results) == 20
 
 
+@pytest.mark.slow
 def test_free_text_past_the_ranked_bound_is_counted_exactly_up_to_ten_thousand(conn: Any) -> None:
     """The seventh tester's q=love: more matches than are ranked (1,000), so broad relevance, whose total was the
     planner's guess (3,047 of 1,557: pages 17-31 empty). Free text with few enough matches is counted, as it is in
@@ -295,6 +297,7 @@ def test_a_broad_search_ranks_equal_titles_first_then_by_popularity(conn: Any) -
     assert _titles(_search(conn, "the", limit=5))[0] == "The"
 
 
+@pytest.mark.slow
 def test_a_broad_free_text_search_puts_titles_starting_with_it_right_after_the_equal_ones(conn: Any) -> None:
     """The eleventh tester's q=star wars: more than 1,000 plots say "starring", so the broad order, which put Star
     Wars first and then sorted by popularity (0 for the whole bundled catalogue): its sequels ranked 974th to 1,137th.

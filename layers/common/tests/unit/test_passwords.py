@@ -24,6 +24,7 @@ def test_unicode_passwords_work() -> None:
     assert verify_password("pässwörd-密码", hashed) and not verify_password("passwort-密码", hashed)
 
 
+@pytest.mark.slow
 def test_passwords_past_bcrypts_72_bytes_are_refused_not_truncated() -> None:
     with pytest.raises(ValueError, match="72 bytes"):
         hash_password("x" * (MAX_PASSWORD_BYTES + 1), rounds=4)
@@ -31,6 +32,7 @@ def test_passwords_past_bcrypts_72_bytes_are_refused_not_truncated() -> None:
     assert not verify_password("x" * MAX_PASSWORD_BYTES + "y", hashed)
 
 
+@pytest.mark.slow
 def test_no_hash_or_a_foreign_one_never_verifies() -> None:
     assert not verify_password("anything", None)
     assert not verify_password("anything", "not-a-bcrypt-hash")
