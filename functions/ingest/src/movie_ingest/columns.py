@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from movie_common.errors import MissingTitleColumnError
-from movie_common.movie_rules import CHECKED_FIELDS, FIELDS, is_null_marker
+from movie_common.movie_rules import CHECKED_FIELDS, FIELDS, full_year, is_null_marker
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "title": (
@@ -192,7 +192,7 @@ class ColumnMap:
         )
 
 
-_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\s*$")
 
 
 def infer_date_order(dates: Iterable[str]) -> str | None:
@@ -215,7 +215,7 @@ def _ordered_date(text: str, order: str) -> str:
     match = _NUMERIC_DATE.match(text)
     if match is None:
         return text
-    first, second, year = int(match.group(1)), int(match.group(2)), match.group(3)
+    first, second, year = int(match.group(1)), int(match.group(2)), full_year(match.group(3))
     if first > 12 or second > 12 or first == second:
         return text  # not ambiguous: read as it is
     day, month = (first, second) if order == "dmy" else (second, first)

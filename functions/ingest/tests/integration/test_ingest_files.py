@@ -821,6 +821,26 @@ def test_ambiguous_dates_are_read_in_the_order_the_files_other_dates_show(
         assert found["d"] == date
 
 
+def test_excel_two_digit_years_are_read_in_the_nearest_plausible_century(conn: Any, ingest: Ingest) -> None:
+    """Excel's d-mmm-yy and m/d/yy (its US short date) were `not_a_date`; the file's order rule applies to them too."""
+    job = ingest(
+        "title,release_date\nShort Year One,23-Sep-94\nShort Year Two,9/23/94\nShort Year Three,03/04/01\n"
+        "Short Year Four,1-Jan-00\n"
+    )
+    assert (job["valid"], job["invalid"]) == (4, 0), job["errors"]
+    dates = {
+        r["title"]: r["d"]
+        for r in conn.execute("SELECT title, release_date::text AS d, year FROM movies WHERE title LIKE 'Short Year %%'")
+    }
+    # 9/23 shows month first, so 03/04/01 is the 4th of March 2001.
+    assert dates == {
+        "Short Year One": "1994-09-23",
+        "Short Year Two": "1994-09-23",
+        "Short Year Three": "2001-03-04",
+        "Short Year Four": "2000-01-01",
+    }
+
+
 @pytest.mark.slow
 def test_ambiguous_dates_with_no_or_mixed_evidence_are_still_refused(conn: Any, ingest: Ingest) -> None:
     alone = ingest("title,release_date\nLone Ambiguous,03/04/2001\n")

@@ -47,6 +47,10 @@ YEARS_AHEAD = 20  # announced films; the schema itself allows up to 2100
 # How far a release date's year may be from the movie's year: a film shown at a festival late in one year opens in
 # cinemas the next (a year of 1994 with a release on 1995-03-10 is real), so one year either way, and no more.
 MAX_YEAR_DATE_GAP = 1
+# A date written with a two-digit year (`23-Sep-94`, Excel's d-mmm-yy; `9/23/94`, its m/d/yy) is in this century
+# when that is at most this many years ahead, else in the last: in 2026, `28` is 2028 and `29` is 1929. Excel's own
+# rule (00-29 is 20xx) drifts as the years pass; films are far more often old than announced.
+TWO_DIGIT_YEARS_AHEAD = 2
 MAX_TITLE_CHARS = 500
 MAX_NAME_CHARS = 200
 MAX_NAMES = 200
@@ -423,10 +427,21 @@ _MONTHS = {
 }
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-# `23 September 1994`, and Excel's `23-Sep-1994`.
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]+)\.?,?(?:\s+|-)(\d{4})$")
-_MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
+# `23 September 1994`, and Excel's `23-Sep-1994` and `23-Sep-94`.
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]+)\.?,?(?:\s+|-)(\d{4}|\d{2})$")
+_MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}|\d{2})$")
+
+
+def full_year(digits: str) -> int:
+    """A date's year as written: four digits as they are, two (`94`) in the century TWO_DIGIT_YEARS_AHEAD says."""
+    year = int(digits)
+    if len(digits) != 2:
+        return year
+    this_century = this_year() // 100 * 100
+    if this_century + year <= this_year() + TWO_DIGIT_YEARS_AHEAD:
+        return this_century + year
+    return this_century - 100 + year
 
 
 def _date(year: int, month: int, day: int) -> dt.date:
@@ -440,7 +455,9 @@ def _date(year: int, month: int, day: int) -> dt.date:
 
 def parse_release_date(value: object) -> dt.date | None:
     """A release date: `1994-09-23` (a time after it is ignored), `1994/09/23`, `23 September 1994`,
-    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` when day and month cannot be confused."""
+    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` when day and month cannot be confused; a
+    two-digit year (`23-Sep-94`, `9/23/94`) is read by full_year. FieldValueError `not_a_date`, `ambiguous_date`,
+    `out_of_range`."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -455,7 +472,7 @@ def parse_release_date(value: object) -> dt.date | None:
     if match := _ISO_MONTH.match(text):
         return _date(int(match.group(1)), int(match.group(2)), 1)
     if match := _NUMERIC_DATE.match(text):
-        first, second, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        first, second, year = int(match.group(1)), int(match.group(2)), full_year(match.group(3))
         if first > 12 >= second:
             return _date(year, second, first)
         if second > 12 >= first or first == second:
@@ -465,7 +482,7 @@ def parse_release_date(value: object) -> dt.date | None:
         if match := pattern.match(text):
             month = _MONTHS.get(match.group(month_group).lower())
             if month is not None:
-                return _date(int(match.group(3)), month, int(match.group(day_group)))
+                return _date(full_year(match.group(3)), month, int(match.group(day_group)))
     raise FieldValueError("not_a_date", "a date is written like 1994-09-23")
 
 

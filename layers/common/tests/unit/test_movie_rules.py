@@ -377,6 +377,30 @@ def test_release_dates_in_common_spellings(raw: str, date: dt.date) -> None:
     assert movie_rules.parse_release_date(raw) == date
 
 
+@pytest.mark.parametrize(
+    ("raw", "date"),
+    [
+        ("23-Sep-94", dt.date(1994, 9, 23)),  # Excel's d-mmm-yy: was not_a_date
+        ("9/23/94", dt.date(1994, 9, 23)),  # Excel's US short date, m/d/yy
+        ("23.09.94", dt.date(1994, 9, 23)),
+        ("Sep 23, 94", dt.date(1994, 9, 23)),
+        ("1-Jan-00", dt.date(2000, 1, 1)),
+        ("31/12/01", dt.date(2001, 12, 31)),
+    ],
+)
+def test_two_digit_years(raw: str, date: dt.date) -> None:
+    assert movie_rules.parse_release_date(raw) == date
+
+
+def test_a_two_digit_year_is_this_century_only_up_to_two_years_ahead() -> None:
+    year = movie_rules.this_year()
+    soon, later = (year + 2) % 100, (year + 3) % 100
+    assert movie_rules.full_year(f"{soon:02d}") == year + 2
+    assert movie_rules.full_year(f"{later:02d}") == year + 3 - 100
+    assert movie_rules.full_year("1994") == 1994
+    assert _codes({"title": "X", "release_date": "03/04/99"}) == {"release_date": "ambiguous_date"}
+
+
 def test_dates_whose_day_and_month_could_swap_are_refused() -> None:
     assert _codes({"title": "X", "release_date": "03/04/1999"}) == {"release_date": "ambiguous_date"}
     assert _codes({"title": "X", "release_date": "1999-02-30"}) == {"release_date": "not_a_date"}
