@@ -511,7 +511,11 @@ def ingest_object(
         refused_code=UploadAlreadyUsedError.code,
     )
     if not claim.run:
-        return ObjectOutcome(claim.job, ran=False)
+        job = claim.job
+        if job.status == "done" and job.error_count and job.report_key is None and job.bucket == bucket:
+            # Its run ended but the report's write failed (the event is then retried): write it now.
+            job = _write_report(conn, store, job, bucket=bucket, key=key)
+        return ObjectOutcome(job, ran=False)
     try:  # the claim holds the job's lease while it runs
         return _run_claimed(
             conn,
@@ -572,17 +576,23 @@ def _run_claimed(
     finally:
         body.close()
     if job.error_count:
-        target = report_key(key, job.id)
-        with tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b") as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            write_report(conn, job_id=job.id, out=text)
-            text.flush()
-            text.detach()
-            raw.seek(0)
-            store.put(bucket, target, raw, content_type=REPORT_CONTENT_TYPE)
-        jobs.set_report_key(conn, job_id=job.id, report_key=target)
-        job = _reload(conn, job.id)
+        job = _write_report(conn, store, job, bucket=bucket, key=key)
     return ObjectOutcome(job, ran=True)
+
+
+def _write_report(conn: Connection, store: storage.ObjectStore, job: IngestJob, *, bucket: str, key: str) -> IngestJob:
+    """Write the job's error report beside its upload (report_key), then record where; returns the job reloaded.
+    A failed write raises (the event is retried, and the retry writes it: ingest_object)."""
+    target = report_key(key, job.id)
+    with tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        write_report(conn, job_id=job.id, out=text)
+        text.flush()
+        text.detach()
+        raw.seek(0)
+        store.put(bucket, target, raw, content_type=REPORT_CONTENT_TYPE)
+    jobs.set_report_key(conn, job_id=job.id, report_key=target)
+    return _reload(conn, job.id)
 
 
 def _reload(conn: Connection, job_id: int) -> IngestJob:

@@ -420,3 +420,18 @@ def test_a_delivery_that_waits_on_a_concurrent_one_past_lock_timeout_raises_for_
         other.rollback()
     assert "unavailable" not in raised.value.detail
     assert _count(conn, "Handler Film") == 0
+
+
+@pytest.mark.slow
+def test_a_report_whose_write_failed_is_written_when_the_event_comes_again(conn: Any, s3: Any, upload: Upload) -> None:
+    # A tester's report write failed after the job finished: the event's retry found the job done and returned, so
+    # the report stayed unreachable while error_count said rows were reported.
+    event = upload("incoming/lost-report.csv", GOOD + "No Year Film,soon,Drama\n")
+    [first] = _invoke(event)["jobs"]
+    assert first["error_count"] == 1 and first["report_key"]
+    s3.delete_object(Bucket=BUCKET, Key=first["report_key"])
+    conn.execute("UPDATE ingest_jobs SET report_key = NULL WHERE id = %s", (first["id"],))  # as a failed put leaves it
+    [again] = _invoke(event)["jobs"]
+    assert (again["id"], again["ran"], again["report_key"]) == (first["id"], False, first["report_key"])
+    rows = list(csv.reader(io.StringIO(s3.get_object(Bucket=BUCKET, Key=again["report_key"])["Body"].read().decode())))
+    assert [r[:2] for r in rows[1:]] == [["4", "year"]]

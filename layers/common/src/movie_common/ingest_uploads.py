@@ -356,10 +356,15 @@ def report_link(
     if job is None:
         raise NotFoundError(f"There is no ingest job {job_id}.")
     if job.report_key is None:
-        raise NotFoundError(
-            f"Ingest job {job_id} has no error report: "
-            + ("it is not finished yet." if not job.finished else "it reported no rows.")
-        )
+        if job.finished and job.error_count:
+            reason = (
+                f"its {job.error_count} reported rows are in the job itself, but the report file could not be written;"
+                " it is written when the upload's event is delivered again (S3 retries a failed one; locally,"
+                " `marquee ingest` of the same file)."
+            )
+        else:
+            reason = "it is not finished yet." if not job.finished else "it reported no rows."
+        raise NotFoundError(f"Ingest job {job_id} has no error report: {reason}")
     if job.bucket not in (None, signer.bucket):
         raise NotFoundError(f"The report of ingest job {job_id} is in another bucket ({job.bucket}).")
     stem = (job.file_name or "upload").rsplit(".", 1)[0] if job.file_name else "upload"
