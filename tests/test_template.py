@@ -455,6 +455,7 @@ def test_uploads_are_ingested_from_incoming_only_and_expire() -> None:
     assert rules["reports/"]["ExpirationInDays"].value == "ReportRetentionDays"
     assert rules[None]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
     assert "NoncurrentVersionExpiration" in rules[None]  # versioned: an expired upload's old version goes too
+    assert rules[None]["ExpiredObjectDeleteMarker"] is True  # and the delete marker left alone after it
     triggers = {
         name: event["Properties"]
         for name, props in FUNCTIONS.items()
@@ -517,3 +518,13 @@ def test_parameters_refuse_what_the_functions_would_refuse_at_every_cold_start()
     assert negated.tag == "Not" and negated.value[0].tag == "Equals"
     left, right = negated.value[0].value
     assert (left.tag, left.value, right) == ("Ref", "Stage", LOCAL_ENV)
+
+
+def test_the_authorizer_gives_up_on_the_database_before_its_own_timeout() -> None:
+    """Connect plus one statement must end before the Lambda timeout: a stalled database is then the authorizer's
+    own error (AUTHORIZER_FAILURE, 503), not an environment killed mid-request."""
+    props = FUNCTIONS["KeyAuthorizerFunction"]
+    variables = {**TEMPLATE["Globals"]["Function"]["Environment"]["Variables"], **props["Environment"]["Variables"]}
+    connect_s = int(variables["DB_CONNECT_TIMEOUT"])
+    statement_s = int(variables["DB_STATEMENT_TIMEOUT_MS"]) / 1000
+    assert connect_s + statement_s < props.get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"])
