@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import urllib.parse
 from dataclasses import dataclass
 
 from movie_common.errors import ConfigurationError
@@ -70,7 +71,7 @@ class SyncSettings:
 def load_settings() -> SyncSettings:
     """Read the environment; a malformed value fails here, at cold start, naming the variable."""
     return SyncSettings(
-        api_base=(env_str("TMDB_API_BASE") or DEFAULT_API_BASE).rstrip("/"),
+        api_base=_api_base(),
         api_token=env_str("TMDB_API_TOKEN"),
         token_secret_arn=env_str("TMDB_API_TOKEN_SECRET_ARN"),
         language=env_str("TMDB_LANGUAGE") or "en-US",
@@ -83,6 +84,24 @@ def load_settings() -> SyncSettings:
         concurrency=env_int("TMDB_CONCURRENCY", 8, minimum=1),
         stop_margin_seconds=_float("SYNC_STOP_MARGIN_SECONDS", 30.0, minimum=0.0),
     )
+
+
+def _api_base() -> str:
+    """TMDB_API_BASE (default TMDB's own, DEFAULT_API_BASE): an http(s) URL with a host and without a query or
+    fragment, as the paths (`/movie/603`) are appended to it. ConfigurationError naming the variable otherwise."""
+    value = env_str("TMDB_API_BASE")
+    if value is None:
+        return DEFAULT_API_BASE
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"TMDB_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, without a query, got {value!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise ConfigurationError(f"TMDB_API_BASE has a port that is not a number from 0 to 65535: {value!r}") from None
+    return value.rstrip("/")
 
 
 def token_from_secret_string(secret: str) -> str | None:

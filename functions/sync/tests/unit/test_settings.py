@@ -32,6 +32,12 @@ def test_the_token_never_shows_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         # Past TMDB's last page every list failed on every run (page 501 is refused), its ranks never replaced.
         ("TMDB_LIST_PAGES", "501", "at most 500"),
         ("TMDB_INCLUDE_ADULT", "perhaps", "true or false"),
+        # Unchecked, these failed every request of every run (or went to a host nobody meant) with no word at start.
+        ("TMDB_API_BASE", "api.themoviedb.org/3", "http(s) URL"),
+        ("TMDB_API_BASE", "ftp://api.themoviedb.org/3", "http(s) URL"),
+        ("TMDB_API_BASE", "https:///3", "http(s) URL"),
+        ("TMDB_API_BASE", "https://api.themoviedb.org/3?api_key=x", "without a query"),
+        ("TMDB_API_BASE", "http://127.0.0.1:99999/3", "port"),
     ],
 )
 def test_bad_values_fail_naming_the_variable(
@@ -60,3 +66,10 @@ def test_token_secret_shapes(secret: str, token: str | None) -> None:
 def test_a_secret_without_a_token_field_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         token_from_secret_string('{"password": "x"}')
+
+
+def test_the_api_base_loses_a_trailing_slash_and_defaults_to_tmdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMDB_API_BASE", "http://127.0.0.1:8123/3/")
+    assert load_settings().api_base == "http://127.0.0.1:8123/3"
+    monkeypatch.setenv("TMDB_API_BASE", "")
+    assert load_settings().api_base == DEFAULT_API_BASE
