@@ -41,6 +41,26 @@ def test_every_numeric_option_is_listed_here() -> None:
     assert _numeric_options(cli.build_parser()) == listed
 
 
+def _undescribed(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[str]:
+    """`subcommand path: argument` for every argument and subcommand of the parser tree without help text."""
+    missing: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            described = {choice.dest for choice in action._choices_actions if choice.help}
+            for name, sub in action.choices.items():
+                if name not in described and sub.description is None:
+                    missing.append(" ".join((*path, name)))
+                missing += _undescribed(sub, (*path, name))
+        elif not action.help and not isinstance(action, argparse._HelpAction):
+            missing.append(f"{' '.join(path) or 'marquee'}: {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_subcommand_and_argument_says_what_it_does() -> None:
+    # A tester found `marquee ingest --mode` listed in --help with its choices and no word on what they do.
+    assert _undescribed(cli.build_parser()) == []
+
+
 @pytest.mark.parametrize(
     ("command", "option", "value"),
     [(command, option, value) for command, option, refused, _ in NUMERIC_OPTIONS for value in refused],

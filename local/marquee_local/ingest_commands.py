@@ -80,7 +80,14 @@ def register(commands: Any) -> None:
         "ingested once; the job it made is printed again.",
     )
     ingest.add_argument("file", help="a CSV file (.csv, .tsv, .txt; gzip allowed)")
-    ingest.add_argument("--mode", choices=("upsert", "replace", "validate"), default="upsert")
+    ingest.add_argument(
+        "--mode",
+        choices=("upsert", "replace", "validate"),
+        default="upsert",
+        help="upsert (default): add new movies and update matched ones; replace: the file's valid rows become the "
+        "whole catalogue, in one transaction (refused when too many rows are bad); validate: check every row, "
+        "change nothing",
+    )
     ingest.add_argument(
         "--drop-tmdb", action="store_true", help="replace mode: delete rows that came from TMDB too (kept otherwise)"
     )
