@@ -272,7 +272,7 @@ def run_job(
                     refused_ok=_share_allows(progress, mode=job.mode, settings=settings),
                 )
             except movies.TooManyRefusedError as refused:  # nothing written; the plan's refusals are reported
-                result = movies.UpsertResult(refused=refused.refused)
+                result = movies.UpsertResult(refused=refused.refused, merged=refused.merged)
                 try:
                     _check_share(progress, mode=job.mode, settings=settings, refused=refused.refused)
                 except TooManyBadRowsError as error:

@@ -611,6 +611,19 @@ def test_rows_the_merge_refuses_count_against_the_replace_share(conn: Any, inges
     assert (job["status"], job["invalid"], job["inserted"], job["deleted"]) == ("done", 1, 20, 3)
 
 
+@pytest.mark.slow
+def test_a_replace_refused_by_the_merge_still_counts_its_repeated_rows(conn: Any, ingest: Ingest) -> None:
+    # A tester's refused replace showed `duplicates` 0 beside a duplicate_row notice in its own report.
+    _replace_fixture(conn)
+    rows = "".join(f"Shared Id {i},{1990 + i},tt98{i:05d}\n" for i in range(20))
+    rows += "Shared Id 0,1990,tt9800000\n"  # repeats line 2: merged into this one
+    rows += "".join(f"Shared Id Again {i},{1990 + i},tt98{i:05d}\n" for i in range(1, 4))
+    job = ingest("title,year,imdb_id\n" + rows, mode="replace")
+    assert (job["status"], job["error"]["code"]) == ("failed", "too_many_bad_rows")
+    assert (job["duplicates"], job["invalid"], job["inserted"]) == (1, 3, 0)
+    assert ("duplicate_row" in {e["code"] for e in job["errors"]}) is True
+
+
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> IngestSettings:
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -567,11 +567,13 @@ class _Refused(Exception):  # rolls the plan back; not an error of its own
 
 
 class TooManyRefusedError(TooManyBadRowsError):
-    """merge_staged wrote nothing: its plan refused more rows than its caller accepts (`refused` of them)."""
+    """merge_staged wrote nothing: its plan refused more rows than its caller accepts (`refused` of them; `merged`
+    rows repeating another's title and year had been folded before the plan)."""
 
-    def __init__(self, refused: int) -> None:
+    def __init__(self, refused: int, *, merged: int = 0) -> None:
         super().__init__(f"{refused:,} rows were refused when matched against the catalogue; nothing was changed.")
         self.refused = refused
+        self.merged = merged
 
 
 def merge_staged(
@@ -629,7 +631,7 @@ def merge_staged(
                         "SELECT set_config('statement_timeout', '0', true), set_config('work_mem', '64MB', true)"
                     )
                     _plan(conn, replace=replace, keep_tmdb=keep_tmdb)
-                raise TooManyRefusedError(refused.refused) from None
+                raise TooManyRefusedError(refused.refused, merged=merged) from None
             except _RETRYABLE as error:
                 if attempt >= attempts:
                     if isinstance(error, errors.UniqueViolation):
