@@ -676,7 +676,10 @@ _TV_SPELLINGS = frozenset(
         "docuseries",
     )
 )
-_NOT_TITLES = frozenset(("tvepisode", "episode", "videogame", "game", "podcastseries", "podcastepisode", "person"))
+# IMDb's titleType tvPilot is a pilot episode; its other episode-like kinds are listed with it.
+_NOT_TITLES = frozenset(
+    ("tvepisode", "episode", "tvpilot", "pilot", "videogame", "game", "podcastseries", "podcastepisode", "person")
+)
 
 
 def parse_media_type(value: object) -> str | None:

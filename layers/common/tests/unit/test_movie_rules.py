@@ -490,6 +490,8 @@ def test_media_type_spellings(raw: str, media_type: str) -> None:
 
 def test_episodes_and_unknown_media_types_are_refused() -> None:
     assert _codes({"title": "X", "media_type": "tvEpisode"}) == {"media_type": "not_a_movie_or_series"}
+    # IMDb's tvPilot, a pilot episode, was unknown_media_type beside tvEpisode's not_a_movie_or_series.
+    assert _codes({"title": "X", "media_type": "tvPilot"}) == {"media_type": "not_a_movie_or_series"}
     assert _codes({"title": "X", "media_type": "podcast"}) == {"media_type": "unknown_media_type"}
 
 
