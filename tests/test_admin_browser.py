@@ -368,9 +368,13 @@ def test_every_admin_page_loads_and_its_forms_show_problems_at_the_field(browser
     page.goto(stack.portal + "/admin/developers.html")
     page.get_by_label("Search").fill(developer.email)
     page.get_by_role("button", name="Filter").click()
+    row = page.locator("[data-rows] tr", has_text=developer.email)
+    expect(row).to_be_visible()
+    expect(row).not_to_contain_text("added by an admin")  # a sign-up, not an owner an admin named
     page.get_by_role("link", name="Nico").click()
     page.wait_for_url("**/admin/developer.html?id=*")
     expect(page.locator("[data-dev-email]")).to_have_text(developer.email)
+    expect(page.locator("main")).to_contain_text("Signed up")
     expect(page.locator("[data-recent]")).to_contain_text("GET /movies")
     expect(page.locator("[data-timeline]")).to_contain_text("Signed up as " + developer.email)
 

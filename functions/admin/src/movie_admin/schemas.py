@@ -111,6 +111,10 @@ class DeveloperOut(Out):
     status: Literal["active", "suspended"]
     verified: bool
     created_at: datetime
+    signed_up_at: datetime | None = Field(
+        description="When the developer signed up on the portal; null for an account an admin or the CLI named "
+        "as a key's owner (created_at is then when that happened)."
+    )
     keys: int
     active_keys: int
     plans: list[str]

@@ -261,6 +261,25 @@ def test_developers_list_detail_suspend_and_unsuspend(
     assert admin_api("GET", "/admin/developers/999999999", token=admin_token).status == 404
 
 
+def test_the_developers_list_tells_sign_ups_from_owners_an_admin_named(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
+) -> None:
+    # A tester saw a "Signed up" date for owners an admin named with a key (marquee create-key --owner): they never
+    # signed up. The list now gives signed_up_at, null for them.
+    from movie_common.db import developers as developer_rows
+
+    named = make_developer("named.owner@gmail.com", name="Named Owner")
+    signed = developer_rows.create_developer(
+        conn, name="Signed Up", email="signed.up@gmail.com", canonical_email="signedup@gmail.com", hashed_password="x"
+    )
+    listed = admin_api("GET", "/admin/developers", token=admin_token, query={"q": "gmail.com", "per_page": "100"})
+    by_id = {d["id"]: d for d in listed.json["results"]}
+    assert by_id[named.id]["signed_up_at"] is None and by_id[named.id]["created_at"]
+    assert by_id[signed]["signed_up_at"] is not None
+    detail = admin_api("GET", f"/admin/developers/{signed}", token=admin_token)
+    assert detail.json["developer"]["signed_up_at"] == by_id[signed]["signed_up_at"]
+
+
 def test_reissue_requests_approve_and_deny(
     conn: Any,
     admin_token: str,

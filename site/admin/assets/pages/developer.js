@@ -19,7 +19,7 @@
     document.querySelector("[data-dev-name]").textContent = d.name;
     document.querySelector("[data-dev-email]").textContent = d.email;
     var facts = [["Id", String(d.id)], ["Status", d.status], ["Email", d.verified ? "verified" : "not verified"],
-                 ["Signed up", A.time(d.created_at)], ["Keys", d.active_keys + " active of " + d.keys],
+                 d.signed_up_at ? ["Signed up", A.time(d.signed_up_at)] : ["Added by an admin", A.time(d.created_at)], ["Keys", d.active_keys + " active of " + d.keys],
                  ["Plans", d.plans.join(", ") || "\u2014"], ["Requests today", A.number(d.usage_today)],
                  ["Requests in all", A.number(d.total_requests)], ["Last active", d.last_active_at ? A.time(d.last_active_at) : "never"]];
     fill("[data-profile]", facts.flatMap(function (f) {

@@ -15,7 +15,7 @@
       el("td", { className: "text-end", text: A.number(d.usage_today) }),
       el("td", { className: "text-end", text: A.number(d.total_requests) }),
       el("td", { text: d.last_active_at ? A.time(d.last_active_at) : "never" }),
-      el("td", { text: A.time(d.created_at) }),
+      el("td", { text: d.signed_up_at ? A.time(d.signed_up_at) : "added by an admin " + A.time(d.created_at) }),
     ]);
   }
 

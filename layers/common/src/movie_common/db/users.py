@@ -26,7 +26,7 @@ def ensure_user(conn: Connection, *, name: str, email: str, canonical_email: str
 # ---------------------------------------------------------------- the admin's view of developers (issue 9)
 
 _DEVELOPER_COLUMNS = sql.SQL(
-    """u.id, u.name, u.email::text AS email, u.status, u.verified, u.created_at,
+    """u.id, u.name, u.email::text AS email, u.status, u.verified, u.created_at, u.signed_up_at,
        coalesce(k.keys, 0) AS keys, coalesce(k.active_keys, 0) AS active_keys, coalesce(k.plans, '{}') AS plans,
        coalesce(k.usage_today, 0) AS usage_today, coalesce(k.total_requests, 0) AS total_requests,
        k.last_active_at"""
@@ -69,6 +69,7 @@ class Developer:
     status: str  # active | suspended
     verified: bool
     created_at: datetime
+    signed_up_at: datetime | None  # None: named by an admin or the CLI (created_at), not a self-serve sign-up
     keys: int
     active_keys: int
     plans: list[str]
