@@ -199,6 +199,10 @@ def test_sign_up_verify_see_the_key_once_call_the_api_and_see_the_usage(
     expect(page.locator("[data-chart-summary]")).to_contain_text(
         "1 request answered in the last 30 days across /movies"
     )
+    # By outcome, the API's "2xx" (which counts free 304s) is labelled 2xx/3xx, as the admin overview labels it.
+    page.locator("label[for=chart-by-outcome]").click()
+    expect(page.locator("[data-chart-summary]")).to_contain_text("across 429, 2xx/3xx, 4xx, 5xx.")
+    page.locator("label[for=chart-by-endpoint]").click()
 
     # Title autocomplete from /search/suggest (with the same key).
     page.get_by_label("Endpoint", exact=True).select_option(label="GET /search")

@@ -228,6 +228,8 @@
   /* ---------- 30-day chart ---------- */
   var PALETTE = ["#0d6efd", "#20c997", "#fd7e14", "#6f42c1", "#d63384", "#198754", "#0dcaf0", "#ffc107", "#6c757d", "#dc3545"];
   var OUTCOME_COLORS = { "2xx": "#198754", "4xx": "#fd7e14", "429": "#dc3545" };
+  // The API's "2xx" outcome counts free 304 Not Modified answers too: labelled as the admin overview labels it.
+  var OUTCOME_LABELS = { "2xx": "2xx/3xx" };
 
   function chartBy() {
     var checked = document.querySelector('input[name="chart-by"]:checked');
@@ -242,13 +244,14 @@
     var names = Object.keys(group);
     var datasets = names.map(function (name, index) {
       var color = OUTCOME_COLORS[name] || PALETTE[index % PALETTE.length];
-      return { label: name, data: group[name], backgroundColor: color, borderColor: color, stack: "requests" };
+      var label = chartBy() === "outcomes" ? OUTCOME_LABELS[name] || name : name;
+      return { label: label, data: group[name], backgroundColor: color, borderColor: color, stack: "requests" };
     });
     var total = names.reduce(function (sum, name) {
       return sum + group[name].reduce(function (a, b) { return a + b; }, 0);
     }, 0);
     document.querySelector("[data-chart-summary]").textContent =
-      total.toLocaleString() + (total === 1 ? " request" : " requests") + " answered in the last 30 days" + (names.length ? " across " + names.join(", ") + "." : ".");
+      total.toLocaleString() + (total === 1 ? " request" : " requests") + " answered in the last 30 days" + (names.length ? " across " + datasets.map(function (d) { return d.label; }).join(", ") + "." : ".");
     var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
     window.Chart.defaults.color = dark ? "#dee2e6" : "#212529";
     window.Chart.defaults.borderColor = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.1)";
