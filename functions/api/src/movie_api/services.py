@@ -65,7 +65,7 @@ DEFAULT_LIST_SORT = "popularity.desc"
 def list_movies(conn: Connection, *, paging: PageRequest, sort: str, media_type: str | None) -> ListBody:
     """The catalogue a page at a time; RequestValidationError for a bad cursor or page with cursor."""
     digest = query_digest("/movies", {"sort": sort, "type": media_type})
-    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest, orderings=(sort,))
     result = movie_search.list_movies(conn, media_type=media_type, sort=sort, paging=start.paging)
     query = link_query(
         per_page=paging.per_page, sort=None if sort == DEFAULT_LIST_SORT else sort, media_type=media_type
@@ -100,7 +100,7 @@ def ranked_list(
             f"type must be {' or '.join(kinds)}.", [InvalidParameter("type", "query", f"must be {' or '.join(kinds)}")]
         )
     digest = query_digest(f"/movies/{list_name}", {"type": kind})
-    start = position(page=page, per_page=per_page, cursor=None, digest=digest)
+    start = position(page=page, per_page=per_page, cursor=None, digest=digest, orderings=())
     result = movie_search.ranked_movies(
         conn, list_name=list_name, media_type=kind, limit=per_page, offset=start.paging.offset
     )
@@ -293,7 +293,11 @@ def search(
     # genre=drama: the eleventh tester).
     same_genres = sorted({genre.casefold() for genre in genres or []})
     digest = query_digest("/search", {**params, **text, "genre": same_genres, "sort": sort, "type": media_type})
-    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    # Relevance is read ranked or broad (movie_search.search_movies says which); any other sort in its own order.
+    orderings = (movie_search.RANKED, movie_search.BROAD) if sort == "relevance" else (sort,)
+    start = position(
+        page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest, orderings=orderings
+    )
     result = movie_search.search_movies(conn, filters=filters, sort=sort, paging=start.paging)
     return envelope(result, start=start, per_page=paging.per_page, digest=digest, query=query)
 
@@ -315,7 +319,13 @@ def similar(conn: Connection, *, movie_id: int, paging: PageRequest) -> ListBody
     if not movies.movie_exists(conn, movie_id=movie_id):
         raise NotFoundError(f"No movie has id {movie_id}.")
     digest = query_digest(f"/movies/{movie_id}/similar", {})
-    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    start = position(
+        page=paging.page,
+        per_page=paging.per_page,
+        cursor=paging.cursor,
+        digest=digest,
+        orderings=(movie_search.SIMILAR_ORDERING,),
+    )
     result = movie_search.similar_movies(conn, movie_id=movie_id, paging=start.paging)
     query = link_query(per_page=paging.per_page)
     return envelope(result, start=start, per_page=paging.per_page, digest=digest, query=query)
