@@ -115,9 +115,11 @@ _INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf"))
 
 def normalise_text(value: str) -> str:
     """A text parameter as search reads it: invisible characters (Unicode categories Cc and Cf) removed, runs of
-    whitespace made one space, no space at either end. "" means it was empty or blank (a 422 on every route)."""
+    whitespace made one space, no space at either end, composed (NFC: `cafe\u0301`, as macOS and some keyboards
+    send it, is `café`, the same text by Unicode's definition, so its links and cursors are those of `café`). ""
+    means it was empty or blank (a 422 on every route)."""
     visible = "".join(ch for ch in value if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
-    return " ".join(visible.split())
+    return unicodedata.normalize("NFC", " ".join(visible.split()))
 
 
 # U+FFFD, the replacement character, is what percent-encoded bytes that are not UTF-8 decode to (`am%E9lie`, Latin-1
