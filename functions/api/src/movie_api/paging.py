@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -98,9 +98,11 @@ def _bad_cursor(reason: str) -> RequestValidationError:
     )
 
 
-def decode_cursor(cursor: str, *, digest: str) -> tuple[str, list[Any], int]:
+def decode_cursor(cursor: str, *, digest: str, orderings: Collection[str]) -> tuple[str, list[Any], int]:
     """(ordering, key, rows skipped) of a cursor this API gave for the same query; RequestValidationError naming
-    `cursor` otherwise (malformed, tampered with, or from another query)."""
+    `cursor` otherwise (malformed, tampered with, or from another query). `orderings` are those the request can be
+    read in (its sort; relevance is ranked or broad): a cursor naming another would have its key compared with the
+    columns of a sort it was not made in."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         version, cursor_digest, ordering, key, skipped = json.loads(raw)
@@ -110,13 +112,16 @@ def decode_cursor(cursor: str, *, digest: str) -> tuple[str, list[Any], int]:
         raise _bad_cursor("not a cursor this API gave; pass next_cursor back unchanged")
     if cursor_digest != digest:
         raise _bad_cursor("belongs to another query; keep the same filters, sort and type while following it")
-    if not valid_key(ordering, key):
+    if ordering not in orderings or not valid_key(ordering, key):
         raise _bad_cursor("not a cursor this API gave; pass next_cursor back unchanged")
     return ordering, key, skipped
 
 
-def position(*, page: int | None, per_page: int, cursor: str | None, digest: str) -> Position:
-    """The paging of a request from its `page` or its `cursor` (not both: RequestValidationError names them)."""
+def position(
+    *, page: int | None, per_page: int, cursor: str | None, digest: str, orderings: Collection[str]
+) -> Position:
+    """The paging of a request from its `page` or its `cursor` (not both: RequestValidationError names them); a
+    cursor must name one of `orderings`, those the request can be read in (decode_cursor)."""
     if cursor is not None:
         if page is not None:
             raise RequestValidationError(
@@ -126,7 +131,7 @@ def position(*, page: int | None, per_page: int, cursor: str | None, digest: str
                     InvalidParameter("cursor", "query", "not allowed with page"),
                 ],
             )
-        ordering, key, skipped = decode_cursor(cursor, digest=digest)
+        ordering, key, skipped = decode_cursor(cursor, digest=digest, orderings=orderings)
         return Position(Paging(limit=per_page, after=key, ordering=ordering), skipped)
     number = page or 1
     return Position(Paging(limit=per_page, offset=(number - 1) * per_page), (number - 1) * per_page)

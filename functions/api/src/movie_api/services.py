@@ -65,7 +65,7 @@ DEFAULT_LIST_SORT = "popularity.desc"
 def list_movies(conn: Connection, *, paging: PageRequest, sort: str, media_type: str | None) -> ListBody:
     """The catalogue a page at a time; RequestValidationError for a bad cursor or page with cursor."""
     digest = query_digest("/movies", {"sort": sort, "type": media_type})
-    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest, orderings=(sort,))
     result = movie_search.list_movies(conn, media_type=media_type, sort=sort, paging=start.paging)
     query = link_query(
         per_page=paging.per_page, sort=None if sort == DEFAULT_LIST_SORT else sort, media_type=media_type
@@ -100,7 +100,7 @@ def ranked_list(
             f"type must be {' or '.join(kinds)}.", [InvalidParameter("type", "query", f"must be {' or '.join(kinds)}")]
         )
     digest = query_digest(f"/movies/{list_name}", {"type": kind})
-    start = position(page=page, per_page=per_page, cursor=None, digest=digest)
+    start = position(page=page, per_page=per_page, cursor=None, digest=digest, orderings=())
     result = movie_search.ranked_movies(
         conn, list_name=list_name, media_type=kind, limit=per_page, offset=start.paging.offset
     )
@@ -115,18 +115,36 @@ _INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf"))
 
 def normalise_text(value: str) -> str:
     """A text parameter as search reads it: invisible characters (Unicode categories Cc and Cf) removed, runs of
-    whitespace made one space, no space at either end. "" means it was empty or blank (a 422 on every route)."""
+    whitespace made one space, no space at either end, composed (NFC: `cafe\u0301`, as macOS and some keyboards
+    send it, is `café`, the same text by Unicode's definition, so its links and cursors are those of `café`). ""
+    means it was empty or blank (a 422 on every route)."""
     visible = "".join(ch for ch in value if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
-    return " ".join(visible.split())
+    return unicodedata.normalize("NFC", " ".join(visible.split()))
+
+
+# U+FFFD, the replacement character, is what percent-encoded bytes that are not UTF-8 decode to (`am%E9lie`, Latin-1
+# for amélie, arrives as `am\ufffdlie`, in API Gateway as in the local gateway). No title or name holds it, and
+# searching for what is left of the text found other titles (`q=am%E9lie` gave True Lies): a 422 that says how.
+NOT_UTF8_REASON = "holds bytes that are not UTF-8 (U+FFFD): percent-encode the text's UTF-8 bytes, é as %C3%A9, not %E9"
+
+
+def _text_error(value: str) -> str | None:
+    """Why a text parameter cannot be searched for as sent, if it cannot: NUL, or bytes that were not UTF-8."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    if "\ufffd" in value:
+        return NOT_UTF8_REASON
+    return None
 
 
 def _clean(name: str, value: str | None, errors: list[InvalidParameter]) -> str | None:
-    """A search text normalised (normalise_text); None, with the reason in `errors`, when it holds NUL or is empty
-    once normalised (spaces, control and format characters such as U+200B alone)."""
+    """A search text normalised (normalise_text); None, with the reason in `errors`, when it holds NUL or bytes that
+    were not UTF-8 (_text_error), or is empty once normalised (spaces, control and format characters such as
+    U+200B alone)."""
     if value is None:
         return None
-    if "\x00" in value:
-        errors.append(InvalidParameter(name, "query", "must not contain NUL characters"))
+    if (reason := _text_error(value)) is not None:
+        errors.append(InvalidParameter(name, "query", reason))
         return None
     text = normalise_text(value)
     if not text:
@@ -159,8 +177,8 @@ def _genres(values: Sequence[str] | None, errors: list[InvalidParameter]) -> lis
     genres: dict[str, None] = {}
     sent = 0
     for value in values:
-        if "\x00" in value:
-            errors.append(InvalidParameter("genre", "query", "must not contain NUL characters"))
+        if (reason := _text_error(value)) is not None:
+            errors.append(InvalidParameter("genre", "query", reason))
             return []
         for piece in _pieces(value):
             genre = normalise_text(piece)
@@ -293,7 +311,11 @@ def search(
     # genre=drama: the eleventh tester).
     same_genres = sorted({genre.casefold() for genre in genres or []})
     digest = query_digest("/search", {**params, **text, "genre": same_genres, "sort": sort, "type": media_type})
-    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    # Relevance is read ranked or broad (movie_search.search_movies says which); any other sort in its own order.
+    orderings = (movie_search.RANKED, movie_search.BROAD) if sort == "relevance" else (sort,)
+    start = position(
+        page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest, orderings=orderings
+    )
     result = movie_search.search_movies(conn, filters=filters, sort=sort, paging=start.paging)
     return envelope(result, start=start, per_page=paging.per_page, digest=digest, query=query)
 
@@ -315,7 +337,13 @@ def similar(conn: Connection, *, movie_id: int, paging: PageRequest) -> ListBody
     if not movies.movie_exists(conn, movie_id=movie_id):
         raise NotFoundError(f"No movie has id {movie_id}.")
     digest = query_digest(f"/movies/{movie_id}/similar", {})
-    start = position(page=paging.page, per_page=paging.per_page, cursor=paging.cursor, digest=digest)
+    start = position(
+        page=paging.page,
+        per_page=paging.per_page,
+        cursor=paging.cursor,
+        digest=digest,
+        orderings=(movie_search.SIMILAR_ORDERING,),
+    )
     result = movie_search.similar_movies(conn, movie_id=movie_id, paging=start.paging)
     query = link_query(per_page=paging.per_page)
     return envelope(result, start=start, per_page=paging.per_page, digest=digest, query=query)

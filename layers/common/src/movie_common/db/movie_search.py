@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,7 @@ _S_ID = SortKey("s.id", False, "bigint")
 _RANKED_KEYS = (SortKey("s.score", True, "double precision"), SortKey("s.popularity", True, "real"), _S_ID)
 _BROAD_KEYS = (SortKey("s.exact", True, "integer"), SortKey("s.popularity", True, "real"), _S_ID)
 _SIMILAR_KEYS = _RANKED_KEYS
+SIMILAR_ORDERING = RANKED  # similar movies are ranked like a relevance search, so their cursors name RANKED
 KEYS: dict[str, tuple[SortKey, ...]] = {**ORDERINGS, RANKED: _RANKED_KEYS, BROAD: _BROAD_KEYS}
 
 
@@ -95,9 +97,24 @@ class Page:
     last_key: list[Any] | None = None
 
 
+# What each SQL type of a sort key can hold: a cursor's value outside it would make the CAST fail in PostgreSQL
+# (integer out of range, real overflow or underflow), a 500 for what a client sent.
+_INTEGER_RANGES = {"integer": 2**31, "bigint": 2**63}
+
+
+def _fits_real(value: float) -> bool:
+    """Whether a finite number survives the cast to real (float4) as PostgreSQL makes it: neither rounded to
+    infinity (overflow) nor, when not zero, to zero (underflow)."""
+    try:
+        single: float = struct.unpack("<f", struct.pack("<f", value))[0]
+    except (OverflowError, struct.error):
+        return False
+    return single != 0 or value == 0
+
+
 def valid_key(ordering: str, values: Any) -> bool:
     """Whether `values` (from a client's cursor) fit the sort key of `ordering`: one JSON scalar of the right kind
-    per key column, so casting them in SQL cannot fail."""
+    per key column, within what its SQL type holds, so casting them in SQL cannot fail."""
     keys = KEYS.get(ordering)
     if keys is None or not isinstance(values, list) or len(values) != len(keys):
         return False
@@ -105,11 +122,18 @@ def valid_key(ordering: str, values: Any) -> bool:
         if key.sql_type == "text":
             if not isinstance(value, str) or "\x00" in value or len(value) > 1000:
                 return False
-        elif key.sql_type in ("bigint", "integer"):
-            if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
+            try:
+                value.encode()  # a lone surrogate (JSON "\ud800") is no text PostgreSQL can hold
+            except UnicodeEncodeError:
+                return False
+        elif key.sql_type in _INTEGER_RANGES:
+            bound = _INTEGER_RANGES[key.sql_type]
+            if isinstance(value, bool) or not isinstance(value, int) or not -bound <= value < bound:
                 return False
         elif isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) > 1e300:
             return False  # NaN or infinity would not round-trip
+        elif key.sql_type == "real" and not _fits_real(float(value)):
+            return False
     return True
 
 
