@@ -75,6 +75,7 @@ def details_requests(fake: FakeTmdb, media_type: str, tmdb_id: int) -> int:
     return len(fake.requests_to(rf"^/{media_type}/{tmdb_id}$"))
 
 
+@pytest.mark.slow
 def test_a_title_an_admin_deleted_stays_deleted_until_an_admin_allows_it_again(
     conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]], admin: Callable[..., tuple[int, Any]]
 ) -> None:
@@ -117,6 +118,7 @@ def test_a_title_an_admin_deleted_stays_deleted_until_an_admin_allows_it_again(
     assert admin("GET", "/admin/movies/blocked")[1]["total_results"] == 1
 
 
+@pytest.mark.slow
 def test_a_title_queued_before_its_deletion_is_not_added_by_a_later_run(
     conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]], admin: Callable[..., tuple[int, Any]]
 ) -> None:
@@ -142,6 +144,7 @@ def test_bad_block_routes_are_problems_not_errors(admin: Callable[..., tuple[int
     assert (status, page["total_results"], page["results"]) == (200, 0, [])
 
 
+@pytest.mark.slow
 def test_a_title_refused_for_another_rows_title_and_year_is_not_fetched_every_run(
     conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]]
 ) -> None:
@@ -171,6 +174,7 @@ def test_a_title_refused_for_another_rows_title_and_year_is_not_fetched_every_ru
     assert conn.execute("SELECT count(*) AS n FROM tmdb_refused_titles").fetchone()["n"] == 0
 
 
+@pytest.mark.slow
 def test_a_refused_title_is_fetched_again_once_the_other_row_is_gone(
     conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]], admin: Callable[..., tuple[int, Any]]
 ) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from marquee_local.fake_tmdb import FakeTmdb
 from movie_common.db import tmdb
 from movie_sync.services import run_sync
@@ -16,6 +18,7 @@ DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 HUGE = 2**31  # one past PostgreSQL's integer, which movies.tmdb_id and the sync's tables are
 
 
+@pytest.mark.slow
 def test_ids_beyond_postgresqls_integer_in_lists_and_change_feeds_are_dropped_not_fatal(
     conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:
