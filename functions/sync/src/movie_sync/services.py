@@ -472,12 +472,7 @@ class _Run:
                     tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
                 self.counts.titles_skipped += 1
                 if news:
-                    self.error(
-                        "details",
-                        f"{error.detail}; not fetched again while TMDB's lists show it with this title and year",
-                        media_type=media_type,
-                        tmdb_id=tmdb_id,
-                    )
+                    self.error("details", error.detail, media_type=media_type, tmdb_id=tmdb_id)
                 return
             except (TitleConflictError, TitleRefusedError) as error:
                 tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
