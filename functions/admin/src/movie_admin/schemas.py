@@ -290,6 +290,19 @@ class MovieOut(Out):
     updated_at: datetime
 
 
+class BlockedTitleOut(Out):
+    """A TMDB title an admin deleted: the sync does not add it again until an admin allows it."""
+
+    media_type: str
+    tmdb_id: int
+    title: str = Field(description="The deleted movie's title")
+    year: int | None
+    movie_id: int = Field(description="The deleted movie's id (its movie.delete audit entry holds the rest)")
+    blocked_by: int | None = Field(description="The admin who deleted it (None for the CLI or a deleted admin)")
+    actor: str
+    blocked_at: datetime
+
+
 class MovieBody(BaseModel):
     """Movie fields as a person types them (validated by the same rules as CSV ingest rows): `genre` and `actors`
     as a list or a comma-separated text, `runtime` like `142 min`, `rating` 0-10, `year` 1870 to 20 years ahead."""

@@ -28,6 +28,7 @@ from movie_common.movie_rules import (
 POSTER_SIZE = "w500"
 _IMDB_ID = re.compile(r"^(tt|nm)\d{5,10}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+MAX_TMDB_ID = 2**31 - 1  # movies.tmdb_id and the sync's tables are PostgreSQL integers
 RUNTIME_MAX = MAX_RUNTIME_MINUTES  # the rule of CSV rows and the admin form (TMDB lists art films of 857 hours)
 
 
@@ -292,22 +293,52 @@ def _within_rules(title: TmdbTitle) -> TmdbTitle:
 
 @dataclass(frozen=True)
 class ListEntry:
-    """One title of a list page (or of a change-feed page): its TMDB id and whether TMDB marks it adult."""
+    """One title of a list page (or of a change-feed page): its TMDB id, whether TMDB marks it adult, and the title
+    and year the page shows (`title` or `name`, the year of `release_date` or `first_air_date`; None when the page
+    has none, as a change feed's entries do), read as the details' are."""
 
     tmdb_id: int
     adult: bool
+    title: str | None = None
+    year: int | None = None
+
+
+def _entry_title(entry: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The title and year a list entry shows, read as map_details reads a title's; (None, None) when unreadable."""
+    raw = entry.get("title", entry.get("name"))
+    if not isinstance(raw, str) or not clean_text(raw):
+        return None, None
+    try:
+        title = parse_title(clean_text(raw), null_markers=False)
+    except FieldValueError:
+        return None, None
+    released = entry.get("release_date", entry.get("first_air_date"))
+    year = None
+    if isinstance(released, str) and released:
+        try:
+            year = date.fromisoformat(released).year
+        except ValueError:
+            year = None
+    if year is not None and not MIN_YEAR <= year <= this_year() + YEARS_AHEAD:
+        year = None
+    return title, year
 
 
 def list_entries(body: dict[str, Any]) -> tuple[list[ListEntry], int]:
-    """A list or change-feed page's entries and its `total_pages`; entries without a positive integer id are
-    dropped. Raises MalformedRecordError when `results` is not an array."""
+    """A list or change-feed page's entries and its `total_pages`; entries without a positive integer id that the
+    catalogue can hold (TMDB ids are PostgreSQL integers) are dropped. Raises MalformedRecordError when `results`
+    is not an array."""
     results = body.get("results")
     if not isinstance(results, list):
         raise MalformedRecordError("page has no results array")
     total_pages = body.get("total_pages")
     entries = [
-        ListEntry(tmdb_id=r["id"], adult=r.get("adult") is True)
+        ListEntry(r["id"], r.get("adult") is True, *_entry_title(r))
         for r in results
-        if isinstance(r, dict) and isinstance(r.get("id"), int) and not isinstance(r.get("id"), bool) and r["id"] > 0
+        if isinstance(r, dict)
+        and isinstance(r.get("id"), int)
+        and not isinstance(r.get("id"), bool)
+        and 0 < r["id"] <= MAX_TMDB_ID
     ]
-    return entries, total_pages if isinstance(total_pages, int) and total_pages > 0 else 1
+    pages = total_pages if isinstance(total_pages, int) and not isinstance(total_pages, bool) else 1
+    return entries, max(1, pages)

@@ -15,7 +15,14 @@ from typing import Any
 from movie_common.database import Connection
 from movie_common.db import sync_runs, tmdb
 from movie_common.db.sync_runs import SyncCounts, SyncRun
-from movie_common.db.tmdb import MEDIA_TYPES, PurgeResult, QueuedTitle, TitleRefusedError, TmdbTitle
+from movie_common.db.tmdb import (
+    MEDIA_TYPES,
+    PurgeResult,
+    QueuedTitle,
+    TitleRefusedError,
+    TitleYearTakenError,
+    TmdbTitle,
+)
 from movie_common.errors import (
     DatabaseUnavailableError,
     SyncAlreadyRunningError,
@@ -337,6 +344,8 @@ class _Run:
     def _list(self, source: ListSource) -> None:
         """Read a list's pages; replace its ranks when all were read; queue the titles the catalogue lacks."""
         ids: list[int] = []
+        titles: list[str | None] = []
+        years: list[int | None] = []
         page = 1
         try:
             while page <= self.settings.list_pages:
@@ -346,6 +355,8 @@ class _Run:
                 for entry in entries:
                     if (self.settings.include_adult or not entry.adult) and entry.tmdb_id not in ids:
                         ids.append(entry.tmdb_id)
+                        titles.append(entry.title)
+                        years.append(entry.year)
                 if page >= total_pages:
                     break
                 page += 1
@@ -360,6 +371,8 @@ class _Run:
             self.conn,
             media_type=source.media_type,
             tmdb_ids=ids,
+            titles=titles,
+            years=years,
             reason="list",
             recheck_gone_before=self.started - timedelta(days=self.settings.refresh_after_days),
         )
@@ -422,6 +435,11 @@ class _Run:
             self.failed_read(f"{media_type} {tmdb_id}: {fetched.reason}")
         else:
             self.answered += 1
+        if tmdb.is_blocked(conn, media_type=media_type, tmdb_id=tmdb_id):
+            # An admin deleted this title (queued before the deletion, or by a change feed): it stays deleted.
+            tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+            self.counts.titles_skipped += 1
+            return
         if fetched.kind == "title" and fetched.title is not None:
             title = fetched.title
             if title.adult and not self.settings.include_adult:
@@ -445,6 +463,17 @@ class _Run:
                 with conn.transaction():
                     outcome = tmdb.upsert_title(conn, title, fetched_at=self.now())
                     tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+                    tmdb.forget_refusal(conn, media_type=media_type, tmdb_id=tmdb_id)
+            except TitleYearTakenError as error:
+                # Remembered, so that a list showing it with this title and year does not queue it again while the
+                # other row holds them; reported the first time only.
+                with conn.transaction():
+                    news = tmdb.record_refusal(conn, title, reason=error.detail, at=self.now())
+                    tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
+                self.counts.titles_skipped += 1
+                if news:
+                    self.error("details", error.detail, media_type=media_type, tmdb_id=tmdb_id)
+                return
             except (TitleConflictError, TitleRefusedError) as error:
                 tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
                 self.counts.titles_skipped += 1

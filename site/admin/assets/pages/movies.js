@@ -60,7 +60,9 @@
       el("td", { className: "small", text: A.time(m.updated_at) }),
       el("td", {}, [el("div", { className: "d-flex gap-1" }, [edit, A.actionButton("Delete", {
         className: "btn-outline-danger", attrs: { "data-action": "delete" },
-        confirm: ["Delete this movie?", "Remove \u201c" + m.title + "\u201d (" + (m.year || "no year") + ") from the catalogue?"],
+        confirm: ["Delete this movie?", "Remove \u201c" + m.title + "\u201d (" + (m.year || "no year") + ") from the catalogue?" +
+          (m.tmdb_id ? " The TMDB sync will not add it back (GET /admin/movies/blocked lists such titles; " +
+            "DELETE /admin/movies/blocked/" + m.media_type + "/" + m.tmdb_id + " allows it again)." : "")],
         action: function () { return A.api("/admin/movies/" + m.id, { method: "DELETE" }); },
         done: function () { return list.load(); } })])]),
     ]);

@@ -14,7 +14,7 @@ from movie_admin.routes.deps import (
     PerPage,
     Search,
 )
-from movie_admin.schemas import MovieBody, MovieOut, PageOut
+from movie_admin.schemas import BlockedTitleOut, MovieBody, MovieOut, PageOut
 from movie_admin.services import movies
 from movie_common.database import get_connection
 from movie_common.db.movies import AdminMovieFilters
@@ -69,6 +69,32 @@ async def create_movie(body: MovieBody, actor: ActingAdmin) -> MovieOut:
     the catalogue is refused with 409 `duplicate_movie`."""
     values = body.model_dump(exclude_unset=True)
     return MovieOut.model_validate(movies.create_movie(get_connection(), actor, values=values))
+
+
+@router.get("/blocked", response_model=PageOut[BlockedTitleOut], summary="TMDB titles deleted by admins")
+async def list_blocked(page: PageNumber = 1, per_page: PerPage = 20) -> PageOut[BlockedTitleOut]:
+    """Deleting a movie that has a TMDB id blocks it from the TMDB sync, so that a TMDB list still showing it does
+    not bring it back; these are the blocked titles, the latest deletion first."""
+    found = movies.list_blocked_titles(get_connection(), page=page, per_page=per_page)
+    return PageOut[BlockedTitleOut](
+        page=found.page,
+        per_page=found.per_page,
+        results=[BlockedTitleOut.model_validate(b) for b in found.results],
+        total_results=found.total_results,
+        total_pages=found.total_pages,
+    )
+
+
+@router.delete("/blocked/{media_type}/{tmdb_id}", status_code=204, summary="Let the TMDB sync add a title again")
+async def allow_blocked(
+    media_type: Annotated[Literal["movie", "tv"], Path(description="movie or tv")],
+    tmdb_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="The title's TMDB id."), PLAIN_INTEGER],
+    actor: ActingAdmin,
+) -> Response:
+    """Undo a deletion's block (audited as `tmdb_title.allow`): the next sync adds the title again if a TMDB list
+    shows it. 404 `not_found` when it is not blocked."""
+    movies.allow_tmdb_title(get_connection(), actor, media_type=media_type, tmdb_id=tmdb_id)
+    return Response(status_code=204)
 
 
 @router.get("/{movie_id}", response_model=MovieOut, summary="One movie")

@@ -10,8 +10,9 @@ from movie_admin.audit import Actor, record, snapshot
 from movie_admin.pages import Page, offset_of
 from movie_common import movie_rules
 from movie_common.database import Connection
-from movie_common.db import movies
+from movie_common.db import movies, tmdb
 from movie_common.db.movies import AdminMovie, AdminMovieFilters, MovieFields
+from movie_common.db.tmdb import BlockedTitle
 from movie_common.errors import DuplicateMovieError, InvalidParameter, NotFoundError, RequestValidationError
 
 SORTS = tuple(movies.ADMIN_SORTS)
@@ -127,12 +128,27 @@ def update_movie(conn: Connection, actor: Actor, *, movie_id: int, changes: Mapp
 
 
 def delete_movie(conn: Connection, actor: Actor, *, movie_id: int) -> AdminMovie:
-    """Remove a movie from the catalogue; returns it as it was. NotFoundError."""
+    """Remove a movie from the catalogue; returns it as it was. A movie with a TMDB id is blocked from the TMDB
+    sync (tmdb_blocked_titles), so that a TMDB list still showing it does not bring it back; an admin allows it
+    again with allow_tmdb_title. The audit entry's `after` names the block. NotFoundError."""
     with conn.transaction():
         before = movies.get_admin_movie(conn, movie_id=movie_id, lock=True)
         if before is None:
             raise NotFoundError(f"There is no movie with id {movie_id}.")
         movies.delete_movie(conn, movie_id=movie_id)
+        after = None
+        if before.tmdb_id is not None:
+            tmdb.block_title(
+                conn,
+                media_type=before.media_type,
+                tmdb_id=before.tmdb_id,
+                title=before.title,
+                year=before.year,
+                movie_id=movie_id,
+                blocked_by=actor.admin_id,
+                actor=actor.name,
+            )
+            after = {"tmdb_blocked": {"media_type": before.media_type, "tmdb_id": before.tmdb_id}}
         record(
             conn,
             actor,
@@ -140,5 +156,30 @@ def delete_movie(conn: Connection, actor: Actor, *, movie_id: int) -> AdminMovie
             target_type="movie",
             target_id=movie_id,
             before=snapshot(before, fields=_AUDITED),
+            after=after,
         )
     return before
+
+
+def list_blocked_titles(conn: Connection, *, page: int, per_page: int) -> Page[BlockedTitle]:
+    """The TMDB titles admins deleted, which the sync does not add again; the latest first."""
+    rows, total = tmdb.list_blocked(conn, limit=per_page, offset=offset_of(page, per_page))
+    return Page(rows, page, per_page, total)
+
+
+def allow_tmdb_title(conn: Connection, actor: Actor, *, media_type: str, tmdb_id: int) -> BlockedTitle:
+    """Undo a deletion's block: the next sync adds the title again if a TMDB list shows it. Audited as
+    `tmdb_title.allow`. NotFoundError when the title is not blocked."""
+    with conn.transaction():
+        removed = tmdb.unblock_title(conn, media_type=media_type, tmdb_id=tmdb_id)
+        if removed is None:
+            raise NotFoundError(f"TMDB {media_type} {tmdb_id} is not blocked from the sync.")
+        record(
+            conn,
+            actor,
+            action="tmdb_title.allow",
+            target_type="tmdb_title",
+            target_id=f"{media_type}:{tmdb_id}",
+            before=snapshot(removed),
+        )
+    return removed

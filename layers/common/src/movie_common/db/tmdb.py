@@ -20,6 +20,10 @@ MEDIA_TYPES = ("movie", "tv")
 LISTS = ("trending", "popular", "upcoming", "now_playing")
 
 
+class TitleYearTakenError(TitleConflictError):
+    """The TMDB title's normalised title + year are another row's (movies_title_year_key)."""
+
+
 class TitleRefusedError(ValueError):
     """PostgreSQL refused one TMDB title's values (a data error or a check constraint): the sync skips and reports
     that title and goes on."""
@@ -96,7 +100,7 @@ def _values(title: TmdbTitle) -> dict[str, Any]:
 def _conflict(error: psycopg.errors.UniqueViolation, title: TmdbTitle) -> TitleConflictError:
     constraint = error.diag.constraint_name or "a unique constraint"
     if "title" in constraint:
-        detail = f"another movie already has the title {title.title!r} and year {title.year}"
+        return TitleYearTakenError(f"another movie already has the title {title.title!r} and year {title.year}")
     else:
         detail = f"another row holds TMDB id {title.tmdb_id} ({constraint})"
     return TitleConflictError(detail)
@@ -288,19 +292,47 @@ _REASON_ORDER = "CASE reason WHEN 'list' THEN 0 WHEN 'changed' THEN 1 WHEN 'gap'
 
 
 def enqueue_unless_held(
-    conn: Connection, *, media_type: str, tmdb_ids: list[int], reason: str, recheck_gone_before: datetime
+    conn: Connection,
+    *,
+    media_type: str,
+    tmdb_ids: list[int],
+    reason: str,
+    recheck_gone_before: datetime,
+    titles: list[str | None] | None = None,
+    years: list[int | None] | None = None,
 ) -> int:
     """Queue the ids the catalogue does not hold, or holds flagged as gone before `recheck_gone_before` (a list that
     still shows a title TMDB's details deny is asked again only as often as stale rows are); returns how many were
-    newly queued."""
+    newly queued. Never queued: a title an admin deleted (tmdb_blocked_titles), and one refused for another row's
+    title + year (tmdb_refused_titles) while the list shows it with the same title and year (`titles` and `years`,
+    parallel to `tmdb_ids`) and a row still holds that title + year."""
+    count = len(tmdb_ids)
     with translate_errors():
         return conn.execute(
             """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
-               SELECT %(media_type)s, i, %(reason)s FROM unnest(%(ids)s::integer[]) AS i
-               WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.media_type = %(media_type)s AND m.tmdb_id = i
+               SELECT %(media_type)s, e.i, %(reason)s
+               FROM unnest(%(ids)s::integer[], %(titles)s::text[], %(years)s::smallint[]) AS e (i, title, year)
+               WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.media_type = %(media_type)s AND m.tmdb_id = e.i
                                  AND (m.tmdb_gone_at IS NULL OR m.tmdb_gone_at >= %(recheck)s))
+                 AND NOT EXISTS (SELECT 1 FROM tmdb_blocked_titles b
+                                 WHERE b.media_type = %(media_type)s AND b.tmdb_id = e.i)
+                 AND NOT EXISTS (SELECT 1 FROM tmdb_refused_titles r
+                                 WHERE r.media_type = %(media_type)s AND r.tmdb_id = e.i
+                                   AND e.title IS NOT NULL
+                                   AND marquee_normalize(r.title) = marquee_normalize(e.title)
+                                   AND r.year IS NOT DISTINCT FROM e.year
+                                   AND EXISTS (SELECT 1 FROM movies m
+                                               WHERE m.title_norm = marquee_normalize(r.title)
+                                                 AND m.year IS NOT DISTINCT FROM r.year))
                ON CONFLICT DO NOTHING""",
-            {"media_type": media_type, "ids": tmdb_ids, "reason": reason, "recheck": recheck_gone_before},
+            {
+                "media_type": media_type,
+                "ids": tmdb_ids,
+                "titles": titles if titles is not None else [None] * count,
+                "years": years if years is not None else [None] * count,
+                "reason": reason,
+                "recheck": recheck_gone_before,
+            },
         ).rowcount
 
 
@@ -388,6 +420,131 @@ def queue_length(conn: Connection) -> int:
     return int(fetch_required(conn, "SELECT count(*) AS n FROM tmdb_sync_queue")["n"])
 
 
+# --- titles an admin deleted (blocked) and titles refused for another row's title + year ----------------------
+
+
+@dataclass(frozen=True)
+class BlockedTitle:
+    """A TMDB title an admin deleted: the sync does not add it again until an admin allows it."""
+
+    media_type: str
+    tmdb_id: int
+    title: str
+    year: int | None
+    movie_id: int
+    blocked_by: int | None
+    actor: str
+    blocked_at: datetime
+
+
+def block_title(
+    conn: Connection,
+    *,
+    media_type: str,
+    tmdb_id: int,
+    title: str,
+    year: int | None,
+    movie_id: int,
+    blocked_by: int | None,
+    actor: str,
+) -> None:
+    """Remember that an admin deleted this TMDB title (a later deletion of the same title replaces the entry), and
+    drop it from the fetch queue."""
+    with translate_errors():
+        conn.execute(
+            """INSERT INTO tmdb_blocked_titles (media_type, tmdb_id, title, year, movie_id, blocked_by, actor)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (media_type, tmdb_id) DO UPDATE
+               SET title = excluded.title, year = excluded.year, movie_id = excluded.movie_id,
+                   blocked_by = excluded.blocked_by, actor = excluded.actor, blocked_at = now()""",
+            (media_type, tmdb_id, title, year, movie_id, blocked_by, actor),
+        )
+        conn.execute("DELETE FROM tmdb_sync_queue WHERE media_type = %s AND tmdb_id = %s", (media_type, tmdb_id))
+
+
+def list_blocked(conn: Connection, *, limit: int, offset: int) -> tuple[list[BlockedTitle], int]:
+    """Blocked titles, the latest deletion first, and how many there are."""
+    rows = fetch_all(
+        conn,
+        """SELECT *, count(*) OVER () AS total FROM tmdb_blocked_titles
+           ORDER BY blocked_at DESC, media_type, tmdb_id LIMIT %s OFFSET %s""",
+        (limit, offset),
+    )
+    total = (
+        int(rows[0]["total"])
+        if rows
+        else int(fetch_required(conn, "SELECT count(*) AS n FROM tmdb_blocked_titles")["n"])
+    )
+    return [_blocked(r) for r in rows], total
+
+
+def _blocked(row: Any) -> BlockedTitle:
+    return BlockedTitle(
+        media_type=row["media_type"],
+        tmdb_id=row["tmdb_id"],
+        title=row["title"],
+        year=row["year"],
+        movie_id=row["movie_id"],
+        blocked_by=row["blocked_by"],
+        actor=row["actor"],
+        blocked_at=row["blocked_at"],
+    )
+
+
+def unblock_title(conn: Connection, *, media_type: str, tmdb_id: int) -> BlockedTitle | None:
+    """Allow the sync to add the title again; returns the entry removed, or None if it was not blocked."""
+    with translate_errors():
+        row = fetch_one(
+            conn,
+            "DELETE FROM tmdb_blocked_titles WHERE media_type = %s AND tmdb_id = %s RETURNING *",
+            (media_type, tmdb_id),
+        )
+    return None if row is None else _blocked(row)
+
+
+def is_blocked(conn: Connection, *, media_type: str, tmdb_id: int) -> bool:
+    row = fetch_one(
+        conn,
+        "SELECT 1 AS one FROM tmdb_blocked_titles WHERE media_type = %s AND tmdb_id = %s",
+        (media_type, tmdb_id),
+    )
+    return row is not None
+
+
+def record_refusal(conn: Connection, title: TmdbTitle, *, reason: str, at: datetime) -> bool:
+    """Remember that `title` was refused for another row's title + year; True when this is news (not refused before
+    with the same title and year), so that the run reports it once."""
+    with translate_errors():
+        row = fetch_required(
+            conn,
+            """WITH before AS (SELECT title, year FROM tmdb_refused_titles WHERE media_type = %(media_type)s
+                               AND tmdb_id = %(tmdb_id)s),
+                    written AS (INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, refused_at)
+                                VALUES (%(media_type)s, %(tmdb_id)s, %(title)s, %(year)s, %(reason)s, %(at)s)
+                                ON CONFLICT (media_type, tmdb_id) DO UPDATE
+                                SET title = excluded.title, year = excluded.year, reason = excluded.reason,
+                                    refused_at = excluded.refused_at
+                                RETURNING 1)
+               SELECT NOT EXISTS (SELECT 1 FROM before b WHERE marquee_normalize(b.title) = marquee_normalize(
+                                      %(title)s) AND b.year IS NOT DISTINCT FROM %(year)s::smallint) AS news,
+                      (SELECT count(*) FROM written) AS written""",
+            {
+                "media_type": title.media_type,
+                "tmdb_id": title.tmdb_id,
+                "title": title.title,
+                "year": title.year,
+                "reason": reason,
+                "at": at,
+            },
+        )
+    return bool(row["news"])
+
+
+def forget_refusal(conn: Connection, *, media_type: str, tmdb_id: int) -> None:
+    with translate_errors():
+        conn.execute("DELETE FROM tmdb_refused_titles WHERE media_type = %s AND tmdb_id = %s", (media_type, tmdb_id))
+
+
 # --- change-feed watermarks ---------------------------------------------------------------------------------------
 
 
@@ -468,8 +625,9 @@ class PurgeResult:
 
 
 def purge(conn: Connection) -> PurgeResult:
-    """Remove every TMDB-sourced row, TMDB's fields on the other rows, and the sync's TMDB caches, ranks, queue and
-    watermarks, in one transaction. `sync_runs` stays (it holds counts and ids, not TMDB content)."""
+    """Remove every TMDB-sourced row, TMDB's fields on the other rows, and the sync's TMDB caches, ranks, queue,
+    watermarks and remembered refusals, in one transaction (the titles admins deleted stay blocked).
+    `sync_runs` stays (it holds counts and ids, not TMDB content)."""
     resets = sql.SQL(", ").join(
         sql.SQL("{col} = CASE WHEN {name} = ANY(tmdb_filled) THEN {empty} ELSE {col} END").format(
             col=sql.Identifier(c),
@@ -487,6 +645,6 @@ def purge(conn: Connection) -> PurgeResult:
                    WHERE tmdb_id IS NOT NULL OR tmdb_filled <> '{{}}' OR tmdb_fetched_at IS NOT NULL"""
             ).format(resets=resets)
         ).rowcount
-        for table in ("tmdb_list_ranks", "tmdb_sync_queue", "tmdb_sync_state", "tmdb_cache"):
+        for table in ("tmdb_list_ranks", "tmdb_sync_queue", "tmdb_sync_state", "tmdb_cache", "tmdb_refused_titles"):
             conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
     return PurgeResult(deleted=deleted, cleared=cleared)
