@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import json
+import unicodedata
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -80,10 +81,21 @@ class ListBody:
     by_cursor: bool  # the request came with a cursor
 
 
+def _folded(value: Any) -> Any:
+    """A text as search compares it, near enough for a digest: case folded, compatibility forms and accents dropped
+    (`GODFATHER`, `Ｇodfather` and `godfather`; `Amelie` and `Amélie`, which marquee_normalize makes one)."""
+    if not isinstance(value, str):
+        return value
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def query_digest(route: str, query: dict[str, Any]) -> str:
     """A short digest of a list's query (its filters, sort and type; not its paging), so that a cursor is only used
-    with the query that gave it."""
-    canonical = json.dumps([route, sorted((k, v) for k, v in query.items() if v not in (None, []))], default=str)
+    with the query that gave it. Texts are folded (_folded): searches that find the same movies share cursors."""
+    canonical = json.dumps(
+        [route, sorted((k, _folded(v)) for k, v in query.items() if v not in (None, []))], default=str
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
