@@ -17,8 +17,8 @@ import base64
 import binascii
 import hashlib
 import json
-import unicodedata
 import math
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,7 +83,7 @@ class ListBody:
 
 def _folded(value: Any) -> Any:
     """A text as search compares it, near enough for a digest: case folded, compatibility forms and accents dropped
-    (`GODFATHER`, `Ｇodfather` and `godfather`; `Amelie` and `Amélie`, which marquee_normalize makes one)."""
+    (`GODFATHER`, a full-width `godfather` and `godfather`; `Amelie` and `Amélie`, as marquee_normalize has it)."""
     if not isinstance(value, str):
         return value
     decomposed = unicodedata.normalize("NFKD", value.casefold())
