@@ -477,3 +477,76 @@ def test_back_after_signing_out_does_not_show_the_admin_page_again(
         assert_back_after_sign_out_leaves(page, signed_out_url="**/admin/login.html", private_text=ADMIN_EMAIL)
     finally:
         browser.close()
+
+
+def test_an_edit_form_opened_before_another_admins_save_cannot_undo_it(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """Two admins edit one movie: the form was filled from the list's row and saved its changed fields with no
+    condition, so the admin who saved second silently put back what the first had just changed (a lost update), and
+    a Delete confirmed for a row that had changed meanwhile deleted it anyway. The form now starts from the movie as
+    stored and saves with If-Match: the stale save is refused in the form (412 precondition_failed), nothing lost."""
+    token = httpx.post(
+        stack.api + "/admin/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=30
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    title = f"Lost Update {RUN}"
+    try:
+        made = httpx.post(
+            stack.api + "/admin/movies", json={"title": title, "genre": "Drama"}, headers=auth, timeout=30
+        )
+        assert made.status_code == 201, made.text
+        movie_id = made.json()["id"]
+        page = _admin_page(browser, stack)
+        console = watch_console(page)
+        page.goto(f"{stack.portal}/admin/movies.html?q={title.replace(' ', '+')}")
+        row = page.locator(f"tr[data-movie-id='{movie_id}']")
+        expect(row).to_contain_text("Drama")
+
+        # The list is older than the movie: the form shows the movie as stored now.
+        other = httpx.patch(
+            f"{stack.api}/admin/movies/{movie_id}", json={"genre": "Drama, Crime"}, headers=auth, timeout=30
+        )
+        assert other.status_code == 200, other.text
+        row.get_by_role("button", name="Edit").click()
+        dialog = page.locator("#movie-modal")
+        expect(dialog.get_by_label("Genre")).to_have_value("Drama, Crime")
+
+        # Another admin saves while this form is open: this save is refused, theirs kept.
+        again = httpx.patch(f"{stack.api}/admin/movies/{movie_id}", json={"genre": "Crime"}, headers=auth, timeout=30)
+        assert again.status_code == 200, again.text
+        dialog.get_by_label("Genre").fill("Drama, Crime, Mystery")
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog.locator("[data-form-alert]")).to_contain_text("changed since you read it")
+        expect(dialog).to_be_visible()
+        stored = httpx.get(f"{stack.api}/admin/movies/{movie_id}", headers=auth, timeout=30).json()
+        assert stored["genre"] == ["Crime"]
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_be_hidden()
+
+        # A Delete confirmed for the row as listed, changed since: nothing deleted, the page says why.
+        page.reload()
+        expect(row).to_contain_text("Crime")
+        renamed = httpx.patch(
+            f"{stack.api}/admin/movies/{movie_id}", json={"plot": "Changed meanwhile."}, headers=auth, timeout=30
+        )
+        assert renamed.status_code == 200, renamed.text
+        row.get_by_role("button", name="Delete").click()
+        _confirm(page, "Delete")
+        expect(page.locator("[data-page-alert]")).to_contain_text("nothing was deleted")
+        assert httpx.get(f"{stack.api}/admin/movies/{movie_id}", headers=auth, timeout=30).status_code == 200
+
+        # Fresh, both work.
+        page.reload()
+        row.get_by_role("button", name="Edit").click()
+        dialog.get_by_label("Genre").fill("Crime, Mystery")
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog).to_be_hidden()
+        expect(row).to_contain_text("Crime, Mystery")
+        row.get_by_role("button", name="Delete").click()
+        _confirm(page, "Delete")
+        expect(page.locator(f"tr[data-movie-id='{movie_id}']")).to_have_count(0)
+        assert console == []
+    finally:
+        with connect(database_url) as conn:
+            conn.execute("DELETE FROM movies WHERE title = %s", (title,))

@@ -34,7 +34,9 @@ def register(sub: Any) -> None:
     listing.add_argument("--status", choices=keys.STATUSES, help="only keys with this status")
     listing.add_argument("--never-used", action="store_true", help="only keys that never made a request")
     listing.add_argument("--search", help="owner email or name (substring), last four characters, or key id")
-    listing.add_argument("--sort", default="created.desc", choices=keys.SORTS, help="order (default created.desc)")
+    listing.add_argument(
+        "--sort", default="created.desc", choices=keys.SORTS, help="order of the list (default created.desc: newest)"
+    )
     listing.add_argument("--page", type=arguments.int_at_least(1), default=1, help="page number (default 1)")
     listing.add_argument(
         "--per-page", type=arguments.int_between(1, 1000), default=50, help="keys a page, 1 to 1000 (default 50)"
@@ -51,7 +53,7 @@ def register(sub: Any) -> None:
     set_plan.set_defaults(func=cmd_key_action, action="set-plan")
 
     admin = sub.add_parser("create-admin", help="create an admin account for the admin portal")
-    admin.add_argument("--email", required=True, help="the admin's email address: the sign-in name")
+    admin.add_argument("--email", required=True, help="the new admin's email address (how they sign in)")
     admin.add_argument(
         "--password",
         help="at least 12 characters; omitted: one is generated and printed once",
@@ -62,7 +64,7 @@ def register(sub: Any) -> None:
         "reset-admin-password",
         help="give an admin a new password, lift a lockout and end the admin's sessions",
     )
-    reset.add_argument("--email", required=True, help="the admin's email address")
+    reset.add_argument("--email", required=True, help="the email address of the admin whose password is reset")
     reset.add_argument("--password", help="at least 12 characters; omitted: one is generated and printed once")
     reset.set_defaults(func=cmd_reset_admin_password)
 

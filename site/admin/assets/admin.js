@@ -63,10 +63,12 @@
     }
   });
 
-  /* api(path, {method, body, query, accept}) -> {status, headers, data}; ApiError on a problem; signs out on 401. */
+  /* api(path, {method, body, query, accept, ifMatch}) -> {status, headers, data}; ApiError on a problem; signs out
+     on 401. ifMatch: the ETag the write is conditional on (412 precondition_failed if the target changed). */
   async function api(path, options) {
     options = options || {};
     var headers = { Accept: options.accept || "application/json, application/problem+json" };
+    if (options.ifMatch) headers["If-Match"] = options.ifMatch;
     var current = session.get();
     if (current) headers.Authorization = "Bearer " + current.token;
     if (options.body !== undefined) headers["Content-Type"] = "application/json";

@@ -397,6 +397,69 @@ def test_movies_through_the_api(conn: Any, admin_token: str, admin_api: Callable
     assert admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token).status == 404
 
 
+def test_a_stale_if_match_cannot_undo_another_admins_movie_edit_or_delete_it(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], audit_rows: Callable[..., list[dict[str, Any]]]
+) -> None:
+    # Two admins open one movie; the second saves the genres first; the first, still holding the old version,
+    # saved over them (a lost update): If-Match was ignored and no ETag was given to send.
+    created = admin_api("POST", "/admin/movies", token=admin_token, body={"title": "Lost Update Zq", "genre": "Drama"})
+    assert created.status == 201 and created.headers["etag"].startswith('"')
+    movie_id = created.json["id"]
+    read = admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token)
+    assert read.headers["etag"] == created.headers["etag"]
+    first_read = read.headers["etag"]
+
+    second = admin_api(
+        "PATCH",
+        f"/admin/movies/{movie_id}",
+        token=admin_token,
+        body={"genre": "Drama, Crime"},
+        headers={"If-Match": first_read},
+    )
+    assert second.status == 200 and second.headers["etag"] != first_read
+    stale = admin_api(
+        "PATCH",
+        f"/admin/movies/{movie_id}",
+        token=admin_token,
+        body={"genre": "Comedy"},
+        headers={"If-Match": first_read},
+    )
+    assert (stale.status, stale.json["code"]) == (412, "precondition_failed")
+    assert stale.json["title"] == "Changed since it was read" and f"Movie {movie_id} changed" in stale.json["detail"]
+    gone = admin_api("DELETE", f"/admin/movies/{movie_id}", token=admin_token, headers={"If-Match": first_read})
+    assert (gone.status, gone.json["code"]) == (412, "precondition_failed")
+    for tag in ("W/" + second.headers["etag"], "nonsense", '""'):  # weak, malformed, empty: never a match
+        refused = admin_api(
+            "PATCH", f"/admin/movies/{movie_id}", token=admin_token, body={"plot": "x"}, headers={"If-Match": tag}
+        )
+        assert refused.status == 412, tag
+    kept = admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token)
+    assert kept.json["genre"] == ["Drama", "Crime"] and kept.json["plot"] is None
+    assert kept.headers["etag"] == second.headers["etag"]
+    assert [r["action"] for r in audit_rows(target_type="movie", target_id=str(movie_id))] == [
+        "movie.create",
+        "movie.update",
+    ]
+
+    # The current tag, one of a list, or `*` passes; no If-Match at all keeps the old last-write-wins.
+    listed = admin_api(
+        "PATCH",
+        f"/admin/movies/{movie_id}",
+        token=admin_token,
+        body={"plot": "Kept."},
+        headers={"If-Match": f'"old", {second.headers["etag"]}'},
+    )
+    assert listed.status == 200 and listed.json["plot"] == "Kept."
+    star = admin_api(
+        "PATCH", f"/admin/movies/{movie_id}", token=admin_token, body={"rating": "7"}, headers={"If-Match": "*"}
+    )
+    assert star.status == 200
+    assert admin_api("PATCH", f"/admin/movies/{movie_id}", token=admin_token, body={"runtime": "90"}).status == 200
+    current = admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token).headers["etag"]
+    deleted = admin_api("DELETE", f"/admin/movies/{movie_id}", token=admin_token, headers={"If-Match": current})
+    assert deleted.status == 204
+
+
 def test_a_release_date_years_from_the_year_is_a_422_naming_it(
     conn: Any, admin_token: str, admin_api: Callable[..., Any]
 ) -> None:

@@ -507,6 +507,15 @@ class DuplicateMovieError(ConflictError):
         self.existing_id = existing_id
 
 
+class PreconditionFailedError(MarqueeError):
+    """An `If-Match` named a version of the target other than its current one: someone changed it since the
+    client read it, so the write is refused rather than undoing their change (a lost update)."""
+
+    code = "precondition_failed"
+    status = 412
+    title = "Changed since it was read"
+
+
 class AdminExistsError(ConflictError):
     code = "admin_exists"
     title = "An admin with this email exists"

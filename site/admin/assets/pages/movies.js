@@ -7,10 +7,34 @@
   var el = M.el;
   var list;
   var editing = null;
+  var editingTag = null;  // the ETag of the version the form shows: the save is conditional on it (If-Match)
   var FIELDS = ["title", "year", "media_type", "genre", "director", "actors", "release_date", "runtime", "rating", "imdb_id", "poster_url", "plot"];
 
-  function openForm(movie) {
+  /* The movie as stored now, and its version: an edit starts from it, not from the list's (maybe older) row, and
+     saves only if nobody changed it meanwhile (else 412 precondition_failed, shown in the form). */
+  async function editMovie(m) {
+    try {
+      var fresh = await A.api("/admin/movies/" + m.id);
+      openForm(fresh.data, fresh.headers.get("ETag"));
+    } catch (error) {
+      A.pageAlert(A.problemMessage(error));
+      if (error.status === 404) await list.load();
+    }
+  }
+
+  /* Delete what the admin confirmed: if the movie changed after the list was read, nothing is deleted. */
+  async function remove(m) {
+    var fresh = await A.api("/admin/movies/" + m.id);
+    if (fresh.data.updated_at !== m.updated_at) {
+      throw new M.ApiError(412, { title: "Changed since it was read", code: "precondition_failed",
+        detail: "Movie " + m.id + " was changed after this list was read; nothing was deleted. Look at it again before deleting it." });
+    }
+    return A.api("/admin/movies/" + m.id, { method: "DELETE", ifMatch: fresh.headers.get("ETag") });
+  }
+
+  function openForm(movie, tag) {
     editing = movie;
+    editingTag = movie ? tag : null;
     var form = document.querySelector("[data-movie-form]");
     M.clearProblems(form);
     form.reset();
@@ -48,7 +72,7 @@
 
   function row(m) {
     var edit = el("button", { type: "button", className: "btn btn-sm btn-outline-secondary", text: "Edit", "data-action": "edit" });
-    edit.addEventListener("click", function () { openForm(m); });
+    edit.addEventListener("click", function () { return editMovie(m); });
     return el("tr", { "data-movie-id": String(m.id) }, [
       el("td", { text: String(m.id) }),
       el("td", { text: m.title }),
@@ -63,7 +87,7 @@
         confirm: ["Delete this movie?", "Remove \u201c" + m.title + "\u201d (" + (m.year || "no year") + ") from the catalogue?" +
           (m.tmdb_id ? " The TMDB sync will not add it back (GET /admin/movies/blocked lists such titles; " +
             "DELETE /admin/movies/blocked/" + m.media_type + "/" + m.tmdb_id + " allows it again)." : "")],
-        action: function () { return A.api("/admin/movies/" + m.id, { method: "DELETE" }); },
+        action: function () { return remove(m); },
         done: function () { return list.load(); } })])]),
     ]);
   }
@@ -85,7 +109,7 @@
         }
         body[name] = value === "" ? null : value;
       });
-      if (editing) await A.api("/admin/movies/" + editing.id, { method: "PATCH", body: body });
+      if (editing) await A.api("/admin/movies/" + editing.id, { method: "PATCH", body: body, ifMatch: editingTag });
       else await A.api("/admin/movies", { method: "POST", body: body });
       window.bootstrap.Modal.getOrCreateInstance(document.querySelector("#movie-modal")).hide();
       await list.load();

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from movie_admin.routes.deps import (
     ADMIN_DEPENDENCIES,
@@ -17,11 +17,23 @@ from movie_admin.routes.deps import (
 from movie_admin.schemas import BlockedTitleOut, MovieBody, MovieOut, PageOut
 from movie_admin.services import movies
 from movie_common.database import get_connection
-from movie_common.db.movies import AdminMovieFilters
+from movie_common.db.movies import AdminMovie, AdminMovieFilters
 from movie_web.params import PLAIN_INTEGER
+from movie_web.schemas import problem_response
 
 router = APIRouter(prefix="/admin/movies", tags=["movies"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The movie's id."), PLAIN_INTEGER]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=2048,
+        description="The movie's `ETag` as read (from GET, or the answer of POST or PATCH): the write happens only if "
+        "the movie is still that version, else 412 `precondition_failed` (someone changed it meanwhile).",
+    ),
+]
+STALE: dict[int | str, dict[str, Any]] = {
+    412: problem_response("The movie changed since the `If-Match` version was read (`precondition_failed`).")
+}
 MovieSort = Literal[
     "title.asc",
     "title.desc",
@@ -64,11 +76,11 @@ async def list_movies(
 
 
 @router.post("", response_model=MovieOut, status_code=201, summary="Add a movie")
-async def create_movie(body: MovieBody, actor: ActingAdmin) -> MovieOut:
+async def create_movie(body: MovieBody, actor: ActingAdmin, response: Response) -> MovieOut:
     """Validated by the CSV ingest's row rules (each bad field named in `errors`); a title and year already in
-    the catalogue is refused with 409 `duplicate_movie`."""
+    the catalogue is refused with 409 `duplicate_movie`. The `ETag` names the version created."""
     values = body.model_dump(exclude_unset=True)
-    return MovieOut.model_validate(movies.create_movie(get_connection(), actor, values=values))
+    return _tagged(response, movies.create_movie(get_connection(), actor, values=values))
 
 
 @router.get("/blocked", response_model=PageOut[BlockedTitleOut], summary="TMDB titles deleted by admins")
@@ -98,18 +110,29 @@ async def allow_blocked(
 
 
 @router.get("/{movie_id}", response_model=MovieOut, summary="One movie")
-async def get_movie(movie_id: MovieId) -> MovieOut:
-    return MovieOut.model_validate(movies.get_movie(get_connection(), movie_id=movie_id))
+async def get_movie(movie_id: MovieId, response: Response) -> MovieOut:
+    """The movie, with its version as `ETag`: send it back as `If-Match` when editing or deleting it."""
+    return _tagged(response, movies.get_movie(get_connection(), movie_id=movie_id))
 
 
-@router.patch("/{movie_id}", response_model=MovieOut, summary="Edit a movie")
-async def update_movie(movie_id: MovieId, body: MovieBody, actor: ActingAdmin) -> MovieOut:
-    """Change the fields given; the whole movie is validated again."""
+@router.patch("/{movie_id}", response_model=MovieOut, responses=STALE, summary="Edit a movie")
+async def update_movie(
+    movie_id: MovieId, body: MovieBody, actor: ActingAdmin, response: Response, if_match: IfMatch = None
+) -> MovieOut:
+    """Change the fields given; the whole movie is validated again. With `If-Match`, only if nobody changed the
+    movie since it was read (else 412 `precondition_failed`, nothing written)."""
     changes = body.model_dump(exclude_unset=True)
-    return MovieOut.model_validate(movies.update_movie(get_connection(), actor, movie_id=movie_id, changes=changes))
+    updated = movies.update_movie(get_connection(), actor, movie_id=movie_id, changes=changes, if_match=if_match)
+    return _tagged(response, updated)
 
 
-@router.delete("/{movie_id}", status_code=204, summary="Delete a movie")
-async def delete_movie(movie_id: MovieId, actor: ActingAdmin) -> Response:
-    movies.delete_movie(get_connection(), actor, movie_id=movie_id)
+@router.delete("/{movie_id}", status_code=204, responses=STALE, summary="Delete a movie")
+async def delete_movie(movie_id: MovieId, actor: ActingAdmin, if_match: IfMatch = None) -> Response:
+    """With `If-Match`, only if nobody changed the movie since it was read (else 412 `precondition_failed`)."""
+    movies.delete_movie(get_connection(), actor, movie_id=movie_id, if_match=if_match)
     return Response(status_code=204)
+
+
+def _tagged(response: Response, movie: AdminMovie) -> MovieOut:
+    response.headers["ETag"] = movies.version_tag(movie)
+    return MovieOut.model_validate(movie)

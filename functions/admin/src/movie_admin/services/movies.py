@@ -3,6 +3,9 @@ rules as CSV ingest rows (movie_common.movie_rules)."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +16,13 @@ from movie_common.database import Connection
 from movie_common.db import movies, tmdb
 from movie_common.db.movies import AdminMovie, AdminMovieFilters, MovieFields
 from movie_common.db.tmdb import BlockedTitle
-from movie_common.errors import DuplicateMovieError, InvalidParameter, NotFoundError, RequestValidationError
+from movie_common.errors import (
+    DuplicateMovieError,
+    InvalidParameter,
+    NotFoundError,
+    PreconditionFailedError,
+    RequestValidationError,
+)
 
 SORTS = tuple(movies.ADMIN_SORTS)
 # What the admin form writes. popularity and tmdb_id belong to the TMDB sync, which keeps them current.
@@ -36,6 +45,27 @@ def get_movie(conn: Connection, *, movie_id: int) -> AdminMovie:
     if movie is None:
         raise NotFoundError(f"There is no movie with id {movie_id}.")
     return movie
+
+
+def version_tag(movie: AdminMovie) -> str:
+    """The movie's strong entity tag (`ETag`): a digest of every column the admin API shows, so any change to the
+    row, by an admin, an ingest or the sync, gives another tag."""
+    columns = json.dumps(dataclasses.asdict(movie), default=str, sort_keys=True, ensure_ascii=True)
+    return '"' + hashlib.sha256(columns.encode()).hexdigest()[:32] + '"'
+
+
+def _check_if_match(movie: AdminMovie, if_match: str | None) -> None:
+    """RFC 9110's If-Match with the strong comparison: None (no header) or `*` passes; otherwise one of the listed
+    tags must be the movie's current one, else PreconditionFailedError (weak tags never match)."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    current = version_tag(movie)
+    if current in (tag.strip() for tag in if_match.split(",")):
+        return
+    raise PreconditionFailedError(
+        f"Movie {movie.id} changed since you read it (If-Match {if_match.strip()[:80]!r} is not its current version "
+        f"{current}); nothing was written. Read it again, then make your change to what it is now."
+    )
 
 
 def _validated(values: Mapping[str, object], *, year_from_title: bool = True) -> MovieFields:
@@ -96,16 +126,20 @@ def create_movie(conn: Connection, actor: Actor, *, values: Mapping[str, object]
     return created
 
 
-def update_movie(conn: Connection, actor: Actor, *, movie_id: int, changes: Mapping[str, object]) -> AdminMovie:
+def update_movie(
+    conn: Connection, actor: Actor, *, movie_id: int, changes: Mapping[str, object], if_match: str | None = None
+) -> AdminMovie:
     """Change some fields of a movie; the others keep their values, and the whole movie is validated again.
     A changed field is the admin's from then on: the TMDB sync stops rewriting it (a TMDB row becomes an admin row
     whose other TMDB fields the sync keeps current; see movies.update_movie). Values equal to the stored ones change
     nothing and are not audited. NotFoundError; RequestValidationError; DuplicateMovieError when the new title +
-    year are another movie's."""
+    year are another movie's. if_match: an If-Match header (see version_tag), checked under the row's lock: a
+    movie changed since the client read it is PreconditionFailedError, so a stale form cannot undo another change."""
     with conn.transaction():
         before = movies.get_admin_movie(conn, movie_id=movie_id, lock=True)
         if before is None:
             raise NotFoundError(f"There is no movie with id {movie_id}.")
+        _check_if_match(before, if_match)
         current: dict[str, Any] = {name: getattr(before, name) for name in EDITABLE}
         # A title left as stored is not read again for a year: clearing `Heat (1995)`'s year leaves its title.
         fields = _validated({**current, **changes}, year_from_title="title" in changes)
@@ -127,14 +161,16 @@ def update_movie(conn: Connection, actor: Actor, *, movie_id: int, changes: Mapp
     return after
 
 
-def delete_movie(conn: Connection, actor: Actor, *, movie_id: int) -> AdminMovie:
+def delete_movie(conn: Connection, actor: Actor, *, movie_id: int, if_match: str | None = None) -> AdminMovie:
     """Remove a movie from the catalogue; returns it as it was. A movie with a TMDB id is blocked from the TMDB
     sync (tmdb_blocked_titles), so that a TMDB list still showing it does not bring it back; an admin allows it
-    again with allow_tmdb_title. The audit entry's `after` names the block. NotFoundError."""
+    again with allow_tmdb_title. The audit entry's `after` names the block. NotFoundError; PreconditionFailedError
+    when `if_match` (an If-Match header) does not name its current version."""
     with conn.transaction():
         before = movies.get_admin_movie(conn, movie_id=movie_id, lock=True)
         if before is None:
             raise NotFoundError(f"There is no movie with id {movie_id}.")
+        _check_if_match(before, if_match)
         movies.delete_movie(conn, movie_id=movie_id)
         after = None
         if before.tmdb_id is not None:
