@@ -415,6 +415,26 @@ def test_every_admin_page_loads_and_its_forms_show_problems_at_the_field(browser
     pro.get_by_role("button", name="Save pro").click()
     _confirm(page, "Save")
     expect(pro.get_by_label("Requests per minute")).to_have_attribute("aria-invalid", "true")
+    # Another admin saves the plan while this form is open: this save is refused in the form (412), theirs kept.
+    token = httpx.post(
+        stack.api + "/admin/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=30
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    before = httpx.get(stack.api + "/admin/plans/pro", headers=auth, timeout=30).json()["per_minute"]
+    other = httpx.patch(stack.api + "/admin/plans/pro", json={"per_minute": before + 1}, headers=auth, timeout=30)
+    assert other.status_code == 200, other.text
+    pro.get_by_label("Requests per minute").fill(str(before + 2))
+    pro.get_by_role("button", name="Save pro").click()
+    _confirm(page, "Save")
+    expect(pro.locator("[data-form-alert]")).to_contain_text("changed since you read it")
+    assert httpx.get(stack.api + "/admin/plans/pro", headers=auth, timeout=30).json()["per_minute"] == before + 1
+    page.reload()  # read again, the save works
+    pro.get_by_label("Requests per minute").fill(str(before))
+    pro.get_by_role("button", name="Save pro").click()
+    with page.expect_response(lambda r: r.url.endswith("/admin/plans/pro") and r.request.method == "PATCH") as saved:
+        _confirm(page, "Save")
+    assert saved.value.status == 200
+    assert httpx.get(stack.api + "/admin/plans/pro", headers=auth, timeout=30).json()["per_minute"] == before
 
     for name in ("index", "keys", "key-requests", "audit"):
         page.goto(f"{stack.portal}/admin/{name}.html")

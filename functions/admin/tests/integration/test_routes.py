@@ -326,6 +326,39 @@ def test_plans_view_and_edit(
     assert admin_api("PATCH", "/admin/plans/gold", token=admin_token, body={"per_minute": 5}).status == 404
 
 
+def test_a_stale_if_match_cannot_undo_another_admins_plan_edit(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
+) -> None:
+    # Two admins edit one plan: the second save silently put back what the first had changed (a lost update), as
+    # movie edits did before their ETag (the twenty-fifth tester); the same kind, the same cure.
+    read = admin_api("GET", "/admin/plans/pro", token=admin_token)
+    assert read.status == 200 and read.json["id"] == "pro"
+    tag = read.headers["etag"]
+    assert tag.startswith('"') and tag.endswith('"')
+    make_developer(plans=("pro",))  # a key issued on the plan is no change to its limits: the tag stays
+    assert admin_api("GET", "/admin/plans/pro", token=admin_token).headers["etag"] == tag
+    first = admin_api(
+        "PATCH", "/admin/plans/pro", token=admin_token, body={"per_minute": 77}, headers={"If-Match": tag}
+    )
+    assert first.status == 200 and first.headers["etag"] != tag
+    stale = admin_api("PATCH", "/admin/plans/pro", token=admin_token, body={"per_minute": 5}, headers={"If-Match": tag})
+    assert stale.status == 412 and stale.json["code"] == "precondition_failed"
+    assert admin_api("GET", "/admin/plans/pro", token=admin_token).json["per_minute"] == 77
+    weak = admin_api(
+        "PATCH", "/admin/plans/pro", token=admin_token, body={"per_minute": 5}, headers={"If-Match": "W/" + tag}
+    )
+    assert weak.status == 412
+    fresh = admin_api(
+        "PATCH",
+        "/admin/plans/pro",
+        token=admin_token,
+        body={"per_minute": 60},
+        headers={"If-Match": first.headers["etag"]},
+    )
+    assert fresh.status == 200 and fresh.json["per_minute"] == 60
+    assert admin_api("GET", "/admin/plans/gold", token=admin_token).status == 404
+
+
 @pytest.mark.slow
 def test_request_log_pages_and_the_csv_export(
     conn: Any,

@@ -1,4 +1,6 @@
-/* Plans: every plan's limits as a form; a change is confirmed, then PATCHed, and holds from each key's next request. */
+/* Plans: every plan's limits as a form; a change is confirmed, then PATCHed, and holds from each key's next request.
+   Each form shows the plan as GET /admin/plans/{id} gave it, and saves with that version's ETag as If-Match: an edit
+   another admin saved meanwhile is a 412 shown in the form, never silently undone. */
 (function () {
   "use strict";
   var M = window.Marquee;
@@ -13,7 +15,8 @@
     ]);
   }
 
-  function card(plan) {
+  function card(read) {
+    var plan = read.plan;
     var tier = el("select", { id: plan.id + "-gateway_tier", name: "gateway_tier", className: "form-select form-select-sm" });
     ["free", "pro", "unlimited"].forEach(function (t) { tier.append(el("option", { value: t, text: t })); });
     tier.value = plan.gateway_tier;
@@ -30,7 +33,7 @@
                       daily_quota: values.daily_quota === "" ? null : Number(values.daily_quota) };
       var ok = await A.confirmAction("Change the " + plan.id + " plan?", plan.keys + " key(s) use it; the new limits hold from each key's next request.", "Save", false);
       if (!ok) return;
-      await A.api("/admin/plans/" + plan.id, { method: "PATCH", body: changes });
+      await A.api("/admin/plans/" + plan.id, { method: "PATCH", body: changes, ifMatch: read.etag });
       await load();
     });
     return el("div", { className: "col-12 col-md-6 col-xl-4" }, [el("section", { className: "card h-100" }, [el("div", { className: "card-body" }, [
@@ -43,8 +46,12 @@
   async function load() {
     try {
       var plans = (await A.api("/admin/plans")).data.results;
+      var reads = await Promise.all(plans.map(async function (listed) {
+        var fresh = await A.api("/admin/plans/" + encodeURIComponent(listed.id));
+        return { plan: fresh.data, etag: fresh.headers.get("ETag") };
+      }));
       var holder = document.querySelector("[data-plans]");
-      holder.replaceChildren.apply(holder, plans.map(card));
+      holder.replaceChildren.apply(holder, reads.map(card));
     } catch (error) {
       A.pageAlert(A.problemMessage(error));
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -45,6 +45,17 @@ async def acting_admin(request: Request, session: CurrentAdmin) -> Actor:
 
 
 ActingAdmin = Annotated[Actor, Depends(acting_admin)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=2048,
+        description="The `ETag` as read (from GET, or the answer of the last write): the write happens only if the "
+        "target is still that version, else 412 `precondition_failed` (someone changed it meanwhile).",
+    ),
+]
+STALE: dict[int | str, dict[str, Any]] = {
+    412: problem_response("The target changed since the `If-Match` version was read (`precondition_failed`).")
+}
 
 
 def _query_names(dependant: Dependant) -> set[str]:

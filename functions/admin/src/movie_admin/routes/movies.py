@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from movie_admin.routes.deps import (
     ADMIN_DEPENDENCIES,
     ADMIN_RESPONSES,
+    STALE,
     ActingAdmin,
+    IfMatch,
     PageNumber,
     PerPage,
     Search,
@@ -19,21 +21,9 @@ from movie_admin.services import movies
 from movie_common.database import get_connection
 from movie_common.db.movies import AdminMovie, AdminMovieFilters
 from movie_web.params import PLAIN_INTEGER
-from movie_web.schemas import problem_response
 
 router = APIRouter(prefix="/admin/movies", tags=["movies"], dependencies=ADMIN_DEPENDENCIES, responses=ADMIN_RESPONSES)
 MovieId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The movie's id."), PLAIN_INTEGER]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        max_length=2048,
-        description="The movie's `ETag` as read (from GET, or the answer of POST or PATCH): the write happens only if "
-        "the movie is still that version, else 412 `precondition_failed` (someone changed it meanwhile).",
-    ),
-]
-STALE: dict[int | str, dict[str, Any]] = {
-    412: problem_response("The movie changed since the `If-Match` version was read (`precondition_failed`).")
-}
 MovieSort = Literal[
     "title.asc",
     "title.desc",

@@ -4,13 +4,12 @@ rules as CSV ingest rows (movie_common.movie_rules)."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from movie_admin.audit import Actor, record, snapshot
 from movie_admin.pages import Page, offset_of
+from movie_admin.versions import check_if_match, entity_tag
 from movie_common import movie_rules
 from movie_common.database import Connection
 from movie_common.db import movies, tmdb
@@ -20,7 +19,6 @@ from movie_common.errors import (
     DuplicateMovieError,
     InvalidParameter,
     NotFoundError,
-    PreconditionFailedError,
     RequestValidationError,
 )
 
@@ -50,22 +48,11 @@ def get_movie(conn: Connection, *, movie_id: int) -> AdminMovie:
 def version_tag(movie: AdminMovie) -> str:
     """The movie's strong entity tag (`ETag`): a digest of every column the admin API shows, so any change to the
     row, by an admin, an ingest or the sync, gives another tag."""
-    columns = json.dumps(dataclasses.asdict(movie), default=str, sort_keys=True, ensure_ascii=True)
-    return '"' + hashlib.sha256(columns.encode()).hexdigest()[:32] + '"'
+    return entity_tag(dataclasses.asdict(movie))
 
 
 def _check_if_match(movie: AdminMovie, if_match: str | None) -> None:
-    """RFC 9110's If-Match with the strong comparison: None (no header) or `*` passes; otherwise one of the listed
-    tags must be the movie's current one, else PreconditionFailedError (weak tags never match)."""
-    if if_match is None or if_match.strip() == "*":
-        return
-    current = version_tag(movie)
-    if current in (tag.strip() for tag in if_match.split(",")):
-        return
-    raise PreconditionFailedError(
-        f"Movie {movie.id} changed since you read it (If-Match {if_match.strip()[:80]!r} is not its current version "
-        f"{current}); nothing was written. Read it again, then make your change to what it is now."
-    )
+    check_if_match(version_tag(movie), if_match, what=f"Movie {movie.id}")
 
 
 def _validated(values: Mapping[str, object], *, year_from_title: bool = True) -> MovieFields:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from movie_admin.audit import Actor, record, snapshot
+from movie_admin.versions import check_if_match, entity_tag
 from movie_common.database import Connection
 from movie_common.db import plans
 from movie_common.db.plans import Plan
@@ -31,11 +32,20 @@ def get_plan(conn: Connection, *, plan_id: str) -> Plan:
     return plan
 
 
-def update_plan(conn: Connection, actor: Actor, *, plan_id: str, changes: Mapping[str, Any]) -> Plan:
+def version_tag(plan: Plan) -> str:
+    """The plan's strong entity tag (`ETag`): a digest of its editable limits and when they last changed (not of
+    the number of keys on it, which moves with every key issued)."""
+    return entity_tag([snapshot(plan, fields=_AUDITED), plan.updated_at])
+
+
+def update_plan(
+    conn: Connection, actor: Actor, *, plan_id: str, changes: Mapping[str, Any], if_match: str | None = None
+) -> Plan:
     """Change some of a plan's `name`, `daily_quota` (None: no daily cap), `per_minute` and `gateway_tier`; names
     absent from `changes` keep their value. The admission statement reads the plan on every request, so each key
     on it is held to the new limits from its next request. RequestValidationError names each bad field;
-    NotFoundError for an unknown plan. Changing nothing writes nothing.
+    NotFoundError for an unknown plan; PreconditionFailedError when `if_match` (an If-Match header, see
+    version_tag), checked under the plan's lock, is not its current version. Changing nothing writes nothing.
 
     The name is what developers read on the landing page, the dashboard and in /usage: printable text on one line,
     as a person's name is (movie_common.names: a bidirectional override such as U+202E displayed `Pro` as `orP`),
@@ -67,6 +77,7 @@ def update_plan(conn: Connection, actor: Actor, *, plan_id: str, changes: Mappin
         before = plans.get_plan(conn, plan_id=plan_id, lock=True)
         if before is None:
             raise NotFoundError(f"There is no plan {plan_id!r}.")
+        check_if_match(version_tag(before), if_match, what=f"Plan {plan_id!r}")
         merged = {**snapshot(before, fields=_AUDITED), **changes}
         if merged == snapshot(before, fields=_AUDITED):
             return before
