@@ -816,6 +816,13 @@ def test_ambiguous_dates_are_read_in_the_order_the_files_other_dates_show(
     job = ingest("title,release_date\n" + rows)
     assert (job["valid"], job["invalid"]) == (2, 0), job["errors"]
     assert any(said in w for w in job["warnings"]), job["warnings"]
+    # The warning names the file's own date that shows the order (it named 03/04/2001 as if the file held it, also in
+    # a file with no such date).
+    evidence = rows.splitlines()[1].split(",")[1]
+    assert job["warnings"] == [
+        f"Dates in release_date whose day and month could be either way round (03/04/2001) were read {said}, as the "
+        f"file's {evidence} shows"
+    ]
     for title, date in expected.items():
         found = conn.execute("SELECT release_date::text AS d FROM movies WHERE title = %s", (title,)).fetchone()
         assert found["d"] == date
