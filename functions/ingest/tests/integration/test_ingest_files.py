@@ -287,6 +287,13 @@ def test_a_release_date_more_than_a_year_from_the_year_is_a_reported_row(conn: A
         ("", "empty_file", "empty"),
         ("title,year\n", "empty_file", "no data rows"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not_text", "PNG"),
+        # An .xlsx: the verdict, then what to do (the advice used to sit inside it: "…; save the sheet as CSV, not a
+        # CSV text file.").
+        (
+            b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4,
+            "not_text",
+            "This file is a ZIP archive or an Excel/OpenDocument workbook, not a CSV text file; save the sheet as CSV.",
+        ),
         (os.urandom(2048), "not_text", "not"),
         (os.urandom(100_000), "not_text", "binary"),
         ("title,year\nUTF16 Film,2001\n".encode("utf-16-le"), "not_text", "UTF-16 or UTF-32 text without a"),
