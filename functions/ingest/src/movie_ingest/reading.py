@@ -309,13 +309,7 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
     if not sample:
         raise EmptyFileError("The file is empty." if not compressed else "The file is an empty gzip archive.")
     if encoding:
-        try:
-            codec = codecs.lookup(encoding)
-        except LookupError:
-            raise IngestFileError(f"Unknown encoding {encoding!r}.") from None
-        if not getattr(codec, "_is_text_encoding", True):  # rot13, base64, zlib, hex: codecs, not text encodings
-            raise IngestFileError(f"{encoding!r} is not a text encoding; give one such as utf-8 or cp1252.")
-        encoding = codec.name
+        encoding = encoding_from_name(encoding)
     else:
         encoding = _detect_encoding(sample)
     complete = len(sample) < SAMPLE_BYTES
@@ -337,6 +331,18 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
         newline="",
     )
     return TextSource(text, encoding, compressed, sample_text.lstrip("\ufeff"), complete, raw)
+
+
+def encoding_from_name(name: str) -> str:
+    """The codec name of a text encoding given by any of Python's names (`CP1252`, `latin-1`). IngestFileError
+    otherwise."""
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        raise IngestFileError(f"Unknown encoding {name!r}.") from None
+    if not getattr(codec, "_is_text_encoding", True):  # rot13, base64, zlib, hex: codecs, not text encodings
+        raise IngestFileError(f"{name!r} is not a text encoding; give one such as utf-8 or cp1252.")
+    return codec.name
 
 
 def delimiter_from_name(name: str) -> str:
