@@ -17,9 +17,8 @@ from marquee_local.dropfolder import configure, invoke_in_process, place_upload,
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from movie_common.db import ingest_jobs, usage
-    from movie_common.migrations import migrate
-
     from movie_common.errors import IngestFileError
+    from movie_common.migrations import migrate
     from movie_ingest.reading import delimiter_from_name, encoding_from_name
 
     source = Path(args.file)

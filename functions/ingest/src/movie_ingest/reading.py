@@ -308,10 +308,7 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
         raise IngestFileError(f"The gzip data is damaged: {error}.") from None
     if not sample:
         raise EmptyFileError("The file is empty." if not compressed else "The file is an empty gzip archive.")
-    if encoding:
-        encoding = encoding_from_name(encoding)
-    else:
-        encoding = _detect_encoding(sample)
+    encoding = encoding_from_name(encoding) if encoding else _detect_encoding(sample)
     complete = len(sample) < SAMPLE_BYTES
     errors = {"utf-8": _FALLBACK_ERRORS, "utf-8-sig": _FALLBACK_ERRORS, "cp1252": _WHATWG_ERRORS}.get(
         encoding, "replace"
