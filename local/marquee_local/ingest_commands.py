@@ -17,11 +17,23 @@ from marquee_local.dropfolder import configure, invoke_in_process, place_upload,
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from movie_common.db import ingest_jobs, usage
+    from movie_common.errors import IngestFileError
     from movie_common.migrations import migrate
+    from movie_ingest.reading import delimiter_from_name, encoding_from_name
 
     source = Path(args.file)
     if not source.is_file():
         print(f"marquee ingest: {source} is not a file", file=sys.stderr)
+        return 2
+    # Checked before the file becomes a job: a job failed by a mistyped option kept its content, so the corrected
+    # command then did nothing ("already ingested … its options stand") until the file was renamed.
+    try:
+        if args.delimiter:
+            delimiter_from_name(args.delimiter)
+        if args.encoding:
+            encoding_from_name(args.encoding)
+    except IngestFileError as error:
+        print(f"marquee ingest: {error.detail} Nothing was ingested.", file=sys.stderr)
         return 2
     database = stack.open_database()
     stack.configure_environment(database.url)

@@ -135,6 +135,16 @@ def test_bad_upload_requests_and_missing_jobs_get_problems(
     assert bad.status == 422 and {e["name"] for e in bad.json["errors"]} >= {"mode"}
     wrong_type = admin_api("POST", "/admin/ingest/uploads", token=admin_token, body={"file_name": "films.xlsx"})
     assert wrong_type.status == 422 and [e["name"] for e in wrong_type.json["errors"]] == ["file_name"]
+    # A workbook chosen instead of its CSV export is named as one, with what to do (the reason was only "must name a
+    # .csv, .tsv or .txt file", which left an admin holding an .xlsx to guess that Excel can write one).
+    assert wrong_type.json["errors"][0]["reason"] == (
+        "films.xlsx is an Excel workbook (.xlsx), not a CSV file; save the sheet as CSV (File > Save As or Download, "
+        "CSV UTF-8) and upload that"
+    )
+    numbers = admin_api("POST", "/admin/ingest/uploads", token=admin_token, body={"file_name": "Films.NUMBERS"})
+    assert "a Numbers spreadsheet (.numbers)" in numbers.json["errors"][0]["reason"]
+    other = admin_api("POST", "/admin/ingest/uploads", token=admin_token, body={"file_name": "films.pdf"})
+    assert other.json["errors"][0]["reason"] == "must name a .csv, .tsv or .txt file (gzip allowed)"
     assert admin_api("GET", "/admin/ingest/jobs/987654321", token=admin_token).json["code"] == "not_found"
     clean = admin_api("POST", "/admin/ingest/uploads", token=admin_token, body={"file_name": "clean.csv"}).json
     no_report = admin_api("GET", f"/admin/ingest/jobs/{clean['job']['id']}/report", token=admin_token)

@@ -210,6 +210,16 @@ def infer_date_order(dates: Iterable[str]) -> str | None:
     return None
 
 
+def date_order_evidence(dates: Iterable[str], order: str) -> str | None:
+    """The first of `dates` that can only be read in `order` ("dmy": `23/09/1994`), to name in the job's warning."""
+    for text in dates:
+        if match := _NUMERIC_DATE.match(text):
+            first, second = int(match.group(1)), int(match.group(2))
+            if (first > 12 >= second) if order == "dmy" else (second > 12 >= first):
+                return text
+    return None
+
+
 def _ordered_date(text: str, order: str) -> str:
     """A numeric date whose day and month could be either way round, as ISO in the file's order; others as given."""
     match = _NUMERIC_DATE.match(text)

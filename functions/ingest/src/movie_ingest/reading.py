@@ -45,20 +45,20 @@ _WESTERN = frozenset(
 # (cp775, cp1256, cp1257...), garbling the file's accented letters. Browsers (the WHATWG Encoding Standard) read them
 # as the C1 control characters U+0081, U+008D, U+008F, U+0090 and U+009D, and so does open_text.
 _WINDOWS_1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
-# Signatures of files people upload by mistake, with what to do instead.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "a ZIP archive or an Excel/OpenDocument workbook; save the sheet as CSV"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document; save the sheet as CSV"),
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"BZh", "a bzip2 archive; only gzip compression is read"),
-    (b"\xfd7zXZ", "an xz archive; only gzip compression is read"),
-    (b"7z\xbc\xaf", "a 7-Zip archive; only gzip compression is read"),
-    (b"PAR1", "a Parquet file"),
-    (b"SQLite format 3", "an SQLite database"),
-    (b"\x7fELF", "a program"),
+# Signatures of files people upload by mistake: what each is, and what to do instead (or "").
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive or an Excel/OpenDocument workbook", "save the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word document", "save the sheet as CSV"),
+    (b"%PDF", "a PDF document", ""),
+    (b"\x89PNG", "a PNG image", ""),
+    (b"\xff\xd8\xff", "a JPEG image", ""),
+    (b"GIF8", "a GIF image", ""),
+    (b"BZh", "a bzip2 archive", "only gzip compression is read"),
+    (b"\xfd7zXZ", "an xz archive", "only gzip compression is read"),
+    (b"7z\xbc\xaf", "a 7-Zip archive", "only gzip compression is read"),
+    (b"PAR1", "a Parquet file", ""),
+    (b"SQLite format 3", "an SQLite database", ""),
+    (b"\x7fELF", "a program", ""),
 )
 # The binary test of the first block (binary_reason): control characters other than tab, CR, LF, VT and FF, NUL
 # included. As bytes they are the same in every ASCII-compatible encoding (ESC aside: ISO-2022 text uses it); as
@@ -203,9 +203,11 @@ def _detect_encoding(sample: bytes) -> str:
     ):
         if sample.startswith(bom):
             return name
-    for signature, what in _SIGNATURES:
+    for signature, what, advice in _SIGNATURES:
         if sample.startswith(signature):
-            raise NotTextFileError(f"This file is {what}, not a CSV text file.")
+            # The advice after the verdict: "…workbook; save the sheet as CSV, not a CSV text file." read as advice
+            # not to save a CSV.
+            raise NotTextFileError(f"This file is {what}, not a CSV text file" + (f"; {advice}." if advice else "."))
     if _looks_like_utf16_or_utf32(sample):
         raise NotTextFileError(
             "This file looks like UTF-16 or UTF-32 text without a byte-order mark (a NUL byte beside every letter), "
@@ -306,16 +308,7 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
         raise IngestFileError(f"The gzip data is damaged: {error}.") from None
     if not sample:
         raise EmptyFileError("The file is empty." if not compressed else "The file is an empty gzip archive.")
-    if encoding:
-        try:
-            codec = codecs.lookup(encoding)
-        except LookupError:
-            raise IngestFileError(f"Unknown encoding {encoding!r}.") from None
-        if not getattr(codec, "_is_text_encoding", True):  # rot13, base64, zlib, hex: codecs, not text encodings
-            raise IngestFileError(f"{encoding!r} is not a text encoding; give one such as utf-8 or cp1252.")
-        encoding = codec.name
-    else:
-        encoding = _detect_encoding(sample)
+    encoding = encoding_from_name(encoding) if encoding else _detect_encoding(sample)
     complete = len(sample) < SAMPLE_BYTES
     errors = {"utf-8": _FALLBACK_ERRORS, "utf-8-sig": _FALLBACK_ERRORS, "cp1252": _WHATWG_ERRORS}.get(
         encoding, "replace"
@@ -335,6 +328,18 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
         newline="",
     )
     return TextSource(text, encoding, compressed, sample_text.lstrip("\ufeff"), complete, raw)
+
+
+def encoding_from_name(name: str) -> str:
+    """The codec name of a text encoding given by any of Python's names (`CP1252`, `latin-1`). IngestFileError
+    otherwise."""
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        raise IngestFileError(f"Unknown encoding {name!r}.") from None
+    if not getattr(codec, "_is_text_encoding", True):  # rot13, base64, zlib, hex: codecs, not text encodings
+        raise IngestFileError(f"{name!r} is not a text encoding; give one such as utf-8 or cp1252.")
+    return codec.name
 
 
 def delimiter_from_name(name: str) -> str:

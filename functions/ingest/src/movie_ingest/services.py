@@ -209,12 +209,15 @@ def _with_date_order(
         return mapping
     if records and not source.sample_complete:
         records.pop()  # the sample may end inside its last record
-    order = columns.infer_date_order(r[at] for r in records if at < len(r))
+    dates = [r[at] for r in records if at < len(r)]
+    order = columns.infer_date_order(dates)
     if order is None:
         return mapping
+    # The warning names a date of the file that shows the order: it used to name 03/04/2001 whatever the file held.
+    shown_by = columns.date_order_evidence(dates, order)
     warnings.append(
-        f"Dates such as 03/04/2001 were read {'day' if order == 'dmy' else 'month'} first, as the file's other "
-        f"dates in {mapping.column_of('release_date')} show"
+        f"Dates in {mapping.column_of('release_date')} whose day and month could be either way round (03/04/2001) "
+        f"were read {'day' if order == 'dmy' else 'month'} first, as the file's {shown_by} shows"
     )
     return dataclasses.replace(mapping, date_order=order)
 

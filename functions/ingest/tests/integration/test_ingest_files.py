@@ -287,6 +287,13 @@ def test_a_release_date_more_than_a_year_from_the_year_is_a_reported_row(conn: A
         ("", "empty_file", "empty"),
         ("title,year\n", "empty_file", "no data rows"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not_text", "PNG"),
+        # An .xlsx: the verdict, then what to do (the advice used to sit inside it: "…; save the sheet as CSV, not a
+        # CSV text file.").
+        (
+            b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4,
+            "not_text",
+            "This file is a ZIP archive or an Excel/OpenDocument workbook, not a CSV text file; save the sheet as CSV.",
+        ),
         (os.urandom(2048), "not_text", "not"),
         (os.urandom(100_000), "not_text", "binary"),
         ("title,year\nUTF16 Film,2001\n".encode("utf-16-le"), "not_text", "UTF-16 or UTF-32 text without a"),
@@ -829,6 +836,13 @@ def test_ambiguous_dates_are_read_in_the_order_the_files_other_dates_show(
     job = ingest("title,release_date\n" + rows)
     assert (job["valid"], job["invalid"]) == (2, 0), job["errors"]
     assert any(said in w for w in job["warnings"]), job["warnings"]
+    # The warning names the file's own date that shows the order (it named 03/04/2001 as if the file held it, also in
+    # a file with no such date).
+    evidence = rows.splitlines()[1].split(",")[1]
+    assert job["warnings"] == [
+        f"Dates in release_date whose day and month could be either way round (03/04/2001) were read {said}, as the "
+        f"file's {evidence} shows"
+    ]
     for title, date in expected.items():
         found = conn.execute("SELECT release_date::text AS d FROM movies WHERE title = %s", (title,)).fetchone()
         assert found["d"] == date

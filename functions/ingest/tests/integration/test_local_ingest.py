@@ -266,6 +266,29 @@ def test_the_drop_folder_says_once_that_a_name_that_is_not_utf8_cannot_be_a_key(
 
 
 @pytest.mark.commit
+def test_a_mistyped_delimiter_or_encoding_is_refused_before_the_file_becomes_a_job(
+    home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--delimiter colon` used to make a failed job of the file; the corrected command then did nothing ("already
+    ingested … its options stand, not this run's") until the file was renamed."""
+    path = tmp_path / "typo.csv"
+    path.write_text("title;year\nTypo Option Cli;2001\n")
+    for option, value, says in [
+        ("--delimiter", "colon", "Unknown delimiter 'colon': use comma, semicolon, tab or pipe."),
+        ("--encoding", "klingon", "Unknown encoding 'klingon'."),
+        ("--encoding", "rot13", "'rot13' is not a text encoding; give one such as utf-8 or cp1252."),
+    ]:
+        assert cli.main(["ingest", str(path), option, value]) == 2
+        captured = capsys.readouterr()
+        assert (captured.out, captured.err) == ("", f"marquee ingest: {says} Nothing was ingested.\n")
+    code, job = _cli(capsys, str(path), "--delimiter", "semicolon", "--encoding", "CP1252")
+    assert (code, job["ran"], job["inserted"], job["encoding"]) == (0, True, 1, "Windows-1252")
+    assert _titles(scratch_database, "Typo Option") == ["Typo Option Cli"]
+    with psycopg.connect(scratch_database) as conn:  # the refused commands made no job
+        assert conn.execute("SELECT count(*) FROM ingest_jobs WHERE file_name = 'typo.csv'").fetchone() == (1,)
+
+
+@pytest.mark.commit
 def test_marquee_ingest_passes_delimiter_and_validate_mode(
     home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

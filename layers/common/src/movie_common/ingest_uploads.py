@@ -36,6 +36,14 @@ UPLOAD_EXPIRES_S = 900
 REPORT_LINK_EXPIRES_S = 900
 MAX_UPLOAD_BYTES = 2 * 1024**3  # 2 GiB: far beyond the 1,000,000-row budget file (~450 MB)
 FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".gz")
+# Spreadsheet files people pick instead of the CSV they export: the refusal names the format and says what to do.
+SPREADSHEET_SUFFIXES = {
+    ".xlsx": "an Excel workbook",
+    ".xlsm": "an Excel workbook",
+    ".xls": "an old Excel workbook",
+    ".ods": "an OpenDocument spreadsheet",
+    ".numbers": "a Numbers spreadsheet",
+}
 MODE_FOLDERS = {("upsert", True): "", ("upsert", False): "", ("validate", True): "validate/"}
 MODE_FOLDERS |= {("validate", False): "validate/", ("replace", True): "replace/", ("replace", False): "replace-all/"}
 REPORT_COLUMNS = ("line", "column", "value", "reason", "code")
@@ -179,6 +187,18 @@ def attachment_disposition(file_name: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
+def _not_a_csv_reason(name: str) -> str:
+    """Why a file name is refused: a spreadsheet is named as one, with how to export the CSV the ingest reads."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    kind = SPREADSHEET_SUFFIXES.get(suffix)
+    if kind:
+        return (
+            f"{name} is {kind} ({suffix}), not a CSV file; save the sheet as CSV (File > Save As or Download, "
+            "CSV UTF-8) and upload that"
+        )
+    return "must name a .csv, .tsv or .txt file (gzip allowed)"
+
+
 def create_upload(
     conn: Connection,
     presigner: UploadPresigner,
@@ -200,7 +220,7 @@ def create_upload(
         errors.append(InvalidParameter("mode", "body", "must be upsert, replace or validate"))
     name = safe_file_name(file_name)
     if not name or not name.lower().endswith(FILE_SUFFIXES):
-        errors.append(InvalidParameter("file_name", "body", "must name a .csv, .tsv or .txt file (gzip allowed)"))
+        errors.append(InvalidParameter("file_name", "body", _not_a_csv_reason(name)))
     if not keep_tmdb and mode in ("upsert", "validate"):
         errors.append(InvalidParameter("keep_tmdb", "body", "applies to replace only: an upsert deletes nothing"))
     if errors:

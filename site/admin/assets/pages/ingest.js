@@ -168,7 +168,7 @@
     });
     return el("tr", { "data-job-id": String(job.id) }, [
       el("td", {}, [open]),
-      el("td", { className: "small text-break", text: job.file_name || job.key || "\u2014" }),
+      el("td", { className: "small", text: job.file_name || job.key || "\u2014" }),
       el("td", { text: job.mode }),
       el("td", { className: "small", text: job.origin }),
       el("td", {}, [statusBadge(job.status)]),
