@@ -319,6 +319,13 @@
     return query;
   };
 
+  /* Whether the list's form narrows it: a field other than the sort and the page size holds a value (a box ticked, a
+     status chosen, a search typed; the reissue requests' default "pending" is one). */
+  ListPage.prototype.filtered = function () {
+    var query = this.query();
+    return Object.keys(query).some(function (name) { return name !== "sort" && name !== "per_page"; });
+  };
+
   ListPage.prototype.load = async function () {
     var self = this;
     var query = this.query();
@@ -352,7 +359,10 @@
       this.body.replaceChildren();
       if (!data.results.length) {
         var cols = this.body.closest("table").querySelectorAll("thead th").length;
-        this.body.append(el("tr", {}, [el("td", { colspan: String(cols), className: "text-body-secondary", text: "Nothing matches." })]));
+        // "Nothing matches." only when a filter is set: an empty list with none (a fresh stack's sync runs) has no
+        // rows yet, and saying they do not match sent a newcomer looking for a filter.
+        var empty = this.filtered() ? "Nothing matches." : "No " + (this.options.noun || ["row", "rows"])[1] + " yet.";
+        this.body.append(el("tr", {}, [el("td", { colspan: String(cols), className: "text-body-secondary", text: empty })]));
       }
       data.results.forEach(function (row) {
         self.body.append(self.options.row(row, self));
