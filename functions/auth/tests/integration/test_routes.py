@@ -43,8 +43,48 @@ def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_mail_sender.cache_clear()
 
 
+class LocalEventBridge:
+    """boto3's events client as AuthFunction uses it, with EventBridge behind it: PutEvents keeps each entry and, as
+    the template's PortalMailRequested rule does, invokes AuthFunction's real handler with the event once the put
+    has answered (`deliver()`; at once unless `hold`). What each delivery returned or raised is kept."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
+        self.results: list[Any] = []
+        self.hold = False
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.entries.extend(Entries)
+        self.pending.extend(Entries)
+        ids = [{"EventId": f"event-{len(self.entries) - i}"} for i in range(len(Entries))]
+        if not self.hold:
+            self.deliver()
+        return {"FailedEntryCount": 0, "Entries": ids}
+
+    def deliver(self) -> None:
+        from movie_auth.handler import handler
+
+        while self.pending:
+            entry = self.pending.pop(0)
+            event = events.eventbridge_event(entry["Source"], entry["DetailType"], json.loads(entry["Detail"]))
+            try:
+                self.results.append(handler(event, LocalLambdaContext(function_name="AuthFunction")))
+            except Exception as error:  # an asynchronous invocation's failure: Lambda retries, nobody answers
+                self.results.append(error)
+
+
 @pytest.fixture
-def call(conn: Any, outbox: Path) -> Call:
+def bus(monkeypatch: pytest.MonkeyPatch) -> LocalEventBridge:
+    from movie_auth import mail_events
+
+    stand_in = LocalEventBridge()
+    monkeypatch.setattr(mail_events, "events_client", lambda: stand_in)
+    return stand_in
+
+
+@pytest.fixture
+def call(conn: Any, outbox: Path, bus: LocalEventBridge) -> Call:
     """call(method, path, body=None, token=None, ip=..., query=None, headers=None) -> Lambda proxy response with
     `json` parsed and lower-cased `headers`; events are functions/auth/events/me.json rebuilt by the toolkit."""
     from movie_auth.handler import handler
@@ -246,6 +286,36 @@ def test_resend_and_forgot_answer_the_same_for_any_address(
             json.dumps(call("POST", route, {"email": a})["json"]) for a in ("known@gmail.com", "unknown@gmail.com")
         }
         assert len(answers) == 1, route
+
+
+def test_resend_and_forgot_answer_before_any_mail_is_sent_and_the_rule_target_mails_after(
+    call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, bus: LocalEventBridge
+) -> None:
+    developer("known@gmail.com")
+    call("POST", "/auth/signup", {"name": "Pending P", "email": "pending@gmail.com", "password": PASSWORD})
+    mailed = set(outbox.glob("*.eml"))
+    bus.hold = True
+    for route, address in [
+        ("/auth/password/forgot", "known@gmail.com"),
+        ("/auth/password/forgot", "unknown@gmail.com"),
+        ("/auth/verify/resend", "pending@gmail.com"),
+        ("/auth/verify/resend", "unknown@gmail.com"),
+    ]:
+        answer = call("POST", route, {"email": address})
+        assert answer["statusCode"] == 202, answer["json"]
+    # Every answer went out with nothing mailed and one event each, whatever the address.
+    assert set(outbox.glob("*.eml")) == mailed
+    assert [json.loads(e["Detail"]) for e in bus.pending] == [
+        {"purpose": "password_reset", "address": "known@gmail.com"},
+        {"purpose": "password_reset", "address": "unknown@gmail.com"},
+        {"purpose": "verification", "address": "pending@gmail.com"},
+        {"purpose": "verification", "address": "unknown@gmail.com"},
+    ]
+    bus.deliver()  # EventBridge invokes AuthFunction's handler with each event
+    assert bus.results == [{"status": "handled"}] * 4
+    assert _mail_link(outbox, "reset.html", "known@gmail.com")
+    assert _mail_link(outbox, "verify.html", "pending@gmail.com")
+    assert len(set(outbox.glob("*.eml")) - mailed) == 2
 
 
 # ---------- sessions ----------
