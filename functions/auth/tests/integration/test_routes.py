@@ -728,3 +728,53 @@ def test_http_semantics_head_405_and_openapi(call: Call) -> None:
     spec = call("GET", "/auth/openapi.json")["json"]
     assert "/auth/signup" in spec["paths"] and "security" not in spec["paths"]["/auth/signup"]["post"]
     assert spec["paths"]["/auth/me"]["get"]["security"] == [{"SessionToken": []}]
+
+
+@pytest.mark.parametrize("length", [73, 201, 5000])
+def test_a_password_too_long_gets_the_same_code_at_any_length_on_every_route(
+    call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, length: int
+) -> None:
+    """The schema once refused over 200 characters as `validation_error`, the service from 73 bytes as
+    `password_too_long` (a new password) or as a wrong password (sign-in, confirmation): one problem, two codes."""
+    long = "velvet-orbit-" + "x" * (length - 13)
+    signup = {"name": "Long Pw", "email": f"long{length}@gmail.com", "password": long}
+    _problem(call("POST", "/auth/signup", signup), 422, "password_too_long")
+    developer("known@gmail.com")
+    _problem(call("POST", "/auth/login", {"email": "known@gmail.com", "password": long}), 401, "invalid_credentials")
+    assert call("POST", "/auth/password/forgot", {"email": "known@gmail.com"})["statusCode"] == 202
+    reset = _mail_link(outbox, "reset.html", "known@gmail.com")
+    _problem(call("POST", "/auth/password/reset", {"token": reset, "password": long}), 422, "password_too_long")
+    signup["password"] = PASSWORD
+    assert call("POST", "/auth/signup", signup)["statusCode"] == 202
+    confirm = _mail_link(outbox, "verify.html", signup["email"])
+    _problem(call("POST", "/auth/verify", {"token": confirm, "password": long}), 401, "wrong_password")
+
+
+@pytest.mark.parametrize("length", [255, 321, 5000])
+def test_an_address_too_long_is_invalid_email_at_any_length_on_every_route(call: Call, length: int) -> None:
+    address = "a" * (length - len("@gmail.com")) + "@gmail.com"
+    for route, body in [
+        ("/auth/signup", {"name": "A B", "email": address, "password": PASSWORD}),
+        ("/auth/login", {"email": address, "password": PASSWORD}),
+        ("/auth/verify/resend", {"email": address}),
+        ("/auth/password/forgot", {"email": address}),
+    ]:
+        _problem(call("POST", route, body), 422, "invalid_email")
+
+
+@pytest.mark.parametrize("length", [44, 201, 5000])
+def test_a_token_too_long_is_invalid_token_at_any_length(call: Call, length: int) -> None:
+    for route in ("/auth/verify", "/auth/password/reset"):
+        _problem(call("POST", route, {"token": "t" * length, "password": PASSWORD}), 400, "invalid_token")
+
+
+@pytest.mark.parametrize("length", [101, 201, 5000])
+def test_a_name_too_long_gets_the_services_reason_at_any_length(call: Call, length: int) -> None:
+    refused = _problem(
+        call("POST", "/auth/signup", {"name": "n" * length, "email": "named@gmail.com", "password": PASSWORD}),
+        422,
+        "validation_error",
+    )
+    assert refused["errors"] == [
+        {"name": "name", "in": "body", "reason": "Enter your name: 1 to 100 printable characters."}
+    ]
