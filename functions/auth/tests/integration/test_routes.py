@@ -730,6 +730,7 @@ def test_http_semantics_head_405_and_openapi(call: Call) -> None:
     assert spec["paths"]["/auth/me"]["get"]["security"] == [{"SessionToken": []}]
 
 
+@pytest.mark.slow  # the sign-in's bcrypt check at full cost: 0.5 s
 @pytest.mark.parametrize("length", [73, 201, 5000])
 def test_a_password_too_long_gets_the_same_code_at_any_length_on_every_route(
     call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, length: int
