@@ -263,7 +263,8 @@ def test_every_route_that_needs_no_key_has_a_gateway_throttle_of_its_own() -> No
         "AdminFunction": ("AdminRateLimit", "AdminBurstLimit"),
     }
     for function, limits in expected.items():
-        paths = {event["Properties"]["Path"] for event in RESOURCES[function]["Properties"]["Events"].values()}
+        events = RESOURCES[function]["Properties"]["Events"].values()
+        paths = {event["Properties"]["Path"] for event in events if event["Type"] == "Api"}
         assert paths
         for path in paths:
             assert throttled.get("/" + path.replace("/", "~1")) == limits, path  # CloudFormation: / as ~1
@@ -528,3 +529,32 @@ def test_the_authorizer_gives_up_on_the_database_before_its_own_timeout() -> Non
     connect_s = int(variables["DB_CONNECT_TIMEOUT"])
     statement_s = int(variables["DB_STATEMENT_TIMEOUT_MS"]) / 1000
     assert connect_s + statement_s < props.get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"])
+
+
+@pytest.mark.slow  # moto's pattern matcher: 2 s to import
+def test_the_portals_mail_events_reach_auth_function_and_only_it_may_put_them() -> None:
+    """ "Resend confirmation" and "forgot password" put a Portal Mail Requested event for any address; the template's
+    rule must bring it back to AuthFunction (its mail handler), and AuthFunction's policy must allow that PutEvents and
+    nothing else on the bus."""
+    from marquee_local import events
+    from marquee_local.local_eventbridge import template_rules
+    from marquee_local.stack import local_template
+    from movie_common import portal_mail
+
+    entry = portal_mail.mail_requested_entry(portal_mail.MailRequest("password_reset", "jane@gmail.com"))
+    event = events.eventbridge_event(entry["Source"], entry["DetailType"], json.loads(entry["Detail"]))
+    assert portal_mail.is_portal_mail_event(event) and portal_mail.read_mail_request(event) is not None
+    targets = {rule.function for rule in template_rules(local_template()) if rule.matches(event)}
+    assert targets == {"AuthFunction"}
+    statements = [
+        s
+        for policy in RESOURCES["AuthFunction"]["Properties"]["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for s in policy["Statement"]
+        if s["Action"] == "events:PutEvents"
+    ]
+    [statement] = statements
+    assert statement["Condition"]["StringEquals"] == {
+        "events:source": entry["Source"],
+        "events:detail-type": entry["DetailType"],
+    }

@@ -4,9 +4,11 @@ them. Response models read the services' dataclasses by attribute."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from movie_web.fields import cut_to
 
 T = TypeVar("T")
 
@@ -41,8 +43,10 @@ class CursorPageOut(Out, Generic[T]):
 
 
 class LoginBody(Body):
-    email: str = Field(max_length=320, examples=["ops@example.com"])
-    password: str = Field(max_length=1024)
+    # Any email and any password over its length are a wrong sign-in, answered and counted as one (invalid_credentials,
+    # with the locks): longer values are cut to one character more (movie_web.fields), never a validation_error.
+    email: Annotated[str, cut_to(320)] = Field(examples=["ops@example.com"], json_schema_extra={"maxLength": 320})
+    password: Annotated[str, cut_to(1024)] = Field(json_schema_extra={"maxLength": 1024})
 
 
 class SessionOut(BaseModel):

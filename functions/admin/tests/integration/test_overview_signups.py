@@ -36,13 +36,20 @@ class _Mail:
         return str(len(self.sent))
 
 
+class _NoBus:
+    """The portal's event bus: sign-up and verification put nothing on it."""
+
+    def put(self, entry: dict[str, Any]) -> str:
+        raise AssertionError(f"unexpected event {entry}")
+
+
 def _portal(tmp_path: Path, mail: _Mail) -> Portal:
     settings = MailSettings(
         backend="outbox", sender="Marquee <no-reply@marquee.local>", outbox_dir=tmp_path / "outbox", smtp_host="",
         smtp_port=587, smtp_security="starttls", smtp_username=None, smtp_password=None, ses_region=None,
         ses_configuration_set=None,
     )  # fmt: skip
-    return Portal(AuthSettings(portal_url="http://127.0.0.1:8080", default_plan="free", mail=settings), mail)
+    return Portal(AuthSettings(portal_url="http://127.0.0.1:8080", default_plan="free", mail=settings), mail, _NoBus())
 
 
 def _signups(conn: Any) -> tuple[int, int]:

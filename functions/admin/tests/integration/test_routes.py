@@ -74,6 +74,19 @@ def test_wrong_passwords_are_401_then_the_lock_is_429_with_retry_after(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("email", "password"), [("o" * 330 + "@example.com", PASSWORD), ("ops@example.com", "p" * 1025)]
+)
+def test_an_email_or_a_password_of_any_length_is_a_wrong_sign_in_not_a_validation_error(
+    conn: Any, admin_api: Callable[..., Any], email: str, password: str
+) -> None:
+    # Over the schema's bounds (320, 1,024 characters) the answer was 422 validation_error, under them 401.
+    admins.create_admin(conn, Actor.cli(), email="ops@example.com", password=PASSWORD)
+    wrong = admin_api("POST", "/admin/login", body={"email": email, "password": password})
+    assert (wrong.status, wrong.json["code"]) == (401, "invalid_credentials")
+
+
+@pytest.mark.slow
 def test_from_one_address_an_unknown_email_gets_the_answers_an_admins_gets(
     conn: Any, admin_api: Callable[..., Any]
 ) -> None:

@@ -9,12 +9,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 
 from movie_auth import messages
 from movie_auth.settings import AuthSettings
-from movie_common import access, attempt_limits, log_cursors
+from movie_common import access, attempt_limits, log_cursors, portal_mail
 from movie_common.attempt_limits import AttemptLimit, Lockout, SignInLockout
 from movie_common.database import Connection
 from movie_common.db import (
@@ -95,12 +96,20 @@ RESEND_SENT = (
 FORGOT_SENT = "If an account uses this address, a password-reset link is on its way. It works for 1 hour."
 
 
+class EventPublisher(Protocol):
+    def put(self, entry: dict[str, Any]) -> str:
+        """Put one PutEvents entry on its bus; returns the event id. MailUnavailableError when it is not taken."""
+        ...
+
+
 @dataclass(frozen=True)
 class Portal:
-    """What the use cases need besides the connection: settings and the mail backend."""
+    """What the use cases need besides the connection: settings, the mail backend and the event bus that carries
+    the mails asked for by address ("resend confirmation", "forgot password") out of the request path."""
 
     settings: AuthSettings
     mail: MailSender
+    events: EventPublisher
 
 
 # ---------- input checks ----------
@@ -266,17 +275,46 @@ def verify_email(conn: Connection, portal: Portal, *, token: str, password: str,
 
 
 def resend_verification(conn: Connection, portal: Portal, *, email: str, client_ip: str) -> str:
-    """Email a new confirmation link if an unverified, active account uses the address; the same answer either
-    way (the returned sentence). Limited per IP and per address (429)."""
+    """Ask for a new confirmation link for the address; the same answer, and the same work, either way (the returned
+    sentence): after the limits (per IP and per address, 429) the request puts one "Portal Mail Requested" event on
+    the bus, whether or not an account uses the address, and deliver_requested_mail does the rest after the answer.
+    mail_unavailable (503) when the bus does not take the event."""
     attempt_limits.hit(conn, RESEND_PER_IP, client_ip, what="confirmation emails from your network")
     subject = _address_key(email)
     attempt_limits.hit(conn, RESEND_PER_ACCOUNT, subject, what="confirmation emails for this address")
-    developer = developers.find_by_canonical_email(conn, canonical_email=subject)
-    if developer is not None and not developer.verified and developer.status == "active":
+    portal.events.put(portal_mail.mail_requested_entry(portal_mail.MailRequest("verification", subject)))
+    return RESEND_SENT
+
+
+def deliver_requested_mail(conn: Connection, portal: Portal, request: portal_mail.MailRequest) -> bool:
+    """The asynchronous half of resend_verification and forgot_password (a "Portal Mail Requested" event): look the
+    address up and, if the rules say so, issue the link and send the mail. Returns whether a mail was sent; a failed
+    send raises (MailUnavailableError), so that the invocation fails and the event is retried."""
+    developer = developers.find_by_canonical_email(conn, canonical_email=request.address)
+    if developer is None or developer.status != "active":
+        return False
+    if request.purpose == "verification":
+        if developer.verified:
+            return False
         with conn.transaction():
             token = _issue_token(conn, "email_verifications", developer, VERIFICATION_TTL)
         _send(portal, _verification_message(portal, developer, token), purpose="verification")
-    return RESEND_SENT
+        return True
+    if developer.verified:
+        with conn.transaction():
+            one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
+            token = _issue_token(conn, "password_resets", developer, RESET_TTL)
+        link = messages.portal_link(portal.settings.portal_url, "reset.html", token)
+        message = messages.password_reset_email(
+            sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
+        )
+        _send(portal, message, purpose="password_reset")
+        return True
+    # Not confirmed yet: no password to reset, but the page promised an email. It says how to start over.
+    link = f"{portal.settings.portal_url.rstrip('/')}/signup.html"
+    message = messages.unconfirmed_reset_email(sender=portal.settings.mail.sender, to=developer.email, link=link)
+    _send(portal, message, purpose="password_reset_unconfirmed")
+    return True
 
 
 # ---------- sessions ----------
@@ -353,27 +391,15 @@ def logout(conn: Connection, *, session_id: uuid.UUID) -> None:
 
 
 def forgot_password(conn: Connection, portal: Portal, *, email: str, client_ip: str) -> str:
-    """Email a reset link (1 hour, single use; older links of the account are spent) if a verified, active
-    account uses the address; an unconfirmed, active account gets a mail saying how to sign up again instead (it has
-    no password to reset). The same answer either way. Limited per IP and per address (429)."""
+    """Ask for a reset link (1 hour, single use; older links of the account are spent) for the address: a verified,
+    active account gets one; an unconfirmed, active account gets a mail saying how to sign up again instead (it has
+    no password to reset). The same answer, and the same work, either way: after the limits (per IP and per address,
+    429) one "Portal Mail Requested" event goes on the bus, and deliver_requested_mail does the rest after the
+    answer. mail_unavailable (503) when the bus does not take the event."""
     attempt_limits.hit(conn, FORGOT_PER_IP, client_ip, what="password-reset emails from your network")
     subject = _address_key(email)
     attempt_limits.hit(conn, FORGOT_PER_ACCOUNT, subject, what="password-reset emails for this address")
-    developer = developers.find_by_canonical_email(conn, canonical_email=subject)
-    if developer is not None and developer.verified and developer.status == "active":
-        with conn.transaction():
-            one_time_tokens.spend_tokens(conn, "password_resets", user_id=developer.id)
-            token = _issue_token(conn, "password_resets", developer, RESET_TTL)
-        link = messages.portal_link(portal.settings.portal_url, "reset.html", token)
-        message = messages.password_reset_email(
-            sender=portal.settings.mail.sender, to=developer.email, name=developer.name, link=link
-        )
-        _send(portal, message, purpose="password_reset")
-    elif developer is not None and developer.status == "active":
-        # Not confirmed yet: no password to reset, but the page promised an email. It says how to start over.
-        link = f"{portal.settings.portal_url.rstrip('/')}/signup.html"
-        message = messages.unconfirmed_reset_email(sender=portal.settings.mail.sender, to=developer.email, link=link)
-        _send(portal, message, purpose="password_reset_unconfirmed")
+    portal.events.put(portal_mail.mail_requested_entry(portal_mail.MailRequest("password_reset", subject)))
     return FORGOT_SENT
 
 

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from movie_web.fields import cut_to
+
 _BODY = ConfigDict(extra="forbid", str_max_length=2000)
+
+# Every string of these bodies is checked by the service, which refuses anything over these lengths with its own
+# code (name: validation_error naming it; email: invalid_email; password: password_too_long for a new one, the
+# wrong-password answer otherwise; token: invalid_token; reason: validation_error naming it). Longer values are cut
+# to one character more (movie_web.fields), so the code is the service's whatever the length.
+Name = Annotated[str, cut_to(200)]
+Email = Annotated[str, cut_to(320)]
+Password = Annotated[str, cut_to(200)]
+Token = Annotated[str, cut_to(200)]
+Reason = Annotated[str, cut_to(1000)]
+
+
+def _limit(n: int) -> dict[str, Any]:
+    return {"maxLength": n}
 
 
 class SignupRequest(BaseModel):
     model_config = _BODY
-    name: str = Field(max_length=200, examples=["Jane Doe"])
-    email: str = Field(max_length=320, examples=["jane.doe@gmail.com"])
-    password: str = Field(max_length=200, examples=["velvet-orbit-canyon-42"])
+    name: Name = Field(examples=["Jane Doe"], json_schema_extra=_limit(200))
+    email: Email = Field(examples=["jane.doe@gmail.com"], json_schema_extra=_limit(320))
+    password: Password = Field(examples=["velvet-orbit-canyon-42"], json_schema_extra=_limit(200))
 
 
 class SignupAccepted(BaseModel):
@@ -24,9 +41,9 @@ class SignupAccepted(BaseModel):
 
 class VerifyRequest(BaseModel):
     model_config = _BODY
-    token: str = Field(max_length=200, description="The token from the emailed link.")
-    password: str = Field(
-        max_length=200,
+    token: Token = Field(description="The token from the emailed link.", json_schema_extra=_limit(200))
+    password: Password = Field(
+        json_schema_extra=_limit(200),
         description="The password chosen at the sign-up the link was issued for: the link proves the mailbox, the "
         "password proves who chose the account's credentials.",
         examples=["velvet-orbit-canyon-42"],
@@ -35,19 +52,19 @@ class VerifyRequest(BaseModel):
 
 class EmailRequest(BaseModel):
     model_config = _BODY
-    email: str = Field(max_length=320, examples=["jane.doe@gmail.com"])
+    email: Email = Field(examples=["jane.doe@gmail.com"], json_schema_extra=_limit(320))
 
 
 class LoginRequest(BaseModel):
     model_config = _BODY
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=200)
+    email: Email = Field(json_schema_extra=_limit(320))
+    password: Password = Field(json_schema_extra=_limit(200))
 
 
 class ResetRequest(BaseModel):
     model_config = _BODY
-    token: str = Field(max_length=200)
-    password: str = Field(max_length=200)
+    token: Token = Field(json_schema_extra=_limit(200))
+    password: Password = Field(json_schema_extra=_limit(200))
 
 
 class SessionGrant(BaseModel):
@@ -162,7 +179,7 @@ class RequestLog(BaseModel):
 class KeyRequestBody(BaseModel):
     model_config = _BODY
     # Checked by the service (one message whether empty, blank or too long); the document states the limits.
-    reason: str = Field(
+    reason: Reason = Field(
         examples=["My laptop with the key was stolen."], json_schema_extra={"minLength": 1, "maxLength": 1000}
     )
     key_id: int | None = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -17,10 +18,11 @@ from typing import Any
 
 import pytest
 
+from marquee_local.events import eventbridge_event
 from movie_auth import accounts
 from movie_auth.accounts import Portal
 from movie_auth.settings import AuthSettings
-from movie_common import access, passwords
+from movie_common import access, passwords, portal_mail
 from movie_common.attempt_limits import Lockout
 from movie_common.database import connect
 from movie_common.db import key_requests
@@ -99,9 +101,59 @@ def mail() -> RecordingMail:
     return RecordingMail()
 
 
+@dataclass
+class LocalBus:
+    """EventBridge and the PortalMailRequested rule as the use cases see them: keeps each PutEvents entry and hands
+    it to the rule's target (deliver_requested_mail, on its own connection's turn) once the put has answered, or,
+    with `hold`, when `deliver()` is called. A failed delivery is kept in `failures` (Lambda would retry it); it
+    never reaches the request that put the event."""
+
+    conn: Any
+    portal: Portal | None = None
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+    hold: bool = False
+    fail: bool = False
+
+    def put(self, entry: dict[str, Any]) -> str:
+        if self.fail:
+            raise MailUnavailableError("We could not send the email just now. Ask again in a few minutes.")
+        self.entries.append(entry)
+        self.pending.append(entry)
+        if not self.hold:
+            self.deliver()
+        return f"event-{len(self.entries)}"
+
+    def deliver(self) -> list[bool]:
+        assert self.portal is not None
+        sent = []
+        while self.pending:
+            entry = self.pending.pop(0)
+            event = eventbridge_event(entry["Source"], entry["DetailType"], json.loads(entry["Detail"]))
+            request = portal_mail.read_mail_request(event)
+            assert request is not None, event
+            try:
+                sent.append(accounts.deliver_requested_mail(self.conn, self.portal, request))
+            except Exception as error:
+                self.failures.append(error)
+        return sent
+
+
 @pytest.fixture
-def portal(tmp_path: Path, mail: RecordingMail) -> Portal:
-    return Portal(settings=_settings(tmp_path), mail=mail)
+def bus(conn: Any) -> LocalBus:
+    return LocalBus(conn)
+
+
+def _portal(tmp_path: Path, mail: Any, bus: LocalBus) -> Portal:
+    portal = Portal(settings=_settings(tmp_path), mail=mail, events=bus)
+    bus.portal = portal
+    return portal
+
+
+@pytest.fixture
+def portal(tmp_path: Path, mail: RecordingMail, bus: LocalBus) -> Portal:
+    return _portal(tmp_path, mail, bus)
 
 
 def _signup(conn: Any, portal: Portal, email: str = "Jane.Doe@gmail.com", *, ip: str = IP) -> None:
@@ -837,7 +889,7 @@ def test_the_outbox_backend_writes_the_verification_mail_readable_by_the_email_p
     conn: Any, tmp_path: Path
 ) -> None:
     outbox = tmp_path / "box"
-    portal = Portal(settings=_settings(tmp_path), mail=OutboxSender(outbox))
+    portal = _portal(tmp_path, OutboxSender(outbox), LocalBus(conn))
     _signup(conn, portal)
     [eml] = list(outbox.glob("*.eml"))
     with eml.open("rb") as handle:
@@ -892,3 +944,83 @@ def test_forgot_for_an_unconfirmed_account_says_how_to_sign_up_again(
     text = message.get_body(preferencelist=("plain",))
     assert text is not None and "/signup.html" in text.get_content() and "token=" not in text.get_content()
     assert conn.execute("SELECT count(*) AS n FROM password_resets").fetchone()["n"] == 0
+
+
+# ---------- the same work for any address ----------
+
+
+def _table_writes(conn: Any) -> dict[str, tuple[int, int, int]]:
+    rows = conn.execute("SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables").fetchall()
+    return {r["relname"]: (r["n_tup_ins"], r["n_tup_upd"], r["n_tup_del"]) for r in rows}
+
+
+def _writes_of(conn: Any, action: Any) -> tuple[Any, dict[str, tuple[int, int, int]]]:
+    """What `action()` returned and the rows it inserted, updated and deleted per table: PostgreSQL's own counts of
+    the test's transaction (pg_stat_xact_user_tables), after minus before."""
+    before = _table_writes(conn)
+    result = action()
+    after = _table_writes(conn)
+    changed = {
+        table: tuple(a - b for a, b in zip(counts, before.get(table, (0, 0, 0)), strict=True))
+        for table, counts in after.items()
+    }
+    return result, {table: counts for table, counts in changed.items() if any(counts)}  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("use_case", ["resend_verification", "forgot_password"])
+def test_resend_and_forgot_do_the_same_work_for_an_account_and_for_no_account(
+    conn: Any, portal: Portal, mail: RecordingMail, bus: LocalBus, use_case: str
+) -> None:
+    # Jane is pending (a resend mails her), Joe is confirmed (a forgot mails him), nobody has no account.
+    _signup(conn, portal)
+    _verified(conn, portal, mail, "Joe.Bloggs@gmail.com")
+    mail.sent.clear()
+    bus.hold = True
+    run = getattr(accounts, use_case)
+    seen = {}
+    for address in ("Jane.Doe@gmail.com", "Joe.Bloggs@gmail.com", "nobody.here@gmail.com"):
+        answer, writes = _writes_of(
+            conn, lambda a=address: run(conn, portal, email=a, client_ip=f"192.0.2.{len(seen)}")
+        )
+        [entry] = bus.pending[-1:]
+        detail = json.loads(entry["Detail"])
+        # The request: the same answer, the same rows written (the limits' counters only), no mail, one event of the
+        # same shape; nothing that depends on whether the address has an account.
+        seen[address] = (answer, writes, {k: v for k, v in entry.items() if k != "Detail"}, sorted(detail))
+        assert mail.sent == [] and len(bus.pending) == len(seen)
+    assert len({json.dumps(v, sort_keys=True) for v in seen.values()}) == 1, seen
+    assert set(seen["nobody.here@gmail.com"][1]) == {"auth_attempts"}
+    # After the answer the rule's target looks each address up: only the account that can use the mail gets it.
+    assert bus.deliver() == ([True, False, False] if use_case == "resend_verification" else [True, True, False])
+    expected = {
+        "resend_verification": ["Jane.Doe@gmail.com"],
+        "forgot_password": ["Jane.Doe@gmail.com", "Joe.Bloggs@gmail.com"],
+    }
+    assert [m["To"] for m in mail.sent] == expected[use_case]
+
+
+def test_a_mail_that_fails_after_the_answer_leaves_the_answer_alone_and_a_resend_works(
+    conn: Any, portal: Portal, mail: RecordingMail, bus: LocalBus
+) -> None:
+    _verified(conn, portal, mail)
+    mail.sent.clear()
+    mail.fail = True
+    assert accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP) == accounts.FORGOT_SENT
+    [failure] = bus.failures
+    assert isinstance(failure, MailUnavailableError)  # the invocation fails, so Lambda retries the event
+    mail.fail = False
+    accounts.forgot_password(conn, portal, email="jane.doe@gmail.com", client_ip=IP)
+    assert (
+        accounts.reset_password(conn, token=mail.last_link("reset.html"), password=NEW_PASSWORD, client_ip=IP) is None
+    )
+
+
+def test_a_bus_that_refuses_the_event_is_mail_unavailable_for_any_address(
+    conn: Any, portal: Portal, bus: LocalBus
+) -> None:
+    _signup(conn, portal)
+    bus.fail = True
+    for address in ("jane.doe@gmail.com", "nobody.here@gmail.com"):
+        with pytest.raises(MailUnavailableError) as refused:
+            accounts.resend_verification(conn, portal, email=address, client_ip=IP)
+        assert refused.value.status == 503

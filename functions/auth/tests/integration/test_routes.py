@@ -43,8 +43,48 @@ def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_mail_sender.cache_clear()
 
 
+class LocalEventBridge:
+    """boto3's events client as AuthFunction uses it, with EventBridge behind it: PutEvents keeps each entry and, as
+    the template's PortalMailRequested rule does, invokes AuthFunction's real handler with the event once the put
+    has answered (`deliver()`; at once unless `hold`). What each delivery returned or raised is kept."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
+        self.results: list[Any] = []
+        self.hold = False
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.entries.extend(Entries)
+        self.pending.extend(Entries)
+        ids = [{"EventId": f"event-{len(self.entries) - i}"} for i in range(len(Entries))]
+        if not self.hold:
+            self.deliver()
+        return {"FailedEntryCount": 0, "Entries": ids}
+
+    def deliver(self) -> None:
+        from movie_auth.handler import handler
+
+        while self.pending:
+            entry = self.pending.pop(0)
+            event = events.eventbridge_event(entry["Source"], entry["DetailType"], json.loads(entry["Detail"]))
+            try:
+                self.results.append(handler(event, LocalLambdaContext(function_name="AuthFunction")))
+            except Exception as error:  # an asynchronous invocation's failure: Lambda retries, nobody answers
+                self.results.append(error)
+
+
 @pytest.fixture
-def call(conn: Any, outbox: Path) -> Call:
+def bus(monkeypatch: pytest.MonkeyPatch) -> LocalEventBridge:
+    from movie_auth import mail_events
+
+    stand_in = LocalEventBridge()
+    monkeypatch.setattr(mail_events, "events_client", lambda: stand_in)
+    return stand_in
+
+
+@pytest.fixture
+def call(conn: Any, outbox: Path, bus: LocalEventBridge) -> Call:
     """call(method, path, body=None, token=None, ip=..., query=None, headers=None) -> Lambda proxy response with
     `json` parsed and lower-cased `headers`; events are functions/auth/events/me.json rebuilt by the toolkit."""
     from movie_auth.handler import handler
@@ -246,6 +286,36 @@ def test_resend_and_forgot_answer_the_same_for_any_address(
             json.dumps(call("POST", route, {"email": a})["json"]) for a in ("known@gmail.com", "unknown@gmail.com")
         }
         assert len(answers) == 1, route
+
+
+def test_resend_and_forgot_answer_before_any_mail_is_sent_and_the_rule_target_mails_after(
+    call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, bus: LocalEventBridge
+) -> None:
+    developer("known@gmail.com")
+    call("POST", "/auth/signup", {"name": "Pending P", "email": "pending@gmail.com", "password": PASSWORD})
+    mailed = set(outbox.glob("*.eml"))
+    bus.hold = True
+    for route, address in [
+        ("/auth/password/forgot", "known@gmail.com"),
+        ("/auth/password/forgot", "unknown@gmail.com"),
+        ("/auth/verify/resend", "pending@gmail.com"),
+        ("/auth/verify/resend", "unknown@gmail.com"),
+    ]:
+        answer = call("POST", route, {"email": address})
+        assert answer["statusCode"] == 202, answer["json"]
+    # Every answer went out with nothing mailed and one event each, whatever the address.
+    assert set(outbox.glob("*.eml")) == mailed
+    assert [json.loads(e["Detail"]) for e in bus.pending] == [
+        {"purpose": "password_reset", "address": "known@gmail.com"},
+        {"purpose": "password_reset", "address": "unknown@gmail.com"},
+        {"purpose": "verification", "address": "pending@gmail.com"},
+        {"purpose": "verification", "address": "unknown@gmail.com"},
+    ]
+    bus.deliver()  # EventBridge invokes AuthFunction's handler with each event
+    assert bus.results == [{"status": "handled"}] * 4
+    assert _mail_link(outbox, "reset.html", "known@gmail.com")
+    assert _mail_link(outbox, "verify.html", "pending@gmail.com")
+    assert len(set(outbox.glob("*.eml")) - mailed) == 2
 
 
 # ---------- sessions ----------
@@ -658,3 +728,54 @@ def test_http_semantics_head_405_and_openapi(call: Call) -> None:
     spec = call("GET", "/auth/openapi.json")["json"]
     assert "/auth/signup" in spec["paths"] and "security" not in spec["paths"]["/auth/signup"]["post"]
     assert spec["paths"]["/auth/me"]["get"]["security"] == [{"SessionToken": []}]
+
+
+@pytest.mark.slow  # the sign-in's bcrypt check at full cost: 0.5 s
+@pytest.mark.parametrize("length", [73, 201, 5000])
+def test_a_password_too_long_gets_the_same_code_at_any_length_on_every_route(
+    call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, length: int
+) -> None:
+    """The schema once refused over 200 characters as `validation_error`, the service from 73 bytes as
+    `password_too_long` (a new password) or as a wrong password (sign-in, confirmation): one problem, two codes."""
+    long = "velvet-orbit-" + "x" * (length - 13)
+    signup = {"name": "Long Pw", "email": f"long{length}@gmail.com", "password": long}
+    _problem(call("POST", "/auth/signup", signup), 422, "password_too_long")
+    developer("known@gmail.com")
+    _problem(call("POST", "/auth/login", {"email": "known@gmail.com", "password": long}), 401, "invalid_credentials")
+    assert call("POST", "/auth/password/forgot", {"email": "known@gmail.com"})["statusCode"] == 202
+    reset = _mail_link(outbox, "reset.html", "known@gmail.com")
+    _problem(call("POST", "/auth/password/reset", {"token": reset, "password": long}), 422, "password_too_long")
+    signup["password"] = PASSWORD
+    assert call("POST", "/auth/signup", signup)["statusCode"] == 202
+    confirm = _mail_link(outbox, "verify.html", signup["email"])
+    _problem(call("POST", "/auth/verify", {"token": confirm, "password": long}), 401, "wrong_password")
+
+
+@pytest.mark.parametrize("length", [255, 321, 5000])
+def test_an_address_too_long_is_invalid_email_at_any_length_on_every_route(call: Call, length: int) -> None:
+    address = "a" * (length - len("@gmail.com")) + "@gmail.com"
+    for route, body in [
+        ("/auth/signup", {"name": "A B", "email": address, "password": PASSWORD}),
+        ("/auth/login", {"email": address, "password": PASSWORD}),
+        ("/auth/verify/resend", {"email": address}),
+        ("/auth/password/forgot", {"email": address}),
+    ]:
+        _problem(call("POST", route, body), 422, "invalid_email")
+
+
+@pytest.mark.parametrize("length", [44, 201, 5000])
+def test_a_token_too_long_is_invalid_token_at_any_length(call: Call, length: int) -> None:
+    for route in ("/auth/verify", "/auth/password/reset"):
+        _problem(call("POST", route, {"token": "t" * length, "password": PASSWORD}), 400, "invalid_token")
+
+
+@pytest.mark.parametrize("length", [101, 201, 5000])
+def test_a_name_too_long_gets_the_services_reason_at_any_length(call: Call, length: int) -> None:
+    refused = _problem(
+        call("POST", "/auth/signup", {"name": "n" * length, "email": "named@gmail.com", "password": PASSWORD}),
+        422,
+        "validation_error",
+    )
+    assert refused["errors"] == [
+        {"name": "name", "in": "body", "reason": "Enter your name: 1 to 100 printable characters."}
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from movie_auth.accounts import Portal
+from movie_auth.mail_events import event_publisher
 from movie_auth.mailer import get_mail_sender
 from movie_auth.schemas import KeyInfo
 from movie_auth.settings import auth_settings
@@ -27,7 +28,7 @@ PORTAL_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def portal() -> Portal:
-    return Portal(settings=auth_settings(), mail=get_mail_sender())
+    return Portal(settings=auth_settings(), mail=get_mail_sender(), events=event_publisher())
 
 
 def mask(last4: str) -> str:
