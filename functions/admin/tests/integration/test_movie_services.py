@@ -187,6 +187,13 @@ def test_list_searches_filters_sorts_and_pages(conn: Any, actor: Actor) -> None:
 
     assert titles("44/100% d") == ["99 and 44/100% Dead"]  # from the bundled catalogue
     assert titles("44/100%d") == []  # % is a character here, not a wildcard
+    # Read as the public title search reads a title (through title_search's trigram index, since migration 0023):
+    # punctuation, case and accents aside, and numerals either way.
+    for title in ("Spider-Man: Zzyzx Returns", "Zzyzx Road II", "Zzyzx !?!?"):
+        movies.create_movie(conn, actor, values={"title": title, "year": "2001"})
+    assert titles("SPIDERMAN: zzyzx") == ["Spider-Man: Zzyzx Returns"]
+    assert titles("zzyzx road 2") == ["Zzyzx Road II"]
+    assert titles("!?!?") == ["Zzyzx !?!?"]  # punctuation alone: matched in the normalised title
 
 
 def test_delete_removes_the_movie_and_audits_what_it_was(

@@ -133,7 +133,12 @@ def test_the_bundled_catalogue_fills_an_empty_catalogue(conn: Any, ingest: Inges
         )
     # Every index of the schema is there (a load never drops one).
     names = {r["indexname"] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'movies'")}
-    assert {"movies_title_trgm_idx", "movies_search_idx", "movies_title_words_idx", "movies_imdb_id_idx"} <= names
+    assert {
+        "movies_title_search_trgm_idx",
+        "movies_search_idx",
+        "movies_title_words_idx",
+        "movies_imdb_id_idx",
+    } <= names
 
 
 def _read_title(title: str, year: int | None) -> str:

@@ -780,19 +780,31 @@ class MovieFields:
 
 @dataclass(frozen=True)
 class AdminMovieFilters:
-    search: str | None = None  # substring of the normalised title
+    search: str | None = None  # substring of the title's search text (or of the normalised title: punctuation alone)
     year: int | None = None
     media_type: str | None = None
     source: str | None = None
     genre: str | None = None  # one genre, matched normalised
 
 
-def _admin_movie_where(filters: AdminMovieFilters) -> tuple[sql.Composable, dict[str, Any]]:
+def _admin_movie_where(conn: Connection, filters: AdminMovieFilters) -> tuple[sql.Composable, dict[str, Any]]:
     clauses: list[sql.Composable] = []
     params: dict[str, Any] = {}
     if filters.search:
-        # Escaped after normalising, which could otherwise turn a typed character into a LIKE wildcard's escape.
-        clauses.append(sql.SQL("m.title_norm LIKE '%%' || marquee_like_escape(marquee_normalize(%(search)s)) || '%%'"))
+        # The search text (case, accents and punctuation as the public title search reads them: `spider-man` finds
+        # Spider-Man, `rocky ii` Rocky II) through title_search's trigram index; a text of punctuation alone (`?!`,
+        # which has no search text) is matched in the normalised title instead. Which of the two is decided here,
+        # not in the statement, so that a prepared statement's generic plan still reads the index. Escaped after
+        # normalising, which could otherwise turn a typed character into a LIKE wildcard's escape.
+        found = fetch_one(conn, "SELECT marquee_search_text(%s) AS text", (filters.search,))
+        search_text = found["text"] if found else None
+        if search_text:
+            clauses.append(sql.SQL("m.title_search LIKE '%%' || marquee_like_escape(%(search_text)s) || '%%'"))
+            params["search_text"] = search_text
+        else:
+            clauses.append(
+                sql.SQL("m.title_norm LIKE '%%' || marquee_like_escape(marquee_normalize(%(search)s)) || '%%'")
+            )
         params["search"] = filters.search
     for column, value in (("year", filters.year), ("media_type", filters.media_type), ("source", filters.source)):
         if value is not None:
@@ -810,7 +822,7 @@ def list_admin_movies(
     conn: Connection, *, filters: AdminMovieFilters, sort: str, limit: int, offset: int
 ) -> tuple[list[AdminMovie], int]:
     """One page of movies (ADMIN_SORTS order) and how many match the filters."""
-    where, params = _admin_movie_where(filters)
+    where, params = _admin_movie_where(conn, filters)
     rows = fetch_all(
         conn,
         sql.SQL(
