@@ -723,3 +723,30 @@ def test_the_empty_request_log_is_read_whole_at_375_px(browser: Browser, stack: 
     box = log.locator("xpath=..")
     assert box.evaluate("node => node.scrollWidth <= node.clientWidth"), "the log scrolls sideways"
     context.close()
+
+
+def test_a_developer_deletes_their_account_from_the_dashboard(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """There was no way to delete one's own account. The dashboard's last card does it, with the password: a wrong
+    one is shown at the field and deletes nothing; the right one signs out for good and the key stops working."""
+    address = f"delete.me.{RUN}@gmail.com"
+    key = _signed_up_through_the_api(stack, "Delete Me", address, database_url)
+    assert httpx.get(stack.api + "/movies?per_page=1", headers={"X-API-KEY": key}, timeout=30).status_code == 200
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    page.locator("[data-delete-box] summary").click()
+    page.get_by_label("Your password, to confirm").fill("not my password at all")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.locator("#delete-password-feedback")).to_contain_text("not your password")
+    assert httpx.get(stack.api + "/movies?per_page=1", headers={"X-API-KEY": key}, timeout=30).status_code == 200
+    page.get_by_label("Your password, to confirm").fill(PASSWORD)
+    page.get_by_role("button", name="Delete my account").click()
+    page.wait_for_url("**/login.html?deleted=1")
+    expect(page.locator("[data-deleted]")).to_be_visible()
+    refused = httpx.get(stack.api + "/movies?per_page=1", headers={"X-API-KEY": key}, timeout=30)
+    assert refused.status_code in (401, 403), refused.text
+    page.goto(stack.portal + "/dashboard.html")
+    page.wait_for_url("**/login.html?next=*")  # signed out in this browser too
+    assert console == []
+    context.close()

@@ -547,10 +547,21 @@
     pageAlert((error && error.message) || "Something went wrong.");
   }
 
+  /* ---------- deleting the account: DELETE /auth/me with the password, then signed out for good ---------- */
+  function bindDeleteForm() {
+    var form = document.querySelector("[data-delete-form]");
+    M.bindForm(form, async function (values) {
+      await M.api("/auth/me", { method: "DELETE", auth: true, body: { password: values.password } });
+      M.session.clear();
+      window.location.replace("login.html?deleted=1");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     if (!M.requireSession()) return;
     bindCopy();
     bindKeyRequestForm();
+    bindDeleteForm();
     bindLogPager();
     bindPlayground();
     takeHandedOverKey();

@@ -6,6 +6,7 @@
     var form = document.querySelector("[data-login-form]");
     var params = new URLSearchParams(window.location.search);
     if (params.get("email")) form.elements.namedItem("email").value = params.get("email");
+    if (params.get("deleted")) document.querySelector("[data-deleted]").classList.remove("d-none");
     var unverified = document.querySelector("[data-unverified]");
     M.bindForm(form, async function (values) {
       unverified.classList.add("d-none");

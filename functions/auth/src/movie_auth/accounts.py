@@ -32,6 +32,7 @@ from movie_common.db.key_requests import KeyRequest
 from movie_common.email_rules import canonical_or_none, check_developer_email
 from movie_common.errors import (
     AccountSuspendedError,
+    CurrentPasswordWrongError,
     EmailNotVerifiedError,
     EmailTakenError,
     InvalidCredentialsError,
@@ -385,6 +386,30 @@ def login(conn: Connection, *, email: str, password: str, client_ip: str) -> Ses
 def logout(conn: Connection, *, session_id: uuid.UUID) -> None:
     """End this session server-side: its token is refused from now on, even before it expires."""
     end_session(conn, session_id=session_id, reason="logout")
+
+
+def delete_account(conn: Connection, *, user_id: int, password: str, client_ip: str) -> None:
+    """Delete the signed-in developer's account for good, confirmed with their password: every key stops working at
+    once, every session ends, and the account, its keys, tokens and reissue requests are gone (the request log keeps
+    its rows, naming a key id only). The address may sign up again afterwards.
+
+    The password is checked as a sign-in checks it, and a wrong one counts as a failed sign-in of the account from
+    `client_ip` (so this route cannot be used to guess past the lockout). Refusals: account_locked (429),
+    current_password_wrong (403), not_found (the account is already gone)."""
+    developer = developers.get_developer(conn, user_id=user_id)
+    if developer is None:
+        raise NotFoundError("This account no longer exists.")
+    subject = developer.canonical_email
+    _ensure_sign_in_unlocked(conn, subject, client_ip)
+    if not verify_password(password, developer.hashed_password):
+        _record_sign_in_failure(conn, subject, client_ip)
+        raise CurrentPasswordWrongError("That is not your password; your account is not deleted.")
+    with conn.transaction():
+        if developers.get_developer(conn, user_id=user_id, lock=True) is None:
+            raise NotFoundError("This account no longer exists.")
+        ended = end_all_sessions(conn, role=DEVELOPER, subject_id=user_id, reason="account_deleted")
+        developers.delete_developer(conn, user_id=user_id)
+    logger.info("account deleted", extra={"user_id": user_id, "sessions_ended": ended})
 
 
 # ---------- passwords ----------

@@ -61,6 +61,11 @@ class LoginRequest(BaseModel):
     password: Password = Field(json_schema_extra=_limit(200))
 
 
+class DeleteAccountRequest(BaseModel):
+    model_config = _BODY
+    password: Password = Field(json_schema_extra=_limit(200), description="Your current password, to confirm.")
+
+
 class ResetRequest(BaseModel):
     model_config = _BODY
     token: Token = Field(json_schema_extra=_limit(200))

@@ -779,3 +779,52 @@ def test_a_name_too_long_gets_the_services_reason_at_any_length(call: Call, leng
     assert refused["errors"] == [
         {"name": "name", "in": "body", "reason": "Enter your name: 1 to 100 printable characters."}
     ]
+
+
+# ---------- deleting one's own account ----------
+
+
+def test_a_developer_deletes_their_account_with_their_password(
+    conn: Any, call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    # There was no way to delete one's own account (a noted gap): only SQL could. DELETE /auth/me, with the password.
+    made = developer("leaving@gmail.com")
+    token = made["access_token"]
+    other = call("POST", "/auth/login", {"email": "leaving@gmail.com", "password": PASSWORD})["json"]["access_token"]
+    user_id = call("GET", "/auth/me", token=token)["json"]["id"]
+    wrong = _problem(
+        call("DELETE", "/auth/me", {"password": "not-my-password-1"}, token=token), 403, "current_password_wrong"
+    )
+    assert "not deleted" in wrong["detail"]
+    assert call("GET", "/auth/me", token=token)["statusCode"] == 200  # a wrong password signs nobody out
+    _problem(call("DELETE", "/auth/me", {}, token=token), 422, "validation_error")
+    _problem(call("DELETE", "/auth/me", {"password": PASSWORD}), 401, "not_authenticated")
+
+    gone = call("DELETE", "/auth/me", {"password": PASSWORD}, token=token)
+    assert gone["statusCode"] == 204 and not gone.get("body")
+    for session in (token, other):  # every session ends, not only the one that asked
+        _problem(call("GET", "/auth/me", token=session), 401, "session_revoked")
+    left = conn.execute(
+        """SELECT (SELECT count(*) FROM users WHERE id = %(id)s) AS users,
+                  (SELECT count(*) FROM api_keys WHERE owner_id = %(id)s) AS keys,
+                  (SELECT count(*) FROM issued_api_keys WHERE owner_id = %(id)s) AS issued""",
+        {"id": user_id},
+    ).fetchone()
+    assert left == {"users": 0, "keys": 0, "issued": 0}
+    # The address is free again: a new sign-up is a new account.
+    again = call("POST", "/auth/signup", {"name": "Back Again", "email": "leaving@gmail.com", "password": PASSWORD})
+    assert again["statusCode"] == 202, again["json"]
+
+
+def test_wrong_passwords_on_delete_count_as_failed_sign_ins(
+    call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    token = developer("guessed@gmail.com")["access_token"]
+    answers = [
+        call("DELETE", "/auth/me", {"password": f"guess-number-{i}-x"}, token=token, ip="198.51.100.7")["statusCode"]
+        for i in range(8)
+    ]
+    assert answers[0] == 403 and 429 in answers, answers  # locked like a sign-in, then held even for the right one
+    locked = call("DELETE", "/auth/me", {"password": PASSWORD}, token=token, ip="198.51.100.7")
+    _problem(locked, 429, "account_locked")
+    assert call("GET", "/auth/me", token=token)["statusCode"] == 200

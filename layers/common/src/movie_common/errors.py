@@ -292,6 +292,15 @@ class InvalidCredentialsError(MarqueeError):
     title = "Wrong email or password"
 
 
+class CurrentPasswordWrongError(MarqueeError):
+    """The password sent to confirm an action of a signed-in developer (deleting the account) is not theirs. A 403,
+    not a 401: the session itself is good, and a 401 would sign the portal out."""
+
+    code = "current_password_wrong"
+    status = 403
+    title = "Wrong password"
+
+
 class WrongPasswordError(MarqueeError):
     """The password sent to confirm an address is not the one its latest sign-up chose (POST /auth/verify)."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from movie_auth import accounts
-from movie_auth.routes.common import PORTAL_RESPONSES, key_info, portal
+from movie_auth.routes.common import PORTAL_RESPONSES, client_ip, key_info, portal
 from movie_auth.schemas import (
+    DeleteAccountRequest,
     KeyRequestBody,
     KeyRequestInfo,
     KeyRequestList,
@@ -64,6 +65,27 @@ async def me(session: CurrentDeveloper) -> Me:
         key=None if found.key is None else key_info(found.key),
         keys=[key_info(k) for k in found.keys],
     )
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["dashboard"],
+    responses={
+        **SESSION_RESPONSES,
+        403: problem_response("The password is not yours (`current_password_wrong`); nothing was deleted."),
+        429: PORTAL_RESPONSES[429],
+    },
+)
+async def delete_me(body: DeleteAccountRequest, session: CurrentDeveloper, request: Request) -> Response:
+    """Delete your account for good, confirmed with your password: your keys stop working at once, every session of
+    yours ends, and your account, keys and reissue requests are deleted (the request log keeps its rows, with a key
+    id only). The address can sign up again. A wrong password counts as a failed sign-in. Codes:
+    `current_password_wrong`, `account_locked`, `too_many_attempts`."""
+    accounts.delete_account(
+        get_connection(), user_id=session.subject_id, password=body.password, client_ip=client_ip(request)
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/usage", response_model=Usage, tags=["dashboard"], responses=SESSION_RESPONSES)

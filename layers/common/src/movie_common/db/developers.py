@@ -7,7 +7,7 @@ from datetime import datetime
 
 from psycopg import sql
 
-from movie_common.database import Connection, fetch_one, fetch_required
+from movie_common.database import Connection, fetch_one, fetch_required, translate_errors
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,11 @@ def set_password(conn: Connection, *, user_id: int, hashed_password: str) -> Non
 
 def record_login(conn: Connection, *, user_id: int) -> None:
     fetch_required(conn, "UPDATE users SET last_login_at = now() WHERE id = %s RETURNING id", (user_id,))
+
+
+def delete_developer(conn: Connection, *, user_id: int) -> bool:
+    """Delete a developer's account; their keys, key history (issued_api_keys), tokens, reissue requests, known
+    sign-in addresses go with it (ON DELETE CASCADE). Their request-log rows stay, naming a key id only. False when
+    there was no such account. The caller ends the account's sessions (no foreign key: sessions are of admins too)."""
+    with translate_errors():
+        return conn.execute("DELETE FROM users WHERE id = %s", (user_id,)).rowcount > 0
