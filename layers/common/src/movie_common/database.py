@@ -308,6 +308,10 @@ def using_connection(conn: Connection) -> Iterator[Connection]:
 # added by its prefix; 57P01-57P03 are an admin or crash shutdown and "cannot connect now"; 53300 too many
 # connections. A statement error of a database that answers is never one of these.
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# A database that answers but is short of a resource for now: insufficient resources, disk full, out of memory
+# (53000, 53100, 53200). Not the client's fault and not a fault in the statement: a 503 with Retry-After, as an
+# outage is, rather than a 500 saying that trying again will not help. The session itself goes on.
+SHORT_OF_RESOURCES_SQLSTATES = frozenset({"53000", "53100", "53200"})
 
 
 def is_unavailable(error: psycopg.Error, conn: Connection | None = None) -> bool:
@@ -326,8 +330,9 @@ def translate_errors() -> Iterator[None]:
     message: a lost or unreachable database (is_unavailable) -> DatabaseUnavailableError (503 `database_unavailable`);
     a statement cancelled by statement_timeout (57014) -> QueryTimeoutError (504 `query_timeout`: the database is
     there); a lock wait past lock_timeout (55P03) -> LockTimeoutError (503 `lock_timeout`); a deadlock or
-    serialization failure (class 40) -> TransactionConflictError (503 `transaction_conflict`); any other
-    OperationalError (a program limit, class 54; other resources, class 53; a wrong object state, class 55) ->
+    serialization failure (class 40) -> TransactionConflictError (503 `transaction_conflict`); a database short of
+    memory or disk (53000, 53100, 53200) -> DatabaseUnavailableError (503); any other OperationalError (a program
+    limit, class 54; a configuration limit, 53400; a wrong object state, class 55) ->
     StatementFailedError (500 `internal_error`, logged with its SQLSTATE). Other psycopg errors (integrity, data,
     programming) pass through unchanged for their callers to judge."""
     try:
@@ -344,6 +349,10 @@ def translate_errors() -> Iterator[None]:
             if conn is not None and (conn.broken or conn.closed):
                 close_connection()
             raise DatabaseUnavailableError("The database is unavailable right now; try again shortly.") from error
+        if error.sqlstate in SHORT_OF_RESOURCES_SQLSTATES:
+            raise DatabaseUnavailableError(
+                f"The database is short of memory or disk right now (SQLSTATE {error.sqlstate}); try again shortly."
+            ) from error
         if isinstance(error, psycopg.errors.LockNotAvailable):
             raise LockTimeoutError(
                 "Other work holds what this request needs and the wait for it timed out; try again shortly."

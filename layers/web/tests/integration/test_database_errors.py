@@ -195,6 +195,11 @@ def test_which_errors_mean_unavailable(error: psycopg.Error, unavailable: bool) 
         (psycopg.errors.SerializationFailure(), TransactionConflictError),
         (psycopg.errors.ProgramLimitExceeded(), StatementFailedError),
         (psycopg.errors.StatementTooComplex(), StatementFailedError),
+        # Short of a resource for now: a 503 to retry, where it was a 500 saying that retrying would not help.
+        (psycopg.errors.DiskFull(), DatabaseUnavailableError),  # 53100
+        (psycopg.errors.OutOfMemory(), DatabaseUnavailableError),  # 53200
+        (psycopg.errors.InsufficientResources(), DatabaseUnavailableError),  # 53000
+        (psycopg.errors.ConfigurationLimitExceeded(), StatementFailedError),  # 53400
     ],
 )
 def test_each_kind_translates_to_its_own_error(error: psycopg.Error, translated: type[Exception]) -> None:
