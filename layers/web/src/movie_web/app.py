@@ -68,6 +68,7 @@ def create_app(
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {})["securitySchemes"] = security_schemes
+            _problems_in_their_media_type(schema)
             for path, operations in schema["paths"].items():
                 if path not in public:
                     for operation in operations.values():
@@ -77,6 +78,20 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _problems_in_their_media_type(schema: dict[str, Any]) -> None:
+    """Declare each problem answer's schema under `application/problem+json`, the type it is sent with.
+
+    FastAPI puts a `responses` entry's model under the route's own media type (`application/json`) and keeps the
+    `content` it was given beside it, so a generated client would read an error's schema from a type the API never
+    sends and find none under the one it does (movie_web.schemas.problem_response)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in (operation.get("responses") or {}).values():
+                content = response.get("content") or {}
+                if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = {**content.pop("application/json"), **content[PROBLEM_MEDIA_TYPE]}
 
 
 def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
