@@ -14,6 +14,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from movie_common.problems import PROBLEM_MEDIA_TYPE
 from movie_web.key_auth import admitting_ahead
 from movie_web.middleware import RequestContextMiddleware
+from movie_web.paths import without_base_path
 from movie_web.problems import AppLogger, install_problem_handlers
 
 # OpenAPI security schemes: an API key in either header (the public API), or a session bearer token (portals).
@@ -100,7 +101,13 @@ def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any],
 
     Problem documents travel as text: API Gateway without binary media types would otherwise hand the client
     Mangum's base64 encoding of them. An app with keyed routes gets its admissions sent ahead
-    (key_auth.admitting_ahead)."""
+    (key_auth.admitting_ahead). A custom domain's base path is taken off the event's `path` first
+    (paths.without_base_path), or every route behind `https://api.example.com/v1/` would be a 404."""
     adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE])
     handler: Callable[[dict[str, Any], Any], dict[str, Any]] = logger.inject_lambda_context(adapter, clear_state=True)
-    return admitting_ahead(app, handler, logger)
+    admitting = admitting_ahead(app, handler, logger)
+
+    def entry(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return admitting(without_base_path(event), context)
+
+    return entry
