@@ -127,6 +127,20 @@ def test_gateway_responses_agree_with_the_problem_table_and_are_json_for_any_pat
         assert body["request_id"] == values["requestId"]
 
 
+@pytest.mark.parametrize("kind", sorted(k for k, v in API["GatewayResponses"].items() if "StatusCode" in v))
+def test_gateway_responses_have_every_field_the_openapi_problem_schema_requires(kind: str) -> None:
+    """The API's /openapi.json declares the Problem schema for its 401, 403, 429 and 504 answers, which API Gateway
+    sends from these templates: a client validating against the document must not find a required field missing.
+    (The two defaults, which keep whatever status API Gateway chose, answer statuses the document does not list.)"""
+    from movie_api.handler import app
+
+    problem = app.openapi()["components"]["schemas"]["Problem"]
+    template = API["GatewayResponses"][kind]["ResponseTemplates"]["application/json"]
+    body = json.loads(re.sub(r"\$context\.[A-Za-z0-9_.]*[A-Za-z0-9_]", "x", template))
+    assert set(problem["required"]) <= set(body), kind
+    assert set(body) <= set(problem["properties"]), kind
+
+
 @pytest.mark.parametrize("kind", sorted(API["GatewayResponses"]))
 def test_gateway_responses_expose_the_headers_the_functions_expose(kind: str) -> None:
     """Browser code reads a response's headers only if it exposes them: API Gateway's own answers (the authorizer's

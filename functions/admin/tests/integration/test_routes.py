@@ -664,3 +664,22 @@ def test_a_key_that_would_be_born_expired_is_a_422_and_nothing_is_issued(
     assert conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"] == keys_before
     soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     assert admin_api("POST", "/admin/keys", token=admin_token, body={**body, "expires_at": soon}).status == 201
+
+
+@pytest.mark.parametrize("base", ["/v1", "/admin"])
+def test_the_greedy_admin_route_answers_behind_a_custom_domains_base_path(
+    admin_api: Callable[..., Any], admin_token: str, base: str
+) -> None:
+    """Behind a custom domain mapped at `base`, API Gateway sends `path` with the base path (`/v1/admin/keys`) and
+    `pathParameters.proxy` without it: the function routes the resource's path, whatever the base path spells."""
+    from movie_admin.handler import handler
+
+    direct = admin_api("GET", "/admin/keys", token=admin_token)
+    assert direct.status == 200
+    event = json.loads((Path(__file__).parents[2] / "events" / "list_keys.json").read_text())
+    event["headers"]["Authorization"] = f"Bearer {admin_token}"
+    event["multiValueHeaders"]["Authorization"] = [f"Bearer {admin_token}"]
+    event["path"] = event["requestContext"]["path"] = base + "/admin/keys"
+    response = handler(event, LocalLambdaContext(function_name="AdminFunction"))
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"]) == direct.json

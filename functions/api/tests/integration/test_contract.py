@@ -274,3 +274,39 @@ def test_following_link_next_while_rows_are_inserted_sees_no_row_twice_and_misse
         url = links.get("next", "")
     assert len(seen) == len(set(seen)), "a row came twice"
     assert existed <= set(seen), "a row that existed throughout was missed"
+
+
+def _problem_schema(response: dict[str, Any]) -> dict[str, Any]:
+    """The schema a documented error response declares for the media type problems are sent with."""
+    content = response["content"]
+    assert "application/json" not in content, "a problem is never sent as application/json"
+    ref: str = content["application/problem+json"]["schema"]["$ref"]
+    schema: dict[str, Any] = DOCUMENT["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return schema
+
+
+def test_every_documented_error_declares_the_problem_schema_under_the_media_type_it_is_sent_with() -> None:
+    for path, operations in DOCUMENT["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert _problem_schema(response)["title"] == "Problem", (method, path, status)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "status"),
+    [("/movies/999999999", None, "404"), ("/movies/abc", None, "422"), ("/search", "title=x&page=0", "422")],
+)
+def test_a_problem_the_function_sends_is_what_the_document_declares_for_it(
+    load_event: Event, invoke: Invoke, key: str, path: str, query: str | None, status: str
+) -> None:
+    route = "/movies/{id}" if path.startswith("/movies/") else path
+    event = load_event("api", "get_movie", key=key, path=path, resource=route, query=query)
+    response = invoke(event)
+    assert str(response["statusCode"]) == status
+    documented = DOCUMENT["paths"][route]["get"]["responses"][status]
+    assert response["headers"]["content-type"] == "application/problem+json"
+    assert "application/problem+json" in documented["content"]
+    schema = _problem_schema(documented)
+    assert set(schema["required"]) <= set(response["json"])
+    assert set(response["json"]) <= set(schema["properties"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -142,3 +143,43 @@ def test_repeated_key_headers_follow_one_rule_in_the_handler_as_in_the_authorize
     decision = authorize(filled)  # the authorizer's decision from the same header values
     assert decision.allowed is (status == 200)
     assert decision.context.get("code") == code
+
+
+def _behind_custom_domain(event: dict[str, Any], base: str) -> dict[str, Any]:
+    """The event as API Gateway sends it for a request to https://api.example.com{base}/…, a custom domain whose
+    base path mapping `base` ("" for the root) names the stage: `path` and `requestContext.path` both keep the base
+    path (and no stage), while `resource` is the matched route."""
+    event = json.loads(json.dumps(event))
+    event["path"] = base + event["path"]
+    event["requestContext"]["path"] = event["path"]
+    event["requestContext"]["domainName"] = "api.example.com"
+    event["requestContext"]["domainPrefix"] = "api"
+    event["headers"]["Host"] = "api.example.com"
+    event["multiValueHeaders"]["Host"] = ["api.example.com"]
+    return event
+
+
+@pytest.mark.parametrize("base", ["", "/v1", "/movies-api/v2"])
+def test_every_route_answers_behind_a_custom_domains_base_path_and_links_keep_it(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], base: str
+) -> None:
+    key = make_key("pro")
+    movie = invoke(_behind_custom_domain(load_event("api", "get_movie", key=key), base))
+    assert movie["statusCode"] == 200, movie["body"]
+    assert movie["json"]["id"] == 1
+    similar = invoke(_behind_custom_domain(load_event("api", "similar_movies", key=key), base + ""))
+    assert similar["statusCode"] == 200, similar["body"]
+    slashed = load_event("api", "search", key=key, query="title=godfather&per_page=2")
+    slashed = _behind_custom_domain(slashed, base)
+    slashed["path"] += "/"
+    slashed["requestContext"]["path"] = slashed["path"]
+    search = invoke(slashed)
+    assert search["statusCode"] == 200, search["body"]
+    links = {rel: url for url, rel in re.findall(r'<([^>]*)>; rel="([^"]+)"', search["headers"]["link"])}
+    assert links["next"].startswith(f"https://api.example.com{base}/search?title=godfather&per_page=2&cursor=")
+    followed = load_event("api", "search", key=key, query=links["next"].split("?", 1)[1])
+    assert invoke(_behind_custom_domain(followed, base))["statusCode"] == 200
+    docs = invoke(_behind_custom_domain(load_event("api", "docs"), base))
+    assert docs["statusCode"] == 200 and f'"{base}/openapi.json"' in docs["body"].replace("'", '"')
+    wrong = invoke(_behind_custom_domain(load_event("api", "get_movie", key=key, method="DELETE"), base))
+    assert wrong["statusCode"] == 405 and wrong["headers"]["allow"] == "GET, HEAD"

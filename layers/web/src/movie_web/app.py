@@ -14,6 +14,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from movie_common.problems import PROBLEM_MEDIA_TYPE
 from movie_web.key_auth import admitting_ahead
 from movie_web.middleware import RequestContextMiddleware
+from movie_web.paths import without_base_path
 from movie_web.problems import AppLogger, install_problem_handlers
 
 # OpenAPI security schemes: an API key in either header (the public API), or a session bearer token (portals).
@@ -68,6 +69,7 @@ def create_app(
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {})["securitySchemes"] = security_schemes
+            _problems_in_their_media_type(schema)
             for path, operations in schema["paths"].items():
                 if path not in public:
                     for operation in operations.values():
@@ -79,13 +81,33 @@ def create_app(
     return app
 
 
+def _problems_in_their_media_type(schema: dict[str, Any]) -> None:
+    """Declare each problem answer's schema under `application/problem+json`, the type it is sent with.
+
+    FastAPI puts a `responses` entry's model under the route's own media type (`application/json`) and keeps the
+    `content` it was given beside it, so a generated client would read an error's schema from a type the API never
+    sends and find none under the one it does (movie_web.schemas.problem_response)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in (operation.get("responses") or {}).values():
+                content = response.get("content") or {}
+                if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = {**content.pop("application/json"), **content[PROBLEM_MEDIA_TYPE]}
+
+
 def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point for `app`: Mangum (lifespan off: no startup work) inside Powertools'
     `inject_lambda_context`, which puts the Lambda request id on every log line and clears per-request keys.
 
     Problem documents travel as text: API Gateway without binary media types would otherwise hand the client
     Mangum's base64 encoding of them. An app with keyed routes gets its admissions sent ahead
-    (key_auth.admitting_ahead)."""
+    (key_auth.admitting_ahead). A custom domain's base path is taken off the event's `path` first
+    (paths.without_base_path), or every route behind `https://api.example.com/v1/` would be a 404."""
     adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE])
     handler: Callable[[dict[str, Any], Any], dict[str, Any]] = logger.inject_lambda_context(adapter, clear_state=True)
-    return admitting_ahead(app, handler, logger)
+    admitting = admitting_ahead(app, handler, logger)
+
+    def entry(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return admitting(without_base_path(event), context)
+
+    return entry

@@ -17,13 +17,14 @@ class InvalidParam(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details, plus a stable `code` and the `request_id` to quote to support."""
+    """RFC 9457 problem details, plus a stable `code` and the `request_id` to quote to support. `instance` is absent
+    from API Gateway's own answers (the 401 for a missing key, the authorizer's 403, the gateway's throttle)."""
 
     type: str
     title: str
     status: int
     detail: str
-    instance: str
+    instance: str | None = None
     code: str
     request_id: str
     errors: list[InvalidParam] | None = None
