@@ -292,3 +292,38 @@ def test_an_admin_runs_the_sync_and_sees_the_runs_counts(browser: Browser, stack
     page.screenshot(path=str(SCREENSHOTS / "admin-sync-with-errors.png"), full_page=True)
     tmdb.clear_faults()
     assert console == []
+
+
+def test_the_sync_screen_tells_the_truth_about_a_running_run(browser: Browser, stack_with_tmdb: Stack) -> None:
+    """The run `marquee run` started is labelled start-up (it read "daily"), and a running run shows what it has
+    still to fetch and what it has done (it read "Queued 0" while titles were being fetched)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tmdb = stack_with_tmdb.tmdb
+    ids = list(range(9111, 9117))
+    for i in ids:
+        tmdb.add_movie(i, f"Slow Film {i}", release_date="2020-02-02")
+    tmdb.set_list("/movie/now_playing", ids)
+    tmdb.fault(r"^/movie/911\d$", "slow", delay=4.0)
+    page = _admin_page(browser, stack_with_tmdb, "sync.html")
+    console = watch_console(page)
+    rows = page.locator("[data-rows] tr[data-run-id]")
+    expect(rows.last).to_contain_text("start-up")
+    expect(rows.last).not_to_contain_text("daily")
+    count = rows.count()
+
+    page.get_by_role("button", name="Run the sync now").click()
+    expect(rows).to_have_count(count + 1)
+    running = rows.first
+    expect(running.locator("[data-status]")).to_have_text("running")
+    expect(running.locator('[data-count="queued"]')).to_contain_text("6")
+    expect(running.locator('[data-count="queued"]')).to_contain_text("to fetch")
+    expect(page.locator("[data-sync-status]")).to_contain_text("6 queued to fetch")
+    expect(page.locator("[data-sync-status]")).to_contain_text("by admin (Run now)")
+    page.screenshot(path=str(SCREENSHOTS / "admin-sync-running.png"), full_page=True)
+
+    expect(running.locator("[data-status]")).to_have_text("succeeded", timeout=30_000)
+    expect(running.locator('[data-count="queued"]')).to_have_text("0")
+    expect(running.locator('[data-count="new"]')).to_have_text("6")
+    expect(page.locator("[data-sync-status]")).to_contain_text("Ready")
+    tmdb.clear_faults()
+    assert console == []

@@ -75,11 +75,13 @@ class Fault:
 
     kind: 'status' (answer `status` with TMDB's error body; 429 carries Retry-After `retry_after`), 'slow' (wait
     `delay` seconds, then answer normally), 'malformed' (200 with a body that is not JSON). `times` is how many
-    matching requests it applies to (None: all of them).
+    matching requests it applies to (None: all of them); `query`, when given, narrows it to the requests whose query
+    has these values (e.g. {"page": "2"}: only a list's second page).
     """
 
     path: str
     kind: str
+    query: dict[str, str] | None = None
     status: int = 500
     retry_after: int | None = None
     delay: float = 0.0
@@ -430,6 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
                     return 429, error_body(429), {"Retry-After": "1"}, 0.0
             for fault in state.faults:
                 if (fault.times is not None and fault.hits >= fault.times) or not re.search(fault.path, path):
+                    continue
+                if fault.query is not None and any(query.get(k) != v for k, v in fault.query.items()):
                     continue
                 fault.hits += 1
                 if fault.kind == "status":

@@ -1,7 +1,7 @@
 """The one-machine stand-in for SyncFunction's EventBridge schedule, a service of `marquee run`: with
 TMDB_API_TOKEN set, it invokes SyncFunction in its local execution environment (the template's environment, the
 real handler) with a real-shaped "Scheduled Event" from the event toolkit once a day (UTC), and once at start when
-no sync succeeded in the last day."""
+no sync succeeded in the last day (that event's detail is {"trigger": "startup"}, so the run is labelled start-up)."""
 
 from __future__ import annotations
 
@@ -73,9 +73,12 @@ class DailySync:
         when = f"daily at {self._at:%H:%M} UTC" + (" (and now)" if self._due_at_start else "")
         return [f"{self._label:<9}  {when}"]
 
-    def run_once(self) -> None:
+    def run_once(self, *, startup: bool = False) -> None:
+        event = scheduled_event(self._now(), self._rule)
+        if startup:
+            event["detail"] = {"trigger": "startup"}  # recorded as the start-up run, not a daily one
         try:
-            summary = self._invoke(scheduled_event(self._now(), self._rule))
+            summary = self._invoke(event)
         except Exception as error:  # a local stack keeps serving when a run crashes; the run row says why
             summary = {"status": "crashed", "message": f"{type(error).__name__}: {error}"}
         self._report(summary)
@@ -84,7 +87,7 @@ class DailySync:
         if not self._ready(self._stopped):
             return
         if self._due_at_start and not self._stopped.is_set():
-            self.run_once()
+            self.run_once(startup=True)
         while not self._stopped.is_set():
             wait = (next_run(self._now(), self._at) - self._now()).total_seconds()
             if self._stopped.wait(max(0.0, wait)):

@@ -474,17 +474,24 @@ class SyncRunOut(BaseModel):
     """One TMDB sync run (`sync_runs`): its trigger, status, TMDB requests and pages, titles, and errors."""
 
     id: int
-    triggered_by: Literal["schedule", "admin", "cli"]
+    triggered_by: Literal["schedule", "startup", "admin", "cli"] = Field(
+        description="What started the run: the daily schedule, `marquee run` at start-up (no success in the last "
+        "day), an admin's Run now, or `marquee sync`."
+    )
     status: Literal["running", "succeeded", "partial", "failed"]
     started_at: datetime
     finished_at: datetime | None
     requests: int = Field(description="Requests sent to TMDB.")
     pages: int = Field(description="List and changes pages read.")
     titles: SyncTitlesOut
-    queued: int = Field(description="Titles left for the next run (a run stops before its time budget ends).")
+    queued: int = Field(
+        description="Titles in the fetch queue: while the run is running, those it has still to fetch (it or the "
+        "next run); once it ended, those left for the next run (a run stops before its time budget ends)."
+    )
     error_count: int
     errors: list[dict[str, Any]] = Field(
-        description="The first 100 errors: {stage, reason, media_type?, tmdb_id?}; a failed title never stops a run."
+        description="The first 100 errors: {stage, reason, media_type?, tmdb_id?, list?, page?} (`list` and `page`: "
+        "a list page TMDB did not serve); a failed title never stops a run."
     )
     message: str | None
 

@@ -232,7 +232,16 @@ class _Run:
         """True when the run asked TMDB for lists, changes or details and every one of those requests failed."""
         return self.unanswered > 0 and self.answered == 0
 
-    def error(self, stage: str, reason: str, *, media_type: str | None = None, tmdb_id: int | None = None) -> None:
+    def error(
+        self,
+        stage: str,
+        reason: str,
+        *,
+        media_type: str | None = None,
+        tmdb_id: int | None = None,
+        list_name: str | None = None,
+        page: int | None = None,
+    ) -> None:
         self.counts.error_count += 1
         if len(self.counts.errors) < sync_runs.MAX_STORED_ERRORS:
             entry: dict[str, Any] = {"stage": stage, "reason": _shortened(reason)}
@@ -240,10 +249,15 @@ class _Run:
                 entry["media_type"] = media_type
             if tmdb_id is not None:
                 entry["tmdb_id"] = tmdb_id
+            if list_name is not None:
+                entry["list"] = list_name
+            if page is not None:
+                entry["page"] = page
             self.counts.errors.append(entry)
 
     def progress(self) -> None:
         self.counts.requests = self.client.requests
+        self.counts.queued = tmdb.queue_length(self.conn)  # while running: still to fetch (this run or the next)
         sync_runs.record_progress(self.conn, run_id=self.run_id, counts=self.counts)
 
     def execute(self) -> None:
@@ -361,12 +375,26 @@ class _Run:
                     break
                 page += 1
         except (TmdbUnavailableError, TmdbMalformedError, TmdbNotFoundError, MalformedRecordError) as error:
+            # The pages read are kept (their titles queued), but a partial list never replaces the list's ranks.
             self.failed_read(f"{source.path} page {page}: {error}")
+            kept = f"; the titles of page{'s 1-' if page > 2 else ' '}{page - 1} are queued" if page > 1 else ""
             self.error(
-                "list", f"{source.path} page {page}: {error}; the previous ranks stay", media_type=source.media_type
+                "list",
+                f"{source.path} page {page} failed: {error}; the previous ranks stay{kept}",
+                media_type=source.media_type,
+                list_name=source.name,
+                page=page,
             )
+            self._enqueue_listed(source, ids, titles, years)
             return
         tmdb.replace_list_ranks(self.conn, list_name=source.name, media_type=source.media_type, tmdb_ids=ids)
+        self._enqueue_listed(source, ids, titles, years)
+
+    def _enqueue_listed(
+        self, source: ListSource, ids: list[int], titles: list[str | None], years: list[int | None]
+    ) -> None:
+        if not ids:
+            return
         tmdb.enqueue_unless_held(
             self.conn,
             media_type=source.media_type,
@@ -497,21 +525,27 @@ class _Run:
             else:
                 self.counts.titles_skipped += 1
         elif fetched.kind == "malformed":
-            tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
-            self.counts.titles_skipped += 1
-            self.error("details", fetched.reason, media_type=media_type, tmdb_id=tmdb_id)
+            self._remember_unwritable(item, "malformed", fetched.reason)
         else:
             attempts = tmdb.record_attempt_failed(
                 conn, error=fetched.reason, at=self.now(), media_type=media_type, tmdb_id=tmdb_id
             )
             if attempts >= self.settings.max_attempts:
-                tmdb.dequeue(conn, media_type=media_type, tmdb_id=tmdb_id)
-                self.counts.titles_skipped += 1
-                self.error(
-                    "details",
-                    f"{fetched.reason}; given up after {attempts} runs",
-                    media_type=media_type,
-                    tmdb_id=tmdb_id,
-                )
+                self._remember_unwritable(item, "given_up", f"{fetched.reason}; given up after {attempts} runs")
             else:
                 self.error("details", f"{fetched.reason}; tried again next run", media_type=media_type, tmdb_id=tmdb_id)
+
+    def _remember_unwritable(self, item: QueuedTitle, kind: str, reason: str) -> None:
+        """Drop a title whose details cannot be written (malformed, or failed too many runs) from the queue and
+        remember it with what the list showed, so that the list does not queue it again every run (only once it
+        shows another title or year, or TMDB_REFRESH_AFTER_DAYS have passed); reported the first time only."""
+        with self.conn.transaction():
+            news = tmdb.remember_unwritable(
+                self.conn, media_type=item.media_type, tmdb_id=item.tmdb_id, kind=kind, reason=reason, at=self.now()
+            )
+            tmdb.dequeue(self.conn, media_type=item.media_type, tmdb_id=item.tmdb_id)
+        self.counts.titles_skipped += 1
+        if news:
+            days = self.settings.refresh_after_days
+            later = f"asked again when a TMDB list shows another title or year, or after {days} days"
+            self.error("details", f"{reason}; {later}", media_type=item.media_type, tmdb_id=item.tmdb_id)

@@ -73,6 +73,24 @@ def test_admin_request_event_is_recorded_as_admin(conn: Any, fake_tmdb: FakeTmdb
     assert summary["triggered_by"] == "admin"
 
 
+@pytest.mark.slow
+def test_the_local_stacks_start_up_event_is_recorded_as_startup_not_daily(
+    conn: Any, fake_tmdb: FakeTmdb, sync_env: Any
+) -> None:
+    from marquee_local.scheduler import DailySync
+
+    sent: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
+    schedule = DailySync(lambda e: sent.append(e) or invoke(e), report=summaries.append, due_at_start=True)
+    schedule.run_once(startup=True)  # what `marquee run` sends at start when no sync succeeded in the last day
+    assert sent[0]["detail-type"] == "Scheduled Event" and sent[0]["detail"] == {"trigger": "startup"}
+    assert summaries[0]["triggered_by"] == "startup"
+    stored = conn.execute("SELECT triggered_by FROM sync_runs WHERE id = %s", (summaries[0]["id"],)).fetchone()
+    assert stored["triggered_by"] == "startup"
+    schedule.run_once()  # the daily one
+    assert summaries[1]["triggered_by"] == "schedule"
+
+
 def test_without_a_token_the_handler_says_so_and_changes_nothing(
     conn: Any, fake_tmdb: FakeTmdb, sync_env: Callable[..., None]
 ) -> None:

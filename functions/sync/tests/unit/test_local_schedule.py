@@ -43,6 +43,7 @@ def test_a_due_sync_runs_at_start_and_reports_even_when_the_handler_crashes() ->
     assert done.wait(5)
     schedule.stop()
     assert len(calls) == 1
+    assert calls[0]["detail"] == {"trigger": "startup"}  # the start-up run, labelled so (not "daily")
     assert reports == [{"status": "crashed", "message": "RuntimeError: boom"}]
 
 

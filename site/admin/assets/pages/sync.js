@@ -8,14 +8,28 @@
   var el = M.el;
   var POLL_MS = 1500;
   var BADGES = { running: "info", succeeded: "success", partial: "warning", failed: "danger" };
-  var TRIGGERS = { schedule: "daily", admin: "admin", cli: "marquee sync" };
+  // What started a run: the daily schedule, `marquee run` at start-up, an admin's "Run the sync now", the CLI.
+  var TRIGGERS = { schedule: "daily schedule", startup: "start-up", admin: "admin (Run now)", cli: "CLI (marquee sync)" };
   var list;
   var waiting = null;  // {polls, newestBefore: the newest run id when asked} after a request, until its run ends
   var timer = null;
   var polls = 0;  // in a row, while a run is going
 
+  function done(run) {
+    var t = run.titles;
+    return t.new + t.updated + t.unchanged + t.skipped + t.gone;
+  }
+
+  /* A running run's queue is what it has still to fetch (it writes its counts as it goes); a finished run's is what
+     it left for the next run. */
+  function queuedCell(run) {
+    if (run.status !== "running") return el("td", { "data-count": "queued", text: A.number(run.queued) });
+    return el("td", { "data-count": "queued", title: "still to fetch (this run, or the next if it stops first)" },
+              [el("span", { text: A.number(run.queued) }), el("div", { className: "small text-body-secondary", text: "to fetch" })]);
+  }
+
   function took(run) {
-    if (!run.finished_at) return "\u2026";
+    if (!run.finished_at) return "running for " + ((Date.now() - new Date(run.started_at)) / 1000).toFixed(0) + " s";
     return ((new Date(run.finished_at) - new Date(run.started_at)) / 1000).toFixed(1) + " s";
   }
 
@@ -48,7 +62,7 @@
       el("td", { "data-count": "unchanged", text: A.number(run.titles.unchanged) }),
       el("td", { "data-count": "skipped", text: A.number(run.titles.skipped) }),
       el("td", { "data-count": "gone", text: A.number(run.titles.gone) }),
-      el("td", { "data-count": "queued", text: A.number(run.queued) }),
+      queuedCell(run),
       errorsCell(run),
     ];
     return el("tr", { "data-run-id": String(run.id) }, cells);
@@ -62,7 +76,10 @@
       line.textContent = "The sync is not configured: give the stack a TMDB v3 read access token (the TmdbApiTokenSecretArn " +
                          "parameter in AWS; TMDB_API_TOKEN for marquee run).";
     } else if (status.running) {
-      line.textContent = "Run " + status.running.id + " is running (started " + A.time(status.running.started_at) + ").";
+      var r = status.running;
+      line.textContent = "Run " + r.id + " is running (started " + A.time(r.started_at) + " by " +
+        (TRIGGERS[r.triggered_by] || r.triggered_by) + "): " + A.number(r.pages) + " list and change pages read, " + A.number(done(r)) +
+        " titles done so far, " + A.number(r.queued) + " queued to fetch.";
     } else {
       line.textContent = "Ready. " + (status.last_succeeded_at ? "Last successful run started " + A.time(status.last_succeeded_at) + "." : "No run has succeeded yet.");
     }

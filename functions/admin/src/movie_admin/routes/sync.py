@@ -43,8 +43,8 @@ async def list_runs(
     page: PageNumber = 1,
     per_page: PerPage = 20,
 ) -> PageOut[SyncRunOut]:
-    """Runs newest first (daily, requested here, or `marquee sync`), with their counts and errors; only those in
-    `status` when given (another value: 422 naming it)."""
+    """Runs newest first (daily, at a local stack's start-up, requested here, or `marquee sync`: `triggered_by`),
+    with their counts and errors; only those in `status` when given (another value: 422 naming it)."""
     found = sync.list_runs(get_connection(), page=page, per_page=per_page, status=status)
     return PageOut[SyncRunOut](
         page=found.page,

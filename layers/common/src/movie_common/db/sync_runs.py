@@ -16,7 +16,7 @@ from movie_common.timestamps import rfc3339
 SYNC_LOCK_ID = 0x4D41525155455302
 MAX_STORED_ERRORS = 100
 STATUSES = ("running", "succeeded", "partial", "failed")
-TRIGGERS = ("schedule", "admin", "cli")
+TRIGGERS = ("schedule", "startup", "admin", "cli")
 
 
 @dataclass

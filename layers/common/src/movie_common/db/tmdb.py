@@ -303,14 +303,16 @@ def enqueue_unless_held(
 ) -> int:
     """Queue the ids the catalogue does not hold, or holds flagged as gone before `recheck_gone_before` (a list that
     still shows a title TMDB's details deny is asked again only as often as stale rows are); returns how many were
-    newly queued. Never queued: a title an admin deleted (tmdb_blocked_titles), and one refused for another row's
-    title + year (tmdb_refused_titles) while the list shows it with the same title and year (`titles` and `years`,
-    parallel to `tmdb_ids`) and a row still holds that title + year."""
+    newly queued, with the title and year the list shows (`titles` and `years`, parallel to `tmdb_ids`). Never
+    queued: a title an admin deleted (tmdb_blocked_titles); one refused for another row's title + year
+    (tmdb_refused_titles) while the list shows it with the same title and year and a row still holds that title +
+    year; and one whose details were malformed or failed too many runs (remembered there too) while the list shows
+    it with the same title and year and it was remembered at or after `recheck_gone_before`."""
     count = len(tmdb_ids)
     with translate_errors():
         return conn.execute(
-            """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
-               SELECT %(media_type)s, e.i, %(reason)s
+            """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason, list_title, list_year)
+               SELECT %(media_type)s, e.i, %(reason)s, e.title, e.year
                FROM unnest(%(ids)s::integer[], %(titles)s::text[], %(years)s::smallint[]) AS e (i, title, year)
                WHERE NOT EXISTS (SELECT 1 FROM movies m WHERE m.media_type = %(media_type)s AND m.tmdb_id = e.i
                                  AND (m.tmdb_gone_at IS NULL OR m.tmdb_gone_at >= %(recheck)s))
@@ -318,12 +320,18 @@ def enqueue_unless_held(
                                  WHERE b.media_type = %(media_type)s AND b.tmdb_id = e.i)
                  AND NOT EXISTS (SELECT 1 FROM tmdb_refused_titles r
                                  WHERE r.media_type = %(media_type)s AND r.tmdb_id = e.i
+                                   AND r.kind = 'title_year_taken'
                                    AND e.title IS NOT NULL
                                    AND marquee_normalize(r.title) = marquee_normalize(e.title)
                                    AND r.year IS NOT DISTINCT FROM e.year
                                    AND EXISTS (SELECT 1 FROM movies m
                                                WHERE m.title_norm = marquee_normalize(r.title)
                                                  AND m.year IS NOT DISTINCT FROM r.year))
+                 AND NOT EXISTS (SELECT 1 FROM tmdb_refused_titles r
+                                 WHERE r.media_type = %(media_type)s AND r.tmdb_id = e.i
+                                   AND r.kind <> 'title_year_taken' AND r.refused_at >= %(recheck)s
+                                   AND marquee_normalize(r.title) IS NOT DISTINCT FROM marquee_normalize(e.title)
+                                   AND r.year IS NOT DISTINCT FROM e.year)
                ON CONFLICT DO NOTHING""",
             {
                 "media_type": media_type,
@@ -362,13 +370,17 @@ def enqueue_fetched_before(conn: Connection, *, media_type: str, before: datetim
 
 
 def enqueue_stale(conn: Connection, *, checked_before: datetime) -> int:
-    """Queue TMDB-identified rows whose data TMDB last confirmed (fetched, or found gone) before the cutoff."""
+    """Queue TMDB-identified rows whose data TMDB last confirmed (fetched, or found gone) before the cutoff, but not
+    those whose details were malformed or given up since the cutoff (remembered in tmdb_refused_titles)."""
     with translate_errors():
         return conn.execute(
             """INSERT INTO tmdb_sync_queue (media_type, tmdb_id, reason)
                SELECT media_type, tmdb_id, 'stale' FROM movies
                WHERE tmdb_id IS NOT NULL AND tmdb_fetched_at < %(cutoff)s
                  AND (tmdb_gone_at IS NULL OR tmdb_gone_at < %(cutoff)s)
+                 AND NOT EXISTS (SELECT 1 FROM tmdb_refused_titles r
+                                 WHERE r.media_type = movies.media_type AND r.tmdb_id = movies.tmdb_id
+                                   AND r.kind <> 'title_year_taken' AND r.refused_at >= %(cutoff)s)
                ON CONFLICT DO NOTHING""",
             {"cutoff": checked_before},
         ).rowcount
@@ -517,16 +529,17 @@ def record_refusal(conn: Connection, title: TmdbTitle, *, reason: str, at: datet
     with translate_errors():
         row = fetch_required(
             conn,
-            """WITH before AS (SELECT title, year FROM tmdb_refused_titles WHERE media_type = %(media_type)s
+            """WITH before AS (SELECT title, year, kind FROM tmdb_refused_titles WHERE media_type = %(media_type)s
                                AND tmdb_id = %(tmdb_id)s),
                     written AS (INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, refused_at)
                                 VALUES (%(media_type)s, %(tmdb_id)s, %(title)s, %(year)s, %(reason)s, %(at)s)
                                 ON CONFLICT (media_type, tmdb_id) DO UPDATE
                                 SET title = excluded.title, year = excluded.year, reason = excluded.reason,
-                                    refused_at = excluded.refused_at
+                                    refused_at = excluded.refused_at, kind = 'title_year_taken'
                                 RETURNING 1)
                SELECT NOT EXISTS (SELECT 1 FROM before b WHERE marquee_normalize(b.title) = marquee_normalize(
-                                      %(title)s) AND b.year IS NOT DISTINCT FROM %(year)s::smallint) AS news,
+                                      %(title)s) AND b.year IS NOT DISTINCT FROM %(year)s::smallint
+                                      AND b.kind = 'title_year_taken') AS news,
                       (SELECT count(*) FROM written) AS written""",
             {
                 "media_type": title.media_type,
@@ -536,6 +549,44 @@ def record_refusal(conn: Connection, title: TmdbTitle, *, reason: str, at: datet
                 "reason": reason,
                 "at": at,
             },
+        )
+    return bool(row["news"])
+
+
+UNWRITABLE_KINDS = ("malformed", "given_up")
+
+
+def remember_unwritable(
+    conn: Connection, *, media_type: str, tmdb_id: int, kind: str, reason: str, at: datetime
+) -> bool:
+    """Remember that a queued title could not be written (`kind`: 'malformed' details, or 'given_up' after failing
+    too many runs) with the title and year the list that queued it showed, so that the list does not queue it again
+    until it shows another title or year or TMDB_REFRESH_AFTER_DAYS pass; call it before dequeuing the title. True
+    when this is news (not remembered before with this kind, title and year), so that the run reports it once."""
+    if kind not in UNWRITABLE_KINDS:
+        raise ValueError(f"not a kind of unwritable title: {kind!r}")
+    with translate_errors():
+        row = fetch_required(
+            conn,
+            """WITH before AS (SELECT title, year, kind FROM tmdb_refused_titles
+                               WHERE media_type = %(media_type)s AND tmdb_id = %(tmdb_id)s),
+                    queued AS (SELECT list_title, list_year FROM tmdb_sync_queue
+                               WHERE media_type = %(media_type)s AND tmdb_id = %(tmdb_id)s),
+                    shown AS (SELECT (SELECT list_title FROM queued) AS title, (SELECT list_year FROM queued) AS year),
+                    written AS (INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, refused_at,
+                                                                 kind)
+                                SELECT %(media_type)s, %(tmdb_id)s, s.title, s.year, %(reason)s, %(at)s, %(kind)s
+                                FROM shown s
+                                ON CONFLICT (media_type, tmdb_id) DO UPDATE
+                                SET title = excluded.title, year = excluded.year, reason = excluded.reason,
+                                    refused_at = excluded.refused_at, kind = excluded.kind
+                                RETURNING 1)
+               SELECT NOT EXISTS (SELECT 1 FROM before b, shown s
+                                  WHERE b.kind = %(kind)s AND b.year IS NOT DISTINCT FROM s.year
+                                    AND marquee_normalize(b.title) IS NOT DISTINCT FROM marquee_normalize(s.title))
+                      AS news,
+                      (SELECT count(*) FROM written) AS written""",
+            {"media_type": media_type, "tmdb_id": tmdb_id, "kind": kind, "reason": reason, "at": at},
         )
     return bool(row["news"])
 
