@@ -74,8 +74,9 @@ stop: install
 	$(BIN)/marquee stop
 
 ## Delete the local stack's data (.marquee/: database, demo key), keeping the virtual environments; asks first.
+## `make reset YES=1` does not ask (`marquee reset --yes`): without a terminal (CI, a pipe) there is no one to ask.
 reset: install
-	$(BIN)/marquee reset
+	$(BIN)/marquee reset$(if $(filter 1 y yes true,$(YES)), --yes)
 
 lint: install
 	$(BIN)/ruff format --check .

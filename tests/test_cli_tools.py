@@ -108,3 +108,32 @@ def test_reset_leaves_a_database_url_alone(database_url: str, tmp_path: Path) ->
     assert done.returncode == 1
     assert done.stderr.startswith("marquee reset: DATABASE_URL is set, and marquee reset only deletes the embedded")
     assert (tmp_path / "demo-key").exists()
+
+
+def _make_reset(home: Path, *variables: str) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if name not in STACK_VARIABLES}
+    env["MARQUEE_HOME"] = str(home)
+    return subprocess.run(
+        ["make", "--no-print-directory", "reset", *variables],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        stdin=subprocess.DEVNULL,  # CI, a pipe: no terminal to ask on
+    )
+
+
+@pytest.mark.slow
+def test_make_reset_yes_resets_without_a_terminal_and_a_plain_one_says_how(tmp_path: Path) -> None:
+    # A tester's CI ran `make reset`: it stopped with "Run `marquee reset --yes`", which make had no way to pass.
+    (tmp_path / "demo-key").write_text("a key\n")
+    (tmp_path / "test").mkdir()
+    asked = _make_reset(tmp_path)
+    assert asked.returncode != 0 and "`make reset YES=1`" in asked.stderr
+    assert (tmp_path / "demo-key").exists()
+    done = _make_reset(tmp_path, "YES=1")
+    assert done.returncode == 0, done.stderr
+    assert "the next `marquee run` starts from an empty database" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test"]

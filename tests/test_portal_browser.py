@@ -513,6 +513,47 @@ def _sign_in(browser: Browser, stack: Stack, address: str) -> tuple[BrowserConte
     return context, page
 
 
+def test_a_password_reset_says_every_session_ends_and_this_browsers_does(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    # reset.html said "every other session is signed out" while the reset ends every one, this browser's too.
+    address = _address("reset")
+    _signed_up_through_the_api(stack, "Reset", address, database_url)
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    token = page.evaluate("JSON.parse(localStorage.getItem('marquee.session')).token")
+    other = httpx.post(stack.api + "/auth/login", json={"email": address, "password": PASSWORD}, timeout=30)
+    assert other.status_code == 200, other.text
+    forgot = httpx.post(stack.api + "/auth/password/forgot", json={"email": address}, timeout=30)
+    assert forgot.status_code == 202, forgot.text
+    link = None
+    deadline = time.monotonic() + 15
+    while link is None and time.monotonic() < deadline:  # the mail is sent after the answer (EventBridge)
+        body = _latest_mail(stack.outbox, address).get_body(("plain",))
+        assert body is not None
+        link = re.search(r"http://\S+/reset\.html\?token=[A-Za-z0-9_-]{43}", body.get_content())
+        time.sleep(0.1)
+    assert link
+
+    page.goto(link.group(0))
+    page.get_by_label("New password", exact=True).fill("amber-tundra-pelican-77")
+    page.get_by_label("Repeat the new password").fill("amber-tundra-pelican-77")
+    page.get_by_role("button", name="Change password").click()
+    done = page.locator("[data-done]")
+    expect(done).to_be_visible()
+    expect(done).to_contain_text("every session is signed out, this browser's too")
+    assert "every other session" not in done.inner_text()
+    # What it says is so: this browser's session is gone, on the server and in the page, as is the other one.
+    assert page.evaluate("localStorage.getItem('marquee.session')") is None
+    for ended in (token, other.json()["access_token"]):
+        refused = httpx.get(stack.api + "/auth/me", headers={"Authorization": f"Bearer {ended}"}, timeout=30)
+        assert refused.status_code == 401, refused.text
+    page.goto(stack.portal + "/dashboard.html")
+    page.wait_for_url("**/login.html**")
+    assert console == []
+    context.close()
+
+
 def test_a_developer_with_two_keys_sees_each_keys_windows_and_names_the_one_to_replace(
     browser: Browser, stack: Stack, database_url: str
 ) -> None:

@@ -251,7 +251,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     )
     if not args.yes:
         if not sys.stdin.isatty():
-            raise stack.StackError(f"{question} Run `marquee reset --yes` to confirm")
+            raise stack.StackError(f"{question} Run `marquee reset --yes` to confirm (`make reset YES=1`)")
         if input(f"{question} [y/N] ").strip().lower() not in {"y", "yes"}:
             print("nothing deleted")
             return 1

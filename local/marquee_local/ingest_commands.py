@@ -66,8 +66,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not output["ran"]:  # the counts printed are that earlier job's: say so, or they read as this run's
         print(
             f"marquee ingest: nothing was done now: this content was already ingested as {key} (job {job.id}, "
-            f"{job.status}), whose counts are shown; its options stand, not "
-            "this run's. To ingest it again (say, after its movies were edited or deleted), rename or change the file.",
+            f"{job.status}) with the same options, whose counts are shown. To ingest it again (say, after its "
+            "movies were edited or deleted), rename or change the file.",
             file=sys.stderr,
         )
     return 0 if job.status == "done" else 1

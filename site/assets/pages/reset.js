@@ -1,4 +1,5 @@
-/* Reset page: the emailed token plus a new password go to POST /auth/password/reset; every session ends. */
+/* Reset page: the emailed token plus a new password go to POST /auth/password/reset; every session ends, this
+   browser's too (its token is cleared here), and the page says so. */
 (function () {
   "use strict";
   var M = window.Marquee;

@@ -91,8 +91,10 @@ class CreateKeyBody(Body):
 
     plan: str = Field(examples=["pro"])
     developer_id: int | None = Field(default=None, ge=1)
-    owner_email: str | None = Field(default=None, max_length=320)
-    owner_name: str | None = Field(default=None, max_length=200)
+    # Longer values are cut to one character more (movie_web.fields), which the service refuses with its own reason,
+    # the one a shorter bad value gets: one kind of mistake, one reason, over the bound and under it.
+    owner_email: Annotated[str | None, cut_to(320)] = Field(default=None, json_schema_extra={"maxLength": 320})
+    owner_name: Annotated[str | None, cut_to(200)] = Field(default=None, json_schema_extra={"maxLength": 200})
     expires_at: datetime | None = None
 
 

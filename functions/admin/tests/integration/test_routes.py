@@ -683,3 +683,26 @@ def test_the_greedy_admin_route_answers_behind_a_custom_domains_base_path(
     response = handler(event, LocalLambdaContext(function_name="AdminFunction"))
     assert response["statusCode"] == 200, response["body"]
     assert json.loads(response["body"]) == direct.json
+
+
+@pytest.mark.parametrize(
+    ("field", "under", "over"),
+    [
+        ("owner_email", "o" * 300 + "@example.com", "o" * 400 + "@example.com"),
+        ("owner_name", "n" * 100 + "\x07" + "n" * 99, "n" * 400),
+    ],
+)
+def test_an_owner_refused_over_the_schemas_bound_gets_the_problem_one_under_it_gets(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], field: str, under: str, over: str
+) -> None:
+    # An owner_email over 320 characters was refused by the schema ("String should have at most 320 characters"),
+    # one under it by the service ("The email address is too long (58 characters too many)"): one kind, two reasons.
+    base = {"plan": "free", "owner_email": "long.owner@example.com"}
+    keys_before = conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"]
+    answers = [
+        admin_api("POST", "/admin/keys", token=admin_token, body={**base, field: value}) for value in (under, over)
+    ]
+    seen = [(a.status, a.json["code"], a.json["detail"], a.json["errors"]) for a in answers]
+    assert seen[0] == seen[1], seen
+    assert seen[0][0] == 422 and [e["name"] for e in seen[0][3]] == [field]
+    assert conn.execute("SELECT count(*) AS n FROM api_keys").fetchone()["n"] == keys_before

@@ -50,6 +50,24 @@ class FileOptions:
     encoding: str | None = None
 
 
+def read_options(options: FileOptions) -> str:
+    """The options as part of a job's identity (claim_object_job): `delimiter=semicolon encoding=cp1252`, '' when the
+    file is read by detection. Names are canonical when they are known (`;` and `semicolon`, `latin-1` and `latin1`
+    are one option); an unknown one is kept as given (its job fails and says why; a corrected one is another)."""
+    parts = []
+    if options.delimiter:
+        try:
+            parts.append(f"delimiter={reading.DELIMITERS[reading.delimiter_from_name(options.delimiter)]}")
+        except IngestFileError:
+            parts.append(f"delimiter={options.delimiter!r}")
+    if options.encoding:
+        try:
+            parts.append(f"encoding={reading.encoding_from_name(options.encoding)}")
+        except IngestFileError:
+            parts.append(f"encoding={options.encoding!r}")
+    return " ".join(parts)
+
+
 class _Spool:
     """Reported rows kept in a temporary file (constant memory), in the order they were added, up to `cap`."""
 
@@ -483,7 +501,9 @@ def ingest_object(
 ) -> ObjectOutcome | None:
     """Ingest one object version once (the S3 handler, the drop folder and `marquee ingest` come here).
 
-    The same (bucket, key, version id or ETag) delivered again finds its job and does not run it (ran=False).
+    The same (bucket, key, version id or ETag) delivered again with the same reading options (its delimiter and
+    encoding metadata) finds its job and does not run it (ran=False); with other options (a wrong delimiter or
+    encoding corrected, the content unchanged) it is a job of its own, and runs.
     After a run with reported rows, the error report is written beside the upload (report_key). Returns None
     when the object is gone before it could be read (nothing to do).
     """
@@ -512,6 +532,9 @@ def ingest_object(
         etag=etag or found.etag,
         refused_detail=_upload_already_used,
         refused_code=UploadAlreadyUsedError.code,
+        # Unusable metadata fails the job and says why; corrected metadata is then a job of its own, as are other
+        # reading options.
+        read_options=read_options(chosen.options) if problem is None else f"unusable metadata: {problem.detail}",
     )
     if not claim.run:
         job = claim.job

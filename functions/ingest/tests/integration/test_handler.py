@@ -146,6 +146,57 @@ def test_without_versioning_the_etag_tells_contents_apart(conn: Any, s3: Any, up
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("wrong", "corrected", "same_again"),
+    [
+        ({"delimiter": "tab"}, {"delimiter": "comma"}, {"delimiter": ","}),
+        ({"encoding": "utf-16"}, {"encoding": "utf-8"}, {"encoding": "UTF8"}),
+        ({"mode": "replase"}, {"mode": "upsert"}, {"mode": "upsert"}),
+    ],
+)
+def test_metadata_that_failed_a_job_can_be_corrected_in_place_and_is_then_read_once(
+    conn: Any,
+    s3: Any,
+    upload: Upload,
+    wrong: dict[str, str],
+    corrected: dict[str, str],
+    same_again: dict[str, str],
+) -> None:
+    # A tester's upload with a wrong x-amz-meta-delimiter failed; the same object copied in place with the right
+    # metadata (same key, same ETag in an unversioned bucket) was "already processed", so it could never load.
+    s3.create_bucket(Bucket="plain-uploads")
+    key = "incoming/options.csv"
+    [failed] = _invoke(upload(key, GOOD, metadata=wrong, bucket="plain-uploads"))["jobs"]
+    assert (failed["status"], failed["ran"]) == ("failed", True)
+
+    def copy_in_place(metadata: dict[str, str]) -> dict[str, Any]:
+        source = {"Bucket": "plain-uploads", "Key": key}
+        copied = s3.copy_object(
+            Bucket="plain-uploads", Key=key, CopySource=source, Metadata=metadata, MetadataDirective="REPLACE"
+        )
+        etag = copied["CopyObjectResult"]["ETag"].strip('"')
+        return events.s3_object_created_event("plain-uploads", key, size=len(GOOD), etag=etag)
+
+    fixed = copy_in_place(corrected)
+    assert fixed["Records"][0]["s3"]["object"]["eTag"] == failed["version"]  # the same object, other metadata
+    [loaded] = _invoke(fixed)["jobs"]
+    assert (loaded["ran"], loaded["status"], loaded["inserted"]) == (True, "done", 2)
+    assert loaded["id"] != failed["id"] and _count(conn, "Handler Film") == 2
+    conn.execute("DELETE FROM movies WHERE title LIKE 'Handler Film%'")  # a second run would put them back
+    [again] = _invoke(fixed)["jobs"]
+    [spelled_otherwise] = _invoke(copy_in_place(same_again))["jobs"]
+    assert (again["ran"], again["id"], spelled_otherwise["ran"], spelled_otherwise["id"]) == (
+        False,
+        loaded["id"],
+        False,
+        loaded["id"],
+    )
+    [wrong_again] = _invoke(copy_in_place(wrong))["jobs"]
+    assert (wrong_again["ran"], wrong_again["id"], wrong_again["status"]) == (False, failed["id"], "failed")
+    assert _count(conn, "Handler Film") == 0
+
+
+@pytest.mark.slow
 def test_a_key_with_spaces_and_plus_signs(conn: Any, upload: Upload) -> None:
     key = "incoming/My Movies + More (v2).csv"
     event = upload(key, GOOD)

@@ -93,18 +93,26 @@ def test_marquee_ingest_prints_the_job_as_json(
 def test_marquee_ingest_says_when_it_did_nothing(
     home: Path, scratch_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The same content again prints the earlier job (inserted: 1) and exits 0: stderr says that nothing ran now,
-    since its movie may be gone since and the options given (--delimiter, --encoding) were not applied."""
+    """The same content again, with the same options, prints the earlier job (inserted: 1) and exits 0: stderr says
+    that nothing ran now, since its movie may be gone since. Other reading options (--delimiter, --encoding) are a
+    job of their own, which runs (migration 0025): they used to be refused as already ingested, so a file failed by
+    a wrong delimiter could not be loaded with the right one unless renamed."""
     path = tmp_path / "again.csv"
     path.write_text("title,year\nAgain Cli,2001\n")
     assert cli.main(["ingest", str(path)]) == 0
     assert "nothing was done" not in capsys.readouterr().err
-    assert cli.main(["ingest", str(path), "--delimiter", "semicolon"]) == 0
+    assert cli.main(["ingest", str(path)]) == 0
     captured = capsys.readouterr()
     assert (json.loads(captured.out)["ran"], json.loads(captured.out)["inserted"]) == (False, 1)
     assert "marquee ingest: nothing was done now: this content was already ingested as incoming/again.csv" in (
         captured.err
     )
+    assert cli.main(["ingest", str(path), "--delimiter", "semicolon"]) == 1  # read as one column: no title
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ran"] is True and "nothing was done" not in captured.err
+    assert cli.main(["ingest", str(path), "--delimiter", ";"]) == 1  # the same option, spelled otherwise
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ran"] is False and "nothing was done now" in captured.err
 
 
 @pytest.mark.commit

@@ -32,6 +32,11 @@ from movie_common.names import clean_name
 SORTS = tuple(api_keys.KEY_SORTS)
 STATUSES = ("active", "suspended", "revoked")
 OWNER_NAME_MAX = 200  # CreateKeyBody.owner_name
+# The longest address email-validator accepts (RFC 5321's 256-octet path, less its angle brackets). Longer ones are
+# refused here with one reason whatever their length: CreateKeyBody cuts anything over 320 characters to 321 (an
+# address cut so may have lost its @, and email-validator's reason would then be another), so one kind of mistake
+# has one reason over the schema's bound and under it.
+EMAIL_MAX_CHARS = 254
 # What an audit entry keeps of a key: never its hash, let alone the key.
 _AUDITED = ("id", "owner_id", "owner_email", "last4", "plan", "status", "usage_today", "total_count", "expires_at")
 
@@ -255,6 +260,11 @@ def _valid_email(value: str, *, field: str) -> tuple[str, str]:
     """The address normalised by email-validator (syntax only; no DNS lookups), and the mailbox it reaches by the
     portal's rules (movie_common.email_rules: Gmail's dots and +tags, ...), so that a named owner who signed up in
     the portal is the same developer."""
+    if len(value.strip()) > EMAIL_MAX_CHARS:
+        reason = f"an email address is at most {EMAIL_MAX_CHARS} characters"
+        raise RequestValidationError(
+            f"The email address is too long: {reason}.", [InvalidParameter(field, "body", reason)]
+        )
     try:
         valid = validate_email(value.strip(), check_deliverability=False)
         domain = valid.ascii_domain.lower()

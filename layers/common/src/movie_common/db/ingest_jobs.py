@@ -247,15 +247,17 @@ def claim_object_job(
     etag: str | None = None,
     refused_detail: Callable[[IngestJob], str] | None = None,
     refused_code: str = "upload_already_used",
+    read_options: str = "",
 ) -> Claim:
-    """Find or create the job of one S3 object version, and say whether to run it.
+    """Find or create the job of one S3 object version read with `read_options`, and say whether to run it.
 
     The first delivery creates the job (or takes over the queued job a presigned upload made for that key) and
-    runs it. Later deliveries of the same (bucket, key, version) do not run it, unless the job was left in
+    runs it. Later deliveries of the same (bucket, key, version, read options) do not run it, unless the job was left in
     progress by a run that died (its function timed out or crashed: its lease is free, see JOB_LEASE), or failed
     for a reason that may pass (RETRYABLE_FAILURES: the catalogue was busy, the database away, an internal error):
     then it runs again. A claim that says run holds the job's lease in this session: release_lease when the run
-    ends.
+    ends. `read_options` is how the object's metadata asks it to be read (a canonical text, '' for detection): the
+    same object delivered again with other options (a wrong delimiter or encoding corrected) is a job of its own.
 
     A key an upload form granted (a job of origin 'upload') brings one file: once the grant's job has claimed an
     object, another version with the same `etag` (the same content posted again) is that job, delivered again;
@@ -280,6 +282,7 @@ def claim_object_job(
             etag=etag,
             refused_detail=refused_detail,
             refused_code=refused_code,
+            read_options=read_options,
         )
     except BaseException:
         for job_id in leased:  # a session-level lock outlives the rollback of the claim that took it
@@ -303,25 +306,33 @@ def _claim(
     etag: str | None,
     refused_detail: Callable[[IngestJob], str] | None,
     refused_code: str,
+    read_options: str,
 ) -> Claim:
     with translate_errors(), conn.transaction():
         row = fetch_one(
             conn,
             """SELECT * FROM ingest_jobs
-               WHERE bucket = %s AND object_key = %s AND object_version = %s FOR UPDATE""",
-            (bucket, object_key, object_version),
+               WHERE bucket = %s AND object_key = %s AND object_version = %s AND read_options = %s FOR UPDATE""",
+            (bucket, object_key, object_version, read_options),
         )
         if row is None:
             row = fetch_one(
                 conn,
                 """UPDATE ingest_jobs SET object_version = %(version)s, object_etag = %(etag)s, size_bytes = %(size)s,
-                                          updated_at = now()
+                                          read_options = %(options)s, updated_at = now()
                    WHERE id = (SELECT id FROM ingest_jobs
                                WHERE bucket = %(bucket)s AND object_key = %(key)s AND object_version IS NULL
                                  AND status = 'queued'
                                ORDER BY id DESC LIMIT 1 FOR UPDATE SKIP LOCKED)
                    RETURNING *""",
-                {"version": object_version, "etag": etag, "size": size_bytes, "bucket": bucket, "key": object_key},
+                {
+                    "version": object_version,
+                    "etag": etag,
+                    "size": size_bytes,
+                    "options": read_options,
+                    "bucket": bucket,
+                    "key": object_key,
+                },
             )
         refused = False
         if row is None:
@@ -334,18 +345,19 @@ def _claim(
                 (bucket, object_key),
             )
             used = next((r for r in granted if r["object_version"] is not None), None)
-            if used is not None and etag is not None and used["object_etag"] == etag:
+            same_file = used is not None and etag is not None and used["object_etag"] == etag
+            if same_file and used is not None and used["read_options"] == read_options:
                 return _again(conn, _job(used), leased)
-            refused = used is not None
+            refused = used is not None and not same_file  # the same file read otherwise is a job of its own
         if row is None:
             grant = _job(used) if refused and used is not None else None
             row = fetch_one(
                 conn,
                 """INSERT INTO ingest_jobs (mode, origin, keep_tmdb, file_name, bucket, object_key, object_version,
-                                            object_etag, size_bytes, requested_by, status, error_code, error_detail,
-                                            started_at, finished_at)
+                                            read_options, object_etag, size_bytes, requested_by, status, error_code,
+                                            error_detail, started_at, finished_at)
                    VALUES (%(mode)s, %(origin)s, %(keep_tmdb)s, %(file_name)s, %(bucket)s, %(key)s, %(version)s,
-                           %(etag)s, %(size)s, %(requested_by)s, %(status)s, %(code)s, %(detail)s,
+                           %(options)s, %(etag)s, %(size)s, %(requested_by)s, %(status)s, %(code)s, %(detail)s,
                            CASE WHEN %(refused)s THEN now() END, CASE WHEN %(refused)s THEN now() END)
                    ON CONFLICT ON CONSTRAINT ingest_jobs_object_key DO NOTHING
                    RETURNING *""",
@@ -357,6 +369,7 @@ def _claim(
                     "bucket": bucket,
                     "key": object_key,
                     "version": object_version,
+                    "options": read_options,
                     "etag": etag,
                     "size": size_bytes,
                     "requested_by": requested_by,
@@ -369,8 +382,9 @@ def _claim(
             if row is None:  # a concurrent delivery created it first
                 existing = fetch_required(
                     conn,
-                    "SELECT * FROM ingest_jobs WHERE bucket = %s AND object_key = %s AND object_version = %s",
-                    (bucket, object_key, object_version),
+                    """SELECT * FROM ingest_jobs
+                       WHERE bucket = %s AND object_key = %s AND object_version = %s AND read_options = %s""",
+                    (bucket, object_key, object_version, read_options),
                 )
                 return Claim(_job(existing), run=False)
             job = _job(row)
