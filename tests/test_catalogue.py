@@ -40,10 +40,12 @@ def by_title_year(rows: list[dict[str, str]]) -> dict[tuple[str, int], dict[str,
     return {(row["title"], int(row["year"])): row for row in rows}
 
 
+@pytest.mark.slow
 def test_header_is_exactly_the_seven_seed_columns(catalogue: tuple[list[str], list[dict[str, str]]]) -> None:
     assert catalogue[0] == HEADER
 
 
+@pytest.mark.slow
 def test_row_count_is_unchanged(rows: list[dict[str, str]]) -> None:
     assert len(rows) == EXPECTED_ROWS
 
@@ -78,6 +80,7 @@ def test_list_fields_have_no_empty_or_repeated_items(rows: list[dict[str, str]])
                 assert len(items) == len(set(items)), (row["title"], column)
 
 
+@pytest.mark.slow
 def test_plots_are_single_line_with_normalised_spaces(rows: list[dict[str, str]]) -> None:
     assert all(row["plot"] == " ".join(row["plot"].split()) for row in rows)
 

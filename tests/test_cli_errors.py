@@ -50,6 +50,7 @@ def test_seed_from_a_missing_file_says_so(database_url: str, capsys: pytest.Capt
     assert line.startswith("marquee seed: /nonexistent.csv does not exist;") and "--file" in line
 
 
+@pytest.mark.slow
 def test_seed_from_a_file_that_is_not_a_seed_csv_loads_nothing(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -214,6 +215,7 @@ def test_create_key_stores_the_owner_as_normalised(database_url: str, capsys: py
             conn.execute("DELETE FROM users WHERE email = 'Newcomer.Test@example.com'")
 
 
+@pytest.mark.slow
 def test_create_key_gives_the_key_to_the_developer_of_that_mailbox_and_audits_it(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

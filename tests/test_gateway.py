@@ -89,11 +89,13 @@ def test_every_functions_api_events_are_routes(gateway: ServerThread) -> None:
     assert one["function"] == "EchoOneFunction" and one["event"]["pathParameters"] == {"id": "7"}
 
 
+@pytest.mark.slow
 def test_static_segment_beats_path_parameter(gateway: ServerThread) -> None:
     special = _echo(_get(gateway, "/items/special"))  # no authorizer on this one, unlike /items/{id}
     assert special["event"]["resource"] == "/items/special" and special["event"]["pathParameters"] is None
 
 
+@pytest.mark.slow
 def test_each_function_gets_its_own_environment_from_the_template(gateway: ServerThread) -> None:
     one = _echo(_get(gateway, "/items/special"))["environment"]
     two = _echo(_get(gateway, "/two/x"))["environment"]
@@ -248,6 +250,7 @@ def test_token_authorizer_validates_then_caches_per_token(gateway: ServerThread)
     assert again["calls"] == first["calls"]  # ReauthorizeEvery 300: answered from the cache, not invoked again
 
 
+@pytest.mark.slow
 def test_api_key_required_checks_the_templates_enabled_keys(gateway: ServerThread) -> None:
     missing = _get(gateway, "/keyed")
     assert missing.status_code == 403 and missing.json() == {"type": "INVALID_API_KEY", "message": "Forbidden"}
@@ -388,6 +391,7 @@ def test_a_content_length_beyond_the_payload_limit_is_a_413_without_reading(gate
     assert json.loads(body) == {"type": "REQUEST_TOO_LARGE", "message": "Request Too Long"}
 
 
+@pytest.mark.slow
 def test_the_listen_backlog_is_large(gateway: ServerThread) -> None:
     listing = subprocess.run(
         ["ss", "-ltnH", f"sport = :{gateway.port}"], capture_output=True, text=True, check=True

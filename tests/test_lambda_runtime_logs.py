@@ -71,6 +71,7 @@ def _invoke(tmp_path: Path, handler: str, *, function_name: str = "ApiFunction")
     return reply, stderr
 
 
+@pytest.mark.slow
 def test_a_result_is_serialised_as_lambdas_python_runtime_does(tmp_path: Path) -> None:
     """The json module's rules, not a faster encoder's: int keys become strings, and a result Lambda could not
     send (a datetime) fails locally too, instead of working here and failing once deployed."""

@@ -69,6 +69,7 @@ def test_keyed_route_through_the_gateway(server: ServerThread, committed_key: Ca
     assert response.headers["x-ratelimit-limit"] and response.headers["x-request-id"]
 
 
+@pytest.mark.slow
 def test_page_links_point_back_through_the_gateway(server: ServerThread, committed_key: Callable[..., str]) -> None:
     # API Gateway sends the API's own Host to the function, never the client's: links cannot be steered.
     response = _get(server, "/movies?per_page=2&page=2", **{"X-API-KEY": committed_key(), "Host": "evil.example"})
@@ -79,6 +80,7 @@ def test_page_links_point_back_through_the_gateway(server: ServerThread, committ
     assert f"<{server.url}/movies?per_page=2&cursor=" in link  # `next` by keyset: no duplicates while rows change
 
 
+@pytest.mark.slow
 def test_a_list_with_a_huge_query_is_read_by_http_client(
     server: ServerThread, committed_key: Callable[..., str]
 ) -> None:
@@ -153,6 +155,7 @@ def test_unknown_route_is_a_404_problem_and_a_wrong_method_a_405(server: ServerT
     assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", ["[::1]:8000", "[::1]", "a b", "x:y:z", ""])
 def test_any_host_header_is_served_never_a_502(
     server: ServerThread, committed_key: Callable[..., str], host: str
@@ -203,6 +206,7 @@ def test_one_trailing_slash_is_the_same_route_and_an_encoded_slash_never_separat
         assert [e["name"] for e in response.json()["errors"]] == ["id"]
 
 
+@pytest.mark.slow
 def test_gateway_refusals_expose_the_same_headers_as_the_apps_responses(
     server: ServerThread, committed_key: Callable[..., str]
 ) -> None:
@@ -242,6 +246,7 @@ def test_unknown_path_with_a_quote_is_a_json_problem(server: ServerThread) -> No
     assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
+@pytest.mark.slow
 def test_trailing_slash_answers_like_the_route_without_it(
     server: ServerThread, committed_key: Callable[..., str]
 ) -> None:
@@ -251,6 +256,7 @@ def test_trailing_slash_answers_like_the_route_without_it(
     assert with_slash.json()["results"] == _get(server, "/movies?per_page=2", **{"X-API-KEY": key}).json()["results"]
 
 
+@pytest.mark.slow
 def test_head_on_a_get_route_has_the_headers_and_no_body(
     server: ServerThread, committed_key: Callable[..., str]
 ) -> None:
@@ -290,6 +296,7 @@ def test_cors_preflight_needs_no_key(server: ServerThread) -> None:
     assert "X-API-KEY" in response.headers["access-control-allow-headers"]
 
 
+@pytest.mark.slow
 def test_public_routes_need_no_key(server: ServerThread) -> None:
     assert _get(server, "/health").json()["status"] == "ok"
     assert "paths" in _get(server, "/openapi.json").json()

@@ -33,6 +33,7 @@ def _anchors(path: Path) -> set[str]:
     return anchors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: str(path.relative_to(REPO)))
 def test_every_relative_link_and_anchor_resolves_inside_the_repository(document: Path) -> None:
     broken = []
@@ -55,6 +56,7 @@ def test_the_readme_leans_on_no_file_outside_the_repository() -> None:
     assert not re.search(r"\bDESIGN(\.md)?\b|STYLE\.md|TOOLCHAIN\.md", text)
 
 
+@pytest.mark.slow
 def test_every_public_route_has_a_captured_example() -> None:
     """The README says "Every endpoint has a captured request and response under Examples"; popular, upcoming and
     now_playing had none."""

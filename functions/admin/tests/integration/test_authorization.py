@@ -113,6 +113,7 @@ def test_forged_and_ended_sessions_are_refused(
     assert answer.status == 401 and (method == "HEAD" or answer.json["code"] == "session_revoked")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op not in PUBLIC])
 def test_an_admin_session_gets_past_the_door(
     conn: Any, admin_token: str, method: str, path: str, admin_api: Callable[..., Any]

@@ -37,6 +37,7 @@ def _status(database_url: str, key_id: int) -> dict[str, Any]:
         return dict(row)
 
 
+@pytest.mark.slow
 @pytest.mark.commit
 def test_keys_commands_change_the_key_and_audit_each_change(
     database_url: str, committed: tuple[int, str], capsys: pytest.CaptureFixture[str]

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import pytest
 
 
+@pytest.mark.slow
 def test_an_edit_that_times_out_on_a_held_row_is_a_lock_timeout_not_an_outage(
     conn: Any, database_url: str, admin_api: Callable[..., Any], admin_token: str
 ) -> None:

@@ -324,6 +324,7 @@ def test_a_reissue_shows_the_old_keys_revocation_and_then_the_new_key_on_the_tim
     )
 
 
+@pytest.mark.slow
 def test_a_deleted_keys_history_stays_with_its_developer(
     conn: Any, make_developer: Callable[..., Any], actor: Actor, call_movies: Callable[[str], tuple[int, Any]]
 ) -> None:

@@ -162,6 +162,7 @@ def test_year_and_release_date_are_checked_together_on_the_whole_movie(conn: Any
     assert (moved.year, moved.release_date) == (2031, date(2031, 1, 1))
 
 
+@pytest.mark.slow
 def test_list_searches_filters_sorts_and_pages(conn: Any, actor: Actor) -> None:
     for year in (1994, 1996, 1995):
         movies.create_movie(conn, actor, values={**FORM, "year": str(year), "release_date": f"{year}-09-23"})

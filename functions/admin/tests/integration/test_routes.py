@@ -254,6 +254,7 @@ def test_create_key_shows_it_once_and_reset_plan_revoke_delete(
     assert extra.status == 422 and extra.json["errors"][0]["name"] == "x"
 
 
+@pytest.mark.slow
 def test_developers_list_detail_suspend_and_unsuspend(
     conn: Any,
     admin_token: str,
@@ -426,6 +427,7 @@ def test_overview_from_the_rollups(
     assert admin_api("GET", "/admin/overview", token=admin_token, query={"days": "31"}).status == 422
 
 
+@pytest.mark.slow
 def test_movies_through_the_api(conn: Any, admin_token: str, admin_api: Callable[..., Any]) -> None:
     body = {"title": "Route Movie Zq", "year": 2001, "genre": "Drama", "runtime": "95 min"}
     created = admin_api("POST", "/admin/movies", token=admin_token, body=body)
@@ -607,6 +609,7 @@ def test_a_repeated_parameter_is_a_422_naming_it_as_in_the_public_api(
     assert [e["name"] for e in answer.json["errors"]] == [name]
 
 
+@pytest.mark.slow
 def test_time_filters_with_any_offset_or_none_are_answered_never_a_500(
     conn: Any,
     admin_token: str,

@@ -128,6 +128,7 @@ def test_an_upload_is_signed_sent_ingested_and_its_job_and_report_are_served(
     assert len(_audited(conn, "ingest_job.download_report")) == 2
 
 
+@pytest.mark.slow
 def test_bad_upload_requests_and_missing_jobs_get_problems(
     conn: Any, aws: Any, admin_token: str, admin_api: Callable[..., Any]
 ) -> None:
@@ -152,6 +153,7 @@ def test_bad_upload_requests_and_missing_jobs_get_problems(
     assert _audited(conn, "ingest_job.download_report") == []
 
 
+@pytest.mark.slow
 def test_a_sync_request_puts_the_event_and_is_audited(
     conn: Any, aws: Any, admin_token: str, admin_api: Callable[..., Any]
 ) -> None:
@@ -164,6 +166,7 @@ def test_a_sync_request_puts_the_event_and_is_audited(
     assert entry["after"] == {"source": "marquee.admin", "detail_type": "Sync Requested", "event_bus": "default"}
 
 
+@pytest.mark.slow
 def test_a_sync_request_without_a_token_or_during_a_run_is_409_and_changes_nothing(
     conn: Any, aws: Any, admin_token: str, admin_api: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,6 +188,7 @@ def test_a_sync_request_without_a_token_or_during_a_run_is_409_and_changes_nothi
     assert _audited(conn, "sync_run.request") == []
 
 
+@pytest.mark.slow
 def test_a_sync_request_eventbridge_refuses_is_503_and_not_audited(
     conn: Any, aws: Any, admin_token: str, admin_api: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -257,6 +257,7 @@ def test_a_key_beside_whitespace_http_does_not_allow_is_refused_and_never_counte
     assert _counts(conn, key) == {"total_count": 1, "logged": 1, "rolled": 1}
 
 
+@pytest.mark.slow
 def test_an_admission_sent_ahead_that_timed_out_is_a_504_at_once_and_sent_ahead_again_next_time(
     conn: Any,
     database_url: str,

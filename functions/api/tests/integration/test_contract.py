@@ -242,6 +242,7 @@ def _links(response: dict[str, Any]) -> dict[str, str]:
     return {rel: url for url, rel in re.findall(r'<([^>]*)>; rel="(\w+)"', response["headers"].get("link", ""))}
 
 
+@pytest.mark.slow
 def test_following_link_next_while_rows_are_inserted_sees_no_row_twice_and_misses_none(
     conn: Any, load_event: Event, invoke: Invoke, key: str
 ) -> None:

@@ -109,6 +109,7 @@ def test_repeats_count_towards_the_genre_limit(load_event: Event, invoke: Invoke
     assert search(["Drama", "", " ", *["Drama"] * (MAX_GENRES - 1), ""])["statusCode"] == 200  # blanks do not count
 
 
+@pytest.mark.slow
 def test_links_carry_the_canonical_genre_list(load_event: Event, invoke: Invoke, key: str) -> None:
     sent = [("genre", "Drama"), ("genre", " Comedy ,Drama,"), ("genre", "Dr\u200bama"), ("utm", "x"), ("per_page", "5")]
     response = invoke(load_event("api", "search", key=key, query=sent))

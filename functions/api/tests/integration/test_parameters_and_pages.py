@@ -155,6 +155,7 @@ def test_past_page_500_the_next_link_walks_on_by_cursor(load_event: Event, invok
     assert after["json"]["next_cursor"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sort", ["popularity.desc", "year.desc", "year.asc", "title.asc", "title.desc", "rating.desc"])
 def test_following_next_cursor_walks_every_result_once_in_order(
     load_event: Event, invoke: Invoke, key: str, sort: str

@@ -48,6 +48,7 @@ def title(media_type: str, tmdb_id: int, name: str, year: int) -> TmdbTitle:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("list_name", LISTS)
 def test_lists_answer_an_empty_page_before_any_sync(
     conn: Any, load_event: Event, invoke: Invoke, key: str, list_name: str
@@ -66,6 +67,7 @@ def test_lists_answer_an_empty_page_before_any_sync(
     }
 
 
+@pytest.mark.slow
 def test_lists_serve_the_latest_ranks_in_order_with_tmdb_attribution(
     conn: Any, load_event: Event, invoke: Invoke, key: str
 ) -> None:

@@ -177,6 +177,7 @@ def test_genres_spelled_in_another_case_count_as_one(conn: Any, load_event: Even
     assert next(g["name"] for g in genres if g["name"].lower() == "drama") == "Drama"
 
 
+@pytest.mark.slow
 def test_similar_movies_share_genres_or_people(conn: Any, load_event: Event, invoke: Invoke, key: str) -> None:
     movie_id = _movie_id(conn, "The Godfather", 1972)
     response = invoke(load_event("api", "similar_movies", key=key, path_params={"id": str(movie_id)}))

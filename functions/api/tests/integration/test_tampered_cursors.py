@@ -37,6 +37,7 @@ def _godfather(conn: Any) -> dict[str, str]:
     return {"id": str(movie["id"])}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("route", "pairs", "ordering", "sort_key"),
     [

@@ -680,6 +680,7 @@ def test_the_per_account_attempt_limit_does_not_refuse_a_known_address(
     assert accounts.login(conn, email=JANE, password=PASSWORD, client_ip=IP).access_token
 
 
+@pytest.mark.slow
 def test_a_reset_lifts_every_lock_and_makes_its_address_known(conn: Any, portal: Portal, mail: RecordingMail) -> None:
     _verified(conn, portal, mail)
     for _ in range(accounts.LOGIN_LOCKOUT.failures):  # the guesser's address locked

@@ -418,6 +418,7 @@ def test_a_lock_from_one_client_address_leaves_the_owner_signing_in_elsewhere(
     assert login(PASSWORD, owner, forwarded_for=guesser)["statusCode"] == 200
 
 
+@pytest.mark.slow
 def test_failures_from_many_addresses_lock_unknown_addresses_but_not_a_known_one(
     call: Call, developer: Callable[[str], dict[str, Any]]
 ) -> None:
@@ -457,6 +458,7 @@ def test_password_reset_ends_every_session(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("password", ["jane.b3gmail", "janeb3gmail.com", "janeb3@gmail"])
 def test_a_password_made_from_the_address_is_refused_on_signup_and_reset(
     call: Call, developer: Callable[[str], dict[str, Any]], outbox: Path, password: str
@@ -719,6 +721,7 @@ def test_plans_need_no_session(call: Call) -> None:
     assert response["json"]["results"][2]["daily_quota"] is None
 
 
+@pytest.mark.slow
 def test_http_semantics_head_405_and_openapi(call: Call) -> None:
     head = call("HEAD", "/auth/plans")
     assert head["statusCode"] == 200 and not head.get("body")

@@ -210,6 +210,7 @@ def test_a_key_with_spaces_and_plus_signs(conn: Any, upload: Upload) -> None:
     )
 
 
+@pytest.mark.slow
 def test_the_mode_comes_from_the_key_folder_or_the_metadata(conn: Any, upload: Upload) -> None:
     [validate] = _invoke(upload("incoming/validate/check.csv", GOOD))["jobs"]
     assert (validate["mode"], validate["inserted"]) == ("validate", 2)
@@ -241,6 +242,7 @@ def test_unusable_metadata_fails_the_job_with_a_reason(conn: Any, upload: Upload
     assert "Unknown mode 'replase'" in job["error"]["detail"]
 
 
+@pytest.mark.slow
 def test_an_object_gone_before_it_is_read_is_skipped(conn: Any, s3: Any, upload: Upload) -> None:
     event = upload("incoming/gone.csv", GOOD)
     s3.delete_object(Bucket=BUCKET, Key="incoming/gone.csv", VersionId=event["Records"][0]["s3"]["object"]["versionId"])

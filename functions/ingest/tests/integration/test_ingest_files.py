@@ -285,6 +285,7 @@ def test_a_release_date_more_than_a_year_from_the_year_is_a_reported_row(conn: A
     assert dated is not None and str(dated["release_date"]) == "1997-05-02"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "code", "says"),
     [
@@ -328,6 +329,7 @@ def test_a_20_mb_field_is_reported_and_the_other_rows_load(conn: Any, ingest: In
     assert _movie(conn, "Huge Plot Film", 2002) is None
 
 
+@pytest.mark.slow
 def test_rows_repeating_a_title_and_year_are_merged_and_reported(conn: Any, ingest: Ingest) -> None:
     content = (
         "title,year,genre,director,plot\n"
@@ -373,6 +375,7 @@ def test_existing_movies_change_only_where_the_file_has_a_value(conn: Any, inges
     assert conn.execute("SELECT now() - %s < interval '1 minute' AS fresh", (row["updated_at"],)).fetchone()["fresh"]
 
 
+@pytest.mark.slow
 def test_rows_match_movies_by_tmdb_id_then_imdb_id(conn: Any, ingest: Ingest) -> None:
     conn.execute(
         """INSERT INTO movies (title, year, tmdb_id, imdb_id, source) VALUES
@@ -415,6 +418,7 @@ def test_a_tv_row_never_turns_a_film_of_the_same_title_and_year_into_tv(conn: An
     assert film is not None and film["media_type"] == "movie"
 
 
+@pytest.mark.slow
 def test_one_id_for_two_titles_in_one_file_is_refused_after_the_first(conn: Any, ingest: Ingest) -> None:
     job = ingest(
         "title,year,imdb_id,tmdb_id\n"
@@ -484,6 +488,7 @@ def test_adult_titles_are_refused_as_the_tmdb_sync_skips_them(conn: Any, ingest:
     assert _movie(conn, "Family Row Film", 2002) is not None and _movie(conn, "Family Export Film", 2004) is not None
 
 
+@pytest.mark.slow
 def test_rows_that_would_collide_with_another_movie_are_refused(conn: Any, ingest: Ingest) -> None:
     conn.execute(
         """INSERT INTO movies (title, year, tmdb_id, source) VALUES
@@ -558,6 +563,7 @@ def test_replace_makes_the_file_the_catalogue_keeping_tmdb_rows(conn: Any, inges
     assert titles == {"Stays By File", "Brand New", "From Tmdb"}
 
 
+@pytest.mark.slow
 def test_replace_can_drop_tmdb_rows_too(conn: Any, ingest: Ingest) -> None:
     _replace_fixture(conn)
     job = ingest("title,year\nStays By File,2001\n", mode="replace", keep_tmdb=False)
@@ -565,6 +571,7 @@ def test_replace_can_drop_tmdb_rows_too(conn: Any, ingest: Ingest) -> None:
     assert [r["title"] for r in conn.execute("SELECT title FROM movies")] == ["Stays By File"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep_tmdb", [True, False])
 def test_replace_keeps_tmdb_movies_an_admin_or_a_file_has_changed_in_part(
     conn: Any, ingest: Ingest, keep_tmdb: bool
@@ -810,6 +817,7 @@ def test_a_streaming_catalogues_certifications_and_seasons_are_not_read_as_score
     assert [(e["column"], e["value"]) for e in scored["errors"]] == [("rating", "great")]
 
 
+@pytest.mark.slow
 def test_a_rating_nobody_voted_for_is_no_rating(conn: Any, ingest: Ingest) -> None:
     # TMDB's exports (Kaggle's tmdb_5000_movies.csv) write vote_average 0 for titles with no votes.
     job = ingest(
@@ -853,6 +861,7 @@ def test_ambiguous_dates_are_read_in_the_order_the_files_other_dates_show(
         assert found["d"] == date
 
 
+@pytest.mark.slow
 def test_excel_two_digit_years_are_read_in_the_nearest_plausible_century(conn: Any, ingest: Ingest) -> None:
     """Excel's d-mmm-yy and m/d/yy (its US short date) were `not_a_date`; the file's order rule applies to them too."""
     job = ingest(
@@ -918,6 +927,7 @@ def _movie_fields(**given: Any) -> dict[str, Any]:
     return {**fields, **given}
 
 
+@pytest.mark.slow
 def test_a_title_that_is_only_a_null_marker_is_a_bad_row_like_an_empty_title(conn: Any, ingest: Ingest) -> None:
     # Spreadsheets and database dumps write these for "no value"; they were loaded as films titled "N/A", "NULL"...
     conn.execute("DELETE FROM movies")
@@ -958,6 +968,7 @@ MOVIELENS_READ = {
 }
 
 
+@pytest.mark.slow
 def test_movielens_titles_lose_their_year_and_alternate_titles_and_get_their_article_back(
     conn: Any, ingest: Ingest
 ) -> None:
@@ -967,6 +978,7 @@ def test_movielens_titles_lose_their_year_and_alternate_titles_and_get_their_art
     assert _stored(conn) == MOVIELENS_READ
 
 
+@pytest.mark.slow
 def test_a_title_carrying_its_year_or_movielens_form_beside_a_year_column_is_read_the_same(
     conn: Any, ingest: Ingest
 ) -> None:
@@ -1041,6 +1053,7 @@ def test_letterboxd_ratings_are_stars_out_of_five(conn: Any, ingest: Ingest) -> 
     assert bad["errors"][0]["reason"] == "a rating out of 5 is between 0 and 5"
 
 
+@pytest.mark.slow
 def test_a_rating_column_of_another_file_is_not_guessed_to_be_stars(conn: Any, ingest: Ingest) -> None:
     conn.execute("DELETE FROM movies")
     job = ingest("Name,Year,Rating\nHeat,1995,4.5\n")
@@ -1121,6 +1134,7 @@ def test_tmdbs_own_exports_give_the_tmdb_id_rating_popularity_genres_and_poster(
     }
 
 
+@pytest.mark.slow
 def test_a_tmdb_export_row_is_the_movie_the_tmdb_sync_stored(conn: Any, ingest: Ingest) -> None:
     conn.execute("DELETE FROM movies")
     conn.execute(
@@ -1132,6 +1146,7 @@ def test_a_tmdb_export_row_is_the_movie_the_tmdb_sync_stored(conn: Any, ingest: 
     assert row == {"title": "Inception", "tmdb_id": 27205}
 
 
+@pytest.mark.slow
 def test_the_movies_dataset_python_written_genres_give_their_names(conn: Any, ingest: Ingest) -> None:
     # The Movies Dataset (movies_metadata.csv): TMDB's data written by pandas, lists in Python's own notation.
     conn.execute("DELETE FROM movies")
@@ -1165,6 +1180,7 @@ def test_the_movies_dataset_python_written_genres_give_their_names(conn: Any, in
     }
 
 
+@pytest.mark.slow
 def test_tmdbs_export_of_series_gives_tv_ids(conn: Any, ingest: Ingest) -> None:
     # TMDB's ids of series are numbered apart from its movies': a series' id stored on a movie would match the
     # wrong film in the next sync.

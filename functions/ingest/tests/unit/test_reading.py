@@ -292,6 +292,7 @@ def test_a_nul_byte_makes_its_row_bad_and_the_other_rows_read(data: bytes, cells
     assert rows[2].line == (5 if b'"Dam\naged' in data else 4)
 
 
+@pytest.mark.slow
 def test_a_nul_byte_past_the_first_block_makes_its_row_bad() -> None:
     data = b"title,year\n" + b"Filler,2001\n" * 10_000 + b"Late\x00,2002\nLast,2003\n"
     _, rows = _rows(data)
@@ -382,6 +383,7 @@ def test_a_20_mb_field_is_skipped_and_reported_in_bounded_memory(quoted: bool) -
     assert peak < 8 * 1024 * 1024, f"peak {peak:,} bytes"
 
 
+@pytest.mark.slow
 def test_a_quote_never_closed_is_reported_where_it_opened() -> None:
     data = b'title,plot\nA,fine\nB,"opened\n' + b"more text\n" * 200_000
     _, rows = _rows(data, max_record_chars=64 * 1024)

@@ -42,6 +42,7 @@ def delivered(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_the_entry_matches_the_templates_rule() -> None:
     template = yaml.load((REPO / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506 - a safe loader
     pattern = template["Resources"]["SyncFunction"]["Properties"]["Events"]["SyncRequested"]["Properties"]["Pattern"]

@@ -798,6 +798,7 @@ def test_a_run_whose_details_requests_all_failed_after_failed_lists_is_failed(
     assert run.counts.titles_new == run.counts.titles_updated == run.counts.titles_unchanged == 0
 
 
+@pytest.mark.slow
 def test_a_lock_timeout_during_a_run_fails_it_with_that_reason_not_an_outage(
     database_url: str, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
 ) -> None:

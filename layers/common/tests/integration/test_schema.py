@@ -83,6 +83,7 @@ def test_default_plans_have_the_documented_limits(conn: Any) -> None:
     }
 
 
+@pytest.mark.slow
 def test_upsert_merges_titles_that_differ_only_in_case_accents_or_spaces(conn: Any) -> None:
     first = MovieRow("Amélie  Test", 2001, ["Comedy"], "Jean-Pierre Jeunet", ["Audrey Tautou"], "Plot one.", None)
     again = MovieRow("amelie test", 2001, ["Comedy", "Romance"], None, ["Audrey Tautou"], None, "https://x/p.jpg")
@@ -102,6 +103,7 @@ def test_upsert_merges_titles_that_differ_only_in_case_accents_or_spaces(conn: A
     ]
 
 
+@pytest.mark.slow
 def test_same_title_in_another_year_is_another_movie(conn: Any) -> None:
     movies.upsert_movies(
         conn,

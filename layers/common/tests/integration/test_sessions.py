@@ -13,6 +13,7 @@ from movie_common import sessions
 from movie_common.errors import ForbiddenRoleError, InvalidSessionError, SessionExpiredError, SessionRevokedError
 
 
+@pytest.mark.slow
 def test_a_started_session_verifies_with_its_role(conn: Any) -> None:
     token = sessions.start_session(conn, role="developer", subject_id=41)
     assert token.token_type == "bearer" and token.expires_in == 3600

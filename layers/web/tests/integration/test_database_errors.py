@@ -87,6 +87,7 @@ def client(database_url: str) -> Iterator[tuple[TestClient, _Logger]]:
         yield test_client, logger
 
 
+@pytest.mark.slow
 def test_a_statement_timeout_is_a_504_query_timeout(client: tuple[TestClient, _Logger]) -> None:
     # the client's query was too broad: the database is there (not 503 database_unavailable), and it is logged
     test_client, logger = client
