@@ -311,3 +311,44 @@ def test_a_problem_the_function_sends_is_what_the_document_declares_for_it(
     schema = _problem_schema(documented)
     assert set(schema["required"]) <= set(response["json"])
     assert set(response["json"]) <= set(schema["properties"])
+
+
+GET_PATHS = sorted(path for path, operations in DOCUMENT["paths"].items() if "get" in operations)
+
+
+def _declared(path: str, status: str) -> set[str]:
+    response = DOCUMENT["paths"][path]["get"]["responses"][status]
+    return {name.lower() for name in response.get("headers", {})}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", GET_PATHS)
+def test_every_header_the_document_declares_is_sent_and_the_sent_ones_are_declared(
+    load_event: Event, invoke: Invoke, key: str, path: str
+) -> None:
+    # The document declared no response header at all, though the README and /docs promise ETag, Link, the rate
+    # headers and X-Request-Id (the twenty-sixth tester read `.paths[].get.responses[].headers`: null everywhere).
+    response = _get(invoke, load_event, key, _request(path, "-", None))
+    assert response["statusCode"] == 200, response["body"]
+    declared = _declared(path, "200")
+    assert "x-request-id" in declared
+    if (response["json"] or {}).get("total_pages") == 0:
+        declared.discard("link")  # an empty list has no page to link to (the header's description says so)
+    assert declared <= set(response["headers"]), (path, declared - set(response["headers"]))
+    promised = {"etag", "link", "ratelimit", "ratelimit-policy", "x-ratelimit-remaining", "cache-control"}
+    assert promised & set(response["headers"]) <= declared, (path, promised & set(response["headers"]) - declared)
+    if "304" in DOCUMENT["paths"][path]["get"]["responses"]:
+        target = path.replace("{id}", MOVIE_ID)
+        event = load_event("api", "list_movies", key=key, path=target, resource=path)
+        event["headers"]["If-None-Match"] = response["headers"]["etag"]
+        event["multiValueHeaders"]["If-None-Match"] = [response["headers"]["etag"]]
+        again = invoke(event)
+        assert again["statusCode"] == 304
+        assert _declared(path, "304") <= set(again["headers"]), (_declared(path, "304"), again["headers"])
+
+
+def test_keyed_refusals_and_outages_declare_their_retry_after() -> None:
+    for path in ("/movies", "/movies/{id}", "/search", "/usage"):
+        assert {"retry-after", "ratelimit", "x-request-id"} <= _declared(path, "429"), path
+        assert "retry-after" in _declared(path, "503"), path
+    assert "link" in _declared("/search", "200") and "etag" in _declared("/movies/{id}", "200")

@@ -70,6 +70,7 @@ def create_app(
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {})["securitySchemes"] = security_schemes
             _problems_in_their_media_type(schema)
+            _documented_headers(schema)
             for path, operations in schema["paths"].items():
                 if path not in public:
                     for operation in operations.values():
@@ -93,6 +94,62 @@ def _problems_in_their_media_type(schema: dict[str, Any]) -> None:
                 content = response.get("content") or {}
                 if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = {**content.pop("application/json"), **content[PROBLEM_MEDIA_TYPE]}
+
+
+def _header(description: str, kind: str = "string") -> dict[str, Any]:
+    return {"description": description, "schema": {"type": kind}}
+
+
+_REQUEST_ID = _header("This request's id; problem bodies repeat it as `request_id`. Quote it to support.")
+# The rate headers every answer to a keyed request carries (movie_web.rate_headers): the IETF RateLimit fields and
+# the older X-RateLimit-* trio, on the key's tightest window.
+_RATE_HEADERS = {
+    "RateLimit": _header('The key\'s windows, e.g. `"day";r=99;t=43200, "minute";r=59;t=35` (remaining, reset s).'),
+    "RateLimit-Policy": _header('The key\'s limits, e.g. `"day";q=100;w=86400, "minute";q=60;w=60`.'),
+    "X-RateLimit-Limit": _header("The limit of the key's tightest window.", "integer"),
+    "X-RateLimit-Remaining": _header("Requests left in that window.", "integer"),
+    "X-RateLimit-Reset": _header("Seconds until that window resets.", "integer"),
+}
+_RETRY_AFTER = {"Retry-After": _header("Seconds to wait before trying again.", "integer")}
+_LINK = {
+    "Link": _header(
+        "RFC 8288 links to the `first`, `prev` and `last` pages by number and to the `next` page by cursor, e.g. "
+        '`<https://…/search?title=alien&per_page=20&cursor=…>; rel="next"`; absent on an empty list.'
+    )
+}
+_CACHING = {
+    "ETag": _header("The movie's version: send it back in `If-None-Match` for a free 304."),
+    "Cache-Control": _header("How long a client or cache may reuse the answer."),
+}
+
+
+def _documented_headers(schema: dict[str, Any]) -> None:
+    """Declare the response headers the functions send, which FastAPI's document leaves out: `X-Request-Id` on every
+    answer; the rate headers on every answer to a keyed operation (one that declares the per-key 429), with
+    `Retry-After` on its 429 and on every 503; `Link` on the list envelopes (a `next_cursor` in the 200's schema);
+    `ETag` and `Cache-Control` on an operation that answers 304 (its 200 and its 304)."""
+    components = schema.get("components", {}).get("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses: dict[str, Any] = operation.get("responses") or {}
+            keyed = "per-key" in str((responses.get("429") or {}).get("description", ""))
+            ok_schema = (((responses.get("200") or {}).get("content") or {}).get("application/json") or {}).get(
+                "schema", {}
+            )
+            ref = str(ok_schema.get("$ref", "")).rsplit("/", 1)[-1]
+            listed = "next_cursor" in (components.get(ref, {}).get("properties") or {})
+            for status, response in responses.items():
+                headers = response.setdefault("headers", {})
+                headers.setdefault("X-Request-Id", _REQUEST_ID)
+                if keyed and status in ("200", "304", "429"):
+                    for name, header in _RATE_HEADERS.items():
+                        headers.setdefault(name, header)
+                if status in ("429", "503"):
+                    headers.update({k: v for k, v in _RETRY_AFTER.items() if k not in headers})
+                if listed and status == "200":
+                    headers.update({k: v for k, v in _LINK.items() if k not in headers})
+                if "304" in responses and status in ("200", "304"):
+                    headers.update({k: v for k, v in _CACHING.items() if k not in headers})
 
 
 def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
