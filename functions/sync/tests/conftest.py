@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from marquee_local.fake_tmdb import FakeTmdb
+from marquee_local.lambda_context import LocalLambdaContext
 from movie_sync.settings import SyncSettings
 
 # Real TMDB ids and facts for a few titles; the rest of a catalogue is generated.
@@ -159,3 +163,26 @@ def sync_settings(fake_tmdb: FakeTmdb) -> SyncSettings:
         backoff_factor=0.05,
         backoff_jitter=0.05,
     )
+
+
+@pytest.fixture
+def sync(monkeypatch: pytest.MonkeyPatch, fake_tmdb: FakeTmdb) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Run SyncFunction's handler on an admin's "Sync Requested" event against the fake (two list pages, titles
+    refreshed after 30 days); returns its summary."""
+    from movie_sync.handler import handler
+    from movie_sync.settings import clear_settings
+
+    monkeypatch.setenv("TMDB_API_BASE", fake_tmdb.url)
+    monkeypatch.setenv("TMDB_API_TOKEN", fake_tmdb.token)
+    monkeypatch.setenv("TMDB_LIST_PAGES", "2")
+    monkeypatch.setenv("TMDB_REFRESH_AFTER_DAYS", "30")
+    clear_settings()
+    event = json.loads((Path(__file__).resolve().parents[1] / "events" / "sync_requested.json").read_text())
+
+    def run() -> dict[str, Any]:
+        summary: dict[str, Any] = handler(event, LocalLambdaContext(function_name="SyncFunction", timeout_seconds=60))
+        return summary
+
+    yield run
+    monkeypatch.undo()
+    clear_settings()

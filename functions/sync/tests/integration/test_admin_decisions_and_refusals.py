@@ -6,7 +6,7 @@ every run while TMDB's lists show it unchanged."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +18,6 @@ from marquee_local.lambda_context import LocalLambdaContext
 
 FUNCTIONS = Path(__file__).resolve().parents[3]
 INTERSTELLAR, PROJECT_HAIL_MARY, BREAKING_BAD = 157336, 687163, 1396
-
-
-@pytest.fixture
-def sync(monkeypatch: pytest.MonkeyPatch, fake_tmdb: FakeTmdb) -> Iterator[Callable[[], dict[str, Any]]]:
-    """Run SyncFunction's handler on an admin's "Sync Requested" event against the fake; returns its summary."""
-    from movie_sync.handler import handler
-    from movie_sync.settings import clear_settings
-
-    monkeypatch.setenv("TMDB_API_BASE", fake_tmdb.url)
-    monkeypatch.setenv("TMDB_API_TOKEN", fake_tmdb.token)
-    monkeypatch.setenv("TMDB_LIST_PAGES", "2")
-    clear_settings()
-    event = json.loads((FUNCTIONS / "sync" / "events" / "sync_requested.json").read_text())
-
-    def run() -> dict[str, Any]:
-        summary: dict[str, Any] = handler(event, LocalLambdaContext(function_name="SyncFunction", timeout_seconds=60))
-        return summary
-
-    yield run
-    monkeypatch.undo()
-    clear_settings()
 
 
 @pytest.fixture

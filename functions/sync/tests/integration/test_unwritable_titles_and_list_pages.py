@@ -7,41 +7,17 @@ it has still to fetch."""
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from marquee_local.fake_tmdb import FakeTmdb
-from marquee_local.lambda_context import LocalLambdaContext
 
 FUNCTIONS = Path(__file__).resolve().parents[3]
 BROKEN = 880001  # a film whose details TMDB serves malformed
-
-
-@pytest.fixture
-def sync(monkeypatch: pytest.MonkeyPatch, fake_tmdb: FakeTmdb) -> Iterator[Callable[[], dict[str, Any]]]:
-    """Run SyncFunction's handler on an admin's "Sync Requested" event against the fake; returns its summary."""
-    from movie_sync.handler import handler
-    from movie_sync.settings import clear_settings
-
-    monkeypatch.setenv("TMDB_API_BASE", fake_tmdb.url)
-    monkeypatch.setenv("TMDB_API_TOKEN", fake_tmdb.token)
-    monkeypatch.setenv("TMDB_LIST_PAGES", "2")
-    monkeypatch.setenv("TMDB_REFRESH_AFTER_DAYS", "30")
-    clear_settings()
-    event = json.loads((FUNCTIONS / "sync" / "events" / "sync_requested.json").read_text())
-
-    def run() -> dict[str, Any]:
-        summary: dict[str, Any] = handler(event, LocalLambdaContext(function_name="SyncFunction", timeout_seconds=60))
-        return summary
-
-    yield run
-    monkeypatch.undo()
-    clear_settings()
 
 
 def details_requests(fake: FakeTmdb, media_type: str, tmdb_id: int) -> int:
