@@ -3,13 +3,12 @@ migrations and keeps usage-log partitions ahead on every deploy that changes the
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomResourceEvent
 
+from movie_common.custom_resources import send_response
 from movie_common.database import connect
 from movie_common.db import usage
 from movie_common.migrations import migrate
@@ -33,25 +32,11 @@ def handler(event: dict[str, Any], context: Any) -> None:
         except Exception as error:  # reported to CloudFormation below, whatever it was
             logger.exception("migration failed")
             status, reason = "FAILED", f"{type(error).__name__}: {error}"[:500]
-    _respond(request, context, status, reason, {"Applied": ",".join(applied)})
-
-
-def _respond(
-    request: CloudFormationCustomResourceEvent, context: Any, status: str, reason: str, data: dict[str, str]
-) -> None:
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason or f"See CloudWatch log stream {getattr(context, 'log_stream_name', '')}",
-            "PhysicalResourceId": request.physical_resource_id or PHYSICAL_RESOURCE_ID,
-            "StackId": request.stack_id,
-            "RequestId": request.request_id,
-            "LogicalResourceId": request.logical_resource_id,
-            "Data": data,
-        }
-    ).encode()
-    put = urllib.request.Request(  # noqa: S310 - the pre-signed S3 URL CloudFormation gave us
-        request.response_url, data=body, method="PUT", headers={"Content-Type": ""}
+    send_response(
+        event,
+        status=status,
+        reason=reason,
+        data={"Applied": ",".join(applied)},
+        physical_resource_id=PHYSICAL_RESOURCE_ID,
+        log_stream_name=getattr(context, "log_stream_name", ""),
     )
-    with urllib.request.urlopen(put, timeout=10):  # noqa: S310
-        pass
