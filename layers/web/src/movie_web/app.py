@@ -104,11 +104,19 @@ _REQUEST_ID = _header("This request's id; problem bodies repeat it as `request_i
 # The rate headers every answer to a keyed request carries (movie_web.rate_headers): the IETF RateLimit fields and
 # the older X-RateLimit-* trio, on the key's tightest window.
 _RATE_HEADERS = {
-    "RateLimit": _header('The key\'s windows, e.g. `"day";r=99;t=43200, "minute";r=59;t=35` (remaining, reset s).'),
-    "RateLimit-Policy": _header('The key\'s limits, e.g. `"day";q=100;w=86400, "minute";q=60;w=60`.'),
+    "RateLimit": _header(
+        'The key\'s windows, e.g. `"minute";r=29;t=35, "day";r=99;t=43200`: requests remaining (`r`) and seconds'
+        " until the window resets (`t`)."
+    ),
+    "RateLimit-Policy": _header('The key\'s limits, e.g. `"minute";q=30;w=60, "day";q=100;w=86400`.'),
     "X-RateLimit-Limit": _header("The limit of the key's tightest window.", "integer"),
     "X-RateLimit-Remaining": _header("Requests left in that window.", "integer"),
-    "X-RateLimit-Reset": _header("Seconds until that window resets.", "integer"),
+    # GitHub's convention (the README's examples show it): a moment, not a duration; RateLimit's `t` is the duration.
+    "X-RateLimit-Reset": _header(
+        "When that window resets, in Unix time (seconds since 1970-01-01 UTC), e.g. `1796256000`; not a number of"
+        " seconds to wait (that is `RateLimit`'s `t`, and `Retry-After` on a 429).",
+        "integer",
+    ),
 }
 _RETRY_AFTER = {"Retry-After": _header("Seconds to wait before trying again.", "integer")}
 _LINK = {
