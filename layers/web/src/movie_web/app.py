@@ -135,7 +135,7 @@ def _documented_headers(schema: dict[str, Any]) -> None:
     """Declare the response headers the functions send, which FastAPI's document leaves out: `X-Request-Id` on every
     answer; the rate headers on every answer to a keyed operation (one that declares the per-key 429), with
     `Retry-After` on its 429 and on every 503; `Link` on the list envelopes (a `next_cursor` in the 200's schema);
-    `ETag` and `Cache-Control` on an operation that answers 304 (its 200 and its 304)."""
+    `ETag` and `Cache-Control` on an operation that answers 304 (its 200 and its 304); `ETag` on a 412."""
     components = schema.get("components", {}).get("schemas", {})
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
@@ -158,6 +158,8 @@ def _documented_headers(schema: dict[str, Any]) -> None:
                     headers.update({k: v for k, v in _LINK.items() if k not in headers})
                 if "304" in responses and status in ("200", "304"):
                     headers.update({k: v for k, v in _CACHING.items() if k not in headers})
+                if status == "412":
+                    headers.setdefault("ETag", _header("The current version, which `If-Match` did not name."))
 
 
 def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
