@@ -8,8 +8,11 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+
+from movie_api.handler import app
 
 Event = Callable[..., dict[str, Any]]
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -237,3 +240,28 @@ def test_if_none_match_star_counts_only_alone_and_malformed_tags_match_nothing(
     assert response["json"]["id"] == 1
     for good in ("*", f" {etag} ", f'"x",{etag}', f"W/{etag}"):
         assert invoke(load_event("api", "get_movie", key=key, headers={"If-None-Match": good}))["statusCode"] == 304
+
+
+@pytest.mark.parametrize("base", ["", "/v1", "/movies-api/v2"])
+def test_the_openapi_document_names_the_server_as_the_client_reached_it(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], base: str
+) -> None:
+    # The document had no `servers`, which means the root of the host that served it: behind the stage prefix or a
+    # base path, /docs' "Try it out" and every client generated from it called https://host/movies, API Gateway's
+    # 403 Missing Authentication Token, instead of https://host/prod/movies.
+    key = make_key("pro")
+    staged = invoke(load_event("api", "openapi"))  # https://<api id>.execute-api…/prod/openapi.json
+    assert staged["statusCode"] == 200 and staged["headers"]["content-type"] == "application/json"
+    assert staged["json"]["servers"] == [{"url": "https://1234567890.execute-api.us-east-1.amazonaws.com/prod"}]
+    assert {k: v for k, v in staged["json"].items() if k != "servers"} == app.openapi()
+    document = invoke(_behind_custom_domain(load_event("api", "openapi"), base))["json"]
+    server = document["servers"][0]["url"]
+    assert server == f"https://api.example.com{base}"
+    # Where a generated client sends GET /movies/{id}: the server's URL, then the operation's path.
+    target = urlsplit(server + "/movies/{id}".replace("{id}", "1"))
+    event = _behind_custom_domain(load_event("api", "get_movie", key=key), "")
+    event["path"] = event["requestContext"]["path"] = target.path
+    assert target.netloc == event["headers"]["Host"]
+    assert invoke(event)["json"]["id"] == 1
+    head = invoke(_behind_custom_domain(load_event("api", "openapi", method="HEAD"), base))
+    assert head["statusCode"] == 200 and not head["body"]

@@ -3,10 +3,11 @@ HEAD, trailing slash), OpenAPI security declarations, and the Lambda handler tha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, params
+from fastapi import APIRouter, FastAPI, Request, Response, params
 from fastapi.openapi.utils import get_openapi
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
@@ -14,7 +15,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from movie_common.problems import PROBLEM_MEDIA_TYPE
 from movie_web.key_auth import admitting_ahead
 from movie_web.middleware import RequestContextMiddleware
-from movie_web.paths import without_base_path
+from movie_web.paths import base_path, without_base_path
 from movie_web.problems import AppLogger, install_problem_handlers
 
 # OpenAPI security schemes: an API key in either header (the public API), or a session bearer token (portals).
@@ -55,7 +56,7 @@ def create_app(
         description=description,
         docs_url=None,
         redoc_url=None,
-        openapi_url=openapi_url,
+        openapi_url=None,  # served below, with the server URL the client reached it at
         redirect_slashes=False,  # the middleware treats `/x/` as `/x`; a redirect would lose the stage prefix
     )
     app.state.logger = logger
@@ -79,7 +80,33 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if openapi_url:
+        # A plain route, as FastAPI adds its own (no app dependencies), answering what FastAPI's did plus `servers`.
+        async def openapi_document(request: Request) -> Response:
+            return Response(
+                json.dumps(with_server(app.openapi(), request), separators=(",", ":")), media_type="application/json"
+            )
+
+        app.add_route(openapi_url, openapi_document, include_in_schema=False)
+
     return app
+
+
+def server_url(request: Request) -> str:
+    """The URL the routes of this request's API are under, as the client reached it: scheme and host, and the stage
+    prefix or custom domain's base path (`https://abc.execute-api.us-east-1.amazonaws.com/prod`,
+    `https://api.example.com/v1`, `http://127.0.0.1:8000`), as the `Link` headers build theirs."""
+    return str(request.url.replace(path=base_path(request), query="", fragment="")).rstrip("/")
+
+
+def with_server(schema: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The OpenAPI document with `servers` naming where this request reached the API (server_url). Without it a
+    document means the root of the host that served it, so behind a stage or a base path every operation that
+    Swagger UI's "Try it out" or a generated client sent went to `https://host/movies` (API Gateway's 403
+    `Missing Authentication Token`) instead of `https://host/prod/movies`."""
+    document = {name: value for name, value in schema.items() if name not in ("paths", "components")}
+    document["servers"] = [{"url": server_url(request)}]
+    return {**document, **{name: schema[name] for name in ("paths", "components") if name in schema}}
 
 
 def _problems_in_their_media_type(schema: dict[str, Any]) -> None:
