@@ -131,7 +131,7 @@ async def get_movie(
             status=PreconditionFailedError.status,
             code=PreconditionFailedError.code,
             title=PreconditionFailedError.title,
-            detail=f"Movie {id} is no longer the version If-Match names ({(if_match or '').strip()[:80]!r}); its ETag"
+            detail=f"Movie {id} is no longer the version If-Match names ({(if_match or '').strip()[:80]}); its ETag"
             f" is now {etag}. Read it again.",
             headers={"ETag": etag},
         )
