@@ -265,3 +265,25 @@ def test_the_openapi_document_names_the_server_as_the_client_reached_it(
     assert invoke(event)["json"]["id"] == 1
     head = invoke(_behind_custom_domain(load_event("api", "openapi", method="HEAD"), base))
     assert head["statusCode"] == 200 and not head["body"]
+
+
+@pytest.mark.parametrize("base", ["", "/v1", "/movies-api/v2"])
+def test_a_problems_instance_is_the_path_the_client_asked_for_base_path_included(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], base: str
+) -> None:
+    # `instance` was the route's path without the base path (or stage): a URI reference that, resolved against the
+    # request's URL as RFC 9457 says, named https://api.example.com/movies/999999999, which is not this API.
+    key = make_key("pro")
+    refusals = [
+        (load_event("api", "get_movie", key=key, path_params={"id": "999999999"}), "/movies/999999999", 404),
+        (load_event("api", "get_movie", key=key, path_params={"id": "01"}), "/movies/01", 422),
+        (load_event("api", "get_movie", key=key, method="DELETE"), "/movies/1", 405),
+        (load_event("api", "search", key=key, query="year=1999&year=2000"), "/search", 422),
+        (load_event("api", "get_movie", key=key, headers={"If-Match": '"old"'}), "/movies/1", 412),
+    ]
+    for event, path, status in refusals:
+        response = invoke(_behind_custom_domain(event, base))
+        assert response["statusCode"] == status, response["body"]
+        assert response["json"]["instance"] == base + path
+    staged = invoke(load_event("api", "get_movie", key=key, path_params={"id": "999999999"}))
+    assert staged["json"]["instance"] == "/prod/movies/999999999"  # the execute-api URL's stage
