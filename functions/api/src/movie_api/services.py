@@ -52,11 +52,35 @@ def get_movie(conn: Connection, movie_id: int) -> tuple[str, str]:
     return doc, '"' + hashlib.blake2b(doc.encode(), digest_size=16).hexdigest() + '"'
 
 
+def _entity_tags(field: str) -> list[str]:
+    """The entity-tags of an If-Match or If-None-Match list (RFC 9110: `"*"` alone, or `#entity-tag`), each as sent
+    (`W/"x"` or `"x"`); members that are not entity-tags (`W/*`, a `*` inside a list, an unquoted value) are none."""
+    tags = []
+    for member in field.split(","):
+        tag = member.strip(" \t")
+        opaque = tag.removeprefix("W/")
+        if len(opaque) >= 2 and opaque[0] == opaque[-1] == '"' and '"' not in opaque[1:-1]:
+            tags.append(tag)
+    return tags
+
+
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether If-None-Match holds the movie's `etag` by the weak comparison (`W/"x"` matches `"x"`), or is `*`
+    (the movie exists) alone; `W/*` or a `*` among tags is no entity-tag and matches nothing (RFC 9110 13.1.2)."""
     if not if_none_match:
         return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag in candidates
+    if if_none_match.strip(" \t") == "*":
+        return True
+    return etag in (tag.removeprefix("W/") for tag in _entity_tags(if_none_match))
+
+
+def if_match_fails(if_match: str | None, etag: str) -> bool:
+    """Whether an If-Match precondition is false for the movie whose strong entity tag is `etag` (RFC 9110 13.1.1):
+    None (no header) and `*` (the movie exists) hold; otherwise one of its tags must be `etag` by the strong
+    comparison (a weak `W/"x"` never matches)."""
+    if if_match is None or if_match.strip(" \t") == "*":
+        return False
+    return etag not in _entity_tags(if_match)
 
 
 DEFAULT_LIST_SORT = "popularity.desc"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -352,3 +353,42 @@ def test_keyed_refusals_and_outages_declare_their_retry_after() -> None:
         assert {"retry-after", "ratelimit", "x-request-id"} <= _declared(path, "429"), path
         assert "retry-after" in _declared(path, "503"), path
     assert "link" in _declared("/search", "200") and "etag" in _declared("/movies/{id}", "200")
+
+
+def _description(path: str, status: str, header: str) -> str:
+    return str(DOCUMENT["paths"][path]["get"]["responses"][status]["headers"][header]["description"])
+
+
+def test_the_rate_headers_mean_what_the_document_says_they_mean(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], conn: Any
+) -> None:
+    # The document said X-RateLimit-Reset was "Seconds until that window resets" while the API sends the moment it
+    # resets in Unix time (GitHub's convention, the README's examples): a client generated from the document waited
+    # ~56 years. Its RateLimit examples named the windows in another order than the API sends them.
+    free = make_key("free")
+    spent_today = make_key("free", owner="spent@gmail.com")
+    conn.execute(
+        "UPDATE api_keys SET usage_count = 100 WHERE id = (SELECT max(id) FROM api_keys)"
+    )  # spent_today: its day is used up
+    answers = []
+    for _ in range(31):  # the 31st is the free plan's per-minute 429
+        answers.append(invoke(load_event("api", "get_movie", key=free)))
+    minute = answers[-1]
+    day = invoke(load_event("api", "get_movie", key=spent_today))
+    usage = invoke(load_event("api", "usage", key=free))
+    assert (minute["json"]["code"], day["json"]["code"]) == ("rate_limited", "daily_quota_exceeded")
+    for path in ("/movies/{id}", "/usage"):
+        for status in ("200", "429"):
+            assert "Unix time" in _description(path, status, "X-RateLimit-Reset"), (path, status)
+    for refused in (minute, day):
+        reset_at = datetime.fromisoformat(refused["json"]["reset_at"].replace("Z", "+00:00"))
+        assert int(refused["headers"]["x-ratelimit-reset"]) == int(reset_at.timestamp())
+    tightest = min(usage["json"]["windows"], key=lambda w: w["remaining"])
+    resets_at = datetime.fromisoformat(tightest["resets_at"].replace("Z", "+00:00"))
+    assert int(usage["headers"]["x-ratelimit-reset"]) == int(resets_at.timestamp())
+    # The examples name the windows as the API sends them.
+    sent_order = re.findall(r'"(\w+)";', minute["headers"]["ratelimit"])
+    for header in ("RateLimit", "RateLimit-Policy"):
+        example = re.search(r"`([^`]*)`", _description("/movies/{id}", "200", header))
+        assert example is not None and re.findall(r'"(\w+)";', example.group(1)) == sent_order, header
+    assert re.fullmatch(r'("\w+";r=\d+;t=\d+)(, "\w+";r=\d+;t=\d+)*', minute["headers"]["ratelimit"])

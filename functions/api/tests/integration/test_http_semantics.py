@@ -8,8 +8,11 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+
+from movie_api.handler import app
 
 Event = Callable[..., dict[str, Any]]
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
@@ -183,3 +186,104 @@ def test_every_route_answers_behind_a_custom_domains_base_path_and_links_keep_it
     assert docs["statusCode"] == 200 and f'"{base}/openapi.json"' in docs["body"].replace("'", '"')
     wrong = invoke(_behind_custom_domain(load_event("api", "get_movie", key=key, method="DELETE"), base))
     assert wrong["statusCode"] == 405 and wrong["headers"]["allow"] == "GET, HEAD"
+
+
+def _etag(load_event: Event, invoke: Invoke, key: str) -> str:
+    return str(invoke(load_event("api", "get_movie", key=key))["headers"]["etag"])
+
+
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [
+        ('"stale"', 412),  # another version
+        ('"stale", "older"', 412),
+        ("W/{etag}", 412),  # If-Match compares strongly: a weak tag never matches
+        ("{etag}", 200),
+        ('"stale", {etag}', 200),
+        ("*", 200),  # the movie exists
+    ],
+)
+def test_if_match_is_a_precondition_a_stale_version_gets_a_412_problem(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], conn: Any, if_match: str, status: int
+) -> None:
+    # The API let browsers send If-Match (the CORS preflight allows it) and then ignored it: a client asking for
+    # "this version only" got whatever the movie had become (RFC 9110 13.1.1: the server MUST evaluate it).
+    key = make_key("pro")
+    etag = _etag(load_event, invoke, key)
+    sent = if_match.format(etag=etag)
+    for method in ("GET", "HEAD"):
+        response = invoke(load_event("api", "get_movie", key=key, method=method, headers={"If-Match": sent}))
+        assert response["statusCode"] == status, (method, sent, response["body"])
+        assert response["headers"]["etag"] == etag
+    if status == 412:
+        refused = invoke(load_event("api", "get_movie", key=key, headers={"If-Match": sent, "If-None-Match": etag}))
+        # Evaluated first: a stale If-Match is not rescued by a matching If-None-Match.
+        assert refused["statusCode"] == 412
+        assert refused["headers"]["content-type"] == "application/problem+json"
+        assert refused["json"]["code"] == "precondition_failed" and etag in refused["json"]["detail"]
+        assert "cache-control" not in refused["headers"] and refused["headers"]["x-ratelimit-remaining"]
+        logged = conn.execute("SELECT status FROM usage_logs ORDER BY id DESC LIMIT 1").fetchone()
+        assert logged["status"] == 412
+
+
+@pytest.mark.parametrize("if_none_match", ["W/*", '"x", *', "*, {etag}x", '"*"', "{etag};", "{bare}"])
+def test_if_none_match_star_counts_only_alone_and_malformed_tags_match_nothing(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], if_none_match: str
+) -> None:
+    # `W/*` and a `*` among tags are no entity-tags (RFC 9110: `*` alone, or a list of tags), yet they answered
+    # 304 as `*` does: a client that sent a malformed list got no body for a movie it never held.
+    key = make_key("pro")
+    etag = _etag(load_event, invoke, key)
+    sent = if_none_match.format(etag=etag, bare=etag.strip('"'))
+    response = invoke(load_event("api", "get_movie", key=key, headers={"If-None-Match": sent}))
+    assert response["statusCode"] == 200, sent
+    assert response["json"]["id"] == 1
+    for good in ("*", f" {etag} ", f'"x",{etag}', f"W/{etag}"):
+        assert invoke(load_event("api", "get_movie", key=key, headers={"If-None-Match": good}))["statusCode"] == 304
+
+
+@pytest.mark.parametrize("base", ["", "/v1", "/movies-api/v2"])
+def test_the_openapi_document_names_the_server_as_the_client_reached_it(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], base: str
+) -> None:
+    # The document had no `servers`, which means the root of the host that served it: behind the stage prefix or a
+    # base path, /docs' "Try it out" and every client generated from it called https://host/movies, API Gateway's
+    # 403 Missing Authentication Token, instead of https://host/prod/movies.
+    key = make_key("pro")
+    staged = invoke(load_event("api", "openapi"))  # https://<api id>.execute-api…/prod/openapi.json
+    assert staged["statusCode"] == 200 and staged["headers"]["content-type"] == "application/json"
+    assert staged["json"]["servers"] == [{"url": "https://1234567890.execute-api.us-east-1.amazonaws.com/prod"}]
+    assert {k: v for k, v in staged["json"].items() if k != "servers"} == app.openapi()
+    document = invoke(_behind_custom_domain(load_event("api", "openapi"), base))["json"]
+    server = document["servers"][0]["url"]
+    assert server == f"https://api.example.com{base}"
+    # Where a generated client sends GET /movies/{id}: the server's URL, then the operation's path.
+    target = urlsplit(server + "/movies/{id}".replace("{id}", "1"))
+    event = _behind_custom_domain(load_event("api", "get_movie", key=key), "")
+    event["path"] = event["requestContext"]["path"] = target.path
+    assert target.netloc == event["headers"]["Host"]
+    assert invoke(event)["json"]["id"] == 1
+    head = invoke(_behind_custom_domain(load_event("api", "openapi", method="HEAD"), base))
+    assert head["statusCode"] == 200 and not head["body"]
+
+
+@pytest.mark.parametrize("base", ["", "/v1", "/movies-api/v2"])
+def test_a_problems_instance_is_the_path_the_client_asked_for_base_path_included(
+    load_event: Event, invoke: Invoke, make_key: Callable[..., str], base: str
+) -> None:
+    # `instance` was the route's path without the base path (or stage): a URI reference that, resolved against the
+    # request's URL as RFC 9457 says, named https://api.example.com/movies/999999999, which is not this API.
+    key = make_key("pro")
+    refusals = [
+        (load_event("api", "get_movie", key=key, path_params={"id": "999999999"}), "/movies/999999999", 404),
+        (load_event("api", "get_movie", key=key, path_params={"id": "01"}), "/movies/01", 422),
+        (load_event("api", "get_movie", key=key, method="DELETE"), "/movies/1", 405),
+        (load_event("api", "search", key=key, query="year=1999&year=2000"), "/search", 422),
+        (load_event("api", "get_movie", key=key, headers={"If-Match": '"old"'}), "/movies/1", 412),
+    ]
+    for event, path, status in refusals:
+        response = invoke(_behind_custom_domain(event, base))
+        assert response["statusCode"] == status, response["body"]
+        assert response["json"]["instance"] == base + path
+    staged = invoke(load_event("api", "get_movie", key=key, path_params={"id": "999999999"}))
+    assert staged["json"]["instance"] == "/prod/movies/999999999"  # the execute-api URL's stage

@@ -729,6 +729,9 @@ def test_http_semantics_head_405_and_openapi(call: Call) -> None:
     assert "POST" in wrong["detail"]
     assert call("GET", "/auth/signup")["headers"]["allow"] == "POST"
     spec = call("GET", "/auth/openapi.json")["json"]
+    assert [server["url"] for server in spec["servers"]] == [
+        "https://1234567890.execute-api.us-east-1.amazonaws.com/prod"
+    ]  # where /auth/signup is, for the docs and a generated client
     assert "/auth/signup" in spec["paths"] and "security" not in spec["paths"]["/auth/signup"]["post"]
     assert spec["paths"]["/auth/me"]["get"]["security"] == [{"SessionToken": []}]
 

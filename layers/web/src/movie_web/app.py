@@ -3,10 +3,11 @@ HEAD, trailing slash), OpenAPI security declarations, and the Lambda handler tha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, params
+from fastapi import APIRouter, FastAPI, Request, Response, params
 from fastapi.openapi.utils import get_openapi
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
@@ -14,7 +15,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from movie_common.problems import PROBLEM_MEDIA_TYPE
 from movie_web.key_auth import admitting_ahead
 from movie_web.middleware import RequestContextMiddleware
-from movie_web.paths import without_base_path
+from movie_web.paths import base_path, without_base_path
 from movie_web.problems import AppLogger, install_problem_handlers
 
 # OpenAPI security schemes: an API key in either header (the public API), or a session bearer token (portals).
@@ -55,7 +56,7 @@ def create_app(
         description=description,
         docs_url=None,
         redoc_url=None,
-        openapi_url=openapi_url,
+        openapi_url=None,  # served below, with the server URL the client reached it at
         redirect_slashes=False,  # the middleware treats `/x/` as `/x`; a redirect would lose the stage prefix
     )
     app.state.logger = logger
@@ -79,7 +80,33 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    if openapi_url:
+        # A plain route, as FastAPI adds its own (no app dependencies), answering what FastAPI's did plus `servers`.
+        async def openapi_document(request: Request) -> Response:
+            return Response(
+                json.dumps(with_server(app.openapi(), request), separators=(",", ":")), media_type="application/json"
+            )
+
+        app.add_route(openapi_url, openapi_document, include_in_schema=False)
+
     return app
+
+
+def server_url(request: Request) -> str:
+    """The URL the routes of this request's API are under, as the client reached it: scheme and host, and the stage
+    prefix or custom domain's base path (`https://abc.execute-api.us-east-1.amazonaws.com/prod`,
+    `https://api.example.com/v1`, `http://127.0.0.1:8000`), as the `Link` headers build theirs."""
+    return str(request.url.replace(path=base_path(request), query="", fragment="")).rstrip("/")
+
+
+def with_server(schema: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The OpenAPI document with `servers` naming where this request reached the API (server_url). Without it a
+    document means the root of the host that served it, so behind a stage or a base path every operation that
+    Swagger UI's "Try it out" or a generated client sent went to `https://host/movies` (API Gateway's 403
+    `Missing Authentication Token`) instead of `https://host/prod/movies`."""
+    document = {name: value for name, value in schema.items() if name not in ("paths", "components")}
+    document["servers"] = [{"url": server_url(request)}]
+    return {**document, **{name: schema[name] for name in ("paths", "components") if name in schema}}
 
 
 def _problems_in_their_media_type(schema: dict[str, Any]) -> None:
@@ -104,11 +131,19 @@ _REQUEST_ID = _header("This request's id; problem bodies repeat it as `request_i
 # The rate headers every answer to a keyed request carries (movie_web.rate_headers): the IETF RateLimit fields and
 # the older X-RateLimit-* trio, on the key's tightest window.
 _RATE_HEADERS = {
-    "RateLimit": _header('The key\'s windows, e.g. `"day";r=99;t=43200, "minute";r=59;t=35` (remaining, reset s).'),
-    "RateLimit-Policy": _header('The key\'s limits, e.g. `"day";q=100;w=86400, "minute";q=60;w=60`.'),
+    "RateLimit": _header(
+        'The key\'s windows, e.g. `"minute";r=29;t=35, "day";r=99;t=43200`: requests remaining (`r`) and seconds'
+        " until the window resets (`t`)."
+    ),
+    "RateLimit-Policy": _header('The key\'s limits, e.g. `"minute";q=30;w=60, "day";q=100;w=86400`.'),
     "X-RateLimit-Limit": _header("The limit of the key's tightest window.", "integer"),
     "X-RateLimit-Remaining": _header("Requests left in that window.", "integer"),
-    "X-RateLimit-Reset": _header("Seconds until that window resets.", "integer"),
+    # GitHub's convention (the README's examples show it): a moment, not a duration; RateLimit's `t` is the duration.
+    "X-RateLimit-Reset": _header(
+        "When that window resets, in Unix time (seconds since 1970-01-01 UTC), e.g. `1796256000`; not a number of"
+        " seconds to wait (that is `RateLimit`'s `t`, and `Retry-After` on a 429).",
+        "integer",
+    ),
 }
 _RETRY_AFTER = {"Retry-After": _header("Seconds to wait before trying again.", "integer")}
 _LINK = {
@@ -127,7 +162,7 @@ def _documented_headers(schema: dict[str, Any]) -> None:
     """Declare the response headers the functions send, which FastAPI's document leaves out: `X-Request-Id` on every
     answer; the rate headers on every answer to a keyed operation (one that declares the per-key 429), with
     `Retry-After` on its 429 and on every 503; `Link` on the list envelopes (a `next_cursor` in the 200's schema);
-    `ETag` and `Cache-Control` on an operation that answers 304 (its 200 and its 304)."""
+    `ETag` and `Cache-Control` on an operation that answers 304 (its 200 and its 304); `ETag` on a 412."""
     components = schema.get("components", {}).get("schemas", {})
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
@@ -150,6 +185,8 @@ def _documented_headers(schema: dict[str, Any]) -> None:
                     headers.update({k: v for k, v in _LINK.items() if k not in headers})
                 if "304" in responses and status in ("200", "304"):
                     headers.update({k: v for k, v in _CACHING.items() if k not in headers})
+                if status == "412":
+                    headers.setdefault("ETag", _header("The current version, which `If-Match` did not name."))
 
 
 def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

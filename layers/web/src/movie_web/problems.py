@@ -21,6 +21,7 @@ from movie_common.problems import (
     error_headers,
     problem_body,
 )
+from movie_web.paths import base_path
 
 
 class AppLogger(Protocol):
@@ -45,13 +46,15 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    """A problem response for this request (instance = its path; request_id = the X-Request-Id it answers with)."""
+    """A problem response for this request (instance = its path as the client reached it, the stage prefix or a
+    custom domain's base path kept, as in `Link` URLs: a relative `/movies/1` behind `/prod` would name
+    `https://host/movies/1`, another URL; request_id = the X-Request-Id it answers with)."""
     body = problem_body(
         status=status,
         code=code,
         title=title,
         detail=detail,
-        instance=request.url.path,
+        instance=base_path(request) + request.url.path,
         request_id=str(request.scope.get("state", {}).get("request_id", "")),
         **extra,
     )

@@ -18,8 +18,11 @@ from movie_api.params import (
 from movie_api.responses import NOT_FOUND, json_list
 from movie_api.schemas import Movie, MovieList
 from movie_common.database import get_connection
+from movie_common.errors import PreconditionFailedError
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
+from movie_web.problems import problem
 from movie_web.query import single_valued_parameters
+from movie_web.schemas import problem_response
 
 router = APIRouter(tags=["movies"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
 # Only the routes with query parameters check them for repeats: GET /movies/{id} is the hot path and takes none.
@@ -97,16 +100,36 @@ _ranked_route("now_playing", "/movies/now_playing", "Now playing", "Films in cin
     responses={
         **NOT_FOUND,
         304: {"description": "Not modified: the `If-None-Match` ETag still matches. Free: not counted."},
+        412: problem_response(
+            "The movie is no longer the version `If-Match` names (`precondition_failed`); its `ETag` is the current"
+            " one."
+        ),
     },
 )
 async def get_movie(
+    request: Request,
     id: MovieId,
+    # Conditional headers stay out of the document's parameters: any value of a declared header is "schema-valid",
+    # yet a stale If-Match is rightly a 412 (the 304 and 412 answers and the operation's description say how).
     if_none_match: str | None = Header(default=None, include_in_schema=False),
+    if_match: str | None = Header(default=None, include_in_schema=False),
 ) -> Response:
     """One movie by its Marquee id. Responses carry an `ETag`; send it back in `If-None-Match` to get a 304, which
-    does not count against your quota."""
+    does not count against your quota. With `If-Match`, a 412 when the movie is no longer that version (RFC 9110:
+    evaluated before `If-None-Match`)."""
     doc, etag = services.get_movie(get_connection(), id)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if services.if_match_fails(if_match, etag):
+        # The current ETag goes with the refusal (not Cache-Control: a refusal is not the movie to keep).
+        return problem(
+            request,
+            status=PreconditionFailedError.status,
+            code=PreconditionFailedError.code,
+            title=PreconditionFailedError.title,
+            detail=f"Movie {id} is no longer the version If-Match names ({(if_match or '').strip()[:80]}); its ETag"
+            f" is now {etag}. Read it again.",
+            headers={"ETag": etag},
+        )
     if services.etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(doc, media_type="application/json", headers=headers)
