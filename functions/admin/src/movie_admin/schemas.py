@@ -309,6 +309,26 @@ class BlockedTitleOut(Out):
     blocked_at: datetime
 
 
+class RefusedTitleOut(Out):
+    """A TMDB title the sync could not write and remembers: a TMDB list showing it with the same title and year does
+    not queue it again (see `kind`) until an admin forgets it (DELETE /admin/sync/refused/{media_type}/{tmdb_id})."""
+
+    media_type: str
+    tmdb_id: int
+    kind: Literal["title_year_taken", "malformed", "given_up"] = Field(
+        description="title_year_taken: another row holds its title + year (fetched again once TMDB lists another "
+        "title or year, or that row is gone); malformed: TMDB's details could not be read; given_up: its details "
+        "failed TMDB_MAX_ATTEMPTS runs (these two fetched again once TMDB lists another title or year, or after "
+        "TMDB_REFRESH_AFTER_DAYS)"
+    )
+    reason: str = Field(description="Why it was not written, as the run reported it")
+    title: str | None = Field(description="The title as TMDB listed it (None when a change feed or refresh queued it)")
+    year: int | None = Field(description="The year as TMDB listed it")
+    times: int = Field(description="How many runs fetched it and could not write it")
+    first_refused_at: datetime
+    refused_at: datetime = Field(description="The last time a run could not write it")
+
+
 class MovieBody(BaseModel):
     """Movie fields as a person types them (validated by the same rules as CSV ingest rows): `genre` and `actors`
     as a list or a comma-separated text, `runtime` like `142 min`, `rating` 0-10, `year` 1870 to 20 years ahead."""
