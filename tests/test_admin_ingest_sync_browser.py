@@ -327,3 +327,60 @@ def test_the_sync_screen_tells_the_truth_about_a_running_run(browser: Browser, s
     expect(page.locator("[data-sync-status]")).to_contain_text("Ready")
     tmdb.clear_faults()
     assert console == []
+
+
+def test_an_admin_sees_the_titles_the_sync_could_not_write_and_tries_one_again(
+    browser: Browser, stack_with_tmdb: Stack
+) -> None:
+    """The sync page lists the titles the sync remembers it could not write (GET /admin/sync/refused), with why,
+    how many runs and when, at 1280 px and 375 px; Try again (confirmed) forgets one (DELETE, audited)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    url = stack_with_tmdb.database_url
+    reason = (
+        "another movie already has the title 'Fight Club' and year 1999; it is a long sentence, as the runs report "
+        "them, which wraps between its words in its cell"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, kind, times, refused_at,
+                                                first_refused_at)
+               VALUES ('movie', 9201, 'Fight Club', 1999, %s, 'title_year_taken', 3, now(), now() - interval '2 days'),
+                      ('tv', 9202, NULL, NULL, 'HTTP 500 from TMDB; given up after 3 runs', 'given_up', 1,
+                       now() - interval '1 hour', now() - interval '1 hour')""",
+            (reason,),
+        )
+    page = _admin_page(browser, stack_with_tmdb, "sync.html")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    console = watch_console(page)
+    rows = page.locator("[data-refused-rows] tr[data-refused]")
+    expect(rows).to_have_count(2)
+    newest = page.locator('[data-refused="movie:9201"]')
+    expect(rows.first).to_have_attribute("data-refused", "movie:9201")  # newest first
+    expect(newest).to_contain_text("Fight Club (1999)")
+    expect(newest).to_contain_text("movie 9201")
+    expect(newest.locator("[data-kind]")).to_have_text("title and year taken")
+    expect(newest).to_contain_text("wraps between its words")
+    expect(newest.locator("[data-times]")).to_have_text("3")
+    expect(page.locator('[data-refused="tv:9202"] [data-kind]')).to_have_text("given up")
+    expect(page.locator("[data-refused-summary]")).to_have_text("2 refused titles match")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=str(SCREENSHOTS / "admin-sync-refused.png"), full_page=True)
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    expect(newest.get_by_role("button", name="Try again: movie 9201")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(SCREENSHOTS / "admin-sync-refused-375.png"), full_page=True)
+    newest.get_by_role("button", name="Try again: movie 9201").scroll_into_view_if_needed()
+    newest.get_by_role("button", name="Try again: movie 9201").click()
+    dialog = page.locator("#confirm-modal")
+    expect(dialog).to_contain_text("movie 9201 (Fight Club (1999))")
+    dialog.get_by_role("button", name="Try again").click()
+    expect(dialog).to_be_hidden()
+    expect(rows).to_have_count(1)
+    expect(page.locator("[data-refused-summary]")).to_have_text("1 refused title matches")
+    assert _scalar(url, "SELECT count(*) FROM tmdb_refused_titles WHERE tmdb_id = 9201") == 0
+    retried = "SELECT count(*) FROM admin_audit_log WHERE actor = %s AND action = 'tmdb_title.retry' AND target_id = %s"
+    assert _scalar(url, retried, ADMIN_EMAIL, "movie:9201") == 1
+    assert console == []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM tmdb_refused_titles WHERE tmdb_id = 9202")
