@@ -422,8 +422,13 @@ class IngestJobOut(BaseModel):
     version: str | None
     size_bytes: int | None
     bytes_read: int
-    encoding: str | None
-    delimiter: str | None
+    encoding: str | None = Field(description="The encoding the file was read with (null until it is read).")
+    delimiter: str | None = Field(description="The delimiter the file was read with (null until it is read).")
+    read_options: str = Field(
+        description="How the file was asked to be read (an upload's x-amz-meta-delimiter and x-amz-meta-encoding, "
+        "or a drop-folder file's metadata sidecar): `delimiter=semicolon encoding=cp1252`; empty when both are "
+        "detected; `unusable metadata: …` when the metadata could not be used (the job then failed)."
+    )
     columns: dict[str, list[str]] = Field(description="Movie field -> the file's column(s) read into it.")
     unknown_columns: list[str]
     warnings: list[str]
