@@ -384,3 +384,38 @@ def test_an_admin_sees_the_titles_the_sync_could_not_write_and_tries_one_again(
     assert console == []
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DELETE FROM tmdb_refused_titles WHERE tmdb_id = 9202")
+
+
+def test_a_jobs_view_says_how_its_file_was_asked_to_be_read(
+    browser: Browser, stack_with_tmdb: Stack, tmp_path: Path
+) -> None:
+    """A job's reading options (a delimiter and an encoding its metadata or `marquee ingest` asked for) are part of
+    its identity, but the job view did not show them: two jobs of one file looked alike."""
+    from movie_ingest.services import FileOptions, ingest_path
+
+    path = tmp_path / "semicolons.txt"
+    path.write_bytes("title;year\nSemicolon Café;2018\n".encode("cp1252"))
+    with connect(stack_with_tmdb.database_url) as conn:
+        job = ingest_path(conn, path, mode="validate", options=FileOptions(delimiter=";", encoding="latin-1"))
+    assert job.status == "done"
+    page = _admin_page(browser, stack_with_tmdb, "ingest.html")
+    console = watch_console(page)
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{stack_with_tmdb.portal}/admin/ingest.html?job={job.id}")
+        reading = page.locator("[data-job] [data-job-reading]")
+        expect(reading).to_have_text(
+            "Reading options: delimiter=semicolon encoding=iso8859-1; read as iso8859-1, semicolon-separated."
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(SCREENSHOTS / "admin-ingest-job-reading-options.png"), full_page=True)
+    # A file read by detection says so.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("title,year\nPlain Detected,2018\n", encoding="utf-8")
+    with connect(stack_with_tmdb.database_url) as conn:
+        detected = ingest_path(conn, plain, mode="validate")
+    page.goto(f"{stack_with_tmdb.portal}/admin/ingest.html?job={detected.id}")
+    expect(page.locator("[data-job] [data-job-reading]")).to_have_text(
+        "Reading options: none (delimiter and encoding detected); read as UTF-8, comma-separated."
+    )
+    assert console == []
