@@ -327,3 +327,95 @@ def test_the_sync_screen_tells_the_truth_about_a_running_run(browser: Browser, s
     expect(page.locator("[data-sync-status]")).to_contain_text("Ready")
     tmdb.clear_faults()
     assert console == []
+
+
+def test_an_admin_sees_the_titles_the_sync_could_not_write_and_tries_one_again(
+    browser: Browser, stack_with_tmdb: Stack
+) -> None:
+    """The sync page lists the titles the sync remembers it could not write (GET /admin/sync/refused), with why,
+    how many runs and when, at 1280 px and 375 px; Try again (confirmed) forgets one (DELETE, audited)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    url = stack_with_tmdb.database_url
+    reason = (
+        "another movie already has the title 'Fight Club' and year 1999; it is a long sentence, as the runs report "
+        "them, which wraps between its words in its cell"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, kind, times, refused_at,
+                                                first_refused_at)
+               VALUES ('movie', 9201, 'Fight Club', 1999, %s, 'title_year_taken', 3, now(), now() - interval '2 days'),
+                      ('tv', 9202, NULL, NULL, 'HTTP 500 from TMDB; given up after 3 runs', 'given_up', 1,
+                       now() - interval '1 hour', now() - interval '1 hour')""",
+            (reason,),
+        )
+    page = _admin_page(browser, stack_with_tmdb, "sync.html")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    console = watch_console(page)
+    rows = page.locator("[data-refused-rows] tr[data-refused]")
+    expect(rows).to_have_count(2)
+    newest = page.locator('[data-refused="movie:9201"]')
+    expect(rows.first).to_have_attribute("data-refused", "movie:9201")  # newest first
+    expect(newest).to_contain_text("Fight Club (1999)")
+    expect(newest).to_contain_text("movie 9201")
+    expect(newest.locator("[data-kind]")).to_have_text("title and year taken")
+    expect(newest).to_contain_text("wraps between its words")
+    expect(newest.locator("[data-times]")).to_have_text("3")
+    expect(page.locator('[data-refused="tv:9202"] [data-kind]')).to_have_text("given up")
+    expect(page.locator("[data-refused-summary]")).to_have_text("2 refused titles match")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=str(SCREENSHOTS / "admin-sync-refused.png"), full_page=True)
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    expect(newest.get_by_role("button", name="Try again: movie 9201")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(SCREENSHOTS / "admin-sync-refused-375.png"), full_page=True)
+    newest.get_by_role("button", name="Try again: movie 9201").scroll_into_view_if_needed()
+    newest.get_by_role("button", name="Try again: movie 9201").click()
+    dialog = page.locator("#confirm-modal")
+    expect(dialog).to_contain_text("movie 9201 (Fight Club (1999))")
+    dialog.get_by_role("button", name="Try again").click()
+    expect(dialog).to_be_hidden()
+    expect(rows).to_have_count(1)
+    expect(page.locator("[data-refused-summary]")).to_have_text("1 refused title matches")
+    assert _scalar(url, "SELECT count(*) FROM tmdb_refused_titles WHERE tmdb_id = 9201") == 0
+    retried = "SELECT count(*) FROM admin_audit_log WHERE actor = %s AND action = 'tmdb_title.retry' AND target_id = %s"
+    assert _scalar(url, retried, ADMIN_EMAIL, "movie:9201") == 1
+    assert console == []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM tmdb_refused_titles WHERE tmdb_id = 9202")
+
+
+def test_a_jobs_view_says_how_its_file_was_asked_to_be_read(
+    browser: Browser, stack_with_tmdb: Stack, tmp_path: Path
+) -> None:
+    """A job's reading options (a delimiter and an encoding its metadata or `marquee ingest` asked for) are part of
+    its identity, but the job view did not show them: two jobs of one file looked alike."""
+    from movie_ingest.services import FileOptions, ingest_path
+
+    path = tmp_path / "semicolons.txt"
+    path.write_bytes("title;year\nSemicolon Café;2018\n".encode("cp1252"))
+    with connect(stack_with_tmdb.database_url) as conn:
+        job = ingest_path(conn, path, mode="validate", options=FileOptions(delimiter=";", encoding="latin-1"))
+    assert job.status == "done"
+    page = _admin_page(browser, stack_with_tmdb, "ingest.html")
+    console = watch_console(page)
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{stack_with_tmdb.portal}/admin/ingest.html?job={job.id}")
+        reading = page.locator("[data-job] [data-job-reading]")
+        expect(reading).to_have_text(
+            "Reading options: delimiter=semicolon encoding=iso8859-1; read as iso8859-1, semicolon-separated."
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(SCREENSHOTS / "admin-ingest-job-reading-options.png"), full_page=True)
+    # A file read by detection says so.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("title,year\nPlain Detected,2018\n", encoding="utf-8")
+    with connect(stack_with_tmdb.database_url) as conn:
+        detected = ingest_path(conn, plain, mode="validate")
+    page.goto(f"{stack_with_tmdb.portal}/admin/ingest.html?job={detected.id}")
+    expect(page.locator("[data-job] [data-job-reading]")).to_have_text(
+        "Reading options: none (delimiter and encoding detected); read as UTF-8, comma-separated."
+    )
+    assert console == []

@@ -264,17 +264,20 @@
     this.summary = document.querySelector(options.summary);
     this.page = 1;
     this.cursors = [];
+    // The page number's name in the page URL: "page", or another when a page holds two lists (the sync page's runs
+    // and refused titles), so that each keeps its own.
+    this.pageParam = options.pageParam || "page";
     var self = this;
     var params = new URLSearchParams(window.location.search);
+    // A page number from the URL is a whole number from 1 to the API's highest (1,000,000); anything else is 1.
+    var asked = Number(params.get(this.pageParam));
+    this.page = Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 1000000) : 1;
     if (this.form) {
       Array.prototype.forEach.call(this.form.elements, function (field) {
         if (!field.name || !params.has(field.name)) return;
         if (field.type === "checkbox") field.checked = params.get(field.name) === (field.value === "on" ? "true" : field.value);
         else field.value = params.get(field.name);
       });
-      // A page number from the URL is a whole number from 1 to the API's highest (1,000,000); anything else is 1.
-      var asked = Number(params.get("page"));
-      this.page = Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 1000000) : 1;
       this.form.addEventListener("submit", function (event) {
         event.preventDefault();
         self.page = 1;
@@ -335,13 +338,13 @@
       if (cursor) query.cursor = cursor;
     } else {
       query.page = this.page;
-      if (this.page > 1) shown.page = this.page;
+      if (this.page > 1) shown[this.pageParam] = this.page;
     }
     // The list's own parameters (its form's fields and the page) are rewritten; others the page keeps in its URL
     // stay (the uploads page's ?job=: a reload, or a job's link opened in a new tab, shows that job).
     var url = new URL(window.location.href);
     var params = new URLSearchParams(url.search);
-    params.delete("page");
+    params.delete(this.pageParam);
     if (this.form) Array.prototype.forEach.call(this.form.elements, function (field) { if (field.name) params.delete(field.name); });
     Object.keys(shown).forEach(function (name) { params.set(name, shown[name]); });
     url.search = params.toString();

@@ -309,6 +309,26 @@ class BlockedTitleOut(Out):
     blocked_at: datetime
 
 
+class RefusedTitleOut(Out):
+    """A TMDB title the sync could not write and remembers: a TMDB list showing it with the same title and year does
+    not queue it again (see `kind`) until an admin forgets it (DELETE /admin/sync/refused/{media_type}/{tmdb_id})."""
+
+    media_type: str
+    tmdb_id: int
+    kind: Literal["title_year_taken", "malformed", "given_up"] = Field(
+        description="title_year_taken: another row holds its title + year (fetched again once TMDB lists another "
+        "title or year, or that row is gone); malformed: TMDB's details could not be read; given_up: its details "
+        "failed TMDB_MAX_ATTEMPTS runs (these two fetched again once TMDB lists another title or year, or after "
+        "TMDB_REFRESH_AFTER_DAYS)"
+    )
+    reason: str = Field(description="Why it was not written, as the run reported it")
+    title: str | None = Field(description="The title as TMDB listed it (None when a change feed or refresh queued it)")
+    year: int | None = Field(description="The year as TMDB listed it")
+    times: int = Field(description="How many runs fetched it and could not write it")
+    first_refused_at: datetime
+    refused_at: datetime = Field(description="The last time a run could not write it")
+
+
 class MovieBody(BaseModel):
     """Movie fields as a person types them (validated by the same rules as CSV ingest rows): `genre` and `actors`
     as a list or a comma-separated text, `runtime` like `142 min`, `rating` 0-10, `year` 1870 to 20 years ahead."""
@@ -402,8 +422,13 @@ class IngestJobOut(BaseModel):
     version: str | None
     size_bytes: int | None
     bytes_read: int
-    encoding: str | None
-    delimiter: str | None
+    encoding: str | None = Field(description="The encoding the file was read with (null until it is read).")
+    delimiter: str | None = Field(description="The delimiter the file was read with (null until it is read).")
+    read_options: str = Field(
+        description="How the file was asked to be read (an upload's x-amz-meta-delimiter and x-amz-meta-encoding, "
+        "or a drop-folder file's metadata sidecar): `delimiter=semicolon encoding=cp1252`; empty when both are "
+        "detected; `unusable metadata: …` when the metadata could not be used (the job then failed)."
+    )
     columns: dict[str, list[str]] = Field(description="Movie field -> the file's column(s) read into it.")
     unknown_columns: list[str]
     warnings: list[str]

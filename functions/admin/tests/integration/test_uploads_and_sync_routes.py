@@ -86,6 +86,40 @@ def _audited(conn: Any, action: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
+def test_a_jobs_reading_options_are_in_its_answer(
+    conn: Any, aws: Any, admin_token: str, admin_api: Callable[..., Any]
+) -> None:
+    """The delimiter and encoding an upload's metadata asked for are part of the job (its identity: the same object
+    with other options is another job); the admin's job view did not say them, so two jobs of one file looked alike."""
+    semicolons = "title;year;genre\nReading Options Film;2001;Drama\n".encode("cp1252")
+    aws.put_object(
+        Bucket=BUCKET,
+        Key="incoming/options.csv",
+        Body=semicolons,
+        Metadata={"delimiter": ";", "encoding": "windows-1252"},
+    )
+    [asked] = _ingest(aws, "incoming/options.csv")["jobs"]
+    aws.put_object(Bucket=BUCKET, Key="incoming/plain.csv", Body=b"title,year\nReading Options Plain,2002\n")
+    [plain] = _ingest(aws, "incoming/plain.csv")["jobs"]
+    assert (asked["status"], plain["status"]) == ("done", "done")
+
+    job = admin_api("GET", f"/admin/ingest/jobs/{asked['id']}", token=admin_token)
+    assert job.status == 200
+    assert (job.json["read_options"], job.json["delimiter"], job.json["encoding"]) == (
+        "delimiter=semicolon encoding=cp1252",
+        "semicolon",
+        "Windows-1252",
+    )
+    assert admin_api("GET", f"/admin/ingest/jobs/{plain['id']}", token=admin_token).json["read_options"] == ""
+    listed = admin_api("GET", "/admin/ingest/jobs", token=admin_token, query={"per_page": "100"}).json["results"]
+    assert {j["id"]: j["read_options"] for j in listed if j["id"] in (asked["id"], plain["id"])} == {
+        asked["id"]: "delimiter=semicolon encoding=cp1252",
+        plain["id"]: "",
+    }
+    conn.execute("DELETE FROM movies WHERE title LIKE 'Reading Options%'")
+
+
+@pytest.mark.slow
 def test_an_upload_is_signed_sent_ingested_and_its_job_and_report_are_served(
     conn: Any, aws: Any, admin_token: str, admin_api: Callable[..., Any]
 ) -> None:

@@ -396,6 +396,7 @@ def ingest_path(
         file_name=path.name,
         size_bytes=path.stat().st_size,
         requested_by=requested_by,
+        read_options=read_options(options) if options is not None else "",
     )
     jobs.take_lease(conn, job_id=job.id)  # a new job: no other session knows it yet
     try:

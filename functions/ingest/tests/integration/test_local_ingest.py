@@ -305,6 +305,8 @@ def test_marquee_ingest_passes_delimiter_and_validate_mode(
     code, job = _cli(capsys, str(path), "--mode", "validate", "--delimiter", "semicolon")
     assert (code, job["mode"], job["delimiter"], job["inserted"]) == (0, "validate", "semicolon", 1)
     assert _titles(scratch_database, "Semi") == []
+    # The job says it was asked to be read so (the admin's job view shows it): it said nothing, as if detected.
+    assert job["read_options"] == "delimiter=semicolon"
     code, job = _cli(capsys, str(path), "--delimiter", "semicolon")
     assert (code, job["inserted"]) == (0, 1)
     assert _titles(scratch_database, "Semi") == ["Semi, Colon Cli"]

@@ -167,3 +167,97 @@ def test_a_refused_title_is_fetched_again_once_the_other_row_is_gone(
     assert admin("DELETE", f"/admin/movies/{film}")[0] == 204  # a bundled row: no TMDB id, nothing blocked
     assert sync()["titles"]["new"] == 1
     assert held(conn, "tv", 777002) is not None
+
+
+@pytest.mark.slow
+def test_an_admin_sees_the_refused_titles_and_forgets_one_so_the_next_run_tries_it_again(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]], admin: Callable[..., tuple[int, Any]]
+) -> None:
+    # One refused for the bundled Heat's title + year, one whose details are malformed (a cast entry without a name).
+    fake_tmdb.add_movie(777001, "Heat", release_date="1995-12-15", directors=["Some One Else"], imdb_id="tt9999991")
+    fake_tmdb.add_movie(880001, "Nameless Cast", release_date="2024-05-01", cast=["Somebody"])
+    with fake_tmdb.state.lock:
+        fake_tmdb.state.titles[("movie", 880001)].credits["cast"][0]["name"] = None
+    fake_tmdb.set_list("/movie/popular", [777001])
+    fake_tmdb.set_list("/movie/upcoming", [880001])
+    first = sync()
+    assert first["titles"]["skipped"] == 2
+    assert sync()["titles"]["skipped"] == 0  # remembered: neither is fetched again
+
+    status, page = admin("GET", "/admin/sync/refused")
+    assert status == 200 and (page["total_results"], page["total_pages"]) == (2, 1)
+    found = {r["tmdb_id"]: r for r in page["results"]}
+    heat, leap = found[777001], found[880001]
+    assert (heat["media_type"], heat["kind"], heat["title"], heat["year"], heat["times"]) == (
+        "movie",
+        "title_year_taken",
+        "Heat",
+        1995,
+        1,
+    )
+    assert "title 'Heat' and year 1995" in heat["reason"]
+    assert (leap["kind"], leap["title"], leap["year"], leap["times"]) == ("malformed", "Nameless Cast", 2024, 1)
+    assert "cast" in leap["reason"]
+    assert heat["first_refused_at"] == heat["refused_at"]
+
+    # Newest first, paged: the malformed one remembered last is moved to the front.
+    conn.execute("UPDATE tmdb_refused_titles SET refused_at = refused_at + interval '1 minute' WHERE tmdb_id = 880001")
+    status, one = admin("GET", "/admin/sync/refused", {"per_page": "1"})
+    assert status == 200 and one["total_pages"] == 2 and [r["tmdb_id"] for r in one["results"]] == [880001]
+    status, two = admin("GET", "/admin/sync/refused", {"per_page": "1", "page": "2"})
+    assert [r["tmdb_id"] for r in two["results"]] == [777001]
+
+    # Forgetting Heat is audited; the next run fetches it again (and, still refused, reports it again, once).
+    assert admin("DELETE", "/admin/sync/refused/movie/777001")[0] == 204
+    status, problem = admin("DELETE", "/admin/sync/refused/movie/777001")
+    assert status == 404 and problem["code"] == "not_found"
+    assert problem["type"] and problem["title"] and problem["status"] == 404
+    status, audit = admin("GET", "/admin/audit", {"action": "tmdb_title.retry"})
+    assert status == 200
+    [entry] = audit["results"]
+    assert (entry["target_type"], entry["target_id"]) == ("tmdb_title", "movie:777001")
+    assert entry["before"]["kind"] == "title_year_taken" and entry["before"]["title"] == "Heat"
+    assert [r["tmdb_id"] for r in admin("GET", "/admin/sync/refused")[1]["results"]] == [880001]
+
+    again = sync()
+    assert details_requests(fake_tmdb, "movie", 777001) == 2
+    assert details_requests(fake_tmdb, "movie", 880001) == 1  # not forgotten: still not asked
+    assert [e["tmdb_id"] for e in again["errors"]] == [777001] and again["titles"]["skipped"] == 1
+    assert admin("GET", "/admin/sync/refused")[1]["total_results"] == 2
+
+    # TMDB fixes the cast, its list unchanged: still remembered until an admin forgets it; then written.
+    with fake_tmdb.state.lock:
+        fake_tmdb.state.titles[("movie", 880001)].credits["cast"][0]["name"] = "Somebody"
+    assert sync()["titles"]["new"] == 0  # the list shows the same title and year: still remembered
+    assert admin("DELETE", "/admin/sync/refused/movie/880001")[0] == 204
+    assert sync()["titles"]["new"] == 1
+    assert held(conn, "movie", 880001) is not None
+    assert [r["tmdb_id"] for r in admin("GET", "/admin/sync/refused")[1]["results"]] == [777001]
+
+
+@pytest.mark.slow
+def test_a_refused_title_counts_the_runs_that_could_not_write_it(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]], admin: Callable[..., tuple[int, Any]]
+) -> None:
+    fake_tmdb.add_movie(880001, "Leap Day Movie", release_date="2026-02-30")
+    fake_tmdb.set_list("/movie/upcoming", [880001])
+    sync()
+    # TMDB_REFRESH_AFTER_DAYS later it is asked again, and still malformed.
+    conn.execute(
+        "UPDATE tmdb_refused_titles SET refused_at = refused_at - interval '31 days', first_refused_at = "
+        "first_refused_at - interval '31 days'"
+    )
+    sync()
+    assert details_requests(fake_tmdb, "movie", 880001) == 2
+    [entry] = admin("GET", "/admin/sync/refused")[1]["results"]
+    assert entry["times"] == 2 and entry["first_refused_at"] < entry["refused_at"]
+
+
+def test_bad_refusal_routes_are_problems_not_errors(admin: Callable[..., tuple[int, Any]]) -> None:
+    for path in ("/admin/sync/refused/film/1", "/admin/sync/refused/movie/0", "/admin/sync/refused/movie/9e99"):
+        status, problem = admin("DELETE", path)
+        assert status in (400, 422) and problem["code"] == "validation_error", (path, status, problem)
+    status, page = admin("GET", "/admin/sync/refused")
+    assert (status, page["total_results"], page["results"]) == (200, 0, [])
+    status, problem = admin("GET", "/admin/sync/refused", {"per_page": "0"})
+    assert status == 422 and problem["code"] == "validation_error"

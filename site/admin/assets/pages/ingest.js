@@ -58,6 +58,7 @@
     document.querySelector("[data-job]").classList.remove("d-none");
     document.querySelector("[data-job-title]").textContent = title;
     document.querySelector("[data-job-file]").textContent = file || "";
+    document.querySelector("[data-job-reading]").textContent = "";
     document.querySelector("[data-job-status]").replaceChildren();
     document.querySelector("[data-job-failure]").classList.add("d-none");
     document.querySelector("[data-job-counts]").classList.add("d-none");
@@ -105,6 +106,17 @@
     document.querySelector("[data-job-file]").textContent = (job.file_name || job.key || "") + (job.requested_by ? " \u00b7 by " + job.requested_by : "") +
       (job.warnings.length ? " \u00b7 " + job.warnings.join(" ") : "");
     document.querySelector("[data-job-status]").replaceChildren(statusBadge(job.status));
+    document.querySelector("[data-job-reading]").textContent = reading(job);
+  }
+
+  /* How the file was asked to be read (its upload's x-amz-meta-delimiter / -encoding, or the drop folder's sidecar:
+     the same file with other options is another job) and, once read, with what. */
+  function reading(job) {
+    var asked = job.read_options ? "Reading options: " + job.read_options : "Reading options: none (delimiter and encoding detected)";
+    var read = job.encoding || job.delimiter
+      ? "; read as " + [job.encoding, job.delimiter && job.delimiter + "-separated"].filter(Boolean).join(", ")
+      : "";
+    return asked + read + ".";
   }
 
   function renderErrors(job) {

@@ -1,6 +1,7 @@
 /* TMDB sync: its status (configured, the run in progress, the last success), "Run the sync now" (POST
-   /admin/sync/runs: a Sync Requested event on EventBridge, 202), and the runs with their counts and errors, polled
-   while a run is requested or in progress. */
+   /admin/sync/runs: a Sync Requested event on EventBridge, 202), the runs with their counts and errors, polled
+   while a run is requested or in progress, and the titles the sync remembers it could not write (GET
+   /admin/sync/refused), each with "Try again" (DELETE /admin/sync/refused/{type}/{id}). */
 (function () {
   "use strict";
   var M = window.Marquee;
@@ -11,6 +12,9 @@
   // What started a run: the daily schedule, `marquee run` at start-up, an admin's "Run the sync now", the CLI.
   var TRIGGERS = { schedule: "daily schedule", startup: "start-up", admin: "admin (Run now)", cli: "CLI (marquee sync)" };
   var list;
+  var refused;
+  // Why a title was not written, as the refused list's `kind` says.
+  var KINDS = { title_year_taken: "title and year taken", malformed: "malformed details", given_up: "given up" };
   var waiting = null;  // {polls, newestBefore: the newest run id when asked} after a request, until its run ends
   var timer = null;
   var polls = 0;  // in a row, while a run is going
@@ -68,6 +72,27 @@
     return el("tr", { "data-run-id": String(run.id) }, cells);
   }
 
+  function refusedRow(r) {
+    var named = (r.title || "(no title: not queued from a list)") + (r.year === null ? "" : " (" + r.year + ")");
+    var label = r.media_type + " " + r.tmdb_id;
+    var retry = A.actionButton("Try again", {
+      attrs: { "data-action": "retry", "aria-label": "Try again: " + label },
+      confirm: ["Try this title again?", "Forget that the sync could not write TMDB " + label + " (" + named + ")? " +
+        "The next run fetches it again if a TMDB list shows it, and reports it again if it still cannot be written.", "Try again"],
+      action: function () { return A.api("/admin/sync/refused/" + r.media_type + "/" + r.tmdb_id, { method: "DELETE" }); },
+      done: function () { return refused.load(); },
+    });
+    return el("tr", { "data-refused": r.media_type + ":" + r.tmdb_id }, [
+      el("td", {}, [el("div", { className: "text-nowrap", text: named }),
+                    el("div", { className: "small text-body-secondary text-nowrap", text: label })]),
+      el("td", {}, [el("span", { className: "badge text-bg-secondary", "data-kind": r.kind, text: KINDS[r.kind] || r.kind }),
+                    el("div", { className: "small cell-sentence", text: r.reason })]),
+      el("td", { "data-times": "", text: A.number(r.times) }),
+      el("td", { className: "small text-nowrap", title: "first " + A.time(r.first_refused_at), text: A.time(r.refused_at) }),
+      el("td", { className: "text-nowrap" }, [retry]),
+    ]);
+  }
+
   async function loadStatus() {
     var status = (await A.api("/admin/sync")).data;
     var line = document.querySelector("[data-sync-status]");
@@ -95,6 +120,7 @@
     try {
       var status = await loadStatus();
       await list.load();
+      await refused.load();
       // The status and the list are two reads: a run may start between them, so the list's newest row is what
       // says whether a run is still going.
       var first = document.querySelector("[data-rows] tr[data-run-id]");
@@ -122,6 +148,9 @@
     if (!A.requireSession()) return;
     list = new A.ListPage({ path: "/admin/sync/runs", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
                             summary: "[data-summary]", noun: ["run", "runs"], row: row });
+    refused = new A.ListPage({ path: "/admin/sync/refused", tbody: "[data-refused-rows]", pager: "[data-refused-pager]",
+                               summary: "[data-refused-summary]", noun: ["refused title", "refused titles"], row: refusedRow,
+                               pageParam: "refused_page" });
     poll();
     var button = document.querySelector("[data-request-run]");
     button.addEventListener("click", async function () {

@@ -1,14 +1,15 @@
-"""Admin routes for the TMDB sync: its status, its runs with their counts and errors, and a run on demand."""
+"""Admin routes for the TMDB sync: its status, its runs with their counts and errors, a run on demand, and the titles
+it remembers it could not write (listed, and forgotten so that the next run tries them again)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from movie_admin import aws
 from movie_admin.routes.deps import ADMIN_DEPENDENCIES, ADMIN_RESPONSES, ActingAdmin, PageNumber, PerPage
-from movie_admin.schemas import PageOut, SyncRequestOut, SyncRunOut, SyncStatusOut
+from movie_admin.schemas import PageOut, RefusedTitleOut, SyncRequestOut, SyncRunOut, SyncStatusOut
 from movie_admin.services import sync
 from movie_admin.settings import admin_settings
 from movie_common.database import get_connection
@@ -85,3 +86,32 @@ async def request_run(actor: ActingAdmin) -> SyncRequestOut:
         requested_by=asked.requested_by,
         detail="The sync was requested; its run appears in the list when it starts.",
     )
+
+
+@router.get("/refused", response_model=PageOut[RefusedTitleOut], summary="TMDB titles the sync could not write")
+async def list_refused(page: PageNumber = 1, per_page: PerPage = 20) -> PageOut[RefusedTitleOut]:
+    """Titles the sync remembers it could not write, the latest first: refused because another row holds their
+    title + year (`title_year_taken`), whose details were `malformed`, or `given_up` after failing TMDB_MAX_ATTEMPTS
+    runs. A TMDB list showing one with the same title and year does not queue it again (for the last two, until
+    TMDB_REFRESH_AFTER_DAYS pass); `times` counts the runs that could not write it."""
+    found = sync.list_refused_titles(get_connection(), page=page, per_page=per_page)
+    return PageOut[RefusedTitleOut](
+        page=found.page,
+        per_page=found.per_page,
+        results=[RefusedTitleOut.model_validate(r) for r in found.results],
+        total_results=found.total_results,
+        total_pages=found.total_pages,
+    )
+
+
+@router.delete("/refused/{media_type}/{tmdb_id}", status_code=204, summary="Let the TMDB sync try a title again")
+async def retry_refused(
+    media_type: Annotated[Literal["movie", "tv"], Path(description="movie or tv")],
+    tmdb_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="The title's TMDB id."), PLAIN_INTEGER],
+    actor: ActingAdmin,
+) -> Response:
+    """Forget that the sync could not write the title (audited as `tmdb_title.retry`): the next run fetches it
+    again if a TMDB list shows it, and reports it again if it still cannot be written. 404 `not_found` when the
+    sync remembers no such title."""
+    sync.retry_refused_title(get_connection(), actor, media_type=media_type, tmdb_id=tmdb_id)
+    return Response(status_code=204)

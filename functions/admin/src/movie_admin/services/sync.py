@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from movie_admin.audit import Actor, record
+from movie_admin.audit import Actor, record, snapshot
 from movie_admin.pages import Page, offset_of
 from movie_common import sync_requests
 from movie_common.database import Connection
-from movie_common.db import sync_runs
+from movie_common.db import sync_runs, tmdb
 from movie_common.db.sync_runs import SyncRun
+from movie_common.db.tmdb import RefusedTitle
 from movie_common.errors import NotFoundError, SyncAlreadyRunningError, SyncNotConfiguredError
 
 # A run never outlives its Lambda (900 s at most); an older row still 'running' was cut off without recording its
@@ -98,3 +99,29 @@ def request_sync(
         )
         event_id = publisher.put(entry)
     return SyncRequest(event_id=event_id, requested_at=datetime.now(UTC), requested_by=actor.name)
+
+
+def list_refused_titles(conn: Connection, *, page: int, per_page: int) -> Page[RefusedTitle]:
+    """The TMDB titles the sync remembers it could not write (another row's title + year, malformed details, given
+    up after too many failed runs), which a list showing them unchanged does not queue again; the latest first."""
+    rows, total = tmdb.list_refused(conn, limit=per_page, offset=offset_of(page, per_page))
+    return Page(rows, page, per_page, total)
+
+
+def retry_refused_title(conn: Connection, actor: Actor, *, media_type: str, tmdb_id: int) -> RefusedTitle:
+    """Forget that the sync could not write the title: the next run fetches it again if a TMDB list shows it (and
+    reports it again if it still cannot be written). Audited as `tmdb_title.retry`. NotFoundError when the sync
+    remembers no such title."""
+    with conn.transaction():
+        removed = tmdb.forget_refused(conn, media_type=media_type, tmdb_id=tmdb_id)
+        if removed is None:
+            raise NotFoundError(f"The TMDB sync remembers no refusal of TMDB {media_type} {tmdb_id}.")
+        record(
+            conn,
+            actor,
+            action="tmdb_title.retry",
+            target_type="tmdb_title",
+            target_id=f"{media_type}:{tmdb_id}",
+            before=snapshot(removed),
+        )
+    return removed

@@ -76,6 +76,7 @@ class IngestJob:
     bytes_read: int
     encoding: str | None
     delimiter: str | None
+    read_options: str
     columns: dict[str, list[str]]
     unknown_columns: list[str]
     warnings: list[str]
@@ -118,6 +119,7 @@ class IngestJob:
             "bytes_read": self.bytes_read,
             "encoding": self.encoding,
             "delimiter": self.delimiter,
+            "read_options": self.read_options,
             "columns": self.columns,
             "unknown_columns": self.unknown_columns,
             "warnings": self.warnings,
@@ -161,6 +163,7 @@ def _job(row: Any) -> IngestJob:
         bytes_read=row["bytes_read"],
         encoding=row["encoding"],
         delimiter=row["delimiter"],
+        read_options=row["read_options"],
         columns=dict(row["columns"] or {}),
         unknown_columns=list(row["unknown_columns"]),
         warnings=list(row["warnings"]),
@@ -200,14 +203,16 @@ def create_job(
     object_version: str | None = None,
     size_bytes: int | None = None,
     requested_by: str | None = None,
+    read_options: str = "",
 ) -> IngestJob:
-    """A new queued job. For an S3 object, see claim_object_job instead (it makes delivery idempotent)."""
+    """A new queued job. For an S3 object, see claim_object_job instead (it makes delivery idempotent).
+    `read_options` is how the file is asked to be read (`delimiter=semicolon encoding=cp1252`, '' for detection)."""
     row = fetch_required(
         conn,
         """INSERT INTO ingest_jobs (mode, origin, keep_tmdb, file_name, bucket, object_key, object_version,
-                                    size_bytes, requested_by)
+                                    size_bytes, requested_by, read_options)
            VALUES (%(mode)s, %(origin)s, %(keep_tmdb)s, %(file_name)s, %(bucket)s, %(object_key)s,
-                   %(object_version)s, %(size_bytes)s, %(requested_by)s)
+                   %(object_version)s, %(size_bytes)s, %(requested_by)s, %(read_options)s)
            RETURNING *""",
         {
             "mode": mode,
@@ -219,6 +224,7 @@ def create_job(
             "object_version": object_version,
             "size_bytes": size_bytes,
             "requested_by": requested_by,
+            "read_options": read_options,
         },
     )
     return _job(row)

@@ -531,11 +531,13 @@ def record_refusal(conn: Connection, title: TmdbTitle, *, reason: str, at: datet
             conn,
             """WITH before AS (SELECT title, year, kind FROM tmdb_refused_titles WHERE media_type = %(media_type)s
                                AND tmdb_id = %(tmdb_id)s),
-                    written AS (INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, refused_at)
-                                VALUES (%(media_type)s, %(tmdb_id)s, %(title)s, %(year)s, %(reason)s, %(at)s)
+                    written AS (INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, refused_at,
+                                                                 first_refused_at)
+                                VALUES (%(media_type)s, %(tmdb_id)s, %(title)s, %(year)s, %(reason)s, %(at)s, %(at)s)
                                 ON CONFLICT (media_type, tmdb_id) DO UPDATE
                                 SET title = excluded.title, year = excluded.year, reason = excluded.reason,
-                                    refused_at = excluded.refused_at, kind = 'title_year_taken'
+                                    refused_at = excluded.refused_at, kind = 'title_year_taken',
+                                    times = tmdb_refused_titles.times + 1
                                 RETURNING 1)
                SELECT NOT EXISTS (SELECT 1 FROM before b WHERE marquee_normalize(b.title) = marquee_normalize(
                                       %(title)s) AND b.year IS NOT DISTINCT FROM %(year)s::smallint
@@ -574,12 +576,14 @@ def remember_unwritable(
                                WHERE media_type = %(media_type)s AND tmdb_id = %(tmdb_id)s),
                     shown AS (SELECT (SELECT list_title FROM queued) AS title, (SELECT list_year FROM queued) AS year),
                     written AS (INSERT INTO tmdb_refused_titles (media_type, tmdb_id, title, year, reason, refused_at,
-                                                                 kind)
-                                SELECT %(media_type)s, %(tmdb_id)s, s.title, s.year, %(reason)s, %(at)s, %(kind)s
+                                                                 kind, first_refused_at)
+                                SELECT %(media_type)s, %(tmdb_id)s, s.title, s.year, %(reason)s, %(at)s, %(kind)s,
+                                       %(at)s
                                 FROM shown s
                                 ON CONFLICT (media_type, tmdb_id) DO UPDATE
                                 SET title = excluded.title, year = excluded.year, reason = excluded.reason,
-                                    refused_at = excluded.refused_at, kind = excluded.kind
+                                    refused_at = excluded.refused_at, kind = excluded.kind,
+                                    times = tmdb_refused_titles.times + 1
                                 RETURNING 1)
                SELECT NOT EXISTS (SELECT 1 FROM before b, shown s
                                   WHERE b.kind = %(kind)s AND b.year IS NOT DISTINCT FROM s.year
@@ -594,6 +598,70 @@ def remember_unwritable(
 def forget_refusal(conn: Connection, *, media_type: str, tmdb_id: int) -> None:
     with translate_errors():
         conn.execute("DELETE FROM tmdb_refused_titles WHERE media_type = %s AND tmdb_id = %s", (media_type, tmdb_id))
+
+
+REFUSAL_KINDS = ("title_year_taken", *UNWRITABLE_KINDS)
+
+
+@dataclass(frozen=True)
+class RefusedTitle:
+    """A TMDB title the sync could not write and remembers, so that a list showing it unchanged does not queue it
+    again: `kind` 'title_year_taken' (another row holds its title + year), 'malformed' (TMDB's details could not be
+    read) or 'given_up' (its details failed TMDB_MAX_ATTEMPTS runs). `title` and `year` are those TMDB listed (None
+    when a change feed or a refresh queued it, for the last two kinds); `times` counts the runs that could not write
+    it, `first_refused_at` the first and `refused_at` the last."""
+
+    media_type: str
+    tmdb_id: int
+    kind: str
+    reason: str
+    title: str | None
+    year: int | None
+    times: int
+    first_refused_at: datetime
+    refused_at: datetime
+
+
+def _refused(row: Any) -> RefusedTitle:
+    return RefusedTitle(
+        media_type=row["media_type"],
+        tmdb_id=row["tmdb_id"],
+        kind=row["kind"],
+        reason=row["reason"],
+        title=row["title"],
+        year=row["year"],
+        times=row["times"],
+        first_refused_at=row["first_refused_at"],
+        refused_at=row["refused_at"],
+    )
+
+
+def list_refused(conn: Connection, *, limit: int, offset: int) -> tuple[list[RefusedTitle], int]:
+    """The titles the sync remembers it could not write, the latest refusal first, and how many there are."""
+    rows = fetch_all(
+        conn,
+        """SELECT *, count(*) OVER () AS total FROM tmdb_refused_titles
+           ORDER BY refused_at DESC, media_type, tmdb_id LIMIT %s OFFSET %s""",
+        (limit, offset),
+    )
+    total = (
+        int(rows[0]["total"])
+        if rows
+        else int(fetch_required(conn, "SELECT count(*) AS n FROM tmdb_refused_titles")["n"])
+    )
+    return [_refused(r) for r in rows], total
+
+
+def forget_refused(conn: Connection, *, media_type: str, tmdb_id: int) -> RefusedTitle | None:
+    """Forget that the sync could not write the title, so that the next run whose list shows it fetches it again;
+    returns the entry removed, or None if none was remembered."""
+    with translate_errors():
+        row = fetch_one(
+            conn,
+            "DELETE FROM tmdb_refused_titles WHERE media_type = %s AND tmdb_id = %s RETURNING *",
+            (media_type, tmdb_id),
+        )
+    return None if row is None else _refused(row)
 
 
 # --- change-feed watermarks ---------------------------------------------------------------------------------------
