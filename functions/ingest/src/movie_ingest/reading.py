@@ -215,6 +215,8 @@ def _detect_encoding(sample: bytes) -> str:
         )
     if _utf8_prefix_is_valid(sample):
         return "utf-8"  # NUL and control bytes are valid UTF-8: open_text judges them on the decoded text
+    if _mostly_utf8(sample):
+        return "utf-8"  # read with the Windows-1252 fallback (_FALLBACK_ERRORS), counted in a warning
     reason = binary_reason(sample)
     if reason is not None:  # before charset-normalizer, whose guess for binary data means nothing
         raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
@@ -232,6 +234,27 @@ def _detect_encoding(sample: bytes) -> str:
     if _reads_as_western_without_undefined_bytes(sample):
         return "cp1252"
     return encoding
+
+
+# A UTF-8 sequence of two to four bytes (RFC 3629: no overlong forms, no surrogates), and any byte of 0x80-0xFF.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """Whether a sample that is not all UTF-8 is a UTF-8 file holding some Windows-1252 bytes (rows pasted from
+    another file, a file joined from two): its UTF-8 letters are at least as many as the bytes that are not UTF-8.
+    Read as Windows-1252 as a whole, its UTF-8 letters came out garbled (`José` as `JosÃ©`); read as UTF-8, only
+    the stray bytes are read as Windows-1252. A Windows-1252 file rarely holds a valid UTF-8 sequence (`ß“` is one)
+    and never mostly."""
+    letters = _UTF8_SEQUENCE.findall(sample)
+    if not letters:
+        return False
+    stray = len(_HIGH_BYTE.findall(_UTF8_SEQUENCE.sub(b"", sample)))
+    return len(letters) >= stray
 
 
 def _reads_as_western_without_undefined_bytes(sample: bytes) -> bool:
@@ -516,6 +539,7 @@ class CsvTable:
         self._lines = lines
         self._reader = reader
         self._max_chars = max_chars
+        self.header_line = 1  # the line the header row is on (after blank lines and Excel's `sep=` line)
 
     @classmethod
     def open(
@@ -568,7 +592,9 @@ class CsvTable:
                 f"The header row (line {start}) holds a NUL byte in column {', '.join(damaged)}: the file is "
                 "damaged there; fix or re-export it. Nothing was changed."
             )
-        return cls(source, chosen, header, lines, reader, max_record_chars)
+        table = cls(source, chosen, header, lines, reader, max_record_chars)
+        table.header_line = start
+        return table
 
     @property
     def lines_read(self) -> int:
@@ -588,6 +614,10 @@ class CsvTable:
         """
         width = len(self.header)
         lines, reader = self._lines, self._reader
+        # The header row again (files joined from several exports, each with its header): never a movie, whose
+        # title would be the title column's name ("Title", directed by "Director"). Not in a file of one column, where
+        # the row may be a film of that name (Beckett's `Film`).
+        header_again = [name.casefold() for name in self.header] if width > 1 else None
         while True:
             start = lines.start_record()
             try:
@@ -626,5 +656,18 @@ class CsvTable:
                     )
                     continue
                 del fields[width:]
+            if (
+                header_again is not None
+                and [cell.strip().lstrip("\ufeff").strip().casefold() for cell in fields] + [""] * (width - len(fields))
+                == header_again
+            ):
+                yield BadRecord(
+                    start,
+                    "repeated_header",
+                    f"the header row again (as on line {self.header_line}): the file joins several files, "
+                    "each with its header; the row was skipped",
+                    ((self._column_name(0), escape_controls(fields[0])),),
+                )
+                continue
             if any(cell.strip() for cell in fields):
                 yield Record(start, fields)

@@ -177,6 +177,10 @@ def _read_into_staging(
     title_column = mapping.column_of("title")
     try:
         for record in table.records():
+            if isinstance(record, reading.BadRecord) and record.code == "repeated_header":
+                # Not a row of the file's data (not counted, nor in a replace's share of bad rows), but reported.
+                spool.add(RowError(record.line, record.cells[0][0], record.cells[0][1], record.reason, record.code))
+                continue
             progress.rows += 1
             if isinstance(record, reading.BadRecord):
                 progress.invalid += 1

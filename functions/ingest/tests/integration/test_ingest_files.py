@@ -219,6 +219,44 @@ def test_a_windows_1252_file_with_a_byte_it_leaves_undefined_loads_as_windows_12
 
 
 @pytest.mark.slow
+def test_a_utf8_file_with_windows_1252_rows_near_the_top_keeps_both_kinds_of_accents(conn: Any, ingest: Ingest) -> None:
+    """A row saved by Windows Excel pasted into a UTF-8 file: the first 64 KiB held both, detection named
+    Windows-1252 for the whole file and its UTF-8 rows were stored garbled (`JosÃ© Padilha`), with no warning."""
+    content = (
+        "title,year,director\nTropa de Elite Mixed,2007,José Padilha\nAmélie Mixed,2001,Jean-Pierre Jeunet\n".encode()
+        + "Café Society Mixed,2016,Woody Allen\n".encode("cp1252")
+    )
+    job = ingest(content, name="mixed.csv")
+    assert (job["status"], job["encoding"], job["inserted"], job["errors"]) == ("done", "UTF-8", 3, [])
+    assert job["warnings"] == [
+        "1 bytes were not valid UTF-8 and were read as Windows-1252 (a file saved from two encodings); check "
+        "accented letters in the rows they are in"
+    ]
+    tropa = _movie(conn, "Tropa de Elite Mixed", 2007)
+    assert tropa is not None and tropa["director"] == "José Padilha"
+    assert _movie(conn, "Amélie Mixed", 2001) is not None
+    assert _movie(conn, "Café Society Mixed", 2016) is not None
+
+
+@pytest.mark.slow
+def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
+    """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
+    `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row
+    that could refuse a replace."""
+    for mode in ("upsert", "replace"):
+        content = "Title,Director\r\nJoined One,Ann Lee\r\nTitle,Director\r\nJoined Two,Bo Kim\r\n"
+        job = ingest(content, name=f"joined-{mode}.csv", mode=mode)
+        # Reported, but not a row of data: nor a bad row that would count against a replace (5% at most).
+        assert (job["status"], job["rows"], job["valid"], job["invalid"]) == ("done", 2, 2, 0), job
+        assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+            (3, "Title", "Title", "repeated_header")
+        ]
+        assert job["errors"][0]["reason"].startswith("the header row again (as on line 1)")
+        assert _movie(conn, "Title", None) is None
+        assert _movie(conn, "Joined One", None) is not None and _movie(conn, "Joined Two", None) is not None
+
+
+@pytest.mark.slow
 def test_quoted_fields_with_commas_quotes_and_line_breaks(conn: Any, ingest: Ingest) -> None:
     content = (
         'title,year,plot,cast\r\n"Heat, Revisited",1995,"He said ""no"".\r\nThen he left.",'
