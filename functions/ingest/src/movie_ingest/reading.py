@@ -37,8 +37,14 @@ _DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "p
 # of their letters the way such files are meant (Latin-1 is Windows-1252 minus the punctuation in 0x80-0x9F).
 # cp1250 (Central European) is here on purpose: a Polish or Czech file is read as Windows-1252, and its letters that
 # Windows-1252 lacks (ł, ś, ż…) come out as others (README, "Reading").
+# Mac's Latin code pages are here as charset-normalizer names them for Windows-1252 files too (`Göttliche Komödie`
+# beside `cœur` was mac_iceland, and ö was read as a circumflex); a Mac Roman file is recognised before
+# (_looks_like_mac_roman).
 _WESTERN = frozenset(
-    ("ascii", "latin_1", "iso8859_1", "cp1252", "cp1250", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254", "mac_roman")
+    (
+        *("ascii", "latin_1", "iso8859_1", "cp1252", "cp1250", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254"),
+        *("mac_roman", "mac_iceland", "mac_latin2", "mac_turkish"),
+    )
 )
 # The five bytes Windows-1252 leaves undefined. Python's cp1252 codec cannot decode them, so charset-normalizer never
 # names Windows-1252 for a file holding one, and names whatever single-byte code page decodes everything instead
@@ -165,6 +171,7 @@ class TextSource:
             "cp1252": "Windows-1252",
             "utf-16": "UTF-16",
             "utf-32": "UTF-32",
+            "mac_roman": "Mac Roman",
         }.get(self.encoding, self.encoding)
 
     @property
@@ -220,6 +227,8 @@ def _detect_encoding(sample: bytes) -> str:
     reason = binary_reason(sample)
     if reason is not None:  # before charset-normalizer, whose guess for binary data means nothing
         raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
+    if _looks_like_mac_roman(sample):
+        return "mac_roman"
     from charset_normalizer import from_bytes  # imported only for files that are not UTF-8
 
     # NULs and other control bytes on a few lines passed binary_reason; the rows report (NUL) or drop (the others) them,
@@ -255,6 +264,29 @@ def _mostly_utf8(sample: bytes) -> bool:
         return False
     stray = len(_HIGH_BYTE.findall(_UTF8_SEQUENCE.sub(b"", sample)))
     return len(letters) >= stray
+
+
+# Bytes that are accented letters in Mac Roman (Excel for Mac's "Comma Separated Values": é 0x8E, ö 0x9A, ü 0x9F,
+# à 0x88, ç 0x8D, Ä 0x80, É 0x83...) and in Windows-1252 rare letters or symbols (Ž, š, Ÿ) or undefined. Left out:
+# those that are common punctuation in Windows-1252 (low, curly and double quotes, dashes, ellipsis, bullet, trade
+# mark: 0x82, 0x84, 0x85, 0x91-0x97, 0x99), found beside letters in its texts.
+_MAC_LETTER_BYTES = b"\x80\x81\x83\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x98\x9a\x9b\x9c\x9d\x9e\x9f"
+_MAC_LETTERS = re.compile(
+    rb"(?<=[A-Za-z])[" + re.escape(_MAC_LETTER_BYTES) + rb"]|[" + re.escape(_MAC_LETTER_BYTES) + rb"](?=[A-Za-z])"
+)
+# Bytes that are accented letters in Windows-1252 (é 0xE9, ö 0xF6, Ñ 0xD1...); Mac Roman's punctuation there («, », …,
+# its dashes and curly quotes, 0xC7-0xC9 and 0xD0-0xD5) left out.
+_WINDOWS_LETTERS = re.compile(rb"(?<=[A-Za-z])[\xc0-\xc6\xca-\xcf\xd6-\xff]|[\xc0-\xc6\xca-\xcf\xd6-\xff](?=[A-Za-z])")
+
+
+def _looks_like_mac_roman(sample: bytes) -> bool:
+    """Whether a Western sample that is not UTF-8 is Mac Roman (Excel for Mac saves "Comma Separated Values" so)
+    rather than Windows-1252: the bytes beside its letters are Mac Roman's accented letters, at least twice and four
+    times as many as Windows-1252's. Read as Windows-1252 (or as whatever charset-normalizer named: cp1257, mac_greek),
+    `Göttliche Komödie` was `Gšttliche Komšdie` and `Clément` `ClŽment`. Cyrillic, Greek, Arabic or Hebrew code pages
+    put their letters beside one another, not beside ASCII letters, and stay theirs."""
+    mac = len(_MAC_LETTERS.findall(sample))
+    return mac >= 2 and mac > 4 * len(_WINDOWS_LETTERS.findall(sample))
 
 
 def _reads_as_western_without_undefined_bytes(sample: bytes) -> bool:

@@ -239,6 +239,27 @@ def test_a_utf8_file_with_windows_1252_rows_near_the_top_keeps_both_kinds_of_acc
 
 
 @pytest.mark.slow
+def test_a_csv_saved_by_excel_for_mac_loads_with_its_accents(conn: Any, ingest: Ingest) -> None:
+    """Excel for Mac's "Comma Separated Values" (Mac Roman, CR line ends): detection named cp1257, and the movies
+    were stored as `Caf\u0158 Prob\u0158` directed by `Ren\u0158 Cl\u017dment`."""
+    content = "Title,Year,Director\rCafé Probé,2006,René Clément\rGöttliche Komödie,2000,Jörg Müller\r".encode(
+        "mac_roman"
+    )
+    job = ingest(content, name="Excel for Mac.csv")
+    assert (job["status"], job["encoding"], job["inserted"], job["errors"], job["warnings"]) == (
+        "done",
+        "Mac Roman",
+        2,
+        [],
+        [],
+    )
+    cafe = _movie(conn, "Café Probé", 2006)
+    assert cafe is not None and (cafe["title"], cafe["director"]) == ("Café Probé", "René Clément")
+    komodie = _movie(conn, "Göttliche Komödie", 2000)
+    assert komodie is not None and (komodie["title"], komodie["director"]) == ("Göttliche Komödie", "Jörg Müller")
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row

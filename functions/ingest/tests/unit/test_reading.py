@@ -142,6 +142,37 @@ def test_a_utf8_file_holding_windows_1252_bytes_in_its_first_block_keeps_its_utf
     assert rows[0] == Record(2, ["Der Große", "„Der Große“ von Jörg \u2013 Käse"])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title,Year,Director\rAmélie,2001,Jean-Pierre Jeunet\rLéon,1994,Luc Besson\rLa Cité,1995,Marc Caro\r",
+        "Title,Year,Director,Plot\rCafé Probé,2006,René Clément,Un film très « beau » à voir\r",
+        "title,year,director\nGöttliche Komödie,2000,Jörg Müller\nAmores perros,2000,Alejandro González Iñárritu\n",
+    ],
+)
+def test_a_mac_roman_file_from_excel_for_mac_keeps_its_accents(text: str) -> None:
+    """Excel for Mac's "Comma Separated Values" is Mac Roman: detection named cp1257, mac_greek or Windows-1252 for
+    these, and `Clément` was stored as `ClŽment` (or worse)."""
+    table, rows = _rows(text.encode("mac_roman"))
+    assert (table.source.encoding, table.source.encoding_label) == ("mac_roman", "Mac Roman")
+    expected = [line.split(",")[0] for line in re.split("\r|\n", text)[1:] if line]
+    assert [r.fields[0] for r in rows if isinstance(r, Record)] == expected
+
+
+def test_a_windows_1252_file_is_not_taken_for_mac_roman() -> None:
+    """The other way round: `Göttliche Komödie` beside `cœur` and `Film™` was named mac_iceland by detection, and read
+    as `G\u02c6ttliche` (a circumflex for ö)."""
+    text = "title,year\nGöttliche Komödie,2000\nŒuvre cœur,2001\nFilm™,2002\nDon’t Look Up,2021\n"  # noqa: RUF001
+    table, rows = _rows(text.encode("cp1252"))
+    assert table.source.encoding == "cp1252"
+    assert [r.fields[0] for r in rows if isinstance(r, Record)] == [
+        "Göttliche Komödie",
+        "Œuvre cœur",
+        "Film™",
+        "Don’t Look Up",  # noqa: RUF001
+    ]
+
+
 def test_gzip_is_recognised_by_its_bytes() -> None:
     table, rows = _rows(gzip.compress(b"title,year\nHeat,1995\n"))
     assert table.source.compressed
