@@ -260,6 +260,18 @@ def test_a_csv_saved_by_excel_for_mac_loads_with_its_accents(conn: Any, ingest: 
 
 
 @pytest.mark.slow
+def test_a_german_excel_file_with_thousands_by_points_loads(conn: Any, ingest: Ingest) -> None:
+    """German Excel's CSV: semicolons, a decimal comma and points between thousands (`1.234,56`), refused as
+    not_a_number where `12,5` was read."""
+    job = ingest("Title;Year;Rating;Popularity\nEuro Points;2008;7,5;1.234,56\nEuro Comma;2009;8;12,5\n", name="de.csv")
+    assert (job["status"], job["delimiter"], job["inserted"], job["errors"]) == ("done", "semicolon", 2, [])
+    movie = conn.execute(
+        "SELECT rating::text AS rating, popularity FROM movies WHERE title = 'Euro Points' AND year = 2008"
+    ).fetchone()
+    assert movie is not None and (movie["rating"], movie["popularity"]) == ("7.5", 1234.56)
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row

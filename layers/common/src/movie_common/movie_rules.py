@@ -161,6 +161,9 @@ _YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:\.0+)?\s*(?:[-\u2013\u2014
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,\u00a0\u202f' ]\d{3})+(?:\.\d+)?$")
 _SIMPLE_RATING = re.compile(r"^\d{1,2}(?:\.\d)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+# Europe's spreadsheets: thousands by points or spaces and a decimal comma (`1.234,56`, `1 234,5`), or points between
+# groups of three only (`1.234.567`, which no decimal point writes). `1.234` alone stays one point two three four.
+_EUROPEAN_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:(?:[.\u00a0\u202f' ]\d{3})+,\d+|(?:\.\d{3}){2,})$")
 _IMDB_ID = re.compile(r"(?i)\b(tt\d{7,10})\b")
 _DIGITS = re.compile(r"^\d{1,10}$")
 # scheme://host[:port] then anything without white space (what urllib.parse.urlsplit accepts, minus spaces), and
@@ -492,6 +495,8 @@ def parse_release_date(value: object) -> dt.date | None:
 def _number_text(text: str, *, decimal_comma: bool) -> str:
     """Thousands separators dropped (`2,343,110`); a decimal comma read as a point where allowed (`8,5`)."""
     text = text.replace("\u2212", "-")
+    if decimal_comma and _EUROPEAN_THOUSANDS.match(text):
+        return re.sub(r"[.\u00a0\u202f' ]", "", text).replace(",", ".")
     if _THOUSANDS.match(text) and not (decimal_comma and _DECIMAL_COMMA.match(text)):
         return re.sub(r"[,\u00a0\u202f' ]", "", text)
     if decimal_comma and _DECIMAL_COMMA.match(text):

@@ -453,6 +453,28 @@ def test_popularity_with_a_decimal_comma(raw: str, popularity: float) -> None:
     assert movie_rules.parse_popularity(raw) == popularity
 
 
+@pytest.mark.parametrize(
+    ("raw", "popularity"),
+    [
+        ("1.234,56", 1234.56),
+        ("12.345.678,9", 12345678.9),
+        ("1\u00a0234,5", 1234.5),
+        ("1 234,5", 1234.5),
+        ("1.234.567", 1234567.0),
+        ("1.234", 1.234),  # one point: a decimal point, as before
+    ],
+)
+def test_popularity_with_european_thousands(raw: str, popularity: float) -> None:
+    # German, Dutch or Italian Excel writes a thousand and more as `1.234,56` (French as `1 234,56`): refused as
+    # not_a_number, where `21,946943` was read.
+    assert movie_rules.parse_popularity(raw) == popularity
+
+
+def test_a_european_rating_with_a_point_is_still_a_decimal() -> None:
+    assert movie_rules.parse_rating("7,5") == Decimal("7.5")
+    assert _codes({"title": "X", "rating": "1.234,5"}) == {"rating": "out_of_range"}  # a number, out of 10's range
+
+
 def test_stars_out_of_five_are_read_out_of_ten() -> None:
     assert movie_rules.parse_rating("4.5/5") == Decimal("9.0")
     assert movie_rules.parse_rating("0.5/5") == Decimal("1.0")
