@@ -954,6 +954,22 @@ def test_excel_two_digit_years_are_read_in_the_nearest_plausible_century(conn: A
 
 
 @pytest.mark.slow
+def test_excel_dates_with_a_time_are_read_and_show_the_files_order(conn: Any, ingest: Ingest) -> None:
+    """Excel's cells holding a time as well (`23/04/2001 00:00`) were not_a_date, and gave no evidence of the order."""
+    job = ingest("title,release_date\nTimed One,03/04/2001 10:00\nTimed Two,23/04/2001 00:00\n")
+    assert (job["valid"], job["invalid"], job["errors"]) == (2, 0, [])
+    assert job["warnings"] == [
+        "Dates in release_date whose day and month could be either way round (03/04/2001) were read day first, as "
+        "the file's 23/04/2001 00:00 shows"
+    ]
+    dates = {
+        r["title"]: r["d"]
+        for r in conn.execute("SELECT title, release_date::text AS d FROM movies WHERE title LIKE 'Timed %%'")
+    }
+    assert dates == {"Timed One": "2001-04-03", "Timed Two": "2001-04-23"}
+
+
+@pytest.mark.slow
 def test_ambiguous_dates_with_no_or_mixed_evidence_are_still_refused(conn: Any, ingest: Ingest) -> None:
     alone = ingest("title,release_date\nLone Ambiguous,03/04/2001\n")
     assert [(e["line"], e["code"]) for e in alone["errors"]] == [(2, "ambiguous_date")]

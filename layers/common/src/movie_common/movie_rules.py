@@ -430,7 +430,9 @@ _MONTHS = {
 }
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
+# A time after a date, as Excel writes a cell holding one (`23/09/1994 10:00`, `9/23/1994 10:00:00 AM`): ignored.
+CLOCK_TIME = r"(?:\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})" + CLOCK_TIME + "$")
 # `23 September 1994`, and Excel's `23-Sep-1994` and `23-Sep-94`.
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]+)\.?,?(?:\s+|-)(\d{4}|\d{2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}|\d{2})$")
@@ -458,7 +460,8 @@ def _date(year: int, month: int, day: int) -> dt.date:
 
 def parse_release_date(value: object) -> dt.date | None:
     """A release date: `1994-09-23` (a time after it is ignored), `1994/09/23`, `23 September 1994`,
-    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` when day and month cannot be confused; a
+    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` (a time after it ignored too) when day and
+    month cannot be confused; a
     two-digit year (`23-Sep-94`, `9/23/94`) is read by full_year. FieldValueError `not_a_date`, `ambiguous_date`,
     `out_of_range`."""
     if value is None:

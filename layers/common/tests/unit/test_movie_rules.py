@@ -380,6 +380,21 @@ def test_release_dates_in_common_spellings(raw: str, date: dt.date) -> None:
 @pytest.mark.parametrize(
     ("raw", "date"),
     [
+        ("23/09/1994 10:00", dt.date(1994, 9, 23)),
+        ("9/23/1994 10:00:00 AM", dt.date(1994, 9, 23)),
+        ("9/23/94 9:05 p.m.", dt.date(1994, 9, 23)),
+        ("23.09.1994 00:00:00", dt.date(1994, 9, 23)),
+    ],
+)
+def test_a_time_after_a_day_month_date_is_ignored_as_after_an_iso_one(raw: str, date: dt.date) -> None:
+    # Excel writes a cell holding a time so (`23/09/1994 10:00`): not_a_date, where `1994-09-23 10:00:00` was read.
+    assert movie_rules.parse_release_date(raw) == date
+    assert _codes({"title": "X", "release_date": "03/04/1999 10:00"}) == {"release_date": "ambiguous_date"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "date"),
+    [
         ("23-Sep-94", dt.date(1994, 9, 23)),  # Excel's d-mmm-yy: was not_a_date
         ("9/23/94", dt.date(1994, 9, 23)),  # Excel's US short date, m/d/yy
         ("23.09.94", dt.date(1994, 9, 23)),
