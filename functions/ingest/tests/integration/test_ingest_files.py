@@ -507,6 +507,25 @@ def test_one_id_for_two_titles_in_one_file_is_refused_after_the_first(conn: Any,
     assert [r["title"] for r in held] == ["Harbour Lights", "Night Crossing"]
 
 
+@pytest.mark.slow
+def test_a_duplicate_id_is_reported_on_the_id_column_with_the_id_and_the_first_title(conn: Any, ingest: Ingest) -> None:
+    """The report named the row's title and said `gives this IMDb id to another title`, without the id or the other
+    title: the admin had to open the file to see which id, and which film had it first."""
+    job = ingest(
+        "Const,Title,URL,Year\n"  # IMDb's list export: the id's column is `Const`
+        "tt9911121,Dawn Ferry,https://www.imdb.com/title/tt9911121/,2008\n"
+        "tt9911121,Dawn Ferry II,https://www.imdb.com/title/tt9911121/,2012\n"
+    )
+    assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+        (3, "Const", "tt9911121", "duplicate_id")
+    ]
+    assert job["errors"][0]["reason"] == "line 2 gives this IMDb id to another title (Dawn Ferry, 2008)"
+    job = ingest("title,year,tmdb_id\nDusk Ferry,2009,990781\nDusk Ferry II,2013,990781\n")
+    assert [(e["line"], e["column"], e["value"], e["code"], e["reason"]) for e in job["errors"]] == [
+        (3, "tmdb_id", "990781", "duplicate_id", "line 2 gives this TMDB id to another title (Dusk Ferry, 2009)")
+    ]
+
+
 def test_a_year_far_from_the_matched_movies_release_date_is_refused(conn: Any, ingest: Ingest) -> None:
     # A row matched by its IMDb id gives a year and no date; the stored release date is years away. Writing the year
     # alone would leave a movie whose year and date disagree, which the admin's form then refuses on every edit.
