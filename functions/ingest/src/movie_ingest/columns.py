@@ -27,6 +27,9 @@ ALIASES: Mapping[str, tuple[str, ...]] = {
         "name",
         "movie",
         "film",
+        "moviename",  # `Movie Name`, `Film Name`: Kaggle's and spreadsheets' header for the title
+        "filmname",
+        "titlename",
         "movietitleenglish",
         "originaltitle",
     ),
