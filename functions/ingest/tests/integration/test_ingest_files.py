@@ -272,6 +272,16 @@ def test_a_german_excel_file_with_thousands_by_points_loads(conn: Any, ingest: I
 
 
 @pytest.mark.slow
+def test_a_float_column_written_with_a_decimal_comma_loads(conn: Any, ingest: Ingest) -> None:
+    """pandas' to_csv(sep=";", decimal=",") of a frame whose year and runtime are floats (a missing value makes them
+    so): `2009,0` and `162,0` were not_a_number and not_a_duration, where `2009.0` and `162.0` were read."""
+    job = ingest("title;year;runtime;rating\nComma Floats;2009,0;162,0;7,9\nComma Gaps;;;\n", name="pandas.csv")
+    assert (job["status"], job["inserted"], job["errors"]) == ("done", 2, [])
+    movie = _movie(conn, "Comma Floats", 2009)
+    assert movie is not None and (movie["runtime"], movie["rating"]) == (162, "7.9")
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row

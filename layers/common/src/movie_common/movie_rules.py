@@ -157,7 +157,7 @@ _TITLE_YEAR = re.compile(
 )
 # The kinds of Wikipedia's article names that are television, not film (`serial` is a film serial of the 1910s).
 _TV_KINDS = frozenset(("TV series", "TV miniseries", "miniseries"))
-_YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:\.0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
+_YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:[.,]0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,\u00a0\u202f' ]\d{3})+(?:\.\d+)?$")
 _SIMPLE_RATING = re.compile(r"^\d{1,2}(?:\.\d)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -370,8 +370,8 @@ def _check_year(year: int) -> int:
 
 
 def parse_year(value: object) -> int | None:
-    """A release year: `1994`, `1994.0`, `(1994)`, a span such as `2008-2013` (its first year; en and em dashes
-    too), or the year of a date (`1994-09-23`). FieldValueError when it is not one, or outside the sane range."""
+    """A release year: `1994`, `1994.0` (`1994,0`), `(1994)`, a span such as `2008-2013` (its first year; en and em
+    dashes too), or the year of a date (`1994-09-23`). FieldValueError when it is not one, or outside the sane range."""
     if value is None:
         return None
     if type(value) is str and len(value) == 4 and value.isdigit():  # the usual case, first
@@ -606,11 +606,13 @@ _DURATION_PARTS = re.compile(
 )
 _ISO_DURATION = re.compile(r"^PT(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?$", re.IGNORECASE)
 _MINUTES = re.compile(r"^(\d{1,5})(?: ?(?:min|mins|minutes|m)\.?)?$", re.IGNORECASE)
+_RUNTIME_DECIMAL_COMMA = re.compile(r"^(\d+),(\d{1,2})(?!\d)")
 _CLOCK = re.compile(r"^(?P<hours>\d{1,2}):(?P<minutes>\d{2})(?::(?P<seconds>\d{2}))?$")
 
 
 def parse_runtime(value: object) -> int | None:
-    """A running time in whole minutes: `142`, `142 min`, `2h 22m`, `2 hr 22 min`, `2:22`, `PT2H22M`, `1.5 h`."""
+    """A running time in whole minutes: `142`, `142 min`, `2h 22m`, `2 hr 22 min`, `2:22`, `PT2H22M`, `1.5 h`
+    (`1,5 h`, `142,0`: a decimal comma)."""
     if value is None:
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
@@ -623,6 +625,9 @@ def parse_runtime(value: object) -> int | None:
             minutes = float(simple.group(1))
             return _check_runtime(minutes)
         text = text.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+( ?min.*)?", text) else text
+        # A decimal comma (`120,0`, `1,5 h`: Europe's spreadsheets, pandas' decimal=","); a comma before three digits is
+        # a thousands separator (above).
+        text = _RUNTIME_DECIMAL_COMMA.sub(r"\1.\2", text)
         match = _DURATION_PARTS.match(text) or _ISO_DURATION.match(text) or _CLOCK.match(text)
         if match is None or not (match.group("hours") or match.group("minutes")):
             raise FieldValueError("not_a_duration", "a runtime is written like 142, 142 min or 2h 22m")

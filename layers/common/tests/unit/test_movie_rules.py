@@ -790,3 +790,20 @@ def test_a_form_can_check_one_field_at_a_time() -> None:
     assert check_field("runtime", "2h") == (120, None)
     value, error = check_field("year", "soon")
     assert value is None and error is not None and (error.field, error.code) == ("year", "not_a_number")
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value"),
+    [
+        ("year", "2009,0", 2009),
+        ("runtime", "120,0", 120),
+        ("runtime", "1,5 h", 90),
+        ("runtime", "90,4 min", 90),
+        ("runtime", "1,234 min", 1234),  # a comma before three digits is still thousands
+    ],
+)
+def test_whole_numbers_with_a_decimal_comma(field: str, raw: str, value: int) -> None:
+    # pandas' decimal="," and Europe's spreadsheets write a float column's 2009.0 as 2009,0: not_a_number and
+    # not_a_duration, where 2009.0 was read.
+    parse = movie_rules.parse_year if field == "year" else movie_rules.parse_runtime
+    assert parse(raw) == value
