@@ -282,6 +282,14 @@ def test_a_float_column_written_with_a_decimal_comma_loads(conn: Any, ingest: In
 
 
 @pytest.mark.slow
+def test_a_poster_url_holding_a_file_name_with_spaces_loads_encoded(conn: Any, ingest: Ingest) -> None:
+    job = ingest("title,year,poster_url\nSpaced Poster,2011,https://example.com/posters/Spaced Poster (2011).jpg\n")
+    assert (job["status"], job["inserted"], job["errors"]) == ("done", 1, [])
+    movie = _movie(conn, "Spaced Poster", 2011)
+    assert movie is not None and movie["poster_url"] == "https://example.com/posters/Spaced%20Poster%20(2011).jpg"
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row

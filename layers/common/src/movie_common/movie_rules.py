@@ -172,6 +172,7 @@ _DIGITS = re.compile(r"^\d{1,10}$")
 # in a client writing <img src="..."> unescaped). Percent-encoded (%22, %3C, %3E, %60, %5C) they are fine; an
 # apostrophe in a path is a legal URL character (Wikipedia's `Schindler's_List.jpg`).
 _HTTP_URL = re.compile(r"""(?i)^https?://(?:[^\s/?#@"<>`\\]+@)?[^\s/?#@"'<>`\\]+(?:[/?#][^\s"<>`\\]*)?$""")
+_URL_AFTER_HOST = re.compile(r"(?i)^(https?://[^\s/?#]+)([/?#].*)$")
 _NAME_SUFFIX = re.compile(r"(?i)^(jr|sr|jnr|snr|ii|iii|iv|v|esq|phd|md)\.?$")
 
 
@@ -851,10 +852,14 @@ def parse_plot(value: object) -> str | None:
 
 
 def parse_poster_url(value: object) -> str | None:
-    """An absolute http(s) URL with a host, at most MAX_URL_CHARS, without spaces."""
+    """An absolute http(s) URL with a host, at most MAX_URL_CHARS. Spaces after the host (`.../The Godfather.jpg`, as
+    spreadsheets hold file names) are percent-encoded, `%20`, as a browser encodes them; in the host they are not a
+    URL."""
     text = _text(value)
     if text is None:
         return None
+    if " " in text and (split := _URL_AFTER_HOST.match(text)) is not None:
+        text = split.group(1) + split.group(2).replace(" ", "%20")
     if len(text) > MAX_URL_CHARS:
         raise FieldValueError("too_long", f"a URL is at most {MAX_URL_CHARS} characters")
     if _HTTP_URL.match(text) is None:

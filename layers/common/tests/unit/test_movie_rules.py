@@ -807,3 +807,16 @@ def test_whole_numbers_with_a_decimal_comma(field: str, raw: str, value: int) ->
     # not_a_duration, where 2009.0 was read.
     parse = movie_rules.parse_year if field == "year" else movie_rules.parse_runtime
     assert parse(raw) == value
+
+
+def test_spaces_in_a_posters_path_are_percent_encoded() -> None:
+    # A spreadsheet's poster URL holding a file name with spaces was refused as not_a_url ("a poster is an http(s)
+    # URL"), though it was one, and every browser loads it (encoding the spaces).
+    assert movie_rules.parse_poster_url("https://example.com/posters/The Godfather.jpg") == (
+        "https://example.com/posters/The%20Godfather.jpg"
+    )
+    assert movie_rules.parse_poster_url("https://example.com/p.jpg?name=a b#c d") == (
+        "https://example.com/p.jpg?name=a%20b#c%20d"
+    )
+    assert _codes({"title": "X", "poster_url": "https://exa mple.com/p.jpg"}) == {"poster_url": "not_a_url"}
+    assert _codes({"title": "X", "poster_url": 'https://example.com/a b".jpg'}) == {"poster_url": "not_a_url"}
