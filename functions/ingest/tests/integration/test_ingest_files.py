@@ -290,6 +290,20 @@ def test_a_poster_url_holding_a_file_name_with_spaces_loads_encoded(conn: Any, i
 
 
 @pytest.mark.slow
+def test_an_imdb_list_with_a_music_video_reports_it_as_neither_film_nor_series(conn: Any, ingest: Ingest) -> None:
+    job = ingest(
+        "Const,Title,URL,Title Type,Year\n"
+        "tt9911141,Clip Probe,https://www.imdb.com/title/tt9911141/,Music Video,2011\n"
+        "tt9911142,Film Probe,https://www.imdb.com/title/tt9911142/,Movie,2012\n",
+        name="imdb-list.csv",
+    )
+    assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+        (2, "Title Type", "Music Video", "not_a_movie_or_series")
+    ]
+    assert (job["inserted"], job["invalid"]) == (1, 1)
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row

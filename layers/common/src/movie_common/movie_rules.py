@@ -690,9 +690,13 @@ _TV_SPELLINGS = frozenset(
         "docuseries",
     )
 )
-# IMDb's titleType tvPilot is a pilot episode; its other episode-like kinds are listed with it.
+# IMDb's titleType tvPilot is a pilot episode; its other episode-like kinds are listed with it, and the kinds of IMDb's
+# list exports' `Title Type` that are neither films nor series (`Music Video`, `Video Game`, `Podcast Series`).
 _NOT_TITLES = frozenset(
-    ("tvepisode", "episode", "tvpilot", "pilot", "videogame", "game", "podcastseries", "podcastepisode", "person")
+    (
+        *("tvepisode", "episode", "tvpilot", "pilot", "videogame", "game", "podcastseries", "podcastepisode"),
+        *("musicvideo", "person"),
+    )
 )
 
 

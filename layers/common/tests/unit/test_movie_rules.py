@@ -820,3 +820,13 @@ def test_spaces_in_a_posters_path_are_percent_encoded() -> None:
     )
     assert _codes({"title": "X", "poster_url": "https://exa mple.com/p.jpg"}) == {"poster_url": "not_a_url"}
     assert _codes({"title": "X", "poster_url": 'https://example.com/a b".jpg'}) == {"poster_url": "not_a_url"}
+
+
+@pytest.mark.parametrize("kind", ["Music Video", "musicVideo", "Video Game", "Podcast Series"])
+def test_imdbs_kinds_that_are_neither_film_nor_series_are_said_so(kind: str) -> None:
+    # IMDb's list exports' `Music Video` was unknown_media_type ("a media type is movie or tv"), as if the file
+    # misspelt a kind, beside `Video Game`'s not_a_movie_or_series.
+    check = check_movie({"title": "X", "media_type": kind})
+    assert [(e.code, e.message) for e in check.errors] == [
+        ("not_a_movie_or_series", "the catalogue holds movies and TV series, not this kind of title")
+    ]
