@@ -304,6 +304,35 @@ def test_an_imdb_list_with_a_music_video_reports_it_as_neither_film_nor_series(c
 
 
 @pytest.mark.slow
+def test_duplicated_rows_with_conflicting_values_say_which_values_the_merge_did_not_keep(
+    conn: Any, ingest: Ingest
+) -> None:
+    """Rows of one title and year giving different directors or ratings were reported as `merged into it` alone:
+    which of the file's values were dropped went unsaid."""
+    plot = "A long plot. " * 10
+    job = ingest(
+        "title,year,director,rating,plot,runtime\n"
+        f"Twice Told,2010,Ann Lee,7,{plot},95\n"
+        "Twice Told,2010,Bo Kim,,,95\n"
+        "Twice Told,2010,,8.5,Short plot.,\n"
+        "Once Told,2011,Cy Dee,6,,\n"
+        "Once Told,2011,Cy Dee,,,\n"
+    )
+    assert [(e["line"], e["code"], e["reason"]) for e in job["errors"]] == [
+        (
+            2,
+            "duplicate_row",
+            "same title and year as line 4; merged into it, which keeps director Bo Kim (not this row's Ann Lee), "
+            f"plot Short plot. (not this row's {plot.strip()[:59]}…), rating 8.5 (not this row's 7.0)",
+        ),
+        (3, "duplicate_row", "same title and year as line 4; merged into it"),
+        (5, "duplicate_row", "same title and year as line 6; merged into it"),  # nothing differs
+    ]
+    movie = _movie(conn, "Twice Told", 2010)
+    assert movie is not None and (movie["director"], movie["rating"], movie["runtime"]) == ("Bo Kim", "8.5", 95)
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row

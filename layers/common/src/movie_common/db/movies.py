@@ -295,6 +295,12 @@ _WRITTEN_COLUMNS = (
 )
 
 
+def _shown(expression: str) -> str:
+    """SQL showing a value in a reason: as text, cut to 60 characters (a plot is long)."""
+    text = f"{expression}::text"
+    return f"CASE WHEN length({text}) > 60 THEN left({text}, 59) || '…' ELSE {text} END"
+
+
 def _merge_duplicates(conn: Connection) -> int:
     """Fold rows repeating a title + year into the last of them (`movie_batch`); returns how many were folded.
 
@@ -336,11 +342,23 @@ def _merge_duplicates(conn: Connection) -> int:
             + ", ".join(assignments)
             + " FROM movie_duplicates d WHERE b.line = d.kept_line"
         )
+        # The values of a folded row that the merged row does not keep are named: `director Bob (not this row's Ann)`.
+        differing = ", ".join(
+            f"CASE WHEN b.{column} IS NOT NULL AND b.{column} IS DISTINCT FROM k.{column} "
+            f"THEN format('{column} %s (not this row''s %s)', {_shown(f'k.{column}')}, {_shown(f'b.{column}')}) END"
+            for column in _MERGED_SCALARS
+        )
+        # Constant SQL built from the column names above, never from input.
         conn.execute(
             """INSERT INTO movie_notices (line, code, reason, title, other_line)
                SELECT b.line, 'duplicate_row',
-                      format('same title and year as line %s; merged into it', d.kept_line), b.title, d.kept_line
-               FROM movie_duplicates d JOIN movie_batch b ON b.line = ANY(d.lines) AND b.line <> d.kept_line"""
+                      format('same title and year as line %s; merged into it', d.kept_line)
+                      || coalesce(', which keeps ' || nullif(concat_ws(', ', """  # noqa: S608
+            + differing
+            + """), ''), ''),
+                      b.title, d.kept_line
+               FROM movie_duplicates d JOIN movie_batch b ON b.line = ANY(d.lines) AND b.line <> d.kept_line
+               JOIN movie_batch k ON k.line = d.kept_line"""
         )
         conn.execute(
             "DELETE FROM movie_batch b USING movie_notices n WHERE n.code = 'duplicate_row' AND b.line = n.line"
