@@ -448,6 +448,7 @@ class RecordTooLargeError(Exception):
 
 
 _LINE_ENDS = ("\n", "\r")
+_BLANK = " \t\r\n\x0b\x0c\x1a"  # white space, and the Ctrl-Z old DOS and Windows tools end a file with
 
 
 class BoundedLines:
@@ -597,7 +598,11 @@ class CsvTable:
         reader = (
             csv.reader(lines, delimiter=chosen, quoting=csv.QUOTE_NONE, strict=True)
             if unquoted
-            else csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True)
+            # skipinitialspace: `Heat, "1995"` and `A, "Heat, the film", 1995`, hand-written with a space after each
+            # delimiter, have quoted fields (the quotes and the comma inside were read as text).
+            else csv.reader(
+                lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True, skipinitialspace=True
+            )
         )
         if sep_line:
             lines.start_record()
@@ -701,5 +706,5 @@ class CsvTable:
                     ((self._column_name(0), escape_controls(fields[0])),),
                 )
                 continue
-            if any(cell.strip() for cell in fields):
+            if any(cell.strip(_BLANK) for cell in fields):  # Ctrl-Z, DOS's end of file, after the last row: blank
                 yield Record(start, fields)

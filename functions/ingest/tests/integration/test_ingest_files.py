@@ -333,6 +333,14 @@ def test_duplicated_rows_with_conflicting_values_say_which_values_the_merge_did_
 
 
 @pytest.mark.slow
+def test_a_hand_written_file_with_spaces_after_commas_and_a_ctrl_z_loads_whole(conn: Any, ingest: Ingest) -> None:
+    job = ingest(b'title, year, director\r\n"Spaced, Quoted", "2001", "Lee, Ann"\r\n\x1a', name="hand.csv")
+    assert (job["status"], job["rows"], job["inserted"], job["errors"]) == ("done", 1, 1, [])
+    movie = _movie(conn, "Spaced, Quoted", 2001)
+    assert movie is not None and movie["director"] == "Lee, Ann"
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row

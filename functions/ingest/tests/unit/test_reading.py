@@ -269,6 +269,20 @@ def test_the_header_row_repeated_mid_file_is_reported_not_loaded() -> None:
     assert rows == [Record(2, ["Heat"]), Record(3, ["Film"])]
 
 
+def test_quoted_fields_after_a_space_are_quoted_fields() -> None:
+    """Hand-written CSV with `, ` between fields: the quotes of `, "2001"` were read as part of the value (a year
+    `"2001"`, not_a_number), and the comma inside `, "Heat, the film"` split the field."""
+    _, rows = _rows(b'title, year, plot\nHeat, "1995", "Heat, the film"\nSe7en, 1995, "He said ""no""."\n')
+    assert rows == [Record(2, ["Heat", "1995", "Heat, the film"]), Record(3, ["Se7en", "1995", 'He said "no".'])]
+
+
+def test_a_ctrl_z_ending_the_file_is_no_row() -> None:
+    """Old DOS and Windows tools end a file with Ctrl-Z (0x1A): it was a bad row, `a title is required`, its value a
+    raw control character."""
+    _, rows = _rows(b"title,year\r\nHeat,1995\r\n\x1a")
+    assert rows == [Record(2, ["Heat", "1995"])]
+
+
 def test_empty_and_blank_files_fail() -> None:
     with pytest.raises(EmptyFileError):
         _table(b"")
