@@ -573,6 +573,9 @@ class CsvTable:
         self._reader = reader
         self._max_chars = max_chars
         self.header_line = 1  # the line the header row is on (after blank lines and Excel's `sep=` line)
+        # Values under a column the header leaves unnamed (a heading deleted, the data kept): read by no field, and
+        # counted for the job's warning, by column number (1-based): [rows holding one, first line].
+        self.unnamed_values: dict[int, list[int]] = {}
 
     @classmethod
     def open(
@@ -655,6 +658,7 @@ class CsvTable:
         # title would be the title column's name ("Title", directed by "Director"). Not in a file of one column, where
         # the row may be a film of that name (Beckett's `Film`).
         header_again = [name.casefold() for name in self.header] if width > 1 else None
+        unnamed = [index for index, name in enumerate(self.header) if not name]
         while True:
             start = lines.start_record()
             try:
@@ -707,4 +711,8 @@ class CsvTable:
                 )
                 continue
             if any(cell.strip(_BLANK) for cell in fields):  # Ctrl-Z, DOS's end of file, after the last row: blank
+                for index in unnamed:
+                    if index < len(fields) and fields[index].strip():
+                        seen = self.unnamed_values.setdefault(index + 1, [0, start])
+                        seen[0] += 1
                 yield Record(start, fields)

@@ -341,6 +341,21 @@ def test_a_hand_written_file_with_spaces_after_commas_and_a_ctrl_z_loads_whole(c
 
 
 @pytest.mark.slow
+def test_values_under_a_column_with_no_name_are_warned_of(conn: Any, ingest: Ingest) -> None:
+    """A heading deleted in a spreadsheet, its column's data kept: the values were read by no field and the job
+    said nothing (`unknown_columns` lists named columns only). Trailing empty columns stay unremarked."""
+    job = ingest(
+        "title,year,,,\r\nNo Name One,2001,Ann Lee,,\r\nNo Name Two,2002,,,\r\nNo Name Three,2003,Bo Kim,,\r\n"
+    )
+    assert (job["status"], job["inserted"], job["errors"]) == ("done", 3, [])
+    assert job["warnings"] == [
+        "Column 3 has no name in the header row but holds values in 2 rows (the first on line 2); no field reads it: "
+        "name it (title, year, director...) to load them"
+    ]
+    assert ingest("title,year,,,\r\nNo Name Four,2004,,,\r\n")["warnings"] == []
+
+
+@pytest.mark.slow
 def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
     """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
     `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row
