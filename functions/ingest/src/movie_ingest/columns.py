@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from movie_common.errors import MissingTitleColumnError
-from movie_common.movie_rules import CHECKED_FIELDS, FIELDS, full_year, is_null_marker
+from movie_common.movie_rules import CHECKED_FIELDS, CLOCK_TIME, FIELDS, full_year, is_null_marker
 
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "title": (
@@ -27,6 +27,9 @@ ALIASES: Mapping[str, tuple[str, ...]] = {
         "name",
         "movie",
         "film",
+        "moviename",  # `Movie Name`, `Film Name`: Kaggle's and spreadsheets' header for the title
+        "filmname",
+        "titlename",
         "movietitleenglish",
         "originaltitle",
     ),
@@ -192,7 +195,7 @@ class ColumnMap:
         )
 
 
-_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\s*$")
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})" + CLOCK_TIME + r"\s*$")
 
 
 def infer_date_order(dates: Iterable[str]) -> str | None:

@@ -37,8 +37,14 @@ _DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "p
 # of their letters the way such files are meant (Latin-1 is Windows-1252 minus the punctuation in 0x80-0x9F).
 # cp1250 (Central European) is here on purpose: a Polish or Czech file is read as Windows-1252, and its letters that
 # Windows-1252 lacks (ł, ś, ż…) come out as others (README, "Reading").
+# Mac's Latin code pages are here as charset-normalizer names them for Windows-1252 files too (`Göttliche Komödie`
+# beside `cœur` was mac_iceland, and ö was read as a circumflex); a Mac Roman file is recognised before
+# (_looks_like_mac_roman).
 _WESTERN = frozenset(
-    ("ascii", "latin_1", "iso8859_1", "cp1252", "cp1250", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254", "mac_roman")
+    (
+        *("ascii", "latin_1", "iso8859_1", "cp1252", "cp1250", "iso8859_15", "iso8859_2", "iso8859_9", "cp1254"),
+        *("mac_roman", "mac_iceland", "mac_latin2", "mac_turkish"),
+    )
 )
 # The five bytes Windows-1252 leaves undefined. Python's cp1252 codec cannot decode them, so charset-normalizer never
 # names Windows-1252 for a file holding one, and names whatever single-byte code page decodes everything instead
@@ -165,6 +171,7 @@ class TextSource:
             "cp1252": "Windows-1252",
             "utf-16": "UTF-16",
             "utf-32": "UTF-32",
+            "mac_roman": "Mac Roman",
         }.get(self.encoding, self.encoding)
 
     @property
@@ -215,9 +222,13 @@ def _detect_encoding(sample: bytes) -> str:
         )
     if _utf8_prefix_is_valid(sample):
         return "utf-8"  # NUL and control bytes are valid UTF-8: open_text judges them on the decoded text
+    if _mostly_utf8(sample):
+        return "utf-8"  # read with the Windows-1252 fallback (_FALLBACK_ERRORS), counted in a warning
     reason = binary_reason(sample)
     if reason is not None:  # before charset-normalizer, whose guess for binary data means nothing
         raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
+    if _looks_like_mac_roman(sample):
+        return "mac_roman"
     from charset_normalizer import from_bytes  # imported only for files that are not UTF-8
 
     # NULs and other control bytes on a few lines passed binary_reason; the rows report (NUL) or drop (the others) them,
@@ -232,6 +243,50 @@ def _detect_encoding(sample: bytes) -> str:
     if _reads_as_western_without_undefined_bytes(sample):
         return "cp1252"
     return encoding
+
+
+# A UTF-8 sequence of two to four bytes (RFC 3629: no overlong forms, no surrogates), and any byte of 0x80-0xFF.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """Whether a sample that is not all UTF-8 is a UTF-8 file holding some Windows-1252 bytes (rows pasted from
+    another file, a file joined from two): its UTF-8 letters are at least as many as the bytes that are not UTF-8.
+    Read as Windows-1252 as a whole, its UTF-8 letters came out garbled (`José` as `JosÃ©`); read as UTF-8, only
+    the stray bytes are read as Windows-1252. A Windows-1252 file rarely holds a valid UTF-8 sequence (`ß“` is one)
+    and never mostly."""
+    letters = _UTF8_SEQUENCE.findall(sample)
+    if not letters:
+        return False
+    stray = len(_HIGH_BYTE.findall(_UTF8_SEQUENCE.sub(b"", sample)))
+    return len(letters) >= stray
+
+
+# Bytes that are accented letters in Mac Roman (Excel for Mac's "Comma Separated Values": é 0x8E, ö 0x9A, ü 0x9F,
+# à 0x88, ç 0x8D, Ä 0x80, É 0x83...) and in Windows-1252 rare letters or symbols (Ž, š, Ÿ) or undefined. Left out:
+# those that are common punctuation in Windows-1252 (low, curly and double quotes, dashes, ellipsis, bullet, trade
+# mark: 0x82, 0x84, 0x85, 0x91-0x97, 0x99), found beside letters in its texts.
+_MAC_LETTER_BYTES = b"\x80\x81\x83\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x98\x9a\x9b\x9c\x9d\x9e\x9f"
+_MAC_LETTERS = re.compile(
+    rb"(?<=[A-Za-z])[" + re.escape(_MAC_LETTER_BYTES) + rb"]|[" + re.escape(_MAC_LETTER_BYTES) + rb"](?=[A-Za-z])"
+)
+# Bytes that are accented letters in Windows-1252 (é 0xE9, ö 0xF6, Ñ 0xD1...); Mac Roman's punctuation there («, », …,
+# its dashes and curly quotes, 0xC7-0xC9 and 0xD0-0xD5) left out.
+_WINDOWS_LETTERS = re.compile(rb"(?<=[A-Za-z])[\xc0-\xc6\xca-\xcf\xd6-\xff]|[\xc0-\xc6\xca-\xcf\xd6-\xff](?=[A-Za-z])")
+
+
+def _looks_like_mac_roman(sample: bytes) -> bool:
+    """Whether a Western sample that is not UTF-8 is Mac Roman (Excel for Mac saves "Comma Separated Values" so)
+    rather than Windows-1252: the bytes beside its letters are Mac Roman's accented letters, at least twice and four
+    times as many as Windows-1252's. Read as Windows-1252 (or as whatever charset-normalizer named: cp1257, mac_greek),
+    `Göttliche Komödie` was `Gšttliche Komšdie` and `Clément` `ClŽment`. Cyrillic, Greek, Arabic or Hebrew code pages
+    put their letters beside one another, not beside ASCII letters, and stay theirs."""
+    mac = len(_MAC_LETTERS.findall(sample))
+    return mac >= 2 and mac > 4 * len(_WINDOWS_LETTERS.findall(sample))
 
 
 def _reads_as_western_without_undefined_bytes(sample: bytes) -> bool:
@@ -393,6 +448,7 @@ class RecordTooLargeError(Exception):
 
 
 _LINE_ENDS = ("\n", "\r")
+_BLANK = " \t\r\n\x0b\x0c\x1a"  # white space, and the Ctrl-Z old DOS and Windows tools end a file with
 
 
 class BoundedLines:
@@ -516,6 +572,10 @@ class CsvTable:
         self._lines = lines
         self._reader = reader
         self._max_chars = max_chars
+        self.header_line = 1  # the line the header row is on (after blank lines and Excel's `sep=` line)
+        # Values under a column the header leaves unnamed (a heading deleted, the data kept): read by no field, and
+        # counted for the job's warning, by column number (1-based): [rows holding one, first line].
+        self.unnamed_values: dict[int, list[int]] = {}
 
     @classmethod
     def open(
@@ -541,7 +601,11 @@ class CsvTable:
         reader = (
             csv.reader(lines, delimiter=chosen, quoting=csv.QUOTE_NONE, strict=True)
             if unquoted
-            else csv.reader(lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True)
+            # skipinitialspace: `Heat, "1995"` and `A, "Heat, the film", 1995`, hand-written with a space after each
+            # delimiter, have quoted fields (the quotes and the comma inside were read as text).
+            else csv.reader(
+                lines, delimiter=chosen, quotechar='"', doublequote=True, strict=True, skipinitialspace=True
+            )
         )
         if sep_line:
             lines.start_record()
@@ -568,7 +632,9 @@ class CsvTable:
                 f"The header row (line {start}) holds a NUL byte in column {', '.join(damaged)}: the file is "
                 "damaged there; fix or re-export it. Nothing was changed."
             )
-        return cls(source, chosen, header, lines, reader, max_record_chars)
+        table = cls(source, chosen, header, lines, reader, max_record_chars)
+        table.header_line = start
+        return table
 
     @property
     def lines_read(self) -> int:
@@ -588,6 +654,11 @@ class CsvTable:
         """
         width = len(self.header)
         lines, reader = self._lines, self._reader
+        # The header row again (files joined from several exports, each with its header): never a movie, whose
+        # title would be the title column's name ("Title", directed by "Director"). Not in a file of one column, where
+        # the row may be a film of that name (Beckett's `Film`).
+        header_again = [name.casefold() for name in self.header] if width > 1 else None
+        unnamed = [index for index, name in enumerate(self.header) if not name]
         while True:
             start = lines.start_record()
             try:
@@ -626,5 +697,22 @@ class CsvTable:
                     )
                     continue
                 del fields[width:]
-            if any(cell.strip() for cell in fields):
+            if (
+                header_again is not None
+                and [cell.strip().lstrip("\ufeff").strip().casefold() for cell in fields] + [""] * (width - len(fields))
+                == header_again
+            ):
+                yield BadRecord(
+                    start,
+                    "repeated_header",
+                    f"the header row again (as on line {self.header_line}): the file joins several files, "
+                    "each with its header; the row was skipped",
+                    ((self._column_name(0), escape_controls(fields[0])),),
+                )
+                continue
+            if any(cell.strip(_BLANK) for cell in fields):  # Ctrl-Z, DOS's end of file, after the last row: blank
+                for index in unnamed:
+                    if index < len(fields) and fields[index].strip():
+                        seen = self.unnamed_values.setdefault(index + 1, [0, start])
+                        seen[0] += 1
                 yield Record(start, fields)

@@ -177,6 +177,10 @@ def _read_into_staging(
     title_column = mapping.column_of("title")
     try:
         for record in table.records():
+            if isinstance(record, reading.BadRecord) and record.code == "repeated_header":
+                # Not a row of the file's data (not counted, nor in a replace's share of bad rows), but reported.
+                spool.add(RowError(record.line, record.cells[0][0], record.cells[0][1], record.reason, record.code))
+                continue
             progress.rows += 1
             if isinstance(record, reading.BadRecord):
                 progress.invalid += 1
@@ -204,6 +208,11 @@ def _read_into_staging(
         ) from None
     if batch:
         movies.stage_movies(conn, batch)
+    for number, (count, first_line) in sorted(table.unnamed_values.items()):
+        warnings.append(
+            f"Column {number} has no name in the header row but holds values in {count:,} rows (the first on line "
+            f"{first_line:,}); no field reads it: name it (title, year, director...) to load them"
+        )
     if source.fallback_bytes:
         warnings.append(
             f"{source.fallback_bytes:,} bytes were not valid UTF-8 and were read as Windows-1252 "

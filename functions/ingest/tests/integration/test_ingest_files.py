@@ -219,6 +219,161 @@ def test_a_windows_1252_file_with_a_byte_it_leaves_undefined_loads_as_windows_12
 
 
 @pytest.mark.slow
+def test_a_utf8_file_with_windows_1252_rows_near_the_top_keeps_both_kinds_of_accents(conn: Any, ingest: Ingest) -> None:
+    """A row saved by Windows Excel pasted into a UTF-8 file: the first 64 KiB held both, detection named
+    Windows-1252 for the whole file and its UTF-8 rows were stored garbled (`JosÃ© Padilha`), with no warning."""
+    content = (
+        "title,year,director\nTropa de Elite Mixed,2007,José Padilha\nAmélie Mixed,2001,Jean-Pierre Jeunet\n".encode()
+        + "Café Society Mixed,2016,Woody Allen\n".encode("cp1252")
+    )
+    job = ingest(content, name="mixed.csv")
+    assert (job["status"], job["encoding"], job["inserted"], job["errors"]) == ("done", "UTF-8", 3, [])
+    assert job["warnings"] == [
+        "1 bytes were not valid UTF-8 and were read as Windows-1252 (a file saved from two encodings); check "
+        "accented letters in the rows they are in"
+    ]
+    tropa = _movie(conn, "Tropa de Elite Mixed", 2007)
+    assert tropa is not None and tropa["director"] == "José Padilha"
+    assert _movie(conn, "Amélie Mixed", 2001) is not None
+    assert _movie(conn, "Café Society Mixed", 2016) is not None
+
+
+@pytest.mark.slow
+def test_a_csv_saved_by_excel_for_mac_loads_with_its_accents(conn: Any, ingest: Ingest) -> None:
+    """Excel for Mac's "Comma Separated Values" (Mac Roman, CR line ends): detection named cp1257, and the movies
+    were stored as `Caf\u0158 Prob\u0158` directed by `Ren\u0158 Cl\u017dment`."""
+    content = "Title,Year,Director\rCafé Probé,2006,René Clément\rGöttliche Komödie,2000,Jörg Müller\r".encode(
+        "mac_roman"
+    )
+    job = ingest(content, name="Excel for Mac.csv")
+    assert (job["status"], job["encoding"], job["inserted"], job["errors"], job["warnings"]) == (
+        "done",
+        "Mac Roman",
+        2,
+        [],
+        [],
+    )
+    cafe = _movie(conn, "Café Probé", 2006)
+    assert cafe is not None and (cafe["title"], cafe["director"]) == ("Café Probé", "René Clément")
+    komodie = _movie(conn, "Göttliche Komödie", 2000)
+    assert komodie is not None and (komodie["title"], komodie["director"]) == ("Göttliche Komödie", "Jörg Müller")
+
+
+@pytest.mark.slow
+def test_a_german_excel_file_with_thousands_by_points_loads(conn: Any, ingest: Ingest) -> None:
+    """German Excel's CSV: semicolons, a decimal comma and points between thousands (`1.234,56`), refused as
+    not_a_number where `12,5` was read."""
+    job = ingest("Title;Year;Rating;Popularity\nEuro Points;2008;7,5;1.234,56\nEuro Comma;2009;8;12,5\n", name="de.csv")
+    assert (job["status"], job["delimiter"], job["inserted"], job["errors"]) == ("done", "semicolon", 2, [])
+    movie = conn.execute(
+        "SELECT rating::text AS rating, popularity FROM movies WHERE title = 'Euro Points' AND year = 2008"
+    ).fetchone()
+    assert movie is not None and (movie["rating"], movie["popularity"]) == ("7.5", 1234.56)
+
+
+@pytest.mark.slow
+def test_a_float_column_written_with_a_decimal_comma_loads(conn: Any, ingest: Ingest) -> None:
+    """pandas' to_csv(sep=";", decimal=",") of a frame whose year and runtime are floats (a missing value makes them
+    so): `2009,0` and `162,0` were not_a_number and not_a_duration, where `2009.0` and `162.0` were read."""
+    job = ingest("title;year;runtime;rating\nComma Floats;2009,0;162,0;7,9\nComma Gaps;;;\n", name="pandas.csv")
+    assert (job["status"], job["inserted"], job["errors"]) == ("done", 2, [])
+    movie = _movie(conn, "Comma Floats", 2009)
+    assert movie is not None and (movie["runtime"], movie["rating"]) == (162, "7.9")
+
+
+@pytest.mark.slow
+def test_a_poster_url_holding_a_file_name_with_spaces_loads_encoded(conn: Any, ingest: Ingest) -> None:
+    job = ingest("title,year,poster_url\nSpaced Poster,2011,https://example.com/posters/Spaced Poster (2011).jpg\n")
+    assert (job["status"], job["inserted"], job["errors"]) == ("done", 1, [])
+    movie = _movie(conn, "Spaced Poster", 2011)
+    assert movie is not None and movie["poster_url"] == "https://example.com/posters/Spaced%20Poster%20(2011).jpg"
+
+
+@pytest.mark.slow
+def test_an_imdb_list_with_a_music_video_reports_it_as_neither_film_nor_series(conn: Any, ingest: Ingest) -> None:
+    job = ingest(
+        "Const,Title,URL,Title Type,Year\n"
+        "tt9911141,Clip Probe,https://www.imdb.com/title/tt9911141/,Music Video,2011\n"
+        "tt9911142,Film Probe,https://www.imdb.com/title/tt9911142/,Movie,2012\n",
+        name="imdb-list.csv",
+    )
+    assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+        (2, "Title Type", "Music Video", "not_a_movie_or_series")
+    ]
+    assert (job["inserted"], job["invalid"]) == (1, 1)
+
+
+@pytest.mark.slow
+def test_duplicated_rows_with_conflicting_values_say_which_values_the_merge_did_not_keep(
+    conn: Any, ingest: Ingest
+) -> None:
+    """Rows of one title and year giving different directors or ratings were reported as `merged into it` alone:
+    which of the file's values were dropped went unsaid."""
+    plot = "A long plot. " * 10
+    job = ingest(
+        "title,year,director,rating,plot,runtime\n"
+        f"Twice Told,2010,Ann Lee,7,{plot},95\n"
+        "Twice Told,2010,Bo Kim,,,95\n"
+        "Twice Told,2010,,8.5,Short plot.,\n"
+        "Once Told,2011,Cy Dee,6,,\n"
+        "Once Told,2011,Cy Dee,,,\n"
+    )
+    assert [(e["line"], e["code"], e["reason"]) for e in job["errors"]] == [
+        (
+            2,
+            "duplicate_row",
+            "same title and year as line 4; merged into it, which keeps director Bo Kim (not this row's Ann Lee), "
+            f"plot Short plot. (not this row's {plot.strip()[:59]}…), rating 8.5 (not this row's 7.0)",
+        ),
+        (3, "duplicate_row", "same title and year as line 4; merged into it"),
+        (5, "duplicate_row", "same title and year as line 6; merged into it"),  # nothing differs
+    ]
+    movie = _movie(conn, "Twice Told", 2010)
+    assert movie is not None and (movie["director"], movie["rating"], movie["runtime"]) == ("Bo Kim", "8.5", 95)
+
+
+@pytest.mark.slow
+def test_a_hand_written_file_with_spaces_after_commas_and_a_ctrl_z_loads_whole(conn: Any, ingest: Ingest) -> None:
+    job = ingest(b'title, year, director\r\n"Spaced, Quoted", "2001", "Lee, Ann"\r\n\x1a', name="hand.csv")
+    assert (job["status"], job["rows"], job["inserted"], job["errors"]) == ("done", 1, 1, [])
+    movie = _movie(conn, "Spaced, Quoted", 2001)
+    assert movie is not None and movie["director"] == "Lee, Ann"
+
+
+@pytest.mark.slow
+def test_values_under_a_column_with_no_name_are_warned_of(conn: Any, ingest: Ingest) -> None:
+    """A heading deleted in a spreadsheet, its column's data kept: the values were read by no field and the job
+    said nothing (`unknown_columns` lists named columns only). Trailing empty columns stay unremarked."""
+    job = ingest(
+        "title,year,,,\r\nNo Name One,2001,Ann Lee,,\r\nNo Name Two,2002,,,\r\nNo Name Three,2003,Bo Kim,,\r\n"
+    )
+    assert (job["status"], job["inserted"], job["errors"]) == ("done", 3, [])
+    assert job["warnings"] == [
+        "Column 3 has no name in the header row but holds values in 2 rows (the first on line 2); no field reads it: "
+        "name it (title, year, director...) to load them"
+    ]
+    assert ingest("title,year,,,\r\nNo Name Four,2004,,,\r\n")["warnings"] == []
+
+
+@pytest.mark.slow
+def test_a_header_row_repeated_mid_file_is_reported_and_loads_nothing(conn: Any, ingest: Ingest) -> None:
+    """Two exports joined (`cat a.csv b.csv`): the second header was loaded as a movie titled `Title`, directed by
+    `Director`; with a year column it was two `not_a_number` errors naming the column names as values, and a bad row
+    that could refuse a replace."""
+    for mode in ("upsert", "replace"):
+        content = "Title,Director\r\nJoined One,Ann Lee\r\nTitle,Director\r\nJoined Two,Bo Kim\r\n"
+        job = ingest(content, name=f"joined-{mode}.csv", mode=mode)
+        # Reported, but not a row of data: nor a bad row that would count against a replace (5% at most).
+        assert (job["status"], job["rows"], job["valid"], job["invalid"]) == ("done", 2, 2, 0), job
+        assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+            (3, "Title", "Title", "repeated_header")
+        ]
+        assert job["errors"][0]["reason"].startswith("the header row again (as on line 1)")
+        assert _movie(conn, "Title", None) is None
+        assert _movie(conn, "Joined One", None) is not None and _movie(conn, "Joined Two", None) is not None
+
+
+@pytest.mark.slow
 def test_quoted_fields_with_commas_quotes_and_line_breaks(conn: Any, ingest: Ingest) -> None:
     content = (
         'title,year,plot,cast\r\n"Heat, Revisited",1995,"He said ""no"".\r\nThen he left.",'
@@ -434,6 +589,25 @@ def test_one_id_for_two_titles_in_one_file_is_refused_after_the_first(conn: Any,
     assert (job["inserted"], job["valid"], job["invalid"]) == (3, 3, 2)
     held = conn.execute("SELECT title FROM movies WHERE imdb_id = 'tt9911111' OR tmdb_id = 990771 ORDER BY title")
     assert [r["title"] for r in held] == ["Harbour Lights", "Night Crossing"]
+
+
+@pytest.mark.slow
+def test_a_duplicate_id_is_reported_on_the_id_column_with_the_id_and_the_first_title(conn: Any, ingest: Ingest) -> None:
+    """The report named the row's title and said `gives this IMDb id to another title`, without the id or the other
+    title: the admin had to open the file to see which id, and which film had it first."""
+    job = ingest(
+        "Const,Title,URL,Year\n"  # IMDb's list export: the id's column is `Const`
+        "tt9911121,Dawn Ferry,https://www.imdb.com/title/tt9911121/,2008\n"
+        "tt9911121,Dawn Ferry II,https://www.imdb.com/title/tt9911121/,2012\n"
+    )
+    assert [(e["line"], e["column"], e["value"], e["code"]) for e in job["errors"]] == [
+        (3, "Const", "tt9911121", "duplicate_id")
+    ]
+    assert job["errors"][0]["reason"] == "line 2 gives this IMDb id to another title (Dawn Ferry, 2008)"
+    job = ingest("title,year,tmdb_id\nDusk Ferry,2009,990781\nDusk Ferry II,2013,990781\n")
+    assert [(e["line"], e["column"], e["value"], e["code"], e["reason"]) for e in job["errors"]] == [
+        (3, "tmdb_id", "990781", "duplicate_id", "line 2 gives this TMDB id to another title (Dusk Ferry, 2009)")
+    ]
 
 
 def test_a_year_far_from_the_matched_movies_release_date_is_refused(conn: Any, ingest: Ingest) -> None:
@@ -880,6 +1054,22 @@ def test_excel_two_digit_years_are_read_in_the_nearest_plausible_century(conn: A
         "Short Year Three": "2001-03-04",
         "Short Year Four": "2000-01-01",
     }
+
+
+@pytest.mark.slow
+def test_excel_dates_with_a_time_are_read_and_show_the_files_order(conn: Any, ingest: Ingest) -> None:
+    """Excel's cells holding a time as well (`23/04/2001 00:00`) were not_a_date, and gave no evidence of the order."""
+    job = ingest("title,release_date\nTimed One,03/04/2001 10:00\nTimed Two,23/04/2001 00:00\n")
+    assert (job["valid"], job["invalid"], job["errors"]) == (2, 0, [])
+    assert job["warnings"] == [
+        "Dates in release_date whose day and month could be either way round (03/04/2001) were read day first, as "
+        "the file's 23/04/2001 00:00 shows"
+    ]
+    dates = {
+        r["title"]: r["d"]
+        for r in conn.execute("SELECT title, release_date::text AS d FROM movies WHERE title LIKE 'Timed %%'")
+    }
+    assert dates == {"Timed One": "2001-04-03", "Timed Two": "2001-04-23"}
 
 
 @pytest.mark.slow

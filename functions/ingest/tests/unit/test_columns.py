@@ -146,3 +146,10 @@ def test_tmdbs_runtime_of_0_is_no_runtime(runtime: str) -> None:
     assert mapping.values(list(cells.values()))["runtime"] == "95.0"
     # In other files a runtime of 0 is still a value the rules refuse.
     assert map_columns(["title", "runtime"]).values(["X", runtime])["runtime"] == runtime
+
+
+@pytest.mark.parametrize("header", ["Movie Name,Release Year", "Film Name,Year", "Title Name,Year"])
+def test_a_title_column_named_movie_name_is_the_title(header: str) -> None:
+    """`Movie Name` failed the whole file as missing_title_column, listing `'Movie Name'` among the columns found."""
+    mapping = map_columns(header.split(","))
+    assert mapping.names["title"] == (header.split(",")[0],) and mapping.unknown == ()

@@ -124,6 +124,55 @@ def test_a_file_that_stops_being_utf8_deep_inside_is_still_read() -> None:
     assert len(rows) == 8001
 
 
+def test_a_utf8_file_holding_windows_1252_bytes_in_its_first_block_keeps_its_utf8_letters() -> None:
+    """Rows pasted from a Windows-1252 file into a UTF-8 one, near the top: the file was read as Windows-1252 as a
+    whole, and its UTF-8 letters came out garbled (`José` as `JosÃ©`). Each part is read in its own encoding now,
+    and the stray bytes counted (the job's warning)."""
+    data = "title,year,director\nAmélie,2001,Jean-Pierre Jeunet\nLéon,1994,Luc Besson\n".encode() + (
+        "Café Society,2016,Woody Allen\n".encode("cp1252")
+    )
+    table, rows = _rows(data)
+    assert table.source.encoding == "utf-8"
+    assert [r.fields[0] for r in rows if isinstance(r, Record)] == ["Amélie", "Léon", "Café Society"]
+    assert table.source.fallback_bytes == 1
+    # A Windows-1252 file whose bytes happen to form a UTF-8 sequence (`ß“`) once among its letters stays one.
+    text = "title,plot\nDer Große,„Der Große“ von Jörg \u2013 Käse\nÄrger,Öl für Müller\n"
+    table, rows = _rows(text.encode("cp1252"))
+    assert table.source.encoding == "cp1252"
+    assert rows[0] == Record(2, ["Der Große", "„Der Große“ von Jörg \u2013 Käse"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title,Year,Director\rAmélie,2001,Jean-Pierre Jeunet\rLéon,1994,Luc Besson\rLa Cité,1995,Marc Caro\r",
+        "Title,Year,Director,Plot\rCafé Probé,2006,René Clément,Un film très « beau » à voir\r",
+        "title,year,director\nGöttliche Komödie,2000,Jörg Müller\nAmores perros,2000,Alejandro González Iñárritu\n",
+    ],
+)
+def test_a_mac_roman_file_from_excel_for_mac_keeps_its_accents(text: str) -> None:
+    """Excel for Mac's "Comma Separated Values" is Mac Roman: detection named cp1257, mac_greek or Windows-1252 for
+    these, and `Clément` was stored as `ClŽment` (or worse)."""
+    table, rows = _rows(text.encode("mac_roman"))
+    assert (table.source.encoding, table.source.encoding_label) == ("mac_roman", "Mac Roman")
+    expected = [line.split(",")[0] for line in re.split("\r|\n", text)[1:] if line]
+    assert [r.fields[0] for r in rows if isinstance(r, Record)] == expected
+
+
+def test_a_windows_1252_file_is_not_taken_for_mac_roman() -> None:
+    """The other way round: `Göttliche Komödie` beside `cœur` and `Film™` was named mac_iceland by detection, and read
+    as `G\u02c6ttliche` (a circumflex for ö)."""
+    text = "title,year\nGöttliche Komödie,2000\nŒuvre cœur,2001\nFilm™,2002\nDon’t Look Up,2021\n"  # noqa: RUF001
+    table, rows = _rows(text.encode("cp1252"))
+    assert table.source.encoding == "cp1252"
+    assert [r.fields[0] for r in rows if isinstance(r, Record)] == [
+        "Göttliche Komödie",
+        "Œuvre cœur",
+        "Film™",
+        "Don’t Look Up",  # noqa: RUF001
+    ]
+
+
 def test_gzip_is_recognised_by_its_bytes() -> None:
     table, rows = _rows(gzip.compress(b"title,year\nHeat,1995\n"))
     assert table.source.compressed
@@ -194,6 +243,44 @@ def test_rows_with_more_fields_than_the_header_are_bad_unless_the_extra_ones_are
     assert rows[0] == Record(2, ["A", "2001"])
     assert isinstance(rows[1], BadRecord) and (rows[1].line, rows[1].code) == (3, "too_many_fields")
     assert rows[2] == Record(4, ["C"])
+
+
+def test_the_header_row_repeated_mid_file_is_reported_not_loaded() -> None:
+    """Files joined from several exports carry each one's header: such a row was read as a movie titled `Title`
+    directed by `Director` (or refused with the year's column name as a bad number)."""
+    data = (
+        b"\xef\xbb\xbfTitle,Director,,\r\nHeat,Michael Mann,,\r\n"
+        b"\xef\xbb\xbfTitle , director\r\nSe7en,David Fincher,,\r\n"  # the next export's BOM and header, less tidy
+    )
+    _, rows = _rows(data)
+    assert rows[0] == Record(2, ["Heat", "Michael Mann", "", ""])
+    assert rows[1] == BadRecord(
+        3,
+        "repeated_header",
+        "the header row again (as on line 1): the file joins several files, each with its header; the row was skipped",
+        (("Title", "\ufeffTitle "),),
+    )
+    assert rows[2] == Record(4, ["Se7en", "David Fincher", "", ""])
+    # After blank lines the header is on a later line, and the report says which.
+    _, rows = _rows(b"\n\ntitle,year\nHeat,1995\nTITLE,YEAR\n")
+    assert isinstance(rows[1], BadRecord) and rows[1].line == 5 and "(as on line 3)" in rows[1].reason
+    # A file of one column may hold a film of the column's name (Beckett's `Film`): it stays a row.
+    _, rows = _rows(b"film\nHeat\nFilm\n")
+    assert rows == [Record(2, ["Heat"]), Record(3, ["Film"])]
+
+
+def test_quoted_fields_after_a_space_are_quoted_fields() -> None:
+    """Hand-written CSV with `, ` between fields: the quotes of `, "2001"` were read as part of the value (a year
+    `"2001"`, not_a_number), and the comma inside `, "Heat, the film"` split the field."""
+    _, rows = _rows(b'title, year, plot\nHeat, "1995", "Heat, the film"\nSe7en, 1995, "He said ""no""."\n')
+    assert rows == [Record(2, ["Heat", "1995", "Heat, the film"]), Record(3, ["Se7en", "1995", 'He said "no".'])]
+
+
+def test_a_ctrl_z_ending_the_file_is_no_row() -> None:
+    """Old DOS and Windows tools end a file with Ctrl-Z (0x1A): it was a bad row, `a title is required`, its value a
+    raw control character."""
+    _, rows = _rows(b"title,year\r\nHeat,1995\r\n\x1a")
+    assert rows == [Record(2, ["Heat", "1995"])]
 
 
 def test_empty_and_blank_files_fail() -> None:

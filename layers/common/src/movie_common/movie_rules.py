@@ -157,10 +157,13 @@ _TITLE_YEAR = re.compile(
 )
 # The kinds of Wikipedia's article names that are television, not film (`serial` is a film serial of the 1910s).
 _TV_KINDS = frozenset(("TV series", "TV miniseries", "miniseries"))
-_YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:\.0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
+_YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:[.,]0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,\u00a0\u202f' ]\d{3})+(?:\.\d+)?$")
 _SIMPLE_RATING = re.compile(r"^\d{1,2}(?:\.\d)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+# Europe's spreadsheets: thousands by points or spaces and a decimal comma (`1.234,56`, `1 234,5`), or points between
+# groups of three only (`1.234.567`, which no decimal point writes). `1.234` alone stays one point two three four.
+_EUROPEAN_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:(?:[.\u00a0\u202f' ]\d{3})+,\d+|(?:\.\d{3}){2,})$")
 _IMDB_ID = re.compile(r"(?i)\b(tt\d{7,10})\b")
 _DIGITS = re.compile(r"^\d{1,10}$")
 # scheme://host[:port] then anything without white space (what urllib.parse.urlsplit accepts, minus spaces), and
@@ -169,6 +172,7 @@ _DIGITS = re.compile(r"^\d{1,10}$")
 # in a client writing <img src="..."> unescaped). Percent-encoded (%22, %3C, %3E, %60, %5C) they are fine; an
 # apostrophe in a path is a legal URL character (Wikipedia's `Schindler's_List.jpg`).
 _HTTP_URL = re.compile(r"""(?i)^https?://(?:[^\s/?#@"<>`\\]+@)?[^\s/?#@"'<>`\\]+(?:[/?#][^\s"<>`\\]*)?$""")
+_URL_AFTER_HOST = re.compile(r"(?i)^(https?://[^\s/?#]+)([/?#].*)$")
 _NAME_SUFFIX = re.compile(r"(?i)^(jr|sr|jnr|snr|ii|iii|iv|v|esq|phd|md)\.?$")
 
 
@@ -367,8 +371,8 @@ def _check_year(year: int) -> int:
 
 
 def parse_year(value: object) -> int | None:
-    """A release year: `1994`, `1994.0`, `(1994)`, a span such as `2008-2013` (its first year; en and em dashes
-    too), or the year of a date (`1994-09-23`). FieldValueError when it is not one, or outside the sane range."""
+    """A release year: `1994`, `1994.0` (`1994,0`), `(1994)`, a span such as `2008-2013` (its first year; en and em
+    dashes too), or the year of a date (`1994-09-23`). FieldValueError when it is not one, or outside the sane range."""
     if value is None:
         return None
     if type(value) is str and len(value) == 4 and value.isdigit():  # the usual case, first
@@ -427,7 +431,9 @@ _MONTHS = {
 }
 _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
+# A time after a date, as Excel writes a cell holding one (`23/09/1994 10:00`, `9/23/1994 10:00:00 AM`): ignored.
+CLOCK_TIME = r"(?:\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})" + CLOCK_TIME + "$")
 # `23 September 1994`, and Excel's `23-Sep-1994` and `23-Sep-94`.
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]+)\.?,?(?:\s+|-)(\d{4}|\d{2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}|\d{2})$")
@@ -455,7 +461,8 @@ def _date(year: int, month: int, day: int) -> dt.date:
 
 def parse_release_date(value: object) -> dt.date | None:
     """A release date: `1994-09-23` (a time after it is ignored), `1994/09/23`, `23 September 1994`,
-    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` when day and month cannot be confused; a
+    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` (a time after it ignored too) when day and
+    month cannot be confused; a
     two-digit year (`23-Sep-94`, `9/23/94`) is read by full_year. FieldValueError `not_a_date`, `ambiguous_date`,
     `out_of_range`."""
     if value is None:
@@ -492,6 +499,8 @@ def parse_release_date(value: object) -> dt.date | None:
 def _number_text(text: str, *, decimal_comma: bool) -> str:
     """Thousands separators dropped (`2,343,110`); a decimal comma read as a point where allowed (`8,5`)."""
     text = text.replace("\u2212", "-")
+    if decimal_comma and _EUROPEAN_THOUSANDS.match(text):
+        return re.sub(r"[.\u00a0\u202f' ]", "", text).replace(",", ".")
     if _THOUSANDS.match(text) and not (decimal_comma and _DECIMAL_COMMA.match(text)):
         return re.sub(r"[,\u00a0\u202f' ]", "", text)
     if decimal_comma and _DECIMAL_COMMA.match(text):
@@ -598,11 +607,13 @@ _DURATION_PARTS = re.compile(
 )
 _ISO_DURATION = re.compile(r"^PT(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?$", re.IGNORECASE)
 _MINUTES = re.compile(r"^(\d{1,5})(?: ?(?:min|mins|minutes|m)\.?)?$", re.IGNORECASE)
+_RUNTIME_DECIMAL_COMMA = re.compile(r"^(\d+),(\d{1,2})(?!\d)")
 _CLOCK = re.compile(r"^(?P<hours>\d{1,2}):(?P<minutes>\d{2})(?::(?P<seconds>\d{2}))?$")
 
 
 def parse_runtime(value: object) -> int | None:
-    """A running time in whole minutes: `142`, `142 min`, `2h 22m`, `2 hr 22 min`, `2:22`, `PT2H22M`, `1.5 h`."""
+    """A running time in whole minutes: `142`, `142 min`, `2h 22m`, `2 hr 22 min`, `2:22`, `PT2H22M`, `1.5 h`
+    (`1,5 h`, `142,0`: a decimal comma)."""
     if value is None:
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
@@ -615,6 +626,9 @@ def parse_runtime(value: object) -> int | None:
             minutes = float(simple.group(1))
             return _check_runtime(minutes)
         text = text.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+( ?min.*)?", text) else text
+        # A decimal comma (`120,0`, `1,5 h`: Europe's spreadsheets, pandas' decimal=","); a comma before three digits is
+        # a thousands separator (above).
+        text = _RUNTIME_DECIMAL_COMMA.sub(r"\1.\2", text)
         match = _DURATION_PARTS.match(text) or _ISO_DURATION.match(text) or _CLOCK.match(text)
         if match is None or not (match.group("hours") or match.group("minutes")):
             raise FieldValueError("not_a_duration", "a runtime is written like 142, 142 min or 2h 22m")
@@ -676,9 +690,13 @@ _TV_SPELLINGS = frozenset(
         "docuseries",
     )
 )
-# IMDb's titleType tvPilot is a pilot episode; its other episode-like kinds are listed with it.
+# IMDb's titleType tvPilot is a pilot episode; its other episode-like kinds are listed with it, and the kinds of IMDb's
+# list exports' `Title Type` that are neither films nor series (`Music Video`, `Video Game`, `Podcast Series`).
 _NOT_TITLES = frozenset(
-    ("tvepisode", "episode", "tvpilot", "pilot", "videogame", "game", "podcastseries", "podcastepisode", "person")
+    (
+        *("tvepisode", "episode", "tvpilot", "pilot", "videogame", "game", "podcastseries", "podcastepisode"),
+        *("musicvideo", "person"),
+    )
 )
 
 
@@ -838,10 +856,14 @@ def parse_plot(value: object) -> str | None:
 
 
 def parse_poster_url(value: object) -> str | None:
-    """An absolute http(s) URL with a host, at most MAX_URL_CHARS, without spaces."""
+    """An absolute http(s) URL with a host, at most MAX_URL_CHARS. Spaces after the host (`.../The Godfather.jpg`, as
+    spreadsheets hold file names) are percent-encoded, `%20`, as a browser encodes them; in the host they are not a
+    URL."""
     text = _text(value)
     if text is None:
         return None
+    if " " in text and (split := _URL_AFTER_HOST.match(text)) is not None:
+        text = split.group(1) + split.group(2).replace(" ", "%20")
     if len(text) > MAX_URL_CHARS:
         raise FieldValueError("too_long", f"a URL is at most {MAX_URL_CHARS} characters")
     if _HTTP_URL.match(text) is None:

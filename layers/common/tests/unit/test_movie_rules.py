@@ -380,6 +380,21 @@ def test_release_dates_in_common_spellings(raw: str, date: dt.date) -> None:
 @pytest.mark.parametrize(
     ("raw", "date"),
     [
+        ("23/09/1994 10:00", dt.date(1994, 9, 23)),
+        ("9/23/1994 10:00:00 AM", dt.date(1994, 9, 23)),
+        ("9/23/94 9:05 p.m.", dt.date(1994, 9, 23)),
+        ("23.09.1994 00:00:00", dt.date(1994, 9, 23)),
+    ],
+)
+def test_a_time_after_a_day_month_date_is_ignored_as_after_an_iso_one(raw: str, date: dt.date) -> None:
+    # Excel writes a cell holding a time so (`23/09/1994 10:00`): not_a_date, where `1994-09-23 10:00:00` was read.
+    assert movie_rules.parse_release_date(raw) == date
+    assert _codes({"title": "X", "release_date": "03/04/1999 10:00"}) == {"release_date": "ambiguous_date"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "date"),
+    [
         ("23-Sep-94", dt.date(1994, 9, 23)),  # Excel's d-mmm-yy: was not_a_date
         ("9/23/94", dt.date(1994, 9, 23)),  # Excel's US short date, m/d/yy
         ("23.09.94", dt.date(1994, 9, 23)),
@@ -451,6 +466,28 @@ def test_ratings_round_half_up_as_the_tmdb_sync_does(raw: str, rating: str) -> N
 def test_popularity_with_a_decimal_comma(raw: str, popularity: float) -> None:
     # A European spreadsheet's `21,946943` was refused as not a number; a comma before three digits is thousands.
     assert movie_rules.parse_popularity(raw) == popularity
+
+
+@pytest.mark.parametrize(
+    ("raw", "popularity"),
+    [
+        ("1.234,56", 1234.56),
+        ("12.345.678,9", 12345678.9),
+        ("1\u00a0234,5", 1234.5),
+        ("1 234,5", 1234.5),
+        ("1.234.567", 1234567.0),
+        ("1.234", 1.234),  # one point: a decimal point, as before
+    ],
+)
+def test_popularity_with_european_thousands(raw: str, popularity: float) -> None:
+    # German, Dutch or Italian Excel writes a thousand and more as `1.234,56` (French as `1 234,56`): refused as
+    # not_a_number, where `21,946943` was read.
+    assert movie_rules.parse_popularity(raw) == popularity
+
+
+def test_a_european_rating_with_a_point_is_still_a_decimal() -> None:
+    assert movie_rules.parse_rating("7,5") == Decimal("7.5")
+    assert _codes({"title": "X", "rating": "1.234,5"}) == {"rating": "out_of_range"}  # a number, out of 10's range
 
 
 def test_stars_out_of_five_are_read_out_of_ten() -> None:
@@ -753,3 +790,43 @@ def test_a_form_can_check_one_field_at_a_time() -> None:
     assert check_field("runtime", "2h") == (120, None)
     value, error = check_field("year", "soon")
     assert value is None and error is not None and (error.field, error.code) == ("year", "not_a_number")
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value"),
+    [
+        ("year", "2009,0", 2009),
+        ("runtime", "120,0", 120),
+        ("runtime", "1,5 h", 90),
+        ("runtime", "90,4 min", 90),
+        ("runtime", "1,234 min", 1234),  # a comma before three digits is still thousands
+    ],
+)
+def test_whole_numbers_with_a_decimal_comma(field: str, raw: str, value: int) -> None:
+    # pandas' decimal="," and Europe's spreadsheets write a float column's 2009.0 as 2009,0: not_a_number and
+    # not_a_duration, where 2009.0 was read.
+    parse = movie_rules.parse_year if field == "year" else movie_rules.parse_runtime
+    assert parse(raw) == value
+
+
+def test_spaces_in_a_posters_path_are_percent_encoded() -> None:
+    # A spreadsheet's poster URL holding a file name with spaces was refused as not_a_url ("a poster is an http(s)
+    # URL"), though it was one, and every browser loads it (encoding the spaces).
+    assert movie_rules.parse_poster_url("https://example.com/posters/The Godfather.jpg") == (
+        "https://example.com/posters/The%20Godfather.jpg"
+    )
+    assert movie_rules.parse_poster_url("https://example.com/p.jpg?name=a b#c d") == (
+        "https://example.com/p.jpg?name=a%20b#c%20d"
+    )
+    assert _codes({"title": "X", "poster_url": "https://exa mple.com/p.jpg"}) == {"poster_url": "not_a_url"}
+    assert _codes({"title": "X", "poster_url": 'https://example.com/a b".jpg'}) == {"poster_url": "not_a_url"}
+
+
+@pytest.mark.parametrize("kind", ["Music Video", "musicVideo", "Video Game", "Podcast Series"])
+def test_imdbs_kinds_that_are_neither_film_nor_series_are_said_so(kind: str) -> None:
+    # IMDb's list exports' `Music Video` was unknown_media_type ("a media type is movie or tv"), as if the file
+    # misspelt a kind, beside `Video Game`'s not_a_movie_or_series.
+    check = check_movie({"title": "X", "media_type": kind})
+    assert [(e.code, e.message) for e in check.errors] == [
+        ("not_a_movie_or_series", "the catalogue holds movies and TV series, not this kind of title")
+    ]

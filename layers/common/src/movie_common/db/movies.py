@@ -295,6 +295,12 @@ _WRITTEN_COLUMNS = (
 )
 
 
+def _shown(expression: str) -> str:
+    """SQL showing a value in a reason: as text, cut to 60 characters (a plot is long)."""
+    text = f"{expression}::text"
+    return f"CASE WHEN length({text}) > 60 THEN left({text}, 59) || '…' ELSE {text} END"
+
+
 def _merge_duplicates(conn: Connection) -> int:
     """Fold rows repeating a title + year into the last of them (`movie_batch`); returns how many were folded.
 
@@ -336,11 +342,23 @@ def _merge_duplicates(conn: Connection) -> int:
             + ", ".join(assignments)
             + " FROM movie_duplicates d WHERE b.line = d.kept_line"
         )
+        # The values of a folded row that the merged row does not keep are named: `director Bob (not this row's Ann)`.
+        differing = ", ".join(
+            f"CASE WHEN b.{column} IS NOT NULL AND b.{column} IS DISTINCT FROM k.{column} "
+            f"THEN format('{column} %s (not this row''s %s)', {_shown(f'k.{column}')}, {_shown(f'b.{column}')}) END"
+            for column in _MERGED_SCALARS
+        )
+        # Constant SQL built from the column names above, never from input.
         conn.execute(
             """INSERT INTO movie_notices (line, code, reason, title, other_line)
                SELECT b.line, 'duplicate_row',
-                      format('same title and year as line %s; merged into it', d.kept_line), b.title, d.kept_line
-               FROM movie_duplicates d JOIN movie_batch b ON b.line = ANY(d.lines) AND b.line <> d.kept_line"""
+                      format('same title and year as line %s; merged into it', d.kept_line)
+                      || coalesce(', which keeps ' || nullif(concat_ws(', ', """  # noqa: S608
+            + differing
+            + """), ''), ''),
+                      b.title, d.kept_line
+               FROM movie_duplicates d JOIN movie_batch b ON b.line = ANY(d.lines) AND b.line <> d.kept_line
+               JOIN movie_batch k ON k.line = d.kept_line"""
         )
         conn.execute(
             "DELETE FROM movie_batch b USING movie_notices n WHERE n.code = 'duplicate_row' AND b.line = n.line"
@@ -432,15 +450,21 @@ def _plan(conn: Connection, *, replace: bool, keep_tmdb: bool) -> dict[str, int]
     # One id, two titles in one file: the first row that gives an IMDb id (or a TMDB id, for its media type) keeps
     # it; later rows giving it to another title and year are refused (rows of one title and year were merged before).
     conn.execute(
-        """INSERT INTO movie_notices (line, code, reason, title, other_line)
+        """INSERT INTO movie_notices (line, code, reason, title, other_line, field, value)
            SELECT DISTINCT ON (x.line) x.line, 'duplicate_id',
-                  format('line %s gives this %s to another title', x.first_line, x.kind), x.title, x.first_line
-           FROM (SELECT y.line, y.title, 'IMDb id' AS kind, min(y.line) OVER (PARTITION BY y.imdb_id) AS first_line
+                  format('line %s gives this %s to another title (%s)', x.first_line, x.kind,
+                         concat_ws(', ', x.first_title, x.first_year)),
+                  x.title, x.first_line, x.field, x.id
+           FROM (SELECT y.line, y.title, 'IMDb id' AS kind, 'imdb_id' AS field, y.imdb_id AS id,
+                        first_value(y.line) OVER w AS first_line, first_value(y.title) OVER w AS first_title,
+                        first_value(y.year) OVER w AS first_year
                  FROM movie_match y WHERE y.imdb_id IS NOT NULL
+                 WINDOW w AS (PARTITION BY y.imdb_id ORDER BY y.line)
                  UNION ALL
-                 SELECT y.line, y.title, 'TMDB id',
-                        min(y.line) OVER (PARTITION BY y.tmdb_id, coalesce(y.media_type, 'movie'))
-                 FROM movie_match y WHERE y.tmdb_id IS NOT NULL) AS x
+                 SELECT y.line, y.title, 'TMDB id', 'tmdb_id', y.tmdb_id::text,
+                        first_value(y.line) OVER w, first_value(y.title) OVER w, first_value(y.year) OVER w
+                 FROM movie_match y WHERE y.tmdb_id IS NOT NULL
+                 WINDOW w AS (PARTITION BY y.tmdb_id, coalesce(y.media_type, 'movie') ORDER BY y.line)) AS x
            WHERE x.line <> x.first_line AND NOT EXISTS (SELECT 1 FROM movie_notices n WHERE n.line = x.line)
            ORDER BY x.line, x.first_line"""
     )
