@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Route, expect
 
 from movie_common.database import connect
 from movie_common.mail import compose
@@ -789,5 +789,103 @@ def test_a_developer_deletes_their_account_from_the_dashboard(
     assert refused.status_code in (401, 403), refused.text
     page.goto(stack.portal + "/dashboard.html")
     page.wait_for_url("**/login.html?next=*")  # signed out in this browser too
+    assert console == []
+    context.close()
+
+
+def _reset_link(stack: Stack, address: str) -> str:
+    """Ask for a password reset through the API and return the emailed reset.html link (sent after the answer)."""
+    forgot = httpx.post(stack.api + "/auth/password/forgot", json={"email": address}, timeout=30)
+    assert forgot.status_code == 202, forgot.text
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        body = _latest_mail(stack.outbox, address).get_body(("plain",))
+        assert body is not None
+        link = re.search(r"http://\S+/reset\.html\?token=[A-Za-z0-9_-]{43}", body.get_content())
+        if link:
+            return link.group(0)
+        time.sleep(0.1)
+    raise AssertionError(f"no reset mail to {address}")
+
+
+def test_a_reset_link_that_cannot_work_offers_a_new_link_and_a_used_one_sign_in_too(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: a used, expired or damaged reset link said "ask for a new one" above a form that refuses
+    every password, with no link to ask: the page offers a new link (and, for a used one, signing in)."""
+    address = _address("deadlink")
+    _signed_up_through_the_api(stack, "Dead link", address, database_url)
+    link = _reset_link(stack, address)
+    used = httpx.post(
+        stack.api + "/auth/password/reset",
+        json={"token": link.split("token=")[1], "password": "amber-tundra-pelican-77"},
+        timeout=30,
+    )
+    assert used.status_code == 200, used.text
+    context = _context(browser, width=375)
+    page = context.new_page()
+    console = watch_console(page)
+    help_ = page.locator("[data-reset-help]")
+
+    def change_password() -> None:
+        page.get_by_label("New password", exact=True).fill("amber-tundra-pelican-78")
+        page.get_by_label("Repeat the new password").fill("amber-tundra-pelican-78")
+        page.get_by_role("button", name="Change password").click()
+
+    page.goto(link)
+    expect(help_).to_be_hidden()
+    change_password()
+    expect(page.locator("[data-reset-form] [data-form-alert]")).to_contain_text("already used")
+    expect(help_.get_by_role("link", name="Ask for a new link")).to_have_attribute("href", "forgot.html")
+    expect(help_.get_by_role("link", name="Sign in")).to_be_visible()
+
+    page.goto(stack.portal + "/reset.html?token=damaged")
+    change_password()
+    expect(page.locator("[data-reset-form] [data-form-alert]")).to_contain_text("incomplete or damaged")
+    expect(help_.get_by_role("link", name="Ask for a new link")).to_be_visible()
+    expect(help_.get_by_role("link", name="Sign in")).to_be_hidden()
+    help_.get_by_role("link", name="Ask for a new link").click()
+    page.wait_for_url("**/forgot.html")
+    expect(page.get_by_role("button", name="Email me a reset link")).to_be_visible()
+    assert console == []
+    context.close()
+
+
+def test_a_dashboard_error_goes_away_once_a_later_refresh_succeeds(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: one failed refresh after a playground call (the database out for a moment) put "The
+    database is unavailable" above the dashboard, and it stayed there after the next call's refresh succeeded,
+    above figures that had loaded since."""
+    address = _address("transient")
+    key = _signed_up_through_the_api(stack, "Transient", address, database_url)
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    alert = page.locator("[data-page-alert]")
+    failures = {"left": 1}
+
+    def fail_once(route: Route) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(
+                status=503,
+                content_type="application/problem+json",
+                body='{"type": "https://marquee.dev/problems/database_unavailable", "title": "Service unavailable",'
+                ' "status": 503, "detail": "The database is unavailable; retry in a few seconds.",'
+                ' "code": "database_unavailable"}',
+            )
+        else:
+            route.continue_()
+
+    expect(page.locator("[data-requests-today]")).to_have_text("0")
+    page.route(re.compile(r".*/auth/usage$"), fail_once)
+    page.locator("[data-pg-key]").fill(key)
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /genres")
+    page.get_by_role("button", name="Send request").click()
+    expect(alert).to_have_text("The database is unavailable; retry in a few seconds.")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("[data-requests-today]")).to_have_text("2")
+    expect(alert).to_be_hidden()
+    expect(alert).to_be_empty()
     assert console == []
     context.close()
