@@ -730,7 +730,8 @@ def test_signing_out_in_one_tab_signs_out_the_dashboard_in_another(
     expect(second.locator("[data-welcome]")).to_contain_text(address)
     second.get_by_role("button", name="Sign out").click()
     second.wait_for_url("**/index.html")
-    expect(first).to_have_url(re.compile(r"/login\.html\?next=dashboard\.html$"))
+    expect(first).to_have_url(re.compile(r"/login\.html\?next=dashboard\.html&ended=1$"))
+    expect(first.locator("[data-session-ended]")).to_be_visible()  # and says why it is there
     assert address not in first.content()
 
     # Signed in as someone else in one tab: the other tab's dashboard is theirs now, not a mix of both accounts.
@@ -888,4 +889,55 @@ def test_a_dashboard_error_goes_away_once_a_later_refresh_succeeds(
     expect(alert).to_be_hidden()
     expect(alert).to_be_empty()
     assert console == []
+    context.close()
+
+
+def test_a_session_that_runs_out_or_is_ended_sends_the_developer_to_sign_in_saying_why(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: the session ran out while the developer used the playground, and the next call left for
+    the sign-in page, which said nothing of why. It says so now (run out here, or ended on the server), and signing
+    in goes back to the dashboard; a first visit without a session says nothing of the kind."""
+    address = _address("ended")
+    key = _signed_up_through_the_api(stack, "Ended", address, database_url)
+
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    ended = page.locator("[data-session-ended]")
+    page.locator("[data-pg-key]").fill(key)
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /genres")
+    # The session the page keeps runs out (as it does after SESSION_TTL_SECONDS) while the dashboard is open.
+    page.evaluate(
+        """(() => { const kept = JSON.parse(localStorage.getItem('marquee.session'));
+                    kept.expiresAt = Date.now() - 1000;
+                    localStorage.setItem('marquee.session', JSON.stringify(kept)); })()"""
+    )
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url("**/login.html?next=dashboard.html&ended=1")
+    expect(ended).to_be_visible()
+    expect(ended).to_contain_text("Your session has ended")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard.html")
+    expect(page.locator("[data-welcome]")).to_contain_text(address)
+
+    # Ended on the server (signed out with this token elsewhere): the next read is a 401, and the page says why.
+    token = page.evaluate("JSON.parse(localStorage.getItem('marquee.session')).token")
+    out = httpx.post(stack.api + "/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert out.status_code == 204, out.text
+    page.locator("[data-pg-key]").fill(key)
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url("**/login.html?next=dashboard.html&ended=1")
+    expect(ended).to_be_visible()
+
+    # Never signed in here: the dashboard sends to the sign-in page without a word about an ended session.
+    fresh = _context(browser)
+    page_notice = fresh.new_page()
+    page_notice.goto(stack.portal + "/dashboard.html")
+    page_notice.wait_for_url("**/login.html?next=dashboard.html")
+    expect(page_notice.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page_notice.locator("[data-session-ended]")).to_be_hidden()
+    assert console == []
+    fresh.close()
     context.close()
