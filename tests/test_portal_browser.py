@@ -288,6 +288,22 @@ def test_an_outbox_message_fits_a_phone(browser: Browser, stack: Stack) -> None:
     context.close()
 
 
+def test_the_outbox_list_fits_a_phone(browser: Browser, stack: Stack) -> None:
+    """The tester's case: at 375 px the outbox's list of messages was 437 px wide (an address such as
+    sam.4f2a9c375@outlook.com does not wrap), so the whole page scrolled sideways to read a confirmation mail."""
+    to = f"samantha.{RUN}.tester@outlook.com"
+    message = compose(sender="Marquee <no-reply@example.com>", to=to, subject="Confirm your email for Marquee",
+                      text="Confirm: http://127.0.0.1:8080/verify.html?token=x", html="<p>Confirm</p>")  # fmt: skip
+    stack.outbox.mkdir(mode=0o700, exist_ok=True)  # made by the first mail the stack sends
+    (stack.outbox / f"20261201T000000000001Z-{uuid.uuid4().hex[:8]}.eml").write_bytes(message.as_bytes())
+    context = _context(browser, width=375)
+    page = context.new_page()
+    page.goto(stack.portal + "/outbox/")
+    expect(page.locator("[data-outbox-message]", has_text=to)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    context.close()
+
+
 @pytest.mark.parametrize(
     ("address", "message"),
     [("jane@example.com", "not one of them"), ("jane@mailinator.com", "disposable")],
