@@ -133,7 +133,7 @@
           }
           // Revealed: the button stays off (a key is revealed once), whatever the reloads below meet.
           showNewKey(claimed.api_key);
-          await refresh([loadMe(), loadKeyRequests(), loadUsage()]);  // the windows of the new key
+          await refresh([loadMe(), loadKeyRequests(), loadUsage(), loadLog([null])]);  // the windows of the new key
         });
         item.append(reveal);
       }
@@ -311,10 +311,10 @@
 
   function bindLogPager() {
     document.querySelector("[data-log-newer]").addEventListener("click", function () {
-      refresh([loadLog(state.logCursors.length > 1 ? state.logCursors.slice(0, -1) : [null])]);
+      loadLog(state.logCursors.length > 1 ? state.logCursors.slice(0, -1) : [null]).catch(pageError);
     });
     document.querySelector("[data-log-older]").addEventListener("click", function () {
-      if (state.logNext) refresh([loadLog(state.logCursors.concat([state.logNext]))]);
+      if (state.logNext) loadLog(state.logCursors.concat([state.logNext])).catch(pageError);
     });
   }
 
@@ -527,11 +527,12 @@
   }
 
   function refreshAfterCall() {
-    refresh([loadUsage(), loadLog([null]), loadMe()]);
+    refresh([loadUsage(), loadLog([null]), loadMe(), loadKeyRequests()]);
   }
 
-  /* A refresh whose every read succeeded takes away the alert an earlier failed one left: "The database is
-     unavailable" stayed on screen above figures that had since loaded. */
+  /* A refresh of every card whose reads all succeeded takes away the alert an earlier failed one left: "The
+     database is unavailable" stayed on screen above figures that had since loaded. (A page of the request log alone
+     does not: it would take away what another card's failure said.) */
   function refresh(reads) {
     return Promise.all(reads).then(clearPageAlert, pageError);
   }
