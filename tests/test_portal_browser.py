@@ -957,3 +957,42 @@ def test_a_session_that_runs_out_or_is_ended_sends_the_developer_to_sign_in_sayi
     assert console == []
     fresh.close()
     context.close()
+
+
+def test_a_used_confirmation_link_opened_while_signed_in_leads_to_the_dashboard(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: a developer who confirmed, then opened the mail's link again (signed in, as most are), read
+    "This link was already used" with only a Sign in button; signed out, Sign in stays the way on."""
+    address = _address("usedlink")
+    with connect(database_url) as conn:
+        conn.execute("DELETE FROM auth_attempts WHERE scope = 'signup_ip' AND subject IN ('127.0.0.1', '::1')")
+    signed = httpx.post(
+        stack.api + "/auth/signup", json={"name": "Used", "email": address, "password": PASSWORD}, timeout=30
+    )
+    assert signed.status_code == 202, signed.text
+    body = _latest_mail(stack.outbox, address).get_body(("plain",))
+    assert body is not None
+    link = re.search(r"http://\S+/verify\.html\?token=[A-Za-z0-9_-]{43}", body.get_content())
+    assert link
+    token = link.group(0).split("token=")[1]
+    verified = httpx.post(stack.api + "/auth/verify", json={"token": token, "password": PASSWORD}, timeout=30)
+    assert verified.status_code == 200, verified.text
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    help_ = page.locator("[data-verify-help]")
+
+    def confirm_again() -> None:
+        page.goto(link.group(0))
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Confirm my email").click()
+        expect(page.locator("[data-verify-form] [data-form-alert]")).to_contain_text("already used")
+
+    confirm_again()
+    expect(help_.get_by_role("link", name="Open your dashboard")).to_have_attribute("href", "dashboard.html")
+    expect(help_.get_by_role("link", name="Sign in")).to_have_count(0)
+    page.evaluate("localStorage.removeItem('marquee.session')")
+    confirm_again()
+    expect(help_.get_by_role("link", name="Sign in")).to_have_attribute("href", "login.html")
+    assert console == []
+    context.close()
