@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Route, expect
 
 from movie_common.database import connect
 from movie_common.mail import compose
@@ -285,6 +285,22 @@ def test_an_outbox_message_fits_a_phone(browser: Browser, stack: Stack) -> None:
     page.goto(stack.portal + "/outbox/" + name)
     expect(page.locator("[data-outbox-link]")).to_have_text(link)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_the_outbox_list_fits_a_phone(browser: Browser, stack: Stack) -> None:
+    """The tester's case: at 375 px the outbox's list of messages was 437 px wide (an address such as
+    sam.4f2a9c375@outlook.com does not wrap), so the whole page scrolled sideways to read a confirmation mail."""
+    to = f"samantha.{RUN}.tester@outlook.com"
+    message = compose(sender="Marquee <no-reply@example.com>", to=to, subject="Confirm your email for Marquee",
+                      text="Confirm: http://127.0.0.1:8080/verify.html?token=x", html="<p>Confirm</p>")  # fmt: skip
+    stack.outbox.mkdir(mode=0o700, exist_ok=True)  # made by the first mail the stack sends
+    (stack.outbox / f"20261201T000000000001Z-{uuid.uuid4().hex[:8]}.eml").write_bytes(message.as_bytes())
+    context = _context(browser, width=375)
+    page = context.new_page()
+    page.goto(stack.portal + "/outbox/")
+    expect(page.locator("[data-outbox-message]", has_text=to)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     context.close()
 
 
@@ -730,7 +746,8 @@ def test_signing_out_in_one_tab_signs_out_the_dashboard_in_another(
     expect(second.locator("[data-welcome]")).to_contain_text(address)
     second.get_by_role("button", name="Sign out").click()
     second.wait_for_url("**/index.html")
-    expect(first).to_have_url(re.compile(r"/login\.html\?next=dashboard\.html$"))
+    expect(first).to_have_url(re.compile(r"/login\.html\?next=dashboard\.html&ended=1$"))
+    expect(first.locator("[data-session-ended]")).to_be_visible()  # and says why it is there
     assert address not in first.content()
 
     # Signed in as someone else in one tab: the other tab's dashboard is theirs now, not a mix of both accounts.
@@ -789,5 +806,193 @@ def test_a_developer_deletes_their_account_from_the_dashboard(
     assert refused.status_code in (401, 403), refused.text
     page.goto(stack.portal + "/dashboard.html")
     page.wait_for_url("**/login.html?next=*")  # signed out in this browser too
+    assert console == []
+    context.close()
+
+
+def _reset_link(stack: Stack, address: str) -> str:
+    """Ask for a password reset through the API and return the emailed reset.html link (sent after the answer)."""
+    forgot = httpx.post(stack.api + "/auth/password/forgot", json={"email": address}, timeout=30)
+    assert forgot.status_code == 202, forgot.text
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        body = _latest_mail(stack.outbox, address).get_body(("plain",))
+        assert body is not None
+        link = re.search(r"http://\S+/reset\.html\?token=[A-Za-z0-9_-]{43}", body.get_content())
+        if link:
+            return link.group(0)
+        time.sleep(0.1)
+    raise AssertionError(f"no reset mail to {address}")
+
+
+def test_a_reset_link_that_cannot_work_offers_a_new_link_and_a_used_one_sign_in_too(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: a used, expired or damaged reset link said "ask for a new one" above a form that refuses
+    every password, with no link to ask: the page offers a new link (and, for a used one, signing in)."""
+    address = _address("deadlink")
+    _signed_up_through_the_api(stack, "Dead link", address, database_url)
+    link = _reset_link(stack, address)
+    used = httpx.post(
+        stack.api + "/auth/password/reset",
+        json={"token": link.split("token=")[1], "password": "amber-tundra-pelican-77"},
+        timeout=30,
+    )
+    assert used.status_code == 200, used.text
+    context = _context(browser, width=375)
+    page = context.new_page()
+    console = watch_console(page)
+    help_ = page.locator("[data-reset-help]")
+
+    def change_password() -> None:
+        page.get_by_label("New password", exact=True).fill("amber-tundra-pelican-78")
+        page.get_by_label("Repeat the new password").fill("amber-tundra-pelican-78")
+        page.get_by_role("button", name="Change password").click()
+
+    page.goto(link)
+    expect(help_).to_be_hidden()
+    change_password()
+    expect(page.locator("[data-reset-form] [data-form-alert]")).to_contain_text("already used")
+    expect(help_.get_by_role("link", name="Ask for a new link")).to_have_attribute("href", "forgot.html")
+    expect(help_.get_by_role("link", name="Sign in")).to_be_visible()
+
+    page.goto(stack.portal + "/reset.html?token=damaged")
+    change_password()
+    expect(page.locator("[data-reset-form] [data-form-alert]")).to_contain_text("incomplete or damaged")
+    expect(help_.get_by_role("link", name="Ask for a new link")).to_be_visible()
+    expect(help_.get_by_role("link", name="Sign in")).to_be_hidden()
+    help_.get_by_role("link", name="Ask for a new link").click()
+    page.wait_for_url("**/forgot.html")
+    expect(page.get_by_role("button", name="Email me a reset link")).to_be_visible()
+    assert console == []
+    context.close()
+
+
+def test_a_dashboard_error_goes_away_once_a_later_refresh_succeeds(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: one failed refresh after a playground call (the database out for a moment) put "The
+    database is unavailable" above the dashboard, and it stayed there after the next call's refresh succeeded,
+    above figures that had loaded since."""
+    address = _address("transient")
+    key = _signed_up_through_the_api(stack, "Transient", address, database_url)
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    alert = page.locator("[data-page-alert]")
+    failures = {"left": 1}
+
+    def fail_once(route: Route) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(
+                status=503,
+                content_type="application/problem+json",
+                body='{"type": "https://marquee.dev/problems/database_unavailable", "title": "Service unavailable",'
+                ' "status": 503, "detail": "The database is unavailable; retry in a few seconds.",'
+                ' "code": "database_unavailable"}',
+            )
+        else:
+            route.continue_()
+
+    expect(page.locator("[data-requests-today]")).to_have_text("0")
+    page.route(re.compile(r".*/auth/usage$"), fail_once)
+    page.locator("[data-pg-key]").fill(key)
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /genres")
+    page.get_by_role("button", name="Send request").click()
+    expect(alert).to_have_text("The database is unavailable; retry in a few seconds.")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("[data-requests-today]")).to_have_text("2")
+    expect(alert).to_be_hidden()
+    expect(alert).to_be_empty()
+    assert console == []
+    context.close()
+
+
+def test_a_session_that_runs_out_or_is_ended_sends_the_developer_to_sign_in_saying_why(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: the session ran out while the developer used the playground, and the next call left for
+    the sign-in page, which said nothing of why. It says so now (run out here, or ended on the server), and signing
+    in goes back to the dashboard; a first visit without a session says nothing of the kind."""
+    address = _address("ended")
+    key = _signed_up_through_the_api(stack, "Ended", address, database_url)
+
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    ended = page.locator("[data-session-ended]")
+    page.locator("[data-pg-key]").fill(key)
+    page.get_by_label("Endpoint", exact=True).select_option(label="GET /genres")
+    # The session the page keeps runs out (as it does after SESSION_TTL_SECONDS) while the dashboard is open.
+    page.evaluate(
+        """(() => { const kept = JSON.parse(localStorage.getItem('marquee.session'));
+                    kept.expiresAt = Date.now() - 1000;
+                    localStorage.setItem('marquee.session', JSON.stringify(kept)); })()"""
+    )
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url("**/login.html?next=dashboard.html&ended=1")
+    expect(ended).to_be_visible()
+    expect(ended).to_contain_text("Your session has ended")
+    page.get_by_label("Email").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard.html")
+    expect(page.locator("[data-welcome]")).to_contain_text(address)
+
+    # Ended on the server (signed out with this token elsewhere): the next read is a 401, and the page says why.
+    token = page.evaluate("JSON.parse(localStorage.getItem('marquee.session')).token")
+    out = httpx.post(stack.api + "/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert out.status_code == 204, out.text
+    page.locator("[data-pg-key]").fill(key)
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url("**/login.html?next=dashboard.html&ended=1")
+    expect(ended).to_be_visible()
+
+    # Never signed in here: the dashboard sends to the sign-in page without a word about an ended session.
+    fresh = _context(browser)
+    page_notice = fresh.new_page()
+    page_notice.goto(stack.portal + "/dashboard.html")
+    page_notice.wait_for_url("**/login.html?next=dashboard.html")
+    expect(page_notice.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page_notice.locator("[data-session-ended]")).to_be_hidden()
+    assert console == []
+    fresh.close()
+    context.close()
+
+
+def test_a_used_confirmation_link_opened_while_signed_in_leads_to_the_dashboard(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """The tester's case: a developer who confirmed, then opened the mail's link again (signed in, as most are), read
+    "This link was already used" with only a Sign in button; signed out, Sign in stays the way on."""
+    address = _address("usedlink")
+    with connect(database_url) as conn:
+        conn.execute("DELETE FROM auth_attempts WHERE scope = 'signup_ip' AND subject IN ('127.0.0.1', '::1')")
+    signed = httpx.post(
+        stack.api + "/auth/signup", json={"name": "Used", "email": address, "password": PASSWORD}, timeout=30
+    )
+    assert signed.status_code == 202, signed.text
+    body = _latest_mail(stack.outbox, address).get_body(("plain",))
+    assert body is not None
+    link = re.search(r"http://\S+/verify\.html\?token=[A-Za-z0-9_-]{43}", body.get_content())
+    assert link
+    token = link.group(0).split("token=")[1]
+    verified = httpx.post(stack.api + "/auth/verify", json={"token": token, "password": PASSWORD}, timeout=30)
+    assert verified.status_code == 200, verified.text
+    context, page = _sign_in(browser, stack, address)
+    console = watch_console(page)
+    help_ = page.locator("[data-verify-help]")
+
+    def confirm_again() -> None:
+        page.goto(link.group(0))
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Confirm my email").click()
+        expect(page.locator("[data-verify-form] [data-form-alert]")).to_contain_text("already used")
+
+    confirm_again()
+    expect(help_.get_by_role("link", name="Open your dashboard")).to_have_attribute("href", "dashboard.html")
+    expect(help_.get_by_role("link", name="Sign in")).to_have_count(0)
+    page.evaluate("localStorage.removeItem('marquee.session')")
+    confirm_again()
+    expect(help_.get_by_role("link", name="Sign in")).to_have_attribute("href", "login.html")
     assert console == []
     context.close()

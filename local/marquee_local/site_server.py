@@ -173,7 +173,7 @@ def not_found_handler(site_dir: Path) -> Callable[[Request, Exception], Awaitabl
 
 def _rows(entries: Iterable[OutboxEntry]) -> str:
     return "".join(
-        f"<tr data-outbox-message><td>{html.escape(e.date)}</td><td>{html.escape(e.to)}</td>"
+        f"<tr data-outbox-message><td>{html.escape(e.date)}</td><td class='text-break'>{html.escape(e.to)}</td>"
         f'<td><a href="/outbox/{html.escape(e.name)}">{html.escape(e.subject)}</a></td></tr>'
         for e in entries
     )
@@ -218,8 +218,11 @@ def outbox_routes(folder: Path) -> list[Route]:
     async def outbox(request: Request) -> Response:
         entries = list_outbox(folder)
         table = (
-            '<table class="table table-sm"><thead><tr><th scope="col">Sent</th><th scope="col">To</th>'
-            f'<th scope="col">Subject</th></tr></thead><tbody>{_rows(entries)}</tbody></table>'
+            # The addresses wrap, and the table scrolls in its own box if it must: an address typed in full made
+            # the list wider than a phone's screen (437 px at 375), so the whole page scrolled sideways.
+            '<div class="table-responsive"><table class="table table-sm"><thead><tr><th scope="col">Sent</th>'
+            '<th scope="col">To</th><th scope="col">Subject</th></tr></thead>'
+            f"<tbody>{_rows(entries)}</tbody></table></div>"
             if entries
             else '<p class="text-body-secondary" data-outbox-empty>No messages yet.</p>'
         )

@@ -50,6 +50,8 @@
 
   /* ---------- session: the bearer token from POST /auth/login (or /auth/verify) ---------- */
   var SESSION_KEY = "marquee.session";
+  // Set when this page finds the session it kept has run out: the sign-in page it leaves for then says why.
+  var sessionEnded = false;
 
   var session = {
     get: function () {
@@ -58,6 +60,7 @@
         if (!raw) return null;
         var value = JSON.parse(raw);
         if (!value || !value.token || Date.now() >= value.expiresAt) {
+          if (value && value.token) sessionEnded = true;
           window.localStorage.removeItem(SESSION_KEY);
           return null;
         }
@@ -78,9 +81,12 @@
     },
   };
 
-  function loginUrl() {
+  /* The sign-in page, coming back here after. `ended`: a session this page had (or found kept) is over (run out,
+     signed out in another tab, ended on the server), and the sign-in page says so: a developer sent there from the
+     middle of the playground was told nothing. */
+  function loginUrl(ended) {
     var here = window.location.pathname.replace(/^\//, "") + window.location.search;
-    return "login.html?next=" + encodeURIComponent(here || "dashboard.html");
+    return "login.html?next=" + encodeURIComponent(here || "dashboard.html") + (ended ? "&ended=1" : "");
   }
 
   /* A page drawn for one session must not outlive it: signing out (or in as someone else) in another tab, or
@@ -98,14 +104,14 @@
     if (current) {
       window.location.reload();
     } else {
-      window.location.replace(loginUrl());
+      window.location.replace(loginUrl(true));
     }
   }
 
   function requireSession() {
     var current = session.get();
     if (!current) {
-      window.location.replace(loginUrl());
+      window.location.replace(loginUrl(sessionEnded));
       return null;
     }
     pageToken = current.token;
@@ -161,7 +167,7 @@
     if (options.auth) {
       var current = session.get();
       if (!current) {
-        window.location.replace(loginUrl());
+        window.location.replace(loginUrl(sessionEnded));
         throw new ApiError(401, { title: "Signed out", detail: "Please sign in again." });
       }
       headers.Authorization = "Bearer " + current.token;
@@ -196,7 +202,7 @@
     if (!response.ok && response.status !== 304) {
       if (response.status === 401 && options.auth) {
         session.clear();
-        window.location.replace(loginUrl());
+        window.location.replace(loginUrl(true));
       }
       var problem = data && typeof data === "object" ? data : { title: response.statusText, detail: String(data || "") };
       throw new ApiError(response.status, problem, response.headers);

@@ -123,14 +123,17 @@
         var reveal = el("button", { type: "button", className: "btn btn-sm btn-success mt-1", text: "Reveal my new key" });
         reveal.addEventListener("click", async function () {
           reveal.disabled = true;
+          var claimed;
           try {
-            var claimed = (await M.api("/auth/key-requests/" + request.id + "/claim", { method: "POST", auth: true })).data;
-            showNewKey(claimed.api_key);
-            await Promise.all([loadMe(), loadKeyRequests(), loadUsage()]);  // the windows of the new key
+            claimed = (await M.api("/auth/key-requests/" + request.id + "/claim", { method: "POST", auth: true })).data;
           } catch (error) {
             reveal.disabled = false;
-            pageAlert(error.message);
+            pageError(error);
+            return;
           }
+          // Revealed: the button stays off (a key is revealed once), whatever the reloads below meet.
+          showNewKey(claimed.api_key);
+          await refresh([loadMe(), loadKeyRequests(), loadUsage(), loadLog([null])]);  // the windows of the new key
         });
         item.append(reveal);
       }
@@ -524,7 +527,14 @@
   }
 
   function refreshAfterCall() {
-    Promise.all([loadUsage(), loadLog([null]), loadMe()]).catch(pageError);
+    refresh([loadUsage(), loadLog([null]), loadMe(), loadKeyRequests()]);
+  }
+
+  /* A refresh of every card whose reads all succeeded takes away the alert an earlier failed one left: "The
+     database is unavailable" stayed on screen above figures that had since loaded. (A page of the request log alone
+     does not: it would take away what another card's failure said.) */
+  function refresh(reads) {
+    return Promise.all(reads).then(clearPageAlert, pageError);
   }
 
   /* ---------- API reference ---------- */
@@ -540,6 +550,12 @@
     var alert = document.querySelector("[data-page-alert]");
     alert.textContent = message;
     alert.classList.remove("d-none");
+  }
+
+  function clearPageAlert() {
+    var alert = document.querySelector("[data-page-alert]");
+    alert.textContent = "";
+    alert.classList.add("d-none");
   }
 
   function pageError(error) {
@@ -571,7 +587,7 @@
     });
     document.addEventListener("marquee:theme", renderChart);
     renderExamples();
-    Promise.all([loadMe(), loadUsage(), loadLog([null]), loadKeyRequests()]).catch(pageError);
+    refresh([loadMe(), loadUsage(), loadLog([null]), loadKeyRequests()]);
     loadReference();
   });
 })();

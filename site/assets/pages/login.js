@@ -7,6 +7,7 @@
     var params = new URLSearchParams(window.location.search);
     if (params.get("email")) form.elements.namedItem("email").value = params.get("email");
     if (params.get("deleted")) document.querySelector("[data-deleted]").classList.remove("d-none");
+    if (params.get("ended")) document.querySelector("[data-session-ended]").classList.remove("d-none");
     var unverified = document.querySelector("[data-unverified]");
     M.bindForm(form, async function (values) {
       unverified.classList.add("d-none");

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var M = window.Marquee;
+  var LINK_CODES = ["invalid_token", "token_expired", "token_used"];
   document.addEventListener("DOMContentLoaded", function () {
     var token = new URLSearchParams(window.location.search).get("token") || "";
     var form = document.querySelector("[data-reset-form]");
@@ -11,6 +12,7 @@
       return;
     }
     form.classList.remove("d-none");
+    var help = document.querySelector("[data-reset-help]");
     M.bindForm(form, async function (values) {
       if (values.password !== values.confirm) {
         throw new M.ApiError(422, {
@@ -18,7 +20,18 @@
           errors: [{ name: "confirm", reason: "The two passwords differ." }],
         });
       }
-      await M.api("/auth/password/reset", { method: "POST", body: { token: token, password: values.password } });
+      try {
+        await M.api("/auth/password/reset", { method: "POST", body: { token: token, password: values.password } });
+      } catch (error) {
+        // A link that cannot work (damaged, expired, used) said "ask for a new one" with no way to, above a form
+        // that would refuse every password: the way on is a new link, or signing in if this one did its work.
+        var code = error.problem && error.problem.code;
+        if (LINK_CODES.indexOf(code) >= 0) {
+          help.classList.remove("d-none");
+          help.querySelector("[data-reset-login]").classList.toggle("d-none", code !== "token_used");
+        }
+        throw error;
+      }
       M.session.clear();
       form.classList.add("d-none");
       var done = document.querySelector("[data-done]");

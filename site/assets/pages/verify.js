@@ -35,7 +35,12 @@
       } catch (error) {
         help.classList.remove("d-none");
         var code = error.problem && error.problem.code;
-        help.querySelector("[data-verify-login]").classList.toggle("d-none", code !== "token_used");
+        var login = help.querySelector("[data-verify-login]");
+        login.classList.toggle("d-none", code !== "token_used");
+        // Already signed in (the link opened again after confirming): the way on is the dashboard, not signing in.
+        var signedIn = !!M.session.get();
+        login.textContent = signedIn ? "Open your dashboard" : "Sign in";
+        login.href = signedIn ? "dashboard.html" : "login.html";
         // Not this sign-up's password: signing up again (with a password you know) voids this link and mails one
         // that confirms yours.
         help.querySelector("[data-verify-signup]").classList.toggle("d-none", code !== "wrong_password");

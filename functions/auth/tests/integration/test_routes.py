@@ -196,6 +196,18 @@ def test_signup_refusals_are_problems_with_their_own_code(call: Call, address: s
     assert body["detail"]
 
 
+def test_a_misspelt_provider_domain_is_refused_naming_the_address_meant(call: Call) -> None:
+    # The tester's case: jane@gmial.com was refused as "Addresses at gmial.com are disposable" (the typo domain is on
+    # the disposable list), and jane@gmail.co as not accepted, neither saying the address was mistyped.
+    for typed, meant in (("Jane.Doe@gmial.com", "Jane.Doe@gmail.com"), ("jane@gmail.co", "jane@gmail.com")):
+        body = _problem(
+            call("POST", "/auth/signup", {"name": "J", "email": typed, "password": PASSWORD}),
+            422,
+            "email_domain_not_allowed",
+        )
+        assert body["detail"].endswith(f"is not one of them. Did you mean {meant}?")
+
+
 def test_weak_password_and_taken_email(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
     _problem(
         call("POST", "/auth/signup", {"name": "J", "email": "j@gmail.com", "password": "password123"}),

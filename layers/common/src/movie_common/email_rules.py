@@ -74,6 +74,29 @@ def is_disposable(domain: str) -> bool:
     return any(".".join(labels[i:]) in blocklist for i in range(len(labels) - 1))
 
 
+def _one_edit_apart(typed: str, known: str) -> bool:
+    """True when `known` is `typed` with one letter added, dropped, changed, or two neighbours swapped."""
+    if typed == known or abs(len(typed) - len(known)) > 1:
+        return False
+    start = 0
+    while start < min(len(typed), len(known)) and typed[start] == known[start]:
+        start += 1
+    a, b = typed[start:], known[start:]
+    return a[1:] == b[1:] or a == b[1:] or a[1:] == b or (len(a) > 1 and a[1] + a[0] + a[2:] == b)
+
+
+def likely_meant(domain: str) -> str | None:
+    """The allowed domain that `domain` (lower-case, as typed) misspells by one letter (gmial.com, gmail.co,
+    hotmial.com, outlok.com, yahooo.com), or None. The first letter must match, so another provider's domain
+    (mail.com, email.com) is not taken for one of ours."""
+    if domain in _PROVIDER_DOMAINS:
+        return None
+    for known in _PROVIDER_DOMAINS:
+        if known[0] == domain[:1] and _one_edit_apart(domain, known):
+            return known
+    return None
+
+
 def canonical_address(local: str, domain: str, provider: str) -> str:
     """The mailbox an address delivers to, lower-cased: Gmail ignores dots and `+tags` in the local part and treats
     googlemail.com as gmail.com; Outlook, Hotmail and Live ignore `+tags`; Yahoo's disposable form is
@@ -91,7 +114,8 @@ def canonical_address(local: str, domain: str, provider: str) -> str:
 def check_developer_email(raw: str) -> DeveloperEmail:
     """Accept a sign-up address or raise: InvalidEmailError (syntax, checked by email-validator without DNS),
     DisposableEmailError (on the disposable-email-domains list), EmailDomainNotAllowedError (not Gmail, Yahoo
-    or Outlook/Hotmail/Live). Disposable is checked before the provider so that each refusal names its reason."""
+    or Outlook/Hotmail/Live). A one-letter slip of an allowed domain is named first, with the address it was likely
+    meant to be; then disposable is checked before the provider so that each refusal names its reason."""
     # Imported here: the package ships only with the functions that check addresses (see their requirements).
     from email_validator import EmailNotValidError, validate_email
 
@@ -110,6 +134,15 @@ def check_developer_email(raw: str) -> DeveloperEmail:
     # Named as typed: an internationalised domain that looks like a provider's ("gma\u0131l.com", a dotless i) is
     # shown so, with its ASCII form, not as the xn--… form alone, which the person never typed.
     shown = domain if valid.domain.lower() == domain else f"{valid.domain.lower()} ({domain})"
+    meant = likely_meant(valid.domain.lower())
+    if meant is not None:
+        # A slip of the keyboard: said so, with the address it was probably meant to be. Some such domains are on the
+        # disposable list (gmial.com, hotmial.com), whose refusal ("disposable") told a person who mistyped Gmail
+        # nothing they could act on.
+        raise EmailDomainNotAllowedError(
+            f"Marquee accepts {ALLOWED_PROVIDERS_TEXT} addresses only; {shown} is not one of them. "
+            f"Did you mean {valid.local_part}@{meant}?"
+        )
     if is_disposable(domain):
         raise DisposableEmailError(f"Addresses at {shown} are disposable; use a {ALLOWED_PROVIDERS_TEXT} address.")
     provider = provider_of(domain)

@@ -73,6 +73,35 @@ def test_disposable_domains_are_refused_before_the_provider_check(address: str) 
     assert refused.value.code == "disposable_email"
 
 
+@pytest.mark.parametrize(
+    ("domain", "meant"),
+    [
+        ("gmial.com", "gmail.com"),  # on the disposable list: it said "disposable" to a person who mistyped Gmail
+        ("hotmial.com", "hotmail.com"),  # the same
+        ("gmail.co", "gmail.com"),
+        ("gamil.com", "gmail.com"),
+        ("gmaill.com", "gmail.com"),
+        ("outlok.com", "outlook.com"),
+        ("yahooo.com", "yahoo.com"),
+        ("live.co", "live.com"),
+    ],
+)
+def test_a_one_letter_slip_of_an_allowed_domain_names_the_address_meant(domain: str, meant: str) -> None:
+    with pytest.raises(EmailDomainNotAllowedError) as refused:
+        check_developer_email(f"Jane.Doe@{domain}")
+    assert refused.value.detail == (
+        f"Marquee accepts Gmail, Yahoo or Outlook/Hotmail/Live addresses only; {domain} is not one of them. "
+        f"Did you mean Jane.Doe@{meant}?"
+    )
+
+
+@pytest.mark.parametrize("domain", ["mail.com", "email.com", "example.com", "mygmail.com", "gmail.org"])
+def test_another_domain_is_not_taken_for_a_slip_of_ours(domain: str) -> None:
+    with pytest.raises(EmailDomainNotAllowedError) as refused:
+        check_developer_email(f"jane@{domain}")
+    assert "Did you mean" not in refused.value.detail
+
+
 def test_subdomains_of_disposable_domains_are_disposable() -> None:
     assert is_disposable("inbox.mailinator.com")
     assert not is_disposable("gmail.com")
