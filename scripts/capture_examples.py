@@ -192,7 +192,8 @@ def capture(url: str, *, godfather: int, pro: str, free: str, suspended: str, sp
             ),
             _example(client, "Suspended key", "/movies", key=suspended, shown_key="$SUSPENDED_KEY"),
             _example(client, "Bad parameters", "/movies?per_page=0&sort=sideways", key=pro),
-            _example(client, "Empty search", "/search?genre%5B%5D=Drama", key=pro),
+            _example(client, "Empty search", "/search?colour=red", key=pro),
+            _example(client, "A parameter under another API's name", "/movies?sort_by=vote_average.desc", key=pro),
             _example(client, "A parameter sent twice", "/search?year=1999&year=2000", key=pro),
             _example(
                 client, "A search that would cost too much", "/search?q=-alien%20-shark%20-storm%20-ghost", key=pro

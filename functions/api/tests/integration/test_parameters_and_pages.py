@@ -76,12 +76,73 @@ def test_a_repeated_single_valued_parameter_is_a_422_naming_it(
 def test_a_search_without_a_recognised_filter_names_what_it_ignored(
     load_event: Event, invoke: Invoke, key: str
 ) -> None:
-    response = _get(invoke, load_event, key, "search", [("genre[]", "Drama"), ("per_page", "5")])
+    response = _get(invoke, load_event, key, "search", [("colour", "red"), ("per_page", "5")])
     assert response["statusCode"] == 422
     problem = response["json"]
-    assert "genre[]" in problem["detail"]
+    assert "colour" in problem["detail"]
     names = {e["name"]: e["reason"] for e in problem["errors"]}
-    assert set(names) == {"query", "genre[]"} and "not a search parameter" in names["genre[]"]
+    assert set(names) == {"query", "colour"} and "not a search parameter" in names["colour"]
+
+
+# A parameter the route reads under another spelling (case, separators, `[]`, a plural) or under the name another API
+# gives it (TMDB's sort_by, OMDb's s/y, limit): ignoring it answered another question (the default order, page 1).
+@pytest.mark.parametrize(
+    ("route", "pairs", "name", "meant"),
+    [
+        ("list_movies", [("sort_by", "vote_average.desc")], "sort_by", "sort"),
+        ("list_movies", [("Page", "2")], "Page", "page"),
+        ("list_movies", [("perPage", "5")], "perPage", "per_page"),
+        ("list_movies", [("per-page", "5")], "per-page", "per_page"),
+        ("list_movies", [("limit", "5")], "limit", "per_page"),
+        ("list_movies", [("media_type", "tv")], "media_type", "type"),
+        ("trending_movies", [("PAGE", "2")], "PAGE", "page"),
+        ("similar_movies", [("Per_Page", "5")], "Per_Page", "per_page"),
+        ("search", [("title", "heat"), ("genre[]", "Drama")], "genre[]", "genre"),
+        ("search", [("genres", "Drama")], "genres", "genre"),
+        ("search", [("query", "heat")], "query", "title or q"),
+        ("search", [("s", "heat")], "s", "title"),
+        ("search", [("title", "heat"), ("primary_release_year", "1995")], "primary_release_year", "year"),
+        ("search", [("title", "heat"), ("Year", "1995")], "Year", "year"),
+        ("search", [("genre", "Drama"), ("with_cast", "Pacino")], "with_cast", "actor"),
+        ("suggest", [("Q", "star")], "Q", "q"),
+    ],
+)
+def test_a_parameter_spelt_like_one_the_route_reads_is_a_422_naming_the_one_meant(
+    load_event: Event, invoke: Invoke, key: str, route: str, pairs: list[tuple[str, str]], name: str, meant: str
+) -> None:
+    response = _get(invoke, load_event, key, route, pairs)
+    assert response["statusCode"] == 422, response["body"]
+    problem = response["json"]
+    assert problem["code"] == "validation_error"
+    assert [(e["name"], e["in"]) for e in problem["errors"]] == [(name, "query")]
+    assert problem["errors"][0]["reason"] == f"not a parameter of this route; did you mean {meant}?"
+    assert f"{name} (did you mean {meant}?)" in problem["detail"]
+
+
+def test_parameters_that_resemble_nothing_a_route_reads_are_ignored(
+    load_event: Event, invoke: Invoke, key: str
+) -> None:
+    """TMDB's and OMDb's clients send what Marquee has no use for (a language, adult titles, a cache buster)."""
+    plain = _get(invoke, load_event, key, "list_movies", [("per_page", "5")])
+    habits = _get(
+        invoke,
+        load_event,
+        key,
+        "list_movies",
+        [("per_page", "5"), ("language", "en-US"), ("include_adult", "false"), ("_", "1733140000000")],
+    )
+    assert plain["statusCode"] == habits["statusCode"] == 200
+    assert _ids(habits) == _ids(plain)
+
+
+def test_many_misspelt_parameters_name_ten_and_count_the_rest(load_event: Event, invoke: Invoke, key: str) -> None:
+    query = [("Page" + "_" * i, "1") for i in range(25)] + [("P" + "-" * 5000 + "age", "1")]
+    response = _get(invoke, load_event, key, "list_movies", query)
+    assert response["statusCode"] == 422
+    assert len(response["body"]) < 4000
+    problem = response["json"]
+    assert len(problem["errors"]) == 10
+    assert problem["detail"].endswith("; and 16 more.")
 
 
 def test_a_search_with_thousands_of_unknown_parameters_names_a_few_and_counts_the_rest(

@@ -64,3 +64,84 @@ async def single_valued_parameters(request: Request) -> None:
             "Parameters sent more than once: " + ", ".join(repeated) + ". Each takes one value.",
             [InvalidParameter(name, "query", "sent more than once; it takes one value") for name in repeated],
         )
+
+
+# What other movie APIs and common REST habits call a parameter the public API reads under another name (TMDB v3's
+# discover and search, OMDb's one-letter names, limit/offset paging). Such a name, or a declared name in another
+# case or separator style (`Page`, `perPage`, `per-page`, `genre[]`, `genres`), is a 422 pointing at the name the
+# route reads: ignoring it would answer another question than the one asked (`sort_by=vote_average.desc` got the
+# default popularity order, `Page=2` the first page). A name that resembles nothing the route reads is ignored, as
+# TMDB and OMDb ignore theirs (`language=en-US`, `include_adult=false`, a cache buster `_=…`).
+PARAMETER_ALIASES: dict[str, tuple[str, ...]] = {
+    "sortby": ("sort",),
+    "orderby": ("sort",),
+    "order": ("sort",),
+    "query": ("title", "q"),
+    "search": ("q", "title"),
+    "s": ("title",),
+    "t": ("title",),
+    "y": ("year",),
+    "primaryreleaseyear": ("year",),
+    "firstairdateyear": ("year",),
+    "releaseyear": ("year",),
+    "primaryreleasedategte": ("year_from",),
+    "primaryreleasedatelte": ("year_to",),
+    "releasedategte": ("year_from",),
+    "releasedatelte": ("year_to",),
+    "firstairdategte": ("year_from",),
+    "firstairdatelte": ("year_to",),
+    "withgenres": ("genre",),
+    "withcast": ("actor",),
+    "withcrew": ("director",),
+    "withpeople": ("actor", "director"),
+    "limit": ("per_page",),
+    "pagesize": ("per_page",),
+    "size": ("per_page",),
+    "offset": ("page", "cursor"),
+    "mediatype": ("type",),
+}
+MAX_MISSPELT_NAMED = 10  # names a 422 lists; it says how many more there were
+_NAME_ECHO = 100  # characters of a name echoed back (a name may be as long as the URL allows)
+
+
+def _folded(name: str) -> str:
+    """A parameter name without case, separators or a PHP-style `[]`: `Per-Page[]` and `per_page` are `perpage`."""
+    return "".join(c for c in name.removesuffix("[]").casefold() if c.isalnum())
+
+
+def meant_parameters(name: str, declared: set[str]) -> tuple[str, ...]:
+    """The declared parameters a query parameter the route does not read was most likely meant as: its name in
+    another case or separator style (or the plural of one), or a name another API gives it (PARAMETER_ALIASES);
+    () when it resembles none of them."""
+    folded = _folded(name)
+    by_spelling = tuple(sorted(d for d in declared if _folded(d) in (folded, folded.removesuffix("s"))))
+    if by_spelling:
+        return by_spelling
+    return tuple(d for d in PARAMETER_ALIASES.get(folded, ()) if d in declared)
+
+
+async def misspelt_parameters(request: Request) -> None:
+    """Refuse, with a 422 naming each and the parameter it was likely meant as, query parameters the matched route
+    does not read but resembles one it does (meant_parameters). Raises RequestValidationError."""
+    declared = declared_query_names(request)
+    misspelt = [
+        (name, meant)
+        for name in dict.fromkeys(request.query_params.keys())
+        if name not in declared and (meant := meant_parameters(name, declared))
+    ]
+    if not misspelt:
+        return
+    shown = misspelt[:MAX_MISSPELT_NAMED]
+    hints = [f"{name[:_NAME_ECHO]} (did you mean {' or '.join(meant)}?)" for name, meant in shown]
+    more = len(misspelt) - len(shown)
+    raise RequestValidationError(
+        "Parameters this route does not read, spelt like ones it does: "
+        + "; ".join(hints)
+        + (f"; and {more} more." if more else "."),
+        [
+            InvalidParameter(
+                name[:_NAME_ECHO], "query", f"not a parameter of this route; did you mean {' or '.join(meant)}?"
+            )
+            for name, meant in shown
+        ],
+    )

@@ -21,12 +21,13 @@ from movie_common.database import get_connection
 from movie_common.errors import PreconditionFailedError
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
 from movie_web.problems import problem
-from movie_web.query import single_valued_parameters
+from movie_web.query import misspelt_parameters, single_valued_parameters
 from movie_web.schemas import problem_response
 
 router = APIRouter(tags=["movies"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
-# Only the routes with query parameters check them for repeats: GET /movies/{id} is the hot path and takes none.
-LIST_DEPENDENCIES = [Depends(single_valued_parameters)]
+# Only the routes with query parameters check them for repeats and misspellings: GET /movies/{id} is the hot path
+# and takes none.
+LIST_DEPENDENCIES = [Depends(single_valued_parameters), Depends(misspelt_parameters)]
 
 CACHE_CONTROL = "private, max-age=300"
 

@@ -14,11 +14,11 @@ from movie_api.services import MAX_GENRES, MAX_NEGATED_TERMS, MAX_TEXT_TERMS, MA
 from movie_common.database import get_connection
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
 from movie_web.params import PLAIN_INTEGER
-from movie_web.query import single_valued_parameters, unrecognised_query_names
+from movie_web.query import misspelt_parameters, single_valued_parameters, unrecognised_query_names
 
 router = APIRouter(
     tags=["search"],
-    dependencies=[Depends(admitted_key), Depends(single_valued_parameters)],
+    dependencies=[Depends(admitted_key), Depends(single_valued_parameters), Depends(misspelt_parameters)],
     responses=KEYED_RESPONSES,
 )
 
