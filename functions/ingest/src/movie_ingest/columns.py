@@ -244,8 +244,11 @@ def _value(cell: str) -> str | None:
     return cell
 
 
-def map_columns(header: Sequence[str]) -> ColumnMap:
-    """Map a header row onto movie fields. MissingTitleColumnError (listing the columns seen) without a title."""
+def map_columns(header: Sequence[str], *, list_notes: bool = False) -> ColumnMap:
+    """Map a header row onto movie fields. MissingTitleColumnError (listing the columns seen) without a title.
+
+    list_notes: the file is a list's export whose `Description` is the list maker's note on each film (Letterboxd's
+    lists), not its plot: not read, as in IMDb's list exports (recognised from the header alone)."""
     by_spelling: dict[str, int] = {}
     unknown: list[str] = []
     for i, name in enumerate(header):
@@ -265,7 +268,7 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
             for alias in aliases
             if alias in by_spelling
             and not (streaming and alias == "rating")  # the certification there
-            and not (imdb_export and alias == "description")  # the list maker's note there
+            and not ((imdb_export or list_notes) and alias == "description")  # the list maker's note there
         ]
         if imdb_export and field == "imdb_id" and not found:
             found = [by_spelling[_IMDB_EXPORT_ID]]

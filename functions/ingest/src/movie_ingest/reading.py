@@ -610,15 +610,24 @@ class CsvTable:
         if sep_line:
             lines.start_record()
             next(reader, None)
+        table = cls(source, chosen, [], lines, reader, max_record_chars)
+        if not table.next_header():
+            raise EmptyFileError("The file holds no header row and no data, only blank lines.")
+        return table
+
+    def next_header(self) -> bool:
+        """Take the next row that is not blank as the header (`open` takes the first; a caller whose header names
+        no title column takes the next, past a sheet's title line or a list's description); False at the end of the
+        file. IngestFileError when that row cannot be read as CSV, is too long for a header or holds a NUL byte."""
         while True:
-            start = lines.start_record()
+            start = self._lines.start_record()
             try:
-                header = next(reader)
+                header = next(self._reader)
             except StopIteration:
-                raise EmptyFileError("The file holds no header row and no data, only blank lines.") from None
+                return False
             except RecordTooLargeError:
                 raise IngestFileError(
-                    f"The first row (line {start} on) is longer than {max_record_chars:,} characters: "
+                    f"The row on line {start} (read as the header) is longer than {self._max_chars:,} characters: "
                     "it is not a CSV header."
                 ) from None
             except csv.Error as error:
@@ -632,9 +641,8 @@ class CsvTable:
                 f"The header row (line {start}) holds a NUL byte in column {', '.join(damaged)}: the file is "
                 "damaged there; fix or re-export it. Nothing was changed."
             )
-        table = cls(source, chosen, header, lines, reader, max_record_chars)
-        table.header_line = start
-        return table
+        self.header, self.header_line = header, start
+        return True
 
     @property
     def lines_read(self) -> int:

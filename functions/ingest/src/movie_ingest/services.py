@@ -31,6 +31,7 @@ from movie_common.errors import (
     EmptyFileError,
     IngestFileError,
     MarqueeError,
+    MissingTitleColumnError,
     TooManyBadRowsError,
     UploadAlreadyUsedError,
     UploadGoneError,
@@ -148,6 +149,55 @@ def _share_allows(progress: _Progress, *, mode: str, settings: IngestSettings) -
     return allows
 
 
+MAX_ROWS_ABOVE_HEADER = 10  # rows a file may hold above its header (a sheet's title line, a list's description)
+_LETTERBOXD_LIST = "letterboxd list export"  # the first line of a Letterboxd list's export (`... v7`)
+
+
+def _map_header(table: reading.CsvTable, warnings: list[str]) -> columns.ColumnMap:
+    """The file's columns, from its first row that is not blank or, when that row names no title column, from the
+    first of the next MAX_ROWS_ABOVE_HEADER rows that does: a sheet's title above the header (`My films,,`) as
+    spreadsheets export it. A Letterboxd list's export opens with its own description (`Letterboxd list export v7`,
+    `Date,Name,Tags,URL,Description`, the list's row), then the films' header (`Position,Name,Year,URL,...`): the
+    description is passed over whatever it names. The rows passed over are said in a warning.
+    Raises MissingTitleColumnError (the first row's) when no row within reach names a title column."""
+    first_line, first_row = table.header_line, table.header
+    letterboxd_list = bool(first_row) and first_row[0].casefold().startswith(_LETTERBOXD_LIST)
+    if letterboxd_list:
+        for _ in range(3):  # past the marker: the list's header, the list's row, then the films' header
+            if not table.next_header():
+                raise MissingTitleColumnError(
+                    "This is a Letterboxd list export without its films: after the list's own rows there is no "
+                    "header row (Position, Name, Year, URL...)."
+                )
+        mapping = columns.map_columns(table.header, list_notes=True)
+        return _passed_over(mapping, table, first_line, first_row, warnings)
+    try:
+        return columns.map_columns(table.header)
+    except MissingTitleColumnError as missing:
+        for _ in range(MAX_ROWS_ABOVE_HEADER):
+            if not table.next_header():
+                break
+            try:
+                mapping = columns.map_columns(table.header)
+            except MissingTitleColumnError:
+                continue
+            return _passed_over(mapping, table, first_line, first_row, warnings)
+        raise MissingTitleColumnError(
+            f"{missing.detail} Nor does any of the {MAX_ROWS_ABOVE_HEADER} rows below it (a header further down, "
+            "under a title line, is found there)."
+        ) from None
+
+
+def _passed_over(
+    mapping: columns.ColumnMap, table: reading.CsvTable, first_line: int, first_row: list[str], warnings: list[str]
+) -> columns.ColumnMap:
+    shown = reading.escape_controls(", ".join(cell for cell in first_row if cell), limit=60)
+    last = table.header_line - 1
+    above = f"line {first_line} above it was" if last == first_line else f"lines {first_line} to {last} above it were"
+    warnings.append(f"The header row is line {table.header_line}; {above} not read as movies (from {shown!r})")
+    return mapping
+
+
 def _read_into_staging(
     conn: Connection,
     job: IngestJob,
@@ -162,7 +212,7 @@ def _read_into_staging(
     """Read the file into movie_staging; bad records and rows go to the spool. Raises IngestFileError subclasses."""
     source = reading.open_text(stream, encoding=options.encoding)
     table = reading.CsvTable.open(source, delimiter=options.delimiter, max_record_chars=settings.max_record_chars)
-    mapping = columns.map_columns(table.header)
+    mapping = _map_header(table, warnings)
     mapping = _with_date_order(mapping, source, table.delimiter, warnings)
     jobs.record_format(
         conn,

@@ -1409,3 +1409,65 @@ def test_a_bare_id_column_of_another_file_is_not_a_tmdb_id(conn: Any, ingest: In
     for title, year in [("Some Film", 2001), ("Seven", 1995), ("Toy Story", 1995), ("The Matrix", 1999)]:
         movie = _movie(conn, title, year)
         assert movie is not None and movie["tmdb_id"] is None
+
+
+# ------------------------------------------------------------------------------- rows above the header (a preamble)
+
+
+def test_a_sheet_title_above_the_header_is_passed_over_and_said(conn: Any, ingest: Ingest) -> None:
+    """A sheet exported with its title row (`My favourite films,,`) failed as a whole: missing_title_column."""
+    content = (
+        "My favourite films,,\r\ntitle,year,director\r\nPreamble Heat,1995,Michael Mann\r\nPreamble Bad,nineteen,\r\n"
+    )
+    job = ingest(content)
+    assert (job["status"], job["rows"], job["inserted"], job["invalid"]) == ("done", 2, 1, 1)
+    assert _errors(job) == [(4, "year", "nineteen", "not_a_number")]
+    assert job["warnings"] == [
+        "The header row is line 2; line 1 above it was not read as movies (from 'My favourite films')"
+    ]
+    assert _movie(conn, "Preamble Heat", 1995) is not None
+
+
+def test_several_rows_and_a_blank_line_above_the_header_are_passed_over(conn: Any, ingest: Ingest) -> None:
+    content = "Top films;;\nExported 2026-12-01;by;Jane\n\ntitle;year\nPreamble Ran;1985\n"
+    job = ingest(content)
+    assert (job["status"], job["delimiter"], job["inserted"]) == ("done", "semicolon", 1)
+    assert job["warnings"] == [
+        "The header row is line 4; lines 1 to 3 above it were not read as movies (from 'Top films')"
+    ]
+    assert _movie(conn, "Preamble Ran", 1985) is not None
+
+
+def test_a_letterboxd_list_export_loads_its_films_not_its_own_description(conn: Any, ingest: Ingest) -> None:
+    """The list's own header (`Date,Name,Tags,URL,Description`) names a title column: it was taken for the films'
+    header, the list became a film, and every film's row failed on `Year`. Its Description is the list maker's note."""
+    content = (
+        "Letterboxd list export v7\r\n"
+        "Date,Name,Tags,URL,Description\r\n"
+        "2026-11-30,Heat and friends,,https://letterboxd.com/jane/list/heat-and-friends/,Crime on both coasts\r\n"
+        "\r\n"
+        "Position,Name,Year,URL,Description\r\n"
+        "1,Boxd Heat,1995,https://boxd.it/2bg8,The best diner scene\r\n"
+        "2,Boxd Collateral,2004,https://boxd.it/1WTy,\r\n"
+    )
+    job = ingest(content, name="heat-and-friends.csv")
+    assert (job["status"], job["rows"], job["inserted"], job["invalid"]) == ("done", 2, 2, 0)
+    assert "Description" in job["unknown_columns"]
+    assert job["warnings"] == [
+        "The header row is line 5; lines 1 to 4 above it were not read as movies (from 'Letterboxd list export v7')"
+    ]
+    heat = _movie(conn, "Boxd Heat", 1995)
+    assert heat is not None and heat["plot"] is None
+    assert _movie(conn, "Boxd Collateral", 2004) is not None
+    assert _movie(conn, "Heat and friends", None) is None
+
+
+def test_a_header_further_down_than_ten_rows_is_not_looked_for(conn: Any, ingest: Ingest) -> None:
+    before = _catalogue_digest(conn)
+    content = "".join(f"note {n},\n" for n in range(11)) + "title,year\nToo Far Down,2001\n"
+    job = ingest(content)
+    assert (job["status"], job["error"]["code"]) == ("failed", "missing_title_column")
+    assert "Nor does any of the 10 rows below it" in job["error"]["detail"]
+    assert _catalogue_digest(conn) == before
+    near = ingest("".join(f"note {n},\n" for n in range(10)) + "title,year\nNear Enough Down,2001\n")
+    assert (near["status"], near["inserted"]) == ("done", 1)
