@@ -208,6 +208,15 @@ def test_a_misspelt_provider_domain_is_refused_naming_the_address_meant(call: Ca
         assert body["detail"].endswith(f"is not one of them. Did you mean {meant}?")
 
 
+def test_an_address_pasted_from_a_link_says_what_to_remove(call: Call) -> None:
+    body = _problem(
+        call("POST", "/auth/signup", {"name": "J", "email": "mailto:jane@gmail.com", "password": PASSWORD}),
+        422,
+        "invalid_email",
+    )
+    assert body["detail"] == "Remove the mailto: in front and give the address alone: jane@gmail.com."
+
+
 def test_weak_password_and_taken_email(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
     _problem(
         call("POST", "/auth/signup", {"name": "J", "email": "j@gmail.com", "password": "password123"}),

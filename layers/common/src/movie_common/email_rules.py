@@ -5,6 +5,7 @@ this module (functions/auth), not with the layer: FastAPI imports email_validato
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from movie_common.errors import DisposableEmailError, EmailDomainNotAllowedError, InvalidEmailError
@@ -111,6 +112,29 @@ def canonical_address(local: str, domain: str, provider: str) -> str:
     return local + "@" + domain
 
 
+# An address pasted with what surrounds it where it was copied from: a mailto: link, a mail client's
+# `Name <address>` or `<address>`, quotes, a sentence's full stop. email-validator names the first character it
+# cannot take ("invalid characters before the @-sign: ':'"), which does not say what to remove.
+_ADDRESS = r"(?P<address>[^\s<>\"'@]+@[^\s<>\"'@]*[^\s<>\"'@.,;])"
+_QUOTES = "\"'\u2018\u2019\u201c\u201d"
+_WRAPPINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)mailto:\s*" + _ADDRESS), "the mailto: in front"),
+    (re.compile(r"<\s*" + _ADDRESS + r"\s*>"), "the angle brackets"),
+    (re.compile(r"(?:\"[^\"]*\"|[^<>\"@]+)\s*<\s*" + _ADDRESS + r"\s*>"), "the name and the angle brackets"),
+    (re.compile(f"[{_QUOTES}]" + _ADDRESS + f"[{_QUOTES}]"), "the quotes"),
+    (re.compile(_ADDRESS + r"[.,;]+"), "the punctuation after it"),
+)
+
+
+def _unwrapped(typed: str) -> tuple[str, str] | None:
+    """(the address, what was around it) when `typed` is one address wrapped as _WRAPPINGS lists, else None."""
+    for pattern, wrapping in _WRAPPINGS:
+        match = pattern.fullmatch(typed)
+        if match is not None:
+            return match.group("address"), wrapping
+    return None
+
+
 def check_developer_email(raw: str) -> DeveloperEmail:
     """Accept a sign-up address or raise: InvalidEmailError (syntax, checked by email-validator without DNS),
     DisposableEmailError (on the disposable-email-domains list), EmailDomainNotAllowedError (not Gmail, Yahoo
@@ -123,6 +147,10 @@ def check_developer_email(raw: str) -> DeveloperEmail:
         # One reason at any length: a schema cuts an overlong field to its bound plus one (movie_web.fields.cut_to),
         # which can cut the @ away, and email-validator would then say "must have an @-sign" instead.
         raise InvalidEmailError(f"An email address is at most {MAX_ADDRESS_CHARS} characters.")
+    unwrapped = _unwrapped(raw.strip())
+    if unwrapped is not None:
+        address, wrapping = unwrapped
+        raise InvalidEmailError(f"Remove {wrapping} and give the address alone: {address}.")
     try:
         # No DNS: the allowed providers' domains are known to accept mail, and tests must not need a network.
         # strict: the part before the @ at most 64 characters (RFC 5321), which email-validator checks only then;

@@ -192,3 +192,24 @@ def test_an_address_over_254_characters_has_one_reason_wherever_a_schema_cut_it(
     with pytest.raises(InvalidEmailError, match="at most 254 characters"):
         check_developer_email(address)
     assert check_developer_email("o" * 60 + "@gmail.com").canonical == "o" * 60 + "@gmail.com"
+
+
+@pytest.mark.parametrize(
+    ("typed", "wrapping"),
+    [
+        ("mailto:jane@gmail.com", "the mailto: in front"),
+        ("MAILTO: jane@gmail.com", "the mailto: in front"),
+        ("<jane@gmail.com>", "the angle brackets"),
+        ("Jane Doe <jane@gmail.com>", "the name and the angle brackets"),
+        ('"Jane Doe" <jane@gmail.com>', "the name and the angle brackets"),
+        ('"jane@gmail.com"', "the quotes"),
+        ("\u201cjane@gmail.com\u201d", "the quotes"),
+        ("jane@gmail.com.", "the punctuation after it"),
+        ("jane@gmail.com,", "the punctuation after it"),
+    ],
+)
+def test_an_address_pasted_with_its_wrapping_says_what_to_remove(typed: str, wrapping: str) -> None:
+    """A tester pasted `mailto:jane@gmail.com` and read "invalid characters before the @-sign: ':'"."""
+    with pytest.raises(InvalidEmailError) as refused:
+        check_developer_email(typed)
+    assert refused.value.detail == f"Remove {wrapping} and give the address alone: jane@gmail.com."
