@@ -1471,3 +1471,25 @@ def test_a_header_further_down_than_ten_rows_is_not_looked_for(conn: Any, ingest
     assert _catalogue_digest(conn) == before
     near = ingest("".join(f"note {n},\n" for n in range(10)) + "title,year\nNear Enough Down,2001\n")
     assert (near["status"], near["inserted"]) == ("done", 1)
+
+
+def test_years_and_dates_written_loosely_are_read_as_a_person_reads_them(conn: Any, ingest: Ingest) -> None:
+    """A date column of years alone, a month and year, approximate and abbreviated years: each row was refused."""
+    content = (
+        "title,year,release_date\n"
+        "Loose Date Year,,1994\n"
+        "Loose Month,,September 1994\n"
+        "Loose Circa,c. 1994,\n"
+        "Loose Query,1994?,\n"
+        "Loose Apostrophe,'94,\n"
+        "Loose Far,2001,1994\n"
+    )
+    job = ingest(content)
+    assert (job["status"], job["inserted"], job["invalid"]) == ("done", 5, 1)
+    assert _errors(job) == [(7, "release_date", "1994", "year_mismatch")]
+    year_only = _movie(conn, "Loose Date Year", 1994)
+    assert year_only is not None and year_only["release_date"] is None
+    month = _movie(conn, "Loose Month", 1994)
+    assert month is not None and str(month["release_date"]) == "1994-09-01"
+    for title in ("Loose Circa", "Loose Query", "Loose Apostrophe"):
+        assert _movie(conn, title, 1994) is not None

@@ -158,6 +158,10 @@ _TITLE_YEAR = re.compile(
 # The kinds of Wikipedia's article names that are television, not film (`serial` is a film serial of the 1910s).
 _TV_KINDS = frozenset(("TV series", "TV miniseries", "miniseries"))
 _YEAR_TEXT = re.compile(r"^[(\[]?\s*(?P<year>\d{4})(?:[.,]0+)?\s*(?:[-\u2013\u2014/]\s*(?:\d{4})?\s*)?[)\]]?$")
+# A year written as approximate (`c. 1994`, `ca 1994`, `circa 1994`, `~1994`, `1994?`, `1994 (?)`): a person reads 1994.
+_APPROXIMATE_YEAR = re.compile(r"^(?:(?:c|ca|circa|approx)\.?\s*|~\s*)?(?P<year>\d{4})(?:\s*\(?\?\)?)?$", re.IGNORECASE)
+# `'94` (or with a typographic apostrophe, U+2019): two digits, read as a date's two-digit year is (full_year).
+_APOSTROPHE_YEAR = re.compile(r"^['\u2019\u2018`](?P<digits>\d{2})$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:[,\u00a0\u202f' ]\d{3})+(?:\.\d+)?$")
 _SIMPLE_RATING = re.compile(r"^\d{1,2}(?:\.\d)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -363,6 +367,18 @@ def parse_title(value: object, *, null_markers: bool = True) -> str:
     return text
 
 
+def _year_alone(value: object) -> int | None:
+    """The year of a release date written as a year alone (`1994`, `1994.0`, `(1994)`, `c. 1994`, a span's first
+    year), else None: a
+    file's date column holding only years, which a person reads as the year of release, the day unknown.
+    FieldValueError `out_of_range` for a year outside the sane range."""
+    text = _text(value) if isinstance(value, str) else None
+    if text is None:
+        return None
+    match = _YEAR_TEXT.match(text) or _APPROXIMATE_YEAR.match(text)
+    return None if match is None else _check_year(int(match.group("year")))
+
+
 def _check_year(year: int) -> int:
     latest = this_year() + YEARS_AHEAD
     if not MIN_YEAR <= year <= latest:
@@ -392,9 +408,11 @@ def parse_year(value: object) -> int | None:
         return None
     if text.isdigit() and len(text) == 4:
         return _check_year(int(text))
-    match = _YEAR_TEXT.match(text)
+    match = _YEAR_TEXT.match(text) or _APPROXIMATE_YEAR.match(text)
     if match:
         return _check_year(int(match.group("year")))
+    if match := _APOSTROPHE_YEAR.match(text):
+        return _check_year(full_year(match.group("digits")))
     try:
         parsed = parse_release_date(text)
     except FieldValueError:
@@ -437,6 +455,8 @@ _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})" + CLOCK
 # `23 September 1994`, and Excel's `23-Sep-1994` and `23-Sep-94`.
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]+)\.?,?(?:\s+|-)(\d{4}|\d{2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}|\d{2})$")
+# `September 1994`, `Sep. 1994`, `Sept 1994`: the first of the month, as `1994-09` is.
+_MONTH_YEAR = re.compile(r"^([A-Za-z]+)\.?,?\s+(\d{4})$")
 
 
 def full_year(digits: str) -> int:
@@ -461,10 +481,9 @@ def _date(year: int, month: int, day: int) -> dt.date:
 
 def parse_release_date(value: object) -> dt.date | None:
     """A release date: `1994-09-23` (a time after it is ignored), `1994/09/23`, `23 September 1994`,
-    `Sep 23, 1994`, `1994-09` (the first of the month), or `23/09/1994` (a time after it ignored too) when day and
-    month cannot be confused; a
-    two-digit year (`23-Sep-94`, `9/23/94`) is read by full_year. FieldValueError `not_a_date`, `ambiguous_date`,
-    `out_of_range`."""
+    `Sep 23, 1994`, `1994-09` or `September 1994` (the first of the month), or `23/09/1994` (a time after it ignored
+    too) when day and month cannot be confused; a two-digit year (`23-Sep-94`, `9/23/94`) is read by full_year.
+    FieldValueError `not_a_date`, `ambiguous_date`, `out_of_range`."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -490,6 +509,8 @@ def parse_release_date(value: object) -> dt.date | None:
             month = _MONTHS.get(match.group(month_group).lower())
             if month is not None:
                 return _date(full_year(match.group(3)), month, int(match.group(day_group)))
+    if (match := _MONTH_YEAR.match(text)) and (month := _MONTHS.get(match.group(1).lower())) is not None:
+        return _date(int(match.group(2)), month, 1)
     raise FieldValueError("not_a_date", "a date is written like 1994-09-23")
 
 
@@ -959,11 +980,15 @@ def check_movie(
     except FieldValueError as invalid:
         errors.append(FieldError("title", invalid.code, invalid.message, _shown(values.get("title"))))
     # Only the fields given are parsed (a file maps a handful of the fourteen); errors keep FIELDS order.
+    release_year: int | None = None  # a file's release date that is a year alone (`1994`): the year, no date
     for name in _OPTIONAL_FIELDS:
         raw = values.get(name)
         if raw is None:
             continue
         try:
+            if name == "release_date" and source == "csv" and (alone := _year_alone(raw)) is not None:
+                release_year = alone
+                continue
             parsed[name] = _PARSERS[name](raw)
         except FieldValueError as invalid:
             errors.append(FieldError(name, invalid.code, invalid.message, _shown(raw)))
@@ -982,6 +1007,21 @@ def check_movie(
     get = parsed.get
     year: int | None = get("year")
     release_date: dt.date | None = get("release_date")
+    if release_year is not None and year is None:
+        year = release_year
+    elif release_year is not None and year is not None and abs(release_year - year) > MAX_YEAR_DATE_GAP:
+        return MovieCheck(
+            None,
+            [
+                FieldError(
+                    "release_date",
+                    "year_mismatch",
+                    f"the release date's year {release_year} is {abs(release_year - year)} years from the year "
+                    f"{year}; they may differ by at most {MAX_YEAR_DATE_GAP}",
+                    _shown(values.get("release_date")),
+                )
+            ],
+        )
     if year_from_title:
         bare, title_year = split_title_year(title)
         if title_year is not None and get("media_type") is None and title_media_type(title) == "tv":

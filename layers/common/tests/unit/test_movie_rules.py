@@ -830,3 +830,41 @@ def test_imdbs_kinds_that_are_neither_film_nor_series_are_said_so(kind: str) -> 
     assert [(e.code, e.message) for e in check.errors] == [
         ("not_a_movie_or_series", "the catalogue holds movies and TV series, not this kind of title")
     ]
+
+
+# Years and dates as people write them when they are not sure or not precise (the thirty-fourth tester: each was
+# not_a_number or not_a_date).
+@pytest.mark.parametrize(
+    "raw", ["c. 1994", "ca 1994", "circa 1994", "Circa 1994", "~1994", "1994?", "1994 (?)", "'94", "\u201994"]
+)
+def test_an_approximate_or_abbreviated_year_is_the_year(raw: str) -> None:
+    assert movie_rules.parse_year(raw) == 1994
+
+
+@pytest.mark.parametrize("raw", ["c. 19944", "1994??", "'9", "'1994", "about 1994"])
+def test_what_only_looks_like_an_approximate_year_is_still_refused(raw: str) -> None:
+    assert _codes({"title": "X", "year": raw}) == {"year": "not_a_number"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "date"),
+    [("September 1994", dt.date(1994, 9, 1)), ("Sep. 1994", dt.date(1994, 9, 1)), ("sept 1994", dt.date(1994, 9, 1))],
+)
+def test_a_month_and_year_is_the_first_of_the_month_as_1994_09_is(raw: str, date: dt.date) -> None:
+    assert movie_rules.parse_release_date(raw) == date == movie_rules.parse_release_date("1994-09")
+
+
+@pytest.mark.parametrize("raw", ["1994", "(1994)", "1994.0", "c. 1994"])
+def test_a_files_release_date_of_a_year_alone_is_the_year_with_no_date(raw: str) -> None:
+    movie = check_movie({"title": "X", "release_date": raw}).movie
+    assert movie is not None and (movie.year, movie.release_date) == (1994, None)
+    beside = check_movie({"title": "X", "year": "1995", "release_date": raw}).movie
+    assert beside is not None and (beside.year, beside.release_date) == (1995, None)
+    assert _codes({"title": "X", "year": "2001", "release_date": raw}) == {"release_date": "year_mismatch"}
+    assert _codes({"title": "X", "release_date": "1850"}) == {"release_date": "out_of_range"}
+
+
+def test_a_release_date_of_a_year_alone_stays_refused_outside_files() -> None:
+    """The admin's form sets a date: a year there is not one (it would be dropped without a word)."""
+    errors = check_movie({"title": "X", "release_date": "1994"}, source="admin").errors
+    assert [(e.field, e.code) for e in errors] == [("release_date", "not_a_date")]
