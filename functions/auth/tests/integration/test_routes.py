@@ -418,6 +418,35 @@ def test_a_lock_from_one_client_address_leaves_the_owner_signing_in_elsewhere(
     assert login(PASSWORD, owner, forwarded_for=guesser)["statusCode"] == 200
 
 
+def test_ipv6_callers_are_limited_per_64_not_per_address(call: Call) -> None:
+    # One IPv6 host holds a whole /64: counted per address, it signed up (and had mail sent to anyone) without end by
+    # taking a new address of its /64 for each request. Its network is the client; another /64 is another client.
+    def signup(n: int, ip: str) -> dict[str, Any]:
+        return call(
+            "POST", "/auth/signup", {"name": "Dev Six", "email": f"six{n}@gmail.com", "password": PASSWORD}, ip=ip
+        )
+
+    answers = [signup(n, f"2001:db8:7:42:{n:x}:a1:b2:c{n:x}")["statusCode"] for n in range(11)]
+    assert answers == [202] * 10 + [429]
+    _problem(signup(11, "2001:db8:7:42:ffff::1"), 429, "too_many_attempts")
+    assert signup(13, "2001:db8:7:43::1")["statusCode"] == 202
+
+
+def test_a_sign_in_lock_holds_for_every_address_of_the_guessers_64(
+    call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    developer("sixlock@gmail.com")  # confirmed from 203.0.113.10
+
+    def login(password: str, ip: str) -> dict[str, Any]:
+        return call("POST", "/auth/login", {"email": "sixlock@gmail.com", "password": password}, ip=ip)
+
+    for n in range(4):
+        _problem(login("wrong-wrong-wrong", f"2001:db8:9:1::{n + 1:x}"), 401, "invalid_credentials")
+    _problem(login("wrong-wrong-wrong", "2001:db8:9:1::5"), 429, "account_locked")
+    _problem(login(PASSWORD, "2001:db8:9:1:dead:beef:0:1"), 429, "account_locked")  # a new address of the same /64
+    assert login(PASSWORD, "2001:db8:9:2::1")["statusCode"] == 200  # another network is not locked
+
+
 @pytest.mark.slow
 def test_failures_from_many_addresses_lock_unknown_addresses_but_not_a_known_one(
     call: Call, developer: Callable[[str], dict[str, Any]]
