@@ -188,6 +188,27 @@ def test_query_strings_keep_every_value(gateway: ServerThread) -> None:
     assert event["multiValueQueryStringParameters"] == {"genre": ["drama", "war"], "title": ["star w"]}
 
 
+def test_the_access_log_never_shows_a_credential() -> None:
+    """An API key sent TMDB's way (`?api_key=`), a signature, or an export download's random name (the credential of
+    the one-machine stack's downloads) reach the terminal as `***`; the rest of the target is shown as sent."""
+    lines: list[str] = []
+    template = load_template(FIXTURE)
+    server = ServerThread("127.0.0.1", 0, name="logged-gateway")
+    lambdas = LocalLambdas(template.functions, max_environments=1)
+    server.start(LocalGateway(api_spec(template), lambdas, public_host=server.authority, access_log=lines.append))
+    key = "9b2c5d8e-0f1a-4b3c-8d7e-6f5a4b3c2d1e"
+    try:
+        _get(server, f"/two/q?title=star%20w&api_key={key}&X-Amz-Signature=abc123def&genre=war")
+        _get(server, "/admin/exports/AbCdEfGhIjKlMnOpQrStUv-requests-20261202T101010Z.csv")
+    finally:
+        server.stop()
+    assert len(lines) == 2
+    assert key not in lines[0] and "abc123def" not in lines[0]
+    assert '"GET /two/q?title=star%20w&api_key=***&X-Amz-Signature=***&genre=war" 200' in lines[0]
+    assert "AbCdEfGhIjKlMnOpQrStUv" not in lines[1]
+    assert '"GET /admin/exports/***-requests-20261202T101010Z.csv" 403' in lines[1]
+
+
 # ---------------------------------------------------------------- authorizers and API keys
 
 
