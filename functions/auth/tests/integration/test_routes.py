@@ -222,6 +222,21 @@ def test_malformed_bodies_name_the_field(call: Call) -> None:
     _problem(call("POST", "/auth/login", "{not json"), 422, "validation_error")
 
 
+def test_a_body_of_many_or_long_unknown_fields_gets_a_short_422(call: Call) -> None:
+    # Anyone may post to sign-up: 300,000 unknown fields (4 MB) were answered with each named twice (26 MB, past
+    # Lambda's 6 MB response limit, built in 4.6 s), and a field named with 100,000 characters was echoed twice.
+    signup = {"name": "Dev Many", "email": "many@gmail.com", "password": PASSWORD}
+    response = call("POST", "/auth/signup", {**signup, **{f"f{n:05d}": n for n in range(5000)}})
+    body = _problem(response, 422, "validation_error")
+    assert [e["name"] for e in body["errors"]] == [f"f{n:05d}" for n in range(20)]
+    assert body["detail"] == "Invalid value for: " + ", ".join(f"f{n:05d}" for n in range(20)) + " (and 4,980 more)."
+    assert len(response["body"]) < 4000
+    response = call("POST", "/auth/signup", {**signup, "x" * 100_000: 1})
+    body = _problem(response, 422, "validation_error")
+    assert body["errors"] == [{"name": "x" * 99 + "\u2026", "in": "body", "reason": "Extra inputs are not permitted"}]
+    assert len(response["body"]) < 1000
+
+
 def test_verify_answers_the_key_once_and_a_session(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
     body = developer("jane.doe@gmail.com")
     assert re.fullmatch(r"[0-9a-f-]{36}", body["api_key"])
