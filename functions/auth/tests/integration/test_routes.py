@@ -445,6 +445,9 @@ def test_ipv6_callers_are_limited_per_64_not_per_address(call: Call) -> None:
     assert answers == [202] * 10 + [429]
     _problem(signup(11, "2001:db8:7:42:ffff::1"), 429, "too_many_attempts")
     assert signup(13, "2001:db8:7:43::1")["statusCode"] == 202
+    # An IPv4 client reached over IPv6 (::ffff:a.b.c.d) is that IPv4 client.
+    assert [signup(20 + n, "192.0.2.50")["statusCode"] for n in range(10)] == [202] * 10
+    _problem(signup(30, "::ffff:192.0.2.50"), 429, "too_many_attempts")
 
 
 def test_a_sign_in_lock_holds_for_every_address_of_the_guessers_64(

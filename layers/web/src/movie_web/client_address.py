@@ -15,8 +15,8 @@ IPV6_CLIENT_PREFIX = 64
 
 def client_address(source: str) -> str:
     """The client a per-address limit counts for a source address: an IPv4 address as written; an IPv6 address as
-    its /64 network (`2001:db8:1:2::/64`), one IPv4-mapped (`::ffff:203.0.113.7`) as the IPv4 address it maps.
-    A value that is no address (never from API Gateway) is returned as it is."""
+    its /64 network (`2001:db8:1:2::/64`; `::1` as written), one IPv4-mapped (`::ffff:203.0.113.7`) as the IPv4
+    address it maps. A value that is no address (never from API Gateway) is returned as it is."""
     try:
         address = ipaddress.ip_address(source.strip())
     except ValueError:
@@ -24,6 +24,8 @@ def client_address(source: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
+        if address.is_loopback:  # ::1, this machine (the one-machine stack): no /64 of its own
+            return str(address)
         return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
     return str(address)
 
