@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -246,6 +247,22 @@ def test_verify_answers_the_key_once_and_a_session(call: Call, developer: Callab
     assert me["statusCode"] == 200
     assert me["json"]["key"]["last4"] == body["api_key"][-4:]
     assert body["api_key"] not in json.dumps(me["json"])  # the key is never shown again
+
+
+def test_no_cache_may_keep_a_portal_answer(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    # The key in the clear, the session token, the developer's own data: never kept by a browser or proxy cache.
+    verified = developer("nocache@gmail.com")
+    me = call("GET", "/auth/me", token=verified["access_token"])
+    login = call("POST", "/auth/login", {"email": "nocache@gmail.com", "password": PASSWORD})
+    refused = call("GET", "/auth/usage")
+    assert (me["statusCode"], login["statusCode"], refused["statusCode"]) == (200, 200, 401)
+    for answer in (me, login, refused):
+        assert answer["headers"]["cache-control"] == "no-store"
+    signed = call("POST", "/auth/signup", {"name": "Dev Nc", "email": "nc2@gmail.com", "password": PASSWORD})
+    link = _mail_link(Path(os.environ["OUTBOX_DIR"]), "verify.html", "nc2@gmail.com")
+    answer = call("POST", "/auth/verify", {"token": link, "password": PASSWORD})
+    assert signed["statusCode"] == 202 and answer["statusCode"] == 200 and "api_key" in answer["json"]
+    assert answer["headers"]["cache-control"] == "no-store"
 
 
 def test_verify_link_refusals(call: Call, outbox: Path) -> None:
