@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import socket
@@ -20,7 +21,7 @@ import pytest
 
 from marquee_local.gateway import LocalGateway
 from marquee_local.lambdas import LocalLambdas
-from marquee_local.server import ServerThread
+from marquee_local.server import MAX_HEAD_BYTES, ServerThread
 from marquee_local.template import api_spec, load_template
 
 FIXTURE = Path(__file__).resolve().parent / "gateway_fixture" / "template.yaml"
@@ -186,6 +187,27 @@ def test_query_strings_keep_every_value(gateway: ServerThread) -> None:
     event = _echo(_get(gateway, "/two/q?genre=drama&genre=war&title=star%20w"))["event"]
     assert event["queryStringParameters"] == {"genre": "war", "title": "star w"}
     assert event["multiValueQueryStringParameters"] == {"genre": ["drama", "war"], "title": ["star w"]}
+
+
+def test_the_access_log_never_shows_a_credential() -> None:
+    """An API key sent TMDB's way (`?api_key=`), a signature, or an export download's random name (the credential of
+    the one-machine stack's downloads) reach the terminal as `***`; the rest of the target is shown as sent."""
+    lines: list[str] = []
+    template = load_template(FIXTURE)
+    server = ServerThread("127.0.0.1", 0, name="logged-gateway")
+    lambdas = LocalLambdas(template.functions, max_environments=1)
+    server.start(LocalGateway(api_spec(template), lambdas, public_host=server.authority, access_log=lines.append))
+    key = "9b2c5d8e-0f1a-4b3c-8d7e-6f5a4b3c2d1e"
+    try:
+        _get(server, f"/two/q?title=star%20w&api_key={key}&X-Amz-Signature=abc123def&genre=war")
+        _get(server, "/admin/exports/AbCdEfGhIjKlMnOpQrStUv-requests-20261202T101010Z.csv")
+    finally:
+        server.stop()
+    assert len(lines) == 2
+    assert key not in lines[0] and "abc123def" not in lines[0]
+    assert '"GET /two/q?title=star%20w&api_key=***&X-Amz-Signature=***&genre=war" 200' in lines[0]
+    assert "AbCdEfGhIjKlMnOpQrStUv" not in lines[1]
+    assert '"GET /admin/exports/***-requests-20261202T101010Z.csv" 403' in lines[1]
 
 
 # ---------------------------------------------------------------- authorizers and API keys
@@ -382,6 +404,24 @@ def test_a_url_with_raw_non_ascii_characters_is_a_400_problem_saying_to_percent_
     assert "percent-encode" in _unparseable(raw)["detail"]
     encoded = _get(gateway, "/two/am%C3%A9lie?q=%E6%9D%B1")  # percent-encoded, the same characters are served
     assert encoded.status_code == 200
+
+
+def test_a_request_head_without_end_is_a_400_problem_and_a_long_body_is_not(gateway: ServerThread) -> None:
+    # httptools kept a header however long it grew: one client sent 169 MB of one header and the stack's memory grew
+    # by 700 MB. Past MAX_HEAD_BYTES of line and headers the server answers and closes, whatever is still coming.
+    with socket.create_connection((gateway.host, gateway.port), timeout=10) as sock:
+        sock.sendall(b"GET /two/x HTTP/1.1\r\nHost: x\r\nX-Long: ")
+        received = b""
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            for _ in range(MAX_HEAD_BYTES // 4096 + 64):  # a little past the limit; never the end of the header
+                sock.sendall(b"a" * 4096)
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    assert "over 64 KiB" in _unparseable(received)["detail"]
+    body = "x" * (MAX_HEAD_BYTES * 3)  # a body is read after the headers: not counted
+    assert httpx.post(gateway.url + "/open", content=body, timeout=30).status_code == 200
+    assert _get(gateway, "/two/x", **{"X-Short": "a" * 8000}).status_code == 200
 
 
 def test_a_content_length_beyond_the_payload_limit_is_a_413_without_reading(gateway: ServerThread) -> None:

@@ -41,6 +41,42 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
 BODY_TIMEOUT_SECONDS = 30.0  # a client that stops sending its body gets 408 instead of holding the request forever
 LOCAL_API_ID = "local"
 
+# Query parameters whose values are credentials (an API key sent TMDB's way, `?api_key=`, is refused but still a
+# live key; a presigned URL's signature), and the random part of an export's download name (the credential of the
+# one-machine stack's downloads, movie_admin.routes.exports): the access log shows `***` for them.
+SECRET_QUERY_NAMES = frozenset(
+    (
+        "api_key",
+        "apikey",
+        "key",
+        "token",
+        "access_token",
+        "password",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "signature",
+    )
+)
+_EXPORT_NAME = re.compile(r"(/admin/exports/)[A-Za-z0-9_-]{22}(?=-)")
+REDACTED = "***"
+
+
+def logged_target(path: str, query: str) -> str:
+    """The request target as the access log shows it: the path and the query as sent, except credentials
+    (SECRET_QUERY_NAMES' values, an export name's random part), which are REDACTED. A terminal, a CI log or a
+    pasted transcript must not carry a key that still works."""
+    shown = _EXPORT_NAME.sub(rf"\1{REDACTED}", path)
+    if not query:
+        return shown
+    parts = []
+    for part in query.split("&"):
+        name, equals, _ = part.partition("=")
+        secret = equals and unquote(name.replace("+", " ")).strip().lower() in SECRET_QUERY_NAMES
+        parts.append(f"{name}={REDACTED}" if secret else part)
+    return f"{shown}?{'&'.join(parts)}"
+
+
 # Default status of each gateway response type (API Gateway developer guide, "Gateway response types").
 DEFAULT_STATUS = {
     "ACCESS_DENIED": 403,
@@ -262,7 +298,7 @@ class LocalGateway:
         if self.access_log is not None:
             client = (scope.get("client") or ("-", 0))[0]
             elapsed = (time.perf_counter() - started) * 1000
-            target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else "")
+            target = logged_target(scope["path"], scope["query_string"].decode("latin-1"))
             self.access_log(f'{client} "{scope["method"]} {target}" {response.status} {elapsed:.1f} ms')
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

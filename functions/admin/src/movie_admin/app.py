@@ -46,4 +46,5 @@ def create_app(logger: AppLogger) -> FastAPI:
         public_paths=PUBLIC_PATHS,
         openapi_url="/admin/openapi.json",
         dependencies=[Depends(single_valued_parameters)],  # ?page=1&page=2 is a 422 naming it, as in the public API
+        cache_control="no-store",  # keys, session tokens, account data: never kept by a cache
     )

@@ -255,6 +255,22 @@ def test_create_key_shows_it_once_and_reset_plan_revoke_delete(
 
 
 @pytest.mark.slow
+def test_no_cache_may_keep_an_admin_answer(
+    admin_token: str, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
+) -> None:
+    # A new key in the clear, every developer's address, a session token: no browser or proxy cache may keep them.
+    dev = make_developer(plans=())
+    created = admin_api("POST", "/admin/keys", token=admin_token, body={"plan": "free", "developer_id": dev.id})
+    listed = admin_api("GET", "/admin/developers", token=admin_token)
+    refused = admin_api("GET", "/admin/developers")
+    login = admin_api("POST", "/admin/login", body={"email": "nobody@example.com", "password": "wrong-wrong-wrong"})
+    assert (created.status, listed.status, refused.status, login.status) == (201, 200, 401, 401)
+    for answer in (created, listed, refused, login):
+        assert answer.headers["cache-control"] == "no-store"
+    document = admin_api("GET", "/admin/openapi.json").json
+    assert document["paths"]["/admin/developers"]["get"]["responses"]["200"]["headers"]["Cache-Control"]
+
+
 def test_developers_list_detail_suspend_and_unsuspend(
     conn: Any,
     admin_token: str,

@@ -42,4 +42,5 @@ def create_app(logger: AppLogger) -> FastAPI:
         public_paths=PUBLIC_PATHS,
         openapi_url="/auth/openapi.json",
         dependencies=[Depends(single_valued_parameters)],  # a repeated parameter is a 422 naming it
+        cache_control="no-store",  # keys, session tokens, account data: never kept by a cache
     )

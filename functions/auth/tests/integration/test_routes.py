@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -243,6 +244,21 @@ def test_malformed_bodies_name_the_field(call: Call) -> None:
     _problem(call("POST", "/auth/login", "{not json"), 422, "validation_error")
 
 
+def test_a_body_of_many_or_long_unknown_fields_gets_a_short_422(call: Call) -> None:
+    # Anyone may post to sign-up: 300,000 unknown fields (4 MB) were answered with each named twice (26 MB, past
+    # Lambda's 6 MB response limit, built in 4.6 s), and a field named with 100,000 characters was echoed twice.
+    signup = {"name": "Dev Many", "email": "many@gmail.com", "password": PASSWORD}
+    response = call("POST", "/auth/signup", {**signup, **{f"f{n:05d}": n for n in range(5000)}})
+    body = _problem(response, 422, "validation_error")
+    assert [e["name"] for e in body["errors"]] == [f"f{n:05d}" for n in range(20)]
+    assert body["detail"] == "Invalid value for: " + ", ".join(f"f{n:05d}" for n in range(20)) + " (and 4,980 more)."
+    assert len(response["body"]) < 4000
+    response = call("POST", "/auth/signup", {**signup, "x" * 100_000: 1})
+    body = _problem(response, 422, "validation_error")
+    assert body["errors"] == [{"name": "x" * 99 + "\u2026", "in": "body", "reason": "Extra inputs are not permitted"}]
+    assert len(response["body"]) < 1000
+
+
 def test_verify_answers_the_key_once_and_a_session(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
     body = developer("jane.doe@gmail.com")
     assert re.fullmatch(r"[0-9a-f-]{36}", body["api_key"])
@@ -252,6 +268,22 @@ def test_verify_answers_the_key_once_and_a_session(call: Call, developer: Callab
     assert me["statusCode"] == 200
     assert me["json"]["key"]["last4"] == body["api_key"][-4:]
     assert body["api_key"] not in json.dumps(me["json"])  # the key is never shown again
+
+
+def test_no_cache_may_keep_a_portal_answer(call: Call, developer: Callable[[str], dict[str, Any]]) -> None:
+    # The key in the clear, the session token, the developer's own data: never kept by a browser or proxy cache.
+    verified = developer("nocache@gmail.com")
+    me = call("GET", "/auth/me", token=verified["access_token"])
+    login = call("POST", "/auth/login", {"email": "nocache@gmail.com", "password": PASSWORD})
+    refused = call("GET", "/auth/usage")
+    assert (me["statusCode"], login["statusCode"], refused["statusCode"]) == (200, 200, 401)
+    for answer in (me, login, refused):
+        assert answer["headers"]["cache-control"] == "no-store"
+    signed = call("POST", "/auth/signup", {"name": "Dev Nc", "email": "nc2@gmail.com", "password": PASSWORD})
+    link = _mail_link(Path(os.environ["OUTBOX_DIR"]), "verify.html", "nc2@gmail.com")
+    answer = call("POST", "/auth/verify", {"token": link, "password": PASSWORD})
+    assert signed["statusCode"] == 202 and answer["statusCode"] == 200 and "api_key" in answer["json"]
+    assert answer["headers"]["cache-control"] == "no-store"
 
 
 def test_verify_link_refusals(call: Call, outbox: Path) -> None:
@@ -437,6 +469,38 @@ def test_a_lock_from_one_client_address_leaves_the_owner_signing_in_elsewhere(
     _problem(login(PASSWORD, guesser, forwarded_for=owner), 429, "account_locked")
     assert login(PASSWORD, owner)["statusCode"] == 200  # never signed in from here, not locked here either
     assert login(PASSWORD, owner, forwarded_for=guesser)["statusCode"] == 200
+
+
+def test_ipv6_callers_are_limited_per_64_not_per_address(call: Call) -> None:
+    # One IPv6 host holds a whole /64: counted per address, it signed up (and had mail sent to anyone) without end by
+    # taking a new address of its /64 for each request. Its network is the client; another /64 is another client.
+    def signup(n: int, ip: str) -> dict[str, Any]:
+        return call(
+            "POST", "/auth/signup", {"name": "Dev Six", "email": f"six{n}@gmail.com", "password": PASSWORD}, ip=ip
+        )
+
+    answers = [signup(n, f"2001:db8:7:42:{n:x}:a1:b2:c{n:x}")["statusCode"] for n in range(11)]
+    assert answers == [202] * 10 + [429]
+    _problem(signup(11, "2001:db8:7:42:ffff::1"), 429, "too_many_attempts")
+    assert signup(13, "2001:db8:7:43::1")["statusCode"] == 202
+    # An IPv4 client reached over IPv6 (::ffff:a.b.c.d) is that IPv4 client.
+    assert [signup(20 + n, "192.0.2.50")["statusCode"] for n in range(10)] == [202] * 10
+    _problem(signup(30, "::ffff:192.0.2.50"), 429, "too_many_attempts")
+
+
+def test_a_sign_in_lock_holds_for_every_address_of_the_guessers_64(
+    call: Call, developer: Callable[[str], dict[str, Any]]
+) -> None:
+    developer("sixlock@gmail.com")  # confirmed from 203.0.113.10
+
+    def login(password: str, ip: str) -> dict[str, Any]:
+        return call("POST", "/auth/login", {"email": "sixlock@gmail.com", "password": password}, ip=ip)
+
+    for n in range(4):
+        _problem(login("wrong-wrong-wrong", f"2001:db8:9:1::{n + 1:x}"), 401, "invalid_credentials")
+    _problem(login("wrong-wrong-wrong", "2001:db8:9:1::5"), 429, "account_locked")
+    _problem(login(PASSWORD, "2001:db8:9:1:dead:beef:0:1"), 429, "account_locked")  # a new address of the same /64
+    assert login(PASSWORD, "2001:db8:9:2::1")["statusCode"] == 200  # another network is not locked
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from movie_common.errors import (
     TransactionConflictError,
 )
 from movie_common.secrets import database_url_from_secret_string, fetch_secret_string
-from movie_common.settings import Settings, get_settings
+from movie_common.settings import Settings, check_database_url, get_settings
 
 Connection = psycopg.Connection[DictRow]
 
@@ -45,7 +45,9 @@ def database_url(settings: Settings) -> str:
     with _url_lock:
         if _resolved_url is None:
             secret_arn = settings.database_secret_arn or ""  # load_settings guarantees one of the two
-            _resolved_url = database_url_from_secret_string(fetch_secret_string(secret_arn))
+            _resolved_url = check_database_url(
+                database_url_from_secret_string(fetch_secret_string(secret_arn)), source="the database secret's URL"
+            )
         return _resolved_url
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,14 +77,19 @@ def refuse_default_secret(name: str, value: str, local_default: str, *, env: str
     return value
 
 
-def _check_database_url(url: str) -> str:
+def check_database_url(url: str, *, source: str = "DATABASE_URL") -> str:
+    """`url` if libpq can read it; ConfigurationError naming `source` otherwise. libpq's reason quotes the part it
+    could not read, which is often the password (`invalid percent-encoded token: "pa%ss"`, a % not written %25):
+    the reason is kept, the quoted part is not, so the password never reaches a terminal or CloudWatch."""
     # Imported here: settings stay importable without psycopg for tooling that only reads variables.
     import psycopg
 
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as error:
-        raise ConfigurationError(f"DATABASE_URL is not a PostgreSQL connection string: {error}") from None
+        reason = re.sub(r'"[^"]*"', '"…"', str(error).strip())
+        hint = " (write a % in the password as %25)" if "percent" in reason else ""
+        raise ConfigurationError(f"{source} is not a PostgreSQL connection string: {reason}{hint}") from None
     return url
 
 
@@ -112,7 +118,7 @@ def load_settings() -> Settings:
     if database_url is None and secret_arn is None:
         raise ConfigurationError("DATABASE_URL or DATABASE_SECRET_ARN must be set")
     if database_url is not None:
-        _check_database_url(database_url)
+        check_database_url(database_url)
     prepare = (env_str("DB_PREPARE_THRESHOLD", "5") or "5").lower()
     return Settings(
         env=env,

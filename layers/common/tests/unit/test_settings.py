@@ -55,6 +55,34 @@ def test_a_database_url_that_is_not_one_names_the_variable(monkeypatch: pytest.M
         load_settings()
 
 
+def test_a_database_url_libpq_cannot_read_is_refused_without_quoting_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # libpq quotes what it could not read; for a % not written %25 that is the password itself.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:Sum%mer-secret-42@db.example/movies")
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+    assert str(refused.value) == (
+        'DATABASE_URL is not a PostgreSQL connection string: invalid percent-encoded token: "…" '
+        "(write a % in the password as %25)"
+    )
+
+
+def test_a_secret_url_libpq_cannot_read_is_refused_without_quoting_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from movie_common import database
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db")
+    secret = json.dumps({"url": "postgresql://app:Sum%mer-secret-42@db.example/movies"})
+    monkeypatch.setattr(database, "fetch_secret_string", lambda arn: secret)
+    monkeypatch.setattr(database, "_resolved_url", None)
+    with pytest.raises(ConfigurationError, match="the database secret's URL is not a PostgreSQL") as refused:
+        database.database_url(load_settings())
+    assert "secret-42" not in str(refused.value) and "Sum%mer" not in str(refused.value)
+
+
 def test_a_negative_statement_timeout_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "-5")
     with pytest.raises(ConfigurationError, match="DB_STATEMENT_TIMEOUT_MS must be at least 0"):

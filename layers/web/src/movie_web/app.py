@@ -45,10 +45,13 @@ def create_app(
     version: str = "1.0.0",
     openapi_url: str = "/openapi.json",
     dependencies: Sequence[params.Depends] = (),
+    cache_control: str | None = None,
 ) -> FastAPI:
     """A FastAPI app with Marquee's HTTP conventions. Every operation outside `public_paths` is declared in the
     OpenAPI document as needing one of `security_schemes` (enforcing it is the routes' dependencies' job).
-    `dependencies` run before every route (e.g. movie_web.query.single_valued_parameters)."""
+    `dependencies` run before every route (e.g. movie_web.query.single_valued_parameters). `cache_control`, when
+    given, is the `Cache-Control` of every answer that sets none itself (the portals' `no-store`: their answers
+    carry keys, session tokens and account data, which no browser or proxy cache may keep)."""
     app = FastAPI(
         dependencies=list(dependencies),
         title=title,
@@ -63,7 +66,9 @@ def create_app(
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
-    app.add_middleware(RequestContextMiddleware, allow_origin=cors_allow_origin, logger=logger)
+    app.add_middleware(
+        RequestContextMiddleware, allow_origin=cors_allow_origin, logger=logger, cache_control=cache_control
+    )
     public = set(public_paths)
 
     def openapi() -> dict[str, Any]:
@@ -71,7 +76,7 @@ def create_app(
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {})["securitySchemes"] = security_schemes
             _problems_in_their_media_type(schema)
-            _documented_headers(schema)
+            _documented_headers(schema, cache_control)
             for path, operations in schema["paths"].items():
                 if path not in public:
                     for operation in operations.values():
@@ -158,7 +163,7 @@ _CACHING = {
 }
 
 
-def _documented_headers(schema: dict[str, Any]) -> None:
+def _documented_headers(schema: dict[str, Any], cache_control: str | None = None) -> None:
     """Declare the response headers the functions send, which FastAPI's document leaves out: `X-Request-Id` on every
     answer; the rate headers on every answer to a keyed operation (one that declares the per-key 429), with
     `Retry-After` on its 429 and on every 503; `Link` on the list envelopes (a `next_cursor` in the 200's schema);
@@ -187,6 +192,8 @@ def _documented_headers(schema: dict[str, Any]) -> None:
                     headers.update({k: v for k, v in _CACHING.items() if k not in headers})
                 if status == "412":
                     headers.setdefault("ETag", _header("The current version, which `If-Match` did not name."))
+                if cache_control:
+                    headers.setdefault("Cache-Control", _header(f"`{cache_control}`: no cache may keep this answer."))
 
 
 def lambda_handler(app: FastAPI, logger: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -40,10 +40,11 @@ def request_id_of(scope: Scope) -> str:
 class RequestContextMiddleware:
     """Wraps the whole app, so problem responses of the exception handlers get the same headers."""
 
-    def __init__(self, app: ASGIApp, *, allow_origin: str, logger: AppLogger) -> None:
+    def __init__(self, app: ASGIApp, *, allow_origin: str, logger: AppLogger, cache_control: str | None = None) -> None:
         self.app = app
         self.allow_origin = allow_origin
         self.logger = logger
+        self.cache_control = cache_control  # for answers that set none (movie_web.app.create_app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,6 +76,8 @@ class RequestContextMiddleware:
                 headers["Access-Control-Allow-Origin"] = self.allow_origin
                 headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
                 headers["Vary"] = "Origin"
+                if self.cache_control and "cache-control" not in headers:
+                    headers["Cache-Control"] = self.cache_control
                 grant: Grant | None = state.get("grant")
                 if grant is not None and status == 304:
                     # A 304 is free: refunded before its headers go out, so they show the quota it did not use.
