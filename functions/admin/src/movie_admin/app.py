@@ -21,6 +21,9 @@ RFC 9457 problem documents with a stable `code`. Every change is written to the 
 PUBLIC_PATHS = ("/admin/login", "/admin/openapi.json", "/admin/exports/{name}")
 
 
+ADMIN_MAX_BODY_BYTES = 256 * 1024
+
+
 def create_app(logger: AppLogger) -> FastAPI:
     """The app; reads its settings now, so missing configuration fails at cold start, not on a request."""
     settings = admin_settings()
@@ -47,4 +50,6 @@ def create_app(logger: AppLogger) -> FastAPI:
         openapi_url="/admin/openapi.json",
         dependencies=[Depends(single_valued_parameters)],  # ?page=1&page=2 is a 422 naming it, as in the public API
         cache_control="no-store",  # keys, session tokens, account data: never kept by a cache
+        # A movie edit may carry a 20,000-character plot, escaped in JSON as up to 6 bytes a character.
+        max_body_bytes=ADMIN_MAX_BODY_BYTES,
     )

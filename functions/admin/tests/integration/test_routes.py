@@ -461,6 +461,18 @@ def test_movies_through_the_api(conn: Any, admin_token: str, admin_api: Callable
     assert admin_api("GET", f"/admin/movies/{movie_id}", token=admin_token).status == 404
 
 
+def test_the_longest_plot_fits_the_admin_body_bound_and_more_is_a_413(
+    admin_token: str, admin_api: Callable[..., Any]
+) -> None:
+    """A plot of the most characters allowed, each escaped in JSON (`\\u00e9`: 6 bytes), is about 120 KB."""
+    plot = "\u00e9" * 20_000
+    assert len(json.dumps({"plot": plot})) > 120_000
+    created = admin_api("POST", "/admin/movies", token=admin_token, body={"title": "Body Bound Zq", "plot": plot})
+    assert created.status == 201 and created.json["plot"] == plot
+    big = admin_api("POST", "/admin/movies", token=admin_token, body={"title": "Body Bound Zr", "notes": "x" * 262_144})
+    assert (big.status, big.json["code"]) == (413, "payload_too_large")
+
+
 def test_a_stale_if_match_cannot_undo_another_admins_movie_edit_or_delete_it(
     conn: Any, admin_token: str, admin_api: Callable[..., Any], audit_rows: Callable[..., list[dict[str, Any]]]
 ) -> None:

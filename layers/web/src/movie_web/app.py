@@ -14,7 +14,7 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from movie_common.problems import PROBLEM_MEDIA_TYPE
 from movie_web.key_auth import admitting_ahead
-from movie_web.middleware import RequestContextMiddleware
+from movie_web.middleware import DEFAULT_MAX_BODY_BYTES, RequestContextMiddleware
 from movie_web.paths import base_path, without_base_path
 from movie_web.problems import AppLogger, install_problem_handlers
 
@@ -46,12 +46,14 @@ def create_app(
     openapi_url: str = "/openapi.json",
     dependencies: Sequence[params.Depends] = (),
     cache_control: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """A FastAPI app with Marquee's HTTP conventions. Every operation outside `public_paths` is declared in the
     OpenAPI document as needing one of `security_schemes` (enforcing it is the routes' dependencies' job).
     `dependencies` run before every route (e.g. movie_web.query.single_valued_parameters). `cache_control`, when
     given, is the `Cache-Control` of every answer that sets none itself (the portals' `no-store`: their answers
-    carry keys, session tokens and account data, which no browser or proxy cache may keep)."""
+    carry keys, session tokens and account data, which no browser or proxy cache may keep). A request body over
+    `max_body_bytes` is a 413 `payload_too_large` problem, refused before it is parsed."""
     app = FastAPI(
         dependencies=list(dependencies),
         title=title,
@@ -67,7 +69,11 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(
-        RequestContextMiddleware, allow_origin=cors_allow_origin, logger=logger, cache_control=cache_control
+        RequestContextMiddleware,
+        allow_origin=cors_allow_origin,
+        logger=logger,
+        cache_control=cache_control,
+        max_body_bytes=max_body_bytes,
     )
     public = set(public_paths)
 
