@@ -141,6 +141,23 @@ def test_run_on_an_empty_database_with_a_missing_catalogue_stops_before_serving(
             admin.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
 
 
+@pytest.mark.slow
+def test_run_with_a_default_plan_that_is_no_plan_stops_before_serving(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`DEFAULT_PLAN=gold make run` started a stack whose every email confirmation was a 500 (the new key's plan
+    referred to no plan), although the README says a malformed setting stops `marquee run` with one line naming it."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DEFAULT_PLAN", "gold")
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.setattr(cli, "SERVICE_MODULES", ())  # the portal would set this process's CORS origin
+    monkeypatch.setattr(cli.run, "serve_until_stopped", lambda *args, **kwargs: 0)  # had it got that far: served
+    assert cli.main(["run", "--port", "0", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith("marquee run: DEFAULT_PLAN is 'gold', which is not a plan; plans: free, pro, unlimited")
+    assert "fix it in your environment, or unset it" in line
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [

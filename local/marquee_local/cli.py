@@ -109,6 +109,7 @@ def _run_stack(args: argparse.Namespace, home: Path, signals: _StopSignals, serv
     with stack.opened_database(home) as db:
         with stack.connect_admin(db.url) as conn:
             applied = stack.migrate_schema(conn)
+            stack.check_default_plan(conn)  # the plans are rows: checked once the schema is there
             catalogue = stack.catalogue_path() if stack.catalogue_is_empty(conn) else None
             key = stack.demo_key(conn, home)
         if applied:

@@ -19,7 +19,7 @@ from marquee_local.server import ServerThread
 from marquee_local.template import Template, api_spec, load_template
 from movie_common import access
 from movie_common.database import Connection, connect
-from movie_common.db import movies, usage, users
+from movie_common.db import movies, plans, usage, users
 from movie_common.errors import ConfigurationError, DatabaseUnavailableError, MarqueeError
 from movie_common.migrations import migrate
 from movie_common.settings import get_settings
@@ -142,6 +142,18 @@ def migrate_schema(conn: Connection) -> list[str]:
     applied = migrate(conn)
     usage.ensure_partitions(conn)
     return applied
+
+
+def check_default_plan(conn: Connection) -> None:
+    """DEFAULT_PLAN from this shell must name a row of `plans`: the plans live in the database, so the start's
+    settings check cannot tell, and an unknown one made every email confirmation a 500 (the new key's plan refers to
+    no plan). A ConfigurationError naming the variable, as for a malformed setting."""
+    wanted = os.environ.get("DEFAULT_PLAN", "").strip()
+    known = plans.plan_ids(conn)
+    if wanted and wanted not in known:
+        raise ConfigurationError(
+            f"DEFAULT_PLAN is {wanted!r}, which is not a plan; plans: {', '.join(known)} (read by AuthFunction)"
+        )
 
 
 def catalogue_is_empty(conn: Connection) -> bool:
