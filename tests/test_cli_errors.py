@@ -369,3 +369,30 @@ def test_a_malformed_function_setting_stops_marquee_run_before_it_starts(
     assert "fix it in your environment, or unset it" in line
     assert dict(os.environ) == environment_before  # each function's environment was this process's for a moment
     assert list(tmp_path.iterdir()) == []  # refused before anything started: no database, no record of a run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("ADMIN_EMAIL", "bad", "ADMIN_EMAIL 'bad' is not a valid email address"),
+        ("ADMIN_PASSWORD", "short", "ADMIN_PASSWORD: The password must have at least 12 characters."),
+    ],
+)
+def test_a_bad_first_admin_setting_stops_marquee_run_before_it_starts(
+    variable: str,
+    value: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ADMIN_EMAIL=bad started the embedded database and the catalogue load, then stopped with "admin did not start:
+    'bad' is not a valid email address", naming no setting; the README's table lists both as settings."""
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    assert cli.main(["run", "--port", "0", "--site-port", "0", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith(f"marquee run: {expected}")
+    assert "fix it in your environment, or unset it" in line
+    assert not (tmp_path / "pgdata").exists()  # refused before the database started
