@@ -114,3 +114,18 @@ def test_the_layout_tour_names_every_function_folder_and_only_files_that_exist()
     tour = "".join(entries.values())
     functions = stack.local_template().functions
     assert "ApiFunction" in functions and [name for name in functions if name not in tour] == []
+
+
+def test_every_parameter_and_output_of_the_template_is_named_in_the_readme() -> None:
+    """`FunctionMemorySize`, `ApiLoggingLevel`, `TmdbListPages`, `TmdbRefreshAfterDays`, the tiers' burst limits and
+    most outputs (`AdminApiUrl`, `ExportBucketName`, the usage plans' ids…) were named nowhere: `sam deploy --guided`
+    asks for every parameter, and a newcomer had only the template to learn what each does."""
+    text = README.read_text()
+    template = (REPO / "template.yaml").read_text()
+    sections = {}
+    for section in ("Parameters", "Outputs"):
+        body = template[template.index(f"\n{section}:\n") + len(section) + 3 :]
+        body = re.split(r"^\S", body, maxsplit=1, flags=re.M)[0]  # up to the next top-level key
+        sections[section] = re.findall(r"^  ([A-Z]\w+):", body, re.M)
+    assert len(sections["Parameters"]) > 30 and len(sections["Outputs"]) > 15  # the parse found both
+    assert [name for names in sections.values() for name in names if not re.search(rf"\b{name}\b", text)] == []
