@@ -95,3 +95,27 @@ def test_every_setting_the_functions_read_is_in_the_readme_table() -> None:
     assert {"DB_STATEMENT_TIMEOUT_MS", "TMDB_LIST_PAGES", "INGEST_BATCH_ROWS"} <= read  # the scan found them
     assert read - _table_variables() - TEMPLATE_SET == set()
     assert read >= TEMPLATE_SET  # and no name is excused that the code no longer reads
+
+
+# Values of the template that the table describes in words: the tier keys' JSON, the portal's origin, the bucket.
+DESCRIBED_IN_WORDS = {"USAGE_PLAN_KEYS", "PORTAL_URL", "EXPORT_BUCKET"}
+
+
+def test_the_readme_table_gives_every_value_the_template_sets(template: Template) -> None:
+    """The table said DB_STATEMENT_TIMEOUT_MS is 5000 and DB_CONNECT_TIMEOUT 3, but the template gives the
+    authorizer 2000 and 2, and the sync 120000: a reader could not know the limits the functions ran under."""
+    text = README.read_text()
+    section = text[text.index("## Configuration") : text.index("## Deploying with SAM")]
+    rows = {
+        name: line.split("|")[2]
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1])
+    }
+    missing = sorted(
+        f"{name}={value} ({function})"
+        for function, spec in template.functions.items()
+        for name, value in spec.environment.items()
+        if name in rows and name not in DESCRIBED_IN_WORDS and not name.endswith("_ARN") and value not in rows[name]
+    )
+    assert "DB_STATEMENT_TIMEOUT_MS" in rows and missing == []
