@@ -79,6 +79,7 @@ class _StopSignals:
 
 def cmd_run(args: argparse.Namespace) -> int:
     run.check_ports(args)
+    run.check_public_host(args)
     stack.check_function_settings()  # before anything starts: a malformed setting is one line, not a traceback
     home = stack.marquee_home()
     # `kill -USR1 <pid>` prints every thread's stack to the terminal: what a stack that will not stop is waiting on.
