@@ -123,3 +123,25 @@ def test_psql_arguments_after_the_double_dash_go_to_psql_without_it() -> None:
         _, passed_on = cli.build_parser().parse_known_args(argv)
         passed.append(cli._psql_arguments(passed_on))
     assert passed == [["--help"], ["-h", "localhost", "-c", "SELECT 1"], ["-X", "-1"]]
+
+
+@pytest.mark.parametrize("value", ["bad host", "http://api.example.com", "api.example.com/v1", "x:99999", "x:", ":80"])
+def test_a_public_host_that_is_not_host_and_port_is_refused_up_front(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`marquee run --public-host 'http://x'` (or 'bad host', or a port past 65535) started a stack whose every
+    Link header and /openapi.json server was a URL no client could follow (`http://http://x/movies…`)."""
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.setattr(cli.run, "serve_until_stopped", lambda *args, **kwargs: 0)  # had it got that far: served
+    assert cli.main(["run", "--public-host", value]) == 1
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"marquee run: --public-host {value!r} is not host[:port]")
+    assert runs.live_runs(tmp_path) == [] and not (tmp_path / "pgdata").exists()  # nothing started
+
+
+@pytest.mark.parametrize("value", ["api.example.com", "api.example.com:8000", "192.168.1.5:8000", "[::1]:8000", "x"])
+def test_a_public_host_of_host_and_port_is_taken(value: str) -> None:
+    from marquee_local import run
+
+    run.check_public_host(cli.build_parser().parse_args(["run", "--public-host", value]))

@@ -141,6 +141,23 @@ def test_run_on_an_empty_database_with_a_missing_catalogue_stops_before_serving(
             admin.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
 
 
+@pytest.mark.slow
+def test_run_with_a_default_plan_that_is_no_plan_stops_before_serving(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`DEFAULT_PLAN=gold make run` started a stack whose every email confirmation was a 500 (the new key's plan
+    referred to no plan), although the README says a malformed setting stops `marquee run` with one line naming it."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DEFAULT_PLAN", "gold")
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.setattr(cli, "SERVICE_MODULES", ())  # the portal would set this process's CORS origin
+    monkeypatch.setattr(cli.run, "serve_until_stopped", lambda *args, **kwargs: 0)  # had it got that far: served
+    assert cli.main(["run", "--port", "0", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith("marquee run: DEFAULT_PLAN is 'gold', which is not a plan; plans: free, pro, unlimited")
+    assert "fix it in your environment, or unset it" in line
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
@@ -352,3 +369,30 @@ def test_a_malformed_function_setting_stops_marquee_run_before_it_starts(
     assert "fix it in your environment, or unset it" in line
     assert dict(os.environ) == environment_before  # each function's environment was this process's for a moment
     assert list(tmp_path.iterdir()) == []  # refused before anything started: no database, no record of a run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("ADMIN_EMAIL", "bad", "ADMIN_EMAIL 'bad' is not a valid email address"),
+        ("ADMIN_PASSWORD", "short", "ADMIN_PASSWORD: The password must have at least 12 characters."),
+    ],
+)
+def test_a_bad_first_admin_setting_stops_marquee_run_before_it_starts(
+    variable: str,
+    value: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ADMIN_EMAIL=bad started the embedded database and the catalogue load, then stopped with "admin did not start:
+    'bad' is not a valid email address", naming no setting; the README's table lists both as settings."""
+    monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    assert cli.main(["run", "--port", "0", "--site-port", "0", "--quiet"]) == 1
+    line = _one_line_error(capsys)
+    assert line.startswith(f"marquee run: {expected}")
+    assert "fix it in your environment, or unset it" in line
+    assert not (tmp_path / "pgdata").exists()  # refused before the database started

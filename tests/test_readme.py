@@ -79,3 +79,53 @@ def test_every_make_target_the_readme_names_exists() -> None:
     targets = set(re.findall(r"^([a-z][a-z-]*):", (REPO / "Makefile").read_text(), re.M))
     named = set(re.findall(r"`make ([a-z][a-z-]*)", README.read_text()))
     assert named and named - targets == set()
+
+
+def _layout_entries() -> dict[str, str]:
+    """The layout tour's entries: each path at the start of a line, with the text of its lines."""
+    text = README.read_text()
+    section = text[text.index("## Layout") : text.index("## How a request is handled")]
+    block = FENCE.search(section)
+    assert block is not None
+    entries: dict[str, str] = {}
+    current = ""
+    for line in block.group(0).splitlines()[1:-1]:
+        if line and not line.startswith(" "):
+            current = line.split()[0]
+            entries[current] = ""
+        entries[current] += line + "\n"
+    return entries
+
+
+def test_the_layout_tour_names_every_function_folder_and_only_files_that_exist() -> None:
+    """The tour left out functions/admin/ (AdminFunction, AdminSetupFunction, UsageRollupFunction): a newcomer
+    reading it could not find the admin API's code. Every folder under functions/ and layers/ and every function of
+    the template must be named, and every file the tour names must exist where it says."""
+    entries = _layout_entries()
+    assert len(entries) > 10  # the parse found the tour
+    missing = [entry for entry in entries if not (REPO / entry).exists()]
+    for entry, lines in entries.items():
+        for name in re.findall(r"\b[\w/]+\.(?:py|json|toml|yaml|md)\b", lines):
+            if not (REPO / name).exists() and not any((REPO / entry).rglob(name)):
+                missing.append(f"{entry}: {name}")
+    assert missing == []
+    folders = {f"{path.relative_to(REPO)}/" for parent in ("functions", "layers") for path in (REPO / parent).iterdir()}
+    assert folders - set(entries) == set()
+    tour = "".join(entries.values())
+    functions = stack.local_template().functions
+    assert "ApiFunction" in functions and [name for name in functions if name not in tour] == []
+
+
+def test_every_parameter_and_output_of_the_template_is_named_in_the_readme() -> None:
+    """`FunctionMemorySize`, `ApiLoggingLevel`, `TmdbListPages`, `TmdbRefreshAfterDays`, the tiers' burst limits and
+    most outputs (`AdminApiUrl`, `ExportBucketName`, the usage plans' ids…) were named nowhere: `sam deploy --guided`
+    asks for every parameter, and a newcomer had only the template to learn what each does."""
+    text = README.read_text()
+    template = (REPO / "template.yaml").read_text()
+    sections = {}
+    for section in ("Parameters", "Outputs"):
+        body = template[template.index(f"\n{section}:\n") + len(section) + 3 :]
+        body = re.split(r"^\S", body, maxsplit=1, flags=re.M)[0]  # up to the next top-level key
+        sections[section] = re.findall(r"^  ([A-Z]\w+):", body, re.M)
+    assert len(sections["Parameters"]) > 30 and len(sections["Outputs"]) > 15  # the parse found both
+    assert [name for names in sections.values() for name in names if not re.search(rf"\b{name}\b", text)] == []

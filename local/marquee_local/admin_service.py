@@ -21,6 +21,27 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def before_run(args: argparse.Namespace) -> None:
+    """The first admin's email and password, checked before anything starts as the functions' settings are: a bad
+    ADMIN_EMAIL (or --admin-email) or a short ADMIN_PASSWORD stopped `marquee run` only after its database and
+    catalogue load had started, with "admin did not start: 'bad' is not a valid email address", naming neither."""
+    from movie_admin.services import admins
+    from movie_common.errors import ConfigurationError, RequestValidationError
+
+    email = str(getattr(args, "admin_email", None) or DEFAULT_ADMIN_EMAIL)
+    source = "ADMIN_EMAIL" if os.environ.get("ADMIN_EMAIL") == email else "--admin-email"
+    try:
+        admins.normalize_email(email)
+    except RequestValidationError as error:
+        raise ConfigurationError(f"{source} {error.detail}") from None
+    password = os.environ.get("ADMIN_PASSWORD")
+    if password:
+        try:
+            admins.check_password(password)
+        except RequestValidationError as error:
+            raise ConfigurationError(f"ADMIN_PASSWORD: {error.detail}") from None
+
+
 class AdminService:
     """Makes the first admin when there is none; says how to sign in to the admin portal."""
 

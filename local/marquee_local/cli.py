@@ -79,6 +79,7 @@ class _StopSignals:
 
 def cmd_run(args: argparse.Namespace) -> int:
     run.check_ports(args)
+    run.check_public_host(args)
     stack.check_function_settings()  # before anything starts: a malformed setting is one line, not a traceback
     home = stack.marquee_home()
     # `kill -USR1 <pid>` prints every thread's stack to the terminal: what a stack that will not stop is waiting on.
@@ -109,6 +110,7 @@ def _run_stack(args: argparse.Namespace, home: Path, signals: _StopSignals, serv
     with stack.opened_database(home) as db:
         with stack.connect_admin(db.url) as conn:
             applied = stack.migrate_schema(conn)
+            stack.check_default_plan(conn)  # the plans are rows: checked once the schema is there
             catalogue = stack.catalogue_path() if stack.catalogue_is_empty(conn) else None
             key = stack.demo_key(conn, home)
         if applied:

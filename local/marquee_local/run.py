@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import signal
 import threading
 from collections.abc import Callable
@@ -139,6 +140,25 @@ def check_ports(args: argparse.Namespace) -> None:
                 "SITE_PORT=8081`), or 0 for any free one"
             )
         seen[value] = (option, what)
+
+
+# host[:port] as a URL's authority, without user info: a DNS name or IPv4 address, or an IPv6 one in brackets.
+PUBLIC_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::([0-9]{1,5}))?")
+
+
+def check_public_host(args: argparse.Namespace) -> None:
+    """Refuse, before anything starts, a --public-host that is not host[:port]: it is put as it is into every link
+    the API sends and into /openapi.json's servers, so `--public-host 'http://x'` or a port past 65535 made links no
+    client could follow. StackError saying what the option takes."""
+    value = getattr(args, "public_host", None)
+    if value is None:
+        return
+    match = PUBLIC_HOST.fullmatch(value)
+    if match is None or (match.group(1) is not None and not 1 <= int(match.group(1)) <= 65535):
+        raise stack.StackError(
+            f"--public-host {value!r} is not host[:port]: give the name and port clients use, without a scheme or "
+            "a path (e.g. `--public-host api.example.com:8000`); a port is 1 to 65535"
+        )
 
 
 def serve_until_stopped(

@@ -117,7 +117,10 @@ class ServerThread:
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 raise AddressUnavailableError(error.errno, f"port {port} on {host} is already in use; {hint}") from None
-            if error.errno in (errno.EADDRNOTAVAIL, errno.EACCES) or isinstance(error, socket.gaierror):
+            # A name that does not resolve: socket.create_server re-raises getaddrinfo's gaierror as a plain
+            # OSError with its negative EAI_* number (`--host nosuch.invalid`, `--site-host 999.1.1.1`).
+            unresolved = isinstance(error, socket.gaierror) or (error.errno or 0) < 0
+            if error.errno in (errno.EADDRNOTAVAIL, errno.EACCES) or unresolved:
                 reason = "needs root below 1024" if error.errno == errno.EACCES else "is not an address of this machine"
                 raise AddressUnavailableError(
                     error.errno or 0, f"cannot listen on {host}:{port} ({reason}); use --host 127.0.0.1 (this machine "

@@ -19,7 +19,7 @@ from marquee_local.server import ServerThread
 from marquee_local.template import Template, api_spec, load_template
 from movie_common import access
 from movie_common.database import Connection, connect
-from movie_common.db import movies, usage, users
+from movie_common.db import movies, plans, usage, users
 from movie_common.errors import ConfigurationError, DatabaseUnavailableError, MarqueeError
 from movie_common.migrations import migrate
 from movie_common.settings import get_settings
@@ -144,6 +144,18 @@ def migrate_schema(conn: Connection) -> list[str]:
     return applied
 
 
+def check_default_plan(conn: Connection) -> None:
+    """DEFAULT_PLAN from this shell must name a row of `plans`: the plans live in the database, so the start's
+    settings check cannot tell, and an unknown one made every email confirmation a 500 (the new key's plan refers to
+    no plan). A ConfigurationError naming the variable, as for a malformed setting."""
+    wanted = os.environ.get("DEFAULT_PLAN", "").strip()
+    known = plans.plan_ids(conn)
+    if wanted and wanted not in known:
+        raise ConfigurationError(
+            f"DEFAULT_PLAN is {wanted!r}, which is not a plan; plans: {', '.join(known)} (read by AuthFunction)"
+        )
+
+
 def catalogue_is_empty(conn: Connection) -> bool:
     return movies.count_movies(conn) == 0
 
@@ -213,6 +225,7 @@ SHELL_SETTINGS = (
     "POWERTOOLS_LOG_LEVEL",
     "TMDB_LIST_PAGES",
     "TMDB_REFRESH_AFTER_DAYS",
+    "TMDB_CONFIGURATION_MAX_AGE_DAYS",
     "TMDB_REQUESTS_PER_SECOND",
     "TMDB_CONCURRENCY",
     "TMDB_INCLUDE_ADULT",
