@@ -417,13 +417,28 @@ def dequeue(conn: Connection, *, media_type: str, tmdb_id: int) -> None:
         conn.execute("DELETE FROM tmdb_sync_queue WHERE media_type = %s AND tmdb_id = %s", (media_type, tmdb_id))
 
 
-def record_attempt_failed(conn: Connection, *, media_type: str, tmdb_id: int, error: str, at: datetime) -> int:
-    """Count a failed fetch on a queued title; returns its attempts so far."""
+def record_attempt_failed(
+    conn: Connection, *, media_type: str, tmdb_id: int, error: str, at: datetime, counted: bool = True
+) -> int:
+    """Record a failed fetch on a queued title (when, and why: it is not fetched again in this run) and, when
+    `counted`, count it towards giving the title up; returns its counted attempts so far."""
     row = fetch_one(
         conn,
-        """UPDATE tmdb_sync_queue SET attempts = attempts + 1, attempted_at = %s, last_error = %s
+        """UPDATE tmdb_sync_queue SET attempts = attempts + %s, attempted_at = %s, last_error = %s
            WHERE media_type = %s AND tmdb_id = %s RETURNING attempts""",
-        (at, error, media_type, tmdb_id),
+        (1 if counted else 0, at, error, media_type, tmdb_id),
+    )
+    return 0 if row is None else int(row["attempts"])
+
+
+def count_failed_attempt(conn: Connection, *, media_type: str, tmdb_id: int) -> int:
+    """Count a failed fetch recorded uncounted (record_attempt_failed) towards giving the title up; returns its
+    attempts so far (0 when the title is no longer queued)."""
+    row = fetch_one(
+        conn,
+        """UPDATE tmdb_sync_queue SET attempts = attempts + 1
+           WHERE media_type = %s AND tmdb_id = %s RETURNING attempts""",
+        (media_type, tmdb_id),
     )
     return 0 if row is None else int(row["attempts"])
 
