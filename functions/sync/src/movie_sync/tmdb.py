@@ -8,6 +8,7 @@ starts after the run's deadline: the pacer raises BudgetExhaustedError instead.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -166,6 +167,20 @@ class PacedRetry(Retry):
         pacer.acquire()
 
 
+def _close_delimited(response: urllib3.BaseHTTPResponse) -> bool:
+    """Whether the body ran to the connection's end (neither Content-Length nor chunked framing said its size)."""
+    encoding = response.headers.get("Transfer-Encoding", "").lower()
+    return "Content-Length" not in response.headers and "chunked" not in encoding
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
 def _error_fields(body: bytes) -> tuple[int | None, str | None]:
     try:
         data = json.loads(body)
@@ -227,6 +242,9 @@ class TmdbClient:
         retry.pacer = pacer
         retry.max_rate_limited = max_rate_limited
         self._retry = retry
+        self._max_retries = max_retries
+        self._backoff_factor = backoff_factor
+        self._backoff_max = max(backoff_factor * 2**max_retries, max_retry_after)
 
     def close(self) -> None:
         self._http.clear()
@@ -244,13 +262,24 @@ class TmdbClient:
         BudgetExhaustedError (no time left for the request or its retries).
         """
         query = {"language": self.language, **{k: str(v) for k, v in (params or {}).items()}}
-        self.pacer.acquire()
-        try:
-            response = self._http.request("GET", self.base_url + path, fields=query, retries=self._retry)
-        except MaxRetryError as error:
-            raise TmdbUnavailableError(f"TMDB did not answer {path}: {error.reason}", path=path) from None
-        except HTTPError as error:
-            raise TmdbUnavailableError(f"TMDB did not answer {path}: {error}", path=path) from None
+        for attempt in itertools.count():
+            self.pacer.acquire()
+            try:
+                response = self._http.request("GET", self.base_url + path, fields=query, retries=self._retry)
+            except MaxRetryError as error:
+                raise TmdbUnavailableError(f"TMDB did not answer {path}: {error.reason}", path=path) from None
+            except HTTPError as error:
+                raise TmdbUnavailableError(f"TMDB did not answer {path}: {error}", path=path) from None
+            if response.status == 200 and _close_delimited(response) and not _is_json(response.data):
+                # The body ran to the connection's end, and is not JSON: the connection closed mid-body (nothing
+                # else can tell, as Content-Length or chunks tell a reset). Retried as urllib3 retries a reset.
+                if attempt < self._max_retries:
+                    self.pacer.wait(min(self._backoff_max, self._backoff_factor * 2**attempt))
+                    continue
+                raise TmdbUnavailableError(
+                    f"{path} answered a body cut short (the connection closed mid-body) {attempt + 1} times", path=path
+                )
+            break
         status = response.status
         body = response.data
         if status == 200:

@@ -170,3 +170,19 @@ def test_a_running_run_reports_what_it_has_still_to_fetch(
     worker.join()
     assert result[0]["status"] == "succeeded" and result[0]["queued"] == 0
     assert max(seen, default=0) >= 8  # the fill_catalogue's eight listed titles, queued after the lists were read
+
+
+@pytest.mark.slow
+def test_a_listed_title_whose_body_was_cut_short_once_is_written_not_remembered_as_malformed(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]]
+) -> None:
+    fake_tmdb.add_movie(BROKEN, "Half A Body", release_date="2024-05-05")
+    fake_tmdb.set_list("/movie/upcoming", [BROKEN])
+    fake_tmdb.fault(rf"^/movie/{BROKEN}$", "cut_unsized", times=1)  # the connection closed mid-body, once
+
+    summary = sync()
+
+    assert summary["status"] == "succeeded" and errors_about(summary, BROKEN) == []
+    assert details_requests(fake_tmdb, "movie", BROKEN) == 2
+    assert conn.execute("SELECT title FROM movies WHERE tmdb_id = %s", (BROKEN,)).fetchone()["title"] == "Half A Body"
+    assert conn.execute("SELECT count(*) AS n FROM tmdb_refused_titles").fetchone()["n"] == 0
