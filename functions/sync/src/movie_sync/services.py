@@ -527,7 +527,9 @@ class _Run:
             elif held == "already":
                 self.counts.titles_unchanged += 1
             else:
-                self.counts.titles_skipped += 1
+                # A title a list shows whose details TMDB no longer has, and that the catalogue does not hold:
+                # remembered (reported once, not fetched by every run while the list shows it).
+                self._remember_unwritable(item, "not_found", f"{media_type} {tmdb_id}'s details answered HTTP 404")
         elif fetched.kind == "malformed":
             self._remember_unwritable(item, "malformed", fetched.reason)
         else:

@@ -570,16 +570,17 @@ def record_refusal(conn: Connection, title: TmdbTitle, *, reason: str, at: datet
     return bool(row["news"])
 
 
-UNWRITABLE_KINDS = ("malformed", "given_up")
+UNWRITABLE_KINDS = ("malformed", "given_up", "not_found")
 
 
 def remember_unwritable(
     conn: Connection, *, media_type: str, tmdb_id: int, kind: str, reason: str, at: datetime
 ) -> bool:
-    """Remember that a queued title could not be written (`kind`: 'malformed' details, or 'given_up' after failing
-    too many runs) with the title and year the list that queued it showed, so that the list does not queue it again
-    until it shows another title or year or TMDB_REFRESH_AFTER_DAYS pass; call it before dequeuing the title. True
-    when this is news (not remembered before with this kind, title and year), so that the run reports it once."""
+    """Remember that a queued title could not be written (`kind`: 'malformed' details, 'given_up' after failing
+    too many runs, or 'not_found': details answering 404 for a title the catalogue does not hold) with the title and
+    year the list that queued it showed, so that the list does not queue it again until it shows another title or
+    year or TMDB_REFRESH_AFTER_DAYS pass; call it before dequeuing the title. True when this is news (not remembered
+    before with this kind, title and year), so that the run reports it once."""
     if kind not in UNWRITABLE_KINDS:
         raise ValueError(f"not a kind of unwritable title: {kind!r}")
     with translate_errors():
@@ -622,7 +623,8 @@ REFUSAL_KINDS = ("title_year_taken", *UNWRITABLE_KINDS)
 class RefusedTitle:
     """A TMDB title the sync could not write and remembers, so that a list showing it unchanged does not queue it
     again: `kind` 'title_year_taken' (another row holds its title + year), 'malformed' (TMDB's details could not be
-    read) or 'given_up' (its details failed TMDB_MAX_ATTEMPTS runs). `title` and `year` are those TMDB listed (None
+    read), 'given_up' (its details failed TMDB_MAX_ATTEMPTS runs) or 'not_found' (its details answered 404 and the
+    catalogue does not hold it). `title` and `year` are those TMDB listed (None
     when a change feed or a refresh queued it, for the last two kinds); `times` counts the runs that could not write
     it, `first_refused_at` the first and `refused_at` the last."""
 
