@@ -222,3 +222,23 @@ def test_a_listed_title_whose_details_are_not_found_is_reported_once_and_not_fet
     age_memory(conn, BROKEN, 31)
     assert sync()["titles"]["new"] == 1
     assert conn.execute("SELECT count(*) AS n FROM tmdb_refused_titles").fetchone()["n"] == 0
+
+
+@pytest.mark.slow
+def test_a_nameless_cast_entry_below_the_top_billed_does_not_make_a_huge_cast_malformed(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]]
+) -> None:
+    """An ensemble's credits list hundreds of people; the sync keeps the top-billed TMDB_MAX_CAST (10). A nameless
+    entry the sync never reads (the 400th) made the whole title malformed and kept it out for 90 days."""
+    fake_tmdb.add_movie(
+        BROKEN, "Cast Of Thousands", release_date="2024-05-01", cast=[f"Player {i}" for i in range(600)]
+    )
+    with fake_tmdb.state.lock:
+        fake_tmdb.state.titles[("movie", BROKEN)].credits["cast"][400]["name"] = None
+    fake_tmdb.set_list("/movie/now_playing", [BROKEN])
+
+    summary = sync()
+
+    assert summary["status"] == "succeeded" and errors_about(summary, BROKEN) == []
+    actors = conn.execute("SELECT actors FROM movies WHERE tmdb_id = %s", (BROKEN,)).fetchone()["actors"]
+    assert actors == [f"Player {i}" for i in range(10)]
