@@ -232,6 +232,7 @@ def map_details(
     popularity = _number(body, "popularity") or 0.0
     language = _text(body, "original_language")
     adult = body.get("adult")
+    original = _original_title(body, media_type)
     return _within_rules(
         TmdbTitle(
             media_type=media_type,
@@ -250,8 +251,21 @@ def map_details(
             popularity=max(0.0, popularity),
             original_language=language if language and _LANGUAGE.match(language) else None,
             adult=adult is True,
+            original_title=original if original != title else None,
         )
     )
+
+
+def _original_title(body: dict[str, Any], media_type: str) -> str | None:
+    """TMDB's own name of the title (`original_title`, TV's `original_name`), read as the title is; None when it is
+    absent or not one the catalogue could hold (it only matches a row, so it never makes the record malformed)."""
+    value = body.get("original_title" if media_type == "movie" else "original_name")
+    if not isinstance(value, str) or not clean_text(value):
+        return None
+    try:
+        return parse_title(clean_text(value), null_markers=False)
+    except FieldValueError:
+        return None
 
 
 def _people(names: list[str]) -> str | None:

@@ -52,6 +52,7 @@ class TmdbTitle:
     popularity: float
     original_language: str | None
     adult: bool = False
+    original_title: str | None = None  # TMDB's original_title (original_name for TV): matching only, not stored
 
 
 # Columns TMDB may fill, with the types their parameters are cast to (the comparison that decides "unchanged" is
@@ -124,7 +125,8 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
     1. the row with its TMDB id (same type);
     2. the row with its IMDb id whose own TMDB id is none or one TMDB dropped (a csv row that gave the IMDb id, or
        the title TMDB moved to a new id: the row takes the new one);
-    3. the row with its normalised title + year;
+    3. the row with its normalised title + year, or its original title (TMDB's original_title / original_name:
+       a csv row holding `Der Untergang` is TMDB's en-US `Downfall`) + year, the title first;
     4. the row whose title has the same lead (the title without article, punctuation and spaces: `WALL·E` is the
        catalogue's `WALL-E`) in the same year, unless both name a director and they differ; or a year apart with
        the same director (a festival premiere the year before the release: the catalogue's Wonka of 2023 is TMDB's
@@ -148,6 +150,7 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
         "media_type": title.media_type,
         "imdb_id": title.imdb_id,
         "director": title.director,
+        "original_title": title.original_title,
     }
     if title.imdb_id:
         row = fetch_one(
@@ -167,8 +170,9 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
         conn,
         select
         + sql.SQL(
-            "WHERE title_norm = marquee_normalize(%(title)s) AND {} AND media_type = %(media_type)s "
-            "AND tmdb_id IS NULL AND {} FOR UPDATE"
+            "WHERE title_norm = ANY(ARRAY[marquee_normalize(%(title)s), marquee_normalize(%(original_title)s)]) "
+            "AND {} AND media_type = %(media_type)s AND tmdb_id IS NULL AND {} "
+            "ORDER BY title_norm = marquee_normalize(%(title)s) DESC, id LIMIT 1 FOR UPDATE"
         ).format(year, _NOT_ANOTHER_FILM),
         params,
     )
