@@ -78,9 +78,10 @@ class Fault:
     HTTP-date as a string), 'slow' (wait `delay` seconds, then answer normally), 'malformed' (200 with a body that
     is not JSON), 'cut' (the normal answer's headers with its full Content-Length, then half its body, then the
     connection closes: a reset mid-body), 'cut_unsized' (the same without Content-Length, the connection closing
-    after half the body: what a client reading to the end of the connection sees as a short body). `times` is how many
-    matching requests it applies to (None: all of them); `query`, when given, narrows it to the requests whose query
-    has these values (e.g. {"page": "2"}: only a list's second page).
+    after half the body: what a client reading to the end of the connection sees as a short body), 'drip' (the
+    normal answer's headers, then its body a byte every `delay` seconds: each read is quick, the body is slow).
+    `times` is how many matching requests it applies to (None: all of them); `query`, when given, narrows it to the
+    requests whose query has these values (e.g. {"page": "2"}: only a list's second page).
     """
 
     path: str
@@ -416,6 +417,22 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def _send_drip(self, status: int, body: bytes, *, every: float) -> None:
+        """`body` with its Content-Length, a byte every `every` seconds, until it is sent or the client leaves."""
+        self.close_connection = True
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            for byte in body:
+                time.sleep(every)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+
     def _json(self, status: int, data: dict[str, Any], *, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), headers=headers)
 
@@ -432,7 +449,9 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
         cut = headers.pop(_CUT, None)
-        if cut is not None and body is not None:
+        if cut is not None and cut.startswith("drip:") and body is not None:
+            self._send_drip(status, json.dumps(body).encode(), every=float(cut.removeprefix("drip:")))
+        elif cut is not None and body is not None:
             self._send_cut(status, json.dumps(body).encode(), sized=cut == "cut")
         elif body is None:
             self._send(200, b'{"page": 1, "results": [{"id": 1,')  # cut short: not JSON
@@ -466,6 +485,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return 200, None, {}, 0.0
                 if fault.kind == "slow":
                     delay = max(delay, fault.delay)
+                if fault.kind == "drip":
+                    status, body = self._route(state, path, query)
+                    return status, body, {_CUT: f"drip:{fault.delay}"}, 0.0
                 if fault.kind in ("cut", "cut_unsized"):
                     status, body = self._route(state, path, query)
                     return status, body, {_CUT: fault.kind}, delay

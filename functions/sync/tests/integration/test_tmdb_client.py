@@ -115,6 +115,18 @@ def test_bodies_cut_short_every_time_are_unavailable_after_the_retries(fake: Fak
 
 
 @pytest.mark.slow
+def test_a_body_dripping_slower_than_the_body_timeout_is_given_up_and_retried(fake: FakeTmdb) -> None:
+    """Each read of a dripping body is quick (a byte every 0.05 s, under the 2 s read timeout), so the read timeout
+    never fires: the request held its worker until the Lambda was killed mid-run (the run left 'running', its
+    counts lost). A body not read within the body timeout is a broken answer, retried."""
+    fake.fault(r"^/movie/550$", "drip", delay=0.05, times=1)
+    started = time.monotonic()
+    assert client_for(fake, body_timeout=1.0).details("movie", 550)["title"] == "Fight Club"
+    assert time.monotonic() - started < 3.0
+    assert len(fake.requests) == 2
+
+
+@pytest.mark.slow
 def test_read_timeout_is_retried(fake: FakeTmdb) -> None:
     fake.fault(r"^/movie/550$", "slow", delay=1.0, times=1)
     body = client_for(fake, read_timeout=0.3).details("movie", 550)
