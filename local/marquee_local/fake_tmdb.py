@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 PAGE_SIZE = 20
+_CUT = "x-fake-cut"  # an internal marker among _decide's headers: answer with a cut body
 CHANGES_PAGE_SIZE = 100
 MAX_PAGE = 500
 
@@ -73,17 +74,21 @@ def error_body(status: int) -> dict[str, Any]:
 class Fault:
     """What to do instead of (or before) the normal answer for requests whose path matches `path` (a regex).
 
-    kind: 'status' (answer `status` with TMDB's error body; 429 carries Retry-After `retry_after`), 'slow' (wait
-    `delay` seconds, then answer normally), 'malformed' (200 with a body that is not JSON). `times` is how many
-    matching requests it applies to (None: all of them); `query`, when given, narrows it to the requests whose query
-    has these values (e.g. {"page": "2"}: only a list's second page).
+    kind: 'status' (answer `status` with TMDB's error body; 429 carries Retry-After `retry_after`: seconds, or an
+    HTTP-date as a string), 'slow' (wait `delay` seconds, then answer normally), 'malformed' (200 with a body that
+    is not JSON), 'cut' (the normal answer's headers with its full Content-Length, then half its body, then the
+    connection closes: a reset mid-body), 'cut_unsized' (the same without Content-Length, the connection closing
+    after half the body: what a client reading to the end of the connection sees as a short body), 'drip' (the
+    normal answer's headers, then its body a byte every `delay` seconds: each read is quick, the body is slow).
+    `times` is how many matching requests it applies to (None: all of them); `query`, when given, narrows it to the
+    requests whose query has these values (e.g. {"page": "2"}: only a list's second page).
     """
 
     path: str
     kind: str
     query: dict[str, str] | None = None
     status: int = 500
-    retry_after: int | None = None
+    retry_after: int | str | None = None
     delay: float = 0.0
     times: int | None = None
     hits: int = 0
@@ -396,6 +401,38 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its read timeout)
 
+    def _send_cut(self, status: int, body: bytes, *, sized: bool) -> None:
+        """Half of `body`, then the connection closes (Content-Length announcing all of it when `sized`)."""
+        self.close_connection = True
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            if sized:
+                self.send_header("Content-Length", str(len(body)))
+            else:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send_drip(self, status: int, body: bytes, *, every: float) -> None:
+        """`body` with its Content-Length, a byte every `every` seconds, until it is sent or the client leaves."""
+        self.close_connection = True
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            for byte in body:
+                time.sleep(every)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+
     def _json(self, status: int, data: dict[str, Any], *, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), headers=headers)
 
@@ -411,7 +448,12 @@ class _Handler(BaseHTTPRequestHandler):
             state.log.append(LoggedRequest(arrived, path, query, status, auth))
         if delay:
             time.sleep(delay)
-        if body is None:
+        cut = headers.pop(_CUT, None)
+        if cut is not None and cut.startswith("drip:") and body is not None:
+            self._send_drip(status, json.dumps(body).encode(), every=float(cut.removeprefix("drip:")))
+        elif cut is not None and body is not None:
+            self._send_cut(status, json.dumps(body).encode(), sized=cut == "cut")
+        elif body is None:
             self._send(200, b'{"page": 1, "results": [{"id": 1,')  # cut short: not JSON
         else:
             self._json(status, body, headers=headers)
@@ -443,6 +485,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return 200, None, {}, 0.0
                 if fault.kind == "slow":
                     delay = max(delay, fault.delay)
+                if fault.kind == "drip":
+                    status, body = self._route(state, path, query)
+                    return status, body, {_CUT: f"drip:{fault.delay}"}, 0.0
+                if fault.kind in ("cut", "cut_unsized"):
+                    status, body = self._route(state, path, query)
+                    return status, body, {_CUT: fault.kind}, delay
             status, body = self._route(state, path, query)
         return status, body, {}, delay
 
@@ -520,7 +568,7 @@ class _Handler(BaseHTTPRequestHandler):
             item: dict[str, Any] = {
                 "adult": doc.get("adult", False),
                 "backdrop_path": doc.get("backdrop_path"),
-                "genre_ids": [g["id"] for g in doc.get("genres", [])],
+                "genre_ids": [g["id"] for g in doc.get("genres") or []],
                 "id": tmdb_id,
                 "original_language": doc.get("original_language"),
                 "overview": doc.get("overview", ""),

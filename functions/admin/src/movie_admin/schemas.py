@@ -315,11 +315,11 @@ class RefusedTitleOut(Out):
 
     media_type: str
     tmdb_id: int
-    kind: Literal["title_year_taken", "malformed", "given_up"] = Field(
+    kind: Literal["title_year_taken", "malformed", "given_up", "not_found"] = Field(
         description="title_year_taken: another row holds its title + year (fetched again once TMDB lists another "
         "title or year, or that row is gone); malformed: TMDB's details could not be read; given_up: its details "
-        "failed TMDB_MAX_ATTEMPTS runs (these two fetched again once TMDB lists another title or year, or after "
-        "TMDB_REFRESH_AFTER_DAYS)"
+        "failed TMDB_MAX_ATTEMPTS runs; not_found: a list shows it but its details answer 404 (these three fetched "
+        "again once TMDB lists another title or year, or after TMDB_REFRESH_AFTER_DAYS)"
     )
     reason: str = Field(description="Why it was not written, as the run reported it")
     title: str | None = Field(description="The title as TMDB listed it (None when a change feed or refresh queued it)")

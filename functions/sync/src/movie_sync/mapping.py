@@ -125,9 +125,13 @@ def _number(body: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
-def _names(people: list[Any], what: str) -> list[str]:
-    names = []
+def _names(people: list[Any], what: str, *, limit: int | None = None) -> list[str]:
+    """The people's names in order, without repeats (at most `limit`: the entries after those are not read, so a
+    huge cast's nameless 400th entry, which the catalogue would never keep, does not make the title malformed)."""
+    names: list[str] = []
     for person in people:
+        if limit is not None and len(names) >= limit:
+            break
         if not isinstance(person, dict) or not isinstance(person.get("name"), str):
             raise MalformedRecordError(f"{what} entry without a name")
         name = clean_text(person["name"])
@@ -213,7 +217,7 @@ def map_details(
         raise MalformedRecordError("credits is not an object")
     cast = [c for c in _list(credits, "cast") if isinstance(c, dict)]
     cast.sort(key=lambda c: c["order"] if isinstance(c.get("order"), int) else 1_000_000)
-    actors = _names(cast, "cast")[:max_cast]
+    actors = _names(cast, "cast", limit=max_cast)
     if media_type == "movie":
         crew = [c for c in _list(credits, "crew") if isinstance(c, dict) and c.get("job") == "Director"]
         directors = _names(crew, "crew")
@@ -228,6 +232,7 @@ def map_details(
     popularity = _number(body, "popularity") or 0.0
     language = _text(body, "original_language")
     adult = body.get("adult")
+    original = _original_title(body, media_type)
     return _within_rules(
         TmdbTitle(
             media_type=media_type,
@@ -246,8 +251,21 @@ def map_details(
             popularity=max(0.0, popularity),
             original_language=language if language and _LANGUAGE.match(language) else None,
             adult=adult is True,
+            original_title=original if original != title else None,
         )
     )
+
+
+def _original_title(body: dict[str, Any], media_type: str) -> str | None:
+    """TMDB's own name of the title (`original_title`, TV's `original_name`), read as the title is; None when it is
+    absent or not one the catalogue could hold (it only matches a row, so it never makes the record malformed)."""
+    value = body.get("original_title" if media_type == "movie" else "original_name")
+    if not isinstance(value, str) or not clean_text(value):
+        return None
+    try:
+        return parse_title(clean_text(value), null_markers=False)
+    except FieldValueError:
+        return None
 
 
 def _people(names: list[str]) -> str | None:

@@ -158,6 +158,9 @@ def run_sync(
             raise
         finally:
             client.close()
+        # A title's failure counts towards giving it up only in a run that did not fail, and in which TMDB answered
+        # something (else the failure says nothing about the title).
+        job.settle_failed_titles(counted=status != "failed" and job.answered > 0)
         job.counts.requests = client.requests
         job.counts.queued = tmdb.queue_length(conn)
         if status == "succeeded" and job.nothing_fetched():
@@ -223,6 +226,7 @@ class _Run:
         self.answered = 0
         self.unanswered = 0
         self.first_failure = ""
+        self.failed_titles: list[tuple[QueuedTitle, str]] = []  # details that failed in this run, with why
 
     def failed_read(self, reason: str) -> None:
         self.unanswered += 1
@@ -523,17 +527,35 @@ class _Run:
             elif held == "already":
                 self.counts.titles_unchanged += 1
             else:
-                self.counts.titles_skipped += 1
+                # A title a list shows whose details TMDB no longer has, and that the catalogue does not hold:
+                # remembered (reported once, not fetched by every run while the list shows it).
+                self._remember_unwritable(item, "not_found", f"{media_type} {tmdb_id}'s details answered HTTP 404")
         elif fetched.kind == "malformed":
             self._remember_unwritable(item, "malformed", fetched.reason)
         else:
-            attempts = tmdb.record_attempt_failed(
-                conn, error=fetched.reason, at=self.now(), media_type=media_type, tmdb_id=tmdb_id
+            # Not fetched again in this run; whether the failure counts towards giving the title up is settled when
+            # the run ends (settle_failed_titles): only if TMDB answered something in this run.
+            tmdb.record_attempt_failed(
+                conn, error=fetched.reason, at=self.now(), media_type=media_type, tmdb_id=tmdb_id, counted=False
+            )
+            self.failed_titles.append((item, fetched.reason))
+
+    def settle_failed_titles(self, *, counted: bool) -> None:
+        """Report the titles whose details failed in this run and, when `counted`, count the failure towards giving
+        each up (given up after `max_attempts` runs, remembered). A run in which TMDB answered nothing (an outage,
+        a refused token: the run is failed) counts for no title: it says nothing about the title, and a failed run
+        changes nothing half-way (three Run nows during an outage gave up every queued title for 90 days)."""
+        failed, self.failed_titles = self.failed_titles, []
+        for item, reason in failed:
+            attempts = (
+                tmdb.count_failed_attempt(self.conn, media_type=item.media_type, tmdb_id=item.tmdb_id) if counted else 0
             )
             if attempts >= self.settings.max_attempts:
-                self._remember_unwritable(item, "given_up", f"{fetched.reason}; given up after {attempts} runs")
+                self._remember_unwritable(item, "given_up", f"{reason}; given up after {attempts} runs")
             else:
-                self.error("details", f"{fetched.reason}; tried again next run", media_type=media_type, tmdb_id=tmdb_id)
+                self.error(
+                    "details", f"{reason}; tried again next run", media_type=item.media_type, tmdb_id=item.tmdb_id
+                )
 
     def _remember_unwritable(self, item: QueuedTitle, kind: str, reason: str) -> None:
         """Drop a title whose details cannot be written (malformed, or failed too many runs) from the queue and

@@ -8,6 +8,7 @@ starts after the run's deadline: the pacer raises BudgetExhaustedError instead.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -166,6 +167,24 @@ class PacedRetry(Retry):
         pacer.acquire()
 
 
+class _BrokenBodyError(Exception):
+    """The answer's body did not arrive whole (the connection reset or timed out mid-body, or it came too slowly)."""
+
+
+def _close_delimited(response: urllib3.BaseHTTPResponse) -> bool:
+    """Whether the body ran to the connection's end (neither Content-Length nor chunked framing said its size)."""
+    encoding = response.headers.get("Transfer-Encoding", "").lower()
+    return "Content-Length" not in response.headers and "chunked" not in encoding
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
 def _error_fields(body: bytes) -> tuple[int | None, str | None]:
     try:
         data = json.loads(body)
@@ -197,6 +216,7 @@ class TmdbClient:
         backoff_jitter: float = 0.5,
         max_retry_after: float = 60.0,
         max_rate_limited: int = 20,
+        body_timeout: float = 60.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.language = language
@@ -227,6 +247,10 @@ class TmdbClient:
         retry.pacer = pacer
         retry.max_rate_limited = max_rate_limited
         self._retry = retry
+        self._max_retries = max_retries
+        self._body_timeout = body_timeout
+        self._backoff_factor = backoff_factor
+        self._backoff_max = max(backoff_factor * 2**max_retries, max_retry_after)
 
     def close(self) -> None:
         self._http.clear()
@@ -244,15 +268,33 @@ class TmdbClient:
         BudgetExhaustedError (no time left for the request or its retries).
         """
         query = {"language": self.language, **{k: str(v) for k, v in (params or {}).items()}}
-        self.pacer.acquire()
-        try:
-            response = self._http.request("GET", self.base_url + path, fields=query, retries=self._retry)
-        except MaxRetryError as error:
-            raise TmdbUnavailableError(f"TMDB did not answer {path}: {error.reason}", path=path) from None
-        except HTTPError as error:
-            raise TmdbUnavailableError(f"TMDB did not answer {path}: {error}", path=path) from None
+        for attempt in itertools.count():
+            self.pacer.acquire()
+            try:
+                response = self._http.request(
+                    "GET", self.base_url + path, fields=query, retries=self._retry, preload_content=False
+                )
+            except MaxRetryError as error:
+                raise TmdbUnavailableError(f"TMDB did not answer {path}: {error.reason}", path=path) from None
+            except HTTPError as error:
+                raise TmdbUnavailableError(f"TMDB did not answer {path}: {error}", path=path) from None
+            broken = None
+            try:
+                body = self._read_body(response)
+            except _BrokenBodyError as error:
+                broken = str(error)
+            if broken is None and response.status == 200 and _close_delimited(response) and not _is_json(body):
+                # The body ran to the connection's end, and is not JSON: the connection closed mid-body (nothing
+                # else can tell, as Content-Length or chunks tell a reset).
+                broken = "a body cut short (the connection closed mid-body)"
+            if broken is None:
+                break
+            # A broken answer (reset or timed out mid-body, cut short, too slow) is retried with backoff.
+            if attempt < self._max_retries:
+                self.pacer.wait(min(self._backoff_max, self._backoff_factor * 2**attempt))
+                continue
+            raise TmdbUnavailableError(f"{path} answered {broken} {attempt + 1} times", path=path)
         status = response.status
-        body = response.data
         if status == 200:
             try:
                 data = json.loads(body)
@@ -268,6 +310,29 @@ class TmdbClient:
         if status in (401, 403):
             raise TmdbAuthError(text, path=path, status=status, status_code=code)
         raise TmdbUnavailableError(text, path=path, status=status, status_code=code)
+
+    def _read_body(self, response: urllib3.BaseHTTPResponse) -> bytes:
+        """The whole body, read as it arrives; _BrokenBodyError when the connection breaks or times out mid-body,
+        or the body takes longer than `body_timeout` (a body dripping in, each read within the read timeout, would
+        otherwise hold the request until the Lambda is killed)."""
+        started = time.monotonic()
+        chunks: list[bytes] = []
+        try:
+            while True:
+                chunk = response.read1(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if time.monotonic() - started > self._body_timeout:
+                    raise _BrokenBodyError(f"a body still arriving after {self._body_timeout:g} seconds")
+        except HTTPError as error:
+            raise _BrokenBodyError(f"a body broken off ({error})") from None
+        except _BrokenBodyError:
+            response.close()  # the connection is not reused with a body still arriving
+            raise
+        finally:
+            response.release_conn()
+        return b"".join(chunks)
 
     # --- the v3 resources the sync reads --------------------------------------------------------------------------
 

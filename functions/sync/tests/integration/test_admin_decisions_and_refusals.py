@@ -261,3 +261,21 @@ def test_bad_refusal_routes_are_problems_not_errors(admin: Callable[..., tuple[i
     assert (status, page["total_results"], page["results"]) == (200, 0, [])
     status, problem = admin("GET", "/admin/sync/refused", {"per_page": "0"})
     assert status == 422 and problem["code"] == "validation_error"
+
+
+@pytest.mark.slow
+def test_an_admin_sees_a_listed_title_tmdb_no_longer_has_and_forgets_it(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]], admin: Callable[..., tuple[int, Any]]
+) -> None:
+    fake_tmdb.set_list("/movie/upcoming", [880404])  # listed, but its details answer 404
+    assert sync()["titles"]["skipped"] == 1
+
+    status, page = admin("GET", "/admin/sync/refused")
+    assert status == 200
+    [gone] = page["results"]
+    assert (gone["media_type"], gone["tmdb_id"], gone["kind"], gone["times"]) == ("movie", 880404, "not_found", 1)
+    assert "HTTP 404" in gone["reason"]
+
+    assert admin("DELETE", "/admin/sync/refused/movie/880404")[0] == 204
+    fake_tmdb.add_movie(880404, "Back Again", release_date="2025-02-02")
+    assert sync()["titles"]["new"] == 1 and held(conn, "movie", 880404) is not None

@@ -823,3 +823,89 @@ def test_a_lock_timeout_during_a_run_fails_it_with_that_reason_not_an_outage(
         finally:
             sync_conn.execute("DELETE FROM sync_runs WHERE id = %s", (run["id"],))
     assert fake_tmdb.requests == []  # it stopped at the cache, before asking TMDB anything
+
+
+@pytest.mark.slow
+def test_runs_during_a_tmdb_outage_do_not_count_towards_giving_titles_up(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """A title is given up after failing three runs (max_attempts) because TMDB would not serve *it*; runs in which
+    TMDB served nothing at all (an outage: those runs are 'failed') change nothing half-way and count for no title.
+    Three Run nows during an outage used to give up every queued title and keep it out for 90 days."""
+    settings = dataclasses.replace(sync_settings, max_retries=0)
+    first = run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY))
+    assert first.status == "succeeded" and first.counts.queued == 0
+    held = tmdb_rows(conn)
+    fake_tmdb.fault(r"^/(movie|tv|trending)/", "status", status=503)  # down for all but the cached configuration
+    stale = dataclasses.replace(settings, refresh_after_days=1)
+    for hours in (30, 31, 32):
+        run = run_sync(conn, settings=stale, triggered_by="admin", now=clock(DAY + timedelta(hours=hours)))
+        assert run.status == "failed" and "nothing was fetched" in (run.message or "")
+        assert run.counts.queued == held and run.counts.titles_skipped == 0
+        details = [e for e in run.counts.errors if e["stage"] == "details"]
+        assert len(details) == held and all("tried again next run" in e["reason"] for e in details), details
+    assert conn.execute("SELECT count(*) AS n FROM tmdb_refused_titles").fetchone()["n"] == 0
+    assert conn.execute("SELECT max(attempts) AS n FROM tmdb_sync_queue").fetchone()["n"] == 0
+
+    fake_tmdb.clear_faults()  # TMDB is back: the next run refreshes every title the outage kept waiting
+    back = run_sync(conn, settings=stale, triggered_by="schedule", now=clock(DAY + timedelta(hours=33)))
+    assert back.status == "succeeded" and back.counts.queued == 0 and back.counts.error_count == 0
+    assert back.counts.titles_unchanged == held
+
+
+@pytest.mark.slow
+def test_a_title_failing_in_runs_where_tmdb_answered_others_is_still_given_up(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    fake_tmdb.fault(rf"^/movie/{FORREST_GUMP}$", "status", status=503)
+    settings = dataclasses.replace(sync_settings, max_retries=0)
+    runs = [
+        run_sync(conn, settings=settings, triggered_by="schedule", now=clock(DAY + timedelta(hours=h)))
+        for h in (0, 1, 2)
+    ]
+    assert [r.status for r in runs] == ["succeeded"] * 3
+    assert [r.counts.queued for r in runs] == [1, 1, 0]
+    reasons = [{e["tmdb_id"]: e["reason"] for e in r.counts.errors}[FORREST_GUMP] for r in runs]
+    assert "tried again next run" in reasons[0] and "tried again next run" in reasons[1]
+    assert "given up after 3 runs" in reasons[2]
+
+
+DOWNFALL, SPIRITED_AWAY, MONEY_HEIST = 613, 129, 71446
+
+
+@pytest.mark.slow
+def test_a_catalogue_row_under_the_original_title_gains_its_tmdb_id_instead_of_a_twin(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    """TMDB names a title in the sync's language (en-US: `Downfall`) and keeps its own name in original_title
+    (`Der Untergang`; original_name for TV). A csv row holding the original title was not matched: the sync added
+    the English-titled twin beside it. Matched by the original title too now, under the same guards (its year, no
+    other IMDb id or director); a film of that original title by another director stays its own."""
+    own = conn.execute(
+        "INSERT INTO movies (title, year, director, source) VALUES "
+        "('Der Untergang', 2004, 'Oliver Hirschbiegel', 'csv'), ('Sen to Chihiro no Kamikakushi', 2001, NULL, 'csv'),"
+        "('Breaker Unrelated', 1999, NULL, 'csv') RETURNING id"
+    ).fetchall()
+    heist = conn.execute(
+        "INSERT INTO movies (title, year, media_type, source) VALUES ('La casa de papel', 2017, 'tv', 'csv') "
+        "RETURNING id"
+    ).fetchone()["id"]
+    downfall = fake_tmdb.add_movie(DOWNFALL, "Downfall", release_date="2004-09-16", directors=["Oliver Hirschbiegel"])
+    downfall |= {"original_title": "Der Untergang", "original_language": "de"}
+    spirited = fake_tmdb.add_movie(
+        SPIRITED_AWAY, "Spirited Away", release_date="2001-07-20", directors=["Someone Else"]
+    )
+    spirited["original_title"] = "千と千尋の神隠し"  # not the csv row's romanised title: no match
+    fake_tmdb.add_tv(MONEY_HEIST, "Money Heist", first_air_date="2017-05-02")["original_name"] = "La casa de papel"
+    fake_tmdb.set_list("/movie/popular", [DOWNFALL, SPIRITED_AWAY])
+    fake_tmdb.set_list("/tv/popular", [MONEY_HEIST])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="cli", now=clock(DAY))
+    assert run.status == "succeeded", run.counts.errors
+
+    matched = row(conn, "movie", DOWNFALL)
+    assert (matched["id"], matched["title"], matched["year"]) == (own[0]["id"], "Der Untergang", 2004)
+    assert conn.execute("SELECT count(*) AS n FROM movies WHERE title = 'Downfall'").fetchone()["n"] == 0
+    assert row(conn, "movie", SPIRITED_AWAY)["title"] == "Spirited Away"  # its own row
+    assert conn.execute("SELECT tmdb_id FROM movies WHERE id = %s", (own[1]["id"],)).fetchone()["tmdb_id"] is None
+    assert (row(conn, "tv", MONEY_HEIST)["id"], row(conn, "tv", MONEY_HEIST)["title"]) == (heist, "La casa de papel")

@@ -91,6 +91,41 @@ def test_retry_after_is_honoured_on_429(fake: FakeTmdb) -> None:
     assert second.at - first.at >= 0.99
 
 
+def test_a_connection_reset_mid_body_is_retried(fake: FakeTmdb) -> None:
+    fake.fault(r"^/movie/550$", "cut", times=1)  # Content-Length says more than arrives before the connection ends
+    assert client_for(fake).details("movie", 550)["title"] == "Fight Club"
+    assert len(fake.requests) == 2
+
+
+def test_a_body_cut_short_by_the_connection_closing_is_retried_not_malformed(fake: FakeTmdb) -> None:
+    """Without Content-Length (or chunks) the body runs to the connection's end: a connection closed mid-body leaves
+    half a JSON document that no framing flags. It is a broken answer, retried as a reset is, not a malformed
+    record (which is not retried, and whose title the sync remembers as unwritable for TMDB_REFRESH_AFTER_DAYS)."""
+    fake.fault(r"^/movie/550$", "cut_unsized", times=1)
+    assert client_for(fake).details("movie", 550)["title"] == "Fight Club"
+    assert len(fake.requests) == 2
+
+
+def test_bodies_cut_short_every_time_are_unavailable_after_the_retries(fake: FakeTmdb) -> None:
+    fake.fault(r"^/configuration$", "cut_unsized")
+    with pytest.raises(TmdbUnavailableError) as unavailable:
+        client_for(fake, max_retries=2).configuration()
+    assert "cut short" in str(unavailable.value)
+    assert len(fake.requests) == 3
+
+
+@pytest.mark.slow
+def test_a_body_dripping_slower_than_the_body_timeout_is_given_up_and_retried(fake: FakeTmdb) -> None:
+    """Each read of a dripping body is quick (a byte every 0.05 s, under the 2 s read timeout), so the read timeout
+    never fires: the request held its worker until the Lambda was killed mid-run (the run left 'running', its
+    counts lost). A body not read within the body timeout is a broken answer, retried."""
+    fake.fault(r"^/movie/550$", "drip", delay=0.05, times=1)
+    started = time.monotonic()
+    assert client_for(fake, body_timeout=1.0).details("movie", 550)["title"] == "Fight Club"
+    assert time.monotonic() - started < 3.0
+    assert len(fake.requests) == 2
+
+
 @pytest.mark.slow
 def test_read_timeout_is_retried(fake: FakeTmdb) -> None:
     fake.fault(r"^/movie/550$", "slow", delay=1.0, times=1)

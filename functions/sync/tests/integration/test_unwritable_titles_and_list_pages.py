@@ -170,3 +170,75 @@ def test_a_running_run_reports_what_it_has_still_to_fetch(
     worker.join()
     assert result[0]["status"] == "succeeded" and result[0]["queued"] == 0
     assert max(seen, default=0) >= 8  # the fill_catalogue's eight listed titles, queued after the lists were read
+
+
+@pytest.mark.slow
+def test_a_listed_title_whose_body_was_cut_short_once_is_written_not_remembered_as_malformed(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]]
+) -> None:
+    fake_tmdb.add_movie(BROKEN, "Half A Body", release_date="2024-05-05")
+    fake_tmdb.set_list("/movie/upcoming", [BROKEN])
+    fake_tmdb.fault(rf"^/movie/{BROKEN}$", "cut_unsized", times=1)  # the connection closed mid-body, once
+
+    summary = sync()
+
+    assert summary["status"] == "succeeded" and errors_about(summary, BROKEN) == []
+    assert details_requests(fake_tmdb, "movie", BROKEN) == 2
+    assert conn.execute("SELECT title FROM movies WHERE tmdb_id = %s", (BROKEN,)).fetchone()["title"] == "Half A Body"
+    assert conn.execute("SELECT count(*) AS n FROM tmdb_refused_titles").fetchone()["n"] == 0
+
+
+@pytest.mark.slow
+def test_a_listed_title_whose_details_are_not_found_is_reported_once_and_not_fetched_every_run(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]]
+) -> None:
+    """TMDB's list shows a title its details answer 404 for (deleted after the list was built). The catalogue does
+    not hold it, so there is nothing to flag gone: it was skipped in silence (a skipped count and no error) and
+    fetched again by every run while the list showed it. It is remembered as not_found, as a malformed one is."""
+    fake_tmdb.add_movie(BROKEN, "Deleted Soon", release_date="2024-05-05")
+    fake_tmdb.set_list("/movie/upcoming", [BROKEN])
+    fake_tmdb.remove("movie", BROKEN)  # the list page still shows it (as its own copy would)
+
+    first = sync()
+    assert first["status"] == "succeeded" and first["titles"]["skipped"] == 1
+    [reason] = errors_about(first, BROKEN)
+    assert "404" in reason and "asked again when a TMDB list shows" in reason
+    refused = conn.execute("SELECT kind, title, year FROM tmdb_refused_titles WHERE tmdb_id = %s", (BROKEN,))
+    assert dict(refused.fetchone()) == {"kind": "not_found", "title": None, "year": None}
+
+    for _ in range(2):
+        again = sync()
+        assert errors_about(again, BROKEN) == [] and again["titles"]["skipped"] == 0
+    assert details_requests(fake_tmdb, "movie", BROKEN) == 1
+
+    # TMDB_REFRESH_AFTER_DAYS later it is asked again; still not found: skipped, not reported again.
+    age_memory(conn, BROKEN, 31)
+    later = sync()
+    assert details_requests(fake_tmdb, "movie", BROKEN) == 2
+    assert later["titles"]["skipped"] == 1 and errors_about(later, BROKEN) == []
+
+    # TMDB has it again: written once the memory is old enough.
+    fake_tmdb.add_movie(BROKEN, "Deleted Soon", release_date="2024-05-05")
+    age_memory(conn, BROKEN, 31)
+    assert sync()["titles"]["new"] == 1
+    assert conn.execute("SELECT count(*) AS n FROM tmdb_refused_titles").fetchone()["n"] == 0
+
+
+@pytest.mark.slow
+def test_a_nameless_cast_entry_below_the_top_billed_does_not_make_a_huge_cast_malformed(
+    conn: Any, fake_tmdb: FakeTmdb, sync: Callable[[], dict[str, Any]]
+) -> None:
+    """An ensemble's credits list hundreds of people; the sync keeps the top-billed TMDB_MAX_CAST (10). A nameless
+    entry the sync never reads (the 400th) made the whole title malformed and kept it out for 90 days."""
+    fake_tmdb.add_movie(
+        BROKEN, "Cast Of Thousands", release_date="2024-05-01", cast=[f"Player {i}" for i in range(600)]
+    )
+    with fake_tmdb.state.lock:
+        fake_tmdb.state.titles[("movie", BROKEN)].credits["cast"][400]["name"] = None
+    fake_tmdb.set_list("/movie/now_playing", [BROKEN])
+
+    summary = sync()
+
+    assert summary["status"] == "succeeded" and errors_about(summary, BROKEN) == []
+    actors = conn.execute("SELECT actors FROM movies WHERE tmdb_id = %s", (BROKEN,)).fetchone()["actors"]
+    assert actors == [f"Player {i}" for i in range(10)]

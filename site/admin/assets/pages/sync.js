@@ -14,7 +14,7 @@
   var list;
   var refused;
   // Why a title was not written, as the refused list's `kind` says.
-  var KINDS = { title_year_taken: "title and year taken", malformed: "malformed details", given_up: "given up" };
+  var KINDS = { title_year_taken: "title and year taken", malformed: "malformed details", given_up: "given up", not_found: "not found on TMDB" };
   var waiting = null;  // {polls, newestBefore: the newest run id when asked} after a request, until its run ends
   var timer = null;
   var polls = 0;  // in a row, while a run is going

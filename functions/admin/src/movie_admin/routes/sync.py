@@ -91,9 +91,10 @@ async def request_run(actor: ActingAdmin) -> SyncRequestOut:
 @router.get("/refused", response_model=PageOut[RefusedTitleOut], summary="TMDB titles the sync could not write")
 async def list_refused(page: PageNumber = 1, per_page: PerPage = 20) -> PageOut[RefusedTitleOut]:
     """Titles the sync remembers it could not write, the latest first: refused because another row holds their
-    title + year (`title_year_taken`), whose details were `malformed`, or `given_up` after failing TMDB_MAX_ATTEMPTS
-    runs. A TMDB list showing one with the same title and year does not queue it again (for the last two, until
-    TMDB_REFRESH_AFTER_DAYS pass); `times` counts the runs that could not write it."""
+    title + year (`title_year_taken`), whose details were `malformed` or `not_found` (404 while a list shows it), or
+    `given_up` after failing TMDB_MAX_ATTEMPTS runs. A TMDB list showing one with the same title and year does not
+    queue it again (for the last three, until TMDB_REFRESH_AFTER_DAYS pass); `times` counts the runs that could not
+    write it."""
     found = sync.list_refused_titles(get_connection(), page=page, per_page=per_page)
     return PageOut[RefusedTitleOut](
         page=found.page,

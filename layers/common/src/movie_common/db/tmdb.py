@@ -52,6 +52,7 @@ class TmdbTitle:
     popularity: float
     original_language: str | None
     adult: bool = False
+    original_title: str | None = None  # TMDB's original_title (original_name for TV): matching only, not stored
 
 
 # Columns TMDB may fill, with the types their parameters are cast to (the comparison that decides "unchanged" is
@@ -124,7 +125,8 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
     1. the row with its TMDB id (same type);
     2. the row with its IMDb id whose own TMDB id is none or one TMDB dropped (a csv row that gave the IMDb id, or
        the title TMDB moved to a new id: the row takes the new one);
-    3. the row with its normalised title + year;
+    3. the row with its normalised title + year, or its original title (TMDB's original_title / original_name:
+       a csv row holding `Der Untergang` is TMDB's en-US `Downfall`) + year, the title first;
     4. the row whose title has the same lead (the title without article, punctuation and spaces: `WALL·E` is the
        catalogue's `WALL-E`) in the same year, unless both name a director and they differ; or a year apart with
        the same director (a festival premiere the year before the release: the catalogue's Wonka of 2023 is TMDB's
@@ -148,6 +150,7 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
         "media_type": title.media_type,
         "imdb_id": title.imdb_id,
         "director": title.director,
+        "original_title": title.original_title,
     }
     if title.imdb_id:
         row = fetch_one(
@@ -167,8 +170,9 @@ def _find(conn: Connection, title: TmdbTitle) -> Any:
         conn,
         select
         + sql.SQL(
-            "WHERE title_norm = marquee_normalize(%(title)s) AND {} AND media_type = %(media_type)s "
-            "AND tmdb_id IS NULL AND {} FOR UPDATE"
+            "WHERE title_norm = ANY(ARRAY[marquee_normalize(%(title)s), marquee_normalize(%(original_title)s)]) "
+            "AND {} AND media_type = %(media_type)s AND tmdb_id IS NULL AND {} "
+            "ORDER BY title_norm = marquee_normalize(%(title)s) DESC, id LIMIT 1 FOR UPDATE"
         ).format(year, _NOT_ANOTHER_FILM),
         params,
     )
@@ -417,13 +421,28 @@ def dequeue(conn: Connection, *, media_type: str, tmdb_id: int) -> None:
         conn.execute("DELETE FROM tmdb_sync_queue WHERE media_type = %s AND tmdb_id = %s", (media_type, tmdb_id))
 
 
-def record_attempt_failed(conn: Connection, *, media_type: str, tmdb_id: int, error: str, at: datetime) -> int:
-    """Count a failed fetch on a queued title; returns its attempts so far."""
+def record_attempt_failed(
+    conn: Connection, *, media_type: str, tmdb_id: int, error: str, at: datetime, counted: bool = True
+) -> int:
+    """Record a failed fetch on a queued title (when, and why: it is not fetched again in this run) and, when
+    `counted`, count it towards giving the title up; returns its counted attempts so far."""
     row = fetch_one(
         conn,
-        """UPDATE tmdb_sync_queue SET attempts = attempts + 1, attempted_at = %s, last_error = %s
+        """UPDATE tmdb_sync_queue SET attempts = attempts + %s, attempted_at = %s, last_error = %s
            WHERE media_type = %s AND tmdb_id = %s RETURNING attempts""",
-        (at, error, media_type, tmdb_id),
+        (1 if counted else 0, at, error, media_type, tmdb_id),
+    )
+    return 0 if row is None else int(row["attempts"])
+
+
+def count_failed_attempt(conn: Connection, *, media_type: str, tmdb_id: int) -> int:
+    """Count a failed fetch recorded uncounted (record_attempt_failed) towards giving the title up; returns its
+    attempts so far (0 when the title is no longer queued)."""
+    row = fetch_one(
+        conn,
+        """UPDATE tmdb_sync_queue SET attempts = attempts + 1
+           WHERE media_type = %s AND tmdb_id = %s RETURNING attempts""",
+        (media_type, tmdb_id),
     )
     return 0 if row is None else int(row["attempts"])
 
@@ -555,16 +574,17 @@ def record_refusal(conn: Connection, title: TmdbTitle, *, reason: str, at: datet
     return bool(row["news"])
 
 
-UNWRITABLE_KINDS = ("malformed", "given_up")
+UNWRITABLE_KINDS = ("malformed", "given_up", "not_found")
 
 
 def remember_unwritable(
     conn: Connection, *, media_type: str, tmdb_id: int, kind: str, reason: str, at: datetime
 ) -> bool:
-    """Remember that a queued title could not be written (`kind`: 'malformed' details, or 'given_up' after failing
-    too many runs) with the title and year the list that queued it showed, so that the list does not queue it again
-    until it shows another title or year or TMDB_REFRESH_AFTER_DAYS pass; call it before dequeuing the title. True
-    when this is news (not remembered before with this kind, title and year), so that the run reports it once."""
+    """Remember that a queued title could not be written (`kind`: 'malformed' details, 'given_up' after failing
+    too many runs, or 'not_found': details answering 404 for a title the catalogue does not hold) with the title and
+    year the list that queued it showed, so that the list does not queue it again until it shows another title or
+    year or TMDB_REFRESH_AFTER_DAYS pass; call it before dequeuing the title. True when this is news (not remembered
+    before with this kind, title and year), so that the run reports it once."""
     if kind not in UNWRITABLE_KINDS:
         raise ValueError(f"not a kind of unwritable title: {kind!r}")
     with translate_errors():
@@ -607,7 +627,8 @@ REFUSAL_KINDS = ("title_year_taken", *UNWRITABLE_KINDS)
 class RefusedTitle:
     """A TMDB title the sync could not write and remembers, so that a list showing it unchanged does not queue it
     again: `kind` 'title_year_taken' (another row holds its title + year), 'malformed' (TMDB's details could not be
-    read) or 'given_up' (its details failed TMDB_MAX_ATTEMPTS runs). `title` and `year` are those TMDB listed (None
+    read), 'given_up' (its details failed TMDB_MAX_ATTEMPTS runs) or 'not_found' (its details answered 404 and the
+    catalogue does not hold it). `title` and `year` are those TMDB listed (None
     when a change feed or a refresh queued it, for the last two kinds); `times` counts the runs that could not write
     it, `first_refused_at` the first and `refused_at` the last."""
 
