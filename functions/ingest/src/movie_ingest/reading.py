@@ -107,6 +107,65 @@ def _read_undefined_as_c1(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_FALLBACK_ERRORS, _read_as_windows_1252)
 codecs.register_error(_WHATWG_ERRORS, _read_undefined_as_c1)
 
+# A Windows-1252 file holding some UTF-8 text (rows pasted from another file, two exports joined): the UTF-8 forms of
+# Latin letters (U+00C0-U+017F: é, ö, ñ, ł, ő...) and of typographic punctuation (U+2000-U+203F: curly quotes,
+# dashes, the ellipsis) are read as UTF-8, everything else as Windows-1252 (WHATWG's, _WHATWG_ERRORS). Read as
+# Windows-1252 alone they came out garbled (`José` as `JosÃ©`, a curly apostrophe as `â€™`), silently; in
+# Windows-1252 text these byte pairs are an accented capital (Ã, Ä, Å) before a symbol, or `â€`, which only such
+# garbling writes. Used for files detected as Windows-1252; one whose encoding is given is read as given.
+WESTERN_WITH_UTF8 = "marquee_western"
+_WESTERN_UTF8 = re.compile(rb"[\xc3-\xc5][\x80-\xbf]|\xe2\x80[\x80-\xbf]")
+_utf8_in_western = threading.local()
+
+
+class _WesternDecoder(codecs.IncrementalDecoder):
+    def __init__(self, errors: str = "strict") -> None:
+        super().__init__(errors)
+        self._pending = b""
+
+    def decode(self, input: Any, final: bool = False) -> str:
+        data = self._pending + bytes(input)
+        end = len(data)
+        if not final:  # a sequence cut by the chunk's end waits for its other bytes
+            if data[-2:] == b"\xe2\x80":
+                end -= 2
+            elif data[-1:] and data[-1] in (0xC3, 0xC4, 0xC5, 0xE2):
+                end -= 1
+        data, self._pending = data[:end], data[end:]
+        pieces, start, found = [], 0, 0
+        for match in _WESTERN_UTF8.finditer(data):
+            pieces.append(data[start : match.start()].decode("cp1252", errors=_WHATWG_ERRORS))
+            pieces.append(match.group().decode("utf-8"))
+            start, found = match.end(), found + 1
+        pieces.append(data[start:].decode("cp1252", errors=_WHATWG_ERRORS))
+        _utf8_in_western.count = getattr(_utf8_in_western, "count", 0) + found
+        return "".join(pieces)
+
+    def reset(self) -> None:
+        self._pending = b""
+
+    def getstate(self) -> tuple[bytes, int]:
+        return self._pending, 0
+
+    def setstate(self, state: tuple[bytes, int]) -> None:
+        self._pending = state[0]
+
+
+def _western_codec(name: str) -> codecs.CodecInfo | None:
+    if name.replace("-", "_") != WESTERN_WITH_UTF8:
+        return None
+    cp1252 = codecs.lookup("cp1252")
+    return codecs.CodecInfo(
+        name=WESTERN_WITH_UTF8,
+        encode=cp1252.encode,
+        decode=lambda data, errors="strict": (_WesternDecoder(errors).decode(bytes(data), final=True), len(data)),
+        incrementalencoder=cp1252.incrementalencoder,
+        incrementaldecoder=_WesternDecoder,
+    )
+
+
+codecs.register(_western_codec)
+
 
 class _Counted(io.RawIOBase):
     """A readable raw stream over any `.read(n)` object (a file, an S3 StreamingBody), counting the bytes read."""
@@ -157,6 +216,7 @@ class TextSource:
     sample: str  # the first SAMPLE_BYTES, decoded (the last line may be cut)
     sample_complete: bool  # the sample is the whole file
     raw: _Counted
+    codec: str = ""  # what decodes it: `encoding`, or WESTERN_WITH_UTF8 for a file detected as Windows-1252
 
     @property
     def bytes_read(self) -> int:
@@ -173,6 +233,11 @@ class TextSource:
             "utf-32": "UTF-32",
             "mac_roman": "Mac Roman",
         }.get(self.encoding, self.encoding)
+
+    @property
+    def utf8_letters(self) -> int:
+        """Letters and punctuation of a Windows-1252 file that were UTF-8 and were read so (this thread, this file)."""
+        return int(getattr(_utf8_in_western, "count", 0)) if self.codec == WESTERN_WITH_UTF8 else 0
 
     @property
     def fallback_bytes(self) -> int:
@@ -238,10 +303,8 @@ def _detect_encoding(sample: bytes) -> str:
     if best is None:
         raise NotTextFileError("This file is not text in any encoding recognised: it is not a CSV file.")
     encoding = str(best.encoding)
-    if encoding in _WESTERN:
-        return "cp1252"
-    if _reads_as_western_without_undefined_bytes(sample):
-        return "cp1252"
+    if encoding in _WESTERN or _reads_as_western_without_undefined_bytes(sample):
+        return "cp1252"  # read by _WesternDecoder, its UTF-8 letters as UTF-8 (open_text)
     return encoding
 
 
@@ -363,26 +426,28 @@ def open_text(stream: Any, *, encoding: str | None = None) -> TextSource:
         raise IngestFileError(f"The gzip data is damaged: {error}.") from None
     if not sample:
         raise EmptyFileError("The file is empty." if not compressed else "The file is an empty gzip archive.")
+    given = bool(encoding)
     encoding = encoding_from_name(encoding) if encoding else _detect_encoding(sample)
+    codec = WESTERN_WITH_UTF8 if encoding == "cp1252" and not given else encoding
     complete = len(sample) < SAMPLE_BYTES
     errors = {"utf-8": _FALLBACK_ERRORS, "utf-8-sig": _FALLBACK_ERRORS, "cp1252": _WHATWG_ERRORS}.get(
         encoding, "replace"
     )
     try:
-        sample_text = codecs.getincrementaldecoder(encoding)(errors=errors).decode(sample, final=complete)
+        sample_text = codecs.getincrementaldecoder(codec)(errors=errors).decode(sample, final=complete)
     except UnicodeError as error:  # not a decoding error that `errors` replaces: utf-16 without its BOM
         raise IngestFileError(f"The file cannot be read as {encoding}: {error}.") from None
     reason = binary_reason(sample_text)
     if reason is not None:
         raise NotTextFileError(f"This file is binary, not a CSV text file: {reason}.")
-    _fallbacks.count = 0
+    _fallbacks.count = _utf8_in_western.count = 0
     text = io.TextIOWrapper(
         io.BufferedReader(_Prefixed(sample, source), buffer_size=SAMPLE_BYTES),
-        encoding=encoding,
+        encoding=codec,
         errors=errors,
         newline="",
     )
-    return TextSource(text, encoding, compressed, sample_text.lstrip("\ufeff"), complete, raw)
+    return TextSource(text, encoding, compressed, sample_text.lstrip("\ufeff"), complete, raw, codec)
 
 
 def encoding_from_name(name: str) -> str:

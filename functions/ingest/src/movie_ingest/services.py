@@ -263,6 +263,11 @@ def _read_into_staging(
             f"Column {number} has no name in the header row but holds values in {count:,} rows (the first on line "
             f"{first_line:,}); no field reads it: name it (title, year, director...) to load them"
         )
+    if source.utf8_letters:
+        warnings.append(
+            f"{source.utf8_letters:,} letters or marks of this Windows-1252 file were written in UTF-8 and were read "
+            "as UTF-8 (a file saved from two encodings); check accented letters in the rows they are in"
+        )
     if source.fallback_bytes:
         warnings.append(
             f"{source.fallback_bytes:,} bytes were not valid UTF-8 and were read as Windows-1252 "
