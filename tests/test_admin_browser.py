@@ -11,14 +11,15 @@ import email.policy
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserType, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserType, Locator, Page, Route, expect
 
 from movie_admin.audit import Actor
 from movie_admin.services import admins
@@ -577,3 +578,68 @@ def test_an_edit_form_opened_before_another_admins_save_cannot_undo_it(
     finally:
         with connect(database_url) as conn:
             conn.execute("DELETE FROM movies WHERE title = %s", (title,))
+
+
+def _wait_until(page: Page, condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)  # lets Playwright dispatch the page's events (a routed request) meanwhile
+
+
+def test_a_slow_answer_to_earlier_filters_does_not_replace_the_list_of_later_ones(
+    browser: Browser, stack: Stack
+) -> None:
+    """A search that answers slowly, then a status chosen before it answered: the later filters' answer came first,
+    and the earlier one, arriving after it, drew its rows under the later filters (Status: revoked, the URL saying
+    status=revoked, and an active key listed with "1 key matches"). The overview's window did the same (90 days
+    answers slower than 7). An answer to a load that a later one replaced is now dropped."""
+    developer = _developer(stack, "slowsearch")
+    page = _admin_page(browser, stack)
+    console = watch_console(page)
+    held: list[Route] = []
+
+    def hold_the_search(route: Route) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        if query.get("q") == [developer.email] and "status" not in query:
+            held.append(route)  # answered only after the later load has been drawn
+        else:
+            route.continue_()
+
+    expect(page.locator("[data-summary]")).to_contain_text("match")  # the page's first load is done
+    page.route("**/admin/keys?*", hold_the_search)
+    page.get_by_label("Search").fill(developer.email)
+    page.get_by_role("button", name="Filter").click()
+    _wait_until(page, lambda: len(held) == 1)
+    page.get_by_label("Status").select_option("revoked")
+    expect(page.locator("[data-summary]")).to_have_text("0 keys match")
+    with page.expect_response(lambda response: response.request == held[0].request):
+        held[0].continue_()
+    page.wait_for_timeout(500)  # the page's script reads the answer (and, before the fix, drew it)
+    expect(page.locator("[data-summary]")).to_have_text("0 keys match")
+    expect(page.locator("[data-rows]")).to_have_text("Nothing matches.")
+    expect(page.locator("tr[data-key-id]")).to_have_count(0)
+    page.unroute("**/admin/keys?*")
+
+    held.clear()
+
+    def hold_ninety_days(route: Route) -> None:
+        if "days=90" in route.request.url:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/admin/overview?*", hold_ninety_days)
+    page.goto(f"{stack.portal}/admin/index.html?days=30")
+    expect(page.locator("main")).to_have_attribute("data-loaded", "30")
+    page.locator("#days").select_option("90")
+    _wait_until(page, lambda: len(held) == 1)
+    page.locator("#days").select_option("7")
+    expect(page.locator("main")).to_have_attribute("data-loaded", "7")
+    with page.expect_response(lambda response: response.request == held[0].request):
+        held[0].continue_()
+    page.wait_for_timeout(500)  # the page's script reads the answer (and, before the fix, drew it)
+    expect(page.locator("main")).to_have_attribute("data-loaded", "7")
+    assert "days=7" in page.url
+    page.unroute("**/admin/overview?*")
+    assert console == []

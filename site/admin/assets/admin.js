@@ -264,6 +264,9 @@
     this.summary = document.querySelector(options.summary);
     this.page = 1;
     this.cursors = [];
+    // Which load is the latest: an answer to an earlier one (a slow search, then a status chosen) arriving after it
+    // must not draw its rows under the later filters.
+    this.generation = 0;
     // The page number's name in the page URL: "page", or another when a page holds two lists (the sync page's runs
     // and refused titles), so that each keeps its own.
     this.pageParam = options.pageParam || "page";
@@ -351,8 +354,10 @@
     window.history.replaceState(null, "", url);
     this.body.setAttribute("aria-busy", "true");
     clearPageAlert();
+    var generation = ++this.generation;
     try {
       var data = (await api(this.options.path, { query: query })).data;
+      if (generation !== this.generation) return;  // a later load (other filters, another page) is under way
       if (!this.options.cursor && !data.results.length && data.total_pages >= 1 && this.page > data.total_pages) {
         // Past the last page (an old link, or the last row of the last page just suspended, revoked or deleted
         // under a filter): the last page, not "Nothing matches." beside "3 keys match" and "Page 7 of 6".
@@ -373,9 +378,9 @@
       this.renderPager(data);
       this.markSort();
     } catch (error) {
-      pageAlert(problemMessage(error));
+      if (generation === this.generation) pageAlert(problemMessage(error));
     } finally {
-      this.body.removeAttribute("aria-busy");
+      if (generation === this.generation) this.body.removeAttribute("aria-busy");
     }
   };
 
