@@ -643,3 +643,46 @@ def test_a_slow_answer_to_earlier_filters_does_not_replace_the_list_of_later_one
     assert "days=7" in page.url
     page.unroute("**/admin/overview?*")
     assert console == []
+
+
+def test_a_row_action_refused_as_the_row_changed_redraws_the_list_and_shows_why_in_view(
+    browser: Browser, stack: Stack
+) -> None:
+    """Another admin revoked a key after this list was drawn; Suspend on its row, far down the page, answered 409
+    key_state_conflict: the reason went to the alert above the table, out of view, the focus to the body, and the
+    row still said active with its Suspend button, so nothing seemed to happen (or to have been refused at all). The
+    list is now drawn again as it is, and the reason is brought into view and focused."""
+    token = httpx.post(
+        stack.api + "/admin/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=30
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    marker = f"conflict.{RUN}"
+    ids = []
+    for i in range(15):
+        made = httpx.post(
+            stack.api + "/admin/keys",
+            json={"plan": "free", "owner_email": f"{marker}.{i:02}@example.com"},
+            headers=auth,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["key"]["id"])
+    page = _admin_page(browser, stack, width=1280)
+    page.set_viewport_size({"width": 1280, "height": 600})
+    console = watch_console(page)
+    page.goto(f"{stack.portal}/admin/keys.html?q={marker}&sort=created.asc")
+    expect(page.locator("[data-summary]")).to_have_text("15 keys match")
+    last = page.locator(f"tr[data-key-id='{ids[-1]}']")
+    revoked = httpx.post(f"{stack.api}/admin/keys/{ids[-1]}/revoke", headers=auth, timeout=30)
+    assert revoked.status_code == 200, revoked.text
+
+    last.get_by_role("button", name="Suspend").click()
+    _confirm(page, "Suspend")
+    alert = page.locator("[data-page-alert]")
+    expect(alert).to_contain_text(f"Key {ids[-1]} is revoked")
+    expect(alert).to_be_in_viewport()
+    expect(alert).to_be_focused()
+    expect(last.locator(".badge")).to_have_text("revoked")
+    expect(last.get_by_role("button", name="Suspend")).to_have_count(0)
+    assert httpx.get(f"{stack.api}/admin/keys/{ids[-1]}", headers=auth, timeout=30).json()["status"] == "revoked"
+    assert console == []

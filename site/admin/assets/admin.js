@@ -171,12 +171,19 @@
   }
 
   /* ---------- page messages ---------- */
-  function pageAlert(message, kind) {
+  /* focus: the message answers something the admin just did (a row's button, far down the page): it is brought into
+     view and focused, where it was shown above the fold with the focus left on the body, as if nothing happened. */
+  function pageAlert(message, kind, focus) {
     var alert = document.querySelector("[data-page-alert]");
     if (!alert) return;
     alert.className = "alert alert-" + (kind || "danger");
     alert.textContent = message;
     alert.classList.remove("d-none");
+    if (focus) {
+      alert.setAttribute("tabindex", "-1");
+      alert.scrollIntoView({ block: "nearest" });
+      alert.focus({ preventScroll: true });
+    }
   }
 
   function clearPageAlert() {
@@ -441,7 +448,13 @@
         await options.action();
         if (options.done) await options.done();
       } catch (error) {
-        pageAlert(problemMessage(error));
+        // Refused because the row changed since it was drawn (another admin revoked the key: 409; deleted it: 404;
+        // a movie edited: 412): the list is drawn again as it is now, then the reason is shown. The row kept
+        // saying "active" with its Suspend button beside the message that the key is revoked.
+        if (options.done && error.status >= 404 && error.status < 500 && error.status !== 429) {
+          try { await options.done(); } catch (e) { /* the reason below is the message that matters */ }
+        }
+        pageAlert(problemMessage(error), "danger", true);
       } finally {
         button.disabled = false;
       }
