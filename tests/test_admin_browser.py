@@ -752,3 +752,36 @@ def test_the_admin_pages_text_meets_aa_contrast_in_both_themes(browser: Browser,
             expect(page.locator(ready).first).to_be_visible()
             assert page.evaluate(LOW_CONTRAST) == [], (theme, path)
     assert console == []
+
+
+def test_a_time_range_kept_in_the_page_url_is_still_applied_after_a_reload(browser: Browser, stack: Stack) -> None:
+    """The request log's and the audit log's From and Before are the browser's local time, kept in the page URL in
+    UTC (as the API is sent them): the datetime-local field refused that form, so a reload or a shared link of a
+    filtered log left the field empty and listed every row (the URL losing the range at the next load). The field
+    now shows the URL's time in local time, and the list stays filtered."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Europe/Paris")
+    page = context.new_page()
+    page.goto(stack.portal + "/admin/login.html?next=requests.html")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/requests.html*")
+    console = watch_console(page)
+    httpx.get(stack.api + "/movies", headers={"X-API-KEY": _developer(stack, "timerange").key}, timeout=30)
+    summary = page.locator("[data-summary]")
+    page.reload()
+    expect(summary).not_to_have_text(re.compile(r"^0 requests"))
+    page.get_by_label("From (local time)").fill("2030-01-01T10:00")
+    page.get_by_role("button", name="Filter").click()
+    expect(summary).to_have_text("0 requests shown")
+    assert "since=2030-01-01T09%3A00%3A00.000Z" in page.url  # 10:00 in Paris is 09:00 UTC
+    page.reload()
+    expect(page.get_by_label("From (local time)")).to_have_value("2030-01-01T10:00")
+    expect(summary).to_have_text("0 requests shown")
+    assert "since=2030-01-01T09%3A00%3A00.000Z" in page.url
+
+    page.goto(f"{stack.portal}/admin/audit.html?until=2001-01-01T00%3A00%3A00.000Z")
+    expect(page.get_by_label("Before (local time)")).to_have_value("2001-01-01T01:00")
+    expect(page.locator("[data-rows]")).to_have_text("Nothing matches.")
+    assert console == []
+    context.close()

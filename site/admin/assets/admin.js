@@ -262,6 +262,17 @@
     return el("span", { className: "key-value", text: "\u2026" + last4 });
   }
 
+  /* A time the page URL keeps in UTC (2030-01-01T09:00:00.000Z, as the API is sent it) as a datetime-local field
+     holds it, in the browser's time: the field refused the UTC form, so a reload or a shared link of a filtered
+     request log dropped its time range, silently, and listed every request. */
+  function localInputValue(value) {
+    var when = new Date(value);
+    if (!value || isNaN(when.getTime())) return "";
+    function pad(n) { return String(n).padStart(2, "0"); }
+    return when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) + "T" + pad(when.getHours()) +
+      ":" + pad(when.getMinutes()) + (when.getSeconds() ? ":" + pad(when.getSeconds()) : "");
+  }
+
   /* ---------- lists: filters in a form (mirrored in the page URL), sorting, pages; the API does the work ---------- */
   function ListPage(options) {
     this.options = options;
@@ -286,6 +297,7 @@
       Array.prototype.forEach.call(this.form.elements, function (field) {
         if (!field.name || !params.has(field.name)) return;
         if (field.type === "checkbox") field.checked = params.get(field.name) === (field.value === "on" ? "true" : field.value);
+        else if (field.getAttribute("data-as") === "utc") field.value = localInputValue(params.get(field.name));
         else field.value = params.get(field.name);
       });
       this.form.addEventListener("submit", function (event) {
