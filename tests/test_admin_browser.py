@@ -785,3 +785,27 @@ def test_a_time_range_kept_in_the_page_url_is_still_applied_after_a_reload(brows
     expect(page.locator("[data-rows]")).to_have_text("Nothing matches.")
     assert console == []
     context.close()
+
+
+def test_a_developers_page_after_a_usage_reset_tells_requests_today_from_the_quota_count(
+    browser: Browser, stack: Stack
+) -> None:
+    """After Reset usage the developer's page said "Requests today 0" beside its chart's bar and its list of today's
+    requests: the fact was the keys' count toward today's quota, which the reset sets to zero. The page now gives
+    today's requests as the chart counts them, and the quota count under its own name."""
+    developer = _developer(stack, "resetcount")
+    for _ in range(3):
+        assert _movies(stack, developer.key)[0] == 200
+    page = _admin_page(browser, stack, width=1280)
+    console = watch_console(page)
+    row = _key_row(page, developer)
+    owner = row.get_by_role("link", name=developer.email)  # type: ignore[attr-defined]
+    row.get_by_role("button", name="Reset usage").click()  # type: ignore[attr-defined]
+    _confirm(page, "Reset usage")
+    expect(row.locator("[data-usage-today]")).to_have_text("0")  # type: ignore[attr-defined]
+    owner.click()
+    page.wait_for_url("**/admin/developer.html?id=*")
+    expect(page.locator("[data-fact='Requests today (UTC)']")).to_have_text("3")
+    expect(page.locator('[data-fact="Counted toward today\'s quota"]')).to_have_text("0")
+    expect(page.locator("[data-fact='Requests in all']")).to_have_text("3")
+    assert console == []
