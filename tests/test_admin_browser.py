@@ -809,3 +809,49 @@ def test_a_developers_page_after_a_usage_reset_tells_requests_today_from_the_quo
     expect(page.locator('[data-fact="Counted toward today\'s quota"]')).to_have_text("0")
     expect(page.locator("[data-fact='Requests in all']")).to_have_text("3")
     assert console == []
+
+
+def test_an_admin_sees_the_tmdb_titles_deleted_and_allows_one_again_from_the_movies_page(
+    browser: Browser, stack: Stack, database_url: str
+) -> None:
+    """Deleting a movie from TMDB blocks it from the sync, and the confirmation told the admin to call GET
+    /admin/movies/blocked and DELETE /admin/movies/blocked/movie/… by hand: the portal had no list of those titles
+    and no way to let the sync add one again. The movies page now lists them, and Allow again (confirmed, audited
+    tmdb_title.allow) unblocks one."""
+    title = f"Blocked Here {RUN}"
+    tmdb_id = 880_000 + int(RUN[:4], 16)
+    with connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO movies (title, year, media_type, tmdb_id, source) VALUES (%s, 2011, 'movie', %s, 'tmdb')",
+            (title, tmdb_id),
+        )
+    try:
+        page = _admin_page(browser, stack, width=1280)
+        console = watch_console(page)
+        page.goto(f"{stack.portal}/admin/movies.html?q={title.replace(' ', '+')}")
+        page.locator("tr[data-movie-id]", has_text=title).get_by_role("button", name="Delete").click()
+        expect(page.locator("#confirm-modal")).to_contain_text("TMDB titles deleted here")
+        _confirm(page, "Delete")
+        expect(page.locator("[data-summary]")).to_have_text("0 movies match")
+        blocked = page.locator(f"tr[data-blocked='movie:{tmdb_id}']")
+        expect(blocked).to_contain_text(f"{title} (2011)")
+        expect(blocked).to_contain_text(ADMIN_EMAIL)
+        page.get_by_role("button", name="Year").click()  # the movies' sort header sorts the movies only
+        expect(page.locator("[data-page-alert]")).to_be_hidden()
+
+        blocked.get_by_role("button", name=f"Allow again: {title} (2011)").click()
+        _confirm(page, "Allow again")
+        expect(blocked).to_have_count(0)
+        with connect(database_url) as conn:
+            still = conn.execute("SELECT count(*) AS n FROM tmdb_blocked_titles WHERE tmdb_id = %s", (tmdb_id,))
+            assert still.fetchone()["n"] == 0
+            audited = conn.execute(
+                "SELECT actor FROM admin_audit_log WHERE action = 'tmdb_title.allow' AND target_id = %s",
+                (f"movie:{tmdb_id}",),
+            ).fetchall()
+        assert [row["actor"] for row in audited] == [ADMIN_EMAIL]
+        assert console == []
+    finally:
+        with connect(database_url) as conn:
+            conn.execute("DELETE FROM tmdb_blocked_titles WHERE tmdb_id = %s", (tmdb_id,))
+            conn.execute("DELETE FROM movies WHERE tmdb_id = %s", (tmdb_id,))
