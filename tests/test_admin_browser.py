@@ -472,18 +472,18 @@ def test_a_list_past_its_last_page_shows_the_last_page(browser: Browser, stack: 
         page = _admin_page(browser, stack)
         console = watch_console(page)
         page.goto(f"{stack.portal}/admin/movies.html?q={marker.replace(' ', '+')}&sort=title.asc&page=2")
-        expect(page.locator("[data-page-of]")).to_have_text("Page 2 of 2")
+        expect(page.locator("[data-pager] [data-page-of]")).to_have_text("Page 2 of 2")
         row = page.locator("tr[data-movie-id]", has_text=f"{marker} 20")
         row.get_by_role("button", name="Delete").click()
         _confirm(page, "Delete")
-        expect(page.locator("[data-page-of]")).to_have_text("Page 1 of 1")
+        expect(page.locator("[data-pager] [data-page-of]")).to_have_text("Page 1 of 1")
         expect(page.locator("tr[data-movie-id]")).to_have_count(20)
         expect(page.locator("[data-summary]")).to_have_text("20 movies match")
         assert not re.search(r"[?&]page=", page.url)  # the URL follows (page 1 is left out)
 
         for asked in ("99999", "abc", "-3", "1.5"):
             page.goto(f"{stack.portal}/admin/movies.html?q={marker.replace(' ', '+')}&page={asked}")
-            expect(page.locator("[data-page-of]")).to_have_text("Page 1 of 1")
+            expect(page.locator("[data-pager] [data-page-of]")).to_have_text("Page 1 of 1")
             expect(page.locator("tr[data-movie-id]")).to_have_count(20)
             expect(page.locator("[data-page-alert]")).to_be_hidden()
         assert console == []
