@@ -171,12 +171,19 @@
   }
 
   /* ---------- page messages ---------- */
-  function pageAlert(message, kind) {
+  /* focus: the message answers something the admin just did (a row's button, far down the page): it is brought into
+     view and focused, where it was shown above the fold with the focus left on the body, as if nothing happened. */
+  function pageAlert(message, kind, focus) {
     var alert = document.querySelector("[data-page-alert]");
     if (!alert) return;
     alert.className = "alert alert-" + (kind || "danger");
     alert.textContent = message;
     alert.classList.remove("d-none");
+    if (focus) {
+      alert.setAttribute("tabindex", "-1");
+      alert.scrollIntoView({ block: "nearest" });
+      alert.focus({ preventScroll: true });
+    }
   }
 
   function clearPageAlert() {
@@ -255,6 +262,17 @@
     return el("span", { className: "key-value", text: "\u2026" + last4 });
   }
 
+  /* A time the page URL keeps in UTC (2030-01-01T09:00:00.000Z, as the API is sent it) as a datetime-local field
+     holds it, in the browser's time: the field refused the UTC form, so a reload or a shared link of a filtered
+     request log dropped its time range, silently, and listed every request. */
+  function localInputValue(value) {
+    var when = new Date(value);
+    if (!value || isNaN(when.getTime())) return "";
+    function pad(n) { return String(n).padStart(2, "0"); }
+    return when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) + "T" + pad(when.getHours()) +
+      ":" + pad(when.getMinutes()) + (when.getSeconds() ? ":" + pad(when.getSeconds()) : "");
+  }
+
   /* ---------- lists: filters in a form (mirrored in the page URL), sorting, pages; the API does the work ---------- */
   function ListPage(options) {
     this.options = options;
@@ -264,6 +282,9 @@
     this.summary = document.querySelector(options.summary);
     this.page = 1;
     this.cursors = [];
+    // Which load is the latest: an answer to an earlier one (a slow search, then a status chosen) arriving after it
+    // must not draw its rows under the later filters.
+    this.generation = 0;
     // The page number's name in the page URL: "page", or another when a page holds two lists (the sync page's runs
     // and refused titles), so that each keeps its own.
     this.pageParam = options.pageParam || "page";
@@ -276,6 +297,7 @@
       Array.prototype.forEach.call(this.form.elements, function (field) {
         if (!field.name || !params.has(field.name)) return;
         if (field.type === "checkbox") field.checked = params.get(field.name) === (field.value === "on" ? "true" : field.value);
+        else if (field.getAttribute("data-as") === "utc") field.value = localInputValue(params.get(field.name));
         else field.value = params.get(field.name);
       });
       this.form.addEventListener("submit", function (event) {
@@ -351,8 +373,10 @@
     window.history.replaceState(null, "", url);
     this.body.setAttribute("aria-busy", "true");
     clearPageAlert();
+    var generation = ++this.generation;
     try {
       var data = (await api(this.options.path, { query: query })).data;
+      if (generation !== this.generation) return;  // a later load (other filters, another page) is under way
       if (!this.options.cursor && !data.results.length && data.total_pages >= 1 && this.page > data.total_pages) {
         // Past the last page (an old link, or the last row of the last page just suspended, revoked or deleted
         // under a filter): the last page, not "Nothing matches." beside "3 keys match" and "Page 7 of 6".
@@ -373,9 +397,9 @@
       this.renderPager(data);
       this.markSort();
     } catch (error) {
-      pageAlert(problemMessage(error));
+      if (generation === this.generation) pageAlert(problemMessage(error));
     } finally {
-      this.body.removeAttribute("aria-busy");
+      if (generation === this.generation) this.body.removeAttribute("aria-busy");
     }
   };
 
@@ -436,7 +460,13 @@
         await options.action();
         if (options.done) await options.done();
       } catch (error) {
-        pageAlert(problemMessage(error));
+        // Refused because the row changed since it was drawn (another admin revoked the key: 409; deleted it: 404;
+        // a movie edited: 412): the list is drawn again as it is now, then the reason is shown. The row kept
+        // saying "active" with its Suspend button beside the message that the key is revoked.
+        if (options.done && error.status >= 404 && error.status < 500 && error.status !== 429) {
+          try { await options.done(); } catch (e) { /* the reason below is the message that matters */ }
+        }
+        pageAlert(problemMessage(error), "danger", true);
       } finally {
         button.disabled = false;
       }

@@ -308,6 +308,12 @@ def test_the_developers_list_tells_sign_ups_from_owners_an_admin_named(
     assert by_id[signed]["signed_up_at"] is not None
     detail = admin_api("GET", f"/admin/developers/{signed}", token=admin_token)
     assert detail.json["developer"]["signed_up_at"] == by_id[signed]["signed_up_at"]
+    # Their timelines said the same: "Signed up as named.owner@gmail.com" under the page's "Added by an admin".
+    assert detail.json["timeline"][-1]["summary"] == "Signed up as signed.up@gmail.com"
+    named_detail = admin_api("GET", f"/admin/developers/{named.id}", token=admin_token)
+    first = named_detail.json["timeline"][-1]
+    assert first["summary"] == "Added as named.owner@gmail.com by an admin or the CLI, as a key's owner"
+    assert not any("Signed up" in event["summary"] for event in named_detail.json["timeline"])
 
 
 def test_reissue_requests_approve_and_deny(

@@ -13,6 +13,15 @@
     holder.replaceChildren.apply(holder, nodes);
   }
 
+  /* Today's requests as the usage chart counts them (admitted and refused): the keys' usage_today is what counts
+     toward today's quota, which Reset usage sets to zero, so "Requests today: 0" stood beside a chart and a list of
+     today's requests. */
+  function requestsToday(usage) {
+    var today = new Date().toISOString().slice(0, 10);
+    var row = usage.filter(function (u) { return u.day === today; })[0];
+    return row ? row.requests + row.rejected : 0;
+  }
+
   function render(detail) {
     var d = detail.developer;
     document.title = d.name + " \u00b7 Marquee admin";
@@ -20,7 +29,8 @@
     document.querySelector("[data-dev-email]").textContent = d.email;
     var facts = [["Id", String(d.id)], ["Status", d.status], ["Email", d.verified ? "verified" : "not verified"],
                  d.signed_up_at ? ["Signed up", A.time(d.signed_up_at)] : ["Added by an admin", A.time(d.created_at)], ["Keys", d.active_keys + " active of " + d.keys],
-                 ["Plans", d.plans.join(", ") || "\u2014"], ["Requests today", A.number(d.usage_today)],
+                 ["Plans", d.plans.join(", ") || "\u2014"], ["Requests today (UTC)", A.number(requestsToday(detail.usage))],
+                 ["Counted toward today's quota", A.number(d.usage_today)],
                  ["Requests in all", A.number(d.total_requests)], ["Last active", d.last_active_at ? A.time(d.last_active_at) : "never"]];
     fill("[data-profile]", facts.flatMap(function (f) {
       return [el("dt", { className: "col-5", text: f[0] }), el("dd", { className: "col-7", text: f[1], "data-fact": f[0] })];

@@ -6,6 +6,7 @@
   var A = window.MarqueeAdmin;
   var el = M.el;
   var list;
+  var blocked;
   var editing = null;
   var editingTag = null;  // the ETag of the version the form shows: the save is conditional on it (If-Match)
   var FIELDS = ["title", "year", "media_type", "genre", "director", "actors", "release_date", "runtime", "rating", "imdb_id", "poster_url", "plot"];
@@ -85,10 +86,30 @@
       el("td", {}, [el("div", { className: "d-flex gap-1" }, [edit, A.actionButton("Delete", {
         className: "btn-outline-danger", attrs: { "data-action": "delete" },
         confirm: ["Delete this movie?", "Remove \u201c" + m.title + "\u201d (" + (m.year || "no year") + ") from the catalogue?" +
-          (m.tmdb_id ? " The TMDB sync will not add it back (GET /admin/movies/blocked lists such titles; " +
-            "DELETE /admin/movies/blocked/" + m.media_type + "/" + m.tmdb_id + " allows it again)." : "")],
+          (m.tmdb_id ? " The TMDB sync will not add it back; it is listed under \u201cTMDB titles deleted here\u201d " +
+            "below, where Allow again lets the sync add it." : "")],
         action: function () { return remove(m); },
-        done: function () { return list.load(); } })])]),
+        done: function () { return Promise.all([list.load(), blocked.load()]); } })])]),
+    ]);
+  }
+
+  /* A TMDB title an admin deleted (GET /admin/movies/blocked): the sync does not add it back until Allow again
+     (DELETE /admin/movies/blocked/{type}/{id}). The page had no such list: the delete confirmation sent the admin
+     to those routes by hand. */
+  function blockedRow(b) {
+    var named = b.title + (b.year === null ? "" : " (" + b.year + ")");
+    var label = b.media_type + " " + b.tmdb_id;
+    return el("tr", { "data-blocked": b.media_type + ":" + b.tmdb_id }, [
+      el("td", { text: named }),
+      el("td", { className: "text-nowrap", text: label }),
+      el("td", { className: "small", text: b.actor }),
+      el("td", { className: "small text-nowrap", text: A.time(b.blocked_at) }),
+      el("td", { className: "text-nowrap" }, [A.actionButton("Allow again", {
+        attrs: { "data-action": "allow", "aria-label": "Allow again: " + named },
+        confirm: ["Let the sync add this title again?", "Let the TMDB sync add \u201c" + named + "\u201d (TMDB " + label +
+          ") again? The next run adds it if a TMDB list shows it.", "Allow again"], danger: false,
+        action: function () { return A.api("/admin/movies/blocked/" + b.media_type + "/" + b.tmdb_id, { method: "DELETE" }); },
+        done: function () { return blocked.load(); } })]),
     ]);
   }
 
@@ -96,7 +117,11 @@
     if (!A.requireSession()) return;
     list = new A.ListPage({ path: "/admin/movies", form: "[data-filters]", tbody: "[data-rows]", pager: "[data-pager]",
                             summary: "[data-summary]", noun: ["movie", "movies"], row: row });
+    blocked = new A.ListPage({ path: "/admin/movies/blocked", tbody: "[data-blocked-rows]", pager: "[data-blocked-pager]",
+                               summary: "[data-blocked-summary]", noun: ["deleted TMDB title", "deleted TMDB titles"],
+                               row: blockedRow, pageParam: "blocked_page", sortable: "[data-blocked-sort]" });
     list.load();
+    blocked.load();
     document.querySelector("[data-add-movie]").addEventListener("click", function () { openForm(null); });
     M.bindForm(document.querySelector("[data-movie-form]"), async function (values) {
       var body = {};

@@ -84,17 +84,22 @@
     if (!data.endpoints.length) rows.append(el("tr", {}, [el("td", { colspan: "4", className: "text-body-secondary", text: "No traffic in this window." })]));
   }
 
+  var loads = 0;  // the latest load: an earlier window's answer arriving after it (90 days is slower) is dropped
+
   async function load() {
     var days = document.querySelector("#days").value;
+    var generation = ++loads;
     // The window is kept in the page's URL, as the lists keep their filters: a reload or a shared link shows it.
     var url = new URL(window.location.href);
     url.searchParams.set("days", days);
     window.history.replaceState(null, "", url);
     try {
-      render((await A.api("/admin/overview", { query: { days: days } })).data);
+      var data = (await A.api("/admin/overview", { query: { days: days } })).data;
+      if (generation !== loads) return;
+      render(data);
       document.querySelector("main").setAttribute("data-loaded", days);
     } catch (error) {
-      A.pageAlert(A.problemMessage(error));
+      if (generation === loads) A.pageAlert(A.problemMessage(error));
     }
   }
 

@@ -164,7 +164,8 @@ class TimelineEvent:
     ref: str | None  # the audit entry or key request id, when there is one
 
 
-# Signup and email confirmation; each key's creation (a reissued one names the key it replaces and the request),
+# Signup (or, for an owner an admin or the CLI named with a key, who never signed up, being added) and email
+# confirmation; each key's creation (a reissued one names the key it replaces and the request),
 # revocation (whoever revoked it: an admin, an approved reissue, or the reveal of a new key) and deletion, and its
 # last use; reissue requests; every admin action on the developer or their keys (from the audit log). Keys come
 # from issued_api_keys (migration 0012), so a deleted key's events stay. Newest first; events of one instant (one
@@ -172,7 +173,10 @@ class TimelineEvent:
 # cause: `step` orders them as they happened.
 _TIMELINE = """
 SELECT at, kind, summary, key_id, ref FROM (
-    SELECT u.created_at AS at, 0 AS step, 'signup' AS kind, 'Signed up as ' || u.email::text AS summary,
+    SELECT u.created_at AS at, 0 AS step, 'signup' AS kind,
+           CASE WHEN u.signed_up_at IS NULL
+                THEN 'Added as ' || u.email::text || ' by an admin or the CLI, as a key''s owner'
+                ELSE 'Signed up as ' || u.email::text END AS summary,
            NULL::bigint AS key_id, NULL::text AS ref
     FROM users u WHERE u.id = %(user_id)s
     UNION ALL
