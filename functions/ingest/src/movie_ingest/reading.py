@@ -21,6 +21,7 @@ import gzip
 import io
 import re
 import threading
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -300,12 +301,30 @@ def _detect_encoding(sample: bytes) -> str:
     # and they would only blind detection: charset-normalizer finds no encoding for a sample with a few of them.
     sample = _CONTROL_BYTES.sub(b"", sample)
     best = from_bytes(sample).best()
+    if best is None and _latin_in(sample, WESTERN_WITH_UTF8):
+        # Windows-1252 with UTF-8 rows in it: charset-normalizer finds no single encoding for the mixture.
+        return "cp1252"
     if best is None:
         raise NotTextFileError("This file is not text in any encoding recognised: it is not a CSV file.")
     encoding = str(best.encoding)
-    if encoding in _WESTERN or _reads_as_western_without_undefined_bytes(sample):
+    if encoding in _WESTERN or _reads_as_western_without_undefined_bytes(sample) or _latin_in(sample, encoding):
         return "cp1252"  # read by _WesternDecoder, its UTF-8 letters as UTF-8 (open_text)
     return encoding
+
+
+def _latin_in(sample: bytes, encoding: str) -> bool:
+    """Whether the letters a code page other than Windows-1252's gives the sample's high bytes are mostly Latin: a
+    French text is the same in Arabic cp1256 (which has é, è, à, ç at Windows-1252's places), and charset-normalizer
+    named cp1256 for one, which then read its UTF-8 rows as Arabic (`José` as `Josأ©`). Read as Windows-1252, as
+    its letters are. A text in the code page's own script has its letters in that script."""
+    latin = other = 0
+    for char in sample.decode(encoding, errors="ignore"):
+        if char >= "\x80" and char.isalpha():
+            if unicodedata.name(char, "").startswith("LATIN"):
+                latin += 1
+            else:
+                other += 1
+    return latin > other
 
 
 # A UTF-8 sequence of two to four bytes (RFC 3629: no overlong forms, no surrogates), and any byte of 0x80-0xFF.

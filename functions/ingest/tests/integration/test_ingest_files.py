@@ -1493,3 +1493,22 @@ def test_years_and_dates_written_loosely_are_read_as_a_person_reads_them(conn: A
     assert month is not None and str(month["release_date"]) == "1994-09-01"
     for title in ("Loose Circa", "Loose Query", "Loose Apostrophe"):
         assert _movie(conn, title, 1994) is not None
+
+
+def test_utf8_rows_in_a_windows_1252_file_load_unharmed_and_are_said(conn: Any, ingest: Ingest) -> None:
+    content = (
+        b"title,year,director\r\n"
+        + "Western Caf\u00e9 Cr\u00e8me,1994,Andr\u00e9 T\u00e9chin\u00e9\r\n".encode("cp1252")
+        + "Western \u00c9t\u00e9 \u00e0 P\u00e2ques,1995,Fran\u00e7ois Ozon\r\n".encode("cp1252")
+        + "Western Jos\u00e9 \u0141\u00f3d\u017a,2001,Jos\u00e9 Garc\u00eda\r\n".encode()
+    )
+    job = ingest(content)
+    assert (job["status"], job["encoding"], job["inserted"]) == ("done", "Windows-1252", 3)
+    assert job["warnings"] == [
+        "6 letters or marks of this Windows-1252 file were written in UTF-8 and were read as UTF-8 (a file saved "
+        "from two encodings); check accented letters in the rows they are in"
+    ]
+    assert _movie(conn, "Western Caf\u00e9 Cr\u00e8me", 1994) is not None
+    assert _movie(conn, "Western \u00c9t\u00e9 \u00e0 P\u00e2ques", 1995) is not None
+    pasted = _movie(conn, "Western Jos\u00e9 \u0141\u00f3d\u017a", 2001)
+    assert pasted is not None and pasted["director"] == "Jos\u00e9 Garc\u00eda"

@@ -621,3 +621,49 @@ def test_text_after_a_closing_quote_is_a_bad_row() -> None:
     _, rows = _rows(b'title,year\n"Odd"quote,2001\nGood,2002\n')
     assert isinstance(rows[0], BadRecord) and rows[0].line == 2 and rows[0].code == "malformed_csv"
     assert rows[1] == Record(3, ["Good", "2002"])
+
+
+# A Windows-1252 file holding a few rows in UTF-8 (two exports joined, rows pasted from another file): those rows
+# came out garbled and unannounced (`José` as `JosÃ©`), because the file was read as Windows-1252 throughout (the
+# thirty-fourth tester). Its UTF-8 Latin letters and typographic marks are now read as UTF-8, wherever they are.
+def test_utf8_rows_in_a_windows_1252_file_are_read_as_utf8_wherever_they_are() -> None:
+    western = "".join(f"Caf\u00e9 {n} \u2013 \u00e0 la cr\u00e8me,1994\r\n" for n in range(4000)).encode("cp1252")
+    assert len(western) > reading.SAMPLE_BYTES
+    pasted = "Jos\u00e9 \u2019s \u0141\u00f3d\u017a,2001\r\n".encode()
+    data = b"title,year\r\n" + pasted + western + pasted
+    table, rows = _rows(data)
+    assert (table.source.encoding, table.source.encoding_label) == ("cp1252", "Windows-1252")
+    titles = [r.fields[0] for r in rows if isinstance(r, Record)]
+    assert titles[0] == titles[-1] == "Jos\u00e9 \u2019s \u0141\u00f3d\u017a"
+    assert titles[1] == "Caf\u00e9 0 \u2013 \u00e0 la cr\u00e8me" and len(titles) == 4002
+    assert table.source.utf8_letters == 2 * 5
+
+
+def test_the_windows_1252_decoder_joins_a_utf8_letter_cut_between_chunks() -> None:
+    data = "\u00e9t\u00e9 \u2019 \u0142".encode() + "\u00e9".encode("cp1252")
+    for cut in range(1, len(data)):
+        decoder = reading._WesternDecoder()
+        assert (
+            decoder.decode(data[:cut]) + decoder.decode(data[cut:], final=True) == "\u00e9t\u00e9 \u2019 \u0142\u00e9"
+        )
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        "\u00c9\u2019",  # É before a curly apostrophe (C9 92): a valid UTF-8 pair, but not a Latin letter's
+        "\u00d1\u201d",  # Ñ before a closing quote (D1 94)
+        "\u00df\u201c",  # ß before an opening quote (DF 93)
+    ],
+)
+def test_windows_1252_text_that_only_looks_like_utf8_stays_windows_1252(pair: str) -> None:
+    data = f"title,year\nCAF{pair}S \u00e9t\u00e9,1994\n".encode("cp1252")
+    table, rows = _rows(data)
+    assert rows == [Record(2, [f"CAF{pair}S \u00e9t\u00e9", "1994"])]
+    assert table.source.utf8_letters == 0
+
+
+def test_a_windows_1252_encoding_given_is_read_as_given() -> None:
+    data = "title,year\n\u00e9t\u00e9,1994\n".encode("cp1252") + "Jos\u00e9,2001\n".encode()
+    _, rows = _rows(data, encoding="cp1252")
+    assert [r.fields[0] for r in rows if isinstance(r, Record)] == ["\u00e9t\u00e9", "Jos\u00c3\u00a9"]
