@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -572,3 +573,51 @@ def test_the_portals_mail_events_reach_auth_function_and_only_it_may_put_them() 
         "events:source": entry["Source"],
         "events:detail-type": entry["DetailType"],
     }
+
+
+def _translate_with_sam() -> dict[str, Any]:
+    """The CloudFormation SAM's transform makes of template.yaml (samtranslator from the SAM CLI's tool environment,
+    .venv-sam, which `make test` installs), with placeholder code locations; offline."""
+    python = REPO / ".venv-sam" / "bin" / "python"
+    if not python.is_file():
+        pytest.skip("no .venv-sam (make sam-check installs it)")
+    script = """
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+class Policies:
+    def load(self):
+        return {}
+template = yaml_parse(open(sys.argv[1]).read())
+for resource in template["Resources"].values():
+    for name in ("CodeUri", "ContentUri"):
+        if name in resource.get("Properties", {}):
+            resource["Properties"][name] = "s3://bucket/code.zip"
+secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"
+print(json.dumps(transform(template, {"DatabaseSecretArn": secret}, Policies())))
+"""
+    done = subprocess.run(
+        [str(python), "-c", script, str(REPO / "template.yaml")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
+    )
+    translated: dict[str, Any] = json.loads(done.stdout)
+    return translated
+
+
+def test_the_api_declares_an_openapi_version_so_sam_deploys_no_extra_stage() -> None:
+    """Without OpenApiVersion SAM gives the API's Deployment StageName "Stage": a second stage that serves every
+    route at /Stage/... with none of the stage's method throttles (portal, admin, public), usage plans or WAF web ACL,
+    and a Stage parameter of "Stage" fails to deploy (aws/serverless-application-model#191)."""
+    assert re.fullmatch(r"[23]\.\d+(\.\d+)?", str(API.get("OpenApiVersion", ""))), API.get("OpenApiVersion")
+
+
+@pytest.mark.slow  # a subprocess that imports samtranslator
+def test_sams_transform_makes_exactly_one_stage_the_one_the_usage_plans_and_waf_name() -> None:
+    resources = _translate_with_sam()["Resources"]
+    stages = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [s["StageName"] for s in stages] == [{"Ref": "Stage"}]
+    for deployment in (r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Deployment"):
+        assert "StageName" not in deployment["Properties"], deployment
