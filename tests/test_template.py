@@ -257,6 +257,13 @@ def test_per_key_flood_protection_is_an_optional_waf_rate_rule_on_the_key_header
         assert response["ResponseCode"] == 429
         body = acl["Properties"]["CustomResponseBodies"][response["CustomResponseBodyKey"]]
         assert json.loads(body["Content"])["code"] == "rate_limited"
+        # A browser reads the 429 (and its Retry-After) only if it carries the CORS headers the gateway's own do.
+        sent = {h["Name"]: h["Value"] for h in response["ResponseHeaders"]}
+        assert sent["Access-Control-Expose-Headers"] == EXPOSED_HEADERS
+        origin = API["GatewayResponses"]["THROTTLED"]["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"]
+        assert json.dumps(sent["Access-Control-Allow-Origin"], default=vars) == json.dumps(
+            origin.value[1]["Origin"], default=vars
+        )
     assert headers == {"x-api-key", "authorization"}  # every way a key is sent (movie_common.access.read_key)
     # Associated with the API's stage: the ARN ends in the stage of MarqueeApi.
     arn = association["Properties"]["ResourceArn"]
