@@ -600,7 +600,7 @@ for resource in template["Resources"].values():
     for name in ("CodeUri", "ContentUri"):
         if name in resource.get("Properties", {}):
             resource["Properties"][name] = "s3://bucket/code.zip"
-secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"
+secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123"
 print(json.dumps(transform(template, {"DatabaseSecretArn": secret}, Policies())))
 """
     done = subprocess.run(
@@ -628,3 +628,15 @@ def test_sams_transform_makes_exactly_one_stage_the_one_the_usage_plans_and_waf_
     assert [s["StageName"] for s in stages] == [{"Ref": "Stage"}]
     for deployment in (r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Deployment"):
         assert "StageName" not in deployment["Properties"], deployment
+
+
+@pytest.mark.parametrize("parameter", ["DatabaseSecretArn", "TmdbApiTokenSecretArn"])
+def test_secret_parameters_take_only_a_complete_arn_the_policies_can_match(parameter: str) -> None:
+    """The functions' policies grant GetSecretValue on exactly the ARN given; IAM matches it against the secret's
+    complete ARN (name, hyphen, six random characters), so a partial ARN deploys and every read is AccessDenied."""
+    pattern = re.compile(TEMPLATE["Parameters"][parameter]["AllowedPattern"])
+    base = "arn:aws:secretsmanager:us-east-1:123456789012:secret:marquee/database"
+    assert pattern.fullmatch(base + "-AbC123")
+    assert pattern.fullmatch("arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-x-Yz9876")
+    assert not pattern.fullmatch(base)  # the partial ARN, name only
+    assert not pattern.fullmatch("marquee/database-AbC123")
