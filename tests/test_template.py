@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,13 @@ def test_per_key_flood_protection_is_an_optional_waf_rate_rule_on_the_key_header
         assert response["ResponseCode"] == 429
         body = acl["Properties"]["CustomResponseBodies"][response["CustomResponseBodyKey"]]
         assert json.loads(body["Content"])["code"] == "rate_limited"
+        # A browser reads the 429 (and its Retry-After) only if it carries the CORS headers the gateway's own do.
+        sent = {h["Name"]: h["Value"] for h in response["ResponseHeaders"]}
+        assert sent["Access-Control-Expose-Headers"] == EXPOSED_HEADERS
+        origin = API["GatewayResponses"]["THROTTLED"]["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"]
+        assert json.dumps(sent["Access-Control-Allow-Origin"], default=vars) == json.dumps(
+            origin.value[1]["Origin"], default=vars
+        )
     assert headers == {"x-api-key", "authorization"}  # every way a key is sent (movie_common.access.read_key)
     # Associated with the API's stage: the ARN ends in the stage of MarqueeApi.
     arn = association["Properties"]["ResourceArn"]
@@ -572,3 +580,63 @@ def test_the_portals_mail_events_reach_auth_function_and_only_it_may_put_them() 
         "events:source": entry["Source"],
         "events:detail-type": entry["DetailType"],
     }
+
+
+def _translate_with_sam() -> dict[str, Any]:
+    """The CloudFormation SAM's transform makes of template.yaml (samtranslator from the SAM CLI's tool environment,
+    .venv-sam, which `make test` installs), with placeholder code locations; offline."""
+    python = REPO / ".venv-sam" / "bin" / "python"
+    if not python.is_file():
+        pytest.skip("no .venv-sam (make sam-check installs it)")
+    script = """
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+class Policies:
+    def load(self):
+        return {}
+template = yaml_parse(open(sys.argv[1]).read())
+for resource in template["Resources"].values():
+    for name in ("CodeUri", "ContentUri"):
+        if name in resource.get("Properties", {}):
+            resource["Properties"][name] = "s3://bucket/code.zip"
+secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123"
+print(json.dumps(transform(template, {"DatabaseSecretArn": secret}, Policies())))
+"""
+    done = subprocess.run(
+        [str(python), "-c", script, str(REPO / "template.yaml")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
+    )
+    translated: dict[str, Any] = json.loads(done.stdout)
+    return translated
+
+
+def test_the_api_declares_an_openapi_version_so_sam_deploys_no_extra_stage() -> None:
+    """Without OpenApiVersion SAM gives the API's Deployment StageName "Stage": a second stage that serves every
+    route at /Stage/... with none of the stage's method throttles (portal, admin, public), usage plans or WAF web ACL,
+    and a Stage parameter of "Stage" fails to deploy (aws/serverless-application-model#191)."""
+    assert re.fullmatch(r"[23]\.\d+(\.\d+)?", str(API.get("OpenApiVersion", ""))), API.get("OpenApiVersion")
+
+
+@pytest.mark.slow  # a subprocess that imports samtranslator
+def test_sams_transform_makes_exactly_one_stage_the_one_the_usage_plans_and_waf_name() -> None:
+    resources = _translate_with_sam()["Resources"]
+    stages = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [s["StageName"] for s in stages] == [{"Ref": "Stage"}]
+    for deployment in (r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Deployment"):
+        assert "StageName" not in deployment["Properties"], deployment
+
+
+@pytest.mark.parametrize("parameter", ["DatabaseSecretArn", "TmdbApiTokenSecretArn"])
+def test_secret_parameters_take_only_a_complete_arn_the_policies_can_match(parameter: str) -> None:
+    """The functions' policies grant GetSecretValue on exactly the ARN given; IAM matches it against the secret's
+    complete ARN (name, hyphen, six random characters), so a partial ARN deploys and every read is AccessDenied."""
+    pattern = re.compile(TEMPLATE["Parameters"][parameter]["AllowedPattern"])
+    base = "arn:aws:secretsmanager:us-east-1:123456789012:secret:marquee/database"
+    assert pattern.fullmatch(base + "-AbC123")
+    assert pattern.fullmatch("arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-x-Yz9876")
+    assert not pattern.fullmatch(base)  # the partial ARN, name only
+    assert not pattern.fullmatch("marquee/database-AbC123")
