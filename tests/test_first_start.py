@@ -152,6 +152,26 @@ def test_stopping_before_the_load_began_writes_nothing_and_says_so(empty_databas
     assert row is not None and row[0] == 0
 
 
+def test_the_banner_is_not_the_load_line_and_one_movie_is_singular(empty_database: str, tmp_path: Path) -> None:
+    # The banner said "... once the log says `catalogue loaded`" while the load ran: a script waiting for the text
+    # `catalogue loaded` matched the banner, before the load had ended. And one movie was "1 movies".
+    seed = tmp_path / "one.csv"
+    seed.write_text(SEED.rsplit("\n", 2)[0] + "\n", encoding="utf-8")
+    lines: list[str] = []
+    context = run.RunContext(args=argparse.Namespace(), home=tmp_path, database_url=empty_database, log=lines.append)
+    with stack.connect_admin(empty_database) as conn:
+        stack.migrate_schema(conn)
+    service = first_start.CatalogueLoadService(context, seed)
+    [banner] = service.describe()
+    assert banner.startswith(f"Catalogue  loading {seed} in the background")
+    assert "catalogue loaded" not in banner.lower()
+    service.start()
+    assert service.finished.wait(60)
+    [line] = lines
+    assert line.startswith(f"catalogue loaded: 1 movie from {seed} in ")
+    assert service.describe() == [f"Catalogue  1 movie loaded from {seed}"]
+
+
 @pytest.mark.slow
 def test_listening_on_every_interface_links_through_the_loopback(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -18,3 +18,20 @@ def test_a_host_name_that_does_not_resolve_is_not_an_address_of_this_machine(hos
         f"cannot listen on {host}:0 (is not an address of this machine); use --host 127.0.0.1 (this machine only) "
         "or 0.0.0.0 (every interface) and a port from 1024 up"
     )
+
+
+def test_a_bad_site_host_is_told_to_use_the_site_options_not_host(tmp_path: object) -> None:
+    """`marquee run --site-host 999.1.1.1` was told to "use --host 127.0.0.1", the gateway's option: giving it changed
+    nothing. The line names the options of the server that could not listen (the portal's, through its before_run)."""
+    import argparse
+
+    from marquee_local import site_server
+
+    args = argparse.Namespace(site_host="999.1.1.1", site_port=0)
+    with pytest.raises(AddressUnavailableError) as refused:
+        site_server.before_run(args)
+    assert str(refused.value) == (
+        "cannot listen on 999.1.1.1:0 (is not an address of this machine); use --site-host 127.0.0.1 (this machine "
+        "only) or 0.0.0.0 (every interface) and a port from 1024 up"
+    )
+    assert "--host " not in str(refused.value)

@@ -103,6 +103,15 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
             page=max(args.page, 1),
             per_page=min(max(args.per_page, 1), 1000),
         )
+        matches = "1 key matches" if page.total_results == 1 else f"{page.total_results} keys match"
+        last = max(page.total_pages, 1)
+        if page.page > last:
+            # `--page 99` printed "page 99 of 1" over an empty table, as if the keys were gone: a page past the
+            # last is a mistake, one line and exit status 1, naming the page to ask for.
+            pages = "1 page" if last == 1 else f"{last} pages"
+            print(f"marquee: there is no page {page.page}: {matches}, on {pages} (the last is --page {last})",
+                  file=sys.stderr)  # fmt: skip
+            return 1
         if args.json:
             for key in page.results:
                 print(json.dumps(_key_json(key), ensure_ascii=False))
@@ -116,8 +125,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
         for row in (header, *rows):
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-        matches = "1 key matches" if page.total_results == 1 else f"{page.total_results} keys match"
-        print(f"page {page.page} of {max(page.total_pages, 1)}; {matches}", file=sys.stderr)
+        print(f"page {page.page} of {last}; {matches}", file=sys.stderr)
         return 0
 
     return _run(work)

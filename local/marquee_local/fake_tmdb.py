@@ -74,7 +74,7 @@ def error_body(status: int) -> dict[str, Any]:
 class Fault:
     """What to do instead of (or before) the normal answer for requests whose path matches `path` (a regex).
 
-    kind: 'status' (answer `status` with TMDB's error body; 429 carries Retry-After `retry_after`: seconds, or an
+    kind: 'status' (answer `status` with TMDB's error body, and Retry-After `retry_after` if set: seconds, or an
     HTTP-date as a string), 'slow' (wait `delay` seconds, then answer normally), 'malformed' (200 with a body that
     is not JSON), 'cut' (the normal answer's headers with its full Content-Length, then half its body, then the
     connection closes: a reset mid-body), 'cut_unsized' (the same without Content-Length, the connection closing

@@ -56,7 +56,7 @@ class CatalogueLoadService:
                 else ""
             )
             self.context.log(
-                f"catalogue loaded: {result.inserted:,} movies from {self.shown_name} in {self.seconds:.1f} s "
+                f"catalogue loaded: {_movies(result.inserted)} from {self.shown_name} in {self.seconds:.1f} s "
                 f"(the first start only; later starts reuse the database){refused}"
             )
         except Exception as error:
@@ -87,10 +87,16 @@ class CatalogueLoadService:
             self._thread.join(0.5)
 
     def describe(self) -> list[str]:
+        # The banner, printed while the load runs, must not contain the load's log line (`catalogue loaded: …`):
+        # someone (or a script) waiting for that line in the output was told the load had ended before it began.
         if self.loaded is not None:
-            return [f"Catalogue  {self.loaded:,} movies loaded from {self.shown_name}"]
+            return [f"Catalogue  {_movies(self.loaded)} loaded from {self.shown_name}"]
         return [f"Catalogue  loading {self.shown_name} in the background; searches find its movies once the log "
-                "says `catalogue loaded`"]  # fmt: skip
+                "counts them in"]  # fmt: skip
+
+
+def _movies(count: int) -> str:
+    return "1 movie" if count == 1 else f"{count:,} movies"
 
 
 def wait_for_catalogue(context: run.RunContext, stopped: threading.Event, *, interval: float = 0.5) -> bool:

@@ -124,7 +124,7 @@ def before_run(args: argparse.Namespace) -> None:
     """Bind the stand-ins' socket, make this run's credentials, and publish both for the functions' environments."""
     server = ServerThread.bind(
         getattr(args, "aws_host", "127.0.0.1"), getattr(args, "aws_port", 0), name="aws",
-        hint="choose another with `marquee run --aws-port 0` (any free port)",
+        hint="choose another with `marquee run --aws-port 0` (any free port)", host_option="--aws-host",
     )  # fmt: skip
     credentials = LocalCredentials.generate()
     args.aws_server, args.aws_credentials = server, credentials

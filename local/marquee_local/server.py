@@ -109,9 +109,10 @@ class ServerThread:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def bind(cls, host: str, port: int, *, name: str, hint: str) -> ServerThread:
+    def bind(cls, host: str, port: int, *, name: str, hint: str, host_option: str = "--host") -> ServerThread:
         """As the constructor, but a port in use or a host that is not this machine's raises
-        AddressUnavailableError saying so, followed by `hint` (how to choose another)."""
+        AddressUnavailableError saying so, followed by `hint` (how to choose another). A bad host names the option
+        that chose it (`host_option`: `--site-host 999.1.1.1` was told to use `--host`, which changed nothing)."""
         try:
             return cls(host, port, name=name)
         except OSError as error:
@@ -123,8 +124,8 @@ class ServerThread:
             if error.errno in (errno.EADDRNOTAVAIL, errno.EACCES) or unresolved:
                 reason = "needs root below 1024" if error.errno == errno.EACCES else "is not an address of this machine"
                 raise AddressUnavailableError(
-                    error.errno or 0, f"cannot listen on {host}:{port} ({reason}); use --host 127.0.0.1 (this machine "
-                    "only) or 0.0.0.0 (every interface) and a port from 1024 up"
+                    error.errno or 0, f"cannot listen on {host}:{port} ({reason}); use {host_option} 127.0.0.1 (this "
+                    "machine only) or 0.0.0.0 (every interface) and a port from 1024 up"
                 ) from None  # fmt: skip
             raise
 

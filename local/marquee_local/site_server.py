@@ -333,7 +333,7 @@ def before_run(args: argparse.Namespace) -> None:
     server = ServerThread.bind(
         args.site_host, args.site_port, name="portal", hint="choose other ports with `marquee run --site-port 8081 "
         "--port 8001` (or `make run SITE_PORT=8081 PORT=8001`), or stop the other stack (`marquee stop` stops this "
-        "folder's)"
+        "folder's)", host_option="--site-host"
     )  # fmt: skip
     args.site_server = server
     os.environ["CORS_ALLOW_ORIGIN"] = server.url

@@ -90,6 +90,20 @@ def test_keys_list_shows_masked_keys_with_filters(
 
 
 @pytest.mark.commit
+def test_keys_list_past_the_last_page_says_there_is_no_such_page(
+    committed: tuple[int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `marquee keys list --page 99` printed "page 99 of 1" over an empty table, as if the keys had gone.
+    for extra in ([], ["--json"]):
+        assert cli.main(["keys", "list", "--owner", OWNER, "--page", "99", *extra]) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == "marquee: there is no page 99: 1 key matches, on 1 page (the last is --page 1)\n"
+    assert cli.main(["keys", "list", "--owner", OWNER, "--page", "1"]) == 0
+    assert "page 1 of 1; 1 key matches" in capsys.readouterr().err
+
+
+@pytest.mark.commit
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -33,6 +33,7 @@ from movie_common.email_rules import canonical_or_none, check_developer_email
 from movie_common.errors import (
     AccountSuspendedError,
     CurrentPasswordWrongError,
+    DefaultPlanMissingError,
     EmailNotVerifiedError,
     EmailTakenError,
     InvalidCredentialsError,
@@ -255,9 +256,10 @@ def verify_email(conn: Connection, portal: Portal, *, token: str, password: str,
             raise TokenUsedError("This address is already confirmed. Sign in to see your dashboard.")
         # Under the row lock: a sign-up that takes over meanwhile waits, then voids this link.
         if verify_password(password, developer.hashed_password):
+            plan = default_plan(conn, portal)  # before anything is written: a refusal leaves the link usable
             developers.mark_verified(conn, user_id=developer.id)
             one_time_tokens.spend_tokens(conn, "email_verifications", user_id=developer.id)
-            issued = access.issue_key(conn, owner_id=developer.id, plan=portal.settings.default_plan)
+            issued = access.issue_key(conn, owner_id=developer.id, plan=plan)
             session = start_session(conn, role=DEVELOPER, subject_id=developer.id)
             key = developer_usage.owner_key(conn, owner_id=developer.id)
             if key is None:
@@ -272,6 +274,36 @@ def verify_email(conn: Connection, portal: Portal, *, token: str, password: str,
         "signed up (the latest sign-up for this address, if there were several). If you did not sign up with a "
         "password you know, sign up again with this address: that voids this link, and the new email confirms your "
         "own password."
+    )
+
+
+_reported_missing_plans: set[str] = set()  # DEFAULT_PLAN values already logged by this (warm) container
+
+
+def default_plan(conn: Connection, portal: Portal) -> str:
+    """The plan a new key gets (DEFAULT_PLAN), checked against `plans` when a key is about to be issued. A value
+    naming no plan made every confirmation a 500 with a traceback (the key's plan refers to no row). It is checked
+    here, on use, rather than at cold start: the plans are rows (an admin may add the missing one, so no deploy is
+    needed to mend it), a cold-start query would tie the whole portal (sign-in, dashboards) to the check, and only
+    issuing keys needs the plan. DefaultPlanMissingError (503 `default_plan_missing`, naming the setting) rolls the
+    confirmation back, so the link still works once the setting is mended; the operator's log gets one error per
+    container and value, not one per attempt."""
+    wanted = portal.settings.default_plan
+    known = plans.plan_ids(conn)
+    if wanted in known:
+        return wanted
+    if wanted not in _reported_missing_plans:
+        _reported_missing_plans.add(wanted)
+        logger.error(
+            "DEFAULT_PLAN is %r, which is not a plan (plans: %s): no API key can be issued on a confirmation until "
+            "AuthFunction's DEFAULT_PLAN names one of them, or the plan is added",
+            wanted,
+            ", ".join(known),
+            extra={"setting": "DEFAULT_PLAN", "default_plan": wanted, "plans": known},
+        )
+    raise DefaultPlanMissingError(
+        "Your address cannot be confirmed right now: the service's DEFAULT_PLAN setting names no plan, so no API key "
+        "can be issued. The operators have been told; nothing was used up, so the same link works once it is mended."
     )
 
 
@@ -691,7 +723,7 @@ def claim_key(
         issued = access.issue_key(
             conn,
             owner_id=user_id,
-            plan=old.plan if old else portal.settings.default_plan,
+            plan=old.plan if old else default_plan(conn, portal),
             expires_at=old.expires_at if old else None,
         )
         key_requests.mark_fulfilled(conn, request_id=request.id, new_api_key_id=issued.key_id)

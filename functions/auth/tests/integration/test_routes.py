@@ -316,6 +316,37 @@ def test_verify_link_refusals(call: Call, outbox: Path) -> None:
     _problem(call("POST", "/auth/verify", {"token": "short", "password": PASSWORD}), 400, "invalid_token")
 
 
+def test_a_default_plan_that_is_no_plan_is_a_503_naming_the_setting_and_the_link_survives(
+    call: Call, outbox: Path, conn: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Deployed with DEFAULT_PLAN=gold (`marquee run` refuses it; a deployed AuthFunction cannot ask at start), every
+    # confirmation was a 500 internal_error with a traceback: the new key's plan refers to no plan.
+    from movie_auth import accounts
+    from movie_auth.settings import auth_settings
+
+    monkeypatch.setattr(accounts, "_reported_missing_plans", set())
+    monkeypatch.setenv("DEFAULT_PLAN", "gold")
+    auth_settings.cache_clear()
+    call("POST", "/auth/signup", {"name": "Gold", "email": "gold.plan@gmail.com", "password": PASSWORD})
+    token = _mail_link(outbox, "verify.html", "gold.plan@gmail.com")
+    with caplog.at_level("ERROR", logger="movie_auth"):
+        refused = [call("POST", "/auth/verify", {"token": token, "password": PASSWORD}) for _ in range(2)]
+    for answer in refused:
+        problem = _problem(answer, 503, "default_plan_missing")
+        assert "DEFAULT_PLAN" in problem["detail"] and "Traceback" not in json.dumps(problem)
+        assert answer["headers"]["retry-after"].isdigit()
+    logged = [r for r in caplog.records if "DEFAULT_PLAN is 'gold', which is not a plan" in r.getMessage()]
+    assert len(logged) == 1 and "free" in logged[0].getMessage()  # once, naming the plans there are
+    # Nothing was written: the address is unconfirmed and has no key; once mended, the same link works.
+    row = conn.execute("SELECT verified FROM users WHERE email = 'gold.plan@gmail.com'").fetchone()
+    assert row is not None and not row["verified"]
+    monkeypatch.setenv("DEFAULT_PLAN", "pro")
+    auth_settings.cache_clear()
+    verified = call("POST", "/auth/verify", {"token": token, "password": PASSWORD})
+    assert verified["statusCode"] == 200, verified["json"]
+    assert verified["json"]["key"]["plan"] == "pro"
+
+
 def test_the_mailbox_owner_clicking_a_squatters_link_cannot_confirm_the_squatters_password(
     call: Call, outbox: Path
 ) -> None:

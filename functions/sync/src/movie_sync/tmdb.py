@@ -2,7 +2,8 @@
 
 Every request (retries included) takes a slot from one Pacer shared by the worker threads, so the requests leave
 evenly spaced at most `requests_per_second` apart. A 429 holds every thread back for its Retry-After (or a backoff);
-5xx answers and timeouts hold back only the request that met them, with exponential backoff and jitter. No request
+5xx answers and timeouts hold back only the request that met them, with exponential backoff and jitter (a 503's
+Retry-After, when it gives one, instead of the backoff, bounded as a 429's is). No request
 starts after the run's deadline: the pacer raises BudgetExhaustedError instead.
 """
 
@@ -118,7 +119,8 @@ class PacedRetry(Retry):
 
     The first retry already waits (urllib3's own formula waits only from the second); the wait doubles each retry
     with up to `backoff_jitter` seconds of random jitter, capped at `backoff_max`. A 429 holds back every thread for
-    Retry-After seconds (capped at `retry_after_max`) or, without the header, the backoff.
+    Retry-After seconds (capped at `retry_after_max`) or, without the header, the backoff; a 503 with Retry-After
+    holds back the request that met it for that long (capped the same way), one without it waits the backoff.
     """
 
     pacer: Pacer | None = None
@@ -156,14 +158,18 @@ class PacedRetry(Retry):
         if pacer is None:  # pragma: no cover - the client always sets one
             super().sleep(response)
             return
-        if response is not None and response.status == 429:
+        delay = None
+        if response is not None and response.status in (429, 503):
             try:
-                delay = self.get_retry_after(response)
+                delay = self.get_retry_after(response)  # capped at retry_after_max
             except InvalidHeader:
                 delay = None
+        if response is not None and response.status == 429:
             pacer.hold_all(self._backoff() if delay is None else delay)
         else:
-            pacer.wait(self._backoff())
+            # A 503's Retry-After is when TMDB expects to be back: this request waits that long (bounded as a
+            # 429's is) instead of a backoff of a fraction of a second that would spend its retries meanwhile.
+            pacer.wait(self._backoff() if delay is None else delay)
         pacer.acquire()
 
 

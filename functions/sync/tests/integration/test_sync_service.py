@@ -499,13 +499,42 @@ def test_conflicting_title_is_skipped_and_reported(conn: Any, fake_tmdb: FakeTmd
     assert run.counts.errors == [
         {
             "stage": "details",
-            "reason": "another movie already has the title 'Project Hail Mary' and year 2026",
+            "reason": "another film already has the title 'Project Hail Mary' and year 2026",
             "media_type": "movie",
             "tmdb_id": 999_999,
         }
     ]
     assert row(conn, "movie", PROJECT_HAIL_MARY)["release_date"] == date(2026, 3, 20)
     assert tmdb.queue_length(conn) == 0
+
+
+@pytest.mark.slow
+def test_a_show_and_a_film_of_one_title_and_year_are_refused_in_words_for_what_each_is(
+    conn: Any, fake_tmdb: FakeTmdb, sync_settings: SyncSettings
+) -> None:
+    # The catalogue's key is title + year, whatever the type: a TV show named and dated as a film is refused, and
+    # so is a film named and dated as a show. The reason said "another movie" of the show, and of the film a show
+    # held: it names what the other row and this title are.
+    conn.execute("INSERT INTO movies (title, year, source) VALUES ('Breaker Series', 2015, 'csv')")
+    conn.execute("INSERT INTO movies (title, year, media_type, source) VALUES ('Breaker Film', 2016, 'tv', 'csv')")
+    fake_tmdb.add_tv(999_981, "Breaker Series", first_air_date="2015-04-01", overview="A show.")
+    fake_tmdb.add_movie(999_982, "Breaker Film", release_date="2016-04-01", overview="A film.")
+    fake_tmdb.set_list("/tv/popular", [999_981])
+    fake_tmdb.set_list("/movie/popular", [999_982])
+
+    run = run_sync(conn, settings=sync_settings, triggered_by="schedule", now=clock(DAY))
+
+    assert run.status == "succeeded", run
+    refused = {e["tmdb_id"]: e["reason"] for e in run.counts.errors}
+    assert refused == {
+        999_981: "a film already has the title 'Breaker Series' and year 2015, so this TV show cannot be added "
+        "(the catalogue's key is title + year)",
+        999_982: "a TV show already has the title 'Breaker Film' and year 2016, so this film cannot be added "
+        "(the catalogue's key is title + year)",
+    }
+    remembered = conn.execute("SELECT tmdb_id, reason FROM tmdb_refused_titles WHERE tmdb_id > 999980").fetchall()
+    assert {r["tmdb_id"]: r["reason"] for r in remembered} == refused
+    assert conn.execute("SELECT count(*) AS n FROM movies WHERE tmdb_id > 999980").fetchone()["n"] == 0
 
 
 def test_without_a_token_the_run_refuses_with_a_clear_message_and_changes_nothing(
@@ -693,8 +722,8 @@ def test_another_film_of_the_same_title_and_year_does_not_take_a_catalogue_row(
         assert (kept["plot"], kept["poster_url"], kept["release_date"]) == (None, None, None)
     refused = {e["tmdb_id"]: e["reason"] for e in run.counts.errors}
     assert refused == {
-        OTHER_IMDB: "another movie already has the title 'Breaker Twin Imdb' and year 2010",
-        OTHER_DIRECTOR: "another movie already has the title 'Breaker Twin Director' and year 2011",
+        OTHER_IMDB: "another film already has the title 'Breaker Twin Imdb' and year 2010",
+        OTHER_DIRECTOR: "another film already has the title 'Breaker Twin Director' and year 2011",
     }
     adopted = row(conn, "movie", CO_DIRECTED)
     assert (adopted["id"], adopted["director"], adopted["plot"]) == (co_directed, "Joel Breaker", "This film.")

@@ -91,6 +91,31 @@ def test_retry_after_is_honoured_on_429(fake: FakeTmdb) -> None:
     assert second.at - first.at >= 0.99
 
 
+@pytest.mark.slow
+def test_retry_after_is_honoured_on_503_and_bounded_as_a_429s(fake: FakeTmdb) -> None:
+    # A 503 with Retry-After was backed off like any 5xx (0.05 s here), its header unread: TMDB's "back in a
+    # second" spent the retries meanwhile.
+    fake.fault(r"^/movie/550$", "status", status=503, retry_after=1, times=1)
+    assert client_for(fake).details("movie", 550)["id"] == 550
+    first, second = fake.requests
+    assert first.status == 503 and second.status == 200
+    assert second.at - first.at >= 0.99
+    # Bounded by max_retry_after, as a 429's is: an hour's Retry-After is waited for one second here.
+    fake.fault(r"^/movie/550$", "status", status=503, retry_after=3600, times=1)
+    assert client_for(fake, max_retry_after=1.0).details("movie", 550)["id"] == 550
+    third, fourth = fake.requests[2:]
+    assert third.status == 503 and 0.99 <= fourth.at - third.at < 3.0
+
+
+def test_a_503_retry_after_past_the_deadline_stops_instead_of_waiting(fake: FakeTmdb) -> None:
+    fake.fault(r"^/configuration$", "status", status=503, retry_after=30)
+    started = time.monotonic()
+    with pytest.raises(BudgetExhaustedError):
+        client_for(fake, deadline=started + 2.0).configuration()
+    assert time.monotonic() - started < 1.0
+    assert len(fake.requests) == 1
+
+
 def test_a_connection_reset_mid_body_is_retried(fake: FakeTmdb) -> None:
     fake.fault(r"^/movie/550$", "cut", times=1)  # Content-Length says more than arrives before the connection ends
     assert client_for(fake).details("movie", 550)["title"] == "Fight Club"

@@ -373,6 +373,16 @@ class MailUnavailableError(MarqueeError):
     title = "Email could not be sent"
 
 
+class DefaultPlanMissingError(MarqueeError):
+    """DEFAULT_PLAN (AuthFunction's setting) names no row of `plans`, so no key can be issued on a confirmation:
+    an operator's fault, not the developer's, and mended without a deploy of code (set the variable, or add the
+    plan). A 503 with Retry-After: nothing was spent, the same link works once it is mended."""
+
+    code = "default_plan_missing"
+    status = 503
+    title = "Keys cannot be issued"
+
+
 # ---------------------------------------------------------------- TMDB sync
 
 

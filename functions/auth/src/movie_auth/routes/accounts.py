@@ -50,7 +50,8 @@ async def verify(body: VerifyRequest, request: Request) -> Verified:
     """Confirm the email address with the emailed token and the password chosen at that sign-up (only the latest
     sign-up's link works). Answers the new API key in `api_key`, once (only its hash is kept), and a session. A
     wrong password spends nothing and counts as a failed sign-in. Codes: `wrong_password`, `invalid_token`,
-    `token_used`, `token_expired`, `account_suspended`, `too_many_attempts`, `account_locked`."""
+    `token_used`, `token_expired`, `account_suspended`, `too_many_attempts`, `account_locked`,
+    `default_plan_missing` (503: the service's DEFAULT_PLAN names no plan)."""
     done = accounts.verify_email(
         get_connection(), portal(), token=body.token, password=body.password, client_ip=client_ip(request)
     )

@@ -98,13 +98,34 @@ def _values(title: TmdbTitle) -> dict[str, Any]:
     }
 
 
-def _conflict(error: psycopg.errors.UniqueViolation, title: TmdbTitle) -> TitleConflictError:
+_KINDS = {"movie": "film", "tv": "TV show"}
+
+
+def title_year_taken_reason(title: TmdbTitle, holder_type: str | None) -> str:
+    """Why the title cannot be written, naming what the row holding its title + year is and what this title is
+    (the key has no media type: a series named and dated as a film is refused too, and "another movie" said nothing
+    true of either). `holder_type` is that row's media_type (None: the row went meanwhile)."""
+    taken = f"the title {title.title!r} and year {title.year}"
+    mine = _KINDS.get(title.media_type, title.media_type)
+    if holder_type is None:
+        return f"another row already has {taken}"
+    theirs = _KINDS.get(holder_type, holder_type)
+    if holder_type == title.media_type:
+        return f"another {theirs} already has {taken}"
+    return f"a {theirs} already has {taken}, so this {mine} cannot be added (the catalogue's key is title + year)"
+
+
+def _conflict(conn: Connection, error: psycopg.errors.UniqueViolation, title: TmdbTitle) -> TitleConflictError:
+    """The refusal, read after the failed write's savepoint was rolled back (the transaction can still query)."""
     constraint = error.diag.constraint_name or "a unique constraint"
     if "title" in constraint:
-        return TitleYearTakenError(f"another movie already has the title {title.title!r} and year {title.year}")
-    else:
-        detail = f"another row holds TMDB id {title.tmdb_id} ({constraint})"
-    return TitleConflictError(detail)
+        holder = fetch_one(
+            conn,
+            "SELECT media_type FROM movies WHERE title_norm = marquee_normalize(%s) AND year IS NOT DISTINCT FROM %s",
+            (title.title, title.year),
+        )
+        return TitleYearTakenError(title_year_taken_reason(title, None if holder is None else holder["media_type"]))
+    return TitleConflictError(f"another row holds TMDB id {title.tmdb_id} ({constraint})")
 
 
 # A row found by title (steps 3 and 4 of _find) that names another film is not this title's: both carry an IMDb id
@@ -208,7 +229,8 @@ def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) ->
     """
     values = _values(title)
     try:
-        with translate_errors():
+        # A savepoint: a refused write leaves the transaction usable, so the refusal can say whose title it is.
+        with translate_errors(), conn.transaction():
             row = _find(conn, title)
             if row is None:
                 conn.execute(
@@ -261,7 +283,7 @@ def upsert_title(conn: Connection, title: TmdbTitle, *, fetched_at: datetime) ->
             )
             return "updated" if updated else "unchanged"
     except psycopg.errors.UniqueViolation as error:
-        raise _conflict(error, title) from None
+        raise _conflict(conn, error, title) from None
     except (psycopg.DataError, psycopg.errors.CheckViolation) as error:
         # One title's values the database cannot hold (e.g. a NUL byte): that title, not the whole run.
         raise TitleRefusedError(f"the catalogue cannot hold this title: {error}") from None
