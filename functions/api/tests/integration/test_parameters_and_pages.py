@@ -119,6 +119,30 @@ def test_a_parameter_spelt_like_one_the_route_reads_is_a_422_naming_the_one_mean
     assert f"{name} (did you mean {meant}?)" in problem["detail"]
 
 
+@pytest.mark.parametrize(
+    ("route", "pairs", "name", "meant"),
+    [
+        ("list_movies", [("year", "abc")], "year", "year"),
+        ("list_movies", [("year", "1999")], "year", "year"),
+        ("list_movies", [("genre", "Drama")], "genre", "genre"),
+        ("list_movies", [("query", "heat")], "query", "title or q"),
+        ("list_movies", [("with_genres", "18")], "with_genres", "genre"),
+        ("trending_movies", [("Genre", "Drama")], "Genre", "genre"),
+        ("similar_movies", [("director", "Mann")], "director", "director"),
+    ],
+)
+def test_a_search_filter_sent_to_a_list_is_a_422_pointing_at_search(
+    load_event: Event, invoke: Invoke, key: str, route: str, pairs: list[tuple[str, str]], name: str, meant: str
+) -> None:
+    """`/movies?year=1999` listed the whole catalogue, as if filtered (found by the thirty-fifth tester)."""
+    response = _get(invoke, load_event, key, route, pairs)
+    assert response["statusCode"] == 422, response["body"]
+    problem = response["json"]
+    assert [(e["name"], e["in"]) for e in problem["errors"]] == [(name, "query")]
+    assert problem["errors"][0]["reason"] == f"not a parameter of this route; /search filters by {meant}"
+    assert problem["detail"].startswith("Filters this route does not take; they are /search's: ")
+
+
 def test_parameters_that_resemble_nothing_a_route_reads_are_ignored(
     load_event: Event, invoke: Invoke, key: str
 ) -> None:

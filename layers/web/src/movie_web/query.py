@@ -4,7 +4,7 @@ last value silently), and the parameters a route does not know can be named back
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request
@@ -145,3 +145,37 @@ async def misspelt_parameters(request: Request) -> None:
             for name, meant in shown
         ],
     )
+
+
+def filters_of(where: str, names: Collection[str]) -> Callable[[Request], Awaitable[None]]:
+    """A dependency refusing, with a 422 naming each, query parameters the matched route does not read that are (or
+    are spelt like, meant_parameters) the filters `names` of the route `where`: `/movies?year=1999` listed the
+    whole catalogue, as if filtered. Raises RequestValidationError."""
+    filters = set(names)
+
+    async def refuse_filters_of_another_route(request: Request) -> None:
+        declared = declared_query_names(request)
+        found = [
+            (name, meant)
+            for name in dict.fromkeys(request.query_params.keys())
+            if name not in declared and (meant := meant_parameters(name, filters))
+        ]
+        if not found:
+            return
+        shown = found[:MAX_MISSPELT_NAMED]
+        more = len(found) - len(shown)
+        raise RequestValidationError(
+            f"Filters this route does not take; they are {where}'s: "
+            + "; ".join(f"{name[:_NAME_ECHO]} ({where}?{' or '.join(meant)}=…)" for name, meant in shown)
+            + (f"; and {more} more." if more else "."),
+            [
+                InvalidParameter(
+                    name[:_NAME_ECHO],
+                    "query",
+                    f"not a parameter of this route; {where} filters by {' or '.join(meant)}",
+                )
+                for name, meant in shown
+            ],
+        )
+
+    return refuse_filters_of_another_route

@@ -21,13 +21,18 @@ from movie_common.database import get_connection
 from movie_common.errors import PreconditionFailedError
 from movie_web.key_auth import KEYED_RESPONSES, admitted_key
 from movie_web.problems import problem
-from movie_web.query import misspelt_parameters, single_valued_parameters
+from movie_web.query import filters_of, misspelt_parameters, single_valued_parameters
 from movie_web.schemas import problem_response
 
 router = APIRouter(tags=["movies"], dependencies=[Depends(admitted_key)], responses=KEYED_RESPONSES)
 # Only the routes with query parameters check them for repeats and misspellings: GET /movies/{id} is the hot path
 # and takes none.
-LIST_DEPENDENCIES = [Depends(single_valued_parameters), Depends(misspelt_parameters)]
+# A /search filter sent to a list is a 422 pointing at /search: `/movies?year=1999` listed the whole catalogue.
+LIST_DEPENDENCIES = [
+    Depends(single_valued_parameters),
+    Depends(misspelt_parameters),
+    Depends(filters_of("/search", services.SEARCH_FILTERS)),
+]
 
 CACHE_CONTROL = "private, max-age=300"
 
