@@ -152,6 +152,7 @@ def test_stopping_before_the_load_began_writes_nothing_and_says_so(empty_databas
     assert row is not None and row[0] == 0
 
 
+@pytest.mark.slow
 def test_the_banner_is_not_the_load_line_and_one_movie_is_singular(empty_database: str, tmp_path: Path) -> None:
     # The banner said "... once the log says `catalogue loaded`" while the load ran: a script waiting for the text
     # `catalogue loaded` matched the banner, before the load had ended. And one movie was "1 movies".

@@ -189,6 +189,7 @@ def test_query_strings_keep_every_value(gateway: ServerThread) -> None:
     assert event["multiValueQueryStringParameters"] == {"genre": ["drama", "war"], "title": ["star w"]}
 
 
+@pytest.mark.slow
 def test_the_access_log_never_shows_a_credential() -> None:
     """An API key sent TMDB's way (`?api_key=`), a signature, or an export download's random name (the credential of
     the one-machine stack's downloads) reach the terminal as `***`; the rest of the target is shown as sent."""

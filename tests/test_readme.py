@@ -97,6 +97,7 @@ def _layout_entries() -> dict[str, str]:
     return entries
 
 
+@pytest.mark.slow
 def test_the_layout_tour_names_every_function_folder_and_only_files_that_exist() -> None:
     """The tour left out functions/admin/ (AdminFunction, AdminSetupFunction, UsageRollupFunction): a newcomer
     reading it could not find the admin API's code. Every folder under functions/ and layers/ and every function of
@@ -116,6 +117,7 @@ def test_the_layout_tour_names_every_function_folder_and_only_files_that_exist()
     assert "ApiFunction" in functions and [name for name in functions if name not in tour] == []
 
 
+@pytest.mark.slow
 def test_every_parameter_and_output_of_the_template_is_named_in_the_readme() -> None:
     """`FunctionMemorySize`, `ApiLoggingLevel`, `TmdbListPages`, `TmdbRefreshAfterDays`, the tiers' burst limits and
     most outputs (`AdminApiUrl`, `ExportBucketName`, the usage plans' ids…) were named nowhere: `sam deploy --guided`

@@ -260,6 +260,7 @@ def test_a_body_of_many_or_long_unknown_fields_gets_a_short_422(call: Call) -> N
     assert len(response["body"]) < 1000
 
 
+@pytest.mark.slow
 def test_a_body_over_64_kib_is_a_413_before_it_is_parsed(call: Call) -> None:
     """4 MB of unknown fields (API Gateway takes up to 10 MB) cost about 4 s of JSON and pydantic work per request."""
     signup = {"name": "Dev Big", "email": "big@gmail.com", "password": PASSWORD}
@@ -517,6 +518,7 @@ def test_a_lock_from_one_client_address_leaves_the_owner_signing_in_elsewhere(
     assert login(PASSWORD, owner, forwarded_for=guesser)["statusCode"] == 200
 
 
+@pytest.mark.slow
 def test_ipv6_callers_are_limited_per_64_not_per_address(call: Call) -> None:
     # One IPv6 host holds a whole /64: counted per address, it signed up (and had mail sent to anyone) without end by
     # taking a new address of its /64 for each request. Its network is the client; another /64 is another client.

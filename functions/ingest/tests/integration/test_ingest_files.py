@@ -1462,6 +1462,7 @@ def test_a_letterboxd_list_export_loads_its_films_not_its_own_description(conn: 
     assert _movie(conn, "Heat and friends", None) is None
 
 
+@pytest.mark.slow
 def test_a_header_further_down_than_ten_rows_is_not_looked_for(conn: Any, ingest: Ingest) -> None:
     before = _catalogue_digest(conn)
     content = "".join(f"note {n},\n" for n in range(11)) + "title,year\nToo Far Down,2001\n"
@@ -1473,6 +1474,7 @@ def test_a_header_further_down_than_ten_rows_is_not_looked_for(conn: Any, ingest
     assert (near["status"], near["inserted"]) == ("done", 1)
 
 
+@pytest.mark.slow
 def test_years_and_dates_written_loosely_are_read_as_a_person_reads_them(conn: Any, ingest: Ingest) -> None:
     """A date column of years alone, a month and year, approximate and abbreviated years: each row was refused."""
     content = (
@@ -1495,6 +1497,7 @@ def test_years_and_dates_written_loosely_are_read_as_a_person_reads_them(conn: A
         assert _movie(conn, title, 1994) is not None
 
 
+@pytest.mark.slow
 def test_utf8_rows_in_a_windows_1252_file_load_unharmed_and_are_said(conn: Any, ingest: Ingest) -> None:
     content = (
         b"title,year,director\r\n"

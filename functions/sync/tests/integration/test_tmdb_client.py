@@ -131,6 +131,7 @@ def test_a_body_cut_short_by_the_connection_closing_is_retried_not_malformed(fak
     assert len(fake.requests) == 2
 
 
+@pytest.mark.slow
 def test_bodies_cut_short_every_time_are_unavailable_after_the_retries(fake: FakeTmdb) -> None:
     fake.fault(r"^/configuration$", "cut_unsized")
     with pytest.raises(TmdbUnavailableError) as unavailable:
