@@ -17,6 +17,7 @@ from movie_web.key_auth import admitting_ahead
 from movie_web.middleware import DEFAULT_MAX_BODY_BYTES, RequestContextMiddleware
 from movie_web.paths import base_path, without_base_path
 from movie_web.problems import AppLogger, install_problem_handlers
+from movie_web.schemas import problem_schemas
 
 # OpenAPI security schemes: an API key in either header (the public API), or a session bearer token (portals).
 API_KEY_SCHEMES: dict[str, dict[str, Any]] = {
@@ -80,7 +81,10 @@ def create_app(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schema.setdefault("components", {})["securitySchemes"] = security_schemes
+            components = schema.setdefault("components", {})
+            components["securitySchemes"] = security_schemes
+            # The problem answers refer to Problem (movie_web.schemas.problem_response); written once, here.
+            components["schemas"] = dict(sorted({**components.get("schemas", {}), **problem_schemas()}.items()))
             _problems_in_their_media_type(schema)
             _documented_headers(schema, cache_control)
             for path, operations in schema["paths"].items():
