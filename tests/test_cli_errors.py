@@ -391,6 +391,10 @@ def test_a_bad_first_admin_setting_stops_marquee_run_before_it_starts(
     'bad' is not a valid email address", naming no setting; the README's table lists both as settings."""
     monkeypatch.setenv("MARQUEE_HOME", str(tmp_path))
     monkeypatch.setenv(variable, value)
+    # The portal's before_run makes its own origin this process's CORS origin and portal URL: set here so that the
+    # monkeypatch puts them back, or every later test in the process would see a portal on a port long closed.
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", "http://127.0.0.1:8080")
+    monkeypatch.setenv("PORTAL_URL", "http://127.0.0.1:8080")
     assert cli.main(["run", "--port", "0", "--site-port", "0", "--quiet"]) == 1
     line = _one_line_error(capsys)
     assert line.startswith(f"marquee run: {expected}")

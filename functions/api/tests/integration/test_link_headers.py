@@ -26,7 +26,9 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 # What a list's headers may weigh whatever the request holds (rate-limit, CORS, request id and the links); a few KB.
 HEADERS_BOUND = 3000
 EVENT_HOST = "1234567890.execute-api.us-east-1.amazonaws.com"  # the Host of the events in functions/api/events
-JUNK = [("utm", "x" * 6000), ("utm", "y"), ("genre[]", "Drama"), ("X" * 300, "1"), ("Title", "casablanca")]
+# Parameters no route reads and that resemble none it does (those spelt like one, `genre[]` or `Title`, are a 422
+# naming the one meant since the twelfth session: test_parameters_and_pages).
+JUNK = [("utm", "x" * 6000), ("utm", "y"), ("colour[]", "red"), ("X" * 300, "1"), ("Language", "en-US")]
 
 
 @pytest.fixture
