@@ -412,6 +412,10 @@ def test_cli_seed_upserts_a_csv_without_duplicates(
             {"title": "Seed Test One", "genre": ["Drama", "Comedy"], "actors": ["Actor, Jr.", "Other Actor"]},
             {"title": "Seed Test Two", "genre": ["Horror"], "actors": []},
         ]
+        one = tmp_path / "one.csv"
+        one.write_text("title,year,genre,director,actors,plot,poster_url\nSeed Test Three,2003,,,,,\n", "utf-8")
+        assert cli.main(["seed", "--file", str(one)]) == 0
+        assert "upserted 1 movie from" in capsys.readouterr().out  # it said "1 movies"
     finally:
         with connect(database_url) as conn:
             conn.execute("DELETE FROM movies WHERE title LIKE 'Seed Test %%'")

@@ -197,7 +197,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 f"{path} is not a seed CSV ({reason}); nothing was loaded. A seed CSV is UTF-8 (gzip allowed) with "
                 f"the header {','.join(SEED_COLUMNS)} and lists joined by |, like data/movies.csv.gz"
             ) from None
-        print(f"upserted {written} movies from {path}; catalogue now holds {movies.count_movies(conn)}")
+        noun = "movie" if written == 1 else "movies"
+        print(f"upserted {written} {noun} from {path}; catalogue now holds {movies.count_movies(conn)}")
     return 0
 
 

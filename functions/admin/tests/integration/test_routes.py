@@ -362,6 +362,23 @@ def test_plans_view_and_edit(
     assert admin_api("PATCH", "/admin/plans/gold", token=admin_token, body={"per_minute": 5}).status == 404
 
 
+def test_a_plans_key_count_leaves_revoked_keys_out(
+    conn: Any, admin_token: str, admin_api: Callable[..., Any], make_key: Callable[..., str]
+) -> None:
+    """The plans page said free had 102 keys where 98 were in use, and its confirmation that the new limits hold
+    "from each key's next request" counted keys that make none (the thirty-fifth tester)."""
+
+    def count() -> int:
+        listed = admin_api("GET", "/admin/plans", token=admin_token).json["results"]
+        return int(next(p["keys"] for p in listed if p["id"] == "pro"))
+
+    before = count()
+    make_key("pro", owner="plan-count-a@gmail.com")
+    make_key("pro", status="suspended", owner="plan-count-b@gmail.com")
+    make_key("pro", status="revoked", owner="plan-count-c@gmail.com")
+    assert count() == before + 2
+
+
 def test_a_stale_if_match_cannot_undo_another_admins_plan_edit(
     conn: Any, admin_token: str, admin_api: Callable[..., Any], make_developer: Callable[..., Any]
 ) -> None:

@@ -10,7 +10,7 @@ from psycopg import sql
 from movie_common.database import Connection, fetch_all, fetch_one
 
 _PLAN_COLUMNS = sql.SQL("""p.id, p.name, p.daily_quota, p.per_minute, p.gateway_tier, p.created_at, p.updated_at,
-                   (SELECT count(*) FROM api_keys a WHERE a.plan = p.id) AS keys""")
+                   (SELECT count(*) FROM api_keys a WHERE a.plan = p.id AND a.status <> 'revoked') AS keys""")
 
 
 def plan_ids(conn: Connection) -> list[str]:
@@ -20,7 +20,8 @@ def plan_ids(conn: Connection) -> list[str]:
 @dataclass(frozen=True)
 class Plan:
     """A plan's limits: `daily_quota` requests per UTC day (None: no daily cap), `per_minute` requests per minute,
-    the API Gateway usage plan (`gateway_tier`) its keys are throttled under, and how many keys use it."""
+    the API Gateway usage plan (`gateway_tier`) its keys are throttled under, and how many keys use it (active or
+    suspended: a revoked key makes no further request, so a change of limits reaches it never)."""
 
     id: str
     name: str
