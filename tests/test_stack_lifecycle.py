@@ -305,7 +305,9 @@ def test_a_killed_postgresql_is_said_and_restarted_and_the_api_answers_again(hom
             status = httpx.get(stack.url + "/health", timeout=10).status_code
         except httpx.HTTPError:
             status = 0
-        if status == 200 and postgres.server_pid(pgdata) not in (None, pid):
+        # The watcher says "restarted" once the new server is up, which /health may see first: wait for both.
+        restarted = "PostgreSQL restarted" in stack.output()
+        if status == 200 and postgres.server_pid(pgdata) not in (None, pid) and restarted:
             break
         time.sleep(0.5)
     assert status == 200, stack.output()
