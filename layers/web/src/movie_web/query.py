@@ -120,30 +120,41 @@ def meant_parameters(name: str, declared: set[str]) -> tuple[str, ...]:
     return tuple(d for d in PARAMETER_ALIASES.get(folded, ()) if d in declared)
 
 
+def _refuse_resembling(
+    request: Request,
+    candidates: set[str] | None,
+    heading: str,
+    hint: Callable[[str, str], str],
+    reason: Callable[[str], str],
+) -> None:
+    """Raise RequestValidationError naming (at most MAX_MISSPELT_NAMED of) the query parameters the matched route
+    does not read that resemble one of `candidates` (the route's own when None): the detail is `heading` and each
+    `hint(name, meant)`, each error's reason `reason(meant)` (`meant`: the parameters joined with "or")."""
+    declared = declared_query_names(request)
+    found = [
+        (name[:_NAME_ECHO], " or ".join(meant))
+        for name in dict.fromkeys(request.query_params.keys())
+        if name not in declared and (meant := meant_parameters(name, declared if candidates is None else candidates))
+    ]
+    if not found:
+        return
+    shown = found[:MAX_MISSPELT_NAMED]
+    more = len(found) - len(shown)
+    raise RequestValidationError(
+        heading + "; ".join(hint(name, meant) for name, meant in shown) + (f"; and {more} more." if more else "."),
+        [InvalidParameter(name, "query", reason(meant)) for name, meant in shown],
+    )
+
+
 async def misspelt_parameters(request: Request) -> None:
     """Refuse, with a 422 naming each and the parameter it was likely meant as, query parameters the matched route
     does not read but resembles one it does (meant_parameters). Raises RequestValidationError."""
-    declared = declared_query_names(request)
-    misspelt = [
-        (name, meant)
-        for name in dict.fromkeys(request.query_params.keys())
-        if name not in declared and (meant := meant_parameters(name, declared))
-    ]
-    if not misspelt:
-        return
-    shown = misspelt[:MAX_MISSPELT_NAMED]
-    hints = [f"{name[:_NAME_ECHO]} (did you mean {' or '.join(meant)}?)" for name, meant in shown]
-    more = len(misspelt) - len(shown)
-    raise RequestValidationError(
-        "Parameters this route does not read, spelt like ones it does: "
-        + "; ".join(hints)
-        + (f"; and {more} more." if more else "."),
-        [
-            InvalidParameter(
-                name[:_NAME_ECHO], "query", f"not a parameter of this route; did you mean {' or '.join(meant)}?"
-            )
-            for name, meant in shown
-        ],
+    _refuse_resembling(
+        request,
+        None,
+        "Parameters this route does not read, spelt like ones it does: ",
+        lambda name, meant: f"{name} (did you mean {meant}?)",
+        lambda meant: f"not a parameter of this route; did you mean {meant}?",
     )
 
 
@@ -154,28 +165,12 @@ def filters_of(where: str, names: Collection[str]) -> Callable[[Request], Awaita
     filters = set(names)
 
     async def refuse_filters_of_another_route(request: Request) -> None:
-        declared = declared_query_names(request)
-        found = [
-            (name, meant)
-            for name in dict.fromkeys(request.query_params.keys())
-            if name not in declared and (meant := meant_parameters(name, filters))
-        ]
-        if not found:
-            return
-        shown = found[:MAX_MISSPELT_NAMED]
-        more = len(found) - len(shown)
-        raise RequestValidationError(
-            f"Filters this route does not take; they are {where}'s: "
-            + "; ".join(f"{name[:_NAME_ECHO]} ({where}?{' or '.join(meant)}=…)" for name, meant in shown)
-            + (f"; and {more} more." if more else "."),
-            [
-                InvalidParameter(
-                    name[:_NAME_ECHO],
-                    "query",
-                    f"not a parameter of this route; {where} filters by {' or '.join(meant)}",
-                )
-                for name, meant in shown
-            ],
+        _refuse_resembling(
+            request,
+            filters,
+            f"Filters this route does not take; they are {where}'s: ",
+            lambda name, meant: f"{name} ({where}?{meant}=\u2026)",
+            lambda meant: f"not a parameter of this route; {where} filters by {meant}",
         )
 
     return refuse_filters_of_another_route
