@@ -89,6 +89,16 @@
     return "login.html?next=" + encodeURIComponent(here || "dashboard.html") + (ended ? "&ended=1" : "");
   }
 
+  /* Leave for the sign-in page once: several reads ending at once (the playground's request and the refresh after
+     it, both answered 401) each sent the page there, and the second navigation aborted the first. */
+  var leaving = false;
+
+  function leaveForLogin(ended) {
+    if (leaving) return;
+    leaving = true;
+    window.location.replace(loginUrl(ended));
+  }
+
   /* A page drawn for one session must not outlive it: signing out (or in as someone else) in another tab, or
      coming Back to the page after signing out (the browser's back/forward cache restores it as it was, the
      developer's data and a key shown once included), leaves the page for the sign-in page, or reloads it for the
@@ -104,14 +114,14 @@
     if (current) {
       window.location.reload();
     } else {
-      window.location.replace(loginUrl(true));
+      leaveForLogin(true);
     }
   }
 
   function requireSession() {
     var current = session.get();
     if (!current) {
-      window.location.replace(loginUrl(sessionEnded));
+      leaveForLogin(sessionEnded);
       return null;
     }
     pageToken = current.token;
@@ -122,7 +132,9 @@
     if (event.key === SESSION_KEY || event.key === null) leaveIfSessionChanged();
   });
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted) leaveIfSessionChanged();
+    if (!event.persisted) return;
+    leaving = false;  // a page restored from the back/forward cache may have to leave again
+    leaveIfSessionChanged();
   });
 
   /* Only same-site relative pages are followed after sign-in (no open redirect). */
@@ -167,7 +179,7 @@
     if (options.auth) {
       var current = session.get();
       if (!current) {
-        window.location.replace(loginUrl(sessionEnded));
+        leaveForLogin(sessionEnded);
         throw new ApiError(401, { title: "Signed out", detail: "Please sign in again." });
       }
       headers.Authorization = "Bearer " + current.token;
@@ -202,7 +214,7 @@
     if (!response.ok && response.status !== 304) {
       if (response.status === 401 && options.auth) {
         session.clear();
-        window.location.replace(loginUrl(true));
+        leaveForLogin(true);
       }
       var problem = data && typeof data === "object" ? data : { title: response.statusText, detail: String(data || "") };
       throw new ApiError(response.status, problem, response.headers);
